@@ -1,0 +1,42 @@
+"""koeeo_match: allocate skills-based volunteering missions with OR-Tools.
+
+>>> import koeeo_match as km
+>>> problem = km.synth.city(employees=50, seed=0)
+>>> solution = km.solve(problem, method="auto", policy="max_hours", seed=0)
+>>> km.check(problem, solution)
+[]
+"""
+
+from . import synth
+from ._solve import METHODS, solve
+from .candidates import CandidateGraph, build_candidates
+from .check import Violation, check
+from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
+from .io import dump, load
+from .model import Problem
+from .policy import TERMS, Policy
+from .solution import Solution, Status
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Problem",
+    "Policy",
+    "Solution",
+    "Status",
+    "Violation",
+    "CandidateGraph",
+    "InvalidProblemError",
+    "Issue",
+    "KoeeoMatchError",
+    "SolverError",
+    "UnsupportedError",
+    "METHODS",
+    "TERMS",
+    "build_candidates",
+    "check",
+    "dump",
+    "load",
+    "solve",
+    "synth",
+]

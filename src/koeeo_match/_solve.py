@@ -1,0 +1,141 @@
+"""``solve()``: problem -> candidate graph -> solver -> Solution with metrics."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import numpy as np
+
+from . import metrics as _metrics
+from .candidates import CandidateGraph, build_candidates
+from .errors import UnsupportedError
+from .model import Problem
+from .policy import Policy
+from .solution import Solution, Status
+from .solvers import REGISTRY, RawResult, SolveOptions
+from .solvers._structure import structure
+from .solvers.flow import flow_obstacles
+
+__all__ = ["solve", "METHODS"]
+
+METHODS = ("auto", "flow", "cpsat", "greedy", "fcfs")
+
+
+def _auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> tuple[RawResult, str]:
+    """Flow where it is exact; otherwise CP-SAT warm-started from greedy.
+
+    Never returns an infeasible solution: if CP-SAT finds nothing within the
+    time limit, the (feasible) greedy solution is returned with CP-SAT's bound.
+    """
+    if not flow_obstacles(problem, graph, structure(problem, graph)):
+        return REGISTRY["flow"](problem, graph, options), "auto:flow"
+    warm = REGISTRY["greedy"](problem, graph, options)
+    hint = warm.selected if warm.status == Status.FEASIBLE else None
+    opts = SolveOptions(options.time_limit, options.seed, options.workers, options.progress, hint)
+    raw = REGISTRY["cpsat"](problem, graph, opts)
+    if raw.status == Status.UNKNOWN and warm.status == Status.FEASIBLE:
+        return RawResult(warm.selected, Status.FEASIBLE, raw.bound,
+                         "CP-SAT found nothing better within the time limit; greedy solution"), "auto:greedy"
+    return raw, "auto:cpsat"
+
+
+def solve(
+    problem: Problem,
+    method: str = "auto",
+    policy: Policy | str | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    *,
+    workers: int = 0,
+    progress: Callable[[str], None] | None = None,
+) -> Solution:
+    """Assign employees to missions.
+
+    Parameters
+    ----------
+    problem : Problem
+    method : {"auto", "flow", "cpsat", "greedy", "fcfs"}
+        ``flow``: exact min-cost flow, refuses rules a flow cannot express.
+        ``cpsat``: exact CP-SAT, every rule.  ``greedy``: best score first.
+        ``fcfs``: today's first-come-first-served platforms, simulated.
+        ``auto``: flow where exact, CP-SAT otherwise.
+    policy : Policy or str, optional
+        The objective (a preset name or a :class:`Policy`); default ``max_hours``.
+    time_limit : float, optional
+        Seconds for CP-SAT; on expiry the best feasible solution is returned
+        with status ``feasible`` and its gap.
+    seed : int
+        Seeds CP-SAT and the fcfs arrival order.
+    workers : int
+        CP-SAT workers (0: 2).
+    progress : callable, optional
+        Called with progress lines on long runs.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    UnsupportedError
+        The method cannot honour a rule of the problem (the message names it).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=3)
+    >>> s = km.solve(p, method="flow", policy="max_hours")
+    >>> s.metrics["assigned_hours"] == s.objective
+    True
+    """
+    if method not in METHODS:
+        raise ValueError(f"The 'method' parameter of solve must be one of {', '.join(METHODS)}. Got {method!r} instead.")
+    if policy is None:
+        policy = Policy.preset("max_hours")
+    elif isinstance(policy, str):
+        policy = Policy.parse(policy)
+    elif not isinstance(policy, Policy):
+        raise TypeError(f"The 'policy' parameter of solve must be a Policy or a preset name. Got {policy!r} instead.")
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"The 'time_limit' parameter of solve must be > 0 seconds. Got {time_limit!r} instead.")
+    t0 = time.perf_counter()
+    graph = build_candidates(problem, policy)
+    t_cand = time.perf_counter() - t0
+    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress)
+    if method == "auto":
+        raw, used = _auto(problem, graph, options)
+    else:
+        raw, used = REGISTRY[method](problem, graph, options), method
+    return _to_solution(problem, graph, raw, used, t_cand, time.perf_counter() - t0)
+
+
+def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method: str,
+                 t_cand: float, t_total: float) -> Solution:
+    sel = np.sort(np.asarray(raw.selected, np.int64))  # arcs are in (employee, mission) order
+    e, m = graph.employee[sel], graph.mission[sel]
+    policy = graph.policy
+    which = "primary" if graph.scale.lexicographic else "all"
+    objective = float(policy.score({k: v[sel] for k, v in graph.terms.items()}, which).sum())
+    if raw.status == Status.OPTIMAL:
+        bound: float | None = objective
+    elif raw.bound is not None:
+        bound = max(graph.scale.primary_bound(raw.bound), objective)
+    else:
+        bound = None
+    sol = Solution(
+        status=raw.status,
+        objective=objective,
+        bound=bound,
+        employee_ids=problem.employees.ids[e],
+        mission_ids=problem.missions.ids[m],
+        method=method,
+        message=raw.message,
+        employee=e,
+        mission=m,
+    )
+    met = _metrics.compute(problem, e, m)
+    met.update(objective=objective, bound=bound, gap=sol.gap, solve_seconds=t_total,
+               candidate_seconds=t_cand, candidate_arcs=len(graph))
+    sol.metrics.update(met)
+    return sol

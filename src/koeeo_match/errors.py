@@ -1,0 +1,81 @@
+"""Exceptions raised by koeeo_match, all in one place.
+
+``KoeeoMatchError`` is the base class.  ``InvalidProblemError`` is raised for
+bad input and carries *every* problem found, each as an :class:`Issue` naming
+the record kind, its id and the field.  ``UnsupportedError`` is raised when a
+solver cannot honour a rule present in the problem (it names the rule and the
+method that can).  ``SolverError`` covers failures inside a solver.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple, Sequence
+
+__all__ = [
+    "Issue",
+    "KoeeoMatchError",
+    "InvalidProblemError",
+    "UnsupportedError",
+    "SolverError",
+]
+
+
+class Issue(NamedTuple):
+    """One problem found in the input.
+
+    Attributes
+    ----------
+    kind : str
+        Record kind: ``"employee"``, ``"mission"``, ``"association"``,
+        ``"employer"``, ``"forced"``, ``"forbidden"``, ``"affinity"`` or
+        ``"file"`` for the top level.
+    id : str
+        The record's id (or its position, ``"#3"``, when it has no usable id).
+    field : str
+        The offending field (``""`` for the record as a whole).
+    message : str
+        What is wrong, and what was expected.
+    """
+
+    kind: str
+    id: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.kind} {self.id!r}" if self.id else self.kind
+        if self.field:
+            where += f", field {self.field!r}"
+        return f"{where}: {self.message}"
+
+
+class KoeeoMatchError(Exception):
+    """Base class of every error raised by koeeo_match."""
+
+
+class InvalidProblemError(KoeeoMatchError, ValueError):
+    """The input describes no valid problem; ``issues`` lists every reason.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> try:
+    ...     km.Problem.from_records(employees=[{"id": "e1", "lat": 95, "lon": 2}], missions=[])
+    ... except km.InvalidProblemError as err:
+    ...     print(err.issues[0].field)
+    lat
+    """
+
+    def __init__(self, issues: Sequence[Issue]):
+        self.issues: list[Issue] = list(issues)
+        n = len(self.issues)
+        head = f"{n} problem{'s' if n != 1 else ''} in the input:"
+        super().__init__("\n  ".join([head, *map(str, self.issues)]))
+
+
+class UnsupportedError(KoeeoMatchError):
+    """A solver was asked to solve a problem with a rule it cannot honour."""
+
+
+class SolverError(KoeeoMatchError):
+    """A solver failed (for example a numeric range it cannot represent)."""

@@ -1,0 +1,96 @@
+"""Named figures of a solution (DESIGN.md §6).
+
+=================================  ==================================================================
+name                               meaning
+=================================  ==================================================================
+assigned_hours                     sum of assigned missions' hours
+assignments                        number of (employee, mission) pairs
+employees_assigned_share           employees with at least one mission / all employees
+missions_filled_share              missions with every seat taken / all missions
+missions_started_share             missions that run (>= 1 volunteer, and >= min_seats for teams)
+associations_served_share          associations with an assigned volunteer / associations with a mission
+mean_km, p95_km                    one-way distance per assignment (remote missions count 0 km)
+co2_kg                             0.19 kg per car-km, both ways, non-remote assignments
+gini_hours_by_association          Gini of hours received, over associations that posted missions
+worst_decile_coverage_by_departement  mean of (hours assigned / hours demanded) over the worst 10 %
+                                   of départements (associations mapped to the nearest
+                                   département centroid); None if no association is in France
+objective, bound, gap, solve_seconds  from the solver
+=================================  ==================================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._geo import haversine_km
+from .model import Problem
+
+__all__ = ["compute", "gini", "CO2_KG_PER_KM"]
+
+CO2_KG_PER_KM = 0.19
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 = equal; 0 for all-zero input).
+
+    >>> gini(np.array([1.0, 1.0, 1.0]))
+    0.0
+    >>> round(gini(np.array([0.0, 0.0, 3.0])), 4)
+    0.6667
+    """
+    v = np.sort(np.asarray(values, np.float64))
+    n = v.size
+    if n == 0 or v.sum() == 0:
+        return 0.0
+    i = np.arange(1, n + 1)
+    return float((2 * i - n - 1) @ v / (n * v.sum()))
+
+
+def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict[str, Any]:
+    """Every solution-dependent metric for assignments given as index arrays."""
+    e, m, a = problem.employees, problem.missions, problem.associations
+    E, M = len(e), len(m)
+    hours = m.hours[mission]
+    count = np.bincount(mission, minlength=M)
+    runs = (count >= 1) & (count >= m.min_seats)
+    remote = m.remote[mission]
+    km = np.where(remote, 0.0, haversine_km(e.lat[employee], e.lon[employee], m.lat[mission], m.lon[mission]))
+    posting = np.unique(m.association)
+    by_assoc = np.bincount(m.association[mission], weights=hours, minlength=len(a))
+    out: dict[str, Any] = {
+        "assigned_hours": float(hours.sum()),
+        "assignments": int(mission.size),
+        "employees_assigned_share": float(np.unique(employee).size / E) if E else 0.0,
+        "missions_filled_share": float(np.count_nonzero(count >= m.seats) / M) if M else 0.0,
+        "missions_started_share": float(np.count_nonzero(runs) / M) if M else 0.0,
+        "associations_served_share": float(np.unique(m.association[mission]).size / posting.size) if posting.size else 0.0,
+        "mean_km": float(km.mean()) if km.size else 0.0,
+        "p95_km": float(np.percentile(km, 95)) if km.size else 0.0,
+        "co2_kg": float(2 * km[~remote].sum() * CO2_KG_PER_KM),
+        "gini_hours_by_association": gini(by_assoc[posting]),
+        "worst_decile_coverage_by_departement": _worst_decile(problem, mission),
+    }
+    return out
+
+
+def _worst_decile(problem: Problem, mission: np.ndarray) -> float | None:
+    from .synth import departement_of
+
+    m = problem.missions
+    dep = departement_of(problem.associations.lat, problem.associations.lon)
+    if dep is None:
+        return None
+    md = dep[m.association]
+    inside = md >= 0
+    if not inside.any():
+        return None
+    demand = np.bincount(md[inside], weights=(m.hours * m.seats)[inside])
+    sel = md[mission]
+    got = np.bincount(sel[sel >= 0], weights=m.hours[mission][sel >= 0], minlength=demand.size)
+    has = demand > 0
+    cov = np.sort(got[has] / demand[has])
+    k = max(1, int(np.ceil(0.1 * cov.size)))
+    return float(cov[:k].mean())

@@ -1,0 +1,293 @@
+"""Allocation policies: the objective, as weights on named terms.
+
+Every candidate pair (employee *e*, mission *m*) has these terms:
+
+============  =====================================================================
+term          value for one assignment
+============  =====================================================================
+hours         the mission's duration ``h_m`` in hours
+seats         1 (one seat filled: rewards covering needs rather than hours)
+skill_fit     mean over the mission's required skills of ``1 - 0.25 * (level - required)``
+              (1 for an exact match, 0.75 one level above, 0.5 two above; 0 for a
+              mission that requires no skill)
+preference    the employee's ``prefers`` weight for the mission's cause (its
+              association's sector), 0 if none
+priority      ``priority_a * h_m``: priority-weighted hours (association priority,
+              1.0 by default)
+travel_km     round-trip great-circle km, ``2 * d(e, m)``; 0 for a remote mission.
+              This term is a cost: its weight is *subtracted*
+affinity      the external recommender's score for the pair (``affinities``), 0 if none
+============  =====================================================================
+
+The score of an assignment is ``sum_t w_t * term_t`` (minus ``w_travel_km *
+travel_km``) and the objective is the sum over assignments, maximised.
+
+**Lexicographic objectives.**  ``primary`` names terms optimised strictly
+first: the solver maximises the weighted sum of the primary terms, and only
+among solutions that reach it, the weighted sum of the other terms.  The
+``max_hours`` preset is ``primary=("hours",)``: total hours are maximal,
+ties broken by skill fit and then by distance.
+
+**Integer costs.**  Solvers need integer costs.  Primary scores are scaled
+by the smallest factor in ``1, 2, 4, 10, 12, 20, 60, 100, ...`` that makes
+them exact integers (so 3.5 h + 3.5 h ties with 7 h exactly).  Secondary
+scores are scaled by the largest power of two that keeps every arc's cost,
+and every sum of costs, inside the solver's 62-bit range; and the primary
+multiplier exceeds the largest possible total of secondary scores, so no
+secondary gain can buy primary value.  Distinct scores never collapse: if the
+range left for the secondary scores cannot separate two distinct values,
+:func:`integer_scores` warns (never silently).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import asdict, dataclass, fields
+from typing import ClassVar, Mapping
+
+import numpy as np
+
+from .errors import SolverError
+
+__all__ = ["Policy", "TERMS", "IntegerScores", "integer_scores"]
+
+#: Names of the objective terms, in display order.
+TERMS: tuple[str, ...] = ("hours", "seats", "skill_fit", "preference", "priority", "travel_km", "affinity")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Weights of the objective terms (see the module docstring for formulas).
+
+    Parameters
+    ----------
+    hours, seats, skill_fit, preference, priority, travel_km, affinity : float
+        Non-negative weight of each term; a term left out weighs 0.
+        ``travel_km`` is a cost (subtracted).
+    primary : tuple of str
+        Terms maximised strictly before the others (lexicographic objective).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> km.Policy.preset("max_hours").primary
+    ('hours',)
+    >>> km.Policy.parse("affinity=1,travel_km=0.01")
+    Policy(affinity=1.0, travel_km=0.01)
+    """
+
+    hours: float = 0.0
+    seats: float = 0.0
+    skill_fit: float = 0.0
+    preference: float = 0.0
+    priority: float = 0.0
+    travel_km: float = 0.0
+    affinity: float = 0.0
+    primary: tuple[str, ...] = ()
+
+    PRESETS: ClassVar[Mapping[str, Mapping[str, object]]] = {
+        # Maximise total hours; ties broken by skill fit, then by distance.
+        "max_hours": dict(hours=1.0, skill_fit=1.0, travel_km=0.01, primary=("hours",)),
+        # Fill as many seats as possible; then hours and fit.
+        "max_coverage": dict(seats=1.0, hours=0.1, skill_fit=0.1, travel_km=0.001, primary=("seats",)),
+        # Hours weighted by association priority (small / rural / priority territories).
+        "territorial_equity": dict(hours=0.5, priority=1.0, skill_fit=0.2, travel_km=0.005),
+        # Hours, but travel counts: one hour is worth 10 km of round trip.
+        "min_travel": dict(hours=1.0, skill_fit=0.2, travel_km=0.1),
+        # A bit of everything.
+        "balanced": dict(hours=1.0, skill_fit=1.0, preference=1.0, priority=0.5, travel_km=0.02, affinity=1.0),
+    }
+
+    def __post_init__(self) -> None:
+        for name in TERMS:
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+                raise ValueError(f"The {name!r} weight of Policy must be a finite number >= 0. Got {v!r} instead.")
+            object.__setattr__(self, name, float(v))
+        prim = tuple(self.primary) if not isinstance(self.primary, str) else (self.primary,)
+        for name in prim:
+            if name not in TERMS:
+                raise ValueError(f"Policy.primary names unknown term {name!r}; terms are {', '.join(TERMS)}.")
+            if getattr(self, name) == 0:
+                raise ValueError(f"Policy.primary names {name!r}, whose weight is 0.")
+            if name == "travel_km":
+                raise ValueError("Policy.primary cannot name travel_km (a cost); weight it as a secondary term.")
+        if prim and set(prim) == {n for n in TERMS if getattr(self, n) != 0}:
+            prim = ()  # nothing secondary: a plain weighted sum
+        object.__setattr__(self, "primary", prim)
+
+    def __repr__(self) -> str:
+        parts = [f"{n}={getattr(self, n)!r}" for n in TERMS if getattr(self, n) != 0]
+        if self.primary:
+            parts.append(f"primary={self.primary!r}")
+        return f"Policy({', '.join(parts)})"
+
+    @classmethod
+    def preset(cls, name: str) -> "Policy":
+        """One of the named presets: ``max_hours``, ``max_coverage``,
+        ``territorial_equity``, ``min_travel``, ``balanced``."""
+        if name not in cls.PRESETS:
+            raise ValueError(f"Unknown policy preset {name!r}; presets are {', '.join(cls.PRESETS)}.")
+        return cls(**cls.PRESETS[name])  # type: ignore[arg-type]
+
+    @classmethod
+    def parse(cls, text: str) -> "Policy":
+        """A preset name, or weights such as ``"hours=1,travel_km=0.01"``
+        (``primary=hours`` or ``primary=hours+seats`` sets the primary terms)."""
+        text = text.strip()
+        if "=" not in text:
+            return cls.preset(text)
+        kw: dict[str, object] = {}
+        for item in text.split(","):
+            key, sep, val = item.partition("=")
+            key, val = key.strip(), val.strip()
+            if not sep or not key:
+                raise ValueError(f"Cannot read policy item {item!r}; expected name=value.")
+            if key == "primary":
+                kw["primary"] = tuple(v for v in val.split("+") if v)
+                continue
+            if key not in TERMS:
+                raise ValueError(f"Unknown policy term {key!r}; terms are {', '.join(TERMS)}.")
+            try:
+                kw[key] = float(val)
+            except ValueError:
+                raise ValueError(f"The weight of {key!r} must be a number, got {val!r}.") from None
+        return cls(**kw)  # type: ignore[arg-type]
+
+    def weights(self) -> dict[str, float]:
+        """The signed weight of each term (travel_km negative)."""
+        d = {n: getattr(self, n) for n in TERMS}
+        d["travel_km"] = -d["travel_km"]
+        return d
+
+    def score(self, terms: Mapping[str, np.ndarray], which: str = "all") -> np.ndarray:
+        """Float score per arc: ``which`` is ``"all"``, ``"primary"`` or ``"secondary"``."""
+        w = self.weights()
+        names = [n for n in TERMS if w[n] != 0]
+        if which == "primary":
+            names = [n for n in names if n in self.primary]
+        elif which == "secondary":
+            names = [n for n in names if n not in self.primary]
+        n_arcs = len(next(iter(terms.values()))) if terms else 0
+        out = np.zeros(n_arcs, np.float64)
+        for n in names:
+            out += w[n] * terms[n]
+        return out
+
+    def to_dict(self) -> dict[str, object]:
+        d = asdict(self)
+        d["primary"] = list(self.primary)
+        return d
+
+
+_EXACT_FACTORS = (1, 2, 4, 8, 10, 12, 20, 24, 40, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
+
+
+@dataclass(frozen=True)
+class IntegerScores:
+    """Integer arc scores and how to read solver totals back.
+
+    ``score = primary_int * multiplier + secondary_int``.  For a
+    lexicographic policy ``primary_scale`` converts primary integer totals
+    back to the policy's units; otherwise ``multiplier == 1`` and
+    ``secondary_scale`` converts the whole score.
+    """
+
+    score: np.ndarray  # int64 per arc
+    multiplier: int
+    primary_scale: float
+    secondary_scale: float
+    secondary_slack: int  # |sum of secondary| over any feasible set is < this
+    lexicographic: bool
+
+    def primary_bound(self, total_bound: float) -> float:
+        """Upper bound on the primary objective from a bound on the integer total."""
+        if not self.lexicographic:
+            return (total_bound + self.secondary_slack) / self.secondary_scale
+        return math.floor((total_bound + self.secondary_slack) / self.multiplier) / self.primary_scale
+
+
+def _exact_factor(v: np.ndarray) -> int | None:
+    if v.size == 0:
+        return 1
+    for f in _EXACT_FACTORS:
+        x = v * f
+        if np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))):
+            return f
+    return None
+
+
+def integer_scores(
+    policy: Policy,
+    terms: Mapping[str, np.ndarray],
+    *,
+    max_assignments: int,
+    limit: int,
+) -> IntegerScores:
+    """Scale float scores to int64 for the solvers (see module docstring).
+
+    Parameters
+    ----------
+    max_assignments : int
+        An upper bound on the number of arcs any solution selects.
+    limit : int
+        The largest |arc cost| the solver accepts.
+    """
+    n = max(int(max_assignments), 1)
+    if policy.primary:
+        prim = policy.score(terms, "primary")
+        sec = policy.score(terms, "secondary")
+        f = _exact_factor(prim)
+        if f is None:
+            raise SolverError(
+                "The primary objective terms are not multiples of 1/1_000_000; "
+                "they cannot be represented exactly as integers. Round them or use a weighted (non-primary) policy."
+            )
+        p_int = np.round(prim * f).astype(np.int64)
+        pmax = int(np.abs(p_int).max()) if p_int.size else 0
+        smax_f = float(np.abs(sec).max()) if sec.size else 0.0
+        if smax_f == 0:
+            return IntegerScores(p_int, 1, float(f), 1.0, 0, True)
+        # multiplier M = 2 * n * Smax + 1 ; need pmax * M + Smax <= limit
+        room = limit // max(pmax, 1)
+        smax_int = max(int((room - 1) // (2 * n + 1)), 0)
+        if smax_int < 1:
+            raise SolverError(
+                f"The objective does not fit the solver's integer range: {n} assignments with primary "
+                f"values up to {pmax}. Solve the problem in parts or drop the primary terms."
+            )
+        s_scale = 2.0 ** math.floor(math.log2(smax_int / smax_f))
+        s_int = np.round(sec * s_scale).astype(np.int64)
+        _warn_if_collapsed(sec, s_int, "secondary")
+        smax = int(np.abs(s_int).max())
+        mult = 2 * n * smax + 1
+        return IntegerScores(p_int * mult + s_int, mult, float(f), s_scale, n * smax + 1, True)
+    sc = policy.score(terms)
+    smax_f = float(np.abs(sc).max()) if sc.size else 0.0
+    if smax_f == 0:
+        return IntegerScores(np.zeros(sc.size, np.int64), 1, 1.0, 1.0, 0, False)
+    f = _exact_factor(sc)
+    if f is not None and smax_f * f <= limit:
+        return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
+    s_scale = 2.0 ** math.floor(math.log2(limit / smax_f))
+    s_int = np.round(sc * s_scale).astype(np.int64)
+    _warn_if_collapsed(sc, s_int, "objective")
+    # each arc is rounded by at most 1/2 unit
+    return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False)
+
+
+def _warn_if_collapsed(v: np.ndarray, q: np.ndarray, what: str) -> None:
+    if v.size < 2:
+        return
+    order = np.argsort(v, kind="stable")
+    dv = np.diff(v[order])
+    dq = np.diff(q[order])
+    collapsed = int(np.count_nonzero((dv > 1e-12 * np.abs(v[order][1:]).clip(1)) & (dq == 0)))
+    if collapsed:
+        warnings.warn(
+            f"{collapsed} pairs of distinct {what} scores became equal when scaled to integers "
+            f"for the solver; split the problem into smaller parts for full resolution.",
+            RuntimeWarning,
+            stacklevel=3,
+        )

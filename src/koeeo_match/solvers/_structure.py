@@ -1,0 +1,128 @@
+"""Arc groupings shared by the solvers: which arcs compete for which capacity.
+
+Every capacity rule of DESIGN.md §4 is a group of arcs with a limit:
+employee hours, (employee, date), mission seats, (mission, employer),
+(employer, date) and employer hours budget.  Groups whose limit can never bind
+are marked so that solvers skip them.  This module is solver-side only;
+:mod:`koeeo_match.check` verifies solutions without it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..candidates import CandidateGraph
+from ..model import NO_DATE, Problem
+
+__all__ = ["Structure", "structure", "group_ids", "hours_unit"]
+
+_UNITS = (1, 2, 4, 10, 12, 20, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
+
+
+def hours_unit(hours: np.ndarray) -> int:
+    """Smallest factor making every duration an integer (hours are compared exactly)."""
+    for f in _UNITS:
+        x = hours * f
+        if np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))):
+            return f
+    return _UNITS[-1]
+
+
+def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:
+    """Dense group id per arc for the tuple of integer keys."""
+    if not keys or keys[0].size == 0:
+        return np.zeros(0, np.int64), 0
+    stacked = np.stack([k.astype(np.int64) for k in keys], axis=1)
+    _, inv = np.unique(stacked, axis=0, return_inverse=True)
+    inv = inv.reshape(-1)
+    return inv, int(inv.max()) + 1
+
+
+@dataclass(frozen=True, eq=False)
+class Structure:
+    """Per-arc group ids (``-1``: the arc belongs to no such group) and limits.
+
+    Integer hours are ``hours * unit``.
+    """
+
+    unit: int
+    arc_hours: np.ndarray  # int64, scaled
+    emp_hours: np.ndarray  # int64 per employee, scaled
+    ed: np.ndarray  # (employee, date) group per arc, -1 undated
+    n_ed: int
+    mc: np.ndarray  # (mission, employer) group per arc, -1 = no cap applies
+    n_mc: int
+    mc_cap: np.ndarray
+    cd: np.ndarray  # (employer, date) group per arc, -1 none
+    n_cd: int
+    cd_cap: np.ndarray
+    budget_emp: np.ndarray  # employer of arc for budget, -1 none
+    budget: np.ndarray  # int64 per employer (scaled); -1 none
+    emp_binding_hours: np.ndarray  # bool per employee: hours can bind
+    team: np.ndarray  # bool per mission: min_seats > 1
+    forced_arc: np.ndarray  # int64 arc index of each forced pair, -1 not eligible
+
+
+def structure(problem: Problem, graph: CandidateGraph) -> Structure:
+    e, m, er = problem.employees, problem.missions, problem.employers
+    ea, ma = graph.employee, graph.mission
+    unit = hours_unit(np.concatenate([m.hours, e.hours, er.hours_budget[np.isfinite(er.hours_budget)]]))
+    arc_hours = np.round(m.hours[ma] * unit).astype(np.int64)
+    emp_hours = np.round(e.hours * unit).astype(np.int64)
+    tot = np.bincount(ea, weights=arc_hours, minlength=len(e))
+    emp_binding = tot > emp_hours
+
+    date = m.date[ma]
+    dated = date != NO_DATE
+    ed = np.full(ea.size, -1, np.int64)
+    ed[dated], n_ed = group_ids(ea[dated], date[dated])
+
+    emp_of = e.employer[ea]
+    mpe = m.max_per_employer[ma]
+    has_mc = (mpe >= 0) & (emp_of >= 0)
+    mc = np.full(ea.size, -1, np.int64)
+    mc[has_mc], n_mc = group_ids(ma[has_mc], emp_of[has_mc])
+    mc_cap = np.zeros(n_mc, np.int64)
+    mc_cap[mc[has_mc]] = mpe[has_mc]
+
+    cap = np.where(emp_of >= 0, er.daily_cap[np.maximum(emp_of, 0)], -1)
+    has_cd = dated & (cap >= 0)
+    cd = np.full(ea.size, -1, np.int64)
+    cd[has_cd], n_cd = group_ids(emp_of[has_cd], date[has_cd])
+    cd_cap = np.zeros(n_cd, np.int64)
+    cd_cap[cd[has_cd]] = cap[has_cd]
+
+    fin = np.isfinite(er.hours_budget)
+    budget = np.where(fin, np.round(np.where(fin, er.hours_budget, 0) * unit), -1).astype(np.int64)
+    budget_emp = np.where(emp_of >= 0, emp_of, -1)
+    budget_emp[budget_emp >= 0] = np.where(budget[budget_emp[budget_emp >= 0]] >= 0, budget_emp[budget_emp >= 0], -1)
+
+    fz = problem.forced
+    forced_arc = np.full(len(fz), -1, np.int64)
+    if len(fz):
+        key = ea.astype(np.int64) * len(m) + ma
+        q = fz.employee.astype(np.int64) * len(m) + fz.mission
+        pos = np.minimum(np.searchsorted(key, q), max(key.size - 1, 0))
+        hit = (key.size > 0) & (key[pos] == q) if key.size else np.zeros(q.size, bool)
+        forced_arc[hit] = pos[hit]
+
+    return Structure(
+        unit=unit,
+        arc_hours=arc_hours,
+        emp_hours=emp_hours,
+        ed=ed,
+        n_ed=n_ed,
+        mc=mc,
+        n_mc=n_mc,
+        mc_cap=mc_cap,
+        cd=cd,
+        n_cd=n_cd,
+        cd_cap=cd_cap,
+        budget_emp=budget_emp,
+        budget=budget,
+        emp_binding_hours=emp_binding,
+        team=m.min_seats > 1,
+        forced_arc=forced_arc,
+    )

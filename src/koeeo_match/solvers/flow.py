@@ -1,0 +1,184 @@
+"""Exact min-cost flow (OR-Tools ``SimpleMinCostFlow``) on flow-expressible problems.
+
+The network, built with vectorised array calls::
+
+    source -> employee (capacity k_e) -> [employee, date] (1) -> [mission, employer] (max_per_employer)
+           -> mission (seats) -> sink ;  source -> sink (bypass, cost 0)
+
+Each candidate arc costs ``-score``.  ``k_e`` is the number of missions an
+employee can take: flow is exact for an employee only when *every* choice of
+``k_e`` of its candidate missions fits its hours (e.g. two 3.5 h workshops or
+one 7 h day, but not a mix).  Intermediate ``[employee, date]`` and
+``[mission, employer]`` nodes are added only where they can bind.
+
+Rules a flow cannot express — team minimums, binding employer daily caps or
+hour budgets, mixed durations within one employee's entitlement, forced pairs
+— make :func:`flow_obstacles` non-empty and :func:`solve_flow` refuse with
+:class:`~koeeo_match.errors.UnsupportedError` naming them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from ..candidates import CandidateGraph
+from ..errors import SolverError, UnsupportedError
+from ..model import Problem
+from ..solution import Status
+from ._base import RawResult, SolveOptions, register
+from ._structure import Structure, group_ids, structure
+
+__all__ = ["solve_flow", "flow_obstacles", "employee_capacity"]
+
+
+def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
+    """Per employee: how many missions fit (``k``), and whether that count is exact.
+
+    ``k`` is the largest count whose *smallest* durations fit the entitlement;
+    it is exact when the ``k`` *largest* durations fit too.
+    """
+    E = graph.n_employees
+    ea, h = graph.employee, st.arc_hours
+
+    def fits(order: np.ndarray) -> np.ndarray:
+        hs = h[order]
+        cs = np.cumsum(hs)
+        start = graph.ptr[:-1]
+        base = np.where(start > 0, cs[np.maximum(start - 1, 0)], 0)
+        seg = cs - np.repeat(base, np.diff(graph.ptr))
+        return np.bincount(ea[order], weights=seg <= st.emp_hours[ea[order]], minlength=E).astype(np.int64)
+
+    k_small = fits(np.lexsort((h, ea)))
+    k_large = fits(np.lexsort((-h, ea)))
+    return k_small, k_small == k_large
+
+
+def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> list[str]:
+    """Rules of this problem that a min-cost flow cannot honour exactly ([] if none)."""
+    st = st or structure(problem, graph)
+    ea, ma = graph.employee, graph.mission
+    out = []
+    if len(problem.forced):
+        out.append(f"forced pairs ({len(problem.forced)})")
+    teams = np.unique(ma[st.team[ma]])
+    if teams.size:
+        out.append(f"team minimum (min_seats > 1) on {teams.size} mission(s), e.g. {problem.missions.ids[teams[0]]!r}")
+    _, exact = employee_capacity(graph, st)
+    bad = np.flatnonzero(~exact)
+    if bad.size:
+        out.append(
+            f"hours entitlement over missions of different durations for {bad.size} employee(s), "
+            f"e.g. {problem.employees.ids[bad[0]]!r}"
+        )
+    has = st.cd >= 0
+    if has.any():
+        pairs = np.unique(np.stack([st.cd[has], ea[has]], 1), axis=0)  # distinct (group, employee)
+        n_emp = np.bincount(pairs[:, 0], minlength=st.n_cd)
+        binding = np.flatnonzero(n_emp > st.cd_cap)
+        if binding.size:
+            emp = problem.employees.employer[ea[np.flatnonzero(st.cd == binding[0])[0]]]
+            out.append(
+                f"employer daily cap that binds on {binding.size} (employer, date) pair(s), "
+                f"e.g. employer {problem.employers.ids[emp]!r}"
+            )
+    hb = st.budget_emp >= 0
+    if hb.any():
+        tot = np.bincount(ea, weights=st.arc_hours, minlength=graph.n_employees)
+        most = np.minimum(st.emp_hours, tot)
+        emp_of = problem.employees.employer
+        has_emp = emp_of >= 0
+        possible = np.bincount(emp_of[has_emp], weights=most[has_emp], minlength=len(problem.employers))
+        binding = np.flatnonzero((st.budget >= 0) & (possible > st.budget))
+        if binding.size:
+            out.append(f"employer hours budget that binds for {binding.size} employer(s), e.g. {problem.employers.ids[binding[0]]!r}")
+    return out
+
+
+@register("flow")
+def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
+    """Exact maximum-score assignment by min-cost flow (refuses rules a flow cannot express)."""
+    st = structure(problem, graph)
+    obstacles = flow_obstacles(problem, graph, st)
+    if obstacles:
+        raise UnsupportedError(
+            "method='flow' cannot honour these rules of the problem: "
+            + "; ".join(obstacles)
+            + ". Use method='cpsat' (exact, every rule) or method='auto'."
+        )
+    E, M = graph.n_employees, graph.n_missions
+    ea, ma = graph.employee, graph.mission
+    keep = np.flatnonzero(graph.score > 0)  # an arc of score <= 0 never improves the objective
+    if keep.size == 0:
+        return RawResult(np.zeros(0, np.int64), Status.OPTIMAL, 0.0, "", {"arcs": 0})
+    ka, km_ = ea[keep], ma[keep]
+    k, _ = employee_capacity(graph, st)
+
+    # nodes: 0 source, 1 sink, 2.. employees, then missions, then [e,d], then [m,c]
+    S, T = 0, 1
+    e_node0 = 2
+    m_node0 = e_node0 + E
+    nxt = m_node0 + M
+    multi = k[ka] >= 2
+    left = (e_node0 + ka).astype(np.int64)
+    lay = multi & (st.ed[keep] >= 0)
+    ed_ids, n_ed = group_ids(st.ed[keep][lay])
+    left[lay] = nxt + ed_ids
+    ed_node0 = nxt
+    nxt += n_ed
+    right = (m_node0 + km_).astype(np.int64)
+    mc = st.mc[keep]
+    has_mc = mc >= 0
+    if has_mc.any():
+        # only where the cap can bind: more candidate arcs than the cap
+        cnt = np.bincount(mc[has_mc], minlength=st.n_mc)
+        binds = np.zeros(mc.size, bool)
+        binds[has_mc] = cnt[mc[has_mc]] > st.mc_cap[mc[has_mc]]
+        mc_ids, n_mc = group_ids(mc[binds])
+        right[binds] = nxt + mc_ids
+        mc_node0 = nxt
+        nxt += n_mc
+    else:
+        binds = np.zeros(mc.size, bool)
+        n_mc = 0
+
+    tails, heads, caps, costs = [], [], [], []
+
+    def add(t, h, c, w=None):
+        tails.append(np.asarray(t, np.int64))
+        heads.append(np.asarray(h, np.int64))
+        caps.append(np.asarray(c, np.int64))
+        costs.append(np.zeros(len(tails[-1]), np.int64) if w is None else np.asarray(w, np.int64))
+
+    emps = np.unique(ka)
+    add(np.full(emps.size, S), e_node0 + emps, k[emps])
+    if n_ed:
+        # one arc employee -> [employee, date] per layered group
+        first = np.unique(ed_ids, return_index=True)[1]
+        add(e_node0 + ka[lay][first], ed_node0 + np.arange(n_ed), np.ones(n_ed))
+    if n_mc:
+        first = np.unique(mc_ids, return_index=True)[1]
+        add(mc_node0 + np.arange(n_mc), m_node0 + km_[binds][first], st.mc_cap[mc[binds][first]])
+    arc_start = sum(len(t) for t in tails)
+    add(left, right, np.ones(keep.size), -graph.score[keep])
+    mis = np.unique(km_)
+    add(m_node0 + mis, np.full(mis.size, T), problem.missions.seats[mis])
+    supply = int(k[emps].sum())
+    add([S], [T], [supply])
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs)
+    )
+    flow.set_nodes_supplies(np.array([S, T], np.int64), np.array([supply, -supply], np.int64))
+    if options.progress:
+        options.progress(f"flow: {nxt} nodes, {sum(len(t) for t in tails)} arcs")
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
+    f = flow.flows(np.arange(arc_start, arc_start + keep.size, dtype=np.int64))
+    selected = keep[f > 0]
+    total = int(graph.score[selected].sum())
+    if -flow.optimal_cost() != total:
+        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
+    return RawResult(selected, Status.OPTIMAL, total, "", {"nodes": nxt, "arcs": int(sum(len(t) for t in tails))})

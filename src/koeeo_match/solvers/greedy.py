@@ -1,0 +1,65 @@
+"""Greedy baseline: take arcs in decreasing score order while every rule allows.
+
+Team missions that end below their minimum are cancelled (their volunteers
+released) and the pass is repeated without them, until no team is short, so
+the result honours every rule.  Forced pairs are taken first.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..candidates import CandidateGraph
+from ..model import Problem
+from ..solution import Status
+from ._base import RawResult, SolveOptions, register
+from ._ledger import Ledger
+from ._structure import structure
+
+__all__ = ["solve_greedy", "settle_forced"]
+
+
+def settle_forced(ledger: Ledger, problem: Problem, forced_arc: np.ndarray) -> RawResult | None:
+    """Take the forced arcs first; a RawResult when they cannot all be taken."""
+    if (forced_arc < 0).any():
+        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "a forced pair is not eligible")
+    for a in forced_arc.tolist():
+        if not ledger.try_take(a):
+            return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "the heuristic could not place every forced pair")
+    return None
+
+
+def finish(ledger: Ledger, forced_missions: set[int], method: str) -> RawResult:
+    if forced_missions & set(ledger.short_teams()):
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
+                         f"{method} could not complete a team that holds a forced pair")
+    return RawResult(ledger.selected(), Status.FEASIBLE)
+
+
+@register("greedy")
+def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
+    """Highest score first (ties by employee, then mission order); honours every rule."""
+    st = structure(problem, graph)
+    ledger = Ledger(problem, graph, st)
+    bad = settle_forced(ledger, problem, st.forced_arc)
+    if bad is not None:
+        return bad
+    forced_m = set(graph.mission[st.forced_arc].tolist())
+    pos = np.flatnonzero(graph.score > 0)
+    order = pos[np.argsort(-graph.score[pos], kind="stable")].tolist()
+    ma = ledger.ma
+    closed: set[int] = set()
+    while True:
+        for a in order:
+            if ma[a] not in closed:
+                ledger.try_take(a)
+        short = [m for m in ledger.short_teams() if m not in forced_m]
+        if not short:
+            break
+        short_set = set(short)
+        closed |= short_set
+        for a in ledger.selected().tolist():
+            if ma[a] in short_set:
+                ledger.release(a)
+        order = [a for a in order if ma[a] not in short_set]
+    return finish(ledger, forced_m, "greedy")

@@ -1,0 +1,331 @@
+"""Seeded synthetic instances calibrated on public French figures.
+
+``city``, ``region`` and ``france`` build a :class:`~koeeo_match.Problem`
+directly as columnar arrays (no per-record Python work), deterministic by
+seed.  Volunteers are placed in each département in proportion to its
+population (INSEE populations légales 2021, shipped in ``synth/data``),
+around its centre; associations likewise; skills, sectors, mission formats,
+availability windows and heavy-tailed employer sizes follow the tables in
+:mod:`koeeo_match.synth._reference`.
+
+Mission formats (``rules="all"``): half-day workshop (3.5 h, 1–3 seats);
+one-day team "marathon" (7 h, 5–10 seats, team minimum 5, at most 3 per
+employer); individual one-day mission (7 h, 1–2 seats); remote mentoring
+(3.5 h, remote).  Employers with at least 20 volunteers cap how many are away
+on one day; one in ten has an hours budget.  ``rules="flow"`` keeps only
+what a min-cost flow expresses exactly: every mission lasts 7 h, no team
+minimum, no employer caps (``max_per_employer`` stays).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._geo import EARTH_RADIUS_KM
+from ..model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
+from ._reference import (
+    SECTOR_WEIGHTS,
+    SECTORS,
+    SKILL_DEMAND,
+    SKILL_SUPPLY,
+    SKILLS,
+    Departements,
+    departements,
+)
+
+__all__ = ["city", "region", "france", "generate", "departements", "departement_of", "Departements"]
+
+# Calibration (see docs/model.md): ~21 M private-sector employees; 13.5 % uptake of one day
+# (7 h) gives ~20 M hours; ~1.4 M active associations.
+PRIVATE_EMPLOYEES = 21_000_000
+UPTAKE = 0.135
+ASSOCIATIONS = 1_400_000
+POSTING_SHARE = 0.35
+YEAR_START = 20819  # 2027-01-01 as days since 1970-01-01
+
+
+def departement_of(lat: np.ndarray, lon: np.ndarray, max_km: float = 120.0) -> np.ndarray | None:
+    """Index of the nearest département centre (``-1`` beyond ``max_km``); None if none is near.
+
+    An approximation (Voronoi cells of the centres), good enough for territorial metrics.
+    """
+    from scipy.spatial import cKDTree
+
+    from .._geo import chord_of_km, unit_vectors
+
+    d = departements()
+    if len(lat) == 0:
+        return None
+    tree = cKDTree(unit_vectors(d.lat, d.lon))
+    dist, idx = tree.query(unit_vectors(np.asarray(lat), np.asarray(lon)))
+    idx = np.where(dist <= chord_of_km(max_km), idx, -1)
+    return None if (idx < 0).all() else idx.astype(np.int64)
+
+
+def _select(region: str | None = None, departement: str | None = None) -> np.ndarray:
+    d = departements()
+    if departement is not None:
+        hit = np.flatnonzero(d.code == str(departement))
+        if hit.size == 0:
+            raise ValueError(f"Unknown département code {departement!r}; codes are 01..95, 2A, 2B, 971..976.")
+        return hit
+    if region is not None:
+        key = region.casefold()
+        hit = np.flatnonzero(np.array([r.casefold() == key for r in d.region.tolist()]))
+        if hit.size == 0:
+            raise ValueError(f"Unknown region {region!r}; regions are: {', '.join(d.regions())}.")
+        return hit
+    return np.arange(len(d))
+
+
+def _scatter(rng: np.random.Generator, dep: np.ndarray, spread: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points around each département centre: radius ~ a fraction of its size."""
+    d = departements()
+    sigma = spread * np.sqrt(d.area_km2[dep])  # km
+    r = np.abs(rng.normal(0.0, 1.0, dep.size)) * sigma
+    r = np.minimum(r, 2.0 * sigma)
+    theta = rng.uniform(0, 2 * math.pi, dep.size)
+    dlat = np.degrees(r * np.sin(theta) / EARTH_RADIUS_KM)
+    lat = d.lat[dep] + dlat
+    dlon = np.degrees(r * np.cos(theta) / (EARTH_RADIUS_KM * np.cos(np.radians(lat))))
+    return np.round(lat, 5), np.round(d.lon[dep] + dlon, 5)
+
+
+def _ids(prefix: str, n: int) -> np.ndarray:
+    width = max(6, len(str(n)))
+    out = np.empty(n, dtype=object)
+    out[:] = [f"{prefix}{i:0{width}d}" for i in range(n)]
+    return out
+
+
+def _csr_from_counts(counts: np.ndarray) -> np.ndarray:
+    ptr = np.zeros(counts.size + 1, np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    return ptr
+
+
+def _draw_skills(rng: np.random.Generator, n: int, k_choices, k_p, weights, level_p):
+    """Per row 1..k distinct skills (weighted) with levels; returns CSR (ptr, skill, level)."""
+    k = rng.choice(np.asarray(k_choices), size=n, p=k_p)
+    kmax = int(k.max()) if n else 0
+    # Gumbel top-k: distinct weighted draws without replacement, vectorised
+    g = np.log(weights)[None, :] - np.log(-np.log(rng.random((n, len(weights)))))
+    top = np.argsort(-g, axis=1)[:, :kmax]
+    keep = np.arange(kmax)[None, :] < k[:, None]
+    skill = top[keep].astype(np.int32)
+    level = rng.choice(np.array([1, 2, 3], np.uint8), size=skill.size, p=level_p)
+    # sort each row's skills (canonical order)
+    owner = np.repeat(np.arange(n), k)
+    order = np.lexsort((skill, owner))
+    return _csr_from_counts(k), skill[order], level[order]
+
+
+def _windows_csr(rng: np.random.Generator, n_win: np.ndarray):
+    """Random availability windows in 2027, sorted and merged per employee (CSR)."""
+    W = int(n_win.sum())
+    owner = np.repeat(np.arange(n_win.size, dtype=np.int64), n_win)
+    start = YEAR_START + rng.integers(0, 365, W)
+    end = start + rng.integers(14, 61, W)
+    order = np.lexsort((start, owner))
+    owner, start, end = owner[order], start[order], end[order]
+    # running max of end within each owner (owner dominates the key), then merge overlaps
+    key = (owner << 32) + end
+    run = np.maximum.accumulate(key) if W else key
+    prev_end = np.empty(W, np.int64)
+    if W:
+        prev_end[0] = -(2**40)
+        prev_end[1:] = (run[:-1] - (owner[1:] << 32))
+    new = np.ones(W, bool)
+    if W > 1:
+        new[1:] = (owner[1:] != owner[:-1]) | (start[1:] > prev_end[1:] + 1)
+    grp = np.cumsum(new) - 1
+    g_owner = owner[new]
+    g_start = start[new]
+    g_end = np.zeros(int(new.sum()), np.int64)
+    np.maximum.at(g_end, grp, end)
+    ptr = _csr_from_counts(np.bincount(g_owner, minlength=n_win.size))
+    return ptr, g_start.astype(np.int32), g_end.astype(np.int32)
+
+
+def generate(
+    deps: np.ndarray,
+    employees: int,
+    seed: int = 0,
+    *,
+    rules: str = "all",
+    demand_ratio: float = 1.0,
+    multi_day_share: float = 0.0,
+) -> Problem:
+    """Generate an instance over the given département indices.
+
+    Parameters
+    ----------
+    deps : array of int
+        Indices into :func:`departements`.
+    employees : int
+        Number of volunteering employees.
+    rules : {"all", "flow"}
+        ``"flow"`` keeps only flow-expressible rules (see module docstring).
+    demand_ratio : float
+        Seat-hours demanded per hour supplied.
+    multi_day_share : float
+        Share of employees with 2–3 days (14–21 h).
+    """
+    if rules not in ("all", "flow"):
+        raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
+    if employees < 1:
+        raise ValueError(f"employees must be >= 1, got {employees!r}")
+    rng = np.random.default_rng(seed)
+    d = departements()
+    deps = np.asarray(deps)
+    pop = d.population[deps].astype(np.float64)
+    E = int(employees)
+
+    # --- employees: département by population, location, skills, hours, availability
+    e_dep = deps[rng.choice(deps.size, size=E, p=pop / pop.sum())]
+    e_dep.sort(kind="stable")
+    e_lat, e_lon = _scatter(rng, e_dep, 0.22)
+    urban = d.density_class[e_dep] == "urban"
+    rural = d.density_class[e_dep] == "rural"
+    max_km = np.where(urban, rng.choice([10.0, 15.0, 20.0], E), np.where(rural, rng.choice([30.0, 40.0, 60.0], E), rng.choice([20.0, 30.0, 40.0], E)))
+    remote_ok = rng.random(E) < 0.3
+    hours = np.full(E, 7.0)
+    multi = rng.random(E) < multi_day_share
+    hours[multi] = rng.choice([14.0, 21.0], int(multi.sum()))
+    e_ptr, e_skill, e_level = _draw_skills(rng, E, [1, 2, 3], [0.35, 0.4, 0.25], SKILL_SUPPLY, [0.3, 0.45, 0.25])
+    level = np.zeros((E, len(SKILLS)), np.uint8)
+    level[np.repeat(np.arange(E), np.diff(e_ptr)), e_skill] = e_level
+    windows = rng.random(E) < 0.4
+    n_win = np.where(windows, rng.integers(1, 4, E), 0)
+    a_ptr, w_start, w_end = _windows_csr(rng, n_win)
+    prefers = rng.random(E) < 0.4
+    p_ptr = _csr_from_counts(prefers.astype(np.int64))
+    p_sector = rng.choice(len(SECTORS), size=int(prefers.sum()), p=SECTOR_WEIGHTS).astype(np.int32)
+
+    # --- employers: heavy-tailed sizes, local to a département
+    n_er = max(1, E // 25)
+    er_dep = deps[rng.choice(deps.size, size=n_er, p=pop / pop.sum())]
+    er_w = rng.pareto(1.1, n_er) + 1.0
+    employer = np.full(E, -1, np.int32)
+    independent = rng.random(E) < 0.05
+    for j in np.unique(e_dep):  # loop over départements (<= 101), not over employees
+        mine = np.flatnonzero((e_dep == j) & ~independent)
+        cand = np.flatnonzero(er_dep == j)
+        if cand.size == 0:
+            cand = np.array([int(rng.integers(n_er))])
+        cw = np.cumsum(er_w[cand])
+        employer[mine] = cand[np.searchsorted(cw, rng.random(mine.size) * cw[-1], side="right").clip(max=cand.size - 1)]
+    size = np.bincount(employer[employer >= 0], minlength=n_er)
+    daily_cap = np.full(n_er, -1, np.int32)
+    budget = np.full(n_er, np.inf)
+    if rules == "all":
+        big = size >= 20
+        daily_cap[big] = np.maximum(2, size[big] // 10)
+        has_b = (rng.random(n_er) < 0.1) & (size > 0)
+        budget[has_b] = np.round(0.8 * size[has_b] * 7.0)
+
+    # --- associations in proportion to population; a share of them post needs
+    supply_hours = float(hours.sum())
+    n_as = max(1, int(round(E * ASSOCIATIONS / (PRIVATE_EMPLOYEES * UPTAKE) * POSTING_SHARE)))
+    as_dep = deps[rng.choice(deps.size, size=n_as, p=pop / pop.sum())]
+    as_dep.sort(kind="stable")
+    as_lat, as_lon = _scatter(rng, as_dep, 0.25)
+    as_sector = rng.choice(len(SECTORS), size=n_as, p=SECTOR_WEIGHTS).astype(np.int32)
+    priority = np.where(d.density_class[as_dep] == "rural", 1.5, 1.0)
+
+    # --- missions: formats until demanded seat-hours ~ demand_ratio * supply
+    fmt_p = np.array([0.30, 0.10, 0.45, 0.15])  # workshop, marathon, individual, remote mentoring
+    mean_seat_hours = fmt_p @ np.array([3.5 * 2, 7 * 7.5, 7 * 1.5, 3.5 * 1])
+    if rules == "flow":
+        mean_seat_hours = fmt_p @ np.array([7 * 2, 7 * 7.5, 7 * 1.5, 7 * 1])
+    M = max(1, int(round(demand_ratio * supply_hours / mean_seat_hours)))
+    fmt = rng.choice(4, size=M, p=fmt_p)
+    m_assoc = rng.integers(0, n_as, M).astype(np.int32)
+    m_assoc.sort(kind="stable")
+    seats = np.select([fmt == 0, fmt == 1, fmt == 2], [rng.integers(1, 4, M), rng.integers(5, 11, M), rng.integers(1, 3, M)], 1).astype(np.int32)
+    m_hours = np.where((fmt == 0) | (fmt == 3), 3.5, 7.0)
+    min_seats = np.where(fmt == 1, 5, 1).astype(np.int32)
+    mpe = np.where(fmt == 1, 3, -1).astype(np.int32)
+    if rules == "flow":
+        m_hours[:] = 7.0
+        min_seats[:] = 1
+    remote = fmt == 3
+    dated = rng.random(M) < 0.8
+    day = YEAR_START + rng.integers(0, 365, M)
+    day = day + np.where((day - YEAR_START + 4) % 7 == 5, 2, np.where((day - YEAR_START + 4) % 7 == 6, 1, 0))  # weekdays
+    m_date = np.where(dated, day, NO_DATE).astype(np.int32)
+    r_ptr, r_skill, r_level = _draw_skills(rng, M, [1, 2], [0.7, 0.3], SKILL_DEMAND, [0.5, 0.35, 0.15])
+
+    problem = Problem(
+        employers=Employers(
+            ids=_ids("c", n_er), daily_cap=daily_cap, hours_budget=budget,
+            excl_ptr=np.zeros(n_er + 1, np.int64), excl_assoc=np.zeros(0, np.int32),
+        ),
+        associations=Associations(ids=_ids("a", n_as), lat=as_lat, lon=as_lon, sector=as_sector, priority=priority),
+        employees=Employees(
+            ids=_ids("e", E), employer=employer, lat=e_lat, lon=e_lon, max_km=max_km, remote_ok=remote_ok,
+            hours=hours, skill_level=level, always_available=~windows, avail_ptr=a_ptr,
+            avail_start=w_start, avail_end=w_end, pref_ptr=p_ptr, pref_sector=p_sector,
+            pref_weight=np.ones(p_sector.size),
+        ),
+        missions=Missions(
+            ids=_ids("m", M), association=m_assoc, lat=as_lat[m_assoc], lon=as_lon[m_assoc],
+            req_ptr=r_ptr, req_skill=r_skill, req_level=r_level, seats=seats, min_seats=min_seats,
+            hours=m_hours, date=m_date, remote=remote, max_per_employer=mpe,
+        ),
+        skills=SKILLS,
+        sectors=SECTORS,
+        forced=Pairs.empty(),
+        forbidden=Pairs.empty(),
+        affinities=Pairs.empty(),
+    )
+    return problem
+
+
+def city(employees: int = 200, seed: int = 0, *, departement: str = "69", rules: str = "all") -> Problem:
+    """A small instance in one département (default Rhône, around Lyon).
+
+    >>> import koeeo_match as km
+    >>> km.synth.city(employees=100, seed=0).n_employees
+    100
+    """
+    return generate(_select(departement=departement), employees, seed, rules=rules)
+
+
+def region(name: str = "Bretagne", employees: int = 2000, seed: int = 0, *, rules: str = "all") -> Problem:
+    """An instance over one region's départements (names as in ``departements().regions()``).
+
+    >>> import koeeo_match as km
+    >>> km.synth.region("Bretagne", employees=300, seed=0).n_employees
+    300
+    """
+    return generate(_select(region=name), employees, seed, rules=rules)
+
+
+def france(
+    hours: float = 20_000_000,
+    seed: int = 0,
+    *,
+    region: str | None = None,
+    departement: str | None = None,
+    scale: float = 1.0,
+    rules: str = "flow",
+    multi_day_share: float = 0.0,
+) -> Problem:
+    """The national instance: ``hours`` of supply (one day = 7 h each) spread over France.
+
+    ``region`` or ``departement`` keep that slice of it (with its share of the
+    hours, by population); ``scale`` multiplies the size.  Deterministic by seed.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.france(hours=70_000, seed=0, scale=0.1)
+    >>> p.n_employees
+    1000
+    """
+    deps = _select(region=region, departement=departement)
+    d = departements()
+    share = d.population[deps].sum() / d.population.sum()
+    employees = max(1, int(round(hours / 7.0 * share * scale)))
+    return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share)
