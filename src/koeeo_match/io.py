@@ -586,10 +586,12 @@ def load(path: str | os.PathLike[str]) -> Any:
     return problem_from_dict(doc)
 
 
-def dump(obj: Any, path: str | os.PathLike[str]) -> None:
+def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> None:
     """Write a :class:`Problem` (JSON, or compact ``.npz``) or a :class:`Solution` (JSON).
 
-    The output is deterministic: the same object gives the same bytes.
+    The output is deterministic: the same object gives the same bytes.  For a
+    solution, ``timings=True`` also writes wall-clock seconds (which differ
+    from run to run).
     """
     if isinstance(obj, Problem):
         if os.fspath(path).endswith(".npz"):
@@ -599,7 +601,7 @@ def dump(obj: Any, path: str | os.PathLike[str]) -> None:
             return
         doc = problem_to_dict(obj)
     else:
-        doc = obj.to_dict()
+        doc = obj.to_dict(timings=timings)
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, ensure_ascii=False, indent=1, allow_nan=False)
         fh.write("\n")

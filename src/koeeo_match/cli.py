@@ -1,0 +1,234 @@
+"""Command line: ``koeeo-match`` (also ``python -m koeeo_match``).
+
+Commands: ``solve``, ``check``, ``generate``, ``report``, ``demo``.  Errors go
+to stderr as one clear message with exit code 2; ``check`` exits 1 when the
+solution breaks a rule.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Sequence
+
+from . import __version__
+
+EXIT_INFEASIBLE = 1
+EXIT_ERROR = 2
+
+
+def _err(msg: str) -> None:
+    print(f"koeeo-match: error: {msg}", file=sys.stderr)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _policy(text: str):
+    from .policy import Policy
+
+    return Policy.parse(text)
+
+
+def cmd_solve(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    t0 = time.perf_counter()
+    problem = km.load(args.problem)
+    if not args.quiet:
+        _log(f"loaded {problem!r} in {time.perf_counter() - t0:.2f} s")
+    sol = km.solve(problem, method=args.method, policy=_policy(args.policy), time_limit=args.time_limit,
+                   seed=args.seed, progress=_log if args.verbose else None)
+    km.dump(sol, args.output, timings=args.timings)
+    if not args.quiet:
+        _log(f"{sol!r} -> {args.output}")
+        if sol.message:
+            _log(sol.message)
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    problem = km.load(args.problem)
+    sol = km.load(args.solution)
+    if isinstance(sol, km.Problem):
+        raise km.InvalidProblemError([km.Issue("file", "", "format", f"{args.solution} is a problem, not a solution")])
+    violations = km.check(problem, sol)
+    if not violations:
+        print(f"feasible: {len(sol)} assignments break no rule")
+        return 0
+    print(f"infeasible: {len(violations)} violation(s)")
+    for v in violations:
+        print(f"  {v}")
+    return EXIT_INFEASIBLE
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    t0 = time.perf_counter()
+    if args.national:
+        problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow")
+    elif args.departement:
+        problem = km.synth.city(employees=args.employees, seed=args.seed, departement=args.departement,
+                                rules=args.rules or "all")
+    else:
+        problem = km.synth.region(args.region, employees=args.employees, seed=args.seed, rules=args.rules or "all")
+    km.dump(problem, args.output)
+    _log(f"generated {problem!r} in {time.perf_counter() - t0:.2f} s -> {args.output}")
+    return 0
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:,.3f}" if abs(v) < 10 else f"{v:,.1f}"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+REPORT_ROWS = (
+    ("assigned_hours", "hours assigned"),
+    ("assignments", "assignments"),
+    ("employees_assigned_share", "employees placed (share)"),
+    ("missions_filled_share", "missions filled (share)"),
+    ("missions_started_share", "missions started (share)"),
+    ("associations_served_share", "associations served (share)"),
+    ("mean_km", "mean km (one way)"),
+    ("p95_km", "95th percentile km"),
+    ("co2_kg", "CO2 kg (car, both ways)"),
+    ("gini_hours_by_association", "Gini of hours by association"),
+    ("worst_decile_coverage_by_departement", "worst-decile département coverage"),
+)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+    from .metrics import compute
+
+    problem = km.load(args.problem)
+    sol = km.load(args.solution)
+    violations = km.check(problem, sol)
+    print(f"problem : {problem!r}")
+    print(f"solution: {sol.status.value}, method {sol.method or '?'}, objective {_fmt(sol.objective)}, "
+          f"bound {_fmt(sol.bound)}, gap {_fmt(sol.gap)}")
+    print(f"check   : {'feasible' if not violations else f'{len(violations)} violation(s); run check for the list'}")
+    if not violations:
+        import numpy as np
+
+        e_idx = {k: i for i, k in enumerate(problem.employees.ids.tolist())}
+        m_idx = {k: i for i, k in enumerate(problem.missions.ids.tolist())}
+        e = np.array([e_idx[x] for x in sol.employee_ids.tolist()], np.int64)
+        m = np.array([m_idx[x] for x in sol.mission_ids.tolist()], np.int64)
+        met = compute(problem, e, m)
+        width = max(len(label) for _, label in REPORT_ROWS)
+        for key, label in REPORT_ROWS:
+            print(f"  {label:<{width}}  {_fmt(met.get(key))}")
+    return 0 if not violations else EXIT_INFEASIBLE
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    t0 = time.perf_counter()
+    problem = km.synth.region(args.region, employees=args.employees, seed=args.seed)
+    _log(f"generated {args.region}: {problem!r} in {time.perf_counter() - t0:.1f} s")
+    rows = {}
+    for label, method, limit in (("optimiser (auto)", "auto", args.time_limit), ("first-come-first-served", "fcfs", None)):
+        t = time.perf_counter()
+        sol = km.solve(problem, method=method, time_limit=limit, seed=args.seed)
+        bad = km.check(problem, sol)
+        if bad:
+            raise km.SolverError(f"{method} produced an infeasible solution: {bad[0]}")
+        rows[label] = sol
+        _log(f"{label}: {sol!r} in {time.perf_counter() - t:.1f} s, verified by check()")
+    opt, fc = rows["optimiser (auto)"], rows["first-come-first-served"]
+    table = (
+        ("hours assigned", "assigned_hours", "{:,.1f}"),
+        ("employees placed", "employees_assigned_share", "{:.1%}"),
+        ("missions filled", "missions_filled_share", "{:.1%}"),
+        ("missions started", "missions_started_share", "{:.1%}"),
+        ("associations served", "associations_served_share", "{:.1%}"),
+        ("mean km (one way)", "mean_km", "{:.1f}"),
+    )
+    print(f"\n{args.region}: {problem.n_employees:,} volunteers, {problem.n_missions:,} missions (seed {args.seed})\n")
+    print(f"{'':<22}{'optimiser':>14}{'fcfs':>14}{'change':>12}")
+    for label, key, f in table:
+        a, b = opt.metrics[key], fc.metrics[key]
+        change = f"{(a - b) / b:+.1%}" if b else "-"
+        print(f"{label:<22}{f.format(a):>14}{f.format(b):>14}{change:>12}")
+    print(f"\noptimiser status: {opt.status.value} (gap {_fmt(opt.gap)}), method {opt.method}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="koeeo-match", description=__doc__.splitlines()[0])
+    p.add_argument("--version", action="version", version=f"koeeo-match {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("solve", help="solve a problem file, write a solution file")
+    s.add_argument("problem")
+    s.add_argument("-o", "--output", required=True)
+    s.add_argument("--method", default="auto", choices=["auto", "flow", "cpsat", "greedy", "fcfs"])
+    s.add_argument("--policy", default="max_hours", help="preset name or weights, e.g. 'affinity=1,travel_km=0.01'")
+    s.add_argument("--time-limit", type=float, default=None, help="seconds (CP-SAT)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the file")
+    s.add_argument("-q", "--quiet", action="store_true")
+    s.add_argument("-v", "--verbose", action="store_true", help="solver progress log")
+    s.set_defaults(func=cmd_solve)
+
+    c = sub.add_parser("check", help="verify a solution against every rule (exit 1 if it breaks one)")
+    c.add_argument("problem")
+    c.add_argument("solution")
+    c.set_defaults(func=cmd_check)
+
+    g = sub.add_parser("generate", help="write a seeded synthetic instance")
+    where = g.add_mutually_exclusive_group(required=True)
+    where.add_argument("--region", help="a French region, e.g. Bretagne")
+    where.add_argument("--departement", help="a département code, e.g. 69")
+    where.add_argument("--national", action="store_true", help="all of France")
+    g.add_argument("--employees", type=int, default=2000, help="volunteers (region / département)")
+    g.add_argument("--hours", type=float, default=20_000_000, help="hours of supply (national)")
+    g.add_argument("--scale", type=float, default=1.0, help="size multiplier (national)")
+    g.add_argument("--rules", choices=["all", "flow"], default=None)
+    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("-o", "--output", required=True, help=".json, or .npz for a compact file")
+    g.set_defaults(func=cmd_generate)
+
+    r = sub.add_parser("report", help="human summary of a solution")
+    r.add_argument("problem")
+    r.add_argument("solution")
+    r.set_defaults(func=cmd_report)
+
+    d = sub.add_parser("demo", help="generate a region, compare the optimiser with first-come-first-served")
+    d.add_argument("--region", default="Bretagne")
+    d.add_argument("--employees", type=int, default=2000)
+    d.add_argument("--time-limit", type=float, default=20.0)
+    d.add_argument("--seed", type=int, default=0)
+    d.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from .errors import InvalidProblemError, KoeeoMatchError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except InvalidProblemError as err:
+        _err(str(err))
+    except (KoeeoMatchError, ValueError) as err:
+        _err(str(err))
+    except OSError as err:
+        _err(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
+    except KeyboardInterrupt:
+        _err("interrupted")
+    return EXIT_ERROR
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
