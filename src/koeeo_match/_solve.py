@@ -47,6 +47,7 @@ def solve(
     time_limit: float | None = None,
     seed: int = 0,
     *,
+    top_k: int | None = None,
     workers: int = 0,
     progress: Callable[[str], None] | None = None,
 ) -> Solution:
@@ -67,6 +68,12 @@ def solve(
         with status ``feasible`` and its gap.
     seed : int
         Seeds CP-SAT and the fcfs arrival order.
+    top_k : int, optional
+        Keep only the ``top_k`` best candidate arcs of each employee and of
+        each mission (for national-scale instances).  The result is then
+        optimal for that capped graph at best, so its status is ``feasible``
+        (``metrics["graph_optimal"]`` says whether the capped graph was solved
+        to optimality).  ``None`` (default): the full graph, exact.
     workers : int
         CP-SAT workers (0: 2).
     progress : callable, optional
@@ -84,7 +91,7 @@ def solve(
     Examples
     --------
     >>> import koeeo_match as km
-    >>> p = km.synth.city(employees=40, seed=3)
+    >>> p = km.synth.city(employees=40, seed=3, rules="flow")
     >>> s = km.solve(p, method="flow", policy="max_hours")
     >>> s.metrics["assigned_hours"] == s.objective
     True
@@ -100,7 +107,7 @@ def solve(
     if time_limit is not None and not time_limit > 0:
         raise ValueError(f"The 'time_limit' parameter of solve must be > 0 seconds. Got {time_limit!r} instead.")
     t0 = time.perf_counter()
-    graph = build_candidates(problem, policy)
+    graph = build_candidates(problem, policy, k=top_k)
     t_cand = time.perf_counter() - t0
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress)
     if method == "auto":
@@ -117,9 +124,14 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
     policy = graph.policy
     which = "primary" if graph.scale.lexicographic else "all"
     objective = float(policy.score({k: v[sel] for k, v in graph.terms.items()}, which).sum())
+    graph_optimal = raw.status == Status.OPTIMAL
+    if graph.k is not None and raw.status == Status.OPTIMAL:
+        raw = RawResult(raw.selected, Status.FEASIBLE, None,
+                        f"optimal on the candidate graph capped at top_k={graph.k} arcs per employee and per mission; "
+                        "no bound for the full problem", raw.stats)
     if raw.status == Status.OPTIMAL:
         bound: float | None = objective
-    elif raw.bound is not None:
+    elif raw.bound is not None and graph.k is None:
         bound = max(graph.scale.primary_bound(raw.bound), objective)
     else:
         bound = None
@@ -136,6 +148,6 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
     )
     met = _metrics.compute(problem, e, m)
     met.update(objective=objective, bound=bound, gap=sol.gap, solve_seconds=t_total,
-               candidate_seconds=t_cand, candidate_arcs=len(graph))
+               candidate_seconds=t_cand, candidate_arcs=len(graph), top_k=graph.k, graph_optimal=graph_optimal)
     sol.metrics.update(met)
     return sol

@@ -29,6 +29,7 @@ from .policy import IntegerScores, Policy, integer_scores
 __all__ = ["CandidateGraph", "build_candidates", "arc_terms"]
 
 _CHUNK = 200_000
+_MAX_CHUNK_PAIRS = 5_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,7 +43,7 @@ class CandidateGraph:
     ptr : ndarray of int64
         ``ptr[e]:ptr[e+1]`` are employee ``e``'s arcs.
     km : ndarray of float64
-        One-way great-circle distance (0 for remote missions).
+        One-way great-circle distance (the ``travel_km`` term is 0 for remote missions).
     terms : dict of str to ndarray
         Each objective term per arc (see :mod:`koeeo_match.policy`).
     score : ndarray of int64
@@ -61,6 +62,7 @@ class CandidateGraph:
     score: np.ndarray
     scale: IntegerScores
     policy: Policy
+    k: int | None = None
 
     def __len__(self) -> int:
         return len(self.employee)
@@ -89,31 +91,63 @@ def _key_skill(problem: Problem) -> np.ndarray:
     return key
 
 
-def _spatial_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs within each employee's max_km among ``emps`` x ``mis`` (non-remote missions)."""
+def _spatial_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray):
+    """Yield chunks of pairs within each employee's max_km (non-remote missions)."""
     e, m = problem.employees, problem.missions
     if emps.size == 0 or mis.size == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
+        return
     tree = cKDTree(unit_vectors(m.lat[mis], m.lon[mis]))
     # chunk employees by ascending radius so that each chunk's query radius is tight
     emps = emps[np.argsort(e.max_km[emps], kind="stable")]
-    out_e, out_m = [], []
     for start in range(0, emps.size, _CHUNK):
         ch = emps[start : start + _CHUNK]
         rmax = float(chord_of_km(e.max_km[ch].max())) * (1 + 1e-9) + 1e-12
         sub = cKDTree(unit_vectors(e.lat[ch], e.lon[ch]))
         pairs = sub.sparse_distance_matrix(tree, rmax, output_type="ndarray")
-        ei = ch[pairs["i"]]
-        mi = mis[pairs["j"]]
-        out_e.append(ei.astype(np.int32))
-        out_m.append(mi.astype(np.int32))
-    return np.concatenate(out_e), np.concatenate(out_m)
+        yield ch[pairs["i"]].astype(np.int32), mis[pairs["j"]].astype(np.int32)
 
 
-def _remote_pairs(emps: np.ndarray, mis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _remote_pairs(emps: np.ndarray, mis: np.ndarray):
+    """Yield chunks of the full cross product (bounded memory)."""
     if emps.size == 0 or mis.size == 0:
-        return np.zeros(0, np.int32), np.zeros(0, np.int32)
-    return np.repeat(emps, mis.size).astype(np.int32), np.tile(mis, emps.size).astype(np.int32)
+        return
+    step = max(1, _MAX_CHUNK_PAIRS // mis.size)
+    for start in range(0, emps.size, step):
+        ch = emps[start : start + step]
+        yield np.repeat(ch, mis.size).astype(np.int32), np.tile(mis, ch.size).astype(np.int32)
+
+
+def _nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int):
+    """Pairs among each employee's ``kq`` nearest missions and each mission's ``kq`` nearest employees."""
+    e, m = problem.employees, problem.missions
+    if emps.size == 0 or mis.size == 0:
+        return
+    rmax = float(chord_of_km(e.max_km[emps].max())) * (1 + 1e-9) + 1e-12
+    pe, pm = unit_vectors(e.lat[emps], e.lon[emps]), unit_vectors(m.lat[mis], m.lon[mis])
+    for pts, other, rows, cols in ((pe, pm, emps, mis), (pm, pe, mis, emps)):
+        tree = cKDTree(other)
+        k = min(kq, other.shape[0])
+        for start in range(0, pts.shape[0], _CHUNK):
+            _, idx = tree.query(pts[start : start + _CHUNK], k=k, distance_upper_bound=rmax)
+            idx = idx.reshape(idx.shape[0], -1)
+            ok = idx < other.shape[0]
+            r = np.repeat(rows[start : start + _CHUNK], k).reshape(-1, k)[ok]
+            c = cols[idx[ok]]
+            yield (r, c) if rows is emps else (c, r)
+
+
+def _rotation_pairs(emps: np.ndarray, mis: np.ndarray, kq: int):
+    """Remote pairs, ``kq`` per employee and per mission, spread evenly (deterministic)."""
+    if emps.size == 0 or mis.size == 0:
+        return
+    for rows, cols in ((emps, mis), (mis, emps)):
+        k = min(kq, cols.size)
+        stride = max(1, cols.size // k)
+        base = (np.arange(rows.size, dtype=np.int64) * 7919) % cols.size
+        idx = (base[:, None] + stride * np.arange(k)[None, :]) % cols.size
+        r = np.repeat(rows, k)
+        c = cols[idx.reshape(-1)]
+        yield (r, c) if rows is emps else (c, r)
 
 
 def _skills_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
@@ -210,13 +244,64 @@ def arc_terms(problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray) 
     }
 
 
-def eligible_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All eligible (employee, mission) pairs, sorted by employee then mission, with one-way km."""
+def _filter(problem: Problem, ea: np.ndarray, ma: np.ndarray):
+    """Keep the eligible pairs; return them with their one-way km."""
+    e, m = problem.employees, problem.missions
+    ea, ma = ea.astype(np.int32, copy=False), ma.astype(np.int32, copy=False)
+    km = haversine_km(e.lat[ea], e.lon[ea], m.lat[ma], m.lon[ma])
+    ok = (km <= e.max_km[ea]) | (m.remote[ma] & e.remote_ok[ea])
+    ok &= _skills_ok(problem, ea, ma)
+    ok &= _dates_ok(problem, ea, ma)
+    ok &= _not_excluded(problem, ea, ma)
+    fb = problem.forbidden
+    if len(fb):
+        ok &= ~_in_sorted(_pair_keys(ea, ma, len(m)), np.sort(_pair_keys(fb.employee, fb.mission, len(m))))
+    return ea[ok], ma[ok], km[ok]
+
+
+def _top_k(owner: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
+    """Mask of the ``k`` best arcs (largest ``rank``) of each owner; ties keep arc order."""
+    if owner.size == 0:
+        return np.zeros(0, bool)
+    order = np.argsort(-rank, kind="stable")
+    order = order[np.argsort(owner[order], kind="stable")]  # radix sort on ints
+    o = owner[order]
+    start = np.ones(o.size, bool)
+    start[1:] = o[1:] != o[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(o.size), 0))
+    keep = np.zeros(o.size, bool)
+    keep[order] = (np.arange(o.size) - first) < k
+    return keep
+
+
+def _capped(problem: Problem, policy: Policy, ea, ma, km, k: int):
+    """Keep each employee's ``k`` best arcs and each mission's ``k`` best arcs (union)."""
+    terms = arc_terms(problem, ea, ma, km)
+    if policy.primary:
+        sec = policy.score(terms, "secondary")
+        span = float(np.abs(sec).max()) * 2 + 1.0 if sec.size else 1.0
+        rank = policy.score(terms, "primary") * span + sec  # primary first, then secondary
+    else:
+        rank = policy.score(terms)
+    keep = _top_k(ea, rank, k) | _top_k(ma, rank, k)
+    return ea[keep], ma[keep], km[keep]
+
+
+def eligible_pairs(
+    problem: Problem, *, k: int | None = None, policy: Policy | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eligible (employee, mission) pairs, sorted by employee then mission, with one-way km.
+
+    With ``k`` (and the ``policy`` that ranks arcs), only each employee's
+    ``k`` best arcs and each mission's ``k`` best arcs are kept, among pairs
+    drawn from the nearest missions / employees (and, for remote missions,
+    ``2k`` partners per side spread evenly over the group).
+    """
     e, m = problem.employees, problem.missions
     key = _key_skill(problem)
     lv = e.skill_level
     all_e = np.arange(len(e), dtype=np.int32)
-    parts_e, parts_m = [], []
+    out_e, out_m, out_km = [], [], []
     for g in np.unique(key):
         mis_g = np.flatnonzero(key == g).astype(np.int32)
         if g >= 0:
@@ -225,30 +310,43 @@ def eligible_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray, np.ndarray
         else:
             emps_g = all_e
         remote = m.remote[mis_g]
-        pe, pm = _spatial_pairs(problem, emps_g, mis_g[~remote])
-        parts_e.append(pe), parts_m.append(pm)
-        pe, pm = _remote_pairs(emps_g[e.remote_ok[emps_g]], mis_g[remote])
-        parts_e.append(pe), parts_m.append(pm)
-    ea = np.concatenate(parts_e) if parts_e else np.zeros(0, np.int32)
-    ma = np.concatenate(parts_m) if parts_m else np.zeros(0, np.int32)
-
-    km = np.zeros(ea.size)
-    near = ~m.remote[ma]
-    km[near] = haversine_km(e.lat[ea[near]], e.lon[ea[near]], m.lat[ma[near]], m.lon[ma[near]])
-    ok = ~near | (km <= e.max_km[ea])
-    ok &= _skills_ok(problem, ea, ma)
-    ok &= _dates_ok(problem, ea, ma)
-    ok &= _not_excluded(problem, ea, ma)
-    fb = problem.forbidden
-    if len(fb):
-        ok &= ~_in_sorted(_pair_keys(ea, ma, len(m)), np.sort(_pair_keys(fb.employee, fb.mission, len(m))))
-    ea, ma, km = ea[ok], ma[ok], km[ok]
+        emps_r = emps_g[e.remote_ok[emps_g]]
+        # a remote mission is open to remote_ok employees anywhere, and to others within max_km
+        if k is None:
+            chunks = list(_spatial_pairs(problem, emps_g, mis_g)) + list(_remote_pairs(emps_r, mis_g[remote]))
+        else:
+            chunks = list(_nearest_pairs(problem, emps_g, mis_g, 3 * k)) + list(
+                _rotation_pairs(emps_r, mis_g[remote], 2 * k)
+            )
+        parts = [_filter(problem, a, b) for a, b in chunks]
+        if not parts:
+            continue
+        ea, ma, km = (np.concatenate(x) for x in zip(*parts))
+        if len(parts) > 1:  # several sources may find the same pair
+            _, first = np.unique(_pair_keys(ea, ma, len(m)), return_index=True)
+            ea, ma, km = ea[first], ma[first], km[first]
+        if k is not None:
+            ea, ma, km = _capped(problem, policy, ea, ma, km, k)
+        out_e.append(ea), out_m.append(ma), out_km.append(km)
+    if not out_e:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    ea, ma, km = np.concatenate(out_e), np.concatenate(out_m), np.concatenate(out_km)
+    if k is not None:
+        ea, ma, km = _capped(problem, policy, ea, ma, km, k)
     order = np.lexsort((ma, ea))
     return ea[order], ma[order], km[order]
 
 
-def build_candidates(problem: Problem, policy: Policy) -> CandidateGraph:
+def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) -> CandidateGraph:
     """Build the candidate graph of ``problem`` with integer scores from ``policy``.
+
+    Parameters
+    ----------
+    k : int, optional
+        Keep only the ``k`` best arcs of each employee and of each mission
+        (union), for instances whose full graph is too large.  ``None``
+        (default) keeps every eligible pair: solutions are then optimal for
+        the problem itself, not only for the capped graph.
 
     Examples
     --------
@@ -258,7 +356,7 @@ def build_candidates(problem: Problem, policy: Policy) -> CandidateGraph:
     >>> bool((g.employee[:-1] <= g.employee[1:]).all())
     True
     """
-    ea, ma, km = eligible_pairs(problem)
+    ea, ma, km = eligible_pairs(problem, k=k, policy=policy)
     terms = arc_terms(problem, ea, ma, km)
     ptr = np.zeros(problem.n_employees + 1, np.int64)
     np.cumsum(np.bincount(ea, minlength=problem.n_employees), out=ptr[1:])
@@ -276,4 +374,5 @@ def build_candidates(problem: Problem, policy: Policy) -> CandidateGraph:
         score=scale.score,
         scale=scale,
         policy=policy,
+        k=k,
     )

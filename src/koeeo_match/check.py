@@ -119,8 +119,10 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     each(dated & ~ok, "availability", lambda k: f"employee is not available on {_day(d[k])}")
     rem = M.remote[m]
     dist = _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
-    each(rem & ~E.remote_ok[e], "remote", lambda k: "remote mission, but the employee is not remote_ok")
-    each(~rem & (dist > E.max_km[e] + _TOL_KM), "distance",
+    far = dist > E.max_km[e] + _TOL_KM
+    each(rem & ~E.remote_ok[e] & far, "remote",
+         lambda k: f"remote mission, the employee is not remote_ok and {dist[k]:.3f} km beyond max_km {E.max_km[e[k]]:g}")
+    each(~rem & far, "distance",
          lambda k: f"{dist[k]:.3f} km away, beyond the employee's max_km {E.max_km[e[k]]:g}")
     emp = E.employer[e]
     a_of = M.association[m]

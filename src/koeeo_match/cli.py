@@ -35,11 +35,12 @@ def _policy(text: str):
 def cmd_solve(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
+    policy = _policy(args.policy)  # a typo fails before a long load
     t0 = time.perf_counter()
     problem = km.load(args.problem)
     if not args.quiet:
         _log(f"loaded {problem!r} in {time.perf_counter() - t0:.2f} s")
-    sol = km.solve(problem, method=args.method, policy=_policy(args.policy), time_limit=args.time_limit,
+    sol = km.solve(problem, method=args.method, policy=policy, time_limit=args.time_limit,
                    seed=args.seed, progress=_log if args.verbose else None)
     km.dump(sol, args.output, timings=args.timings)
     if not args.quiet:
@@ -53,9 +54,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
     problem = km.load(args.problem)
-    sol = km.load(args.solution)
-    if isinstance(sol, km.Problem):
-        raise km.InvalidProblemError([km.Issue("file", "", "format", f"{args.solution} is a problem, not a solution")])
+    sol = _load_solution(args.solution)
     violations = km.check(problem, sol)
     if not violations:
         print(f"feasible: {len(sol)} assignments break no rule")
@@ -64,6 +63,15 @@ def cmd_check(args: argparse.Namespace) -> int:
     for v in violations:
         print(f"  {v}")
     return EXIT_INFEASIBLE
+
+
+def _load_solution(path: str):
+    import koeeo_match as km
+
+    sol = km.load(path)
+    if isinstance(sol, km.Problem):
+        raise km.KoeeoMatchError(f"{path} is a problem file (koeeo-match/1), not a solution (koeeo-match-solution/1)")
+    return sol
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -110,7 +118,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from .metrics import compute
 
     problem = km.load(args.problem)
-    sol = km.load(args.solution)
+    sol = _load_solution(args.solution)
     violations = km.check(problem, sol)
     print(f"problem : {problem!r}")
     print(f"solution: {sol.status.value}, method {sol.method or '?'}, objective {_fmt(sol.objective)}, "

@@ -49,7 +49,12 @@ def _bool(v: Any) -> bool:
     return v
 
 
+_INT_MAX = 2**31 - 1
+
+
 def _number(*, integer: bool = False, low: float | None = 0.0, strict: bool = False, high: float | None = None):
+    if integer and high is None:
+        high = _INT_MAX
     def parse(v: Any) -> float:
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise _Bad(f"expected a number, got {v!r}")
@@ -209,7 +214,7 @@ def _parse_records(kind: str, records: Any, issues: list[Issue]) -> list[dict[st
             rid = rec["id"]
         elif "employee" in spec:
             rid = f"#{pos} ({rec.get('employee')!r}, {rec.get('mission')!r})"
-        parsed: dict[str, Any] = {"_pos": pos, "_rid": rid}
+        parsed: dict[str, Any] = {"_pos": pos, "_rid": rid, "_given": set(rec)}
         ok = True
         for key in rec:
             if key not in spec:
@@ -380,10 +385,10 @@ def problem_from_dict(doc: Any) -> Problem:
         req_rows.append([s for s, _ in req])
         req_lv.append([lv for _, lv in req])
         seats, mins = r.get("seats", 1), r.get("min_seats", 1)
-        if "seats" in r and "min_seats" in r and mins > seats:
-            issues.append(Issue("mission", r["_rid"], "min_seats", f"min_seats {mins} exceeds seats {seats}"))
-        elif "min_seats" in r and "seats" not in r and mins > 1:
-            issues.append(Issue("mission", r["_rid"], "min_seats", f"min_seats {mins} exceeds seats 1 (the default)"))
+        seats_valid = "seats" in r or "seats" not in r["_given"]
+        if seats_valid and "min_seats" in r and mins > seats:
+            default = "" if "seats" in r else " (the default)"
+            issues.append(Issue("mission", r["_rid"], "min_seats", f"min_seats {mins} exceeds seats {seats}{default}"))
         if ("lat" in r) != ("lon" in r):
             issues.append(Issue("mission", r["_rid"], "lon" if "lat" in r else "lat", "give both lat and lon, or neither"))
         if "lat" in r and "lon" in r:

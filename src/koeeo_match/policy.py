@@ -29,14 +29,16 @@ among solutions that reach it, the weighted sum of the other terms.  The
 ties broken by skill fit and then by distance.
 
 **Integer costs.**  Solvers need integer costs.  Primary scores are scaled
-by the smallest factor in ``1, 2, 4, 10, 12, 20, 60, 100, ...`` that makes
-them exact integers (so 3.5 h + 3.5 h ties with 7 h exactly).  Secondary
-scores are scaled by the largest power of two that keeps every arc's cost,
-and every sum of costs, inside the solver's 62-bit range; and the primary
-multiplier exceeds the largest possible total of secondary scores, so no
-secondary gain can buy primary value.  Distinct scores never collapse: if the
-range left for the secondary scores cannot separate two distinct values,
-:func:`integer_scores` warns (never silently).
+by the smallest factor in ``EXACT_FACTORS`` (1, 2, 4, 8, 10, 12, ..., 10**6)
+that makes them exact integers (so 3.5 h + 3.5 h ties with 7 h exactly), or
+refused.  Other scores are scaled by a power of two giving up to 2**30
+levels per arc (a resolution of about 1e-9 of the largest score), within the
+solver's range; for a lexicographic policy the primary multiplier exceeds the
+largest possible total of secondary scores, so no secondary gain can ever buy
+primary value.  When the solver's range forces a resolution coarser than 1e-4
+of the largest score (very large lexicographic instances),
+:func:`integer_scores` warns with the number of distinct scores that became
+equal: it never happens silently.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ class Policy:
     >>> km.Policy.preset("max_hours").primary
     ('hours',)
     >>> km.Policy.parse("affinity=1,travel_km=0.01")
-    Policy(affinity=1.0, travel_km=0.01)
+    Policy(travel_km=0.01, affinity=1.0)
     """
 
     hours: float = 0.0
@@ -181,7 +183,8 @@ class Policy:
         return d
 
 
-_EXACT_FACTORS = (1, 2, 4, 8, 10, 12, 20, 24, 40, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
+#: Factors tried, in order, to make values exact integers.
+EXACT_FACTORS = (1, 2, 4, 8, 10, 12, 20, 24, 40, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
 
 
 @dataclass(frozen=True)
@@ -208,10 +211,15 @@ class IntegerScores:
         return math.floor((total_bound + self.secondary_slack) / self.multiplier) / self.primary_scale
 
 
-def _exact_factor(v: np.ndarray) -> int | None:
+_LEVELS = 2**30  # finest resolution of non-exact scores: ~1e-9 of the largest
+_WARN_RESOLUTION = 1e-4  # warn when the solver's range forces a coarser resolution than this
+
+
+def exact_factor(v: np.ndarray) -> int | None:
+    """Smallest factor of ``EXACT_FACTORS`` making every value an integer, or None."""
     if v.size == 0:
         return 1
-    for f in _EXACT_FACTORS:
+    for f in EXACT_FACTORS:
         x = v * f
         if np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))):
             return f
@@ -238,7 +246,7 @@ def integer_scores(
     if policy.primary:
         prim = policy.score(terms, "primary")
         sec = policy.score(terms, "secondary")
-        f = _exact_factor(prim)
+        f = exact_factor(prim)
         if f is None:
             raise SolverError(
                 "The primary objective terms are not multiples of 1/1_000_000; "
@@ -251,7 +259,7 @@ def integer_scores(
             return IntegerScores(p_int, 1, float(f), 1.0, 0, True)
         # multiplier M = 2 * n * Smax + 1 ; need pmax * M + Smax <= limit
         room = limit // max(pmax, 1)
-        smax_int = max(int((room - 1) // (2 * n + 1)), 0)
+        smax_int = min(max(int((room - 1) // (2 * n + 1)), 0), _LEVELS)
         if smax_int < 1:
             raise SolverError(
                 f"The objective does not fit the solver's integer range: {n} assignments with primary "
@@ -267,10 +275,10 @@ def integer_scores(
     smax_f = float(np.abs(sc).max()) if sc.size else 0.0
     if smax_f == 0:
         return IntegerScores(np.zeros(sc.size, np.int64), 1, 1.0, 1.0, 0, False)
-    f = _exact_factor(sc)
-    if f is not None and smax_f * f <= limit:
+    f = exact_factor(sc)
+    if f is not None and smax_f * f <= min(limit, _LEVELS):
         return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
-    s_scale = 2.0 ** math.floor(math.log2(limit / smax_f))
+    s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
     _warn_if_collapsed(sc, s_int, "objective")
     # each arc is rounded by at most 1/2 unit
@@ -280,14 +288,16 @@ def integer_scores(
 def _warn_if_collapsed(v: np.ndarray, q: np.ndarray, what: str) -> None:
     if v.size < 2:
         return
+    vmax = float(np.abs(v).max())
+    qmax = float(np.abs(q).max())
+    if qmax == 0 or vmax / qmax <= _WARN_RESOLUTION * vmax:
+        return  # resolution finer than 1e-4 of the largest score
     order = np.argsort(v, kind="stable")
-    dv = np.diff(v[order])
-    dq = np.diff(q[order])
-    collapsed = int(np.count_nonzero((dv > 1e-12 * np.abs(v[order][1:]).clip(1)) & (dq == 0)))
+    collapsed = int(np.count_nonzero((np.diff(v[order]) > 0) & (np.diff(q[order]) == 0)))
     if collapsed:
         warnings.warn(
-            f"{collapsed} pairs of distinct {what} scores became equal when scaled to integers "
-            f"for the solver; split the problem into smaller parts for full resolution.",
+            f"The solver's integer range resolves {what} scores only to {vmax / qmax:.3g} "
+            f"({collapsed} pairs of distinct scores became equal); solve smaller parts for full resolution.",
             RuntimeWarning,
             stacklevel=3,
         )

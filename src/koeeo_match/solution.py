@@ -64,7 +64,7 @@ class Solution:
     Examples
     --------
     >>> import koeeo_match as km
-    >>> p = km.synth.city(employees=30, seed=2)
+    >>> p = km.synth.city(employees=30, seed=2, rules="flow")
     >>> s = km.solve(p, method="flow")
     >>> s.status, s.gap
     (<Status.OPTIMAL: 'optimal'>, 0.0)

@@ -14,20 +14,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..candidates import CandidateGraph
+from ..errors import SolverError
 from ..model import NO_DATE, Problem
+from ..policy import exact_factor
 
 __all__ = ["Structure", "structure", "group_ids", "hours_unit"]
 
-_UNITS = (1, 2, 4, 10, 12, 20, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
-
-
 def hours_unit(hours: np.ndarray) -> int:
     """Smallest factor making every duration an integer (hours are compared exactly)."""
-    for f in _UNITS:
-        x = hours * f
-        if np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))):
-            return f
-    return _UNITS[-1]
+    f = exact_factor(hours)
+    if f is None:
+        raise SolverError(
+            "Hours (of missions, entitlements or budgets) must be multiples of 1/1,000,000 h to be "
+            "compared exactly; round them in the input."
+        )
+    return f
 
 
 def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:

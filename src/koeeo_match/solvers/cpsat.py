@@ -124,6 +124,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     p.interleave_search = True
     if options.progress:
         p.log_search_progress = True
+        p.log_to_stdout = False
         solver.log_callback = options.progress
     status = solver.solve(model)
     if status == cp_model.MODEL_INVALID:

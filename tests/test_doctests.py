@@ -1,0 +1,43 @@
+"""The examples in the package's docstrings run as documented."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+import pkgutil
+
+import pytest
+
+import koeeo_match
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(koeeo_match.__path__, "koeeo_match.")
+    if m.name.rsplit(".", 1)[-1] not in ("__main__", "cli")
+)
+KNOWN = {  # doctest name -> reason (documented behaviour that does not hold)
+    "koeeo_match.policy.Policy": "BUG (doc): Policy.parse('affinity=1,travel_km=0.01') reprs as "
+                                 "Policy(travel_km=0.01, affinity=1.0), not as its docstring shows",
+    "koeeo_match._solve.solve": "BUG (doc): the solve() example runs method='flow' on synth.city(rules='all'), "
+                                "which flow refuses (team minimum)",
+    "koeeo_match.solution.Solution": "BUG (doc): the Solution example runs method='flow' on "
+                                     "synth.city(rules='all'), which flow refuses (daily cap)",
+}
+
+
+def _doctests():
+    finder = doctest.DocTestFinder()
+    out = []
+    for name in MODULES:
+        module = importlib.import_module(name)
+        for t in finder.find(module):
+            if t.examples and t.name.startswith(name):
+                mark = [pytest.mark.xfail(reason=KNOWN[t.name], strict=True)] if t.name in KNOWN else []
+                out.append(pytest.param(t, id=t.name, marks=mark))
+    return out
+
+
+@pytest.mark.parametrize("test", _doctests())
+def test_docstring_examples(test):
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    result = runner.run(test, out=lambda s: None)
+    assert result.failed == 0, f"{result.failed} failing example(s) in {test.name}"

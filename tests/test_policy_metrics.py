@@ -1,0 +1,185 @@
+"""Policy validation and parsing; every metric against a hand computation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import koeeo_match as km
+from koeeo_match import metrics
+from conftest import haversine, make
+
+# ----------------------------------------------------------------------------- Policy
+
+
+@pytest.mark.parametrize("bad", [-1, -0.5, math.nan, math.inf, True, "1", None])
+def test_policy_rejects_bad_weight(bad):
+    with pytest.raises(ValueError, match=r"The 'hours' weight of Policy must be a finite number >= 0"):
+        km.Policy(hours=bad)
+
+
+def test_policy_primary_validation():
+    with pytest.raises(ValueError, match="unknown term 'speed'"):
+        km.Policy(hours=1, primary=("speed",))
+    with pytest.raises(ValueError, match="'seats', whose weight is 0"):
+        km.Policy(hours=1, primary=("seats",))
+    with pytest.raises(ValueError, match="cannot name travel_km"):
+        km.Policy(hours=1, travel_km=1, primary=("travel_km",))
+
+
+def test_policy_primary_forms():
+    assert km.Policy(hours=1, skill_fit=1, primary="hours").primary == ("hours",)
+    # when every weighted term is primary, the objective is a plain weighted sum
+    assert km.Policy(hours=1, primary=("hours",)).primary == ()
+
+
+def test_policy_parse():
+    p = km.Policy.parse("affinity=1,travel_km=0.01")
+    assert p == km.Policy(affinity=1.0, travel_km=0.01)
+    assert "affinity=1.0" in repr(p) and "travel_km=0.01" in repr(p) and "hours" not in repr(p)
+    assert p.weights()["travel_km"] == -0.01 and p.weights()["hours"] == 0.0
+    assert km.Policy.parse(" balanced ") == km.Policy.preset("balanced")
+    q = km.Policy.parse("hours=1, seats=2, primary=seats+hours, skill_fit=0.5")
+    assert (q.hours, q.seats, q.skill_fit, q.primary) == (1.0, 2.0, 0.5, ("seats", "hours"))
+
+
+@pytest.mark.parametrize("text, message", [
+    ("speed=1", "Unknown policy term 'speed'"),
+    ("hours=abc", "The weight of 'hours' must be a number"),
+    ("hours=1,,seats=1", "Cannot read policy item"),
+    ("hours=-1", "must be a finite number >= 0"),
+    ("fastest", "Unknown policy preset 'fastest'"),
+])
+def test_policy_parse_errors(text, message):
+    with pytest.raises(ValueError, match=message):
+        km.Policy.parse(text)
+
+
+def test_presets():
+    for name in ("max_hours", "max_coverage", "territorial_equity", "min_travel", "balanced"):
+        assert isinstance(km.Policy.preset(name), km.Policy)
+    with pytest.raises(ValueError, match="Unknown policy preset 'nope'; presets are max_hours"):
+        km.Policy.preset("nope")
+    mh = km.Policy.preset("max_hours")
+    assert mh.primary == ("hours",) and mh.skill_fit > 0 and mh.travel_km > 0
+    assert km.TERMS == ("hours", "seats", "skill_fit", "preference", "priority", "travel_km", "affinity")
+
+
+def test_max_coverage_prefers_seats_to_hours():
+    # 10.5 h employee: "long" (10.5 h, 1 seat) or two 3.5 h missions (2 seats, 7 h).
+    # max_coverage: two seats (objective 2); max_hours: 10.5 h.
+    p = make(employees=[{"id": "e", "hours": 10.5}],
+             missions=[{"id": "long", "hours": 10.5}, {"id": "s1", "hours": 3.5}, {"id": "s2", "hours": 3.5}])
+    sol = km.solve(p, method="cpsat", policy="max_coverage")
+    assert set(sol.assignments) == {("e", "s1"), ("e", "s2")} and sol.objective == 2
+    sol = km.solve(p, method="cpsat", policy="max_hours")
+    assert sol.assignments == [("e", "long")] and sol.objective == 10.5
+
+
+def test_preference_and_priority_terms():
+    # e prefers "green"; both missions 7 h, one seat each, e can do one (7 h).
+    assoc = [{"id": "a", "lat": 45.0, "lon": 5.0, "sector": "social", "priority": 2.0},
+             {"id": "g", "lat": 45.0, "lon": 5.0, "sector": "green"}]
+    p = make(associations=assoc, employees=[{"id": "e", "prefers": {"green": 1.0}}],
+             missions=[{"id": "ms", "association": "a"}, {"id": "mg", "association": "g"}])
+    assert km.solve(p, method="cpsat", policy=km.Policy(hours=1, preference=1)).assignments == [("e", "mg")]
+    sol = km.solve(p, method="cpsat", policy=km.Policy(hours=1, priority=1))
+    assert sol.assignments == [("e", "ms")] and sol.objective == pytest.approx(7 + 14)
+
+
+# ----------------------------------------------------------------------------- metrics
+# Associations a (45, 5), b (45.1, 5) 11.12 km north, w (Paris, remote missions), c (posts an
+# unserved mission).  Pairs: e1 -> m1 (a, 7 h, 0 km), e1 -> m2 (b, 3.5 h), e2 -> m3 (w, remote, 7 h).
+ASSOCS = [{"id": "a", "lat": 45.0, "lon": 5.0}, {"id": "b", "lat": 45.1, "lon": 5.0},
+          {"id": "w", "lat": 48.85, "lon": 2.35}, {"id": "c", "lat": 45.0, "lon": 5.0}]
+METRIC_CASE = dict(
+    associations=ASSOCS,
+    employees=[{"id": "e1", "hours": 14}, {"id": "e2", "remote_ok": True}, {"id": "e3"}],
+    missions=[{"id": "m1", "association": "a", "seats": 2},  # 1 of 2 seats: started, not filled
+              {"id": "m2", "association": "b", "hours": 3.5},  # filled
+              {"id": "m3", "association": "w", "remote": True},  # filled
+              {"id": "m4", "association": "a", "seats": 3, "min_seats": 3},  # not started
+              {"id": "m5", "association": "c"}],  # not started
+)
+PAIRS = [("e1", "m1"), ("e1", "m2"), ("e2", "m3")]
+
+
+def _compute(problem, pairs):
+    ei = {k: i for i, k in enumerate(problem.employees.ids.tolist())}
+    mi = {k: i for i, k in enumerate(problem.missions.ids.tolist())}
+    return metrics.compute(problem, np.array([ei[e] for e, _ in pairs], np.int64),
+                           np.array([mi[m] for _, m in pairs], np.int64))
+
+
+def test_metrics_by_hand():
+    p = make(**METRIC_CASE)
+    assert km.check(p, PAIRS) == []
+    got = _compute(p, PAIRS)
+    d = haversine(45.0, 5.0, 45.1, 5.0)  # e1 -> b
+    assert d == pytest.approx(11.1195, abs=1e-3)
+    assert got["assigned_hours"] == 17.5
+    assert got["assignments"] == 3
+    assert got["employees_assigned_share"] == pytest.approx(2 / 3)
+    assert got["missions_filled_share"] == pytest.approx(2 / 5)
+    assert got["missions_started_share"] == pytest.approx(3 / 5)
+    assert got["associations_served_share"] == pytest.approx(3 / 4)
+    # one-way km per assignment: [0, d, 0 (remote)]
+    assert got["mean_km"] == pytest.approx(d / 3)
+    assert got["p95_km"] == pytest.approx(0.9 * d)  # linear interpolation at rank 0.95 * 2 = 1.9
+    assert got["co2_kg"] == pytest.approx(2 * d * 0.19)
+    # hours by posting association a, b, w, c = 7, 3.5, 7, 0:
+    # Gini = sum_ij |xi - xj| / (2 n^2 mean) = 49 / (2 * 16 * 4.375) = 0.35
+    assert got["gini_hours_by_association"] == pytest.approx(0.35)
+    wd = got["worst_decile_coverage_by_departement"]
+    assert wd is None or 0.0 <= wd <= 1.0
+
+
+def test_metrics_empty_solution():
+    p = make(**METRIC_CASE)
+    got = _compute(p, [])
+    assert got["assigned_hours"] == 0 and got["assignments"] == 0
+    assert got["mean_km"] == 0 and got["p95_km"] == 0 and got["co2_kg"] == 0
+    assert got["gini_hours_by_association"] == 0
+    assert got["missions_started_share"] == 0 and got["employees_assigned_share"] == 0
+
+
+def test_team_started_only_at_minimum():
+    p = make(employees=[{"id": f"e{i}"} for i in range(3)], missions=[{"id": "t", "seats": 3, "min_seats": 2}])
+    assert _compute(p, [("e0", "t"), ("e1", "t")])["missions_started_share"] == 1.0
+    assert _compute(p, [("e0", "t"), ("e1", "t")])["missions_filled_share"] == 0.0
+
+
+def test_worst_decile_outside_france_is_none():
+    p = make(associations=[{"id": "a", "lat": 0.0, "lon": 0.0}], employees=[{"id": "e", "lat": 0.0, "lon": 0.0}],
+             missions=[{"id": "m"}])
+    assert _compute(p, [("e", "m")])["worst_decile_coverage_by_departement"] is None
+
+
+def test_gini_function():
+    assert metrics.gini(np.array([1.0, 1.0, 1.0])) == 0.0
+    assert metrics.gini(np.array([0.0, 0.0, 3.0])) == pytest.approx(2 / 3)
+    assert metrics.gini(np.array([])) == 0.0 and metrics.gini(np.zeros(4)) == 0.0
+
+
+CONTRACT_METRICS = ("assigned_hours", "assignments", "employees_assigned_share", "missions_filled_share",
+                    "missions_started_share", "associations_served_share", "mean_km", "p95_km", "co2_kg",
+                    "gini_hours_by_association", "worst_decile_coverage_by_departement", "objective", "bound",
+                    "gap", "solve_seconds")
+
+
+@pytest.mark.parametrize("method", ["flow", "cpsat", "greedy", "fcfs", "auto"])
+def test_solution_reports_contract_metrics(method):
+    p = km.synth.city(employees=60, seed=2, rules="flow")
+    sol = km.solve(p, method=method)
+    for name in CONTRACT_METRICS:
+        assert name in sol.metrics, name
+    assert sol.metrics["objective"] == sol.objective and sol.metrics["bound"] == sol.bound
+    assert sol.metrics["gap"] == sol.gap
+    assert sol.metrics["assignments"] == len(sol.assignments)
+    same = _compute(p, sol.assignments)
+    for name, v in same.items():
+        assert sol.metrics[name] == pytest.approx(v), name
+    if sol.status == km.Status.OPTIMAL:
+        assert sol.gap == 0.0 and sol.bound == sol.objective
