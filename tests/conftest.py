@@ -80,13 +80,12 @@ def ineligible_rules(p: km.Problem, e: int, m: int) -> set[str]:
         sl = slice(int(E.avail_ptr[e]), int(E.avail_ptr[e + 1]))
         if not any(s <= d <= t for s, t in zip(E.avail_start[sl].tolist(), E.avail_end[sl].tolist())):
             out.add("availability")
-    # The implementation (candidates.py and check.py alike) reads "remote" as: a remote
-    # mission needs a remote_ok employee, whatever the distance; a mission on site needs
-    # the distance within max_km.  (See test_catalogue.py for the literal DESIGN §4 reading.)
+    # DESIGN §4: "m is remote and the employee is remote_ok, or the distance is <= max_km".
+    far = pair_km(p, e, m) > float(E.max_km[e])
     if M.remote[m]:
-        if not E.remote_ok[e]:
+        if far and not E.remote_ok[e]:
             out.add("remote")
-    elif pair_km(p, e, m) > float(E.max_km[e]):
+    elif far:
         out.add("distance")
     c = int(E.employer[e])
     if c >= 0:

@@ -15,12 +15,8 @@ MODULES = sorted(
     if m.name.rsplit(".", 1)[-1] not in ("__main__", "cli")
 )
 KNOWN = {  # doctest name -> reason (documented behaviour that does not hold)
-    "koeeo_match.policy.Policy": "BUG (doc): Policy.parse('affinity=1,travel_km=0.01') reprs as "
-                                 "Policy(travel_km=0.01, affinity=1.0), not as its docstring shows",
-    "koeeo_match._solve.solve": "BUG (doc): the solve() example runs method='flow' on synth.city(rules='all'), "
-                                "which flow refuses (team minimum)",
-    "koeeo_match.solution.Solution": "BUG (doc): the Solution example runs method='flow' on "
-                                     "synth.city(rules='all'), which flow refuses (daily cap)",
+    "koeeo_match.decompose.pack": "BUG (doc or code): pack([5, 1, 1, 9], 6) gives [1, 1, 2, 0] "
+                                  "(5 + 1 reaches the target), its docstring shows [1, 2, 2, 0]",
 }
 
 

@@ -16,6 +16,7 @@ employee x mission matrix.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Mapping
 
@@ -128,7 +129,7 @@ def _nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int)
         tree = cKDTree(other)
         k = min(kq, other.shape[0])
         for start in range(0, pts.shape[0], _CHUNK):
-            _, idx = tree.query(pts[start : start + _CHUNK], k=k, distance_upper_bound=rmax)
+            _, idx = tree.query(pts[start : start + _CHUNK], k=k, distance_upper_bound=rmax, workers=-1)
             idx = idx.reshape(idx.shape[0], -1)
             ok = idx < other.shape[0]
             r = np.repeat(rows[start : start + _CHUNK], k).reshape(-1, k)[ok]
@@ -136,18 +137,36 @@ def _nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int)
             yield (r, c) if rows is emps else (c, r)
 
 
-def _rotation_pairs(emps: np.ndarray, mis: np.ndarray, kq: int):
-    """Remote pairs, ``kq`` per employee and per mission, spread evenly (deterministic)."""
+def _rotation_pairs(emps: np.ndarray, mis: np.ndarray, kq: int, e_block: np.ndarray, m_block: np.ndarray):
+    """Remote pairs, ``kq`` per employee and per mission, spread evenly (deterministic).
+
+    Partners are drawn within the same block (region) when the block has
+    both sides, so that the capped graph decomposes by region.
+    """
     if emps.size == 0 or mis.size == 0:
         return
-    for rows, cols in ((emps, mis), (mis, emps)):
+    eb, mb = e_block[emps], m_block[mis]
+    shared = np.intersect1d(eb, mb)
+    for blk in shared.tolist():
+        yield from _rotate(emps[eb == blk], mis[mb == blk], kq)
+    # blocks with only one side: pair them with everyone else's
+    lone_e, lone_m = emps[~np.isin(eb, shared)], mis[~np.isin(mb, shared)]
+    if lone_e.size:
+        yield from _rotate(lone_e, mis, kq, both=False)
+    if lone_m.size:
+        yield from ((a, b) for b, a in _rotate(lone_m, emps, kq, both=False))
+
+
+def _rotate(rows_: np.ndarray, cols_: np.ndarray, kq: int, both: bool = True):
+    sides = ((rows_, cols_, False), (cols_, rows_, True)) if both else ((rows_, cols_, False),)
+    for rows, cols, flip in sides:
         k = min(kq, cols.size)
         stride = max(1, cols.size // k)
         base = (np.arange(rows.size, dtype=np.int64) * 7919) % cols.size
         idx = (base[:, None] + stride * np.arange(k)[None, :]) % cols.size
         r = np.repeat(rows, k)
         c = cols[idx.reshape(-1)]
-        yield (r, c) if rows is emps else (c, r)
+        yield (c, r) if flip else (r, c)
 
 
 def _skills_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
@@ -161,14 +180,33 @@ def _skills_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
     return ok
 
 
+_CACHE: "weakref.WeakKeyDictionary[Problem, dict]" = weakref.WeakKeyDictionary()
+
+
+def _tables(problem: Problem) -> dict:
+    """Lookup tables derived once per problem (availability keys, exclusions, forbidden pairs)."""
+    t = _CACHE.get(problem)
+    if t is None:
+        e, er, m = problem.employees, problem.employers, problem.missions
+        owner = np.repeat(np.arange(len(e), dtype=np.int64), np.diff(e.avail_ptr))
+        eowner = np.repeat(np.arange(len(er), dtype=np.int64), np.diff(er.excl_ptr))
+        fb = problem.forbidden
+        t = {
+            "avail": (owner, (owner << 33) + (e.avail_start.astype(np.int64) + 2**31)),
+            "excluded": np.sort(_pair_keys(eowner, er.excl_assoc, len(problem.associations))),
+            "forbidden": np.sort(_pair_keys(fb.employee, fb.mission, len(m))),
+        }
+        _CACHE[problem] = t
+    return t
+
+
 def _dates_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
     e = problem.employees
     d = problem.missions.date[ma]
     ok = (d == NO_DATE) | e.always_available[ea]
     todo = ~ok
     if todo.any() and e.avail_start.size:
-        owner = np.repeat(np.arange(len(e), dtype=np.int64), np.diff(e.avail_ptr))
-        key = (owner << 33) + (e.avail_start.astype(np.int64) + 2**31)
+        owner, key = _tables(problem)["avail"]
         q = (ea[todo].astype(np.int64) << 33) + (d[todo].astype(np.int64) + 2**31)
         pos = np.searchsorted(key, q, side="right") - 1
         posc = np.maximum(pos, 0)
@@ -205,8 +243,7 @@ def _not_excluded(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarra
     if er.excl_assoc.size == 0:
         return np.ones(ea.size, bool)
     na = len(problem.associations)
-    owner = np.repeat(np.arange(len(er), dtype=np.int64), np.diff(er.excl_ptr))
-    table = np.sort(_pair_keys(owner, er.excl_assoc, na))
+    table = _tables(problem)["excluded"]
     emp = problem.employees.employer[ea]
     keys = _pair_keys(np.maximum(emp, 0), problem.missions.association[ma], na)
     return ~((emp >= 0) & _in_sorted(keys, table))
@@ -244,6 +281,17 @@ def arc_terms(problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray) 
     }
 
 
+def _region_blocks(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Region index of each point (nearest département centre), -1 outside France."""
+    from .synth import departement_of, departements
+
+    dep = departement_of(lat, lon)
+    if dep is None:
+        return np.full(len(lat), -1, np.int64)
+    _, region = np.unique(departements().region.astype(str), return_inverse=True)
+    return np.where(dep >= 0, region[np.maximum(dep, 0)], -1)
+
+
 def _filter(problem: Problem, ea: np.ndarray, ma: np.ndarray):
     """Keep the eligible pairs; return them with their one-way km."""
     e, m = problem.employees, problem.missions
@@ -255,16 +303,22 @@ def _filter(problem: Problem, ea: np.ndarray, ma: np.ndarray):
     ok &= _not_excluded(problem, ea, ma)
     fb = problem.forbidden
     if len(fb):
-        ok &= ~_in_sorted(_pair_keys(ea, ma, len(m)), np.sort(_pair_keys(fb.employee, fb.mission, len(m))))
+        ok &= ~_in_sorted(_pair_keys(ea, ma, len(m)), _tables(problem)["forbidden"])
     return ea[ok], ma[ok], km[ok]
 
 
 def _top_k(owner: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
-    """Mask of the ``k`` best arcs (largest ``rank``) of each owner; ties keep arc order."""
+    """Mask of the ``k`` best arcs (largest ``rank``) of each owner.
+
+    One sort of int64 keys ``owner << 31 | quantised descending rank``; ranks
+    closer than 2**-31 of their range count as ties (broken deterministically).
+    """
     if owner.size == 0:
         return np.zeros(0, bool)
-    order = np.argsort(-rank, kind="stable")
-    order = order[np.argsort(owner[order], kind="stable")]  # radix sort on ints
+    lo, hi = float(rank.min()), float(rank.max())
+    q = np.zeros(rank.size, np.int64) if hi == lo else np.round((hi - rank) / (hi - lo) * (2**31 - 2)).astype(np.int64)
+    key = (owner.astype(np.int64) << 31) | q
+    order = np.argsort(key, kind="stable")
     o = owner[order]
     start = np.ones(o.size, bool)
     start[1:] = o[1:] != o[:-1]
@@ -301,6 +355,8 @@ def eligible_pairs(
     key = _key_skill(problem)
     lv = e.skill_level
     all_e = np.arange(len(e), dtype=np.int32)
+    if k is not None:
+        e_block, m_block = _region_blocks(e.lat, e.lon), _region_blocks(m.lat, m.lon)
     out_e, out_m, out_km = [], [], []
     for g in np.unique(key):
         mis_g = np.flatnonzero(key == g).astype(np.int32)
@@ -316,7 +372,7 @@ def eligible_pairs(
             chunks = list(_spatial_pairs(problem, emps_g, mis_g)) + list(_remote_pairs(emps_r, mis_g[remote]))
         else:
             chunks = list(_nearest_pairs(problem, emps_g, mis_g, 3 * k)) + list(
-                _rotation_pairs(emps_r, mis_g[remote], 2 * k)
+                _rotation_pairs(emps_r, mis_g[remote], 2 * k, e_block, m_block)
             )
         parts = [_filter(problem, a, b) for a, b in chunks]
         if not parts:

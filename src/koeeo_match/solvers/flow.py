@@ -27,6 +27,8 @@ from ..errors import SolverError, UnsupportedError
 from ..model import Problem
 from ..solution import Status
 from ._base import RawResult, SolveOptions, register
+from ..decompose import components, pack
+from ..parallel import default_workers, run_parts
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_obstacles", "employee_capacity"]
@@ -142,43 +144,90 @@ def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         binds = np.zeros(mc.size, bool)
         n_mc = 0
 
-    tails, heads, caps, costs = [], [], [], []
+    tails, heads, caps, costs, owner = [], [], [], [], []
 
-    def add(t, h, c, w=None):
+    def add(t, h, c, w=None, *, by_emp=None, by_mis=None):
         tails.append(np.asarray(t, np.int64))
         heads.append(np.asarray(h, np.int64))
         caps.append(np.asarray(c, np.int64))
         costs.append(np.zeros(len(tails[-1]), np.int64) if w is None else np.asarray(w, np.int64))
+        owner.append(e_comp[by_emp] if by_emp is not None else m_comp[by_mis])
 
+    # independent parts: connected components of the kept arcs
+    n_comp, label = components(E, M, ka, km_)
+    e_comp, m_comp = label[:E], label[E:]
     emps = np.unique(ka)
-    add(np.full(emps.size, S), e_node0 + emps, k[emps])
+    add(np.full(emps.size, S), e_node0 + emps, k[emps], by_emp=emps)
     if n_ed:
         # one arc employee -> [employee, date] per layered group
         first = np.unique(ed_ids, return_index=True)[1]
-        add(e_node0 + ka[lay][first], ed_node0 + np.arange(n_ed), np.ones(n_ed))
+        add(e_node0 + ka[lay][first], ed_node0 + np.arange(n_ed), np.ones(n_ed), by_emp=ka[lay][first])
     if n_mc:
         first = np.unique(mc_ids, return_index=True)[1]
-        add(mc_node0 + np.arange(n_mc), m_node0 + km_[binds][first], st.mc_cap[mc[binds][first]])
-    arc_start = sum(len(t) for t in tails)
-    add(left, right, np.ones(keep.size), -graph.score[keep])
+        add(mc_node0 + np.arange(n_mc), m_node0 + km_[binds][first], st.mc_cap[mc[binds][first]],
+            by_mis=km_[binds][first])
+    n_before = sum(len(t) for t in tails)
+    add(left, right, np.ones(keep.size), -graph.score[keep], by_emp=ka)
     mis = np.unique(km_)
-    add(m_node0 + mis, np.full(mis.size, T), problem.missions.seats[mis])
-    supply = int(k[emps].sum())
-    add([S], [T], [supply])
+    add(m_node0 + mis, np.full(mis.size, T), problem.missions.seats[mis], by_mis=mis)
+    tails_a, heads_a, caps_a, costs_a = (np.concatenate(x) for x in (tails, heads, caps, costs))
+    is_cand = np.zeros(tails_a.size, bool)
+    is_cand[n_before : n_before + keep.size] = True
+    # Exact fast path: when every kept arc carries the same primary value (e.g. max_hours with
+    # missions of one duration), the primary objective is proportional to the flow value, so
+    # "max flow, then min cost of the secondary scores" is the lexicographic optimum.
+    sc = graph.scale
+    prim = (graph.score[keep] + sc.multiplier // 2) // sc.multiplier if sc.lexicographic else graph.score[keep]
+    by_max_flow = bool(prim.size) and prim.min() == prim.max() and prim[0] > 0
+    if by_max_flow:
+        costs_a = costs_a.copy()
+        costs_a[is_cand] = -(graph.score[keep] - prim[0] * sc.multiplier) if sc.lexicographic else 0
+    comp = np.concatenate(owner)
 
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails), np.concatenate(heads), np.concatenate(caps), np.concatenate(costs)
-    )
-    flow.set_nodes_supplies(np.array([S, T], np.int64), np.array([supply, -supply], np.int64))
+    sizes = np.bincount(comp, minlength=n_comp)
+    workers = options.workers or default_workers()
+    target = max(200_000, int(sizes.sum()) // (2 * workers))
+    part = pack(sizes, target)[comp]
+    order = np.argsort(part, kind="stable")
+    cuts = np.flatnonzero(np.diff(part[order])) + 1
+    chunks = sorted(np.split(order, cuts), key=lambda c: -c.size)
     if options.progress:
-        options.progress(f"flow: {nxt} nodes, {sum(len(t) for t in tails)} arcs")
-    status = flow.solve()
+        options.progress(f"flow: {tails_a.size:,} arcs in {len(chunks)} part(s) of {n_comp:,} components")
+    tasks = [(tails_a[c], heads_a[c], caps_a[c], costs_a[c], by_max_flow) for c in chunks]
+    results = run_parts(_solve_network, tasks, workers if tails_a.size > 500_000 else 1)
+    flows = np.zeros(tails_a.size, np.int64)
+    total_cost = 0
+    for c, (f, cost) in zip(chunks, results):
+        flows[c] = f
+        total_cost += cost
+    selected = keep[flows[n_before : n_before + keep.size] > 0]
+    total = int(graph.score[selected].sum())
+    if by_max_flow:
+        total_cost = -total if not sc.lexicographic else total_cost - int(prim[0]) * sc.multiplier * selected.size
+    if -total_cost != total:
+        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
+    return RawResult(selected, Status.OPTIMAL, total, "",
+                     {"nodes": nxt, "arcs": int(tails_a.size), "parts": len(chunks), "components": int(n_comp)})
+
+
+def _solve_network(tails, heads, caps, costs, by_max_flow):
+    """Solve one part (global node ids 0 = source, 1 = sink); flows on every arc, and the cost.
+
+    Min-cost flow with a zero-cost source -> sink bypass (assigning is optional), or,
+    ``by_max_flow``, OR-Tools' max flow of min cost.
+    """
+    nodes, inv = np.unique(np.concatenate([[0, 1], tails, heads]), return_inverse=True)
+    t, h = inv[2 : 2 + tails.size], inv[2 + tails.size :]
+    supply = int(caps[tails == 0].sum())
+    flow = min_cost_flow.SimpleMinCostFlow()
+    if by_max_flow:
+        flow.add_arcs_with_capacity_and_unit_cost(t, h, caps, costs)
+    else:
+        flow.add_arcs_with_capacity_and_unit_cost(
+            np.append(t, 0), np.append(h, 1), np.append(caps, supply), np.append(costs, 0)
+        )
+    flow.set_nodes_supplies(np.array([0, 1], np.int64), np.array([supply, -supply], np.int64))
+    status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
     if status != flow.OPTIMAL:
         raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
-    f = flow.flows(np.arange(arc_start, arc_start + keep.size, dtype=np.int64))
-    selected = keep[f > 0]
-    total = int(graph.score[selected].sum())
-    if -flow.optimal_cost() != total:
-        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
-    return RawResult(selected, Status.OPTIMAL, total, "", {"nodes": nxt, "arcs": int(sum(len(t) for t in tails))})
+    return flow.flows(np.arange(tails.size, dtype=np.int64)), int(flow.optimal_cost())
