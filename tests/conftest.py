@@ -20,11 +20,8 @@ from koeeo_match.model import NO_DATE
 R_KM = 6371.0088
 EPOCH = dt.date(1970, 1, 1)
 
-# BUG-1 workaround: every solver crashes (IndexError in solvers/_structure.py) on a
-# problem without any employer record.  Until that is fixed, ``make`` adds one unused,
-# rule-free employer so that the other tests exercise what they are about;
-# test_catalogue.py::test_bug_no_employer_record exposes the bug itself.
-PAD_EMPTY_EMPLOYERS = True
+# Problems without any employer record are exercised as they are (no padding).
+PAD_EMPTY_EMPLOYERS = False
 PAD_EMPLOYER = {"id": "_unused"}
 
 DEFAULT_ASSOCIATION = {"id": "a", "lat": 45.0, "lon": 5.0}

@@ -391,19 +391,15 @@ def _records_no_employer():
                 missions=[{"id": "m", "association": "a"}])
 
 
-@pytest.mark.xfail(reason="BUG: every solver raises IndexError (solvers/_structure.py, er.daily_cap[...]) "
-                          "when the problem has no employer record", strict=True)
 @pytest.mark.parametrize("method", METHODS)
-def test_bug_no_employer_record(method):
+def test_regression_no_employer_record(method):
     problem = km.Problem.from_records(**_records_no_employer())
     sol = km.solve(problem, method=method)
     assert sol.assignments == [("e", "m")]
 
 
-@pytest.mark.xfail(reason="BUG: flow and auto raise IndexError (flow.employee_capacity) when no pair is eligible",
-                   strict=True)
 @pytest.mark.parametrize("method", ["flow", "auto"])
-def test_bug_no_eligible_pair(method):
+def test_regression_no_eligible_pair(method):
     problem = make(employees=[{"id": "e", "skills": {"law": 1}}], missions=[{"id": "m", "skills": {"law": 2}}])
     sol = km.solve(problem, method=method)
     assert sol.assignments == [] and sol.status == km.Status.OPTIMAL
@@ -437,11 +433,8 @@ def city200():
     return problem, km.solve(problem, method="cpsat").objective  # proven optimum
 
 
-@pytest.mark.xfail(reason="BUG: when CP-SAT stops on the time limit before any solution, cpsat reports "
-                          "bound 0.0 and auto reports bound = its greedy objective (gap 0 %), below the "
-                          "true optimum; the bound is not an upper bound", strict=True)
 @pytest.mark.parametrize("method", ["cpsat", "auto"])
-def test_bug_time_limit_bound_is_not_a_bound(city200, method):
+def test_regression_time_limit_bound_is_not_a_bound(city200, method):
     problem, optimum = city200
     sol = km.solve(problem, method=method, time_limit=1e-6)
     assert sol.status in (km.Status.FEASIBLE, km.Status.UNKNOWN)

@@ -14,10 +14,7 @@ MODULES = sorted(
     m.name for m in pkgutil.walk_packages(koeeo_match.__path__, "koeeo_match.")
     if m.name.rsplit(".", 1)[-1] not in ("__main__", "cli")
 )
-KNOWN = {  # doctest name -> reason (documented behaviour that does not hold)
-    "koeeo_match.decompose.pack": "BUG (doc or code): pack([5, 1, 1, 9], 6) gives [1, 1, 2, 0] "
-                                  "(5 + 1 reaches the target), its docstring shows [1, 2, 2, 0]",
-}
+KNOWN: dict[str, str] = {}  # doctest name -> reason, for documented behaviour that does not hold
 
 
 def _doctests():

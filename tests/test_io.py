@@ -232,9 +232,7 @@ def test_nan_literal_in_json_file_is_rejected(tmp_path):
         km.load(path)
 
 
-@pytest.mark.xfail(reason="BUG: a NaN/Infinity literal in a JSON file aborts parsing with one file-level issue "
-                          "(no kind/id/field) and hides every other problem of the file", strict=True)
-def test_bug_nan_literal_named_with_other_issues(tmp_path):
+def test_regression_nan_literal_named_with_other_issues(tmp_path):
     d = doc()
     d["employees"][0]["hours"] = "__NAN__"
     d["employees"][0]["bogus"] = 1
@@ -393,9 +391,7 @@ def test_from_frames_validates():
     assert {(i.kind, i.id, i.field) for i in err.value.issues} == {("employee", "e", "lat"), ("mission", "m", "association")}
 
 
-@pytest.mark.xfail(reason="BUG: Problem.from_frames treats pandas' missing value pd.NA (nullable dtypes, e.g. "
-                          "after DataFrame.convert_dtypes()) as a value, not as 'field not given'", strict=True)
-def test_bug_from_frames_nullable_dtypes():
+def test_regression_from_frames_nullable_dtypes():
     pd = pytest.importorskip("pandas")
     frames = {k: pd.DataFrame(v).convert_dtypes() for k, v in FULL.items()}
     assert problem_to_dict(km.Problem.from_frames(**frames)) == problem_to_dict(km.Problem.from_records(**FULL))

@@ -37,7 +37,7 @@ def pack(sizes: np.ndarray, target: int) -> np.ndarray:
     merged (largest first) until a part reaches ``target``.  Deterministic.
 
     >>> pack(np.array([5, 1, 1, 9]), 6).tolist()
-    [1, 2, 2, 0]
+    [1, 1, 2, 0]
     """
     order = np.argsort(-sizes, kind="stable")
     part = np.empty(sizes.size, np.int64)

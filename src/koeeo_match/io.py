@@ -497,7 +497,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
             r["remote_ok"] = True
         r["hours"] = float(e.hours[i])
         lv = e.skill_level[i]
-        r["skills"] = {p.skills[j]: int(lv[j]) for j in np.flatnonzero(lv)}
+        r["skills"] = {p.skills[j]: int(lv[j]) for j in sorted(np.flatnonzero(lv), key=lambda j: p.skills[j])}
         if not e.always_available[i]:
             sl = slice(e.avail_ptr[i], e.avail_ptr[i + 1])
             r["available"] = [
@@ -512,7 +512,7 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
     for i in range(len(m)):
         r = {"id": m.ids[i], "association": a.ids[m.association[i]]}
         sl = slice(m.req_ptr[i], m.req_ptr[i + 1])
-        r["skills"] = {p.skills[s]: int(lv) for s, lv in zip(m.req_skill[sl], m.req_level[sl])}
+        r["skills"] = dict(sorted((p.skills[s], int(lv)) for s, lv in zip(m.req_skill[sl], m.req_level[sl])))
         r.update(seats=int(m.seats[i]), min_seats=int(m.min_seats[i]), hours=float(m.hours[i]))
         if m.date[i] != NO_DATE:
             r["date"] = format_day(m.date[i])
@@ -544,7 +544,7 @@ def records_from_frame(frame: Any) -> list[dict[str, Any]]:
     for row in frame.itertuples(index=False, name=None):
         rec = {}
         for c, v in zip(cols, row):
-            if v is None or (isinstance(v, float) and math.isnan(v)):
+            if v is None or (isinstance(v, float) and math.isnan(v)) or type(v).__name__ in ("NAType", "NaTType"):
                 continue
             if isinstance(v, np.generic):
                 v = v.item()
@@ -555,12 +555,11 @@ def records_from_frame(frame: Any) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- files
 def _json_load(path: str | os.PathLike[str]) -> Any:
-    def bad_constant(name: str) -> Any:
-        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)}: {name} is not valid JSON")])
-
+    # NaN / Infinity (not JSON, but common) are read as floats so that validation
+    # reports them with their record and field, together with every other problem.
     try:
         with open(path, "rb") as fh:
-            return json.load(fh, parse_constant=bad_constant)
+            return json.load(fh, parse_constant=float)
     except json.JSONDecodeError as err:
         raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is not valid JSON: {err}")]) from None
     except UnicodeDecodeError as err:

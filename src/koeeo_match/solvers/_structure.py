@@ -88,7 +88,8 @@ def structure(problem: Problem, graph: CandidateGraph) -> Structure:
     mc_cap = np.zeros(n_mc, np.int64)
     mc_cap[mc[has_mc]] = mpe[has_mc]
 
-    cap = np.where(emp_of >= 0, er.daily_cap[np.maximum(emp_of, 0)], -1)
+    daily = er.daily_cap if len(er) else np.full(1, -1, np.int32)
+    cap = np.where(emp_of >= 0, daily[np.maximum(emp_of, 0)], -1)
     has_cd = dated & (cap >= 0)
     cd = np.full(ea.size, -1, np.int64)
     cd[has_cd], n_cd = group_ids(emp_of[has_cd], date[has_cd])

@@ -131,9 +131,9 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
         raise SolverError(f"CP-SAT rejected the model: {model.validate()}")
     if status == cp_model.INFEASIBLE:
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "CP-SAT proved that the hard rules (forced pairs, team minimums) cannot all hold")
+    if status == cp_model.UNKNOWN:  # no solution: CP-SAT's bound is not meaningful then
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "CP-SAT found no solution within the time limit")
     bound = float(solver.best_objective_bound)
-    if status == cp_model.UNKNOWN:
-        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, bound, "CP-SAT found no solution within the time limit")
     values = np.array(solver.response_proto.solution, dtype=np.int64)[:K]
     selected = keep[values > 0]
     st_out = Status.OPTIMAL if status == cp_model.OPTIMAL else Status.FEASIBLE

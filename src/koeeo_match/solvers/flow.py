@@ -42,6 +42,8 @@ def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray,
     """
     E = graph.n_employees
     ea, h = graph.employee, st.arc_hours
+    if ea.size == 0:
+        return np.zeros(E, np.int64), np.ones(E, bool)
 
     def fits(order: np.ndarray) -> np.ndarray:
         hs = h[order]
