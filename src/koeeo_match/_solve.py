@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -135,6 +136,10 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
         bound = max(graph.scale.primary_bound(raw.bound), objective)
     else:
         bound = None
+    message = raw.message
+    if graph.scale.collapsed and not raw.stats.get("fine_secondary"):
+        warnings.warn(graph.scale.collapsed, RuntimeWarning, stacklevel=3)
+        message = "; ".join(x for x in (message, graph.scale.collapsed) if x)
     sol = Solution(
         status=raw.status,
         objective=objective,
@@ -142,7 +147,7 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
         employee_ids=problem.employees.ids[e],
         mission_ids=problem.missions.ids[m],
         method=method,
-        message=raw.message,
+        message=message,
         employee=e,
         mission=m,
     )

@@ -44,7 +44,6 @@ equal: it never happens silently.
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import asdict, dataclass, fields
 from typing import ClassVar, Mapping
 
@@ -203,6 +202,7 @@ class IntegerScores:
     secondary_scale: float
     secondary_slack: int  # |sum of secondary| over any feasible set is < this
     lexicographic: bool
+    collapsed: str = ""  # why distinct scores became equal, if they did (see integer_scores)
 
     def primary_bound(self, total_bound: float) -> float:
         """Upper bound on the primary objective from a bound on the integer total."""
@@ -267,10 +267,10 @@ def integer_scores(
             )
         s_scale = 2.0 ** math.floor(math.log2(smax_int / smax_f))
         s_int = np.round(sec * s_scale).astype(np.int64)
-        _warn_if_collapsed(sec, s_int, "secondary")
+        note = _collapsed(sec, s_int, "secondary")
         smax = int(np.abs(s_int).max())
         mult = 2 * n * smax + 1
-        return IntegerScores(p_int * mult + s_int, mult, float(f), s_scale, n * smax + 1, True)
+        return IntegerScores(p_int * mult + s_int, mult, float(f), s_scale, n * smax + 1, True, note)
     sc = policy.score(terms)
     smax_f = float(np.abs(sc).max()) if sc.size else 0.0
     if smax_f == 0:
@@ -280,24 +280,26 @@ def integer_scores(
         return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
-    _warn_if_collapsed(sc, s_int, "objective")
+    note = _collapsed(sc, s_int, "objective")
     # each arc is rounded by at most 1/2 unit
-    return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False)
+    return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note)
 
 
-def _warn_if_collapsed(v: np.ndarray, q: np.ndarray, what: str) -> None:
+def _collapsed(v: np.ndarray, q: np.ndarray, what: str) -> str:
+    """A message when the scaled scores resolve ``v`` coarser than 1e-4 of its largest value
+    and distinct values became equal; "" otherwise.  The solve reports it (warning and
+    ``Solution.message``) when the solver uses these scores."""
     if v.size < 2:
-        return
+        return ""
     vmax = float(np.abs(v).max())
     qmax = float(np.abs(q).max())
     if qmax == 0 or vmax / qmax <= _WARN_RESOLUTION * vmax:
-        return  # resolution finer than 1e-4 of the largest score
+        return ""
     order = np.argsort(v, kind="stable")
-    collapsed = int(np.count_nonzero((np.diff(v[order]) > 0) & (np.diff(q[order]) == 0)))
-    if collapsed:
-        warnings.warn(
-            f"The solver's integer range resolves {what} scores only to {vmax / qmax:.3g} "
-            f"({collapsed} pairs of distinct scores became equal); solve smaller parts for full resolution.",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    n = int(np.count_nonzero((np.diff(v[order]) > 0) & (np.diff(q[order]) == 0)))
+    if not n:
+        return ""
+    return (
+        f"the solver's integer range resolves {what} scores only to {vmax / qmax:.3g} "
+        f"({n} pairs of distinct scores became equal); solve smaller parts for full resolution"
+    )

@@ -182,8 +182,13 @@ def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     prim = (graph.score[keep] + sc.multiplier // 2) // sc.multiplier if sc.lexicographic else graph.score[keep]
     by_max_flow = bool(prim.size) and prim.min() == prim.max() and prim[0] > 0
     if by_max_flow:
+        # the secondary scores alone, at full resolution (no primary multiplier needed)
+        sec = graph.policy.score({t: v[keep] for t, v in graph.terms.items()}, "secondary")
+        smax = float(np.abs(sec).max()) if sec.size else 0.0
+        sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
+        sec_int = np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
         costs_a = costs_a.copy()
-        costs_a[is_cand] = -(graph.score[keep] - prim[0] * sc.multiplier) if sc.lexicographic else 0
+        costs_a[is_cand] = -sec_int
     comp = np.concatenate(owner)
 
     sizes = np.bincount(comp, minlength=n_comp)
@@ -205,11 +210,15 @@ def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     selected = keep[flows[n_before : n_before + keep.size] > 0]
     total = int(graph.score[selected].sum())
     if by_max_flow:
-        total_cost = -total if not sc.lexicographic else total_cost - int(prim[0]) * sc.multiplier * selected.size
+        sel_pos = np.flatnonzero(flows[n_before : n_before + keep.size] > 0)
+        if total_cost != -int(sec_int[sel_pos].sum()):
+            raise SolverError("OR-Tools max flow with min cost: the optimal cost and the selected arcs disagree.")
+        total_cost = -total
     if -total_cost != total:
         raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
     return RawResult(selected, Status.OPTIMAL, total, "",
-                     {"nodes": nxt, "arcs": int(tails_a.size), "parts": len(chunks), "components": int(n_comp)})
+                     {"nodes": nxt, "arcs": int(tails_a.size), "parts": len(chunks), "components": int(n_comp),
+                      "fine_secondary": by_max_flow})
 
 
 def _solve_network(tails, heads, caps, costs, by_max_flow):
