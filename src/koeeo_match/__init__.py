@@ -10,6 +10,7 @@
 from . import synth
 from ._solve import METHODS, solve
 from .candidates import CandidateGraph, build_candidates
+from . import pipeline
 from .check import Violation, check
 from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
 from .io import dump, load

@@ -119,7 +119,7 @@ def solve(
 
 
 def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method: str,
-                 t_cand: float, t_total: float) -> Solution:
+                 t_cand: float, t_total: float, *, with_metrics: bool = True) -> Solution:
     sel = np.sort(np.asarray(raw.selected, np.int64))  # arcs are in (employee, mission) order
     e, m = graph.employee[sel], graph.mission[sel]
     policy = graph.policy
@@ -151,7 +151,7 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
         employee=e,
         mission=m,
     )
-    met = _metrics.compute(problem, e, m)
+    met = _metrics.compute(problem, e, m) if with_metrics else {}
     met.update(objective=objective, bound=bound, gap=sol.gap, solve_seconds=t_total,
                candidate_seconds=t_cand, candidate_arcs=len(graph), top_k=graph.k, graph_optimal=graph_optimal)
     sol.metrics.update(met)

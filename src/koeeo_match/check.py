@@ -52,6 +52,20 @@ def _day(d: int) -> str:
     return (datetime.date(1970, 1, 1) + datetime.timedelta(days=int(d))).isoformat()
 
 
+def _trusted_indices(problem: Problem, solution: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """The solution's index arrays, if they name exactly its ids in this problem (vectorised)."""
+    e, m = getattr(solution, "employee", None), getattr(solution, "mission", None)
+    if e is None or m is None or len(e) != len(solution.employee_ids) or len(m) != len(solution.mission_ids):
+        return None
+    e, m = np.asarray(e, np.int64), np.asarray(m, np.int64)
+    E, M = problem.employees.ids, problem.missions.ids
+    if e.size and (e.min() < 0 or e.max() >= len(E) or m.min() < 0 or m.max() >= len(M)):
+        return None
+    if not (np.array_equal(E[e], solution.employee_ids) and np.array_equal(M[m], solution.mission_ids)):
+        return None
+    return e, m
+
+
 def check(problem: Problem, solution: Any) -> list[Violation]:
     """Every rule the solution breaks; ``[]`` when it is feasible.
 
@@ -68,25 +82,36 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     >>> [v.rule for v in km.check(p, [("e", "m")])]
     ['skill']
     """
-    pairs = solution.assignments if hasattr(solution, "assignments") else list(solution)
     E, M = problem.employees, problem.missions
     er, asn = problem.employers, problem.associations
-    e_index = {k: i for i, k in enumerate(E.ids.tolist())}
-    m_index = {k: i for i, k in enumerate(M.ids.tolist())}
     out: list[Violation] = []
-    es, ms, seen = [], [], set()
-    for e_id, m_id in pairs:
-        ei, mi = e_index.get(e_id), m_index.get(m_id)
-        if ei is None or mi is None:
-            out.append(Violation("unknown_id", (str(e_id), str(m_id)), "the employee or mission is not in the problem"))
-            continue
-        if (ei, mi) in seen:
-            out.append(Violation("duplicate", (e_id, m_id), "the pair is listed more than once"))
-            continue
-        seen.add((ei, mi))
-        es.append(ei), ms.append(mi)
-    e = np.asarray(es, np.int64)
-    m = np.asarray(ms, np.int64)
+    fast = _trusted_indices(problem, solution)
+    if fast is not None:
+        e, m = fast
+        key = e * max(len(M), 1) + m
+        uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
+        for k in first[counts > 1].tolist():
+            out.append(Violation("duplicate", (E.ids[e[k]], M.ids[m[k]]), "the pair is listed more than once"))
+        keep = np.sort(first)
+        e, m = e[keep], m[keep]
+        seen = set(zip(e.tolist(), m.tolist())) if len(problem.forced) else set()
+    else:
+        pairs = solution.assignments if hasattr(solution, "assignments") else list(solution)
+        e_index = {k: i for i, k in enumerate(E.ids.tolist())}
+        m_index = {k: i for i, k in enumerate(M.ids.tolist())}
+        es, ms, seen = [], [], set()
+        for e_id, m_id in pairs:
+            ei, mi = e_index.get(e_id), m_index.get(m_id)
+            if ei is None or mi is None:
+                out.append(Violation("unknown_id", (str(e_id), str(m_id)), "the employee or mission is not in the problem"))
+                continue
+            if (ei, mi) in seen:
+                out.append(Violation("duplicate", (e_id, m_id), "the pair is listed more than once"))
+                continue
+            seen.add((ei, mi))
+            es.append(ei), ms.append(mi)
+        e = np.asarray(es, np.int64)
+        m = np.asarray(ms, np.int64)
     eid, mid = E.ids, M.ids
 
     def each(mask: np.ndarray, rule: str, text) -> None:

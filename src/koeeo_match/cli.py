@@ -138,6 +138,34 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0 if not violations else EXIT_INFEASIBLE
 
 
+def cmd_pipeline(args: argparse.Namespace) -> int:
+    import json
+
+    import koeeo_match as km
+
+    if args.national or args.region or args.departement:
+        rules = args.rules or "flow"
+        make = lambda: km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=rules,  # noqa: E731
+                                       region=args.region, departement=args.departement)
+    else:
+        raise km.KoeeoMatchError("give --national, --region NAME or --departement CODE")
+    res = km.pipeline.run(make, method=args.method, policy=_policy(args.policy), top_k=args.top_k,
+                          time_limit=args.time_limit, seed=args.seed, progress=_log)
+    total = res.seconds("candidates", "solve", "check", "metrics")
+    print(f"{'stage':<12}{'seconds':>10}{'peak RSS GiB':>14}")
+    for st in res.stages:
+        print(f"{st.name:<12}{st.seconds:>10.1f}{max(st.peak_rss_bytes, st.children_peak_rss_bytes) / 2**30:>14.2f}")
+    print(f"candidates + solve + check + metrics: {total:.1f} s; peak RSS {res.peak_rss_bytes() / 2**30:.2f} GiB")
+    sol = res.solution
+    print(f"{sol!r}; violations: {res.violations}")
+    for key, label in REPORT_ROWS:
+        print(f"  {label:<36}{_fmt(sol.metrics.get(key))}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(res.to_dict(), fh, indent=1, default=float)
+    return 0 if res.violations == 0 else EXIT_INFEASIBLE
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
@@ -211,6 +239,22 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("problem")
     r.add_argument("solution")
     r.set_defaults(func=cmd_report)
+
+    q = sub.add_parser("pipeline", help="generate, solve, check and measure a synthetic instance, stage by stage")
+    where = q.add_mutually_exclusive_group(required=True)
+    where.add_argument("--national", action="store_true")
+    where.add_argument("--region")
+    where.add_argument("--departement")
+    q.add_argument("--hours", type=float, default=20_000_000, help="national hours of supply")
+    q.add_argument("--scale", type=float, default=1.0)
+    q.add_argument("--rules", choices=["all", "flow"], default=None)
+    q.add_argument("--method", default="flow", choices=["auto", "flow", "cpsat", "greedy", "fcfs"])
+    q.add_argument("--policy", default="max_hours")
+    q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission")
+    q.add_argument("--time-limit", type=float, default=None)
+    q.add_argument("--seed", type=int, default=0)
+    q.add_argument("--json", help="write stage timings and metrics here")
+    q.set_defaults(func=cmd_pipeline)
 
     d = sub.add_parser("demo", help="generate a region, compare the optimiser with first-come-first-served")
     d.add_argument("--region", default="Bretagne")
