@@ -1,0 +1,121 @@
+"""The command line, as a user runs it: exit codes, messages, files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+import koeeo_match as km
+from koeeo_match.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "koeeo_match", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture()
+def files(tmp_path):
+    problem = tmp_path / "p.json"
+    assert main(["generate", "--region", "Bretagne", "--employees", "150", "--seed", "3", "-o", str(problem)]) == 0
+    return tmp_path, problem
+
+
+def test_solve_check_report_round_trip(files, capsys):
+    tmp, problem = files
+    sol = tmp / "s.json"
+    assert main(["solve", str(problem), "-o", str(sol), "--method", "cpsat", "--seed", "1", "-q"]) == 0
+    doc = json.loads(sol.read_text())
+    assert doc["format"] == "koeeo-match-solution/1" and doc["status"] == "optimal"
+    assert "solve_seconds" not in doc["metrics"]
+    capsys.readouterr()
+    assert main(["check", str(problem), str(sol)]) == 0
+    assert capsys.readouterr().out.startswith("feasible")
+    assert main(["report", str(problem), str(sol)]) == 0
+    out = capsys.readouterr().out
+    assert "hours assigned" in out and "feasible" in out
+
+
+def test_same_seed_same_bytes(files):
+    tmp, problem = files
+    a, b = tmp / "a.json", tmp / "b.json"
+    for path in (a, b):
+        assert main(["solve", str(problem), "-o", str(path), "--method", "fcfs", "--seed", "7", "-q"]) == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_check_exit_1_lists_violations(files, capsys):
+    tmp, problem = files
+    p = km.load(problem)
+    bad = {"format": "koeeo-match-solution/1", "status": "feasible", "objective": 0, "bound": None,
+           "assignments": [{"employee": p.employees.ids[0], "mission": m} for m in p.missions.ids[:3]]
+           + [{"employee": "nobody", "mission": p.missions.ids[0]}],
+           "metrics": {}}
+    path = tmp / "bad_solution.json"
+    path.write_text(json.dumps(bad))
+    assert main(["check", str(problem), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("infeasible") and "[unknown_id]" in out
+
+
+def test_bad_input_exit_2_lists_every_problem(tmp_path):
+    doc = {
+        "format": "koeeo-match/1",
+        "associations": [{"id": "a1", "lat": 95.0, "lon": 2.0}],
+        "employees": [{"id": "e1", "lat": 48.0, "lon": 2.0, "hours": -7, "colour": "blue"}],
+        "missions": [{"id": "m1", "association": "a404", "seats": 2, "min_seats": 3, "date": "2027-02-30"}],
+    }
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(doc))
+    res = run("solve", str(path), "-o", str(tmp_path / "s.json"))
+    assert res.returncode == 2
+    assert "Traceback" not in res.stderr
+    for needle in ("association 'a1', field 'lat'", "employee 'e1', field 'hours'", "employee 'e1', field 'colour'",
+                   "mission 'm1', field 'association'", "mission 'm1', field 'min_seats'", "mission 'm1', field 'date'"):
+        assert needle in res.stderr, needle
+    assert "6 problems in the input" in res.stderr
+
+
+def test_errors_are_one_line_exit_2(tmp_path):
+    res = run("check", str(tmp_path / "missing.json"), str(tmp_path / "x.json"))
+    assert res.returncode == 2 and "Traceback" not in res.stderr and "missing.json" in res.stderr
+    (tmp_path / "notjson.json").write_text("{nope")
+    res = run("solve", str(tmp_path / "notjson.json"), "-o", str(tmp_path / "s.json"))
+    assert res.returncode == 2 and "not valid JSON" in res.stderr
+    res = run("solve", str(tmp_path / "notjson.json"), "-o", str(tmp_path / "s.json"), "--policy", "max_fun")
+    assert res.returncode == 2 and "Unknown policy preset" in res.stderr
+
+
+def test_flow_refusal_is_a_clear_error(files, capsys):
+    tmp, problem = files  # rules="all": teams, caps, mixed durations
+    assert main(["solve", str(problem), "-o", str(tmp / "s.json"), "--method", "flow"]) == 2
+    err = capsys.readouterr().err
+    assert "method='flow' cannot honour" in err and "cpsat" in err
+
+
+def test_generate_npz_and_solve_it(tmp_path):
+    path = tmp_path / "p.npz"
+    assert main(["generate", "--national", "--hours", "7000", "--scale", "1", "--seed", "2", "-o", str(path)]) == 0
+    p = km.load(path)
+    assert p.n_employees == 1000
+    sol = tmp_path / "s.json"
+    assert main(["solve", str(path), "-o", str(sol), "--method", "flow", "-q"]) == 0
+    assert km.check(p, km.load(sol)) == []
+
+
+def test_demo_small_shows_the_optimiser_ahead(capsys):
+    assert main(["demo", "--employees", "300", "--time-limit", "20"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("hours assigned"))
+    opt, fcfs = (float(x.replace(",", "")) for x in row.split()[2:4])
+    assert opt >= fcfs
+
+
+def test_pipeline_command(tmp_path, capsys):
+    out_json = tmp_path / "run.json"
+    assert main(["pipeline", "--departement", "48", "--scale", "0.2", "--top-k", "5", "--json", str(out_json)]) == 0
+    doc = json.loads(out_json.read_text())
+    assert [s["name"] for s in doc["stages"]] == ["generate", "candidates", "solve", "check", "metrics"]
+    assert doc["violations"] == 0
