@@ -15,30 +15,20 @@ from .model import Problem
 from .policy import Policy
 from .solution import Solution, Status
 from .solvers import REGISTRY, RawResult, SolveOptions
-from .solvers._structure import structure
-from .solvers.flow import flow_obstacles
 
 __all__ = ["solve", "METHODS"]
 
 METHODS = ("auto", "flow", "cpsat", "greedy", "fcfs")
 
 
-def _auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> tuple[RawResult, str]:
-    """Flow where it is exact; otherwise CP-SAT warm-started from greedy.
-
-    Never returns an infeasible solution: if CP-SAT finds nothing within the
-    time limit, the (feasible) greedy solution is returned with CP-SAT's bound.
-    """
-    if not flow_obstacles(problem, graph, structure(problem, graph)):
-        return REGISTRY["flow"](problem, graph, options), "auto:flow"
-    warm = REGISTRY["greedy"](problem, graph, options)
-    hint = warm.selected if warm.status == Status.FEASIBLE else None
-    opts = SolveOptions(options.time_limit, options.seed, options.workers, options.progress, hint)
-    raw = REGISTRY["cpsat"](problem, graph, opts)
-    if raw.status == Status.UNKNOWN and warm.status == Status.FEASIBLE:
-        return RawResult(warm.selected, Status.FEASIBLE, raw.bound,
-                         "CP-SAT found nothing better within the time limit; greedy solution"), "auto:greedy"
-    return raw, "auto:cpsat"
+def method_label(method: str, raw: RawResult) -> str:
+    """``auto:flow`` or ``auto:parts(cpsat=2,flow=5)``: what ``auto`` actually did."""
+    if method != "auto":
+        return method
+    how = raw.stats.get("how")
+    if how:
+        return "auto:parts(" + ",".join(f"{k}={v}" for k, v in sorted(how.items())) + ")"
+    return "auto:" + str(raw.stats.get("method", "cpsat"))
 
 
 def solve(
@@ -111,10 +101,8 @@ def solve(
     graph = build_candidates(problem, policy, k=top_k)
     t_cand = time.perf_counter() - t0
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress)
-    if method == "auto":
-        raw, used = _auto(problem, graph, options)
-    else:
-        raw, used = REGISTRY[method](problem, graph, options), method
+    raw = REGISTRY[method](problem, graph, options)
+    used = method_label(method, raw)
     return _to_solution(problem, graph, raw, used, t_cand, time.perf_counter() - t0)
 
 

@@ -70,6 +70,7 @@ class CandidateGraph:
     scale: IntegerScores
     policy: Policy
     k: int | None = None
+    is_part: bool = False  # a subset of a larger graph: its employees' arcs are all here
 
     def __len__(self) -> int:
         return len(self.employee)
@@ -79,6 +80,27 @@ class CandidateGraph:
 
     def degree_of_missions(self) -> np.ndarray:
         return np.bincount(self.mission, minlength=self.n_missions)
+
+    def subset(self, arcs: np.ndarray) -> "CandidateGraph":
+        """The graph restricted to the given arc indices (same node numbering and scale)."""
+        arcs = np.sort(np.asarray(arcs, np.int64))
+        ea = self.employee[arcs]
+        ptr = np.zeros(self.n_employees + 1, np.int64)
+        np.cumsum(np.bincount(ea, minlength=self.n_employees), out=ptr[1:])
+        return CandidateGraph(
+            n_employees=self.n_employees,
+            n_missions=self.n_missions,
+            employee=ea,
+            mission=self.mission[arcs],
+            ptr=ptr,
+            km=self.km[arcs],
+            terms={k: v[arcs] for k, v in self.terms.items()},
+            score=self.score[arcs],
+            scale=self.scale,
+            policy=self.policy,
+            k=self.k,
+            is_part=True,
+        )
 
 
 def _key_skill(problem: Problem) -> np.ndarray:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import metrics as _metrics
-from ._solve import METHODS, _auto, _to_solution
+from ._solve import METHODS, _to_solution, method_label
 from .candidates import build_candidates
 from .check import check
 from .model import Problem
@@ -132,12 +132,8 @@ def run(
     options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers,
                            progress=(lambda s: say("  " + s)) if progress else None)
 
-    def solve() -> Any:
-        if method == "auto":
-            return _auto(problem, graph, options)
-        return REGISTRY[method](problem, graph, options), method
-
-    raw, used = stage("solve", solve)
+    raw = stage("solve", lambda: REGISTRY[method](problem, graph, options))
+    used = method_label(method, raw)
     t_cand = out.stages[1].seconds
     sol = _to_solution(problem, graph, raw, used, t_cand, t_cand + out.stages[2].seconds, with_metrics=False)
     out.violations = len(stage("check", lambda: check(problem, sol)))

@@ -102,6 +102,9 @@ def structure(problem: Problem, graph: CandidateGraph) -> Structure:
     budget_emp[budget_emp >= 0] = np.where(budget[budget_emp[budget_emp >= 0]] >= 0, budget_emp[budget_emp >= 0], -1)
 
     fz = problem.forced
+    if graph.is_part and len(fz):  # forced pairs of employees that belong to other parts
+        mine = np.diff(graph.ptr)[fz.employee] > 0
+        fz = type(fz)(fz.employee[mine], fz.mission[mine], fz.score[mine])
     forced_arc = np.full(len(fz), -1, np.int64)
     if len(fz):
         key = ea.astype(np.int64) * len(m) + ma

@@ -122,6 +122,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
+    p.catch_sigint_signal = True  # Ctrl-C stops the search like a time limit
     if options.progress:
         p.log_search_progress = True
         p.log_to_stdout = False

@@ -31,7 +31,7 @@ from ..decompose import components, pack
 from ..parallel import default_workers, run_parts
 from ._structure import Structure, group_ids, structure
 
-__all__ = ["solve_flow", "flow_obstacles", "employee_capacity"]
+__all__ = ["solve_flow", "flow_relaxation", "flow_obstacles", "employee_capacity"]
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -110,6 +110,21 @@ def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             + "; ".join(obstacles)
             + ". Use method='cpsat' (exact, every rule) or method='auto'."
         )
+    return _flow_network(problem, graph, options, st)
+
+
+def flow_relaxation(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
+    """The same network with the rules a flow cannot express left out: an upper bound.
+
+    Team minimums, employer daily caps and budgets and forced pairs are dropped,
+    and each employee may take ``k`` missions where ``k`` counts its shortest
+    durations — every feasible assignment is a flow of this network, so its
+    optimum bounds the problem's.  The selected arcs may break the dropped rules.
+    """
+    return _flow_network(problem, graph, options, structure(problem, graph))
+
+
+def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions, st: Structure) -> RawResult:
     E, M = graph.n_employees, graph.n_missions
     ea, ma = graph.employee, graph.mission
     keep = np.flatnonzero(graph.score > 0)  # an arc of score <= 0 never improves the objective

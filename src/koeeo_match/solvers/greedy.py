@@ -16,7 +16,7 @@ from ._base import RawResult, SolveOptions, register
 from ._ledger import Ledger
 from ._structure import structure
 
-__all__ = ["solve_greedy", "settle_forced"]
+__all__ = ["solve_greedy", "greedy_from", "settle_forced"]
 
 
 def settle_forced(ledger: Ledger, problem: Problem, forced_arc: np.ndarray) -> RawResult | None:
@@ -39,6 +39,15 @@ def finish(ledger: Ledger, forced_missions: set[int], method: str) -> RawResult:
 @register("greedy")
 def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Highest score first (ties by employee, then mission order); honours every rule."""
+    return greedy_from(problem, graph)
+
+
+def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | None = None) -> RawResult:
+    """Greedy that tries the arcs ``first`` (e.g. a relaxation's solution) before the others.
+
+    This is the repair step of ``auto`` on parts too large for CP-SAT: the flow
+    relaxation's choice is kept wherever every rule allows it, then completed.
+    """
     st = structure(problem, graph)
     ledger = Ledger(problem, graph, st)
     bad = settle_forced(ledger, problem, st.forced_arc)
@@ -46,7 +55,12 @@ def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions)
         return bad
     forced_m = set(graph.mission[st.forced_arc].tolist())
     pos = np.flatnonzero(graph.score > 0)
-    order = pos[np.argsort(-graph.score[pos], kind="stable")].tolist()
+    order = pos[np.argsort(-graph.score[pos], kind="stable")]
+    if first is not None and len(first):
+        pref = np.zeros(len(graph), bool)
+        pref[np.asarray(first, np.int64)] = True
+        order = np.concatenate([order[pref[order]], order[~pref[order]]])
+    order = order.tolist()
     ma = ledger.ma
     closed: set[int] = set()
     while True:

@@ -1,0 +1,151 @@
+"""Shared constants and helpers of the benchmark suite (no solver code here)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass
+from typing import Any, Callable
+
+#: Every run of a size builds the SAME candidate graph:
+#: ``km.build_candidates(problem, km.Policy.preset("max_hours"), k=TOP_K)`` -- each employee's 5 best
+#: arcs and each mission's 5 best arcs (union), so that every method is compared on the same arcs.
+TOP_K = 5
+POLICY = "max_hours"
+SEED = 0
+#: The national instance: 20 M hours of supply, one 7 h day each.
+NATIONAL = 2_857_143
+SIZES = (1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000, NATIONAL)
+QUICK_SIZES = (1_000, 3_000, 10_000, 30_000)
+
+#: Methods, in table order.  ``koeeo-*`` run through ``km.pipeline.run``.
+METHODS = (
+    "koeeo-flow",
+    "koeeo-auto",
+    "mcf-peer",
+    "mcf-peer-plain",
+    "cpsat",
+    "scipy-matching",
+    "networkx",
+    "greedy",
+    "fcfs",
+)
+
+DESCRIPTION = {
+    "koeeo-flow": "koeeo_match `km.pipeline.run(..., method=\"flow\", top_k=5)`: decomposed min-cost flow, "
+    "max-flow-min-cost fast path, parts on 2 worker processes",
+    "koeeo-auto": "koeeo_match `method=\"auto\"` (checks flow obstacles, then flow)",
+    "mcf-peer": "openreview-matcher's way: ONE OR-Tools `SimpleMinCostFlow` over the same arcs, source -> employee "
+    "(cap 1) -> [mission, employer] (cap max_per_employer, for every capped mission) -> mission (cap seats) -> sink, "
+    "plus a zero-cost source -> sink bypass; a single `solve()`, no decomposition, no fast path",
+    "mcf-peer-plain": "the same network without the [mission, employer] layer (literally source -> employee -> "
+    "mission -> sink): ignores `max_per_employer`, kept to show what that costs in violations",
+    "cpsat": "monolithic CP-SAT: `km.solve(problem, method=\"cpsat\", top_k=5, time_limit=T)` (2 workers), "
+    "no warm start",
+    "scipy-matching": "`scipy.sparse.csgraph.min_weight_full_bipartite_matching` (LAPJVsp) on the one-to-one "
+    "reduction: each mission expanded into `seats` columns, one dummy column per employee; weights score + 1 "
+    "(real arcs) and 1 (dummies), maximize=True. Cannot express `max_per_employer`",
+    "networkx": "`networkx.network_simplex` on the mcf-peer network",
+    "greedy": "koeeo_match `method=\"greedy\"` (best score first)",
+    "fcfs": "koeeo_match `method=\"fcfs\"`: first come, first served (today's platforms), seeded arrival order",
+}
+
+#: Largest size each method is run at by default (beyond: recorded "skipped: too large").
+MAX_SIZE = {
+    "cpsat": 100_000,
+    "networkx": 10_000,
+    "scipy-matching": 1_000_000,
+    "mcf-peer-plain": 1_000_000,
+}
+
+CAP_KS = (2, 3, 5, 10, 20, None)
+CAP_INSTANCES = {
+    "dep35": {"label": "Ille-et-Vilaine (département 35)", "departement": "35"},
+    "bretagne": {"label": "Bretagne (region)", "region": "Bretagne"},
+}
+
+
+def size_label(n: int) -> str:
+    if n == NATIONAL:
+        return "national"
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1_000 and n % 1_000 == 0:
+        return f"{n // 1_000}k"
+    return f"{n:,}"
+
+
+def make_problem(size: int | None = None, *, departement: str | None = None, region: str | None = None):
+    """The benchmark instance family: ``km.synth.france(seed=0, scale=n/2_857_143, rules="flow")``."""
+    import koeeo_match as km
+
+    if departement is not None or region is not None:
+        return km.synth.france(seed=SEED, departement=departement, region=region, rules="flow")
+    return km.synth.france(seed=SEED, scale=size / NATIONAL, rules="flow")
+
+
+def say(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * resource.getpagesize()
+    except OSError:  # pragma: no cover
+        return 0
+
+
+def maxrss() -> dict[str, int]:
+    """``ru_maxrss`` of this process and of its largest waited-for child (bytes, Linux KiB units)."""
+    s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    c = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return {"self": s, "children": c}
+
+
+@dataclass
+class StageRecord:
+    name: str
+    seconds: float
+    peak_rss_bytes: int
+    children_peak_rss_bytes: int = 0
+
+
+class Stages:
+    """Times each stage and samples its peak RSS every 20 ms (as ``km.pipeline.run`` does)."""
+
+    def __init__(self) -> None:
+        self.records: list[StageRecord] = []
+
+    def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
+        say(f"[{name}] ...")
+        peak = [rss_bytes()]
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(0.02):
+                peak[0] = max(peak[0], rss_bytes())
+
+        th = threading.Thread(target=loop, daemon=True)
+        th.start()
+        t0 = time.perf_counter()
+        try:
+            value = fn()
+        finally:
+            dt = time.perf_counter() - t0
+            stop.set()
+            th.join()
+            peak[0] = max(peak[0], rss_bytes())
+            self.records.append(StageRecord(name, dt, peak[0], maxrss()["children"]))
+            say(f"[{name}] {dt:.2f} s, peak RSS {peak[0] / 2**30:.2f} GiB")
+        return value
+
+    def to_list(self) -> list[dict[str, Any]]:
+        return [asdict(r) for r in self.records]
+
+
+def repo_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
