@@ -22,20 +22,42 @@ SCHEMA = "koeeo-match-benchmarks/1"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def group_rss(pgid: int) -> int:
-    """Total RSS of the processes in a process group (the run and its workers)."""
-    total = 0
+def group_memory(pgid: int) -> tuple[int, int]:
+    """(RSS, PSS) summed over the processes of a process group (the run and its workers).
+
+    RSS double-counts pages a forked worker shares with its parent; PSS (``smaps_rollup``)
+    splits shared pages between the processes that map them, so the PSS sum is the run's
+    physical footprint.
+    """
+    rss = pss = 0
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
         try:
             with open(f"/proc/{d}/stat") as fh:
                 fields = fh.read().rsplit(")", 1)[1].split()
-            if int(fields[2]) == pgid:  # fields after the name: state ppid pgrp ...
-                total += int(fields[21]) * _PAGE
+            if int(fields[2]) != pgid:  # fields after the name: state ppid pgrp ...
+                continue
+            rss += int(fields[21]) * _PAGE
+            with open(f"/proc/{d}/smaps_rollup") as fh:
+                for line in fh:
+                    if line.startswith("Pss:"):
+                        pss += int(line.split()[1]) * 1024
+                        break
         except (OSError, IndexError, ValueError):
             continue
-    return total
+    return rss, pss
+
+
+def mem_available() -> int | None:
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_path: str) -> dict[str, Any]:
@@ -44,19 +66,19 @@ def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_pat
     os.close(fd)
     cmd = [sys.executable, "-m", "benchmarks.one", *args, "--json", json_path]
     t0 = time.perf_counter()
-    killed, watch_peak = None, 0
+    killed, watch_rss, watch_pss, rss = None, 0, 0, 0
     with open(log_path, "w") as log:
         log.write("$ " + shlex.join(cmd) + "\n")
         log.flush()
         proc = subprocess.Popen(cmd, cwd=repo_root(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         while proc.poll() is None:
             time.sleep(0.25)
-            rss = group_rss(proc.pid)
-            watch_peak = max(watch_peak, rss)
+            rss, pss = group_memory(proc.pid)
+            watch_rss, watch_pss = max(watch_rss, rss), max(watch_pss, pss)
             elapsed = time.perf_counter() - t0
             if elapsed > max_seconds:
                 killed = "timeout"
-            elif rss > max_rss:
+            elif pss > max_rss:
                 killed = "out of memory"
             if killed:
                 try:
@@ -82,11 +104,14 @@ def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_pat
     if killed == "timeout":
         out.update(status="timeout", reason=f"killed after {max_seconds:g} s (--max-seconds)")
     elif killed:
-        out.update(status="out of memory", reason=f"killed at {rss / 2**30:.1f} GiB RSS (--max-rss-gib)")
+        out.update(status="out of memory", reason=f"killed at {pss / 2**30:.1f} GiB (process group PSS; limit {max_rss / 2**30:.1f} GiB)")
     elif not out:
         out = {"status": "error", "reason": f"exit code {proc.returncode}, no result (see {os.path.relpath(log_path, repo_root())})"}
     out["process_wall_seconds"] = wall
-    out["watch_peak_rss_bytes"] = watch_peak  # sampled every 0.25 s by the parent, process group total
+    # sampled by the parent about every 0.25 s, summed over the run's process group
+    out["group_peak_rss_bytes"] = watch_rss
+    out["group_peak_pss_bytes"] = watch_pss
+    out["memory_limit_bytes"] = max_rss
     out["log"] = os.path.relpath(log_path, repo_root())
     return out
 
@@ -142,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--methods", help=f"comma-separated subset of {','.join(METHODS)}")
     ap.add_argument("--out", default="benchmarks/results", help="results directory (default benchmarks/results)")
     ap.add_argument("--max-seconds", type=float, default=900.0, help="per run; a run over it is killed and recorded as timeout (default 900)")
-    ap.add_argument("--max-rss-gib", type=float, default=16.0, help="per run; a run over it is killed and recorded as out of memory (default 16)")
+    ap.add_argument("--max-rss-gib", type=float, default=16.0, help="per run, process-group PSS; a run over it (or over the memory available less 2 GiB) is killed and recorded as out of memory (default 16)")
     ap.add_argument("--cpsat-time-limit", type=float, default=None, help="CP-SAT time limit, seconds (default 300; --quick: 30)")
     ap.add_argument("--cap", choices=("all", "dep35", "none", "only"), default=None,
                     help="cap experiment: all (default), dep35 (default with --quick), none, or only (skip the scaling runs)")
@@ -213,11 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         log = os.path.join(out_dir, "logs", f"{experiment}-{instance_key}-{method}-k{k}.log")
         load = os.getloadavg()[0]
         print(f"{instance_key:>10} {method:<15} k={k} ...", end="", flush=True)
+        avail = mem_available()
+        limit = max_rss if avail is None else min(max_rss, avail - 2 * 2**30)  # leave 2 GiB to the others
         res = run_subprocess(args + ["--method", method, "--k", "none" if k is None else str(k)]
                              + ([] if tl is None else ["--time-limit", str(tl)]),
-                             max_seconds=a.max_seconds, max_rss=max_rss, log_path=log)
+                             max_seconds=a.max_seconds, max_rss=limit, log_path=log)
         r = {**res, **base, "load_average_before": load}
-        peak = max(r.get("ru_maxrss_self_bytes", 0), r.get("ru_maxrss_children_bytes", 0), r.get("watch_peak_rss_bytes", 0))
+        peak = max(r.get("ru_maxrss_self_bytes", 0), r.get("ru_maxrss_children_bytes", 0), r.get("group_peak_pss_bytes", 0))
         obj = r.get("objective")
         print(f" {r['status']:<8} {r['process_wall_seconds']:8.1f} s  peak {peak / 2**30:5.2f} GiB"
               + (f"  objective {obj:,.0f} h  violations {r.get('violations')}" if obj is not None else "")

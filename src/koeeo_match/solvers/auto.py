@@ -35,7 +35,7 @@ from ..solution import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
-from .flow import flow_obstacles, flow_relaxation, solve_flow
+from .flow import flow_obstacles, flow_relaxation, hours_relaxation_bound, solve_flow
 from .greedy import greedy_from
 
 __all__ = ["solve_auto", "split", "CPSAT_MAX_ARCS"]
@@ -112,6 +112,9 @@ def _solve_part(arcs: np.ndarray, budget: float | None, border: np.ndarray | Non
     if not flow_obstacles(problem, sub, st):
         return arcs, solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1)), "flow"
     relax = flow_relaxation(problem, sub, SolveOptions(seed=options.seed, workers=1))
+    hb = hours_relaxation_bound(problem, sub, st)
+    if hb is not None and relax.bound is not None:
+        relax.bound = min(relax.bound, hb)
     warm = greedy_from(problem, sub, relax.selected)
     if warm.status in (Status.INFEASIBLE,):
         return arcs, warm, "repair"
@@ -151,6 +154,9 @@ def _join_groups(problem: Problem, graph: CandidateGraph, parts: list[np.ndarray
         joined = greedy_from(problem, sub, first)
         bounds = [r.bound for _, r, _ in mine]
         bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds)
+        whole = hours_relaxation_bound(problem, sub)  # no double counting of shared missions
+        if whole is not None:
+            bound = whole if bound is None else min(bound, whole)
         out.append((arcs, _with_bound(sub, joined, bound), "groups+repair"))
     return out
 
@@ -181,7 +187,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     parts = split(problem, graph)
     total = max(sum(p.size for p in parts), 1)
     t0 = time.perf_counter()
-    budgets = [None if options.time_limit is None else options.time_limit * p.size / total for p in parts]
+    # CP-SAT gets 60 % of the limit; relaxations, repair and bounds take the rest
+    budgets = [None if options.time_limit is None else 0.6 * options.time_limit * p.size / total for p in parts]
     _CTX.update(problem=problem, graph=graph, options=options)
     _INTERRUPTED.clear()
     old = None

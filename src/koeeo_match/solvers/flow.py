@@ -31,7 +31,7 @@ from ..decompose import components, pack
 from ..parallel import default_workers, run_parts
 from ._structure import Structure, group_ids, structure
 
-__all__ = ["solve_flow", "flow_relaxation", "flow_obstacles", "employee_capacity"]
+__all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -257,3 +257,73 @@ def _solve_network(tails, heads, caps, costs, by_max_flow):
     if status != flow.OPTIMAL:
         raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
     return flow.flows(np.arange(tails.size, dtype=np.int64)), int(flow.optimal_cost())
+
+
+def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> int | None:
+    """An upper bound on the best total score, from a flow counted in hours.
+
+    Each employee sends at most its entitlement in hours; an arc carries at
+    most its mission's duration, each hour worth ``score / duration``; a
+    mission takes at most ``seats x duration`` hours (``max_per_employer x
+    duration`` per employer); an employee gives a date at most its longest
+    mission that day.  Every feasible assignment is such a flow (arc ``a``
+    carrying ``h_a`` hours), so the flow optimum bounds the problem's — and
+    unlike the unit-capacity relaxation it knows that 7 h do not fit twice
+    in one day's entitlement.  Team minimums, employer caps and budgets and
+    forced pairs are left out (they only restrict).  Values per hour are
+    rounded up, so the bound stays valid.  ``None`` if durations have no
+    small common multiple.
+    """
+    st = st or structure(problem, graph)
+    keep = np.flatnonzero(graph.score > 0)
+    if keep.size == 0:
+        return 0
+    ka, kmis, h = graph.employee[keep], graph.mission[keep], st.arc_hours[keep]
+    L = int(np.lcm.reduce(np.unique(h)))
+    if L > 2**20:
+        return None
+    E, M = graph.n_employees, graph.n_missions
+    score = graph.score[keep]
+    q = (L // h).astype(np.int64)
+    n_nodes = 2 + E + M + 2 * keep.size
+    limit = (2**61) // n_nodes
+    vmax = int(score.max()) * int(q.max())  # Python int: no overflow
+    D = 1
+    while vmax // D > limit:
+        D *= 2
+    # ceil(score * q / D), exactly, without overflow: (score // D) * q + ceil((score % D) * q / D)
+    per_hour = (score // D) * q + (-(-((score % D) * q) // D))
+    S, T, e0, m0 = 0, 1, 2, 2 + E
+    nxt = m0 + M
+    left = (e0 + ka).astype(np.int64)
+    dated = st.ed[keep] >= 0
+    ed_ids, n_ed = group_ids(st.ed[keep][dated])
+    left[dated] = nxt + ed_ids
+    ed0, nxt = nxt, nxt + n_ed
+    right = (m0 + kmis).astype(np.int64)
+    mc = st.mc[keep]
+    has = mc >= 0
+    mc_ids, n_mc = group_ids(mc[has])
+    right[has] = nxt + mc_ids
+    mc0, nxt = nxt, nxt + n_mc
+    emps = np.unique(ka)
+    mis = np.unique(kmis)
+    ed_cap = np.zeros(n_ed, np.int64)
+    np.maximum.at(ed_cap, ed_ids, h[dated])
+    ed_first = np.unique(ed_ids, return_index=True)[1]
+    mc_first = np.unique(mc_ids, return_index=True)[1]
+    hours_m = np.round(problem.missions.hours * st.unit).astype(np.int64)
+    supply = int(st.emp_hours[emps].sum())
+    tails = np.concatenate([np.full(emps.size, S), e0 + ka[dated][ed_first], left, mc0 + np.arange(n_mc),
+                            m0 + mis, [S]])
+    heads = np.concatenate([e0 + emps, ed0 + np.arange(n_ed), right, m0 + kmis[has][mc_first],
+                            np.full(mis.size, T), [T]])
+    caps = np.concatenate([st.emp_hours[emps], ed_cap, h, st.mc_cap[mc[has][mc_first]] * hours_m[kmis[has][mc_first]],
+                           problem.missions.seats[mis].astype(np.int64) * hours_m[mis], [supply]])
+    costs = np.concatenate([np.zeros(emps.size + n_ed, np.int64), -per_hour, np.zeros(n_mc + mis.size + 1, np.int64)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps.astype(np.int64), costs)
+    flow.set_nodes_supplies(np.array([S, T], np.int64), np.array([supply, -supply], np.int64))
+    if flow.solve() != flow.OPTIMAL:
+        return None
+    return -((int(flow.optimal_cost()) * D) // L)  # ceil(-cost * D / L)
