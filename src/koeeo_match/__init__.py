@@ -12,6 +12,7 @@ from ._solve import METHODS, solve
 from .candidates import CandidateGraph, build_candidates
 from . import pipeline
 from .check import Violation, check
+from .explain import breakdown, diff, explain, shortfall
 from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
 from .io import dump, load
 from .model import Problem
@@ -35,6 +36,11 @@ __all__ = [
     "METHODS",
     "TERMS",
     "build_candidates",
+    "breakdown",
+    "diff",
+    "explain",
+    "shortfall",
+    "pipeline",
     "check",
     "dump",
     "load",

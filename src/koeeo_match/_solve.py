@@ -138,6 +138,8 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
         message=message,
         employee=e,
         mission=m,
+        problem=problem,
+        policy=policy,
     )
     met = _metrics.compute(problem, e, m) if with_metrics else {}
     met.update(objective=objective, bound=bound, gap=sol.gap, solve_seconds=t_total,

@@ -135,7 +135,25 @@ def cmd_report(args: argparse.Namespace) -> int:
         width = max(len(label) for _, label in REPORT_ROWS)
         for key, label in REPORT_ROWS:
             print(f"  {label:<{width}}  {_fmt(met.get(key))}")
+        short = km.shortfall(problem, top=args.top, top_k=args.top_k)
+        print(f"shortfall: {short['shortfall']:,} of {short['seats']:,} seats cannot be filled by any allocation "
+              f"(maximum flow {short['max_filled']:,}; Hall's condition)")
+        for row in short["groups"]:
+            print(f"  {row['skill']:<22} département {row['departement']:<6} {row['seats_short']:>8,} seat(s)")
     return 0 if not violations else EXIT_INFEASIBLE
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    problem = km.load(args.problem)
+    sol = _load_solution(args.solution)
+    for ident in args.ids:
+        try:
+            print(km.explain(problem, sol, ident, _policy(args.policy)))
+        except KeyError as err:
+            raise km.KoeeoMatchError(str(err.args[0])) from None
+    return 0
 
 
 def cmd_pipeline(args: argparse.Namespace) -> int:
@@ -238,7 +256,16 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="human summary of a solution")
     r.add_argument("problem")
     r.add_argument("solution")
+    r.add_argument("--top", type=int, default=10, help="shortfall groups to list")
+    r.add_argument("--top-k", type=int, default=None, help="cap the candidate graph (national scale)")
     r.set_defaults(func=cmd_report)
+
+    x = sub.add_parser("explain", help="why an employee or mission got what it got")
+    x.add_argument("problem")
+    x.add_argument("solution")
+    x.add_argument("ids", nargs="+", metavar="ID", help="employee or mission id(s)")
+    x.add_argument("--policy", default="max_hours", help="the policy the solution optimised")
+    x.set_defaults(func=cmd_explain)
 
     q = sub.add_parser("pipeline", help="generate, solve, check and measure a synthetic instance, stage by stage")
     where = q.add_mutually_exclusive_group(required=True)

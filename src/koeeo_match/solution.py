@@ -82,6 +82,16 @@ class Solution:
     message: str = ""
     employee: np.ndarray | None = None
     mission: np.ndarray | None = None
+    problem: Any = field(default=None, repr=False)  # the Problem it solves (not written to files)
+    policy: Any = field(default=None, repr=False)  # the Policy it optimised
+
+    def explain(self, id: str) -> Any:
+        """Why employee or mission ``id`` got what it got (see :func:`koeeo_match.explain.explain`)."""
+        from .explain import explain
+
+        if self.problem is None:
+            raise ValueError("This solution was loaded from a file: use km.explain(problem, solution, id).")
+        return explain(self.problem, self, id, self.policy)
 
     @property
     def gap(self) -> float | None:
