@@ -79,7 +79,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     if args.national:
-        problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow")
+        problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow",
+                                  multi_day_share=args.multi_day_share)
     elif args.departement:
         problem = km.synth.city(employees=args.employees, seed=args.seed, departement=args.departement,
                                 rules=args.rules or "all")
@@ -164,7 +165,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     if args.national or args.region or args.departement:
         rules = args.rules or "flow"
         make = lambda: km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=rules,  # noqa: E731
-                                       region=args.region, departement=args.departement)
+                                       region=args.region, departement=args.departement,
+                                       multi_day_share=args.multi_day_share)
     else:
         raise km.KoeeoMatchError("give --national, --region NAME or --departement CODE")
     res = km.pipeline.run(make, method=args.method, policy=_policy(args.policy), top_k=args.top_k,
@@ -249,6 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--hours", type=float, default=20_000_000, help="hours of supply (national)")
     g.add_argument("--scale", type=float, default=1.0, help="size multiplier (national)")
     g.add_argument("--rules", choices=["all", "flow"], default=None)
+    g.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days (national)")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("-o", "--output", required=True, help=".json, or .npz for a compact file")
     g.set_defaults(func=cmd_generate)
@@ -275,6 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--hours", type=float, default=20_000_000, help="national hours of supply")
     q.add_argument("--scale", type=float, default=1.0)
     q.add_argument("--rules", choices=["all", "flow"], default=None)
+    q.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days")
     q.add_argument("--method", default="flow", choices=["auto", "flow", "cpsat", "greedy", "fcfs"])
     q.add_argument("--policy", default="max_hours")
     q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission")
