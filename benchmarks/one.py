@@ -53,9 +53,17 @@ def _instance_info(problem, graph_arcs: int) -> dict[str, Any]:
 def run_km(method: str, make, k: int | None, time_limit: float | None) -> dict[str, Any]:
     import koeeo_match as km
 
-    r = km.pipeline.run(make, method=KM_METHODS[method], policy=km.Policy.preset(POLICY), top_k=k,
+    held = []
+
+    def make_and_hold():
+        held.append(make())
+        return held[-1]
+
+    r = km.pipeline.run(make_and_hold, method=KM_METHODS[method], policy=km.Policy.preset(POLICY), top_k=k,
                         time_limit=time_limit, seed=0, progress=say)
     sol = r.solution
+    seats = int(held[0].missions.seats.sum())
+    del held[:]
     met = sol.metrics
     graph_optimal = bool(met.get("graph_optimal"))
     return {
@@ -63,7 +71,8 @@ def run_km(method: str, make, k: int | None, time_limit: float | None) -> dict[s
             {"name": s.name, "seconds": s.seconds, "peak_rss_bytes": s.peak_rss_bytes,
              "children_peak_rss_bytes": s.children_peak_rss_bytes} for s in r.stages
         ],
-        "instance": {k_: r.info[k_] for k_ in ("employees", "missions", "supply_hours", "demand_hours", "arcs")},
+        "instance": {**{k_: r.info[k_] for k_ in ("employees", "missions", "supply_hours", "demand_hours", "arcs")},
+                     "seats": seats},
         "solver_status": sol.status.value,
         "method_used": r.info.get("method"),
         "objective": float(sol.objective),
@@ -171,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         out.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:2000])
     out["wall_seconds"] = time.perf_counter() - t0
+    import resource
+
+    ru_s, ru_c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["cpu_seconds_self"] = ru_s.ru_utime + ru_s.ru_stime
+    out["cpu_seconds_children"] = ru_c.ru_utime + ru_c.ru_stime
     rss = maxrss()
     out["ru_maxrss_self_bytes"] = rss["self"]
     out["ru_maxrss_children_bytes"] = rss["children"]

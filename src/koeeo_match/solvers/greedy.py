@@ -1,8 +1,9 @@
 """Greedy baseline: take arcs in decreasing score order while every rule allows.
 
 Team missions that end below their minimum are cancelled (their volunteers
-released) and the pass is repeated without them, until no team is short, so
-the result honours every rule.  Forced pairs are taken first.
+released) and the released volunteers' arcs are tried again, until no team is
+short (at most 100 rounds; teams still short then are cancelled), so the
+result honours every rule.  Forced pairs are taken first.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from ._ledger import Ledger
 from ._structure import structure
 
 __all__ = ["solve_greedy", "greedy_from", "settle_forced"]
+
+_MAX_ROUNDS = 100
 
 
 def settle_forced(ledger: Ledger, problem: Problem, forced_arc: np.ndarray) -> RawResult | None:
@@ -61,19 +64,27 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
         pref[np.asarray(first, np.int64)] = True
         order = np.concatenate([order[pref[order]], order[~pref[order]]])
     order = order.tolist()
-    ma = ledger.ma
+    ma, ea = ledger.ma, ledger.ea
     closed: set[int] = set()
-    while True:
-        for a in order:
+    scan = order
+    for _round in range(_MAX_ROUNDS):
+        for a in scan:
             if ma[a] not in closed:
                 ledger.try_take(a)
-        short = [m for m in ledger.short_teams() if m not in forced_m]
+        short = set(ledger.short_teams()) - forced_m
         if not short:
             break
-        short_set = set(short)
-        closed |= short_set
+        closed |= short
+        released = set()
         for a in ledger.selected().tolist():
-            if ma[a] in short_set:
+            if ma[a] in short:
                 ledger.release(a)
-        order = [a for a in order if ma[a] not in short_set]
+                released.add(ea[a])
+        # only the released volunteers have new room: rescan their arcs (in score order)
+        scan = [a for a in order if ea[a] in released and ma[a] not in closed]
+    else:  # rounds exhausted: cancel what is still short
+        short = set(ledger.short_teams()) - forced_m
+        for a in ledger.selected().tolist():
+            if ma[a] in short:
+                ledger.release(a)
     return finish(ledger, forced_m, "greedy")

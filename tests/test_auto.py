@@ -1,0 +1,197 @@
+"""method="auto" through its decomposition path: parts, geographic groups, relaxation
+bounds, repair and CP-SAT per part (thresholds monkeypatched tiny so that small
+instances take it), checked against km.check and brute force."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+import koeeo_match.solvers.auto as auto
+from conftest import brute_force, eligible_pairs, make
+from test_properties import MAX_PAIRS, SETTINGS, problems
+
+OK = (km.Status.OPTIMAL, km.Status.FEASIBLE)
+# the monkeypatched thresholds are the same for every example: a function-scoped fixture is fine
+SETTINGS = {**SETTINGS, "suppress_health_check": [*SETTINGS["suppress_health_check"], HealthCheck.function_scoped_fixture]}
+
+
+@pytest.fixture
+def tiny_parts(monkeypatch):
+    monkeypatch.setattr(auto, "CPSAT_MAX_ARCS", 5)
+    monkeypatch.setattr(auto, "PART_ARCS", 3)
+
+
+def small_problem(records):
+    p = make(**records)
+    return p if len(eligible_pairs(p)) <= MAX_PAIRS else None
+
+
+def check_against_brute_force(p: km.Problem, sol: km.Solution, policy: str):
+    best = brute_force(p, policy, max_pairs=MAX_PAIRS)
+    target = best.primary if km.Policy.parse(policy).primary else best.secondary
+    if sol.status not in OK:
+        assert sol.assignments == [] and len(p.forced), sol
+        if sol.status == km.Status.INFEASIBLE:
+            assert best.pairs is None, (sol, best)  # a proof of infeasibility must be right
+        return
+    assert best.pairs is not None, "brute force finds no feasible solution, auto returned one"
+    assert km.check(p, sol) == []
+    assert sol.bound is not None
+    assert sol.objective <= target + 1e-6, (sol, best)
+    assert target <= sol.bound + 1e-6, (sol, best)  # the bound is a valid upper bound
+    if sol.status == km.Status.OPTIMAL:
+        assert sol.objective == pytest.approx(target, rel=1e-6, abs=1e-6), (sol, best)
+    else:
+        assert sol.gap == pytest.approx(max(sol.bound - sol.objective, 0) / max(abs(sol.bound), 1.0))
+
+
+# ----------------------------------------------------------------------------- decomposition on random instances
+@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+@settings(max_examples=45, **SETTINGS)
+@given(records=problems())
+def test_decomposed_auto_is_feasible_and_bounded(tiny_parts, records, policy):
+    p = small_problem(records)
+    if p is None:
+        return
+    sol = km.solve(p, method="auto", policy=policy, seed=0)
+    check_against_brute_force(p, sol, policy)
+
+
+@settings(max_examples=30, **SETTINGS)
+@given(records=problems())
+def test_decomposed_auto_with_a_tiny_time_limit(tiny_parts, records):
+    """Budgets below 0.05 s: relaxation + repair per part, bound from the relaxations."""
+    p = small_problem(records)
+    if p is None:
+        return
+    sol = km.solve(p, method="auto", time_limit=0.01)
+    check_against_brute_force(p, sol, "max_hours")
+
+
+@st.composite
+def problems_with_forced(draw):
+    """Random problems with one to three forced pairs (eligible or not, compatible or not)."""
+    records = draw(problems())
+    e_ids = [e["id"] for e in records["employees"]]
+    m_ids = [m["id"] for m in records["missions"]]
+    pairs = draw(st.lists(st.tuples(st.sampled_from(e_ids), st.sampled_from(m_ids)), min_size=1, max_size=3,
+                          unique=True))
+    banned = {(f["employee"], f["mission"]) for f in records["forbidden"]}
+    records["forced"] = [{"employee": e, "mission": m} for e, m in pairs if (e, m) not in banned]
+    return records
+
+
+@settings(max_examples=50, **SETTINGS)
+@given(records=problems_with_forced())
+def test_decomposed_auto_with_forced_pairs(tiny_parts, records):
+    p = small_problem(records)
+    if p is None:
+        return
+    sol = km.solve(p, method="auto", seed=0)
+    check_against_brute_force(p, sol, "max_hours")
+
+
+# ----------------------------------------------------------------------------- without monkeypatching
+@settings(max_examples=25, **SETTINGS)
+@given(records=problems())
+def test_auto_reaches_brute_force_optimum(records):
+    p = small_problem(records)
+    if p is None:
+        return
+    sol = km.solve(p, method="auto")
+    best = brute_force(p, "max_hours", max_pairs=MAX_PAIRS)
+    if best.pairs is None:
+        assert sol.status == km.Status.INFEASIBLE and sol.assignments == []
+        return
+    assert sol.status == km.Status.OPTIMAL and km.check(p, sol) == []
+    assert sol.objective == pytest.approx(best.primary)
+
+
+# ----------------------------------------------------------------------------- forced pairs, hand cases
+FORCED_CASES = {
+    "ineligible": dict(employees=[{"id": "e1", "skills": {"it": 1}}],
+                       missions=[{"id": "m1", "skills": {"law": 1}}, {"id": "m2"}],
+                       forced=[{"employee": "e1", "mission": "m1"}]),
+    "one_seat_two_forced": dict(employees=[{"id": "e1"}, {"id": "e2"}, {"id": "e3"}],
+                                missions=[{"id": "m1"}, {"id": "m2", "seats": 2}],
+                                forced=[{"employee": "e1", "mission": "m1"}, {"employee": "e2", "mission": "m1"}]),
+    "hours": dict(employees=[{"id": "e1"}, {"id": "e2"}],
+                  missions=[{"id": "m1"}, {"id": "m2"}, {"id": "m3", "seats": 2}],
+                  forced=[{"employee": "e1", "mission": "m1"}, {"employee": "e1", "mission": "m2"}]),
+    "same_date": dict(employees=[{"id": "e1", "hours": 14}, {"id": "e2"}],
+                      missions=[{"id": "m1", "date": "2027-03-01"}, {"id": "m2", "date": "2027-03-01"},
+                                {"id": "m3", "seats": 2}],
+                      forced=[{"employee": "e1", "mission": "m1"}, {"employee": "e1", "mission": "m2"}]),
+    "team_cannot_run": dict(employees=[{"id": "e1"}, {"id": "e2", "skills": {"it": 1}}, {"id": "e3"}],
+                            missions=[{"id": "t", "seats": 3, "min_seats": 3, "skills": {"it": 1}},
+                                      {"id": "m2", "seats": 2}],
+                            forced=[{"employee": "e2", "mission": "t"}]),
+    "daily_cap": dict(employers=[{"id": "c", "daily_cap": 1}],
+                      employees=[{"id": "e1", "employer": "c"}, {"id": "e2", "employer": "c"}, {"id": "e3"}],
+                      missions=[{"id": "m1", "date": "2027-03-01"}, {"id": "m2", "date": "2027-03-01"},
+                                {"id": "m3", "seats": 2}],
+                      forced=[{"employee": "e1", "mission": "m1"}, {"employee": "e2", "mission": "m2"}]),
+    "budget": dict(employers=[{"id": "c", "hours_budget": 7}],
+                   employees=[{"id": "e1", "employer": "c"}, {"id": "e2", "employer": "c"}, {"id": "e3"}],
+                   missions=[{"id": "m1"}, {"id": "m2"}, {"id": "m3", "seats": 2}],
+                   forced=[{"employee": "e1", "mission": "m1"}, {"employee": "e2", "mission": "m2"}]),
+    "forced_and_forbidden_elsewhere": dict(
+        employees=[{"id": "e1"}, {"id": "e2"}], missions=[{"id": "m1"}, {"id": "m2"}],
+        forced=[{"employee": "e1", "mission": "m1"}], forbidden=[{"employee": "e2", "mission": "m1"}]),
+}
+FEASIBLE_CASES = {"forced_and_forbidden_elsewhere"}
+
+
+@pytest.mark.parametrize("tiny", [False, True])
+@pytest.mark.parametrize("case", sorted(FORCED_CASES))
+def test_forced_pairs_never_give_an_infeasible_solution(case, tiny, monkeypatch):
+    if tiny:
+        monkeypatch.setattr(auto, "CPSAT_MAX_ARCS", 2)
+        monkeypatch.setattr(auto, "PART_ARCS", 1)
+    p = make(**FORCED_CASES[case])
+    for limit in (None, 0.01):
+        sol = km.solve(p, method="auto", time_limit=limit)
+        if case in FEASIBLE_CASES:
+            assert sol.status in OK and km.check(p, sol) == []
+            assert ("e1", "m1") in sol.assignments
+        else:
+            assert sol.status in (km.Status.INFEASIBLE, km.Status.UNKNOWN), (case, sol)
+            assert sol.assignments == [] and len(sol) == 0
+            if limit is None and not tiny:  # whole parts to CP-SAT: a proof
+                assert sol.status == km.Status.INFEASIBLE, (case, sol)
+
+
+# ----------------------------------------------------------------------------- a region
+@pytest.fixture(scope="module")
+def bretagne():
+    return km.synth.region("Bretagne", employees=3000, seed=0)
+
+
+def check_bounded(p: km.Problem, sol: km.Solution):
+    assert sol.status in OK
+    assert km.check(p, sol) == []
+    assert sol.bound is not None and math.isfinite(sol.bound)
+    assert sol.bound >= sol.objective - 1e-9
+    gap = (sol.bound - sol.objective) / sol.bound
+    assert sol.gap == pytest.approx(0.0 if sol.status == km.Status.OPTIMAL else gap, abs=1e-12)
+    assert sol.metrics["gap"] == sol.gap
+    assert sol.metrics["bound"] == sol.bound and sol.metrics["objective"] == sol.objective
+
+
+def test_region_with_a_tiny_time_limit(bretagne):
+    sol = km.solve(bretagne, method="auto", time_limit=1e-6)
+    check_bounded(bretagne, sol)
+    assert len(sol) > 0
+
+
+def test_region_with_twenty_seconds(bretagne):
+    sol = km.solve(bretagne, method="auto", time_limit=20)
+    check_bounded(bretagne, sol)
+    assert sol.metrics["solve_seconds"] < 40
+    quick = km.solve(bretagne, method="auto", time_limit=1e-6)
+    assert sol.objective >= quick.objective - 1e-9
