@@ -35,8 +35,9 @@ METHODS = (
 )
 
 DESCRIPTION = {
-    "koeeo-flow": "koeeo_match `km.pipeline.run(..., method=\"flow\", top_k=5)`: decomposed min-cost flow, "
-    "max-flow-min-cost fast path, parts on 2 worker processes",
+    "koeeo-flow": "koeeo_match `km.pipeline.run(..., method=\"flow\", top_k=5)`: min-cost flow decomposed into "
+    "connected components packed into parts, solved on worker processes (one per core) when the network exceeds "
+    "500k arcs; max-flow-min-cost fast path when every arc has the same hours",
     "koeeo-auto": "koeeo_match `method=\"auto\"` (checks flow obstacles, then flow)",
     "mcf-peer": "openreview-matcher's way: ONE OR-Tools `SimpleMinCostFlow` over the same arcs, source -> employee "
     "(cap 1) -> [mission, employer] (cap max_per_employer, for every capped mission) -> mission (cap seats) -> sink, "
@@ -53,12 +54,15 @@ DESCRIPTION = {
     "fcfs": "koeeo_match `method=\"fcfs\"`: first come, first served (today's platforms), seeded arrival order",
 }
 
-#: Largest size each method is run at by default (beyond: recorded "skipped: too large").
+#: Largest size each method is run at by default; beyond it the run is recorded as skipped, with the reason.
 MAX_SIZE = {
-    "cpsat": 100_000,
-    "networkx": 10_000,
-    "scipy-matching": 1_000_000,
-    "mcf-peer-plain": 1_000_000,
+    "cpsat": (100_000, "too large: monolithic CP-SAT is run up to 100k employees"),
+    "networkx": (10_000, "too large: pure-Python network simplex is run up to 10k employees"),
+    "scipy-matching": (300_000, "too large: LAPJVsp's time grows about as n^2 on these graphs (see the 100k and "
+                       "300k rows); 1M would not fit the time budget"),
+    "mcf-peer-plain": (300_000, "not needed: it only shows the max_per_employer violations, measured up to 300k"),
+    "koeeo-auto": (1_000_000, "time budget: auto runs the same flow solver as koeeo-flow on these instances, "
+                   "measured identical up to 1M"),
 }
 
 CAP_KS = (2, 3, 5, 10, 20, None)

@@ -102,6 +102,7 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker  # noqa: F401
     except ImportError:
         return {}
     os.makedirs(img_dir, exist_ok=True)
@@ -177,19 +178,21 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
                 continue
             x = [r["top_k"] for r in capped]
             lab = CAP_INSTANCES[key]["label"]
-            axes[0].plot(x, [r["objective"] for r in capped], marker="o", color=c, label=lab)
+            sup = capped[0]["instance"]["supply_hours"]
+            axes[0].plot(x, [100 * r["objective"] / sup for r in capped], marker="o", color=c, label=lab)
             if full:
-                axes[0].axhline(full["objective"], color=c, ls="--", lw=1, label=f"{lab}: full graph")
+                axes[0].axhline(100 * full["objective"] / sup, color=c, ls="--", lw=1, label=f"{lab}: full graph")
             axes[1].plot(x, [stage_s(r, *PIPE) for r in capped], marker="o", color=c, label=lab)
             if full:
                 axes[1].axhline(stage_s(full, *PIPE), color=c, ls="--", lw=1, label=f"{lab}: full graph")
-        axes[0].set_title("objective (hours assigned)", fontsize=10)
+        axes[0].set_title("hours assigned, % of the hours supplied", fontsize=10)
         axes[1].set_title("candidates + solve + check + metrics, seconds", fontsize=10)
         axes[1].set_yscale("log")
         for ax in axes:
             ax.set_xscale("log")
             ax.set_xticks(sorted({r["top_k"] for r in cap if r["top_k"] is not None}))
             ax.set_xticklabels([str(k) for k in sorted({r["top_k"] for r in cap if r["top_k"] is not None})])
+            ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_xlabel("top_k (arcs kept per employee and per mission)")
             ax.grid(True, which="both", alpha=0.3)
             ax.legend(fontsize=8)
@@ -268,6 +271,9 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
       f"{cfg['max_rss_gib']:g} GiB PSS (`--max-rss-gib`, or the memory then available less 2 GiB) as "
       "`out of memory`. A peer that clearly cannot finish at a size is not run there and is recorded as "
       "`skipped: too large` (with the reason).")
+    tls = sorted({(r["size"], r["time_limit"]) for r in runs if r["method"] == "cpsat" and r.get("time_limit")})
+    if tls:
+        w("- **CP-SAT time limit**: " + ", ".join(f"{size_label(n)}: {t:g} s" for n, t in tls) + " (2 workers).")
     w(f"- **check**: every solution is verified by `km.check` (independent checker); **violations** counts what it "
       "reports and must be 0.")
     w("")
@@ -311,7 +317,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
     w("*status*: `optimal on graph` = proven optimal on the candidate graph (koeeo_match itself reports "
       "`feasible` with `graph_optimal=True` whenever `top_k` is set, as the full problem's optimum is not proven). "
       "Times in seconds. *pipeline* = candidates + solve + check + metrics (generation excluded). "
-      "*vs flow* = objective / koeeo-flow's objective on the same arcs. Peak RSS and PSS in GiB.")
+      "*vs flow* = objective / koeeo-flow's objective on the same arcs. Peak RSS and PSS in GiB. *load*: the "
+      "machine's 1-minute load average when the run started (2 cores; other users' work included).")
     w("")
     for n in sizes:
         first = next((by[(n, m)] for m in METHODS if ok(by.get((n, m)))), None)
@@ -347,10 +354,11 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
                 "–" if vs is None else f"{100 * vs:.2f} %",
                 f_pct(met.get("missions_filled_share")), "–" if met.get("mean_km") is None else f"{met['mean_km']:.2f}",
                 f_pct(met.get("employees_assigned_share")) + f" / {viol}",
+                "–" if r.get("load_average_before") is None else f"{r['load_average_before']:.1f}",
             ])
         hdr = ["method", "status", "gen", "cand.", "solve", "check", "metrics", "pipeline", "peak RSS", "PSS",
                "objective (h)", "bound (h)", "gap", "vs flow", "missions filled", "mean km",
-               "employees placed / violations"]
+               "employees placed / violations", "load"]
         # non-ok rows: status text spans; pad to header width
         rows = [r + [""] * (len(hdr) - len(r)) if len(r) < len(hdr) else r[: len(hdr)] for r in rows]
         L += table(hdr, rows, "ll" + "r" * (len(hdr) - 2))
@@ -561,23 +569,34 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
               + f". The largest cap measured, k={best}, places {f_h(capped[best]['objective'])} h "
               f"({capped[best]['instance']['arcs']:,} arcs, {f_s(stage_s(capped[best], *PIPE))} s).")
     five = [(inst, capped[5], full) for inst, full, capped in findings if 5 in capped]
-    ten = [(inst, capped[10], full) for inst, full, capped in findings if 10 in capped]
     if five:
         txt = "; ".join(
-            f"{inst['label']}: k=5 {f_h(r5['objective'])} h"
-            + (f" ({100 * (1 - r5['objective'] / full['objective']):.1f} % below the full graph)" if ok(full) else "")
+            f"{inst['label']}: {f_h(r5['objective'])} h"
+            + (f", {100 * (1 - r5['objective'] / full['objective']):.1f} % below the full graph" if ok(full) else "")
             for inst, r5, full in five)
-        w(f"- The suite's `TOP_K = 5` (the national setting) costs {txt}.")
-    if ten and five:
+        w(f"- `TOP_K = 5` (the setting of the scaling runs, national included) places {txt}.")
+    pairs = [(inst, capped[5], capped[10]) for inst, _, capped in findings if 5 in capped and 10 in capped]
+    if pairs:
         gains = "; ".join(
-            f"{inst['label']}: k=10 +{100 * (r10['objective'] / r5['objective'] - 1):.1f} % hours for "
-            f"×{r10['instance']['arcs'] / r5['instance']['arcs']:.1f} arcs and ×{stage_s(r10, *PIPE) / stage_s(r5, *PIPE):.1f} time"
-            for (inst, r10, _), (_, r5, _) in zip(ten, five))
-        w(f"- Doubling the cap: {gains}.")
-    w("- Hence: keep the full graph (`top_k=None`, the library default) wherever it fits — it is the only "
-      "setting whose result is optimal for the problem itself; use a cap only where the full graph does not fit "
-      "in memory or time, and then the largest k that fits (each step up the table buys hours at the cost of "
-      "arcs and time shown above).")
+            f"{inst['label']}: +{100 * (r10['objective'] / r5['objective'] - 1):.1f} % hours for "
+            f"×{r10['instance']['arcs'] / r5['instance']['arcs']:.1f} arcs, ×{stage_s(r10, *PIPE) / stage_s(r5, *PIPE):.1f} "
+            f"time and ×{peak_rss(r10) / peak_rss(r5):.1f} peak RSS"
+            for inst, r5, r10 in pairs)
+        w(f"- Going from k=5 to k=10: {gains}.")
+    fits = [inst["label"] for inst, full, _ in findings if ok(full)]
+    fails = [(inst["label"], full) for inst, full, _ in findings if not ok(full)]
+    if fits and not fails:
+        w(f"- Hence the measurement supports the library default `top_k=None` (the full graph, optimal for the "
+          f"problem itself) wherever it fits, as it did here ({', '.join(fits)}); a cap is for instances whose full "
+          "graph does not fit, and then the largest k that fits, since every step up the table buys hours.")
+    elif fits:
+        w(f"- Hence the measurement supports the library default `top_k=None` (the full graph, optimal for the "
+          f"problem itself) for instances the size of {', '.join(fits)}, but not beyond: the full graph of "
+          + ", ".join(f"{lab} ({(f or {}).get('status', 'not run')})" for lab, f in fails)
+          + " does not fit this machine, so regional and national instances need a cap — the largest k that fits "
+          "the memory and time budget, since every step up the table buys hours.")
+    else:
+        w("- No full graph fitted: every instance measured here needs a cap; take the largest k that fits.")
     w("")
     return L
 

@@ -7,11 +7,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import koeeo_match as km
 import koeeo_match.solvers.auto as auto
+from koeeo_match.solvers.flow import flow_obstacles
 from conftest import brute_force, eligible_pairs, make
 from test_properties import MAX_PAIRS, SETTINGS, problems
 
@@ -20,15 +21,19 @@ OK = (km.Status.OPTIMAL, km.Status.FEASIBLE)
 SETTINGS = {**SETTINGS, "suppress_health_check": [*SETTINGS["suppress_health_check"], HealthCheck.function_scoped_fixture]}
 
 
-@pytest.fixture
-def tiny_parts(monkeypatch):
-    monkeypatch.setattr(auto, "CPSAT_MAX_ARCS", 5)
-    monkeypatch.setattr(auto, "PART_ARCS", 3)
+@pytest.fixture(params=[(5, 3), (2, 1)], ids=["max5-part3", "max2-part1"])
+def tiny_parts(request, monkeypatch):
+    monkeypatch.setattr(auto, "CPSAT_MAX_ARCS", request.param[0])
+    monkeypatch.setattr(auto, "PART_ARCS", request.param[1])
 
 
 def small_problem(records):
+    """The problem if brute force can solve it and a flow cannot (auto decomposes it)."""
     p = make(**records)
-    return p if len(eligible_pairs(p)) <= MAX_PAIRS else None
+    n = len(eligible_pairs(p))
+    assume(n <= MAX_PAIRS)
+    assume(flow_obstacles(p, km.build_candidates(p, km.Policy.preset("max_hours"))))
+    return p
 
 
 def check_against_brute_force(p: km.Problem, sol: km.Solution, policy: str):
@@ -56,8 +61,6 @@ def check_against_brute_force(p: km.Problem, sol: km.Solution, policy: str):
 @given(records=problems())
 def test_decomposed_auto_is_feasible_and_bounded(tiny_parts, records, policy):
     p = small_problem(records)
-    if p is None:
-        return
     sol = km.solve(p, method="auto", policy=policy, seed=0)
     check_against_brute_force(p, sol, policy)
 
@@ -67,8 +70,6 @@ def test_decomposed_auto_is_feasible_and_bounded(tiny_parts, records, policy):
 def test_decomposed_auto_with_a_tiny_time_limit(tiny_parts, records):
     """Budgets below 0.05 s: relaxation + repair per part, bound from the relaxations."""
     p = small_problem(records)
-    if p is None:
-        return
     sol = km.solve(p, method="auto", time_limit=0.01)
     check_against_brute_force(p, sol, "max_hours")
 
@@ -90,10 +91,37 @@ def problems_with_forced(draw):
 @given(records=problems_with_forced())
 def test_decomposed_auto_with_forced_pairs(tiny_parts, records):
     p = small_problem(records)
-    if p is None:
-        return
     sol = km.solve(p, method="auto", seed=0)
     check_against_brute_force(p, sol, "max_hours")
+
+
+def clusters(n: int = 3) -> km.Problem:
+    """``n`` far-apart towns, each with mixed durations and a team mission: independent parts."""
+    associations, employees, missions = [], [], []
+    for k in range(n):
+        lat = 44.0 + 2 * k
+        associations.append({"id": f"a{k}", "lat": lat, "lon": 5.0, "priority": 1.0 + k / 2})
+        employees += [{"id": f"e{k}.{i}", "lat": lat, "lon": 5.0 + 0.05 * i, "hours": 7.0,
+                       "skills": {"law": 1 + i % 3}} for i in range(5)]
+        missions += [{"id": f"m{k}.short", "association": f"a{k}", "hours": 3.5, "seats": 2, "date": "2027-03-01"},
+                     {"id": f"m{k}.day", "association": f"a{k}", "hours": 7.0, "skills": {"law": 2}},
+                     {"id": f"m{k}.team", "association": f"a{k}", "hours": 3.5, "seats": 3, "min_seats": 2,
+                      "date": "2027-03-02"}]
+    return make(employees=employees, missions=missions, associations=associations)
+
+
+@pytest.mark.parametrize("policy", ["max_hours", "territorial_equity"])
+def test_independent_parts_sum_their_bounds(tiny_parts, policy):
+    p = clusters()
+    ref = km.solve(p, method="cpsat", policy=policy)
+    assert ref.status == km.Status.OPTIMAL
+    for limit in (None, 0.01):
+        sol = km.solve(p, method="auto", policy=policy, time_limit=limit)
+        assert sol.status in OK and km.check(p, sol) == [], sol
+        assert sol.method.startswith("auto:parts(")
+        assert sol.objective <= ref.objective + 1e-6 <= sol.bound + 2e-6, (sol, ref)
+        if sol.status == km.Status.OPTIMAL:
+            assert sol.objective == pytest.approx(ref.objective)
 
 
 # ----------------------------------------------------------------------------- without monkeypatching
@@ -101,8 +129,6 @@ def test_decomposed_auto_with_forced_pairs(tiny_parts, records):
 @given(records=problems())
 def test_auto_reaches_brute_force_optimum(records):
     p = small_problem(records)
-    if p is None:
-        return
     sol = km.solve(p, method="auto")
     best = brute_force(p, "max_hours", max_pairs=MAX_PAIRS)
     if best.pairs is None:

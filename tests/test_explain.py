@@ -3,6 +3,8 @@ against independent recomputations (conftest.py) on small random instances and h
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import pytest
 from hypothesis import given, settings
@@ -11,6 +13,7 @@ from hypothesis import strategies as st
 import koeeo_match as km
 from conftest import brute_force, eligible_pairs, ineligible_rules, make, pair_terms, pair_value
 from koeeo_match.explain import why_not
+from koeeo_match.model import NO_DATE
 from test_properties import MAX_PAIRS, SETTINGS, problems
 
 # conftest rule names -> the prefixes of why_not's sentences that may name them
@@ -93,7 +96,7 @@ def check_all_explanations(p: km.Problem, sol: km.Solution, *, optimal_max_hours
             continue
         assert x.details["eligible"] == cands
         free = [c for c in cands if c not in holders]
-        assert set(x.details["busy"]) | set(x.details["idle"]) == set(free)
+        assert set(x.details["busy"]) | set(x.details["idle"]) | set(x.details["too_few_hours"]) == set(free)
         assert not set(x.details["busy"]) & set(x.details["idle"])
         for c, ms in x.details["busy"].items():
             assert ms == by_e[c]
@@ -211,15 +214,15 @@ def test_explain_capacity_and_team_minimum():
     assert t.verdict == "team_minimum" and t.details["idle"] == ["e1"]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: explain() says 'outscored ... would displace better assignments' "
-                   "when the only candidate has room but exceeds the employee's hours entitlement")
 def test_explain_employee_whose_entitlement_is_too_small():
     p = make(employees=[{"id": "e1", "hours": 3.5}], missions=[{"id": "m1", "hours": 7}])
     sol = km.solve(p, method="cpsat")
     assert sol.assignments == []
     x = km.explain(p, sol, "e1")
     # m1 is not taken by anyone: "outscored" (candidates all taken by higher-scoring assignments) is false
-    assert x.verdict != "outscored", str(x)
+    assert x.verdict == "capacity" and "entitlement" in str(x), str(x)
+    m = km.explain(p, sol, "m1")
+    assert m.details["too_few_hours"] == ["e1"] and m.details["idle"] == []
 
 
 @settings(max_examples=40, **SETTINGS)
@@ -228,7 +231,7 @@ def test_outscored_verdict_of_a_max_hours_optimum_means_every_candidate_is_full(
     """At a max_hours optimum an idle employee's candidate with room can only be blocked by
     hours, a capacity or a team; "outscored" claims the candidates are all taken."""
     p = make(**records)
-    # entitlement at least as long as every mission: the hours reason of the xfail above cannot arise
+    # entitlement at least as long as every mission: the hours reason above cannot arise
     hours = max(float(p.missions.hours.max()), 14.0)
     records = {**records, "employees": [{**e, "hours": hours} for e in records["employees"]]}
     p = make(**records)
@@ -363,6 +366,22 @@ def check_breakdown(p: km.Problem, sol: km.Solution, policy: km.Policy):
     used = {e: sum(float(M.hours[mi[m]]) for m in ms) for e, ms in by_e.items()}
     assert b["binding"]["employees_at_entitlement"] == sum(h >= float(E.hours[ei[e]]) - 1e-9 for e, h in used.items())
     assert b["binding"]["missions_full"] == sum(len(by_m.get(m, [])) >= int(M.seats[i]) for i, m in enumerate(M.ids))
+    assert b["binding"]["teams_at_minimum"] == sum(
+        M.min_seats[i] > 1 and len(by_m.get(m, [])) == M.min_seats[i] for i, m in enumerate(M.ids))
+    ER = p.employers
+    away, spent = {}, {}
+    for x, y in sol.assignments:
+        c, d = int(E.employer[ei[x]]), int(M.date[mi[y]])
+        if c >= 0:
+            spent[c] = spent.get(c, 0.0) + float(M.hours[mi[y]])
+            if d != NO_DATE:
+                away.setdefault((c, d), set()).add(x)
+    if "employer_days_at_daily_cap" in b["binding"]:
+        assert b["binding"]["employer_days_at_daily_cap"] == sum(
+            ER.daily_cap[c] >= 0 and len(v) >= ER.daily_cap[c] for (c, d), v in away.items())
+    if "employers_at_budget" in b["binding"]:
+        assert b["binding"]["employers_at_budget"] == sum(
+            math.isfinite(ER.hours_budget[c]) and spent.get(c, 0.0) >= ER.hours_budget[c] - 1e-9 for c in range(len(ER)))
     return b
 
 
@@ -405,7 +424,7 @@ def test_diff_lists_exactly_who_moved(records):
 
 
 # ----------------------------------------------------------------------------- Solution.explain
-def test_solution_explain_and_errors():
+def test_solution_explain_and_errors(tmp_path):
     p = make(employees=[{"id": "e1"}, {"id": "e2", "skills": {"it": 1}}],
              missions=[{"id": "m1"}, {"id": "m2", "skills": {"law": 1}}])
     sol = km.solve(p, method="auto")
@@ -414,7 +433,9 @@ def test_solution_explain_and_errors():
     assert str(x) == str(km.explain(p, sol, "e1"))
     assert sol.explain("m2").verdict == "no_candidate"
     assert sol.explain("m1").verdict == "filled"
-    loaded = km.Solution.from_dict(sol.to_dict())
+    km.dump(sol, tmp_path / "s.json")
+    loaded = km.load(tmp_path / "s.json")
+    assert isinstance(loaded, km.Solution) and loaded.assignments == sol.assignments
     with pytest.raises(ValueError):
         loaded.explain("e1")
     assert km.explain(p, loaded, "e1").details == x.details  # explain by ids works on a loaded solution

@@ -64,7 +64,8 @@ def solve(
         each mission (for national-scale instances).  The result is then
         optimal for that capped graph at best, so its status is ``feasible``
         (``metrics["graph_optimal"]`` says whether the capped graph was solved
-        to optimality).  ``None`` (default): the full graph, exact.
+        to optimality, ``graph_bound`` / ``graph_gap`` give the bound and gap
+        on that graph).  ``None`` (default): the full graph, exact.
     workers : int
         CP-SAT workers (0: 2).
     progress : callable, optional
@@ -114,6 +115,14 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
     which = "primary" if graph.scale.lexicographic else "all"
     objective = float(policy.score({k: v[sel] for k, v in graph.terms.items()}, which).sum())
     graph_optimal = raw.status == Status.OPTIMAL
+    # bound and gap on the candidate graph itself (the problem's own when it is not capped)
+    if graph_optimal:
+        graph_bound: float | None = objective
+    elif raw.bound is not None:
+        graph_bound = max(graph.scale.primary_bound(raw.bound), objective)
+    else:
+        graph_bound = None
+    graph_gap = None if graph_bound is None else max(graph_bound - objective, 0.0) / max(abs(graph_bound), 1.0)
     if graph.k is not None and raw.status == Status.OPTIMAL:
         raw = RawResult(raw.selected, Status.FEASIBLE, None,
                         f"optimal on the candidate graph capped at top_k={graph.k} arcs per employee and per mission; "
@@ -143,6 +152,7 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
     )
     met = _metrics.compute(problem, e, m) if with_metrics else {}
     met.update(objective=objective, bound=bound, gap=sol.gap, solve_seconds=t_total,
-               candidate_seconds=t_cand, candidate_arcs=len(graph), top_k=graph.k, graph_optimal=graph_optimal)
+               candidate_seconds=t_cand, candidate_arcs=len(graph), top_k=graph.k, graph_optimal=graph_optimal,
+               graph_bound=graph_bound, graph_gap=graph_gap)
     sol.metrics.update(met)
     return sol

@@ -175,6 +175,10 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
                 f"{', '.join(repr(x) for x in E.ids[holders][:5].tolist())} (lowest score {weakest:.4g}); "
                 f"yours would score {mine_score:.4g} ({mine_score - weakest:+.4g})"
             )
+        elif M.hours[m] > E.hours[e] + 1e-9:
+            verdict = "capacity" if verdict == "outscored" else verdict
+            lines.append(f"{M.ids[m]!r} has room but lasts {M.hours[m]:g} h, more than the employee's "
+                         f"{E.hours[e]:g} h entitlement")
         else:
             why = _binding_for(problem, se, sm, e, m)
             if why:
@@ -236,7 +240,11 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
         theirs = sm[se == e]
         if theirs.size:
             busy[E.ids[e]] = M.ids[theirs].tolist()
-    idle = [E.ids[e] for e in free if E.ids[e] not in busy]
+    idle = [E.ids[e] for e in free if E.ids[e] not in busy and E.hours[e] + 1e-9 >= M.hours[m]]
+    short_hours = [E.ids[e] for e in free if E.ids[e] not in busy and E.hours[e] + 1e-9 < M.hours[m]]
+    if short_hours:
+        lines.append(f"{len(short_hours)} eligible employee(s) have fewer hours than its {M.hours[m]:g} h: "
+                     + ", ".join(repr(x) for x in short_hours[:5]))
     if busy:
         lines.append(f"{len(busy)} eligible employee(s) went to other missions: "
                      + "; ".join(f"{k!r} -> {', '.join(v)}" for k, v in list(busy.items())[:5]))
@@ -247,7 +255,8 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
     if M.min_seats[m] > 1 and holders.size == 0:
         verdict = "team_minimum"
         lines.append(f"a team needs at least {int(M.min_seats[m])}; {cand.size} employee(s) are eligible at all")
-    return Explanation("mission", mid, verdict, lines, {"eligible": E.ids[cand].tolist(), "busy": busy, "idle": idle})
+    return Explanation("mission", mid, verdict, lines, {"eligible": E.ids[cand].tolist(), "busy": busy, "idle": idle,
+                                                        "too_few_hours": short_hours})
 
 
 def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = None) -> dict[str, Any]:

@@ -116,6 +116,9 @@ def _solve_part(arcs: np.ndarray, budget: float | None, border: np.ndarray | Non
     if hb is not None and relax.bound is not None:
         relax.bound = min(relax.bound, hb)
     warm = greedy_from(problem, sub, relax.selected)
+    deadline = _CTX.get("deadline")
+    if budget is not None and deadline is not None:  # what is left of the limit, less a reserve
+        budget = min(budget, deadline - time.monotonic())
     if warm.status in (Status.INFEASIBLE,):
         return arcs, warm, "repair"
     if _INTERRUPTED.is_set() or (budget is not None and budget <= 0.05):
@@ -189,7 +192,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     t0 = time.perf_counter()
     # CP-SAT gets 60 % of the limit; relaxations, repair and bounds take the rest
     budgets = [None if options.time_limit is None else 0.6 * options.time_limit * p.size / total for p in parts]
-    _CTX.update(problem=problem, graph=graph, options=options)
+    deadline = None if options.time_limit is None else time.monotonic() + 0.8 * options.time_limit
+    _CTX.update(problem=problem, graph=graph, options=options, deadline=deadline)
     _INTERRUPTED.clear()
     old = None
     if threading.current_thread() is threading.main_thread():

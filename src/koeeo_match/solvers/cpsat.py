@@ -27,6 +27,9 @@ from ._structure import structure
 __all__ = ["solve_cpsat"]
 
 
+_BIG_MODEL = 50_000  # arcs above which presolve is kept short
+
+
 def _groups(ids: np.ndarray, members: np.ndarray):
     """Yield (group id, member positions) for ids >= 0."""
     valid = np.flatnonzero(ids >= 0)
@@ -86,6 +89,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     for _, members in _groups(st.ed[keep], np.arange(K)):
         if members.size > 1:
             model.add_at_most_one(list(xs[members]))
+    runs: list[tuple] = []  # (team Boolean, member positions) to complete the hint
     for mi, members in _groups(ma[keep].astype(np.int64), np.arange(K)):
         seats, lo = int(m.seats[mi]), int(m.min_seats[mi])
         vs = list(xs[members])
@@ -95,6 +99,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
                     model.add(v == 0)
                 continue
             y = model.new_bool_var(f"run{mi}")
+            runs.append((y, members, lo))
             model.add(LE.sum(vs) >= lo).only_enforce_if(y)
             model.add(LE.sum(vs) == 0).only_enforce_if(~y)
             if members.size > seats:
@@ -114,6 +119,8 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
         hint[hp[hp >= 0]] = True
         for v, h in zip(x, hint.tolist()):
             model.add_hint(v, h)
+        for y, members, lo in runs:  # a complete hint: each team runs iff hinted >= its minimum
+            model.add_hint(y, bool(hint[members].sum() >= lo))
 
     solver = cp_model.CpSolver()
     p = solver.parameters
@@ -122,6 +129,9 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
+    if K > _BIG_MODEL:
+        # on large parts presolve can take the whole budget: start from the hint at once
+        p.cp_model_presolve = False
     p.catch_sigint_signal = True  # Ctrl-C stops the search like a time limit
     if options.progress:
         p.log_search_progress = True
