@@ -31,8 +31,8 @@ ties broken by skill fit and then by distance.
 **Integer costs.**  Solvers need integer costs.  Primary scores are scaled
 by the smallest factor in ``EXACT_FACTORS`` (1, 2, 4, 8, 10, 12, ..., 10**6)
 that makes them exact integers (so 3.5 h + 3.5 h ties with 7 h exactly), or
-refused.  Other scores are scaled by a power of two giving up to 2**20
-levels per arc (a resolution of about 1e-6 of the largest score), within the
+refused.  Other scores are scaled by a power of two giving up to 2**30
+levels per arc (a resolution of about 1e-9 of the largest score), within the
 solver's range; for a lexicographic policy the primary multiplier exceeds the
 largest possible total of secondary scores, so no secondary gain can ever buy
 primary value.  When the solver's range forces a resolution coarser than 1e-4
@@ -211,7 +211,7 @@ class IntegerScores:
         return math.floor((total_bound + self.secondary_slack) / self.multiplier) / self.primary_scale
 
 
-_LEVELS = 2**20  # finest resolution of non-exact scores: ~1e-6 of the largest
+_LEVELS = 2**30  # finest resolution of non-exact scores: ~1e-9 of the largest
 _WARN_RESOLUTION = 1e-4  # warn when the solver's range forces a coarser resolution than this
 
 
