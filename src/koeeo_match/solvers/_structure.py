@@ -9,6 +9,7 @@ are marked so that solvers skip them.  This module is solver-side only;
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,7 +67,20 @@ class Structure:
     forced_arc: np.ndarray  # int64 arc index of each forced pair, -1 not eligible
 
 
+_CACHE: "weakref.WeakKeyDictionary[CandidateGraph, tuple]" = weakref.WeakKeyDictionary()
+
+
 def structure(problem: Problem, graph: CandidateGraph) -> Structure:
+    """The groupings of ``graph``'s arcs (computed once per (problem, graph) pair)."""
+    hit = _CACHE.get(graph)
+    if hit is not None and hit[0]() is problem:
+        return hit[1]
+    st = _structure(problem, graph)
+    _CACHE[graph] = (weakref.ref(problem), st)
+    return st
+
+
+def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
     e, m, er = problem.employees, problem.missions, problem.employers
     ea, ma = graph.employee, graph.mission
     unit = hours_unit(np.concatenate([m.hours, e.hours, er.hours_budget[np.isfinite(er.hours_budget)]]))
