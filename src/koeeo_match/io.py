@@ -379,7 +379,7 @@ def problem_from_dict(doc: Any) -> Problem:
     mis = recs["mission"]
     a_of = np.array([ref("mission", r, "association", "association") for r in mis], np.int32)
     req_rows, req_lv = [], []
-    lat = np.empty(len(mis)), np.empty(len(mis))
+    mlat, mlon = np.empty(len(mis)), np.empty(len(mis))
     for i, r in enumerate(mis):
         req = sorted((skills[s], lv) for s, lv in r.get("skills", {}).items())
         req_rows.append([s for s, _ in req])
@@ -392,18 +392,18 @@ def problem_from_dict(doc: Any) -> Problem:
         if ("lat" in r) != ("lon" in r):
             issues.append(Issue("mission", r["_rid"], "lon" if "lat" in r else "lat", "give both lat and lon, or neither"))
         if "lat" in r and "lon" in r:
-            lat[0][i], lat[1][i] = r["lat"], r["lon"]
+            mlat[i], mlon[i] = r["lat"], r["lon"]
         elif a_of[i] >= 0:
-            lat[0][i], lat[1][i] = associations.lat[a_of[i]], associations.lon[a_of[i]]
+            mlat[i], mlon[i] = associations.lat[a_of[i]], associations.lon[a_of[i]]
         else:
-            lat[0][i], lat[1][i] = 0.0, 0.0
+            mlat[i], mlon[i] = 0.0, 0.0
     req_ptr, req_skill = _csr(req_rows, np.int32)
     _, req_level = _csr(req_lv, np.uint8)
     missions = Missions(
         ids=_ids(mis),
         association=a_of,
-        lat=lat[0],
-        lon=lat[1],
+        lat=mlat,
+        lon=mlon,
         req_ptr=req_ptr,
         req_skill=req_skill,
         req_level=req_level,

@@ -63,8 +63,8 @@ def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None
     st = st or structure(problem, graph)
     ea, ma = graph.employee, graph.mission
     out = []
-    if len(problem.forced):
-        out.append(f"forced pairs ({len(problem.forced)})")
+    if st.forced_arc.size:
+        out.append(f"forced pairs ({st.forced_arc.size})")
     teams = np.unique(ma[st.team[ma]])
     if teams.size:
         out.append(f"team minimum (min_seats > 1) on {teams.size} mission(s), e.g. {problem.missions.ids[teams[0]]!r}")
