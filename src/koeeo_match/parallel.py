@@ -18,14 +18,18 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0) -> list[Any]:
+def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
+              sizes: Sequence[int] | None = None) -> list[Any]:
     """``[fn(*t) for t in tasks]``, in parallel when worthwhile; results in task order.
 
     Tasks are submitted largest first by the caller's order; ``workers=1``
-    (or a single task) runs in this process.
+    (or a single task) runs in this process, and so does a set of tasks
+    dominated by one (``sizes``: over 80 % of the work in one task), where a
+    pool would only copy its data to another process.
     """
     workers = workers or default_workers()
-    if workers <= 1 or len(tasks) <= 1 or "fork" not in mp.get_all_start_methods():
+    dominated = bool(sizes) and max(sizes) > 0.8 * sum(sizes)
+    if workers <= 1 or len(tasks) <= 1 or dominated or "fork" not in mp.get_all_start_methods():
         return [fn(*t) for t in tasks]
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=mp.get_context("fork")) as ex:
         futures = [ex.submit(fn, *t) for t in tasks]

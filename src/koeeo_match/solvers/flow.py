@@ -216,7 +216,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     if options.progress:
         options.progress(f"flow: {tails_a.size:,} arcs in {len(chunks)} part(s) of {n_comp:,} components")
     tasks = [(tails_a[c], heads_a[c], caps_a[c], costs_a[c], by_max_flow) for c in chunks]
-    results = run_parts(_solve_network, tasks, workers if tails_a.size > 500_000 else 1)
+    results = run_parts(_solve_network, tasks, workers if tails_a.size > 500_000 else 1, [c.size for c in chunks])
     flows = np.zeros(tails_a.size, np.int64)
     total_cost = 0
     for c, (f, cost) in zip(chunks, results):
