@@ -183,3 +183,28 @@ def test_solution_reports_contract_metrics(method):
         assert sol.metrics[name] == pytest.approx(v), name
     if sol.status == km.Status.OPTIMAL:
         assert sol.gap == 0.0 and sol.bound == sol.objective
+
+
+def test_territorial_metrics_by_hand():
+    """Two associations at the centres of Paris (75, urban) and Lozère (48, rural)."""
+    D = km.synth.departements()
+    i75, i48 = list(D.code).index("75"), list(D.code).index("48")
+    p = km.Problem.from_records(
+        associations=[{"id": "paris", "lat": float(D.lat[i75]), "lon": float(D.lon[i75])},
+                      {"id": "lozere", "lat": float(D.lat[i48]), "lon": float(D.lon[i48])}],
+        employees=[{"id": f"p{i}", "lat": float(D.lat[i75]), "lon": float(D.lon[i75])} for i in range(3)]
+        + [{"id": "l0", "lat": float(D.lat[i48]), "lon": float(D.lon[i48])}],
+        missions=[{"id": "mp", "association": "paris", "seats": 4},      # 28 h demanded in 75
+                  {"id": "ml", "association": "lozere", "seats": 2}],    # 14 h demanded in 48
+    )
+    met = km.metrics.compute(p, np.array([0, 1, 2, 3]), np.array([0, 0, 0, 1]))
+    assert met["coverage_urban"] == pytest.approx(21 / 28)
+    assert met["coverage_rural"] == pytest.approx(7 / 14)
+    assert met["coverage_intermediate"] is None
+    # worst decile of 2 départements = the worst one
+    assert met["worst_decile_coverage_by_departement"] == pytest.approx(0.5)
+    per_capita = np.array([21 / D.population[i75], 7 / D.population[i48]])
+    assert met["gini_hours_per_capita_by_departement"] == pytest.approx(km.metrics.gini(per_capita))
+    # Gini of two values a < b is (b - a) / (2 (a + b))
+    a, b = sorted(per_capita)
+    assert km.metrics.gini(per_capita) == pytest.approx((b - a) / (2 * (a + b)))

@@ -10,7 +10,7 @@
 from . import synth
 from ._solve import METHODS, solve
 from .candidates import CandidateGraph, build_candidates
-from . import pipeline
+from . import metrics, pipeline
 from .check import Violation, check
 from .explain import breakdown, diff, explain, shortfall
 from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError

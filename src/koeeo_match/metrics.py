@@ -15,6 +15,10 @@ gini_hours_by_association          Gini of hours received, over associations tha
 worst_decile_coverage_by_departement  mean of (hours assigned / hours demanded) over the worst 10 %
                                    of départements (associations mapped to the nearest
                                    département centroid); None if no association is in France
+gini_hours_per_capita_by_departement  Gini of hours assigned per inhabitant, over départements
+                                   that post missions (INSEE populations)
+coverage_urban, coverage_intermediate, coverage_rural  hours assigned / hours demanded in
+                                   départements of that density class
 objective, bound, gap, solve_seconds  from the solver
 =================================  ==================================================================
 """
@@ -71,26 +75,40 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
         "p95_km": float(np.percentile(km, 95)) if km.size else 0.0,
         "co2_kg": float(2 * km[~remote].sum() * CO2_KG_PER_KM),
         "gini_hours_by_association": gini(by_assoc[posting]),
-        "worst_decile_coverage_by_departement": _worst_decile(problem, mission),
+        **_territory(problem, mission),
     }
     return out
 
 
-def _worst_decile(problem: Problem, mission: np.ndarray) -> float | None:
-    from .synth import departement_of
+def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
+    """Coverage (hours assigned / seat-hours demanded) by département of the association
+    (nearest département centre): the worst decile's mean, by density class, and the Gini of
+    hours per inhabitant across départements that post missions."""
+    from .synth import departement_of, departements
 
+    none = {"worst_decile_coverage_by_departement": None, "gini_hours_per_capita_by_departement": None,
+            "coverage_urban": None, "coverage_intermediate": None, "coverage_rural": None}
     m = problem.missions
     dep = departement_of(problem.associations.lat, problem.associations.lon)
     if dep is None:
-        return None
+        return none
     md = dep[m.association]
     inside = md >= 0
     if not inside.any():
-        return None
-    demand = np.bincount(md[inside], weights=(m.hours * m.seats)[inside])
+        return none
+    D = departements()
+    n = len(D)
+    demand = np.bincount(md[inside], weights=(m.hours * m.seats)[inside], minlength=n)
     sel = md[mission]
-    got = np.bincount(sel[sel >= 0], weights=m.hours[mission][sel >= 0], minlength=demand.size)
+    got = np.bincount(sel[sel >= 0], weights=m.hours[mission][sel >= 0], minlength=n)
     has = demand > 0
     cov = np.sort(got[has] / demand[has])
     k = max(1, int(np.ceil(0.1 * cov.size)))
-    return float(cov[:k].mean())
+    out = {
+        "worst_decile_coverage_by_departement": float(cov[:k].mean()),
+        "gini_hours_per_capita_by_departement": gini(got[has] / D.population[has]),
+    }
+    for cls in ("urban", "intermediate", "rural"):
+        c = has & (D.density_class == cls)
+        out[f"coverage_{cls}"] = float(got[c].sum() / demand[c].sum()) if c.any() else None
+    return out
