@@ -286,7 +286,9 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     score = graph.score[keep]
     q = (L // h).astype(np.int64)
     n_nodes = 2 + E + M + 2 * keep.size
-    limit = (2**61) // n_nodes
+    # about 2**31 levels per hour: ample for a bound, and a narrow cost range keeps the
+    # cost-scaling algorithm fast (values are rounded up, so the bound stays valid)
+    limit = min((2**61) // n_nodes, 2**31)
     vmax = int(score.max()) * int(q.max())  # Python int: no overflow
     D = 1
     while vmax // D > limit:
