@@ -15,6 +15,7 @@ from typing import Sequence
 from . import __version__
 
 EXIT_INFEASIBLE = 1
+NATIONAL_TOP_K = 5
 EXIT_ERROR = 2
 
 
@@ -169,7 +170,13 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
                                        multi_day_share=args.multi_day_share)
     else:
         raise km.KoeeoMatchError("give --national, --region NAME or --departement CODE")
-    res = km.pipeline.run(make, method=args.method, policy=_policy(args.policy), top_k=args.top_k,
+    top_k = args.top_k
+    if top_k is None and args.national:
+        # the full national graph does not fit (remote missions alone give billions of pairs);
+        # k = 5 is the measured trade-off, see docs/benchmarks.md
+        top_k = NATIONAL_TOP_K
+        _log(f"national instance: candidate graph capped at --top-k {top_k} (give --top-k to change)")
+    res = km.pipeline.run(make, method=args.method, policy=_policy(args.policy), top_k=top_k,
                           time_limit=args.time_limit, seed=args.seed, progress=_log)
     total = res.seconds("candidates", "solve", "check", "metrics")
     print(f"{'stage':<12}{'seconds':>10}{'peak RSS GiB':>14}")
@@ -281,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days")
     q.add_argument("--method", default="flow", choices=["auto", "flow", "cpsat", "greedy", "fcfs"])
     q.add_argument("--policy", default="max_hours")
-    q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission")
+    q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
     q.add_argument("--time-limit", type=float, default=None)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", help="write stage timings and metrics here")
