@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate a region, compare the optimiser with first-come-first-served")
     d.add_argument("--region", default="Bretagne")
     d.add_argument("--employees", type=int, default=1200)
-    d.add_argument("--time-limit", type=float, default=20.0)
+    d.add_argument("--time-limit", type=float, default=30.0)
     d.add_argument("--seed", type=int, default=0)
     d.set_defaults(func=cmd_demo)
     return p
