@@ -36,8 +36,8 @@ METHODS = (
 
 DESCRIPTION = {
     "koeeo-flow": "koeeo_match `km.pipeline.run(..., method=\"flow\", top_k=5)`: min-cost flow decomposed into "
-    "connected components packed into parts, solved on worker processes (one per core) when the network exceeds "
-    "500k arcs; max-flow-min-cost fast path when every arc has the same hours",
+    "connected components packed into parts (a process pool when worthwhile: `koeeo_match.parallel.run_parts`; "
+    "*peak RSS* shows whether workers ran); max-flow-min-cost fast path when every arc has the same hours",
     "koeeo-auto": "koeeo_match `method=\"auto\"` (checks flow obstacles, then flow)",
     "mcf-peer": "openreview-matcher's way: ONE OR-Tools `SimpleMinCostFlow` over the same arcs, source -> employee "
     "(cap 1) -> [mission, employer] (cap max_per_employer, for every capped mission) -> mission (cap seats) -> sink, "
@@ -96,11 +96,10 @@ def say(msg: str) -> None:
 
 
 def rss_bytes() -> int:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * resource.getpagesize()
-    except OSError:  # pragma: no cover
-        return 0
+    """Current resident set size (the library's own reading)."""
+    from koeeo_match.pipeline import rss_bytes as _rss
+
+    return _rss()
 
 
 def maxrss() -> dict[str, int]:
@@ -149,6 +148,24 @@ class Stages:
 
     def to_list(self) -> list[dict[str, Any]]:
         return [asdict(r) for r in self.records]
+
+
+def tree_sha256(path: str) -> str:
+    """SHA-256 over every file of a package directory (relative paths and contents; caches skipped)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for f in sorted(filenames):
+            if f.endswith((".pyc", ".pyo")):
+                continue
+            full = os.path.join(dirpath, f)
+            h.update(os.path.relpath(full, path).encode() + b"\0")
+            with open(full, "rb") as fh:
+                h.update(fh.read())
+            h.update(b"\0")
+    return h.hexdigest()
 
 
 def repo_root() -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .common import METHODS, POLICY, TOP_K, Stages, maxrss, make_problem, say
+from .common import METHODS, POLICY, TOP_K, Stages, make_problem, maxrss, say, tree_sha256
 
 KM_METHODS = {"koeeo-flow": "flow", "koeeo-auto": "auto", "greedy": "greedy", "fcfs": "fcfs"}
 
@@ -180,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         traceback.print_exc()
         out.update(status="error", reason=f"{type(exc).__name__}: {exc}"[:2000])
     out["wall_seconds"] = time.perf_counter() - t0
+    import os
+
+    import koeeo_match
+
+    pkg = os.path.dirname(os.path.abspath(koeeo_match.__file__))
+    out["code"] = {"koeeo_match_path": pkg, "src_sha256": tree_sha256(pkg)}
     import resource
 
     ru_s, ru_c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)

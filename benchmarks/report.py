@@ -195,7 +195,7 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_xlabel("top_k (arcs kept per employee and per mission)")
             ax.grid(True, which="both", alpha=0.3)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="lower right")
         fig.suptitle("What the top-k cap costs (method flow)")
         fig.tight_layout()
         fig.savefig(os.path.join(img_dir, "bench_cap.png"), dpi=110)
@@ -205,7 +205,8 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 
 
 # ---------------------------------------------------------------- the document
-def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str:
+def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
+           every_rule: tuple[str, dict[str, Any]] | None = None) -> str:
     cfg, mach = doc["config"], doc["machine"]
     runs = [r for r in doc["runs"] if r.get("experiment") == "scaling"]
     sizes = sorted({r["size"] for r in runs})
@@ -239,6 +240,16 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
         ["koeeo_match", f"{mach.get('koeeo_match')}" + (f" (commit {mach['koeeo_match_commit'][:12]})" if mach.get("koeeo_match_commit") else "")],
         ["date (UTC)", f"{mach.get('date_utc')}"],
     ]
+    code = doc.get("code") or {}
+    if code:
+        shas = {(r.get("code") or {}).get("src_sha256") for r in doc["runs"] if r.get("status") not in ("skipped",)}
+        shas.discard(None)
+        same = shas == {code.get("src_sha256")}
+        rows.append(["library source",
+                     f"`src/koeeo_match` {'frozen in a copy at the start (every run imported it)' if code.get('snapshot') else 'live'}, "
+                     f"sha256 {str(code.get('src_sha256'))[:16]}…; HEAD was {str(code.get('commit_at_start'))[:12]} "
+                     "(the working tree may hold uncommitted changes); "
+                     + ("all runs used this source" if same else f"**runs used {len(shas)} different sources**")])
     L += table(["", ""], rows, "ll")
     w("")
     w("The machine is shared: each run records the 1-minute load average before it started "
@@ -271,7 +282,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
       f"{cfg['max_rss_gib']:g} GiB PSS (`--max-rss-gib`, or the memory then available less 2 GiB) as "
       "`out of memory`. A peer that clearly cannot finish at a size is not run there and is recorded as "
       "`skipped: too large` (with the reason).")
-    tls = sorted({(r["size"], r["time_limit"]) for r in runs if r["method"] == "cpsat" and r.get("time_limit")})
+    tls = sorted({(r["size"], r["time_limit"]) for r in runs
+                  if r["method"] == "cpsat" and r.get("time_limit") and r.get("status") != "skipped"})
     if tls:
         w("- **CP-SAT time limit**: " + ", ".join(f"{size_label(n)}: {t:g} s" for n, t in tls) + " (2 workers).")
     w(f"- **check**: every solution is verified by `km.check` (independent checker); **violations** counts what it "
@@ -323,7 +335,7 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
     for n in sizes:
         first = next((by[(n, m)] for m in METHODS if ok(by.get((n, m)))), None)
         inst = (first or {}).get("instance", {})
-        w(f"### {size_label(n)} employees" + (" (national)" if n == NATIONAL else ""))
+        w(f"### national ({n:,} employees)" if n == NATIONAL else f"### {size_label(n)} employees")
         w("")
         if inst:
             w(f"{inst['employees']:,} employees, {inst['missions']:,} missions ({inst.get('seats', 0):,} seats), "
@@ -346,7 +358,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
             if r.get("repaired"):
                 viol += f" ({', '.join(r.get('violation_rules', []))})"
             rows.append([
-                f"`{m}`", "optimal on graph" if r.get("graph_optimal") else str(r.get("solver_status", "")).lower(),
+                f"`{m}`", ("relaxation optimum (infeasible)" if r.get("graph_optimal") and r["violations"]
+                           else "optimal on graph" if r.get("graph_optimal") else str(r.get("solver_status", "")).lower()),
                 f_s(stage_s(r, "generate")), f_s(stage_s(r, "candidates")),
                 f_s(stage_s(r, "solve")), f_s(stage_s(r, "check")), f_s(stage_s(r, "metrics")),
                 f_s(stage_s(r, *PIPE)), f_gib(peak_rss(r)), f_gib(r.get("group_peak_pss_bytes")),
@@ -376,6 +389,9 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str) -> str
     # ------------------------------------------------------------ cap experiment
     L += _cap(doc, images)
 
+    # ------------------------------------------------------------ every rule (benchmarks.every_rule)
+    L += _every_rule(every_rule)
+
     # ------------------------------------------------------------ notes
     w("## Reproducing")
     w("")
@@ -404,12 +420,17 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
         rows.append(["generation ≤ 60 s", f"{f_s(g)} s", verdict(g <= 60)])
         p = stage_s(nat, *PIPE)
         parts = ", ".join(f"{s} {f_s(stage_s(nat, s))} s" for s in PIPE)
-        rows.append(["candidates + solve + check + metrics ≤ 120 s", f"{f_s(p)} s ({parts})", verdict(p <= 120)])
+        rows.append(["candidates + solve + check + metrics ≤ 120 s",
+                     f"{f_s(p)} s ({parts}; load average {nat.get('load_average_before', 0):.1f} on 2 cores when it started)",
+                     verdict(p <= 120)])
         pk = peak_rss(nat)
         pss = nat.get("group_peak_pss_bytes")
         rows.append(["peak RSS ≤ 8 GiB",
-                     f"{f_gib(pk)} GiB largest process (run {f_gib(nat.get('ru_maxrss_self_bytes'))}, largest worker "
-                     f"{f_gib(nat.get('ru_maxrss_children_bytes'))}); {f_gib(pss)} GiB PSS of all its processes",
+                     f"{f_gib(pk)} GiB largest process (run {f_gib(nat.get('ru_maxrss_self_bytes'))} GiB, "
+                     + (f"largest worker {f_gib(nat.get('ru_maxrss_children_bytes'))} GiB" if nat.get("ru_maxrss_children_bytes")
+                        else "no worker process")
+                     + f"); {f_gib(pss)} GiB PSS of all its processes; solve stage peak "
+                     f"{f_gib(next((x['peak_rss_bytes'] for x in nat['stages'] if x['name'] == 'solve'), None))} GiB",
                      verdict(pk <= 8 * GiB) + ("" if pss is None or (pss <= 8 * GiB) == (pk <= 8 * GiB)
                                                 else f" (PSS total: {'met' if pss <= 8 * GiB else 'missed'})")])
         rows.append(["gap 0 on its candidate graph",
@@ -443,22 +464,33 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
                      txt, verdict(not slower)])
     # >= 50x faster than CP-SAT at 100k with the same objective
     a, c = by.get((100_000, "koeeo-flow")), by.get((100_000, "cpsat"))
+    name = "≥ 50× faster than monolithic CP-SAT at 100k with the same objective (solve stage)"
     if ok(a) and ok(c):
         ta, tc = stage_s(a, "solve"), stage_s(c, "solve")
-        same = c["objective"] == a["objective"]
+        pt, pc = stage_s(a, *PIPE), stage_s(c, *PIPE)
         tl = c.get("time_limit")
-        hit = c.get("solver_status") != "optimal"
-        txt = (f"solve {f_s(ta)} s vs CP-SAT {f_s(tc)} s = {tc / ta:,.0f}×; objective {f_h(a['objective'])} vs "
-               f"{f_h(c['objective'])} h ({'same' if same else 'different'}); CP-SAT status {c.get('solver_status')}"
-               + (f" at its {tl:g} s limit, gap {f_gap(c.get('gap'))} on the hours" if hit else ""))
-        pt = stage_s(a, *PIPE)
-        pc = stage_s(c, *PIPE)
-        txt += f"; whole pipeline {f_s(pt)} vs {f_s(pc)} s = {pc / pt:,.0f}×"
-        rows.append(["≥ 50× faster than monolithic CP-SAT at 100k with the same objective", txt,
-                     verdict(tc / ta >= 50 and same) + (" (CP-SAT stopped by its time limit: the ratio is a lower bound)" if hit and tc / ta >= 50 else "")])
+        stopped = c.get("solver_status") != "optimal"
+        if c["objective"] == a["objective"]:
+            how = "same objective"
+        elif c["objective"] < a["objective"]:
+            how = (f"CP-SAT {100 * (1 - c['objective'] / a['objective']):.1f} % lower"
+                   + (f", stopped by its {tl:g} s time limit (gap {f_gap(c.get('gap'))} on the hours)" if stopped else ""))
+        else:
+            how = "CP-SAT higher (koeeo not optimal on the graph?)"
+        txt = (f"koeeo-flow solve {f_s(ta)} s vs CP-SAT {f_s(tc)} s = **{tc / ta:,.0f}×**; objective "
+               f"{f_h(a['objective'])} h vs {f_h(c['objective'])} h ({how}); whole pipeline "
+               f"{f_s(pt)} vs {f_s(pc)} s = {pc / pt:,.0f}×")
+        if c["objective"] == a["objective"]:
+            v = verdict(tc / ta >= 50)
+        elif c["objective"] < a["objective"]:
+            # CP-SAT needs more than tc to reach koeeo's objective: tc / ta is a lower bound on the speed-up
+            v = verdict(tc / ta >= 50) + (" (CP-SAT never reached koeeo's objective: the ratio is a lower bound)"
+                                          if tc / ta >= 50 else "")
+        else:
+            v = verdict(False)
+        rows.append([name, txt, v])
     else:
-        rows.append(["≥ 50× faster than monolithic CP-SAT at 100k with the same objective",
-                     f"koeeo-flow: {(a or {}).get('status', 'not run')}, cpsat: {(c or {}).get('status', 'not run')}", "–"])
+        rows.append([name, f"koeeo-flow: {(a or {}).get('status', 'not run')}, cpsat: {(c or {}).get('status', 'not run')}", "–"])
     # scaling
     b = by.get((300_000, "koeeo-flow"))
     if ok(nat) and ok(b):
@@ -467,7 +499,10 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
         rows.append(["time(3M) / time(300k) ≤ 15 (koeeo-flow, candidates→metrics)",
                      f"{f_s(tn)} / {f_s(tb)} s = {tn / tb:.1f} (solve alone: {f_s(sn)} / {f_s(sb)} s = {sn / sb:.1f}; "
                      f"employees ×{nat['instance']['employees'] / b['instance']['employees']:.2f}, arcs "
-                     f"×{nat['instance']['arcs'] / b['instance']['arcs']:.2f})", verdict(tn / tb <= 15)])
+                     f"×{nat['instance']['arcs'] / b['instance']['arcs']:.2f}; load averages "
+                     f"{nat.get('load_average_before', 0):.1f} and {b.get('load_average_before', 0):.1f})",
+                     verdict(tn / tb <= 15) + (" (by a small margin: within run-to-run noise on a shared machine)"
+                                               if 0.9 * 15 <= tn / tb <= 15 else "")])
     else:
         rows.append(["time(3M) / time(300k) ≤ 15", "needs the 300k and national koeeo-flow runs", "–"])
     L += table(["target", "measured", "verdict"], rows, "lll")
@@ -583,6 +618,14 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
             f"time and ×{peak_rss(r10) / peak_rss(r5):.1f} peak RSS"
             for inst, r5, r10 in pairs)
         w(f"- Going from k=5 to k=10: {gains}.")
+    nat = next((r for r in doc["runs"] if r.get("experiment") == "scaling" and r.get("size") == NATIONAL
+                and r["method"] == "koeeo-flow" and ok(r)), None)
+    if nat:
+        w(f"- At national scale the cap is not optional: the national run at k=5 ({nat['instance']['arcs']:,} arcs) "
+          f"already peaks at {f_gib(peak_rss(nat))} GiB"
+          + "".join(f", and the full graph of {i['label']} alone needs {f_gib(peak_rss(f))} GiB "
+                    f"({f['instance']['arcs']:,} arcs)" for i, f, _ in findings
+                    if i is CAP_INSTANCES["bretagne"] and ok(f)) + ".")
     fits = [inst["label"] for inst, full, _ in findings if ok(full)]
     fails = [(inst["label"], full) for inst, full, _ in findings if not ok(full)]
     if fits and not fails:
@@ -601,6 +644,50 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
     return L
 
 
+def _every_rule(er: tuple[str, dict[str, Any]] | None) -> list[str]:
+    """The section of ``python -m benchmarks.every_rule`` (its own JSON, next to results.json), if present."""
+    L: list[str] = []
+    if not er:
+        return L
+    rel, d = er
+    w = L.append
+    w("## Every rule at scale (`benchmarks.every_rule`)")
+    w("")
+    w(f"From `{rel}`, produced by `{d.get('command', '?')}` on {d.get('date', '?')} (a separate run: "
+      "`rules=\"all\"`, team minimums, employer daily caps and budgets, mixed durations, 10 % of employees with "
+      "2–3 days; `method=\"auto\"`).")
+    w("")
+    nat = d.get("national") or {}
+    if nat:
+        st = {x.get("name"): x for x in nat.get("stages", [])}
+        met = nat.get("metrics") or {}
+        rows = [
+            ["instance", f"scale {nat.get('scale')}: {nat.get('employees', 0):,} employees, {nat.get('missions', 0):,} missions, "
+                         f"{f_h(nat.get('supply_hours'))} h supplied; {nat.get('arcs', 0):,} arcs (top_k={nat.get('top_k')})"],
+            ["method used / status", f"{nat.get('method')} / {nat.get('status')}"],
+            ["generate s", f_s((st.get("generate") or {}).get("seconds"))],
+            ["candidates + solve + check + metrics s", f_s(nat.get("seconds_after_generate"))],
+            ["stages s", ", ".join(f"{k} {f_s(v.get('seconds'))}" for k, v in st.items())],
+            ["peak RSS GiB", f_gib(nat.get("peak_rss_bytes"))],
+            ["objective (h)", f_h(nat.get("objective"))],
+            ["gap on the candidate graph", f_gap(nat.get("graph_gap")) + (f" (bound {f_h(nat.get('graph_bound'))} h)" if nat.get("graph_bound") is not None else "")],
+            ["violations", str(nat.get("violations"))],
+            ["hours: auto vs fcfs", f"{f_h(met.get('assigned_hours'))} vs {f_h(nat.get('fcfs_hours'))}"],
+            ["missions filled: auto vs fcfs", f"{f_pct(met.get('missions_filled_share'))} vs {f_pct(nat.get('fcfs_missions_filled_share'))}"],
+        ]
+        L += table([f"every rule, scale {nat.get('scale')} of the national instance", ""], rows, "ll")
+        w("")
+    small = d.get("small") or []
+    if small:
+        rows = [[f"{r.get('employees', 0):,}", str(r.get("cpsat_status")), f_h(r.get("cpsat_objective")), f_s(r.get("cpsat_seconds")),
+                 str(r.get("auto_method")), str(r.get("auto_status")), f_h(r.get("auto_objective")), f_h(r.get("auto_bound")),
+                 f_s(r.get("auto_seconds")), str(r.get("violations"))] for r in small]
+        L += table(["employees (Bretagne, every rule)", "CP-SAT status", "CP-SAT objective", "CP-SAT s", "auto method",
+                    "auto status", "auto objective", "auto bound", "auto s", "violations"], rows)
+        w("")
+    return L
+
+
 def main(argv: list[str] | None = None) -> int:
     root = repo_root()
     ap = argparse.ArgumentParser(prog="python -m benchmarks.report", description=__doc__,
@@ -613,7 +700,15 @@ def main(argv: list[str] | None = None) -> int:
         doc = json.load(fh)
     doc_dir = os.path.dirname(os.path.abspath(a.doc))
     images = _plots(doc, a.img, os.path.relpath(os.path.abspath(a.img), doc_dir))
-    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root))
+    er_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "every_rule.json")
+    every_rule = None
+    if os.path.exists(er_path):
+        try:
+            with open(er_path) as fh:
+                every_rule = (os.path.relpath(er_path, root), json.load(fh))
+        except (OSError, json.JSONDecodeError):
+            every_rule = None
+    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule)
     with open(a.doc, "w") as fh:
         fh.write(text)
     print(f"wrote {os.path.relpath(a.doc, root)}" + (f" and {len(images)} plot(s) in {os.path.relpath(a.img, root)}" if images else ""))

@@ -16,7 +16,7 @@ from typing import Any
 
 from . import machine
 from .common import (CAP_INSTANCES, CAP_KS, DESCRIPTION, MAX_SIZE, METHODS, NATIONAL, POLICY, QUICK_SIZES,
-                     SEED, SIZES, TOP_K, repo_root, size_label)
+                     SEED, SIZES, TOP_K, repo_root, size_label, tree_sha256)
 
 SCHEMA = "koeeo-match-benchmarks/1"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -60,7 +60,22 @@ def mem_available() -> int | None:
     return None
 
 
-def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_path: str) -> dict[str, Any]:
+def snapshot_source(root: str) -> tuple[str, str]:
+    """Copy src/koeeo_match to a temporary directory; (directory to put on PYTHONPATH, its sha256).
+
+    Other people edit src/ while the suite runs; every run imports this frozen copy instead,
+    so that all the results come from one version of the library.
+    """
+    import shutil
+
+    src = os.path.join(root, "src", "koeeo_match")
+    top = tempfile.mkdtemp(prefix="koeeo-bench-src-")
+    shutil.copytree(src, os.path.join(top, "koeeo_match"), ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return top, tree_sha256(os.path.join(top, "koeeo_match"))
+
+
+def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_path: str,
+                   env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run ``python -m benchmarks.one ARGS`` in a new session; kill it past the time or memory limit."""
     fd, json_path = tempfile.mkstemp(suffix=".json", prefix="bench-")
     os.close(fd)
@@ -70,7 +85,8 @@ def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_pat
     with open(log_path, "w") as log:
         log.write("$ " + shlex.join(cmd) + "\n")
         log.flush()
-        proc = subprocess.Popen(cmd, cwd=repo_root(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(cmd, cwd=repo_root(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                env=env)
         while proc.poll() is None:
             time.sleep(0.25)
             rss, pss = group_memory(proc.pid)
@@ -114,6 +130,33 @@ def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_pat
     out["memory_limit_bytes"] = max_rss
     out["log"] = os.path.relpath(log_path, repo_root())
     return out
+
+
+def expected_memory(done: list[dict[str, Any]], experiment: str, method: str, size: int | None,
+                    k: int | None) -> int | None:
+    """Memory a scaling run should need: the same method's largest smaller run, scaled linearly in size."""
+    if experiment != "scaling" or not size:
+        return None
+    prev = [r for r in done if r.get("experiment") == "scaling" and r["method"] == method and r.get("status") == "ok"
+            and r["size"] < size and r.get("group_peak_pss_bytes")]
+    if not prev:
+        return None
+    r = max(prev, key=lambda r: r["size"])
+    return int(r["group_peak_pss_bytes"] * size / r["size"])
+
+
+def wait_for_memory(need: int, max_wait: float) -> float:
+    """Wait (up to max_wait s) until the machine has ``need`` + 2 GiB available; seconds waited."""
+    t0 = time.perf_counter()
+    told = False
+    while True:
+        avail = mem_available()
+        if avail is None or avail >= need + 2 * 2**30 or time.perf_counter() - t0 > max_wait:
+            return time.perf_counter() - t0
+        if not told:
+            print(f" (waiting for {need / 2**30:.1f} GiB + 2 GiB; {avail / 2**30:.1f} GiB available)", end="", flush=True)
+            told = True
+        time.sleep(15)
 
 
 def _key(r: dict[str, Any]) -> tuple:
@@ -175,8 +218,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cap", choices=("all", "dep35", "none", "only"), default=None,
                     help="cap experiment: all (default), dep35 (default with --quick), none, or only (skip the scaling runs)")
     ap.add_argument("--no-size-limits", action="store_true", help="run peers at every size (no 'skipped: too large')")
-    ap.add_argument("--resume", action="store_true", help="reuse finished runs of the same configuration from OUT/results.json")
+    ap.add_argument("--resume", action="store_true", help="reuse finished runs of the same configuration and library source from OUT/results.json")
     ap.add_argument("--no-report", action="store_true", help="do not regenerate docs/benchmarks.md")
+    ap.add_argument("--no-snapshot", action="store_true",
+                    help="import the live src/ in every run (default: a copy of src/koeeo_match frozen at the start)")
+    ap.add_argument("--src", help="import koeeo_match from DIR/koeeo_match (a frozen copy kept from an earlier run, "
+                                  "e.g. to --resume it); default: a fresh copy of src/koeeo_match")
+    ap.add_argument("--max-wait", type=float, default=1800.0,
+                    help="seconds to wait, before a run, for the memory it is expected to need (the machine is "
+                         "shared; default 1800)")
     a = ap.parse_args(argv)
     cli = list(argv) if argv is not None else sys.argv[1:]
 
@@ -199,6 +249,28 @@ def main(argv: list[str] | None = None) -> int:
     path = os.path.join(out_dir, "results.json")
     max_rss = int(a.max_rss_gib * 2**30)
 
+    env = None
+    snap_dir = None
+    code: dict[str, Any] = {"commit_at_start": machine.describe(root).get("koeeo_match_commit"),
+                            "live_src_sha256_at_start": tree_sha256(os.path.join(root, "src", "koeeo_match"))}
+    if a.src:
+        snap_dir = os.path.abspath(a.src)
+        if not os.path.isfile(os.path.join(snap_dir, "koeeo_match", "__init__.py")):
+            ap.error(f"--src {a.src}: no koeeo_match package in it")
+        sha = tree_sha256(os.path.join(snap_dir, "koeeo_match"))
+    elif not a.no_snapshot:
+        snap_dir, sha = snapshot_source(root)
+        import atexit
+        import shutil
+
+        atexit.register(shutil.rmtree, snap_dir, True)
+    if snap_dir:
+        env = dict(os.environ)
+        env["PYTHONPATH"] = snap_dir + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        code.update(snapshot=True, src_sha256=sha)
+    else:
+        code.update(snapshot=False, src_sha256=code["live_src_sha256_at_start"])
+
     previous: dict[tuple, dict[str, Any]] = {}
     if a.resume and os.path.exists(path):
         with open(path) as fh:
@@ -211,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
         "command": "python -m benchmarks" + (" " + shlex.join(cli) if cli else ""),
         "started_utc": machine.describe()["date_utc"],
         "machine": machine.describe(root),
+        "code": code,
         "config": {
             "instance": "km.synth.france(seed=0, scale=n/2_857_143, rules='flow')",
             "candidate_graph": f"km.build_candidates(problem, km.Policy.preset('{POLICY}'), k={TOP_K})",
@@ -235,19 +308,22 @@ def main(argv: list[str] | None = None) -> int:
         base = {"experiment": experiment, "instance_key": instance_key, "method": method, "top_k": k,
                 "time_limit": tl, **extra}
         old = previous.get(_key(base))
-        if old is not None:
+        if old is not None and (old.get("code") or {}).get("src_sha256") == code["src_sha256"]:
             print(f"{instance_key:>10} {method:<15} (reused from previous results.json)", flush=True)
             record(old)
             return old
         log = os.path.join(out_dir, "logs", f"{experiment}-{instance_key}-{method}-k{k}.log")
-        load = os.getloadavg()[0]
         print(f"{instance_key:>10} {method:<15} k={k} ...", end="", flush=True)
+        need = expected_memory(runs, experiment, method, extra.get("size"), k)
+        waited = wait_for_memory(need, a.max_wait) if need else 0.0
+        load = os.getloadavg()[0]
         avail = mem_available()
         limit = max_rss if avail is None else min(max_rss, avail - 2 * 2**30)  # leave 2 GiB to the others
         res = run_subprocess(args + ["--method", method, "--k", "none" if k is None else str(k)]
                              + ([] if tl is None else ["--time-limit", str(tl)]),
-                             max_seconds=a.max_seconds, max_rss=limit, log_path=log)
-        r = {**res, **base, "load_average_before": load}
+                             max_seconds=a.max_seconds, max_rss=limit, log_path=log, env=env)
+        r = {**res, **base, "load_average_before": load, "waited_for_memory_seconds": waited,
+             "expected_memory_bytes": need}
         peak = max(r.get("ru_maxrss_self_bytes", 0), r.get("ru_maxrss_children_bytes", 0), r.get("group_peak_pss_bytes", 0))
         obj = r.get("objective")
         print(f" {r['status']:<8} {r['process_wall_seconds']:8.1f} s  peak {peak / 2**30:5.2f} GiB"

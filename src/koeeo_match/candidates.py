@@ -33,8 +33,9 @@ _CHUNK = 200_000
 _MAX_CHUNK_PAIRS = 5_000_000
 # With a cap k: each employee meets its NEAREST_POOL * k nearest missions (and each mission
 # its NEAREST_POOL * k nearest employees) before the k best are kept; a wider pool keeps
-# more of the full graph's optimum (measured in docs/benchmarks.md: pool 8 vs 3 at k = 10
-# on Ille-et-Vilaine recovers 219,450 h instead of 211,883 h of the full graph's 230,118 h).
+# more of the full graph's optimum (measured while choosing it: pool 8 vs 3 at k = 10 on
+# Ille-et-Vilaine places 219,450 h instead of 211,883 h, of the full graph's 230,118 h;
+# docs/benchmarks.md has the pool-8 figures) at the price of slower candidate generation.
 _NEAREST_POOL = 8
 _REMOTE_POOL = 2
 
