@@ -134,6 +134,15 @@ def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None
     raise KeyError(f"{id!r} is neither an employee nor a mission of this problem")
 
 
+def _reasons(problem: Problem, es: np.ndarray, ms: np.ndarray, names: np.ndarray, lines: list[str]) -> dict[str, str]:
+    """The rule that cuts each pair (or "eligible"), keyed by the other side's id; appended to lines."""
+    out = {}
+    for e, m, name in zip(es.tolist(), ms.tolist(), names.tolist()):
+        out[name] = why_not(problem, e, m) or "eligible"
+        lines.append(f"{name!r}: {out[name]}")
+    return out
+
+
 def _fmt_terms(terms: dict, i: int, policy: Policy) -> str:
     w = policy.weights()
     parts = [f"{t} {terms[t][i]:g}" for t in TERMS if w[t] != 0]
@@ -153,11 +162,8 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
     cand = _filter(problem, np.full(len(M), e, np.int32), np.arange(len(M), dtype=np.int32))[1]
     if cand.size == 0:
         lines = ["no mission is open to this employee; the nearest ones:"]
-        reasons = {}
-        for m in _nearby_missions(problem, e).tolist():
-            r = why_not(problem, e, m) or "eligible"
-            reasons[M.ids[m]] = r
-            lines.append(f"{M.ids[m]!r}: {r}")
+        near = _nearby_missions(problem, e)
+        reasons = _reasons(problem, np.full(near.size, e), near, M.ids[near], lines)
         return Explanation("employee", eid, "no_candidate", lines, {"reasons": reasons})
     # eligible somewhere: say, for each candidate, what took it
     my_sc, _ = _score(problem, policy, np.full(cand.size, e), cand)
@@ -228,11 +234,8 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
     lines = [f"{holders.size} of {seats} seat(s) taken" + (f" (team minimum {int(M.min_seats[m])})" if M.min_seats[m] > 1 else "")]
     if cand.size == 0:
         lines.append("no employee is eligible; the nearest ones:")
-        reasons = {}
-        for e in _nearby_employees(problem, m).tolist():
-            r = why_not(problem, e, m) or "eligible"
-            reasons[E.ids[e]] = r
-            lines.append(f"{E.ids[e]!r}: {r}")
+        near = _nearby_employees(problem, m)
+        reasons = _reasons(problem, near, np.full(near.size, m), E.ids[near], lines)
         return Explanation("mission", mid, "no_candidate", lines, {"reasons": reasons})
     free = [e for e in cand.tolist() if e not in set(holders.tolist())]
     busy = {}
