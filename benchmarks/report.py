@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 from typing import Any, Iterable
 
@@ -286,7 +285,7 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
                   if r["method"] == "cpsat" and r.get("time_limit") and r.get("status") != "skipped"})
     if tls:
         w("- **CP-SAT time limit**: " + ", ".join(f"{size_label(n)}: {t:g} s" for n, t in tls) + " (2 workers).")
-    w(f"- **check**: every solution is verified by `km.check` (independent checker); **violations** counts what it "
+    w("- **check**: every solution is verified by `km.check` (independent checker); **violations** counts what it "
       "reports and must be 0.")
     w("")
     w("Methods:")

@@ -41,6 +41,7 @@ __all__ = [
     "explain",
     "shortfall",
     "pipeline",
+    "metrics",
     "check",
     "dump",
     "load",

@@ -10,7 +10,6 @@ import numpy as np
 
 from . import metrics as _metrics
 from .candidates import CandidateGraph, build_candidates
-from .errors import UnsupportedError
 from .model import Problem
 from .policy import Policy
 from .solution import Solution, Status

@@ -14,7 +14,7 @@ import json
 import math
 import os
 import re
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 

@@ -13,7 +13,6 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-import numpy as np
 
 from . import metrics as _metrics
 from ._solve import METHODS, _to_solution, method_label
@@ -112,7 +111,6 @@ def run(
     pol = Policy.parse(policy) if isinstance(policy, str) else policy
     out = PipelineResult()
     say = progress or (lambda s: None)
-    state: dict[str, Any] = {}
 
     def stage(name: str, fn: Callable[[], Any]) -> Any:
         say(f"[{name}] ...")

@@ -44,7 +44,7 @@ equal: it never happens silently.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import ClassVar, Mapping
 
 import numpy as np
