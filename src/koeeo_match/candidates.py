@@ -18,14 +18,15 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Collection, Mapping
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from ._geo import chord_of_km, haversine_km, unit_vectors
 from .model import NO_DATE, Problem
-from .policy import IntegerScores, Policy, integer_scores
+from .parallel import default_workers, run_parts
+from .policy import TERMS, IntegerScores, Policy, integer_scores
 
 __all__ = ["CandidateGraph", "build_candidates", "arc_terms"]
 
@@ -147,7 +148,7 @@ def _remote_pairs(emps: np.ndarray, mis: np.ndarray):
         yield np.repeat(ch, mis.size).astype(np.int32), np.tile(mis, ch.size).astype(np.int32)
 
 
-def _nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int):
+def _nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int, threads: int = -1):
     """Pairs among each employee's ``kq`` nearest missions and each mission's ``kq`` nearest employees."""
     e, m = problem.employees, problem.missions
     if emps.size == 0 or mis.size == 0:
@@ -158,32 +159,12 @@ def _nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int)
         tree = cKDTree(other)
         k = min(kq, other.shape[0])
         for start in range(0, pts.shape[0], _CHUNK):
-            _, idx = tree.query(pts[start : start + _CHUNK], k=k, distance_upper_bound=rmax, workers=-1)
+            _, idx = tree.query(pts[start : start + _CHUNK], k=k, distance_upper_bound=rmax, workers=threads)
             idx = idx.reshape(idx.shape[0], -1)
             ok = idx < other.shape[0]
             r = np.repeat(rows[start : start + _CHUNK], k).reshape(-1, k)[ok]
             c = cols[idx[ok]]
             yield (r, c) if rows is emps else (c, r)
-
-
-def _rotation_pairs(emps: np.ndarray, mis: np.ndarray, kq: int, e_block: np.ndarray, m_block: np.ndarray):
-    """Remote pairs, ``kq`` per employee and per mission, spread evenly (deterministic).
-
-    Partners are drawn within the same block (region) when the block has
-    both sides, so that the capped graph decomposes by region.
-    """
-    if emps.size == 0 or mis.size == 0:
-        return
-    eb, mb = e_block[emps], m_block[mis]
-    shared = np.intersect1d(eb, mb)
-    for blk in shared.tolist():
-        yield from _rotate(emps[eb == blk], mis[mb == blk], kq)
-    # blocks with only one side: pair them with everyone else's
-    lone_e, lone_m = emps[~np.isin(eb, shared)], mis[~np.isin(mb, shared)]
-    if lone_e.size:
-        yield from _rotate(lone_e, mis, kq, both=False)
-    if lone_m.size:
-        yield from ((a, b) for b, a in _rotate(lone_m, emps, kq, both=False))
 
 
 def _rotate(rows_: np.ndarray, cols_: np.ndarray, kq: int, both: bool = True):
@@ -224,6 +205,15 @@ def _tables(problem: Problem) -> dict:
             "avail": (owner, (owner << 33) + (e.avail_start.astype(np.int64) + 2**31)),
             "excluded": np.sort(_pair_keys(eowner, er.excl_assoc, len(problem.associations))),
             "forbidden": np.sort(_pair_keys(fb.employee, fb.mission, len(m))),
+            "key_skill": _key_skill(problem),
+            "prefs": _sorted_table(
+                _pair_keys(np.repeat(np.arange(len(e), dtype=np.int64), np.diff(e.pref_ptr)), e.pref_sector,
+                           max(len(problem.sectors), 1)),
+                e.pref_weight,
+            ),
+            "affinities": _sorted_table(
+                _pair_keys(problem.affinities.employee, problem.affinities.mission, len(m)), problem.affinities.score
+            ),
         }
         _CACHE[problem] = t
     return t
@@ -255,12 +245,15 @@ def _in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     return sorted_keys[pos] == keys
 
 
-def _lookup(keys: np.ndarray, table_keys: np.ndarray, table_vals: np.ndarray) -> np.ndarray:
-    """Value for each key from a (key -> value) table; 0 where absent."""
+def _sorted_table(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.argsort(keys, kind="stable")
+    return keys[order], np.asarray(vals, np.float64)[order]
+
+
+def _lookup_sorted(keys: np.ndarray, sk: np.ndarray, sv: np.ndarray) -> np.ndarray:
+    """Value for each key from a table sorted by key; 0 where absent."""
     out = np.zeros(keys.size, np.float64)
-    if table_keys.size:
-        order = np.argsort(table_keys, kind="stable")
-        sk, sv = table_keys[order], table_vals[order]
+    if sk.size:
         pos = np.minimum(np.searchsorted(sk, keys), sk.size - 1)
         hit = sk[pos] == keys
         out[hit] = sv[pos[hit]]
@@ -278,43 +271,50 @@ def _not_excluded(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarra
     return ~((emp >= 0) & _in_sorted(keys, table))
 
 
-def arc_terms(problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray) -> dict[str, np.ndarray]:
-    """Every objective term (see :mod:`koeeo_match.policy`) for the given arcs."""
+def arc_terms(
+    problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray, names: Collection[str] | None = None
+) -> dict[str, np.ndarray]:
+    """Objective terms (see :mod:`koeeo_match.policy`) for the given arcs: every term, or
+    only ``names`` (what a policy with some zero weights needs)."""
     e, m, a = problem.employees, problem.missions, problem.associations
+    want = set(TERMS if names is None else names)
+    out: dict[str, np.ndarray] = {}
     hours = m.hours[ma]
-    n_req = np.diff(m.req_ptr)
-    fit = np.zeros(ea.size)
-    for k in range(int(n_req.max()) if n_req.size else 0):
-        has = n_req[ma] > k
-        idx = m.req_ptr[ma[has]] + k
-        excess = e.skill_level[ea[has], m.req_skill[idx]].astype(np.float64) - m.req_level[idx]
-        fit[has] += 1.0 - 0.25 * excess
-    fit = np.divide(fit, n_req[ma], out=np.zeros_like(fit), where=n_req[ma] > 0)
-    sector = a.sector[m.association[ma]]
-    ns = max(len(problem.sectors), 1)
-    powner = np.repeat(np.arange(len(e), dtype=np.int64), np.diff(e.pref_ptr))
-    pref = _lookup(_pair_keys(ea, np.maximum(sector, 0), ns), _pair_keys(powner, e.pref_sector, ns), e.pref_weight)
-    pref[sector < 0] = 0.0
-    aff = problem.affinities
-    affinity = _lookup(
-        _pair_keys(ea, ma, len(m)), _pair_keys(aff.employee, aff.mission, len(m)), aff.score
-    )
-    return {
-        "hours": hours,
-        "seats": np.ones(ea.size),
-        "skill_fit": fit,
-        "preference": pref,
-        "priority": a.priority[m.association[ma]] * hours,
-        "travel_km": np.where(m.remote[ma], 0.0, 2.0 * km),
-        "affinity": affinity,
-    }
+    if "hours" in want:
+        out["hours"] = hours
+    if "seats" in want:
+        out["seats"] = np.ones(ea.size)
+    if "skill_fit" in want:
+        n_req = np.diff(m.req_ptr)
+        fit = np.zeros(ea.size)
+        for k in range(int(n_req.max()) if n_req.size else 0):
+            has = n_req[ma] > k
+            idx = m.req_ptr[ma[has]] + k
+            excess = e.skill_level[ea[has], m.req_skill[idx]].astype(np.float64) - m.req_level[idx]
+            fit[has] += 1.0 - 0.25 * excess
+        out["skill_fit"] = np.divide(fit, n_req[ma], out=np.zeros_like(fit), where=n_req[ma] > 0)
+    if "preference" in want:
+        sector = a.sector[m.association[ma]]
+        ns = max(len(problem.sectors), 1)
+        keys, vals = _tables(problem)["prefs"]
+        pref = _lookup_sorted(_pair_keys(ea, np.maximum(sector, 0), ns), keys, vals)
+        pref[sector < 0] = 0.0
+        out["preference"] = pref
+    if "priority" in want:
+        out["priority"] = a.priority[m.association[ma]] * hours
+    if "travel_km" in want:
+        out["travel_km"] = np.where(m.remote[ma], 0.0, 2.0 * km)
+    if "affinity" in want:
+        keys, vals = _tables(problem)["affinities"]
+        out["affinity"] = _lookup_sorted(_pair_keys(ea, ma, len(m)), keys, vals)
+    return out
 
 
 def _region_blocks(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
-    """Region index of each point (nearest département centre), -1 outside France."""
+    """Region index of each point (nearest département centre within 1,000 km), -1 elsewhere."""
     from .synth import departement_of, departements
 
-    dep = departement_of(lat, lon)
+    dep = departement_of(lat, lon, max_km=1_000.0)
     if dep is None:
         return np.full(len(lat), -1, np.int64)
     _, region = np.unique(departements().region.astype(str), return_inverse=True)
@@ -359,7 +359,7 @@ def _top_k(owner: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
 
 def _capped(problem: Problem, policy: Policy, ea, ma, km, k: int):
     """Keep each employee's ``k`` best arcs and each mission's ``k`` best arcs (union)."""
-    terms = arc_terms(problem, ea, ma, km)
+    terms = arc_terms(problem, ea, ma, km, [t for t, w in policy.weights().items() if w])
     if policy.primary:
         sec = policy.score(terms, "secondary")
         span = float(np.abs(sec).max()) * 2 + 1.0 if sec.size else 1.0
@@ -370,39 +370,30 @@ def _capped(problem: Problem, policy: Policy, ea, ma, km, k: int):
     return ea[keep], ma[keep], km[keep]
 
 
-def eligible_pairs(
-    problem: Problem, *, k: int | None = None, policy: Policy | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Eligible (employee, mission) pairs, sorted by employee then mission, with one-way km.
-
-    With ``k`` (and the ``policy`` that ranks arcs), only each employee's
-    ``k`` best arcs and each mission's ``k`` best arcs are kept, among pairs
-    drawn from the ``8k`` nearest missions / employees (and, for remote
-    missions, ``2k`` partners per side spread evenly over the same region).
-    """
+def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | None = None,
+                 policy: Policy | None = None, threads: int = -1):
+    """Eligible pairs between ``emps`` and ``mis``, one key-skill group at a time; each group's
+    arcs capped to the ``k`` best per employee and per mission when ``k`` is given."""
     e, m = problem.employees, problem.missions
-    key = _key_skill(problem)
+    key = _tables(problem)["key_skill"]
     lv = e.skill_level
-    all_e = np.arange(len(e), dtype=np.int32)
-    if k is not None:
-        e_block, m_block = _region_blocks(e.lat, e.lon), _region_blocks(m.lat, m.lon)
-    out_e, out_m, out_km = [], [], []
-    for g in np.unique(key):
-        mis_g = np.flatnonzero(key == g).astype(np.int32)
+    out = []
+    for g in np.unique(key[mis]):
+        mis_g = mis[key[mis] == g]
         if g >= 0:
             need = m.req_level[(m.req_skill == g)].min()  # loosest requirement on g
-            emps_g = np.flatnonzero(lv[:, g] >= need).astype(np.int32)
+            emps_g = emps[lv[emps, g] >= need]
         else:
-            emps_g = all_e
+            emps_g = emps
         remote = m.remote[mis_g]
         emps_r = emps_g[e.remote_ok[emps_g]]
         # a remote mission is open to remote_ok employees anywhere, and to others within max_km
         if k is None:
             chunks = list(_spatial_pairs(problem, emps_g, mis_g)) + list(_remote_pairs(emps_r, mis_g[remote]))
         else:
-            chunks = list(_nearest_pairs(problem, emps_g, mis_g, _NEAREST_POOL * k)) + list(
-                _rotation_pairs(emps_r, mis_g[remote], _REMOTE_POOL * k, e_block, m_block)
-            )
+            chunks = list(_nearest_pairs(problem, emps_g, mis_g, _NEAREST_POOL * k, threads))
+            if emps_r.size and remote.any():
+                chunks += list(_rotate(emps_r, mis_g[remote], _REMOTE_POOL * k))
         parts = [_filter(problem, a, b) for a, b in chunks]
         if not parts:
             continue
@@ -412,12 +403,68 @@ def eligible_pairs(
             ea, ma, km = ea[first], ma[first], km[first]
         if k is not None:
             ea, ma, km = _capped(problem, policy, ea, ma, km, k)
-        out_e.append(ea), out_m.append(ma), out_km.append(km)
-    if not out_e:
+        out.append((ea, ma, km))
+    if not out:
         return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
-    ea, ma, km = np.concatenate(out_e), np.concatenate(out_m), np.concatenate(out_km)
-    if k is not None:
+    ea, ma, km = (np.concatenate(x) for x in zip(*out))
+    if k is not None and len(out) > 1:
         ea, ma, km = _capped(problem, policy, ea, ma, km, k)
+    return ea, ma, km
+
+
+# what the pool workers of eligible_pairs read (inherited by fork, never pickled)
+_JOB: dict = {}
+
+
+def _block_task(i: int, threads: int):
+    emps, mis = _JOB["blocks"][i]
+    return _group_pairs(_JOB["problem"], emps, mis, _JOB["k"], _JOB["policy"], threads)
+
+
+def eligible_pairs(
+    problem: Problem, *, k: int | None = None, policy: Policy | None = None, workers: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Eligible (employee, mission) pairs, sorted by employee then mission, with one-way km.
+
+    With ``k`` (and the ``policy`` that ranks arcs), only each employee's
+    ``k`` best arcs and each mission's ``k`` best arcs are kept, among pairs
+    drawn from the ``8k`` nearest missions / employees (and, for remote
+    missions, ``2k`` partners per side spread evenly), **within the same
+    French region** (that of the nearest département centre; points over
+    1,000 km from France form one more block): the capped graph then splits
+    by region, regions are built on a local process pool (``workers``,
+    default: every core) and solved apart.  Employees or missions of a
+    region without the other side draw their partners from everywhere.
+    Without ``k``, every eligible pair is returned (exact).
+    """
+    e, m = problem.employees, problem.missions
+    all_e = np.arange(len(e), dtype=np.int32)
+    all_m = np.arange(len(m), dtype=np.int32)
+    if k is None:
+        ea, ma, km = _group_pairs(problem, all_e, all_m)
+    else:
+        eb, mb = _region_blocks(e.lat, e.lon), _region_blocks(m.lat, m.lon)
+        shared = np.intersect1d(eb, mb)
+        blocks = [(all_e[eb == b], all_m[mb == b]) for b in shared.tolist()]
+        lone_e, lone_m = all_e[~np.isin(eb, shared)], all_m[~np.isin(mb, shared)]
+        if lone_e.size:
+            blocks.append((lone_e, all_m))
+        if lone_m.size:
+            blocks.append((all_e, lone_m))
+        sizes = [a.size + b.size for a, b in blocks]
+        order = sorted(range(len(blocks)), key=lambda i: -sizes[i])
+        _JOB.update(problem=problem, k=k, policy=policy, blocks=blocks)
+        workers = workers or default_workers()
+        pooled = workers > 1 and len(blocks) > 1 and len(e) + len(m) > 200_000
+        try:
+            res = run_parts(_block_task, [(i, 1 if pooled else -1) for i in order],
+                            workers if pooled else 1, [sizes[i] for i in order])
+        finally:
+            _JOB.clear()
+        ea, ma, km = (np.concatenate(x) for x in zip(*res)) if res else (np.zeros(0, np.int32),) * 2 + (np.zeros(0),)
+        if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
+            _, first = np.unique(_pair_keys(ea, ma, len(m)), return_index=True)
+            ea, ma, km = _capped(problem, policy, ea[first], ma[first], km[first], k)
     order = np.lexsort((ma, ea))
     return ea[order], ma[order], km[order]
 

@@ -36,8 +36,20 @@ def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:
     """Dense group id per arc for the tuple of integer keys."""
     if not keys or keys[0].size == 0:
         return np.zeros(0, np.int64), 0
-    stacked = np.stack([k.astype(np.int64) for k in keys], axis=1)
-    _, inv = np.unique(stacked, axis=0, return_inverse=True)
+    # one int64 key, lexicographic in the tuple (ranges multiplied while they fit), then ranked
+    combined = np.zeros(keys[0].size, np.int64)
+    span = 1
+    for k in keys:
+        k = k.astype(np.int64)
+        lo = int(k.min())
+        width = int(k.max()) - lo + 1
+        if span * width >= 2**62:  # re-rank what we have so far to keep the key small
+            _, combined = np.unique(combined, return_inverse=True)
+            combined = combined.reshape(-1).astype(np.int64)
+            span = int(combined.max()) + 1
+        combined = combined * width + (k - lo)
+        span *= width
+    _, inv = np.unique(combined, return_inverse=True)
     inv = inv.reshape(-1)
     return inv, int(inv.max()) + 1
 

@@ -242,8 +242,13 @@ def _solve_network(tails, heads, caps, costs, by_max_flow):
     Min-cost flow with a zero-cost source -> sink bypass (assigning is optional), or,
     ``by_max_flow``, OR-Tools' max flow of min cost.
     """
-    nodes, inv = np.unique(np.concatenate([[0, 1], tails, heads]), return_inverse=True)
-    t, h = inv[2 : 2 + tails.size], inv[2 + tails.size :]
+    # dense node numbers for this part (0 = source, 1 = sink), without a sort
+    used = np.zeros(int(max(tails.max(), heads.max())) + 1, bool)
+    used[[0, 1]] = True
+    used[tails] = True
+    used[heads] = True
+    dense = np.cumsum(used) - 1
+    t, h = dense[tails], dense[heads]
     supply = int(caps[tails == 0].sum())
     flow = min_cost_flow.SimpleMinCostFlow()
     if by_max_flow:
