@@ -206,6 +206,10 @@ def _tables(problem: Problem) -> dict:
             "excluded": np.sort(_pair_keys(eowner, er.excl_assoc, len(problem.associations))),
             "forbidden": np.sort(_pair_keys(fb.employee, fb.mission, len(m))),
             "key_skill": _key_skill(problem),
+            # unit vectors and squared chord of each employee's reach (with a margin: a prefilter)
+            "e_xyz": unit_vectors(e.lat, e.lon),
+            "m_xyz": unit_vectors(m.lat, m.lon),
+            "reach2": (chord_of_km(e.max_km) * (1 + 1e-6) + 1e-9) ** 2,
             "prefs": _sorted_table(
                 _pair_keys(np.repeat(np.arange(len(e), dtype=np.int64), np.diff(e.pref_ptr)), e.pref_sector,
                            max(len(problem.sectors), 1)),
@@ -322,38 +326,71 @@ def _region_blocks(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
 
 
 def _filter(problem: Problem, ea: np.ndarray, ma: np.ndarray):
-    """Keep the eligible pairs; return them with their one-way km."""
+    """Keep the eligible pairs; return them with their one-way km.
+
+    A chord test on unit vectors (cheap, with a margin so that it never
+    rejects an eligible pair) comes first; the haversine distance that
+    decides eligibility is computed for the survivors only.
+    """
     e, m = problem.employees, problem.missions
+    t = _tables(problem)
     ea, ma = ea.astype(np.int32, copy=False), ma.astype(np.int32, copy=False)
-    km = haversine_km(e.lat[ea], e.lon[ea], m.lat[ma], m.lon[ma])
-    ok = (km <= e.max_km[ea]) | (m.remote[ma] & e.remote_ok[ea])
-    ok &= _skills_ok(problem, ea, ma)
+    anywhere = m.remote[ma] & e.remote_ok[ea]
+    diff = t["e_xyz"][ea] - t["m_xyz"][ma]
+    ok = anywhere | (np.einsum("ij,ij->i", diff, diff) <= t["reach2"][ea])
+    del diff
+    ea, ma, anywhere = ea[ok], ma[ok], anywhere[ok]
+    ok = _skills_ok(problem, ea, ma)
     ok &= _dates_ok(problem, ea, ma)
     ok &= _not_excluded(problem, ea, ma)
-    fb = problem.forbidden
-    if len(fb):
-        ok &= ~_in_sorted(_pair_keys(ea, ma, len(m)), _tables(problem)["forbidden"])
+    if len(problem.forbidden):
+        ok &= ~_in_sorted(_pair_keys(ea, ma, len(m)), t["forbidden"])
+    ea, ma, anywhere = ea[ok], ma[ok], anywhere[ok]
+    km = haversine_km(e.lat[ea], e.lon[ea], m.lat[ma], m.lon[ma])
+    ok = anywhere | (km <= e.max_km[ea])
     return ea[ok], ma[ok], km[ok]
+
+
+def _unique_pairs(ea: np.ndarray, ma: np.ndarray, n_missions: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct pairs, sorted by employee then mission."""
+    keys = np.sort(_pair_keys(ea, ma, n_missions))
+    keep = np.ones(keys.size, bool)
+    keep[1:] = keys[1:] != keys[:-1]
+    keys = keys[keep]
+    return (keys // n_missions).astype(np.int32), (keys % n_missions).astype(np.int32)
 
 
 def _top_k(owner: np.ndarray, rank: np.ndarray, k: int) -> np.ndarray:
     """Mask of the ``k`` best arcs (largest ``rank``) of each owner.
 
-    One sort of int64 keys ``owner << 31 | quantised descending rank``; ranks
-    closer than 2**-31 of their range count as ties (broken deterministically).
+    One sort of int64 keys ``owner | quantised descending rank | arc index``
+    (the rank gets the bits the other two leave, at least 16; ranks closer
+    than that resolution of their range count as ties, broken by arc index:
+    deterministic).  A plain ``np.sort`` of unique keys is several times
+    faster than a stable argsort.
     """
-    if owner.size == 0:
+    n = owner.size
+    if n == 0:
         return np.zeros(0, bool)
+    idx_bits = max(1, int(n - 1).bit_length())
+    own_bits = max(1, int(owner.max()).bit_length())
+    q_bits = min(31, 63 - idx_bits - own_bits)
     lo, hi = float(rank.min()), float(rank.max())
-    q = np.zeros(rank.size, np.int64) if hi == lo else np.round((hi - rank) / (hi - lo) * (2**31 - 2)).astype(np.int64)
-    key = (owner.astype(np.int64) << 31) | q
-    order = np.argsort(key, kind="stable")
-    o = owner[order]
-    start = np.ones(o.size, bool)
+    if q_bits >= 16:
+        q = (np.zeros(n, np.int64) if hi == lo
+             else np.round((hi - rank) / (hi - lo) * (2**q_bits - 1)).astype(np.int64))
+        key = np.sort((owner.astype(np.int64) << (q_bits + idx_bits)) | (q << idx_bits) | np.arange(n, dtype=np.int64))
+        order = key & ((1 << idx_bits) - 1)
+        o = key >> (q_bits + idx_bits)
+    else:  # too many arcs or owners for one word: a stable argsort of owner | rank
+        q = np.zeros(n, np.int64) if hi == lo else np.round((hi - rank) / (hi - lo) * (2**31 - 2)).astype(np.int64)
+        order = np.argsort((owner.astype(np.int64) << 31) | q, kind="stable")
+        o = owner[order]
+    start = np.ones(n, bool)
     start[1:] = o[1:] != o[:-1]
-    first = np.maximum.accumulate(np.where(start, np.arange(o.size), 0))
-    keep = np.zeros(o.size, bool)
-    keep[order] = (np.arange(o.size) - first) < k
+    first = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    keep = np.zeros(n, bool)
+    keep[order] = (np.arange(n) - first) < k
     return keep
 
 
@@ -390,18 +427,22 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
         # a remote mission is open to remote_ok employees anywhere, and to others within max_km
         if k is None:
             chunks = list(_spatial_pairs(problem, emps_g, mis_g)) + list(_remote_pairs(emps_r, mis_g[remote]))
+            parts = [_filter(problem, a, b) for a, b in chunks]
+            if not parts:
+                continue
+            ea, ma, km = (np.concatenate(x) for x in zip(*parts))
+            if len(parts) > 1:  # several sources may find the same pair
+                _, first = np.unique(_pair_keys(ea, ma, len(m)), return_index=True)
+                ea, ma, km = ea[first], ma[first], km[first]
         else:
             chunks = list(_nearest_pairs(problem, emps_g, mis_g, _NEAREST_POOL * k, threads))
             if emps_r.size and remote.any():
                 chunks += list(_rotate(emps_r, mis_g[remote], _REMOTE_POOL * k))
-        parts = [_filter(problem, a, b) for a, b in chunks]
-        if not parts:
-            continue
-        ea, ma, km = (np.concatenate(x) for x in zip(*parts))
-        if len(parts) > 1:  # several sources may find the same pair
-            _, first = np.unique(_pair_keys(ea, ma, len(m)), return_index=True)
-            ea, ma, km = ea[first], ma[first], km[first]
-        if k is not None:
+            if not chunks:
+                continue
+            # both sides' nearest lists overlap: deduplicate the raw pairs (one sort of int64
+            # keys), then filter each pair once
+            ea, ma, km = _filter(problem, *_unique_pairs(*(np.concatenate(x) for x in zip(*chunks)), len(m)))
             ea, ma, km = _capped(problem, policy, ea, ma, km, k)
         out.append((ea, ma, km))
     if not out:
