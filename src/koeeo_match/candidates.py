@@ -23,6 +23,7 @@ from typing import Collection, Mapping
 import numpy as np
 from scipy.spatial import cKDTree
 
+from ._arrays import unique_sorted
 from ._geo import chord_of_km, haversine_km, unit_vectors
 from .model import NO_DATE, Problem
 from .parallel import default_workers, run_parts
@@ -415,7 +416,7 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
     key = _tables(problem)["key_skill"]
     lv = e.skill_level
     out = []
-    for g in np.unique(key[mis]):
+    for g in unique_sorted(key[mis]).tolist():
         mis_g = mis[key[mis] == g]
         if g >= 0:
             need = m.req_level[(m.req_skill == g)].min()  # loosest requirement on g

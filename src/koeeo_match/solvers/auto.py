@@ -27,6 +27,7 @@ import time
 
 import numpy as np
 
+from .._arrays import present
 from ..candidates import CandidateGraph
 from ..decompose import components, pack
 from ..model import Problem
@@ -211,7 +212,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             groups = _geo_groups(problem, graph, p)
             mis_groups = np.zeros(graph.n_missions, np.int64)
             for gi, ga in enumerate(groups):
-                mis_groups[np.unique(graph.mission[ga])] += 1
+                mis_groups[present(graph.mission[ga], graph.n_missions)] += 1
             border = np.flatnonzero(mis_groups > 1)
             for ga in groups:
                 tasks.append((ga, None if b is None else b * ga.size / p.size, border))

@@ -19,6 +19,8 @@ hour budgets, mixed durations within one employee's entitlement, forced pairs
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
@@ -29,33 +31,58 @@ from ..solution import Status
 from ._base import RawResult, SolveOptions, register
 from ..decompose import components, pack
 from ..parallel import default_workers, run_parts
+from .._arrays import present, unique_sorted
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
+
+
+_CAPACITY: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
     """Per employee: how many missions fit (``k``), and whether that count is exact.
 
     ``k`` is the largest count whose *smallest* durations fit the entitlement;
-    it is exact when the ``k`` *largest* durations fit too.
+    it is exact when the ``k`` *largest* durations fit too.  Employees whose
+    candidate missions all last the same are counted without sorting.
     """
+    hit = _CAPACITY.get(st)
+    if hit is not None and hit[0]() is graph:
+        return hit[1]
     E = graph.n_employees
     ea, h = graph.employee, st.arc_hours
-    if ea.size == 0:
-        return np.zeros(E, np.int64), np.ones(E, bool)
+    deg = np.diff(graph.ptr)
+    k = np.zeros(E, np.int64)
+    exact = np.ones(E, bool)
+    if ea.size:
+        has = deg > 0
+        starts = graph.ptr[:-1][has]
+        hmin = np.minimum.reduceat(h, starts)
+        hmax = np.maximum.reduceat(h, starts)
+        emp = np.flatnonzero(has)
+        same = hmin == hmax
+        k[emp[same]] = np.minimum(deg[emp[same]], st.emp_hours[emp[same]] // np.maximum(hmin[same], 1))
+        mixed = emp[~same]
+        if mixed.size:
+            arcs = np.flatnonzero(np.isin(ea, mixed))
+            sub_e, sub_h = ea[arcs], h[arcs]
 
-    def fits(order: np.ndarray) -> np.ndarray:
-        hs = h[order]
-        cs = np.cumsum(hs)
-        start = graph.ptr[:-1]
-        base = np.where(start > 0, cs[np.maximum(start - 1, 0)], 0)
-        seg = cs - np.repeat(base, np.diff(graph.ptr))
-        return np.bincount(ea[order], weights=seg <= st.emp_hours[ea[order]], minlength=E).astype(np.int64)
+            def fits(order: np.ndarray) -> np.ndarray:
+                o_e = sub_e[order]
+                cs = np.cumsum(sub_h[order])
+                start = np.ones(o_e.size, bool)
+                start[1:] = o_e[1:] != o_e[:-1]
+                base = np.where(start, cs - sub_h[order], 0)
+                seg = cs - np.maximum.accumulate(base)
+                return np.bincount(o_e, weights=seg <= st.emp_hours[o_e], minlength=E).astype(np.int64)
 
-    k_small = fits(np.lexsort((h, ea)))
-    k_large = fits(np.lexsort((-h, ea)))
-    return k_small, k_small == k_large
+            k_small = fits(np.lexsort((sub_h, sub_e)))
+            k_large = fits(np.lexsort((-sub_h, sub_e)))
+            k[mixed] = k_small[mixed]
+            exact[mixed] = (k_small == k_large)[mixed]
+    _CAPACITY[st] = (weakref.ref(graph), (k, exact))
+    return k, exact
 
 
 def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> list[str]:
@@ -65,7 +92,7 @@ def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None
     out = []
     if st.forced_arc.size:
         out.append(f"forced pairs ({st.forced_arc.size})")
-    teams = np.unique(ma[st.team[ma]])
+    teams = present(ma[st.team[ma]], graph.n_missions)
     if teams.size:
         out.append(f"team minimum (min_seats > 1) on {teams.size} mission(s), e.g. {problem.missions.ids[teams[0]]!r}")
     _, exact = employee_capacity(graph, st)
@@ -173,7 +200,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     # independent parts: connected components of the kept arcs
     n_comp, label = components(E, M, ka, km_)
     e_comp, m_comp = label[:E], label[E:]
-    emps = np.unique(ka)
+    emps = present(ka, E)
     add(np.full(emps.size, S), e_node0 + emps, k[emps], by_emp=emps)
     if n_ed:
         # one arc employee -> [employee, date] per layered group
@@ -185,7 +212,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
             by_mis=km_[binds][first])
     n_before = sum(len(t) for t in tails)
     add(left, right, np.ones(keep.size), -graph.score[keep], by_emp=ka)
-    mis = np.unique(km_)
+    mis = present(km_, M)
     add(m_node0 + mis, np.full(mis.size, T), problem.missions.seats[mis], by_mis=mis)
     tails_a, heads_a, caps_a, costs_a = (np.concatenate(x) for x in (tails, heads, caps, costs))
     is_cand = np.zeros(tails_a.size, bool)
@@ -198,7 +225,8 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     by_max_flow = bool(prim.size) and prim.min() == prim.max() and prim[0] > 0
     if by_max_flow:
         # the secondary scores alone, at full resolution (no primary multiplier needed)
-        sec = graph.policy.score({t: v[keep] for t, v in graph.terms.items()}, "secondary")
+        w = graph.policy.weights()
+        sec = graph.policy.score({t: v[keep] for t, v in graph.terms.items() if w.get(t)}, "secondary")
         smax = float(np.abs(sec).max()) if sec.size else 0.0
         sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
         sec_int = np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
@@ -284,7 +312,7 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     if keep.size == 0:
         return 0
     ka, kmis, h = graph.employee[keep], graph.mission[keep], st.arc_hours[keep]
-    L = int(np.lcm.reduce(np.unique(h)))
+    L = int(np.lcm.reduce(unique_sorted(h)))
     if L > 2**20:
         return None
     E, M = graph.n_employees, graph.n_missions
@@ -313,8 +341,8 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     mc_ids, n_mc = group_ids(mc[has])
     right[has] = nxt + mc_ids
     mc0, nxt = nxt, nxt + n_mc
-    emps = np.unique(ka)
-    mis = np.unique(kmis)
+    emps = present(ka, E)
+    mis = present(kmis, M)
     ed_cap = np.zeros(n_ed, np.int64)
     np.maximum.at(ed_cap, ed_ids, h[dated])
     ed_first = np.unique(ed_ids, return_index=True)[1]
