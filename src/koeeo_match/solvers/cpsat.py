@@ -14,6 +14,9 @@ solution found, its status (``feasible``) and CP-SAT's proven bound.
 
 from __future__ import annotations
 
+import signal
+import threading
+
 import numpy as np
 from ortools.sat.python import cp_model
 
@@ -132,21 +135,66 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     if K > _BIG_MODEL:
         # on large parts presolve can take the whole budget: start from the hint at once
         p.cp_model_presolve = False
-    p.catch_sigint_signal = True  # Ctrl-C stops the search like a time limit
     if options.progress:
         p.log_search_progress = True
         p.log_to_stdout = False
         solver.log_callback = options.progress
-    status = solver.solve(model)
+    status, interrupted = _solve_interruptibly(solver, model)
     if status == cp_model.MODEL_INVALID:
         raise SolverError(f"CP-SAT rejected the model: {model.validate()}")
     if status == cp_model.INFEASIBLE:
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "CP-SAT proved that the hard rules (forced pairs, team minimums) cannot all hold")
     if status == cp_model.UNKNOWN:  # no solution: CP-SAT's bound is not meaningful then
-        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "CP-SAT found no solution within the time limit")
+        why = "interrupted (Ctrl-C) before" if interrupted else "within the time limit"
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT found no solution {why}")
     bound = float(solver.best_objective_bound)
     values = np.array(solver.response_proto.solution, dtype=np.int64)[:K]
     selected = keep[values > 0]
     st_out = Status.OPTIMAL if status == cp_model.OPTIMAL else Status.FEASIBLE
     msg = "" if st_out == Status.OPTIMAL else "time limit reached; best solution found so far"
+    if interrupted and st_out != Status.OPTIMAL:
+        msg = "interrupted (Ctrl-C): best solution found so far"
     return RawResult(selected, st_out, bound, msg, {"conflicts": solver.num_conflicts, "branches": solver.num_branches})
+
+
+def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> tuple[int, bool]:
+    """``solver.solve(model)``; Ctrl-C (SIGINT) stops the search like a time limit.
+
+    In the main thread the search runs in a helper thread while the main
+    thread waits, so that a SIGINT handler can call ``stop_search`` (the
+    previous handler, if any, is still called: e.g. ``auto``'s).  Elsewhere
+    CP-SAT's own SIGINT handling is used.  Returns the status and whether
+    the search was interrupted.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        solver.parameters.catch_sigint_signal = True
+        return solver.solve(model), False
+    solver.parameters.catch_sigint_signal = False  # this handler does it
+    hit = threading.Event()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_sigint(signum, frame):
+        hit.set()
+        solver.stop_search()
+        if callable(previous) and previous is not signal.default_int_handler:
+            previous(signum, frame)
+
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["status"] = solver.solve(model)
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            box["error"] = exc
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        worker = threading.Thread(target=run, name="cpsat-search", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            worker.join(0.05)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if "error" in box:
+        raise box["error"]
+    return box["status"], hit.is_set()
