@@ -72,7 +72,7 @@ def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,
         at = np.minimum(np.searchsorted(sorted_ids, arr), max(sorted_ids.size - 1, 0))
         hit = (sorted_ids.size > 0) & (sorted_ids[at] == arr) if arr.size else np.zeros(0, bool)
         if not np.all(hit):
-            bad = arr[~hit][0]
+            bad = str(arr[~hit][0])
             raise ValueError(f"preferences[{side!r}]{where}: unknown {what} id {bad!r}.")
         return pos[at].astype(np.int64)
 
@@ -96,7 +96,7 @@ def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,
         j = index_of(list(lst), oth_sorted, oth_pos, other_kind, f"[{a!r}]")
         if np.unique(j).size != j.size:
             u, c = np.unique(j, return_counts=True)
-            raise ValueError(f"preferences[{side!r}][{a!r}]: {other_kind} id {other_ids[u[c > 1][0]]!r} "
+            raise ValueError(f"preferences[{side!r}][{a!r}]: {other_kind} id {str(other_ids[u[c > 1][0]])!r} "
                              "is listed twice.")
         own_l.append(np.full(j.size, i, np.int64)), oth_l.append(j), pos_l.append(np.arange(j.size))
     if not own_l:
@@ -202,7 +202,7 @@ def _assigned_arcs(problem: Problem, graph: CandidateGraph, solution: Any) -> np
             at = np.minimum(np.searchsorted(s, q), max(s.size - 1, 0))
             hit = (s[at] == q) if s.size and q.size else np.zeros(q.size, bool)
             if not hit.all():
-                raise ValueError(f"The solution names an unknown {kind} id {q[~hit][0]!r}.")
+                raise ValueError(f"The solution names an unknown {kind} id {str(q[~hit][0])!r}.")
             out.append(order[at].astype(np.int64))
         e_idx, m_idx = e_idx[0], m_idx[0]
     key = graph.employee.astype(np.int64) * len(M) + graph.mission
@@ -211,7 +211,7 @@ def _assigned_arcs(problem: Problem, graph: CandidateGraph, solution: Any) -> np
     hit = (key[at] == q) if key.size else np.zeros(q.size, bool)
     if not hit.all():
         i = int(np.flatnonzero(~hit)[0])
-        raise ValueError(f"The solution assigns ({E[e_idx[i]]!r}, {M[m_idx[i]]!r}), which is not an eligible "
+        raise ValueError(f"The solution assigns ({str(E[e_idx[i]])!r}, {str(M[m_idx[i]])!r}), which is not an eligible "
                          "pair; check it with km.check first.")
     arcs = at.astype(np.int64)
     if np.unique(arcs).size != arcs.size:
