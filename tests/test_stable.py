@@ -352,3 +352,9 @@ def test_cli_method_stable(tmp_path, capsys):
     doc = json.loads(sol.read_text())
     assert doc["status"] == "feasible" and len(doc["assignments"]) == 2
     assert main(["solve", str(problem), "-o", str(sol), "--method", "stable", "--proposing", "associations", "-q"]) == 0
+
+
+def test_cli_method_choices_follow_solve():
+    from koeeo_match import cli
+
+    assert cli._METHODS == list(km.METHODS)
