@@ -15,6 +15,7 @@ from .check import Violation, check
 from .explain import breakdown, diff, explain, shortfall
 from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
 from .io import dump, load
+from .stability import blocking_pairs
 from .model import Problem
 from .policy import TERMS, Policy
 from .solution import Solution, Status
@@ -36,6 +37,7 @@ __all__ = [
     "METHODS",
     "TERMS",
     "build_candidates",
+    "blocking_pairs",
     "breakdown",
     "diff",
     "explain",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -17,7 +17,7 @@ from .solvers import REGISTRY, RawResult, SolveOptions
 
 __all__ = ["solve", "METHODS"]
 
-METHODS = ("auto", "flow", "cpsat", "greedy", "fcfs")
+METHODS = ("auto", "flow", "cpsat", "greedy", "fcfs", "stable")
 
 
 def method_label(method: str, raw: RawResult) -> str:
@@ -40,24 +40,29 @@ def solve(
     top_k: int | None = None,
     workers: int = 0,
     progress: Callable[[str], None] | None = None,
+    proposing: str | None = None,
+    preferences: Mapping[str, Any] | None = None,
 ) -> Solution:
     """Assign employees to missions.
 
     Parameters
     ----------
     problem : Problem
-    method : {"auto", "flow", "cpsat", "greedy", "fcfs"}
+    method : {"auto", "flow", "cpsat", "greedy", "fcfs", "stable"}
         ``flow``: exact min-cost flow, refuses rules a flow cannot express.
         ``cpsat``: exact CP-SAT, every rule.  ``greedy``: best score first.
         ``fcfs``: today's first-come-first-served platforms, simulated.
-        ``auto``: flow where exact, CP-SAT otherwise.
+        ``auto``: flow where exact, CP-SAT otherwise.  ``stable``: a
+        stable assignment by deferred acceptance (no blocking pair, see
+        :func:`koeeo_match.blocking_pairs`); status ``feasible``, no bound.
     policy : Policy or str, optional
         The objective (a preset name or a :class:`Policy`); default ``max_hours``.
     time_limit : float, optional
         Seconds for CP-SAT; on expiry the best feasible solution is returned
         with status ``feasible`` and its gap.
     seed : int
-        Seeds CP-SAT and the fcfs arrival order.
+        Seeds CP-SAT and the fcfs arrival order (``stable`` breaks ties by
+        index and does not use it).
     top_k : int, optional
         Keep only the ``top_k`` best candidate arcs of each employee and of
         each mission (for national-scale instances).  The result is then
@@ -69,6 +74,15 @@ def solve(
         CP-SAT workers (0: 2).
     progress : callable, optional
         Called with progress lines on long runs.
+    proposing : {"employees", "associations"}, optional
+        ``stable`` only: the side that proposes, and gets its best stable
+        assignment (default ``"employees"``; ``"associations"``: each
+        mission proposes for its seats).
+    preferences : dict, optional
+        ``stable`` only: explicit rankings ``{"employees": {employee id:
+        [mission id, ...]}, "missions": {mission id: [employee id, ...]}}``,
+        best first (see :func:`koeeo_match.stability.arc_ranks`); default:
+        both sides rank their candidate arcs by the policy's score.
 
     Returns
     -------
@@ -95,12 +109,21 @@ def solve(
         policy = Policy.parse(policy)
     elif not isinstance(policy, Policy):
         raise TypeError(f"The 'policy' parameter of solve must be a Policy or a preset name. Got {policy!r} instead.")
+    if method != "stable":
+        for name, given in (("proposing", proposing), ("preferences", preferences)):
+            if given is not None:
+                raise ValueError(f"The {name!r} parameter of solve applies to method='stable' only. "
+                                 f"Got method={method!r}.")
+    if proposing is not None and proposing not in ("employees", "associations"):
+        raise ValueError("The 'proposing' parameter of solve must be 'employees' or 'associations'. "
+                         f"Got {proposing!r} instead.")
     if time_limit is not None and not time_limit > 0:
         raise ValueError(f"The 'time_limit' parameter of solve must be > 0 seconds. Got {time_limit!r} instead.")
     t0 = time.perf_counter()
     graph = build_candidates(problem, policy, k=top_k)
     t_cand = time.perf_counter() - t0
-    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress)
+    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
+                           proposing=proposing or "employees", preferences=preferences)
     raw = REGISTRY[method](problem, graph, options)
     used = method_label(method, raw)
     return _to_solution(problem, graph, raw, used, t_cand, time.perf_counter() - t0)

@@ -14,6 +14,8 @@ from typing import Sequence
 
 from . import __version__
 
+_METHODS = ["auto", "flow", "cpsat", "greedy", "fcfs", "stable"]  # as _solve.METHODS (tested), without importing numpy
+
 EXIT_INFEASIBLE = 1
 NATIONAL_TOP_K = 5
 EXIT_ERROR = 2
@@ -42,7 +44,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         _log(f"loaded {problem!r} in {time.perf_counter() - t0:.2f} s")
     sol = km.solve(problem, method=args.method, policy=policy, time_limit=args.time_limit,
-                   seed=args.seed, progress=_log if args.verbose else None)
+                   seed=args.seed, progress=_log if args.verbose else None, proposing=args.proposing)
     km.dump(sol, args.output, timings=args.timings)
     if not args.quiet:
         _log(f"{sol!r} -> {args.output}")
@@ -235,7 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("solve", help="solve a problem file, write a solution file")
     s.add_argument("problem")
     s.add_argument("-o", "--output", required=True)
-    s.add_argument("--method", default="auto", choices=["auto", "flow", "cpsat", "greedy", "fcfs"])
+    s.add_argument("--method", default="auto", choices=_METHODS)
+    s.add_argument("--proposing", choices=["employees", "associations"], default=None,
+                   help="stable: the side that proposes (default employees)")
     s.add_argument("--policy", default="max_hours", help="preset name or weights, e.g. 'affinity=1,travel_km=0.01'")
     s.add_argument("--time-limit", type=float, default=None, help="seconds (CP-SAT)")
     s.add_argument("--seed", type=int, default=0)
@@ -286,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--scale", type=float, default=1.0)
     q.add_argument("--rules", choices=["all", "flow"], default=None)
     q.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days")
-    q.add_argument("--method", default="flow", choices=["auto", "flow", "cpsat", "greedy", "fcfs"])
+    q.add_argument("--method", default="flow", choices=_METHODS)
     q.add_argument("--policy", default="max_hours")
     q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
     q.add_argument("--time-limit", type=float, default=None)

@@ -6,6 +6,6 @@ Each solver takes ``(problem, graph, options)`` and returns a
 """
 
 from ._base import REGISTRY, RawResult, SolveOptions
-from . import auto, cpsat, fcfs, flow, greedy  # noqa: F401  (registration)
+from . import auto, cpsat, fcfs, flow, greedy, stable  # noqa: F401  (registration)
 
 __all__ = ["REGISTRY", "RawResult", "SolveOptions"]

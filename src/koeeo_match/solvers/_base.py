@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import Any, Callable, Mapping, Protocol
 
 import numpy as np
 
@@ -36,6 +36,8 @@ class SolveOptions:
     workers: int = 0  # 0: solver default
     progress: Callable[[str], None] | None = None
     hint: np.ndarray | None = None  # arc indices of a feasible solution (warm start)
+    proposing: str = "employees"  # stable: the side that proposes ("employees" or "associations")
+    preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (stability.arc_ranks)
 
 
 class SolverFn(Protocol):
