@@ -44,7 +44,7 @@ NO_DATE = np.int32(np.iinfo(np.int32).min)
 #: associative en mouvement*), so the definition can be compared with national
 #: figures; and an association of that size has nobody paid for support work
 #: (accounting, communication, IT, law), the very skills that skills-based
-#: volunteering brings.  Associations without salaried staff (about 88 % in
+#: volunteering brings.  Associations without salaried staff (about 87 % in
 #: France) are small; an association of unknown size (no ``staff``) is not.
 SMALL_ASSOCIATION_MAX_STAFF = 2
 
