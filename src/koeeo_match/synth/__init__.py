@@ -28,6 +28,11 @@ fewer than 10 employees, 5 % have 50 or more; 1.84 million employees in
 10, 4.5 % at 50 or more and a mean of 12.4.  Staff is drawn after everything
 else, so the other arrays of an instance do not depend on it.
 
+Association ``priority`` is 1.5 in rural départements and 1.0 elsewhere (a
+stand-in for priority territories, older than the ``rural`` policy term):
+under ``territorial_equity`` a synthetic rural association therefore gains
+through both ``priority`` and ``rural``.
+
 Employer ``size`` (the whole workforce) is ``ceil(volunteers / UPTAKE)``: the
 instance's volunteers are the 13.5 % of employees who give a day.
 """
