@@ -9,6 +9,7 @@ to judge the subsets it proposes).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from itertools import product
 
@@ -155,6 +156,20 @@ def violated_rules(p: km.Problem, pairs) -> set[str]:
 
 
 # ----------------------------------------------------------------------------- objective
+SMALL_STAFF = 2  # docs/model.md: a small association has at most 2 salaried staff
+CO2_PER_KM = 0.19  # DESIGN.md §6
+COST_TERMS = ("travel_km", "co2_kg")
+
+
+@functools.lru_cache(maxsize=None)
+def is_rural(lat: float, lon: float) -> bool:
+    """Nearest département centre (haversine) within 120 km has density class rural."""
+    D = km.synth.departements()
+    d = [haversine(lat, lon, float(D.lat[i]), float(D.lon[i])) for i in range(len(D))]
+    i = int(np.argmin(d))
+    return d[i] <= 120.0 and str(D.density_class[i]) == "rural"
+
+
 def pair_terms(p: km.Problem, e: int, m: int) -> dict[str, float]:
     """The objective terms of policy.py's docstring for one pair."""
     E, M, A = p.employees, p.missions, p.associations
@@ -172,14 +187,19 @@ def pair_terms(p: km.Problem, e: int, m: int) -> dict[str, float]:
     for x, y, s in zip(p.affinities.employee.tolist(), p.affinities.mission.tolist(), p.affinities.score.tolist()):
         if (x, y) == (e, m):
             aff = s
+    travel = 0.0 if M.remote[m] else 2 * pair_km(p, e, m)
+    staff = int(A.staff[a])
     return {
         "hours": h,
         "seats": 1.0,
         "skill_fit": fit,
         "preference": pref,
         "priority": float(A.priority[a]) * h,
-        "travel_km": 0.0 if M.remote[m] else 2 * pair_km(p, e, m),
+        "travel_km": travel,
         "affinity": aff,
+        "small_association": h if 0 <= staff <= SMALL_STAFF else 0.0,
+        "rural": h if is_rural(float(A.lat[a]), float(A.lon[a])) else 0.0,
+        "co2_kg": CO2_PER_KM * travel,
     }
 
 
@@ -188,7 +208,7 @@ def pair_value(p: km.Problem, policy: km.Policy, e: int, m: int) -> tuple[float,
     t = pair_terms(p, e, m)
     prim = sec = 0.0
     for name in km.TERMS:
-        w = getattr(policy, name) * (-1 if name == "travel_km" else 1)
+        w = getattr(policy, name) * (-1 if name in COST_TERMS else 1)
         if name in policy.primary:
             prim += w * t[name]
         else:

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import koeeo_match as km
-from conftest import brute_force, eligible_pairs, ineligible_rules, make, pair_terms, pair_value
+from conftest import COST_TERMS, brute_force, eligible_pairs, ineligible_rules, make, pair_terms, pair_value
 from koeeo_match.explain import why_not
 from koeeo_match.model import NO_DATE
 from test_properties import MAX_PAIRS, SETTINGS, problems
@@ -348,10 +348,10 @@ def check_breakdown(p: km.Problem, sol: km.Solution, policy: km.Policy):
     want = independent_terms(p, sol.assignments)
     for t in km.TERMS:
         assert b["terms"][t]["total"] == pytest.approx(want[t], abs=1e-6), t
-        sign = -1 if t == "travel_km" else 1
+        sign = -1 if t in COST_TERMS else 1
         assert b["terms"][t]["weight"] == sign * getattr(policy, t)
         assert b["terms"][t]["contribution"] == pytest.approx(sign * getattr(policy, t) * want[t], abs=1e-6)
-    weighted = sum((-1 if t == "travel_km" else 1) * getattr(policy, t) * want[t] for t in km.TERMS)
+    weighted = sum((-1 if t in COST_TERMS else 1) * getattr(policy, t) * want[t] for t in km.TERMS)
     assert b["objective"] == pytest.approx(weighted, abs=1e-6)
     assert b["objective"] == pytest.approx(sum(b["terms"][t]["contribution"] for t in km.TERMS), abs=1e-6)
     ei = {k: i for i, k in enumerate(p.employees.ids.tolist())}

@@ -58,13 +58,14 @@ def test_policy_parse_errors(text, message):
 
 
 def test_presets():
-    for name in ("max_hours", "max_coverage", "territorial_equity", "min_travel", "balanced"):
+    for name in ("max_hours", "max_coverage", "territorial_equity", "min_travel", "balanced", "hours_then_equity"):
         assert isinstance(km.Policy.preset(name), km.Policy)
     with pytest.raises(ValueError, match="Unknown policy preset 'nope'; presets are max_hours"):
         km.Policy.preset("nope")
     mh = km.Policy.preset("max_hours")
     assert mh.primary == ("hours",) and mh.skill_fit > 0 and mh.travel_km > 0
-    assert km.TERMS == ("hours", "seats", "skill_fit", "preference", "priority", "travel_km", "affinity")
+    assert km.TERMS == ("hours", "seats", "skill_fit", "preference", "priority", "travel_km", "affinity",
+                        "small_association", "rural", "co2_kg")
 
 
 def test_max_coverage_prefers_seats_to_hours():

@@ -30,6 +30,14 @@ _TABLES = {
 }
 
 
+# Arrays added after the first files were written: a file without them still loads,
+# with the "unknown" value (n = the table's length).
+_ADDED = {
+    "associations.staff": lambda n: np.full(n, -1, np.int32),
+    "employers.size": lambda n: np.full(n, -1, np.int32),
+}
+
+
 def _to_disk(a: np.ndarray) -> np.ndarray:
     if a.dtype == object:
         return a.astype(str) if a.size else np.zeros(0, "U1")
@@ -63,6 +71,9 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
             for f in fields(cls):
                 key = f"{name}.{f.name}"
                 if key not in data.files:
+                    if key in _ADDED and f"{name}.ids" in data.files:
+                        kw[f.name] = _ADDED[key](len(data[f"{name}.ids"]))
+                        continue
                     issues.append(Issue("file", "", key, "array is missing"))
                     continue
                 a = data[key]
@@ -102,7 +113,7 @@ def _validate(p: Problem) -> None:
             if f.name.endswith("ptr"):
                 if v.shape != (n + 1,) or (n and (v[0] != 0 or np.any(np.diff(v) < 0))):
                     issues.append(Issue("file", "", f"{kind}.{f.name}", f"not a CSR pointer of length {n + 1}"))
-            elif v.ndim >= 1 and v.shape[0] != n and f.name in ("lat", "lon", "employer", "association", "hours", "seats"):
+            elif v.ndim >= 1 and v.shape[0] != n and f.name in ("lat", "lon", "employer", "association", "hours", "seats", "staff", "size"):
                 issues.append(Issue("file", "", f"{kind}.{f.name}", f"length {v.shape[0]}, expected {n}"))
         if len(set(t.ids.tolist())) != n:
             issues.append(Issue(kind, "", "id", "duplicate ids"))
@@ -136,7 +147,9 @@ def _validate(p: Problem) -> None:
             if np.any(same & (e.avail_start[1:] <= e.avail_end[:-1] + 1)):
                 issues.append(Issue("file", "", "employees.avail_start", "windows must be sorted and merged per employee"))
     bad("association", a.ids, ~np.isfinite(a.priority) | (a.priority < 0), "priority", "expected a finite number >= 0")
+    bad("association", a.ids, a.staff < -1, "staff", "expected a whole number >= 0 (or -1: unknown)")
     bad("association", a.ids, (a.sector < -1) | (a.sector >= max(len(p.sectors), 1)), "sector", "unknown sector index")
+    bad("employer", c.ids, (c.size < -1) | (c.size == 0), "size", "expected a whole number >= 1 (or -1: unknown)")
     bad("employer", c.ids, c.daily_cap < -1, "daily_cap", "expected a whole number >= 0")
     bad("employer", c.ids, np.isnan(c.hours_budget) | (c.hours_budget < 0), "hours_budget", "expected a number >= 0")
     for name in ("forced", "forbidden", "affinities"):

@@ -27,9 +27,9 @@ from ._arrays import unique_sorted
 from ._geo import chord_of_km, haversine_km, unit_vectors
 from .model import NO_DATE, Problem
 from .parallel import default_workers, run_parts
-from .policy import TERMS, IntegerScores, Policy, integer_scores
+from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, integer_scores
 
-__all__ = ["CandidateGraph", "build_candidates", "arc_terms"]
+__all__ = ["CandidateGraph", "build_candidates", "arc_terms", "rural_associations"]
 
 _CHUNK = 200_000
 _MAX_CHUNK_PAIRS = 5_000_000
@@ -279,6 +279,36 @@ def _not_excluded(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarra
     return ~((emp >= 0) & _in_sorted(keys, table))
 
 
+_RURAL: "weakref.WeakKeyDictionary[Problem, np.ndarray]" = weakref.WeakKeyDictionary()
+
+
+def rural_associations(problem: Problem) -> np.ndarray:
+    """Boolean mask of associations in a rural département (nearest département centre
+    within 120 km, density class ``rural``); all false outside France.  Cached per problem.
+
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "lozere", "lat": 44.52, "lon": 3.50}, {"id": "paris", "lat": 48.86, "lon": 2.35},
+    ...                   {"id": "null-island", "lat": 0.0, "lon": 0.0}],
+    ...     employees=[{"id": "e", "lat": 48.86, "lon": 2.35}], missions=[{"id": "m", "association": "paris"}])
+    >>> rural_associations(p).tolist()
+    [True, False, False]
+    """
+    rural = _RURAL.get(problem)
+    if rural is None:
+        from .synth import departement_of, departements
+
+        a = problem.associations
+        dep = departement_of(a.lat, a.lon)
+        rural = np.zeros(len(a), bool)
+        if dep is not None:
+            inside = dep >= 0
+            rural[inside] = departements().density_class[dep[inside]] == "rural"
+        rural.setflags(write=False)
+        _RURAL[problem] = rural
+    return rural
+
+
 def arc_terms(
     problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray, names: Collection[str] | None = None
 ) -> dict[str, np.ndarray]:
@@ -312,6 +342,12 @@ def arc_terms(
         out["priority"] = a.priority[m.association[ma]] * hours
     if "travel_km" in want:
         out["travel_km"] = np.where(m.remote[ma], 0.0, 2.0 * km)
+    if "co2_kg" in want:
+        out["co2_kg"] = CO2_KG_PER_KM * np.where(m.remote[ma], 0.0, 2.0 * km)
+    if "small_association" in want:
+        out["small_association"] = np.where(a.small[m.association[ma]], hours, 0.0)
+    if "rural" in want:
+        out["rural"] = np.where(rural_associations(problem)[m.association[ma]], hours, 0.0)
     if "affinity" in want:
         keys, vals = _tables(problem)["affinities"]
         out["affinity"] = _lookup_sorted(_pair_keys(ea, ma, len(m)), keys, vals)

@@ -114,6 +114,7 @@ REPORT_ROWS = (
     ("co2_kg", "CO2 kg (car, both ways)"),
     ("gini_hours_by_association", "Gini of hours by association"),
     ("worst_decile_coverage_by_departement", "worst-decile département coverage"),
+    ("small_associations_served_share", "small associations served (share)"),
 )
 
 

@@ -146,6 +146,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "daily_cap": (_number(integer=True), False),
         "hours_budget": (_number(), False),
         "excluded_associations": (_str_list, False),
+        "size": (_number(integer=True, low=1), False),
     },
     "association": {
         "id": (_str, True),
@@ -153,6 +154,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "lon": (_LON, True),
         "sector": (_str, False),
         "priority": (_number(), False),
+        "staff": (_number(integer=True), False),
     },
     "employee": {
         "id": (_str, True),
@@ -319,6 +321,7 @@ def problem_from_dict(doc: Any) -> Problem:
         hours_budget=np.array([r.get("hours_budget", math.inf) for r in ers], np.float64),
         excl_ptr=excl_ptr,
         excl_assoc=excl_assoc,
+        size=np.array([r.get("size", -1) for r in ers], np.int32),
     )
 
     # --- associations, sectors
@@ -336,6 +339,7 @@ def problem_from_dict(doc: Any) -> Problem:
         lon=np.array([r.get("lon", 0.0) for r in ass], np.float64),
         sector=np.array([sectors[r["sector"]] if "sector" in r else -1 for r in ass], np.int32),
         priority=np.array([r.get("priority", 1.0) for r in ass], np.float64),
+        staff=np.array([r.get("staff", -1) for r in ass], np.int32),
     )
 
     # --- skills vocabulary (sorted for determinism across input orders)
@@ -478,6 +482,8 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
         ex = er.excl_assoc[er.excl_ptr[i] : er.excl_ptr[i + 1]]
         if len(ex):
             r["excluded_associations"] = [a.ids[j] for j in ex]
+        if er.size[i] >= 0:
+            r["size"] = int(er.size[i])
         out["employers"].append(r)
     out["associations"] = []
     for i in range(len(a)):
@@ -486,6 +492,8 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
             r["sector"] = p.sectors[a.sector[i]]
         if a.priority[i] != 1.0:
             r["priority"] = float(a.priority[i])
+        if a.staff[i] >= 0:
+            r["staff"] = int(a.staff[i])
         out["associations"].append(r)
     out["employees"] = []
     for i in range(len(e)):

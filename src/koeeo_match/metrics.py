@@ -19,6 +19,15 @@ gini_hours_per_capita_by_departement  Gini of hours assigned per inhabitant, ove
                                    that post missions (INSEE populations)
 coverage_urban, coverage_intermediate, coverage_rural  hours assigned / hours demanded in
                                    départements of that density class
+small_associations_served_share    small associations (``staff`` <= 2) with an assigned volunteer /
+                                   small associations with a mission; None if no association
+                                   with a mission has a known ``staff``, or none of them is small
+hours_by_employer_size             {class: mean assigned hours per employee} over the employees of
+                                   employers of each INSEE size class (``EMPLOYER_SIZE_CLASSES``:
+                                   micro < 10, small 10-49, medium 50-249, intermediate 250-4999,
+                                   large >= 5000 employees), plus ``independent`` (no employer);
+                                   None for a class without employees.  An employer's size is its
+                                   ``size`` field, or else the number of its employees in the problem
 objective, bound, gap, solve_seconds  from the solver
 =================================  ==================================================================
 """
@@ -32,10 +41,35 @@ import numpy as np
 from ._arrays import present
 from ._geo import haversine_km
 from .model import Problem
+from .policy import CO2_KG_PER_KM
 
-__all__ = ["compute", "gini", "CO2_KG_PER_KM"]
+__all__ = ["compute", "gini", "CO2_KG_PER_KM", "EMPLOYER_SIZE_CLASSES", "employer_size_class"]
 
-CO2_KG_PER_KM = 0.19
+#: INSEE company size classes (décret n° 2008-1354; "small" and "medium" split the PME
+#: class at 50), as (name, smallest size); a class runs up to the next one's smallest size.
+EMPLOYER_SIZE_CLASSES: tuple[tuple[str, int], ...] = (
+    ("micro", 1), ("small", 10), ("medium", 50), ("intermediate", 250), ("large", 5000),
+)
+
+
+def employer_size_class(problem: Problem) -> np.ndarray:
+    """Size class of each employer, an index into :data:`EMPLOYER_SIZE_CLASSES`.
+
+    The size is the employer's ``size`` field when given, else the number of its
+    employees in the problem (its volunteers only: usually an underestimate).
+
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     employers=[{"id": "big", "size": 12000}, {"id": "shop"}],
+    ...     employees=[{"id": "e", "employer": "shop", "lat": 45.0, "lon": 5.0}], missions=[])
+    >>> [EMPLOYER_SIZE_CLASSES[c][0] for c in employer_size_class(p)]
+    ['large', 'micro']
+    """
+    er = problem.employers
+    counted = np.bincount(problem.employees.employer[problem.employees.employer >= 0], minlength=len(er))
+    size = np.where(er.size >= 0, er.size, counted)
+    lows = np.array([low for _, low in EMPLOYER_SIZE_CLASSES])
+    return np.maximum(np.searchsorted(lows, size, side="right") - 1, 0)
 
 
 def gini(values: np.ndarray) -> float:
@@ -77,8 +111,35 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
         "co2_kg": float(2 * km[~remote].sum() * CO2_KG_PER_KM),
         "gini_hours_by_association": gini(by_assoc[posting]),
         **_territory(problem, mission),
+        "small_associations_served_share": _small_served(problem, mission, posting),
+        "hours_by_employer_size": _by_employer_size(problem, employee, hours),
     }
     return out
+
+
+def _small_served(problem: Problem, mission: np.ndarray, posting: np.ndarray) -> float | None:
+    """Small associations served / small associations posting; None when it is undefined."""
+    a = problem.associations
+    if not (a.staff[posting] >= 0).any():
+        return None
+    small = posting[a.small[posting]]
+    if small.size == 0:
+        return None
+    served = np.unique(problem.missions.association[mission])
+    return float(np.isin(small, served).sum() / small.size)
+
+
+def _by_employer_size(problem: Problem, employee: np.ndarray, hours: np.ndarray) -> dict[str, float | None]:
+    """Mean assigned hours per employee, by the size class of the employee's employer."""
+    e = problem.employees
+    n_cls = len(EMPLOYER_SIZE_CLASSES)
+    # class per employee: employer's size class, n_cls for independents
+    cls_of = np.append(employer_size_class(problem), n_cls)
+    cls = cls_of[np.where(e.employer >= 0, e.employer, len(problem.employers))]
+    heads = np.bincount(cls, minlength=n_cls + 1)
+    got = np.bincount(cls[employee], weights=hours, minlength=n_cls + 1)
+    names = [name for name, _ in EMPLOYER_SIZE_CLASSES] + ["independent"]
+    return {n: float(got[i] / heads[i]) if heads[i] else None for i, n in enumerate(names)}
 
 
 def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:

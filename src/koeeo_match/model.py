@@ -26,6 +26,7 @@ import numpy as np
 
 __all__ = [
     "NO_DATE",
+    "SMALL_ASSOCIATION_MAX_STAFF",
     "Employers",
     "Associations",
     "Employees",
@@ -37,6 +38,16 @@ __all__ = [
 #: Sentinel date of a mission without a date (scheduled later by the parties).
 NO_DATE = np.int32(np.iinfo(np.int32).min)
 
+#: An association is *small* when it has at most this many salaried staff.
+#: Why 2: "fewer than 3 employees" is the smallest size band of the French
+#: statistics on employer associations (Recherches & Solidarités, *La France
+#: associative en mouvement*), so the definition can be compared with national
+#: figures; and an association of that size has nobody paid for support work
+#: (accounting, communication, IT, law), the very skills that skills-based
+#: volunteering brings.  Associations without salaried staff (about 87 % in
+#: France) are small; an association of unknown size (no ``staff``) is not.
+SMALL_ASSOCIATION_MAX_STAFF = 2
+
 
 def _freeze(obj: Any) -> None:
     for f in fields(obj):
@@ -47,9 +58,11 @@ def _freeze(obj: Any) -> None:
 
 @dataclass(frozen=True, eq=False)
 class Employers:
-    """Employers: optional daily cap, hour budget and excluded associations.
+    """Employers: optional daily cap, hour budget, excluded associations and size.
 
-    ``daily_cap`` is ``-1`` and ``hours_budget`` is ``inf`` when not given.
+    ``daily_cap`` is ``-1`` and ``hours_budget`` is ``inf`` when not given;
+    ``size`` (the employer's whole workforce, used only by metrics) is ``-1``
+    when unknown.
     """
 
     ids: np.ndarray  # str
@@ -57,6 +70,7 @@ class Employers:
     hours_budget: np.ndarray  # float64, inf = none
     excl_ptr: np.ndarray  # int64 CSR over associations
     excl_assoc: np.ndarray  # int32
+    size: np.ndarray  # int32 number of employees, -1 = unknown
 
     def __post_init__(self) -> None:
         _freeze(self)
@@ -67,19 +81,36 @@ class Employers:
 
 @dataclass(frozen=True, eq=False)
 class Associations:
-    """Associations: location, sector (cause) and priority."""
+    """Associations: location, sector (cause), priority and salaried staff.
+
+    ``staff`` is the number of salaried employees, ``-1`` when unknown.
+    """
 
     ids: np.ndarray
     lat: np.ndarray  # float64 degrees
     lon: np.ndarray
     sector: np.ndarray  # int32 index into Problem.sectors, -1 = none
     priority: np.ndarray  # float64 >= 0
+    staff: np.ndarray  # int32 salaried employees, -1 = unknown
 
     def __post_init__(self) -> None:
         _freeze(self)
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def small(self) -> np.ndarray:
+        """Boolean mask of small associations: known ``staff`` <= :data:`SMALL_ASSOCIATION_MAX_STAFF`.
+
+        >>> import numpy as np
+        >>> a = Associations(ids=np.array(["x", "y", "z"], object), lat=np.zeros(3), lon=np.zeros(3),
+        ...                  sector=np.full(3, -1, np.int32), priority=np.ones(3),
+        ...                  staff=np.array([0, 40, -1], np.int32))
+        >>> a.small.tolist()
+        [True, False, False]
+        """
+        return (self.staff >= 0) & (self.staff <= SMALL_ASSOCIATION_MAX_STAFF)
 
 
 @dataclass(frozen=True, eq=False)

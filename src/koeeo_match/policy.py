@@ -2,31 +2,45 @@
 
 Every candidate pair (employee *e*, mission *m*) has these terms:
 
-============  =====================================================================
-term          value for one assignment
-============  =====================================================================
-hours         the mission's duration ``h_m`` in hours
-seats         1 (one seat filled: rewards covering needs rather than hours)
-skill_fit     mean over the mission's required skills of ``1 - 0.25 * (level - required)``
-              (1 for an exact match, 0.75 one level above, 0.5 two above; 0 for a
-              mission that requires no skill)
-preference    the employee's ``prefers`` weight for the mission's cause (its
-              association's sector), 0 if none
-priority      ``priority_a * h_m``: priority-weighted hours (association priority,
-              1.0 by default)
-travel_km     round-trip great-circle km, ``2 * d(e, m)``; 0 for a remote mission.
-              This term is a cost: its weight is *subtracted*
-affinity      the external recommender's score for the pair (``affinities``), 0 if none
-============  =====================================================================
+=================  ================================================================
+term               value for one assignment
+=================  ================================================================
+hours              the mission's duration ``h_m`` in hours
+seats              1 (one seat filled: rewards covering needs rather than hours)
+skill_fit          mean over the mission's required skills of
+                   ``1 - 0.25 * (level - required)`` (1 for an exact match, 0.75
+                   one level above, 0.5 two above; 0 for a mission that requires
+                   no skill)
+preference         the employee's ``prefers`` weight for the mission's cause (its
+                   association's sector), 0 if none
+priority           ``priority_a * h_m``: priority-weighted hours (association
+                   priority, 1.0 by default)
+travel_km          round-trip great-circle km, ``2 * d(e, m)``; 0 for a remote
+                   mission.  A cost: its weight is *subtracted*
+affinity           the external recommender's score for the pair
+                   (``affinities``), 0 if none
+small_association  ``h_m`` if the mission's association is small (known ``staff``
+                   <= ``SMALL_ASSOCIATION_MAX_STAFF`` = 2), else 0
+rural              ``h_m`` if the association lies in a rural département
+                   (nearest département centre within 120 km, density class
+                   ``rural``), else 0 (also 0 outside France)
+co2_kg             ``0.19 * 2 * d(e, m)`` kg of CO2 for the car round trip
+                   (``CO2_KG_PER_KM`` = 0.19); 0 for a remote mission.  A cost
+=================  ================================================================
 
-The score of an assignment is ``sum_t w_t * term_t`` (minus ``w_travel_km *
-travel_km``) and the objective is the sum over assignments, maximised.
+The score of an assignment is ``sum_t w_t * term_t`` over the gains minus
+``sum_c w_c * term_c`` over the costs (``COSTS``: travel_km, co2_kg), and the
+objective is the sum over assignments, maximised.  ``co2_kg`` is
+``0.19 * travel_km``: the two costs differ only in unit.
 
 **Lexicographic objectives.**  ``primary`` names terms optimised strictly
 first: the solver maximises the weighted sum of the primary terms, and only
 among solutions that reach it, the weighted sum of the other terms.  The
 ``max_hours`` preset is ``primary=("hours",)``: total hours are maximal,
-ties broken by skill fit and then by distance.
+ties broken by skill fit and then by distance.  ``hours_then_equity`` is
+``primary=("hours",)`` with the equity terms (priority, small_association,
+rural) second: first maximise hours, then, among the solutions with the most
+hours, favour priority, small and rural associations.
 
 **Integer costs.**  Solvers need integer costs.  Primary scores are scaled
 by the smallest factor in ``EXACT_FACTORS`` (1, 2, 4, 8, 10, 12, ..., 10**6)
@@ -51,10 +65,17 @@ import numpy as np
 
 from .errors import SolverError
 
-__all__ = ["Policy", "TERMS", "IntegerScores", "integer_scores"]
+__all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "IntegerScores", "integer_scores"]
 
 #: Names of the objective terms, in display order.
-TERMS: tuple[str, ...] = ("hours", "seats", "skill_fit", "preference", "priority", "travel_km", "affinity")
+TERMS: tuple[str, ...] = (
+    "hours", "seats", "skill_fit", "preference", "priority", "travel_km", "affinity",
+    "small_association", "rural", "co2_kg",
+)
+#: Terms that are costs: their weight is subtracted, and they cannot be primary.
+COSTS: tuple[str, ...] = ("travel_km", "co2_kg")
+#: Kilograms of CO2 per car-km (DESIGN.md §6), used by the ``co2_kg`` term and metric.
+CO2_KG_PER_KM = 0.19
 
 
 @dataclass(frozen=True)
@@ -63,9 +84,9 @@ class Policy:
 
     Parameters
     ----------
-    hours, seats, skill_fit, preference, priority, travel_km, affinity : float
+    hours, seats, skill_fit, preference, priority, travel_km, affinity, small_association, rural, co2_kg : float
         Non-negative weight of each term; a term left out weighs 0.
-        ``travel_km`` is a cost (subtracted).
+        ``travel_km`` and ``co2_kg`` are costs (subtracted).
     primary : tuple of str
         Terms maximised strictly before the others (lexicographic objective).
 
@@ -76,6 +97,8 @@ class Policy:
     ('hours',)
     >>> km.Policy.parse("affinity=1,travel_km=0.01")
     Policy(travel_km=0.01, affinity=1.0)
+    >>> km.Policy(hours=1, rural=0.5, co2_kg=0.1).weights()["co2_kg"]
+    -0.1
     """
 
     hours: float = 0.0
@@ -85,6 +108,9 @@ class Policy:
     priority: float = 0.0
     travel_km: float = 0.0
     affinity: float = 0.0
+    small_association: float = 0.0
+    rural: float = 0.0
+    co2_kg: float = 0.0
     primary: tuple[str, ...] = ()
 
     PRESETS: ClassVar[Mapping[str, Mapping[str, object]]] = {
@@ -92,12 +118,20 @@ class Policy:
         "max_hours": dict(hours=1.0, skill_fit=1.0, travel_km=0.01, primary=("hours",)),
         # Fill as many seats as possible; then hours and fit.
         "max_coverage": dict(seats=1.0, hours=0.1, skill_fit=0.1, travel_km=0.001, primary=("seats",)),
-        # Hours weighted by association priority (small / rural / priority territories).
-        "territorial_equity": dict(hours=0.5, priority=1.0, skill_fit=0.2, travel_km=0.005),
+        # Hours, with extra weight for priority, small and rural associations: a 7 h mission
+        # scores 10.5 (+ 3.5 if small, + 3.5 if rural) at priority 1.
+        "territorial_equity": dict(
+            hours=0.5, priority=1.0, small_association=0.5, rural=0.5, skill_fit=0.2, travel_km=0.005
+        ),
         # Hours, but travel counts: one hour is worth 10 km of round trip.
         "min_travel": dict(hours=1.0, skill_fit=0.2, travel_km=0.1),
         # A bit of everything.
         "balanced": dict(hours=1.0, skill_fit=1.0, preference=1.0, priority=0.5, travel_km=0.02, affinity=1.0),
+        # First maximise hours; among maximal solutions, favour priority, small and rural
+        # associations, then short trips.
+        "hours_then_equity": dict(
+            hours=1.0, priority=1.0, small_association=1.0, rural=1.0, travel_km=0.005, primary=("hours",)
+        ),
     }
 
     def __post_init__(self) -> None:
@@ -112,8 +146,8 @@ class Policy:
                 raise ValueError(f"Policy.primary names unknown term {name!r}; terms are {', '.join(TERMS)}.")
             if getattr(self, name) == 0:
                 raise ValueError(f"Policy.primary names {name!r}, whose weight is 0.")
-            if name == "travel_km":
-                raise ValueError("Policy.primary cannot name travel_km (a cost); weight it as a secondary term.")
+            if name in COSTS:
+                raise ValueError(f"Policy.primary cannot name {name} (a cost); weight it as a secondary term.")
         if prim and set(prim) == {n for n in TERMS if getattr(self, n) != 0}:
             prim = ()  # nothing secondary: a plain weighted sum
         object.__setattr__(self, "primary", prim)
@@ -127,7 +161,7 @@ class Policy:
     @classmethod
     def preset(cls, name: str) -> "Policy":
         """One of the named presets: ``max_hours``, ``max_coverage``,
-        ``territorial_equity``, ``min_travel``, ``balanced``."""
+        ``territorial_equity``, ``min_travel``, ``balanced``, ``hours_then_equity``."""
         if name not in cls.PRESETS:
             raise ValueError(f"Unknown policy preset {name!r}; presets are {', '.join(cls.PRESETS)}.")
         return cls(**cls.PRESETS[name])  # type: ignore[arg-type]
@@ -157,10 +191,8 @@ class Policy:
         return cls(**kw)  # type: ignore[arg-type]
 
     def weights(self) -> dict[str, float]:
-        """The signed weight of each term (travel_km negative)."""
-        d = {n: getattr(self, n) for n in TERMS}
-        d["travel_km"] = -d["travel_km"]
-        return d
+        """The signed weight of each term (costs negative)."""
+        return {n: -getattr(self, n) if n in COSTS else getattr(self, n) for n in TERMS}
 
     def score(self, terms: Mapping[str, np.ndarray], which: str = "all") -> np.ndarray:
         """Float score per arc: ``which`` is ``"all"``, ``"primary"`` or ``"secondary"``."""
