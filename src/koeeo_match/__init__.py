@@ -18,6 +18,8 @@ from .io import dump, load
 from .model import Problem
 from .policy import TERMS, Policy
 from .solution import Solution, Status
+from . import whatif
+from .sweep import pareto_front, policy_grid, sweep
 
 __version__ = "0.1.0"
 
@@ -47,4 +49,8 @@ __all__ = [
     "load",
     "solve",
     "synth",
+    "sweep",
+    "pareto_front",
+    "policy_grid",
+    "whatif",
 ]
