@@ -18,7 +18,7 @@ from .io import dump, load
 from .model import Problem
 from .policy import TERMS, Policy
 from .solution import Solution, Status
-from . import whatif
+from . import plot, whatif
 from .sweep import pareto_front, policy_grid, sweep
 
 __version__ = "0.1.0"
@@ -53,4 +53,5 @@ __all__ = [
     "pareto_front",
     "policy_grid",
     "whatif",
+    "plot",
 ]
