@@ -141,6 +141,11 @@ def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
             raise ValueError("The 'policies' parameter of sweep is an empty dict.")
         if all(isinstance(k, str) and (k in TERMS or k == "primary") for k in spec):
             return list(policy_grid(**dict(spec)).items())
+        odd = [k for k, v in spec.items() if not isinstance(v, (Policy, str))]
+        if odd and any(k in TERMS for k in spec):  # a grid with a misspelt term
+            bad = next(k for k in spec if not (isinstance(k, str) and (k in TERMS or k == "primary")))
+            raise ValueError(f"The 'policies' dict looks like a weight grid, but {bad!r} is not a term name; "
+                             f"terms are {', '.join(TERMS)} (and 'primary').")
         return [(str(k), one(v, f"policies[{k!r}]")) for k, v in spec.items()]
     if isinstance(spec, Iterable):
         items = list(spec)
