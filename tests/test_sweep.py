@@ -353,3 +353,10 @@ def test_rescore_refuses_what_it_cannot_rescore(city):
         rescore(g, km.synth.city(employees=10, seed=0), pol)
     with pytest.raises(ValueError, match="part of a candidate graph"):
         rescore(g.subset(np.arange(3)), city, pol)
+
+
+def test_dict_valued_metrics_are_flattened_with_a_prefix():
+    from koeeo_match.sweep import _flatten
+
+    flat = _flatten({"a": 1, "by": {"x": np.float64(2.5), "deep": {"y": None}}})
+    assert flat == {"a": 1, "by.x": 2.5, "by.deep.y": None} and type(flat["by.x"]) is float
