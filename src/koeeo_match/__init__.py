@@ -19,6 +19,8 @@ from .stability import blocking_pairs
 from .model import Problem
 from .policy import TERMS, Policy
 from .solution import Solution, Status
+from . import plot, whatif
+from .sweep import pareto_front, policy_grid, sweep
 
 __version__ = "0.1.0"
 
@@ -49,4 +51,9 @@ __all__ = [
     "load",
     "solve",
     "synth",
+    "sweep",
+    "pareto_front",
+    "policy_grid",
+    "whatif",
+    "plot",
 ]

@@ -29,7 +29,7 @@ from .model import NO_DATE, Problem
 from .parallel import default_workers, run_parts
 from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, integer_scores
 
-__all__ = ["CandidateGraph", "build_candidates", "arc_terms", "rural_associations"]
+__all__ = ["CandidateGraph", "build_candidates", "rescore", "arc_terms", "rural_associations"]
 
 _CHUNK = 200_000
 _MAX_CHUNK_PAIRS = 5_000_000
@@ -574,6 +574,10 @@ def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) 
     terms = arc_terms(problem, ea, ma, km)
     ptr = np.zeros(problem.n_employees + 1, np.int64)
     np.cumsum(np.bincount(ea, minlength=problem.n_employees), out=ptr[1:])
+    return _scored(problem, policy, ea, ma, ptr, km, terms, k)
+
+
+def _scored(problem: Problem, policy: Policy, ea, ma, ptr, km, terms, k: int | None) -> CandidateGraph:
     n_max = int(min(ea.size, int(problem.missions.seats.sum())))
     n_nodes = problem.n_employees + problem.n_missions + 2 * ea.size + 4
     scale = integer_scores(policy, terms, max_assignments=n_max, limit=(2**61) // n_nodes)
@@ -590,3 +594,37 @@ def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) 
         policy=policy,
         k=k,
     )
+
+
+def rescore(graph: CandidateGraph, problem: Problem, policy: Policy) -> CandidateGraph:
+    """The same arcs scored for another ``policy``, without rebuilding them.
+
+    Eligibility and the objective terms do not depend on the policy, so a
+    full graph (``k=None``) built for one policy serves every other: only
+    the integer scores are recomputed.  A capped graph (``k`` given) keeps
+    the arcs its own policy ranked best, so it cannot be rescored.
+
+    Raises
+    ------
+    ValueError
+        ``graph`` is capped (``graph.k`` is not None), is a part of a larger
+        graph, or was not built for ``problem``.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=50, seed=0)
+    >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
+    >>> h = rescore(g, p, km.Policy.preset("min_travel"))
+    >>> bool((h.score == km.build_candidates(p, km.Policy.preset("min_travel")).score).all())
+    True
+    """
+    if graph.k is not None:
+        raise ValueError(f"A graph capped at k={graph.k} arcs cannot be rescored: its arcs depend on its policy; "
+                         "build it again with build_candidates(problem, policy, k=...).")
+    if graph.is_part:
+        raise ValueError("A part of a candidate graph cannot be rescored; rescore the whole graph.")
+    if graph.n_employees != problem.n_employees or graph.n_missions != problem.n_missions:
+        raise ValueError(f"The graph ({graph.n_employees} employees, {graph.n_missions} missions) was not built "
+                         f"for this problem ({problem.n_employees} employees, {problem.n_missions} missions).")
+    return _scored(problem, policy, graph.employee, graph.mission, graph.ptr, graph.km, graph.terms, None)

@@ -43,7 +43,7 @@ from ._geo import haversine_km
 from .model import Problem
 from .policy import CO2_KG_PER_KM
 
-__all__ = ["compute", "gini", "CO2_KG_PER_KM", "EMPLOYER_SIZE_CLASSES", "employer_size_class"]
+__all__ = ["compute", "gini", "by_departement", "CO2_KG_PER_KM", "EMPLOYER_SIZE_CLASSES", "employer_size_class"]
 
 #: INSEE company size classes (décret n° 2008-1354; "small" and "medium" split the PME
 #: class at 50), as (name, smallest size); a class runs up to the next one's smallest size.
@@ -142,27 +142,64 @@ def _by_employer_size(problem: Problem, employee: np.ndarray, hours: np.ndarray)
     return {n: float(got[i] / heads[i]) if heads[i] else None for i, n in enumerate(names)}
 
 
+def by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Per-département figures of assignments, aligned with :func:`koeeo_match.synth.departements`.
+
+    An association belongs to the département whose centre is nearest (within
+    120 km); missions count where their association is.  Returns None when no
+    association is in France.
+
+    Returns
+    -------
+    dict of str to ndarray (one value per département)
+        ``demand_hours`` (seat-hours posted), ``assigned_hours``, ``coverage``
+        (assigned / demanded, NaN where nothing is posted) and
+        ``hours_per_1000`` (assigned hours per 1,000 inhabitants).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0)
+    >>> s = km.solve(p, method="greedy")
+    >>> d = by_departement(p, s.mission)
+    >>> float(d["assigned_hours"].sum()) == s.metrics["assigned_hours"]
+    True
+    """
+    from .synth import departement_of, departements
+
+    m = problem.missions
+    dep = departement_of(problem.associations.lat, problem.associations.lon)
+    if dep is None:
+        return None
+    md = dep[m.association]
+    inside = md >= 0
+    if not inside.any():
+        return None
+    D = departements()
+    n = len(D)
+    mission = np.asarray(mission, np.int64)
+    demand = np.bincount(md[inside], weights=(m.hours * m.seats)[inside], minlength=n)
+    sel = md[mission]
+    got = np.bincount(sel[sel >= 0], weights=m.hours[mission][sel >= 0], minlength=n)
+    cov = np.full(n, np.nan)
+    np.divide(got, demand, out=cov, where=demand > 0)
+    return {"demand_hours": demand, "assigned_hours": got, "coverage": cov,
+            "hours_per_1000": got / D.population * 1000.0}
+
+
 def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
     """Coverage (hours assigned / seat-hours demanded) by département of the association
     (nearest département centre): the worst decile's mean, by density class, and the Gini of
     hours per inhabitant across départements that post missions."""
-    from .synth import departement_of, departements
+    from .synth import departements
 
     none = {"worst_decile_coverage_by_departement": None, "gini_hours_per_capita_by_departement": None,
             "coverage_urban": None, "coverage_intermediate": None, "coverage_rural": None}
-    m = problem.missions
-    dep = departement_of(problem.associations.lat, problem.associations.lon)
-    if dep is None:
-        return none
-    md = dep[m.association]
-    inside = md >= 0
-    if not inside.any():
+    t = by_departement(problem, mission)
+    if t is None:
         return none
     D = departements()
-    n = len(D)
-    demand = np.bincount(md[inside], weights=(m.hours * m.seats)[inside], minlength=n)
-    sel = md[mission]
-    got = np.bincount(sel[sel >= 0], weights=m.hours[mission][sel >= 0], minlength=n)
+    demand, got = t["demand_hours"], t["assigned_hours"]
     has = demand > 0
     cov = np.sort(got[has] / demand[has])
     k = max(1, int(np.ceil(0.1 * cov.size)))

@@ -1,0 +1,458 @@
+"""Plots of solutions and sweeps (matplotlib, the optional ``plot`` extra).
+
+matplotlib is imported only when a function runs; without it each raises an
+``ImportError`` saying ``pip install 'koeeo-match[plot]'``.  Every function
+draws on the ``ax`` it is given (or on a new figure), returns the Axes, and
+never calls ``plt.show()``; save with ``ax.figure.savefig(...)``.
+
+=========================  ===============================================================
+function                   draws
+=========================  ===============================================================
+:func:`map_departements`   France by département: one disc per département centre, sized
+                           by population and coloured by a value; overseas départements
+                           in a strip of small insets.  No GIS stack: the centres ship
+                           with the package (:func:`koeeo_match.synth.departements`)
+:func:`departement_values` per-département values of a solution, for the map
+:func:`lorenz`             Lorenz curves of hours across associations or départements,
+                           with each curve's Gini in the legend
+:func:`frontier`           a sweep's points with its Pareto frontier highlighted
+:func:`compare_bars`       solutions side by side (e.g. optimiser vs fcfs), relative to
+                           the first
+=========================  ===============================================================
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from .metrics import by_departement, gini
+from .solution import Solution
+from .synth import departements
+
+__all__ = ["map_departements", "departement_values", "lorenz", "lorenz_curve", "frontier", "compare_bars",
+           "DEFAULT_BAR_METRICS"]
+
+#: Metrics drawn by :func:`compare_bars` by default.
+DEFAULT_BAR_METRICS: tuple[str, ...] = (
+    "assigned_hours", "missions_started_share", "associations_served_share", "employees_assigned_share",
+    "mean_km", "co2_kg", "gini_hours_by_association",
+)
+_OVERSEAS_SPAN = 1.6  # degrees shown around an overseas département's centre
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - exercised only without matplotlib
+        raise ImportError("koeeo_match.plot needs matplotlib: pip install 'koeeo-match[plot]'") from exc
+    return plt
+
+
+def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
+    if ax is not None:
+        return ax
+    _, ax = _pyplot().subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def _mission_index(problem: Any, solution: Solution) -> np.ndarray:
+    if solution.mission is not None:
+        return np.asarray(solution.mission, np.int64)
+    ids = problem.missions.ids
+    order = np.argsort(ids, kind="stable")
+    want = np.asarray(solution.mission_ids, dtype=object)
+    pos = np.minimum(np.searchsorted(ids[order], want), max(len(ids) - 1, 0))
+    if len(want) and (len(ids) == 0 or not (ids[order][pos] == want).all()):
+        bad = want[ids[order][pos] != want][0] if len(ids) else want[0]
+        raise ValueError(f"The solution assigns mission {bad!r}, which is not in the problem.")
+    return order[pos].astype(np.int64)
+
+
+def _problem_of(solution: Solution, problem: Any) -> Any:
+    problem = problem if problem is not None else solution.problem
+    if problem is None:
+        raise ValueError("This solution was loaded from a file: pass the problem as well (problem=...).")
+    return problem
+
+
+def departement_values(solution: Solution, what: str = "hours_per_1000", *, problem: Any = None) -> np.ndarray:
+    """One value per département (aligned with :func:`koeeo_match.synth.departements`).
+
+    Parameters
+    ----------
+    solution : Solution
+    what : {"hours_per_1000", "coverage", "assigned_hours", "demand_hours"}
+        Assigned hours per 1,000 inhabitants; assigned / demanded seat-hours
+        (NaN where nothing is posted); assigned hours; demanded seat-hours.
+        Missions count in the département of their association (nearest
+        centre, see :func:`koeeo_match.metrics.by_departement`).
+    problem : Problem, optional
+        Needed only for a solution loaded from a file.
+
+    Returns
+    -------
+    ndarray of float64
+        All NaN when no association is in France.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0)
+    >>> v = departement_values(km.solve(p, method="greedy"), "assigned_hours")
+    >>> v.shape, int((v > 0).sum())
+    ((101,), 1)
+    """
+    kinds = ("hours_per_1000", "coverage", "assigned_hours", "demand_hours")
+    if what not in kinds:
+        raise ValueError(f"The 'what' parameter of departement_values must be one of {', '.join(kinds)}. Got {what!r} instead.")
+    problem = _problem_of(solution, problem)
+    t = by_departement(problem, _mission_index(problem, solution))
+    if t is None:
+        return np.full(len(departements()), np.nan)
+    return t[what].astype(np.float64)
+
+
+def _aligned(values: Any) -> np.ndarray:
+    D = departements()
+    if isinstance(values, Mapping):
+        codes = {c: i for i, c in enumerate(D.code.tolist())}
+        out = np.full(len(D), np.nan)
+        for code, v in values.items():
+            if str(code) not in codes:
+                raise ValueError(f"Unknown département code {code!r}; codes are 01..95, 2A, 2B, 971..976.")
+            out[codes[str(code)]] = np.nan if v is None else float(v)
+        return out
+    arr = np.asarray(values, dtype=np.float64)
+    if arr.shape != (len(D),):
+        raise ValueError(f"map_departements needs one value per département ({len(D)}, in the order of "
+                         f"km.synth.departements()) or a dict code -> value. Got shape {arr.shape} instead.")
+    return arr
+
+
+def map_departements(
+    values: Any,
+    ax: Any = None,
+    *,
+    label: str | None = None,
+    title: str | None = None,
+    cmap: str = "viridis",
+    vmin: float | None = None,
+    vmax: float | None = None,
+    colorbar: bool = True,
+) -> Any:
+    """France by département: a disc per centre, area ~ population, colour = value.
+
+    Metropolitan France fills ``ax``; the five overseas départements sit in
+    small insets along its left edge (``ax.child_axes``).  NaN values are
+    drawn in light grey.
+
+    Parameters
+    ----------
+    values : array-like or dict
+        One value per département, in the order of
+        :func:`koeeo_match.synth.departements` (e.g. from
+        :func:`departement_values`), or a dict ``{code: value}`` (missing
+        codes are NaN).
+    ax : matplotlib Axes, optional
+    label, title : str, optional
+        Colour bar label; Axes title.
+    cmap, vmin, vmax
+        Colour map and its range (default: the values' range).
+    colorbar : bool
+        Add a colour bar.
+
+    Returns
+    -------
+    matplotlib Axes
+        The metropolitan Axes; its first collection holds the 96
+        metropolitan points.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import koeeo_match as km
+    >>> D = km.synth.departements()
+    >>> ax = map_departements(D.population / 1e6, label="million inhabitants")
+    >>> len(ax.collections[0].get_offsets()), len(ax.child_axes)
+    (96, 5)
+    """
+    plt = _pyplot()
+    import matplotlib as mpl
+
+    D = departements()
+    v = _aligned(values)
+    ax = _axes(ax, (7.2, 5.6))
+    finite = v[np.isfinite(v)]
+    lo = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
+    hi = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
+    norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
+    cm = plt.get_cmap(cmap).with_extremes(bad="lightgrey")
+    size = 10.0 + 300.0 * D.population / D.population.max()
+    over = np.char.startswith(D.code.astype(str), "97")
+    metro = ~over
+
+    def draw(a: Any, sel: np.ndarray) -> Any:
+        return a.scatter(D.lon[sel], D.lat[sel], s=size[sel], c=v[sel], cmap=cm, norm=norm, plotnonfinite=True,
+                         edgecolors="0.25", linewidths=0.4, alpha=0.9, zorder=2)
+
+    sc = draw(ax, metro)
+    ax.set_xlim(-9.0, 10.0)
+    ax.set_ylim(41.0, 51.4)
+    ax.set_aspect(1.0 / np.cos(np.radians(46.5)))
+    ax.set_xticks([]), ax.set_yticks([])
+    ax.grid(False)
+    for i, k in enumerate(np.flatnonzero(over).tolist()):
+        inset = ax.inset_axes([0.01, 0.015 + 0.197 * i, 0.12, 0.15])
+        draw(inset, np.array([k]))
+        inset.set_xlim(D.lon[k] - _OVERSEAS_SPAN, D.lon[k] + _OVERSEAS_SPAN)
+        inset.set_ylim(D.lat[k] - _OVERSEAS_SPAN, D.lat[k] + _OVERSEAS_SPAN)
+        inset.set_xticks([]), inset.set_yticks([])
+        inset.set_title(str(D.name[k]), fontsize=6, pad=1.0)
+    if colorbar:
+        ax.figure.colorbar(sc, ax=ax, shrink=0.7, label=label or "")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _series(item: Any, by: str) -> np.ndarray:
+    if isinstance(item, Solution):
+        problem = _problem_of(item, None)
+        if by == "departement":
+            t = by_departement(problem, _mission_index(problem, item))
+            if t is None:
+                raise ValueError("No association of this solution's problem is in France: use by='association'.")
+            return t["hours_per_1000"][t["demand_hours"] > 0]
+        m = problem.missions
+        mission = _mission_index(problem, item)
+        hours = np.bincount(m.association[mission], weights=m.hours[mission], minlength=len(problem.associations))
+        return hours[np.unique(m.association)]
+    arr = np.asarray(item, dtype=np.float64).ravel()
+    if arr.size and (not np.isfinite(arr).all() or (arr < 0).any()):
+        raise ValueError("lorenz needs finite values >= 0.")
+    return arr
+
+
+def lorenz_curve(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points ``(x, y)`` of the Lorenz curve of non-negative values, from (0, 0) to (1, 1).
+
+    ``1 - sum((y[i-1] + y[i]) / n)`` is :func:`koeeo_match.metrics.gini`.
+
+    >>> x, y = lorenz_curve(np.array([0.0, 1.0, 3.0]))
+    >>> x.round(3).tolist(), y.tolist()
+    ([0.0, 0.333, 0.667, 1.0], [0.0, 0.0, 0.25, 1.0])
+    """
+    v = np.sort(np.asarray(values, np.float64))
+    n = v.size
+    x = np.arange(n + 1) / max(n, 1)
+    total = v.sum()
+    y = np.concatenate([[0.0], np.cumsum(v) / total]) if total > 0 else x.copy()
+    return x, y
+
+
+def lorenz(data: Any, labels: Sequence[str] | None = None, ax: Any = None, *, by: str = "association") -> Any:
+    """Lorenz curves of hours, with each curve's Gini in the legend.
+
+    Parameters
+    ----------
+    data : Solution, array, or a list or dict of them
+        A solution gives hours received per association that posts missions
+        (``by="association"``, as ``gini_hours_by_association``) or hours per
+        1,000 inhabitants per département that posts missions
+        (``by="departement"``, as ``gini_hours_per_capita_by_departement``);
+        an array is taken as it is.  A dict's keys are the labels.
+    labels : sequence of str, optional
+        Labels for a list (default ``series 1``, ``series 2``...).
+    ax : matplotlib Axes, optional
+    by : {"association", "departement"}
+
+    Returns
+    -------
+    matplotlib Axes
+        The equality diagonal, then one line per series.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = lorenz({"equal": [1, 1, 1, 1], "skewed": [0, 0, 1, 9]})
+    >>> len(ax.lines), ax.get_legend().get_texts()[2].get_text()
+    (3, 'skewed (Gini 0.700)')
+    """
+    if by not in ("association", "departement"):
+        raise ValueError(f"The 'by' parameter of lorenz must be 'association' or 'departement'. Got {by!r} instead.")
+    if isinstance(data, Mapping):
+        if labels is not None:
+            raise ValueError("lorenz: give labels either as the dict's keys or as 'labels', not both.")
+        labels, items = [str(k) for k in data], list(data.values())
+    elif isinstance(data, Solution) or (isinstance(data, np.ndarray) and data.ndim == 1) or (
+            isinstance(data, Sequence) and data and np.isscalar(data[0])):
+        items = [data]
+    else:
+        items = list(data)
+    labels = list(labels) if labels is not None else [f"series {i + 1}" for i in range(len(items))]
+    if len(labels) != len(items):
+        raise ValueError(f"lorenz: {len(labels)} labels for {len(items)} series.")
+    ax = _axes(ax, (5.2, 5.0))
+    ax.plot([0, 1], [0, 1], ls="--", color="0.5", lw=1, label="equality")
+    for lab, item in zip(labels, items):
+        vals = _series(item, by)
+        x, y = lorenz_curve(vals)
+        ax.plot(x, y, lw=1.8, label=f"{lab} (Gini {gini(vals):.3f})")
+    what = "associations" if by == "association" else "départements"
+    ax.set_xlabel(f"share of {what} (fewest hours first)")
+    ax.set_ylabel("share of hours" if by == "association" else "share of hours per inhabitant")
+    ax.set_xlim(0, 1), ax.set_ylim(0, 1)
+    ax.set_aspect("equal")
+    ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
+def frontier(
+    table: Any,
+    x: str,
+    y: str,
+    ax: Any = None,
+    *,
+    x_sense: str = "max",
+    y_sense: str = "max",
+    label: str | None = "policy",
+) -> Any:
+    """A sweep's rows as points, the Pareto frontier of ``(x, y)`` highlighted.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or list of dict
+        For example :func:`koeeo_match.sweep`'s result.
+    x, y : str
+        Columns to plot.
+    x_sense, y_sense : {"max", "min"}
+        Which way is better on each axis (e.g. ``x="co2_kg", x_sense="min"``).
+    label : str or None
+        Column whose value annotates each frontier point (skipped if absent).
+
+    Returns
+    -------
+    matplotlib Axes
+        Collections: every row with values, then the frontier points; one
+        line joins the frontier.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> rows = [{"h": 10, "km": 5}, {"h": 8, "km": 2}, {"h": 7, "km": 3}]
+    >>> ax = frontier(rows, "km", "h", x_sense="min")
+    >>> [len(c.get_offsets()) for c in ax.collections], len(ax.lines)
+    ([3, 2], 1)
+    """
+    from .sweep import _column, pareto_front
+
+    for name, sense in (("x_sense", x_sense), ("y_sense", y_sense)):
+        if sense not in ("max", "min"):
+            raise ValueError(f"The {name!r} parameter of frontier must be 'max' or 'min'. Got {sense!r} instead.")
+    if x == y:
+        raise ValueError(f"frontier needs two different columns; got {x!r} twice.")
+    crit = {"max": [], "min": []}  # type: dict[str, list[str]]
+    crit[x_sense].append(x), crit[y_sense].append(y)
+    front = pareto_front(table, maximize=crit["max"], minimize=crit["min"])
+    xs, ys = _column(table, x), _column(table, y)
+    ok = np.isfinite(xs) & np.isfinite(ys)
+    fx, fy = _column(front, x), _column(front, y)
+    ax = _axes(ax, (6.0, 4.5))
+    ax.scatter(xs[ok], ys[ok], s=22, color="0.65", label="all runs", zorder=2)
+    ax.scatter(fx, fy, s=40, color="C3", label="Pareto frontier", zorder=3)
+    order = np.lexsort((fy, fx))
+    ax.plot(fx[order], fy[order], color="C3", lw=1.2, zorder=3)
+    if label is not None and len(front):
+        try:
+            names = front[label].tolist() if hasattr(front, "columns") else [r[label] for r in front]
+        except KeyError:
+            names = []
+        for nx, ny, nm in zip(fx.tolist(), fy.tolist(), names):
+            ax.annotate(str(nm), (nx, ny), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xlabel(x + (" (lower is better)" if x_sense == "min" else ""))
+    ax.set_ylabel(y + (" (lower is better)" if y_sense == "min" else ""))
+    ax.legend(fontsize=8)
+    return ax
+
+
+def _metrics_of(item: Any, name: str) -> Mapping[str, Any]:
+    if isinstance(item, Solution):
+        return item.metrics
+    if isinstance(item, Mapping):
+        return item
+    raise TypeError(f"compare_bars: {name!r} must be a Solution or a dict of metrics. Got {type(item).__name__} instead.")
+
+
+def compare_bars(
+    solutions: Mapping[str, Any],
+    metrics: Sequence[str] = DEFAULT_BAR_METRICS,
+    ax: Any = None,
+    *,
+    relative: bool = True,
+) -> Any:
+    """Grouped bars: one group per metric, one bar per solution.
+
+    Parameters
+    ----------
+    solutions : dict of str to Solution (or to a dict of metrics)
+        E.g. ``{"optimiser": s1, "fcfs": s2}``; the first is the reference.
+    metrics : sequence of str
+        Names in ``Solution.metrics``.
+    ax : matplotlib Axes, optional
+    relative : bool
+        Bar heights relative to the first solution (1.0 = same); each bar
+        is labelled with its absolute value.  A metric that is 0 or missing
+        for the first solution gets no relative bar.
+
+    Returns
+    -------
+    matplotlib Axes
+        One bar container per solution, each with one bar per metric.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = compare_bars({"a": {"x": 2.0, "y": 4.0}, "b": {"x": 1.0, "y": 6.0}}, ["x", "y"])
+    >>> [[round(float(r.get_height()), 2) for r in c] for c in ax.containers]
+    [[1.0, 1.0], [0.5, 1.5]]
+    """
+    if not isinstance(solutions, Mapping) or not solutions:
+        raise ValueError("compare_bars needs a non-empty dict of label -> Solution.")
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    if not metrics:
+        raise ValueError("compare_bars needs at least one metric.")
+    table = np.full((len(solutions), len(metrics)), np.nan)
+    for i, (name, item) in enumerate(solutions.items()):
+        met = _metrics_of(item, name)
+        for j, key in enumerate(metrics):
+            if key not in met:
+                raise ValueError(f"compare_bars: solution {name!r} has no metric {key!r}.")
+            table[i, j] = np.nan if met[key] is None else float(met[key])
+    ref = table[0]
+    heights = table / np.where((ref != 0) & np.isfinite(ref), ref, np.nan) if relative else table
+    ax = _axes(ax, (max(5.0, 1.1 * len(metrics) + 2), 4.2))
+    n = len(solutions)
+    width = 0.8 / n
+    xs = np.arange(len(metrics))
+    for i, name in enumerate(solutions):
+        h = np.nan_to_num(heights[i], nan=0.0)
+        bars = ax.bar(xs - 0.4 + width * (i + 0.5), h, width, label=str(name))
+        ax.bar_label(bars, labels=[_short(v) for v in table[i]], fontsize=6, rotation=90, padding=2)
+    if relative:
+        ax.axhline(1.0, color="0.3", lw=0.8, ls=":")
+        ax.set_ylabel(f"relative to {next(iter(solutions))}")
+    ax.set_xticks(xs, metrics, rotation=25, ha="right", fontsize=8)
+    top = np.nanmax(np.where(np.isfinite(heights), heights, np.nan)) if np.isfinite(heights).any() else 1.0
+    ax.set_ylim(min(0.0, float(np.nanmin(heights)) * 1.1 if np.isfinite(heights).any() else 0.0), float(top) * 1.35)
+    ax.legend(fontsize=8, loc="upper center", ncols=min(n, 4), frameon=False)
+    return ax
+
+
+def _short(v: float) -> str:
+    if not np.isfinite(v):
+        return "n/a"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.3g}"

@@ -1,0 +1,411 @@
+"""What-if sweeps: many policies, methods and problem variants, one tidy table.
+
+:func:`sweep` solves every combination of a problem variant, a policy and a
+method and returns one row per run with every figure of the solution;
+:func:`pareto_front` keeps the rows that no other row beats on every chosen
+figure.  The table is a pandas ``DataFrame`` when pandas is installed, else
+a list of dicts (one per row, same keys in every row).
+
+How policies are given
+----------------------
+=======================================  ===========================================================
+``policies=``                            runs
+=======================================  ===========================================================
+``"max_hours"``                          one preset (or a weights string ``"hours=1,travel_km=0.1"``)
+``km.Policy(...)``                       one policy
+``["max_hours", km.Policy(...)]``        each item of a list or tuple
+``{"fast": pol1, "green": "min_travel"}``  each value, labelled by its key
+``{"hours": 1, "travel_km": [0, 0.1]}``  a **grid**: a dict whose keys are all term names
+                                         (:data:`koeeo_match.TERMS`, plus an optional fixed
+                                         ``primary``) is expanded to the cartesian product of its
+                                         values (a number counts as a one-value list), in the order
+                                         given, last key fastest; see :func:`policy_grid`
+=======================================  ===========================================================
+
+A dict is a grid exactly when every key is a term name or ``primary``; any
+other dict is a mapping of labels to policies.  Labels of unlabelled
+policies are their preset name, or their weights as ``Policy.parse`` reads
+them (``"hours=1,travel_km=0.1"``).
+
+Reuse
+-----
+The eligible arcs and their objective terms do not depend on the policy:
+on the full graph (``top_k=None``) they are built once per problem variant
+and only rescored per policy (:func:`koeeo_match.candidates.rescore`), and
+each scored graph serves every method.  With ``top_k`` the kept arcs depend
+on the policy, so the graph is built once per (variant, policy).
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+
+import numpy as np
+
+from ._solve import METHODS, _to_solution, method_label
+from .candidates import CandidateGraph, build_candidates, rescore
+from .errors import UnsupportedError
+from .model import Problem
+from .policy import TERMS, Policy
+from .solvers import REGISTRY, SolveOptions
+
+__all__ = ["sweep", "pareto_front", "policy_grid", "policy_label"]
+
+PolicySpec = Any  # str | Policy | Sequence[str | Policy] | Mapping[str, ...]
+Variant = Union[Problem, Callable[[Problem], Problem], None]
+
+
+def policy_label(policy: Policy) -> str:
+    """A preset's name, or the weights as :meth:`Policy.parse` reads them.
+
+    >>> policy_label(Policy.preset("min_travel"))
+    'min_travel'
+    >>> policy_label(Policy(hours=1, travel_km=0.05))
+    'hours=1,travel_km=0.05'
+    """
+    for name in Policy.PRESETS:
+        if Policy.preset(name) == policy:
+            return name
+    parts = [f"{n}={getattr(policy, n):g}" for n in TERMS if getattr(policy, n) != 0]
+    if policy.primary:
+        parts.append("primary=" + "+".join(policy.primary))
+    return ",".join(parts) or "zero"
+
+
+def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dict[str, Policy]:
+    """Every combination of term weights, labelled (cartesian product, last key fastest).
+
+    Parameters
+    ----------
+    **weights
+        A term name (:data:`koeeo_match.TERMS`) with a number or a sequence
+        of numbers; ``primary`` with a term name or a tuple of them, applied
+        to every combination.
+
+    Returns
+    -------
+    dict of str to Policy
+        Labels as :func:`policy_label` gives them; combinations that make
+        the same policy appear once.
+
+    Raises
+    ------
+    ValueError
+        An unknown term, an empty list of values, or an invalid weight.
+
+    Examples
+    --------
+    >>> list(policy_grid(hours=1, travel_km=[0, 0.1]))
+    ['hours=1', 'hours=1,travel_km=0.1']
+    """
+    if not weights:
+        raise ValueError("policy_grid needs at least one term weight, e.g. policy_grid(hours=1, travel_km=[0, 0.1]).")
+    primary = weights.pop("primary", ())
+    axes: list[tuple[str, list[float]]] = []
+    for name, vals in weights.items():
+        if name not in TERMS:
+            raise ValueError(f"Unknown policy term {name!r} in the weight grid; terms are {', '.join(TERMS)} "
+                             "(and 'primary').")
+        seq = [vals] if np.isscalar(vals) else list(vals)  # type: ignore[arg-type]
+        if not seq:
+            raise ValueError(f"The weight grid gives no value for {name!r}.")
+        axes.append((name, seq))
+    out: dict[str, Policy] = {}
+    for combo in itertools.product(*(v for _, v in axes)):
+        kw = dict(zip((n for n, _ in axes), combo))
+        prim = primary if not (isinstance(primary, str) and primary == "") else ()
+        try:
+            pol = Policy(**kw, primary=prim)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"Weight grid point {kw}: {exc}") from None
+        out.setdefault(policy_label(pol), pol)
+    return out
+
+
+def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
+    def one(item: Any, where: str) -> Policy:
+        if isinstance(item, Policy):
+            return item
+        if isinstance(item, str):
+            return Policy.parse(item)
+        raise TypeError(f"{where} must be a Policy or a preset name / weights string. Got {item!r} instead.")
+
+    if isinstance(spec, (str, Policy)):
+        pol = one(spec, "The 'policies' parameter of sweep")
+        return [(spec if isinstance(spec, str) else policy_label(pol), pol)]
+    if isinstance(spec, Mapping):
+        if not spec:
+            raise ValueError("The 'policies' parameter of sweep is an empty dict.")
+        if all(isinstance(k, str) and (k in TERMS or k == "primary") for k in spec):
+            return list(policy_grid(**dict(spec)).items())
+        odd = [k for k, v in spec.items() if not isinstance(v, (Policy, str))]
+        if odd and any(k in TERMS for k in spec):  # a grid with a misspelt term
+            bad = next(k for k in spec if not (isinstance(k, str) and (k in TERMS or k == "primary")))
+            raise ValueError(f"The 'policies' dict looks like a weight grid, but {bad!r} is not a term name; "
+                             f"terms are {', '.join(TERMS)} (and 'primary').")
+        return [(str(k), one(v, f"policies[{k!r}]")) for k, v in spec.items()]
+    if isinstance(spec, Iterable):
+        items = list(spec)
+        if not items:
+            raise ValueError("The 'policies' parameter of sweep is an empty list.")
+        out = []
+        for i, item in enumerate(items):
+            pol = one(item, f"policies[{i}]")
+            out.append((item if isinstance(item, str) else policy_label(pol), pol))
+        return out
+    raise TypeError("The 'policies' parameter of sweep must be a preset name, a Policy, a list or dict of them, "
+                    f"or a dict of term weights. Got {spec!r} instead.")
+
+
+def _variants(problem: Problem, variants: Mapping[str, Variant] | None, base: bool) -> list[tuple[str, Problem]]:
+    out: list[tuple[str, Problem]] = [("base", problem)] if base else []
+    for label, v in (variants or {}).items():
+        if label == "base" and base:
+            raise ValueError("A variant is labelled 'base', the label of the unchanged problem; rename it or pass base=False.")
+        if v is None:
+            q = problem
+        elif isinstance(v, Problem):
+            q = v
+        elif callable(v):
+            q = v(problem)
+            if not isinstance(q, Problem):
+                raise TypeError(f"Variant {label!r} returned {type(q).__name__}, not a Problem.")
+        else:
+            raise TypeError(f"Variant {label!r} must be a Problem, a function of the problem, or None. Got {v!r} instead.")
+        out.append((str(label), q))
+    if not out:
+        raise ValueError("Nothing to run: base=False and no variants.")
+    return out
+
+
+def _flatten(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in metrics.items():
+        if isinstance(v, Mapping):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v.item() if isinstance(v, np.generic) else v
+    return out
+
+
+def sweep(
+    problem: Problem,
+    policies: PolicySpec = "max_hours",
+    methods: str | Sequence[str] = ("auto",),
+    *,
+    variants: Mapping[str, Variant] | None = None,
+    base: bool = True,
+    time_limit: float | None = None,
+    seed: int = 0,
+    top_k: int | None = None,
+    workers: int = 0,
+    errors: str = "raise",
+    progress: bool = False,
+) -> Any:
+    """Solve every (variant, policy, method) combination; one row per run.
+
+    Parameters
+    ----------
+    problem : Problem
+    policies
+        What to optimise: see the module docstring (a preset, a Policy, a
+        list or labelled dict of them, or a grid of term weights).
+    methods : str or sequence of str
+        Methods of :func:`koeeo_match.solve`, e.g. ``("auto", "fcfs")``.
+    variants : dict of str to Problem, callable or None, optional
+        Problem variants, labelled: a Problem, a function ``problem ->
+        Problem`` (see :mod:`koeeo_match.whatif`), or None (the problem
+        unchanged).
+    base : bool
+        Also run the unchanged problem, labelled ``"base"``, first.
+    time_limit, seed, top_k, workers
+        As in :func:`koeeo_match.solve`, for every run.
+    errors : {"raise", "record"}
+        What a method that refuses a variant's rules does (for example
+        ``flow`` on a problem with employer caps): raise the
+        :class:`~koeeo_match.UnsupportedError`, or record a row with status
+        ``"unsupported"``, the message, and no figures.
+    progress : bool
+        Print one line per run to stderr.
+
+    Returns
+    -------
+    pandas.DataFrame or list of dict
+        A DataFrame when pandas is importable, else a list of dicts.
+        Columns: ``variant``, ``policy`` (label), ``method`` (as asked),
+        ``method_used`` (what ``auto`` did), ``primary`` and one ``w_<term>``
+        column per policy weight, ``status``, ``message``, ``objective``,
+        ``bound``, ``gap``, ``solve_seconds``, then every entry of
+        ``Solution.metrics`` (dict-valued ones flattened as ``name.key``).
+        Rows are in the order variant, policy, method (method fastest).
+        Everything but the ``*_seconds`` columns is deterministic.
+        ``candidate_seconds`` is the time to build (or rescore) the graph
+        the row used, shared by the methods of one (variant, policy);
+        ``solve_seconds`` includes it, as in :func:`koeeo_match.solve`.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A bad policy, method, variant or parameter (the message names it).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=60, seed=0, rules="flow")
+    >>> rows = km.sweep(p, {"hours": 1, "travel_km": [0, 0.1]}, ["flow", "fcfs"],
+    ...                 variants={"10 km": lambda q: km.whatif.travel_cap(q, 10)})
+    >>> len(rows)
+    8
+    >>> front = km.pareto_front(rows, maximize=["assigned_hours"], minimize=["co2_kg"])
+    >>> 1 <= len(front) <= 8
+    True
+    """
+    if not isinstance(problem, Problem):
+        raise TypeError(f"The 'problem' parameter of sweep must be a Problem. Got {type(problem).__name__} instead.")
+    meths = [methods] if isinstance(methods, str) else list(methods)
+    if not meths:
+        raise ValueError("The 'methods' parameter of sweep is empty.")
+    for m in meths:
+        if m not in METHODS:
+            raise ValueError(f"The 'methods' parameter of sweep must name methods among {', '.join(METHODS)}. "
+                             f"Got {m!r} instead.")
+    if len(set(meths)) != len(meths):
+        raise ValueError(f"The 'methods' parameter of sweep repeats a method: {meths}.")
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"The 'time_limit' parameter of sweep must be > 0 seconds. Got {time_limit!r} instead.")
+    if errors not in ("raise", "record"):
+        raise ValueError(f"The 'errors' parameter of sweep must be 'raise' or 'record'. Got {errors!r} instead.")
+    pols = _policies(policies)
+    labels = [lab for lab, _ in pols]
+    dup = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if dup:
+        raise ValueError(f"Two policies share the label {dup[0]!r}; give them distinct labels in a dict.")
+    vars_ = _variants(problem, variants, base)
+    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers)
+
+    total = len(vars_) * len(pols) * len(meths)
+    rows: list[dict[str, Any]] = []
+    for vlabel, prob in vars_:
+        full: CandidateGraph | None = None
+        for plabel, pol in pols:
+            t0 = time.perf_counter()
+            if top_k is not None:
+                graph = build_candidates(prob, pol, k=top_k)
+            elif full is None:
+                graph = full = build_candidates(prob, pol)
+            else:
+                graph = rescore(full, prob, pol)
+            t_cand = time.perf_counter() - t0
+            for meth in meths:
+                head = {"variant": vlabel, "policy": plabel, "method": meth, "primary": "+".join(pol.primary),
+                        **{f"w_{n}": getattr(pol, n) for n in TERMS}}
+                t1 = time.perf_counter()
+                try:
+                    raw = REGISTRY[meth](prob, graph, options)
+                except UnsupportedError as exc:
+                    if errors == "raise":
+                        raise
+                    row = {**head, "method_used": meth, "status": "unsupported", "message": str(exc)}
+                else:
+                    sol = _to_solution(prob, graph, raw, method_label(meth, raw), t_cand,
+                                       t_cand + time.perf_counter() - t1)
+                    row = {**head, "method_used": sol.method, "status": sol.status.value, "message": sol.message,
+                           "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
+                           "solve_seconds": sol.metrics.get("solve_seconds"),
+                           **_flatten({k: v for k, v in sol.metrics.items()
+                                       if k not in ("objective", "bound", "gap", "solve_seconds")})}
+                rows.append(row)
+                if progress:
+                    obj = row.get("objective")
+                    print(f"[sweep {len(rows)}/{total}] variant={vlabel} policy={plabel} method={meth}: "
+                          f"{row['status']}" + ("" if obj is None else f", objective={obj:.6g}")
+                          + f" ({time.perf_counter() - t1:.2f} s)", file=sys.stderr, flush=True)
+    return _table(rows)
+
+
+def _table(rows: list[dict[str, Any]]) -> Any:
+    cols: dict[str, None] = {}
+    for r in rows:
+        cols.update(dict.fromkeys(r))
+    rows = [{c: r.get(c) for c in cols} for r in rows]
+    try:
+        import pandas as pd
+    except ImportError:
+        return rows
+    return pd.DataFrame(rows, columns=list(cols))
+
+
+def _column(table: Any, name: str) -> np.ndarray:
+    try:
+        if hasattr(table, "columns"):
+            col = table[name].to_numpy()
+        else:
+            col = [r[name] for r in table]
+    except KeyError:
+        raise ValueError(f"pareto_front: the table has no column {name!r}.") from None
+    try:
+        return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"pareto_front: column {name!r} is not numeric.") from None
+
+
+def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[str] = ()) -> Any:
+    """The rows that no other row dominates on the given columns.
+
+    Row *j* dominates row *i* when it is at least as good on every column
+    (larger on ``maximize``, smaller on ``minimize``) and strictly better on
+    one.  Rows equal on every column do not dominate each other (all are
+    kept).  A row with a missing value (None / NaN) in a chosen column is
+    never on the front and dominates nothing.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or list of dict
+        For example the result of :func:`sweep`.
+    maximize, minimize : sequence of str
+        Column names.
+
+    Returns
+    -------
+    Same type as ``table``
+        The non-dominated rows, in their original order (a DataFrame keeps
+        its index).
+
+    Examples
+    --------
+    >>> rows = [{"h": 10, "km": 5}, {"h": 8, "km": 2}, {"h": 7, "km": 3}, {"h": 10, "km": 6}]
+    >>> pareto_front(rows, maximize=["h"], minimize=["km"])
+    [{'h': 10, 'km': 5}, {'h': 8, 'km': 2}]
+    """
+    if isinstance(maximize, str) or isinstance(minimize, str):
+        raise TypeError("pareto_front: 'maximize' and 'minimize' are lists of column names, e.g. maximize=['assigned_hours'].")
+    maximize, minimize = list(maximize), list(minimize)
+    if not maximize and not minimize:
+        raise ValueError("pareto_front needs at least one column in 'maximize' or 'minimize'.")
+    both = set(maximize) & set(minimize)
+    if both:
+        raise ValueError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
+    n = len(table)
+    cols = [_column(table, c) for c in maximize] + [-_column(table, c) for c in minimize]
+    X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
+    keep = _non_dominated(X)
+    if hasattr(table, "iloc"):
+        return table.iloc[np.flatnonzero(keep)]
+    return [r for r, k in zip(table, keep) if k]
+
+
+def _non_dominated(X: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Mask of rows of ``X`` (larger is better in every column) that no row dominates."""
+    valid = ~np.isnan(X).any(axis=1)
+    keep = valid.copy()
+    V = X[valid]
+    idx = np.flatnonzero(valid)
+    for s in range(0, V.shape[0], chunk):  # bounded memory: chunk x n x k booleans
+        a = V[s : s + chunk, None, :]
+        ge = (V[None, :, :] >= a).all(axis=2)
+        gt = (V[None, :, :] > a).any(axis=2)
+        keep[idx[s : s + chunk]] = ~(ge & gt).any(axis=1)
+    return keep

@@ -1,0 +1,184 @@
+"""Plots: what each function draws (Agg backend, no display)."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import koeeo_match as km  # noqa: E402
+from koeeo_match import plot  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+@pytest.fixture(scope="module")
+def national():
+    p = km.synth.france(hours=7_000, seed=0)  # 1,000 volunteers over France, flow rules
+    return p, km.solve(p, method="flow"), km.solve(p, method="fcfs")
+
+
+def test_map_departements_draws_every_departement(national):
+    p, opt, _ = national
+    v = plot.departement_values(opt, "coverage")
+    ax = plot.map_departements(v, label="coverage", title="t")
+    D = km.synth.departements()
+    metro = ax.collections[0]
+    assert len(metro.get_offsets()) == 96 and len(ax.child_axes) == 5
+    assert sum(len(a.collections[0].get_offsets()) for a in ax.child_axes) == 5
+    # the metropolitan points are the départements' centres, coloured by the values
+    is_metro = ~np.char.startswith(D.code.astype(str), "97")
+    assert np.allclose(metro.get_offsets(), np.c_[D.lon[is_metro], D.lat[is_metro]])
+    assert np.allclose(np.ma.filled(metro.get_array(), np.nan), v[is_metro], equal_nan=True)
+    assert {a.get_title() for a in ax.child_axes} == set(D.name[~is_metro].tolist())
+    assert ax.get_title() == "t" and len(ax.figure.axes) == 2  # map + colour bar (insets are children)
+
+
+def test_map_departements_dict_and_given_axes():
+    fig, ax = plt.subplots()
+    out = plot.map_departements({"75": 3.0, "2A": 1.0, "974": 2.0}, ax=ax, colorbar=False)
+    assert out is ax and len(fig.axes) == 1
+    arr = np.ma.filled(ax.collections[0].get_array(), np.nan)
+    assert np.count_nonzero(np.isfinite(arr)) == 2  # Paris and Corse-du-Sud; La Réunion is an inset
+    with pytest.raises(ValueError, match="Unknown département code '99'"):
+        plot.map_departements({"99": 1.0})
+    with pytest.raises(ValueError, match=r"one value per département \(101"):
+        plot.map_departements([1.0, 2.0])
+
+
+def test_departement_values_add_up(national):
+    p, opt, _ = national
+    hours = plot.departement_values(opt, "assigned_hours")
+    assert hours.sum() == pytest.approx(opt.metrics["assigned_hours"])
+    demand = plot.departement_values(opt, "demand_hours")
+    cov = plot.departement_values(opt, "coverage")
+    has = demand > 0
+    assert np.allclose(cov[has], hours[has] / demand[has]) and np.isnan(cov[~has]).all()
+    per = plot.departement_values(opt, "hours_per_1000")
+    assert np.allclose(per, hours / km.synth.departements().population * 1000)
+    # a solution read from a file needs its problem, and gives the same values
+    loaded = km.Solution.from_dict(opt.to_dict())
+    with pytest.raises(ValueError, match="pass the problem as well"):
+        plot.departement_values(loaded)
+    assert np.allclose(plot.departement_values(loaded, "assigned_hours", problem=p), hours)
+    with pytest.raises(ValueError, match="'what' parameter of departement_values must be one of"):
+        plot.departement_values(opt, "km")
+
+
+def test_lorenz_lines_and_gini(national):
+    _, opt, fcfs = national
+    ax = plot.lorenz({"optimiser": opt, "fcfs": fcfs})
+    assert len(ax.lines) == 3  # equality + one per solution
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts[1] == f"optimiser (Gini {opt.metrics['gini_hours_by_association']:.3f})"
+    assert texts[2] == f"fcfs (Gini {fcfs.metrics['gini_hours_by_association']:.3f})"
+    for line in ax.lines[1:]:
+        x, y = line.get_data()
+        assert x[0] == 0 and y[0] == 0 and x[-1] == 1 and y[-1] == pytest.approx(1)
+        assert (np.diff(y) >= -1e-12).all()
+    ax = plot.lorenz([opt], labels=["o"], by="departement")
+    want = opt.metrics["gini_hours_per_capita_by_departement"]
+    assert ax.get_legend().get_texts()[1].get_text() == f"o (Gini {want:.3f})"
+
+
+def test_lorenz_curve_area_is_the_gini():
+    v = np.random.default_rng(1).exponential(size=50)
+    x, y = plot.lorenz_curve(v)
+    assert 1 - np.sum(y[1:] + y[:-1]) / v.size == pytest.approx(km.metrics.gini(v))
+    assert plot.lorenz_curve(np.zeros(3))[1].tolist() == [0, 1 / 3, 2 / 3, 1]
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: plot.lorenz([1, 2], by="employer"), ValueError, "'by' parameter of lorenz"),
+    (lambda: plot.lorenz([[1, 2], [3]], labels=["a"]), ValueError, "1 labels for 2 series"),
+    (lambda: plot.lorenz({"a": [1]}, labels=["a"]), ValueError, "not both"),
+    (lambda: plot.lorenz([1, -2]), ValueError, "finite values >= 0"),
+])
+def test_lorenz_errors(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()
+
+
+def test_frontier_highlights_the_pareto_rows():
+    rows = [{"policy": "a", "h": 10, "km": 5}, {"policy": "b", "h": 8, "km": 2}, {"policy": "c", "h": 7, "km": 3},
+            {"policy": "d", "h": 10, "km": 6}, {"policy": "e", "h": None, "km": 1}]
+    ax = plot.frontier(rows, "km", "h", x_sense="min")
+    everyone, front = ax.collections
+    assert len(everyone.get_offsets()) == 4 and len(front.get_offsets()) == 2
+    assert sorted(map(tuple, front.get_offsets().tolist())) == [(2, 8), (5, 10)]
+    assert len(ax.lines) == 1 and sorted(t.get_text() for t in ax.texts) == ["a", "b"]
+    with pytest.raises(ValueError, match="'x_sense' parameter of frontier must be 'max' or 'min'"):
+        plot.frontier(rows, "km", "h", x_sense="low")
+    with pytest.raises(ValueError, match="two different columns"):
+        plot.frontier(rows, "h", "h")
+
+
+def test_frontier_on_a_sweep_table():
+    pd = pytest.importorskip("pandas")
+    p = km.synth.city(employees=60, seed=0, rules="flow")
+    t = km.sweep(p, {"hours": 1, "travel_km": [0, 0.05, 0.3]}, ["flow", "fcfs"])
+    assert isinstance(t, pd.DataFrame)
+    ax = plot.frontier(t, "co2_kg", "assigned_hours", x_sense="min")
+    front = km.pareto_front(t, maximize=["assigned_hours"], minimize=["co2_kg"])
+    assert len(ax.collections[0].get_offsets()) == 6 and len(ax.collections[1].get_offsets()) == len(front)
+    assert len(ax.texts) == len(front)
+
+
+def test_compare_bars_relative_to_the_first(national):
+    _, opt, fcfs = national
+    metrics = ["assigned_hours", "mean_km", "co2_kg"]
+    ax = plot.compare_bars({"optimiser": opt, "fcfs": fcfs}, metrics)
+    assert len(ax.containers) == 2 and [len(c) for c in ax.containers] == [3, 3]
+    assert [r.get_height() for r in ax.containers[0]] == pytest.approx([1, 1, 1])
+    want = [fcfs.metrics[m] / opt.metrics[m] for m in metrics]
+    assert [r.get_height() for r in ax.containers[1]] == pytest.approx(want)
+    assert [t.get_text() for t in ax.get_xticklabels()] == metrics
+    ax = plot.compare_bars({"a": opt, "b": fcfs}, metrics, relative=False)
+    assert ax.containers[1][0].get_height() == pytest.approx(fcfs.metrics["assigned_hours"])
+    # every default metric is present on a solution
+    assert sum(len(c) for c in plot.compare_bars({"a": opt}).containers) == len(plot.DEFAULT_BAR_METRICS)
+
+
+def test_compare_bars_zero_reference_and_errors():
+    ax = plot.compare_bars({"a": {"x": 0.0, "y": None}, "b": {"x": 2.0, "y": 1.0}}, ["x", "y"])
+    assert [r.get_height() for r in ax.containers[1]] == [0.0, 0.0]  # no relative value
+    with pytest.raises(ValueError, match="solution 'b' has no metric 'z'"):
+        plot.compare_bars({"a": {"z": 1}, "b": {"x": 1}}, ["z"])
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot.compare_bars({})
+    with pytest.raises(TypeError, match="'a' must be a Solution or a dict of metrics"):
+        plot.compare_bars({"a": 3}, ["x"])
+
+
+def test_missing_matplotlib_says_how_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"pip install 'koeeo-match\[plot\]'"):
+        plot.lorenz([1.0, 2.0])
+
+
+def test_importing_the_package_does_not_import_matplotlib():
+    import subprocess
+
+    code = "import sys, koeeo_match; print('matplotlib' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"PYTHONPATH": str(__import__("pathlib").Path(km.__file__).parents[1]), "PATH": ""})
+    assert out.stdout.strip() == "False"
+
+
+def test_nothing_is_shown(monkeypatch, national):
+    _, opt, fcfs = national
+    monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() called"))
+    plot.map_departements(plot.departement_values(opt))
+    plot.lorenz([opt])
+    plot.compare_bars({"a": opt, "b": fcfs})
+    assert not math.isnan(opt.objective)

@@ -1,0 +1,365 @@
+"""sweep, policy_grid, pareto_front and the what-if variants."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+from koeeo_match.io import problem_from_dict, problem_to_dict
+from koeeo_match.sweep import _table
+from conftest import eligible_pairs, make, violated_rules
+
+pd = pytest.importorskip("pandas")
+
+
+@pytest.fixture(scope="module")
+def city():
+    return km.synth.city(employees=80, seed=1, rules="flow")
+
+
+@pytest.fixture(scope="module")
+def small_all():
+    return km.synth.city(employees=40, seed=2)  # every rule: employer caps, teams, half days
+
+
+def _rows(table):
+    return table.to_dict("records") if hasattr(table, "to_dict") else list(table)
+
+
+# ----------------------------------------------------------------------------- policies
+
+
+def test_policy_grid_is_the_cartesian_product():
+    g = km.policy_grid(hours=[1, 2], travel_km=[0, 0.01, 0.1])
+    assert len(g) == 6
+    pairs = [(p.hours, p.travel_km) for p in g.values()]
+    assert pairs == [(1, 0), (1, 0.01), (1, 0.1), (2, 0), (2, 0.01), (2, 0.1)]  # last key fastest
+    assert list(g)[:2] == ["hours=1", "hours=1,travel_km=0.01"]
+    for label, pol in g.items():
+        assert km.Policy.parse(label) == pol  # labels read back as the same policy
+    lex = km.policy_grid(hours=1, skill_fit=[0.5, 1], primary="hours")
+    assert all(p.primary == ("hours",) for p in lex.values())
+    assert list(lex) == ["hours=1,skill_fit=0.5,primary=hours", "hours=1,skill_fit=1,primary=hours"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({}, "needs at least one term weight"),
+    ({"speed": [1]}, "Unknown policy term 'speed'"),
+    ({"hours": []}, "gives no value for 'hours'"),
+    ({"hours": [1, -1]}, r"Weight grid point \{'hours': -1\}.*must be a finite number >= 0"),
+    ({"hours": [0], "seats": 1, "primary": "hours"}, "whose weight is 0"),
+])
+def test_policy_grid_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        km.policy_grid(**kwargs)
+
+
+def test_sweep_grid_rows_and_columns(city):
+    t = km.sweep(city, {"hours": [1], "travel_km": [0, 0.01, 0.1]}, ["flow", "fcfs"],
+                 variants={"20 km": lambda p: km.whatif.travel_cap(p, 20)})
+    assert isinstance(t, pd.DataFrame) and len(t) == 2 * 3 * 2
+    assert t["variant"].tolist()[:6] == ["base"] * 6 and t["variant"].tolist()[6:] == ["20 km"] * 6
+    assert t["method"].tolist()[:2] == ["flow", "fcfs"]  # method fastest
+    assert t["w_travel_km"].tolist()[:6] == [0, 0, 0.01, 0.01, 0.1, 0.1]
+    assert set(t["w_hours"]) == {1.0} and set(t["primary"]) == {""}
+    for c in ("variant", "policy", "method", "method_used", "status", "message", "objective", "bound", "gap",
+              "solve_seconds", *(f"w_{n}" for n in km.TERMS)):
+        assert c in t.columns
+
+
+def test_sweep_rows_match_solve_and_carry_every_metric(city):
+    """The rescored graphs give the same result as a fresh solve, and every metric is a column."""
+    pols = {"hours": "max_hours", "green": km.Policy(hours=1, travel_km=0.2), "cov": "max_coverage"}
+    t = km.sweep(city, pols, ["flow", "greedy", "fcfs"])
+    assert t["policy"].tolist() == [p for p in pols for _ in range(3)]
+    for row in _rows(t):
+        sol = km.solve(city, method=row["method"], policy=pols[row["policy"]], seed=0)
+        flat = {}
+        for k, v in sol.metrics.items():  # dict-valued metrics become one column per key
+            flat.update({f"{k}.{kk}": vv for kk, vv in v.items()} if isinstance(v, dict) else {k: v})
+        assert set(flat) <= set(t.columns)
+        for k, v in flat.items():
+            if k.endswith("_seconds"):
+                continue
+            if v is None:
+                assert row[k] is None or math.isnan(row[k]), k  # pandas holds a missing float as NaN
+            else:
+                assert row[k] == (pytest.approx(v) if isinstance(v, float) else v), k
+        assert row["status"] == sol.status.value and row["objective"] == pytest.approx(sol.objective)
+
+
+def test_sweep_accepts_every_policy_form(city):
+    one = km.sweep(city, "min_travel", "greedy")
+    assert one["policy"].tolist() == ["min_travel"]
+    lst = km.sweep(city, ["max_hours", km.Policy(hours=2, skill_fit=1), "hours=1,seats=1"], ("greedy",))
+    assert lst["policy"].tolist() == ["max_hours", "hours=2,skill_fit=1", "hours=1,seats=1"]
+    pol = km.sweep(city, km.Policy.preset("balanced"), "greedy")
+    assert pol["policy"].tolist() == ["balanced"]
+
+
+def test_sweep_is_deterministic(city):
+    kw = dict(policies={"hours": 1, "travel_km": [0, 0.05]}, methods=["flow", "fcfs"], seed=3,
+              variants={"cap": lambda p: km.whatif.travel_cap(p, 10)})
+    a, b = km.sweep(city, **kw), km.sweep(city, **kw)
+    seconds = [c for c in a.columns if c.endswith("_seconds")]
+    assert seconds == ["solve_seconds", "candidate_seconds"]
+    pd.testing.assert_frame_equal(a.drop(columns=seconds), b.drop(columns=seconds))
+
+
+def test_sweep_with_top_k(city):
+    t = km.sweep(city, ["max_hours", "min_travel"], "flow", top_k=3)
+    assert t["top_k"].tolist() == [3, 3] and set(t["status"]) == {"feasible"}
+    full = km.sweep(city, ["max_hours", "min_travel"], "flow")
+    assert (t["candidate_arcs"] <= full["candidate_arcs"]).all()
+
+
+def test_sweep_progress_lines(city, capsys):
+    km.sweep(city, ["max_hours", "min_travel"], ["greedy", "fcfs"], progress=True)
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 4 and err[0].startswith("[sweep 1/4] variant=base policy=max_hours method=greedy: feasible")
+
+
+def test_sweep_records_unsupported_runs(small_all):
+    variants = {"1 a day": lambda p: km.whatif.employer_daily_cap(p, 1)}
+    with pytest.raises(km.UnsupportedError):
+        km.sweep(small_all, "max_hours", ["flow"], variants=variants, base=False)
+    t = km.sweep(small_all, "max_hours", ["flow", "fcfs"], variants=variants, base=False, errors="record")
+    rows = _rows(t)
+    assert rows[0]["status"] == "unsupported" and "daily" in rows[0]["message"].lower()
+    assert rows[0]["assigned_hours"] is None or math.isnan(rows[0]["assigned_hours"])
+    assert rows[1]["status"] == "feasible" and rows[1]["assigned_hours"] > 0
+
+
+def test_sweep_without_pandas_returns_dicts(city, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # import pandas -> ImportError
+    rows = km.sweep(city, ["max_hours", "min_travel"], "greedy")
+    assert isinstance(rows, list) and len(rows) == 2 and all(isinstance(r, dict) for r in rows)
+    assert list(rows[0]) == list(rows[1]) and "assigned_hours" in rows[0]
+    front = km.pareto_front(rows, maximize=["assigned_hours"], minimize=["co2_kg"])
+    assert isinstance(front, list) and 1 <= len(front) <= 2
+
+
+def test_table_fills_missing_columns():
+    rows = _table([{"a": 1}, {"b": 2}])
+    assert list(rows.columns) == ["a", "b"] and rows["b"].isna().tolist() == [True, False]
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    ({"methods": ["magic"]}, ValueError, "must name methods among auto, flow"),
+    ({"methods": []}, ValueError, "'methods' parameter of sweep is empty"),
+    ({"methods": ["flow", "flow"]}, ValueError, "repeats a method"),
+    ({"policies": []}, ValueError, "empty list"),
+    ({"policies": {}}, ValueError, "empty dict"),
+    ({"policies": 3}, TypeError, "must be a preset name, a Policy"),
+    ({"policies": [km.Policy(hours=1), "nope"]}, ValueError, "Unknown policy preset 'nope'"),
+    ({"policies": ["max_hours", 1.5]}, TypeError, r"policies\[1\] must be a Policy"),
+    ({"policies": {"a": "max_hours", "b": 2}}, TypeError, r"policies\['b'\] must be a Policy"),
+    ({"policies": {"hours": [1], "speed": [2]}}, ValueError, "looks like a weight grid, but 'speed' is not a term"),
+    ({"policies": {"x": "max_hours", "y": "max_hours"}, "methods": "greedy"}, None, ""),
+    ({"policies": ["max_hours", "max_hours"]}, ValueError, "share the label 'max_hours'"),
+    ({"time_limit": 0}, ValueError, "'time_limit' parameter of sweep must be > 0"),
+    ({"errors": "ignore"}, ValueError, "'errors' parameter of sweep must be 'raise' or 'record'"),
+    ({"variants": {"v": lambda p: 3}}, TypeError, "Variant 'v' returned int, not a Problem"),
+    ({"variants": {"v": "x"}}, TypeError, "Variant 'v' must be a Problem"),
+    ({"variants": {"base": None}}, ValueError, "labelled 'base'"),
+    ({"base": False}, ValueError, "Nothing to run"),
+])
+def test_sweep_errors(city, kwargs, exc, message):
+    kwargs = {"methods": "greedy", **kwargs}
+    if exc is None:  # a labelled dict may repeat a policy under two labels
+        assert len(km.sweep(city, **kwargs)) == 2
+        return
+    with pytest.raises(exc, match=message):
+        km.sweep(city, **kwargs)
+
+
+def test_sweep_needs_a_problem():
+    with pytest.raises(TypeError, match="'problem' parameter of sweep must be a Problem"):
+        km.sweep({"employees": []})
+
+
+# ----------------------------------------------------------------------------- pareto_front
+
+
+def _brute_front(rows, maximize, minimize):
+    def vec(r):
+        vals = [r[c] for c in maximize] + [-r[c] if r[c] is not None else None for c in minimize]
+        return None if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in vals) else vals
+
+    out = []
+    for i, r in enumerate(rows):
+        a = vec(r)
+        if a is None:
+            continue
+        dominated = False
+        for j, s in enumerate(rows):
+            b = vec(s)
+            if j != i and b is not None and all(y >= x for x, y in zip(a, b)) and any(y > x for x, y in zip(a, b)):
+                dominated = True
+                break
+        if not dominated:
+            out.append(i)
+    return out
+
+
+_value = st.one_of(st.integers(-3, 3).map(float), st.just(None), st.just(math.nan))
+_rows_strategy = st.lists(st.fixed_dictionaries({"a": _value, "b": _value, "c": st.integers(-3, 3)}),
+                          max_size=25)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=_rows_strategy, crit=st.sampled_from([(["a"], ["b"]), (["a", "b"], []), ([], ["a", "b", "c"]),
+                                                  (["c"], []), (["a", "c"], ["b"])]))
+def test_pareto_front_matches_brute_force(rows, crit):
+    maximize, minimize = crit
+    want = _brute_front(rows, maximize, minimize)
+    got = km.pareto_front(rows, maximize=maximize, minimize=minimize)
+    assert got == [rows[i] for i in want]
+    frame = pd.DataFrame(rows, columns=["a", "b", "c"], index=[f"r{i}" for i in range(len(rows))])
+    got_frame = km.pareto_front(frame, maximize=maximize, minimize=minimize)
+    assert got_frame.index.tolist() == [f"r{i}" for i in want]
+
+
+def test_pareto_front_chunks_agree():
+    from koeeo_match.sweep import _non_dominated
+
+    X = np.random.default_rng(0).integers(0, 20, size=(1500, 3)).astype(float)
+    assert (_non_dominated(X, chunk=7) == _non_dominated(X, chunk=4096)).all()
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    ({}, ValueError, "at least one column"),
+    ({"maximize": ["a"], "minimize": ["a"]}, ValueError, "'a' is both maximised and minimised"),
+    ({"maximize": ["zzz"]}, ValueError, "no column 'zzz'"),
+    ({"maximize": "a"}, TypeError, "lists of column names"),
+    ({"maximize": ["s"]}, ValueError, "column 's' is not numeric"),
+])
+def test_pareto_front_errors(kwargs, exc, message):
+    rows = [{"a": 1.0, "s": "x"}, {"a": 2.0, "s": "y"}]
+    with pytest.raises(exc, match=message):
+        km.pareto_front(rows, **kwargs)
+    with pytest.raises(exc, match=message):
+        km.pareto_front(pd.DataFrame(rows), **kwargs)
+
+
+# ----------------------------------------------------------------------------- what-if
+
+
+def _same_problem(a: km.Problem, b: km.Problem) -> bool:
+    return problem_to_dict(a) == problem_to_dict(b)
+
+
+def test_travel_cap_is_valid_and_cuts_arcs(city):
+    q = km.whatif.travel_cap(city, 8)
+    # still a valid problem: it survives a round trip through the file format's validation
+    assert _same_problem(problem_from_dict(problem_to_dict(q)), q)
+    assert (q.employees.max_km == np.minimum(city.employees.max_km, 8)).all()
+    assert city.employees.max_km.max() > 8  # the original is untouched
+    pol = km.Policy.preset("max_hours")
+    g, h = km.build_candidates(city, pol), km.build_candidates(q, pol)
+    assert len(h) < len(g)
+    remote = q.missions.remote[h.mission] & q.employees.remote_ok[h.employee]
+    assert (h.km[~remote] <= 8 + 1e-9).all()
+    t = km.sweep(city, "max_hours", "flow", variants={"8 km": lambda p: km.whatif.travel_cap(p, 8)})
+    base, cap = _rows(t)
+    assert cap["candidate_arcs"] < base["candidate_arcs"] and cap["co2_kg"] < base["co2_kg"]
+    assert cap["assigned_hours"] <= base["assigned_hours"]
+
+
+def test_travel_cap_matches_brute_force_eligibility():
+    p = make(employees=[{"id": "near", "lat": 45.0, "lon": 5.0, "max_km": 50, "skills": {"law": 1}},
+                        {"id": "far", "lat": 45.2, "lon": 5.0, "max_km": 50, "skills": {"law": 1}},
+                        {"id": "home", "lat": 45.3, "lon": 5.0, "remote_ok": True, "skills": {"law": 1}}],
+             missions=[{"id": "m", "skills": {"law": 1}}, {"id": "r", "remote": True}])
+    q = km.whatif.travel_cap(p, 10)
+    g = km.build_candidates(q, km.Policy.preset("max_hours"))
+    got = sorted(zip(g.employee.tolist(), g.mission.tolist()))
+    assert got == sorted(eligible_pairs(q))
+    assert (0, 0) in got and (1, 0) not in got and (2, 1) in got  # remote stays open to remote_ok
+
+
+def test_employer_daily_cap_variant_is_respected(small_all):
+    q = km.whatif.employer_daily_cap(small_all, 1)
+    assert _same_problem(problem_from_dict(problem_to_dict(q)), q)
+    assert set(q.employers.daily_cap.tolist()) == {1}
+    s = km.solve(q, method="auto", seed=0, time_limit=20)
+    assert km.check(q, s) == [] and not violated_rules(q, s.assignments)
+    d = q.missions.date[s.mission]
+    emp = q.employees.employer[s.employee]
+    keys = [(a, b) for a, b in zip(emp.tolist(), d.tolist()) if a >= 0 and b != km.model.NO_DATE]
+    assert all(keys.count(k) <= 1 for k in keys)
+    # a larger cap never loosens an existing smaller one; named employers only
+    first = str(small_all.employers.ids[0])
+    r = km.whatif.employer_daily_cap(q, 5, employers=[first])
+    assert set(r.employers.daily_cap.tolist()) == {1}
+    r = km.whatif.employer_daily_cap(small_all, 0, employers=first)
+    assert r.employers.daily_cap[0] == 0 and (r.employers.daily_cap[1:] == small_all.employers.daily_cap[1:]).all()
+
+
+def test_budget_and_entitlement_variants(small_all):
+    q = km.whatif.employer_hours_budget(small_all, 7)
+    assert (q.employers.hours_budget <= 7).all()
+    s = km.solve(q, method="greedy")
+    assert km.check(q, s) == []
+    e = km.whatif.entitlement(small_all, 14)
+    assert _same_problem(problem_from_dict(problem_to_dict(e)), e)
+    assert (e.employees.hours == 14).all()
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda p: km.whatif.travel_cap(p, -1), "'km' parameter of travel_cap must be a finite number >= 0. Got -1"),
+    (lambda p: km.whatif.travel_cap(p, math.nan), "'km' parameter of travel_cap"),
+    (lambda p: km.whatif.travel_cap(p, "30"), "'km' parameter of travel_cap"),
+    (lambda p: km.whatif.employer_daily_cap(p, 1.5), "'cap' parameter of employer_daily_cap must be an integer"),
+    (lambda p: km.whatif.employer_daily_cap(p, 2, employers=["nobody"]), "unknown employer id 'nobody'"),
+    (lambda p: km.whatif.employer_hours_budget(p, -7), "'hours' parameter of employer_hours_budget"),
+    (lambda p: km.whatif.entitlement(p, True), "'hours' parameter of entitlement"),
+])
+def test_whatif_errors(small_all, call, message):
+    with pytest.raises(ValueError, match=message):
+        call(small_all)
+
+
+def test_sweep_builds_arcs_once_per_variant(city, monkeypatch):
+    sweep_module = sys.modules["koeeo_match.sweep"]  # km.sweep is the function
+
+    calls = []
+    real = sweep_module.build_candidates
+
+    def counting(problem, policy, *, k=None):
+        calls.append(k)
+        return real(problem, policy, k=k)
+
+    monkeypatch.setattr(sweep_module, "build_candidates", counting)
+    variants = {"cap": lambda p: km.whatif.travel_cap(p, 10)}
+    km.sweep(city, ["max_hours", "min_travel", "balanced"], ["greedy", "fcfs"], variants=variants)
+    assert calls == [None, None]  # once per variant; the other policies are rescored
+    calls.clear()
+    km.sweep(city, ["max_hours", "min_travel", "balanced"], ["greedy", "fcfs"], variants=variants, top_k=4)
+    assert calls == [4] * 6  # a capped graph depends on its policy: once per (variant, policy)
+
+
+def test_rescore_refuses_what_it_cannot_rescore(city):
+    from koeeo_match.candidates import rescore
+
+    pol = km.Policy.preset("max_hours")
+    with pytest.raises(ValueError, match="capped at k=3 arcs cannot be rescored"):
+        rescore(km.build_candidates(city, pol, k=3), city, pol)
+    g = km.build_candidates(city, pol)
+    with pytest.raises(ValueError, match="was not built for this problem"):
+        rescore(g, km.synth.city(employees=10, seed=0), pol)
+    with pytest.raises(ValueError, match="part of a candidate graph"):
+        rescore(g.subset(np.arange(3)), city, pol)
+
+
+def test_dict_valued_metrics_are_flattened_with_a_prefix():
+    from koeeo_match.sweep import _flatten
+
+    flat = _flatten({"a": 1, "by": {"x": np.float64(2.5), "deep": {"y": None}}})
+    assert flat == {"a": 1, "by.x": 2.5, "by.deep.y": None} and type(flat["by.x"]) is float
