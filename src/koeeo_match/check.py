@@ -27,7 +27,17 @@ _TOL_H = 1e-9
 
 
 class Violation(NamedTuple):
-    """One broken rule: which rule, the records involved, and a message."""
+    """One broken rule: which rule, the records involved, and a message.
+
+    Attributes
+    ----------
+    rule : str
+        The rule's name (``skill``, ``seats``, ``daily_cap``, ...; the list is in docs/model.md §6).
+    ids : tuple of str
+        The records involved, e.g. ``(employee_id, mission_id)``, or ``(employer_id,)`` for an employer rule.
+    message : str
+        What is wrong, with the numbers.
+    """
 
     rule: str
     ids: tuple[str, ...]

@@ -33,7 +33,22 @@ _NEARBY = 8
 
 @dataclass
 class Explanation:
-    """What :func:`explain` found: a verdict, readable lines, and the details behind them."""
+    """What :func:`explain` found: a verdict, readable lines, and the details behind them.
+
+    Attributes
+    ----------
+    kind : {"employee", "mission"}
+        What ``id`` names.
+    id : str
+        The employee's or mission's id.
+    verdict : str
+        An employee is ``assigned``, ``no_candidate``, ``outscored``, ``capacity`` or
+        ``team_minimum``; a mission is ``filled``, ``partly_filled``, ``unfilled`` or ``team_minimum``.
+    lines : list of str
+        The explanation as sentences (``str(explanation)`` prints them).
+    details : dict
+        The ids behind the sentences (candidates, eligible, busy, idle employees, ...).
+    """
 
     kind: str  # "employee" | "mission"
     id: str

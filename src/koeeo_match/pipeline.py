@@ -58,6 +58,8 @@ class _PeakSampler:
 
 @dataclass
 class Stage:
+    """One timed stage: its name, wall-clock seconds and peak resident memory in bytes."""
+
     name: str
     seconds: float
     peak_rss_bytes: int  # peak of this process during the stage (workers: see children)
@@ -66,18 +68,27 @@ class Stage:
 
 @dataclass
 class PipelineResult:
+    """What :func:`run` measured: the stages in order, the solution and its violation count.
+
+    ``info`` holds the sizes and the outcome: employees, missions, supply and demand hours, arcs,
+    top_k, method, objective, bound, gap.
+    """
+
     stages: list[Stage] = field(default_factory=list)
     solution: Solution | None = None
     violations: int = 0
     info: dict[str, Any] = field(default_factory=dict)
 
     def seconds(self, *names: str) -> float:
+        """Total seconds of the named stages (of every stage when none is named)."""
         return sum(s.seconds for s in self.stages if not names or s.name in names)
 
     def peak_rss_bytes(self) -> int:
+        """Largest resident memory of any stage, this process or a worker."""
         return max([0] + [max(s.peak_rss_bytes, s.children_peak_rss_bytes) for s in self.stages])
 
     def to_dict(self) -> dict[str, Any]:
+        """Stages, violations, info and (with a solution) its status and metrics, as JSON-ready data."""
         d = {"stages": [asdict(s) for s in self.stages], "violations": self.violations, **self.info}
         if self.solution is not None:
             d["status"] = self.solution.status.value
