@@ -8,7 +8,6 @@ import math
 import networkx as nx
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import koeeo_match as km
 from conftest import COST_TERMS, brute_force, eligible_pairs, ineligible_rules, make, pair_terms, pair_value
