@@ -135,7 +135,7 @@ def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method
     e, m = graph.employee[sel], graph.mission[sel]
     policy = graph.policy
     which = "primary" if graph.scale.lexicographic else "all"
-    objective = float(policy.score({k: v[sel] for k, v in graph.terms.items()}, which).sum())
+    objective = float(policy.score({k: graph.terms[k][sel] for k, w in policy.weights().items() if w}, which).sum())
     graph_optimal = raw.status == Status.OPTIMAL
     # bound and gap on the candidate graph itself (the problem's own when it is not capped)
     if graph_optimal:

@@ -29,7 +29,7 @@ from .model import NO_DATE, Problem
 from .parallel import default_workers, run_parts
 from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, integer_scores
 
-__all__ = ["CandidateGraph", "build_candidates", "rescore", "arc_terms", "rural_associations"]
+__all__ = ["CandidateGraph", "ArcTerms", "build_candidates", "rescore", "arc_terms", "rural_associations"]
 
 _CHUNK = 200_000
 _MAX_CHUNK_PAIRS = 5_000_000
@@ -45,6 +45,43 @@ _MISSION_POOL = 4
 _REMOTE_POOL = 2
 
 
+class ArcTerms(Mapping[str, np.ndarray]):
+    """The objective terms of a graph's arcs (see :mod:`koeeo_match.policy`), each computed on
+    first use: a graph built for one policy computes the terms that policy weighs; others (for
+    an objective breakdown, or :func:`rescore`) are computed when asked for, then kept.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0)
+    >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
+    >>> sorted(g.terms) == sorted(km.TERMS) and g.terms["co2_kg"].shape == g.km.shape
+    True
+    """
+
+    def __init__(self, problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray,
+                 computed: Mapping[str, np.ndarray] | None = None) -> None:
+        self._problem, self._ea, self._ma, self._km = problem, ea, ma, km
+        self._computed: dict[str, np.ndarray] = dict(computed or {})
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        v = self._computed.get(name)
+        if v is None:
+            if name not in TERMS:
+                raise KeyError(name)
+            v = self._computed[name] = arc_terms(self._problem, self._ea, self._ma, self._km, [name])[name]
+        return v
+
+    def __iter__(self):
+        return iter(TERMS)
+
+    def __len__(self) -> int:
+        return len(TERMS)
+
+    def subset(self, arcs: np.ndarray) -> "ArcTerms":
+        """The terms of the arcs ``arcs`` (indices), sharing nothing with this mapping."""
+        return ArcTerms(self._problem, self._ea[arcs], self._ma[arcs], self._km[arcs],
+                        {k: v[arcs] for k, v in self._computed.items()})
+
+
 @dataclass(frozen=True, eq=False)
 class CandidateGraph:
     """Eligible arcs in CSR order (sorted by employee, then mission).
@@ -57,8 +94,9 @@ class CandidateGraph:
         ``ptr[e]:ptr[e+1]`` are employee ``e``'s arcs.
     km : ndarray of float64
         One-way great-circle distance (the ``travel_km`` term is 0 for remote missions).
-    terms : dict of str to ndarray
-        Each objective term per arc (see :mod:`koeeo_match.policy`).
+    terms : Mapping of str to ndarray
+        Each objective term per arc (see :mod:`koeeo_match.policy`), an
+        :class:`ArcTerms` (computed on first use) for a built graph.
     score : ndarray of int64
         Integer score per arc (higher is better), from ``policy``.
     scale : IntegerScores
@@ -100,7 +138,8 @@ class CandidateGraph:
             mission=self.mission[arcs],
             ptr=ptr,
             km=self.km[arcs],
-            terms={k: v[arcs] for k, v in self.terms.items()},
+            terms=(self.terms.subset(arcs) if isinstance(self.terms, ArcTerms)
+                   else {k: v[arcs] for k, v in self.terms.items()}),
             score=self.score[arcs],
             scale=self.scale,
             policy=self.policy,
@@ -571,7 +610,8 @@ def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) 
     True
     """
     ea, ma, km = eligible_pairs(problem, k=k, policy=policy)
-    terms = arc_terms(problem, ea, ma, km)
+    weighed = [t for t, w in policy.weights().items() if w]
+    terms = ArcTerms(problem, ea, ma, km, arc_terms(problem, ea, ma, km, weighed))
     ptr = np.zeros(problem.n_employees + 1, np.int64)
     np.cumsum(np.bincount(ea, minlength=problem.n_employees), out=ptr[1:])
     return _scored(problem, policy, ea, ma, ptr, km, terms, k)

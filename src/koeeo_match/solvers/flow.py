@@ -226,7 +226,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     if by_max_flow:
         # the secondary scores alone, at full resolution (no primary multiplier needed)
         w = graph.policy.weights()
-        sec = graph.policy.score({t: v[keep] for t, v in graph.terms.items() if w.get(t)}, "secondary")
+        sec = graph.policy.score({t: graph.terms[t][keep] for t, wt in w.items() if wt}, "secondary")
         smax = float(np.abs(sec).max()) if sec.size else 0.0
         sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
         sec_int = np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
@@ -247,8 +247,8 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     results = run_parts(_solve_network, tasks, workers if tails_a.size > 500_000 else 1, [c.size for c in chunks])
     flows = np.zeros(tails_a.size, np.int64)
     total_cost = 0
-    for c, (f, cost) in zip(chunks, results):
-        flows[c] = f
+    for c, (nz, f, cost) in zip(chunks, results):
+        flows[c[nz]] = f
         total_cost += cost
     selected = keep[flows[n_before : n_before + keep.size] > 0]
     total = int(graph.score[selected].sum())
@@ -265,7 +265,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
 
 
 def _solve_network(tails, heads, caps, costs, by_max_flow):
-    """Solve one part (global node ids 0 = source, 1 = sink); flows on every arc, and the cost.
+    """Solve one part (global node ids 0 = source, 1 = sink): the arcs with flow, their flows, the cost.
 
     Min-cost flow with a zero-cost source -> sink bypass (assigning is optional), or,
     ``by_max_flow``, OR-Tools' max flow of min cost.
@@ -289,7 +289,9 @@ def _solve_network(tails, heads, caps, costs, by_max_flow):
     status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
     if status != flow.OPTIMAL:
         raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
-    return flow.flows(np.arange(tails.size, dtype=np.int64)), int(flow.optimal_cost())
+    f = flow.flows(np.arange(tails.size, dtype=np.int64))
+    nz = np.flatnonzero(f)  # most arcs carry no flow: return the others only (smaller to pass back)
+    return nz, f[nz], int(flow.optimal_cost())
 
 
 def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> int | None:

@@ -1,0 +1,129 @@
+"""Hours against territorial equity, measured on a seeded national run: ``python -m benchmarks.tradeoffs``.
+
+Solves the national instance (``km.synth.france(seed=0, rules="flow")``, scaled by ``--scale``)
+under each policy preset with the exact min-cost flow on its capped candidate graph
+(``top_k=5``, built for that policy), plus first-come-first-served as the baseline, and records,
+per run, the total hours and the territorial figures of :mod:`koeeo_match.metrics`.
+
+Writes ``benchmarks/results/tradeoffs.json`` (with the machine's description) and
+``docs/img/tradeoffs_national.png``, and prints the Markdown table that docs/policies.md quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any
+
+import koeeo_match as km
+
+from .machine import describe
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+OUT = os.path.join(HERE, "results", "tradeoffs.json")
+PNG = os.path.join(ROOT, "docs", "img", "tradeoffs_national.png")
+
+POLICIES = ("max_hours", "hours_then_equity", "territorial_equity", "max_coverage", "min_travel",
+            "hours=1,rural=1", "hours=1,rural=4,small_association=1")
+#: (column, header, format) of the Markdown table.
+COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("assigned_hours", "hours assigned", "{:,.0f}"),
+    ("missions_filled_share", "missions filled", "{:.3f}"),
+    ("associations_served_share", "associations served", "{:.3f}"),
+    ("small_associations_served_share", "small associations served", "{:.3f}"),
+    ("worst_decile_coverage_by_departement", "worst-decile département coverage", "{:.3f}"),
+    ("gini_hours_per_capita_by_departement", "Gini of hours per capita (départements)", "{:.3f}"),
+    ("coverage_urban", "coverage urban", "{:.3f}"),
+    ("coverage_intermediate", "coverage intermediate", "{:.3f}"),
+    ("coverage_rural", "coverage rural", "{:.3f}"),
+    ("mean_km", "mean km", "{:.2f}"),
+)
+
+
+def run(scale: float, top_k: int, policies: list[str], seed: int = 0) -> list[dict[str, Any]]:
+    """One row per run: the policy, the method, the seconds and every metric of the solution."""
+    say = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    t = time.perf_counter()
+    problem = km.synth.france(seed=seed, scale=scale, rules="flow")
+    say(f"generated {problem!r} in {time.perf_counter() - t:.1f} s")
+    rows = []
+    runs = [(name, "flow") for name in policies] + [("max_hours", "fcfs")]
+    for name, method in runs:
+        t = time.perf_counter()
+        sol = km.solve(problem, method=method, policy=name, top_k=top_k, seed=seed)
+        dt = time.perf_counter() - t
+        bad = len(km.check(problem, sol))
+        row = {"policy": name if method != "fcfs" else "fcfs (first come, first served)", "method": sol.method,
+               "status": sol.status.value, "seconds": dt, "violations": bad,
+               **{k: v for k, v in sol.metrics.items() if not isinstance(v, dict)}}
+        rows.append(row)
+        say(f"{row['policy']:<32} {sol.status.value:<9} {dt:6.1f} s  {row['assigned_hours']:>14,.0f} h  "
+            f"worst decile {row['worst_decile_coverage_by_departement']:.3f}  violations {bad}")
+    return rows
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The Markdown table of docs/policies.md."""
+    head = "| policy | " + " | ".join(h for _, h, _ in COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
+    for r in rows:
+        cells = [("–" if r.get(c) is None else f.format(r[c])) for c, _, f in COLUMNS]
+        lines.append(f"| `{r['policy']}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(rows: list[dict[str, Any]], path: str) -> None:
+    """Hours against the worst-decile coverage (frontier), and coverage by density class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    km.plot.frontier(rows, "assigned_hours", "worst_decile_coverage_by_departement", ax=a1)
+    a1.set_xlabel("hours assigned")
+    a1.set_ylabel("worst-decile département coverage")
+    a1.set_title("Total hours against the worst-off départements")
+    classes = ("coverage_urban", "coverage_intermediate", "coverage_rural")
+    x = np.arange(len(classes))
+    w = 0.8 / len(rows)
+    for i, r in enumerate(rows):
+        a2.bar(x + i * w - 0.4 + w / 2, [r[c] or 0.0 for c in classes], w, label=r["policy"])
+    a2.set_xticks(x, ["urban", "intermediate", "rural"])
+    a2.set_ylabel("hours assigned / seat-hours posted")
+    a2.set_title("Coverage by density class of the département")
+    a2.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=1.0, help="share of the national instance")
+    ap.add_argument("--top-k", type=int, default=5)
+    ap.add_argument("--policies", default=",".join(POLICIES))
+    args = ap.parse_args(argv)
+    rows = run(args.scale, args.top_k, [p for p in args.policies.split(",") if p])
+    doc = {
+        "command": "python -m benchmarks.tradeoffs " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "machine": describe(ROOT),
+        "scale": args.scale,
+        "top_k": args.top_k,
+        "rows": rows,
+    }
+    os.makedirs(os.path.dirname(OUT), exist_ok=True)
+    with open(OUT, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, indent=1, default=float)
+    plot(rows, PNG)
+    print(table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
