@@ -1,9 +1,12 @@
 """Hours against territorial equity, measured on a seeded national run: ``python -m benchmarks.tradeoffs``.
 
 Solves the national instance (``km.synth.france(seed=0, rules="flow")``, scaled by ``--scale``)
-under each policy preset with the exact min-cost flow on its capped candidate graph
-(``top_k=5``, built for that policy), plus first-come-first-served as the baseline, and records,
-per run, the total hours and the territorial figures of :mod:`koeeo_match.metrics`.
+under each policy with the exact min-cost flow on the capped candidate graph (``top_k=5``), plus
+first-come-first-served as the baseline, and records, per run, the total hours and the territorial
+figures of :mod:`koeeo_match.metrics`.  Every policy is solved on the same arcs, those that
+``max_hours`` keeps (``rank="max_hours"``), so that the rows differ by their objective alone;
+``--own-arcs`` instead lets each policy keep its own best arcs (what ``km.solve(..., top_k=5)``
+does), which mixes the effect of the objective with that of the arcs kept.
 
 Writes ``benchmarks/results/tradeoffs.json`` (with the machine's description) and
 ``docs/img/tradeoffs_national.png``, and prints the Markdown table that docs/policies.md quotes.
@@ -44,7 +47,7 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def run(scale: float, top_k: int, policies: list[str], seed: int = 0) -> list[dict[str, Any]]:
+def run(scale: float, top_k: int, policies: list[str], seed: int = 0, own_arcs: bool = False) -> list[dict[str, Any]]:
     """One row per run: the policy, the method, the seconds and every metric of the solution."""
     say = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     t = time.perf_counter()
@@ -54,7 +57,8 @@ def run(scale: float, top_k: int, policies: list[str], seed: int = 0) -> list[di
     runs = [(name, "flow") for name in policies] + [("max_hours", "fcfs")]
     for name, method in runs:
         t = time.perf_counter()
-        sol = km.solve(problem, method=method, policy=name, top_k=top_k, seed=seed)
+        sol = km.solve(problem, method=method, policy=name, top_k=top_k, seed=seed,
+                       rank=None if own_arcs else "max_hours")
         dt = time.perf_counter() - t
         bad = len(km.check(problem, sol))
         row = {"policy": name if method != "fcfs" else "fcfs (first come, first served)", "method": sol.method,
@@ -107,20 +111,25 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=1.0, help="share of the national instance")
     ap.add_argument("--top-k", type=int, default=5)
-    ap.add_argument("--policies", default=",".join(POLICIES))
+    ap.add_argument("--policies", default=";".join(POLICIES), help="';'-separated presets or weights")
+    ap.add_argument("--own-arcs", action="store_true", help="each policy keeps its own best arcs (default: "
+                                                            "the arcs max_hours keeps, for every policy)")
+    ap.add_argument("--out", default=OUT, help="the JSON written (default benchmarks/results/tradeoffs.json)")
+    ap.add_argument("--png", default=PNG, help="the figure written (default docs/img/tradeoffs_national.png)")
     args = ap.parse_args(argv)
-    rows = run(args.scale, args.top_k, [p for p in args.policies.split(",") if p])
+    rows = run(args.scale, args.top_k, [p for p in args.policies.split(";") if p], own_arcs=args.own_arcs)
     doc = {
         "command": "python -m benchmarks.tradeoffs " + " ".join(argv if argv is not None else sys.argv[1:]),
         "machine": describe(ROOT),
         "scale": args.scale,
         "top_k": args.top_k,
+        "arcs": "each policy's own" if args.own_arcs else "those max_hours keeps (rank='max_hours')",
         "rows": rows,
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w", encoding="utf-8") as fh:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=1, default=float)
-    plot(rows, PNG)
+    plot(rows, args.png)
     print(table(rows))
     return 0
 

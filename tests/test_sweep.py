@@ -332,9 +332,9 @@ def test_sweep_builds_arcs_once_per_variant(city, monkeypatch):
     calls = []
     real = sweep_module.build_candidates
 
-    def counting(problem, policy, *, k=None):
+    def counting(problem, policy, *, k=None, rank=None):
         calls.append(k)
-        return real(problem, policy, k=k)
+        return real(problem, policy, k=k, rank=rank)
 
     monkeypatch.setattr(sweep_module, "build_candidates", counting)
     variants = {"cap": lambda p: km.whatif.travel_cap(p, 10)}
@@ -343,6 +343,39 @@ def test_sweep_builds_arcs_once_per_variant(city, monkeypatch):
     calls.clear()
     km.sweep(city, ["max_hours", "min_travel", "balanced"], ["greedy", "fcfs"], variants=variants, top_k=4)
     assert calls == [4] * 6  # a capped graph depends on its policy: once per (variant, policy)
+    calls.clear()
+    km.sweep(city, ["max_hours", "min_travel", "balanced"], ["greedy"], variants=variants, top_k=4,
+             rank="max_hours")
+    assert calls == [4, 4]  # the same arcs for every policy: once per variant, then rescored
+
+
+def test_rank_keeps_the_same_arcs_for_every_policy():
+    """With rank=, the capped arcs are the rank policy's: a lexicographic hours-first policy then
+    assigns exactly the hours of max_hours (same arcs), which it need not do on its own arcs."""
+    p = km.synth.france(seed=0, scale=0.002, rules="flow")
+    mh = km.Policy.preset("max_hours")
+    base = km.build_candidates(p, mh, k=3)
+    eq = km.build_candidates(p, km.Policy.preset("hours_then_equity"), k=3, rank=mh)
+    assert eq.rank is mh and base.rank is None
+    assert np.array_equal(base.employee, eq.employee) and np.array_equal(base.mission, eq.mission)
+    from koeeo_match.candidates import rescore
+
+    again = rescore(eq, p, km.Policy.preset("min_travel"))
+    fresh = km.build_candidates(p, km.Policy.preset("min_travel"), k=3, rank=mh)
+    assert np.array_equal(again.score, fresh.score) and again.k == 3 and again.rank is mh
+    hours = {name: km.solve(p, method="flow", policy=name, top_k=3, rank="max_hours").metrics["assigned_hours"]
+             for name in ("max_hours", "hours_then_equity")}
+    assert hours["hours_then_equity"] == hours["max_hours"]
+    t = km.sweep(p, ["max_hours", "hours_then_equity"], "flow", top_k=3, rank=mh)
+    assert list(t["assigned_hours"]) == [hours["max_hours"]] * 2
+    with pytest.raises(ValueError, match="applies only with top_k"):
+        km.solve(p, rank="max_hours")
+    with pytest.raises(ValueError, match="applies only with top_k"):
+        km.sweep(p, "max_hours", "flow", rank="max_hours")
+    with pytest.raises(ValueError, match="applies only with k"):
+        km.build_candidates(p, mh, rank=mh)
+    with pytest.raises(TypeError, match="'rank' parameter of solve"):
+        km.solve(p, top_k=3, rank=3)
 
 
 def test_rescore_refuses_what_it_cannot_rescore(city):

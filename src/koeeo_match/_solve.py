@@ -42,6 +42,7 @@ def solve(
     progress: Callable[[str], None] | None = None,
     proposing: str | None = None,
     preferences: Mapping[str, Any] | None = None,
+    rank: Policy | str | None = None,
 ) -> Solution:
     """Assign employees to missions.
 
@@ -70,6 +71,10 @@ def solve(
         (``metrics["graph_optimal"]`` says whether the capped graph was solved
         to optimality, ``graph_bound`` / ``graph_gap`` give the bound and gap
         on that graph).  ``None`` (default): the full graph, exact.
+    rank : Policy or str, optional
+        With ``top_k``: the policy that chooses the kept arcs (default:
+        ``policy``).  Solving several policies with the same ``rank``
+        compares them on the same arcs.
     workers : int
         CP-SAT workers (0: 2).
     progress : callable, optional
@@ -103,12 +108,11 @@ def solve(
     """
     if method not in METHODS:
         raise ValueError(f"The 'method' parameter of solve must be one of {', '.join(METHODS)}. Got {method!r} instead.")
-    if policy is None:
-        policy = Policy.preset("max_hours")
-    elif isinstance(policy, str):
-        policy = Policy.parse(policy)
-    elif not isinstance(policy, Policy):
-        raise TypeError(f"The 'policy' parameter of solve must be a Policy or a preset name. Got {policy!r} instead.")
+    policy = Policy.preset("max_hours") if policy is None else _as_policy(policy, "policy")
+    if rank is not None:
+        if top_k is None:
+            raise ValueError("The 'rank' parameter of solve applies only with top_k (it chooses the kept arcs).")
+        rank = _as_policy(rank, "rank")
     if method != "stable":
         for name, given in (("proposing", proposing), ("preferences", preferences)):
             if given is not None:
@@ -120,13 +124,21 @@ def solve(
     if time_limit is not None and not time_limit > 0:
         raise ValueError(f"The 'time_limit' parameter of solve must be > 0 seconds. Got {time_limit!r} instead.")
     t0 = time.perf_counter()
-    graph = build_candidates(problem, policy, k=top_k)
+    graph = build_candidates(problem, policy, k=top_k, rank=rank)
     t_cand = time.perf_counter() - t0
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences)
     raw = REGISTRY[method](problem, graph, options)
     used = method_label(method, raw)
     return _to_solution(problem, graph, raw, used, t_cand, time.perf_counter() - t0)
+
+
+def _as_policy(policy: Policy | str, name: str) -> Policy:
+    if isinstance(policy, str):
+        return Policy.parse(policy)
+    if not isinstance(policy, Policy):
+        raise TypeError(f"The {name!r} parameter of solve must be a Policy or a preset name. Got {policy!r} instead.")
+    return policy
 
 
 def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method: str,

@@ -101,6 +101,11 @@ class CandidateGraph:
         Integer score per arc (higher is better), from ``policy``.
     scale : IntegerScores
         How ``score`` was scaled.
+    k : int or None
+        The cap on arcs per employee and per mission (None: every eligible pair).
+    rank : Policy or None
+        With ``k``, the policy given to choose the kept arcs; None when
+        ``policy`` chose them (see :func:`build_candidates`).
     """
 
     n_employees: int
@@ -114,6 +119,7 @@ class CandidateGraph:
     scale: IntegerScores
     policy: Policy
     k: int | None = None
+    rank: Policy | None = None  # with k: the policy given to choose the kept arcs (None: ``policy`` did)
     is_part: bool = False  # a subset of a larger graph: its employees' arcs are all here
 
     def __len__(self) -> int:
@@ -144,6 +150,7 @@ class CandidateGraph:
             scale=self.scale,
             policy=self.policy,
             k=self.k,
+            rank=self.rank,
             is_part=True,
         )
 
@@ -590,7 +597,9 @@ def eligible_pairs(
     return ea[order], ma[order], km[order]
 
 
-def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) -> CandidateGraph:
+def build_candidates(
+    problem: Problem, policy: Policy, *, k: int | None = None, rank: Policy | None = None
+) -> CandidateGraph:
     """Build the candidate graph of ``problem`` with integer scores from ``policy``.
 
     Parameters
@@ -600,6 +609,11 @@ def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) 
         (union), for instances whose full graph is too large.  ``None``
         (default) keeps every eligible pair: solutions are then optimal for
         the problem itself, not only for the capped graph.
+    rank : Policy, optional
+        With ``k``: the policy whose scores choose the kept arcs (default:
+        ``policy``).  Graphs of several policies built with the same
+        ``rank`` have the same arcs, so their solutions compare the
+        policies alone, not also the arcs each policy would keep.
 
     Examples
     --------
@@ -609,15 +623,18 @@ def build_candidates(problem: Problem, policy: Policy, *, k: int | None = None) 
     >>> bool((g.employee[:-1] <= g.employee[1:]).all())
     True
     """
-    ea, ma, km = eligible_pairs(problem, k=k, policy=policy)
+    if rank is not None and k is None:
+        raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
+    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy)
     weighed = [t for t, w in policy.weights().items() if w]
     terms = ArcTerms(problem, ea, ma, km, arc_terms(problem, ea, ma, km, weighed))
     ptr = np.zeros(problem.n_employees + 1, np.int64)
     np.cumsum(np.bincount(ea, minlength=problem.n_employees), out=ptr[1:])
-    return _scored(problem, policy, ea, ma, ptr, km, terms, k)
+    return _scored(problem, policy, ea, ma, ptr, km, terms, k, rank)
 
 
-def _scored(problem: Problem, policy: Policy, ea, ma, ptr, km, terms, k: int | None) -> CandidateGraph:
+def _scored(problem: Problem, policy: Policy, ea, ma, ptr, km, terms, k: int | None,
+            rank: Policy | None) -> CandidateGraph:
     n_max = int(min(ea.size, int(problem.missions.seats.sum())))
     n_nodes = problem.n_employees + problem.n_missions + 2 * ea.size + 4
     scale = integer_scores(policy, terms, max_assignments=n_max, limit=(2**61) // n_nodes)
@@ -633,6 +650,7 @@ def _scored(problem: Problem, policy: Policy, ea, ma, ptr, km, terms, k: int | N
         scale=scale,
         policy=policy,
         k=k,
+        rank=rank,
     )
 
 
@@ -642,13 +660,17 @@ def rescore(graph: CandidateGraph, problem: Problem, policy: Policy) -> Candidat
     Eligibility and the objective terms do not depend on the policy, so a
     full graph (``k=None``) built for one policy serves every other: only
     the integer scores are recomputed.  A capped graph (``k`` given) keeps
-    the arcs its own policy ranked best, so it cannot be rescored.
+    the arcs that ``graph.rank`` chose, which are not those ``policy`` would
+    keep: it can be rescored only when it was built with an explicit
+    ``rank`` (``build_candidates(..., k=k, rank=...)``), saying that the
+    same arcs are wanted for every policy.
 
     Raises
     ------
     ValueError
-        ``graph`` is capped (``graph.k`` is not None), is a part of a larger
-        graph, or was not built for ``problem``.
+        ``graph`` is capped without an explicit ``rank`` (its arcs depend on
+        its own policy), is a part of a larger graph, or was not built for
+        ``problem``.
 
     Examples
     --------
@@ -659,12 +681,14 @@ def rescore(graph: CandidateGraph, problem: Problem, policy: Policy) -> Candidat
     >>> bool((h.score == km.build_candidates(p, km.Policy.preset("min_travel")).score).all())
     True
     """
-    if graph.k is not None:
+    if graph.k is not None and graph.rank is None:
         raise ValueError(f"A graph capped at k={graph.k} arcs cannot be rescored: its arcs depend on its policy; "
-                         "build it again with build_candidates(problem, policy, k=...).")
+                         "build it again with build_candidates(problem, policy, k=...), or build it with "
+                         "rank=... to keep the same arcs for every policy.")
     if graph.is_part:
         raise ValueError("A part of a candidate graph cannot be rescored; rescore the whole graph.")
     if graph.n_employees != problem.n_employees or graph.n_missions != problem.n_missions:
         raise ValueError(f"The graph ({graph.n_employees} employees, {graph.n_missions} missions) was not built "
                          f"for this problem ({problem.n_employees} employees, {problem.n_missions} missions).")
-    return _scored(problem, policy, graph.employee, graph.mission, graph.ptr, graph.km, graph.terms, None)
+    return _scored(problem, policy, graph.employee, graph.mission, graph.ptr, graph.km, graph.terms, graph.k,
+                   graph.rank)

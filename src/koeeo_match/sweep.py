@@ -201,6 +201,7 @@ def sweep(
     time_limit: float | None = None,
     seed: int = 0,
     top_k: int | None = None,
+    rank: Policy | str | None = None,
     workers: int = 0,
     errors: str = "raise",
     progress: bool = False,
@@ -223,6 +224,11 @@ def sweep(
         Also run the unchanged problem, labelled ``"base"``, first.
     time_limit, seed, top_k, workers
         As in :func:`koeeo_match.solve`, for every run.
+    rank : Policy or str, optional
+        With ``top_k``: the policy that chooses the kept arcs, the same for
+        every policy of the sweep (the capped graph is then built once per
+        variant and rescored).  Without it each policy keeps its own best
+        arcs, so a row's figures also reflect which arcs its policy kept.
     errors : {"raise", "record"}
         What a method that refuses a variant's rules does (for example
         ``flow`` on a problem with employer caps): raise the
@@ -278,6 +284,13 @@ def sweep(
         raise ValueError(f"The 'time_limit' parameter of sweep must be > 0 seconds. Got {time_limit!r} instead.")
     if errors not in ("raise", "record"):
         raise ValueError(f"The 'errors' parameter of sweep must be 'raise' or 'record'. Got {errors!r} instead.")
+    rank_pol = None
+    if rank is not None:
+        if top_k is None:
+            raise ValueError("The 'rank' parameter of sweep applies only with top_k (it chooses the kept arcs).")
+        rank_pol = Policy.parse(rank) if isinstance(rank, str) else rank
+        if not isinstance(rank_pol, Policy):
+            raise TypeError(f"The 'rank' parameter of sweep must be a Policy or a preset name. Got {rank!r} instead.")
     pols = _policies(policies)
     labels = [lab for lab, _ in pols]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
@@ -292,8 +305,13 @@ def sweep(
         full: CandidateGraph | None = None
         for plabel, pol in pols:
             t0 = time.perf_counter()
-            if top_k is not None:
+            if top_k is not None and rank_pol is None:
                 graph = build_candidates(prob, pol, k=top_k)
+            elif top_k is not None:
+                if full is None:
+                    graph = full = build_candidates(prob, pol, k=top_k, rank=rank_pol)
+                else:
+                    graph = rescore(full, prob, pol)
             elif full is None:
                 graph = full = build_candidates(prob, pol)
             else:
