@@ -105,6 +105,14 @@ def test_generate_npz_and_solve_it(tmp_path):
     assert km.check(p, km.load(sol)) == []
 
 
+def test_generate_refuses_multi_day_share_outside_national(tmp_path, capsys):
+    path = tmp_path / "p.json"
+    args = ["generate", "--region", "Bretagne", "--employees", "50", "--multi-day-share", "0.2", "-o", str(path)]
+    assert main(args) == 2
+    assert "--multi-day-share applies to --national only" in capsys.readouterr().err
+    assert not path.exists()
+
+
 def test_demo_small_shows_the_optimiser_ahead(capsys):
     assert main(["demo", "--employees", "300", "--time-limit", "20"]) == 0
     out = capsys.readouterr().out

@@ -1,6 +1,7 @@
-"""Command line: ``koeeo-match`` (also ``python -m koeeo_match``).
+"""Command line: koeeo-match (also python -m koeeo_match).
 
-Commands: ``solve``, ``check``, ``generate``, ``report``, ``demo``.  Errors go
+Commands: ``solve``, ``check``, ``generate``, ``report``, ``explain``,
+``pipeline``, ``demo``.  Errors go
 to stderr as one clear message with exit code 2; ``check`` exits 1 when the
 solution breaks a rule.
 """
@@ -80,6 +81,9 @@ def _load_solution(path: str):
 def cmd_generate(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
+    if args.multi_day_share and not args.national:
+        # synth.city and synth.region draw one day per employee: refuse rather than ignore it
+        raise km.KoeeoMatchError("--multi-day-share applies to --national only")
     t0 = time.perf_counter()
     if args.national:
         problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow",
