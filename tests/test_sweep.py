@@ -356,6 +356,7 @@ def test_rank_keeps_the_same_arcs_for_every_policy():
     mh = km.Policy.preset("max_hours")
     base = km.build_candidates(p, mh, k=3)
     eq = km.build_candidates(p, km.Policy.preset("hours_then_equity"), k=3, rank=mh)
+    eq_mh = km.build_candidates(p, mh, k=3, rank=mh)
     assert eq.rank is mh and base.rank is None
     assert np.array_equal(base.employee, eq.employee) and np.array_equal(base.mission, eq.mission)
     from koeeo_match.candidates import rescore
@@ -376,6 +377,10 @@ def test_rank_keeps_the_same_arcs_for_every_policy():
         km.build_candidates(p, mh, rank=mh)
     with pytest.raises(TypeError, match="'rank' parameter of solve"):
         km.solve(p, top_k=3, rank=3)
+    with pytest.raises(TypeError, match="'policy' parameter of build_candidates"):
+        km.build_candidates(p, 3)
+    # a preset name is accepted, as by solve
+    assert np.array_equal(km.build_candidates(p, "max_hours", k=3, rank="max_hours").score, eq_mh.score)
 
 
 def test_rescore_refuses_what_it_cannot_rescore(city):

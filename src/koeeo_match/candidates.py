@@ -598,7 +598,7 @@ def eligible_pairs(
 
 
 def build_candidates(
-    problem: Problem, policy: Policy, *, k: int | None = None, rank: Policy | None = None
+    problem: Problem, policy: Policy | str, *, k: int | None = None, rank: Policy | str | None = None
 ) -> CandidateGraph:
     """Build the candidate graph of ``problem`` with integer scores from ``policy``.
 
@@ -623,6 +623,12 @@ def build_candidates(
     >>> bool((g.employee[:-1] <= g.employee[1:]).all())
     True
     """
+    policy = Policy.parse(policy) if isinstance(policy, str) else policy
+    rank = Policy.parse(rank) if isinstance(rank, str) else rank
+    for name, value in (("policy", policy), ("rank", rank)):
+        if not isinstance(value, Policy) and not (name == "rank" and value is None):
+            raise TypeError(f"The {name!r} parameter of build_candidates must be a Policy or a preset name. "
+                            f"Got {value!r} instead.")
     if rank is not None and k is None:
         raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
     ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy)
