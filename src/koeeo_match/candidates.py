@@ -593,7 +593,7 @@ def eligible_pairs(
         if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
             _, first = np.unique(_pair_keys(ea, ma, len(m)), return_index=True)
             ea, ma, km = _capped(problem, policy, ea[first], ma[first], km[first], k)
-    order = np.lexsort((ma, ea))
+    order = np.argsort(_pair_keys(ea, ma, len(m)))  # pairs are distinct: one int64 sort (lexsort is ~3x slower)
     return ea[order], ma[order], km[order]
 
 
