@@ -327,8 +327,13 @@ def _collapsed(v: np.ndarray, q: np.ndarray, what: str) -> str:
     qmax = float(np.abs(q).max())
     if qmax == 0 or vmax / qmax <= _WARN_RESOLUTION * vmax:
         return ""
-    order = np.argsort(v, kind="stable")
-    n = int(np.count_nonzero((np.diff(v[order]) > 0) & (np.diff(q[order]) == 0)))
+    # rounding is monotone, so the pairs of adjacent distinct values that became equal number
+    # (distinct values of v) - (distinct values of q); |q| < 1 / _WARN_RESOLUTION here
+    sv = np.sort(v)
+    distinct_v = 1 + int(np.count_nonzero(sv[1:] > sv[:-1]))
+    qi = q.astype(np.int64)
+    distinct_q = int(np.count_nonzero(np.bincount(qi - qi.min())))
+    n = distinct_v - distinct_q
     if not n:
         return ""
     return (
