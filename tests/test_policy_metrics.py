@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import koeeo_match as km
 from koeeo_match import metrics
@@ -209,3 +211,29 @@ def test_territorial_metrics_by_hand():
     # Gini of two values a < b is (b - a) / (2 (a + b))
     a, b = sorted(per_capita)
     assert km.metrics.gini(per_capita) == pytest.approx((b - a) / (2 * (a + b)))
+
+
+def _collapsed_by_brute_force(v: np.ndarray, q: np.ndarray) -> int:
+    """Pairs of distinct values, adjacent in sorted order, that share an integer score."""
+    d = sorted(set(v.tolist()))
+    qv = {x: int(q[np.flatnonzero(v == x)[0]]) for x in d}
+    return sum(1 for a, b in zip(d, d[1:]) if qv[a] == qv[b])
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(-50, 50, allow_nan=False).map(lambda x: round(x, 2)), min_size=2, max_size=60),
+       st.sampled_from([0.5, 1.0, 3.0, 10.0]))
+def test_collapsed_counts_the_distinct_scores_that_became_equal(values, scale):
+    from koeeo_match.policy import _collapsed
+
+    v = np.array(values)
+    q = np.round(v * scale).astype(np.int64)
+    msg = _collapsed(v, q, "objective")
+    vmax, qmax = float(np.abs(v).max()), float(np.abs(q).max())
+    if qmax == 0 or vmax / qmax <= 1e-4 * vmax:
+        assert msg == ""
+        return
+    n = _collapsed_by_brute_force(v, q)
+    assert (msg == "") == (n == 0)
+    if n:
+        assert f"({n} pairs of distinct scores became equal)" in msg
