@@ -44,7 +44,10 @@ COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("coverage_intermediate", "coverage intermediate", "{:.3f}"),
     ("coverage_rural", "coverage rural", "{:.3f}"),
     ("mean_km", "mean km", "{:.2f}"),
+    ("co2_kg", "CO2 (t, car round trips)", "{:,.0f}"),
 )
+#: columns shown in another unit than the metric's
+_UNIT = {"co2_kg": 1e-3}
 
 
 def run(scale: float, top_k: int, policies: list[str], seed: int = 0, own_arcs: bool = False) -> list[dict[str, Any]]:
@@ -75,33 +78,50 @@ def table(rows: list[dict[str, Any]]) -> str:
     head = "| policy | " + " | ".join(h for _, h, _ in COLUMNS) + " |"
     lines = [head, "|" + "---|" * (len(COLUMNS) + 1)]
     for r in rows:
-        cells = [("–" if r.get(c) is None else f.format(r[c])) for c, _, f in COLUMNS]
+        cells = [("–" if r.get(c) is None else f.format(r[c] * _UNIT.get(c, 1))) for c, _, f in COLUMNS]
         lines.append(f"| `{r['policy']}` | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def plot(rows: list[dict[str, Any]], path: str) -> None:
-    """Hours against the worst-decile coverage (frontier), and coverage by density class."""
+    """Each run's change in hours, rural and worst-decile coverage against the first (max_hours),
+    and coverage by density class (bars, zoomed on the range where the runs differ)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    km.plot.frontier(rows, "assigned_hours", "worst_decile_coverage_by_departement", ax=a1)
-    a1.set_xlabel("hours assigned")
-    a1.set_ylabel("worst-decile département coverage")
-    a1.set_title("Total hours against the worst-off départements")
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 5.2))
+    ref = rows[0]  # max_hours, the first policy
+    labels = [r["policy"].split(" (")[0] for r in rows]
+    changes = (("hours assigned (%)", lambda r: 100 * (r["assigned_hours"] / ref["assigned_hours"] - 1)),
+               ("rural coverage (points)", lambda r: 100 * (r["coverage_rural"] - ref["coverage_rural"])),
+               ("worst-decile coverage (points)", lambda r: 100 * (r["worst_decile_coverage_by_departement"]
+                                                                   - ref["worst_decile_coverage_by_departement"])))
+    y = np.arange(len(rows))
+    h = 0.8 / len(changes)
+    for i, (name, f) in enumerate(changes):
+        a1.barh(y - 0.4 + h / 2 + i * h, [f(r) for r in rows], h, label=name)
+    a1.set_yticks(y, labels, fontsize=8)
+    a1.invert_yaxis()
+    a1.axvline(0, color="k", lw=0.8)
+    a1.set_xlabel(f"change against {labels[0]} (same arcs)")
+    a1.set_title("What each policy changes: total hours, rural and worst-off départements", fontsize=10)
+    a1.legend(fontsize=8, loc="upper left")
+    a1.grid(axis="x", alpha=0.3)
     classes = ("coverage_urban", "coverage_intermediate", "coverage_rural")
     x = np.arange(len(classes))
     w = 0.8 / len(rows)
     for i, r in enumerate(rows):
         a2.bar(x + i * w - 0.4 + w / 2, [r[c] or 0.0 for c in classes], w, label=r["policy"])
+    lo = min(min(r[c] or 0.0 for c in classes) for r in rows)
+    a2.set_ylim(max(0.0, lo - 0.05), None)
     a2.set_xticks(x, ["urban", "intermediate", "rural"])
-    a2.set_ylabel("hours assigned / seat-hours posted")
-    a2.set_title("Coverage by density class of the département")
-    a2.legend(fontsize=7)
+    a2.set_ylabel("hours assigned / seat-hours posted (axis zoomed)")
+    a2.set_title("Coverage by density class of the département", fontsize=10)
+    a2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3)
+    a2.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
@@ -116,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
                                                             "the arcs max_hours keeps, for every policy)")
     ap.add_argument("--out", default=OUT, help="the JSON written (default benchmarks/results/tradeoffs.json)")
     ap.add_argument("--png", default=PNG, help="the figure written (default docs/img/tradeoffs_national.png)")
+    ap.add_argument("--plot-only", action="store_true", help="redraw the figure and table from --out")
     args = ap.parse_args(argv)
+    if args.plot_only:
+        with open(args.out, encoding="utf-8") as fh:
+            rows = json.load(fh)["rows"]
+        plot(rows, args.png)
+        print(table(rows))
+        return 0
     rows = run(args.scale, args.top_k, [p for p in args.policies.split(";") if p], own_arcs=args.own_arcs)
     doc = {
         "command": "python -m benchmarks.tradeoffs " + " ".join(argv if argv is not None else sys.argv[1:]),
