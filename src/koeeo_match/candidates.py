@@ -539,15 +539,6 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
     return ea, ma, km
 
 
-# what the pool workers of eligible_pairs read (inherited by fork, never pickled)
-_JOB: dict = {}
-
-
-def _block_task(i: int, threads: int):
-    emps, mis = _JOB["blocks"][i]
-    return _group_pairs(_JOB["problem"], emps, mis, _JOB["k"], _JOB["policy"], threads)
-
-
 def eligible_pairs(
     problem: Problem, *, k: int | None = None, policy: Policy | None = None, workers: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -581,14 +572,11 @@ def eligible_pairs(
             blocks.append((all_e, lone_m))
         sizes = [a.size + b.size for a, b in blocks]
         order = sorted(range(len(blocks)), key=lambda i: -sizes[i])
-        _JOB.update(problem=problem, k=k, policy=policy, blocks=blocks)
         workers = workers or default_workers()
         pooled = workers > 1 and len(blocks) > 1 and len(e) + len(m) > 200_000
-        try:
-            res = run_parts(_block_task, [(i, 1 if pooled else -1) for i in order],
-                            workers if pooled else 1, [sizes[i] for i in order])
-        finally:
-            _JOB.clear()
+        # run_parts forks its workers with the tasks in memory: nothing large is pickled
+        res = run_parts(_group_pairs, [(problem, *blocks[i], k, policy, 1 if pooled else -1) for i in order],
+                        workers if pooled else 1, [sizes[i] for i in order])
         ea, ma, km = (np.concatenate(x) for x in zip(*res)) if res else (np.zeros(0, np.int32),) * 2 + (np.zeros(0),)
         if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
             _, first = np.unique(_pair_keys(ea, ma, len(m)), return_index=True)

@@ -125,8 +125,9 @@ def _small_served(problem: Problem, mission: np.ndarray, posting: np.ndarray) ->
     small = posting[a.small[posting]]
     if small.size == 0:
         return None
-    served = np.unique(problem.missions.association[mission])
-    return float(np.isin(small, served).sum() / small.size)
+    served = np.zeros(len(a), bool)
+    served[problem.missions.association[mission]] = True
+    return float(served[small].sum() / small.size)
 
 
 def _by_employer_size(problem: Problem, employee: np.ndarray, hours: np.ndarray) -> dict[str, float | None]:
