@@ -11,7 +11,7 @@ import numpy as np
 from . import metrics as _metrics
 from .candidates import CandidateGraph, build_candidates
 from .model import Problem
-from .policy import Policy
+from .policy import Policy, as_policy
 from .solution import Solution, Status
 from .solvers import REGISTRY, RawResult, SolveOptions
 
@@ -108,11 +108,11 @@ def solve(
     """
     if method not in METHODS:
         raise ValueError(f"The 'method' parameter of solve must be one of {', '.join(METHODS)}. Got {method!r} instead.")
-    policy = Policy.preset("max_hours") if policy is None else _as_policy(policy, "policy")
+    policy = Policy.preset("max_hours") if policy is None else as_policy(policy, "policy", "solve")
     if rank is not None:
         if top_k is None:
             raise ValueError("The 'rank' parameter of solve applies only with top_k (it chooses the kept arcs).")
-        rank = _as_policy(rank, "rank")
+        rank = as_policy(rank, "rank", "solve")
     if method != "stable":
         for name, given in (("proposing", proposing), ("preferences", preferences)):
             if given is not None:
@@ -131,14 +131,6 @@ def solve(
     raw = REGISTRY[method](problem, graph, options)
     used = method_label(method, raw)
     return _to_solution(problem, graph, raw, used, t_cand, time.perf_counter() - t0)
-
-
-def _as_policy(policy: Policy | str, name: str) -> Policy:
-    if isinstance(policy, str):
-        return Policy.parse(policy)
-    if not isinstance(policy, Policy):
-        raise TypeError(f"The {name!r} parameter of solve must be a Policy or a preset name. Got {policy!r} instead.")
-    return policy
 
 
 def _to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method: str,

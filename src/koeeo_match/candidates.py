@@ -27,7 +27,7 @@ from ._arrays import unique_sorted
 from ._geo import chord_of_km, haversine_km, unit_vectors
 from .model import NO_DATE, Problem
 from .parallel import default_workers, run_parts
-from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, integer_scores
+from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, as_policy, integer_scores
 
 __all__ = ["CandidateGraph", "ArcTerms", "build_candidates", "rescore", "arc_terms", "rural_associations"]
 
@@ -611,12 +611,8 @@ def build_candidates(
     >>> bool((g.employee[:-1] <= g.employee[1:]).all())
     True
     """
-    policy = Policy.parse(policy) if isinstance(policy, str) else policy
-    rank = Policy.parse(rank) if isinstance(rank, str) else rank
-    for name, value in (("policy", policy), ("rank", rank)):
-        if not isinstance(value, Policy) and not (name == "rank" and value is None):
-            raise TypeError(f"The {name!r} parameter of build_candidates must be a Policy or a preset name. "
-                            f"Got {value!r} instead.")
+    policy = as_policy(policy, "policy", "build_candidates")
+    rank = None if rank is None else as_policy(rank, "rank", "build_candidates")
     if rank is not None and k is None:
         raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
     ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy)

@@ -214,6 +214,16 @@ class Policy:
         return d
 
 
+def as_policy(value: Policy | str, param: str, func: str) -> Policy:
+    """``value`` as a Policy (a preset name or weights are parsed); a clear TypeError otherwise,
+    naming the parameter ``param`` of the function ``func``."""
+    if isinstance(value, str):
+        return Policy.parse(value)
+    if not isinstance(value, Policy):
+        raise TypeError(f"The {param!r} parameter of {func} must be a Policy or a preset name. Got {value!r} instead.")
+    return value
+
+
 #: Factors tried, in order, to make values exact integers.
 EXACT_FACTORS = (1, 2, 4, 8, 10, 12, 20, 24, 40, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
 

@@ -49,7 +49,7 @@ from ._solve import METHODS, _to_solution, method_label
 from .candidates import CandidateGraph, build_candidates, rescore
 from .errors import UnsupportedError
 from .model import Problem
-from .policy import TERMS, Policy
+from .policy import TERMS, Policy, as_policy
 from .solvers import REGISTRY, SolveOptions
 
 __all__ = ["sweep", "pareto_front", "policy_grid", "policy_label"]
@@ -288,9 +288,7 @@ def sweep(
     if rank is not None:
         if top_k is None:
             raise ValueError("The 'rank' parameter of sweep applies only with top_k (it chooses the kept arcs).")
-        rank_pol = Policy.parse(rank) if isinstance(rank, str) else rank
-        if not isinstance(rank_pol, Policy):
-            raise TypeError(f"The 'rank' parameter of sweep must be a Policy or a preset name. Got {rank!r} instead.")
+        rank_pol = as_policy(rank, "rank", "sweep")
     pols = _policies(policies)
     labels = [lab for lab, _ in pols]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
