@@ -46,7 +46,6 @@ CPSAT_MAX_ARCS = 200_000
 #: Small components are packed into parts of about this many arcs.
 PART_ARCS = 20_000
 
-_CTX: dict = {}  # problem, graph, options, deadline: shared with forked workers
 _INTERRUPTED = threading.Event()
 
 
@@ -101,9 +100,11 @@ def _relaxed_teams(problem: Problem, border: np.ndarray) -> Problem:
     return replace(problem, missions=replace(problem.missions, min_seats=mins))
 
 
-def _solve_part(arcs: np.ndarray, budget: float | None, border: np.ndarray | None = None
+def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.ndarray | None = None
                 ) -> tuple[np.ndarray, RawResult, str]:
-    problem, graph, options = _CTX["problem"], _CTX["graph"], _CTX["options"]
+    """One part (or geographic group): ``ctx`` is (problem, graph, options, deadline), shared by
+    every task (run_parts forks its workers with the tasks in memory)."""
+    problem, graph, options, deadline = ctx
     if border is not None:
         problem = _relaxed_teams(problem, border)
     arcs = np.sort(arcs)
@@ -117,7 +118,6 @@ def _solve_part(arcs: np.ndarray, budget: float | None, border: np.ndarray | Non
     if hb is not None and relax.bound is not None:
         relax.bound = min(relax.bound, hb)
     warm = greedy_from(problem, sub, relax.selected)
-    deadline = _CTX.get("deadline")
     if budget is not None and deadline is not None:  # what is left of the limit, less a reserve
         budget = min(budget, deadline - time.monotonic())
     if warm.status in (Status.INFEASIBLE,):
@@ -195,7 +195,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     # gets what is left when it starts); joining and repairing the parts take the rest
     budgets = [None if options.time_limit is None else 0.85 * options.time_limit * p.size / total for p in parts]
     deadline = None if options.time_limit is None else time.monotonic() + 0.9 * options.time_limit
-    _CTX.update(problem=problem, graph=graph, options=options, deadline=deadline)
+    ctx = (problem, graph, options, deadline)
     _INTERRUPTED.clear()
     old = None
     if threading.current_thread() is threading.main_thread():
@@ -207,7 +207,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         tasks, owner = [], []
         for i, (p, b) in enumerate(zip(parts, budgets)):
             if p.size <= CPSAT_MAX_ARCS or not flow_obstacles(problem, graph.subset(p)):
-                tasks.append((p, b))
+                tasks.append((ctx, p, b))
                 owner.append(i)
                 continue
             groups = _geo_groups(problem, graph, p)
@@ -216,7 +216,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
                 mis_groups[present(graph.mission[ga], graph.n_missions)] += 1
             border = np.flatnonzero(mis_groups > 1)
             for ga in groups:
-                tasks.append((ga, None if b is None else b * ga.size / p.size, border))
+                tasks.append((ctx, ga, None if b is None else b * ga.size / p.size, border))
                 owner.append(i)
         big = len(tasks) > 1 and len(graph) > 100_000
         if options.progress:
@@ -227,7 +227,6 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
-        _CTX.clear()
     selected, bound, how = [], 0, {}
     statuses = []
     for arcs, res, used in results:
