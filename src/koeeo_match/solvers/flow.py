@@ -158,144 +158,143 @@ def flow_relaxation(problem: Problem, graph: CandidateGraph, options: SolveOptio
 
 def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions, st: Structure) -> RawResult:
     E, M = graph.n_employees, graph.n_missions
-    ea, ma = graph.employee, graph.mission
     keep = np.flatnonzero(graph.score > 0)  # an arc of score <= 0 never improves the objective
     if keep.size == 0:
         return RawResult(np.zeros(0, np.int64), Status.OPTIMAL, 0.0, "", {"arcs": 0})
-    ka, km_ = ea[keep], ma[keep]
+    whole = keep.size == len(graph)  # the usual case: no copies
+    ka = graph.employee if whole else graph.employee[keep]
+    km_ = graph.mission if whole else graph.mission[keep]
     k, _ = employee_capacity(graph, st)
 
-    # nodes: 0 source, 1 sink, 2.. employees, then missions, then [e,d], then [m,c]
-    S, T = 0, 1
-    e_node0 = 2
-    m_node0 = e_node0 + E
-    nxt = m_node0 + M
-    multi = k[ka] >= 2
-    left = (e_node0 + ka).astype(np.int64)
-    lay = multi & (st.ed[keep] >= 0)
-    ed_ids, n_ed = group_ids(st.ed[keep][lay])
-    left[lay] = nxt + ed_ids
-    ed_node0 = nxt
-    nxt += n_ed
-    right = (m_node0 + km_).astype(np.int64)
-    mc = st.mc[keep]
+    # [employee, date] layer: only for employees that can take several missions
+    ed = st.ed if whole else st.ed[keep]
+    lay = (k[ka] >= 2) & (ed >= 0)
+    ed_grp = np.where(lay, ed, -1) if lay.any() else None
+    # [mission, employer] layer: only where the cap can bind (more candidate arcs than the cap)
+    mc = st.mc if whole else st.mc[keep]
     has_mc = mc >= 0
+    mc_grp = None
     if has_mc.any():
-        # only where the cap can bind: more candidate arcs than the cap
         cnt = np.bincount(mc[has_mc], minlength=st.n_mc)
         binds = np.zeros(mc.size, bool)
         binds[has_mc] = cnt[mc[has_mc]] > st.mc_cap[mc[has_mc]]
-        mc_ids, n_mc = group_ids(mc[binds])
-        right[binds] = nxt + mc_ids
-        mc_node0 = nxt
-        nxt += n_mc
-    else:
-        binds = np.zeros(mc.size, bool)
-        n_mc = 0
+        if binds.any():
+            mc_grp = np.where(binds, mc, -1)
 
-    tails, heads, caps, costs, owner = [], [], [], [], []
-
-    def add(t, h, c, w=None, *, by_emp=None, by_mis=None):
-        tails.append(np.asarray(t, np.int64))
-        heads.append(np.asarray(h, np.int64))
-        caps.append(np.asarray(c, np.int64))
-        costs.append(np.zeros(len(tails[-1]), np.int64) if w is None else np.asarray(w, np.int64))
-        owner.append(e_comp[by_emp] if by_emp is not None else m_comp[by_mis])
-
-    # independent parts: connected components of the kept arcs
-    n_comp, label = components(E, M, ka, km_)
-    e_comp, m_comp = label[:E], label[E:]
-    emps = present(ka, E)
-    add(np.full(emps.size, S), e_node0 + emps, k[emps], by_emp=emps)
-    if n_ed:
-        # one arc employee -> [employee, date] per layered group
-        first = np.unique(ed_ids, return_index=True)[1]
-        add(e_node0 + ka[lay][first], ed_node0 + np.arange(n_ed), np.ones(n_ed), by_emp=ka[lay][first])
-    if n_mc:
-        first = np.unique(mc_ids, return_index=True)[1]
-        add(mc_node0 + np.arange(n_mc), m_node0 + km_[binds][first], st.mc_cap[mc[binds][first]],
-            by_mis=km_[binds][first])
-    n_before = sum(len(t) for t in tails)
-    add(left, right, np.ones(keep.size), -graph.score[keep], by_emp=ka)
-    mis = present(km_, M)
-    add(m_node0 + mis, np.full(mis.size, T), problem.missions.seats[mis], by_mis=mis)
-    tails_a, heads_a, caps_a, costs_a = (np.concatenate(x) for x in (tails, heads, caps, costs))
-    is_cand = np.zeros(tails_a.size, bool)
-    is_cand[n_before : n_before + keep.size] = True
+    score = graph.score if whole else graph.score[keep]
     # Exact fast path: when every kept arc carries the same primary value (e.g. max_hours with
     # missions of one duration), the primary objective is proportional to the flow value, so
     # "max flow, then min cost of the secondary scores" is the lexicographic optimum.
     sc = graph.scale
-    prim = (graph.score[keep] + sc.multiplier // 2) // sc.multiplier if sc.lexicographic else graph.score[keep]
+    prim = (score + sc.multiplier // 2) // sc.multiplier if sc.lexicographic else score
     by_max_flow = bool(prim.size) and prim.min() == prim.max() and prim[0] > 0
     if by_max_flow:
         # the secondary scores alone, at full resolution (no primary multiplier needed)
         w = graph.policy.weights()
-        sec = graph.policy.score({t: graph.terms[t][keep] for t, wt in w.items() if wt}, "secondary")
+        sec = graph.policy.score({t: (graph.terms[t] if whole else graph.terms[t][keep]) for t, wt in w.items() if wt},
+                                 "secondary")
         smax = float(np.abs(sec).max()) if sec.size else 0.0
         sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
-        sec_int = np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
-        costs_a = costs_a.copy()
-        costs_a[is_cand] = -sec_int
-    comp = np.concatenate(owner)
+        cost = -np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
+    else:
+        cost = -score
 
-    sizes = np.bincount(comp, minlength=n_comp)
-    workers = options.workers or default_workers()
-    part = pack(sizes, PART_ARCS)[comp]
-    order = np.argsort(part, kind="stable")
-    cuts = np.flatnonzero(np.diff(part[order])) + 1
-    chunks = sorted(np.split(order, cuts), key=lambda c: -c.size)
+    # independent parts: connected components of the kept arcs, packed into parts of at most
+    # PART_ARCS arcs; each part's network is built and solved by a pool worker
+    n_comp, label = components(E, M, ka, km_)
+    comp = label[ka]
+    part = pack(np.bincount(comp, minlength=n_comp), PART_ARCS)[comp]
+    n_parts = int(part.max()) + 1
+    order = np.argsort(part.astype(np.uint16 if n_parts < 2**16 else np.int64), kind="stable")  # radix sort
+    cuts = np.cumsum(np.bincount(part, minlength=n_parts))[:-1]
+    chunks = sorted(np.split(order, cuts), key=lambda c: -c.size)  # arcs of a part stay in employee order
+    n_net = keep.size + np.count_nonzero(np.diff(ka)) + 1 + present(km_, M).size
     if options.progress:
-        options.progress(f"flow: {tails_a.size:,} arcs in {len(chunks)} part(s) of {n_comp:,} components")
-    tasks = [(tails_a[c], heads_a[c], caps_a[c], costs_a[c], by_max_flow) for c in chunks]
-    results = run_parts(_solve_network, tasks, workers if tails_a.size > 500_000 else 1, [c.size for c in chunks])
-    flows = np.zeros(tails_a.size, np.int64)
-    total_cost = 0
-    for c, (nz, f, cost) in zip(chunks, results):
-        flows[c[nz]] = f
-        total_cost += cost
-    selected = keep[flows[n_before : n_before + keep.size] > 0]
+        options.progress(f"flow: {keep.size:,} candidate arcs in {len(chunks)} part(s) of {n_comp:,} components")
+    ctx = (ka, km_, k, ed_grp, mc_grp, st.mc_cap, problem.missions.seats, cost, by_max_flow)
+    workers = (options.workers or default_workers()) if keep.size > 300_000 else 1
+    results = run_parts(_solve_part, [(ctx, c) for c in chunks], workers, [c.size for c in chunks])
+    sel_pos = np.sort(np.concatenate([r[0] for r in results]))
+    total_cost = sum(r[1] for r in results)
+    selected = keep[sel_pos]
     total = int(graph.score[selected].sum())
-    if by_max_flow:
-        sel_pos = np.flatnonzero(flows[n_before : n_before + keep.size] > 0)
-        if total_cost != -int(sec_int[sel_pos].sum()):
-            raise SolverError("OR-Tools max flow with min cost: the optimal cost and the selected arcs disagree.")
-        total_cost = -total
-    if -total_cost != total:
+    if total_cost != int(cost[sel_pos].sum()):
+        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
+    if not by_max_flow and -total_cost != total:
         raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
     return RawResult(selected, Status.OPTIMAL, total, "",
-                     {"nodes": nxt, "arcs": int(tails_a.size), "parts": len(chunks), "components": int(n_comp),
+                     {"arcs": int(n_net), "parts": len(chunks), "components": int(n_comp),
                       "fine_secondary": by_max_flow})
 
 
-def _solve_network(tails, heads, caps, costs, by_max_flow):
-    """Solve one part (global node ids 0 = source, 1 = sink): the arcs with flow, their flows, the cost.
+def _dense(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct ids in increasing order, position of each id among them), without a sort."""
+    mark = np.zeros(n, bool)
+    mark[ids] = True
+    return np.flatnonzero(mark), (np.cumsum(mark) - 1)[ids]
 
-    Min-cost flow with a zero-cost source -> sink bypass (assigning is optional), or,
-    ``by_max_flow``, OR-Tools' max flow of min cost.
+
+def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
+    """Build and solve the network of one part (candidate arcs ``idx``): (positions of the arcs
+    with flow, optimal cost).
+
+    Nodes: 0 source, 1 sink, the part's employees, missions, [employee, date] and
+    [mission, employer] groups.  A zero-cost source -> sink bypass makes assigning optional,
+    or, ``by_max_flow``, OR-Tools' max flow of min cost is used.
     """
-    # dense node numbers for this part (0 = source, 1 = sink), without a sort
-    used = np.zeros(int(max(tails.max(), heads.max())) + 1, bool)
-    used[[0, 1]] = True
-    used[tails] = True
-    used[heads] = True
-    dense = np.cumsum(used) - 1
-    t, h = dense[tails], dense[heads]
-    supply = int(caps[tails == 0].sum())
+    ka, km_, k, ed_grp, mc_grp, mc_cap, seats, cost, by_max_flow = ctx
+    a_e, a_m = ka[idx], km_[idx]
+    emps, e_loc = _dense(a_e, k.size)
+    mis, m_loc = _dense(a_m, seats.size)
+    e0 = 2
+    m0 = e0 + emps.size
+    nxt = m0 + mis.size
+    left = e0 + e_loc
+    right = m0 + m_loc
+    tails = [np.zeros(emps.size, np.int64)]
+    heads = [e0 + np.arange(emps.size)]
+    caps = [k[emps]]
+    if ed_grp is not None and (g := ed_grp[idx]).max() >= 0:
+        on = g >= 0
+        grp, g_loc = _dense(g[on], int(g.max()) + 1)
+        first = np.unique(g_loc, return_index=True)[1]
+        left[on] = nxt + g_loc
+        tails.append(e0 + e_loc[on][first])
+        heads.append(nxt + np.arange(grp.size))
+        caps.append(np.ones(grp.size, np.int64))
+        nxt += grp.size
+    n_before = sum(t.size for t in tails)
+    tails.append(left)
+    heads.append(right)
+    caps.append(np.ones(idx.size, np.int64))
+    if mc_grp is not None and (g := mc_grp[idx]).max() >= 0:
+        on = g >= 0
+        grp, g_loc = _dense(g[on], int(g.max()) + 1)
+        first = np.unique(g_loc, return_index=True)[1]
+        right[on] = nxt + g_loc
+        tails.append(nxt + np.arange(grp.size))
+        heads.append(m0 + m_loc[on][first])
+        caps.append(mc_cap[grp])
+        nxt += grp.size
+    tails.append(m0 + np.arange(mis.size))
+    heads.append(np.ones(mis.size, np.int64))
+    caps.append(seats[mis].astype(np.int64))
+    t, h, c = (np.concatenate(x).astype(np.int64, copy=False) for x in (tails, heads, caps))
+    w = np.zeros(t.size, np.int64)
+    w[n_before : n_before + idx.size] = cost[idx]
+    supply = int(caps[0].sum())
     flow = min_cost_flow.SimpleMinCostFlow()
     if by_max_flow:
-        flow.add_arcs_with_capacity_and_unit_cost(t, h, caps, costs)
+        flow.add_arcs_with_capacity_and_unit_cost(t, h, c, w)
     else:
-        flow.add_arcs_with_capacity_and_unit_cost(
-            np.append(t, 0), np.append(h, 1), np.append(caps, supply), np.append(costs, 0)
-        )
+        flow.add_arcs_with_capacity_and_unit_cost(np.append(t, 0), np.append(h, 1), np.append(c, supply),
+                                                  np.append(w, 0))
     flow.set_nodes_supplies(np.array([0, 1], np.int64), np.array([supply, -supply], np.int64))
     status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
     if status != flow.OPTIMAL:
         raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
-    f = flow.flows(np.arange(tails.size, dtype=np.int64))
-    nz = np.flatnonzero(f)  # most arcs carry no flow: return the others only (smaller to pass back)
-    return nz, f[nz], int(flow.optimal_cost())
+    f = flow.flows(np.arange(n_before, n_before + idx.size, dtype=np.int64))
+    return idx[f > 0], int(flow.optimal_cost())
 
 
 def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> int | None:
