@@ -3,8 +3,8 @@
 Employees and missions joined by no chain of candidate arcs cannot affect each
 other, so their parts are solved apart.  :func:`components` labels connected
 components (``scipy.sparse.csgraph``); :func:`pack` groups small components
-into parts of a target size so that a national instance gives a handful of
-balanced parts, not a million tiny solves.
+into parts of a target size so that a national instance gives a few dozen
+parts, not a million tiny solves.
 """
 
 from __future__ import annotations
