@@ -37,3 +37,31 @@ def test_parts_do_not_change_the_optimum(problem, policy, monkeypatch):
     assert int(g.score[one.selected].sum()) == int(g.score[many.selected].sum()) == one.bound == many.bound
     assert whole.objective == pytest.approx(apart.objective)
     assert km.check(problem, whole) == [] and km.check(problem, apart) == []
+
+
+def test_safe_capacity_fits_any_choice_and_is_maximal():
+    p = km.synth.france(scale=0.002, seed=2, rules="all", multi_day_share=0.3)
+    g = km.build_candidates(p, "max_hours")
+    st = structure(p, g)
+    k = F.safe_capacity(g, st)
+    small, _ = F.employee_capacity(g, st)
+    assert (k <= small).all() and (k < small).any()
+    for e in np.flatnonzero(np.diff(g.ptr) > 0):
+        h = np.sort(st.arc_hours[g.ptr[e] : g.ptr[e + 1]])[::-1]
+        assert h[: k[e]].sum() <= st.emp_hours[e]  # the k longest fit, so any k do
+        assert k[e] == h.size or h[: k[e] + 1].sum() > st.emp_hours[e]
+
+
+def test_auto_warm_start_keeps_hours_and_team_minimums():
+    from koeeo_match.solvers.auto import _warm_start
+
+    p = km.synth.france(scale=0.002, seed=2, rules="all", multi_day_share=0.3)
+    g = km.build_candidates(p, "max_hours")
+    st = structure(p, g)
+    sel = _warm_start(p, g, st)
+    assert sel.size > 0
+    hours = np.bincount(g.employee[sel], weights=st.arc_hours[sel], minlength=g.n_employees)
+    assert (hours <= st.emp_hours).all()
+    cnt = np.bincount(g.mission[sel], minlength=g.n_missions)
+    used_teams = st.team & (cnt > 0)
+    assert used_teams.any() and (cnt[used_teams] >= p.missions.min_seats[used_teams]).all()

@@ -36,7 +36,7 @@ from ..solution import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
-from .flow import flow_obstacles, flow_relaxation, hours_relaxation_bound, solve_flow
+from .flow import _flow_network, flow_obstacles, flow_relaxation, hours_relaxation_bound, safe_capacity, solve_flow
 from .greedy import greedy_from
 
 __all__ = ["solve_auto", "split", "CPSAT_MAX_ARCS"]
@@ -118,6 +118,10 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.n
     if hb is not None and relax.bound is not None:
         relax.bound = min(relax.bound, hb)
     warm = greedy_from(problem, sub, relax.selected)
+    warm2 = greedy_from(problem, sub, _warm_start(problem, sub, st))
+    if warm.status != Status.FEASIBLE or (warm2.status == Status.FEASIBLE and
+                                          int(sub.score[warm2.selected].sum()) > int(sub.score[warm.selected].sum())):
+        warm = warm2
     if budget is not None and deadline is not None:  # what is left of the limit, less a reserve
         budget = min(budget, deadline - time.monotonic())
     if warm.status in (Status.INFEASIBLE,):
@@ -135,6 +139,31 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.n
     if status == Status.FEASIBLE and bound is not None and int(sub.score[res.selected].sum()) >= bound:
         status = Status.OPTIMAL
     return arcs, RawResult(res.selected, status, bound, res.message, res.stats), "cpsat"
+
+
+def _warm_start(problem: Problem, sub: CandidateGraph, st, rounds: int = 4) -> np.ndarray:
+    """Arcs for the repair to try first: a flow where each employee takes only as many
+    missions as fit its hours whichever they are, re-solved with the teams it leaves below
+    their minimum closed (a few rounds).  The flow relaxation, by contrast, lets an employee
+    take as many missions as its *shortest* candidates fit and ignores team minimums, and
+    its repair loses what breaks those rules (measured on a 153,495-arc every-rule part of
+    France at 10 %: relaxation 139,702.5 h, repaired 118,160 h)."""
+    mins = problem.missions.min_seats
+    active = np.arange(len(sub))
+    closed = np.zeros(sub.n_missions, bool)
+    selected = np.zeros(0, np.int64)
+    for _ in range(rounds):
+        g = sub.subset(active) if active.size < len(sub) else sub
+        gst = structure(problem, g)
+        res = _flow_network(problem, g, SolveOptions(workers=1), gst, capacity=safe_capacity(g, gst))
+        selected = active[res.selected]
+        cnt = np.bincount(sub.mission[selected], minlength=sub.n_missions)
+        short = st.team & (cnt > 0) & (cnt < mins)
+        if not short.any():
+            break
+        closed |= short
+        active = active[~closed[sub.mission[active]]]
+    return selected
 
 
 def _join_groups(problem: Problem, graph: CandidateGraph, parts: list[np.ndarray], owner: list[int],

@@ -43,6 +43,7 @@ __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obst
 PART_ARCS = 250_000
 
 _CAPACITY: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
+_SAFE: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -86,8 +87,24 @@ def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray,
             k_large = fits(np.lexsort((-sub_h, sub_e)))
             k[mixed] = k_small[mixed]
             exact[mixed] = (k_small == k_large)[mixed]
+            safe = k.copy()
+            safe[mixed] = k_large[mixed]
     _CAPACITY[st] = (weakref.ref(graph), (k, exact))
+    _SAFE[st] = (weakref.ref(graph), safe if ea.size and mixed.size else k)
     return k, exact
+
+
+def safe_capacity(graph: CandidateGraph, st: Structure) -> np.ndarray:
+    """Per employee: how many missions fit its hours *whichever* of its candidates they are
+    (the count of its longest durations that fit): a flow with these capacities never breaks
+    an hours entitlement."""
+    employee_capacity(graph, st)
+    hit = _SAFE.get(st)
+    if hit is None or hit[0]() is not graph:
+        _CAPACITY.pop(st, None)
+        employee_capacity(graph, st)
+        hit = _SAFE[st]
+    return hit[1]
 
 
 def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> list[str]:
@@ -156,7 +173,8 @@ def flow_relaxation(problem: Problem, graph: CandidateGraph, options: SolveOptio
     return _flow_network(problem, graph, options, structure(problem, graph))
 
 
-def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions, st: Structure) -> RawResult:
+def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions, st: Structure,
+                  capacity: np.ndarray | None = None) -> RawResult:
     E, M = graph.n_employees, graph.n_missions
     keep = np.flatnonzero(graph.score > 0)  # an arc of score <= 0 never improves the objective
     if keep.size == 0:
@@ -164,7 +182,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     whole = keep.size == len(graph)  # the usual case: no copies
     ka = graph.employee if whole else graph.employee[keep]
     km_ = graph.mission if whole else graph.mission[keep]
-    k, _ = employee_capacity(graph, st)
+    k = employee_capacity(graph, st)[0] if capacity is None else capacity
 
     # [employee, date] layer: only for employees that can take several missions
     ed = st.ed if whole else st.ed[keep]
