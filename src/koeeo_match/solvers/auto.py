@@ -47,6 +47,7 @@ CPSAT_MAX_ARCS = 200_000
 PART_ARCS = 20_000
 
 _INTERRUPTED = threading.Event()
+_WHOLE = "whole-part repair"  # the label of a repair_only task's result
 
 
 def split(problem: Problem, graph: CandidateGraph) -> list[np.ndarray]:
@@ -100,16 +101,19 @@ def _relaxed_teams(problem: Problem, border: np.ndarray) -> Problem:
     return replace(problem, missions=replace(problem.missions, min_seats=mins))
 
 
-def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.ndarray | None = None
-                ) -> tuple[np.ndarray, RawResult, str]:
+def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.ndarray | None = None,
+                repair_only: bool = False) -> tuple[np.ndarray, RawResult, str]:
     """One part (or geographic group): ``ctx`` is (problem, graph, options, deadline), shared by
-    every task (run_parts forks its workers with the tasks in memory)."""
+    every task (run_parts forks its workers with the tasks in memory).  ``repair_only``: just
+    the repair of :func:`_warm_start` (a candidate solution for a part cut into groups)."""
     problem, graph, options, deadline = ctx
     if border is not None:
         problem = _relaxed_teams(problem, border)
     arcs = np.sort(arcs)
     sub = graph.subset(arcs)
     st = structure(problem, sub)
+    if repair_only:
+        return arcs, greedy_from(problem, sub, _warm_start(problem, sub, st)), _WHOLE
     opts = SolveOptions(time_limit=budget, seed=options.seed, workers=options.workers, progress=None)
     if not flow_obstacles(problem, sub, st):
         return arcs, solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1)), "flow"
@@ -174,6 +178,8 @@ def _join_groups(problem: Problem, graph: CandidateGraph, parts: list[np.ndarray
     out = []
     for i, part in enumerate(parts):
         mine = [r for r, o in zip(results, owner) if o == i]
+        whole = [r for r in mine if r[2] == _WHOLE]
+        mine = [r for r in mine if r[2] != _WHOLE]
         if len(mine) == 1 and mine[0][0].size == part.size:
             out.append(mine[0])
             continue
@@ -187,10 +193,16 @@ def _join_groups(problem: Problem, graph: CandidateGraph, parts: list[np.ndarray
         joined = greedy_from(problem, sub, first)
         bounds = [r.bound for _, r, _ in mine]
         bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds)
-        whole = hours_relaxation_bound(problem, sub)  # no double counting of shared missions
-        if whole is not None:
-            bound = whole if bound is None else min(bound, whole)
-        out.append((arcs, _with_bound(sub, joined, bound), "groups+repair"))
+        hb = hours_relaxation_bound(problem, sub)  # no double counting of shared missions
+        if hb is not None:
+            bound = hb if bound is None else min(bound, hb)
+        how = "groups+repair"
+        for w_arcs, w, _ in whole:  # the whole part's warm start, repaired: kept if better
+            if (w.status == Status.FEASIBLE and w_arcs.size == arcs.size and
+                    (joined.status != Status.FEASIBLE
+                     or int(sub.score[w.selected].sum()) > int(sub.score[joined.selected].sum()))):
+                joined, how = w, "repair"
+        out.append((arcs, _with_bound(sub, joined, bound), how))
     return out
 
 
@@ -244,6 +256,9 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             for gi, ga in enumerate(groups):
                 mis_groups[present(graph.mission[ga], graph.n_missions)] += 1
             border = np.flatnonzero(mis_groups > 1)
+            # and, as another candidate for the part, the repair of the whole part's warm start
+            tasks.insert(0, (ctx, p, None, None, True))
+            owner.insert(0, i)
             for ga in groups:
                 tasks.append((ctx, ga, None if b is None else b * ga.size / p.size, border))
                 owner.append(i)
