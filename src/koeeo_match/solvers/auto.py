@@ -9,10 +9,12 @@
    - a part whose rules a flow expresses is solved by flow (optimal);
    - otherwise its flow relaxation gives an upper bound and a warm start,
      repaired by :func:`~koeeo_match.solvers.greedy.greedy_from` into a
-     feasible solution; CP-SAT (hinted with it, with a time budget
-     proportional to the part's size) then improves it and tightens the
-     bound; a part too large for CP-SAT keeps the repaired solution and the
-     relaxation bound.
+     feasible solution, as is a second start (:func:`_warm_start`: a flow
+     that keeps hours and team minimums); the better repair is hinted to
+     CP-SAT (with a time budget proportional to the part's size), which
+     improves it and tightens the bound; a part too large for CP-SAT is cut
+     into geographic groups solved so, joined and repaired, unless the
+     repair of its whole second start places more.
 
 4. The bound of the whole is the sum of the parts' bounds, so the gap reported
    is honest.  A time limit or Ctrl-C returns the best feasible solution found
