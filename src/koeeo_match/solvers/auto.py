@@ -114,8 +114,11 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.n
     arcs = np.sort(arcs)
     sub = graph.subset(arcs)
     st = structure(problem, sub)
-    if repair_only:
-        return arcs, greedy_from(problem, sub, _warm_start(problem, sub, st)), _WHOLE
+    late = _INTERRUPTED.is_set() or (deadline is not None and time.monotonic() >= deadline)
+    if repair_only:  # a second candidate for a cut part: only while time is left
+        if late:
+            return arcs, RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "no time left"), _WHOLE
+        return arcs, greedy_from(problem, sub, _warm_start(problem, sub, st, deadline)), _WHOLE
     opts = SolveOptions(time_limit=budget, seed=options.seed, workers=options.workers, progress=None)
     if not flow_obstacles(problem, sub, st):
         return arcs, solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1)), "flow"
@@ -124,10 +127,11 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.n
     if hb is not None and relax.bound is not None:
         relax.bound = min(relax.bound, hb)
     warm = greedy_from(problem, sub, relax.selected)
-    warm2 = greedy_from(problem, sub, _warm_start(problem, sub, st))
-    if warm.status != Status.FEASIBLE or (warm2.status == Status.FEASIBLE and
-                                          int(sub.score[warm2.selected].sum()) > int(sub.score[warm.selected].sum())):
-        warm = warm2
+    if not late:  # the second start, while time is left
+        warm2 = greedy_from(problem, sub, _warm_start(problem, sub, st, deadline))
+        if warm.status != Status.FEASIBLE or (warm2.status == Status.FEASIBLE and int(sub.score[warm2.selected].sum())
+                                              > int(sub.score[warm.selected].sum())):
+            warm = warm2
     if budget is not None and deadline is not None:  # what is left of the limit, less a reserve
         budget = min(budget, deadline - time.monotonic())
     if warm.status in (Status.INFEASIBLE,):
@@ -147,13 +151,15 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.n
     return arcs, RawResult(res.selected, status, bound, res.message, res.stats), "cpsat"
 
 
-def _warm_start(problem: Problem, sub: CandidateGraph, st, rounds: int = 4) -> np.ndarray:
+def _warm_start(problem: Problem, sub: CandidateGraph, st, deadline: float | None = None,
+                rounds: int = 4) -> np.ndarray:
     """Arcs for the repair to try first: a flow where each employee takes only as many
     missions as fit its hours whichever they are, re-solved with the teams it leaves below
     their minimum closed (a few rounds).  The flow relaxation, by contrast, lets an employee
     take as many missions as its *shortest* candidates fit and ignores team minimums, and
     its repair loses what breaks those rules (measured on a 153,495-arc every-rule part of
-    France at 10 %: relaxation 139,702.5 h, repaired 118,160 h)."""
+    France at 10 %: relaxation 139,702.5 h, repaired 118,160 h).  Past ``deadline``
+    (``time.monotonic()``) no further round starts."""
     mins = problem.missions.min_seats
     active = np.arange(len(sub))
     closed = np.zeros(sub.n_missions, bool)
@@ -165,7 +171,7 @@ def _warm_start(problem: Problem, sub: CandidateGraph, st, rounds: int = 4) -> n
         selected = active[res.selected]
         cnt = np.bincount(sub.mission[selected], minlength=sub.n_missions)
         short = st.team & (cnt > 0) & (cnt < mins)
-        if not short.any():
+        if not short.any() or (deadline is not None and time.monotonic() >= deadline):
             break
         closed |= short
         active = active[~closed[sub.mission[active]]]
