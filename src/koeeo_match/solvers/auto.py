@@ -38,7 +38,7 @@ from ..solution import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
-from .flow import _flow_network, flow_obstacles, flow_relaxation, hours_relaxation_bound, safe_capacity, solve_flow
+from .flow import flow_obstacles, flow_relaxation, hours_relaxation_bound, safe_capacity, solve_flow
 from .greedy import greedy_from
 
 __all__ = ["solve_auto", "split", "CPSAT_MAX_ARCS"]
@@ -166,8 +166,7 @@ def _warm_start(problem: Problem, sub: CandidateGraph, st, deadline: float | Non
     selected = np.zeros(0, np.int64)
     for _ in range(rounds):
         g = sub.subset(active) if active.size < len(sub) else sub
-        gst = structure(problem, g)
-        res = _flow_network(problem, g, SolveOptions(workers=1), gst, capacity=safe_capacity(g, gst))
+        res = flow_relaxation(problem, g, SolveOptions(workers=1), capacity=safe_capacity(g, structure(problem, g)))
         selected = active[res.selected]
         cnt = np.bincount(sub.mission[selected], minlength=sub.n_missions)
         short = st.team & (cnt > 0) & (cnt < mins)

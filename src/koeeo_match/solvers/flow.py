@@ -43,7 +43,6 @@ __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obst
 PART_ARCS = 250_000
 
 _CAPACITY: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
-_SAFE: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -53,6 +52,18 @@ def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray,
     it is exact when the ``k`` *largest* durations fit too.  Employees whose
     candidate missions all last the same are counted without sorting.
     """
+    return _capacities(graph, st)[:2]
+
+
+def safe_capacity(graph: CandidateGraph, st: Structure) -> np.ndarray:
+    """Per employee: how many missions fit its hours *whichever* of its candidates they are
+    (the count of its longest durations that fit): a flow with these capacities never breaks
+    an hours entitlement."""
+    return _capacities(graph, st)[2]
+
+
+def _capacities(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(k, exact, safe) of :func:`employee_capacity` and :func:`safe_capacity`, cached per structure."""
     hit = _CAPACITY.get(st)
     if hit is not None and hit[0]() is graph:
         return hit[1]
@@ -61,6 +72,7 @@ def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray,
     deg = np.diff(graph.ptr)
     k = np.zeros(E, np.int64)
     exact = np.ones(E, bool)
+    safe = k
     if ea.size:
         has = deg > 0
         starts = graph.ptr[:-1][has]
@@ -89,22 +101,8 @@ def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray,
             exact[mixed] = (k_small == k_large)[mixed]
             safe = k.copy()
             safe[mixed] = k_large[mixed]
-    _CAPACITY[st] = (weakref.ref(graph), (k, exact))
-    _SAFE[st] = (weakref.ref(graph), safe if ea.size and mixed.size else k)
-    return k, exact
-
-
-def safe_capacity(graph: CandidateGraph, st: Structure) -> np.ndarray:
-    """Per employee: how many missions fit its hours *whichever* of its candidates they are
-    (the count of its longest durations that fit): a flow with these capacities never breaks
-    an hours entitlement."""
-    employee_capacity(graph, st)
-    hit = _SAFE.get(st)
-    if hit is None or hit[0]() is not graph:
-        _CAPACITY.pop(st, None)
-        employee_capacity(graph, st)
-        hit = _SAFE[st]
-    return hit[1]
+    _CAPACITY[st] = (weakref.ref(graph), (k, exact, safe))
+    return k, exact, safe
 
 
 def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> list[str]:
@@ -162,15 +160,18 @@ def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     return _flow_network(problem, graph, options, st)
 
 
-def flow_relaxation(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
+def flow_relaxation(problem: Problem, graph: CandidateGraph, options: SolveOptions,
+                    capacity: np.ndarray | None = None) -> RawResult:
     """The same network with the rules a flow cannot express left out: an upper bound.
 
     Team minimums, employer daily caps and budgets and forced pairs are dropped,
     and each employee may take ``k`` missions where ``k`` counts its shortest
     durations — every feasible assignment is a flow of this network, so its
     optimum bounds the problem's.  The selected arcs may break the dropped rules.
+    ``capacity`` (missions per employee) replaces ``k``: with :func:`safe_capacity` the
+    flow keeps every hours entitlement, and is then a warm start, no longer a bound.
     """
-    return _flow_network(problem, graph, options, structure(problem, graph))
+    return _flow_network(problem, graph, options, structure(problem, graph), capacity)
 
 
 def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions, st: Structure,
@@ -236,9 +237,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     total_cost = sum(r[1] for r in results)
     selected = keep[sel_pos]
     total = int(graph.score[selected].sum())
-    if total_cost != int(cost[sel_pos].sum()):
-        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
-    if not by_max_flow and -total_cost != total:
+    if total_cost != int(cost[sel_pos].sum()):  # cost is -score, or -secondary by max flow
         raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
     return RawResult(selected, Status.OPTIMAL, total, "",
                      {"arcs": int(n_net), "parts": len(chunks), "components": int(n_comp),
