@@ -38,8 +38,9 @@ __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obst
 
 
 # Components are solved apart, never merged beyond this many arcs: OR-Tools' cost scaling is
-# superlinear in the network size (national run, one part of 4.6 M arcs made of three regional
-# components: 22.5 s solved together, 15.4 s as three networks), and small parts balance the pool.
+# superlinear in the network size (national run with region-wide candidate blocks, one part of
+# 4.6 M arcs made of three regional components: 22.5 s solved together, 15.4 s as three
+# networks), and small parts balance the pool.
 PART_ARCS = 250_000
 
 _CAPACITY: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
