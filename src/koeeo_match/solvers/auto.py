@@ -11,10 +11,11 @@
      repaired by :func:`~koeeo_match.solvers.greedy.greedy_from` into a
      feasible solution, as is a second start (:func:`_warm_start`: a flow
      that keeps hours and team minimums); the better repair is hinted to
-     CP-SAT (with a time budget proportional to the part's size), which
-     improves it and tightens the bound; a part too large for CP-SAT is cut
-     into geographic groups solved so, joined and repaired, unless the
-     repair of its whole second start places more.
+     CP-SAT (with a share of the time left, :func:`_shares`), which
+     improves it by large-neighbourhood search and tightens the bound; a
+     part too large for one CP-SAT model is repaired whole, then improved by
+     our own large-neighbourhood search over geographic windows
+     (:func:`_improve`), bounded by its hours relaxation.
 
 4. The bound of the whole is the sum of the parts' bounds, so the gap reported
    is honest.  A time limit or Ctrl-C returns the best feasible solution found
@@ -29,7 +30,6 @@ import time
 
 import numpy as np
 
-from .._arrays import present
 from ..candidates import CandidateGraph
 from ..decompose import components, pack
 from ..model import Problem
@@ -47,9 +47,12 @@ __all__ = ["solve_auto", "split", "CPSAT_MAX_ARCS"]
 CPSAT_MAX_ARCS = 200_000
 #: Small components are packed into parts of about this many arcs.
 PART_ARCS = 20_000
+#: Larger parts are improved by large-neighbourhood search (:func:`_improve`) over windows of about
+#: this many free arcs, each given about WINDOW_SECONDS to CP-SAT.
+LNS_ARCS = 5_000
+WINDOW_SECONDS = 1.0
 
 _INTERRUPTED = threading.Event()
-_WHOLE = "whole-part repair"  # the label of a repair_only task's result
 
 
 def split(problem: Problem, graph: CandidateGraph) -> list[np.ndarray]:
@@ -75,51 +78,34 @@ def split(problem: Problem, graph: CandidateGraph) -> list[np.ndarray]:
     return sorted(np.split(order, cuts), key=lambda c: -c.size) if order.size else []
 
 
-def _geo_groups(problem: Problem, graph: CandidateGraph, arcs: np.ndarray) -> list[np.ndarray]:
-    """Cut a part too large for CP-SAT into groups of employees (all arcs of each employee
-    in one group), ordered geographically, of at most ``CPSAT_MAX_ARCS`` arcs."""
-    e = problem.employees
-    ea = graph.employee[arcs]
-    emps, counts = np.unique(ea, return_counts=True)
-    order = np.lexsort((e.lat[emps], np.round(e.lon[emps], 1)))  # west to east bands, south to north
-    emps, counts = emps[order], counts[order]
-    group_of_emp = np.zeros(graph.n_employees, np.int64)
-    group_of_emp[emps] = np.cumsum(counts) // CPSAT_MAX_ARCS
-    g = group_of_emp[ea]
-    srt = np.argsort(g, kind="stable")
-    cuts = np.flatnonzero(np.diff(g[srt])) + 1
-    return [arcs[c] for c in np.split(srt, cuts)]
-
-
-def _relaxed_teams(problem: Problem, border: np.ndarray) -> Problem:
-    """The problem with team minimums lifted on ``border`` missions (shared with other groups),
-    so that a group's optimum bounds its share of the whole optimum."""
-    from dataclasses import replace
-
-    if border.size == 0:
-        return problem
-    mins = problem.missions.min_seats.copy()
-    mins[border] = 1
-    return replace(problem, missions=replace(problem.missions, min_seats=mins))
-
-
-def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.ndarray | None = None,
-                repair_only: bool = False) -> tuple[np.ndarray, RawResult, str]:
-    """One part (or geographic group): ``ctx`` is (problem, graph, options, deadline), shared by
-    every task (run_parts forks its workers with the tasks in memory).  ``repair_only``: just
-    the repair of :func:`_warm_start` (a candidate solution for a part cut into groups)."""
+def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None,
+                whole: bool = False) -> tuple[np.ndarray, RawResult, str]:
+    """One part: ``ctx`` is (problem, graph, options, deadline), shared by every task
+    (run_parts forks its workers with the tasks in memory).  The search gets ``share`` of the
+    time left to the deadline when it starts (see :func:`_shares`).  ``whole``: a part too
+    large for one CP-SAT model, repaired from :func:`_warm_start` and improved by
+    :func:`_improve`."""
     problem, graph, options, deadline = ctx
-    if border is not None:
-        problem = _relaxed_teams(problem, border)
     arcs = np.sort(arcs)
     sub = graph.subset(arcs)
     st = structure(problem, sub)
     late = _INTERRUPTED.is_set() or (deadline is not None and time.monotonic() >= deadline)
-    if repair_only:  # a second candidate for a cut part: only while time is left
-        if late:
-            return arcs, RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "no time left"), _WHOLE
-        return arcs, greedy_from(problem, sub, _warm_start(problem, sub, st, deadline)), _WHOLE
-    opts = SolveOptions(time_limit=budget, seed=options.seed, workers=options.workers, progress=None)
+    if whole:  # too large for one CP-SAT model: repair, then LNS while time is left
+        warm = greedy_from(problem, sub, _warm_start(problem, sub, st, deadline))
+        if warm.status != Status.FEASIBLE:
+            return arcs, warm, "repair"
+        how = "repair"
+        if not (late or _INTERRUPTED.is_set()):
+            until = float("inf") if deadline is None else (
+                time.monotonic() + (deadline - time.monotonic()) * min(1.0, share or 1.0))
+            if until > time.monotonic() + 1.0:
+                sel = _improve(problem, sub, warm.selected, until, options.seed, options.workers,
+                               rounds=1 if deadline is None else None)
+                warm, how = RawResult(sel, Status.FEASIBLE, None, warm.message, warm.stats), "repair+lns"
+        bound = hours_relaxation_bound(problem, sub, st)
+        if bound is None:
+            bound = flow_relaxation(problem, sub, SolveOptions(seed=options.seed, workers=1)).bound
+        return arcs, _with_bound(sub, warm, bound), how
     if not flow_obstacles(problem, sub, st):
         return arcs, solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1)), "flow"
     relax = flow_relaxation(problem, sub, SolveOptions(seed=options.seed, workers=1))
@@ -132,14 +118,13 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, budget: float | None, border: np.n
         if warm.status != Status.FEASIBLE or (warm2.status == Status.FEASIBLE and int(sub.score[warm2.selected].sum())
                                               > int(sub.score[warm.selected].sum())):
             warm = warm2
-    if budget is not None and deadline is not None:  # what is left of the limit, less a reserve
-        budget = min(budget, deadline - time.monotonic())
+    budget = None if deadline is None else (deadline - time.monotonic()) * min(1.0, share or 1.0)
     if warm.status in (Status.INFEASIBLE,):
         return arcs, warm, "repair"
     if _INTERRUPTED.is_set() or (budget is not None and budget <= 0.05):
         return arcs, _with_bound(sub, warm, relax.bound), "relaxation+repair"
     hint = warm.selected if warm.status == Status.FEASIBLE else None
-    res = solve_cpsat(problem, sub, SolveOptions(opts.time_limit, opts.seed, opts.workers, None, hint))
+    res = solve_cpsat(problem, sub, SolveOptions(budget, options.seed, options.workers, None, hint))
     if res.status == Status.INFEASIBLE:
         return arcs, res, "cpsat"
     if res.status == Status.UNKNOWN:
@@ -177,39 +162,84 @@ def _warm_start(problem: Problem, sub: CandidateGraph, st, deadline: float | Non
     return selected
 
 
-def _join_groups(problem: Problem, graph: CandidateGraph, parts: list[np.ndarray], owner: list[int],
-                 results: list) -> list:
-    """One result per part: groups of a cut part are joined, then repaired by greedy_from
-    (the groups' choices first, every rule enforced over the whole part); the bound is the
-    sum of the groups' bounds (each group relaxes the coupling with the others)."""
+def _improve(problem: Problem, sub: CandidateGraph, selected: np.ndarray, until: float, seed: int = 0,
+             workers: int = 0, window: int | None = None, rounds: int | None = None) -> np.ndarray:
+    """Large-neighbourhood search over a part too large for one CP-SAT model: employees are
+    taken in geographic windows of about ``window`` arcs; for each, every arc of its employees
+    is free and CP-SAT re-optimises them with every other arc fixed to ``selected`` (the fixed
+    arcs that share a mission, or an employer's daily cap or budget, with a free one are in
+    the model, forced, so that each rule sees its whole load).  A window's answer replaces
+    the incumbent only if it scores more, so every step stays feasible.  Windows shift by a
+    third between rounds so that their borders move.  Stops at ``until`` (``time.monotonic()``).
+    ``rounds`` caps the passes over all windows.  Returns the arcs (indices into ``sub``) of the
+    best solution.
+    """
+    from dataclasses import replace
+
+    from ..model import Pairs
+
+    window = window or LNS_ARCS
+    e, er = problem.employees, problem.employers
+    counts = np.diff(sub.ptr)
+    emps = np.flatnonzero(counts)
+    emps = emps[np.lexsort((e.lat[emps], np.round(e.lon[emps], 1)))]  # bands west to east
+    cum = np.cumsum(counts[emps])
+    coupling = ((er.daily_cap >= 0) | np.isfinite(er.hours_budget)) if len(er) else np.zeros(0, bool)
+    emp_of = e.employer[sub.employee]
+    coupled = (emp_of >= 0) & coupling[np.maximum(emp_of, 0)] if len(er) else np.zeros(len(sub), bool)
+    fz = problem.forced
+    fkeys = np.sort(fz.employee.astype(np.int64) * sub.n_missions + fz.mission)
+    keys = sub.employee.astype(np.int64) * sub.n_missions + sub.mission
+    orig_forced = np.isin(keys, fkeys) if fkeys.size else np.zeros(len(sub), bool)
+    inc = np.zeros(len(sub), bool)
+    inc[selected] = True
+    n_windows = max(1, int(-(-int(cum[-1]) // window))) if emps.size else 0
+    rnd = 0
+    while (n_windows and time.monotonic() < until and not _INTERRUPTED.is_set()
+           and (rounds is None or rnd < rounds)):
+        shift = (rnd % 3) * window // 3
+        wid = (cum - 1 + shift) // window
+        for w in range(int(wid.max()) + 1):
+            left = until - time.monotonic()
+            if left <= 0.2 or _INTERRUPTED.is_set():
+                break
+            in_w = np.zeros(sub.n_employees, bool)
+            in_w[emps[wid == w]] = True
+            free = in_w[sub.employee]
+            if not free.any():
+                continue
+            touched_m = np.zeros(sub.n_missions, bool)
+            touched_m[sub.mission[free]] = True
+            touched_c = np.zeros(max(len(er), 1), bool)
+            touched_c[emp_of[free & coupled]] = True
+            fixed = inc & ~free & (touched_m[sub.mission] | (coupled & touched_c[np.maximum(emp_of, 0)]))
+            # every mission in the model gets its whole incumbent crew (seats, team minimums)
+            touched_m[sub.mission[fixed]] = True
+            fixed |= inc & ~free & touched_m[sub.mission]
+            arcs = np.flatnonzero(free | fixed)
+            g2 = sub.subset(arcs)
+            force = fixed[arcs] | orig_forced[arcs]
+            p2 = replace(problem, forced=Pairs(g2.employee[force], g2.mission[force], np.zeros(int(force.sum()))))
+            before = int(sub.score[arcs][inc[arcs]].sum())
+            limit = None if until == float("inf") else min(left, max(1.0, WINDOW_SECONDS * int(free.sum()) / window))
+            res = solve_cpsat(p2, g2, SolveOptions(limit, seed, workers, None, np.flatnonzero(inc[arcs])))
+            if res.status in (Status.OPTIMAL, Status.FEASIBLE) and int(g2.score[res.selected].sum()) > before:
+                inc[arcs] = False
+                inc[arcs[res.selected]] = True
+        rnd += 1
+    return np.flatnonzero(inc)
+
+
+def _shares(tasks: list[tuple], workers: int) -> list[tuple]:
+    """Each task's share of the time left when it starts: the pool starts tasks in order, ``workers``
+    at a time, so task *i* gets ``workers x size_i / (sizes of tasks i, i+1, ...)`` of what is
+    left (at most all of it).  Budgets then follow what the earlier tasks really used, and the
+    last tasks do not stop early while time is left."""
+    sizes = np.array([t[1].size for t in tasks], np.float64)
+    rest = np.cumsum(sizes[::-1])[::-1]
     out = []
-    for i, part in enumerate(parts):
-        mine = [r for r, o in zip(results, owner) if o == i]
-        whole = [r for r in mine if r[2] == _WHOLE]
-        mine = [r for r in mine if r[2] != _WHOLE]
-        if len(mine) == 1 and mine[0][0].size == part.size:
-            out.append(mine[0])
-            continue
-        if any(r.status == Status.INFEASIBLE for _, r, _ in mine):
-            out.append(next(x for x in mine if x[1].status == Status.INFEASIBLE))
-            continue
-        arcs = np.sort(part)
-        sub = graph.subset(arcs)
-        chosen = np.concatenate([a[r.selected] for a, r, _ in mine]) if mine else np.zeros(0, np.int64)
-        first = np.searchsorted(arcs, chosen)
-        joined = greedy_from(problem, sub, first)
-        bounds = [r.bound for _, r, _ in mine]
-        bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds)
-        hb = hours_relaxation_bound(problem, sub)  # no double counting of shared missions
-        if hb is not None:
-            bound = hb if bound is None else min(bound, hb)
-        how = "groups+repair"
-        for w_arcs, w, _ in whole:  # the whole part's warm start, repaired: kept if better
-            if (w.status == Status.FEASIBLE and w_arcs.size == arcs.size and
-                    (joined.status != Status.FEASIBLE
-                     or int(sub.score[w.selected].sum()) > int(sub.score[joined.selected].sum()))):
-                joined, how = w, "repair"
-        out.append((arcs, _with_bound(sub, joined, bound), how))
+    for t, s, r in zip(tasks, sizes.tolist(), rest.tolist()):
+        out.append((t[0], t[1], min(1.0, workers * s / max(r, 1.0)), *t[3:]))
     return out
 
 
@@ -228,6 +258,7 @@ def _on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
 @register("auto")
 def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Flow where exact; otherwise decomposition, relaxation bounds, repair and CP-SAT per part."""
+    start, t0 = time.monotonic(), time.perf_counter()
     st = structure(problem, graph)
     missing = np.flatnonzero(st.forced_arc < 0)
     if missing.size:
@@ -237,12 +268,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         res.stats["method"] = "flow"
         return res
     parts = split(problem, graph)
-    total = max(sum(p.size for p in parts), 1)
-    t0 = time.perf_counter()
-    # CP-SAT gets up to 85 % of the limit, shared by part size, and stops by 90 % of it (each part
-    # gets what is left when it starts); joining and repairing the parts take the rest
-    budgets = [None if options.time_limit is None else 0.85 * options.time_limit * p.size / total for p in parts]
-    deadline = None if options.time_limit is None else time.monotonic() + 0.9 * options.time_limit
+    # the parts' searches end by 90 % of the limit; joining and repairing the parts take the rest
+    deadline = None if options.time_limit is None else start + 0.9 * options.time_limit
     ctx = (problem, graph, options, deadline)
     _INTERRUPTED.clear()
     old = None
@@ -250,31 +277,17 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         old = signal.signal(signal.SIGINT, _on_sigint)
     try:
         workers = options.workers or default_workers()
-        # parts too large for CP-SAT are cut into geographic groups whose solutions are
-        # joined and repaired below (their team minimums lifted on shared missions)
-        tasks, owner = [], []
-        for i, (p, b) in enumerate(zip(parts, budgets)):
-            if p.size <= CPSAT_MAX_ARCS or not flow_obstacles(problem, graph.subset(p)):
-                tasks.append((ctx, p, b))
-                owner.append(i)
-                continue
-            groups = _geo_groups(problem, graph, p)
-            mis_groups = np.zeros(graph.n_missions, np.int64)
-            for gi, ga in enumerate(groups):
-                mis_groups[present(graph.mission[ga], graph.n_missions)] += 1
-            border = np.flatnonzero(mis_groups > 1)
-            # and, as another candidate for the part, the repair of the whole part's warm start
-            tasks.insert(0, (ctx, p, None, None, True))
-            owner.insert(0, i)
-            for ga in groups:
-                tasks.append((ctx, ga, None if b is None else b * ga.size / p.size, border))
-                owner.append(i)
+        # parts too large for one CP-SAT model: repaired whole, then improved by LNS (_improve)
+        tasks = []
+        for p in parts:
+            whole = p.size > CPSAT_MAX_ARCS and bool(flow_obstacles(problem, graph.subset(p)))
+            tasks.append((ctx, p, None, whole))
         big = len(tasks) > 1 and len(graph) > 100_000
+        tasks = _shares(tasks, workers if big else 1)
         if options.progress:
             options.progress(f"auto: {len(parts)} part(s) in {len(tasks)} task(s), {len(graph):,} arcs, "
                              f"{'parallel' if big else 'sequential'}")
         results = run_parts(_solve_part, tasks, workers if big else 1)
-        results = _join_groups(problem, graph, parts, owner, results)
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)

@@ -330,10 +330,22 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     rounded up, so the bound stays valid.  ``None`` if durations have no
     small common multiple.
     """
-    st = st or structure(problem, graph)
     keep = np.flatnonzero(graph.score > 0)
     if keep.size == 0:
         return 0
+    if keep.size > PART_ARCS:  # the network splits exactly by component: solve parts apart (superlinear)
+        comp = components(graph.n_employees, graph.n_missions, graph.employee[keep], graph.mission[keep])[1]
+        comp = comp[graph.employee[keep]]
+        part = pack(np.bincount(comp), PART_ARCS)[comp]
+        if part.max() > 0:
+            total = 0
+            for i in range(int(part.max()) + 1):
+                b = hours_relaxation_bound(problem, graph.subset(keep[part == i]))
+                if b is None:
+                    return None
+                total += b
+            return total
+    st = st or structure(problem, graph)
     ka, kmis, h = graph.employee[keep], graph.mission[keep], st.arc_hours[keep]
     L = int(np.lcm.reduce(unique_sorted(h)))
     if L > 2**20:
