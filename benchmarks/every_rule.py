@@ -73,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--top-k", type=int, default=5)
     ap.add_argument("--small", default="500,1000,2000", help="sizes compared with monolithic CP-SAT")
     ap.add_argument("--small-time-limit", type=float, default=120.0)
+    ap.add_argument("--out", default=OUT, help="JSON written (default benchmarks/results/every_rule.json; the "
+                    "report also reads every_rule_national.json beside it)")
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", RuntimeWarning)
     doc = {
@@ -81,8 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         "small": small([int(x) for x in args.small.split(",") if x], args.small_time_limit),
         "national": national(args.scale, args.time_limit, args.top_k),
     }
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w", encoding="utf-8") as fh:
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    with open(args.out, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, indent=1, default=float)
     print(json.dumps({k: doc["national"][k] for k in ("seconds_after_generate", "peak_rss_bytes", "graph_gap",
                                                       "violations")}, default=float))

@@ -205,7 +205,7 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the document
 def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
-           every_rule: tuple[str, dict[str, Any]] | None = None) -> str:
+           every_rule: list[tuple[str, dict[str, Any]]] | None = None) -> str:
     cfg, mach = doc["config"], doc["machine"]
     runs = [r for r in doc["runs"] if r.get("experiment") == "scaling"]
     sizes = sorted({r["size"] for r in runs})
@@ -389,7 +389,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
     L += _cap(doc, images)
 
     # ------------------------------------------------------------ every rule (benchmarks.every_rule)
-    L += _every_rule(every_rule)
+    for i, er in enumerate(every_rule or []):
+        L += _every_rule(er, heading=i == 0)
 
     # ------------------------------------------------------------ notes
     w("## Reproducing")
@@ -643,15 +644,16 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
     return L
 
 
-def _every_rule(er: tuple[str, dict[str, Any]] | None) -> list[str]:
+def _every_rule(er: tuple[str, dict[str, Any]] | None, heading: bool = True) -> list[str]:
     """The section of ``python -m benchmarks.every_rule`` (its own JSON, next to results.json), if present."""
     L: list[str] = []
     if not er:
         return L
     rel, d = er
     w = L.append
-    w("## Every rule at scale (`benchmarks.every_rule`)")
-    w("")
+    if heading:
+        w("## Every rule at scale (`benchmarks.every_rule`)")
+        w("")
     w(f"From `{rel}`, produced by `{d.get('command', '?')}` on {d.get('date', '?')} (a separate run: "
       "`rules=\"all\"`, team minimums, employer daily caps and budgets, mixed durations, 10 % of employees with "
       "2–3 days; `method=\"auto\"`).")
@@ -699,14 +701,15 @@ def main(argv: list[str] | None = None) -> int:
         doc = json.load(fh)
     doc_dir = os.path.dirname(os.path.abspath(a.doc))
     images = _plots(doc, a.img, os.path.relpath(os.path.abspath(a.img), doc_dir))
-    er_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "every_rule.json")
-    every_rule = None
-    if os.path.exists(er_path):
-        try:
-            with open(er_path) as fh:
-                every_rule = (os.path.relpath(er_path, root), json.load(fh))
-        except (OSError, json.JSONDecodeError):
-            every_rule = None
+    every_rule = []
+    for name in ("every_rule.json", "every_rule_national.json"):  # the 10 % run, then the national one
+        er_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), name)
+        if os.path.exists(er_path):
+            try:
+                with open(er_path) as fh:
+                    every_rule.append((os.path.relpath(er_path, root), json.load(fh)))
+            except (OSError, json.JSONDecodeError):
+                pass
     text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule)
     with open(a.doc, "w") as fh:
         fh.write(text)
