@@ -566,8 +566,9 @@ def eligible_pairs(
     connected components about eight times smaller, and OR-Tools' min-cost
     flow is superlinear in a component's size: on the national benchmark
     instance they cost 0.07 % of the hours placed (0.18 % at a tenth of its
-    size) and cut the flow solve from 55 s to 30 s (docs/solvers.md, "The
-    capped graph").
+    size; 0.98 % with every rule at a tenth, where teams near a border lose
+    candidates) and cut the flow solve from 55 s to 30 s (docs/solvers.md,
+    "The capped graph").
     Without ``k``, every eligible pair is returned (exact).
     """
     e, m = problem.employees, problem.missions

@@ -31,6 +31,7 @@ __all__ = ["solve_cpsat"]
 
 
 _BIG_MODEL = 50_000  # arcs above which presolve is kept short
+_LNS_MIN_ARCS = 20_000  # hinted models from this size, with a time limit, run LNS on racing threads
 
 
 def _groups(ids: np.ndarray, members: np.ndarray):
@@ -132,13 +133,13 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
-    if options.hint is not None and options.time_limit is not None:
+    if options.hint is not None and options.time_limit is not None and K >= _LNS_MIN_ARCS:
         # a hinted model with a time budget: one full search (max_lp, whose cuts give the
         # tightest bound) and the other threads on large-neighbourhood search around the
         # incumbent.  The interleaved portfolio ran no LNS at all on a 51,705-arc part of the
         # every-rule instance; this gap after 40 s was 0.20 % against 0.82 % (docs/solvers.md).
-        # Its threads race, so it is not deterministic; without a time limit the interleaved
-        # (deterministic) search is kept.
+        # Its threads race, so it is not deterministic: smaller models, which CP-SAT often solves
+        # within the limit, and runs without a time limit keep the interleaved (deterministic) search.
         p.interleave_search = False
         p.num_workers = max(p.num_workers, 3)
         p.num_full_subsolvers = 1
