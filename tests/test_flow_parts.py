@@ -103,3 +103,20 @@ def test_auto_lns_keeps_forced_pairs():
     assert km.check(p, pairs) == []
     assert set(some.tolist()) <= set(sel.tolist())
     assert int(g.score[sel].sum()) >= int(g.score[start].sum())
+
+
+def test_hours_bound_by_component_equals_one_network(monkeypatch):
+    """hours_relaxation_bound solves components apart above flow.PART_ARCS: the same bound
+    (each part rounds up, so at most a few units more), still above a feasible solution."""
+    from koeeo_match.solvers import flow
+    from koeeo_match.solvers.greedy import greedy_from
+
+    p = km.synth.france(scale=0.002, seed=2, rules="all", multi_day_share=0.3)
+    g = km.build_candidates(p, "max_hours")
+    whole = flow.hours_relaxation_bound(p, g)
+    monkeypatch.setattr(flow, "PART_ARCS", 200)
+    parts = flow.hours_relaxation_bound(p, g)
+    n_comp = flow.components(g.n_employees, g.n_missions, g.employee, g.mission)[0]
+    assert n_comp > 10
+    assert whole <= parts <= whole + n_comp
+    assert parts >= int(g.score[greedy_from(p, g).selected].sum())
