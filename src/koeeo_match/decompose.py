@@ -13,7 +13,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-__all__ = ["components", "pack"]
+__all__ = ["components", "pack", "packed_parts"]
 
 
 def components(n_left: int, n_right: int, left: np.ndarray, right: np.ndarray) -> tuple[int, np.ndarray]:
@@ -49,3 +49,20 @@ def pack(sizes: np.ndarray, target: int) -> np.ndarray:
         part[c] = current
         fill += s
     return part
+
+
+def packed_parts(comp: np.ndarray, target: int) -> list[np.ndarray]:
+    """Item indices grouped into parts, largest first (items in index order within a part):
+    ``comp`` is the component of each item (e.g. of each arc), and components are packed into
+    parts of about ``target`` items by :func:`pack`.
+
+    >>> [c.tolist() for c in packed_parts(np.array([0, 1, 0, 2]), 2)]
+    [[0, 2], [1, 3]]
+    """
+    if comp.size == 0:
+        return []
+    part = pack(np.bincount(comp), target)[comp]
+    n_parts = int(part.max()) + 1
+    order = np.argsort(part.astype(np.uint16 if n_parts < 2**16 else np.int64), kind="stable")  # radix sort
+    cuts = np.cumsum(np.bincount(part, minlength=n_parts))[:-1]
+    return sorted(np.split(order, cuts), key=lambda c: -c.size)

@@ -27,12 +27,13 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from ..candidates import CandidateGraph
-from ..decompose import components, pack
-from ..model import Problem
+from ..decompose import components, packed_parts
+from ..model import Pairs, Problem
 from ..parallel import default_workers, run_parts
 from ..solution import Status
 from ._base import RawResult, SolveOptions, register
@@ -63,19 +64,28 @@ def split(problem: Problem, graph: CandidateGraph) -> list[np.ndarray]:
     """
     E, M = graph.n_employees, graph.n_missions
     er = problem.employers
-    coupling = (er.daily_cap >= 0) | np.isfinite(er.hours_budget)
     emp_of = problem.employees.employer
-    linked = np.flatnonzero((emp_of >= 0) & coupling[np.maximum(emp_of, 0)]) if len(er) else np.zeros(0, np.int64)
+    linked = np.flatnonzero(_coupled(problem, emp_of))
     # employer c becomes right-hand node M + c
     left = np.concatenate([graph.employee, linked])
     right = np.concatenate([graph.mission.astype(np.int64), M + emp_of[linked].astype(np.int64)])
-    n, label = components(E, M + len(er), left, right)
-    comp = label[graph.employee]
-    sizes = np.bincount(comp, minlength=n)
-    part = pack(sizes, PART_ARCS)[comp]
-    order = np.argsort(part, kind="stable")
-    cuts = np.flatnonzero(np.diff(part[order])) + 1
-    return sorted(np.split(order, cuts), key=lambda c: -c.size) if order.size else []
+    label = components(E, M + len(er), left, right)[1]
+    return packed_parts(label[graph.employee], PART_ARCS)
+
+
+def _coupled(problem: Problem, employer: np.ndarray) -> np.ndarray:
+    """For each entry of ``employer`` (an employer index, -1 for none): whether that employer has
+    a daily cap or an hours budget, which couples its staff."""
+    er = problem.employers
+    if len(er) == 0:
+        return np.zeros(employer.size, bool)
+    coupling = (er.daily_cap >= 0) | np.isfinite(er.hours_budget)
+    return (employer >= 0) & coupling[np.maximum(employer, 0)]
+
+
+def _budget(deadline: float | None, share: float | None) -> float | None:
+    """Seconds a task may search now: its ``share`` of the time left to ``deadline``."""
+    return None if deadline is None else (deadline - time.monotonic()) * min(1.0, share or 1.0)
 
 
 def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None,
@@ -96,8 +106,8 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None,
             return arcs, warm, "repair"
         how = "repair"
         if not (late or _INTERRUPTED.is_set()):
-            until = float("inf") if deadline is None else (
-                time.monotonic() + (deadline - time.monotonic()) * min(1.0, share or 1.0))
+            budget = _budget(deadline, share)
+            until = float("inf") if budget is None else time.monotonic() + budget
             if until > time.monotonic() + 1.0:
                 sel = _improve(problem, sub, warm.selected, until, options.seed, options.workers,
                                rounds=1 if deadline is None else None)
@@ -118,7 +128,7 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None,
         if warm.status != Status.FEASIBLE or (warm2.status == Status.FEASIBLE and int(sub.score[warm2.selected].sum())
                                               > int(sub.score[warm.selected].sum())):
             warm = warm2
-    budget = None if deadline is None else (deadline - time.monotonic()) * min(1.0, share or 1.0)
+    budget = _budget(deadline, share)
     if warm.status in (Status.INFEASIBLE,):
         return arcs, warm, "repair"
     if _INTERRUPTED.is_set() or (budget is not None and budget <= 0.05):
@@ -174,19 +184,14 @@ def _improve(problem: Problem, sub: CandidateGraph, selected: np.ndarray, until:
     ``rounds`` caps the passes over all windows.  Returns the arcs (indices into ``sub``) of the
     best solution.
     """
-    from dataclasses import replace
-
-    from ..model import Pairs
-
     window = window or LNS_ARCS
     e, er = problem.employees, problem.employers
     counts = np.diff(sub.ptr)
     emps = np.flatnonzero(counts)
     emps = emps[np.lexsort((e.lat[emps], np.round(e.lon[emps], 1)))]  # bands west to east
     cum = np.cumsum(counts[emps])
-    coupling = ((er.daily_cap >= 0) | np.isfinite(er.hours_budget)) if len(er) else np.zeros(0, bool)
     emp_of = e.employer[sub.employee]
-    coupled = (emp_of >= 0) & coupling[np.maximum(emp_of, 0)] if len(er) else np.zeros(len(sub), bool)
+    coupled = _coupled(problem, emp_of)
     fz = problem.forced
     fkeys = np.sort(fz.employee.astype(np.int64) * sub.n_missions + fz.mission)
     keys = sub.employee.astype(np.int64) * sub.n_missions + sub.mission

@@ -29,7 +29,7 @@ from ..errors import SolverError, UnsupportedError
 from ..model import Problem
 from ..solution import Status
 from ._base import RawResult, SolveOptions, register
-from ..decompose import components, pack
+from ..decompose import components, packed_parts
 from ..parallel import default_workers, run_parts
 from .._arrays import present, unique_sorted
 from ._structure import Structure, group_ids, structure
@@ -222,12 +222,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     # independent parts: connected components of the kept arcs, packed into parts of at most
     # PART_ARCS arcs; each part's network is built and solved by a pool worker
     n_comp, label = components(E, M, ka, km_)
-    comp = label[ka]
-    part = pack(np.bincount(comp, minlength=n_comp), PART_ARCS)[comp]
-    n_parts = int(part.max()) + 1
-    order = np.argsort(part.astype(np.uint16 if n_parts < 2**16 else np.int64), kind="stable")  # radix sort
-    cuts = np.cumsum(np.bincount(part, minlength=n_parts))[:-1]
-    chunks = sorted(np.split(order, cuts), key=lambda c: -c.size)  # arcs of a part stay in employee order
+    chunks = packed_parts(label[ka], PART_ARCS)  # arcs of a part stay in employee order
     n_net = keep.size + np.count_nonzero(np.diff(ka)) + 1 + present(km_, M).size
     if options.progress:
         options.progress(f"flow: {keep.size:,} candidate arcs in {len(chunks)} part(s) of {n_comp:,} components")
@@ -334,17 +329,11 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     if keep.size == 0:
         return 0
     if keep.size > PART_ARCS:  # the network splits exactly by component: solve parts apart (superlinear)
-        comp = components(graph.n_employees, graph.n_missions, graph.employee[keep], graph.mission[keep])[1]
-        comp = comp[graph.employee[keep]]
-        part = pack(np.bincount(comp), PART_ARCS)[comp]
-        if part.max() > 0:
-            total = 0
-            for i in range(int(part.max()) + 1):
-                b = hours_relaxation_bound(problem, graph.subset(keep[part == i]))
-                if b is None:
-                    return None
-                total += b
-            return total
+        label = components(graph.n_employees, graph.n_missions, graph.employee[keep], graph.mission[keep])[1]
+        chunks = packed_parts(label[graph.employee[keep]], PART_ARCS)
+        if len(chunks) > 1:
+            bounds = [hours_relaxation_bound(problem, graph.subset(keep[c])) for c in chunks]
+            return None if any(b is None for b in bounds) else sum(bounds)
     st = st or structure(problem, graph)
     ka, kmis, h = graph.employee[keep], graph.mission[keep], st.arc_hours[keep]
     L = int(np.lcm.reduce(unique_sorted(h)))
