@@ -21,10 +21,13 @@ OK = (km.Status.OPTIMAL, km.Status.FEASIBLE)
 SETTINGS = {**SETTINGS, "suppress_health_check": [*SETTINGS["suppress_health_check"], HealthCheck.function_scoped_fixture]}
 
 
-@pytest.fixture(params=[(5, 3), (2, 1)], ids=["max5-part3", "max2-part1"])
+@pytest.fixture(params=[(5, 3, 10**9), (2, 1, 10**9), (5, 2, 3)], ids=["max5-part3", "max2-part1", "split3"])
 def tiny_parts(request, monkeypatch):
+    """Tiny thresholds; ``split3`` also splits coupled components above 3 arcs (shared employer
+    caps and budgets apportioned between the parts)."""
     monkeypatch.setattr(auto, "CPSAT_MAX_ARCS", request.param[0])
     monkeypatch.setattr(auto, "PART_ARCS", request.param[1])
+    monkeypatch.setattr(auto, "SPLIT_ARCS", request.param[2])
 
 
 def small_problem(records):

@@ -133,13 +133,14 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
-    if options.hint is not None and options.time_limit is not None and K >= _LNS_MIN_ARCS:
+    if options.hint is not None and options.time_limit is not None and K >= _LNS_MIN_ARCS and options.workers != 1:
         # a hinted model with a time budget: one full search (max_lp, whose cuts give the
         # tightest bound) and the other threads on large-neighbourhood search around the
         # incumbent.  The interleaved portfolio ran no LNS at all on a 51,705-arc part of the
         # every-rule instance; this gap after 40 s was 0.20 % against 0.82 % (docs/solvers.md).
         # Its threads race, so it is not deterministic: smaller models, which CP-SAT often solves
-        # within the limit, and runs without a time limit keep the interleaved (deterministic) search.
+        # within the limit, runs without a time limit and single-threaded runs (workers=1: auto's
+        # LNS windows) keep the interleaved (deterministic) search.
         p.interleave_search = False
         p.num_workers = max(p.num_workers, 3)
         p.num_full_subsolvers = 1

@@ -1,0 +1,72 @@
+"""The LP relaxation bound (solvers/lp.py): an upper bound on every feasible assignment (brute
+force), never looser than the hours-flow bound, and tighter on team missions."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import assume, given, settings
+
+import koeeo_match as km
+from koeeo_match.solvers.flow import hours_relaxation_bound
+from koeeo_match.solvers.lp import lp_relaxation
+from conftest import brute_force, eligible_pairs, make
+from test_properties import MAX_PAIRS, SETTINGS, problems
+
+
+@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+@settings(max_examples=60, **SETTINGS)
+@given(records=problems())
+def test_lp_bound_is_above_the_brute_force_optimum(records, policy):
+    p = make(**records)
+    assume(len(eligible_pairs(p)) <= MAX_PAIRS)
+    g = km.build_candidates(p, policy)
+    best = brute_force(p, policy, max_pairs=MAX_PAIRS)
+    bound, x = lp_relaxation(p, g)
+    if best.pairs is None:  # no feasible assignment (forced pairs): the LP may still be feasible
+        return
+    assert bound is not None and x is not None
+    assert ((x >= 0) & (x <= 1)).all()
+    pol = km.Policy.parse(policy)
+    read = g.scale.primary_bound(bound)
+    target = best.primary if pol.primary else best.secondary
+    assert target <= read + 1e-6, (target, read)
+    hb = hours_relaxation_bound(p, g)
+    if hb is not None and not len(p.forced):
+        # the LP has every constraint of the hours flow; up to its margin, and for a lexicographic
+        # policy one unit of the primary objective (the secondary terms are bounded apart)
+        hb_read = g.scale.primary_bound(hb)
+        assert read <= hb_read + 1e-5 * abs(hb_read) + 1e-6 + (1 / g.scale.primary_scale if pol.primary else 0)
+
+
+def test_team_links_tighten_the_bound():
+    """Six volunteers, a team of minimum 4 and 4 seats that only two of them can join: the hours
+    flow counts one of them on the team, the LP (x <= y, sum x >= 4 y) does not, and CP-SAT agrees."""
+    employees = [{"id": f"e{i}", "hours": 7.0, "skills": {"it": 2}} for i in range(6)]
+    for e in employees[:4]:
+        e["max_km"] = 0.0  # cannot travel
+        e["lat"] = 46.0
+    missions = [{"id": "team", "hours": 7.0, "seats": 4, "min_seats": 4, "skills": {"it": 1}},
+                {"id": "solo", "hours": 7.0, "seats": 1, "skills": {"it": 1}}]
+    p = make(employees=employees, missions=missions)
+    g = km.build_candidates(p, "max_hours")
+    bound, _ = lp_relaxation(p, g)
+    hb = hours_relaxation_bound(p, g)
+    best = km.solve(p, method="cpsat")
+    assert best.status == km.Status.OPTIMAL and best.objective == 7.0
+    assert g.scale.primary_bound(bound) == 7.0 < g.scale.primary_bound(hb) == 14.0
+
+
+def test_lp_by_chunks_is_a_bound_and_as_tight(monkeypatch):
+    """Above LP_PART_ARCS the LP is solved per component: still a bound (above a feasible
+    solution), as tight up to the rounding of each chunk's bound."""
+    import koeeo_match.solvers.lp as lp
+
+    p = km.synth.france(scale=0.002, seed=3, rules="all", multi_day_share=0.2)
+    g = km.build_candidates(p, "max_hours", k=5)
+    whole, _ = lp_relaxation(p, g)
+    monkeypatch.setattr(lp, "LP_PART_ARCS", 50)
+    parts, _ = lp_relaxation(p, g)
+    feasible = km.solve(p, method="auto", top_k=5, time_limit=5)
+    assert km.check(p, feasible) == []
+    assert feasible.objective <= g.scale.primary_bound(parts)
+    assert g.scale.primary_bound(parts) == pytest.approx(g.scale.primary_bound(whole), rel=1e-3)
