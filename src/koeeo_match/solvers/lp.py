@@ -138,7 +138,8 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
     cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h)
     cap(st.ed[keep], lambda g: np.ones(g.size))
     cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi])
-    cap(st.mc[keep], lambda g: st.mc_cap[g])
+    # max_per_employer: on a team mission, linked to its y below (at most cap x y)
+    cap(np.where(team, -1, st.mc[keep]), lambda g: st.mc_cap[g])
     cap(st.cd[keep], lambda g: st.cd_cap[g])
     cap(st.budget_emp[keep], lambda b: st.budget[b], h)
     # team missions: one y each, x_a <= y, min_seats y <= sum x <= seats y
@@ -159,6 +160,22 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
         vals += [np.ones(ta.size), -np.ones(ta.size)]
         rhs.append(np.zeros(ta.size))
         n_rows += ta.size
+        # sum over (mission, employer) of x <= max_per_employer x y, where it can bind
+        tmc = st.mc[keep][ta]
+        on = np.flatnonzero(tmc >= 0)
+        if on.size:
+            gid, n = group_ids(tmc[on])
+            first = np.full(n, -1, np.int64)
+            first[gid[::-1]] = on[::-1]
+            lim = st.mc_cap[tmc[first]].astype(np.float64)
+            binds = np.bincount(gid, minlength=n) > lim
+            sel = binds[gid]
+            new = np.cumsum(binds) - 1
+            rows += [n_rows + new[gid[sel]], n_rows + np.arange(int(binds.sum()))]
+            cols += [ta[on[sel]], K + yi[first[binds]]]
+            vals += [np.ones(int(sel.sum())), -lim[binds]]
+            rhs.append(np.zeros(int(binds.sum())))
+            n_rows += int(binds.sum())
     n_var = K + Y
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_var)) \
         if n_rows else sp.csr_matrix((0, n_var))
