@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import os
 import sys
 import time
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     warnings.simplefilter("ignore", RuntimeWarning)
     doc = {
-        "command": "python -m benchmarks.every_rule " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python -m benchmarks.every_rule " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "small": small([int(x) for x in args.small.split(",") if x], args.small_time_limit),
         "national": national(args.scale, args.time_limit, args.top_k),

@@ -644,6 +644,20 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
     return L
 
 
+def _every_rule_targets(nat: dict[str, Any]) -> str:
+    """Met / missed for each target of the every-rule issue (national scale only)."""
+    if nat.get("scale") != 1.0:
+        return "(national scale only)"
+    gap, secs, rss = nat.get("graph_gap"), nat.get("seconds_after_generate"), nat.get("peak_rss_bytes")
+
+    def ok(c: bool | None) -> str:
+        return "?" if c is None else ("met" if c else "**missed**")
+
+    return (f"feasible, 0 violations: {ok(nat.get('violations') == 0)}; gap ≤ 1 %: {ok(None if gap is None else gap <= 0.01)}; "
+            f"≤ 15 min after generation: {ok(None if secs is None else secs <= 900)}; "
+            f"≤ 16 GiB: {ok(None if rss is None else rss <= 16 * 2**30)}")
+
+
 def _every_rule(er: tuple[str, dict[str, Any]] | None, heading: bool = True) -> list[str]:
     """The section of ``python -m benchmarks.every_rule`` (its own JSON, next to results.json), if present."""
     L: list[str] = []
@@ -674,6 +688,7 @@ def _every_rule(er: tuple[str, dict[str, Any]] | None, heading: bool = True) -> 
             ["gap on the candidate graph", f_gap(nat.get("graph_gap")) + (f" (bound {f_h(nat.get('graph_bound'))} h)" if nat.get("graph_bound") is not None else "")],
             ["violations", str(nat.get("violations"))],
             ["hours: auto vs fcfs", f"{f_h(met.get('assigned_hours'))} vs {f_h(nat.get('fcfs_hours'))}"],
+            ["targets of the every-rule issue", _every_rule_targets(nat)],
             ["missions filled: auto vs fcfs", f"{f_pct(met.get('missions_filled_share'))} vs {f_pct(nat.get('fcfs_missions_filled_share'))}"],
         ]
         L += table([f"every rule, scale {nat.get('scale')} of the national instance", ""], rows, "ll")

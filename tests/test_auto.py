@@ -224,3 +224,44 @@ def test_region_with_twenty_seconds(bretagne):
     assert sol.metrics["solve_seconds"] < 40
     quick = km.solve(bretagne, method="auto", time_limit=1e-6)
     assert sol.objective >= quick.objective - 1e-9
+
+
+# ----------------------------------------------------------------------------- shared caps apportioned
+def test_split_apportions_shared_caps_exactly(monkeypatch):
+    """Coupled components above SPLIT_ARCS are cut; each shared cap and budget that can bind is
+    divided so that the parts' shares sum to the employer's own, and auto's solution keeps every
+    employer's cap under km.check, below the bound of the whole."""
+    import numpy as np
+
+    from koeeo_match.solvers.lp import lp_relaxation
+
+    p = km.synth.france(scale=0.003, seed=5, rules="all", multi_day_share=0.2)
+    g = km.build_candidates(p, "max_hours", k=5)
+    one = auto.split(p, g)
+    monkeypatch.setattr(auto, "SPLIT_ARCS", 300)
+    monkeypatch.setattr(auto, "PART_ARCS", 300)
+    parts = auto.split(p, g)
+    assert len(parts) > len(one)
+    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(g)))  # every arc, once
+    x = np.zeros(len(g))
+    for q in parts:
+        q = np.sort(q)
+        x[q] = lp_relaxation(p, g.subset(q))[1]
+    er = p.employers
+    for use in (None, x):
+        shares = auto.apportion(p, g, parts, use)
+        caps, budgets = {}, {}
+        for s in shares:
+            if s is not None:
+                for c, cap, bud in zip(*s):
+                    caps.setdefault(c, []).append(cap)
+                    budgets.setdefault(c, []).append(bud)
+        split_caps = [c for c, v in caps.items() if any(x != er.daily_cap[c] for x in v)]
+        split_budgets = [c for c, v in budgets.items() if any(x != er.hours_budget[c] for x in v)]
+        assert split_caps and split_budgets
+        for c in split_caps:
+            assert sum(caps[c]) == er.daily_cap[c] and min(caps[c]) >= 0
+        for c in split_budgets:
+            assert sum(budgets[c]) == pytest.approx(er.hours_budget[c]) and min(budgets[c]) >= 0
+    sol = km.solve(p, method="auto", top_k=5, time_limit=20)
+    assert km.check(p, sol) == [] and sol.objective <= sol.metrics["graph_bound"]  # bound on the capped graph

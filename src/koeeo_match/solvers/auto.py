@@ -1,25 +1,30 @@
 """``auto``: every rule, at any scale, with a proven bound.
 
 1. If no rule of the problem defeats a flow, solve it by exact min-cost flow.
-2. Otherwise split the candidate graph into independent parts: connected
+2. Otherwise split the candidate graph into parts (:func:`split`): connected
    components of employees, missions and the employers whose daily cap or
-   hour budget couples their staff.  Small components are packed together.
-3. Per part (in parallel on a local process pool for large instances):
+   hour budget couples their staff.  A component above ``SPLIT_ARCS`` is cut
+   into the components of its arcs alone, and the caps and budgets its parts
+   share are apportioned between them (:func:`apportion`).  Small components
+   are packed together.  Parts run on a local process pool for large
+   instances, in two phases:
 
-   - a part whose rules a flow expresses is solved by flow (optimal);
-   - otherwise its flow relaxation gives an upper bound and a warm start,
-     repaired by :func:`~koeeo_match.solvers.greedy.greedy_from` into a
-     feasible solution, as is a second start (:func:`_warm_start`: a flow
-     that keeps hours and team minimums); the better repair is hinted to
-     CP-SAT (with a share of the time left, :func:`_shares`), which
-     improves it by large-neighbourhood search and tightens the bound; a
-     part too large for one CP-SAT model is repaired whole, then improved by
-     our own large-neighbourhood search over geographic windows
-     (:func:`_improve`), bounded by its hours relaxation.
+   - **bounds** (:func:`_relax_part`): the LP relaxation of each part
+     (:func:`~koeeo_match.solvers.lp.lp_relaxation`, with the employers'
+     whole caps, so it bounds the part whatever its share), or the flow
+     optimum of a part a flow solves exactly.  The LP's values then
+     apportion the shared caps;
+   - **solutions** (:func:`_solve_part`, with a share of the time left,
+     :func:`_shares`): the best of three starts repaired by
+     :func:`~koeeo_match.solvers.greedy.greedy_from` (:func:`_best_start`),
+     then CP-SAT on the part's *core* (the LP's support and the start), then
+     CP-SAT on the whole part, or, above ``CPSAT_MAX_ARCS``, our own
+     large-neighbourhood search over geographic windows (:func:`_improve`).
 
-4. The bound of the whole is the sum of the parts' bounds, so the gap reported
-   is honest.  A time limit or Ctrl-C returns the best feasible solution found
-   (parts not reached are completed greedily).
+3. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
+   it is tighter on a part that shares no cap), so the gap reported is
+   honest.  A time limit or Ctrl-C returns the best feasible solution found
+   (parts not reached keep their repaired start).
 """
 
 from __future__ import annotations
@@ -49,6 +54,8 @@ __all__ = ["solve_auto", "split", "CPSAT_MAX_ARCS"]
 CPSAT_MAX_ARCS = 200_000
 #: Small components are packed into parts of about this many arcs.
 PART_ARCS = 20_000
+#: Past the deadline, a part's LP relaxation still gets this many seconds (then it has no bound).
+LP_MIN_SECONDS = 1.0
 #: Coupled components with more arcs than this are split by :func:`split` (shared caps apportioned).
 SPLIT_ARCS = 250_000
 #: Larger parts are improved by large-neighbourhood search (:func:`_improve`) over windows of about
@@ -198,8 +205,10 @@ def _budget(deadline: float | None, share: float | None) -> float | None:
 def _relax_part(ctx: tuple, arcs: np.ndarray) -> tuple[int | None, np.ndarray]:
     """Phase 1 of a part: its bound and LP values per arc, on the problem with the employers'
     whole caps (a relaxation of the part's share, :func:`apportion`).  A part that a flow
-    solves exactly gets the flow's optimum instead (its arcs as LP values)."""
-    problem, graph, options, _ = ctx
+    solves exactly gets the flow's optimum instead (its arcs as LP values).  An LP stopped by
+    the deadline (after at least ``LP_MIN_SECONDS``) leaves the part without a bound
+    (``None``), and so the whole."""
+    problem, graph, options, deadline = ctx
     sub = graph.subset(np.sort(arcs))
     st = structure(problem, sub)
     if not flow_obstacles(problem, sub, st):
@@ -208,9 +217,15 @@ def _relax_part(ctx: tuple, arcs: np.ndarray) -> tuple[int | None, np.ndarray]:
         x[res.selected] = 1.0
         return res.bound, x
     # the LP relaxation (team minimums linked to their volunteers); were it to fail, the flows'
-    bound, x = lp_relaxation(problem, sub, st)
+    # an LP gets at least LP_MIN_SECONDS: past the deadline, a part whose LP takes longer is left
+    # without a bound (the flows' bounds would take longer still)
+    left = None if deadline is None else max(deadline - time.monotonic(), LP_MIN_SECONDS)
+    t0 = time.monotonic()
+    bound, x = lp_relaxation(problem, sub, st, left)
     if bound is None:
-        return _flow_bound(problem, sub, st, options.seed), np.zeros(len(sub), np.float32)
+        if left is not None and time.monotonic() - t0 >= left:
+            return None, None
+        return _flow_bound(problem, sub, st, options.seed), None
     return bound, x.astype(np.float32)
 
 
@@ -248,7 +263,7 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     if feasible and x is not None:
         core = np.union1d(np.flatnonzero(x > 1e-6), warm.selected)
         left = None if t_end is None else t_end - time.monotonic()
-        if core.size < len(sub) and (left is None or left > 1.0):
+        if core.size < len(sub) and (left is None or left > 1.0) and not _INTERRUPTED.is_set():
             sel = _search(problem, sub.subset(core), np.searchsorted(core, warm.selected),
                           None if left is None else left / 2, options)
             if sel is not None and int(sub.score[core[sel]].sum()) > value:
@@ -273,7 +288,8 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     if caps is not None:  # CP-SAT's bound and proof hold for the part's share of the caps only
         return arcs, _with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
                                  bound), how + "+cpsat"
-    bound = min(res.bound, bound) if res.bound is not None else bound
+    if res.bound is not None:
+        bound = res.bound if bound is None else min(res.bound, bound)
     status = res.status
     if status == Status.FEASIBLE and bound is not None and int(sub.score[res.selected].sum()) >= bound:
         status = Status.OPTIMAL
@@ -471,7 +487,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         relaxed = run_parts(_relax_part, [(ctx, p) for p in parts], n_proc)
         x = np.zeros(len(graph), np.float32)
         for p, (_, xp) in zip(parts, relaxed):
-            x[np.sort(p)] = xp
+            if xp is not None:
+                x[np.sort(p)] = xp
         if options.progress:
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
         # phase 2: a feasible solution per part; parts too large for one CP-SAT model are

@@ -22,6 +22,7 @@ multiplier, plus the sum of the positive secondary scores.
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import scipy.sparse as sp
@@ -60,9 +61,10 @@ def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None 
         chunks = packed_parts(label[graph.employee], LP_PART_ARCS)
         if len(chunks) > 1:
             total, x_out = 0, np.zeros(len(graph))
+            until = None if time_limit is None else time.monotonic() + time_limit
             for c in chunks:
                 c = np.sort(c)
-                b, x = _lp(problem, graph.subset(c), None, time_limit)
+                b, x = _lp(problem, graph.subset(c), None, None if until is None else until - time.monotonic())
                 if b is None:
                     return None, None
                 total += b
