@@ -54,6 +54,8 @@ __all__ = ["solve_auto", "split", "CPSAT_MAX_ARCS"]
 CPSAT_MAX_ARCS = 200_000
 #: Small components are packed into parts of about this many arcs.
 PART_ARCS = 20_000
+#: Share of a part's time after which its warm start starts no further flow round.
+WARM_SHARE = 1 / 3
 #: Past the deadline, a part's LP relaxation still gets this many seconds (then it has no bound).
 LP_MIN_SECONDS = 1.0
 #: Coupled components with more arcs than this are split by :func:`split` (shared caps apportioned).
@@ -248,8 +250,9 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
         return arcs, solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1)), "flow"
     budget = _budget(deadline, share)
     t_end = None if budget is None else time.monotonic() + budget  # this part's time is up
-    # the warm start's flow rounds stop after about a third of the part's time
-    warm = _best_start(problem, sub, st, x, None if late else time.monotonic() + budget / 3 if budget else None, late)
+    # the warm start's flow rounds stop after WARM_SHARE of the part's time
+    warm = _best_start(problem, sub, st, x, None if late else time.monotonic() + budget * WARM_SHARE if budget else None,
+                       late)
     if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
         return arcs, warm, "repair"
     feasible = warm.status == Status.FEASIBLE
