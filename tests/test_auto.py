@@ -265,3 +265,29 @@ def test_split_apportions_shared_caps_exactly(monkeypatch):
             assert sum(budgets[c]) == pytest.approx(er.hours_budget[c]) and min(budgets[c]) >= 0
     sol = km.solve(p, method="auto", top_k=5, time_limit=20)
     assert km.check(p, sol) == [] and sol.objective <= sol.metrics["graph_bound"]  # bound on the capped graph
+
+
+def test_components_with_forced_pairs_are_not_cut(monkeypatch):
+    """A forced pair keeps its coupled component whole (a share of a cap could leave its part no
+    room for the pair), and auto then honours the pair and every cap."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from koeeo_match.model import Pairs
+
+    p = km.synth.france(scale=0.003, seed=5, rules="all", multi_day_share=0.2)
+    g = km.build_candidates(p, "max_hours", k=5)
+    monkeypatch.setattr(auto, "SPLIT_ARCS", 300)
+    monkeypatch.setattr(auto, "PART_ARCS", 300)
+    cut = auto.split(p, g)
+    big = max(cut, key=len)
+    a = int(big[0])
+    pf = replace(p, forced=Pairs(g.employee[[a]], g.mission[[a]], np.zeros(1)))
+    whole = auto.split(pf, g)
+    assert len(whole) < len(cut)
+    home = next(q for q in whole if a in q)
+    assert len(home) > len(next(q for q in cut if a in q))
+    sol = km.solve(pf, method="auto", top_k=5, time_limit=20)
+    assert km.check(pf, sol) == []
+    assert (p.employees.ids[g.employee[a]], p.missions.ids[g.mission[a]]) in set(sol.assignments)

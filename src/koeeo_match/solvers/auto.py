@@ -87,6 +87,10 @@ def split(problem: Problem, graph: CandidateGraph) -> list[np.ndarray]:
     right = np.concatenate([graph.mission.astype(np.int64), M + emp_of[linked].astype(np.int64)])
     comp = components(E, M + len(er), left, right)[1][graph.employee]
     big = np.bincount(comp) > SPLIT_ARCS
+    # a component holding a forced pair stays whole: a share of a cap could leave its part too
+    # little room for the pair (the problem would be wrongly found infeasible)
+    fa = structure(problem, graph).forced_arc
+    big[comp[fa[fa >= 0]]] = False
     if big.any():
         on = np.flatnonzero(big[comp])
         inner = components(E, M, graph.employee[on], graph.mission[on])[1][graph.employee[on]]
@@ -251,8 +255,9 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     budget = _budget(deadline, share)
     t_end = None if budget is None else time.monotonic() + budget  # this part's time is up
     # the warm start's flow rounds stop after WARM_SHARE of the part's time
-    warm = _best_start(problem, sub, st, x, None if late else time.monotonic() + budget * WARM_SHARE if budget else None,
-                       late)
+    # (late: one flow round at most)
+    warm = _best_start(problem, sub, st, x, time.monotonic() if late else
+                       time.monotonic() + budget * WARM_SHARE if budget else None, late)
     if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
         return arcs, warm, "repair"
     feasible = warm.status == Status.FEASIBLE
@@ -285,6 +290,8 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     hint = warm.selected if feasible else None  # else (forced pairs the repair could not place) CP-SAT alone
     res = solve_cpsat(problem, sub, SolveOptions(left, options.seed, options.workers, None, hint))
     if res.status == Status.INFEASIBLE:
+        if caps is not None:  # proven for the part's share of the caps only: not a proof for the problem
+            return arcs, RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message), how + "+cpsat"
         return arcs, res, "cpsat"
     if res.status == Status.UNKNOWN:
         return arcs, _with_bound(sub, warm, bound), how
@@ -506,6 +513,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)
+        interrupted = _INTERRUPTED.is_set()
+        _INTERRUPTED.clear()  # for later direct calls (e.g. _improve)
     selected, bound, how = [], 0, {}
     statuses = []
     for arcs, res, used in results:
@@ -520,7 +529,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
                          "no feasible solution found for every part (forced pairs)", {"method": "auto"})
     status = Status.OPTIMAL if all(s == Status.OPTIMAL for s in statuses) else Status.FEASIBLE
     msg = "" if status == Status.OPTIMAL else "not proven optimal: see bound and gap"
-    if _INTERRUPTED.is_set():
+    if interrupted:
         msg = "interrupted (Ctrl-C): best solution found so far"
     stats = {"method": "auto", "parts": len(parts), "how": how, "seconds": time.perf_counter() - t0}
     sel = np.concatenate(selected) if selected else np.zeros(0, np.int64)
