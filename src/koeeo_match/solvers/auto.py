@@ -222,9 +222,9 @@ def _relax_part(ctx: tuple, arcs: np.ndarray) -> tuple[int | None, np.ndarray]:
         x = np.zeros(len(sub), np.float32)
         x[res.selected] = 1.0
         return res.bound, x
-    # the LP relaxation (team minimums linked to their volunteers); were it to fail, the flows'
-    # an LP gets at least LP_MIN_SECONDS: past the deadline, a part whose LP takes longer is left
-    # without a bound (the flows' bounds would take longer still)
+    # the LP relaxation (team minimums linked to their volunteers); should HiGHS fail, the flows'
+    # bound.  An LP gets at least LP_MIN_SECONDS: past the deadline, a part whose LP takes longer
+    # is left without a bound (the flows' bounds would take longer still)
     left = None if deadline is None else max(deadline - time.monotonic(), LP_MIN_SECONDS)
     t0 = time.monotonic()
     bound, x = lp_relaxation(problem, sub, st, left)
