@@ -15,7 +15,7 @@
      optimum of a part a flow solves exactly.  The LP's values then
      apportion the shared caps;
    - **solutions** (:func:`_solve_part`, with a share of the time left,
-     :func:`_shares`): the best of three starts repaired by
+     :func:`_shares`): the better of two starts repaired by
      :func:`~koeeo_match.solvers.greedy.greedy_from` (:func:`_best_start`),
      then CP-SAT on the part's *core* (the LP's support and the start), then
      CP-SAT on the whole part, or, above ``CPSAT_MAX_ARCS``, our own

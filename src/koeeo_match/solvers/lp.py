@@ -5,18 +5,21 @@ Variables: ``x_a`` in [0, 1] per candidate arc (forced arcs in [1, 1]) and
 only where they can bind: employee hours, at most one mission per (employee,
 date), mission seats, ``max_per_employer``, employer daily caps and hour
 budgets, and for a team mission ``min_seats * y <= sum x <= seats * y`` with
-``x_a <= y`` for each of its arcs.  The last inequalities make the relaxation
-much tighter than a flow's: a team whose volunteer takes a seat fully must
-run fully (on a 51,705-arc part of the every-rule instance at 10 %, the LP is
-0.86 % below the hours-flow bound; without ``x_a <= y``, 0.01 %).
+``x_a <= y`` for each of its arcs and ``sum x <= max_per_employer * y`` per
+employer.  These links make the relaxation much tighter than a flow's: a team
+whose volunteer takes a seat fully must run fully (on a 51,705-arc part of the
+every-rule instance at 10 %, the LP is 0.86 % below the hours-flow bound;
+without ``x_a <= y``, 0.01 %; on a 67,159-arc part, the ``max_per_employer``
+link alone lowers it by 3.1 %).
 
 The bound returned is rigorous whatever HiGHS' tolerances: it is recomputed
 from the dual values by weak duality, ``b'l + sum_a max(0, c_a - (A'l)_a)``
 (for ``l >= 0``), which bounds every feasible ``x``, with a small margin, then
-rounded down (scores are integers).  For a
-lexicographic policy the LP maximises the primary objective alone; the bound
-on the integer score is then that bound (an integer: rounded down) times the
-multiplier, plus the sum of the positive secondary scores.
+rounded down (scores are integers).  For a lexicographic policy the LP
+maximises the primary objective alone; the bound on the integer score is then
+that bound (an integer: rounded down) times the multiplier, plus a bound on
+the secondary scores (each employee's best positive ones, as many as its hours
+allow missions).
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None 
     >>> p = km.synth.region("Bretagne", employees=300, seed=0)
     >>> g = km.build_candidates(p, "max_hours")
     >>> bound, x = lp_relaxation(p, g)
-    >>> bound >= km.solve(p, method="cpsat").metrics["assigned_hours"] * g.scale.multiplier
+    >>> g.scale.primary_bound(bound) >= km.solve(p, method="cpsat").objective  # hours
     True
     """
     if len(graph) > LP_PART_ARCS:
