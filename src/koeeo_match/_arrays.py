@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["present", "unique_sorted"]
+__all__ = ["present", "unique_sorted", "dense", "first_of"]
 
 
 def present(idx: np.ndarray, n: int) -> np.ndarray:
@@ -33,3 +33,26 @@ def unique_sorted(a: np.ndarray) -> np.ndarray:
     keep[0] = True
     np.not_equal(s[1:], s[:-1], out=keep[1:])
     return s[keep]
+
+
+def dense(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct ids in increasing order, position of each id among them), without a sort;
+    ``ids`` are non-negative integers below ``n``.
+
+    >>> [a.tolist() for a in dense(np.array([7, 2, 7]), 8)]
+    [[2, 7], [1, 0, 1]]
+    """
+    mark = np.zeros(n, bool)
+    mark[ids] = True
+    return np.flatnonzero(mark), (np.cumsum(mark) - 1)[ids]
+
+
+def first_of(gid: np.ndarray, n: int) -> np.ndarray:
+    """For each group ``0..n-1``, the position of its first item in ``gid`` (every group present).
+
+    >>> first_of(np.array([1, 0, 1, 0]), 2).tolist()
+    [1, 0]
+    """
+    first = np.empty(n, np.int64)
+    first[gid[::-1]] = np.arange(gid.size - 1, -1, -1)  # repeated indices: the last write wins
+    return first

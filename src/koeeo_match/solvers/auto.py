@@ -36,6 +36,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from .._arrays import dense, first_of
 from ..candidates import CandidateGraph
 from ..decompose import components, packed_parts
 from ..model import Pairs, Problem
@@ -96,9 +97,7 @@ def split(problem: Problem, graph: CandidateGraph) -> list[np.ndarray]:
         inner = components(E, M, graph.employee[on], graph.mission[on])[1][graph.employee[on]]
         comp = comp.astype(np.int64)
         comp[on] = int(comp.max()) + 1 + inner
-        mark = np.zeros(int(comp.max()) + 1, bool)
-        mark[comp] = True
-        comp = (np.cumsum(mark) - 1)[comp]  # dense labels
+        comp = dense(comp, int(comp.max()) + 1)[1]
     return packed_parts(comp, PART_ARCS)
 
 
@@ -126,8 +125,7 @@ def apportion(problem: Problem, graph: CandidateGraph, parts: list[np.ndarray],
     st = structure(problem, graph)
     c, pi = arc_emp[on].astype(np.int64), part_arc[on]
     pair, n_pair = group_ids(c, pi)  # (employer, part) pairs
-    first = np.full(n_pair, -1, np.int64)
-    first[pair[::-1]] = np.arange(pair.size)[::-1]
+    first = first_of(pair, n_pair)
     pc, pp = c[first], pi[first]
     shared = np.bincount(pc, minlength=len(er))[pc] > 1
     if not shared.any():
@@ -511,7 +509,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             tasks.append((ctx, p, None, whole, caps, b, xp))
         del x
         tasks = _shares(tasks, n_proc)
-        results = run_parts(_solve_part, tasks, workers if big else 1)
+        results = run_parts(_solve_part, tasks, n_proc)
     finally:
         if old is not None:
             signal.signal(signal.SIGINT, old)

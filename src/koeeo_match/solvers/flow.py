@@ -31,7 +31,7 @@ from ..solution import Status
 from ._base import RawResult, SolveOptions, register
 from ..decompose import components, packed_parts
 from ..parallel import default_workers, run_parts
-from .._arrays import present, unique_sorted
+from .._arrays import dense, present, unique_sorted
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
@@ -240,13 +240,6 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
                       "fine_secondary": by_max_flow})
 
 
-def _dense(ids: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(distinct ids in increasing order, position of each id among them), without a sort."""
-    mark = np.zeros(n, bool)
-    mark[ids] = True
-    return np.flatnonzero(mark), (np.cumsum(mark) - 1)[ids]
-
-
 def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     """Build and solve the network of one part (candidate arcs ``idx``): (positions of the arcs
     with flow, optimal cost).
@@ -257,8 +250,8 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     """
     ka, km_, k, ed_grp, mc_grp, mc_cap, seats, cost, by_max_flow = ctx
     a_e, a_m = ka[idx], km_[idx]
-    emps, e_loc = _dense(a_e, k.size)
-    mis, m_loc = _dense(a_m, seats.size)
+    emps, e_loc = dense(a_e, k.size)
+    mis, m_loc = dense(a_m, seats.size)
     e0 = 2
     m0 = e0 + emps.size
     nxt = m0 + mis.size
@@ -269,7 +262,7 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     caps = [k[emps]]
     if ed_grp is not None and (g := ed_grp[idx]).max() >= 0:
         on = g >= 0
-        grp, g_loc = _dense(g[on], int(g.max()) + 1)
+        grp, g_loc = dense(g[on], int(g.max()) + 1)
         first = np.unique(g_loc, return_index=True)[1]
         left[on] = nxt + g_loc
         tails.append(e0 + e_loc[on][first])
@@ -282,7 +275,7 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     caps.append(np.ones(idx.size, np.int64))
     if mc_grp is not None and (g := mc_grp[idx]).max() >= 0:
         on = g >= 0
-        grp, g_loc = _dense(g[on], int(g.max()) + 1)
+        grp, g_loc = dense(g[on], int(g.max()) + 1)
         first = np.unique(g_loc, return_index=True)[1]
         right[on] = nxt + g_loc
         tails.append(nxt + np.arange(grp.size))

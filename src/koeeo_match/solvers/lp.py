@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from .._arrays import first_of
 from ..candidates import CandidateGraph
 from ..decompose import components, packed_parts
 from ..model import Problem
@@ -117,15 +118,15 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
     rows, cols, vals, rhs = [], [], [], []
     n_rows = 0
 
-    def cap(ids: np.ndarray, limits, weights: np.ndarray | None = None) -> None:
-        """sum (weights) x <= limit per group of ``ids`` (>= 0), where the limit can bind."""
+    def cap(ids: np.ndarray, limits, weights: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+        """sum (weights) x <= limit per group of ``ids`` (>= 0), where the limit can bind; with
+        ``y`` (the column of each arc's team variable), sum x <= limit * y instead."""
         nonlocal n_rows
         on = np.flatnonzero(ids >= 0)
         if on.size == 0:
             return
         gid, n = group_ids(ids[on])
-        first = np.full(n, -1, np.int64)
-        first[gid[::-1]] = on[::-1]  # an arc of each group, to read its limit
+        first = on[first_of(gid, n)]  # an arc of each group, to read its limit
         w = np.ones(on.size) if weights is None else weights[on]
         lim = np.asarray(limits(ids[first]), np.float64)
         binds = np.bincount(gid, weights=w, minlength=n) > lim
@@ -133,11 +134,18 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
         if not sel.any():
             return
         new = np.cumsum(binds) - 1
+        n_new = int(binds.sum())
         rows.append(n_rows + new[gid[sel]])
         cols.append(on[sel])
         vals.append(w[sel])
-        rhs.append(lim[binds])
-        n_rows += int(binds.sum())
+        if y is None:
+            rhs.append(lim[binds])
+        else:
+            rows.append(n_rows + np.arange(n_new))
+            cols.append(y[first[binds]])
+            vals.append(-lim[binds])
+            rhs.append(np.zeros(n_new))
+        n_rows += n_new
 
     team = st.team[ma[keep]]
     cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h)
@@ -166,21 +174,9 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
         rhs.append(np.zeros(ta.size))
         n_rows += ta.size
         # sum over (mission, employer) of x <= max_per_employer x y, where it can bind
-        tmc = st.mc[keep][ta]
-        on = np.flatnonzero(tmc >= 0)
-        if on.size:
-            gid, n = group_ids(tmc[on])
-            first = np.full(n, -1, np.int64)
-            first[gid[::-1]] = on[::-1]
-            lim = st.mc_cap[tmc[first]].astype(np.float64)
-            binds = np.bincount(gid, minlength=n) > lim
-            sel = binds[gid]
-            new = np.cumsum(binds) - 1
-            rows += [n_rows + new[gid[sel]], n_rows + np.arange(int(binds.sum()))]
-            cols += [ta[on[sel]], K + yi[first[binds]]]
-            vals += [np.ones(int(sel.sum())), -lim[binds]]
-            rhs.append(np.zeros(int(binds.sum())))
-            n_rows += int(binds.sum())
+        y_col = np.full(K, -1, np.int64)
+        y_col[ta] = K + yi
+        cap(np.where(team, st.mc[keep], -1), lambda g: st.mc_cap[g], y=y_col)
     n_var = K + Y
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_var)) \
         if n_rows else sp.csr_matrix((0, n_var))
