@@ -47,8 +47,14 @@ def _groups(ids: np.ndarray, members: np.ndarray):
 
 
 @register("cpsat")
-def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
-    """Solve the whole problem with CP-SAT (exact given time; every rule)."""
+def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, lns_only: bool = False) -> RawResult:
+    """Solve the whole problem with CP-SAT (exact given time; every rule).
+
+    ``lns_only`` (with a hint and a time limit): large-neighbourhood search around the hint
+    only, never a proof.  Single-threaded, CP-SAT's interleaved portfolio spends seconds
+    starting its full-search subsolvers before any LNS: on the 12,246-arc core of an
+    every-rule part (:mod:`~koeeo_match.solvers.auto`) it ended 0.83 % from the LP's hours
+    after 3 s, against 0.59 % (3 s) and 0.44 % (8 s) with LNS only."""
     st = structure(problem, graph)
     m = problem.missions
     ea, ma = graph.employee, graph.mission
@@ -145,6 +151,8 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions) 
         p.num_workers = max(p.num_workers, 3)
         p.num_full_subsolvers = 1
         p.subsolvers.append("max_lp")
+    if lns_only and options.hint is not None and options.time_limit is not None:
+        p.use_lns_only = True
     if K > _BIG_MODEL:
         # on large parts presolve can take the whole budget: start from the hint at once
         p.cp_model_presolve = False
