@@ -153,8 +153,9 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
         p.subsolvers.append("max_lp")
     if lns_only and options.hint is not None and options.time_limit is not None:
         p.use_lns_only = True
-    if K > _BIG_MODEL:
-        # on large parts presolve can take the whole budget: start from the hint at once
+    if K > _BIG_MODEL and not lns_only:
+        # on large parts presolve can take the whole budget: start from the hint at once (LNS,
+        # by contrast, needs it: 111,853-arc core, 30 s: 0.73 % from the LP with, 1.35 % without)
         p.cp_model_presolve = False
     if options.progress:
         p.log_search_progress = True
