@@ -15,11 +15,14 @@
      optimum of a part a flow solves exactly.  The LP's values then
      apportion the shared caps;
    - **solutions** (:func:`_solve_part`, with a share of the time left,
-     :func:`_shares`): the better of two starts repaired by
+     :func:`_shares`): a start repaired by
      :func:`~koeeo_match.solvers.greedy.greedy_from` (:func:`_best_start`),
-     then CP-SAT on the part's *core* (the LP's support and the start), then
-     CP-SAT on the whole part, or, above ``CPSAT_MAX_ARCS``, our own
-     large-neighbourhood search over geographic windows (:func:`_improve`).
+     then CP-SAT on the part's *core* (the LP's support and the start; on a
+     large part, single-threaded large-neighbourhood search for all the part's
+     time), on a coarse objective (:func:`_coarse`).  Only if the core is
+     proven optimal in time: CP-SAT on the whole part, or, above
+     ``CPSAT_MAX_ARCS``, our own large-neighbourhood search over geographic
+     windows (:func:`_improve`).
 
 3. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
    it is tighter on a part that shares no cap), so the gap reported is
@@ -348,11 +351,14 @@ def _coarse(sub: CandidateGraph, levels: int = COARSE_LEVELS) -> CandidateGraph:
     sc = sub.scale
     if not (sc.lexicographic and sc.multiplier > 1) or len(sub) == 0:
         return sub
+    mult = 2 * levels * len(sub) + 1
+    if mult >= sc.multiplier:  # no coarser than the scores themselves (and no larger totals)
+        return sub
     prim = (sub.score + sc.multiplier // 2) // sc.multiplier
     sec = sub.score - prim * sc.multiplier
     top = int(np.abs(sec).max())
     step = np.rint(sec * (levels / top)).astype(np.int64) if top else np.zeros(len(sub), np.int64)
-    return replace(sub, score=prim * (2 * levels * len(sub) + 1) + step)
+    return replace(sub, score=prim * mult + step)
 
 
 def _flow_bound(problem: Problem, sub: CandidateGraph, st, seed: int) -> int | None:
