@@ -230,7 +230,7 @@ def test_region_with_twenty_seconds(bretagne):
 def test_region_core_searched_by_lns_alone(bretagne, monkeypatch):
     """The core of a large part is searched by CP-SAT's LNS alone (no proof): still feasible,
     bounded, and no worse than the repaired start."""
-    monkeypatch.setattr(auto, "LNS_PART_ARCS", 1)
+    monkeypatch.setattr(auto, "PARALLEL_ARCS", 1)
     sol = km.solve(bretagne, method="auto", time_limit=3)
     check_bounded(bretagne, sol)
     assert sol.status == km.Status.FEASIBLE  # LNS proves nothing, and the part ends with it

@@ -64,8 +64,9 @@ LP_MIN_SECONDS = 1.0
 SPLIT_ARCS = 250_000
 #: A search step (CP-SAT on a part's core) starts only with at least this many seconds left.
 MIN_SEARCH = 0.5
-#: The core of a part this large is searched by LNS alone (see :func:`_solve_part`).
-LNS_PART_ARCS = 20_000
+#: Instances with more arcs than this run their parts on a process pool, and search each part's
+#: core (see :func:`_solve_part`); smaller ones give CP-SAT each whole part.
+PARALLEL_ARCS = 100_000
 #: Secondary levels (each side of zero) of the coarse objective that phase 2 searches first
 #: (:func:`_coarse`).
 COARSE_LEVELS = 4
@@ -271,46 +272,36 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
         return arcs, _with_bound(sub, warm, bound), "lp+repair"
     how = "lp+repair"
     value = int(sub.score[warm.selected].sum()) if feasible else None
-    coarse = _coarse(sub)  # searched first: the hours, with a coarse tie-break
-    # 1. the core: the arcs the LP uses and the start's, a model a few times smaller, searched
-    #    single-threaded (the parts run in parallel) for all the part's time.  On the
-    #    51,705-arc part (12,246-arc core, coarse scores), one thread: 0.63 % from the LP's
-    #    hours within 2 s; two threads: 0.83 % at 2 s, 0.67 % at 4 s; the whole part, two
+    # 1. a large instance: CP-SAT on the part's core, the arcs the LP uses and the start's (a model a few
+    #    times smaller), single-threaded (the parts run in parallel), on the coarse objective
+    #    (_coarse), under a time limit by LNS alone for all the part's time.  On the 51,705-arc
+    #    part (12,246-arc core), one thread, LNS alone: 0.72 / 0.59 / 0.44 % from the LP's hours
+    #    after 1 / 3 / 8 s; CP-SAT's portfolio on the core: 0.83 % at 3 s; on the whole part, two
     #    threads: 1.12 % at 2 s, 1.07 % at 8 s
-    core_done = False
-    if feasible and x is not None:
+    if len(graph) > PARALLEL_ARCS and feasible and x is not None:
         core = np.union1d(np.flatnonzero(x > 1e-6), warm.selected)
         left = None if t_end is None else t_end - time.monotonic()
         if core.size < len(sub) and (left is None or left > MIN_SEARCH) and not _INTERRUPTED.is_set():
-            # a large part's core: LNS alone (which proves nothing; the part then ends here)
-            sel, proven = _search(problem, coarse.subset(core), np.searchsorted(core, warm.selected), left,
-                                  replace(options, workers=1), lns_only=len(sub) >= LNS_PART_ARCS)
+            sel, proven = _search(problem, _coarse(sub).subset(core), np.searchsorted(core, warm.selected), left,
+                                  replace(options, workers=1), lns_only=left is not None)
             if sel is not None and int(sub.score[core[sel]].sum()) > value:
                 warm = RawResult(core[sel], Status.FEASIBLE, None, warm.message, warm.stats)
                 value, how = int(sub.score[warm.selected].sum()), "lp+core"
-            core_done = not proven
-    # 2. the whole part, from the best solution so far, if the core's optimum was proven in time
+            if not proven:  # LNS (under a time limit) proves nothing: the part's time is up
+                return arcs, _with_bound(sub, warm, bound), how
+    # 2. the whole part, exact scores, from the best solution so far: in a small instance (CP-SAT
+    #    often proves it within seconds), or with the core proven optimal (no time limit)
     left = None if t_end is None else t_end - time.monotonic()
-    if core_done or (left is not None and left <= 1.0) or _INTERRUPTED.is_set() or \
+    if (left is not None and left <= 1.0) or _INTERRUPTED.is_set() or \
             (feasible and _with_bound(sub, warm, bound).status == Status.OPTIMAL):
         return arcs, _with_bound(sub, warm, bound), how
     if whole:  # too large for one CP-SAT model: LNS windows
-        sel = _improve(problem, coarse, warm.selected, float("inf") if left is None else time.monotonic() + left,
+        sel = _improve(problem, sub, warm.selected, float("inf") if left is None else time.monotonic() + left,
                        options.seed, rounds=1 if deadline is None else None)
         warm = RawResult(sel, Status.FEASIBLE, None, warm.message, warm.stats)
         return arcs, _with_bound(sub, warm, bound), how + "+lns"
     hint = warm.selected if feasible else None  # else (forced pairs the repair could not place) CP-SAT alone
-    res = solve_cpsat(problem, coarse, SolveOptions(left, options.seed, options.workers, None, hint))
-    if coarse is not sub and res.status == Status.OPTIMAL:  # then the exact scores, from there
-        left = None if t_end is None else t_end - time.monotonic()
-        if left is None or (left > 1.0 and not _INTERRUPTED.is_set()):
-            exact = solve_cpsat(problem, sub, SolveOptions(left, options.seed, options.workers, None, res.selected))
-            res = exact if exact.status in (Status.OPTIMAL, Status.FEASIBLE) else \
-                RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats)
-        else:
-            res = RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats)
-    elif coarse is not sub and res.status == Status.FEASIBLE:  # its bound is in coarse units
-        res = RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats)
+    res = solve_cpsat(problem, sub, SolveOptions(left, options.seed, options.workers, None, hint))
     if res.status == Status.INFEASIBLE:
         if caps is not None:  # proven for the part's share of the caps only: not a proof for the problem
             return arcs, RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message), how + "+cpsat"
@@ -534,7 +525,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         old = signal.signal(signal.SIGINT, _on_sigint)
     try:
         workers = options.workers or default_workers()
-        big = len(parts) > 1 and len(graph) > 100_000
+        big = len(parts) > 1 and len(graph) > PARALLEL_ARCS
         n_proc = workers if big else 1
         if options.progress:
             options.progress(f"auto: {len(parts)} part(s), {len(graph):,} arcs, "
