@@ -16,12 +16,13 @@
      apportion the shared caps;
    - **solutions** (:func:`_solve_part`, with a share of the time left,
      :func:`_shares`): a start repaired by
-     :func:`~koeeo_match.solvers.greedy.greedy_from` (:func:`_best_start`),
-     then CP-SAT on the part's *core* (the LP's support and the start; on a
-     large part, single-threaded large-neighbourhood search for all the part's
-     time), on a coarse objective (:func:`_coarse`).  Only if the core is
-     proven optimal in time: CP-SAT on the whole part, or, above
-     ``CPSAT_MAX_ARCS``, our own large-neighbourhood search over geographic
+     :func:`~koeeo_match.solvers.greedy.greedy_from` (:func:`_best_start`);
+     then, on an instance above ``PARALLEL_ARCS``, CP-SAT on the part's *core*
+     (the LP's support and the start) on a coarse objective (:func:`_coarse`),
+     single-threaded, under a time limit by large-neighbourhood search alone
+     for all the part's time.  A smaller instance, or a core proven optimal
+     (no time limit), goes on to CP-SAT on the whole part, or, above
+     ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over geographic
      windows (:func:`_improve`).
 
 3. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
@@ -272,9 +273,9 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
         return arcs, _with_bound(sub, warm, bound), "lp+repair"
     how = "lp+repair"
     value = int(sub.score[warm.selected].sum()) if feasible else None
-    # 1. a large instance: CP-SAT on the part's core, the arcs the LP uses and the start's (a model a few
-    #    times smaller), single-threaded (the parts run in parallel), on the coarse objective
-    #    (_coarse), under a time limit by LNS alone for all the part's time.  On the 51,705-arc
+    # 1. a large instance: CP-SAT on the part's core, the arcs the LP uses and the start's (a
+    #    model a few times smaller), single-threaded (the parts run in parallel), on the coarse
+    #    objective (_coarse), under a time limit by LNS alone for all the part's time.  On the 51,705-arc
     #    part (12,246-arc core), one thread, LNS alone: 0.72 / 0.59 / 0.44 % from the LP's hours
     #    after 1 / 3 / 8 s; CP-SAT's portfolio on the core: 0.83 % at 3 s; on the whole part, two
     #    threads: 1.12 % at 2 s, 1.07 % at 8 s
