@@ -267,7 +267,8 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     # flow rounds and the LP-support start may take a twelfth of the part's time, 1.05 % a third).
     # A small instance: every round and both starts (Bretagne 2,000, 5 s: 6,814.5 h against 6,706)
     large = len(graph) > PARALLEL_ARCS
-    warm = _best_start(problem, sub, st, x, time.monotonic() if large and budget is not None else None, late)
+    warm = _best_start(problem, sub, st, x, time.monotonic() if late or (large and budget is not None) else t_end,
+                       late)
     if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
         return arcs, warm, "repair"
     feasible = warm.status == Status.FEASIBLE
@@ -290,7 +291,7 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
             if sel is not None and int(sub.score[core[sel]].sum()) > value:
                 warm = RawResult(core[sel], Status.FEASIBLE, None, warm.message, warm.stats)
                 value, how = int(sub.score[warm.selected].sum()), "lp+core"
-            if not proven:  # LNS (under a time limit) proves nothing: the part's time is up
+            if not proven and left is not None:  # the part's time is up (LNS alone rarely proves)
                 return arcs, _with_bound(sub, warm, bound), how
     # 2. the whole part, exact scores, from the best solution so far: in a small instance (CP-SAT
     #    often proves it within seconds), or with the core proven optimal (no time limit)
@@ -346,7 +347,7 @@ def _coarse(sub: CandidateGraph, levels: int = COARSE_LEVELS) -> CandidateGraph:
     if not (sc.lexicographic and sc.multiplier > 1) or len(sub) == 0:
         return sub
     mult = 2 * levels * len(sub) + 1
-    if mult >= sc.multiplier:  # no coarser than the scores themselves (and no larger totals)
+    if mult >= sc.multiplier:  # only if coarser than the scores themselves
         return sub
     prim = (sub.score + sc.multiplier // 2) // sc.multiplier
     sec = sub.score - prim * sc.multiplier
