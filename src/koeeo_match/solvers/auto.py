@@ -20,8 +20,8 @@
      then, on an instance above ``PARALLEL_ARCS``, CP-SAT on the part's *core*
      (the LP's support and the start) on a coarse objective (:func:`_coarse`),
      single-threaded, under a time limit by large-neighbourhood search alone
-     for all the part's time.  A smaller instance, or a core proven optimal
-     (no time limit), goes on to CP-SAT on the whole part, or, above
+     for all the part's time.  A smaller instance, a part without a time
+     limit, or a core proven optimal goes on to CP-SAT on the whole part, or, above
      ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over geographic
      windows (:func:`_improve`).
 
@@ -294,7 +294,7 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
             if not proven and left is not None:  # the part's time is up (LNS alone rarely proves)
                 return arcs, _with_bound(sub, warm, bound), how
     # 2. the whole part, exact scores, from the best solution so far: in a small instance (CP-SAT
-    #    often proves it within seconds), or with the core proven optimal (no time limit)
+    #    often proves it within seconds), or after the core without a time limit or once proven
     left = None if t_end is None else t_end - time.monotonic()
     if (left is not None and left <= 1.0) or _INTERRUPTED.is_set() or \
             (feasible and _with_bound(sub, warm, bound).status == Status.OPTIMAL):
