@@ -21,9 +21,9 @@
      (the LP's support and the start) on a coarse objective (:func:`_coarse`),
      single-threaded, under a time limit by large-neighbourhood search alone
      for all the part's time.  A smaller instance, a part without a time
-     limit, or a core proven optimal goes on to CP-SAT on the whole part, or, above
-     ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over geographic
-     windows (:func:`_improve`).
+     limit, or a core proven optimal goes on to CP-SAT on the whole part,
+     or, above ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over
+     geographic windows (:func:`_improve`).
 
 3. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
    it is tighter on a part that shares no cap), so the gap reported is
@@ -278,11 +278,11 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     value = int(sub.score[warm.selected].sum()) if feasible else None
     # 1. a large instance: CP-SAT on the part's core, the arcs the LP uses and the start's (a
     #    model a few times smaller), single-threaded (the parts run in parallel), on the coarse
-    #    objective (_coarse), under a time limit by LNS alone for all the part's time.  On the 51,705-arc
-    #    part (12,246-arc core), one thread, LNS alone: 0.72 / 0.59 / 0.44 % from the LP's hours
-    #    after 1 / 3 / 8 s; CP-SAT's portfolio on the core: 0.83 % at 3 s; on the whole part, two
-    #    threads: 1.12 % at 2 s, 1.07 % at 8 s
-    if len(graph) > PARALLEL_ARCS and feasible and x is not None:
+    #    objective (_coarse), under a time limit by LNS alone for all the part's time.  On the
+    #    51,705-arc part (12,246-arc core), one thread, LNS alone: 0.72 / 0.59 / 0.44 % from the
+    #    LP's hours after 1 / 3 / 8 s; CP-SAT's portfolio on the core: 0.83 % at 3 s; on the
+    #    whole part, two threads: 1.12 % at 2 s, 1.07 % at 8 s
+    if large and feasible and x is not None:
         core = np.union1d(np.flatnonzero(x > 1e-6), warm.selected)
         left = None if t_end is None else t_end - time.monotonic()
         if core.size < len(sub) and (left is None or left > MIN_SEARCH) and not _INTERRUPTED.is_set():

@@ -51,10 +51,10 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     """Solve the whole problem with CP-SAT (exact given time; every rule).
 
     ``lns_only`` (with a hint and a time limit): large-neighbourhood search around the hint
-    only (which proves a small model optimal at most).  Single-threaded, CP-SAT's interleaved portfolio spends seconds
-    starting its full-search subsolvers before any LNS: on the 12,246-arc core of an
-    every-rule part (:mod:`~koeeo_match.solvers.auto`) it ended 0.83 % from the LP's hours
-    after 3 s, against 0.59 % (3 s) and 0.44 % (8 s) with LNS only."""
+    only (which proves a small model optimal at most).  Single-threaded, CP-SAT's interleaved
+    portfolio spends seconds starting its full-search subsolvers before any LNS: on the
+    12,246-arc core of an every-rule part (:mod:`~koeeo_match.solvers.auto`) it ended 0.83 %
+    from the LP's hours after 3 s, against 0.59 % (3 s) and 0.44 % (8 s) with LNS only."""
     st = structure(problem, graph)
     m = problem.missions
     ea, ma = graph.employee, graph.mission

@@ -31,7 +31,7 @@ from ..solution import Status
 from ._base import RawResult, SolveOptions, register
 from ..decompose import components, packed_parts
 from ..parallel import default_workers, run_parts
-from .._arrays import dense, present, unique_sorted
+from .._arrays import dense, first_of, present, unique_sorted
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
@@ -263,7 +263,7 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     if ed_grp is not None and (g := ed_grp[idx]).max() >= 0:
         on = g >= 0
         grp, g_loc = dense(g[on], int(g.max()) + 1)
-        first = np.unique(g_loc, return_index=True)[1]
+        first = first_of(g_loc, grp.size)
         left[on] = nxt + g_loc
         tails.append(e0 + e_loc[on][first])
         heads.append(nxt + np.arange(grp.size))
@@ -276,7 +276,7 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     if mc_grp is not None and (g := mc_grp[idx]).max() >= 0:
         on = g >= 0
         grp, g_loc = dense(g[on], int(g.max()) + 1)
-        first = np.unique(g_loc, return_index=True)[1]
+        first = first_of(g_loc, grp.size)
         right[on] = nxt + g_loc
         tails.append(nxt + np.arange(grp.size))
         heads.append(m0 + m_loc[on][first])
@@ -362,8 +362,8 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     mis = present(kmis, M)
     ed_cap = np.zeros(n_ed, np.int64)
     np.maximum.at(ed_cap, ed_ids, h[dated])
-    ed_first = np.unique(ed_ids, return_index=True)[1]
-    mc_first = np.unique(mc_ids, return_index=True)[1]
+    ed_first = first_of(ed_ids, n_ed)
+    mc_first = first_of(mc_ids, n_mc)
     hours_m = np.round(problem.missions.hours * st.unit).astype(np.int64)
     supply = int(st.emp_hours[emps].sum())
     tails = np.concatenate([np.full(emps.size, S), e0 + ka[dated][ed_first], left, mc0 + np.arange(n_mc),

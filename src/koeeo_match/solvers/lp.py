@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from .._arrays import first_of
+from .._arrays import dense, first_of
 from ..candidates import CandidateGraph
 from ..decompose import components, packed_parts
 from ..model import Problem
@@ -157,7 +157,7 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
     cap(st.budget_emp[keep], lambda b: st.budget[b], h)
     # team missions: one y each, x_a <= y, min_seats y <= sum x <= seats y
     ta = np.flatnonzero(team)
-    tm, yi = np.unique(ma[keep][ta], return_inverse=True)
+    tm, yi = dense(ma[keep][ta], graph.n_missions)
     Y = tm.size
     if Y:
         yi = yi.reshape(-1)
