@@ -28,6 +28,7 @@ from ._geo import chord_of_km, haversine_km, unit_vectors
 from .model import NO_DATE, Problem
 from .parallel import default_workers, run_parts
 from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, as_policy, integer_scores
+from .territory import departement_of, departements
 
 __all__ = ["CandidateGraph", "ArcTerms", "build_candidates", "rescore", "arc_terms", "rural_associations"]
 
@@ -354,7 +355,6 @@ def rural_associations(problem: Problem) -> np.ndarray:
     """
     rural = _RURAL.get(problem)
     if rural is None:
-        from .synth import departement_of, departements
 
         a = problem.associations
         dep = departement_of(a.lat, a.lon)
@@ -415,7 +415,6 @@ def arc_terms(
 def _blocks(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Block of each point for a capped graph: the index of the nearest département centre
     within 1,000 km, -1 elsewhere."""
-    from .synth import departement_of
 
     dep = departement_of(lat, lon, max_km=1_000.0)
     return np.full(len(lat), -1, np.int64) if dep is None else dep

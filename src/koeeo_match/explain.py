@@ -24,6 +24,7 @@ from ._geo import haversine_km
 from .candidates import _filter, arc_terms, eligible_pairs
 from .model import NO_DATE, Problem
 from .policy import TERMS, Policy
+from .territory import departement_of, departements
 from .solution import Solution
 
 __all__ = ["Explanation", "explain", "why_not", "shortfall", "breakdown", "diff"]
@@ -293,7 +294,6 @@ def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = N
     """
     from ortools.graph.python import max_flow
 
-    from .synth import departement_of, departements
 
     E, M = problem.employees, problem.missions
     ea, ma, _ = eligible_pairs(problem, k=top_k, policy=Policy.preset("max_hours"))

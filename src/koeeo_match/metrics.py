@@ -42,6 +42,7 @@ from ._arrays import present
 from ._geo import haversine_km
 from .model import Problem
 from .policy import CO2_KG_PER_KM
+from .territory import departement_of, departements
 
 __all__ = ["compute", "gini", "by_departement", "CO2_KG_PER_KM", "EMPLOYER_SIZE_CLASSES", "employer_size_class"]
 
@@ -144,7 +145,7 @@ def _by_employer_size(problem: Problem, employee: np.ndarray, hours: np.ndarray)
 
 
 def by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarray] | None:
-    """Per-département figures of assignments, aligned with :func:`koeeo_match.synth.departements`.
+    """Per-département figures of assignments, aligned with :func:`koeeo_match.territory.departements`.
 
     An association belongs to the département whose centre is nearest (within
     120 km); missions count where their association is.  Returns None when no
@@ -166,7 +167,6 @@ def by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarra
     >>> float(d["assigned_hours"].sum()) == s.metrics["assigned_hours"]
     True
     """
-    from .synth import departement_of, departements
 
     m = problem.missions
     dep = departement_of(problem.associations.lat, problem.associations.lon)
@@ -192,7 +192,6 @@ def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
     """Coverage (hours assigned / seat-hours demanded) by département of the association
     (nearest département centre): the worst decile's mean, by density class, and the Gini of
     hours per inhabitant across départements that post missions."""
-    from .synth import departements
 
     none = {"worst_decile_coverage_by_departement": None, "gini_hours_per_capita_by_departement": None,
             "coverage_urban": None, "coverage_intermediate": None, "coverage_rural": None}

@@ -11,7 +11,7 @@ function                   draws
 :func:`map_departements`   France by département: one disc per département centre, sized
                            by population and coloured by a value; overseas départements
                            in a strip of small insets.  No GIS stack: the centres ship
-                           with the package (:func:`koeeo_match.synth.departements`)
+                           with the package (:func:`koeeo_match.territory.departements`)
 :func:`departement_values` per-département values of a solution, for the map
 :func:`lorenz`             Lorenz curves of hours across associations or départements,
                            with each curve's Gini in the legend
@@ -29,7 +29,7 @@ import numpy as np
 
 from .metrics import by_departement, gini
 from .solution import Solution
-from .synth import departements
+from .territory import departements
 
 __all__ = ["map_departements", "departement_values", "lorenz", "lorenz_curve", "frontier", "compare_bars",
            "DEFAULT_BAR_METRICS"]
@@ -78,7 +78,7 @@ def _problem_of(solution: Solution, problem: Any) -> Any:
 
 
 def departement_values(solution: Solution, what: str = "hours_per_1000", *, problem: Any = None) -> np.ndarray:
-    """One value per département (aligned with :func:`koeeo_match.synth.departements`).
+    """One value per département (aligned with :func:`koeeo_match.territory.departements`).
 
     Parameters
     ----------
@@ -152,7 +152,7 @@ def map_departements(
     ----------
     values : array-like or dict
         One value per département, in the order of
-        :func:`koeeo_match.synth.departements` (e.g. from
+        :func:`koeeo_match.territory.departements` (e.g. from
         :func:`departement_values`), or a dict ``{code: value}`` (missing
         codes are NaN).
     ax : matplotlib Axes, optional

@@ -4,32 +4,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Mapping
 
 import numpy as np
 
+from .status import Status
+
 __all__ = ["Status", "Solution"]
 
 SOLUTION_FORMAT = "koeeo-match-solution/1"
-
-
-class Status(str, Enum):
-    """Outcome of a solve.
-
-    ``optimal``: proven optimal for the policy.  ``feasible``: satisfies every
-    rule, optimality not proven (see ``bound`` / ``gap``).  ``infeasible``:
-    proven that no solution satisfies the hard rules (for example forced
-    pairs).  ``unknown``: no solution found in the time given.
-    """
-
-    OPTIMAL = "optimal"
-    FEASIBLE = "feasible"
-    INFEASIBLE = "infeasible"
-    UNKNOWN = "unknown"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 def _obj_array(values: Any) -> np.ndarray:

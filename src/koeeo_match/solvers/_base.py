@@ -9,7 +9,7 @@ import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
-from ..solution import Status
+from ..status import Status
 
 __all__ = ["RawResult", "SolveOptions", "SolverFn", "REGISTRY", "register"]
 

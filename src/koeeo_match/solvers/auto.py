@@ -45,7 +45,7 @@ from ..candidates import CandidateGraph
 from ..decompose import components, packed_parts
 from ..model import Pairs, Problem
 from ..parallel import default_workers, run_parts
-from ..solution import Status
+from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import group_ids, structure
 from .cpsat import solve_cpsat

@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 from ..candidates import CandidateGraph
 from ..errors import SolverError
 from ..model import Problem
-from ..solution import Status
+from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 

@@ -27,7 +27,7 @@ from ortools.graph.python import min_cost_flow
 from ..candidates import CandidateGraph
 from ..errors import SolverError, UnsupportedError
 from ..model import Problem
-from ..solution import Status
+from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ..decompose import components, packed_parts
 from ..parallel import default_workers, run_parts

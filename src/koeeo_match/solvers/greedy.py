@@ -12,7 +12,7 @@ import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
-from ..solution import Status
+from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ._ledger import Ledger
 from ._structure import structure

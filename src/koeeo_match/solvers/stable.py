@@ -32,7 +32,7 @@ import numpy as np
 from ..candidates import CandidateGraph
 from ..errors import UnsupportedError
 from ..model import Problem
-from ..solution import Status
+from ..status import Status
 from ..stability import arc_ranks
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure

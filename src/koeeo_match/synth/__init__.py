@@ -3,7 +3,7 @@
 ``city``, ``region`` and ``france`` build a :class:`~koeeo_match.Problem`
 directly as columnar arrays (no per-record Python work), deterministic by
 seed.  Volunteers are placed in each département in proportion to its
-population (INSEE populations légales 2021, shipped in ``synth/data``),
+population (INSEE populations légales 2021, shipped in ``koeeo_match/data``, see :mod:`koeeo_match.territory`),
 around its centre; associations likewise; skills, sectors, mission formats,
 availability windows and heavy-tailed employer sizes follow the tables in
 :mod:`koeeo_match.synth._reference`.
@@ -45,15 +45,8 @@ import numpy as np
 
 from .._geo import EARTH_RADIUS_KM
 from ..model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
-from ._reference import (
-    SECTOR_WEIGHTS,
-    SECTORS,
-    SKILL_DEMAND,
-    SKILL_SUPPLY,
-    SKILLS,
-    Departements,
-    departements,
-)
+from ..territory import Departements, departement_of, departements
+from ._reference import SECTOR_WEIGHTS, SECTORS, SKILL_DEMAND, SKILL_SUPPLY, SKILLS
 
 __all__ = ["city", "region", "france", "generate", "departements", "departement_of", "Departements"]
 
@@ -67,24 +60,6 @@ POSTING_SHARE = 0.35
 EMPLOYER_ASSOCIATION_SHARE = 0.126
 STAFF_LOG_MEAN, STAFF_LOG_SD, STAFF_MAX = 0.5, 2.0, 20_000
 YEAR_START = 20819  # 2027-01-01 as days since 1970-01-01
-
-
-def departement_of(lat: np.ndarray, lon: np.ndarray, max_km: float = 120.0) -> np.ndarray | None:
-    """Index of the nearest département centre (``-1`` beyond ``max_km``); None if none is near.
-
-    An approximation (Voronoi cells of the centres), good enough for territorial metrics.
-    """
-    from scipy.spatial import cKDTree
-
-    from .._geo import chord_of_km, unit_vectors
-
-    d = departements()
-    if len(lat) == 0:
-        return None
-    tree = cKDTree(unit_vectors(d.lat, d.lon))
-    dist, idx = tree.query(unit_vectors(np.asarray(lat), np.asarray(lon)))
-    idx = np.where(dist <= chord_of_km(max_km), idx, -1)
-    return None if (idx < 0).all() else idx.astype(np.int64)
 
 
 def _select(region: str | None = None, departement: str | None = None) -> np.ndarray:

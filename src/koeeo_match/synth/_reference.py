@@ -1,53 +1,10 @@
-"""Reference data for the generator: départements (INSEE, shipped CSV), skills, sectors, formats."""
+"""Reference data for the generator: skills, sectors, formats (the départements are in :mod:`koeeo_match.territory`)."""
 
 from __future__ import annotations
 
-import csv
-from dataclasses import dataclass
-from functools import lru_cache
-from importlib import resources
-
 import numpy as np
 
-__all__ = ["Departements", "departements", "SKILLS", "SKILL_SUPPLY", "SKILL_DEMAND", "SECTORS", "SECTOR_WEIGHTS"]
-
-
-@dataclass(frozen=True, eq=False)
-class Departements:
-    """The 101 départements (see ``synth/data/SOURCE.md``)."""
-
-    code: np.ndarray
-    name: np.ndarray
-    region: np.ndarray
-    population: np.ndarray  # int64
-    area_km2: np.ndarray
-    lat: np.ndarray
-    lon: np.ndarray
-    density_class: np.ndarray  # "urban" | "intermediate" | "rural"
-
-    def __len__(self) -> int:
-        return len(self.code)
-
-    def regions(self) -> list[str]:
-        return sorted(set(self.region.tolist()))
-
-
-@lru_cache(maxsize=1)
-def departements() -> Departements:
-    """Load the shipped départements table (INSEE populations légales 2021, IGN centres)."""
-    text = resources.files("koeeo_match.synth").joinpath("data/departements.csv").read_text(encoding="utf-8")
-    rows = list(csv.DictReader(text.splitlines()))
-    col = lambda k, t=object: np.array([r[k] for r in rows], dtype=t)  # noqa: E731
-    return Departements(
-        code=col("code"),
-        name=col("name"),
-        region=col("region"),
-        population=col("population", np.int64),
-        area_km2=np.array([float(r["area_km2"]) for r in rows]),
-        lat=col("lat", np.float64),
-        lon=col("lon", np.float64),
-        density_class=col("density_class"),
-    )
+__all__ = ["SKILLS", "SKILL_SUPPLY", "SKILL_DEMAND", "SECTORS", "SECTOR_WEIGHTS"]
 
 
 # About 40 skill categories derived from the ROME professional domains (France Travail's
