@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["present", "unique_sorted", "dense", "first_of"]
+__all__ = ["present", "unique_sorted", "dense", "first_of", "csr_ptr"]
 
 
 def present(idx: np.ndarray, n: int) -> np.ndarray:
@@ -56,3 +56,15 @@ def first_of(gid: np.ndarray, n: int) -> np.ndarray:
     first = np.empty(n, np.int64)
     first[gid[::-1]] = np.arange(gid.size - 1, -1, -1)  # repeated indices: the last write wins
     return first
+
+
+def csr_ptr(owner: np.ndarray, n: int) -> np.ndarray:
+    """Row pointer of a CSR layout: items of row ``r`` are ``ptr[r]:ptr[r + 1]`` once the items
+    are sorted by ``owner`` (non-negative integers below ``n``).
+
+    >>> csr_ptr(np.array([0, 0, 2]), 3).tolist()
+    [0, 2, 2, 3]
+    """
+    ptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(owner, minlength=n), out=ptr[1:])
+    return ptr
