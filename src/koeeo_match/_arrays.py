@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["present", "unique_sorted", "dense", "first_of", "csr_ptr"]
+__all__ = ["present", "unique_sorted", "dense", "first_of", "csr_ptr", "index_of"]
 
 
 def present(idx: np.ndarray, n: int) -> np.ndarray:
@@ -68,3 +68,19 @@ def csr_ptr(owner: np.ndarray, n: int) -> np.ndarray:
     ptr = np.zeros(n + 1, np.int64)
     np.cumsum(np.bincount(owner, minlength=n), out=ptr[1:])
     return ptr
+
+
+def index_of(ids: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Position of each ``query`` id in ``ids`` (distinct), ``-1`` where absent; one sort, no dict.
+
+    >>> index_of(np.array(["b", "a", "c"], dtype=object), np.array(["c", "x", "b"], dtype=object)).tolist()
+    [2, -1, 0]
+    """
+    ids = np.asarray(ids)
+    query = np.asarray(query)
+    if ids.size == 0 or query.size == 0:
+        return np.full(query.size, -1, np.int64)
+    order = np.argsort(ids, kind="stable")
+    pos = np.minimum(np.searchsorted(ids[order], query), ids.size - 1)
+    hit = order[pos]
+    return np.where(ids[hit] == query, hit, -1).astype(np.int64)

@@ -19,7 +19,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from .errors import InvalidProblemError, Issue
-from .model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
+from .model import NO_DATE, Associations, format_day, Employees, Employers, Missions, Pairs, Problem
 
 __all__ = ["load", "dump", "problem_from_dict", "problem_to_dict", "records_from_frame"]
 
@@ -79,10 +79,6 @@ def parse_day(text: Any) -> int:
         return _dt.date.fromisoformat(text).toordinal() - _EPOCH
     except ValueError:
         raise _Bad(f"not a valid calendar date: {text!r}") from None
-
-
-def format_day(day: int) -> str:
-    return _dt.date.fromordinal(int(day) + _EPOCH).isoformat()
 
 
 def _available(v: Any) -> list[tuple[int, int]]:

@@ -19,6 +19,8 @@ every problem at once.
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
@@ -37,6 +39,16 @@ __all__ = [
 
 #: Sentinel date of a mission without a date (scheduled later by the parties).
 NO_DATE = np.int32(np.iinfo(np.int32).min)
+_EPOCH = 719163  # date(1970, 1, 1).toordinal()
+
+
+def format_day(day: int) -> str:
+    """``YYYY-MM-DD`` of a day counted from 1970-01-01 (the model's date unit).
+
+    >>> format_day(20819)
+    '2027-01-01'
+    """
+    return _dt.date.fromordinal(int(day) + _EPOCH).isoformat()
 
 #: An association is *small* when it has at most this many salaried staff.
 #: Why 2: "fewer than 3 employees" is the smallest size band of the French
