@@ -30,7 +30,8 @@ from .parallel import default_workers, run_parts
 from .policy import CO2_KG_PER_KM, TERMS, IntegerScores, Policy, as_policy, integer_scores
 from .territory import departement_of, departements
 
-__all__ = ["CandidateGraph", "ArcTerms", "build_candidates", "rescore", "arc_terms", "rural_associations"]
+__all__ = ["CandidateGraph", "ArcTerms", "build_candidates", "rescore", "arc_terms", "rural_associations", "eligible_pairs",
+           "filter_eligible"]
 
 _CHUNK = 200_000
 _MAX_CHUNK_PAIRS = 5_000_000
@@ -420,7 +421,7 @@ def _blocks(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return np.full(len(lat), -1, np.int64) if dep is None else dep
 
 
-def _filter(problem: Problem, ea: np.ndarray, ma: np.ndarray):
+def filter_eligible(problem: Problem, ea: np.ndarray, ma: np.ndarray):
     """Keep the eligible pairs; return them with their one-way km.
 
     A chord test on unit vectors (cheap, with a margin so that it never
@@ -521,7 +522,7 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
         # a remote mission is open to remote_ok employees anywhere, and to others within max_km
         if k is None:
             chunks = list(_spatial_pairs(problem, emps_g, mis_g)) + list(_remote_pairs(emps_r, mis_g[remote]))
-            parts = [_filter(problem, a, b) for a, b in chunks]
+            parts = [filter_eligible(problem, a, b) for a, b in chunks]
             if not parts:
                 continue
             ea, ma, km = (np.concatenate(x) for x in zip(*parts))
@@ -536,7 +537,7 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
                 continue
             # both sides' nearest lists overlap: deduplicate the raw pairs (one sort of int64
             # keys), then filter each pair once
-            ea, ma, km = _filter(problem, *_unique_pairs(*(np.concatenate(x) for x in zip(*chunks)), len(m)))
+            ea, ma, km = filter_eligible(problem, *_unique_pairs(*(np.concatenate(x) for x in zip(*chunks)), len(m)))
             ea, ma, km = _capped(problem, policy, ea, ma, km, k)
         out.append((ea, ma, km))
     if not out:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ._geo import haversine_km
-from .candidates import _filter, arc_terms, eligible_pairs
+from .candidates import arc_terms, eligible_pairs, filter_eligible
 from .model import NO_DATE, Problem
 from .policy import TERMS, Policy
 from .territory import departement_of, departements
@@ -175,7 +175,7 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
         used = float(M.hours[mine].sum())
         lines.append(f"{used:g} h of {E.hours[e]:g} h used")
         return Explanation("employee", eid, "assigned", lines, {"missions": M.ids[mine].tolist()})
-    cand = _filter(problem, np.full(len(M), e, np.int32), np.arange(len(M), dtype=np.int32))[1]
+    cand = filter_eligible(problem, np.full(len(M), e, np.int32), np.arange(len(M), dtype=np.int32))[1]
     if cand.size == 0:
         lines = ["no mission is open to this employee; the nearest ones:"]
         near = _nearby_missions(problem, e)
@@ -246,7 +246,7 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
     if holders.size >= seats:
         return Explanation("mission", mid, "filled", [f"all {seats} seat(s) taken by "
                            + ", ".join(repr(x) for x in E.ids[holders].tolist())], {"holders": E.ids[holders].tolist()})
-    cand = _filter(problem, np.arange(len(E), dtype=np.int32), np.full(len(E), m, np.int32))[0]
+    cand = filter_eligible(problem, np.arange(len(E), dtype=np.int32), np.full(len(E), m, np.int32))[0]
     lines = [f"{holders.size} of {seats} seat(s) taken" + (f" (team minimum {int(M.min_seats[m])})" if M.min_seats[m] > 1 else "")]
     if cand.size == 0:
         lines.append("no employee is eligible; the nearest ones:")
