@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import koeeo_match as km
-from koeeo_match.synth import departement_of
+from koeeo_match.territory import departement_of
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,95 @@
+"""The candidate graph: every eligible (employee, mission) pair, vectorised.
+
+A pair is eligible when (DESIGN.md §4) the employee has every required skill
+at the required level, is available on the mission's date (if it has one),
+is within ``max_km`` of the mission (or the mission is remote and the
+employee ``remote_ok``), the employer does not exclude the association, and
+the pair is not ``forbidden``.
+
+How it scales: missions are grouped by their most selective required skill;
+each group meets only the employees who hold that skill, through a KD-tree on
+unit-sphere coordinates (``scipy.spatial.cKDTree``), in chunks of employees so
+that memory stays bounded.  Remaining rules are boolean masks over arc
+arrays.  There is no loop over employees or missions in Python, and no dense
+employee x mission matrix.
+
+Modules, in the order a graph is built:
+
+- :mod:`.eligibility`: the rules, one mask each, and :func:`filter_eligible`;
+- ``_generate``: raw pairs to test (KD-tree neighbours, remote cross products, chunks);
+- ``_cap``: each employee's and mission's ``k`` best arcs, and the département blocks;
+- ``_pairs``: :func:`eligible_pairs`, the above put together;
+- ``_terms``: the objective terms of arcs (:func:`arc_terms`, :class:`ArcTerms`);
+- ``_graph``: the :class:`CandidateGraph` type;
+- ``_score``: integer scores for a policy, and :func:`rescore`.
+"""
+
+from __future__ import annotations
+
+from .._arrays import csr_ptr
+from ..model import Problem
+from ..policy import Policy, as_policy
+from ._graph import CandidateGraph
+from ._pairs import eligible_pairs
+from ._score import rescore, scored
+from ._terms import ArcTerms, arc_terms, rural_associations
+from .eligibility import filter_eligible
+
+__all__ = [
+    "ArcTerms",
+    "CandidateGraph",
+    "arc_terms",
+    "build_candidates",
+    "eligible_pairs",
+    "filter_eligible",
+    "rescore",
+    "rural_associations",
+]
+
+
+def build_candidates(
+    problem: Problem, policy: Policy | str, *, k: int | None = None, rank: Policy | str | None = None
+) -> CandidateGraph:
+    """Build the candidate graph of ``problem`` with integer scores from ``policy``.
+
+    Parameters
+    ----------
+    problem : Problem
+    policy : Policy or str
+        The policy (or the name of a preset) whose integer scores the arcs carry.
+    k : int, optional
+        Keep only the ``k`` best arcs of each employee and of each mission
+        (union), for instances whose full graph is too large.  ``None``
+        (default) keeps every eligible pair: solutions are then optimal for
+        the problem itself, not only for the capped graph.
+    rank : Policy, optional
+        With ``k``: the policy whose scores choose the kept arcs (default:
+        ``policy``).  Graphs of several policies built with the same
+        ``rank`` have the same arcs, so their solutions compare the
+        policies alone, not also the arcs each policy would keep.
+
+    Returns
+    -------
+    CandidateGraph
+
+    Raises
+    ------
+    ValueError
+        ``rank`` is given without ``k``.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=50, seed=0)
+    >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
+    >>> bool((g.employee[:-1] <= g.employee[1:]).all())
+    True
+    """
+    policy = as_policy(policy, "policy", "build_candidates")
+    rank = None if rank is None else as_policy(rank, "rank", "build_candidates")
+    if rank is not None and k is None:
+        raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
+    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy)
+    weighed = [t for t, w in policy.weights().items() if w]
+    terms = ArcTerms(problem, ea, ma, km, arc_terms(problem, ea, ma, km, weighed))
+    return scored(problem, policy, ea, ma, csr_ptr(ea, problem.n_employees), km, terms, k, rank)
