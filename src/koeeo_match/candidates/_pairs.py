@@ -28,7 +28,8 @@ Arcs = tuple[np.ndarray, np.ndarray, np.ndarray]
 # With a cap k: each employee meets its NEAREST_POOL * k nearest missions (and each mission
 # its MISSION_POOL * k nearest employees, each remote mission REMOTE_POOL * k remote employees)
 # before the k best are kept.  A wider pool keeps more of the full graph's optimum at the price
-# of slower candidate generation; the employee side matters most (docs/solvers.md).
+# of slower candidate generation; the employee side matters most (docs/solvers.md, "The
+# capped graph").
 _NEAREST_POOL = 8
 _MISSION_POOL = 4
 _REMOTE_POOL = 2
@@ -65,7 +66,7 @@ def _best_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.
     return capped(problem, policy, ea, ma, km, k)
 
 
-def group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | None = None,
+def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | None = None,
                 policy: Policy | None = None, threads: int = -1) -> Arcs:
     """Eligible pairs between ``emps`` and ``mis``, one key-skill group at a time; each group's
     arcs capped to the ``k`` best per employee and per mission when ``k`` is given."""
@@ -111,7 +112,7 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int) ->
     workers = workers or default_workers()
     pooled = workers > 1 and len(parts) > 1 and len(e) + len(m) > _POOL_MIN_SIZE
     # run_parts forks its workers with the tasks in memory: nothing large is pickled
-    res = run_parts(group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1) for i in order],
+    res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1) for i in order],
                     workers if pooled else 1, [sizes[i] for i in order])
     ea, ma, km = (np.concatenate(x) for x in zip(*res)) if res else (np.zeros(0, np.int32),) * 2 + (np.zeros(0),)
     if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
@@ -168,7 +169,7 @@ def eligible_pairs(
     """
     e, m = problem.employees, problem.missions
     if k is None:
-        ea, ma, km = group_pairs(problem, np.arange(len(e), dtype=np.int32), np.arange(len(m), dtype=np.int32))
+        ea, ma, km = _group_pairs(problem, np.arange(len(e), dtype=np.int32), np.arange(len(m), dtype=np.int32))
     else:
         if policy is None:
             raise ValueError("The 'policy' parameter of eligible_pairs is required with k (it ranks the arcs).")
