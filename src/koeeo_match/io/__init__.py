@@ -16,24 +16,32 @@ reads and writes.  ``problem_from_dict``, ``parse_day``, ``format_day`` and
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from ..model import PROBLEM_FORMAT, Problem, format_day, parse_day, problem_from_dict, records_from_frame
+from ..model import (
+    PROBLEM_FORMAT,
+    Problem,
+    format_day,
+    parse_day,
+    problem_from_dict,
+    records_from_frame,
+)
 from ..solution import SOLUTION_FORMAT, Solution
 from ._json import problem_to_dict, read_json, write_json
 from ._npz import NPZ_FORMAT, dump_npz, load_npz
 
 __all__ = [
-    "load",
+    "NPZ_FORMAT",
+    "PROBLEM_FORMAT",
+    "SOLUTION_FORMAT",
     "dump",
+    "format_day",
+    "load",
+    "parse_day",
     "problem_from_dict",
     "problem_to_dict",
     "records_from_frame",
-    "parse_day",
-    "format_day",
-    "PROBLEM_FORMAT",
-    "SOLUTION_FORMAT",
-    "NPZ_FORMAT",
 ]
 
 

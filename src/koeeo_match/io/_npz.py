@@ -66,7 +66,7 @@ def dump_npz(problem: Problem, path: str | os.PathLike[str]) -> None:
     arrays["skills"] = np.array(problem.skills, dtype=str) if problem.skills else np.zeros(0, "U1")
     arrays["sectors"] = np.array(problem.sectors, dtype=str) if problem.sectors else np.zeros(0, "U1")
     with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # the stub reads **arrays as its own keywords
 
 
 def _read_table(data: Any, name: str, cls: type, issues: list[Issue]) -> dict[str, np.ndarray]:

@@ -42,14 +42,14 @@ from ._tables import (
 )
 
 __all__ = [
-    "NO_DATE",
-    "SMALL_ASSOCIATION_MAX_STAFF",
-    "PROBLEM_FORMAT",
-    "DEFAULT_MAX_KM",
     "DEFAULT_HOURS",
-    "Employers",
+    "DEFAULT_MAX_KM",
+    "NO_DATE",
+    "PROBLEM_FORMAT",
+    "SMALL_ASSOCIATION_MAX_STAFF",
     "Associations",
     "Employees",
+    "Employers",
     "Missions",
     "Pairs",
     "Problem",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from ..errors import Issue
 from ._tables import _EPOCH
 
-__all__ = ["parse_day", "parse_records", "FieldError", "LISTS"]
+__all__ = ["LISTS", "FieldError", "parse_day", "parse_records"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ._frames import records_from_frame
 from ._records import PROBLEM_FORMAT, tables_from_dict
@@ -81,7 +82,7 @@ class Problem:
         forced: Sequence[Mapping[str, Any]] = (),
         forbidden: Sequence[Mapping[str, Any]] = (),
         affinities: Sequence[Mapping[str, Any]] = (),
-    ) -> "Problem":
+    ) -> Problem:
         """Build and validate a problem from lists of dicts (``koeeo-match/1`` records).
 
         Raises
@@ -103,7 +104,7 @@ class Problem:
         )
 
     @classmethod
-    def from_frames(cls, **frames: Any) -> "Problem":
+    def from_frames(cls, **frames: Any) -> Problem:
         """Build a problem from pandas DataFrames, one per record kind.
 
         Columns are the record fields of ``koeeo-match/1``; dict-valued fields

@@ -12,7 +12,8 @@ employees, missions, pair lists.
 from __future__ import annotations
 
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -20,7 +21,7 @@ from ..errors import InvalidProblemError, Issue
 from ._fields import LISTS, parse_records
 from ._tables import NO_DATE, Associations, Employees, Employers, Missions, Pairs
 
-__all__ = ["PROBLEM_FORMAT", "DEFAULT_MAX_KM", "DEFAULT_HOURS", "tables_from_dict"]
+__all__ = ["DEFAULT_HOURS", "DEFAULT_MAX_KM", "PROBLEM_FORMAT", "tables_from_dict"]
 
 PROBLEM_FORMAT = "koeeo-match/1"
 DEFAULT_MAX_KM = 30.0

@@ -24,9 +24,9 @@ import numpy as np
 __all__ = [
     "NO_DATE",
     "SMALL_ASSOCIATION_MAX_STAFF",
-    "Employers",
     "Associations",
     "Employees",
+    "Employers",
     "Missions",
     "Pairs",
     "format_day",
@@ -206,7 +206,7 @@ class Pairs:
         return len(self.employee)
 
     @staticmethod
-    def empty() -> "Pairs":
+    def empty() -> Pairs:
         """An empty pair list.
 
         >>> len(Pairs.empty())
