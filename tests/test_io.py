@@ -395,3 +395,32 @@ def test_regression_from_frames_nullable_dtypes():
     pd = pytest.importorskip("pandas")
     frames = {k: pd.DataFrame(v).convert_dtypes() for k, v in FULL.items()}
     assert problem_to_dict(km.Problem.from_frames(**frames)) == problem_to_dict(km.Problem.from_records(**FULL))
+
+
+# ----------------------------------------------------------------------------- where the names live
+def test_io_reexports_the_model_builders():
+    """Validation is the model's, files are io's; the old io names still work and are the same objects."""
+    import koeeo_match.io as kio
+    import koeeo_match.model as model
+    from koeeo_match.solution import SOLUTION_FORMAT
+
+    for name in ("problem_from_dict", "parse_day", "format_day", "records_from_frame", "PROBLEM_FORMAT"):
+        assert getattr(kio, name) is getattr(model, name), name
+    assert kio.SOLUTION_FORMAT is SOLUTION_FORMAT
+    assert model.problem_from_dict(doc()).n_employees == 1
+
+
+@pytest.mark.parametrize("text", ["2027-01-01", "1970-01-01", "2028-02-29"])
+def test_parse_day_inverts_format_day(text):
+    from koeeo_match.model import format_day, parse_day
+
+    assert format_day(parse_day(text)) == text
+
+
+@pytest.mark.parametrize("text, says", [("2027-02-30", "not a valid calendar date"), ("2027/03/01", "YYYY-MM-DD"),
+                                        (20819, "YYYY-MM-DD")])
+def test_parse_day_refuses_with_a_value_error(text, says):
+    from koeeo_match.model import parse_day
+
+    with pytest.raises(ValueError, match=says):
+        parse_day(text)

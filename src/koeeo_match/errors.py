@@ -9,14 +9,15 @@ method that can).  ``SolverError`` covers failures inside a solver.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Sequence
+from collections.abc import Sequence
+from typing import NamedTuple
 
 __all__ = [
+    "InvalidProblemError",
     "Issue",
     "KoeeoMatchError",
-    "InvalidProblemError",
-    "UnsupportedError",
     "SolverError",
+    "UnsupportedError",
 ]
 
 

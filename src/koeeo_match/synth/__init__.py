@@ -43,12 +43,21 @@ import math
 
 import numpy as np
 
+from .._arrays import csr_ptr
 from .._geo import EARTH_RADIUS_KM
-from ..model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
+from ..model import (
+    NO_DATE,
+    Associations,
+    Employees,
+    Employers,
+    Missions,
+    Pairs,
+    Problem,
+)
 from ..territory import Departements, departement_of, departements
 from ._reference import SECTOR_WEIGHTS, SECTORS, SKILL_DEMAND, SKILL_SUPPLY, SKILLS
 
-__all__ = ["city", "region", "france", "generate", "departements", "departement_of", "Departements"]
+__all__ = ["Departements", "city", "departement_of", "departements", "france", "generate", "region"]
 
 # Calibration (see docs/model.md): ~21 M private-sector employees; 13.5 % uptake of one day
 # (7 h) gives ~20 M hours; ~1.4 M active associations.
@@ -98,13 +107,14 @@ def _ids(prefix: str, n: int) -> np.ndarray:
     return out
 
 
-def _csr_from_counts(counts: np.ndarray) -> np.ndarray:
-    ptr = np.zeros(counts.size + 1, np.int64)
-    np.cumsum(counts, out=ptr[1:])
-    return ptr
-
-
-def _draw_skills(rng: np.random.Generator, n: int, k_choices, k_p, weights, level_p):
+def _draw_skills(
+    rng: np.random.Generator,
+    n: int,
+    k_choices: list[int],
+    k_p: list[float],
+    weights: np.ndarray,
+    level_p: list[float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per row 1..k distinct skills (weighted) with levels; returns CSR (ptr, skill, level)."""
     k = rng.choice(np.asarray(k_choices), size=n, p=k_p)
     kmax = int(k.max()) if n else 0
@@ -117,10 +127,10 @@ def _draw_skills(rng: np.random.Generator, n: int, k_choices, k_p, weights, leve
     # sort each row's skills (canonical order)
     owner = np.repeat(np.arange(n), k)
     order = np.lexsort((skill, owner))
-    return _csr_from_counts(k), skill[order], level[order]
+    return csr_ptr(owner, n), skill[order], level[order]
 
 
-def _windows_csr(rng: np.random.Generator, n_win: np.ndarray):
+def _windows_csr(rng: np.random.Generator, n_win: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random availability windows in 2027, sorted and merged per employee (CSR)."""
     W = int(n_win.sum())
     owner = np.repeat(np.arange(n_win.size, dtype=np.int64), n_win)
@@ -143,51 +153,26 @@ def _windows_csr(rng: np.random.Generator, n_win: np.ndarray):
     g_start = start[new]
     g_end = np.zeros(int(new.sum()), np.int64)
     np.maximum.at(g_end, grp, end)
-    ptr = _csr_from_counts(np.bincount(g_owner, minlength=n_win.size))
+    ptr = csr_ptr(g_owner, n_win.size)
     return ptr, g_start.astype(np.int32), g_end.astype(np.int32)
 
 
-def generate(
-    deps: np.ndarray,
-    employees: int,
-    seed: int = 0,
-    *,
-    rules: str = "all",
-    demand_ratio: float = 1.0,
-    multi_day_share: float = 0.0,
-) -> Problem:
-    """Generate an instance over the given département indices.
-
-    Parameters
-    ----------
-    deps : array of int
-        Indices into :func:`departements`.
-    employees : int
-        Number of volunteering employees.
-    rules : {"all", "flow"}
-        ``"flow"`` keeps only flow-expressible rules (see module docstring).
-    demand_ratio : float
-        Seat-hours demanded per hour supplied.
-    multi_day_share : float
-        Share of employees with 2–3 days (14–21 h).
-    """
-    if rules not in ("all", "flow"):
-        raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
-    if employees < 1:
-        raise ValueError(f"employees must be >= 1, got {employees!r}")
-    rng = np.random.default_rng(seed)
+def _draw_employees(
+    rng: np.random.Generator, deps: np.ndarray, pop: np.ndarray, E: int, multi_day_share: float
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Employees but their employer: département by population, location, radius, skills, hours,
+    availability, preferences.  Returns the :class:`Employees` fields and each one's département."""
     d = departements()
-    deps = np.asarray(deps)
-    pop = d.population[deps].astype(np.float64)
-    E = int(employees)
-
-    # --- employees: département by population, location, skills, hours, availability
     e_dep = deps[rng.choice(deps.size, size=E, p=pop / pop.sum())]
     e_dep.sort(kind="stable")
     e_lat, e_lon = _scatter(rng, e_dep, 0.22)
     urban = d.density_class[e_dep] == "urban"
     rural = d.density_class[e_dep] == "rural"
-    max_km = np.where(urban, rng.choice([10.0, 15.0, 20.0], E), np.where(rural, rng.choice([30.0, 40.0, 60.0], E), rng.choice([20.0, 30.0, 40.0], E)))
+    max_km = np.where(
+        urban,
+        rng.choice([10.0, 15.0, 20.0], E),
+        np.where(rural, rng.choice([30.0, 40.0, 60.0], E), rng.choice([20.0, 30.0, 40.0], E)),
+    )
     remote_ok = rng.random(E) < 0.3
     hours = np.full(E, 7.0)
     multi = rng.random(E) < multi_day_share
@@ -199,10 +184,22 @@ def generate(
     n_win = np.where(windows, rng.integers(1, 4, E), 0)
     a_ptr, w_start, w_end = _windows_csr(rng, n_win)
     prefers = rng.random(E) < 0.4
-    p_ptr = _csr_from_counts(prefers.astype(np.int64))
+    p_ptr = csr_ptr(np.flatnonzero(prefers), E)
     p_sector = rng.choice(len(SECTORS), size=int(prefers.sum()), p=SECTOR_WEIGHTS).astype(np.int32)
+    fields = {
+        "ids": _ids("e", E), "lat": e_lat, "lon": e_lon, "max_km": max_km, "remote_ok": remote_ok,
+        "hours": hours, "skill_level": level, "always_available": ~windows, "avail_ptr": a_ptr,
+        "avail_start": w_start, "avail_end": w_end, "pref_ptr": p_ptr, "pref_sector": p_sector,
+        "pref_weight": np.ones(p_sector.size),
+    }
+    return fields, e_dep
 
-    # --- employers: heavy-tailed sizes, local to a département
+
+def _draw_employers(
+    rng: np.random.Generator, deps: np.ndarray, pop: np.ndarray, e_dep: np.ndarray, rules: str
+) -> tuple[Employers, np.ndarray]:
+    """Employers with heavy-tailed sizes, local to a département, and each employee's employer."""
+    E = e_dep.size
     n_er = max(1, E // 25)
     er_dep = deps[rng.choice(deps.size, size=n_er, p=pop / pop.sum())]
     er_w = rng.pareto(1.1, n_er) + 1.0
@@ -223,70 +220,138 @@ def generate(
         daily_cap[big] = np.maximum(2, size[big] // 10)
         has_b = (rng.random(n_er) < 0.1) & (size > 0)
         budget[has_b] = np.round(0.8 * size[has_b] * 7.0)
+    employers = Employers(
+        ids=_ids("c", n_er), daily_cap=daily_cap, hours_budget=budget,
+        excl_ptr=np.zeros(n_er + 1, np.int64), excl_assoc=np.zeros(0, np.int32),
+        size=np.where(size > 0, np.ceil(size / UPTAKE), -1).astype(np.int32),
+    )
+    return employers, employer
 
-    # --- associations in proportion to population; a share of them post needs
-    supply_hours = float(hours.sum())
-    n_as = max(1, int(round(E * ASSOCIATIONS / (PRIVATE_EMPLOYEES * UPTAKE) * POSTING_SHARE)))
+
+def _draw_associations(
+    rng: np.random.Generator, deps: np.ndarray, pop: np.ndarray, n_as: int
+) -> dict[str, np.ndarray]:
+    """Associations in proportion to population: the :class:`Associations` fields but ``staff``."""
+    d = departements()
     as_dep = deps[rng.choice(deps.size, size=n_as, p=pop / pop.sum())]
     as_dep.sort(kind="stable")
     as_lat, as_lon = _scatter(rng, as_dep, 0.25)
     as_sector = rng.choice(len(SECTORS), size=n_as, p=SECTOR_WEIGHTS).astype(np.int32)
     priority = np.where(d.density_class[as_dep] == "rural", 1.5, 1.0)
+    return {"ids": _ids("a", n_as), "lat": as_lat, "lon": as_lon, "sector": as_sector, "priority": priority}
 
-    # --- missions: formats until demanded seat-hours ~ demand_ratio * supply
-    fmt_p = np.array([0.30, 0.10, 0.45, 0.15])  # workshop, marathon, individual, remote mentoring
-    mean_seat_hours = fmt_p @ np.array([3.5 * 2, 7 * 7.5, 7 * 1.5, 3.5 * 1])
+
+#: Mission formats: workshop, marathon, individual, remote mentoring (see the module docstring).
+_FORMAT_P = np.array([0.30, 0.10, 0.45, 0.15])
+
+
+def _mission_count(rules: str, demand_ratio: float, supply_hours: float) -> int:
+    """Missions enough for demanded seat-hours ~ ``demand_ratio`` x supplied hours."""
+    mean_seat_hours = _FORMAT_P @ np.array([3.5 * 2, 7 * 7.5, 7 * 1.5, 3.5 * 1])
     if rules == "flow":
-        mean_seat_hours = fmt_p @ np.array([7 * 2, 7 * 7.5, 7 * 1.5, 7 * 1])
-    M = max(1, int(round(demand_ratio * supply_hours / mean_seat_hours)))
-    fmt = rng.choice(4, size=M, p=fmt_p)
+        mean_seat_hours = _FORMAT_P @ np.array([7 * 2, 7 * 7.5, 7 * 1.5, 7 * 1])
+    return max(1, int(round(demand_ratio * supply_hours / mean_seat_hours)))
+
+
+def _draw_missions(rng: np.random.Generator, M: int, associations: dict[str, np.ndarray], rules: str) -> Missions:
+    """``M`` missions of the four formats, each at its association's place, 80 % dated on a weekday."""
+    n_as = associations["ids"].size
+    fmt = rng.choice(4, size=M, p=_FORMAT_P)
     m_assoc = rng.integers(0, n_as, M).astype(np.int32)
     m_assoc.sort(kind="stable")
-    seats = np.select([fmt == 0, fmt == 1, fmt == 2], [rng.integers(1, 4, M), rng.integers(5, 11, M), rng.integers(1, 3, M)], 1).astype(np.int32)
+    seats = np.select(
+        [fmt == 0, fmt == 1, fmt == 2], [rng.integers(1, 4, M), rng.integers(5, 11, M), rng.integers(1, 3, M)], 1
+    ).astype(np.int32)
     m_hours = np.where((fmt == 0) | (fmt == 3), 3.5, 7.0)
     min_seats = np.where(fmt == 1, 5, 1).astype(np.int32)
     mpe = np.where(fmt == 1, 3, -1).astype(np.int32)
     if rules == "flow":
         m_hours[:] = 7.0
         min_seats[:] = 1
-    remote = fmt == 3
     dated = rng.random(M) < 0.8
     day = YEAR_START + rng.integers(0, 365, M)
-    day = day + np.where((day - YEAR_START + 4) % 7 == 5, 2, np.where((day - YEAR_START + 4) % 7 == 6, 1, 0))  # weekdays
-    m_date = np.where(dated, day, NO_DATE).astype(np.int32)
+    weekday_shift = np.where((day - YEAR_START + 4) % 7 == 5, 2, np.where((day - YEAR_START + 4) % 7 == 6, 1, 0))
+    m_date = np.where(dated, day + weekday_shift, NO_DATE).astype(np.int32)
     r_ptr, r_skill, r_level = _draw_skills(rng, M, [1, 2], [0.7, 0.3], SKILL_DEMAND, [0.5, 0.35, 0.15])
+    lat, lon = associations["lat"], associations["lon"]
+    return Missions(
+        ids=_ids("m", M), association=m_assoc, lat=lat[m_assoc], lon=lon[m_assoc],
+        req_ptr=r_ptr, req_skill=r_skill, req_level=r_level, seats=seats, min_seats=min_seats,
+        hours=m_hours, date=m_date, remote=fmt == 3, max_per_employer=mpe,
+    )
 
-    # --- association staff, drawn last so that nothing above depends on it
+
+def _draw_staff(rng: np.random.Generator, n_as: int) -> np.ndarray:
+    """Salaried staff per association (see the module docstring): 0 for most, a heavy tail for the others."""
     employs = rng.random(n_as) < EMPLOYER_ASSOCIATION_SHARE
     as_size = np.rint(np.exp(rng.normal(STAFF_LOG_MEAN, STAFF_LOG_SD, n_as))).clip(1, STAFF_MAX)
-    staff = np.where(employs, as_size, 0).astype(np.int32)
+    return np.where(employs, as_size, 0).astype(np.int32)
 
-    problem = Problem(
-        employers=Employers(
-            ids=_ids("c", n_er), daily_cap=daily_cap, hours_budget=budget,
-            excl_ptr=np.zeros(n_er + 1, np.int64), excl_assoc=np.zeros(0, np.int32),
-            size=np.where(size > 0, np.ceil(size / UPTAKE), -1).astype(np.int32),
-        ),
-        associations=Associations(ids=_ids("a", n_as), lat=as_lat, lon=as_lon, sector=as_sector, priority=priority,
-                                  staff=staff),
-        employees=Employees(
-            ids=_ids("e", E), employer=employer, lat=e_lat, lon=e_lon, max_km=max_km, remote_ok=remote_ok,
-            hours=hours, skill_level=level, always_available=~windows, avail_ptr=a_ptr,
-            avail_start=w_start, avail_end=w_end, pref_ptr=p_ptr, pref_sector=p_sector,
-            pref_weight=np.ones(p_sector.size),
-        ),
-        missions=Missions(
-            ids=_ids("m", M), association=m_assoc, lat=as_lat[m_assoc], lon=as_lon[m_assoc],
-            req_ptr=r_ptr, req_skill=r_skill, req_level=r_level, seats=seats, min_seats=min_seats,
-            hours=m_hours, date=m_date, remote=remote, max_per_employer=mpe,
-        ),
+
+def generate(
+    deps: np.ndarray,
+    employees: int,
+    seed: int = 0,
+    *,
+    rules: str = "all",
+    demand_ratio: float = 1.0,
+    multi_day_share: float = 0.0,
+) -> Problem:
+    """Generate an instance over the given département indices.
+
+    Parameters
+    ----------
+    deps : array of int
+        Indices into :func:`departements`.
+    employees : int
+        Number of volunteering employees.
+    seed : int
+        Seed of the one random generator every draw comes from.
+    rules : {"all", "flow"}
+        ``"flow"`` keeps only flow-expressible rules (see module docstring).
+    demand_ratio : float
+        Seat-hours demanded per hour supplied.
+    multi_day_share : float
+        Share of employees with 2–3 days (14–21 h).
+
+    Returns
+    -------
+    Problem
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = generate(np.array([0, 1]), employees=50, seed=0, rules="flow")
+    >>> p.n_employees, bool((p.missions.hours == 7.0).all())
+    (50, True)
+    """
+    if rules not in ("all", "flow"):
+        raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
+    if employees < 1:
+        raise ValueError(f"employees must be >= 1, got {employees!r}")
+    rng = np.random.default_rng(seed)
+    deps = np.asarray(deps)
+    pop = departements().population[deps].astype(np.float64)
+    E = int(employees)
+    # the draws happen in this order (employees, employers, associations, missions, staff): an instance
+    # depends on it, and staff comes last so that nothing else depends on it
+    emp, e_dep = _draw_employees(rng, deps, pop, E, multi_day_share)
+    employers, employer = _draw_employers(rng, deps, pop, e_dep, rules)
+    n_as = max(1, int(round(E * ASSOCIATIONS / (PRIVATE_EMPLOYEES * UPTAKE) * POSTING_SHARE)))
+    assoc = _draw_associations(rng, deps, pop, n_as)
+    missions = _draw_missions(rng, _mission_count(rules, demand_ratio, float(emp["hours"].sum())), assoc, rules)
+    staff = _draw_staff(rng, n_as)
+    return Problem(
+        employers=employers,
+        associations=Associations(**assoc, staff=staff),
+        employees=Employees(**emp, employer=employer),
+        missions=missions,
         skills=SKILLS,
         sectors=SECTORS,
         forced=Pairs.empty(),
         forbidden=Pairs.empty(),
         affinities=Pairs.empty(),
     )
-    return problem
 
 
 def city(employees: int = 200, seed: int = 0, *, departement: str = "69", rules: str = "all") -> Problem:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SKILLS", "SKILL_SUPPLY", "SKILL_DEMAND", "SECTORS", "SECTOR_WEIGHTS"]
+__all__ = ["SECTORS", "SECTOR_WEIGHTS", "SKILLS", "SKILL_DEMAND", "SKILL_SUPPLY"]
 
 
 # About 40 skill categories derived from the ROME professional domains (France Travail's

@@ -1,40 +1,35 @@
-"""The problem, as immutable columnar numpy arrays.
+"""The tables of a problem, as immutable columnar numpy arrays.
 
-A :class:`Problem` holds four tables (employers, associations, employees,
-missions) and three optional pair lists (forced, forbidden, affinities).
-Every reference between tables is a dense ``int32`` index, ``-1`` meaning
-"none"; the caller's string ids are kept in each table's ``ids`` array for
-output.  Variable-length attributes (required skills, availability windows,
-cause preferences, employer exclusions) are CSR pairs ``(ptr, values)``:
-the values of row ``i`` are ``values[ptr[i]:ptr[i + 1]]``.
+A problem holds four tables (:class:`Employers`, :class:`Associations`,
+:class:`Employees`, :class:`Missions`) and three optional :class:`Pairs`
+lists (forced, forbidden, affinities).  Every reference between tables is a
+dense ``int32`` index, ``-1`` meaning "none"; the caller's string ids are kept
+in each table's ``ids`` array for output.  Variable-length attributes
+(required skills, availability windows, cause preferences, employer
+exclusions) are CSR pairs ``(ptr, values)``: the values of row ``i`` are
+``values[ptr[i]:ptr[i + 1]]``.
 
 Dates are integer days since 1970-01-01 (``numpy.datetime64`` days), and
-``NO_DATE`` marks a mission without a date.
-
-Build a problem with :func:`koeeo_match.load`,
-:meth:`Problem.from_records` or :meth:`Problem.from_frames`; these validate
-the input and raise :class:`~koeeo_match.errors.InvalidProblemError` listing
-every problem at once.
+:data:`NO_DATE` marks a mission without a date.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-
-from dataclasses import dataclass, field, fields
-from typing import Any, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
 __all__ = [
     "NO_DATE",
     "SMALL_ASSOCIATION_MAX_STAFF",
-    "Employers",
     "Associations",
     "Employees",
+    "Employers",
     "Missions",
     "Pairs",
-    "Problem",
+    "format_day",
 ]
 
 #: Sentinel date of a mission without a date (scheduled later by the parties).
@@ -45,10 +40,23 @@ _EPOCH = 719163  # date(1970, 1, 1).toordinal()
 def format_day(day: int) -> str:
     """``YYYY-MM-DD`` of a day counted from 1970-01-01 (the model's date unit).
 
+    Parameters
+    ----------
+    day : int
+        Days since 1970-01-01, as in ``Missions.date`` (not :data:`NO_DATE`).
+
+    Returns
+    -------
+    str
+        The ISO date.
+
+    Examples
+    --------
     >>> format_day(20819)
     '2027-01-01'
     """
     return _dt.date.fromordinal(int(day) + _EPOCH).isoformat()
+
 
 #: An association is *small* when it has at most this many salaried staff.
 #: Why 2: "fewer than 3 employees" is the smallest size band of the French
@@ -198,99 +206,10 @@ class Pairs:
         return len(self.employee)
 
     @staticmethod
-    def empty() -> "Pairs":
-        return Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64))
+    def empty() -> Pairs:
+        """An empty pair list.
 
-
-@dataclass(frozen=True, eq=False)
-class Problem:
-    """A validated assignment problem (immutable).
-
-    Attributes
-    ----------
-    employers, associations, employees, missions
-        The four tables (see their classes).
-    forced, forbidden, affinities
-        Pair lists: pairs that must / must not be assigned, and a
-        recommender's score per pair.
-    skills : tuple of str
-        Skill vocabulary; column ``j`` of ``employees.skill_level`` is ``skills[j]``.
-    sectors : tuple of str
-        Sector (cause) vocabulary.
-
-    Examples
-    --------
-    >>> import koeeo_match as km
-    >>> p = km.Problem.from_records(
-    ...     associations=[{"id": "a1", "lat": 48.85, "lon": 2.35}],
-    ...     employees=[{"id": "e1", "lat": 48.86, "lon": 2.34, "skills": {"law": 2}}],
-    ...     missions=[{"id": "m1", "association": "a1", "skills": {"law": 1}}])
-    >>> p.n_employees, p.n_missions, p.skills
-    (1, 1, ('law',))
-    """
-
-    employers: Employers
-    associations: Associations
-    employees: Employees
-    missions: Missions
-    skills: tuple[str, ...]
-    sectors: tuple[str, ...]
-    forced: Pairs = field(default_factory=Pairs.empty)
-    forbidden: Pairs = field(default_factory=Pairs.empty)
-    affinities: Pairs = field(default_factory=Pairs.empty)
-
-    @property
-    def n_employees(self) -> int:
-        return len(self.employees)
-
-    @property
-    def n_missions(self) -> int:
-        return len(self.missions)
-
-    def __repr__(self) -> str:
-        return (
-            f"Problem({self.n_employees} employees, {self.n_missions} missions, "
-            f"{len(self.associations)} associations, {len(self.employers)} employers)"
-        )
-
-    # Constructors live in io.py; these thin wrappers keep one obvious entry point.
-    @classmethod
-    def from_records(
-        cls,
-        *,
-        employees: Sequence[Mapping[str, Any]],
-        missions: Sequence[Mapping[str, Any]],
-        associations: Sequence[Mapping[str, Any]] = (),
-        employers: Sequence[Mapping[str, Any]] = (),
-        forced: Sequence[Mapping[str, Any]] = (),
-        forbidden: Sequence[Mapping[str, Any]] = (),
-        affinities: Sequence[Mapping[str, Any]] = (),
-    ) -> "Problem":
-        """Build and validate a problem from lists of dicts (``koeeo-match/1`` records)."""
-        from .io import problem_from_dict
-
-        return problem_from_dict(
-            {
-                "format": "koeeo-match/1",
-                "employers": list(employers),
-                "associations": list(associations),
-                "employees": list(employees),
-                "missions": list(missions),
-                "forced": list(forced),
-                "forbidden": list(forbidden),
-                "affinities": list(affinities),
-            }
-        )
-
-    @classmethod
-    def from_frames(cls, **frames: Any) -> "Problem":
-        """Build a problem from pandas DataFrames, one per record kind.
-
-        Columns are the record fields of ``koeeo-match/1``; dict-valued fields
-        (``skills``, ``prefers``) and list-valued ones (``available``,
-        ``excluded_associations``) are cells holding dicts / lists.  Missing
-        values (NaN/None) mean "field not given".  Requires pandas.
+        >>> len(Pairs.empty())
+        0
         """
-        from .io import records_from_frame
-
-        return cls.from_records(**{k: records_from_frame(v) for k, v in frames.items()})
+        return Pairs(np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0, np.float64))

@@ -1,0 +1,181 @@
+"""The JSON forms: a problem back to its ``koeeo-match/1`` document, and reading or writing JSON files.
+
+Reading never executes code from a file: JSON is parsed with :mod:`json`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidProblemError, Issue
+from ..model import NO_DATE, PROBLEM_FORMAT, Problem, format_day
+
+__all__ = ["problem_to_dict", "read_json", "write_json"]
+
+
+def _employers(p: Problem) -> list[dict[str, Any]]:
+    er, a = p.employers, p.associations
+    out = []
+    for i in range(len(er)):
+        r: dict[str, Any] = {"id": er.ids[i]}
+        if er.daily_cap[i] >= 0:
+            r["daily_cap"] = int(er.daily_cap[i])
+        if math.isfinite(er.hours_budget[i]):
+            r["hours_budget"] = float(er.hours_budget[i])
+        ex = er.excl_assoc[er.excl_ptr[i] : er.excl_ptr[i + 1]]
+        if len(ex):
+            r["excluded_associations"] = [a.ids[j] for j in ex]
+        if er.size[i] >= 0:
+            r["size"] = int(er.size[i])
+        out.append(r)
+    return out
+
+
+def _associations(p: Problem) -> list[dict[str, Any]]:
+    a = p.associations
+    out = []
+    for i in range(len(a)):
+        r: dict[str, Any] = {"id": a.ids[i], "lat": float(a.lat[i]), "lon": float(a.lon[i])}
+        if a.sector[i] >= 0:
+            r["sector"] = p.sectors[a.sector[i]]
+        if a.priority[i] != 1.0:
+            r["priority"] = float(a.priority[i])
+        if a.staff[i] >= 0:
+            r["staff"] = int(a.staff[i])
+        out.append(r)
+    return out
+
+
+def _employees(p: Problem) -> list[dict[str, Any]]:
+    er, e = p.employers, p.employees
+    out = []
+    for i in range(len(e)):
+        r: dict[str, Any] = {"id": e.ids[i]}
+        if e.employer[i] >= 0:
+            r["employer"] = er.ids[e.employer[i]]
+        r.update(lat=float(e.lat[i]), lon=float(e.lon[i]), max_km=float(e.max_km[i]))
+        if e.remote_ok[i]:
+            r["remote_ok"] = True
+        r["hours"] = float(e.hours[i])
+        lv = e.skill_level[i]
+        r["skills"] = {p.skills[j]: int(lv[j]) for j in sorted(np.flatnonzero(lv), key=lambda j: p.skills[j])}
+        if not e.always_available[i]:
+            sl = slice(e.avail_ptr[i], e.avail_ptr[i + 1])
+            r["available"] = [
+                format_day(s) if s == t else f"{format_day(s)}/{format_day(t)}"
+                for s, t in zip(e.avail_start[sl], e.avail_end[sl])
+            ]
+        sl = slice(e.pref_ptr[i], e.pref_ptr[i + 1])
+        if sl.stop > sl.start:
+            r["prefers"] = {p.sectors[s]: float(w) for s, w in zip(e.pref_sector[sl], e.pref_weight[sl])}
+        out.append(r)
+    return out
+
+
+def _missions(p: Problem) -> list[dict[str, Any]]:
+    a, m = p.associations, p.missions
+    out = []
+    for i in range(len(m)):
+        r: dict[str, Any] = {"id": m.ids[i], "association": a.ids[m.association[i]]}
+        sl = slice(m.req_ptr[i], m.req_ptr[i + 1])
+        r["skills"] = dict(sorted((p.skills[s], int(lv)) for s, lv in zip(m.req_skill[sl], m.req_level[sl])))
+        r.update(seats=int(m.seats[i]), min_seats=int(m.min_seats[i]), hours=float(m.hours[i]))
+        if m.date[i] != NO_DATE:
+            r["date"] = format_day(m.date[i])
+        if m.remote[i]:
+            r["remote"] = True
+        if m.max_per_employer[i] >= 0:
+            r["max_per_employer"] = int(m.max_per_employer[i])
+        ai = m.association[i]
+        if m.lat[i] != a.lat[ai] or m.lon[i] != a.lon[ai]:
+            r.update(lat=float(m.lat[i]), lon=float(m.lon[i]))
+        out.append(r)
+    return out
+
+
+def problem_to_dict(problem: Problem) -> dict[str, Any]:
+    """The ``koeeo-match/1`` document of a problem (inverse of :func:`~koeeo_match.model.problem_from_dict`).
+
+    Optional fields at their default are left out, except ``max_km`` and
+    ``hours`` of employees and ``skills``, ``seats``, ``min_seats`` and
+    ``hours`` of missions, always written; empty pair lists are left out.
+
+    Parameters
+    ----------
+    problem : Problem
+
+    Returns
+    -------
+    dict
+        A JSON-ready document.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a1", "lat": 48.85, "lon": 2.35}],
+    ...     employees=[{"id": "e1", "lat": 48.86, "lon": 2.34}],
+    ...     missions=[{"id": "m1", "association": "a1", "date": "2027-03-12"}])
+    >>> problem_to_dict(p)["missions"]
+    [{'id': 'm1', 'association': 'a1', 'skills': {}, 'seats': 1, 'min_seats': 1, 'hours': 7.0, 'date': '2027-03-12'}]
+    """
+    p = problem
+    out: dict[str, Any] = {"format": PROBLEM_FORMAT}
+    out["employers"] = _employers(p)
+    out["associations"] = _associations(p)
+    out["employees"] = _employees(p)
+    out["missions"] = _missions(p)
+    e, m = p.employees, p.missions
+    for key, prs in (("forced", p.forced), ("forbidden", p.forbidden), ("affinities", p.affinities)):
+        if len(prs):
+            rows = [{"employee": e.ids[x], "mission": m.ids[y]} for x, y in zip(prs.employee, prs.mission)]
+            if key == "affinities":
+                for row, s in zip(rows, prs.score):
+                    row["score"] = float(s)
+            out[key] = rows
+    return out
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    """The parsed JSON of a file; a file that is not UTF-8 JSON is an :class:`InvalidProblemError`.
+
+    ``NaN`` and ``Infinity`` (not JSON, but common) are read as floats so that
+    validation reports them with their record and field, together with every
+    other problem.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.json")
+    >>> _ = open(path, "w").write('{"hours": NaN}')
+    >>> read_json(path)
+    {'hours': nan}
+    """
+    try:
+        with open(path, "rb") as fh:
+            return json.load(fh, parse_constant=float)
+    except json.JSONDecodeError as err:
+        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is not valid JSON: {err}")]) from None
+    except UnicodeDecodeError as err:
+        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is not UTF-8 text: {err}")]) from None
+
+
+def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
+    """Write ``doc`` as deterministic JSON (UTF-8, indent 1, no NaN, final newline).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.json")
+    >>> write_json({"a": [1]}, path)
+    >>> open(path).read()
+    '{\\n "a": [\\n  1\\n ]\\n}\\n'
+    """
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(doc, fh, ensure_ascii=False, indent=1, allow_nan=False)
+        fh.write("\n")

@@ -1,0 +1,283 @@
+"""The fields of ``koeeo-match/1`` records: one parser per value type, one spec per record kind.
+
+:func:`parse_records` checks the records of one kind field by field and turns
+every bad field into an :class:`~koeeo_match.errors.Issue`; the tables are
+built from its output in ``_records``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import Issue
+from ._tables import _EPOCH
+
+__all__ = ["LISTS", "FieldError", "parse_day", "parse_records"]
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_INT_MAX = 2**31 - 1
+
+
+class FieldError(ValueError):
+    """A field's value is not of the expected form (the message says what was expected)."""
+
+
+def _str(v: Any) -> str:
+    if not isinstance(v, str) or not v:
+        raise FieldError(f"expected a non-empty string, got {v!r}")
+    return v
+
+
+def _bool(v: Any) -> bool:
+    if not isinstance(v, bool):
+        raise FieldError(f"expected true or false, got {v!r}")
+    return v
+
+
+def _number(
+    *, integer: bool = False, low: float | None = 0.0, strict: bool = False, high: float | None = None
+) -> Callable[[Any], float]:
+    """A parser of finite numbers in ``[low, high]`` (``(low, high]`` when ``strict``)."""
+    if integer and high is None:
+        high = _INT_MAX
+
+    def parse(v: Any) -> float:
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise FieldError(f"expected a number, got {v!r}")
+        if not math.isfinite(v):
+            raise FieldError(f"expected a finite number, got {v!r}")
+        if integer and float(v) != int(v):
+            raise FieldError(f"expected a whole number, got {v!r}")
+        if low is not None and (v < low or (strict and v == low)):
+            raise FieldError(f"expected a number {'>' if strict else '>='} {low:g}, got {v!r}")
+        if high is not None and v > high:
+            raise FieldError(f"expected a number <= {high:g}, got {v!r}")
+        return int(v) if integer else float(v)
+
+    return parse
+
+
+def parse_day(text: Any) -> int:
+    """Parse ``YYYY-MM-DD`` into days since 1970-01-01 (the model's date unit).
+
+    Parameters
+    ----------
+    text : str
+        An ISO calendar date.
+
+    Returns
+    -------
+    int
+        Days since 1970-01-01.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is not a valid ``YYYY-MM-DD`` date (the message says why).
+
+    Examples
+    --------
+    >>> parse_day("2027-01-01")
+    20819
+    """
+    if not isinstance(text, str) or not _DATE_RE.match(text):
+        raise FieldError(f"expected a date YYYY-MM-DD, got {text!r}")
+    try:
+        return _dt.date.fromisoformat(text).toordinal() - _EPOCH
+    except ValueError:
+        raise FieldError(f"not a valid calendar date: {text!r}") from None
+
+
+def _available(v: Any) -> list[tuple[int, int]]:
+    if not isinstance(v, list):
+        raise FieldError(f"expected a list of dates or 'start/end' ranges, got {v!r}")
+    out = []
+    for item in v:
+        if isinstance(item, str) and "/" in item:
+            a, _, b = item.partition("/")
+            s, e = parse_day(a), parse_day(b)
+            if e < s:
+                raise FieldError(f"range {item!r} ends before it starts")
+            out.append((s, e))
+        else:
+            d = parse_day(item)
+            out.append((d, d))
+    return out
+
+
+def _skills(v: Any) -> dict[str, int]:
+    if not isinstance(v, dict):
+        raise FieldError(f"expected an object {{skill: level}}, got {v!r}")
+    out = {}
+    for k, lvl in v.items():
+        if not isinstance(k, str) or not k:
+            raise FieldError(f"skill names must be non-empty strings, got {k!r}")
+        if isinstance(lvl, bool) or not isinstance(lvl, int) or not 1 <= lvl <= 3:
+            raise FieldError(f"level of skill {k!r} must be 1, 2 or 3, got {lvl!r}")
+        out[k] = lvl
+    return out
+
+
+def _weights(v: Any) -> dict[str, float]:
+    if not isinstance(v, dict):
+        raise FieldError(f"expected an object {{sector: weight}}, got {v!r}")
+    num = _number()
+    out = {}
+    for k, w in v.items():
+        if not isinstance(k, str) or not k:
+            raise FieldError(f"sector names must be non-empty strings, got {k!r}")
+        try:
+            out[k] = num(w)
+        except FieldError as b:
+            raise FieldError(f"weight of {k!r}: {b}") from None
+    return out
+
+
+def _str_list(v: Any) -> list[str]:
+    if not isinstance(v, list):
+        raise FieldError(f"expected a list of ids, got {v!r}")
+    return [_str(x) for x in v]
+
+
+_LAT = _number(low=-90.0, high=90.0)
+_LON = _number(low=-180.0, high=180.0)
+
+# kind -> {field: (parser, required)}
+_SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
+    "employer": {
+        "id": (_str, True),
+        "daily_cap": (_number(integer=True), False),
+        "hours_budget": (_number(), False),
+        "excluded_associations": (_str_list, False),
+        "size": (_number(integer=True, low=1), False),
+    },
+    "association": {
+        "id": (_str, True),
+        "lat": (_LAT, True),
+        "lon": (_LON, True),
+        "sector": (_str, False),
+        "priority": (_number(), False),
+        "staff": (_number(integer=True), False),
+    },
+    "employee": {
+        "id": (_str, True),
+        "employer": (_str, False),
+        "lat": (_LAT, True),
+        "lon": (_LON, True),
+        "max_km": (_number(), False),
+        "remote_ok": (_bool, False),
+        "hours": (_number(), False),
+        "skills": (_skills, False),
+        "available": (_available, False),
+        "prefers": (_weights, False),
+    },
+    "mission": {
+        "id": (_str, True),
+        "association": (_str, True),
+        "skills": (_skills, False),
+        "seats": (_number(integer=True, low=1), False),
+        "min_seats": (_number(integer=True, low=1), False),
+        "hours": (_number(strict=True), False),
+        "date": (parse_day, False),
+        "remote": (_bool, False),
+        "max_per_employer": (_number(integer=True, low=1), False),
+        "lat": (_LAT, False),
+        "lon": (_LON, False),
+    },
+    "forced": {"employee": (_str, True), "mission": (_str, True)},
+    "forbidden": {"employee": (_str, True), "mission": (_str, True)},
+    "affinity": {
+        "employee": (_str, True),
+        "mission": (_str, True),
+        "score": (_number(low=None), True),
+    },
+}
+
+#: Top-level list of a document -> the kind of its records.
+LISTS = {
+    "employers": "employer",
+    "associations": "association",
+    "employees": "employee",
+    "missions": "mission",
+    "forced": "forced",
+    "forbidden": "forbidden",
+    "affinities": "affinity",
+}
+_PLURAL = {v: k for k, v in LISTS.items()}
+
+
+def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
+    """How issues name a record: its id, else its position (and its pair, for pair lists)."""
+    if isinstance(rec.get("id"), str) and rec.get("id"):
+        return rec["id"]
+    if "employee" in spec:
+        return f"#{pos} ({rec.get('employee')!r}, {rec.get('mission')!r})"
+    return f"#{pos}"
+
+
+def _parse_one(kind: str, pos: int, rec: Mapping[str, Any], issues: list[Issue]) -> dict[str, Any]:
+    """The parsed fields of one record, plus ``_pos``, ``_rid``, ``_given`` and ``_ok``."""
+    spec = _SPEC[kind]
+    rid = _record_id(pos, rec, spec)
+    parsed: dict[str, Any] = {"_pos": pos, "_rid": rid, "_given": set(rec)}
+    ok = True
+    for key in rec:
+        if key not in spec:
+            issues.append(Issue(kind, rid, str(key), f"unknown field; expected one of {', '.join(spec)}"))
+            ok = False
+    for key, (parse, required) in spec.items():
+        if key not in rec or rec[key] is None:
+            if required:
+                issues.append(Issue(kind, rid, key, "required field is missing"))
+                ok = False
+            continue
+        try:
+            parsed[key] = parse(rec[key])
+        except FieldError as b:
+            issues.append(Issue(kind, rid, key, str(b)))
+            ok = False
+    parsed["_ok"] = ok
+    return parsed
+
+
+def parse_records(kind: str, records: Any, issues: list[Issue]) -> list[dict[str, Any]]:
+    """Parse each record of one kind; every bad field becomes an :class:`Issue` in ``issues``.
+
+    Parameters
+    ----------
+    kind : str
+        Record kind (a value of :data:`LISTS`: ``"employee"``, ``"mission"``, ...).
+    records : list of dict
+        The document's list for that kind.
+    issues : list of Issue
+        Appended to, in record order.
+
+    Returns
+    -------
+    list of dict
+        One dict per record that is an object: its valid fields, parsed, and
+        ``_pos`` (position), ``_rid`` (the id issues use), ``_given`` (the
+        keys present) and ``_ok`` (no issue in this record).
+
+    Examples
+    --------
+    >>> issues = []
+    >>> [r["seats"] for r in parse_records("mission", [{"id": "m", "association": "a", "seats": 2}], issues)]
+    [2]
+    >>> parse_records("mission", [{"id": "m", "seats": 0}], issues) and [i.field for i in issues]
+    ['association', 'seats']
+    """
+    if not isinstance(records, list):
+        issues.append(Issue("file", "", _PLURAL[kind], f"expected a list, got {type(records).__name__}"))
+        return []
+    out = []
+    for pos, rec in enumerate(records):
+        if not isinstance(rec, Mapping):
+            issues.append(Issue(kind, f"#{pos}", "", f"expected an object, got {rec!r}"))
+            continue
+        out.append(_parse_one(kind, pos, rec, issues))
+    return out

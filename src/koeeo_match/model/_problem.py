@@ -1,0 +1,153 @@
+"""The :class:`Problem`: four tables, three pair lists and two vocabularies, validated and immutable."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._frames import records_from_frame
+from ._records import PROBLEM_FORMAT, tables_from_dict
+from ._tables import Associations, Employees, Employers, Missions, Pairs
+
+__all__ = ["Problem", "problem_from_dict"]
+
+
+@dataclass(frozen=True, eq=False)
+class Problem:
+    """A validated assignment problem (immutable).
+
+    Build one with :func:`koeeo_match.load`, :meth:`Problem.from_records` or
+    :meth:`Problem.from_frames`; these validate the input and raise
+    :class:`~koeeo_match.errors.InvalidProblemError` listing every problem at
+    once.
+
+    Attributes
+    ----------
+    employers, associations, employees, missions
+        The four tables (see their classes).
+    forced, forbidden, affinities
+        Pair lists: pairs that must / must not be assigned, and a
+        recommender's score per pair.
+    skills : tuple of str
+        Skill vocabulary; column ``j`` of ``employees.skill_level`` is ``skills[j]``.
+    sectors : tuple of str
+        Sector (cause) vocabulary.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a1", "lat": 48.85, "lon": 2.35}],
+    ...     employees=[{"id": "e1", "lat": 48.86, "lon": 2.34, "skills": {"law": 2}}],
+    ...     missions=[{"id": "m1", "association": "a1", "skills": {"law": 1}}])
+    >>> p.n_employees, p.n_missions, p.skills
+    (1, 1, ('law',))
+    """
+
+    employers: Employers
+    associations: Associations
+    employees: Employees
+    missions: Missions
+    skills: tuple[str, ...]
+    sectors: tuple[str, ...]
+    forced: Pairs = field(default_factory=Pairs.empty)
+    forbidden: Pairs = field(default_factory=Pairs.empty)
+    affinities: Pairs = field(default_factory=Pairs.empty)
+
+    @property
+    def n_employees(self) -> int:
+        """Number of employees."""
+        return len(self.employees)
+
+    @property
+    def n_missions(self) -> int:
+        """Number of missions."""
+        return len(self.missions)
+
+    def __repr__(self) -> str:
+        return (
+            f"Problem({self.n_employees} employees, {self.n_missions} missions, "
+            f"{len(self.associations)} associations, {len(self.employers)} employers)"
+        )
+
+    @classmethod
+    def from_records(
+        cls,
+        *,
+        employees: Sequence[Mapping[str, Any]],
+        missions: Sequence[Mapping[str, Any]],
+        associations: Sequence[Mapping[str, Any]] = (),
+        employers: Sequence[Mapping[str, Any]] = (),
+        forced: Sequence[Mapping[str, Any]] = (),
+        forbidden: Sequence[Mapping[str, Any]] = (),
+        affinities: Sequence[Mapping[str, Any]] = (),
+    ) -> Problem:
+        """Build and validate a problem from lists of dicts (``koeeo-match/1`` records).
+
+        Raises
+        ------
+        InvalidProblemError
+            Listing every problem in the records.
+        """
+        return problem_from_dict(
+            {
+                "format": PROBLEM_FORMAT,
+                "employers": list(employers),
+                "associations": list(associations),
+                "employees": list(employees),
+                "missions": list(missions),
+                "forced": list(forced),
+                "forbidden": list(forbidden),
+                "affinities": list(affinities),
+            }
+        )
+
+    @classmethod
+    def from_frames(cls, **frames: Any) -> Problem:
+        """Build a problem from pandas DataFrames, one per record kind.
+
+        Columns are the record fields of ``koeeo-match/1``; dict-valued fields
+        (``skills``, ``prefers``) and list-valued ones (``available``,
+        ``excluded_associations``) are cells holding dicts / lists.  Missing
+        values (NaN/None) mean "field not given".  Requires pandas.
+
+        Examples
+        --------
+        >>> import pandas as pd, koeeo_match as km
+        >>> km.Problem.from_frames(
+        ...     associations=pd.DataFrame({"id": ["a1"], "lat": [48.85], "lon": [2.35]}),
+        ...     employees=pd.DataFrame({"id": ["e1", "e2"], "lat": [48.86, 48.9], "lon": [2.34, 2.3]}),
+        ...     missions=pd.DataFrame({"id": ["m1"], "association": ["a1"]})).n_employees
+        2
+        """
+        return cls.from_records(**{k: records_from_frame(v) for k, v in frames.items()})
+
+
+def problem_from_dict(doc: Any) -> Problem:
+    """Validate a ``koeeo-match/1`` document (already parsed JSON) into a :class:`Problem`.
+
+    Parameters
+    ----------
+    doc : Mapping
+        The document (``format``, ``employees``, ``missions`` and the optional lists).
+
+    Returns
+    -------
+    Problem
+
+    Raises
+    ------
+    InvalidProblemError
+        Listing every problem in the document.
+
+    Examples
+    --------
+    >>> p = problem_from_dict({"format": "koeeo-match/1",
+    ...     "associations": [{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     "employees": [{"id": "e", "lat": 45.0, "lon": 5.0}],
+    ...     "missions": [{"id": "m", "association": "a", "date": "2027-03-12"}]})
+    >>> p
+    Problem(1 employees, 1 missions, 1 associations, 0 employers)
+    """
+    return Problem(**tables_from_dict(doc))
