@@ -19,6 +19,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
+from ._arrays import present
+
 __all__ = ["Part", "cut", "components", "pack", "packed_parts"]
 
 
@@ -51,6 +53,28 @@ class Part:
 
     def __len__(self) -> int:
         return int(self.arcs.size)
+
+    @classmethod
+    def of(cls, arcs: np.ndarray, employee: np.ndarray, mission: np.ndarray, n_employees: int,
+           n_missions: int) -> "Part":
+        """The part holding ``arcs`` (indices into the endpoint arrays ``employee`` and ``mission``)
+        of a graph with ``n_employees`` and ``n_missions`` nodes.
+
+        >>> Part.of(np.array([2, 0]), np.array([0, 0, 1]), np.array([1, 0, 1]), 2, 2).employees.tolist()
+        [0, 1]
+        """
+        arcs = np.sort(np.asarray(arcs, np.int64))
+        return cls(arcs, present(employee[arcs], n_employees).astype(np.int64),
+                   present(mission[arcs], n_missions).astype(np.int64))
+
+    def to_local(self, arcs: np.ndarray) -> np.ndarray:
+        """Part-local positions of arcs of the whole, every one in the part (the inverse of
+        :meth:`to_whole`).
+
+        >>> Part(np.array([3, 7, 9]), np.array([0]), np.array([1])).to_local(np.array([9, 3])).tolist()
+        [2, 0]
+        """
+        return np.searchsorted(self.arcs, arcs)
 
     def to_whole(self, selected: np.ndarray) -> np.ndarray:
         """Arc indices of the whole for part-local arc indices (or a boolean mask over the part).
