@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import connected_components
 
 from ._arrays import present
 
-__all__ = ["Part", "cut", "components", "pack", "packed_parts"]
+__all__ = ["Part", "cut", "components", "pack"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,7 +56,7 @@ class Part:
 
     @classmethod
     def of(cls, arcs: np.ndarray, employee: np.ndarray, mission: np.ndarray, n_employees: int,
-           n_missions: int) -> "Part":
+           n_missions: int) -> Part:
         """The part holding ``arcs`` (indices into the endpoint arrays ``employee`` and ``mission``)
         of a graph with ``n_employees`` and ``n_missions`` nodes.
 
@@ -130,32 +130,15 @@ def _grouped(part: np.ndarray, n_parts: int) -> list[np.ndarray]:
     return np.split(order, cuts)[:n_parts]
 
 
-def packed_parts(comp: np.ndarray, target: int) -> list[np.ndarray]:
-    """Item indices grouped into parts, largest first (items in index order within a part):
-    ``comp`` is the component of each item (e.g. of each arc), and components are packed into
-    parts of about ``target`` items by :func:`pack`.
-
-    >>> [c.tolist() for c in packed_parts(np.array([0, 1, 0, 2]), 2)]
-    [[0, 2], [1, 3]]
-    """
-    if comp.size == 0:
-        return []
-    part = pack(np.bincount(comp), target)[comp]
-    n_parts = int(part.max()) + 1
-    order = np.argsort(part.astype(np.uint16 if n_parts < 2**16 else np.int64), kind="stable")  # radix sort
-    cuts = np.cumsum(np.bincount(part, minlength=n_parts))[:-1]
-    return sorted(np.split(order, cuts), key=lambda c: -c.size)
-
-
 def cut(employee: np.ndarray, mission: np.ndarray, n_employees: int, n_missions: int, target: int,
         label: np.ndarray | None = None) -> list[Part]:
     """The parts of a bipartite graph (arc endpoints ``employee``, ``mission``), largest first.
 
-    Connected components (or the groups of ``label``, one per arc, when the caller joins
-    more than the arcs do, e.g. the staff of a capped employer) are packed into parts of about
-    ``target`` arcs by :func:`pack`; ties keep the order of the components' first parts.
-    A given ``label`` must give every arc of an employee, and of a mission, the same group
-    (it may only merge components or cut the arcs' own components apart).
+    Connected components are packed into parts of about ``target`` arcs by :func:`pack` (parts
+    of equal size in the order :func:`pack` opened them).  ``label`` (a group per arc) replaces
+    the components when the caller joins more than the arcs do, e.g. the staff of an employer
+    whose daily cap couples them: each group must be a union of connected components of the
+    arcs, so that every employee and every mission lies in one part.
 
     >>> [p.arcs.tolist() for p in cut(np.array([0, 0, 1, 2]), np.array([0, 1, 2, 2]), 3, 3, target=2)]
     [[0, 1], [2, 3]]

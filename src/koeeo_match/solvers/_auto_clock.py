@@ -35,7 +35,7 @@ class CtrlC:
         self.happened = False
         self._old = None
 
-    def __enter__(self) -> "CtrlC":
+    def __enter__(self) -> CtrlC:
         INTERRUPTED.clear()
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGINT, _on_sigint)

@@ -1,36 +1,39 @@
 """``auto``: every rule, at any scale, with a proven bound.
 
 1. If no rule of the problem defeats a flow, solve it by exact min-cost flow.
-2. Otherwise split the candidate graph into parts (:func:`split`,
-   :mod:`._auto_split`): connected
-   components of employees, missions and the employers whose daily cap or
-   hour budget couples their staff.  A component above ``SPLIT_ARCS`` is cut
-   into the components of its arcs alone, and the caps and budgets its parts
-   share are apportioned between them (:func:`apportion`).  Small components
-   are packed together.  Parts run on a local process pool for large
-   instances, in two phases:
+2. Otherwise split the candidate graph into parts (:func:`split`, module
+   ``_auto_split``): connected components of employees, missions and the
+   employers whose daily cap or hour budget couples their staff.  A component
+   above ``SPLIT_ARCS`` is cut into the components of its arcs alone, and the
+   caps and budgets its parts share are apportioned between them
+   (:func:`apportion`).  Small components are packed together.  Parts run on
+   a local process pool for large instances, in two phases (module
+   ``_auto_parts``):
 
-   - **bounds** (:func:`~._auto_parts.relax_part`): the LP relaxation of each part
+   - **bounds** (``relax_part``): the LP relaxation of each part
      (:func:`~koeeo_match.solvers.lp.lp_relaxation`, with the employers'
      whole caps, so it bounds the part whatever its share), or the flow
      optimum of a part a flow solves exactly.  The LP's values then
      apportion the shared caps;
-   - **solutions** (:func:`~._auto_parts.solve_part`, with a share of the time
-     left, :func:`~._auto_clock.shares`): a start repaired by
-     :func:`~koeeo_match.solvers.greedy.greedy_from` (:mod:`._auto_starts`);
+   - **solutions** (``solve_part``, with a share of the time left, module
+     ``_auto_clock``): a start repaired by
+     :func:`~koeeo_match.solvers.greedy.greedy_from` (module ``_auto_starts``);
      then, on an instance above ``PARALLEL_ARCS``, CP-SAT on the part's *core*
-     (the LP's support and the start) on a coarse objective
-     (:func:`~._auto_search.coarse`),
-     single-threaded, under a time limit by large-neighbourhood search alone
-     for all the part's time.  A smaller instance, a part without a time
-     limit, or a core proven optimal goes on to CP-SAT on the whole part,
-     or, above ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over
-     geographic windows (:func:`~._auto_search.improve`).
+     (the LP's support and the start) on a coarse objective, single-threaded,
+     under a time limit by large-neighbourhood search alone for all the
+     part's time.  A smaller instance, a part without a time limit, or a core
+     proven optimal goes on to CP-SAT on the whole part, or, above
+     ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over
+     geographic windows (module ``_auto_search``).
 
 3. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
    it is tighter on a part that shares no cap), so the gap reported is
    honest.  A time limit or Ctrl-C returns the best feasible solution found
-   (parts not reached keep their repaired start; :mod:`._auto_clock`).
+   (parts not reached keep their repaired start).
+
+This module keeps the method's constants and the orchestration: the phases,
+and joining the parts' answers (:class:`~koeeo_match.decompose.Part` maps each
+back to the whole).
 """
 
 from __future__ import annotations

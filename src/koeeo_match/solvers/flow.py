@@ -24,14 +24,14 @@ import weakref
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from .._arrays import dense, first_of, present, unique_sorted
 from ..candidates import CandidateGraph
+from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
 from ..model import Problem
+from ..parallel import default_workers, run_parts
 from ..status import Status
 from ._base import RawResult, SolveOptions, register
-from ..decompose import Part, components, cut
-from ..parallel import default_workers, run_parts
-from .._arrays import dense, first_of, present, unique_sorted
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
@@ -41,7 +41,7 @@ __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obst
 # superlinear in the network size, and small parts balance the pool.
 PART_ARCS = 250_000
 
-_CAPACITY: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
+_CAPACITY: weakref.WeakKeyDictionary[Structure, tuple] = weakref.WeakKeyDictionary()
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
