@@ -36,7 +36,8 @@ class Part:
         part-local arc array is arc ``arcs[i]`` of the whole.
     employees, missions : ndarray of int64
         Its employees and missions (every one with an arc in the part), as
-        dense indices into the problem, ascending.  No other part holds them.
+        dense indices into the problem, ascending.  No other part of the same
+        :func:`cut` holds them.
 
     Examples
     --------
