@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import koeeo_match as km
 import koeeo_match.solvers.auto as auto
+from koeeo_match.solvers._auto_search import COARSE_LEVELS, coarse
 from koeeo_match.solvers.flow import flow_obstacles
 from conftest import brute_force, eligible_pairs, make
 from test_properties import MAX_PAIRS, SETTINGS, problems
@@ -250,19 +251,19 @@ def test_coarse_scores_keep_the_primary_order(records):
     p = make(**records)
     g = km.build_candidates(p, km.Policy.preset("max_hours"))
     assume(len(g) > 0)
-    c = auto._coarse(g)
+    c = coarse(g)
     m = g.scale.multiplier
     prim = (g.score + m // 2) // m
     sec = g.score - prim * m
     if c is g:
         return
-    mult = 2 * auto.COARSE_LEVELS * len(g) + 1
+    mult = 2 * COARSE_LEVELS * len(g) + 1
     assert mult < m
     step = c.score - prim * mult
-    assert (abs(step) <= auto.COARSE_LEVELS).all()
+    assert (abs(step) <= COARSE_LEVELS).all()
     assert (np.sign(step) * np.sign(sec) >= 0).all()
     # any two sets of arcs: their secondary steps differ by less than the multiplier
-    assert 2 * auto.COARSE_LEVELS * len(g) < mult
+    assert 2 * COARSE_LEVELS * len(g) < mult
 
 
 def test_coarse_scores_adversarial():
@@ -277,7 +278,7 @@ def test_coarse_scores_adversarial():
     score = np.full(n, top, np.int64)  # primary 0, secondary +top
     score[0] = m - top  # primary 1, secondary -top
     exact = replace(g, score=score)
-    c = auto._coarse(exact)
+    c = coarse(exact)
     assert c is not exact and int(c.score[0]) > int(c.score[1:].sum())
 
 
@@ -297,11 +298,10 @@ def test_split_apportions_shared_caps_exactly(monkeypatch):
     monkeypatch.setattr(auto, "PART_ARCS", 300)
     parts = auto.split(p, g)
     assert len(parts) > len(one)
-    assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(len(g)))  # every arc, once
+    assert np.array_equal(np.sort(np.concatenate([q.arcs for q in parts])), np.arange(len(g)))  # every arc, once
     x = np.zeros(len(g))
     for q in parts:
-        q = np.sort(q)
-        x[q] = lp_relaxation(p, g.subset(q))[1]
+        x[q.arcs] = lp_relaxation(p, g.subset(q.arcs))[1]
     er = p.employers
     for use in (None, x):
         shares = auto.apportion(p, g, parts, use)
@@ -337,12 +337,12 @@ def test_components_with_forced_pairs_are_not_cut(monkeypatch):
     monkeypatch.setattr(auto, "PART_ARCS", 300)
     cut = auto.split(p, g)
     big = max(cut, key=len)
-    a = int(big[0])
+    a = int(big.arcs[0])
     pf = replace(p, forced=Pairs(g.employee[[a]], g.mission[[a]], np.zeros(1)))
     whole = auto.split(pf, g)
     assert len(whole) < len(cut)
-    home = next(q for q in whole if a in q)
-    assert len(home) > len(next(q for q in cut if a in q))
+    home = next(q for q in whole if a in q.arcs)
+    assert len(home) > len(next(q for q in cut if a in q.arcs))
     sol = km.solve(pf, method="auto", top_k=5, time_limit=20)
     assert km.check(pf, sol) == []
     assert (p.employees.ids[g.employee[a]], p.missions.ids[g.mission[a]]) in set(sol.assignments)

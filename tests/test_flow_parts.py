@@ -53,12 +53,12 @@ def test_safe_capacity_fits_any_choice_and_is_maximal():
 
 
 def test_auto_warm_start_keeps_hours_and_team_minimums():
-    from koeeo_match.solvers.auto import _warm_start
+    from koeeo_match.solvers._auto_starts import warm_start
 
     p = km.synth.france(scale=0.002, seed=2, rules="all", multi_day_share=0.3)
     g = km.build_candidates(p, "max_hours")
     st = structure(p, g)
-    sel = _warm_start(p, g, st)
+    sel = warm_start(p, g, st)
     assert sel.size > 0
     hours = np.bincount(g.employee[sel], weights=st.arc_hours[sel], minlength=g.n_employees)
     assert (hours <= st.emp_hours).all()
@@ -68,18 +68,18 @@ def test_auto_warm_start_keeps_hours_and_team_minimums():
 
 
 def test_auto_lns_keeps_every_rule_and_never_loses():
-    """auto._improve (LNS over windows, every arc outside a window fixed): from a greedy
+    """_auto_search.improve (LNS over windows, every arc outside a window fixed): from a greedy
     solution, small windows, one pass; the result passes the independent checker, scores at
     least as much, and with a hard rule mix (teams, daily caps, budgets, multi-day) improves."""
     import time
 
-    from koeeo_match.solvers.auto import _improve
+    from koeeo_match.solvers._auto_search import improve
     from koeeo_match.solvers.greedy import greedy_from
 
     p = km.synth.france(scale=0.002, seed=2, rules="all", multi_day_share=0.3)
     g = km.build_candidates(p, "max_hours")
     start = greedy_from(p, g).selected
-    sel = _improve(p, g, start, time.monotonic() + 120, window=400, rounds=1)
+    sel = improve(p, g, start, time.monotonic() + 120, window=400, rounds=1)
     pairs = [(p.employees.ids[e], p.missions.ids[m]) for e, m in zip(g.employee[sel], g.mission[sel])]
     assert km.check(p, pairs) == []
     assert int(g.score[sel].sum()) > int(g.score[start].sum())
@@ -90,7 +90,7 @@ def test_auto_lns_keeps_forced_pairs():
     from dataclasses import replace
 
     from koeeo_match.model import Pairs
-    from koeeo_match.solvers.auto import _improve
+    from koeeo_match.solvers._auto_search import improve
     from koeeo_match.solvers.greedy import greedy_from
 
     p = km.synth.france(scale=0.002, seed=3, rules="all", multi_day_share=0.3)
@@ -98,7 +98,7 @@ def test_auto_lns_keeps_forced_pairs():
     some = greedy_from(p, g).selected[::7]
     p = replace(p, forced=Pairs(g.employee[some], g.mission[some], np.zeros(some.size)))
     start = greedy_from(p, g).selected
-    sel = _improve(p, g, start, time.monotonic() + 120, window=400, rounds=1)
+    sel = improve(p, g, start, time.monotonic() + 120, window=400, rounds=1)
     pairs = [(p.employees.ids[e], p.missions.ids[m]) for e, m in zip(g.employee[sel], g.mission[sel])]
     assert km.check(p, pairs) == []
     assert set(some.tolist()) <= set(sel.tolist())

@@ -246,6 +246,16 @@ class IntegerScores:
     lexicographic: bool
     collapsed: str = ""  # why distinct scores became equal, if they did (see integer_scores)
 
+    def primary(self, score: np.ndarray) -> np.ndarray:
+        """The primary part of integer scores (of arcs or of totals): ``score`` is
+        ``primary * multiplier + secondary`` with ``|secondary| <= multiplier // 2``, so the
+        primary part is ``score / multiplier`` rounded to the nearest integer.
+
+        >>> IntegerScores(np.zeros(0, np.int64), 10, 1.0, 1.0, 5, True).primary(np.array([68, 73])).tolist()
+        [7, 7]
+        """
+        return (score + self.multiplier // 2) // self.multiplier
+
     def primary_bound(self, total_bound: float) -> float:
         """Upper bound on the primary objective from a bound on the integer total."""
         if not self.lexicographic:

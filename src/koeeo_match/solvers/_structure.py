@@ -19,7 +19,8 @@ from ..errors import SolverError
 from ..model import NO_DATE, Problem
 from ..policy import exact_factor
 
-__all__ = ["Structure", "structure", "group_ids", "hours_unit"]
+__all__ = ["Structure", "structure", "group_ids", "hours_unit", "useful_arcs"]
+
 
 def hours_unit(hours: np.ndarray) -> int:
     """Smallest factor making every duration an integer (hours are compared exactly)."""
@@ -157,3 +158,12 @@ def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
         team=m.min_seats > 1,
         forced_arc=forced_arc,
     )
+
+
+def useful_arcs(graph: CandidateGraph, st: Structure) -> np.ndarray:
+    """Indices of the arcs a model needs, ascending: those of positive score, those of team
+    missions (they help a team reach its minimum) and the forced ones.  Any other arc never
+    improves a solution: dropped from one, it leaves a feasible solution scoring as much or more."""
+    useful = (graph.score > 0) | st.team[graph.mission]
+    useful[st.forced_arc[st.forced_arc >= 0]] = True
+    return np.flatnonzero(useful)

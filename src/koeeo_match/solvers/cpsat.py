@@ -25,7 +25,7 @@ from ..errors import SolverError
 from ..model import Problem
 from ..status import Status
 from ._base import RawResult, SolveOptions, register
-from ._structure import structure
+from ._structure import Structure, structure, useful_arcs
 
 __all__ = ["solve_cpsat"]
 
@@ -52,32 +52,51 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
 
     ``lns_only`` (with a hint and a time limit): large-neighbourhood search around the hint
     only (which proves a small model optimal at most).  Single-threaded, CP-SAT's interleaved
-    portfolio spends seconds starting its full-search subsolvers before any LNS: on the
-    12,246-arc core of an every-rule part (:mod:`~koeeo_match.solvers.auto`) it ended 0.83 %
-    from the LP's hours after 3 s, against 0.59 % (3 s) and 0.44 % (8 s) with LNS only."""
+    portfolio spends seconds starting its full-search subsolvers before any LNS
+    (docs/solvers.md), so :mod:`~koeeo_match.solvers.auto` searches a part's core this way."""
     st = structure(problem, graph)
-    m = problem.missions
-    ea, ma = graph.employee, graph.mission
-    missing = np.flatnonzero(st.forced_arc < 0)
-    if missing.size:
-        fz = problem.forced
-        i = missing[0]
-        return RawResult(
-            np.zeros(0, np.int64),
-            Status.INFEASIBLE,
-            None,
-            f"{missing.size} forced pair(s) are not eligible, e.g. employee {problem.employees.ids[fz.employee[i]]!r} "
-            f"and mission {m.ids[fz.mission[i]]!r} (see explain() for the rule that excludes it)",
-        )
-    useful = (graph.score > 0) | st.team[ma]
-    useful[st.forced_arc] = True
-    keep = np.flatnonzero(useful)
-    K = keep.size
-    pos = np.full(len(graph), -1, np.int64)
-    pos[keep] = np.arange(K)
-
+    refused = _ineligible(problem, st)
+    if refused is not None:
+        return refused
+    keep = useful_arcs(graph, st)
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{a}") for a in keep.tolist()]
+    runs = _post_rules(model, x, problem, graph, st, keep)
+    model.maximize(cp_model.LinearExpr.weighted_sum(x, graph.score[keep].tolist()))
+    if options.hint is not None:
+        _add_hint(model, x, runs, keep, len(graph), options.hint)
+    solver = cp_model.CpSolver()
+    _set_parameters(solver.parameters, options, keep.size, lns_only)
+    if options.progress:
+        solver.parameters.log_search_progress = True
+        solver.parameters.log_to_stdout = False
+        solver.log_callback = options.progress
+    status, interrupted = _solve_interruptibly(solver, model)
+    return _result(solver, model, status, interrupted, keep)
+
+
+def _ineligible(problem: Problem, st: Structure) -> RawResult | None:
+    """The answer when a forced pair is not a candidate arc (no model can honour it), else ``None``."""
+    missing = np.flatnonzero(st.forced_arc < 0)
+    if not missing.size:
+        return None
+    fz = problem.forced
+    i = missing[0]
+    return RawResult(
+        np.zeros(0, np.int64),
+        Status.INFEASIBLE,
+        None,
+        f"{missing.size} forced pair(s) are not eligible, e.g. employee {problem.employees.ids[fz.employee[i]]!r} "
+        f"and mission {problem.missions.ids[fz.mission[i]]!r} (see explain() for the rule that excludes it)",
+    )
+
+
+def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: CandidateGraph, st: Structure,
+                keep: np.ndarray) -> list[tuple]:
+    """Post every rule that can bind on the Booleans ``x`` of the kept arcs; returns the team
+    missions' ``(run Boolean, member positions, min_seats)``, to complete a hint."""
+    m = problem.missions
+    K = keep.size
     xs = np.empty(K, dtype=object)
     xs[:] = x
     LE = cp_model.LinearExpr
@@ -95,12 +114,12 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
             else:
                 model.add(LE.weighted_sum(list(xs[members]), w.tolist()) <= lim)
 
-    cap(ea.astype(np.int64), lambda e: st.emp_hours[e], kh)
+    cap(graph.employee.astype(np.int64), lambda e: st.emp_hours[e], kh)
     for _, members in _groups(st.ed[keep], np.arange(K)):
         if members.size > 1:
             model.add_at_most_one(list(xs[members]))
-    runs: list[tuple] = []  # (team Boolean, member positions) to complete the hint
-    for mi, members in _groups(ma[keep].astype(np.int64), np.arange(K)):
+    runs: list[tuple] = []
+    for mi, members in _groups(graph.mission[keep].astype(np.int64), np.arange(K)):
         seats, lo = int(m.seats[mi]), int(m.min_seats[mi])
         vs = list(xs[members])
         if lo > 1:
@@ -119,49 +138,56 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     cap(st.mc, lambda g: st.mc_cap[g])
     cap(st.cd, lambda g: st.cd_cap[g])
     cap(st.budget_emp, lambda c: st.budget[c], kh)
-    for a in st.forced_arc.tolist():
-        model.add(x[pos[a]] == 1)
+    for i in np.searchsorted(keep, st.forced_arc).tolist():
+        model.add(x[i] == 1)
+    return runs
 
-    model.maximize(LE.weighted_sum(x, graph.score[keep].tolist()))
-    if options.hint is not None:
-        hint = np.zeros(K, bool)
-        hp = pos[np.asarray(options.hint, np.int64)]
-        hint[hp[hp >= 0]] = True
-        for v, h in zip(x, hint.tolist()):
-            model.add_hint(v, h)
-        for y, members, lo in runs:  # a complete hint: each team runs iff hinted >= its minimum
-            model.add_hint(y, bool(hint[members].sum() >= lo))
 
-    solver = cp_model.CpSolver()
-    p = solver.parameters
+def _add_hint(model: cp_model.CpModel, x: list, runs: list[tuple], keep: np.ndarray, n_arcs: int,
+              arcs: np.ndarray) -> None:
+    """Hint the solution ``arcs`` (arc indices of the graph of ``n_arcs`` arcs; those not kept are
+    left out), completed: each team runs iff its hinted members reach its minimum."""
+    pos = np.full(n_arcs, -1, np.int64)
+    pos[keep] = np.arange(keep.size)
+    hint = np.zeros(keep.size, bool)
+    hp = pos[np.asarray(arcs, np.int64)]
+    hint[hp[hp >= 0]] = True
+    for v, h in zip(x, hint.tolist()):
+        model.add_hint(v, h)
+    for y, members, lo in runs:
+        model.add_hint(y, bool(hint[members].sum() >= lo))
+
+
+def _set_parameters(p, options: SolveOptions, n_vars: int, lns_only: bool) -> None:
+    """CP-SAT's parameters ``p`` for a model of ``n_vars`` arc Booleans."""
     if options.time_limit is not None:
         p.max_time_in_seconds = float(options.time_limit)
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
-    if options.hint is not None and options.time_limit is not None and K >= _LNS_MIN_ARCS and options.workers != 1:
+    if options.hint is not None and options.time_limit is not None and n_vars >= _LNS_MIN_ARCS \
+            and options.workers != 1:
         # a hinted model with a time budget: one full search (max_lp, whose cuts give the
         # tightest bound) and the other threads on large-neighbourhood search around the
-        # incumbent.  The interleaved portfolio ran no LNS at all on a 51,705-arc part of the
-        # every-rule instance; this gap after 40 s was 0.20 % against 0.82 % (docs/solvers.md).
-        # Its threads race, so it is not deterministic: smaller models, which CP-SAT often solves
-        # within the limit, runs without a time limit and single-threaded runs (workers=1: auto's
-        # LNS windows) keep the interleaved (deterministic) search.
+        # incumbent; the interleaved portfolio runs little or no LNS on large parts
+        # (docs/solvers.md).  Its threads race, so it is not deterministic: smaller models, which
+        # CP-SAT often solves within the limit, runs without a time limit and single-threaded
+        # runs (workers=1: auto's LNS windows) keep the interleaved (deterministic) search.
         p.interleave_search = False
         p.num_workers = max(p.num_workers, 3)
         p.num_full_subsolvers = 1
         p.subsolvers.append("max_lp")
     if lns_only and options.hint is not None and options.time_limit is not None:
         p.use_lns_only = True
-    if K > _BIG_MODEL and not lns_only:
+    if n_vars > _BIG_MODEL and not lns_only:
         # on large parts presolve can take the whole budget: start from the hint at once (LNS,
-        # by contrast, needs it: 111,853-arc core, 30 s: 0.73 % from the LP with, 1.35 % without)
+        # by contrast, needs it)
         p.cp_model_presolve = False
-    if options.progress:
-        p.log_search_progress = True
-        p.log_to_stdout = False
-        solver.log_callback = options.progress
-    status, interrupted = _solve_interruptibly(solver, model)
+
+
+def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: int, interrupted: bool,
+            keep: np.ndarray) -> RawResult:
+    """The solver's answer as a :class:`RawResult` (arcs of the graph, status, CP-SAT's bound)."""
     if status == cp_model.MODEL_INVALID:
         raise SolverError(f"CP-SAT rejected the model: {model.validate()}")
     if status == cp_model.INFEASIBLE:
@@ -170,7 +196,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
         why = "interrupted (Ctrl-C) before" if interrupted else "within the time limit"
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT found no solution {why}")
     bound = float(solver.best_objective_bound)
-    values = np.array(solver.response_proto.solution, dtype=np.int64)[:K]
+    values = np.array(solver.response_proto.solution, dtype=np.int64)[: keep.size]
     selected = keep[values > 0]
     st_out = Status.OPTIMAL if status == cp_model.OPTIMAL else Status.FEASIBLE
     msg = "" if st_out == Status.OPTIMAL else "time limit reached; best solution found so far"

@@ -24,26 +24,24 @@ import weakref
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
+from .._arrays import dense, first_of, present, unique_sorted
 from ..candidates import CandidateGraph
+from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
 from ..model import Problem
+from ..parallel import default_workers, run_parts
 from ..status import Status
 from ._base import RawResult, SolveOptions, register
-from ..decompose import components, packed_parts
-from ..parallel import default_workers, run_parts
-from .._arrays import dense, first_of, present, unique_sorted
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
 
 
 # Components are solved apart, never merged beyond this many arcs: OR-Tools' cost scaling is
-# superlinear in the network size (national run with region-wide candidate blocks, one part of
-# 4.6 M arcs made of three regional components: 22.5 s solved together, 15.4 s as three
-# networks), and small parts balance the pool.
+# superlinear in the network size, and small parts balance the pool.
 PART_ARCS = 250_000
 
-_CAPACITY: "weakref.WeakKeyDictionary[Structure, tuple]" = weakref.WeakKeyDictionary()
+_CAPACITY: weakref.WeakKeyDictionary[Structure, tuple] = weakref.WeakKeyDictionary()
 
 
 def employee_capacity(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.ndarray]:
@@ -185,12 +183,38 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     ka = graph.employee if whole else graph.employee[keep]
     km_ = graph.mission if whole else graph.mission[keep]
     k = employee_capacity(graph, st)[0] if capacity is None else capacity
+    ed_grp, mc_grp = _layers(st, k, keep, ka, whole)
+    cost, by_max_flow = _costs(graph, keep, whole)
 
-    # [employee, date] layer: only for employees that can take several missions
+    # independent parts: connected components of the kept arcs, packed into parts of at most
+    # PART_ARCS arcs (positions in ``keep``); each part's network is built and solved by a pool worker
+    n_comp, label = components(E, M, ka, km_)
+    parts = cut(ka, km_, E, M, PART_ARCS, label=label[ka])  # arcs of a part stay in employee order
+    n_net = keep.size + np.count_nonzero(np.diff(ka)) + 1 + present(km_, M).size
+    if options.progress:
+        options.progress(f"flow: {keep.size:,} candidate arcs in {len(parts)} part(s) of {n_comp:,} components")
+    ctx = (ka, km_, k, ed_grp, mc_grp, st.mc_cap, problem.missions.seats, cost, by_max_flow)
+    workers = (options.workers or default_workers()) if keep.size > 300_000 else 1
+    results = run_parts(_solve_part, [(ctx, part) for part in parts], workers, [len(part) for part in parts])
+    sel_pos = np.sort(np.concatenate([part.to_whole(r[0]) for part, r in zip(parts, results)]))
+    total_cost = sum(r[1] for r in results)
+    selected = keep[sel_pos]
+    total = int(graph.score[selected].sum())
+    if total_cost != int(cost[sel_pos].sum()):  # cost is -score, or -secondary by max flow
+        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
+    return RawResult(selected, Status.OPTIMAL, total, "",
+                     {"arcs": int(n_net), "parts": len(parts), "components": int(n_comp),
+                      "fine_secondary": by_max_flow})
+
+
+def _layers(st: Structure, k: np.ndarray, keep: np.ndarray, ka: np.ndarray,
+            whole: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The intermediate groups of the kept arcs, ``-1`` where an arc has none (``None``: no arc
+    has one): [employee, date] only for employees that can take several missions, and
+    [mission, employer] only where the cap can bind (more candidate arcs than the cap)."""
     ed = st.ed if whole else st.ed[keep]
     lay = (k[ka] >= 2) & (ed >= 0)
     ed_grp = np.where(lay, ed, -1) if lay.any() else None
-    # [mission, employer] layer: only where the cap can bind (more candidate arcs than the cap)
     mc = st.mc if whole else st.mc[keep]
     has_mc = mc >= 0
     mc_grp = None
@@ -200,58 +224,45 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
         binds[has_mc] = cnt[mc[has_mc]] > st.mc_cap[mc[has_mc]]
         if binds.any():
             mc_grp = np.where(binds, mc, -1)
+    return ed_grp, mc_grp
 
+
+def _costs(graph: CandidateGraph, keep: np.ndarray, whole: bool) -> tuple[np.ndarray, bool]:
+    """(cost of each kept arc, whether the network is solved as a max flow of min cost).
+
+    Exact fast path: when every kept arc carries the same primary value (e.g. max_hours with
+    missions of one duration), the primary objective is proportional to the flow value, so
+    "max flow, then min cost of the secondary scores" is the lexicographic optimum; the costs
+    are then the secondary scores alone, at full resolution (no primary multiplier needed).
+    Otherwise each arc costs ``-score``."""
     score = graph.score if whole else graph.score[keep]
-    # Exact fast path: when every kept arc carries the same primary value (e.g. max_hours with
-    # missions of one duration), the primary objective is proportional to the flow value, so
-    # "max flow, then min cost of the secondary scores" is the lexicographic optimum.
     sc = graph.scale
-    prim = (score + sc.multiplier // 2) // sc.multiplier if sc.lexicographic else score
+    prim = sc.primary(score) if sc.lexicographic else score
     by_max_flow = bool(prim.size) and prim.min() == prim.max() and prim[0] > 0
-    if by_max_flow:
-        # the secondary scores alone, at full resolution (no primary multiplier needed)
-        w = graph.policy.weights()
-        sec = graph.policy.score({t: (graph.terms[t] if whole else graph.terms[t][keep]) for t, wt in w.items() if wt},
-                                 "secondary")
-        smax = float(np.abs(sec).max()) if sec.size else 0.0
-        sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
-        cost = -np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
-    else:
-        cost = -score
-
-    # independent parts: connected components of the kept arcs, packed into parts of at most
-    # PART_ARCS arcs; each part's network is built and solved by a pool worker
-    n_comp, label = components(E, M, ka, km_)
-    chunks = packed_parts(label[ka], PART_ARCS)  # arcs of a part stay in employee order
-    n_net = keep.size + np.count_nonzero(np.diff(ka)) + 1 + present(km_, M).size
-    if options.progress:
-        options.progress(f"flow: {keep.size:,} candidate arcs in {len(chunks)} part(s) of {n_comp:,} components")
-    ctx = (ka, km_, k, ed_grp, mc_grp, st.mc_cap, problem.missions.seats, cost, by_max_flow)
-    workers = (options.workers or default_workers()) if keep.size > 300_000 else 1
-    results = run_parts(_solve_part, [(ctx, c) for c in chunks], workers, [c.size for c in chunks])
-    sel_pos = np.sort(np.concatenate([r[0] for r in results]))
-    total_cost = sum(r[1] for r in results)
-    selected = keep[sel_pos]
-    total = int(graph.score[selected].sum())
-    if total_cost != int(cost[sel_pos].sum()):  # cost is -score, or -secondary by max flow
-        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
-    return RawResult(selected, Status.OPTIMAL, total, "",
-                     {"arcs": int(n_net), "parts": len(chunks), "components": int(n_comp),
-                      "fine_secondary": by_max_flow})
+    if not by_max_flow:
+        return -score, False
+    w = graph.policy.weights()
+    sec = graph.policy.score({t: (graph.terms[t] if whole else graph.terms[t][keep]) for t, wt in w.items() if wt},
+                             "secondary")
+    smax = float(np.abs(sec).max()) if sec.size else 0.0
+    sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
+    cost = -np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
+    return cost, True
 
 
-def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
-    """Build and solve the network of one part (candidate arcs ``idx``): (positions of the arcs
-    with flow, optimal cost).
+def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
+    """Build and solve the network of one part (of the kept arcs): (part-local positions of the
+    arcs with flow, optimal cost).
 
     Nodes: 0 source, 1 sink, the part's employees, missions, [employee, date] and
     [mission, employer] groups.  A zero-cost source -> sink bypass makes assigning optional,
     or, ``by_max_flow``, OR-Tools' max flow of min cost is used.
     """
     ka, km_, k, ed_grp, mc_grp, mc_cap, seats, cost, by_max_flow = ctx
-    a_e, a_m = ka[idx], km_[idx]
-    emps, e_loc = dense(a_e, k.size)
-    mis, m_loc = dense(a_m, seats.size)
+    idx = part.arcs
+    emps, mis = part.employees, part.missions
+    e_loc = np.searchsorted(emps, ka[idx])
+    m_loc = np.searchsorted(mis, km_[idx])
     e0 = 2
     m0 = e0 + emps.size
     nxt = m0 + mis.size
@@ -288,7 +299,14 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     t, h, c = (np.concatenate(x).astype(np.int64, copy=False) for x in (tails, heads, caps))
     w = np.zeros(t.size, np.int64)
     w[n_before : n_before + idx.size] = cost[idx]
-    supply = int(caps[0].sum())
+    f, optimal_cost = _min_cost_flow(t, h, c, w, int(caps[0].sum()), by_max_flow, n_before, idx.size)
+    return np.flatnonzero(f > 0), optimal_cost
+
+
+def _min_cost_flow(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int, by_max_flow: bool,
+                   first: int, n: int) -> tuple[np.ndarray, int]:
+    """Solve the network (arcs ``t -> h``, capacities ``c``, costs ``w``; ``supply`` from node 0 to
+    node 1): (flow on arcs ``first .. first + n - 1``, optimal cost)."""
     flow = min_cost_flow.SimpleMinCostFlow()
     if by_max_flow:
         flow.add_arcs_with_capacity_and_unit_cost(t, h, c, w)
@@ -299,8 +317,7 @@ def _solve_part(ctx: tuple, idx: np.ndarray) -> tuple[np.ndarray, int]:
     status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
     if status != flow.OPTIMAL:
         raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
-    f = flow.flows(np.arange(n_before, n_before + idx.size, dtype=np.int64))
-    return idx[f > 0], int(flow.optimal_cost())
+    return flow.flows(np.arange(first, first + n, dtype=np.int64)), int(flow.optimal_cost())
 
 
 def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> int | None:
@@ -322,10 +339,9 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     if keep.size == 0:
         return 0
     if keep.size > PART_ARCS:  # the network splits exactly by component: solve parts apart (superlinear)
-        label = components(graph.n_employees, graph.n_missions, graph.employee[keep], graph.mission[keep])[1]
-        chunks = packed_parts(label[graph.employee[keep]], PART_ARCS)
-        if len(chunks) > 1:
-            bounds = [hours_relaxation_bound(problem, graph.subset(keep[c])) for c in chunks]
+        parts = cut(graph.employee[keep], graph.mission[keep], graph.n_employees, graph.n_missions, PART_ARCS)
+        if len(parts) > 1:  # part.arcs: positions in keep
+            bounds = [hours_relaxation_bound(problem, graph.subset(keep[part.arcs])) for part in parts]
             return None if any(b is None for b in bounds) else sum(bounds)
     st = st or structure(problem, graph)
     ka, kmis, h = graph.employee[keep], graph.mission[keep], st.arc_hours[keep]
@@ -333,18 +349,7 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     if L > 2**20:
         return None
     E, M = graph.n_employees, graph.n_missions
-    score = graph.score[keep]
-    q = (L // h).astype(np.int64)
-    n_nodes = 2 + E + M + 2 * keep.size
-    # about 2**31 levels per hour: ample for a bound, and a narrow cost range keeps the
-    # cost-scaling algorithm fast (values are rounded up, so the bound stays valid)
-    limit = min((2**61) // n_nodes, 2**31)
-    vmax = int(score.max()) * int(q.max())  # Python int: no overflow
-    D = 1
-    while vmax // D > limit:
-        D *= 2
-    # ceil(score * q / D), exactly, without overflow: (score // D) * q + ceil((score % D) * q / D)
-    per_hour = (score // D) * q + (-(-((score % D) * q) // D))
+    per_hour, D = _per_hour(graph.score[keep], (L // h).astype(np.int64), 2 + E + M + 2 * keep.size)
     S, T, e0, m0 = 0, 1, 2, 2 + E
     nxt = m0 + M
     left = (e0 + ka).astype(np.int64)
@@ -379,3 +384,17 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     if flow.solve() != flow.OPTIMAL:
         return None
     return -((int(flow.optimal_cost()) * D) // L)  # ceil(-cost * D / L)
+
+
+def _per_hour(score: np.ndarray, q: np.ndarray, n_nodes: int) -> tuple[np.ndarray, int]:
+    """(``ceil(score * q / D)`` per arc, ``D``): each arc's value per ``1 / L`` hour (``q = L / h``),
+    divided by the smallest power of two ``D`` giving about 2**31 levels at most: ample for a
+    bound, and a narrow cost range keeps the cost-scaling algorithm fast (values are rounded up,
+    so the bound stays valid)."""
+    limit = min((2**61) // n_nodes, 2**31)
+    vmax = int(score.max()) * int(q.max())  # Python int: no overflow
+    D = 1
+    while vmax // D > limit:
+        D *= 2
+    # ceil(score * q / D), exactly, without overflow: (score // D) * q + ceil((score % D) * q / D)
+    return (score // D) * q + (-(-((score % D) * q) // D)), D

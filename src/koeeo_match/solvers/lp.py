@@ -7,10 +7,7 @@ date), mission seats, ``max_per_employer``, employer daily caps and hour
 budgets, and for a team mission ``min_seats * y <= sum x <= seats * y`` with
 ``x_a <= y`` for each of its arcs and ``sum x <= max_per_employer * y`` per
 employer.  These links make the relaxation much tighter than a flow's: a team
-whose volunteer takes a seat fully must run fully (on a 51,705-arc part of the
-every-rule instance at 10 %, the LP is 0.86 % below the hours-flow bound;
-without ``x_a <= y``, 0.01 %; on a 67,159-arc part, the ``max_per_employer``
-link alone lowers it by 3.1 %).
+whose volunteer takes a seat fully must run fully (docs/solvers.md).
 
 The bound returned is rigorous whatever HiGHS' tolerances: it is recomputed
 from the dual values by weak duality, ``b'l + sum_a max(0, c_a - (A'l)_a)``
@@ -33,16 +30,15 @@ from scipy.optimize import linprog
 
 from .._arrays import dense, first_of
 from ..candidates import CandidateGraph
-from ..decompose import components, packed_parts
+from ..decompose import cut
 from ..model import Problem
-from ._structure import Structure, group_ids, structure
+from ._structure import Structure, group_ids, structure, useful_arcs
 from .flow import employee_capacity
 
 __all__ = ["lp_relaxation", "LP_PART_ARCS"]
 
 #: Above this many arcs the LP is solved per connected component of the arcs alone (packed into
-#: chunks of about this size): dual simplex is superlinear (measured: 0.45 s for 51,705 arcs,
-#: 13.4 s for 501,322).  An employer's daily cap or budget shared by two chunks then applies in
+#: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget shared by two chunks then applies in
 #: full to each, a relaxation, so the sum of the chunks' bounds stays a bound.
 LP_PART_ARCS = 250_000
 
@@ -61,18 +57,17 @@ def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None 
     True
     """
     if len(graph) > LP_PART_ARCS:
-        label = components(graph.n_employees, graph.n_missions, graph.employee, graph.mission)[1]
-        chunks = packed_parts(label[graph.employee], LP_PART_ARCS)
-        if len(chunks) > 1:
+        parts = cut(graph.employee, graph.mission, graph.n_employees, graph.n_missions, LP_PART_ARCS)
+        if len(parts) > 1:
             total, x_out = 0, np.zeros(len(graph))
             until = None if time_limit is None else time.monotonic() + time_limit
-            for c in chunks:
-                c = np.sort(c)
-                b, x = _lp(problem, graph.subset(c), None, None if until is None else until - time.monotonic())
+            for part in parts:
+                b, x = _lp(problem, graph.subset(part.arcs), None,
+                           None if until is None else until - time.monotonic())
                 if b is None:
                     return None, None
                 total += b
-                x_out[c] = x
+                x_out[part.arcs] = x
             return total, x_out
     return _lp(problem, graph, st, time_limit)
 
@@ -94,34 +89,62 @@ def _secondary_max(graph: CandidateGraph, st: Structure, keep: np.ndarray, sec: 
 def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
         time_limit: float | None) -> tuple[int | None, np.ndarray | None]:
     st = st or structure(problem, graph)
-    m = problem.missions
-    ea, ma = graph.employee, graph.mission
-    useful = (graph.score > 0) | st.team[ma]
-    useful[st.forced_arc[st.forced_arc >= 0]] = True
-    keep = np.flatnonzero(useful)
-    K = keep.size
+    keep = useful_arcs(graph, st)
     x_out = np.zeros(len(graph))
-    if K == 0:
+    if keep.size == 0:
         return 0, x_out
+    c, unit, sec_max = _objective(graph, st, keep)
+    rows = _Rows()
+    n_y = _add_constraints(rows, problem, graph, st, keep)
+    A, b = rows.matrix(keep.size + n_y)
+    lo = np.zeros(keep.size + n_y)
+    lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0  # forced arcs: x = 1
+    obj = np.concatenate([c, np.zeros(n_y)])
+    x, dual = _solve(obj, A, b, lo, time_limit)
+    if x is None:
+        return None, None
+    x_out[keep] = np.clip(x[: keep.size], 0.0, 1.0)
+    if sec_max is not None:  # primary totals are integers
+        return math.floor(dual) * graph.scale.multiplier + sec_max, x_out
+    return math.floor(dual * unit), x_out  # so are scores (the margin in _solve covers the product's rounding)
+
+
+def _objective(graph: CandidateGraph, st: Structure, keep: np.ndarray) -> tuple[np.ndarray, float, int | None]:
+    """(LP cost per kept arc, the unit of those costs, the bound on secondary totals or ``None``).
+
+    For a lexicographic policy, the primary objective alone (an integer, and far faster for dual
+    simplex than with the tie-breaking secondary terms), with :func:`_secondary_max` for the
+    secondary ones; otherwise the scores divided by the largest."""
     score = graph.score[keep]
     sc = graph.scale
-    lex = sc.lexicographic and sc.multiplier > 1
-    if lex:  # the primary objective alone: an integer, and far faster for dual simplex than with
-        # the tie-breaking secondary terms (501,322-arc part: 13 s against 96 s)
-        prim = (score + sc.multiplier // 2) // sc.multiplier
-        sec_max = _secondary_max(graph, st, keep, score - prim * sc.multiplier)
-        unit, c = 1.0, prim.astype(np.float64)
-    else:
-        unit = float(max(np.abs(score).max(), 1))
-        c = score / unit
-    h = st.arc_hours[keep].astype(np.float64)
-    rows, cols, vals, rhs = [], [], [], []
-    n_rows = 0
+    if sc.lexicographic and sc.multiplier > 1:
+        prim = sc.primary(score)
+        return prim.astype(np.float64), 1.0, _secondary_max(graph, st, keep, score - prim * sc.multiplier)
+    unit = float(max(np.abs(score).max(), 1))
+    return score / unit, unit, None
 
-    def cap(ids: np.ndarray, limits, weights: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+
+class _Rows:
+    """The rows of ``A x <= b`` in coordinate form, built a group of constraints at a time."""
+
+    def __init__(self) -> None:
+        self.rows: list[np.ndarray] = []
+        self.cols: list[np.ndarray] = []
+        self.vals: list[np.ndarray] = []
+        self.rhs: list[np.ndarray] = []
+        self.n = 0
+
+    def add(self, rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray], rhs: np.ndarray) -> None:
+        """Append ``rhs.size`` rows; ``rows`` count from 0 for the first of them."""
+        self.rows += [self.n + r for r in rows]
+        self.cols += cols
+        self.vals += vals
+        self.rhs.append(rhs)
+        self.n += rhs.size
+
+    def cap(self, ids: np.ndarray, limits, weights: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
         """sum (weights) x <= limit per group of ``ids`` (>= 0), where the limit can bind; with
         ``y`` (the column of each arc's team variable), sum x <= limit * y instead."""
-        nonlocal n_rows
         on = np.flatnonzero(ids >= 0)
         if on.size == 0:
             return
@@ -135,26 +158,36 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
             return
         new = np.cumsum(binds) - 1
         n_new = int(binds.sum())
-        rows.append(n_rows + new[gid[sel]])
-        cols.append(on[sel])
-        vals.append(w[sel])
         if y is None:
-            rhs.append(lim[binds])
+            self.add([new[gid[sel]]], [on[sel]], [w[sel]], lim[binds])
         else:
-            rows.append(n_rows + np.arange(n_new))
-            cols.append(y[first[binds]])
-            vals.append(-lim[binds])
-            rhs.append(np.zeros(n_new))
-        n_rows += n_new
+            self.add([new[gid[sel]], np.arange(n_new)], [on[sel], y[first[binds]]], [w[sel], -lim[binds]],
+                     np.zeros(n_new))
 
+    def matrix(self, n_var: int) -> tuple[sp.csr_matrix, np.ndarray]:
+        """(A, b)."""
+        if not self.n:
+            return sp.csr_matrix((0, n_var)), np.zeros(0)
+        A = sp.csr_matrix((np.concatenate(self.vals), (np.concatenate(self.rows), np.concatenate(self.cols))),
+                          shape=(self.n, n_var))
+        return A, np.concatenate(self.rhs)
+
+
+def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray) -> int:
+    """Every rule's rows over the kept arcs (columns ``0 .. K - 1``) and one team variable per team
+    mission (columns from ``K``); returns the number of team variables."""
+    m = problem.missions
+    ea, ma = graph.employee, graph.mission
+    K = keep.size
+    h = st.arc_hours[keep].astype(np.float64)
     team = st.team[ma[keep]]
-    cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h)
-    cap(st.ed[keep], lambda g: np.ones(g.size))
-    cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi])
+    rows.cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h)
+    rows.cap(st.ed[keep], lambda g: np.ones(g.size))
+    rows.cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi])
     # max_per_employer: on a team mission, linked to its y below (at most cap x y)
-    cap(np.where(team, -1, st.mc[keep]), lambda g: st.mc_cap[g])
-    cap(st.cd[keep], lambda g: st.cd_cap[g])
-    cap(st.budget_emp[keep], lambda b: st.budget[b], h)
+    rows.cap(np.where(team, -1, st.mc[keep]), lambda g: st.mc_cap[g])
+    rows.cap(st.cd[keep], lambda g: st.cd_cap[g])
+    rows.cap(st.budget_emp[keep], lambda b: st.budget[b], h)
     # team missions: one y each, x_a <= y, min_seats y <= sum x <= seats y
     ta = np.flatnonzero(team)
     tm, yi = dense(ma[keep][ta], graph.n_missions)
@@ -163,42 +196,31 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
         yi = yi.reshape(-1)
         ycol = K + np.arange(Y)
         for sign, coef in ((1.0, -m.seats[tm]), (-1.0, m.min_seats[tm])):
-            rows += [n_rows + yi, n_rows + np.arange(Y)]
-            cols += [ta, ycol]
-            vals += [np.full(ta.size, sign), coef.astype(np.float64)]
-            rhs.append(np.zeros(Y))
-            n_rows += Y
-        rows += [n_rows + np.arange(ta.size)] * 2
-        cols += [ta, K + yi]
-        vals += [np.ones(ta.size), -np.ones(ta.size)]
-        rhs.append(np.zeros(ta.size))
-        n_rows += ta.size
+            rows.add([yi, np.arange(Y)], [ta, ycol], [np.full(ta.size, sign), coef.astype(np.float64)], np.zeros(Y))
+        rows.add([np.arange(ta.size)] * 2, [ta, K + yi], [np.ones(ta.size), -np.ones(ta.size)], np.zeros(ta.size))
         # sum over (mission, employer) of x <= max_per_employer x y, where it can bind
         y_col = np.full(K, -1, np.int64)
         y_col[ta] = K + yi
-        cap(np.where(team, st.mc[keep], -1), lambda g: st.mc_cap[g], y=y_col)
-    n_var = K + Y
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_rows, n_var)) \
-        if n_rows else sp.csr_matrix((0, n_var))
-    b = np.concatenate(rhs) if rhs else np.zeros(0)
-    lo = np.zeros(n_var)
-    pos = np.full(len(graph), -1, np.int64)
-    pos[keep] = np.arange(K)
-    lo[pos[st.forced_arc[st.forced_arc >= 0]]] = 1.0
-    obj = np.concatenate([c, np.zeros(Y)])
+        rows.cap(np.where(team, st.mc[keep], -1), lambda g: st.mc_cap[g], y=y_col)
+    return Y
+
+
+def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
+           time_limit: float | None) -> tuple[np.ndarray | None, float]:
+    """Maximise ``obj x`` s.t. ``A x <= b``, ``lo <= x <= 1`` with HiGHS' dual simplex: (x, a rigorous
+    bound on the optimum), or ``(None, nan)`` when HiGHS does not finish or finds it infeasible.
+
+    The bound is weak duality with the multipliers HiGHS returns (clipped to the valid sign),
+    ``b'l + sum_a max(0, c_a - (A'l)_a)`` (and ``lo`` for the forced), with a small margin."""
+    n_rows = A.shape[0]
     options = {"presolve": True}
     if time_limit is not None:
         options["time_limit"] = max(float(time_limit), 0.01)
     res = linprog(-obj, A_ub=A if n_rows else None, b_ub=b if n_rows else None,
-                  bounds=np.stack([lo, np.ones(n_var)], 1), method="highs-ds", options=options)
+                  bounds=np.stack([lo, np.ones(obj.size)], 1), method="highs-ds", options=options)
     if res.status != 0 or res.x is None:
-        return None, None
-    # weak duality with the multipliers HiGHS returns (clipped to the valid sign)
+        return None, math.nan
     lam = np.maximum(-res.ineqlin.marginals, 0.0) if n_rows else np.zeros(0)
     reduced = obj - (A.T @ lam if n_rows else 0.0)
     dual = float(b @ lam) + float(np.where(reduced > 0, reduced, reduced * lo).sum())
-    dual += 1e-9 * abs(dual) + 1e-6
-    x_out[keep] = np.clip(res.x[:K], 0.0, 1.0)
-    if lex:  # primary totals are integers
-        return math.floor(dual) * sc.multiplier + sec_max, x_out
-    return math.floor(dual * unit), x_out  # so are scores (the margin above covers the product's rounding)
+    return res.x, dual + (1e-9 * abs(dual) + 1e-6)

@@ -29,6 +29,7 @@ import heapq
 
 import numpy as np
 
+from .._arrays import csr_ptr
 from ..candidates import CandidateGraph
 from ..errors import UnsupportedError
 from ..model import Problem
@@ -65,9 +66,7 @@ def stable_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | No
 def _ranked(owner: np.ndarray, rank: np.ndarray, arcs: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """``arcs`` grouped by owner, best rank first, and the CSR pointer."""
     order = arcs[np.lexsort((rank[arcs], owner[arcs]))]
-    ptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(owner[order], minlength=n), out=ptr[1:])
-    return order, ptr
+    return order, csr_ptr(owner[order], n)
 
 
 @register("stable")

@@ -1,0 +1,68 @@
+"""When ``auto``'s searches stop: each task's share of the time left, and Ctrl-C.
+
+A time limit is a deadline (``time.monotonic()``) for every part's search; a
+task gets a share of the time left *when it starts* (:func:`shares`), so that
+budgets follow what the earlier tasks really used.  Ctrl-C (SIGINT) during
+``auto`` sets :data:`INTERRUPTED`, which every search step checks: the search
+stops and returns the best feasible solution found.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from types import TracebackType
+
+import numpy as np
+
+__all__ = ["INTERRUPTED", "CtrlC", "budget", "shares"]
+
+#: Set by Ctrl-C during ``auto`` (see :class:`CtrlC`); read by every search step.
+INTERRUPTED = threading.Event()
+
+
+def _on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
+    INTERRUPTED.set()
+
+
+class CtrlC:
+    """A context in which Ctrl-C sets :data:`INTERRUPTED` instead of raising (main thread only);
+    ``happened`` tells, on exit, whether it did.  The flag is cleared on entry and on exit (for
+    later direct calls of the search steps)."""
+
+    def __init__(self) -> None:
+        self.happened = False
+        self._old = None
+
+    def __enter__(self) -> CtrlC:
+        INTERRUPTED.clear()
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, _on_sigint)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+        self.happened = INTERRUPTED.is_set()
+        INTERRUPTED.clear()
+
+
+def budget(deadline: float | None, share: float | None) -> float | None:
+    """Seconds a task may search now: its ``share`` of the time left to ``deadline``."""
+    return None if deadline is None else (deadline - time.monotonic()) * min(1.0, share or 1.0)
+
+
+def shares(sizes: list[int], workers: int) -> list[float]:
+    """Each task's share of the time left when it starts: the pool starts tasks in order, ``workers``
+    at a time, so task *i* gets ``workers x size_i / (sizes of tasks i, i+1, ...)`` of what is
+    left (at most all of it).  Budgets then follow what the earlier tasks really used, and the
+    last tasks do not stop early while time is left.
+
+    >>> shares([30, 10, 10], 1)
+    [0.6, 0.5, 1.0]
+    """
+    size = np.array(sizes, np.float64)
+    rest = np.cumsum(size[::-1])[::-1]
+    return [min(1.0, workers * s / max(r, 1.0)) for s, r in zip(size.tolist(), rest.tolist())]

@@ -1,0 +1,192 @@
+"""``auto``'s work on one part, in two phases (the tasks of its process pool).
+
+- :func:`relax_part`: the part's bound and LP values (phase 1);
+- :func:`solve_part`: a feasible solution of the part, under its share of the
+  caps it shares with other parts, improved while its time lasts (phase 2).
+
+Every task gets the same :class:`Context` (the pool's workers are forked with
+the tasks in memory) and its :class:`~koeeo_match.decompose.Part`; it returns
+part-local arcs, which the caller maps back with ``part.to_whole``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from ..candidates import CandidateGraph
+from ..decompose import Part
+from ..model import Problem
+from ..status import Status
+from ._auto_clock import INTERRUPTED, budget
+from ._auto_search import coarse, improve, search
+from ._auto_split import restricted
+from ._auto_starts import best_start
+from ._base import RawResult, SolveOptions
+from ._structure import Structure, structure
+from .cpsat import solve_cpsat
+from .flow import flow_obstacles, flow_relaxation, hours_relaxation_bound, solve_flow
+from .lp import lp_relaxation
+
+__all__ = ["Limits", "Context", "relax_part", "solve_part", "with_bound"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Sizes and times that steer the search of a part (``auto``'s constants of the same names)."""
+
+    cpsat_max_arcs: int  # parts with more arcs are improved by LNS windows, not one CP-SAT model
+    parallel_arcs: int  # instances with more arcs search each part's core first
+    min_search: float  # a core search starts only with at least this many seconds left
+    lp_min_seconds: float  # past the deadline, a part's LP still gets this many seconds
+
+
+@dataclass(frozen=True, eq=False)
+class Context:
+    """What every task of one ``auto`` solve shares."""
+
+    problem: Problem
+    graph: CandidateGraph  # the whole candidate graph
+    options: SolveOptions
+    deadline: float | None  # time.monotonic() by which the parts' searches end
+    limits: Limits
+
+
+def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]:
+    """Phase 1 of a part: its bound and LP values per part arc, on the problem with the employers'
+    whole caps (a relaxation of the part's share, :func:`~._auto_split.apportion`).  A part that
+    a flow solves exactly gets the flow's optimum instead (its arcs as LP values).  An LP stopped
+    by the deadline (after at least ``lp_min_seconds``) leaves the part without a bound
+    (``None``), and so the whole."""
+    problem, options, deadline = ctx.problem, ctx.options, ctx.deadline
+    sub = ctx.graph.subset(part.arcs)
+    st = structure(problem, sub)
+    if not flow_obstacles(problem, sub, st):
+        res = solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1))
+        x = np.zeros(len(sub), np.float32)
+        x[res.selected] = 1.0
+        return res.bound, x
+    # the LP relaxation (team minimums linked to their volunteers); should HiGHS fail, the flows'
+    # bound.  An LP gets at least lp_min_seconds: past the deadline, a part whose LP takes longer
+    # is left without a bound (the flows' bounds would take longer still)
+    left = None if deadline is None else max(deadline - time.monotonic(), ctx.limits.lp_min_seconds)
+    t0 = time.monotonic()
+    bound, x = lp_relaxation(problem, sub, st, left)
+    if bound is None:
+        if left is not None and time.monotonic() - t0 >= left:
+            return None, None
+        return _flow_bound(problem, sub, st, options.seed), None
+    return bound, x.astype(np.float32)
+
+
+def _flow_bound(problem: Problem, sub: CandidateGraph, st: Structure, seed: int) -> int | None:
+    """The flow relaxations' bound (the tighter of the two): used only if the LP fails."""
+    hb = hours_relaxation_bound(problem, sub, st)
+    fb = flow_relaxation(problem, sub, SolveOptions(seed=seed, workers=1)).bound
+    return fb if hb is None else (hb if fb is None else min(int(fb), hb))
+
+
+def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = False, caps: tuple | None = None,
+               bound: int | None = None, x: np.ndarray | None = None) -> tuple[RawResult, str]:
+    """Phase 2 of a part: (its solution, in part-local arcs; how it was found).  The search gets
+    ``share`` of the time left to the deadline when it starts (:func:`~._auto_clock.shares`).
+    ``whole``: a part too large for one CP-SAT model, repaired and improved by LNS windows
+    (:func:`~._auto_search.improve`).  ``caps``: the part's share of the caps and budgets it
+    shares with other parts (:func:`~._auto_split.apportion`), which its solution keeps.
+    ``bound`` and ``x``: from :func:`relax_part`.
+
+    A start repaired by the greedy (:func:`~._auto_starts.best_start`); then, on an instance
+    above ``parallel_arcs``, CP-SAT on the part's core (:func:`_search_core`); then, in a small
+    instance, without a time limit, or once the core is proven optimal, the whole part
+    (:func:`_search_whole`)."""
+    problem = restricted(ctx.problem, caps)
+    sub = ctx.graph.subset(part.arcs)
+    st = structure(problem, sub)
+    late = INTERRUPTED.is_set() or (ctx.deadline is not None and time.monotonic() >= ctx.deadline)
+    if not whole and not flow_obstacles(problem, sub, st):  # exact (and then equal to its bound)
+        return solve_flow(problem, sub, SolveOptions(seed=ctx.options.seed, workers=1)), "flow"
+    seconds = budget(ctx.deadline, share)
+    t_end = None if seconds is None else time.monotonic() + seconds  # this part's time is up
+    # a large instance under a time limit: a single flow round on the whole part, as the core
+    # search makes better use of the time.  A small instance: every round and both starts
+    large = len(ctx.graph) > ctx.limits.parallel_arcs
+    warm = best_start(problem, sub, st, x, time.monotonic() if late or (large and seconds is not None) else t_end,
+                      late)
+    if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
+        return warm, "repair"
+    feasible = warm.status == Status.FEASIBLE
+    if feasible and (late or INTERRUPTED.is_set() or with_bound(sub, warm, bound).status == Status.OPTIMAL):
+        return with_bound(sub, warm, bound), "lp+repair"
+    how = "lp+repair"
+    if large and feasible and x is not None:
+        warm, improved, done = _search_core(ctx, problem, sub, warm, x, t_end)
+        how = "lp+core" if improved else how
+        if done:  # the part's time is up (LNS alone rarely proves)
+            return with_bound(sub, warm, bound), how
+    return _search_whole(ctx, problem, sub, warm, feasible, t_end, whole, caps, bound, how)
+
+
+def _search_core(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawResult, x: np.ndarray,
+                 t_end: float | None) -> tuple[RawResult, bool, bool]:
+    """CP-SAT on the part's core, the arcs the LP uses and the start's (a model a few times
+    smaller), single-threaded (the parts run in parallel), on the coarse objective
+    (:func:`~._auto_search.coarse`), under a time limit by LNS alone for all the part's time
+    (docs/solvers.md).  Returns (the better solution, whether the search improved ``warm``,
+    whether the part's search is over)."""
+    value = int(sub.score[warm.selected].sum())
+    core = Part.of(np.union1d(np.flatnonzero(x > 1e-6), warm.selected), sub.employee, sub.mission,
+                   sub.n_employees, sub.n_missions)
+    left = None if t_end is None else t_end - time.monotonic()
+    if not (len(core) < len(sub) and (left is None or left > ctx.limits.min_search) and not INTERRUPTED.is_set()):
+        return warm, False, False
+    sel, proven = search(problem, coarse(sub).subset(core.arcs), core.to_local(warm.selected), left,
+                         replace(ctx.options, workers=1), ctx.limits.cpsat_max_arcs, lns_only=left is not None)
+    improved = sel is not None and int(sub.score[core.to_whole(sel)].sum()) > value
+    if improved:
+        warm = RawResult(core.to_whole(sel), Status.FEASIBLE, None, warm.message, warm.stats)
+    return warm, improved, not proven and left is not None
+
+
+def _search_whole(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawResult, feasible: bool,
+                  t_end: float | None, whole: bool, caps: tuple | None, bound: int | None,
+                  how: str) -> tuple[RawResult, str]:
+    """The whole part, exact scores, from the best solution so far: CP-SAT (it often proves a part
+    of a small instance within seconds), or LNS windows for a part too large for one model."""
+    options = ctx.options
+    left = None if t_end is None else t_end - time.monotonic()
+    if (left is not None and left <= 1.0) or INTERRUPTED.is_set() or \
+            (feasible and with_bound(sub, warm, bound).status == Status.OPTIMAL):
+        return with_bound(sub, warm, bound), how
+    if whole:  # too large for one CP-SAT model: LNS windows
+        sel = improve(problem, sub, warm.selected, float("inf") if left is None else time.monotonic() + left,
+                      options.seed, rounds=1 if ctx.deadline is None else None)
+        warm = RawResult(sel, Status.FEASIBLE, None, warm.message, warm.stats)
+        return with_bound(sub, warm, bound), how + "+lns"
+    hint = warm.selected if feasible else None  # else (forced pairs the repair could not place) CP-SAT alone
+    res = solve_cpsat(problem, sub, SolveOptions(left, options.seed, options.workers, None, hint))
+    if res.status == Status.INFEASIBLE:
+        if caps is not None:  # proven for the part's share of the caps only: not a proof for the problem
+            return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message), how + "+cpsat"
+        return res, "cpsat"
+    if res.status == Status.UNKNOWN:
+        return with_bound(sub, warm, bound), how
+    if caps is not None:  # CP-SAT's bound and proof hold for the part's share of the caps only
+        return with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
+                          bound), how + "+cpsat"
+    if res.bound is not None:
+        bound = res.bound if bound is None else min(res.bound, bound)
+    status = res.status
+    if status == Status.FEASIBLE and bound is not None and int(sub.score[res.selected].sum()) >= bound:
+        status = Status.OPTIMAL
+    return RawResult(res.selected, status, bound, res.message, res.stats), how + "+cpsat"
+
+
+def with_bound(sub: CandidateGraph, res: RawResult, bound: float | None) -> RawResult:
+    """A feasible ``res`` with the part's ``bound``: optimal when its value reaches the bound."""
+    if res.status != Status.FEASIBLE:
+        return res
+    value = int(sub.score[res.selected].sum())
+    status = Status.OPTIMAL if bound is not None and value >= bound else Status.FEASIBLE
+    return RawResult(res.selected, status, bound, res.message, res.stats)
