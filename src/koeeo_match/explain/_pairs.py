@@ -19,7 +19,9 @@ def assigned_pairs(problem: Problem, solution: "Solution") -> tuple[np.ndarray, 
     if solution.employee is not None and solution.mission is not None:
         return np.asarray(solution.employee, np.int64), np.asarray(solution.mission, np.int64)
     eids, mids = np.asarray(solution.employee_ids), np.asarray(solution.mission_ids)
-    e, m = index_of(problem.employees.ids, eids), index_of(problem.missions.ids, mids)
+    # fixed-width strings sort without a Python comparison per step
+    e = index_of(np.asarray(problem.employees.ids).astype(str), eids.astype(str))
+    m = index_of(np.asarray(problem.missions.ids).astype(str), mids.astype(str))
     for ids, at in ((eids, e), (mids, m)):
         if (at < 0).any():
             raise KeyError(ids[at < 0][:1].tolist()[0])

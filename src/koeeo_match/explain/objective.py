@@ -92,12 +92,16 @@ def _moves(problem: Problem, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarr
     moved = unique_sorted(np.setxor1d(ka, kb, assume_unique=True) // nm)
     if moved.size == 0:
         return []
+    ka, kb = (k[np.isin(k // nm, moved)] for k in (ka, kb))
+    # the missions involved, ranked by id
+    involved = unique_sorted(np.concatenate([ka % nm, kb % nm]))
+    rank = np.zeros(nm, np.int64)
+    rank[involved[np.argsort(M.ids[involved].astype(str), kind="stable")]] = np.arange(involved.size)
     sides = []
     for keys in (ka, kb):
-        keys = keys[np.isin(keys // nm, moved)]
         e, m = keys // nm, keys % nm
         # within each employee (keys are sorted by employee), missions by id
-        order = np.lexsort((M.ids[m], e))
+        order = np.lexsort((rank[m], e))
         ptr = np.searchsorted(e, np.append(moved, len(E)))  # e is sorted: each moved employee's run
         names = M.ids[m[order]].tolist()
         sides.append([names[lo:hi] for lo, hi in zip(ptr[:-1].tolist(), ptr[1:].tolist())])
