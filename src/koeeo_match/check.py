@@ -13,7 +13,8 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 from __future__ import annotations
 
 import math
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
+from collections.abc import Callable
 
 import numpy as np
 
@@ -82,7 +83,7 @@ def _distinct_indices(problem: Problem, e: np.ndarray, m: np.ndarray,
     """Trusted index arrays without their repeated pairs (one ``duplicate`` per repeated pair)."""
     E, M = problem.employees, problem.missions
     key = e * max(len(M), 1) + m
-    uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
     for k in first[counts > 1].tolist():
         out.append(Violation("duplicate", (E.ids[e[k]], M.ids[m[k]]), "the pair is listed more than once"))
     keep = np.sort(first)

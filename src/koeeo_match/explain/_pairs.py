@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from ..solution import Solution
 
 
-def assigned_pairs(problem: Problem, solution: "Solution") -> tuple[np.ndarray, np.ndarray]:
+def assigned_pairs(problem: Problem, solution: Solution) -> tuple[np.ndarray, np.ndarray]:
     """(employee index, mission index) of each assignment, from the solution's indices or,
     for a solution loaded from a file (ids only), by looking its ids up (KeyError on an unknown id)."""
     if solution.employee is not None and solution.mission is not None:

@@ -41,7 +41,7 @@ def _binding(problem: Problem, se: np.ndarray, sm: np.ndarray) -> dict[str, int]
     return binding
 
 
-def breakdown(problem: Problem, solution: "Solution", policy: Policy | None = None) -> dict[str, Any]:
+def breakdown(problem: Problem, solution: Solution, policy: Policy | None = None) -> dict[str, Any]:
     """The objective by term (weighted and raw totals) and the constraints that bind.
 
     Parameters
@@ -108,7 +108,7 @@ def _moves(problem: Problem, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarr
     return [{"employee": eid, "from": x, "to": y} for eid, x, y in zip(E.ids[moved], *sides)]
 
 
-def diff(problem: Problem, a: "Solution", b: "Solution", policy: Policy | None = None) -> dict[str, Any]:
+def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | None = None) -> dict[str, Any]:
     """Who moved from solution ``a`` to ``b``, and the change in each objective term.
 
     Returns

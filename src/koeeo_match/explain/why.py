@@ -129,7 +129,7 @@ def _position(ids: np.ndarray, id: Any) -> int:
     return int(hit[0]) if hit.size else -1
 
 
-def explain(problem: Problem, solution: "Solution", id: str, policy: Policy | None = None) -> Explanation:
+def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None = None) -> Explanation:
     """Explain the fate of employee or mission ``id`` in ``solution``.
 
     Parameters
