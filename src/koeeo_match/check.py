@@ -98,7 +98,9 @@ def _objects(values: list) -> np.ndarray:
 def _named(solution: Any) -> tuple[np.ndarray, np.ndarray]:
     """(employee ids, mission ids) of a solution or of an iterable of (employee id, mission id)."""
     if hasattr(solution, "assignments") and hasattr(solution, "employee_ids") and hasattr(solution, "mission_ids"):
-        return _objects(np.asarray(solution.employee_ids).tolist()), _objects(np.asarray(solution.mission_ids).tolist())
+        e, m = np.asarray(solution.employee_ids), np.asarray(solution.mission_ids)
+        e, m = e[:m.size], m[:e.size]  # as zip pairs them
+        return (e if e.dtype == object else _objects(e.tolist())), (m if m.dtype == object else _objects(m.tolist()))
     pairs = solution.assignments if hasattr(solution, "assignments") else list(solution)
     return _objects([a for a, _ in pairs]), _objects([b for _, b in pairs])
 
