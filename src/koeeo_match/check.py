@@ -13,8 +13,8 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
 from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 

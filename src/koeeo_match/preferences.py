@@ -14,8 +14,8 @@ both read them from here, and share nothing else.
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
