@@ -13,10 +13,12 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._arrays import index_of
 from .model import NO_DATE, Problem
 
 __all__ = ["Violation", "check"]
@@ -76,11 +78,220 @@ def _trusted_indices(problem: Problem, solution: Any) -> tuple[np.ndarray, np.nd
     return e, m
 
 
+def _distinct_indices(problem: Problem, e: np.ndarray, m: np.ndarray,
+                      out: list[Violation]) -> tuple[np.ndarray, np.ndarray]:
+    """Trusted index arrays without their repeated pairs (one ``duplicate`` per repeated pair)."""
+    E, M = problem.employees, problem.missions
+    key = e * max(len(M), 1) + m
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    for k in first[counts > 1].tolist():
+        out.append(Violation("duplicate", (E.ids[e[k]], M.ids[m[k]]), "the pair is listed more than once"))
+    keep = np.sort(first)
+    return e[keep], m[keep]
+
+
+def _objects(values: list) -> np.ndarray:
+    """A 1-d object array of ``values``, each kept whole (a tuple is one element)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def _named(solution: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(employee ids, mission ids) of a solution or of an iterable of (employee id, mission id)."""
+    if hasattr(solution, "assignments") and hasattr(solution, "employee_ids") and hasattr(solution, "mission_ids"):
+        e, m = np.asarray(solution.employee_ids), np.asarray(solution.mission_ids)
+        e, m = e[:m.size], m[:e.size]  # as zip pairs them
+        return (e if e.dtype == object else _objects(e.tolist())), (m if m.dtype == object else _objects(m.tolist()))
+    pairs = solution.assignments if hasattr(solution, "assignments") else list(solution)
+    return _objects([a for a, _ in pairs]), _objects([b for _, b in pairs])
+
+
+def _lookup(ids: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Position of each query id among the problem's ids (strings), -1 if absent or not a string."""
+    is_str = np.frompyfunc(lambda x: isinstance(x, str), 1, 1)(query).astype(bool)
+    at = np.full(query.size, -1, np.int64)
+    # fixed-width strings sort without a Python comparison per step
+    at[is_str] = index_of(np.asarray(ids).astype(str), query[is_str].astype(str))
+    return at
+
+
+def _count_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of the integer columns ``cols``, in lexicographic order, and how often
+    each occurs: ``np.unique(np.stack(cols, 1), axis=0, return_counts=True)`` by one lexsort."""
+    order = np.lexsort(cols[::-1])
+    s = [c[order] for c in cols]
+    new = np.ones(order.size, bool)
+    if order.size > 1:
+        new[1:] = np.logical_or.reduce([c[1:] != c[:-1] for c in s])
+    starts = np.flatnonzero(new)
+    return [c[starts] for c in s], np.diff(np.append(starts, order.size))
+
+
+def _indices_of_ids(problem: Problem, solution: Any, out: list[Violation]) -> tuple[np.ndarray, np.ndarray]:
+    """Index arrays of the pairs named by id, each distinct pair once, in order; an ``unknown_id``
+    or ``duplicate`` violation for every other pair, in the order listed."""
+    E, M = problem.employees, problem.missions
+    eq, mq = _named(solution)
+    ei, mi = _lookup(E.ids, eq), _lookup(M.ids, mq)
+    known = (ei >= 0) & (mi >= 0)
+    pos = np.flatnonzero(known)
+    key = ei[pos] * max(len(M), 1) + mi[pos]
+    first = np.zeros(eq.size, bool)
+    first[pos[np.unique(key, return_index=True)[1]]] = True
+    for k in np.flatnonzero(~first).tolist():
+        if known[k]:
+            out.append(Violation("duplicate", (eq[k], mq[k]), "the pair is listed more than once"))
+        else:
+            out.append(Violation("unknown_id", (str(eq[k]), str(mq[k])), "the employee or mission is not in the problem"))
+    return ei[first], mi[first]
+
+
+def _each(out: list[Violation], problem: Problem, e: np.ndarray, m: np.ndarray, mask: np.ndarray,
+          rule: str, text: Callable[[int], str]) -> None:
+    """One violation of ``rule`` per pair ``k`` where ``mask`` holds, with message ``text(k)``."""
+    eid, mid = problem.employees.ids, problem.missions.ids
+    for k in np.flatnonzero(mask).tolist():
+        out.append(Violation(rule, (eid[e[k]], mid[m[k]]), text(k)))
+
+
+def _skills(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``skill``: every skill the mission requires, at its level."""
+    E, M = problem.employees, problem.missions
+    nreq = M.req_ptr[1:] - M.req_ptr[:-1]
+    rep = np.repeat(np.arange(e.size), nreq[m])
+    if not rep.size:
+        return
+    starts = M.req_ptr[m][rep]
+    offs = np.arange(rep.size) - np.repeat(np.cumsum(nreq[m]) - nreq[m], nreq[m])
+    rs = M.req_skill[starts + offs]
+    rl = M.req_level[starts + offs].astype(np.int64)
+    have = E.skill_level[e[rep], rs].astype(np.int64)
+    for k in np.flatnonzero(have < rl).tolist():
+        i = rep[k]
+        out.append(Violation("skill", (E.ids[e[i]], M.ids[m[i]]),
+                             f"mission needs {problem.skills[rs[k]]} level {rl[k]}, employee has {have[k]}"))
+
+
+def _availability(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``availability``: a dated mission falls in one of the employee's availability intervals."""
+    E, M = problem.employees, problem.missions
+    d = M.date[m]
+    dated = (d != NO_DATE) & ~E.always_available[e]
+    nint = (E.avail_ptr[1:] - E.avail_ptr[:-1])[e] * dated
+    rep = np.repeat(np.arange(e.size), nint)
+    ok = np.zeros(e.size, bool)
+    if rep.size:
+        offs = np.arange(rep.size) - np.repeat(np.cumsum(nint) - nint, nint)
+        j = E.avail_ptr[e[rep]] + offs
+        inside = (E.avail_start[j] <= d[rep]) & (d[rep] <= E.avail_end[j])
+        ok[rep[inside]] = True
+    _each(out, problem, e, m, dated & ~ok, "availability", lambda k: f"employee is not available on {_day(d[k])}")
+
+
+def _reach(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``remote`` and ``distance``: the mission is within the employee's max_km, or remote for a
+    remote_ok employee."""
+    E, M = problem.employees, problem.missions
+    rem = M.remote[m]
+    dist = _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
+    far = dist > E.max_km[e] + _TOL_KM
+    _each(out, problem, e, m, rem & ~E.remote_ok[e] & far, "remote",
+          lambda k: f"remote mission, the employee is not remote_ok and {dist[k]:.3f} km beyond max_km {E.max_km[e[k]]:g}")
+    _each(out, problem, e, m, ~rem & far, "distance",
+          lambda k: f"{dist[k]:.3f} km away, beyond the employee's max_km {E.max_km[e[k]]:g}")
+
+
+def _exclusions(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``excluded`` (the employer excludes the association) and ``forbidden`` (a listed pair)."""
+    E, M = problem.employees, problem.missions
+    er, asn = problem.employers, problem.associations
+    emp = E.employer[e]
+    a_of = M.association[m]
+    na = max(len(asn), 1)
+    owner = np.repeat(np.arange(len(er), dtype=np.int64), er.excl_ptr[1:] - er.excl_ptr[:-1])
+    excluded = (emp >= 0) & np.isin(emp * na + a_of, owner * na + er.excl_assoc)
+    _each(out, problem, e, m, excluded, "excluded",
+          lambda k: f"employer {er.ids[emp[k]]!r} excludes association {asn.ids[a_of[k]]!r}")
+    fb = problem.forbidden
+    nm = max(len(M), 1)
+    _each(out, problem, e, m, np.isin(e * nm + m, fb.employee.astype(np.int64) * nm + fb.mission), "forbidden",
+          lambda k: "the pair is forbidden")
+
+
+def _employee_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``employee_hours`` (the entitlement) and ``one_per_date``."""
+    E, M = problem.employees, problem.missions
+    used = np.bincount(e, weights=M.hours[m], minlength=len(E))
+    for i in np.flatnonzero(used > E.hours + _TOL_H).tolist():
+        out.append(Violation("employee_hours", (E.ids[i],), f"{used[i]:g} h assigned, entitlement {E.hours[i]:g} h"))
+    d = M.date[m]
+    dd = d != NO_DATE
+    if dd.any():
+        (ke, kd), cnt = _count_rows(e[dd], d[dd])
+        for i, day, c in zip(ke[cnt > 1].tolist(), kd[cnt > 1].tolist(), cnt[cnt > 1].tolist()):
+            out.append(Violation("one_per_date", (E.ids[i],), f"{c} missions on {_day(day)}"))
+
+
+def _mission_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``seats``, ``team_minimum`` and ``max_per_employer``."""
+    E, M, er = problem.employees, problem.missions, problem.employers
+    cnt = np.bincount(m, minlength=len(M))
+    for j in np.flatnonzero(cnt > M.seats).tolist():
+        out.append(Violation("seats", (M.ids[j],), f"{cnt[j]} volunteers for {M.seats[j]} seats"))
+    for j in np.flatnonzero((cnt > 0) & (cnt < M.min_seats)).tolist():
+        out.append(Violation("team_minimum", (M.ids[j],), f"{cnt[j]} volunteers, the team needs 0 or at least {M.min_seats[j]}"))
+    emp = E.employer[e]
+    has = (emp >= 0) & (M.max_per_employer[m] >= 0)
+    if has.any():
+        (km, kc), c = _count_rows(m[has], emp[has])
+        for j, ci, n in zip(km.tolist(), kc.tolist(), c.tolist()):
+            if n > M.max_per_employer[j]:
+                out.append(Violation("max_per_employer", (M.ids[j], er.ids[ci]),
+                                     f"{n} volunteers from this employer, at most {M.max_per_employer[j]}"))
+
+
+def _employer_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``daily_cap`` (distinct employees away on a day) and ``hours_budget``."""
+    E, M, er = problem.employees, problem.missions, problem.employers
+    emp = E.employer[e]
+    d = M.date[m]
+    has = (emp >= 0) & (d != NO_DATE)
+    if has.any():
+        (kc, kd, _), _ = _count_rows(emp[has], d[has], e[has])  # distinct employees
+        (kc, kd), c = _count_rows(kc, kd)
+        for ci, day, n in zip(kc.tolist(), kd.tolist(), c.tolist()):
+            if er.daily_cap[ci] >= 0 and n > er.daily_cap[ci]:
+                out.append(Violation("daily_cap", (er.ids[ci],),
+                                     f"{n} employees away on {_day(day)}, daily cap {er.daily_cap[ci]}"))
+    if (emp >= 0).any():
+        h = M.hours[m]
+        spent = np.bincount(emp[emp >= 0], weights=h[emp >= 0], minlength=len(er))
+        for ci in np.flatnonzero(spent > er.hours_budget + _TOL_H).tolist():
+            out.append(Violation("hours_budget", (er.ids[ci],), f"{spent[ci]:g} h donated, budget {er.hours_budget[ci]:g} h"))
+
+
+def _forced(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``forced``: every forced pair is assigned."""
+    fc = problem.forced
+    if not len(fc):
+        return
+    nm = max(len(problem.missions), 1)
+    missing = ~np.isin(fc.employee.astype(np.int64) * nm + fc.mission, e * nm + m)
+    for k in np.flatnonzero(missing).tolist():
+        out.append(Violation("forced", (problem.employees.ids[fc.employee[k]], problem.missions.ids[fc.mission[k]]),
+                             "a forced pair is not assigned"))
+
+
+#: The rule families, in the order their violations are listed.
+_RULES = (_skills, _availability, _reach, _exclusions, _employee_limits, _mission_limits, _employer_limits, _forced)
+
+
 def check(problem: Problem, solution: Any) -> list[Violation]:
     """Every rule the solution breaks; ``[]`` when it is feasible.
 
     ``solution`` is a :class:`~koeeo_match.Solution` or any iterable of
-    (employee id, mission id) pairs.
+    (employee id, mission id) pairs.  Violations come in a fixed order: the
+    pairs' ids (``unknown_id``, ``duplicate``), then their eligibility, the
+    employees', missions' and employers' limits, and ``forced``.
 
     Examples
     --------
@@ -92,118 +303,12 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     >>> [v.rule for v in km.check(p, [("e", "m")])]
     ['skill']
     """
-    E, M = problem.employees, problem.missions
-    er, asn = problem.employers, problem.associations
     out: list[Violation] = []
     fast = _trusted_indices(problem, solution)
     if fast is not None:
-        e, m = fast
-        key = e * max(len(M), 1) + m
-        uniq, first, counts = np.unique(key, return_index=True, return_counts=True)
-        for k in first[counts > 1].tolist():
-            out.append(Violation("duplicate", (E.ids[e[k]], M.ids[m[k]]), "the pair is listed more than once"))
-        keep = np.sort(first)
-        e, m = e[keep], m[keep]
-        seen = set(zip(e.tolist(), m.tolist())) if len(problem.forced) else set()
+        e, m = _distinct_indices(problem, *fast, out)
     else:
-        pairs = solution.assignments if hasattr(solution, "assignments") else list(solution)
-        e_index = {k: i for i, k in enumerate(E.ids.tolist())}
-        m_index = {k: i for i, k in enumerate(M.ids.tolist())}
-        es, ms, seen = [], [], set()
-        for e_id, m_id in pairs:
-            ei, mi = e_index.get(e_id), m_index.get(m_id)
-            if ei is None or mi is None:
-                out.append(Violation("unknown_id", (str(e_id), str(m_id)), "the employee or mission is not in the problem"))
-                continue
-            if (ei, mi) in seen:
-                out.append(Violation("duplicate", (e_id, m_id), "the pair is listed more than once"))
-                continue
-            seen.add((ei, mi))
-            es.append(ei), ms.append(mi)
-        e = np.asarray(es, np.int64)
-        m = np.asarray(ms, np.int64)
-    eid, mid = E.ids, M.ids
-
-    def each(mask: np.ndarray, rule: str, text) -> None:
-        for k in np.flatnonzero(mask).tolist():
-            out.append(Violation(rule, (eid[e[k]], mid[m[k]]), text(k)))
-
-    # --- eligibility of each pair
-    nreq = M.req_ptr[1:] - M.req_ptr[:-1]
-    rep = np.repeat(np.arange(e.size), nreq[m])
-    if rep.size:
-        starts = M.req_ptr[m][rep]
-        offs = np.arange(rep.size) - np.repeat(np.cumsum(nreq[m]) - nreq[m], nreq[m])
-        rs = M.req_skill[starts + offs]
-        rl = M.req_level[starts + offs].astype(np.int64)
-        have = E.skill_level[e[rep], rs].astype(np.int64)
-        for k in np.flatnonzero(have < rl).tolist():
-            i = rep[k]
-            out.append(Violation("skill", (eid[e[i]], mid[m[i]]),
-                                 f"mission needs {problem.skills[rs[k]]} level {rl[k]}, employee has {have[k]}"))
-    d = M.date[m]
-    dated = (d != NO_DATE) & ~E.always_available[e]
-    nint = (E.avail_ptr[1:] - E.avail_ptr[:-1])[e] * dated
-    rep = np.repeat(np.arange(e.size), nint)
-    ok = np.zeros(e.size, bool)
-    if rep.size:
-        offs = np.arange(rep.size) - np.repeat(np.cumsum(nint) - nint, nint)
-        j = E.avail_ptr[e[rep]] + offs
-        inside = (E.avail_start[j] <= d[rep]) & (d[rep] <= E.avail_end[j])
-        ok[rep[inside]] = True
-    each(dated & ~ok, "availability", lambda k: f"employee is not available on {_day(d[k])}")
-    rem = M.remote[m]
-    dist = _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
-    far = dist > E.max_km[e] + _TOL_KM
-    each(rem & ~E.remote_ok[e] & far, "remote",
-         lambda k: f"remote mission, the employee is not remote_ok and {dist[k]:.3f} km beyond max_km {E.max_km[e[k]]:g}")
-    each(~rem & far, "distance",
-         lambda k: f"{dist[k]:.3f} km away, beyond the employee's max_km {E.max_km[e[k]]:g}")
-    emp = E.employer[e]
-    a_of = M.association[m]
-    na = max(len(asn), 1)
-    owner = np.repeat(np.arange(len(er), dtype=np.int64), er.excl_ptr[1:] - er.excl_ptr[:-1])
-    excluded = (emp >= 0) & np.isin(emp * na + a_of, owner * na + er.excl_assoc)
-    each(excluded, "excluded", lambda k: f"employer {er.ids[emp[k]]!r} excludes association {asn.ids[a_of[k]]!r}")
-    fb = problem.forbidden
-    nm = max(len(M), 1)
-    each(np.isin(e * nm + m, fb.employee.astype(np.int64) * nm + fb.mission), "forbidden", lambda k: "the pair is forbidden")
-
-    # --- capacities
-    h = M.hours[m]
-    used = np.bincount(e, weights=h, minlength=len(E))
-    for i in np.flatnonzero(used > E.hours + _TOL_H).tolist():
-        out.append(Violation("employee_hours", (eid[i],), f"{used[i]:g} h assigned, entitlement {E.hours[i]:g} h"))
-    dd = d != NO_DATE
-    if dd.any():
-        keys, cnt = np.unique(np.stack([e[dd], d[dd]], 1), axis=0, return_counts=True)
-        for (i, day), c in zip(keys[cnt > 1].tolist(), cnt[cnt > 1].tolist()):
-            out.append(Violation("one_per_date", (eid[i],), f"{c} missions on {_day(day)}"))
-    cnt = np.bincount(m, minlength=len(M))
-    for j in np.flatnonzero(cnt > M.seats).tolist():
-        out.append(Violation("seats", (mid[j],), f"{cnt[j]} volunteers for {M.seats[j]} seats"))
-    for j in np.flatnonzero((cnt > 0) & (cnt < M.min_seats)).tolist():
-        out.append(Violation("team_minimum", (mid[j],), f"{cnt[j]} volunteers, the team needs 0 or at least {M.min_seats[j]}"))
-    has = (emp >= 0) & (M.max_per_employer[m] >= 0)
-    if has.any():
-        keys, c = np.unique(np.stack([m[has], emp[has]], 1), axis=0, return_counts=True)
-        for (j, ci), n in zip(keys.tolist(), c.tolist()):
-            if n > M.max_per_employer[j]:
-                out.append(Violation("max_per_employer", (mid[j], er.ids[ci]),
-                                     f"{n} volunteers from this employer, at most {M.max_per_employer[j]}"))
-    has = (emp >= 0) & dd
-    if has.any():
-        pairs_ = np.unique(np.stack([emp[has], d[has], e[has]], 1), axis=0)  # distinct employees
-        keys, c = np.unique(pairs_[:, :2], axis=0, return_counts=True)
-        for (ci, day), n in zip(keys.tolist(), c.tolist()):
-            if er.daily_cap[ci] >= 0 and n > er.daily_cap[ci]:
-                out.append(Violation("daily_cap", (er.ids[ci],),
-                                     f"{n} employees away on {_day(day)}, daily cap {er.daily_cap[ci]}"))
-    if (emp >= 0).any():
-        spent = np.bincount(emp[emp >= 0], weights=h[emp >= 0], minlength=len(er))
-        for ci in np.flatnonzero(spent > er.hours_budget + _TOL_H).tolist():
-            out.append(Violation("hours_budget", (er.ids[ci],), f"{spent[ci]:g} h donated, budget {er.hours_budget[ci]:g} h"))
-    for a, b in zip(problem.forced.employee.tolist(), problem.forced.mission.tolist()):
-        if (a, b) not in seen:
-            out.append(Violation("forced", (eid[a], mid[b]), "a forced pair is not assigned"))
+        e, m = _indices_of_ids(problem, solution, out)
+    for rule in _RULES:
+        rule(problem, e, m, out)
     return out

@@ -34,7 +34,7 @@ from ..candidates import CandidateGraph
 from ..errors import UnsupportedError
 from ..model import Problem
 from ..status import Status
-from ..stability import arc_ranks
+from ..preferences import arc_ranks
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure
 from .flow import employee_capacity, flow_obstacles

@@ -1,33 +1,31 @@
-"""Why (not) me?  Explanations of a solution.
+"""Why (not) me?  The fate of one employee or mission in a solution, and why a pair is ineligible.
 
-- :func:`explain` — for one employee or mission: what it got and what each
-  assignment scores, or why it got nothing: no eligible candidate (and, for
-  each nearby candidate, the rule that cuts it: skill, level, date, distance,
-  remote, exclusion, forbidden), candidates all taken by higher-scoring
-  assignments (which, and by how much), a capacity that binds (employer
-  daily cap or budget, max per employer), or a team minimum not reached.
-- :func:`shortfall` — demand that no allocation can meet, from a maximum flow
-  (Hall's condition: the deficiency is total seats minus the maximum flow),
-  by skill and département.
-- :func:`breakdown` — the objective by term, and the constraints that bind.
-- :func:`diff` — who moved between two solutions, and what it changed.
+An employee is told what it got and what each assignment scores, or why it got
+nothing: no eligible candidate (and, for each nearby candidate, the rule that
+cuts it: skill, level, date, distance, remote, exclusion, forbidden),
+candidates all taken by higher-scoring assignments (which, and by how much), a
+capacity that binds (employer daily cap or budget, max per employer), or a team
+minimum not reached.  A mission is told who holds its seats, or who could have.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._geo import haversine_km
-from .candidates import arc_terms, eligible_pairs, filter_eligible
-from .model import NO_DATE, Problem
-from .policy import TERMS, Policy
-from .territory import departement_of, departements
-from .solution import Solution
+from .._arrays import csr_ptr
+from .._geo import haversine_km
+from ..candidates import arc_terms, filter_eligible
+from ..model import NO_DATE, Problem, format_day
+from ..policy import TERMS, Policy
+from ._pairs import assigned_pairs
 
-__all__ = ["Explanation", "explain", "why_not", "shortfall", "breakdown", "diff"]
+if TYPE_CHECKING:
+    from ..solution import Solution
+
+__all__ = ["Explanation", "explain", "why_not"]
 
 _NEARBY = 8
 
@@ -61,22 +59,22 @@ class Explanation:
         return "\n".join([f"{self.kind} {self.id!r}: {self.verdict}", *("  " + x for x in self.lines)])
 
 
-def _index(ids: np.ndarray) -> dict[str, int]:
-    return {k: i for i, k in enumerate(ids.tolist())}
-
-
-def _pairs(problem: Problem, solution: Solution) -> tuple[np.ndarray, np.ndarray]:
-    if solution.employee is not None and solution.mission is not None:
-        return np.asarray(solution.employee, np.int64), np.asarray(solution.mission, np.int64)
-    ei, mi = _index(problem.employees.ids), _index(problem.missions.ids)
-    e = np.array([ei[x] for x in solution.employee_ids.tolist()], np.int64)
-    m = np.array([mi[x] for x in solution.mission_ids.tolist()], np.int64)
-    return e, m
-
-
 def why_not(problem: Problem, e: int, m: int) -> str | None:
     """The first rule that makes the pair (employee index ``e``, mission index ``m``)
-    ineligible, as a sentence; ``None`` if the pair is eligible."""
+    ineligible, as a sentence; ``None`` if the pair is eligible.
+
+    The rules are tried in order: skill, level, date, distance (or remote), exclusion, forbidden.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "skills": {"law": 1}}],
+    ...     missions=[{"id": "m1", "association": "a", "skills": {"law": 2}}])
+    >>> why_not(p, 0, 0)
+    'level: needs law level 2, the employee has level 1'
+    """
     E, M, er, A = problem.employees, problem.missions, problem.employers, problem.associations
     sl = slice(M.req_ptr[m], M.req_ptr[m + 1])
     for s, lv in zip(M.req_skill[sl].tolist(), M.req_level[sl].tolist()):
@@ -89,8 +87,6 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
     if d != NO_DATE and not E.always_available[e]:
         a = slice(E.avail_ptr[e], E.avail_ptr[e + 1])
         if not np.any((E.avail_start[a] <= d) & (d <= E.avail_end[a])):
-            from .io import format_day
-
             return f"date: the employee is not available on {format_day(d)}"
     km = float(haversine_km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
     if km > E.max_km[e] and not (M.remote[m] and E.remote_ok[e]):
@@ -125,8 +121,35 @@ def _nearby_employees(problem: Problem, m: int) -> np.ndarray:
     return np.argsort(km, kind="stable")[:_NEARBY]
 
 
+def _position(ids: np.ndarray, id: Any) -> int:
+    """Index of ``id`` in ``ids`` (distinct strings), -1 if absent."""
+    if not isinstance(id, str):
+        return -1
+    hit = np.flatnonzero(ids == id)
+    return int(hit[0]) if hit.size else -1
+
+
 def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None = None) -> Explanation:
     """Explain the fate of employee or mission ``id`` in ``solution``.
+
+    Parameters
+    ----------
+    problem : Problem
+    solution : Solution
+        Solved here or loaded from a file (ids only).
+    id : str
+        An employee's or a mission's id.
+    policy : Policy, optional
+        Scores the assignments; default: the solution's policy, else ``max_hours``.
+
+    Returns
+    -------
+    Explanation
+
+    Raises
+    ------
+    KeyError
+        ``id`` is neither an employee nor a mission of ``problem``.
 
     Examples
     --------
@@ -141,13 +164,13 @@ def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None
     """
     policy = policy or solution.policy or Policy.preset("max_hours")
     E, M = problem.employees, problem.missions
-    ei, mi = _index(E.ids), _index(M.ids)
-    se, sm = _pairs(problem, solution)
-    if id in ei:
-        return _explain_employee(problem, policy, se, sm, ei[id])
-    if id in mi:
-        return _explain_mission(problem, policy, se, sm, mi[id])
-    raise KeyError(f"{id!r} is neither an employee nor a mission of this problem")
+    se, sm = assigned_pairs(problem, solution)
+    e, m = _position(E.ids, id), _position(M.ids, id)
+    if e < 0 and m < 0:
+        raise KeyError(f"{id!r} is neither an employee nor a mission of this problem")
+    if e >= 0:
+        return _explain_employee(problem, policy, se, sm, e)
+    return _explain_mission(problem, policy, se, sm, m)
 
 
 def _reasons(problem: Problem, es: np.ndarray, ms: np.ndarray, names: np.ndarray, lines: list[str]) -> dict[str, str]:
@@ -163,6 +186,11 @@ def _fmt_terms(terms: dict, i: int, policy: Policy) -> str:
     w = policy.weights()
     parts = [f"{t} {terms[t][i]:g}" for t in TERMS if w[t] != 0]
     return ", ".join(parts)
+
+
+def _by(owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(positions sorted by ``owner``, stable; CSR row pointer): row ``r`` is ``order[ptr[r]:ptr[r + 1]]``."""
+    return np.argsort(owner, kind="stable"), csr_ptr(owner, n)
 
 
 def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Explanation:
@@ -184,10 +212,13 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
     # eligible somewhere: say, for each candidate, what took it
     my_sc, _ = _score(problem, policy, np.full(cand.size, e), cand)
     count = np.bincount(sm, minlength=len(M))
+    by_mission, ptr = _by(sm, len(M))
+    c = int(E.employer[e])
+    colleagues = np.flatnonzero(E.employer[se] == c) if c >= 0 else None
     lines, verdict, outscored = [], "outscored", {}
     for m, mine_score in zip(cand.tolist(), my_sc.tolist()):
-        holders = se[sm == m]
         if count[m] >= M.seats[m]:
+            holders = se[by_mission[ptr[m]:ptr[m + 1]]]
             hs, _ = _score(problem, policy, holders, np.full(holders.size, m))
             weakest = float(hs.min())
             outscored[M.ids[m]] = {"your_score": mine_score, "weakest_holder_score": weakest,
@@ -202,7 +233,7 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
             lines.append(f"{M.ids[m]!r} has room but lasts {M.hours[m]:g} h, more than the employee's "
                          f"{E.hours[e]:g} h entitlement")
         else:
-            why = _binding_for(problem, se, sm, e, m)
+            why = None if colleagues is None else _binding_for(problem, se[colleagues], sm[colleagues], c, m)
             if why:
                 verdict = "capacity" if verdict == "outscored" else verdict
                 lines.append(f"{M.ids[m]!r} has room but {why}")
@@ -215,24 +246,21 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
     return Explanation("employee", eid, verdict, lines, {"candidates": M.ids[cand].tolist(), "outscored": outscored})
 
 
-def _binding_for(problem: Problem, se, sm, e: int, m: int) -> str | None:
-    """A capacity of the current solution that blocks adding (e, m), if any."""
-    E, M, er = problem.employees, problem.missions, problem.employers
-    c = int(E.employer[e])
-    if c < 0:
-        return None
-    same = E.employer[se] == c
+def _binding_for(problem: Problem, ce: np.ndarray, cm: np.ndarray, c: int, m: int) -> str | None:
+    """A capacity of employer ``c`` (its assignments: employees ``ce``, missions ``cm``) that
+    blocks adding one of its employees to mission ``m``, if any."""
+    M, er = problem.missions, problem.employers
     d = int(M.date[m])
     if er.daily_cap[c] >= 0 and d != NO_DATE:
-        n = int(np.unique(se[same & (M.date[sm] == d)]).size)
+        n = int(np.unique(ce[M.date[cm] == d]).size)
         if n >= er.daily_cap[c]:
             return f"employer {er.ids[c]!r} already has {n} employee(s) away that day (daily cap {er.daily_cap[c]})"
     if np.isfinite(er.hours_budget[c]):
-        spent = float(M.hours[sm[same]].sum())
+        spent = float(M.hours[cm].sum())
         if spent + M.hours[m] > er.hours_budget[c] + 1e-9:
             return f"employer {er.ids[c]!r} has used {spent:g} h of its {er.hours_budget[c]:g} h budget"
     if M.max_per_employer[m] >= 0:
-        n = int(np.count_nonzero(same & (sm == m)))
+        n = int(np.count_nonzero(cm == m))
         if n >= M.max_per_employer[m]:
             return f"it already has {n} volunteer(s) from {er.ids[c]!r} (max_per_employer {M.max_per_employer[m]})"
     return None
@@ -253,14 +281,14 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
         near = _nearby_employees(problem, m)
         reasons = _reasons(problem, near, np.full(near.size, m), E.ids[near], lines)
         return Explanation("mission", mid, "no_candidate", lines, {"reasons": reasons})
-    free = [e for e in cand.tolist() if e not in set(holders.tolist())]
-    busy = {}
-    for e in free:
-        theirs = sm[se == e]
-        if theirs.size:
-            busy[E.ids[e]] = M.ids[theirs].tolist()
-    idle = [E.ids[e] for e in free if E.ids[e] not in busy and E.hours[e] + 1e-9 >= M.hours[m]]
-    short_hours = [E.ids[e] for e in free if E.ids[e] not in busy and E.hours[e] + 1e-9 < M.hours[m]]
+    free = cand[~np.isin(cand, holders)]
+    by_employee, ptr = _by(se, len(E))
+    n_held = np.diff(ptr)
+    busy = {E.ids[e]: M.ids[sm[by_employee[ptr[e]:ptr[e + 1]]]].tolist() for e in free[n_held[free] > 0].tolist()}
+    unassigned = free[n_held[free] == 0]
+    enough = E.hours[unassigned] + 1e-9 >= M.hours[m]
+    idle = E.ids[unassigned[enough]].tolist()
+    short_hours = E.ids[unassigned[~enough]].tolist()
     if short_hours:
         lines.append(f"{len(short_hours)} eligible employee(s) have fewer hours than its {M.hours[m]:g} h: "
                      + ", ".join(repr(x) for x in short_hours[:5]))
@@ -276,113 +304,3 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
         lines.append(f"a team needs at least {int(M.min_seats[m])}; {cand.size} employee(s) are eligible at all")
     return Explanation("mission", mid, verdict, lines, {"eligible": E.ids[cand].tolist(), "busy": busy, "idle": idle,
                                                         "too_few_hours": short_hours})
-
-
-def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = None) -> dict[str, Any]:
-    """Seats that no allocation can fill, by skill and département.
-
-    A maximum flow on the candidate graph (each employee giving as many
-    missions as its hours allow at the shortest durations, each mission its
-    seats) gives the largest number of seats that can be filled at once; by
-    Hall's theorem (deficiency version) ``total seats - max flow`` is the
-    shortfall, and the seats left empty by the maximum flow locate it.
-
-    Returns a dict with ``seats``, ``max_filled``, ``shortfall`` and ``groups``:
-    a list of ``{"skill", "departement", "seats_short"}`` sorted by size.
-    With ``top_k`` the flow runs on the capped candidate graph (national
-    scale), whose shortfall is an upper estimate of the true one.
-    """
-    from ortools.graph.python import max_flow
-
-
-    E, M = problem.employees, problem.missions
-    ea, ma, _ = eligible_pairs(problem, k=top_k, policy=Policy.preset("max_hours"))
-    h = M.hours[ma]
-    # capacity per employee: missions that fit at the shortest durations
-    order = np.lexsort((h, ea))
-    hs = h[order]
-    start = np.zeros(ea.size, bool)
-    if ea.size:
-        start[0] = True
-        start[1:] = ea[order][1:] != ea[order][:-1]
-    grp = np.cumsum(start) - 1
-    cs = np.cumsum(hs)
-    base = cs[np.flatnonzero(start)] - hs[np.flatnonzero(start)] if ea.size else cs
-    within = cs - base[grp] if ea.size else cs
-    fits = within <= E.hours[ea[order]] + 1e-9
-    k = np.bincount(ea[order][fits], minlength=len(E))
-    S, T = len(E) + len(M), len(E) + len(M) + 1
-    f = max_flow.SimpleMaxFlow()
-    tails = np.concatenate([np.full(len(E), S), ea, len(E) + np.arange(len(M))])
-    heads = np.concatenate([np.arange(len(E)), len(E) + ma, np.full(len(M), T)])
-    caps = np.concatenate([k, np.ones(ea.size, np.int64), M.seats.astype(np.int64)])
-    f.add_arcs_with_capacity(tails.astype(np.int32), heads.astype(np.int32), caps.astype(np.int64))
-    f.solve(S, T)
-    flows = f.flows(np.arange(len(E) + ea.size, len(E) + ea.size + len(M)))
-    short = M.seats.astype(np.int64) - flows
-    seats = int(M.seats.sum())
-    dep = departement_of(M.lat, M.lon)
-    names = departements().code
-    key_skill = np.full(len(M), -1)
-    n_req = np.diff(M.req_ptr)
-    key_skill[n_req > 0] = M.req_skill[M.req_ptr[:-1][n_req > 0]]
-    groups: dict[tuple[str, str], int] = {}
-    for m in np.flatnonzero(short > 0).tolist():
-        sk = problem.skills[key_skill[m]] if key_skill[m] >= 0 else "(none)"
-        dp = str(names[dep[m]]) if dep is not None and dep[m] >= 0 else "(outside France)"
-        groups[(sk, dp)] = groups.get((sk, dp), 0) + int(short[m])
-    rows = [{"skill": s, "departement": d, "seats_short": n} for (s, d), n in groups.items()]
-    rows.sort(key=lambda r: (-r["seats_short"], r["skill"], r["departement"]))
-    return {"seats": seats, "max_filled": int(f.optimal_flow()), "shortfall": seats - int(f.optimal_flow()),
-            "groups": rows[:top] if top else rows}
-
-
-def breakdown(problem: Problem, solution: Solution, policy: Policy | None = None) -> dict[str, Any]:
-    """The objective by term (weighted and raw totals) and the constraints that bind."""
-    policy = policy or solution.policy or Policy.preset("max_hours")
-    E, M, er = problem.employees, problem.missions, problem.employers
-    se, sm = _pairs(problem, solution)
-    km = haversine_km(E.lat[se], E.lon[se], M.lat[sm], M.lon[sm])
-    terms = arc_terms(problem, se, sm, km)
-    w = policy.weights()
-    by_term = {t: {"total": float(terms[t].sum()), "weight": w[t], "contribution": float(w[t] * terms[t].sum())}
-               for t in TERMS}
-    used = np.bincount(se, weights=M.hours[sm], minlength=len(E))
-    count = np.bincount(sm, minlength=len(M))
-    binding = {
-        "employees_at_entitlement": int(np.count_nonzero((used >= E.hours - 1e-9) & (used > 0))),
-        "missions_full": int(np.count_nonzero(count >= M.seats)),
-        "teams_at_minimum": int(np.count_nonzero((M.min_seats > 1) & (count == M.min_seats))),
-    }
-    emp = E.employer[se]
-    dated = (emp >= 0) & (M.date[sm] != NO_DATE)
-    if dated.any():
-        keys, n = np.unique(np.stack([emp[dated], M.date[sm][dated], se[dated]], 1)[:, :2], axis=0, return_counts=True)
-        caps = er.daily_cap[keys[:, 0]]
-        binding["employer_days_at_daily_cap"] = int(np.count_nonzero((caps >= 0) & (n >= caps)))
-    if (emp >= 0).any():
-        spent = np.bincount(emp[emp >= 0], weights=M.hours[sm][emp >= 0], minlength=len(er))
-        binding["employers_at_budget"] = int(np.count_nonzero(np.isfinite(er.hours_budget) & (spent >= er.hours_budget - 1e-9)))
-    return {"objective": float(policy.score(terms).sum()), "terms": by_term, "binding": binding}
-
-
-def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | None = None) -> dict[str, Any]:
-    """Who moved from solution ``a`` to ``b``, and the change in each objective term."""
-    E, M = problem.employees, problem.missions
-    ae, am = _pairs(problem, a)
-    be, bm = _pairs(problem, b)
-    A = {}
-    for e, m in zip(ae.tolist(), am.tolist()):
-        A.setdefault(e, set()).add(m)
-    B = {}
-    for e, m in zip(be.tolist(), bm.tolist()):
-        B.setdefault(e, set()).add(m)
-    moved = []
-    for e in sorted(set(A) | set(B)):
-        x, y = A.get(e, set()), B.get(e, set())
-        if x != y:
-            moved.append({"employee": E.ids[e], "from": sorted(M.ids[list(x)].tolist()), "to": sorted(M.ids[list(y)].tolist())})
-    ta = breakdown(problem, a, policy)["terms"]
-    tb = breakdown(problem, b, policy)["terms"]
-    return {"moved": moved, "terms": {t: tb[t]["total"] - ta[t]["total"] for t in TERMS},
-            "objective": breakdown(problem, b, policy)["objective"] - breakdown(problem, a, policy)["objective"]}

@@ -1,0 +1,183 @@
+"""Who prefers whom over the candidate graph: each arc's rank for its employee and its mission.
+
+Each employee ranks its candidate missions and each mission ranks its
+candidate employees, best first.  By default both rankings come from the
+policy's integer arc score (higher is better); ties are broken by index
+(an employee prefers the lower mission index, a mission the lower employee
+index), so every ranking is strict and deterministic.  Explicit rankings
+override them (see :func:`arc_ranks`).  Only candidate arcs can ever match.
+
+The ``stable`` solver proposes along these rankings and
+:func:`koeeo_match.stability.blocking_pairs` judges its output against them;
+both read them from here, and share nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .candidates import CandidateGraph
+from .model import Problem
+
+__all__ = ["arc_ranks"]
+
+_SIDES = ("employees", "missions")
+_UNLISTED = 2**40  # rank offset of a listed agent's unlisted arcs (after every listed one)
+
+
+def _rank_within(owner: np.ndarray, key: np.ndarray, tie: np.ndarray) -> np.ndarray:
+    """Position of each arc in its owner's list sorted by (key ascending, tie ascending)."""
+    order = np.lexsort((tie, key, owner))
+    o = owner[order]
+    start = np.ones(o.size, bool)
+    start[1:] = o[1:] != o[:-1]
+    first = np.maximum.accumulate(np.where(start, np.arange(o.size), 0))
+    rank = np.empty(o.size, np.int64)
+    rank[order] = np.arange(o.size) - first
+    return rank
+
+
+class _Sorted:
+    """Ids sorted once, to look many short lists up by bisection."""
+
+    def __init__(self, ids: np.ndarray) -> None:
+        self.ids, self.sorted, self.pos = ids, np.sort(ids), np.argsort(ids)
+
+    def index(self, ids: list, side: str, what: str, where: str) -> np.ndarray:
+        """Positions of ``ids`` (ValueError naming the first unknown one)."""
+        arr = np.asarray([str(x) for x in ids]) if ids else np.zeros(0, self.ids.dtype)
+        at = np.minimum(np.searchsorted(self.sorted, arr), max(self.sorted.size - 1, 0))
+        hit = (self.sorted.size > 0) & (self.sorted[at] == arr) if arr.size else np.zeros(0, bool)
+        if not np.all(hit):
+            bad = str(arr[~hit][0])
+            raise ValueError(f"preferences[{side!r}]{where}: unknown {what} id {bad!r}.")
+        return self.pos[at].astype(np.int64)
+
+
+def _listed(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The agents of ``given`` and their lists, checked: (listed agents, then for each listed
+    partner: its agent, the partner, its position in the list)."""
+    kind, other_kind = side[:-1], ("mission" if side == "employees" else "employee")
+    if not isinstance(given, Mapping):
+        raise TypeError(f"preferences[{side!r}] must be a dict of {kind} id -> list of {other_kind} ids. "
+                        f"Got {type(given).__name__} instead.")
+    own, other = _Sorted(own_ids), _Sorted(other_ids)
+    agents = list(given.keys())
+    for a in agents:
+        if not isinstance(a, str):
+            raise TypeError(f"preferences[{side!r}]: keys must be {kind} ids (str). Got {a!r} instead.")
+    idx = own.index(agents, side, kind, "")
+    own_l, oth_l, pos_l = [], [], []
+    for a, i in zip(agents, idx.tolist()):
+        lst = given[a]
+        if isinstance(lst, (str, bytes)) or not isinstance(lst, Sequence):
+            raise TypeError(f"preferences[{side!r}][{a!r}] must be a list of {other_kind} ids, best first. "
+                            f"Got {lst!r} instead.")
+        j = other.index(list(lst), side, other_kind, f"[{a!r}]")
+        if np.unique(j).size != j.size:
+            u, c = np.unique(j, return_counts=True)
+            raise ValueError(f"preferences[{side!r}][{a!r}]: {other_kind} id {str(other_ids[u[c > 1][0]])!r} "
+                             "is listed twice.")
+        own_l.append(np.full(j.size, i, np.int64)), oth_l.append(j), pos_l.append(np.arange(j.size))
+    if not own_l:
+        return idx, *(np.zeros(0, np.int64) for _ in range(3))
+    return idx, *(np.concatenate(x) for x in (own_l, oth_l, pos_l))
+
+
+def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,
+              own_arc: np.ndarray, other_arc: np.ndarray, n_other: int,
+              rank: np.ndarray, ok: np.ndarray) -> None:
+    """Overwrite ``rank`` / ``ok`` of the agents listed in ``given`` (in place)."""
+    idx, own_v, oth_v, pos_v = _listed(side, given, own_ids, other_ids)
+    listed = np.zeros(own_ids.size, bool)
+    listed[idx] = True
+    # arcs of listed agents are unacceptable unless listed, and rank after every listed one
+    mine = listed[own_arc]
+    ok[mine] = False
+    rank[mine] += _UNLISTED
+    if not own_v.size:
+        return
+    # listed pairs -> arcs (pairs that are not candidate arcs are ineligible: ignored)
+    arc_key = own_arc.astype(np.int64) * n_other + other_arc
+    order = np.argsort(arc_key, kind="stable")
+    sk = arc_key[order]
+    q = own_v * n_other + oth_v
+    at = np.minimum(np.searchsorted(sk, q), max(sk.size - 1, 0))
+    hit = (sk[at] == q) if sk.size else np.zeros(q.size, bool)
+    arcs = order[at[hit]]
+    ok[arcs] = True
+    rank[arcs] = pos_v[hit]
+
+
+def arc_ranks(problem: Problem, graph: CandidateGraph,
+              preferences: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each arc's rank for its employee and for its mission (0 = best), and whether it is acceptable.
+
+    Parameters
+    ----------
+    problem : Problem
+    graph : CandidateGraph
+        The candidate arcs; their ``score`` gives the default rankings.
+    preferences : dict, optional
+        ``{"employees": {employee id: [mission id, ...]}, "missions":
+        {mission id: [employee id, ...]}}``, best first; either key may be
+        left out.  A listed agent accepts only the partners it lists (pairs
+        that are not candidate arcs are ineligible and ignored); an agent
+        not listed ranks all its candidate arcs by score.
+
+    Returns
+    -------
+    erank, mrank : ndarray of int64
+        Smaller is better; only comparable between arcs of the same
+        employee (``erank``) or the same mission (``mrank``).
+    acceptable : ndarray of bool
+        Acceptable to both sides.
+
+    Raises
+    ------
+    ValueError
+        An unknown id (named), a partner listed twice, or an unknown key.
+    TypeError
+        A malformed ``preferences`` value.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0}],
+    ...     missions=[{"id": "m1", "association": "a"}, {"id": "m2", "association": "a"}])
+    >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
+    >>> erank, mrank, ok = arc_ranks(p, g, {"employees": {"e1": ["m2", "m1"]}})
+    >>> erank.tolist(), ok.tolist()
+    ([1, 0], [True, True])
+    """
+    ea, ma = graph.employee, graph.mission
+    neg = -graph.score
+    erank = _rank_within(ea, neg, ma)
+    mrank = _rank_within(ma, neg, ea)
+    ok = np.ones(ea.size, bool)
+    if preferences is None:
+        return erank, mrank, ok
+    if not isinstance(preferences, Mapping):
+        raise TypeError(f"The 'preferences' parameter must be a dict with keys 'employees' and/or 'missions'. "
+                        f"Got {type(preferences).__name__} instead.")
+    unknown = set(preferences) - set(_SIDES)
+    if unknown:
+        raise ValueError(f"The 'preferences' parameter has unknown key(s) {sorted(map(str, unknown))}; "
+                         "expected 'employees' and/or 'missions'.")
+    E, M = problem.employees.ids, problem.missions.ids
+    if "employees" in preferences:
+        ok_e = np.ones(ea.size, bool)
+        _explicit("employees", preferences["employees"], E, M, ea, ma, len(M), erank, ok_e)
+        ok &= ok_e
+    if "missions" in preferences:
+        ok_m = np.ones(ea.size, bool)
+        _explicit("missions", preferences["missions"], M, E, ma, ea, len(E), mrank, ok_m)
+        ok &= ok_m
+    return erank, mrank, ok
