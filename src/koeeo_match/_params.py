@@ -31,7 +31,7 @@ import inspect
 import math
 import reprlib
 from dataclasses import dataclass
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interval", "InstanceOf", "Satisfies",

@@ -206,18 +206,23 @@ def map_departements(
     ax.set_aspect(1.0 / np.cos(np.radians(46.5)))
     ax.set_xticks([]), ax.set_yticks([])
     ax.grid(False)
-    for i, k in enumerate(np.flatnonzero(over).tolist()):
+    _overseas_insets(ax, D, np.flatnonzero(over), draw)
+    if colorbar:
+        ax.figure.colorbar(sc, ax=ax, shrink=0.7, label=label or "")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _overseas_insets(ax: Any, D: Any, overseas: np.ndarray, draw: Any) -> None:
+    """One small inset per overseas département, stacked along the left edge of ``ax``."""
+    for i, k in enumerate(overseas.tolist()):
         inset = ax.inset_axes([0.01, 0.015 + 0.197 * i, 0.12, 0.15])
         draw(inset, np.array([k]))
         inset.set_xlim(D.lon[k] - _OVERSEAS_SPAN, D.lon[k] + _OVERSEAS_SPAN)
         inset.set_ylim(D.lat[k] - _OVERSEAS_SPAN, D.lat[k] + _OVERSEAS_SPAN)
         inset.set_xticks([]), inset.set_yticks([])
         inset.set_title(str(D.name[k]), fontsize=6, pad=1.0)
-    if colorbar:
-        ax.figure.colorbar(sc, ax=ax, shrink=0.7, label=label or "")
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def _series(item: Any, by: str) -> np.ndarray:

@@ -39,7 +39,8 @@ class Termination(str, Enum):
     ``time_limit``: the time given ran out.  ``interrupted``: Ctrl-C (SIGINT).
     ``completed``: the method ran to its end without a proof either way: a
     heuristic's pass (``greedy``, ``fcfs``), deferred acceptance (``stable``),
-    or ``auto``'s parts whose bounds it could not close.
+    or, without a time limit, ``auto``'s parts whose bounds it could not
+    close (with one, ``auto`` spends it on them: ``time_limit``).
 
     Examples
     --------

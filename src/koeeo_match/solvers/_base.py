@@ -102,8 +102,10 @@ def register(name: str, supports: str | Iterable[str] = (), screens: Iterable[st
     """Register a solver function under ``name``, with the rules it supports (``"all"``: every
     rule of :data:`RULES`) and those it screens itself (see :class:`Solver`)."""
 
+    honoured, screened = _rules(supports, "supports"), _rules(screens, "screens")
+
     def deco(fn: SolverFn) -> SolverFn:
-        REGISTRY[name] = Solver(name, fn, _rules(supports, "supports"), _rules(screens, "screens"))
+        REGISTRY[name] = Solver(name, fn, honoured, screened)
         return fn
 
     return deco

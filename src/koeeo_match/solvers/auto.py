@@ -289,8 +289,7 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
             sel, proven = _search(problem, _coarse(sub).subset(core), np.searchsorted(core, warm.selected), left,
                                   replace(options, workers=1), lns_only=left is not None)
             if sel is not None and int(sub.score[core[sel]].sum()) > value:
-                warm = RawResult(core[sel], Status.FEASIBLE, None, warm.message, warm.stats,
-                                 termination=Termination.TIME_LIMIT if left is not None else Termination.COMPLETED)
+                warm = RawResult(core[sel], Status.FEASIBLE, None, warm.message, warm.stats)
                 value, how = int(sub.score[warm.selected].sum()), "lp+core"
             if not proven and left is not None:  # the part's time is up (LNS alone rarely proves)
                 return arcs, _with_bound(sub, warm, bound), how
@@ -303,30 +302,25 @@ def _solve_part(ctx: tuple, arcs: np.ndarray, share: float | None, whole: bool =
     if whole:  # too large for one CP-SAT model: LNS windows
         sel = _improve(problem, sub, warm.selected, float("inf") if left is None else time.monotonic() + left,
                        options.seed, rounds=1 if deadline is None else None)
-        warm = RawResult(sel, Status.FEASIBLE, None, warm.message, warm.stats,
-                         termination=Termination.TIME_LIMIT if left is not None else Termination.COMPLETED)
+        warm = RawResult(sel, Status.FEASIBLE, None, warm.message, warm.stats)
         return arcs, _with_bound(sub, warm, bound), how + "+lns"
     hint = warm.selected if feasible else None  # else (forced pairs the repair could not place) CP-SAT alone
     res = solve_cpsat(problem, sub, SolveOptions(left, options.seed, options.workers, None, hint))
     if res.status == Status.INFEASIBLE:
         if caps is not None:  # proven for the part's share of the caps only: not a proof for the problem
-            return arcs, RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message,
-                                    termination=Termination.COMPLETED), how + "+cpsat"
+            return arcs, RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message), how + "+cpsat"
         return arcs, res, "cpsat"
     if res.status == Status.UNKNOWN:
         return arcs, _with_bound(sub, warm, bound), how
     if caps is not None:  # CP-SAT's bound and proof hold for the part's share of the caps only
-        return arcs, _with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats,
-                                                termination=Termination.COMPLETED if res.status == Status.OPTIMAL
-                                                else res.termination),
+        return arcs, _with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
                                  bound), how + "+cpsat"
     if res.bound is not None:
         bound = res.bound if bound is None else min(res.bound, bound)
     status = res.status
     if status == Status.FEASIBLE and bound is not None and int(sub.score[res.selected].sum()) >= bound:
         status = Status.OPTIMAL
-    return arcs, RawResult(res.selected, status, bound, res.message, res.stats,
-                           termination=Termination.OPTIMAL if status == Status.OPTIMAL else res.termination), how + "+cpsat"
+    return arcs, RawResult(res.selected, status, bound, res.message, res.stats), how + "+cpsat"
 
 
 def _search(problem: Problem, g: CandidateGraph, hint: np.ndarray, limit: float | None,
@@ -506,8 +500,7 @@ def _with_bound(sub: CandidateGraph, res: RawResult, bound: float | None) -> Raw
         return res
     value = int(sub.score[res.selected].sum())
     status = Status.OPTIMAL if bound is not None and value >= bound else Status.FEASIBLE
-    return RawResult(res.selected, status, bound, res.message, res.stats,
-                     termination=Termination.OPTIMAL if status == Status.OPTIMAL else res.termination)
+    return RawResult(res.selected, status, bound, res.message, res.stats)
 
 
 def _on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
@@ -567,8 +560,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     statuses = []
     for arcs, res, used in results:
         if res.status == Status.INFEASIBLE:
-            return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, res.message, {"method": "auto"},
-                             termination=res.termination)
+            return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, res.message, {"method": "auto"})
         statuses.append(res.status)
         selected.append(arcs[res.selected])
         bound = None if bound is None or res.bound is None else bound + int(res.bound)
@@ -577,13 +569,13 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, bound,
                          "no feasible solution found for every part (forced pairs)", {"method": "auto"},
                          termination=Termination.of_parts((r.termination for _, r, _ in results),
-                                                          interrupted=interrupted))
+                                                          interrupted=interrupted, out_of_time=deadline is not None))
     status = Status.OPTIMAL if all(s == Status.OPTIMAL for s in statuses) else Status.FEASIBLE
     msg = "" if status == Status.OPTIMAL else "not proven optimal: see bound and gap"
     if interrupted:
         msg = "interrupted (Ctrl-C): best solution found so far"
     stats = {"method": "auto", "parts": len(parts), "how": how, "seconds": time.perf_counter() - t0}
     sel = np.concatenate(selected) if selected else np.zeros(0, np.int64)
-    return RawResult(sel, status, bound, msg, stats,
+    return RawResult(sel, status, bound, msg, stats,  # a time limit: auto spends it on the parts it has not proven
                      termination=Termination.of_parts((r.termination for _, r, _ in results), interrupted=interrupted,
-                                                      out_of_time=deadline is not None and time.monotonic() >= deadline))
+                                                      out_of_time=deadline is not None))
