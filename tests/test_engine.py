@@ -13,7 +13,7 @@ import pytest
 
 import koeeo_match as km
 from koeeo_match import engine
-from koeeo_match._params import METHODS, InstanceOf, Interval, Options, Requires, param_error, validate, \
+from koeeo_match._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, param_error, validate, \
     validate_params
 from koeeo_match.solvers import REGISTRY, RULES, RawResult, problem_rules, register
 from conftest import make
@@ -202,6 +202,9 @@ def test_constraint_descriptions():
     assert str(Interval(Real, 0, None, closed="left", whole=True)) == "an integer >= 0"
     assert Interval(Real, 0, None, whole=True).holds(2.0) and not Interval(Real, 0, None, whole=True).holds(2.5)
     assert not Interval(Real).holds(True) and not Interval(Real, finite=True).holds(float("inf"))
+    with pytest.raises(ValueError, match=r"must be 'x' or 'y'\. Got 'z'"):  # None accepted, not offered
+        validate("f", {"p": [Options(("x", "y")), Hidden(None)]}, {"p": "z"})
+    validate("f", {"p": [Options(("x", "y")), Hidden(None)]}, {"p": None})
 
 
 def test_validate_rules_and_decorator():

@@ -35,7 +35,7 @@ from numbers import Integral
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
 __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interval", "InstanceOf", "Satisfies",
-           "Requires", "validate", "validate_params", "param_error"]
+           "Hidden", "Requires", "validate", "validate_params", "param_error"]
 
 #: The methods of :func:`koeeo_match.solve`; ``solvers`` registers exactly these (tested).
 METHODS: tuple[str, ...] = ("auto", "flow", "cpsat", "greedy", "fcfs", "stable")
@@ -153,6 +153,19 @@ class Satisfies(Constraint):
 
 
 @dataclass(frozen=True)
+class Hidden(Constraint):
+    """Accepted but left out of the message (``Hidden(None)``: None is a default, not a choice to offer)."""
+
+    inner: Constraint | None
+
+    def holds(self, value: Any) -> bool:
+        return value is None if self.inner is None else self.inner.holds(value)
+
+    def __str__(self) -> str:
+        return ""
+
+
+@dataclass(frozen=True)
 class Requires:
     """A parameter given (not None) requires ``test(values[other])``; else ``"... {text}"``.
 
@@ -174,7 +187,8 @@ def _shown(value: Any) -> str:
 
 
 def _describe(constraints: Sequence[Constraint | None]) -> str:
-    parts = [str(c) for c in constraints if c is not None] + (["None"] if None in constraints else [])
+    parts = [str(c) for c in constraints if c is not None and not isinstance(c, Hidden)]
+    parts += ["None"] if None in constraints else []
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 
 

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from . import metrics as _metrics
-from ._params import METHODS, InstanceOf, Interval, Options, Requires, Satisfies, validate
+from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
 from .candidates import CandidateGraph, build_candidates
 from .errors import UnsupportedError
 from .model import Problem
@@ -51,7 +51,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "top_k": [Interval(Integral, 1, None, closed="left"), None],
     "workers": [Interval(Integral, 0, None, closed="left")],
     "progress": [Satisfies(callable, "a callable"), None],
-    "proposing": [Options(PROPOSING), None],
+    "proposing": [Options(PROPOSING), Hidden(None)],  # None: the default, "employees"
     "preferences": [InstanceOf(Mapping, "a dict"), None],
     "rank": _POLICY,
 }
