@@ -83,21 +83,35 @@ def check_solve_params(fn: str, **values: Any) -> None:
 
 
 def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn: str) -> tuple[Policy, Policy | None]:
-    """``policy`` (default ``max_hours``) and ``rank`` as Policy objects (preset names and weights parsed)."""
+    """``policy`` (default ``max_hours``) and ``rank`` as Policy objects (preset names and weights parsed).
+
+    >>> resolve_policies(None, "min_travel", "solve")[1] == Policy.preset("min_travel")
+    True
+    """
     pol = Policy.preset("max_hours") if policy is None else as_policy(policy, "policy", fn)
     return pol, (None if rank is None else as_policy(rank, "rank", fn))
 
 
 def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
                     rank: Policy | None = None) -> tuple[CandidateGraph, float]:
-    """The candidate graph and the seconds it took to build."""
+    """The candidate graph and the seconds it took to build.
+
+    >>> import koeeo_match as km
+    >>> graph, seconds = candidate_graph(km.synth.city(employees=30, seed=0), Policy.preset("max_hours"), top_k=2)
+    >>> graph.k, seconds >= 0
+    (2, True)
+    """
     t0 = time.perf_counter()
     graph = build_candidates(problem, policy, k=top_k, rank=rank)
     return graph, time.perf_counter() - t0
 
 
 def method_label(method: str, raw: RawResult) -> str:
-    """``auto:flow`` or ``auto:parts(cpsat=2,flow=5)``: what ``auto`` actually did."""
+    """``auto:flow`` or ``auto:parts(cpsat=2,flow=5)``: what ``auto`` actually did.
+
+    >>> method_label("auto", RawResult(np.zeros(0, np.int64), Status.OPTIMAL, stats={"how": {"flow": 5, "cpsat": 2}}))
+    'auto:parts(cpsat=2,flow=5)'
+    """
     if method != "auto":
         return method
     how = raw.stats.get("how")
@@ -115,6 +129,13 @@ def dispatch(problem: Problem, graph: CandidateGraph, method: str, options: Solv
         The problem has a rule the method neither supports nor screens itself
         (the message names the rule and the methods that honour it).  A method
         that screens a rule (``flow``, ``stable``) refuses it itself, in detail.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+    >>> dispatch(p, km.build_candidates(p, "max_hours"), "greedy", SolveOptions()).termination
+    <Termination.COMPLETED: 'completed'>
     """
     solver = REGISTRY[method]
     refused = solver.refuses(problem_rules(problem))
@@ -131,6 +152,12 @@ def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: S
     """:func:`dispatch` on a graph already built, then :func:`to_solution` (with metrics).
 
     ``solve_seconds`` counts ``candidate_seconds`` (the graph's) and the solver's time.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> solve_graph(p, g, "flow", SolveOptions()).assignments == km.solve(p, method="flow").assignments
+    True
     """
     t0 = time.perf_counter()
     raw = dispatch(problem, graph, method, options)
@@ -252,6 +279,14 @@ def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method:
     ``compute_metrics=False``: ``pipeline`` times them as a stage of their own)
     and the solve's: objective, bound, gap, solve and candidate seconds,
     candidate arcs, top_k, and the bound and gap on the candidate graph.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> s = to_solution(p, g, dispatch(p, g, "flow", SolveOptions()), "flow", candidate_seconds=0.0,
+    ...                 total_seconds=0.0, compute_metrics=False)
+    >>> s.status.value, "assigned_hours" in s.metrics, s.metrics["objective"] == s.objective
+    ('optimal', False, True)
     """
     sel = np.sort(np.asarray(raw.selected, np.int64))  # arcs are in (employee, mission) order
     e, m = graph.employee[sel], graph.mission[sel]
