@@ -32,7 +32,7 @@ import math
 import reprlib
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Any, Callable, Mapping, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Sequence, TypeVar, cast
 
 __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interval", "InstanceOf", "Satisfies",
            "Hidden", "Requires", "validate", "validate_params", "param_error"]
@@ -98,7 +98,7 @@ class Interval(Constraint):
     def holds(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, self.kind):
             return False
-        v = float(value)
+        v = float(cast(float, value))
         if math.isnan(v) or (self.finite and math.isinf(v)) or (self.whole and not v.is_integer()):
             return False
         lo_in = self.closed in ("left", "both")

@@ -162,7 +162,9 @@ def run(
     sol = to_solution(problem, graph, raw, used, candidate_seconds=t_cand,
                       total_seconds=t_cand + out.stages[2].seconds, compute_metrics=False)
     out.violations = len(stage("check", lambda: check(problem, sol)))
-    met = stage("metrics", lambda: _metrics.compute(problem, sol.employee, sol.mission))
+    e, m = sol.employee, sol.mission
+    assert e is not None and m is not None  # to_solution keeps the indices
+    met = stage("metrics", lambda: _metrics.compute(problem, e, m))
     out.solution = sol = dataclasses.replace(sol, metrics={**sol.metrics, **met})
     out.info.update(
         employees=problem.n_employees,

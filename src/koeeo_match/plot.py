@@ -356,8 +356,9 @@ def frontier(
     validate("frontier", {"x_sense": _SENSE, "y_sense": _SENSE}, {"x_sense": x_sense, "y_sense": y_sense})
     if x == y:
         raise ValueError(f"frontier needs two different columns; got {x!r} twice.")
-    crit = {"max": [], "min": []}  # type: dict[str, list[str]]
-    crit[x_sense].append(x), crit[y_sense].append(y)
+    crit: dict[str, list[str]] = {"max": [], "min": []}
+    crit[x_sense].append(x)
+    crit[y_sense].append(y)
     front = pareto_front(table, maximize=crit["max"], minimize=crit["min"])
     xs, ys = numeric_column(table, x), numeric_column(table, y)
     ok = np.isfinite(xs) & np.isfinite(ys)

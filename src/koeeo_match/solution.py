@@ -194,7 +194,8 @@ class Solution:
             extra = set(r) - {"employee", "mission"}
             if extra:
                 issues.append(Issue("assignment", f"#{i}", sorted(extra)[0], "unknown field"))
-            es.append(r["employee"]), ms.append(r["mission"])
+            es.append(r["employee"])
+            ms.append(r["mission"])
         for key in ("objective", "bound"):
             v = doc.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):

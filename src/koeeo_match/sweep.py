@@ -120,7 +120,7 @@ def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dic
     if not weights:
         raise ValueError("policy_grid needs at least one term weight, e.g. policy_grid(hours=1, travel_km=[0, 0.1]).")
     primary = weights.pop("primary", ())
-    axes: list[tuple[str, list[float]]] = []
+    axes: list[tuple[str, list[Any]]] = []
     for name, vals in weights.items():
         if name not in TERMS:
             raise ValueError(f"Unknown policy term {name!r} in the weight grid; terms are {', '.join(TERMS)} "
