@@ -42,7 +42,7 @@ def test_doctests_outside_examples_are_fenced_and_roles_become_optional_autorefs
         "Gini.\n\n```pycon\n>>> gini(x)\n0.0\n```\n\nExamples\n--------\n>>> gini(y)\n1.0\n"
     )
     pkg = griffe.load("koeeo_match", search_paths=[str(ROOT / "src")])
-    solve = pkg["_solve.solve"]
+    solve = pkg["engine.solve"]
     out = ext._rewrite(solve, "a :class:`Policy` or :func:`~koeeo_match.solve` or :class:`Nowhere`")
     assert out == (
         'a <autoref identifier="koeeo_match.policy.Policy" optional><code>Policy</code></autoref>'

@@ -357,4 +357,8 @@ def test_cli_method_stable(tmp_path, capsys):
 def test_cli_method_choices_follow_solve():
     from koeeo_match import cli
 
-    assert cli._METHODS == list(km.METHODS)
+    parser = cli.build_parser()
+    for method in km.METHODS:
+        assert parser.parse_args(["solve", "p.json", "-o", "s.json", "--method", method]).method == method
+    with pytest.raises(SystemExit):
+        parser.parse_args(["solve", "p.json", "-o", "s.json", "--method", "simplex"])

@@ -8,7 +8,7 @@
 """
 
 from . import synth
-from ._solve import METHODS, solve
+from .engine import METHODS, solve
 from .candidates import CandidateGraph, build_candidates
 from . import metrics, pipeline
 from .check import Violation, check
@@ -18,7 +18,8 @@ from .io import dump, load
 from .stability import blocking_pairs
 from .model import Problem
 from .policy import TERMS, Policy
-from .solution import Solution, Status
+from .solution import Solution
+from .status import Status, Termination
 from . import plot, whatif
 from .sweep import pareto_front, policy_grid, sweep
 
@@ -29,6 +30,7 @@ __all__ = [
     "Policy",
     "Solution",
     "Status",
+    "Termination",
     "Violation",
     "CandidateGraph",
     "InvalidProblemError",

@@ -13,9 +13,8 @@ import sys
 import time
 from typing import Sequence
 
-from . import __version__
-
-_METHODS = ["auto", "flow", "cpsat", "greedy", "fcfs", "stable"]  # as _solve.METHODS (tested), without importing numpy
+import koeeo_match
+from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
 NATIONAL_TOP_K = 5
@@ -236,13 +235,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="koeeo-match", description=__doc__.splitlines()[0])
-    p.add_argument("--version", action="version", version=f"koeeo-match {__version__}")
+    p.add_argument("--version", action="version", version=f"koeeo-match {koeeo_match.__version__}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("solve", help="solve a problem file, write a solution file")
     s.add_argument("problem")
     s.add_argument("-o", "--output", required=True)
-    s.add_argument("--method", default="auto", choices=_METHODS)
+    s.add_argument("--method", default="auto", choices=METHODS)
     s.add_argument("--proposing", choices=["employees", "associations"], default=None,
                    help="stable: the side that proposes (default employees)")
     s.add_argument("--policy", default="max_hours", help="preset name or weights, e.g. 'affinity=1,travel_km=0.01'")
@@ -295,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--scale", type=float, default=1.0)
     q.add_argument("--rules", choices=["all", "flow"], default=None)
     q.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days")
-    q.add_argument("--method", default="flow", choices=_METHODS)
+    q.add_argument("--method", default="flow", choices=METHODS)
     q.add_argument("--policy", default="max_hours")
     q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
     q.add_argument("--time-limit", type=float, default=None)

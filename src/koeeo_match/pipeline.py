@@ -7,23 +7,23 @@ as it goes.  It is what ``koeeo-match pipeline`` and the benchmark suite run.
 
 from __future__ import annotations
 
+import dataclasses
 import resource
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-
 from . import metrics as _metrics
-from ._solve import METHODS, _to_solution, method_label
-from .candidates import build_candidates
+from ._params import InstanceOf, Satisfies, validate
 from .check import check
+from .engine import candidate_graph, check_solve_params, dispatch, method_label, resolve_policies, to_solution
 from .model import Problem
 from .policy import Policy
 from .solution import Solution
-from .solvers import REGISTRY, SolveOptions
+from .solvers import SolveOptions
 
-__all__ = ["Stage", "PipelineResult", "run", "rss_bytes"]
+__all__ = ["Stage", "PipelineResult", "PeakSampler", "run", "rss_bytes"]
 
 
 def rss_bytes() -> int:
@@ -35,7 +35,17 @@ def rss_bytes() -> int:
         return 0
 
 
-class _PeakSampler:
+class PeakSampler:
+    """Peak resident memory of this process while a ``with`` block runs (sampled every ``interval`` s).
+
+    Examples
+    --------
+    >>> with PeakSampler() as sampler:
+    ...     block = bytearray(10**6)
+    >>> sampler.peak >= rss_bytes() > 0 or rss_bytes() == 0
+    True
+    """
+
     def __init__(self, interval: float = 0.02):
         self.interval = interval
         self.peak = rss_bytes()
@@ -46,7 +56,7 @@ class _PeakSampler:
         while not self._stop.wait(self.interval):
             self.peak = max(self.peak, rss_bytes())
 
-    def __enter__(self) -> "_PeakSampler":
+    def __enter__(self) -> "PeakSampler":
         self._thread.start()
         return self
 
@@ -92,7 +102,7 @@ class PipelineResult:
         d = {"stages": [asdict(s) for s in self.stages], "violations": self.violations, **self.info}
         if self.solution is not None:
             d["status"] = self.solution.status.value
-            d["metrics"] = dict(self.solution.metrics)
+            d["metrics"] = {k: dict(v) if isinstance(v, dict) else v for k, v in self.solution.metrics.items()}
         return d
 
 
@@ -109,6 +119,10 @@ def run(
 ) -> PipelineResult:
     """Run every stage, timing each and recording its peak memory.
 
+    The parameters are those of :func:`koeeo_match.solve`, checked the same
+    way (:func:`koeeo_match.engine.check_solve_params`); ``make_problem`` is
+    a Problem or a function that makes one (timed as the ``generate`` stage).
+
     Examples
     --------
     >>> import koeeo_match as km
@@ -117,16 +131,18 @@ def run(
     >>> [s.name for s in r.stages], r.violations
     (['generate', 'candidates', 'solve', 'check', 'metrics'], 0)
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}, got {method!r}")
-    pol = Policy.parse(policy) if isinstance(policy, str) else policy
+    validate("pipeline.run", {"make_problem": [InstanceOf(Problem, "a Problem"), Satisfies(callable, "a callable")]},
+             {"make_problem": make_problem})
+    check_solve_params("pipeline.run", method=method, policy=policy, top_k=top_k, time_limit=time_limit, seed=seed,
+                       workers=workers, progress=progress)
+    pol, _ = resolve_policies(policy, None, "pipeline.run")
     out = PipelineResult()
     say = progress or (lambda s: None)
 
     def stage(name: str, fn: Callable[[], Any]) -> Any:
         say(f"[{name}] ...")
         t0 = time.perf_counter()
-        with _PeakSampler() as sampler:
+        with PeakSampler() as sampler:
             value = fn()
         dt = time.perf_counter() - t0
         child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
@@ -134,21 +150,22 @@ def run(
         say(f"[{name}] {dt:.1f} s, peak RSS {sampler.peak / 2**30:.2f} GiB")
         return value
 
-    problem = stage("generate", make_problem if callable(make_problem) else (lambda: make_problem))
+    problem = stage("generate", make_problem if not isinstance(make_problem, Problem) else (lambda: make_problem))
     say(f"  {problem!r}")
-    graph = stage("candidates", lambda: build_candidates(problem, pol, k=top_k))
+    graph, _ = stage("candidates", lambda: candidate_graph(problem, pol, top_k))
     say(f"  {graph!r}")
-    options = SolveOptions(time_limit=time_limit, seed=seed, workers=workers,
+    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,
                            progress=(lambda s: say("  " + s)) if progress else None)
-
-    raw = stage("solve", lambda: REGISTRY[method](problem, graph, options))
+    raw = stage("solve", lambda: dispatch(problem, graph, method, options))
     used = method_label(method, raw)
     t_cand = out.stages[1].seconds
-    sol = _to_solution(problem, graph, raw, used, t_cand, t_cand + out.stages[2].seconds, with_metrics=False)
+    sol = to_solution(problem, graph, raw, used, candidate_seconds=t_cand,
+                      total_seconds=t_cand + out.stages[2].seconds, compute_metrics=False)
     out.violations = len(stage("check", lambda: check(problem, sol)))
-    met = stage("metrics", lambda: _metrics.compute(problem, sol.employee, sol.mission))
-    sol.metrics.update(met)
-    out.solution = sol
+    e, m = sol.employee, sol.mission
+    assert e is not None and m is not None  # to_solution keeps the indices
+    met = stage("metrics", lambda: _metrics.compute(problem, e, m))
+    out.solution = sol = dataclasses.replace(sol, metrics={**sol.metrics, **met})
     out.info.update(
         employees=problem.n_employees,
         missions=problem.n_missions,

@@ -27,8 +27,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ._params import Options, validate
 from .metrics import by_departement, gini
 from .solution import Solution
+from .sweep import numeric_column, pareto_front
 from .territory import departements
 
 __all__ = ["map_departements", "departement_values", "lorenz", "lorenz_curve", "frontier", "compare_bars",
@@ -40,6 +42,9 @@ DEFAULT_BAR_METRICS: tuple[str, ...] = (
     "mean_km", "co2_kg", "gini_hours_by_association",
 )
 _OVERSEAS_SPAN = 1.6  # degrees shown around an overseas département's centre
+#: What :func:`departement_values` computes.
+VALUE_KINDS: tuple[str, ...] = ("hours_per_1000", "coverage", "assigned_hours", "demand_hours")
+_SENSE = [Options(("max", "min"))]
 
 
 def _pyplot() -> Any:
@@ -104,9 +109,7 @@ def departement_values(solution: Solution, what: str = "hours_per_1000", *, prob
     >>> v.shape, int((v > 0).sum())
     ((101,), 1)
     """
-    kinds = ("hours_per_1000", "coverage", "assigned_hours", "demand_hours")
-    if what not in kinds:
-        raise ValueError(f"The 'what' parameter of departement_values must be one of {', '.join(kinds)}. Got {what!r} instead.")
+    validate("departement_values", {"what": [Options(VALUE_KINDS)]}, {"what": what})
     problem = _problem_of(solution, problem)
     t = by_departement(problem, _mission_index(problem, solution))
     if t is None:
@@ -203,18 +206,23 @@ def map_departements(
     ax.set_aspect(1.0 / np.cos(np.radians(46.5)))
     ax.set_xticks([]), ax.set_yticks([])
     ax.grid(False)
-    for i, k in enumerate(np.flatnonzero(over).tolist()):
+    _overseas_insets(ax, D, np.flatnonzero(over), draw)
+    if colorbar:
+        ax.figure.colorbar(sc, ax=ax, shrink=0.7, label=label or "")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _overseas_insets(ax: Any, D: Any, overseas: np.ndarray, draw: Any) -> None:
+    """One small inset per overseas département, stacked along the left edge of ``ax``."""
+    for i, k in enumerate(overseas.tolist()):
         inset = ax.inset_axes([0.01, 0.015 + 0.197 * i, 0.12, 0.15])
         draw(inset, np.array([k]))
         inset.set_xlim(D.lon[k] - _OVERSEAS_SPAN, D.lon[k] + _OVERSEAS_SPAN)
         inset.set_ylim(D.lat[k] - _OVERSEAS_SPAN, D.lat[k] + _OVERSEAS_SPAN)
         inset.set_xticks([]), inset.set_yticks([])
         inset.set_title(str(D.name[k]), fontsize=6, pad=1.0)
-    if colorbar:
-        ax.figure.colorbar(sc, ax=ax, shrink=0.7, label=label or "")
-    if title:
-        ax.set_title(title)
-    return ax
 
 
 def _series(item: Any, by: str) -> np.ndarray:
@@ -280,8 +288,7 @@ def lorenz(data: Any, labels: Sequence[str] | None = None, ax: Any = None, *, by
     >>> len(ax.lines), ax.get_legend().get_texts()[2].get_text()
     (3, 'skewed (Gini 0.700)')
     """
-    if by not in ("association", "departement"):
-        raise ValueError(f"The 'by' parameter of lorenz must be 'association' or 'departement'. Got {by!r} instead.")
+    validate("lorenz", {"by": [Options(("association", "departement"))]}, {"by": by})
     if isinstance(data, Mapping):
         if labels is not None:
             raise ValueError("lorenz: give labels either as the dict's keys or as 'labels', not both.")
@@ -346,19 +353,16 @@ def frontier(
     >>> [len(c.get_offsets()) for c in ax.collections], len(ax.lines)
     ([3, 2], 1)
     """
-    from .sweep import _column, pareto_front
-
-    for name, sense in (("x_sense", x_sense), ("y_sense", y_sense)):
-        if sense not in ("max", "min"):
-            raise ValueError(f"The {name!r} parameter of frontier must be 'max' or 'min'. Got {sense!r} instead.")
+    validate("frontier", {"x_sense": _SENSE, "y_sense": _SENSE}, {"x_sense": x_sense, "y_sense": y_sense})
     if x == y:
         raise ValueError(f"frontier needs two different columns; got {x!r} twice.")
-    crit = {"max": [], "min": []}  # type: dict[str, list[str]]
-    crit[x_sense].append(x), crit[y_sense].append(y)
+    crit: dict[str, list[str]] = {"max": [], "min": []}
+    crit[x_sense].append(x)
+    crit[y_sense].append(y)
     front = pareto_front(table, maximize=crit["max"], minimize=crit["min"])
-    xs, ys = _column(table, x), _column(table, y)
+    xs, ys = numeric_column(table, x), numeric_column(table, y)
     ok = np.isfinite(xs) & np.isfinite(ys)
-    fx, fy = _column(front, x), _column(front, y)
+    fx, fy = numeric_column(front, x), numeric_column(front, y)
     ax = _axes(ax, (6.0, 4.5))
     ax.scatter(xs[ok], ys[ok], s=22, color="0.65", label="all runs", zorder=2)
     ax.scatter(fx, fy, s=40, color="C3", label="Pareto frontier", zorder=3)

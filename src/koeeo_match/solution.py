@@ -1,16 +1,19 @@
-"""The result of a solve: a frozen :class:`Solution` and its file format."""
+"""The result of a solve: an immutable :class:`Solution` and its file format."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from types import MappingProxyType
 from typing import Any, Mapping
 
 import numpy as np
 
-from .status import Status
+from .errors import InvalidProblemError, Issue
+from .explain import explain
+from .status import Status, Termination
 
-__all__ = ["Status", "Solution"]
+__all__ = ["Status", "Termination", "Solution", "SOLUTION_FORMAT", "relative_gap"]
 
 SOLUTION_FORMAT = "koeeo-match-solution/1"
 
@@ -21,9 +24,35 @@ def _obj_array(values: Any) -> np.ndarray:
     return arr
 
 
+def _read_only(arr: np.ndarray | None) -> np.ndarray | None:
+    """A view of ``arr`` that cannot be written through (the caller's array keeps its flags)."""
+    if arr is None:
+        return None
+    view = np.asarray(arr).view()
+    view.flags.writeable = False
+    return view
+
+
+def relative_gap(status: Status, objective: float, bound: float | None) -> float | None:
+    """``(bound - objective) / max(|bound|, 1)``, at least 0; 0 when optimal, None without a finite bound.
+
+    >>> relative_gap(Status.FEASIBLE, 99.0, 100.0)
+    0.01
+    """
+    if status == Status.OPTIMAL:
+        return 0.0
+    if bound is None or not math.isfinite(bound):
+        return None
+    return max(bound - objective, 0.0) / max(abs(bound), 1.0)
+
+
 @dataclass(frozen=True, eq=False)
 class Solution:
-    """Assignments and what they achieve.
+    """Assignments and what they achieve; immutable once built.
+
+    The arrays cannot be written and ``metrics`` is a read-only mapping: the
+    solve path computes every figure before it builds the solution, and a
+    changed solution is a new one (``dataclasses.replace``).
 
     Attributes
     ----------
@@ -36,23 +65,31 @@ class Solution:
     employee_ids, mission_ids : ndarray of str
         The assigned pairs, in a stable order (employee input order, then
         mission input order).
-    metrics : dict
-        Named figures (DESIGN.md §6), see :func:`koeeo_match.metrics.compute`.
+    metrics : mapping
+        Named figures (DESIGN.md §6), see :func:`koeeo_match.metrics.compute`;
+        read-only (a dict-valued figure is the solution's own copy).
     method, message : str
         Which method produced it; what it has to say (limits hit, warnings).
     employee, mission : ndarray of int32 or None
         The same pairs as dense indices into the problem (absent when the
         solution was loaded from a file).
+    termination : Termination or None
+        Why the search stopped (``optimal``, ``infeasible``, ``time_limit``,
+        ``interrupted``, ``completed``); None for a file written without it.
 
     Examples
     --------
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=30, seed=2, rules="flow")
     >>> s = km.solve(p, method="flow")
-    >>> s.status, s.gap
-    (<Status.OPTIMAL: 'optimal'>, 0.0)
+    >>> s.status, s.termination, s.gap
+    (<Status.OPTIMAL: 'optimal'>, <Termination.OPTIMAL: 'optimal'>, 0.0)
     >>> km.check(p, s)
     []
+    >>> s.metrics["objective"] = 0
+    Traceback (most recent call last):
+    ...
+    TypeError: 'mappingproxy' object does not support item assignment
     """
 
     status: Status
@@ -60,30 +97,36 @@ class Solution:
     bound: float | None
     employee_ids: np.ndarray
     mission_ids: np.ndarray
-    metrics: dict[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, Any] = field(default_factory=dict)
     method: str = ""
     message: str = ""
     employee: np.ndarray | None = None
     mission: np.ndarray | None = None
     problem: Any = field(default=None, repr=False)  # the Problem it solves (not written to files)
     policy: Any = field(default=None, repr=False)  # the Policy it optimised
+    termination: Termination | None = None
+
+    def __post_init__(self) -> None:
+        metrics = {k: dict(v) if isinstance(v, Mapping) else v for k, v in self.metrics.items()}
+        object.__setattr__(self, "metrics", MappingProxyType(metrics))
+        for name in ("employee_ids", "mission_ids", "employee", "mission"):
+            object.__setattr__(self, name, _read_only(getattr(self, name)))
+
+    def __reduce__(self) -> tuple:
+        # a mappingproxy does not pickle: rebuild from the fields (metrics as a dict)
+        return (type(self), tuple(dict(self.metrics) if f.name == "metrics" else getattr(self, f.name)
+                                  for f in fields(self)))
 
     def explain(self, id: str) -> Any:
         """Why employee or mission ``id`` got what it got (see :func:`koeeo_match.explain.explain`)."""
-        from .explain import explain
-
         if self.problem is None:
             raise ValueError("This solution was loaded from a file: use km.explain(problem, solution, id).")
         return explain(self.problem, self, id, self.policy)
 
     @property
     def gap(self) -> float | None:
-        """Relative gap ``(bound - objective) / max(|bound|, 1)``; 0 when optimal."""
-        if self.status == Status.OPTIMAL:
-            return 0.0
-        if self.bound is None or not math.isfinite(self.bound):
-            return None
-        return max(self.bound - self.objective, 0.0) / max(abs(self.bound), 1.0)
+        """Relative gap ``(bound - objective) / max(|bound|, 1)``; 0 when optimal (:func:`relative_gap`)."""
+        return relative_gap(self.status, self.objective, self.bound)
 
     @property
     def assignments(self) -> list[tuple[str, str]]:
@@ -109,6 +152,7 @@ class Solution:
         return {
             "format": SOLUTION_FORMAT,
             "status": self.status.value,
+            "termination": None if self.termination is None else self.termination.value,
             "objective": _plain(self.objective),
             "bound": _plain(self.bound),
             "method": self.method,
@@ -119,9 +163,10 @@ class Solution:
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any]) -> "Solution":
-        """Read a ``koeeo-match-solution/1`` document (ids only; no indices)."""
-        from .errors import InvalidProblemError, Issue
+        """Read a ``koeeo-match-solution/1`` document (ids only; no indices).
 
+        A document without ``"termination"`` (written before it existed) gives ``termination=None``.
+        """
         issues = []
         if doc.get("format") != SOLUTION_FORMAT:
             issues.append(Issue("file", "", "format", f"expected {SOLUTION_FORMAT!r}"))
@@ -130,6 +175,13 @@ class Solution:
         except ValueError:
             issues.append(Issue("file", "", "status", f"expected one of {[s.value for s in Status]}, got {doc.get('status')!r}"))
             status = Status.UNKNOWN
+        termination = None
+        if doc.get("termination") is not None:
+            try:
+                termination = Termination(doc.get("termination"))
+            except ValueError:
+                issues.append(Issue("file", "", "termination", f"expected one of {[t.value for t in Termination]} "
+                                                               f"or null, got {doc.get('termination')!r}"))
         rows = doc.get("assignments")
         es, ms = [], []
         if not isinstance(rows, list):
@@ -142,7 +194,8 @@ class Solution:
             extra = set(r) - {"employee", "mission"}
             if extra:
                 issues.append(Issue("assignment", f"#{i}", sorted(extra)[0], "unknown field"))
-            es.append(r["employee"]), ms.append(r["mission"])
+            es.append(r["employee"])
+            ms.append(r["mission"])
         for key in ("objective", "bound"):
             v = doc.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
@@ -159,6 +212,7 @@ class Solution:
             metrics=dict(doc.get("metrics") or {}),
             method=str(doc.get("method", "")),
             message=str(doc.get("message", "")),
+            termination=termination,
         )
 
 
@@ -169,6 +223,6 @@ def _plain(v: Any) -> Any:
         if not math.isfinite(v):
             return None
         return round(v, 9)
-    if isinstance(v, dict):
+    if isinstance(v, Mapping):
         return {k: _plain(x) for k, x in v.items()}
     return v

@@ -1,10 +1,15 @@
-"""How a solve ended: :class:`Status` (shared by the solvers, the solution and the files)."""
+"""How a solve ended: :class:`Status` (what was found) and :class:`Termination` (why the search stopped).
+
+Both are shared by the solvers, the solution and the files, and sit low so
+that the solvers need nothing above them.
+"""
 
 from __future__ import annotations
 
 from enum import Enum
+from typing import Iterable
 
-__all__ = ["Status"]
+__all__ = ["Status", "Termination"]
 
 
 class Status(str, Enum):
@@ -23,3 +28,59 @@ class Status(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+class Termination(str, Enum):
+    """Why a search stopped, beside its :class:`Status`.
+
+    ``optimal``: it proved its answer optimal on the graph it searched (with
+    ``top_k``, the capped graph: the status then says ``feasible``).
+    ``infeasible``: it proved that the hard rules cannot all hold.
+    ``time_limit``: the time given ran out.  ``interrupted``: Ctrl-C (SIGINT).
+    ``completed``: the method ran to its end without a proof either way: a
+    heuristic's pass (``greedy``, ``fcfs``), deferred acceptance (``stable``),
+    or, without a time limit, ``auto``'s parts whose bounds it could not
+    close (with one, ``auto`` spends it on them: ``time_limit``).
+
+    Examples
+    --------
+    >>> Termination.implied_by(Status.FEASIBLE)
+    <Termination.COMPLETED: 'completed'>
+    >>> Termination.of_parts([Termination.OPTIMAL, Termination.TIME_LIMIT])
+    <Termination.TIME_LIMIT: 'time_limit'>
+    """
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"
+    COMPLETED = "completed"
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def implied_by(cls, status: Status) -> "Termination":
+        """What a status says on its own: a proof (``optimal``, ``infeasible``), else ``completed``."""
+        if status == Status.OPTIMAL:
+            return cls.OPTIMAL
+        if status == Status.INFEASIBLE:
+            return cls.INFEASIBLE
+        return cls.COMPLETED
+
+    @classmethod
+    def of_parts(cls, parts: Iterable["Termination"], *, interrupted: bool = False,
+                 out_of_time: bool = False) -> "Termination":
+        """Why a search over independent parts stopped: ``optimal`` when every part proved it,
+        else ``interrupted`` (Ctrl-C), ``time_limit`` (a part's time, or the whole's, ran out),
+        ``infeasible`` (a part proved it), or ``completed``."""
+        ended = set(parts)
+        if ended <= {cls.OPTIMAL}:
+            return cls.OPTIMAL
+        if interrupted or cls.INTERRUPTED in ended:
+            return cls.INTERRUPTED
+        if out_of_time or cls.TIME_LIMIT in ended:
+            return cls.TIME_LIMIT
+        if cls.INFEASIBLE in ended:
+            return cls.INFEASIBLE
+        return cls.COMPLETED

@@ -33,7 +33,21 @@ The eligible arcs and their objective terms do not depend on the policy:
 on the full graph (``top_k=None``) they are built once per problem variant
 and only rescored per policy (:func:`koeeo_match.candidates.rescore`), and
 each scored graph serves every method.  With ``top_k`` the kept arcs depend
-on the policy, so the graph is built once per (variant, policy).
+on the policy, so the graph is built once per (variant, policy).  Every run
+then goes through the one solve path (:func:`koeeo_match.engine.solve_graph`).
+
+The table
+---------
+One row per run, in the order variant, policy, method (method fastest).
+Columns: ``variant``, ``policy`` (label), ``method`` (as asked),
+``primary`` and one ``w_<term>`` column per policy weight, ``method_used``
+(what ``auto`` did), ``status``, ``message``, ``objective``, ``bound``,
+``gap``, ``solve_seconds``, then every entry of ``Solution.metrics``
+(dict-valued ones flattened as ``name.key``).  Everything but the
+``*_seconds`` columns is deterministic.  ``candidate_seconds`` is the time
+to build (or rescore) the graph the row used, shared by the methods of one
+(variant, policy); ``solve_seconds`` includes it, as in
+:func:`koeeo_match.solve`.
 """
 
 from __future__ import annotations
@@ -41,18 +55,20 @@ from __future__ import annotations
 import itertools
 import sys
 import time
-from typing import Any, Callable, Iterable, Mapping, Sequence, Union
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
 
 import numpy as np
 
-from ._solve import METHODS, _to_solution, method_label
+from ._params import METHODS, InstanceOf, Options, param_error, validate
 from .candidates import CandidateGraph, build_candidates, rescore
+from .engine import SOLVE_PARAMS, check_solve_params, resolve_policies, solve_graph
 from .errors import UnsupportedError
 from .model import Problem
-from .policy import TERMS, Policy, as_policy
-from .solvers import REGISTRY, SolveOptions
+from .policy import TERMS, Policy
+from .solvers import SolveOptions
 
-__all__ = ["sweep", "pareto_front", "policy_grid", "policy_label"]
+__all__ = ["sweep", "pareto_front", "policy_grid", "policy_label", "numeric_column"]
 
 PolicySpec = Any  # str | Policy | Sequence[str | Policy] | Mapping[str, ...]
 Variant = Union[Problem, Callable[[Problem], Problem], None]
@@ -104,7 +120,7 @@ def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dic
     if not weights:
         raise ValueError("policy_grid needs at least one term weight, e.g. policy_grid(hours=1, travel_km=[0, 0.1]).")
     primary = weights.pop("primary", ())
-    axes: list[tuple[str, list[float]]] = []
+    axes: list[tuple[str, list[Any]]] = []
     for name, vals in weights.items():
         if name not in TERMS:
             raise ValueError(f"Unknown policy term {name!r} in the weight grid; terms are {', '.join(TERMS)} "
@@ -134,11 +150,11 @@ def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
         raise TypeError(f"{where} must be a Policy or a preset name / weights string. Got {item!r} instead.")
 
     if isinstance(spec, (str, Policy)):
-        pol = one(spec, "The 'policies' parameter of sweep")
+        pol = one(spec, "The 'policies' parameter of sweep")  # a TypeError, as the items' (policies[i])
         return [(spec if isinstance(spec, str) else policy_label(pol), pol)]
     if isinstance(spec, Mapping):
         if not spec:
-            raise ValueError("The 'policies' parameter of sweep is an empty dict.")
+            raise param_error("sweep", "policies", "is an empty dict.")
         if all(isinstance(k, str) and (k in TERMS or k == "primary") for k in spec):
             return list(policy_grid(**dict(spec)).items())
         odd = [k for k, v in spec.items() if not isinstance(v, (Policy, str))]
@@ -150,14 +166,14 @@ def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
     if isinstance(spec, Iterable):
         items = list(spec)
         if not items:
-            raise ValueError("The 'policies' parameter of sweep is an empty list.")
+            raise param_error("sweep", "policies", "is an empty list.")
         out = []
         for i, item in enumerate(items):
             pol = one(item, f"policies[{i}]")
             out.append((item if isinstance(item, str) else policy_label(pol), pol))
         return out
-    raise TypeError("The 'policies' parameter of sweep must be a preset name, a Policy, a list or dict of them, "
-                    f"or a dict of term weights. Got {spec!r} instead.")
+    raise param_error("sweep", "policies", "must be a preset name, a Policy, a list or dict of them, "
+                      f"or a dict of term weights. Got {spec!r} instead.")
 
 
 def _variants(problem: Problem, variants: Mapping[str, Variant] | None, base: bool) -> list[tuple[str, Problem]]:
@@ -189,6 +205,24 @@ def _flatten(metrics: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             out[f"{prefix}{k}"] = v.item() if isinstance(v, np.generic) else v
     return out
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a sweep runs, its parameters checked: variants x policies x methods, and how."""
+
+    variants: list[tuple[str, Problem]]
+    policies: list[tuple[str, Policy]]
+    methods: list[str]
+    options: SolveOptions
+    top_k: int | None
+    rank: Policy | None
+    errors: str
+    progress: bool
+
+    @property
+    def runs(self) -> int:
+        return len(self.variants) * len(self.policies) * len(self.methods)
 
 
 def sweep(
@@ -240,17 +274,8 @@ def sweep(
     Returns
     -------
     pandas.DataFrame or list of dict
-        A DataFrame when pandas is importable, else a list of dicts.
-        Columns: ``variant``, ``policy`` (label), ``method`` (as asked),
-        ``method_used`` (what ``auto`` did), ``primary`` and one ``w_<term>``
-        column per policy weight, ``status``, ``message``, ``objective``,
-        ``bound``, ``gap``, ``solve_seconds``, then every entry of
-        ``Solution.metrics`` (dict-valued ones flattened as ``name.key``).
-        Rows are in the order variant, policy, method (method fastest).
-        Everything but the ``*_seconds`` columns is deterministic.
-        ``candidate_seconds`` is the time to build (or rescore) the graph
-        the row used, shared by the methods of one (variant, policy);
-        ``solve_seconds`` includes it, as in :func:`koeeo_match.solve`.
+        A DataFrame when pandas is importable, else a list of dicts; its
+        columns are described in the module docstring ("The table").
 
     Raises
     ------
@@ -269,77 +294,88 @@ def sweep(
     >>> 1 <= len(front) <= 8
     True
     """
-    if not isinstance(problem, Problem):
-        raise TypeError(f"The 'problem' parameter of sweep must be a Problem. Got {type(problem).__name__} instead.")
-    meths = [methods] if isinstance(methods, str) else list(methods)
-    if not meths:
-        raise ValueError("The 'methods' parameter of sweep is empty.")
-    for m in meths:
-        if m not in METHODS:
-            raise ValueError(f"The 'methods' parameter of sweep must name methods among {', '.join(METHODS)}. "
-                             f"Got {m!r} instead.")
-    if len(set(meths)) != len(meths):
-        raise ValueError(f"The 'methods' parameter of sweep repeats a method: {meths}.")
-    if time_limit is not None and not time_limit > 0:
-        raise ValueError(f"The 'time_limit' parameter of sweep must be > 0 seconds. Got {time_limit!r} instead.")
-    if errors not in ("raise", "record"):
-        raise ValueError(f"The 'errors' parameter of sweep must be 'raise' or 'record'. Got {errors!r} instead.")
-    rank_pol = None
-    if rank is not None:
-        if top_k is None:
-            raise ValueError("The 'rank' parameter of sweep applies only with top_k (it chooses the kept arcs).")
-        rank_pol = as_policy(rank, "rank", "sweep")
+    plan = _plan(problem, policies, methods, variants=variants, base=base, time_limit=time_limit, seed=seed,
+                 top_k=top_k, rank=rank, workers=workers, errors=errors, progress=progress)
+    rows: list[dict[str, Any]] = []
+    for vlabel, prob in plan.variants:
+        for plabel, pol, graph, t_cand in _graphs(prob, plan):
+            for meth in plan.methods:
+                t1 = time.perf_counter()
+                rows.append(_run(prob, graph, meth, plan, t_cand, {
+                    "variant": vlabel, "policy": plabel, "method": meth, "primary": "+".join(pol.primary),
+                    **{f"w_{n}": getattr(pol, n) for n in TERMS}}))
+                if plan.progress:
+                    _say(rows[-1], len(rows), plan.runs, time.perf_counter() - t1)
+    return _table(rows)
+
+
+def _plan(problem: Problem, policies: PolicySpec, methods: str | Sequence[str], **kw: Any) -> _Plan:
+    """Check sweep's parameters (solve's through :func:`koeeo_match.engine.check_solve_params`)."""
+    validate("sweep", {"problem": SOLVE_PARAMS["problem"], "errors": [Options(("raise", "record"))],
+                       "variants": [InstanceOf(Mapping, "a dict"), None]},
+             {"problem": problem, "errors": kw["errors"], "variants": kw["variants"]})
+    meths = _methods(methods)
+    check_solve_params("sweep", time_limit=kw["time_limit"], seed=kw["seed"], top_k=kw["top_k"], rank=kw["rank"],
+                       workers=kw["workers"])
+    _, rank = resolve_policies(None, kw["rank"], "sweep")
     pols = _policies(policies)
     labels = [lab for lab, _ in pols]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
         raise ValueError(f"Two policies share the label {dup[0]!r}; give them distinct labels in a dict.")
-    vars_ = _variants(problem, variants, base)
-    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers)
+    options = SolveOptions(time_limit=kw["time_limit"], seed=int(kw["seed"]), workers=kw["workers"])
+    return _Plan(_variants(problem, kw["variants"], kw["base"]), pols, meths, options, kw["top_k"], rank,
+                 kw["errors"], bool(kw["progress"]))
 
-    total = len(vars_) * len(pols) * len(meths)
-    rows: list[dict[str, Any]] = []
-    for vlabel, prob in vars_:
-        full: CandidateGraph | None = None
-        for plabel, pol in pols:
-            t0 = time.perf_counter()
-            if top_k is not None and rank_pol is None:
-                graph = build_candidates(prob, pol, k=top_k)
-            elif top_k is not None:
-                if full is None:
-                    graph = full = build_candidates(prob, pol, k=top_k, rank=rank_pol)
-                else:
-                    graph = rescore(full, prob, pol)
-            elif full is None:
-                graph = full = build_candidates(prob, pol)
-            else:
-                graph = rescore(full, prob, pol)
-            t_cand = time.perf_counter() - t0
-            for meth in meths:
-                head = {"variant": vlabel, "policy": plabel, "method": meth, "primary": "+".join(pol.primary),
-                        **{f"w_{n}": getattr(pol, n) for n in TERMS}}
-                t1 = time.perf_counter()
-                try:
-                    raw = REGISTRY[meth](prob, graph, options)
-                except UnsupportedError as exc:
-                    if errors == "raise":
-                        raise
-                    row = {**head, "method_used": meth, "status": "unsupported", "message": str(exc)}
-                else:
-                    sol = _to_solution(prob, graph, raw, method_label(meth, raw), t_cand,
-                                       t_cand + time.perf_counter() - t1)
-                    row = {**head, "method_used": sol.method, "status": sol.status.value, "message": sol.message,
-                           "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
-                           "solve_seconds": sol.metrics.get("solve_seconds"),
-                           **_flatten({k: v for k, v in sol.metrics.items()
-                                       if k not in ("objective", "bound", "gap", "solve_seconds")})}
-                rows.append(row)
-                if progress:
-                    obj = row.get("objective")
-                    print(f"[sweep {len(rows)}/{total}] variant={vlabel} policy={plabel} method={meth}: "
-                          f"{row['status']}" + ("" if obj is None else f", objective={obj:.6g}")
-                          + f" ({time.perf_counter() - t1:.2f} s)", file=sys.stderr, flush=True)
-    return _table(rows)
+
+def _methods(methods: str | Sequence[str]) -> list[str]:
+    meths = [methods] if isinstance(methods, str) else list(methods)
+    if not meths:
+        raise param_error("sweep", "methods", "is empty.")
+    for m in meths:
+        if m not in METHODS:
+            raise param_error("sweep", "methods", f"must name methods among {', '.join(METHODS)}. Got {m!r} instead.")
+    if len(set(meths)) != len(meths):
+        raise param_error("sweep", "methods", f"repeats a method: {meths}.")
+    return meths
+
+
+def _graphs(problem: Problem, plan: _Plan) -> Iterator[tuple[str, Policy, CandidateGraph, float]]:
+    """Each policy's label, policy, candidate graph and the seconds it took: the full graph (or the
+    capped one of ``rank``) is built once per variant and rescored; a graph capped by its own
+    policy is built per policy."""
+    full: CandidateGraph | None = None
+    for label, pol in plan.policies:
+        t0 = time.perf_counter()
+        if plan.top_k is not None and plan.rank is None:
+            graph = build_candidates(problem, pol, k=plan.top_k)
+        elif full is None:
+            graph = full = build_candidates(problem, pol, k=plan.top_k, rank=plan.rank)
+        else:
+            graph = rescore(full, problem, pol)
+        yield label, pol, graph, time.perf_counter() - t0
+
+
+def _run(problem: Problem, graph: CandidateGraph, method: str, plan: _Plan, t_cand: float,
+         head: dict[str, Any]) -> dict[str, Any]:
+    """One row: the run's solution, or (``errors="record"``) the method's refusal."""
+    try:
+        sol = solve_graph(problem, graph, method, plan.options, candidate_seconds=t_cand)
+    except UnsupportedError as exc:
+        if plan.errors == "raise":
+            raise
+        return {**head, "method_used": method, "status": "unsupported", "message": str(exc)}
+    return {**head, "method_used": sol.method, "status": sol.status.value, "message": sol.message,
+            "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
+            "solve_seconds": sol.metrics.get("solve_seconds"),
+            **_flatten({k: v for k, v in sol.metrics.items() if k not in ("objective", "bound", "gap", "solve_seconds")})}
+
+
+def _say(row: Mapping[str, Any], done: int, total: int, seconds: float) -> None:
+    obj = row.get("objective")
+    print(f"[sweep {done}/{total}] variant={row['variant']} policy={row['policy']} method={row['method']}: "
+          f"{row['status']}" + ("" if obj is None else f", objective={obj:.6g}") + f" ({seconds:.2f} s)",
+          file=sys.stderr, flush=True)
 
 
 def _table(rows: list[dict[str, Any]]) -> Any:
@@ -354,7 +390,12 @@ def _table(rows: list[dict[str, Any]]) -> Any:
     return pd.DataFrame(rows, columns=list(cols))
 
 
-def _column(table: Any, name: str) -> np.ndarray:
+def numeric_column(table: Any, name: str) -> np.ndarray:
+    """Column ``name`` of a table (DataFrame or list of dicts) as float64, None read as NaN.
+
+    >>> numeric_column([{"h": 1}, {"h": None}], "h").tolist()
+    [1.0, nan]
+    """
     try:
         if hasattr(table, "columns"):
             col = table[name].to_numpy()
@@ -405,7 +446,7 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     if both:
         raise ValueError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
     n = len(table)
-    cols = [_column(table, c) for c in maximize] + [-_column(table, c) for c in minimize]
+    cols = [numeric_column(table, c) for c in maximize] + [-numeric_column(table, c) for c in minimize]
     X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
     keep = _non_dominated(X)
     if hasattr(table, "iloc"):

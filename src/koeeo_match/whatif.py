@@ -19,23 +19,24 @@ makes the variant infeasible (the solve says so), exactly as in a file.
 from __future__ import annotations
 
 import dataclasses
-import math
+from numbers import Real
 from typing import Sequence
 
 import numpy as np
 
+from ._params import Interval, param_error, validate
 from .model import Problem
 
 __all__ = ["travel_cap", "employer_daily_cap", "employer_hours_budget", "entitlement"]
 
 
+#: A finite number >= 0 (km, hours); a whole one (a count of employees).
+_AMOUNT = [Interval(Real, 0, None, closed="left", finite=True)]
+_COUNT = [Interval(Real, 0, None, closed="left", finite=True, whole=True)]
+
+
 def _number(value: float, name: str, fn: str, *, integer: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    if ok and integer and not float(value).is_integer():
-        ok = False
-    if not ok or not math.isfinite(float(value)) or float(value) < 0:
-        what = "an integer" if integer else "a finite number"
-        raise ValueError(f"The {name!r} parameter of {fn} must be {what} >= 0. Got {value!r} instead.")
+    validate(fn, {name: _COUNT if integer else _AMOUNT}, {name: value})
     return float(value)
 
 
@@ -46,9 +47,10 @@ def _employer_mask(problem: Problem, employers: Sequence[str] | None, fn: str) -
     if isinstance(employers, str):
         employers = [employers]
     wanted = np.asarray(list(employers), dtype=object)
-    unknown = [e for e in wanted.tolist() if e not in set(ids.tolist())]
+    known = set(ids.tolist())
+    unknown = [e for e in wanted.tolist() if e not in known]
     if unknown:
-        raise ValueError(f"The 'employers' parameter of {fn} names unknown employer id {unknown[0]!r}.")
+        raise param_error(fn, "employers", f"names unknown employer id {unknown[0]!r}.")
     return np.isin(ids, wanted)
 
 

@@ -1,11 +1,15 @@
 """Solvers, one file each, behind a small registry (``REGISTRY[name]``).
 
 Each solver takes ``(problem, graph, options)`` and returns a
-:class:`~koeeo_match.solvers._base.RawResult` of selected arcs; the public
-:func:`koeeo_match.solve` turns it into a :class:`~koeeo_match.Solution`.
+:class:`RawResult` of selected arcs and why its search stopped
+(:class:`~koeeo_match.status.Termination`); it declares, as it registers,
+the rules of :data:`RULES` it supports and those it screens itself
+(:class:`Solver`).  :mod:`koeeo_match.engine` checks a problem's rules
+against that declaration, runs the solver and builds the
+:class:`~koeeo_match.Solution`.
 """
 
-from ._base import REGISTRY, RawResult, SolveOptions
+from ._base import REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
 from . import auto, cpsat, fcfs, flow, greedy, stable  # noqa: F401  (registration)
 
-__all__ = ["REGISTRY", "RawResult", "SolveOptions"]
+__all__ = ["REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register"]

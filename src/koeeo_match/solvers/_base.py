@@ -1,17 +1,28 @@
-"""What every solver returns, and the registry."""
+"""What every solver returns, the rules it declares, and the registry."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
-from ..status import Status
+from ..status import Status, Termination
 
-__all__ = ["RawResult", "SolveOptions", "SolverFn", "REGISTRY", "register"]
+__all__ = ["RawResult", "SolveOptions", "SolverFn", "Solver", "REGISTRY", "RULES", "register", "problem_rules"]
+
+#: The rules a method may or may not honour (every method honours eligibility and the hours
+#: entitlement of employees whose missions last the same): name -> what the problem has.
+RULES: dict[str, str] = {
+    "forced": "forced pairs",
+    "team_minimum": "team minimums (min_seats > 1)",
+    "daily_cap": "employer daily caps",
+    "hours_budget": "employer hours budgets",
+    "max_per_employer": "max_per_employer caps",
+    "mixed_durations": "missions of different durations (hours entitlements become knapsacks)",
+}
 
 
 @dataclass
@@ -19,7 +30,10 @@ class RawResult:
     """A solver's answer on the candidate graph.
 
     ``selected`` holds arc indices; ``bound`` is an upper bound on the sum of
-    integer arc scores (``None`` when the method gives none).
+    integer arc scores (``None`` when the method gives none).  ``termination``
+    says why the search stopped; when not given, what the status implies
+    (:meth:`~koeeo_match.status.Termination.implied_by`: ``optimal``,
+    ``infeasible``, else ``completed``).
     """
 
     selected: np.ndarray
@@ -27,6 +41,11 @@ class RawResult:
     bound: float | None = None
     message: str = ""
     stats: dict = field(default_factory=dict)
+    termination: Termination | None = None
+
+    def __post_init__(self) -> None:
+        if self.termination is None:
+            self.termination = Termination.implied_by(self.status)
 
 
 @dataclass(frozen=True)
@@ -44,12 +63,68 @@ class SolverFn(Protocol):
     def __call__(self, problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult: ...
 
 
-REGISTRY: dict[str, SolverFn] = {}
+@dataclass(frozen=True)
+class Solver:
+    """A registered method: its function and the rules (keys of :data:`RULES`) it declares.
+
+    ``supports``: the rules it honours whenever the problem has them.  ``screens``: rules it
+    honours only where they do not bind, and examines itself, refusing with the details
+    (e.g. ``flow`` and :func:`~koeeo_match.solvers.flow.flow_obstacles`).  A rule in neither
+    is refused before the solver runs (:func:`koeeo_match.engine.dispatch`).
+    """
+
+    name: str
+    fn: SolverFn
+    supports: frozenset[str]
+    screens: frozenset[str] = frozenset()
+
+    def __call__(self, problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
+        return self.fn(problem, graph, options)
+
+    def refuses(self, rules: Iterable[str]) -> list[str]:
+        """The rules among ``rules`` this method neither supports nor screens."""
+        return [r for r in rules if r not in self.supports and r not in self.screens]
 
 
-def register(name: str) -> Callable[[SolverFn], SolverFn]:
+REGISTRY: dict[str, Solver] = {}
+
+
+def _rules(names: str | Iterable[str], what: str) -> frozenset[str]:
+    out = frozenset(RULES) if names == "all" else frozenset([names] if isinstance(names, str) else names)
+    unknown = sorted(out - set(RULES))
+    if unknown:
+        raise ValueError(f"register: unknown rule(s) {unknown} in {what!r}; rules are {', '.join(RULES)}.")
+    return out
+
+
+def register(name: str, supports: str | Iterable[str] = (), screens: Iterable[str] = ()
+             ) -> Callable[[SolverFn], SolverFn]:
+    """Register a solver function under ``name``, with the rules it supports (``"all"``: every
+    rule of :data:`RULES`) and those it screens itself (see :class:`Solver`)."""
+
+    honoured, screened = _rules(supports, "supports"), _rules(screens, "screens")
+
     def deco(fn: SolverFn) -> SolverFn:
-        REGISTRY[name] = fn
+        REGISTRY[name] = Solver(name, fn, honoured, screened)
         return fn
 
     return deco
+
+
+def problem_rules(problem: Problem) -> list[str]:
+    """The rules of :data:`RULES` that ``problem`` has (vectorised; one pass over its tables).
+
+    >>> import koeeo_match as km
+    >>> problem_rules(km.synth.city(employees=40, seed=3, rules="flow"))
+    []
+    """
+    m, er = problem.missions, problem.employers
+    has = {
+        "forced": len(problem.forced) > 0,
+        "team_minimum": bool((m.min_seats > 1).any()),
+        "daily_cap": bool((er.daily_cap >= 0).any()),
+        "hours_budget": bool(np.isfinite(er.hours_budget).any()),
+        "max_per_employer": bool((m.max_per_employer >= 0).any()),
+        "mixed_durations": bool(len(m.hours) and (m.hours != m.hours[0]).any()),
+    }
+    return [r for r in RULES if has[r]]

@@ -46,7 +46,7 @@ from ..candidates import CandidateGraph
 from ..decompose import Part
 from ..model import Problem
 from ..parallel import default_workers, run_parts
-from ..status import Status
+from ..status import Status, Termination
 from . import _auto_split
 from ._auto_clock import CtrlC, shares
 from ._auto_parts import Context, Limits, relax_part, solve_part
@@ -87,7 +87,7 @@ def split(problem: Problem, graph: CandidateGraph) -> list[Part]:
     return _auto_split.split(problem, graph, SPLIT_ARCS, PART_ARCS)
 
 
-@register("auto")
+@register("auto", supports="all")
 def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Flow where exact; otherwise decomposition, relaxation bounds, repair and CP-SAT per part."""
     start, t0 = time.monotonic(), time.perf_counter()
@@ -116,7 +116,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
         # phase 2: a feasible solution per part
         results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc)
-    return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0)
+    return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=deadline is not None)
 
 
 def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: int) -> list[tuple]:
@@ -137,7 +137,7 @@ def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: 
 
 
 def _joined(parts: list[Part], results: list[tuple[RawResult, str]], interrupted: bool,
-            seconds: float) -> RawResult:
+            seconds: float, *, out_of_time: bool) -> RawResult:
     """The whole's answer from its parts': infeasible if one is, unknown if one found nothing,
     optimal if all are; the bound is the sum of the parts' (``None`` if one has none)."""
     selected, bound, how = [], 0, {}
@@ -151,11 +151,15 @@ def _joined(parts: list[Part], results: list[tuple[RawResult, str]], interrupted
         how[used] = how.get(used, 0) + 1
     if any(s == Status.UNKNOWN for s in statuses):  # a part found nothing feasible (forced pairs)
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, bound,
-                         "no feasible solution found for every part (forced pairs)", {"method": "auto"})
+                         "no feasible solution found for every part (forced pairs)", {"method": "auto"},
+                         termination=Termination.of_parts((r.termination for r, _ in results),
+                                                          interrupted=interrupted, out_of_time=out_of_time))
     status = Status.OPTIMAL if all(s == Status.OPTIMAL for s in statuses) else Status.FEASIBLE
     msg = "" if status == Status.OPTIMAL else "not proven optimal: see bound and gap"
     if interrupted:
         msg = "interrupted (Ctrl-C): best solution found so far"
     stats = {"method": "auto", "parts": len(parts), "how": how, "seconds": seconds}
     sel = np.concatenate(selected) if selected else np.zeros(0, np.int64)
-    return RawResult(sel, status, bound, msg, stats)
+    return RawResult(sel, status, bound, msg, stats,  # a time limit: auto spends it on the parts it has not proven
+                     termination=Termination.of_parts((r.termination for r, _ in results), interrupted=interrupted,
+                                                      out_of_time=out_of_time))

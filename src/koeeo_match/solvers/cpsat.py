@@ -23,7 +23,7 @@ from ortools.sat.python import cp_model
 from ..candidates import CandidateGraph
 from ..errors import SolverError
 from ..model import Problem
-from ..status import Status
+from ..status import Status, Termination
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure, useful_arcs
 
@@ -46,7 +46,7 @@ def _groups(ids: np.ndarray, members: np.ndarray):
         yield int(ids[chunk[0]]), members[chunk]
 
 
-@register("cpsat")
+@register("cpsat", supports="all")
 def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, lns_only: bool = False) -> RawResult:
     """Solve the whole problem with CP-SAT (exact given time; every rule).
 
@@ -194,7 +194,8 @@ def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: int, int
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "CP-SAT proved that the hard rules (forced pairs, team minimums) cannot all hold")
     if status == cp_model.UNKNOWN:  # no solution: CP-SAT's bound is not meaningful then
         why = "interrupted (Ctrl-C) before" if interrupted else "within the time limit"
-        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT found no solution {why}")
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT found no solution {why}",
+                         termination=Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
     bound = float(solver.best_objective_bound)
     values = np.array(solver.response_proto.solution, dtype=np.int64)[: keep.size]
     selected = keep[values > 0]
@@ -202,7 +203,9 @@ def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: int, int
     msg = "" if st_out == Status.OPTIMAL else "time limit reached; best solution found so far"
     if interrupted and st_out != Status.OPTIMAL:
         msg = "interrupted (Ctrl-C): best solution found so far"
-    return RawResult(selected, st_out, bound, msg, {"conflicts": solver.num_conflicts, "branches": solver.num_branches})
+    return RawResult(selected, st_out, bound, msg, {"conflicts": solver.num_conflicts, "branches": solver.num_branches},
+                     termination=Termination.OPTIMAL if st_out == Status.OPTIMAL
+                     else Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
 
 
 def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> tuple[int, bool]:

@@ -21,7 +21,7 @@ from .greedy import finish, settle_forced
 __all__ = ["solve_fcfs"]
 
 
-@register("fcfs")
+@register("fcfs", supports="all")
 def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Simulate first-come-first-served sign-ups (arrival order from ``options.seed``)."""
     st = structure(problem, graph)

@@ -145,7 +145,8 @@ def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None
     return out
 
 
-@register("flow")
+@register("flow", supports=("max_per_employer",),
+          screens=("forced", "team_minimum", "daily_cap", "hours_budget", "mixed_durations"))
 def solve_flow(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Exact maximum-score assignment by min-cost flow (refuses rules a flow cannot express)."""
     st = structure(problem, graph)

@@ -39,7 +39,7 @@ def finish(ledger: Ledger, forced_missions: set[int], method: str) -> RawResult:
     return RawResult(ledger.selected(), Status.FEASIBLE)
 
 
-@register("greedy")
+@register("greedy", supports="all")
 def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Highest score first (ties by employee, then mission order); honours every rule."""
     return greedy_from(problem, graph)

@@ -69,7 +69,7 @@ def _ranked(owner: np.ndarray, rank: np.ndarray, arcs: np.ndarray, n: int) -> tu
     return order, csr_ptr(owner[order], n)
 
 
-@register("stable")
+@register("stable", screens="all")
 def solve_stable(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """A stable assignment by deferred acceptance (``options.proposing`` side proposes).
 

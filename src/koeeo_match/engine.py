@@ -1,0 +1,315 @@
+"""The one solve path: parameters -> candidate graph -> solver -> Solution.
+
+:func:`solve` (``km.solve``), :func:`koeeo_match.pipeline.run` and
+:func:`koeeo_match.sweep` all go through here:
+
+1. :func:`check_solve_params`: one validation of solve's parameters against
+   the table :data:`SOLVE_PARAMS` (and the rules :data:`SOLVE_RULES`), under
+   the caller's name;
+2. :func:`candidate_graph`: the candidate graph (``sweep`` and ``pipeline``
+   may bring their own, rescored or timed as a stage);
+3. :func:`dispatch`: the registered solver, once the problem's rules are
+   checked against what the method declares (:mod:`koeeo_match.solvers`);
+4. :func:`to_solution`: objective, bounds, gap and metrics, computed before
+   the immutable :class:`~koeeo_match.Solution` is built.
+
+:func:`solve_graph` runs 3 and 4.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from . import metrics as _metrics
+from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
+from .candidates import CandidateGraph, build_candidates
+from .errors import UnsupportedError
+from .model import Problem
+from .policy import Policy, as_policy
+from .solution import Solution, relative_gap
+from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
+from .solvers.stable import PROPOSING
+from .status import Status
+
+__all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
+           "candidate_graph", "dispatch", "solve_graph", "to_solution", "method_label"]
+
+_POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
+
+#: The accepted forms of solve's parameters (shared by ``pipeline.run`` and ``sweep``).
+SOLVE_PARAMS: dict[str, list] = {
+    "problem": [InstanceOf(Problem, "a Problem")],
+    "method": [Options(METHODS)],
+    "policy": _POLICY,
+    "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
+    "seed": [Interval(Integral)],
+    "top_k": [Interval(Integral, 1, None, closed="left"), None],
+    "workers": [Interval(Integral, 0, None, closed="left")],
+    "progress": [Satisfies(callable, "a callable"), None],
+    "proposing": [Options(PROPOSING), Hidden(None)],  # None: the default, "employees"
+    "preferences": [InstanceOf(Mapping, "a dict"), None],
+    "rank": _POLICY,
+}
+
+#: Parameters that apply only with another.
+SOLVE_RULES: dict[str, Requires] = {
+    "rank": Requires("top_k", lambda k: k is not None, "applies only with top_k (it chooses the kept arcs)."),
+    "proposing": Requires("method", lambda m: m == "stable", "applies to method='stable' only.", show=True),
+    "preferences": Requires("method", lambda m: m == "stable", "applies to method='stable' only.", show=True),
+}
+
+
+def check_solve_params(fn: str, **values: Any) -> None:
+    """Validate solve's parameters given to ``fn`` (:data:`SOLVE_PARAMS`, :data:`SOLVE_RULES`).
+
+    Raises
+    ------
+    koeeo_match._params.InvalidParameterError
+        A ``ValueError`` and a ``TypeError``: ``The 'x' parameter of fn must be ... Got ... instead.``
+
+    Examples
+    --------
+    >>> check_solve_params("solve", method="simplex")
+    Traceback (most recent call last):
+    ...
+    koeeo_match._params.InvalidParameterError: The 'method' parameter of solve must be one of auto, flow, cpsat, greedy, fcfs, stable. Got 'simplex' instead.
+    """
+    validate(fn, SOLVE_PARAMS, values, {k: r for k, r in SOLVE_RULES.items() if k in values})
+
+
+def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn: str) -> tuple[Policy, Policy | None]:
+    """``policy`` (default ``max_hours``) and ``rank`` as Policy objects (preset names and weights parsed).
+
+    >>> resolve_policies(None, "min_travel", "solve")[1] == Policy.preset("min_travel")
+    True
+    """
+    pol = Policy.preset("max_hours") if policy is None else as_policy(policy, "policy", fn)
+    return pol, (None if rank is None else as_policy(rank, "rank", fn))
+
+
+def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
+                    rank: Policy | None = None) -> tuple[CandidateGraph, float]:
+    """The candidate graph and the seconds it took to build.
+
+    >>> import koeeo_match as km
+    >>> graph, seconds = candidate_graph(km.synth.city(employees=30, seed=0), Policy.preset("max_hours"), top_k=2)
+    >>> graph.k, seconds >= 0
+    (2, True)
+    """
+    t0 = time.perf_counter()
+    graph = build_candidates(problem, policy, k=top_k, rank=rank)
+    return graph, time.perf_counter() - t0
+
+
+def method_label(method: str, raw: RawResult) -> str:
+    """``auto:flow`` or ``auto:parts(cpsat=2,flow=5)``: what ``auto`` actually did.
+
+    >>> method_label("auto", RawResult(np.zeros(0, np.int64), Status.OPTIMAL, stats={"how": {"flow": 5, "cpsat": 2}}))
+    'auto:parts(cpsat=2,flow=5)'
+    """
+    if method != "auto":
+        return method
+    how = raw.stats.get("how")
+    if how:
+        return "auto:parts(" + ",".join(f"{k}={v}" for k, v in sorted(how.items())) + ")"
+    return "auto:" + str(raw.stats.get("method", "cpsat"))
+
+
+def dispatch(problem: Problem, graph: CandidateGraph, method: str, options: SolveOptions) -> RawResult:
+    """Run the solver registered as ``method``, once the problem's rules pass its declaration.
+
+    Raises
+    ------
+    UnsupportedError
+        The problem has a rule the method neither supports nor screens itself
+        (the message names the rule and the methods that honour it).  A method
+        that screens a rule (``flow``, ``stable``) refuses it itself, in detail.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+    >>> dispatch(p, km.build_candidates(p, "max_hours"), "greedy", SolveOptions()).termination
+    <Termination.COMPLETED: 'completed'>
+    """
+    solver = REGISTRY[method]
+    refused = solver.refuses(problem_rules(problem))
+    if refused:
+        rule = refused[0]
+        able = [m for m in METHODS if m in REGISTRY and rule in REGISTRY[m].supports]
+        raise UnsupportedError(f"method={method!r} cannot honour the {RULES[rule]} of this problem. "
+                               f"Methods that do: {', '.join(repr(m) for m in able)}.")
+    return solver(problem, graph, options)
+
+
+def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: SolveOptions, *,
+                candidate_seconds: float = 0.0) -> Solution:
+    """:func:`dispatch` on a graph already built, then :func:`to_solution` (with metrics).
+
+    ``solve_seconds`` counts ``candidate_seconds`` (the graph's) and the solver's time.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> solve_graph(p, g, "flow", SolveOptions()).assignments == km.solve(p, method="flow").assignments
+    True
+    """
+    t0 = time.perf_counter()
+    raw = dispatch(problem, graph, method, options)
+    return to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
+                       total_seconds=candidate_seconds + time.perf_counter() - t0)
+
+
+def solve(
+    problem: Problem,
+    method: str = "auto",
+    policy: Policy | str | None = None,
+    time_limit: float | None = None,
+    seed: int = 0,
+    *,
+    top_k: int | None = None,
+    workers: int = 0,
+    progress: Callable[[str], None] | None = None,
+    proposing: str | None = None,
+    preferences: Mapping[str, Any] | None = None,
+    rank: Policy | str | None = None,
+) -> Solution:
+    """Assign employees to missions.
+
+    Parameters
+    ----------
+    problem : Problem
+    method : {"auto", "flow", "cpsat", "greedy", "fcfs", "stable"}
+        ``flow``: exact min-cost flow, refuses rules a flow cannot express.
+        ``cpsat``: exact CP-SAT, every rule.  ``greedy``: best score first.
+        ``fcfs``: today's first-come-first-served platforms, simulated.
+        ``auto``: flow where exact, CP-SAT otherwise.  ``stable``: a
+        stable assignment by deferred acceptance (no blocking pair, see
+        :func:`koeeo_match.blocking_pairs`); status ``feasible``, no bound.
+    policy : Policy or str, optional
+        The objective (a preset name or a :class:`Policy`); default ``max_hours``.
+    time_limit : float, optional
+        Seconds for CP-SAT; on expiry the best feasible solution is returned
+        with status ``feasible``, its gap and ``termination="time_limit"``.
+    seed : int
+        Seeds CP-SAT and the fcfs arrival order (``stable`` breaks ties by
+        index and does not use it).
+    top_k : int, optional
+        Keep only the ``top_k`` best candidate arcs of each employee and of
+        each mission (for national-scale instances).  The result is then
+        optimal for that capped graph at best, so its status is ``feasible``
+        (``metrics["graph_optimal"]`` says whether the capped graph was solved
+        to optimality, ``graph_bound`` / ``graph_gap`` give the bound and gap
+        on that graph).  ``None`` (default): the full graph, exact.
+    rank : Policy or str, optional
+        With ``top_k``: the policy that chooses the kept arcs (default:
+        ``policy``).  Solving several policies with the same ``rank``
+        compares them on the same arcs.
+    workers : int
+        CP-SAT workers (0: 2).
+    progress : callable, optional
+        Called with progress lines on long runs.
+    proposing : {"employees", "associations"}, optional
+        ``stable`` only: the side that proposes, and gets its best stable
+        assignment (default ``"employees"``; ``"associations"``: each
+        mission proposes for its seats).
+    preferences : dict, optional
+        ``stable`` only: explicit rankings ``{"employees": {employee id:
+        [mission id, ...]}, "missions": {mission id: [employee id, ...]}}``,
+        best first (see :func:`koeeo_match.stability.arc_ranks`); default:
+        both sides rank their candidate arcs by the policy's score.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    UnsupportedError
+        The method cannot honour a rule of the problem (the message names it).
+    ValueError, TypeError
+        A parameter out of :data:`SOLVE_PARAMS` (the message names it).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=3, rules="flow")
+    >>> s = km.solve(p, method="flow", policy="max_hours")
+    >>> s.metrics["assigned_hours"] == s.objective, s.termination.value
+    (True, 'optimal')
+    """
+    check_solve_params("solve", problem=problem, method=method, policy=policy, time_limit=time_limit, seed=seed,
+                       top_k=top_k, workers=workers, progress=progress, proposing=proposing,
+                       preferences=preferences, rank=rank)
+    policy, rank = resolve_policies(policy, rank, "solve")
+    graph, t_cand = candidate_graph(problem, policy, top_k, rank)
+    options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
+                           proposing=proposing or "employees", preferences=preferences)
+    return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)
+
+
+def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[RawResult, dict[str, Any]]:
+    """The result as it holds for the problem (capped graphs prove nothing for it), and the bound and
+    gap on the candidate graph itself (the problem's own when it is not capped)."""
+    graph_optimal = raw.status == Status.OPTIMAL
+    if graph_optimal:
+        graph_bound: float | None = objective
+    elif raw.bound is not None:
+        graph_bound = max(graph.scale.primary_bound(raw.bound), objective)
+    else:
+        graph_bound = None
+    graph_gap = None if graph_bound is None else max(graph_bound - objective, 0.0) / max(abs(graph_bound), 1.0)
+    if graph.k is not None and raw.status == Status.OPTIMAL:
+        raw = RawResult(raw.selected, Status.FEASIBLE, None,
+                        f"optimal on the candidate graph capped at top_k={graph.k} arcs per employee and per mission; "
+                        "no bound for the full problem", raw.stats, termination=raw.termination)
+    return raw, {"graph_optimal": graph_optimal, "graph_bound": graph_bound, "graph_gap": graph_gap}
+
+
+def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method: str, *,
+                candidate_seconds: float, total_seconds: float, compute_metrics: bool = True) -> Solution:
+    """The Solution of a solver's result, every figure computed before it is built.
+
+    ``metrics`` holds :func:`koeeo_match.metrics.compute`'s figures (unless
+    ``compute_metrics=False``: ``pipeline`` times them as a stage of their own)
+    and the solve's: objective, bound, gap, solve and candidate seconds,
+    candidate arcs, top_k, and the bound and gap on the candidate graph.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> s = to_solution(p, g, dispatch(p, g, "flow", SolveOptions()), "flow", candidate_seconds=0.0,
+    ...                 total_seconds=0.0, compute_metrics=False)
+    >>> s.status.value, "assigned_hours" in s.metrics, s.metrics["objective"] == s.objective
+    ('optimal', False, True)
+    """
+    sel = np.sort(np.asarray(raw.selected, np.int64))  # arcs are in (employee, mission) order
+    e, m = graph.employee[sel], graph.mission[sel]
+    policy = graph.policy
+    which = "primary" if graph.scale.lexicographic else "all"
+    objective = float(policy.score({k: graph.terms[k][sel] for k, w in policy.weights().items() if w}, which).sum())
+    raw, on_graph = _bounds(graph, raw, objective)
+    if raw.status == Status.OPTIMAL:
+        bound: float | None = objective
+    elif raw.bound is not None and graph.k is None:
+        bound = max(graph.scale.primary_bound(raw.bound), objective)
+    else:
+        bound = None
+    message = raw.message
+    if graph.scale.collapsed and not raw.stats.get("fine_secondary"):
+        warnings.warn(graph.scale.collapsed, RuntimeWarning, stacklevel=4)
+        message = "; ".join(x for x in (message, graph.scale.collapsed) if x)
+    gap = relative_gap(raw.status, objective, bound)
+    met = _metrics.compute(problem, e, m) if compute_metrics else {}
+    met.update(objective=objective, bound=bound, gap=gap, solve_seconds=total_seconds,
+               candidate_seconds=candidate_seconds, candidate_arcs=len(graph), top_k=graph.k,
+               graph_optimal=on_graph["graph_optimal"], graph_bound=on_graph["graph_bound"],
+               graph_gap=on_graph["graph_gap"])
+    return Solution(status=raw.status, objective=objective, bound=bound, employee_ids=problem.employees.ids[e],
+                    mission_ids=problem.missions.ids[m], metrics=met, method=method, message=message,
+                    employee=e, mission=m, problem=problem, policy=policy, termination=raw.termination)

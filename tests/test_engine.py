@@ -1,0 +1,226 @@
+"""The one solve path (koeeo_match.engine): parameters, declared rules, termination, an immutable Solution."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import pickle
+from numbers import Integral, Real
+
+import numpy as np
+import pytest
+
+import koeeo_match as km
+from koeeo_match import engine
+from koeeo_match._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, param_error, validate, \
+    validate_params
+from koeeo_match.solvers import REGISTRY, RULES, RawResult, problem_rules, register
+from conftest import make
+
+
+@pytest.fixture(scope="module")
+def city():
+    return km.synth.city(employees=120, seed=5, rules="flow")
+
+
+# ----------------------------------------------------------------------------- one path
+def test_solve_pipeline_and_sweep_give_the_same_solution(city):
+    s = km.solve(city, method="flow", policy="min_travel")
+    r = km.pipeline.run(city, method="flow", policy="min_travel", progress=None)
+    t = km.sweep(city, "min_travel", "flow")
+    assert r.solution.assignments == s.assignments
+    assert t["assigned_hours"].tolist() == [s.metrics["assigned_hours"]]
+    def strip(m):
+        return {k: v for k, v in m.items() if not k.endswith("_seconds")}
+
+    assert strip(r.solution.metrics) == strip(s.metrics)
+    assert r.solution.termination == s.termination == km.Termination.OPTIMAL
+
+
+def test_registry_holds_exactly_the_methods():
+    assert set(REGISTRY) == set(METHODS) and km.METHODS == METHODS
+    assert REGISTRY["cpsat"].supports == frozenset(RULES)
+    assert "forced" in REGISTRY["flow"].screens and "max_per_employer" in REGISTRY["flow"].supports
+
+
+@pytest.mark.parametrize("fn, call", [
+    ("solve", lambda p: km.solve(p, method="simplex")),
+    ("pipeline.run", lambda p: km.pipeline.run(p, method="simplex", progress=None)),
+    ("sweep", lambda p: km.sweep(p, methods=["simplex"])),
+])
+def test_every_entry_checks_the_method(city, fn, call):
+    with pytest.raises(ValueError, match=f"'method.?' parameter of {fn} must "):
+        call(city)
+
+
+@pytest.mark.parametrize("kwargs, exc, text", [
+    ({"time_limit": 0}, ValueError, "'time_limit' parameter of solve must be > 0 seconds or None. Got 0 instead."),
+    ({"time_limit": float("nan")}, ValueError, "'time_limit' parameter of solve must be > 0"),
+    ({"seed": "1"}, TypeError, "'seed' parameter of solve must be an integer. Got '1' instead."),
+    ({"top_k": 0}, ValueError, "'top_k' parameter of solve must be an integer >= 1 or None"),
+    ({"workers": -1}, ValueError, "'workers' parameter of solve must be an integer >= 0"),
+    ({"progress": "yes"}, TypeError, "'progress' parameter of solve must be a callable or None"),
+    ({"policy": 3}, TypeError, "'policy' parameter of solve must be a Policy, a preset name or None. Got 3"),
+    ({"rank": "max_hours"}, ValueError, "'rank' parameter of solve applies only with top_k"),
+    ({"proposing": "employees"}, ValueError, "applies to method='stable' only. Got method='auto'."),
+])
+def test_solve_parameters(city, kwargs, exc, text):
+    with pytest.raises(exc) as err:
+        km.solve(city, **kwargs)
+    assert text in str(err.value)
+
+
+def test_pipeline_checks_solve_parameters(city):
+    with pytest.raises(ValueError, match="'time_limit' parameter of pipeline.run must be > 0"):
+        km.pipeline.run(city, time_limit=-1, progress=None)
+    with pytest.raises(TypeError, match="'make_problem' parameter of pipeline.run must be a Problem or a callable"):
+        km.pipeline.run("city.json", progress=None)
+
+
+# ----------------------------------------------------------------------------- declared rules
+def test_problem_rules_finds_each_rule():
+    base = {"employees": [{"id": "e", "employer": "c"}], "missions": [{"id": "m"}], "employers": [{"id": "c"}]}
+    assert problem_rules(make(**base)) == []
+    cases = {
+        "forced": dict(base, forced=[{"employee": "e", "mission": "m"}]),
+        "team_minimum": dict(base, missions=[{"id": "m", "seats": 3, "min_seats": 2}]),
+        "daily_cap": dict(base, employers=[{"id": "c", "daily_cap": 1}]),
+        "hours_budget": dict(base, employers=[{"id": "c", "hours_budget": 14}]),
+        "max_per_employer": dict(base, missions=[{"id": "m", "max_per_employer": 1}]),
+        "mixed_durations": dict(base, missions=[{"id": "m"}, {"id": "n", "hours": 3.5}]),
+    }
+    for rule, records in cases.items():
+        assert problem_rules(make(**records)) == [rule], rule
+
+
+def test_dispatch_refuses_a_rule_the_method_does_not_declare(monkeypatch):
+    monkeypatch.setitem(REGISTRY, "toy", REGISTRY["greedy"])  # replaced below by a declaration
+    register("toy", supports=("forced",))(REGISTRY["greedy"].fn)
+    p = make([{"id": "e", "employer": "c"}], [{"id": "m"}], employers=[{"id": "c", "daily_cap": 1}])
+    g = km.build_candidates(p, "max_hours")
+    with pytest.raises(km.UnsupportedError) as err:
+        engine.dispatch(p, g, "toy", km.solvers.SolveOptions())
+    assert str(err.value) == ("method='toy' cannot honour the employer daily caps of this problem. "
+                              "Methods that do: 'auto', 'cpsat', 'greedy', 'fcfs'.")
+    ok = make([{"id": "e"}], [{"id": "m"}])  # no rule: the method runs
+    assert isinstance(engine.dispatch(ok, km.build_candidates(ok, "max_hours"), "toy", km.solvers.SolveOptions()),
+                      RawResult)
+
+
+def test_a_screened_rule_keeps_the_solvers_own_message():
+    p = make([{"id": "e"}], [{"id": "m", "seats": 3, "min_seats": 2}])
+    with pytest.raises(km.UnsupportedError, match=r"^method='flow' cannot honour these rules of the problem: team"):
+        km.solve(p, method="flow")
+
+
+def test_register_refuses_an_unknown_rule():
+    with pytest.raises(ValueError, match="unknown rule"):
+        register("toy", supports=("teleportation",))
+
+
+# ----------------------------------------------------------------------------- termination
+@pytest.mark.parametrize("method, status, termination", [
+    ("flow", "optimal", "optimal"), ("cpsat", "optimal", "optimal"), ("auto", "optimal", "optimal"),
+    ("greedy", "feasible", "completed"), ("fcfs", "feasible", "completed"), ("stable", "feasible", "completed"),
+])
+def test_termination_of_each_method(city, method, status, termination):
+    s = km.solve(city, method=method)
+    assert (s.status.value, s.termination.value) == (status, termination)
+
+
+def test_termination_infeasible_and_time_limit():
+    p = make([{"id": "e", "skills": {}}], [{"id": "m", "skills": {"law": 1}}], forced=[{"employee": "e", "mission": "m"}])
+    for method in ("cpsat", "greedy", "auto"):
+        s = km.solve(p, method=method)
+        assert (s.status, s.termination) == (km.Status.INFEASIBLE, km.Termination.INFEASIBLE), method
+    hard = km.synth.city(employees=400, seed=1)  # every rule: no proof within 10 ms
+    for method in ("cpsat", "auto"):
+        s = km.solve(hard, method=method, time_limit=0.01)
+        assert s.status != km.Status.OPTIMAL and s.termination == km.Termination.TIME_LIMIT, method
+
+
+def test_a_capped_graph_is_optimal_on_the_graph_only(city):
+    s = km.solve(city, method="flow", top_k=2)
+    assert (s.status, s.termination, s.metrics["graph_optimal"]) == (km.Status.FEASIBLE, km.Termination.OPTIMAL, True)
+
+
+def test_termination_of_parts():
+    T = km.Termination
+    assert T.of_parts([]) == T.OPTIMAL
+    assert T.of_parts([T.OPTIMAL, T.COMPLETED]) == T.COMPLETED
+    assert T.of_parts([T.OPTIMAL, T.COMPLETED], out_of_time=True) == T.TIME_LIMIT
+    assert T.of_parts([T.TIME_LIMIT], interrupted=True) == T.INTERRUPTED
+    assert T.of_parts([T.OPTIMAL], interrupted=True) == T.OPTIMAL  # proven before Ctrl-C
+    assert RawResult(np.zeros(0, np.int64), km.Status.UNKNOWN).termination == T.COMPLETED
+
+
+# ----------------------------------------------------------------------------- immutable Solution
+def test_solution_is_immutable(city):
+    s = km.solve(city, method="flow")
+    with pytest.raises(TypeError):
+        s.metrics["assigned_hours"] = 0.0
+    for name in ("employee_ids", "mission_ids", "employee", "mission"):
+        with pytest.raises(ValueError, match="read-only"):
+            getattr(s, name)[0] = getattr(s, name)[1]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        s.status = km.Status.UNKNOWN
+    nested = s.metrics["hours_by_employer_size"]
+    nested["micro"] = -1.0  # a dict-valued figure is the solution's own copy, not shared with the caller's
+    t = dataclasses.replace(s, message="x")
+    assert t.metrics["hours_by_employer_size"] is not nested and t.message == "x"
+
+
+def test_solution_pickles_and_copies(city):
+    s = km.solve(city, method="greedy")
+    for back in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
+        assert back.assignments == s.assignments and dict(back.metrics) == dict(s.metrics)
+        assert back.termination == s.termination and not back.employee.flags.writeable
+
+
+def test_solution_files_carry_the_termination(city, tmp_path):
+    s = km.solve(city, method="greedy")
+    path = tmp_path / "s.json"
+    km.dump(s, path)
+    doc = json.loads(path.read_text())
+    assert doc["termination"] == "completed"
+    assert km.load(path).termination == km.Termination.COMPLETED
+    del doc["termination"]  # a file written before the key existed
+    old = km.Solution.from_dict(doc)
+    assert old.termination is None and old.assignments == s.assignments
+    doc["termination"] = "bored"
+    with pytest.raises(km.InvalidProblemError, match="termination"):
+        km.Solution.from_dict(doc)
+
+
+# ----------------------------------------------------------------------------- the parameter table
+def test_constraint_descriptions():
+    assert str(Options(("a", "b"))) == "'a' or 'b'"
+    assert str(Options(("a", "b", "c"))) == "one of a, b, c"
+    assert str(Interval(Integral, 0, None, closed="left")) == "an integer >= 0"
+    assert str(Interval(Real, 0, 1, closed="left", finite=True)) == "a finite number in the range [0, 1)"
+    assert str(Interval(Real, 0, None, closed="left", whole=True)) == "an integer >= 0"
+    assert Interval(Real, 0, None, whole=True).holds(2.0) and not Interval(Real, 0, None, whole=True).holds(2.5)
+    assert not Interval(Real).holds(True) and not Interval(Real, finite=True).holds(float("inf"))
+    with pytest.raises(ValueError, match=r"must be 'x' or 'y'\. Got 'z'"):  # None accepted, not offered
+        validate("f", {"p": [Options(("x", "y")), Hidden(None)]}, {"p": "z"})
+    validate("f", {"p": [Options(("x", "y")), Hidden(None)]}, {"p": None})
+
+
+def test_validate_rules_and_decorator():
+    table = {"a": [InstanceOf(str, "a str"), None], "b": [Interval(Integral), None]}
+    rules = {"a": Requires("b", lambda b: b is not None, "needs b.")}
+    validate("f", table, {"a": None, "b": None}, rules)
+    with pytest.raises(ValueError, match=r"^The 'a' parameter of f needs b\.$"):
+        validate("f", table, {"a": "x", "b": None}, rules)
+    with pytest.raises(TypeError, match=r"^The 'b' parameter of f must be an integer or None\. Got 1\.5 instead\.$"):
+        validate("f", table, {"a": None, "b": 1.5}, rules)
+
+    @validate_params({"n": [Interval(Integral, 1, None, closed="left")]})
+    def repeat(text, n=1):
+        return text * n
+
+    assert repeat("ab", n=2) == "abab" and repeat.__name__ == "repeat"
+    with pytest.raises(ValueError, match="'n' parameter of repeat must be an integer >= 1. Got 0 instead."):
+        repeat("ab", 0)
+    assert str(param_error("g", "x", "is odd.")) == "The 'x' parameter of g is odd."
