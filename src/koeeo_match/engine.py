@@ -221,7 +221,7 @@ def solve(
     preferences : dict, optional
         ``stable`` only: explicit rankings ``{"employees": {employee id:
         [mission id, ...]}, "missions": {mission id: [employee id, ...]}}``,
-        best first (see :func:`koeeo_match.stability.arc_ranks`); default:
+        best first (see :func:`koeeo_match.preferences.arc_ranks`); default:
         both sides rank their candidate arcs by the policy's score.
 
     Returns

@@ -56,7 +56,7 @@ class SolveOptions:
     progress: Callable[[str], None] | None = None
     hint: np.ndarray | None = None  # arc indices of a feasible solution (warm start)
     proposing: str = "employees"  # stable: the side that proposes ("employees" or "associations")
-    preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (stability.arc_ranks)
+    preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (preferences.arc_ranks)
 
 
 class SolverFn(Protocol):

@@ -1,7 +1,7 @@
 """Stable assignment by deferred acceptance (Gale–Shapley), either side proposing.
 
 Each employee ranks its candidate missions, each mission its candidate
-employees (:func:`koeeo_match.stability.arc_ranks`: the policy's arc score
+employees (:func:`koeeo_match.preferences.arc_ranks`: the policy's arc score
 by default, ties by index, or explicit lists).  A mission holds up to
 ``seats`` employees; an employee holds up to ``k_e`` missions, at most one
 per date, where ``k_e`` is how many of its candidate missions fit its hours
