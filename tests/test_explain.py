@@ -387,7 +387,8 @@ def check_breakdown(p: km.Problem, sol: km.Solution, policy: km.Policy):
             ER.daily_cap[c] >= 0 and len(v) >= ER.daily_cap[c] for (c, d), v in away.items())
     if "employers_at_budget" in b["binding"]:
         assert b["binding"]["employers_at_budget"] == sum(
-            math.isfinite(ER.hours_budget[c]) and spent.get(c, 0.0) >= ER.hours_budget[c] - 1e-9 for c in range(len(ER)))
+            math.isfinite(ER.hours_budget[c]) and spent.get(c, 0.0) >= ER.hours_budget[c] - 1e-9
+            for c in range(len(ER)))
     return b
 
 
