@@ -161,7 +161,7 @@ CO2_PER_KM = 0.19  # DESIGN.md §6
 COST_TERMS = ("travel_km", "co2_kg")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def is_rural(lat: float, lon: float) -> bool:
     """Nearest département centre (haversine) within 120 km has density class rural."""
     D = km.synth.departements()

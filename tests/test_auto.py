@@ -21,7 +21,8 @@ from test_properties import MAX_PAIRS, SETTINGS, problems
 
 OK = (km.Status.OPTIMAL, km.Status.FEASIBLE)
 # the monkeypatched thresholds are the same for every example: a function-scoped fixture is fine
-SETTINGS = {**SETTINGS, "suppress_health_check": [*SETTINGS["suppress_health_check"], HealthCheck.function_scoped_fixture]}
+SETTINGS = {**SETTINGS,
+            "suppress_health_check": [*SETTINGS["suppress_health_check"], HealthCheck.function_scoped_fixture]}
 
 
 @pytest.fixture(params=[(5, 3, 10**9, 10**9), (2, 1, 10**9, 10**9), (5, 2, 3, 10**9), (5, 3, 10**9, 1)],
@@ -225,22 +226,40 @@ def test_region_with_a_tiny_time_limit(bretagne):
 
 
 def test_region_with_twenty_seconds(bretagne):
+    """The part is searched by CP-SAT from its repaired start, and the search improves on it."""
     sol = km.solve(bretagne, method="auto", time_limit=20)
     check_bounded(bretagne, sol)
     assert sol.metrics["solve_seconds"] < 40
-    quick = km.solve(bretagne, method="auto", time_limit=1e-6)
-    assert sol.objective >= quick.objective - 1e-9
+    quick = km.solve(bretagne, method="auto", time_limit=1e-6)  # the repaired start alone
+    assert sol.objective > quick.objective, (sol, quick)
+    assert sol.method == "auto:parts(lp+repair+cpsat=1)" and quick.method == "auto:parts(lp+repair=1)"
 
 
 def test_region_core_searched_by_lns_alone(bretagne, monkeypatch):
     """The core of a large part is searched by CP-SAT's LNS alone (no proof): still feasible,
-    bounded, and no worse than the repaired start."""
+    bounded, the part ends with its core search, and that search improves on the start."""
     monkeypatch.setattr(auto, "PARALLEL_ARCS", 1)
-    sol = km.solve(bretagne, method="auto", time_limit=3)
+    sol = km.solve(bretagne, method="auto", time_limit=10)
     check_bounded(bretagne, sol)
-    assert "+cpsat" not in sol.method, sol.method  # the part ends with its core search
     quick = km.solve(bretagne, method="auto", time_limit=1e-6)
-    assert sol.objective >= quick.objective - 1e-9
+    assert sol.objective > quick.objective, (sol, quick)
+    assert sol.method == "auto:parts(lp+core=1)", sol.method  # the core search improved the start
+
+
+@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+def test_small_region_reaches_the_proven_optimum(policy):
+    """Without a time limit each part goes on from its repaired start to CP-SAT, which proves it
+    optimal: auto's objective is CP-SAT's proven optimum of the whole problem, which the repaired
+    start alone does not reach on this instance."""
+    p = km.synth.region("Bretagne", employees=200, seed=0)  # every rule: auto decomposes
+    ref = km.solve(p, method="cpsat", policy=policy)
+    assert ref.status == km.Status.OPTIMAL
+    sol = km.solve(p, method="auto", policy=policy)
+    assert sol.status == km.Status.OPTIMAL and km.check(p, sol) == [], sol
+    assert sol.objective == pytest.approx(ref.objective, rel=1e-9) and sol.gap == 0.0
+    assert sol.method == "auto:parts(lp+repair+cpsat=1)", sol.method
+    start = km.solve(p, method="auto", policy=policy, time_limit=1e-6)  # repair, no search
+    assert km.check(p, start) == [] and start.objective < ref.objective - 1e-6, (start, ref)
 
 
 @settings(max_examples=40, **SETTINGS)

@@ -73,7 +73,8 @@ def test_bad_input_exit_2_lists_every_problem(tmp_path):
     assert res.returncode == 2
     assert "Traceback" not in res.stderr
     for needle in ("association 'a1', field 'lat'", "employee 'e1', field 'hours'", "employee 'e1', field 'colour'",
-                   "mission 'm1', field 'association'", "mission 'm1', field 'min_seats'", "mission 'm1', field 'date'"):
+                   "mission 'm1', field 'association'", "mission 'm1', field 'min_seats'",
+                   "mission 'm1', field 'date'"):
         assert needle in res.stderr, needle
     assert "6 problems in the input" in res.stderr
 

@@ -95,7 +95,8 @@ def test_npz_rejects_bad_staff_and_size(tmp_path):
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(km.InvalidProblemError) as err:
         km.load(tmp_path / "bad.npz")
-    assert {(i.kind, i.id, i.field) for i in err.value.issues} == {("association", "a", "staff"), ("employer", "c", "size")}
+    assert {(i.kind, i.id, i.field) for i in err.value.issues} == {("association", "a", "staff"),
+                                                                    ("employer", "c", "size")}
 
 
 def test_from_frames_with_staff_column():
@@ -169,7 +170,8 @@ def test_co2_is_a_cost():
         km.Policy(hours=1, co2_kg=1, primary=("co2_kg",))
     score = p.score({"hours": np.array([7.0]), "co2_kg": np.array([4.0]), "rural": np.array([7.0]),
                      "small_association": np.array([0.0]),
-                     **{t: np.zeros(1) for t in km.TERMS if t not in ("hours", "co2_kg", "rural", "small_association")}})
+                     **{t: np.zeros(1) for t in km.TERMS
+                        if t not in ("hours", "co2_kg", "rural", "small_association")}})
     assert score.tolist() == [7 - 2 + 14]
 
 
@@ -354,7 +356,8 @@ def test_employer_size_classes():
 
 def test_hours_by_employer_size_by_hand():
     p = make(
-        employers=[{"id": "shop"}, {"id": "mid", "size": 120}, {"id": "giant", "size": 6000}, {"id": "eti", "size": 300}],
+        employers=[{"id": "shop"}, {"id": "mid", "size": 120}, {"id": "giant", "size": 6000},
+                   {"id": "eti", "size": 300}],
         employees=[{"id": "s1", "employer": "shop", "hours": 14}, {"id": "s2", "employer": "shop", "hours": 14},
                    {"id": "m1", "employer": "mid", "hours": 14},
                    *({"id": f"g{i}", "employer": "giant", "hours": 14} for i in (1, 2, 3)),

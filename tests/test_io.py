@@ -118,22 +118,28 @@ SINGLE = {
     "unknown_top_level_key": ({"employes": []}, ("file", "", "employes")),
     "unknown_employee_field": (_emp(skill={"law": 1}), ("employee", "e1", "skill")),
     "unknown_mission_field": (_mis(duration=7), ("mission", "m1", "duration")),
-    "unknown_association_field": ({"associations": [{**A, "name": "x"}, doc()["associations"][1]]}, ("association", "a", "name")),
-    "unknown_forced_field": ({"forced": [{"employee": "e1", "mission": "m1", "why": "x"}]}, ("forced", "#0 ('e1', 'm1')", "why")),
+    "unknown_association_field": ({"associations": [{**A, "name": "x"}, doc()["associations"][1]]},
+                                  ("association", "a", "name")),
+    "unknown_forced_field": ({"forced": [{"employee": "e1", "mission": "m1", "why": "x"}]},
+                             ("forced", "#0 ('e1', 'm1')", "why")),
     # dangling references
     "employee_employer": (_emp(employer="zz"), ("employee", "e1", "employer")),
     "mission_association": (_mis(association="zz"), ("mission", "m1", "association")),
-    "employer_excluded": ({"employers": [{"id": "c", "excluded_associations": ["zz"]}]}, ("employer", "c", "excluded_associations")),
+    "employer_excluded": ({"employers": [{"id": "c", "excluded_associations": ["zz"]}]},
+                          ("employer", "c", "excluded_associations")),
     "forced_employee": ({"forced": [{"employee": "zz", "mission": "m1"}]}, ("forced", "#0 ('zz', 'm1')", "employee")),
     "forced_mission": ({"forced": [{"employee": "e1", "mission": "zz"}]}, ("forced", "#0 ('e1', 'zz')", "mission")),
-    "forbidden_employee": ({"forbidden": [{"employee": "zz", "mission": "m1"}]}, ("forbidden", "#0 ('zz', 'm1')", "employee")),
-    "affinity_mission": ({"affinities": [{"employee": "e1", "mission": "zz", "score": 1}]}, ("affinity", "#0 ('e1', 'zz')", "mission")),
+    "forbidden_employee": ({"forbidden": [{"employee": "zz", "mission": "m1"}]},
+                           ("forbidden", "#0 ('zz', 'm1')", "employee")),
+    "affinity_mission": ({"affinities": [{"employee": "e1", "mission": "zz", "score": 1}]},
+                         ("affinity", "#0 ('e1', 'zz')", "mission")),
     # duplicates
     "duplicate_employee": ({"employees": doc()["employees"] * 2}, ("employee", "e1", "id")),
     "duplicate_mission": ({"missions": doc()["missions"] * 2}, ("mission", "m1", "id")),
     "duplicate_employer": ({"employers": [{"id": "c"}, {"id": "c"}]}, ("employer", "c", "id")),
     "duplicate_forced_pair": ({"forced": [{"employee": "e1", "mission": "m1"}] * 2}, ("forced", "#1 ('e1', 'm1')", "")),
-    "forced_and_forbidden": ({"forced": [{"employee": "e1", "mission": "m1"}], "forbidden": [{"employee": "e1", "mission": "m1"}]},
+    "forced_and_forbidden": ({"forced": [{"employee": "e1", "mission": "m1"}],
+                              "forbidden": [{"employee": "e1", "mission": "m1"}]},
                              ("forced", "#0 ('e1', 'm1')", "")),
     # coordinates
     "lat_high": (_emp(lat=90.5), ("employee", "e1", "lat")),
@@ -146,13 +152,15 @@ SINGLE = {
     "nan_max_km": (_emp(max_km=math.nan), ("employee", "e1", "max_km")),
     "inf_hours": (_emp(hours=math.inf), ("employee", "e1", "hours")),
     "negative_budget": ({"employers": [{"id": "c", "hours_budget": -7}]}, ("employer", "c", "hours_budget")),
-    "negative_priority": ({"associations": [{**A, "priority": -1}, doc()["associations"][1]]}, ("association", "a", "priority")),
+    "negative_priority": ({"associations": [{**A, "priority": -1}, doc()["associations"][1]]},
+                          ("association", "a", "priority")),
     "negative_preference": (_emp(prefers={"social": -1}), ("employee", "e1", "prefers")),
     "zero_mission_hours": (_mis(hours=0), ("mission", "m1", "hours")),
     "zero_seats": (_mis(seats=0, min_seats=None), ("mission", "m1", "seats")),
     "fractional_seats": (_mis(seats=1.5), ("mission", "m1", "seats")),
     "zero_max_per_employer": (_mis(max_per_employer=0), ("mission", "m1", "max_per_employer")),
-    "nan_affinity": ({"affinities": [{"employee": "e1", "mission": "m1", "score": math.nan}]}, ("affinity", "#0 ('e1', 'm1')", "score")),
+    "nan_affinity": ({"affinities": [{"employee": "e1", "mission": "m1", "score": math.nan}]},
+                     ("affinity", "#0 ('e1', 'm1')", "score")),
     # seats
     "min_seats_above_seats": (_mis(seats=2, min_seats=3), ("mission", "m1", "min_seats")),
     "min_seats_above_default_seats": (_mis(seats=None, min_seats=2), ("mission", "m1", "min_seats")),
@@ -183,8 +191,10 @@ SINGLE = {
     # missing fields
     "missing_employee_lat": (_without("employees", None, "lat"), ("employee", "e1", "lat")),
     "missing_mission_association": (_without("missions", None, "association"), ("mission", "m1", "association")),
-    "missing_association_lon": ({"associations": [{"id": "a", "lat": 45.0}, doc()["associations"][1]]}, ("association", "a", "lon")),
-    "missing_affinity_score": ({"affinities": [{"employee": "e1", "mission": "m1"}]}, ("affinity", "#0 ('e1', 'm1')", "score")),
+    "missing_association_lon": ({"associations": [{"id": "a", "lat": 45.0}, doc()["associations"][1]]},
+                                ("association", "a", "lon")),
+    "missing_affinity_score": ({"affinities": [{"employee": "e1", "mission": "m1"}]},
+                               ("affinity", "#0 ('e1', 'm1')", "score")),
     "missing_employee_id": ({"employees": [{"lat": 45.0, "lon": 5.0}]}, ("employee", "#0", "id")),
     # format
     "wrong_format": ({"format": "koeeo-match/2"}, ("file", "", "format")),
@@ -225,7 +235,8 @@ def test_invalid_json_file(tmp_path):
 
 def test_nan_literal_in_json_file_is_rejected(tmp_path):
     path = tmp_path / "p.json"
-    text = json.dumps(doc()).replace('"lat": 45.0, "lon": 5.0, "skills"', '"lat": 45.0, "lon": 5.0, "hours": NaN, "skills"')
+    text = json.dumps(doc()).replace('"lat": 45.0, "lon": 5.0, "skills"',
+                                     '"lat": 45.0, "lon": 5.0, "hours": NaN, "skills"')
     assert "NaN" in text
     path.write_text(text)
     with pytest.raises(km.InvalidProblemError):
@@ -388,7 +399,8 @@ def test_from_frames_validates():
     with pytest.raises(km.InvalidProblemError) as err:
         km.Problem.from_frames(employees=pd.DataFrame([{"id": "e", "lat": 95.0, "lon": 5.0}]),
                                missions=pd.DataFrame([{"id": "m", "association": "zz"}]))
-    assert {(i.kind, i.id, i.field) for i in err.value.issues} == {("employee", "e", "lat"), ("mission", "m", "association")}
+    assert {(i.kind, i.id, i.field) for i in err.value.issues} == {("employee", "e", "lat"),
+                                                                    ("mission", "m", "association")}
 
 
 def test_regression_from_frames_nullable_dtypes():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import sys
 
 import numpy as np
@@ -178,7 +177,13 @@ def test_importing_the_package_does_not_import_matplotlib():
 def test_nothing_is_shown(monkeypatch, national):
     _, opt, fcfs = national
     monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() called"))
-    plot.map_departements(plot.departement_values(opt))
-    plot.lorenz([opt])
-    plot.compare_bars({"a": opt, "b": fcfs})
-    assert not math.isnan(opt.objective)
+    monkeypatch.setattr(matplotlib.figure.Figure, "show", lambda *a, **k: pytest.fail("Figure.show() called"))
+    before = set(plt.get_fignums())
+    axes = [plot.map_departements(plot.departement_values(opt)), plot.lorenz([opt]),
+            plot.compare_bars({"a": opt, "b": fcfs})]
+    # each call drew on a figure of its own, left open (neither shown nor closed) for the caller
+    figures = [ax.figure for ax in axes]
+    assert len({id(f) for f in figures}) == 3
+    opened = [plt.figure(n) for n in sorted(set(plt.get_fignums()) - before)]  # the open figures themselves
+    assert len(opened) == 3 and {id(f) for f in opened} == {id(f) for f in figures}
+    assert [len(axes[0].collections[0].get_offsets()), len(axes[1].lines), len(axes[2].containers)] == [96, 2, 2]

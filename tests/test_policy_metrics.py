@@ -135,8 +135,66 @@ def test_metrics_by_hand():
     # hours by posting association a, b, w, c = 7, 3.5, 7, 0:
     # Gini = sum_ij |xi - xj| / (2 n^2 mean) = 49 / (2 * 16 * 4.375) = 0.35
     assert got["gini_hours_by_association"] == pytest.approx(0.35)
-    wd = got["worst_decile_coverage_by_departement"]
-    assert wd is None or 0.0 <= wd <= 1.0
+    # a, b and c lie in Drôme (26): 10.5 h of 45.5 seat-hours; w in Paris (75): 7 of 7.  The worst
+    # decile of two départements is the worse one
+    assert got["worst_decile_coverage_by_departement"] == pytest.approx(10.5 / 45.5)
+    assert got["worst_decile_coverage_by_departement"] == pytest.approx(worst_decile_by_hand(p, PAIRS))
+
+
+def worst_decile_by_hand(p: km.Problem, pairs) -> float | None:
+    """DESIGN.md §6 from the records: each association in the département of the nearest centre
+    (haversine, within 120 km); coverage = hours assigned / seat-hours posted there; the mean of
+    the ceil(10 %) lowest coverages over the départements that post missions."""
+    D = km.synth.departements()
+    dep_of = []
+    for lat, lon in zip(p.associations.lat.tolist(), p.associations.lon.tolist()):
+        dist = [haversine(lat, lon, float(a), float(b)) for a, b in zip(D.lat, D.lon)]
+        best = min(range(len(dist)), key=dist.__getitem__)
+        dep_of.append(best if dist[best] <= 120.0 else None)
+    M = p.missions
+    demand: dict[int, float] = {}
+    for m in range(p.n_missions):
+        d = dep_of[int(M.association[m])]
+        if d is not None:
+            demand[d] = demand.get(d, 0.0) + float(M.hours[m]) * int(M.seats[m])
+    if not demand:
+        return None
+    mi = {k: i for i, k in enumerate(M.ids.tolist())}
+    got: dict[int, float] = {}
+    for _, mid in pairs:
+        d = dep_of[int(M.association[mi[mid]])]
+        if d is not None:
+            got[d] = got.get(d, 0.0) + float(M.hours[mi[mid]])
+    cov = sorted(got.get(d, 0.0) / h for d, h in demand.items() if h > 0)
+    k = math.ceil(len(cov) / 10)
+    return sum(cov[:k]) / k
+
+
+def test_worst_decile_over_twelve_departements():
+    """Twelve départements post one mission each: the worst decile is the mean of the two lowest
+    coverages (ceil of 1.2), computed by hand."""
+    D = km.synth.departements()
+    codes = ["01", "13", "21", "29", "31", "33", "35", "44", "59", "67", "69", "75"]
+    at = {c: (float(D.lat[list(D.code).index(c)]), float(D.lon[list(D.code).index(c)])) for c in codes}
+    seats = [4, 2, 2, 4, 1, 2, 1, 3, 2, 4, 1, 2]
+    p = km.Problem.from_records(
+        associations=[{"id": c, "lat": at[c][0], "lon": at[c][1]} for c in codes],
+        missions=[{"id": f"m{c}", "association": c, "seats": n} for c, n in zip(codes, seats)],
+        employees=[{"id": f"e{c}.{i}", "lat": at[c][0], "lon": at[c][1]} for c in codes for i in range(4)],
+    )
+    # one volunteer in each département but Finistère (29) and Bas-Rhin (67), two in Gironde (33)
+    pairs = [(f"e{c}.0", f"m{c}") for c in codes if c not in ("29", "67")] + [("e33.1", "m33")]
+    assert km.check(p, pairs) == []
+    got = _compute(p, pairs)["worst_decile_coverage_by_departement"]
+    assert got == pytest.approx(worst_decile_by_hand(p, pairs))
+    assert got == pytest.approx(0.0)  # 29 and 67: nothing assigned
+    pairs += [("e29.0", "m29"), ("e67.0", "m67"), ("e67.1", "m67")]
+    got = _compute(p, pairs)["worst_decile_coverage_by_departement"]
+    # coverages 1/4 (01, 29), 2/4 (67), ...: the two lowest are 1/4 and 1/4
+    assert got == pytest.approx(worst_decile_by_hand(p, pairs)) and got == pytest.approx(0.25)
+    pairs += [("e01.1", "m01")]
+    got = _compute(p, pairs)["worst_decile_coverage_by_departement"]
+    assert got == pytest.approx(worst_decile_by_hand(p, pairs)) and got == pytest.approx((0.25 + 1 / 3) / 2)  # 29, 44
 
 
 def test_metrics_empty_solution():

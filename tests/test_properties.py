@@ -17,7 +17,8 @@ from conftest import brute_force, eligible_pairs, make, pair_km, total_hours, vi
 
 SKILLS = ["law", "it", "com"]
 DAYS = ["2027-03-01", "2027-03-02", "2027-03-03", "2027-03-04"]
-SETTINGS = dict(deadline=None, derandomize=True, suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
+SETTINGS = dict(deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 MAX_PAIRS = 14
 
 
@@ -52,7 +53,8 @@ def problems(draw, flow_friendly: bool = False):
              "max_km": draw(st.sampled_from([40.0, 20.0, 8.0])),
              "remote_ok": draw(st.booleans()),
              "hours": draw(st.sampled_from([7.0, 14.0] if flow_friendly else [3.5, 7.0, 14.0])),
-             "skills": draw(st.dictionaries(st.sampled_from(SKILLS), st.sampled_from([2, 3, 1]), min_size=1, max_size=3))}
+             "skills": draw(st.dictionaries(st.sampled_from(SKILLS), st.sampled_from([2, 3, 1]),
+                                            min_size=1, max_size=3))}
         if c_ids and draw(st.sampled_from([True, True, False])):
             r["employer"] = draw(st.sampled_from(c_ids))
         if draw(st.sampled_from([False, False, True])):
@@ -90,7 +92,8 @@ def problems(draw, flow_friendly: bool = False):
         if {"employee": e, "mission": m} not in forbidden:
             forced = [{"employee": e, "mission": m}]
     affinities = [{"employee": e, "mission": m, "score": s}
-                  for (e, m), s in zip(draw(some_pairs), draw(st.lists(st.sampled_from([0.5, 3.0]), min_size=2, max_size=2)))]
+                  for (e, m), s in zip(draw(some_pairs),
+                                       draw(st.lists(st.sampled_from([0.5, 3.0]), min_size=2, max_size=2)))]
     return dict(employees=employees, missions=missions, associations=associations, employers=employers,
                 forced=forced, forbidden=forbidden, affinities=affinities)
 

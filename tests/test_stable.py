@@ -336,7 +336,8 @@ def test_deterministic_and_seed_free(side):
     import dataclasses
     import numpy as np
 
-    p = dataclasses.replace(p, missions=dataclasses.replace(p.missions, max_per_employer=np.full(p.n_missions, -1, np.int32)))
+    p = dataclasses.replace(p, missions=dataclasses.replace(p.missions,
+                                                            max_per_employer=np.full(p.n_missions, -1, np.int32)))
     runs = [km.solve(p, method="stable", proposing=side, seed=s).assignments for s in (0, 0, 7)]
     assert runs[0] == runs[1] == runs[2] and runs[0]
     s = km.solve(p, method="stable", proposing=side)

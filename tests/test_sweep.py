@@ -94,6 +94,27 @@ def test_sweep_rows_match_solve_and_carry_every_metric(city):
         assert row["status"] == sol.status.value and row["objective"] == pytest.approx(sol.objective)
 
 
+def test_sweep_rows_are_the_policies_solved_alone(city):
+    """Each flow row is its (variant, policy) solved on its own: its objective is the optimum that
+    CP-SAT proves on that variant with that policy (another solver, a graph built afresh, no
+    rescoring), and its hours or seats are that optimum's for the policies that count them."""
+    pols = {"hours": "max_hours", "green": km.Policy(hours=1, travel_km=0.2), "cov": "max_coverage"}
+    t = km.sweep(city, pols, ["flow"], variants={"5 km": lambda p: km.whatif.travel_cap(p, 5)})
+    problems = {"base": city, "5 km": km.whatif.travel_cap(city, 5)}
+    assert [(r["variant"], r["policy"]) for r in _rows(t)] == [(v, p) for v in problems for p in pols]
+    seen = set()
+    for row in _rows(t):
+        ref = km.solve(problems[row["variant"]], method="cpsat", policy=pols[row["policy"]])
+        assert ref.status == km.Status.OPTIMAL
+        assert row["status"] == "optimal" and row["objective"] == pytest.approx(ref.objective), row["policy"]
+        if row["policy"] == "hours":
+            assert row["assigned_hours"] == pytest.approx(ref.objective)
+        if row["policy"] == "cov":
+            assert row["assignments"] == ref.objective
+        seen.add(round(row["objective"], 6))
+    assert len(seen) == 6  # every run differs: a row solved under another row's scores would show
+
+
 def test_sweep_accepts_every_policy_form(city):
     one = km.sweep(city, "min_travel", "greedy")
     assert one["policy"].tolist() == ["min_travel"]
@@ -226,11 +247,22 @@ def test_pareto_front_matches_brute_force(rows, crit):
     assert got_frame.index.tolist() == [f"r{i}" for i in want]
 
 
-def test_pareto_front_chunks_agree():
-    from koeeo_match.sweep import _non_dominated
-
-    X = np.random.default_rng(0).integers(0, 20, size=(1500, 3)).astype(float)
-    assert (_non_dominated(X, chunk=7) == _non_dominated(X, chunk=4096)).all()
+def test_pareto_front_of_many_rows_matches_brute_force():
+    """1,500 rows (several chunks of the bounded-memory comparison), ties and missing values
+    included, against an all-pairs dominance test written here."""
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 20, size=(1500, 3)).astype(float)
+    X[rng.random(X.shape) < 0.01] = np.nan
+    rows = [{"a": x, "b": y, "c": z} for x, y, z in X.tolist()]
+    V = X * np.array([1.0, -1.0, 1.0])  # a and c maximised, b minimised
+    ok = ~np.isnan(V).any(axis=1)
+    ge = (V[None, :, :] >= V[:, None, :]).all(axis=2) & ok[None, :]  # [i, j]: row j at least as good as row i
+    gt = (V[None, :, :] > V[:, None, :]).any(axis=2)
+    want = np.flatnonzero(ok & ~(ge & gt).any(axis=1))
+    assert 0 < want.size < 1500
+    assert km.pareto_front(rows, maximize=["a", "c"], minimize=["b"]) == [rows[i] for i in want]
+    frame = pd.DataFrame(rows)
+    assert km.pareto_front(frame, maximize=["a", "c"], minimize=["b"]).index.tolist() == want.tolist()
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
@@ -364,11 +396,15 @@ def test_rank_keeps_the_same_arcs_for_every_policy():
     again = rescore(eq, p, km.Policy.preset("min_travel"))
     fresh = km.build_candidates(p, km.Policy.preset("min_travel"), k=3, rank=mh)
     assert np.array_equal(again.score, fresh.score) and again.k == 3 and again.rank is mh
-    hours = {name: km.solve(p, method="flow", policy=name, top_k=3, rank="max_hours").metrics["assigned_hours"]
-             for name in ("max_hours", "hours_then_equity")}
+    names = ("max_hours", "hours_then_equity", "min_travel")
+    alone = {name: km.solve(p, method="flow", policy=name, top_k=3, rank="max_hours") for name in names}
+    hours = {name: s.metrics["assigned_hours"] for name, s in alone.items()}
     assert hours["hours_then_equity"] == hours["max_hours"]
-    t = km.sweep(p, ["max_hours", "hours_then_equity"], "flow", top_k=3, rank=mh)
-    assert list(t["assigned_hours"]) == [hours["max_hours"]] * 2
+    t = km.sweep(p, list(names), "flow", top_k=3, rank=mh)
+    assert list(t["assigned_hours"][:2]) == [hours["max_hours"]] * 2
+    # each row is its policy solved alone on a graph built afresh with the same arcs (no rescoring)
+    assert list(t["objective"]) == pytest.approx([alone[name].objective for name in names])
+    assert list(t["assigned_hours"]) == [hours[name] for name in names]
     with pytest.raises(ValueError, match="applies only with top_k"):
         km.solve(p, rank="max_hours")
     with pytest.raises(ValueError, match="applies only with top_k"):
