@@ -13,9 +13,19 @@ import pytest
 
 import koeeo_match as km
 from koeeo_match import engine
-from koeeo_match._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, param_error, validate, \
-    validate_params
+from koeeo_match._params import (
+    METHODS,
+    Hidden,
+    InstanceOf,
+    Interval,
+    Options,
+    Requires,
+    param_error,
+    validate,
+    validate_params,
+)
 from koeeo_match.solvers import REGISTRY, RULES, RawResult, problem_rules, register
+
 from conftest import make
 
 

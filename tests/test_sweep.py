@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import koeeo_match as km
 from koeeo_match.io import problem_from_dict, problem_to_dict
 from koeeo_match.sweep import _table
+
 from conftest import eligible_pairs, make, violated_rules
 
 pd = pytest.importorskip("pandas")

@@ -30,9 +30,10 @@ import functools
 import inspect
 import math
 import reprlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Any, Callable, Mapping, Sequence, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interval", "InstanceOf", "Satisfies",
            "Hidden", "Requires", "validate", "validate_params", "param_error"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import koeeo_match
+
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -123,6 +124,7 @@ REPORT_ROWS = (
 
 def cmd_report(args: argparse.Namespace) -> int:
     import koeeo_match as km
+
     from .metrics import compute
 
     problem = km.load(args.problem)

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -162,7 +163,7 @@ class Solution:
         }
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "Solution":
+    def from_dict(cls, doc: Mapping[str, Any]) -> Solution:
         """Read a ``koeeo-match-solution/1`` document (ids only; no indices).
 
         A document without ``"termination"`` (written before it existed) gives ``termination=None``.

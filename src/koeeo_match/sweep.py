@@ -55,8 +55,9 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any, Union
 
 import numpy as np
 

@@ -19,8 +19,8 @@ makes the variant infeasible (the solve says so), exactly as in a file.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from numbers import Real
-from typing import Sequence
 
 import numpy as np
 
