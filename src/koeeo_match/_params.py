@@ -21,7 +21,8 @@ Examples
 >>> validate("solve", table, {"time_limit": 0})
 Traceback (most recent call last):
 ...
-koeeo_match._params.InvalidParameterError: The 'time_limit' parameter of solve must be > 0 seconds or None. Got 0 instead.
+koeeo_match._params.InvalidParameterError: The 'time_limit' parameter of solve must be > 0 seconds or None.
+Got 0 instead.
 """
 
 from __future__ import annotations
@@ -252,7 +253,8 @@ def validate_params(table: Mapping[str, Sequence[Constraint | None]],
     >>> lorenz([1], by="employer")
     Traceback (most recent call last):
     ...
-    koeeo_match._params.InvalidParameterError: The 'by' parameter of lorenz must be 'association' or 'departement'. Got 'employer' instead.
+    koeeo_match._params.InvalidParameterError: The 'by' parameter of lorenz must be 'association' or 'departement'.
+    Got 'employer' instead.
     """
 
     def deco(fn: F) -> F:

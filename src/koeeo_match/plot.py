@@ -387,7 +387,8 @@ def _metrics_of(item: Any, name: str) -> Mapping[str, Any]:
         return item.metrics
     if isinstance(item, Mapping):
         return item
-    raise TypeError(f"compare_bars: {name!r} must be a Solution or a dict of metrics. Got {type(item).__name__} instead.")
+    raise TypeError(f"compare_bars: {name!r} must be a Solution or a dict of metrics. "
+                    f"Got {type(item).__name__} instead.")
 
 
 def compare_bars(

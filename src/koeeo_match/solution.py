@@ -140,7 +140,8 @@ class Solution:
     def __repr__(self) -> str:
         gap = self.gap
         g = "" if gap is None else f", gap={gap:.3%}"
-        return f"Solution({self.status.value}, objective={self.objective:.6g}{g}, {len(self)} assignments, method={self.method!r})"
+        return (f"Solution({self.status.value}, objective={self.objective:.6g}{g}, {len(self)} assignments, "
+                f"method={self.method!r})")
 
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The ``koeeo-match-solution/1`` document.
@@ -174,7 +175,8 @@ class Solution:
         try:
             status = Status(doc.get("status"))
         except ValueError:
-            issues.append(Issue("file", "", "status", f"expected one of {[s.value for s in Status]}, got {doc.get('status')!r}"))
+            issues.append(Issue("file", "", "status",
+                                f"expected one of {[s.value for s in Status]}, got {doc.get('status')!r}"))
             status = Status.UNKNOWN
         termination = None
         if doc.get("termination") is not None:
@@ -189,8 +191,10 @@ class Solution:
             issues.append(Issue("file", "", "assignments", "expected a list of {employee, mission}"))
             rows = []
         for i, r in enumerate(rows):
-            if not isinstance(r, Mapping) or not isinstance(r.get("employee"), str) or not isinstance(r.get("mission"), str):
-                issues.append(Issue("assignment", f"#{i}", "", f"expected {{'employee': id, 'mission': id}}, got {r!r}"))
+            if not (isinstance(r, Mapping) and isinstance(r.get("employee"), str)
+                    and isinstance(r.get("mission"), str)):
+                issues.append(Issue("assignment", f"#{i}", "",
+                                    f"expected {{'employee': id, 'mission': id}}, got {r!r}"))
                 continue
             extra = set(r) - {"employee", "mission"}
             if extra:

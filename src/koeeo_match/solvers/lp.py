@@ -38,8 +38,9 @@ from .flow import employee_capacity
 __all__ = ["lp_relaxation", "LP_PART_ARCS"]
 
 #: Above this many arcs the LP is solved per connected component of the arcs alone (packed into
-#: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget shared by two chunks then applies in
-#: full to each, a relaxation, so the sum of the chunks' bounds stays a bound.
+#: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget
+#: shared by two chunks then applies in full to each, a relaxation, so the sum of the chunks'
+#: bounds stays a bound.
 LP_PART_ARCS = 250_000
 
 
