@@ -228,7 +228,7 @@ def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
     has = demand > 0
     cov = np.sort(got[has] / demand[has])
     k = max(1, int(np.ceil(0.1 * cov.size)))
-    out = {
+    out: dict[str, float | None] = {
         "worst_decile_coverage_by_departement": float(cov[:k].mean()),
         "gini_hours_per_capita_by_departement": gini(got[has] / D.population[has]),
     }
