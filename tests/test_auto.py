@@ -16,6 +16,7 @@ import koeeo_match as km
 import koeeo_match.solvers.auto as auto
 from koeeo_match.solvers._auto_search import COARSE_LEVELS, coarse
 from koeeo_match.solvers.flow import flow_obstacles
+
 from conftest import brute_force, eligible_pairs, make
 from test_properties import MAX_PAIRS, SETTINGS, problems
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import koeeo_match as km
+
 from conftest import brute_force, make
 
 D1, D2 = "2027-03-12", "2027-03-15"

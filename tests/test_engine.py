@@ -13,9 +13,19 @@ import pytest
 
 import koeeo_match as km
 from koeeo_match import engine
-from koeeo_match._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, param_error, validate, \
-    validate_params
+from koeeo_match._params import (
+    METHODS,
+    Hidden,
+    InstanceOf,
+    Interval,
+    Options,
+    Requires,
+    param_error,
+    validate,
+    validate_params,
+)
 from koeeo_match.solvers import REGISTRY, RULES, RawResult, problem_rules, register
+
 from conftest import make
 
 
@@ -130,7 +140,8 @@ def test_termination_of_each_method(city, method, status, termination):
 
 
 def test_termination_infeasible_and_time_limit():
-    p = make([{"id": "e", "skills": {}}], [{"id": "m", "skills": {"law": 1}}], forced=[{"employee": "e", "mission": "m"}])
+    p = make([{"id": "e", "skills": {}}], [{"id": "m", "skills": {"law": 1}}],
+             forced=[{"employee": "e", "mission": "m"}])
     for method in ("cpsat", "greedy", "auto"):
         s = km.solve(p, method=method)
         assert (s.status, s.termination) == (km.Status.INFEASIBLE, km.Termination.INFEASIBLE), method

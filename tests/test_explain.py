@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 
 import koeeo_match as km
-from conftest import COST_TERMS, brute_force, eligible_pairs, ineligible_rules, make, pair_terms, pair_value
 from koeeo_match.explain import why_not
 from koeeo_match.model import NO_DATE
+
+from conftest import COST_TERMS, brute_force, eligible_pairs, ineligible_rules, make, pair_terms, pair_value
 from test_properties import MAX_PAIRS, SETTINGS, problems
 
 # conftest rule names -> the prefixes of why_not's sentences that may name them

@@ -10,6 +10,7 @@ import pytest
 import koeeo_match as km
 from koeeo_match import metrics
 from koeeo_match.io import problem_from_dict, problem_to_dict
+
 from conftest import brute_force, make, value
 from test_io import doc, issues_of
 

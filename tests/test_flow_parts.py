@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import koeeo_match as km
+from koeeo_match.solvers import SolveOptions
 from koeeo_match.solvers import flow as F
-from koeeo_match.solvers._base import SolveOptions
 from koeeo_match.solvers._structure import structure
 
 

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 
 import koeeo_match as km
 from koeeo_match.io import problem_from_dict, problem_to_dict
+
 from conftest import make
 
 A = {"id": "a", "lat": 45.0, "lon": 5.0}

@@ -9,6 +9,7 @@ from hypothesis import assume, given, settings
 import koeeo_match as km
 from koeeo_match.solvers.flow import hours_relaxation_bound
 from koeeo_match.solvers.lp import lp_relaxation
+
 from conftest import brute_force, eligible_pairs, make
 from test_properties import MAX_PAIRS, SETTINGS, problems
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import koeeo_match as km
 from koeeo_match import metrics
+
 from conftest import haversine, make
 
 # ----------------------------------------------------------------------------- Policy

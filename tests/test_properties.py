@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import koeeo_match as km
+
 from conftest import brute_force, eligible_pairs, make, pair_km, total_hours, violated_rules
 
 SKILLS = ["law", "it", "com"]

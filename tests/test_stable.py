@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import koeeo_match as km
-from conftest import eligible_pairs, make, pair_value
 from koeeo_match.cli import main
 from koeeo_match.model import NO_DATE
+
+from conftest import eligible_pairs, make, pair_value
 
 SETTINGS = dict(deadline=None, derandomize=True, max_examples=60,
                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
@@ -334,6 +335,7 @@ def test_solve_options_are_checked():
 def test_deterministic_and_seed_free(side):
     p = km.synth.city(employees=300, seed=4, rules="flow")
     import dataclasses
+
     import numpy as np
 
     p = dataclasses.replace(p, missions=dataclasses.replace(p.missions,

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import koeeo_match as km
 from koeeo_match.io import problem_from_dict, problem_to_dict
-from koeeo_match.sweep import _table
+
 from conftest import eligible_pairs, make, violated_rules
 
 pd = pytest.importorskip("pandas")
@@ -166,9 +166,16 @@ def test_sweep_without_pandas_returns_dicts(city, monkeypatch):
     assert isinstance(front, list) and 1 <= len(front) <= 2
 
 
-def test_table_fills_missing_columns():
-    rows = _table([{"a": 1}, {"b": 2}])
-    assert list(rows.columns) == ["a", "b"] and rows["b"].isna().tolist() == [True, False]
+def test_table_fills_missing_columns(small_all, monkeypatch):
+    """An unsupported run has no metrics: its row gets every column of the others, missing."""
+    variants = {"1 a day": lambda p: km.whatif.employer_daily_cap(p, 1)}
+    kw = {"variants": variants, "base": False, "errors": "record"}
+    t = km.sweep(small_all, "max_hours", ["flow", "fcfs"], **kw)
+    assert t["status"].tolist() == ["unsupported", "feasible"]
+    assert t["assigned_hours"].isna().tolist() == [True, False]
+    monkeypatch.setitem(sys.modules, "pandas", None)  # the list of dicts: the same keys, None for missing
+    rows = km.sweep(small_all, "max_hours", ["flow", "fcfs"], **kw)
+    assert list(rows[0]) == list(rows[1]) == list(t.columns) and rows[0]["assigned_hours"] is None
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
@@ -432,8 +439,11 @@ def test_rescore_refuses_what_it_cannot_rescore(city):
         rescore(g.subset(np.arange(3)), city, pol)
 
 
-def test_dict_valued_metrics_are_flattened_with_a_prefix():
-    from koeeo_match.sweep import _flatten
-
-    flat = _flatten({"a": 1, "by": {"x": np.float64(2.5), "deep": {"y": None}}})
-    assert flat == {"a": 1, "by.x": 2.5, "by.deep.y": None} and type(flat["by.x"]) is float
+def test_dict_valued_metrics_are_flattened_with_a_prefix(city, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)  # the rows as sweep builds them, not as pandas holds them
+    row = km.sweep(city, "max_hours", "greedy")[0]
+    sizes = km.solve(city, method="greedy").metrics["hours_by_employer_size"]
+    assert "hours_by_employer_size" not in row and not any(isinstance(v, dict) for v in row.values())
+    for size, hours in sizes.items():
+        v = row[f"hours_by_employer_size.{size}"]
+        assert v == hours and (v is None or type(v) is float), size

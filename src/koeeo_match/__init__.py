@@ -7,20 +7,18 @@
 []
 """
 
-from . import synth
-from .engine import METHODS, solve
+from . import metrics, pipeline, plot, synth, whatif
 from .candidates import CandidateGraph, build_candidates
-from . import metrics, pipeline
 from .check import Violation, check
-from .explain import breakdown, diff, explain, shortfall
+from .engine import METHODS, solve
 from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
+from .explain import breakdown, diff, explain, shortfall
 from .io import dump, load
-from .stability import blocking_pairs
 from .model import Problem
 from .policy import TERMS, Policy
 from .solution import Solution
+from .stability import blocking_pairs
 from .status import Status, Termination
-from . import plot, whatif
 from .sweep import pareto_front, policy_grid, sweep
 
 __version__ = "0.1.0"

@@ -21,7 +21,8 @@ Examples
 >>> validate("solve", table, {"time_limit": 0})
 Traceback (most recent call last):
 ...
-koeeo_match._params.InvalidParameterError: The 'time_limit' parameter of solve must be > 0 seconds or None. Got 0 instead.
+koeeo_match._params.InvalidParameterError: The 'time_limit' parameter of solve must be > 0 seconds or None.
+Got 0 instead.
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ import functools
 import inspect
 import math
 import reprlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
-from typing import Any, Callable, Mapping, Sequence, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interval", "InstanceOf", "Satisfies",
            "Hidden", "Requires", "validate", "validate_params", "param_error"]
@@ -251,7 +253,8 @@ def validate_params(table: Mapping[str, Sequence[Constraint | None]],
     >>> lorenz([1], by="employer")
     Traceback (most recent call last):
     ...
-    koeeo_match._params.InvalidParameterError: The 'by' parameter of lorenz must be 'association' or 'departement'. Got 'employer' instead.
+    koeeo_match._params.InvalidParameterError: The 'by' parameter of lorenz must be 'association' or 'departement'.
+    Got 'employer' instead.
     """
 
     def deco(fn: F) -> F:

@@ -141,7 +141,8 @@ def _indices_of_ids(problem: Problem, solution: Any, out: list[Violation]) -> tu
         if known[k]:
             out.append(Violation("duplicate", (eq[k], mq[k]), "the pair is listed more than once"))
         else:
-            out.append(Violation("unknown_id", (str(eq[k]), str(mq[k])), "the employee or mission is not in the problem"))
+            out.append(Violation("unknown_id", (str(eq[k]), str(mq[k])),
+                                 "the employee or mission is not in the problem"))
     return ei[first], mi[first]
 
 
@@ -195,7 +196,8 @@ def _reach(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation])
     dist = _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
     far = dist > E.max_km[e] + _TOL_KM
     _each(out, problem, e, m, rem & ~E.remote_ok[e] & far, "remote",
-          lambda k: f"remote mission, the employee is not remote_ok and {dist[k]:.3f} km beyond max_km {E.max_km[e[k]]:g}")
+          lambda k: f"remote mission, the employee is not remote_ok and {dist[k]:.3f} km beyond "
+                    f"max_km {E.max_km[e[k]]:g}")
     _each(out, problem, e, m, ~rem & far, "distance",
           lambda k: f"{dist[k]:.3f} km away, beyond the employee's max_km {E.max_km[e[k]]:g}")
 
@@ -238,7 +240,8 @@ def _mission_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Vi
     for j in np.flatnonzero(cnt > M.seats).tolist():
         out.append(Violation("seats", (M.ids[j],), f"{cnt[j]} volunteers for {M.seats[j]} seats"))
     for j in np.flatnonzero((cnt > 0) & (cnt < M.min_seats)).tolist():
-        out.append(Violation("team_minimum", (M.ids[j],), f"{cnt[j]} volunteers, the team needs 0 or at least {M.min_seats[j]}"))
+        out.append(Violation("team_minimum", (M.ids[j],),
+                             f"{cnt[j]} volunteers, the team needs 0 or at least {M.min_seats[j]}"))
     emp = E.employer[e]
     has = (emp >= 0) & (M.max_per_employer[m] >= 0)
     if has.any():
@@ -266,7 +269,8 @@ def _employer_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[V
         h = M.hours[m]
         spent = np.bincount(emp[emp >= 0], weights=h[emp >= 0], minlength=len(er))
         for ci in np.flatnonzero(spent > er.hours_budget + _TOL_H).tolist():
-            out.append(Violation("hours_budget", (er.ids[ci],), f"{spent[ci]:g} h donated, budget {er.hours_budget[ci]:g} h"))
+            out.append(Violation("hours_budget", (er.ids[ci],),
+                                 f"{spent[ci]:g} h donated, budget {er.hours_budget[ci]:g} h"))
 
 
 def _forced(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:

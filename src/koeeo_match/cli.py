@@ -11,9 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Sequence
+from collections.abc import Sequence
 
 import koeeo_match
+
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -123,6 +124,7 @@ REPORT_ROWS = (
 
 def cmd_report(args: argparse.Namespace) -> int:
     import koeeo_match as km
+
     from .metrics import compute
 
     problem = km.load(args.problem)
@@ -206,7 +208,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     problem = km.synth.region(args.region, employees=args.employees, seed=args.seed)
     _log(f"generated {args.region}: {problem!r} in {time.perf_counter() - t0:.1f} s")
     rows = {}
-    for label, method, limit in (("optimiser (auto)", "auto", args.time_limit), ("first-come-first-served", "fcfs", None)):
+    runs = (("optimiser (auto)", "auto", args.time_limit), ("first-come-first-served", "fcfs", None))
+    for label, method, limit in runs:
         t = time.perf_counter()
         sol = km.solve(problem, method=method, time_limit=limit, seed=args.seed)
         bad = km.check(problem, sol)
@@ -296,7 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days")
     q.add_argument("--method", default="flow", choices=METHODS)
     q.add_argument("--policy", default="max_hours")
-    q.add_argument("--top-k", type=int, default=None, help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
+    q.add_argument("--top-k", type=int, default=None,
+                   help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
     q.add_argument("--time-limit", type=float, default=None)
     q.add_argument("--seed", type=int, default=0)
     q.add_argument("--json", help="write stage timings and metrics here")

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Mapping
 from numbers import Integral, Real
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,8 @@ def check_solve_params(fn: str, **values: Any) -> None:
     >>> check_solve_params("solve", method="simplex")
     Traceback (most recent call last):
     ...
-    koeeo_match._params.InvalidParameterError: The 'method' parameter of solve must be one of auto, flow, cpsat, greedy, fcfs, stable. Got 'simplex' instead.
+    koeeo_match._params.InvalidParameterError: The 'method' parameter of solve must be one of auto, flow, cpsat,
+    greedy, fcfs, stable. Got 'simplex' instead.
     """
     validate(fn, SOLVE_PARAMS, values, {k: r for k, r in SOLVE_RULES.items() if k in values})
 

@@ -124,13 +124,14 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
     km = np.where(remote, 0.0, haversine_km(e.lat[employee], e.lon[employee], m.lat[mission], m.lon[mission]))
     posting = present(m.association, len(a))
     by_assoc = np.bincount(m.association[mission], weights=hours, minlength=len(a))
+    served = present(m.association[mission], len(a)).size
     out: dict[str, Any] = {
         "assigned_hours": float(hours.sum()),
         "assignments": int(mission.size),
         "employees_assigned_share": float(present(employee, E).size / E) if E else 0.0,
         "missions_filled_share": float(np.count_nonzero(count >= m.seats) / M) if M else 0.0,
         "missions_started_share": float(np.count_nonzero(runs) / M) if M else 0.0,
-        "associations_served_share": float(present(m.association[mission], len(a)).size / posting.size) if posting.size else 0.0,
+        "associations_served_share": float(served / posting.size) if posting.size else 0.0,
         "mean_km": float(km.mean()) if km.size else 0.0,
         "p95_km": float(np.percentile(km, 95)) if km.size else 0.0,
         "co2_kg": float(2 * km[~remote].sum() * CO2_KG_PER_KM),
@@ -227,7 +228,7 @@ def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
     has = demand > 0
     cov = np.sort(got[has] / demand[has])
     k = max(1, int(np.ceil(0.1 * cov.size)))
-    out = {
+    out: dict[str, float | None] = {
         "worst_decile_coverage_by_departement": float(cov[:k].mean()),
         "gini_hours_per_capita_by_departement": gini(got[has] / D.population[has]),
     }

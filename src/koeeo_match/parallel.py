@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from typing import Any, Callable, Sequence
+from typing import Any
 
 __all__ = ["run_parts", "default_workers"]
 
@@ -30,7 +31,7 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
     process boundaries (large arrays are never pickled on the way in).
     """
     workers = workers or default_workers()
-    dominated = bool(sizes) and max(sizes) > 0.8 * sum(sizes)
+    dominated = sizes is not None and len(sizes) > 0 and max(sizes) > 0.8 * sum(sizes)
     if workers <= 1 or len(tasks) <= 1 or dominated or "fork" not in mp.get_all_start_methods():
         return [fn(*t) for t in tasks]
     global _INHERITED

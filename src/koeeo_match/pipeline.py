@@ -11,8 +11,9 @@ import dataclasses
 import resource
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from . import metrics as _metrics
 from ._params import InstanceOf, Satisfies, validate
@@ -56,7 +57,7 @@ class PeakSampler:
         while not self._stop.wait(self.interval):
             self.peak = max(self.peak, rss_bytes())
 
-    def __enter__(self) -> "PeakSampler":
+    def __enter__(self) -> PeakSampler:
         self._thread.start()
         return self
 

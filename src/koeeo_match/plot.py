@@ -23,7 +23,8 @@ function                   draws
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -386,7 +387,8 @@ def _metrics_of(item: Any, name: str) -> Mapping[str, Any]:
         return item.metrics
     if isinstance(item, Mapping):
         return item
-    raise TypeError(f"compare_bars: {name!r} must be a Solution or a dict of metrics. Got {type(item).__name__} instead.")
+    raise TypeError(f"compare_bars: {name!r} must be a Solution or a dict of metrics. "
+                    f"Got {type(item).__name__} instead.")
 
 
 def compare_bars(

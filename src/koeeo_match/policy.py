@@ -58,8 +58,9 @@ equal: it never happens silently.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from typing import ClassVar, Mapping
+from typing import ClassVar
 
 import numpy as np
 
@@ -159,7 +160,7 @@ class Policy:
         return f"Policy({', '.join(parts)})"
 
     @classmethod
-    def preset(cls, name: str) -> "Policy":
+    def preset(cls, name: str) -> Policy:
         """One of the named presets: ``max_hours``, ``max_coverage``,
         ``territorial_equity``, ``min_travel``, ``balanced``, ``hours_then_equity``."""
         if name not in cls.PRESETS:
@@ -167,7 +168,7 @@ class Policy:
         return cls(**cls.PRESETS[name])  # type: ignore[arg-type]
 
     @classmethod
-    def parse(cls, text: str) -> "Policy":
+    def parse(cls, text: str) -> Policy:
         """A preset name, or weights such as ``"hours=1,travel_km=0.01"``
         (``primary=hours`` or ``primary=hours+seats`` sets the primary terms)."""
         text = text.strip()

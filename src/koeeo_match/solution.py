@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -139,7 +140,8 @@ class Solution:
     def __repr__(self) -> str:
         gap = self.gap
         g = "" if gap is None else f", gap={gap:.3%}"
-        return f"Solution({self.status.value}, objective={self.objective:.6g}{g}, {len(self)} assignments, method={self.method!r})"
+        return (f"Solution({self.status.value}, objective={self.objective:.6g}{g}, {len(self)} assignments, "
+                f"method={self.method!r})")
 
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The ``koeeo-match-solution/1`` document.
@@ -162,7 +164,7 @@ class Solution:
         }
 
     @classmethod
-    def from_dict(cls, doc: Mapping[str, Any]) -> "Solution":
+    def from_dict(cls, doc: Mapping[str, Any]) -> Solution:
         """Read a ``koeeo-match-solution/1`` document (ids only; no indices).
 
         A document without ``"termination"`` (written before it existed) gives ``termination=None``.
@@ -173,7 +175,8 @@ class Solution:
         try:
             status = Status(doc.get("status"))
         except ValueError:
-            issues.append(Issue("file", "", "status", f"expected one of {[s.value for s in Status]}, got {doc.get('status')!r}"))
+            issues.append(Issue("file", "", "status",
+                                f"expected one of {[s.value for s in Status]}, got {doc.get('status')!r}"))
             status = Status.UNKNOWN
         termination = None
         if doc.get("termination") is not None:
@@ -188,8 +191,10 @@ class Solution:
             issues.append(Issue("file", "", "assignments", "expected a list of {employee, mission}"))
             rows = []
         for i, r in enumerate(rows):
-            if not isinstance(r, Mapping) or not isinstance(r.get("employee"), str) or not isinstance(r.get("mission"), str):
-                issues.append(Issue("assignment", f"#{i}", "", f"expected {{'employee': id, 'mission': id}}, got {r!r}"))
+            if not (isinstance(r, Mapping) and isinstance(r.get("employee"), str)
+                    and isinstance(r.get("mission"), str)):
+                issues.append(Issue("assignment", f"#{i}", "",
+                                    f"expected {{'employee': id, 'mission': id}}, got {r!r}"))
                 continue
             extra = set(r) - {"employee", "mission"}
             if extra:

@@ -6,8 +6,8 @@ that the solvers need nothing above them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
-from typing import Iterable
 
 __all__ = ["Status", "Termination"]
 
@@ -60,7 +60,7 @@ class Termination(str, Enum):
         return self.value
 
     @classmethod
-    def implied_by(cls, status: Status) -> "Termination":
+    def implied_by(cls, status: Status) -> Termination:
         """What a status says on its own: a proof (``optimal``, ``infeasible``), else ``completed``."""
         if status == Status.OPTIMAL:
             return cls.OPTIMAL
@@ -69,8 +69,8 @@ class Termination(str, Enum):
         return cls.COMPLETED
 
     @classmethod
-    def of_parts(cls, parts: Iterable["Termination"], *, interrupted: bool = False,
-                 out_of_time: bool = False) -> "Termination":
+    def of_parts(cls, parts: Iterable[Termination], *, interrupted: bool = False,
+                 out_of_time: bool = False) -> Termination:
         """Why a search over independent parts stopped: ``optimal`` when every part proved it,
         else ``interrupted`` (Ctrl-C), ``time_limit`` (a part's time, or the whole's, ran out),
         ``infeasible`` (a part proved it), or ``completed``."""

@@ -55,8 +55,9 @@ from __future__ import annotations
 import itertools
 import sys
 import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence, Union
+from typing import Any
 
 import numpy as np
 
@@ -71,7 +72,7 @@ from .solvers import SolveOptions
 __all__ = ["sweep", "pareto_front", "policy_grid", "policy_label", "numeric_column"]
 
 PolicySpec = Any  # str | Policy | Sequence[str | Policy] | Mapping[str, ...]
-Variant = Union[Problem, Callable[[Problem], Problem], None]
+Variant = Problem | Callable[[Problem], Problem] | None
 
 
 def policy_label(policy: Policy) -> str:
@@ -180,7 +181,8 @@ def _variants(problem: Problem, variants: Mapping[str, Variant] | None, base: bo
     out: list[tuple[str, Problem]] = [("base", problem)] if base else []
     for label, v in (variants or {}).items():
         if label == "base" and base:
-            raise ValueError("A variant is labelled 'base', the label of the unchanged problem; rename it or pass base=False.")
+            raise ValueError("A variant is labelled 'base', the label of the unchanged problem; "
+                             "rename it or pass base=False.")
         if v is None:
             q = problem
         elif isinstance(v, Problem):
@@ -190,7 +192,8 @@ def _variants(problem: Problem, variants: Mapping[str, Variant] | None, base: bo
             if not isinstance(q, Problem):
                 raise TypeError(f"Variant {label!r} returned {type(q).__name__}, not a Problem.")
         else:
-            raise TypeError(f"Variant {label!r} must be a Problem, a function of the problem, or None. Got {v!r} instead.")
+            raise TypeError(f"Variant {label!r} must be a Problem, a function of the problem, or None. "
+                            f"Got {v!r} instead.")
         out.append((str(label), q))
     if not out:
         raise ValueError("Nothing to run: base=False and no variants.")
@@ -368,7 +371,8 @@ def _run(problem: Problem, graph: CandidateGraph, method: str, plan: _Plan, t_ca
     return {**head, "method_used": sol.method, "status": sol.status.value, "message": sol.message,
             "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
             "solve_seconds": sol.metrics.get("solve_seconds"),
-            **_flatten({k: v for k, v in sol.metrics.items() if k not in ("objective", "bound", "gap", "solve_seconds")})}
+            **_flatten({k: v for k, v in sol.metrics.items()
+                        if k not in ("objective", "bound", "gap", "solve_seconds")})}
 
 
 def _say(row: Mapping[str, Any], done: int, total: int, seconds: float) -> None:
@@ -438,7 +442,8 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     [{'h': 10, 'km': 5}, {'h': 8, 'km': 2}]
     """
     if isinstance(maximize, str) or isinstance(minimize, str):
-        raise TypeError("pareto_front: 'maximize' and 'minimize' are lists of column names, e.g. maximize=['assigned_hours'].")
+        raise TypeError("pareto_front: 'maximize' and 'minimize' are lists of column names, "
+                        "e.g. maximize=['assigned_hours'].")
     maximize, minimize = list(maximize), list(minimize)
     if not maximize and not minimize:
         raise ValueError("pareto_front needs at least one column in 'maximize' or 'minimize'.")

@@ -19,8 +19,8 @@ makes the variant infeasible (the solve says so), exactly as in a file.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from numbers import Real
-from typing import Sequence
 
 import numpy as np
 
@@ -66,7 +66,8 @@ def travel_cap(problem: Problem, km: float) -> Problem:
     >>> q = km.whatif.travel_cap(p, 5)
     >>> float(q.employees.max_km.max()) <= 5, q.n_employees == p.n_employees
     (True, True)
-    >>> len(km.build_candidates(q, km.Policy.preset("max_hours"))) < len(km.build_candidates(p, km.Policy.preset("max_hours")))
+    >>> policy = km.Policy.preset("max_hours")
+    >>> len(km.build_candidates(q, policy)) < len(km.build_candidates(p, policy))
     True
     """
     cap = _number(km, "km", "travel_cap")

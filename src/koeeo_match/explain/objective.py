@@ -37,7 +37,8 @@ def _binding(problem: Problem, se: np.ndarray, sm: np.ndarray) -> dict[str, int]
         binding["employer_days_at_daily_cap"] = int(np.count_nonzero((caps >= 0) & (n >= caps)))
     if (emp >= 0).any():
         spent = np.bincount(emp[emp >= 0], weights=M.hours[sm][emp >= 0], minlength=len(er))
-        binding["employers_at_budget"] = int(np.count_nonzero(np.isfinite(er.hours_budget) & (spent >= er.hours_budget - 1e-9)))
+        at_budget = np.isfinite(er.hours_budget) & (spent >= er.hours_budget - 1e-9)
+        binding["employers_at_budget"] = int(np.count_nonzero(at_budget))
     return binding
 
 
@@ -69,7 +70,8 @@ def breakdown(problem: Problem, solution: Solution, policy: Policy | None = None
     >>> b["terms"]["hours"]["total"], b["binding"]["employees_at_entitlement"]
     (7.0, 1)
     """
-    return _breakdown(problem, *assigned_pairs(problem, solution), policy or solution.policy or Policy.preset("max_hours"))
+    policy = policy or solution.policy or Policy.preset("max_hours")
+    return _breakdown(problem, *assigned_pairs(problem, solution), policy)
 
 
 def _breakdown(problem: Problem, se: np.ndarray, sm: np.ndarray, policy: Policy) -> dict[str, Any]:
@@ -82,7 +84,8 @@ def _breakdown(problem: Problem, se: np.ndarray, sm: np.ndarray, policy: Policy)
     return {"objective": float(policy.score(terms).sum()), "terms": by_term, "binding": _binding(problem, se, sm)}
 
 
-def _moves(problem: Problem, a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> list[dict[str, Any]]:
+def _moves(problem: Problem, a: tuple[np.ndarray, np.ndarray],
+           b: tuple[np.ndarray, np.ndarray]) -> list[dict[str, Any]]:
     """The employees whose set of missions differs between ``a`` and ``b`` (index arrays), by
     employee index, each with its missions before and after sorted by id."""
     E, M = problem.employees, problem.missions

@@ -91,7 +91,8 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
     km = float(haversine_km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
     if km > E.max_km[e] and not (M.remote[m] and E.remote_ok[e]):
         if M.remote[m]:
-            return f"remote: the mission is remote but the employee is not remote_ok, and it is {km:.1f} km away (max {E.max_km[e]:g})"
+            return (f"remote: the mission is remote but the employee is not remote_ok, "
+                    f"and it is {km:.1f} km away (max {E.max_km[e]:g})")
         return f"distance: {km:.1f} km away, beyond the employee's max_km {E.max_km[e]:g}"
     c = int(E.employer[e])
     if c >= 0 and M.association[m] in er.excl_assoc[er.excl_ptr[c]:er.excl_ptr[c + 1]]:
@@ -199,7 +200,8 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
     mine = sm[se == e]
     if mine.size:
         sc, terms = _score(problem, policy, np.full(mine.size, e), mine)
-        lines = [f"assigned to {M.ids[m]!r}: score {sc[i]:.4g} ({_fmt_terms(terms, i, policy)})" for i, m in enumerate(mine.tolist())]
+        lines = [f"assigned to {M.ids[m]!r}: score {sc[i]:.4g} ({_fmt_terms(terms, i, policy)})"
+                 for i, m in enumerate(mine.tolist())]
         used = float(M.hours[mine].sum())
         lines.append(f"{used:g} h of {E.hours[e]:g} h used")
         return Explanation("employee", eid, "assigned", lines, {"missions": M.ids[mine].tolist()})
@@ -275,7 +277,8 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
         return Explanation("mission", mid, "filled", [f"all {seats} seat(s) taken by "
                            + ", ".join(repr(x) for x in E.ids[holders].tolist())], {"holders": E.ids[holders].tolist()})
     cand = filter_eligible(problem, np.arange(len(E), dtype=np.int32), np.full(len(E), m, np.int32))[0]
-    lines = [f"{holders.size} of {seats} seat(s) taken" + (f" (team minimum {int(M.min_seats[m])})" if M.min_seats[m] > 1 else "")]
+    team = f" (team minimum {int(M.min_seats[m])})" if M.min_seats[m] > 1 else ""
+    lines = [f"{holders.size} of {seats} seat(s) taken" + team]
     if cand.size == 0:
         lines.append("no employee is eligible; the nearest ones:")
         near = _nearby_employees(problem, m)

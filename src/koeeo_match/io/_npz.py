@@ -213,7 +213,8 @@ def _check_organisations(p: Problem, issues: list[Issue]) -> None:
     _bad(issues, "association", a.ids, a.staff < -1, "staff", "expected a whole number >= 0 (or -1: unknown)")
     _bad(issues, "association", a.ids, (a.sector < -1) | (a.sector >= max(len(p.sectors), 1)), "sector",
          "unknown sector index")
-    _bad(issues, "employer", c.ids, (c.size < -1) | (c.size == 0), "size", "expected a whole number >= 1 (or -1: unknown)")
+    _bad(issues, "employer", c.ids, (c.size < -1) | (c.size == 0), "size",
+         "expected a whole number >= 1 (or -1: unknown)")
     _bad(issues, "employer", c.ids, c.daily_cap < -1, "daily_cap", "expected a whole number >= 0")
     _bad(issues, "employer", c.ids, np.isnan(c.hours_budget) | (c.hours_budget < 0), "hours_budget",
          "expected a number >= 0")

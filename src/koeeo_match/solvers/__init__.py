@@ -9,7 +9,7 @@ against that declaration, runs the solver and builds the
 :class:`~koeeo_match.Solution`.
 """
 
-from ._base import REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
 from . import auto, cpsat, fcfs, flow, greedy, stable  # noqa: F401  (registration)
+from ._base import REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
 
 __all__ = ["REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register"]

@@ -80,7 +80,7 @@ class Structure:
     forced_arc: np.ndarray  # int64 arc index of each forced pair, -1 not eligible
 
 
-_CACHE: "weakref.WeakKeyDictionary[CandidateGraph, tuple]" = weakref.WeakKeyDictionary()
+_CACHE: weakref.WeakKeyDictionary[CandidateGraph, tuple] = weakref.WeakKeyDictionary()
 
 
 def structure(problem: Problem, graph: CandidateGraph) -> Structure:

@@ -191,7 +191,8 @@ def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: int, int
     if status == cp_model.MODEL_INVALID:
         raise SolverError(f"CP-SAT rejected the model: {model.validate()}")
     if status == cp_model.INFEASIBLE:
-        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "CP-SAT proved that the hard rules (forced pairs, team minimums) cannot all hold")
+        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
+                         "CP-SAT proved that the hard rules (forced pairs, team minimums) cannot all hold")
     if status == cp_model.UNKNOWN:  # no solution: CP-SAT's bound is not meaningful then
         why = "interrupted (Ctrl-C) before" if interrupted else "within the time limit"
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT found no solution {why}",

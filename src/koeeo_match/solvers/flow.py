@@ -141,7 +141,8 @@ def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None
         possible = np.bincount(emp_of[has_emp], weights=most[has_emp], minlength=len(problem.employers))
         binding = np.flatnonzero((st.budget >= 0) & (possible > st.budget))
         if binding.size:
-            out.append(f"employer hours budget that binds for {binding.size} employer(s), e.g. {problem.employers.ids[binding[0]]!r}")
+            out.append(f"employer hours budget that binds for {binding.size} employer(s), "
+                       f"e.g. {problem.employers.ids[binding[0]]!r}")
     return out
 
 

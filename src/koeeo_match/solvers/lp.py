@@ -38,8 +38,9 @@ from .flow import employee_capacity
 __all__ = ["lp_relaxation", "LP_PART_ARCS"]
 
 #: Above this many arcs the LP is solved per connected component of the arcs alone (packed into
-#: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget shared by two chunks then applies in
-#: full to each, a relaxation, so the sum of the chunks' bounds stays a bound.
+#: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget
+#: shared by two chunks then applies in full to each, a relaxation, so the sum of the chunks'
+#: bounds stays a bound.
 LP_PART_ARCS = 250_000
 
 
@@ -213,7 +214,7 @@ def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
     The bound is weak duality with the multipliers HiGHS returns (clipped to the valid sign),
     ``b'l + sum_a max(0, c_a - (A'l)_a)`` (and ``lo`` for the forced), with a small margin."""
     n_rows = A.shape[0]
-    options = {"presolve": True}
+    options: dict[str, bool | float] = {"presolve": True}
     if time_limit is not None:
         options["time_limit"] = max(float(time_limit), 0.01)
     res = linprog(-obj, A_ub=A if n_rows else None, b_ub=b if n_rows else None,

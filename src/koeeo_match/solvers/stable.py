@@ -33,8 +33,8 @@ from .._arrays import csr_ptr
 from ..candidates import CandidateGraph
 from ..errors import UnsupportedError
 from ..model import Problem
-from ..status import Status
 from ..preferences import arc_ranks
+from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure
 from .flow import employee_capacity, flow_obstacles
