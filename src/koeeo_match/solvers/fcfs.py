@@ -34,7 +34,7 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     --------
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=40, seed=1)
-    >>> res = solve_fcfs(p, km.build_candidates(p), SolveOptions(seed=0))
+    >>> res = solve_fcfs(p, km.build_candidates(p, km.Policy.preset("max_hours")), SolveOptions(seed=0))
     >>> res.status.value
     'feasible'
     """

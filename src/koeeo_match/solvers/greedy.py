@@ -79,7 +79,7 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
     --------
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=40, seed=1)
-    >>> g = km.build_candidates(p)
+    >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
     >>> res = greedy_from(p, g)
     >>> res.status.value, len(res.selected) > 0
     ('feasible', True)
