@@ -33,6 +33,7 @@ from ._structure import Structure
 __all__ = ["Ledger", "csr_rows", "stable_order"]
 
 _OPEN, _TAKEN, _REFUSED = 0, 1, 2
+_CHUNK = 1 << 20  # queue entries handled at once (their temporaries take ~60 bytes each)
 _PAYS = 20  # queue entries a round may cost per arc it settles before the one-by-one scan is cheaper
 
 
@@ -71,47 +72,62 @@ class _Queue:
     amount: np.ndarray | None  # None: every arc uses 1
     room: np.ndarray
 
-    def amounts(self) -> np.ndarray:
-        return np.ones(self.turn.size, np.int64) if self.amount is None else self.amount
+    def chunks(self) -> list[slice]:
+        """Slices of whole groups of about ``_CHUNK`` entries: the temporaries of a pass stay small."""
+        n = self.turn.size
+        if n <= _CHUNK:
+            return [slice(0, n)]
+        ptr = csr_ptr(self.group, self.room.size)
+        cuts = ptr[np.searchsorted(ptr, np.arange(_CHUNK, n, _CHUNK))]
+        edges = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
+        return [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+
+    def amounts(self, sl: slice) -> np.ndarray:
+        size = sl.stop - sl.start
+        return np.ones(size, np.int64) if self.amount is None else self.amount[sl].astype(np.int64)
 
     def keep(self, mask: np.ndarray) -> None:
         self.turn, self.group = self.turn[mask], self.group[mask]
         if self.amount is not None:
             self.amount = self.amount[mask]
 
-    def before(self, x: np.ndarray) -> np.ndarray:
-        """For each entry, the sum of ``x`` over the entries before it in its group."""
-        cum = np.cumsum(x, dtype=np.int64) - x
-        first = csr_ptr(self.group, self.room.size)[:-1]
-        return cum - cum[np.minimum(first, max(cum.size - 1, 0))][self.group]
+    def before(self, x: np.ndarray, sl: slice) -> np.ndarray:
+        """For each entry of the slice ``sl`` (whole groups), the sum of ``x`` over the entries
+        before it in its group."""
+        local = self.group[sl] - self.group[sl.start]
+        cum = np.cumsum(x, dtype=np.int64)
+        cum -= x
+        cum -= cum[csr_ptr(local, int(local[-1]) + 1)[:-1]][local]  # groups are contiguous: in range
+        return cum
 
 
 def _index(a: np.ndarray, n: int) -> np.ndarray:
     """``a`` as int32 when its values (below ``n``) fit: the queues hold millions of them."""
-    return a.astype(np.int32) if n < 2**31 else a
+    return a.astype(np.int32) if n < 2**31 else a.astype(np.int64)
 
 
 def _queue(rule: _Rule, arcs: np.ndarray) -> _Queue | None:
     """The queue of ``rule`` over ``arcs`` (in turn order); None when no group of it can fill up."""
     g = rule.group[arcs]
-    turn = np.flatnonzero(g >= 0)
+    turn = _index(np.flatnonzero(g >= 0), arcs.size)
     g = g[turn]
-    amount = None if rule.amount is None else rule.amount[arcs[turn]].astype(np.int64)
+    amount = None if rule.amount is None else rule.amount[arcs[turn]]
     demand = np.bincount(g, weights=None if amount is None else amount.astype(np.float64),
                          minlength=rule.cap.size)
     tight = (rule.used + np.rint(demand).astype(np.int64) > rule.cap)[g]
     del demand
     turn, g = turn[tight], g[tight]
     if amount is not None:
-        amount = amount[tight]
+        amount = _index(amount[tight], int(amount.max(initial=0)) + 1)
+    del tight
     if not turn.size:
         return None
     by_group = stable_order(g)
     turn, g = turn[by_group], g[by_group]
     groups, dense_g = dense(g, rule.cap.size)
     del g
-    return _Queue(_index(turn, arcs.size), _index(dense_g, groups.size),
-                  None if amount is None else amount[by_group], rule.cap[groups] - rule.used[groups])
+    return _Queue(turn, _index(dense_g, groups.size), None if amount is None else amount[by_group],
+                  rule.cap[groups] - rule.used[groups])
 
 
 def stable_order(g: np.ndarray) -> np.ndarray:
@@ -163,7 +179,10 @@ class Ledger:
         Arcs already taken are skipped.  Returns the arcs taken, in that order.
         """
         arcs = np.asarray(arcs, np.int64)
-        arcs = arcs[~self.taken[arcs]]
+        done = self.taken[arcs]
+        if done.any():
+            arcs = arcs[~done]
+        del done
         state = np.full(arcs.size, _OPEN, np.int8)
         queues = [q for q in (_queue(r, arcs) for r in self.rules) if q is not None]
         queues = _rounds(queues, state)
@@ -223,7 +242,7 @@ def _rounds(queues: list[_Queue], state: np.ndarray) -> list[_Queue]:
     settled fewer than one arc per ``_PAYS`` queue entries, the one-by-one scan
     of what is left is cheaper (long chains of arcs that wait on each other).
     """
-    open_turns = np.flatnonzero(state == _OPEN)
+    open_turns = _index(np.flatnonzero(state == _OPEN), state.size)
     history: list[tuple[int, int]] = []
     while open_turns.size:
         work = sum(q.turn.size for q in queues)
@@ -253,14 +272,15 @@ def _one_by_one(queues: list[_Queue], state: np.ndarray) -> None:
     turn, key, amount, slack = [], [], [], []
     offset = 0
     for q in queues:
-        s = state[q.turn]
-        is_open = s == _OPEN
-        a = q.amounts()
-        low = q.before(np.where(s == _TAKEN, a, 0))
-        turn.append(q.turn[is_open])
-        key.append(q.group[is_open].astype(np.int64) + offset)
-        amount.append(a[is_open])
-        slack.append((q.room[q.group] - low)[is_open])
+        for sl in q.chunks():
+            s = state[q.turn[sl]]
+            is_open = s == _OPEN
+            a = q.amounts(sl)
+            left = q.room[q.group[sl]] - q.before(np.where(s == _TAKEN, a, 0), sl)
+            turn.append(q.turn[sl][is_open])
+            key.append(q.group[sl][is_open].astype(np.int64) + offset)
+            amount.append(a[is_open])
+            slack.append(left[is_open])
         offset += q.room.size
     all_turns = np.concatenate(turn)
     by_turn = stable_order(all_turns)
@@ -270,7 +290,7 @@ def _one_by_one(queues: list[_Queue], state: np.ndarray) -> None:
     ptr = memoryview(np.append(first, by_turn.size))
     key_, amount_, slack_ = (memoryview(np.concatenate(x)[by_turn]) for x in (key, amount, slack))
     used = memoryview(np.zeros(offset, np.int64))
-    won = np.zeros(turns.size, bool)
+    won = bytearray(turns.size)
     for i in range(turns.size):
         lo, hi = ptr[i], ptr[i + 1]
         for j in range(lo, hi):
@@ -279,21 +299,24 @@ def _one_by_one(queues: list[_Queue], state: np.ndarray) -> None:
         else:
             for j in range(lo, hi):
                 used[key_[j]] += amount_[j]
-            won[i] = True
-    state[turns] = np.where(won, _TAKEN, _REFUSED)
+            won[i] = 1
+    state[turns] = np.where(np.frombuffer(won, np.uint8) > 0, _TAKEN, _REFUSED)
 
 
 def _bounds(q: _Queue, state: np.ndarray, refuse: np.ndarray, unsure: np.ndarray) -> None:
     """Mark the open arcs of ``q`` that cannot fit (``refuse``) or might not fit (``unsure``)."""
-    s = state[q.turn]
-    is_open = s == _OPEN
-    room = q.room[q.group]
-    amount = q.amounts()
-    low = q.before(np.where(s == _TAKEN, amount, 0)) + amount  # taken before it, and itself
-    refuse[q.turn[is_open & (low > room)]] = True
-    del low
-    high = q.before(amount) + amount  # taken or open before it, and itself
-    unsure[q.turn[is_open & (high > room)]] = True
+    for sl in q.chunks():
+        turn = q.turn[sl]
+        s = state[turn]
+        is_open = s == _OPEN
+        room = q.room[q.group[sl]]
+        amount = q.amounts(sl)
+        room -= amount
+        low = q.before(np.where(s == _TAKEN, amount, 0), sl)  # used by the arcs taken before it
+        refuse[turn[is_open & (low > room)]] = True
+        del low
+        high = q.before(amount, sl)  # used if every arc open before it were taken
+        unsure[turn[is_open & (high > room)]] = True
 
 
 def _settle(q: _Queue, state: np.ndarray) -> bool:
@@ -302,16 +325,22 @@ def _settle(q: _Queue, state: np.ndarray) -> bool:
     Refused arcs use nothing; a taken arc before every open arc of its group
     moves into the group's ``room``; one after every open arc weighs on none.
     """
-    s = state[q.turn]
-    is_open = s == _OPEN
-    if not is_open.any():
+    keep = np.zeros(q.turn.size, bool)
+    for sl in q.chunks():
+        s = state[q.turn[sl]]
+        is_open = s == _OPEN
+        n_open = is_open.astype(np.int64)
+        open_before = q.before(n_open, sl)
+        g0 = int(q.group[sl.start])
+        local = q.group[sl] - g0
+        n_groups = int(local[-1]) + 1
+        open_after = np.bincount(local[is_open], minlength=n_groups)[local] - open_before - n_open
+        taken = s == _TAKEN
+        fold = taken & (open_before == 0)
+        w = None if q.amount is None else q.amount[sl][fold].astype(np.float64)
+        q.room[g0:g0 + n_groups] -= np.rint(np.bincount(local[fold], weights=w, minlength=n_groups)).astype(np.int64)
+        keep[sl] = is_open | (taken & (open_before > 0) & (open_after > 0))
+    if not keep.any():
         return False
-    n_open = is_open.astype(np.int64)
-    open_before = q.before(n_open)
-    open_after = np.bincount(q.group[is_open], minlength=q.room.size)[q.group] - open_before - n_open
-    taken = s == _TAKEN
-    fold = taken & (open_before == 0)
-    w = None if q.amount is None else q.amount[fold].astype(np.float64)
-    q.room -= np.rint(np.bincount(q.group[fold], weights=w, minlength=q.room.size)).astype(np.int64)
-    q.keep(is_open | (taken & (open_before > 0) & (open_after > 0)))
+    q.keep(keep)
     return True
