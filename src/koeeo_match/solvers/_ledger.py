@@ -178,7 +178,7 @@ class Ledger:
 
         Arcs already taken are skipped.  Returns the arcs taken, in that order.
         """
-        arcs = np.asarray(arcs, np.int64)
+        arcs = np.asarray(arcs)
         done = self.taken[arcs]
         if done.any():
             arcs = arcs[~done]
@@ -263,44 +263,60 @@ def _rounds(queues: list[_Queue], state: np.ndarray) -> list[_Queue]:
 
 
 def _one_by_one(queues: list[_Queue], state: np.ndarray) -> None:
-    """Settle the open arcs one at a time, in turn order (what the rounds left: a small share).
+    """Settle the open arcs one at a time, in turn order, a window of turns at a time.
 
-    Each open arc holds one entry per queue it is in: its group (numbered
-    across queues), its amount and its slack (the room its group has at its
-    turn, before the arcs settled here).
+    An open arc has one entry per queue it is in: its group (numbered across
+    queues), its amount and the room its group has at its turn before the arcs
+    settled here (``left``); ``used`` counts what the arcs settled here take.
     """
-    turn, key, amount, slack = [], [], [], []
-    offset = 0
-    for q in queues:
-        for sl in q.chunks():
-            s = state[q.turn[sl]]
-            is_open = s == _OPEN
-            a = q.amounts(sl)
-            left = q.room[q.group[sl]] - q.before(np.where(s == _TAKEN, a, 0), sl)
-            turn.append(q.turn[sl][is_open])
-            key.append(q.group[sl][is_open].astype(np.int64) + offset)
-            amount.append(a[is_open])
-            slack.append(left[is_open])
-        offset += q.room.size
-    all_turns = np.concatenate(turn)
-    by_turn = stable_order(all_turns)
-    all_turns = all_turns[by_turn]
-    first = np.flatnonzero(np.diff(all_turns, prepend=-1))
-    turns = all_turns[first]
-    ptr = memoryview(np.append(first, by_turn.size))
-    key_, amount_, slack_ = (memoryview(np.concatenate(x)[by_turn]) for x in (key, amount, slack))
-    used = memoryview(np.zeros(offset, np.int64))
-    won = bytearray(turns.size)
-    for i in range(turns.size):
+    left = [_open_room(q, state) for q in queues]
+    offset = np.cumsum([0] + [q.room.size for q in queues])
+    used = memoryview(np.zeros(int(offset[-1]), np.int64))
+    open_turns = np.flatnonzero(state == _OPEN)
+    for lo in range(0, open_turns.size, _CHUNK):
+        first, last = open_turns[lo], open_turns[min(lo + _CHUNK, open_turns.size) - 1]
+        parts = []
+        for q, room, off in zip(queues, left, offset.tolist()):
+            at = np.flatnonzero((q.turn >= first) & (q.turn <= last))
+            amount = np.ones(at.size, np.int64) if q.amount is None else q.amount[at].astype(np.int64)
+            parts.append((q.turn[at], q.group[at].astype(np.int64) + off, amount, room[at]))
+        turn, key, amount, room = (np.concatenate(x) for x in zip(*parts))
+        by_turn = stable_order(turn - first)
+        turn = turn[by_turn]
+        starts = np.flatnonzero(np.diff(turn, prepend=-1))
+        won = _scan(memoryview(np.append(starts, turn.size)), memoryview(key[by_turn]),
+                    memoryview(amount[by_turn]), memoryview(room[by_turn]), used)
+        state[turn[starts]] = np.where(np.frombuffer(won, np.uint8) > 0, _TAKEN, _REFUSED)
+
+
+def _open_room(q: _Queue, state: np.ndarray) -> np.ndarray:
+    """Keep only the open entries of ``q``; returns the room each has at its turn (taken arcs before it
+    deducted)."""
+    keep = np.zeros(q.turn.size, bool)
+    left = []
+    for sl in q.chunks():
+        s = state[q.turn[sl]]
+        keep[sl] = s == _OPEN
+        before = q.before(np.where(s == _TAKEN, q.amounts(sl), 0), sl)
+        left.append((q.room[q.group[sl]] - before)[keep[sl]])
+    q.keep(keep)
+    return np.concatenate(left)
+
+
+def _scan(ptr: memoryview, key: memoryview, amount: memoryview, room: memoryview, used: memoryview) -> bytearray:
+    """The sequential essence: arc ``i`` (entries ``ptr[i]:ptr[i + 1]``) is taken when each of
+    its groups still has room for it; scalars only, no per-arc object."""
+    won = bytearray(len(ptr) - 1)
+    for i in range(len(ptr) - 1):
         lo, hi = ptr[i], ptr[i + 1]
         for j in range(lo, hi):
-            if used[key_[j]] + amount_[j] > slack_[j]:
+            if used[key[j]] + amount[j] > room[j]:
                 break
         else:
             for j in range(lo, hi):
-                used[key_[j]] += amount_[j]
+                used[key[j]] += amount[j]
             won[i] = 1
-    state[turns] = np.where(np.frombuffer(won, np.uint8) > 0, _TAKEN, _REFUSED)
+    return won
 
 
 def _bounds(q: _Queue, state: np.ndarray, refuse: np.ndarray, unsure: np.ndarray) -> None:

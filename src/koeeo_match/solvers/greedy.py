@@ -61,6 +61,8 @@ def _score_order(graph: CandidateGraph, first: np.ndarray | None) -> np.ndarray:
     score = graph.score[pos]
     order = pos[stable_order(score.max(initial=0) - score)]
     del pos, score
+    if len(graph) < 2**31:  # the scan is the largest array greedy holds
+        order = order.astype(np.int32)
     if first is not None and len(first):
         pref = np.zeros(len(graph), bool)
         pref[np.asarray(first, np.int64)] = True
