@@ -20,7 +20,7 @@ NO_DATE = np.iinfo(np.int32).min
 
 
 def _units(x: float) -> int:
-    return int(round(x * 10**6))  # the synthetic hours are multiples of 1/2 h: exact
+    return int(np.rint(x * 10**6))  # the synthetic hours are multiples of 1/2 h: exact
 
 
 class _Reference:

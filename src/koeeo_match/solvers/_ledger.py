@@ -13,15 +13,23 @@ still undecided* before it would use (an upper bound).  An arc that fits under
 the upper bound in every group is taken; one that does not fit over the lower
 bound in some group is refused; the others wait for the next round.  Each round
 settles at least the first undecided arc (everything before it is settled, so
-its two bounds meet), and in practice a few rounds settle almost every arc.  The
-result is exactly that of the one-by-one scan (tests/test_properties.py pits it
-against one).  Team minimums are settled afterwards by the callers
-(:meth:`Ledger.short_teams`, :meth:`Ledger.release`).
+its two bounds meet).  Arcs that wait on each other in long chains make late
+rounds poor value, so once rounds settle too few arcs for their cost the rest
+is scanned one by one (:func:`_scan`: scalars over flat arrays, a window of
+turns at a time).  The result is exactly that of the one-by-one scan
+(tests/test_ledger.py pits greedy and fcfs against one written from the rules).
+Team minimums are settled afterwards by the callers (:meth:`Ledger.short_teams`,
+:meth:`Ledger.release_missions`).
+
+Only the groups that can fill up during a scan are followed (a queue per rule:
+its arcs sorted by group, then turn); each pass over a queue goes in slices of
+whole groups, so the temporaries stay a fixed size whatever the instance.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -33,7 +41,7 @@ from ._structure import Structure
 __all__ = ["Ledger", "csr_rows", "stable_order"]
 
 _OPEN, _TAKEN, _REFUSED = 0, 1, 2
-_CHUNK = 1 << 20  # queue entries handled at once (their temporaries take ~60 bytes each)
+_CHUNK = 1 << 20  # queue entries (or turns of the one-by-one scan) handled at once
 _PAYS = 20  # queue entries a round may cost per arc it settles before the one-by-one scan is cheaper
 
 
@@ -80,7 +88,7 @@ class _Queue:
         ptr = csr_ptr(self.group, self.room.size)
         cuts = ptr[np.searchsorted(ptr, np.arange(_CHUNK, n, _CHUNK))]
         edges = np.unique(np.concatenate([[0], cuts, [n]])).tolist()
-        return [slice(lo, hi) for lo, hi in zip(edges[:-1], edges[1:])]
+        return [slice(lo, hi) for lo, hi in pairwise(edges)]
 
     def amounts(self, sl: slice) -> np.ndarray:
         size = sl.stop - sl.start
@@ -271,7 +279,7 @@ def _one_by_one(queues: list[_Queue], state: np.ndarray) -> None:
     """
     left = [_open_room(q, state) for q in queues]
     offset = np.cumsum([0] + [q.room.size for q in queues])
-    used = memoryview(np.zeros(int(offset[-1]), np.int64))
+    used = np.zeros(int(offset[-1]), np.int64).data
     open_turns = np.flatnonzero(state == _OPEN)
     for lo in range(0, open_turns.size, _CHUNK):
         first, last = open_turns[lo], open_turns[min(lo + _CHUNK, open_turns.size) - 1]
@@ -284,8 +292,8 @@ def _one_by_one(queues: list[_Queue], state: np.ndarray) -> None:
         by_turn = stable_order(turn - first)
         turn = turn[by_turn]
         starts = np.flatnonzero(np.diff(turn, prepend=-1))
-        won = _scan(memoryview(np.append(starts, turn.size)), memoryview(key[by_turn]),
-                    memoryview(amount[by_turn]), memoryview(room[by_turn]), used)
+        won = _scan(np.append(starts, turn.size).data, key[by_turn].data, amount[by_turn].data,
+                    room[by_turn].data, used)
         state[turn[starts]] = np.where(np.frombuffer(won, np.uint8) > 0, _TAKEN, _REFUSED)
 
 

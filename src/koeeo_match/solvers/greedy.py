@@ -19,7 +19,7 @@ from ._base import RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows, stable_order
 from ._structure import structure
 
-__all__ = ["solve_greedy", "greedy_from", "settle_forced", "finish", "forced_missions"]
+__all__ = ["finish", "forced_missions", "greedy_from", "settle_forced", "solve_greedy"]
 
 _MAX_ROUNDS = 100
 
