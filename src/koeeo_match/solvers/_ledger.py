@@ -209,10 +209,6 @@ class Ledger:
         for r in self.rules:
             r.add(arcs, -1)
 
-    def count(self) -> np.ndarray:
-        """Volunteers taken per mission."""
-        return self.seats.used
-
     def short_teams(self) -> np.ndarray:
         """Missions that started but did not reach their team minimum (ascending)."""
         c = self.seats.used

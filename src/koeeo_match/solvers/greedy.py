@@ -105,7 +105,7 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
         closed[short] = True
         released = ledger.release_missions(short)
         if rank is None:  # position of each arc in ``order`` (-1: never tried)
-            rank = np.full(len(graph), -1, np.int64)
+            rank = np.full(len(graph), -1, order.dtype)
             rank[order] = np.arange(order.size)
             del order, scan
         # only the released volunteers have new room: rescan their arcs (in score order)
