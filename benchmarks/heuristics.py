@@ -90,16 +90,29 @@ def section(doc: dict[str, Any], rel: str) -> list[str]:
               "| wall s | assignments |")
     L = ["## Greedy and fcfs at national scale (`benchmarks.heuristics`)", "", how, "", header,
          "| :--- | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows: dict[tuple[str, str], tuple[float | None, int | None]] = {}
     for label, entry in doc["labels"].items():
         for r in entry["runs"]:
             solve, cand = r["stages"].get("solve", {}), r["stages"].get("candidates", {})
             rise = (solve["peak_rss_bytes"] - cand["peak_rss_bytes"]) if solve and cand else None
+            rows[label, r["method"]] = (rise, r.get("max_rss_bytes"))
+            n = r.get("assignments")
             L.append(f"| {label} | {(entry.get('commit') or '')[:10]} | {r['method']} | {solve.get('seconds', 0):.1f} "
                      f"| {_gib(solve.get('peak_rss_bytes'))} | {_gib(rise)} | {_gib(r.get('max_rss_bytes'))} "
-                     f"| {r.get('elapsed_seconds', 0):.0f} | {r.get('assignments') or '–'} |")
+                     f"| {r.get('elapsed_seconds', 0):.0f} | {'–' if n is None else f'{n:,}'} |")
+    L.append("")
+    for label in doc["labels"]:
+        flow = rows.get((label, "koeeo-flow"))
+        for method in ("greedy", "fcfs"):
+            mine = rows.get((label, method))
+            if flow and mine and None not in (*flow, *mine):
+                L.append(f"- {label}: {method} against flow, process peak RSS ×{mine[1] / flow[1]:.2f}, "
+                         f"solve rise ×{mine[0] / flow[0]:.2f}.")
     m = next(iter(doc["labels"].values()))["machine"]
-    shared = "shared with other jobs during these runs: compare times within this table only."
-    L += ["", f"Machine: {m['cpu_model']}, {m['cores']} cores, {_gib(m['memory_bytes'])} GiB, {shared}", ""]
+    load = ("koeeo-flow runs the same solver code under every label, so the spread of its solve times shows "
+            "how much the load alone moved the times.")
+    where = f"Machine: {m['cpu_model']}, {m['cores']} cores, {_gib(m['memory_bytes'])} GiB, shared with other jobs"
+    L += ["", f"{where} during these runs: {load}", ""]
     return L
 
 

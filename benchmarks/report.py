@@ -406,6 +406,7 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
     w("python -m benchmarks --quick          # 1k-30k, a few minutes")
     w("python -m benchmarks                  # 1k to national, then this document")
     w("python -m benchmarks.one --size 100000 --method koeeo-flow --json -   # one run")
+    w("python -m benchmarks.heuristics --label after   # flow, greedy, fcfs nationally, one process each")
     w("python -m benchmarks.report           # redraw this document from the JSON")
     w("```")
     w("")
