@@ -205,7 +205,8 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 
 # ---------------------------------------------------------------- the document
 def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
-           every_rule: list[tuple[str, dict[str, Any]]] | None = None) -> str:
+           every_rule: list[tuple[str, dict[str, Any]]] | None = None,
+           heuristics: tuple[str, dict[str, Any]] | None = None) -> str:
     cfg, mach = doc["config"], doc["machine"]
     runs = [r for r in doc["runs"] if r.get("experiment") == "scaling"]
     sizes = sorted({r["size"] for r in runs})
@@ -392,6 +393,12 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
     for i, er in enumerate(every_rule or []):
         L += _every_rule(er, heading=i == 0)
 
+    # ------------------------------------------------------------ greedy and fcfs (benchmarks.heuristics)
+    if heuristics is not None:
+        from .heuristics import section
+
+        L += section(heuristics[1], heuristics[0])
+
     # ------------------------------------------------------------ notes
     w("## Reproducing")
     w("")
@@ -399,6 +406,7 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
     w("python -m benchmarks --quick          # 1k-30k, a few minutes")
     w("python -m benchmarks                  # 1k to national, then this document")
     w("python -m benchmarks.one --size 100000 --method koeeo-flow --json -   # one run")
+    w("python -m benchmarks.heuristics --label after   # flow, greedy, fcfs nationally, one process each")
     w("python -m benchmarks.report           # redraw this document from the JSON")
     w("```")
     w("")
@@ -725,7 +733,12 @@ def main(argv: list[str] | None = None) -> int:
                     every_rule.append((os.path.relpath(er_path, root), json.load(fh)))
             except (OSError, json.JSONDecodeError):
                 pass
-    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule)
+    heuristics = None
+    h_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "heuristics_national.json")
+    if os.path.exists(h_path):
+        with open(h_path) as fh:
+            heuristics = (os.path.relpath(h_path, root), json.load(fh))
+    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics)
     with open(a.doc, "w") as fh:
         fh.write(text)
     print(f"wrote {os.path.relpath(a.doc, root)}" + (f" and {len(images)} plot(s) in {os.path.relpath(a.img, root)}" if images else ""))

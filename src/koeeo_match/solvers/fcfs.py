@@ -14,41 +14,43 @@ import numpy as np
 from ..candidates import CandidateGraph
 from ..model import Problem
 from ._base import RawResult, SolveOptions, register
-from ._ledger import Ledger
+from ._ledger import Ledger, csr_rows
 from ._structure import structure
-from .greedy import finish, settle_forced
+from .greedy import finish, forced_missions, settle_forced
 
 __all__ = ["solve_fcfs"]
 
 
 @register("fcfs", supports="all")
 def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
-    """Simulate first-come-first-served sign-ups (arrival order from ``options.seed``)."""
+    """Simulate first-come-first-served sign-ups (arrival order from ``options.seed``).
+
+    The sign-ups are one scan of the arcs of positive score, employee by
+    employee in arrival order, each employee's best first (ties by arc index):
+    an employee whose hours are used has no arc left that fits, as every
+    mission lasts a positive time.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=1)
+    >>> res = solve_fcfs(p, km.build_candidates(p, km.Policy.preset("max_hours")), SolveOptions(seed=0))
+    >>> res.status.value
+    'feasible'
+    """
     st = structure(problem, graph)
     ledger = Ledger(problem, graph, st)
-    bad = settle_forced(ledger, problem, st.forced_arc)
+    bad = settle_forced(ledger, st.forced_arc)
     if bad is not None:
         return bad
-    forced_m = set(graph.mission[st.forced_arc].tolist())
-    rng = np.random.default_rng(options.seed)
-    arrival = rng.permutation(graph.n_employees)
-    # each employee's arcs, best first
-    by_emp = np.lexsort((-graph.score, graph.employee))
-    by_emp = by_emp[graph.score[by_emp] > 0]
-    ptr = np.zeros(graph.n_employees + 1, np.int64)
-    np.cumsum(np.bincount(graph.employee[by_emp], minlength=graph.n_employees), out=ptr[1:])
-    arcs, ptr_l, left = by_emp.tolist(), ptr.tolist(), ledger.emp_left
-    h = ledger.h
-    for e in arrival.tolist():
-        for i in range(ptr_l[e], ptr_l[e + 1]):
-            if left[e] <= 0:
-                break
-            a = arcs[i]
-            if h[a] <= left[e]:
-                ledger.try_take(a)
-    short = set(ledger.short_teams()) - forced_m
-    if short:
-        for a in ledger.selected().tolist():
-            if ledger.ma[a] in short:
-                ledger.release(a)
+    forced_m = forced_missions(graph, st.forced_arc)
+    arrival = np.random.default_rng(options.seed).permutation(graph.n_employees)
+    by_emp = np.lexsort((-graph.score, graph.employee))  # each employee's arcs, best first
+    order = by_emp[csr_rows(graph.ptr, arrival)]
+    del by_emp
+    order = order[graph.score[order] > 0]
+    ledger.take(order)
+    del order
+    short = ledger.short_teams()
+    ledger.release_missions(short[~forced_m[short]])
     return finish(ledger, forced_m, "fcfs")

@@ -3,7 +3,9 @@
 Team missions that end below their minimum are cancelled (their volunteers
 released) and the released volunteers' arcs are tried again, until no team is
 short (at most 100 rounds; teams still short then are cancelled), so the
-result honours every rule.  Forced pairs are taken first.
+result honours every rule.  Forced pairs are taken first.  The scans run on
+numpy arrays (:class:`._ledger.Ledger`); a round after the first touches only
+the released volunteers' arcs.
 """
 
 from __future__ import annotations
@@ -14,26 +16,34 @@ from ..candidates import CandidateGraph
 from ..model import Problem
 from ..status import Status
 from ._base import RawResult, SolveOptions, register
-from ._ledger import Ledger
+from ._ledger import Ledger, csr_rows, stable_order
 from ._structure import structure
 
-__all__ = ["solve_greedy", "greedy_from", "settle_forced"]
+__all__ = ["finish", "forced_missions", "greedy_from", "settle_forced", "solve_greedy"]
 
 _MAX_ROUNDS = 100
 
 
-def settle_forced(ledger: Ledger, problem: Problem, forced_arc: np.ndarray) -> RawResult | None:
-    """Take the forced arcs first; a RawResult when they cannot all be taken."""
+def settle_forced(ledger: Ledger, forced_arc: np.ndarray) -> RawResult | None:
+    """Take the forced arcs first (in their order); a RawResult when they cannot all be taken."""
     if (forced_arc < 0).any():
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "a forced pair is not eligible")
-    for a in forced_arc.tolist():
-        if not ledger.try_take(a):
-            return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "the heuristic could not place every forced pair")
+    once = np.unique(forced_arc).size == forced_arc.size  # a repeated pair cannot be taken twice
+    if not once or ledger.take(forced_arc).size < forced_arc.size:
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "the heuristic could not place every forced pair")
     return None
 
 
-def finish(ledger: Ledger, forced_missions: set[int], method: str) -> RawResult:
-    if forced_missions & set(ledger.short_teams()):
+def forced_missions(graph: CandidateGraph, forced_arc: np.ndarray) -> np.ndarray:
+    """Bool per mission: it holds a forced pair (its team is never cancelled)."""
+    mark = np.zeros(graph.n_missions, bool)
+    mark[graph.mission[forced_arc]] = True
+    return mark
+
+
+def finish(ledger: Ledger, forced_m: np.ndarray, method: str) -> RawResult:
+    """The ledger's arcs, unless a team holding a forced pair is short (``forced_m``: bool per mission)."""
+    if forced_m[ledger.short_teams()].any():
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
                          f"{method} could not complete a team that holds a forced pair")
     return RawResult(ledger.selected(), Status.FEASIBLE)
@@ -45,46 +55,65 @@ def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions)
     return greedy_from(problem, graph)
 
 
+def _score_order(graph: CandidateGraph, first: np.ndarray | None) -> np.ndarray:
+    """Arcs of positive score, best first (ties by arc index); the arcs ``first`` before the others."""
+    pos = np.flatnonzero(graph.score > 0)
+    score = graph.score[pos]
+    order = pos[stable_order(score.max(initial=0) - score)]
+    del pos, score
+    if len(graph) < 2**31:  # the scan is the largest array greedy holds
+        order = order.astype(np.int32)
+    if first is not None and len(first):
+        pref = np.zeros(len(graph), bool)
+        pref[np.asarray(first, np.int64)] = True
+        mine = pref[order]
+        order = np.concatenate([order[mine], order[~mine]])
+    return order
+
+
 def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | None = None) -> RawResult:
     """Greedy that tries the arcs ``first`` (e.g. a relaxation's solution) before the others.
 
     This is the repair step of ``auto`` on parts too large for CP-SAT: the flow
     relaxation's choice is kept wherever every rule allows it, then completed.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=1)
+    >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
+    >>> res = greedy_from(p, g)
+    >>> res.status.value, len(res.selected) > 0
+    ('feasible', True)
     """
     st = structure(problem, graph)
     ledger = Ledger(problem, graph, st)
-    bad = settle_forced(ledger, problem, st.forced_arc)
+    bad = settle_forced(ledger, st.forced_arc)
     if bad is not None:
         return bad
-    forced_m = set(graph.mission[st.forced_arc].tolist())
-    pos = np.flatnonzero(graph.score > 0)
-    order = pos[np.argsort(-graph.score[pos], kind="stable")]
-    if first is not None and len(first):
-        pref = np.zeros(len(graph), bool)
-        pref[np.asarray(first, np.int64)] = True
-        order = np.concatenate([order[pref[order]], order[~pref[order]]])
-    order = order.tolist()
-    ma, ea = ledger.ma, ledger.ea
-    closed: set[int] = set()
+    forced_m = forced_missions(graph, st.forced_arc)
+    order = _score_order(graph, first)
+    closed = np.zeros(graph.n_missions, bool)
+    rank: np.ndarray | None = None
     scan = order
     for _round in range(_MAX_ROUNDS):
-        for a in scan:
-            if ma[a] not in closed:
-                ledger.try_take(a)
-        short = set(ledger.short_teams()) - forced_m
-        if not short:
+        ledger.take(scan)
+        short = ledger.short_teams()
+        short = short[~forced_m[short]]
+        if not short.size:
             break
-        closed |= short
-        released = set()
-        for a in ledger.selected().tolist():
-            if ma[a] in short:
-                ledger.release(a)
-                released.add(ea[a])
+        closed[short] = True
+        released = ledger.release_missions(short)
+        if rank is None:  # position of each arc in ``order`` (-1: never tried)
+            rank = np.full(len(graph), -1, order.dtype)
+            rank[order] = np.arange(order.size)
+            del order, scan
         # only the released volunteers have new room: rescan their arcs (in score order)
-        scan = [a for a in order if ea[a] in released and ma[a] not in closed]
+        emp = np.unique(graph.employee[released])
+        arcs = csr_rows(graph.ptr, emp)
+        arcs = arcs[(rank[arcs] >= 0) & ~closed[graph.mission[arcs]]]
+        scan = arcs[np.argsort(rank[arcs])]
     else:  # rounds exhausted: cancel what is still short
-        short = set(ledger.short_teams()) - forced_m
-        for a in ledger.selected().tolist():
-            if ma[a] in short:
-                ledger.release(a)
+        short = ledger.short_teams()
+        ledger.release_missions(short[~forced_m[short]])
     return finish(ledger, forced_m, "greedy")
