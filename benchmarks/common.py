@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import resource
 import sys
-import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any, Callable
+from typing import Any
+
+from koeeo_match.pipeline import PeakSampler
 
 #: Every run of a size builds the SAME candidate graph:
 #: ``km.build_candidates(problem, km.Policy.preset("max_hours"), k=TOP_K)`` -- each employee's 5 best
@@ -95,13 +97,6 @@ def say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def rss_bytes() -> int:
-    """Current resident set size (the library's own reading)."""
-    from koeeo_match.pipeline import rss_bytes as _rss
-
-    return _rss()
-
-
 def maxrss() -> dict[str, int]:
     """``ru_maxrss`` of this process and of its largest waited-for child (bytes, Linux KiB units)."""
     s = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -125,25 +120,15 @@ class Stages:
 
     def __call__(self, name: str, fn: Callable[[], Any]) -> Any:
         say(f"[{name}] ...")
-        peak = [rss_bytes()]
-        stop = threading.Event()
-
-        def loop() -> None:
-            while not stop.wait(0.02):
-                peak[0] = max(peak[0], rss_bytes())
-
-        th = threading.Thread(target=loop, daemon=True)
-        th.start()
         t0 = time.perf_counter()
+        sampler = PeakSampler()
         try:
-            value = fn()
+            with sampler:
+                value = fn()
         finally:
             dt = time.perf_counter() - t0
-            stop.set()
-            th.join()
-            peak[0] = max(peak[0], rss_bytes())
-            self.records.append(StageRecord(name, dt, peak[0], maxrss()["children"]))
-            say(f"[{name}] {dt:.2f} s, peak RSS {peak[0] / 2**30:.2f} GiB")
+            self.records.append(StageRecord(name, dt, sampler.peak, maxrss()["children"]))
+            say(f"[{name}] {dt:.2f} s, peak RSS {sampler.peak / 2**30:.2f} GiB")
         return value
 
     def to_list(self) -> list[dict[str, Any]]:

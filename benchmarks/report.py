@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .common import CAP_INSTANCES, DESCRIPTION, METHODS, NATIONAL, repo_root, size_label
 

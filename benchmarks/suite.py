@@ -15,8 +15,22 @@ import time
 from typing import Any
 
 from . import machine
-from .common import (CAP_INSTANCES, CAP_KS, DESCRIPTION, MAX_SIZE, METHODS, NATIONAL, POLICY, QUICK_SIZES,
-                     SEED, SIZES, TOP_K, repo_root, size_label, tree_sha256)
+from .common import (
+    CAP_INSTANCES,
+    CAP_KS,
+    DESCRIPTION,
+    MAX_SIZE,
+    METHODS,
+    NATIONAL,
+    POLICY,
+    QUICK_SIZES,
+    SEED,
+    SIZES,
+    TOP_K,
+    repo_root,
+    size_label,
+    tree_sha256,
+)
 
 SCHEMA = "koeeo-match-benchmarks/1"
 _PAGE = os.sysconf("SC_PAGE_SIZE")
