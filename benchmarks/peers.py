@@ -157,7 +157,8 @@ def cpsat(problem, graph, time_limit=None) -> dict:
     return {"selected": np.asarray(raw.selected, np.int64), "status": raw.status.value,
             "optimal_on_graph": raw.status.value == "optimal",
             "score_bound": None if raw.bound is None else float(raw.bound),
-            "stats": {"message": raw.message, **{k: v for k, v in raw.stats.items() if isinstance(v, (int, float, str))}}}
+            "stats": {"message": raw.message,
+                      **{k: v for k, v in raw.stats.items() if isinstance(v, (int, float, str))}}}
 
 
 def repair_max_per_employer(problem, graph, selected: np.ndarray) -> np.ndarray:

@@ -238,7 +238,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
         ["Python", f"{mach.get('python')}"],
         ["numpy / scipy / ortools / networkx",
          f"{mach.get('numpy')} / {mach.get('scipy')} / {mach.get('ortools')} / {mach.get('networkx')}"],
-        ["koeeo_match", f"{mach.get('koeeo_match')}" + (f" (commit {mach['koeeo_match_commit'][:12]})" if mach.get("koeeo_match_commit") else "")],
+        ["koeeo_match", f"{mach.get('koeeo_match')}"
+         + (f" (commit {mach['koeeo_match_commit'][:12]})" if mach.get("koeeo_match_commit") else "")],
         ["date (UTC)", f"{mach.get('date_utc')}"],
     ]
     code = doc.get("code") or {}
@@ -247,7 +248,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
         shas.discard(None)
         same = shas == {code.get("src_sha256")}
         rows.append(["library source",
-                     f"`src/koeeo_match` {'frozen in a copy at the start (every run imported it)' if code.get('snapshot') else 'live'}, "
+                     "`src/koeeo_match` "
+                     f"{'frozen in a copy at the start (every run imported it)' if code.get('snapshot') else 'live'}, "
                      f"sha256 {str(code.get('src_sha256'))[:16]}…; HEAD was {str(code.get('commit_at_start'))[:12]} "
                      "(the working tree may hold uncommitted changes); "
                      + ("all runs used this source" if same else f"**runs used {len(shas)} different sources**")])
@@ -360,7 +362,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
                 viol += f" ({', '.join(r.get('violation_rules', []))})"
             rows.append([
                 f"`{m}`", ("relaxation optimum (infeasible)" if r.get("graph_optimal") and r["violations"]
-                           else "optimal on graph" if r.get("graph_optimal") else str(r.get("solver_status", "")).lower()),
+                           else "optimal on graph" if r.get("graph_optimal")
+                           else str(r.get("solver_status", "")).lower()),
                 f_s(stage_s(r, "generate")), f_s(stage_s(r, "candidates")),
                 f_s(stage_s(r, "solve")), f_s(stage_s(r, "check")), f_s(stage_s(r, "metrics")),
                 f_s(stage_s(r, *PIPE)), f_gib(peak_rss(r)), f_gib(r.get("group_peak_pss_bytes")),
@@ -383,7 +386,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
             w(f"- `{m}` breaks `max_per_employer` {r['violations']} time(s) (its objective, {f_h(r['objective'])} h, "
               f"is that of a relaxation). Dropping the lowest-score extras of each over-cap (mission, employer) "
               f"leaves a feasible solution of {f_h(rp['objective'])} h ({rp['violations']} violations), "
-              + (f"{100 * rp['objective'] / ref['objective']:.2f} % of koeeo-flow's." if ok(ref) and ref["objective"] else "."))
+              + (f"{100 * rp['objective'] / ref['objective']:.2f} % of koeeo-flow's."
+                 if ok(ref) and ref["objective"] else "."))
         if rep:
             w("")
 
@@ -430,20 +434,22 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
         p = stage_s(nat, *PIPE)
         parts = ", ".join(f"{s} {f_s(stage_s(nat, s))} s" for s in PIPE)
         rows.append(["candidates + solve + check + metrics ≤ 120 s",
-                     f"{f_s(p)} s ({parts}; load average {nat.get('load_average_before', 0):.1f} on 2 cores when it started)",
+                     f"{f_s(p)} s ({parts}; load average {nat.get('load_average_before', 0):.1f} "
+                     "on 2 cores when it started)",
                      verdict(p <= 120)])
         pk = peak_rss(nat)
         pss = nat.get("group_peak_pss_bytes")
         rows.append(["peak RSS ≤ 8 GiB",
                      f"{f_gib(pk)} GiB largest process (run {f_gib(nat.get('ru_maxrss_self_bytes'))} GiB, "
-                     + (f"largest worker {f_gib(nat.get('ru_maxrss_children_bytes'))} GiB" if nat.get("ru_maxrss_children_bytes")
-                        else "no worker process")
+                     + (f"largest worker {f_gib(nat.get('ru_maxrss_children_bytes'))} GiB"
+                        if nat.get("ru_maxrss_children_bytes") else "no worker process")
                      + f"); {f_gib(pss)} GiB PSS of all its processes; solve stage peak "
                      f"{f_gib(next((x['peak_rss_bytes'] for x in nat['stages'] if x['name'] == 'solve'), None))} GiB",
                      verdict(pk <= 8 * GiB) + ("" if pss is None or (pss <= 8 * GiB) == (pk <= 8 * GiB)
                                                 else f" (PSS total: {'met' if pss <= 8 * GiB else 'missed'})")])
         rows.append(["gap 0 on its candidate graph",
-                     f"gap {f_gap(nat.get('gap'))}, status {nat.get('solver_status')}, graph optimal: {nat.get('graph_optimal')}, "
+                     f"gap {f_gap(nat.get('gap'))}, status {nat.get('solver_status')}, "
+                     f"graph optimal: {nat.get('graph_optimal')}, "
                      f"{nat['violations']} violations",
                      verdict(nat.get("gap") == 0 and bool(nat.get("graph_optimal")) and nat["violations"] == 0)])
     else:
@@ -469,7 +475,8 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
                                              for n, ta, tb in slower)
         if missing:
             txt += ". Peer not measured at " + ", ".join(f"{size_label(n)} ({s})" for n, s in missing)
-        rows.append(["koeeo as fast as the monolithic flow peer (`mcf-peer`) at every size (solve stage, koeeo vs peer)",
+        rows.append(["koeeo as fast as the monolithic flow peer (`mcf-peer`) at every size "
+                     "(solve stage, koeeo vs peer)",
                      txt, verdict(not slower)])
     # >= 50x faster than CP-SAT at 100k with the same objective
     a, c = by.get((100_000, "koeeo-flow")), by.get((100_000, "cpsat"))
@@ -483,7 +490,8 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
             how = "same objective"
         elif c["objective"] < a["objective"]:
             how = (f"CP-SAT {100 * (1 - c['objective'] / a['objective']):.1f} % lower"
-                   + (f", stopped by its {tl:g} s time limit (gap {f_gap(c.get('gap'))} on the hours)" if stopped else ""))
+                   + (f", stopped by its {tl:g} s time limit (gap {f_gap(c.get('gap'))} on the hours)"
+                      if stopped else ""))
         else:
             how = "CP-SAT higher (koeeo not optimal on the graph?)"
         txt = (f"koeeo-flow solve {f_s(ta)} s vs CP-SAT {f_s(tc)} s = **{tc / ta:,.0f}×**; objective "
@@ -499,7 +507,8 @@ def _targets(by: dict, sizes: list[int], cfg: dict) -> list[str]:
             v = verdict(False)
         rows.append([name, txt, v])
     else:
-        rows.append([name, f"koeeo-flow: {(a or {}).get('status', 'not run')}, cpsat: {(c or {}).get('status', 'not run')}", "–"])
+        rows.append([name, f"koeeo-flow: {(a or {}).get('status', 'not run')}, "
+                     f"cpsat: {(c or {}).get('status', 'not run')}", "–"])
     # scaling
     b = by.get((300_000, "koeeo-flow"))
     if ok(nat) and ok(b):
@@ -549,7 +558,8 @@ def _quality(by: dict, sizes: list[int]) -> list[str]:
             r = by.get((n, m))
             cells.append(f_pct(r["metrics"]["missions_filled_share"]) if ok(r) else "–")
         a, f = by.get((n, "koeeo-flow")), by.get((n, "fcfs"))
-        cells.append(f"+{100 * (a['objective'] - f['objective']) / f['objective']:.1f} %" if ok(a) and ok(f) and f["objective"] else "–")
+        cells.append(f"+{100 * (a['objective'] - f['objective']) / f['objective']:.1f} %"
+                     if ok(a) and ok(f) and f["objective"] else "–")
         rows.append(cells)
     L += table(["size", "hours: koeeo-flow", "greedy", "fcfs", "missions filled: koeeo-flow", "greedy", "fcfs",
                 "hours gain vs fcfs"], rows)
@@ -602,9 +612,11 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
         if not capped:
             continue
         if ok(full):
-            parts = ", ".join(f"k={k}: {100 * r['objective'] / full['objective']:.1f} %" for k, r in sorted(capped.items()))
+            parts = ", ".join(f"k={k}: {100 * r['objective'] / full['objective']:.1f} %"
+                              for k, r in sorted(capped.items()))
             w(f"- {inst['label']}: the full graph ({full['instance']['arcs']:,} arcs) is optimal at "
-              f"{f_h(full['objective'])} h in {f_s(stage_s(full, *PIPE))} s and {f_gib(peak_rss(full))} GiB; the capped "
+              f"{f_h(full['objective'])} h in {f_s(stage_s(full, *PIPE))} s and {f_gib(peak_rss(full))} GiB; "
+              "the capped "
               f"graphs keep {parts} of it.")
         else:
             best = max(capped)
@@ -623,7 +635,8 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
     if pairs:
         gains = "; ".join(
             f"{inst['label']}: +{100 * (r10['objective'] / r5['objective'] - 1):.1f} % hours for "
-            f"×{r10['instance']['arcs'] / r5['instance']['arcs']:.1f} arcs, ×{stage_s(r10, *PIPE) / stage_s(r5, *PIPE):.1f} "
+            f"×{r10['instance']['arcs'] / r5['instance']['arcs']:.1f} arcs, "
+            f"×{stage_s(r10, *PIPE) / stage_s(r5, *PIPE):.1f} "
             f"time and ×{peak_rss(r10) / peak_rss(r5):.1f} peak RSS"
             for inst, r5, r10 in pairs)
         w(f"- Going from k=5 to k=10: {gains}.")
@@ -662,7 +675,8 @@ def _every_rule_targets(nat: dict[str, Any]) -> str:
     def ok(c: bool | None) -> str:
         return "?" if c is None else ("met" if c else "**missed**")
 
-    return (f"feasible, 0 violations: {ok(nat.get('violations') == 0)}; gap ≤ 1 %: {ok(None if gap is None else gap <= 0.01)}; "
+    return (f"feasible, 0 violations: {ok(nat.get('violations') == 0)}; "
+            f"gap ≤ 1 %: {ok(None if gap is None else gap <= 0.01)}; "
             f"≤ 15 min after generation: {ok(None if secs is None else secs <= 900)}; "
             f"≤ 16 GiB: {ok(None if rss is None else rss <= 16 * 2**30)}")
 
@@ -686,26 +700,33 @@ def _every_rule(er: tuple[str, dict[str, Any]] | None, heading: bool = True) -> 
         st = {x.get("name"): x for x in nat.get("stages", [])}
         met = nat.get("metrics") or {}
         rows = [
-            ["instance", f"scale {nat.get('scale')}: {nat.get('employees', 0):,} employees, {nat.get('missions', 0):,} missions, "
-                         f"{f_h(nat.get('supply_hours'))} h supplied; {nat.get('arcs', 0):,} arcs (top_k={nat.get('top_k')})"],
+            ["instance", f"scale {nat.get('scale')}: {nat.get('employees', 0):,} employees, "
+                         f"{nat.get('missions', 0):,} missions, "
+                         f"{f_h(nat.get('supply_hours'))} h supplied; "
+                         f"{nat.get('arcs', 0):,} arcs (top_k={nat.get('top_k')})"],
             ["method used / status", f"{nat.get('method')} / {nat.get('status')}"],
             ["generate s", f_s((st.get("generate") or {}).get("seconds"))],
             ["candidates + solve + check + metrics s", f_s(nat.get("seconds_after_generate"))],
             ["stages s", ", ".join(f"{k} {f_s(v.get('seconds'))}" for k, v in st.items())],
             ["peak RSS GiB", f_gib(nat.get("peak_rss_bytes"))],
             ["objective (h)", f_h(nat.get("objective"))],
-            ["gap on the candidate graph", f_gap(nat.get("graph_gap")) + (f" (bound {f_h(nat.get('graph_bound'))} h)" if nat.get("graph_bound") is not None else "")],
+            ["gap on the candidate graph",
+             f_gap(nat.get("graph_gap"))
+             + (f" (bound {f_h(nat.get('graph_bound'))} h)" if nat.get("graph_bound") is not None else "")],
             ["violations", str(nat.get("violations"))],
             ["hours: auto vs fcfs", f"{f_h(met.get('assigned_hours'))} vs {f_h(nat.get('fcfs_hours'))}"],
             ["targets of the every-rule issue", _every_rule_targets(nat)],
-            ["missions filled: auto vs fcfs", f"{f_pct(met.get('missions_filled_share'))} vs {f_pct(nat.get('fcfs_missions_filled_share'))}"],
+            ["missions filled: auto vs fcfs",
+             f"{f_pct(met.get('missions_filled_share'))} vs {f_pct(nat.get('fcfs_missions_filled_share'))}"],
         ]
         L += table([f"every rule, scale {nat.get('scale')} of the national instance", ""], rows, "ll")
         w("")
     small = d.get("small") or []
     if small:
-        rows = [[f"{r.get('employees', 0):,}", str(r.get("cpsat_status")), f_h(r.get("cpsat_objective")), f_s(r.get("cpsat_seconds")),
-                 str(r.get("auto_method")), str(r.get("auto_status")), f_h(r.get("auto_objective")), f_h(r.get("auto_bound")),
+        rows = [[f"{r.get('employees', 0):,}", str(r.get("cpsat_status")), f_h(r.get("cpsat_objective")),
+                 f_s(r.get("cpsat_seconds")),
+                 str(r.get("auto_method")), str(r.get("auto_status")), f_h(r.get("auto_objective")),
+                 f_h(r.get("auto_bound")),
                  f_s(r.get("auto_seconds")), str(r.get("violations"))] for r in small]
         L += table(["employees (Bretagne, every rule)", "CP-SAT status", "CP-SAT objective", "CP-SAT s", "auto method",
                     "auto status", "auto objective", "auto bound", "auto s", "violations"], rows)
@@ -742,7 +763,8 @@ def main(argv: list[str] | None = None) -> int:
     text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics)
     with open(a.doc, "w") as fh:
         fh.write(text)
-    print(f"wrote {os.path.relpath(a.doc, root)}" + (f" and {len(images)} plot(s) in {os.path.relpath(a.img, root)}" if images else ""))
+    print(f"wrote {os.path.relpath(a.doc, root)}"
+          + (f" and {len(images)} plot(s) in {os.path.relpath(a.img, root)}" if images else ""))
     return 0
 
 

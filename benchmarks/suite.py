@@ -134,9 +134,11 @@ def run_subprocess(args: list[str], *, max_seconds: float, max_rss: int, log_pat
     if killed == "timeout":
         out.update(status="timeout", reason=f"killed after {max_seconds:g} s (--max-seconds)")
     elif killed:
-        out.update(status="out of memory", reason=f"killed at {pss / 2**30:.1f} GiB (process group PSS; limit {max_rss / 2**30:.1f} GiB)")
+        out.update(status="out of memory",
+                   reason=f"killed at {pss / 2**30:.1f} GiB (process group PSS; limit {max_rss / 2**30:.1f} GiB)")
     elif not out:
-        out = {"status": "error", "reason": f"exit code {proc.returncode}, no result (see {os.path.relpath(log_path, repo_root())})"}
+        out = {"status": "error",
+               "reason": f"exit code {proc.returncode}, no result (see {os.path.relpath(log_path, repo_root())})"}
     out["process_wall_seconds"] = wall
     # sampled by the parent about every 0.25 s, summed over the run's process group
     out["group_peak_rss_bytes"] = watch_rss
@@ -168,7 +170,8 @@ def wait_for_memory(need: int, max_wait: float) -> float:
         if avail is None or avail >= need + 2 * 2**30 or time.perf_counter() - t0 > max_wait:
             return time.perf_counter() - t0
         if not told:
-            print(f" (waiting for {need / 2**30:.1f} GiB + 2 GiB; {avail / 2**30:.1f} GiB available)", end="", flush=True)
+            print(f" (waiting for {need / 2**30:.1f} GiB + 2 GiB; {avail / 2**30:.1f} GiB available)",
+                  end="", flush=True)
             told = True
         time.sleep(15)
 
@@ -219,20 +222,26 @@ def main(argv: list[str] | None = None) -> int:
         "Benchmark koeeo_match against its peers on km.synth.france(seed=0, scale=n/2_857_143, rules='flow'), "
         f"every method on the same candidate graph (top_k={TOP_K}), each run in a fresh subprocess; then the "
         "top-k cap experiment; then docs/benchmarks.md (python -m benchmarks.report)."))
-    ap.add_argument("--quick", action="store_true", help="sizes 1k, 3k, 10k, 30k; CP-SAT 30 s; cap experiment on département 35 only")
+    ap.add_argument("--quick", action="store_true",
+                    help="sizes 1k, 3k, 10k, 30k; CP-SAT 30 s; cap experiment on département 35 only")
     ap.add_argument("--sizes", help="comma-separated employee counts (e.g. 1000,10000,2857143 or 'national')")
     ap.add_argument("--methods", help=f"comma-separated subset of {','.join(METHODS)}")
     ap.add_argument("--out", default="benchmarks/results", help="results directory (default benchmarks/results)")
-    ap.add_argument("--max-seconds", type=float, default=1500.0, help="per run; a run over it is killed and recorded as timeout (default 1500)")
-    ap.add_argument("--max-rss-gib", type=float, default=16.0, help="per run, process-group PSS; a run over it (or over the memory available less 2 GiB) is killed and recorded as out of memory (default 16)")
+    ap.add_argument("--max-seconds", type=float, default=1500.0,
+                    help="per run; a run over it is killed and recorded as timeout (default 1500)")
+    ap.add_argument("--max-rss-gib", type=float, default=16.0,
+                    help="per run, process-group PSS; a run over it (or over the memory available less 2 GiB) "
+                         "is killed and recorded as out of memory (default 16)")
     ap.add_argument("--cpsat-time-limit", type=float, default=None,
                     help="CP-SAT time limit at 100k employees and above, seconds (default 300; --quick: 30)")
     ap.add_argument("--cpsat-small-time-limit", type=float, default=None,
                     help="CP-SAT time limit below 100k employees, seconds (default 60; --quick: 30)")
     ap.add_argument("--cap", choices=("all", "dep35", "none", "only"), default=None,
-                    help="cap experiment: all (default), dep35 (default with --quick), none, or only (skip the scaling runs)")
+                    help="cap experiment: all (default), dep35 (default with --quick), none, "
+                         "or only (skip the scaling runs)")
     ap.add_argument("--no-size-limits", action="store_true", help="run peers at every size (no 'skipped: too large')")
-    ap.add_argument("--resume", action="store_true", help="reuse finished runs of the same configuration and library source from OUT/results.json")
+    ap.add_argument("--resume", action="store_true",
+                    help="reuse finished runs of the same configuration and library source from OUT/results.json")
     ap.add_argument("--no-report", action="store_true", help="do not regenerate docs/benchmarks.md")
     ap.add_argument("--no-snapshot", action="store_true",
                     help="import the live src/ in every run (default: a copy of src/koeeo_match frozen at the start)")
@@ -248,7 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(root)
     sizes = list(QUICK_SIZES if a.quick else SIZES)
     if a.sizes:
-        sizes = [NATIONAL if s.strip().lower() == "national" else int(float(s)) for s in a.sizes.split(",") if s.strip()]
+        sizes = [NATIONAL if s.strip().lower() == "national" else int(float(s))
+                 for s in a.sizes.split(",") if s.strip()]
     methods = list(METHODS)
     if a.methods:
         methods = [m.strip() for m in a.methods.split(",") if m.strip()]
@@ -338,7 +348,8 @@ def main(argv: list[str] | None = None) -> int:
                              max_seconds=a.max_seconds, max_rss=limit, log_path=log, env=env)
         r = {**res, **base, "load_average_before": load, "waited_for_memory_seconds": waited,
              "expected_memory_bytes": need}
-        peak = max(r.get("ru_maxrss_self_bytes", 0), r.get("ru_maxrss_children_bytes", 0), r.get("group_peak_pss_bytes", 0))
+        peak = max(r.get("ru_maxrss_self_bytes", 0), r.get("ru_maxrss_children_bytes", 0),
+                   r.get("group_peak_pss_bytes", 0))
         obj = r.get("objective")
         print(f" {r['status']:<8} {r['process_wall_seconds']:8.1f} s  peak {peak / 2**30:5.2f} GiB"
               + (f"  objective {obj:,.0f} h  violations {r.get('violations')}" if obj is not None else "")
