@@ -41,7 +41,7 @@ from .solvers.stable import PROPOSING
 from .status import Status
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
-           "BYTES_PER_ARC", "available_memory", "check_memory",
+           "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
            "candidate_graph", "dispatch", "solve_graph", "to_solution", "method_label"]
 
 _POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
@@ -101,11 +101,20 @@ def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn:
 
 #: Peak bytes per candidate arc of a solve by each method, the graph's build included
 #: (measured: docs/solvers.md, "Memory: refused up front").
-BYTES_PER_ARC: dict[str, int] = {"flow": 360, "auto": 360, "cpsat": 3000, "greedy": 360, "fcfs": 310,
-                                 "stable": 360}
+BYTES_PER_ARC: dict[str, int] = {"flow": 300, "auto": 300, "cpsat": 14_000, "greedy": 300, "fcfs": 300,
+                                 "stable": 370}
+#: ``auto`` on the full graph of a problem with rules a flow cannot express: the graph may be one
+#: part, searched whole by its LP and CP-SAT stages (a capped graph splits by département).
+AUTO_EVERY_RULE_BYTES_PER_ARC = 1_800
 #: The caps :func:`check_memory` offers, largest first, when the full graph does not fit.
 _ROUTE_CAPS = (20, 10, 5, 2, 1)
 _GIB = 2.0**30
+
+
+def _gib(nbytes: float) -> str:
+    """``1,126 GiB``, ``11.7 GiB``, ``0.000163 GiB``."""
+    x = nbytes / _GIB
+    return f"{x:,.0f} GiB" if x >= 100 else (f"{x:.1f} GiB" if x >= 1 else f"{x:.3g} GiB")
 
 
 def available_memory() -> float | None:
@@ -132,17 +141,30 @@ def available_memory() -> float | None:
         return None
 
 
+def bytes_per_arc(problem: Problem, method: str, top_k: int | None = None) -> int:
+    """The peak bytes per candidate arc of solving ``problem`` by ``method`` (:data:`BYTES_PER_ARC`).
+
+    >>> import koeeo_match as km
+    >>> bytes_per_arc(km.synth.city(employees=30, seed=0, rules="all"), "auto")
+    1800
+    """
+    if method == "auto" and top_k is None and not set(problem_rules(problem)) <= REGISTRY["flow"].supports:
+        return AUTO_EVERY_RULE_BYTES_PER_ARC
+    return BYTES_PER_ARC[method]
+
+
 def _fitting_route(problem: Problem, method: str, top_k: int | None, full: ArcEstimate,
-                   limit: float) -> tuple[str, int]:
-    """The first route that fits ``limit`` bytes (a lighter method, then a cap), with its arcs."""
-    arcs = full.low() if top_k is None else min(full.low(), top_k * (problem.n_employees + problem.n_missions))
-    if method == "cpsat" and arcs * BYTES_PER_ARC["auto"] <= limit:
-        return "method='auto'", arcs
+                   limit: float) -> tuple[str, int, int]:
+    """The first route that fits ``limit`` bytes (a lighter method, then a cap): its text, arcs and bytes/arc."""
+    n = problem.n_employees + problem.n_missions
+    arcs = full.low() if top_k is None else min(full.low(), top_k * n)
+    if method == "cpsat" and arcs * bytes_per_arc(problem, "auto", top_k) <= limit:
+        return "method='auto'", arcs, bytes_per_arc(problem, "auto", top_k)
     for k in _ROUTE_CAPS:
-        capped = min(full.arcs, k * (problem.n_employees + problem.n_missions))
-        if (top_k is None or k < top_k) and capped * BYTES_PER_ARC[method] <= limit:
-            return f"top_k={k}", capped
-    return "", 0
+        capped, bpa = min(full.arcs, k * n), bytes_per_arc(problem, method, k)
+        if (top_k is None or k < top_k) and capped * bpa <= limit:
+            return f"top_k={k}", capped, bpa
+    return "", 0, 0
 
 
 def check_memory(problem: Problem, method: str, top_k: int | None = None,
@@ -151,7 +173,7 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
 
     The need is the graph's estimated arcs (:func:`koeeo_match.candidates.arc_estimate`,
     taken at its lower 3-standard-error bound so that sampling never refuses what fits)
-    times :data:`BYTES_PER_ARC` of ``method``.  Two cheap upper bounds come first (every
+    times the method's bytes per arc (:func:`bytes_per_arc`).  Two cheap upper bounds come first (every
     employee with every mission; ``top_k`` arcs per employee and per mission): a problem
     they fit is never sampled.
 
@@ -185,7 +207,7 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     limit = available_memory() if memory_limit is None else memory_limit * _GIB
     if limit is None or math.isinf(limit):
         return
-    n, n_m, bpa = problem.n_employees, problem.n_missions, BYTES_PER_ARC[method]
+    n, n_m, bpa = problem.n_employees, problem.n_missions, bytes_per_arc(problem, method, top_k)
     bound = n * n_m if top_k is None else min(n * n_m, top_k * (n + n_m))
     if bound * bpa <= limit:
         return
@@ -193,15 +215,15 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     arcs = full.low() if top_k is None else min(full.low(), top_k * (n + n_m))
     if arcs * bpa <= limit:
         return
-    route, route_arcs = _fitting_route(problem, method, top_k, full, limit)
+    route, route_arcs, route_bpa = _fitting_route(problem, method, top_k, full, limit)
     graph = "full candidate graph" if top_k is None else f"candidate graph capped at top_k={top_k}"
     where = "memory_limit" if memory_limit is not None else "MemAvailable"
     fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about "
-            f"{route_arcs * (BYTES_PER_ARC['auto'] if route.startswith('method') else bpa) / _GIB:.3g} GiB). "
+            f"{_gib(route_arcs * route_bpa)}). "
             if route else "No smaller route fits either. ")
     raise InsufficientMemoryError(
-        f"method={method!r} on the {graph} would need about {arcs * bpa / _GIB:.3g} GiB (about {arcs:,} arcs x "
-        f"{bpa} bytes per arc), and {limit / _GIB:.3g} GiB are available ({where}). {fits}"
+        f"method={method!r} on the {graph} would need about {_gib(arcs * bpa)} (about {arcs:,} arcs x "
+        f"{bpa:,} bytes per arc), and {_gib(limit)} are available ({where}). {fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
         arcs=arcs, needed=arcs * bpa / _GIB, available=limit / _GIB, route=route)
 

@@ -19,7 +19,7 @@ from ._pairs import _group_pairs
 __all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs"]
 
 #: Employees drawn by default (all of them below this size: the count is then exact).
-SAMPLE = 4096
+SAMPLE = 2048
 #: The sample's own seed, independent of any solve's ``seed``: one problem, one estimate.
 SAMPLE_SEED = 15
 
