@@ -208,24 +208,24 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     if limit is None or math.isinf(limit):
         return
     n, n_m, bpa = problem.n_employees, problem.n_missions, bytes_per_arc(problem, method, top_k)
-    bound = n * n_m if top_k is None else min(n * n_m, top_k * (n + n_m))
-    if bound * bpa <= limit:
+    cap = n * n_m if top_k is None else min(n * n_m, top_k * (n + n_m))
+    if cap * bpa <= limit:
         return
     full = arc_estimate(problem)
-    arcs = full.low() if top_k is None else min(full.low(), top_k * (n + n_m))
-    if arcs * bpa <= limit:
+    arcs, low = min(full.arcs, cap), min(full.low(), cap)
+    if low * bpa <= limit:
         return
     route, route_arcs, route_bpa = _fitting_route(problem, method, top_k, full, limit)
     graph = "full candidate graph" if top_k is None else f"candidate graph capped at top_k={top_k}"
     where = "memory_limit" if memory_limit is not None else "MemAvailable"
-    fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about "
-            f"{_gib(route_arcs * route_bpa)}). "
+    count = f"{arcs:,} arcs" if full.exact or low == arcs else f"{arcs:,} arcs (at least {low:,}, from a sample)"
+    fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about {_gib(route_arcs * route_bpa)}). "
             if route else "No smaller route fits either. ")
     raise InsufficientMemoryError(
-        f"method={method!r} on the {graph} would need about {_gib(arcs * bpa)} (about {arcs:,} arcs x "
-        f"{bpa:,} bytes per arc), and {_gib(limit)} are available ({where}). {fits}"
+        f"method={method!r} on the {graph} would need at least {_gib(low * bpa)}: about {count} x {bpa:,} "
+        f"bytes per arc, and {_gib(limit)} are available ({where}). {fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
-        arcs=arcs, needed=arcs * bpa / _GIB, available=limit / _GIB, route=route)
+        arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)
 
 
 def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,

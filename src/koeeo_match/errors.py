@@ -99,7 +99,7 @@ class InsufficientMemoryError(KoeeoMatchError, MemoryError):
     arcs : int
         Estimated arcs of the candidate graph asked for.
     needed, available : float
-        Estimated peak and available memory, in GiB.
+        The peak the refusal counted (at the arcs' lower bound) and the memory available, in GiB.
     route : str
         A route that fits (``"top_k=5"``, ``"method='auto'"``), or ``""`` if none was found.
 
