@@ -30,8 +30,8 @@ from __future__ import annotations
 from .._arrays import csr_ptr
 from ..model import Problem
 from ..policy import Policy, as_policy
-from ._graph import CandidateGraph
 from ._estimate import ArcEstimate, arc_estimate, estimate_arcs
+from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
 from ._score import rescore, scored
 from ._terms import ArcTerms, arc_terms, rural_associations
