@@ -90,3 +90,4 @@ def test_cli_prints_the_refusal_as_one_message_exit_2(tmp_path, monkeypatch, cap
     assert main(["solve", str(problem), "-o", str(tmp_path / "s.json"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "GiB are available (MemAvailable)" in err and "Traceback" not in err
+    assert main(["solve", str(problem), "-o", str(tmp_path / "s.json"), "-q", "--memory-limit", "inf"]) == 0
