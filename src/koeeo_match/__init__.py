@@ -8,10 +8,10 @@
 """
 
 from . import metrics, pipeline, plot, synth, whatif
-from .candidates import CandidateGraph, build_candidates
+from .candidates import CandidateGraph, build_candidates, estimate_arcs
 from .check import Violation, check
 from .engine import METHODS, solve
-from .errors import InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
+from .errors import InsufficientMemoryError, InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
 from .explain import breakdown, diff, explain, shortfall
 from .io import dump, load
 from .model import Problem
@@ -31,6 +31,7 @@ __all__ = [
     "Termination",
     "Violation",
     "CandidateGraph",
+    "InsufficientMemoryError",
     "InvalidProblemError",
     "Issue",
     "KoeeoMatchError",
@@ -39,6 +40,7 @@ __all__ = [
     "METHODS",
     "TERMS",
     "build_candidates",
+    "estimate_arcs",
     "blocking_pairs",
     "breakdown",
     "diff",

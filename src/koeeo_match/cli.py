@@ -45,7 +45,8 @@ def cmd_solve(args: argparse.Namespace) -> int:
     if not args.quiet:
         _log(f"loaded {problem!r} in {time.perf_counter() - t0:.2f} s")
     sol = km.solve(problem, method=args.method, policy=policy, time_limit=args.time_limit,
-                   seed=args.seed, progress=_log if args.verbose else None, proposing=args.proposing)
+                   seed=args.seed, progress=_log if args.verbose else None, proposing=args.proposing,
+                   top_k=args.top_k, memory_limit=args.memory_limit)
     km.dump(sol, args.output, timings=args.timings)
     if not args.quiet:
         _log(f"{sol!r} -> {args.output}")
@@ -250,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--policy", default="max_hours", help="preset name or weights, e.g. 'affinity=1,travel_km=0.01'")
     s.add_argument("--time-limit", type=float, default=None, help="seconds (CP-SAT)")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--top-k", type=int, default=None, help="cap the candidate graph: k best arcs per employee "
+                   "and per mission")
+    s.add_argument("--memory-limit", type=float, default=None,
+                   help="GiB the solve may use (default: what the machine has available; inf: never refuse)")
     s.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the file")
     s.add_argument("-q", "--quiet", action="store_true")
     s.add_argument("-v", "--verbose", action="store_true", help="solver progress log")

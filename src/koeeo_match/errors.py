@@ -5,6 +5,8 @@ bad input and carries *every* problem found, each as an :class:`Issue` naming
 the record kind, its id and the field.  ``UnsupportedError`` is raised when a
 solver cannot honour a rule present in the problem (it names the rule and the
 method that can).  ``SolverError`` covers failures inside a solver.
+``InsufficientMemoryError`` refuses, before anything is built, a solve that
+would not fit in memory (it names the size and a route that fits).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 __all__ = [
+    "InsufficientMemoryError",
     "InvalidProblemError",
     "Issue",
     "KoeeoMatchError",
@@ -80,3 +83,33 @@ class UnsupportedError(KoeeoMatchError):
 
 class SolverError(KoeeoMatchError):
     """A solver failed (for example a numeric range it cannot represent)."""
+
+
+class InsufficientMemoryError(KoeeoMatchError, MemoryError):
+    """A solve refused up front: its candidate graph and solver would not fit in memory.
+
+    A :class:`KoeeoMatchError` (the command line prints it as one message, exit 2) and a
+    ``MemoryError``, so that code already guarding a large solve with ``except MemoryError``
+    catches the refusal as it would the crash it prevents.  Not a :class:`SolverError`: no
+    solver ran.  The message gives the estimated arcs and GiB, the GiB available and a
+    route that fits; the same figures are attributes.
+
+    Attributes
+    ----------
+    arcs : int
+        Estimated arcs of the candidate graph asked for.
+    needed, available : float
+        The peak the refusal counted (at the arcs' lower bound) and the memory available, in GiB.
+    route : str
+        A route that fits (``"top_k=5"``, ``"method='auto'"``), or ``""`` if none was found.
+
+    Examples
+    --------
+    >>> err = InsufficientMemoryError("too big", arcs=10**9, needed=330.0, available=16.0, route="top_k=5")
+    >>> isinstance(err, MemoryError), isinstance(err, KoeeoMatchError), err.route
+    (True, True, 'top_k=5')
+    """
+
+    def __init__(self, message: str, *, arcs: int, needed: float, available: float, route: str = ""):
+        super().__init__(message)
+        self.arcs, self.needed, self.available, self.route = arcs, needed, available, route

@@ -19,6 +19,7 @@ Modules, in the order a graph is built:
 - ``_generate``: raw pairs to test (KD-tree neighbours, remote cross products, chunks);
 - ``_cap``: each employee's and mission's ``k`` best arcs, and the département blocks;
 - ``_pairs``: :func:`eligible_pairs`, the above put together;
+- ``_estimate``: :func:`estimate_arcs`, the graph's size from a sample of employees, before building it;
 - ``_terms``: the objective terms of arcs (:func:`arc_terms`, :class:`ArcTerms`);
 - ``_graph``: the :class:`CandidateGraph` type;
 - ``_score``: integer scores for a policy, and :func:`rescore`.
@@ -29,6 +30,7 @@ from __future__ import annotations
 from .._arrays import csr_ptr
 from ..model import Problem
 from ..policy import Policy, as_policy
+from ._estimate import ArcEstimate, arc_estimate, estimate_arcs
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
 from ._score import rescore, scored
@@ -36,11 +38,14 @@ from ._terms import ArcTerms, arc_terms, rural_associations
 from .eligibility import filter_eligible
 
 __all__ = [
+    "ArcEstimate",
     "ArcTerms",
+    "arc_estimate",
     "CandidateGraph",
     "arc_terms",
     "build_candidates",
     "eligible_pairs",
+    "estimate_arcs",
     "filter_eligible",
     "rescore",
     "rural_associations",

@@ -1,0 +1,93 @@
+"""No crash for lack of memory (issue 15, deliverable 4): the graph's size estimated before it
+is built, and a solve that would not fit refused up front with a route that does."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+import koeeo_match as km
+from koeeo_match import engine
+from koeeo_match.candidates import arc_estimate, eligible_pairs
+from koeeo_match.cli import main
+
+# Sampled estimates against the true count: instances of several densities and rules, each
+# larger than the sample.  The sample is seeded on its own, so the errors are fixed numbers
+# (within 2.8 % and 1.4 standard errors at 2,048 sampled employees); the test allows 6 % and 4.
+CASES = [("35", 0.3, 0, "flow"), ("69", 0.1, 1, "all"), ("75", 0.1, 2, "flow"), ("13", 0.1, 3, "all")]
+
+
+@pytest.mark.parametrize(("dep", "scale", "seed", "rules"), CASES)
+def test_estimate_matches_the_true_count(dep, scale, seed, rules):
+    p = km.synth.france(departement=dep, scale=scale, seed=seed, rules=rules)
+    est = arc_estimate(p)
+    true = len(eligible_pairs(p)[0])
+    assert not est.exact and p.n_employees > 2 * 2048
+    assert abs(est.arcs - true) <= 0.06 * true
+    assert abs(est.arcs - true) <= 4 * est.stderr
+    assert est.low() <= true
+    assert arc_estimate(p) == est  # deterministic
+    assert km.estimate_arcs(p) == est.arcs
+
+
+def test_estimate_is_exact_on_small_problems_and_capped_by_k():
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    assert km.estimate_arcs(p) == len(km.build_candidates(p, "max_hours"))
+    assert km.estimate_arcs(p, k=1) <= p.n_employees + p.n_missions
+    assert km.estimate_arcs(km.Problem.from_records(employees=[], missions=[])) == 0
+
+
+def test_refusal_names_the_estimate_and_a_route():
+    p = km.synth.france(departement="35", scale=0.05, seed=0)  # ~35 arcs per employee
+    est = arc_estimate(p)
+    arcs = est.arcs
+    limit = est.low() * engine.BYTES_PER_ARC["flow"] / 2**30 / 2  # half of what the full graph needs
+    with pytest.raises(km.InsufficientMemoryError) as info:
+        km.solve(p, method="flow", memory_limit=limit)
+    err = info.value
+    assert isinstance(err, MemoryError) and isinstance(err, km.KoeeoMatchError)
+    assert err.arcs == arcs and err.route.startswith("top_k=")
+    assert f"{arcs:,} arcs" in str(err) and err.route in str(err) and "memory_limit" in str(err)
+    k = int(err.route.split("=")[1])
+    assert km.solve(p, method="flow", top_k=k, memory_limit=limit).metrics["top_k"] == k  # the route fits
+
+
+def test_cpsat_is_refused_where_auto_fits():
+    p = km.synth.city(employees=300, seed=0, rules="flow")
+    need = km.estimate_arcs(p) * engine.BYTES_PER_ARC["auto"] / 2**30
+    with pytest.raises(km.InsufficientMemoryError, match="method='auto'"):
+        km.solve(p, method="cpsat", memory_limit=need * 1.5)
+    assert km.solve(p, method="auto", memory_limit=need * 1.5).status.value == "optimal"
+
+
+def test_a_solve_that_fits_is_unchanged():
+    p = km.synth.city(employees=120, seed=4, rules="flow")
+    a = km.solve(p, method="flow")
+    for limit in (None, math.inf, 64.0):
+        b = km.solve(p, method="flow", memory_limit=limit)
+        assert b.assignments == a.assignments and b.objective == a.objective
+
+
+def test_unknown_memory_refuses_nothing(monkeypatch):
+    monkeypatch.setattr(engine, "available_memory", lambda: None)
+    p = km.synth.city(employees=100, seed=0, rules="flow")
+    engine.check_memory(p, "cpsat")  # no limit known, none given: nothing refused
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, "2", float("nan")])
+def test_memory_limit_is_validated(bad):
+    p = km.synth.city(employees=30, seed=0, rules="flow")
+    with pytest.raises(ValueError, match="'memory_limit' parameter of solve"):
+        km.solve(p, memory_limit=bad)
+
+
+def test_cli_prints_the_refusal_as_one_message_exit_2(tmp_path, monkeypatch, capsys):
+    problem = tmp_path / "p.json"
+    assert main(["generate", "--region", "Bretagne", "--employees", "150", "--seed", "3", "-o", str(problem)]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(engine, "available_memory", lambda: 1000.0)
+    assert main(["solve", str(problem), "-o", str(tmp_path / "s.json"), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "GiB are available (MemAvailable)" in err and "Traceback" not in err
+    assert main(["solve", str(problem), "-o", str(tmp_path / "s.json"), "-q", "--memory-limit", "inf"]) == 0
