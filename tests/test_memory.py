@@ -53,6 +53,16 @@ def test_refusal_names_the_estimate_and_a_route():
     assert km.solve(p, method="flow", top_k=k, memory_limit=limit).metrics["top_k"] == k  # the route fits
 
 
+def test_pipeline_and_sweep_refuse_like_solve():
+    p = km.synth.city(employees=300, seed=1, rules="flow")
+    tiny = km.estimate_arcs(p) * engine.BYTES_PER_ARC["flow"] / 2**30 / 2
+    with pytest.raises(km.InsufficientMemoryError, match="method='flow'"):
+        km.pipeline.run(p, method="flow", progress=None, memory_limit=tiny)
+    with pytest.raises(km.InsufficientMemoryError, match="method='flow'"):
+        km.sweep(p, methods=["flow"], memory_limit=tiny)
+    assert km.pipeline.run(p, method="flow", progress=None, memory_limit=64).violations == 0
+
+
 def test_cpsat_is_refused_where_auto_fits():
     p = km.synth.city(employees=300, seed=0, rules="flow")
     need = km.estimate_arcs(p) * engine.BYTES_PER_ARC["auto"] / 2**30

@@ -18,7 +18,15 @@ from typing import Any
 from . import metrics as _metrics
 from ._params import InstanceOf, Satisfies, validate
 from .check import check
-from .engine import candidate_graph, check_solve_params, dispatch, method_label, resolve_policies, to_solution
+from .engine import (
+    candidate_graph,
+    check_memory,
+    check_solve_params,
+    dispatch,
+    method_label,
+    resolve_policies,
+    to_solution,
+)
 from .model import Problem
 from .policy import Policy
 from .solution import Solution
@@ -117,12 +125,15 @@ def run(
     seed: int = 0,
     workers: int = 0,
     progress: Callable[[str], None] | None = print,
+    memory_limit: float | None = None,
 ) -> PipelineResult:
     """Run every stage, timing each and recording its peak memory.
 
     The parameters are those of :func:`koeeo_match.solve`, checked the same
-    way (:func:`koeeo_match.engine.check_solve_params`); ``make_problem`` is
-    a Problem or a function that makes one (timed as the ``generate`` stage).
+    way (:func:`koeeo_match.engine.check_solve_params`), and a request that
+    would not fit in memory is refused the same way, once the problem exists
+    (:func:`koeeo_match.engine.check_memory`); ``make_problem`` is a Problem
+    or a function that makes one (timed as the ``generate`` stage).
 
     Examples
     --------
@@ -135,7 +146,7 @@ def run(
     validate("pipeline.run", {"make_problem": [InstanceOf(Problem, "a Problem"), Satisfies(callable, "a callable")]},
              {"make_problem": make_problem})
     check_solve_params("pipeline.run", method=method, policy=policy, top_k=top_k, time_limit=time_limit, seed=seed,
-                       workers=workers, progress=progress)
+                       workers=workers, progress=progress, memory_limit=memory_limit)
     pol, _ = resolve_policies(policy, None, "pipeline.run")
     out = PipelineResult()
     say = progress or (lambda s: None)
@@ -153,6 +164,7 @@ def run(
 
     problem = stage("generate", make_problem if not isinstance(make_problem, Problem) else (lambda: make_problem))
     say(f"  {problem!r}")
+    check_memory(problem, method, top_k, memory_limit)  # refuse before building what would not fit
     graph, _ = stage("candidates", lambda: candidate_graph(problem, pol, top_k))
     say(f"  {graph!r}")
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,

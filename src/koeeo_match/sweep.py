@@ -63,7 +63,7 @@ import numpy as np
 
 from ._params import METHODS, InstanceOf, Options, param_error, validate
 from .candidates import CandidateGraph, build_candidates, rescore
-from .engine import SOLVE_PARAMS, check_solve_params, resolve_policies, solve_graph
+from .engine import SOLVE_PARAMS, check_memory, check_solve_params, resolve_policies, solve_graph
 from .errors import UnsupportedError
 from .model import Problem
 from .policy import TERMS, Policy
@@ -242,6 +242,7 @@ def sweep(
     workers: int = 0,
     errors: str = "raise",
     progress: bool = False,
+    memory_limit: float | None = None,
 ) -> Any:
     """Solve every (variant, policy, method) combination; one row per run.
 
@@ -259,7 +260,7 @@ def sweep(
         unchanged).
     base : bool
         Also run the unchanged problem, labelled ``"base"``, first.
-    time_limit, seed, top_k, workers
+    time_limit, seed, top_k, workers, memory_limit
         As in :func:`koeeo_match.solve`, for every run.
     rank : Policy or str, optional
         With ``top_k``: the policy that chooses the kept arcs, the same for
@@ -298,9 +299,12 @@ def sweep(
     True
     """
     plan = _plan(problem, policies, methods, variants=variants, base=base, time_limit=time_limit, seed=seed,
-                 top_k=top_k, rank=rank, workers=workers, errors=errors, progress=progress)
+                 top_k=top_k, rank=rank, workers=workers, errors=errors, progress=progress,
+                 memory_limit=memory_limit)
     rows: list[dict[str, Any]] = []
     for vlabel, prob in plan.variants:
+        for meth in plan.methods:  # refuse before building what would not fit
+            check_memory(prob, meth, plan.top_k, memory_limit)
         for plabel, pol, graph, t_cand in _graphs(prob, plan):
             for meth in plan.methods:
                 t1 = time.perf_counter()
@@ -319,7 +323,7 @@ def _plan(problem: Problem, policies: PolicySpec, methods: str | Sequence[str], 
              {"problem": problem, "errors": kw["errors"], "variants": kw["variants"]})
     meths = _methods(methods)
     check_solve_params("sweep", time_limit=kw["time_limit"], seed=kw["seed"], top_k=kw["top_k"], rank=kw["rank"],
-                       workers=kw["workers"])
+                       workers=kw["workers"], memory_limit=kw["memory_limit"])
     _, rank = resolve_policies(None, kw["rank"], "sweep")
     pols = _policies(policies)
     labels = [lab for lab, _ in pols]
