@@ -151,6 +151,21 @@ def test_termination_infeasible_and_time_limit():
         assert s.status != km.Status.OPTIMAL and s.termination == km.Termination.TIME_LIMIT, method
 
 
+def test_auto_that_ends_early_does_not_say_time_limit(monkeypatch):
+    """Parts sharing an employer's caps are not proven apart: auto ends early, feasible and
+    ``completed``, with or without a time limit (never ``optimal``, never ``time_limit``)."""
+    from koeeo_match.solvers import auto
+
+    monkeypatch.setattr(auto, "SPLIT_ARCS", 40)
+    monkeypatch.setattr(auto, "PART_ARCS", 40)
+    p = km.synth.city(employees=150, rules="all")
+    for limit in (None, 600.0):
+        s = km.solve(p, method="auto", time_limit=limit, seed=0)
+        assert "parts" in s.method and s.status == km.Status.FEASIBLE, limit
+        assert s.termination == km.Termination.COMPLETED, limit
+        assert s.metrics["solve_seconds"] < 60, limit
+
+
 def test_a_capped_graph_is_optimal_on_the_graph_only(city):
     s = km.solve(city, method="flow", top_k=2)
     assert (s.status, s.termination, s.metrics["graph_optimal"]) == (km.Status.FEASIBLE, km.Termination.OPTIMAL, True)

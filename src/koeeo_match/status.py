@@ -39,8 +39,10 @@ class Termination(str, Enum):
     ``time_limit``: the time given ran out.  ``interrupted``: Ctrl-C (SIGINT).
     ``completed``: the method ran to its end without a proof either way: a
     heuristic's pass (``greedy``, ``fcfs``), deferred acceptance (``stable``),
-    or, without a time limit, ``auto``'s parts whose bounds it could not
-    close (with one, ``auto`` spends it on them: ``time_limit``).
+    or ``auto`` when it ended before its time limit with parts whose bounds
+    it could not close (parts that share an employer's caps are not proven
+    apart); ``auto`` says ``time_limit`` when a part's share of the time ran
+    out before its search ended.
 
     Examples
     --------

@@ -19,7 +19,7 @@ import numpy as np
 from ..candidates import CandidateGraph
 from ..decompose import Part
 from ..model import Problem
-from ..status import Status
+from ..status import Status, Termination
 from ._auto_clock import INTERRUPTED, budget
 from ._auto_search import coarse, improve, search
 from ._auto_split import restricted
@@ -118,13 +118,13 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
         return warm, "repair"
     feasible = warm.status == Status.FEASIBLE
     if feasible and (late or INTERRUPTED.is_set() or with_bound(sub, warm, bound).status == Status.OPTIMAL):
-        return with_bound(sub, warm, bound), "lp+repair"
+        return with_bound(sub, warm, bound, _cut() if late or INTERRUPTED.is_set() else None), "lp+repair"
     how = "lp+repair"
     if large and feasible and x is not None:
         warm, improved, done = _search_core(ctx, problem, sub, warm, x, t_end)
         how = "lp+core" if improved else how
         if done:  # the part's time is up (LNS alone rarely proves)
-            return with_bound(sub, warm, bound), how
+            return with_bound(sub, warm, bound, _cut()), how
     return _search_whole(ctx, problem, sub, warm, feasible, t_end, whole, caps, bound, how)
 
 
@@ -156,14 +156,14 @@ def _search_whole(ctx: Context, problem: Problem, sub: CandidateGraph, warm: Raw
     of a small instance within seconds), or LNS windows for a part too large for one model."""
     options = ctx.options
     left = None if t_end is None else t_end - time.monotonic()
-    if (left is not None and left <= 1.0) or INTERRUPTED.is_set() or \
-            (feasible and with_bound(sub, warm, bound).status == Status.OPTIMAL):
-        return with_bound(sub, warm, bound), how
+    out = (left is not None and left <= 1.0) or INTERRUPTED.is_set()
+    if out or (feasible and with_bound(sub, warm, bound).status == Status.OPTIMAL):
+        return with_bound(sub, warm, bound, _cut() if out else None), how
     if whole:  # too large for one CP-SAT model: LNS windows
         sel = improve(problem, sub, warm.selected, float("inf") if left is None else time.monotonic() + left,
                       options.seed, rounds=1 if ctx.deadline is None else None)
         warm = RawResult(sel, Status.FEASIBLE, None, warm.message, warm.stats)
-        return with_bound(sub, warm, bound), how + "+lns"
+        return with_bound(sub, warm, bound, _cut() if left is not None else None), how + "+lns"
     hint = warm.selected if feasible else None  # else (forced pairs the repair could not place) CP-SAT alone
     res = solve_cpsat(problem, sub, SolveOptions(left, options.seed, options.workers, None, hint))
     if res.status == Status.INFEASIBLE:
@@ -171,22 +171,35 @@ def _search_whole(ctx: Context, problem: Problem, sub: CandidateGraph, warm: Raw
             return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message), how + "+cpsat"
         return res, "cpsat"
     if res.status == Status.UNKNOWN:
-        return with_bound(sub, warm, bound), how
+        return with_bound(sub, warm, bound, res.termination), how
     if caps is not None:  # CP-SAT's bound and proof hold for the part's share of the caps only
         return with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
-                          bound), how + "+cpsat"
+                          bound, res.termination), how + "+cpsat"
     if res.bound is not None:
         bound = res.bound if bound is None else min(res.bound, bound)
     status = res.status
     if status == Status.FEASIBLE and bound is not None and int(sub.score[res.selected].sum()) >= bound:
         status = Status.OPTIMAL
-    return RawResult(res.selected, status, bound, res.message, res.stats), how + "+cpsat"
+    return (RawResult(res.selected, status, bound, res.message, res.stats,
+                      termination=Termination.OPTIMAL if status == Status.OPTIMAL else res.termination),
+            how + "+cpsat")
 
 
-def with_bound(sub: CandidateGraph, res: RawResult, bound: float | None) -> RawResult:
-    """A feasible ``res`` with the part's ``bound``: optimal when its value reaches the bound."""
+def with_bound(sub: CandidateGraph, res: RawResult, bound: float | None,
+               termination: Termination | None = None) -> RawResult:
+    """A feasible ``res`` with the part's ``bound``: optimal when its value reaches the bound;
+    otherwise it ended as ``termination`` says (default: as ``res`` did)."""
     if res.status != Status.FEASIBLE:
         return res
     value = int(sub.score[res.selected].sum())
-    status = Status.OPTIMAL if bound is not None and value >= bound else Status.FEASIBLE
-    return RawResult(res.selected, status, bound, res.message, res.stats)
+    if bound is not None and value >= bound:
+        return RawResult(res.selected, Status.OPTIMAL, bound, res.message, res.stats, termination=Termination.OPTIMAL)
+    ended = termination or res.termination
+    if ended == Termination.OPTIMAL:  # proven for the part's share of the caps only: no proof of the whole
+        ended = Termination.COMPLETED
+    return RawResult(res.selected, Status.FEASIBLE, bound, res.message, res.stats, termination=ended)
+
+
+def _cut() -> Termination:
+    """Why a part's search stopped before its end: Ctrl-C, or its share of the time ran out."""
+    return Termination.INTERRUPTED if INTERRUPTED.is_set() else Termination.TIME_LIMIT

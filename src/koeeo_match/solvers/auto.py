@@ -116,7 +116,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
         # phase 2: a feasible solution per part
         results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc)
-    return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=deadline is not None)
+    out_of_time = deadline is not None and time.monotonic() >= deadline
+    return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
 
 
 def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: int) -> list[tuple]:
