@@ -191,17 +191,47 @@ def test_solution_is_immutable(city):
             getattr(s, name)[0] = getattr(s, name)[1]
     with pytest.raises(dataclasses.FrozenInstanceError):
         s.status = km.Status.UNKNOWN
-    nested = s.metrics["hours_by_employer_size"]
-    nested["micro"] = -1.0  # a dict-valued figure is the solution's own copy, not shared with the caller's
+    with pytest.raises(TypeError):  # nested figures too
+        s.metrics["hours_by_employer_size"]["micro"] = -1.0
+    for change in (lambda m: m.update(x=1), lambda m: m.pop("assignments"), lambda m: m.clear(),
+                   lambda m: m.setdefault("x", 1), lambda m: m.__delitem__("assignments")):
+        with pytest.raises(TypeError):
+            change(s.metrics)
     t = dataclasses.replace(s, message="x")
-    assert t.metrics["hours_by_employer_size"] is not nested and t.message == "x"
+    assert t.metrics == s.metrics and t.message == "x"
+
+
+def _cannot_be_made_writeable(s):
+    for name in ("employee_ids", "mission_ids", "employee", "mission"):
+        with pytest.raises(ValueError):
+            getattr(s, name).flags.writeable = True
+
+
+def test_solution_arrays_cannot_be_made_writeable_again(city):
+    given = np.arange(3, dtype=np.int32)
+    s = km.solve(city, method="flow")
+    _cannot_be_made_writeable(s)
+    t = dataclasses.replace(s, employee=given)
+    given[0] = 7  # the caller's array stays the caller's
+    assert t.employee[0] == 0
 
 
 def test_solution_pickles_and_copies(city):
     s = km.solve(city, method="greedy")
-    for back in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s)):
-        assert back.assignments == s.assignments and dict(back.metrics) == dict(s.metrics)
-        assert back.termination == s.termination and not back.employee.flags.writeable
+    for back in (pickle.loads(pickle.dumps(s)), copy.deepcopy(s), copy.copy(s)):
+        assert back.assignments == s.assignments and back.metrics == s.metrics
+        assert back.termination == s.termination
+        _cannot_be_made_writeable(back)
+        with pytest.raises(TypeError):
+            back.metrics["assigned_hours"] = 0.0
+
+
+def test_metrics_are_a_dict_for_json_and_pickle(city):
+    """DESIGN.md §3: ``solution.metrics`` is a dict of named figures."""
+    s = km.solve(city, method="flow")
+    assert isinstance(s.metrics, dict)
+    assert json.loads(json.dumps(s.metrics)) == json.loads(json.dumps(dict(s.metrics)))
+    assert pickle.loads(pickle.dumps(s.metrics)) == s.metrics
 
 
 def test_solution_files_carry_the_termination(city, tmp_path):

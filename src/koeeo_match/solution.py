@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -26,12 +25,43 @@ def _obj_array(values: Any) -> np.ndarray:
 
 
 def _read_only(arr: np.ndarray | None) -> np.ndarray | None:
-    """A view of ``arr`` that cannot be written through (the caller's array keeps its flags)."""
+    """A read-only view of a read-only copy of ``arr``: a view whose base is read-only cannot be
+    made writeable again (numpy refuses), and the caller's array stays the caller's."""
     if arr is None:
         return None
-    view = np.asarray(arr).view()
-    view.flags.writeable = False
-    return view
+    own = np.array(arr, copy=True)
+    own.flags.writeable = False
+    return own.view()
+
+
+class FrozenDict(dict):  # type: ignore[type-arg]
+    """A ``dict`` that refuses every change: ``json.dumps``, ``pickle``, ``copy`` and
+    ``isinstance(x, dict)`` work as on a dict (DESIGN.md §3: ``metrics`` is a dict), while
+    ``d[k] = v``, ``del d[k]``, ``update``, ``pop``, ``setdefault`` and ``clear`` raise
+    ``TypeError``.  Nested dicts are frozen too.
+
+    >>> d = FrozenDict({"a": 1, "b": {"c": 2}})
+    >>> d["a"] = 3
+    Traceback (most recent call last):
+    TypeError: a Solution's metrics are read-only (build a new Solution to change them)
+    >>> import json; json.dumps(d)
+    '{"a": 1, "b": {"c": 2}}'
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for k, v in super().items():
+            if isinstance(v, Mapping) and not isinstance(v, FrozenDict):
+                super().__setitem__(k, FrozenDict(v))
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError("a Solution's metrics are read-only (build a new Solution to change them)")
+
+    __setitem__ = __delitem__ = update = pop = popitem = clear = setdefault = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple:
+        return (FrozenDict, (dict(self),))
+
 
 
 def relative_gap(status: Status, objective: float, bound: float | None) -> float | None:
@@ -51,7 +81,7 @@ def relative_gap(status: Status, objective: float, bound: float | None) -> float
 class Solution:
     """Assignments and what they achieve; immutable once built.
 
-    The arrays cannot be written and ``metrics`` is a read-only mapping: the
+    The arrays cannot be written and ``metrics`` is a read-only dict: the
     solve path computes every figure before it builds the solution, and a
     changed solution is a new one (``dataclasses.replace``).
 
@@ -90,7 +120,7 @@ class Solution:
     >>> s.metrics["objective"] = 0
     Traceback (most recent call last):
     ...
-    TypeError: 'mappingproxy' object does not support item assignment
+    TypeError: a Solution's metrics are read-only (build a new Solution to change them)
     """
 
     status: Status
@@ -108,15 +138,13 @@ class Solution:
     termination: Termination | None = None
 
     def __post_init__(self) -> None:
-        metrics = {k: dict(v) if isinstance(v, Mapping) else v for k, v in self.metrics.items()}
-        object.__setattr__(self, "metrics", MappingProxyType(metrics))
+        object.__setattr__(self, "metrics", FrozenDict(self.metrics))
         for name in ("employee_ids", "mission_ids", "employee", "mission"):
             object.__setattr__(self, name, _read_only(getattr(self, name)))
 
     def __reduce__(self) -> tuple:
-        # a mappingproxy does not pickle: rebuild from the fields (metrics as a dict)
-        return (type(self), tuple(dict(self.metrics) if f.name == "metrics" else getattr(self, f.name)
-                                  for f in fields(self)))
+        # rebuilt through __init__, so that an unpickled or copied solution is read-only too
+        return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
     def explain(self, id: str) -> Any:
         """Why employee or mission ``id`` got what it got (see :func:`koeeo_match.explain.explain`)."""
