@@ -11,7 +11,15 @@ from . import metrics, pipeline, plot, synth, whatif
 from .candidates import CandidateGraph, build_candidates, estimate_arcs
 from .check import Violation, check
 from .engine import METHODS, solve
-from .errors import InsufficientMemoryError, InvalidProblemError, Issue, KoeeoMatchError, SolverError, UnsupportedError
+from .errors import (
+    InsufficientMemoryError,
+    InvalidParameterError,
+    InvalidProblemError,
+    Issue,
+    KoeeoMatchError,
+    SolverError,
+    UnsupportedError,
+)
 from .explain import breakdown, diff, explain, shortfall
 from .io import dump, load
 from .model import Problem
@@ -32,6 +40,7 @@ __all__ = [
     "Violation",
     "CandidateGraph",
     "InsufficientMemoryError",
+    "InvalidParameterError",
     "InvalidProblemError",
     "Issue",
     "KoeeoMatchError",

@@ -21,7 +21,7 @@ Examples
 >>> validate("solve", table, {"time_limit": 0})
 Traceback (most recent call last):
 ...
-koeeo_match._params.InvalidParameterError: The 'time_limit' parameter of solve must be > 0 seconds or None.
+koeeo_match.errors.InvalidParameterError: The 'time_limit' parameter of solve must be > 0 seconds or None.
 Got 0 instead.
 """
 
@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from numbers import Integral
 from typing import Any, TypeVar, cast
 
+from .errors import InvalidParameterError
+
 __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interval", "InstanceOf", "Satisfies",
            "Hidden", "Requires", "validate", "validate_params", "param_error"]
 
@@ -43,14 +45,6 @@ __all__ = ["METHODS", "InvalidParameterError", "Constraint", "Options", "Interva
 METHODS: tuple[str, ...] = ("auto", "flow", "cpsat", "greedy", "fcfs", "stable")
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class InvalidParameterError(ValueError, TypeError):
-    """A parameter of a public function has a wrong type or value.
-
-    Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's), so that
-    callers catching either keep working whatever the check found.
-    """
 
 
 class Constraint:
@@ -229,7 +223,7 @@ def validate(fn: str, table: Mapping[str, Sequence[Constraint | None]], values: 
     >>> validate("f", {"by": [Options(("a", "b"))]}, {"by": "c"})
     Traceback (most recent call last):
     ...
-    koeeo_match._params.InvalidParameterError: The 'by' parameter of f must be 'a' or 'b'. Got 'c' instead.
+    koeeo_match.errors.InvalidParameterError: The 'by' parameter of f must be 'a' or 'b'. Got 'c' instead.
     """
     for name, value in values.items():
         accepted = table[name]
@@ -253,7 +247,7 @@ def validate_params(table: Mapping[str, Sequence[Constraint | None]],
     >>> lorenz([1], by="employer")
     Traceback (most recent call last):
     ...
-    koeeo_match._params.InvalidParameterError: The 'by' parameter of lorenz must be 'association' or 'departement'.
+    koeeo_match.errors.InvalidParameterError: The 'by' parameter of lorenz must be 'association' or 'departement'.
     Got 'employer' instead.
     """
 

@@ -75,7 +75,14 @@ class Part:
         >>> Part(np.array([3, 7, 9]), np.array([0]), np.array([1])).to_local(np.array([9, 3])).tolist()
         [2, 0]
         """
-        return np.searchsorted(self.arcs, arcs)
+        arcs = np.asarray(arcs)
+        pos = np.searchsorted(self.arcs, arcs)
+        inside = pos < self.arcs.size
+        inside[inside] = self.arcs[pos[inside]] == arcs[inside]
+        if not inside.all():
+            raise ValueError(f"Part.to_local: {int((~inside).sum())} arc(s) are not in the part, "
+                             f"e.g. arc {int(arcs[~inside][0])}.")
+        return pos
 
     def to_whole(self, selected: np.ndarray) -> np.ndarray:
         """Arc indices of the whole for part-local arc indices (or a boolean mask over the part).

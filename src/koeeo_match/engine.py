@@ -75,7 +75,7 @@ def check_solve_params(fn: str, **values: Any) -> None:
 
     Raises
     ------
-    koeeo_match._params.InvalidParameterError
+    koeeo_match.errors.InvalidParameterError
         A ``ValueError`` and a ``TypeError``: ``The 'x' parameter of fn must be ... Got ... instead.``
 
     Examples
@@ -83,7 +83,7 @@ def check_solve_params(fn: str, **values: Any) -> None:
     >>> check_solve_params("solve", method="simplex")
     Traceback (most recent call last):
     ...
-    koeeo_match._params.InvalidParameterError: The 'method' parameter of solve must be one of auto, flow, cpsat,
+    koeeo_match.errors.InvalidParameterError: The 'method' parameter of solve must be one of auto, flow, cpsat,
     greedy, fcfs, stable. Got 'simplex' instead.
     """
     validate(fn, SOLVE_PARAMS, values, {k: r for k, r in SOLVE_RULES.items() if k in values})

@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 __all__ = [
     "InsufficientMemoryError",
+    "InvalidParameterError",
     "InvalidProblemError",
     "Issue",
     "KoeeoMatchError",
@@ -75,6 +76,15 @@ class InvalidProblemError(KoeeoMatchError, ValueError):
         n = len(self.issues)
         head = f"{n} problem{'s' if n != 1 else ''} in the input:"
         super().__init__("\n  ".join([head, *map(str, self.issues)]))
+
+
+class InvalidParameterError(KoeeoMatchError, ValueError, TypeError):
+    """A parameter of a public function has a wrong type or value; the message names it:
+    ``The 'x' parameter of f must be ... Got ... instead.``
+
+    Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's), so that callers catching
+    either keep working whatever the check found.
+    """
 
 
 class UnsupportedError(KoeeoMatchError):
