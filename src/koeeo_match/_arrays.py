@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["present", "unique_sorted", "dense", "first_of", "csr_ptr", "index_of"]
+__all__ = ["present", "unique_sorted", "dense", "first_of", "csr_ptr", "index_of", "find_sorted"]
 
 
 def present(idx: np.ndarray, n: int) -> np.ndarray:
@@ -77,10 +77,20 @@ def index_of(ids: np.ndarray, query: np.ndarray) -> np.ndarray:
     [2, -1, 0]
     """
     ids = np.asarray(ids)
-    query = np.asarray(query)
-    if ids.size == 0 or query.size == 0:
-        return np.full(query.size, -1, np.int64)
     order = np.argsort(ids, kind="stable")
-    pos = np.minimum(np.searchsorted(ids[order], query), ids.size - 1)
-    hit = order[pos]
-    return np.where(ids[hit] == query, hit, -1).astype(np.int64)
+    pos = find_sorted(ids[order], query)
+    return np.where(pos >= 0, order[np.maximum(pos, 0)] if order.size else -1, -1).astype(np.int64)
+
+
+def find_sorted(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
+    """Position of each ``query`` value in the ascending array ``keys``, ``-1`` where absent.
+
+    >>> find_sorted(np.array([2, 5, 9]), np.array([9, 4, 2, 11])).tolist()
+    [2, -1, 0, -1]
+    """
+    keys = np.asarray(keys)
+    query = np.asarray(query)
+    if keys.size == 0 or query.size == 0:
+        return np.full(query.size, -1, np.int64)
+    pos = np.minimum(np.searchsorted(keys, query), keys.size - 1)
+    return np.where(keys[pos] == query, pos, -1).astype(np.int64)

@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from ._arrays import present
+from ._arrays import csr_ptr, present
 
 __all__ = ["Part", "cut", "components", "pack"]
 
@@ -134,7 +134,7 @@ def _grouped(part: np.ndarray, n_parts: int) -> list[np.ndarray]:
     on = part >= 0
     key = np.where(on, part, n_parts)
     order = np.argsort(key.astype(np.uint16 if n_parts < 2**16 - 1 else np.int64), kind="stable")  # radix sort
-    cuts = np.cumsum(np.bincount(key, minlength=n_parts + 1))[:-1]
+    cuts = csr_ptr(key, n_parts + 1)[1:-1]
     return np.split(order, cuts)[:n_parts]
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import index_of
 from ._params import Options, validate
 from .metrics import by_departement, gini
 from .solution import Solution
@@ -66,14 +67,11 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
 def _mission_index(problem: Any, solution: Solution) -> np.ndarray:
     if solution.mission is not None:
         return np.asarray(solution.mission, np.int64)
-    ids = problem.missions.ids
-    order = np.argsort(ids, kind="stable")
     want = np.asarray(solution.mission_ids, dtype=object)
-    pos = np.minimum(np.searchsorted(ids[order], want), max(len(ids) - 1, 0))
-    if len(want) and (len(ids) == 0 or not (ids[order][pos] == want).all()):
-        bad = want[ids[order][pos] != want][0] if len(ids) else want[0]
-        raise ValueError(f"The solution assigns mission {bad!r}, which is not in the problem.")
-    return order[pos].astype(np.int64)
+    pos = index_of(problem.missions.ids, want)
+    if (pos < 0).any():
+        raise ValueError(f"The solution assigns mission {want[pos < 0][0]!r}, which is not in the problem.")
+    return pos
 
 
 def _problem_of(solution: Solution, problem: Any) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ._arrays import find_sorted
 from .candidates import CandidateGraph
 from .model import Problem
 
@@ -49,8 +50,8 @@ class _Sorted:
     def index(self, ids: list, side: str, what: str, where: str) -> np.ndarray:
         """Positions of ``ids`` (ValueError naming the first unknown one)."""
         arr = np.asarray([str(x) for x in ids]) if ids else np.zeros(0, self.ids.dtype)
-        at = np.minimum(np.searchsorted(self.sorted, arr), max(self.sorted.size - 1, 0))
-        hit = (self.sorted.size > 0) & (self.sorted[at] == arr) if arr.size else np.zeros(0, bool)
+        at = find_sorted(self.sorted, arr)
+        hit = at >= 0
         if not np.all(hit):
             bad = str(arr[~hit][0])
             raise ValueError(f"preferences[{side!r}]{where}: unknown {what} id {bad!r}.")
@@ -106,8 +107,8 @@ def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,
     order = np.argsort(arc_key, kind="stable")
     sk = arc_key[order]
     q = own_v * n_other + oth_v
-    at = np.minimum(np.searchsorted(sk, q), max(sk.size - 1, 0))
-    hit = (sk[at] == q) if sk.size else np.zeros(q.size, bool)
+    at = find_sorted(sk, q)
+    hit = at >= 0
     arcs = order[at[hit]]
     ok[arcs] = True
     rank[arcs] = pos_v[hit]

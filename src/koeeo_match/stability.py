@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ._arrays import index_of
+from ._arrays import find_sorted, index_of
 from .candidates import CandidateGraph, build_candidates
 from .model import NO_DATE, Problem
 from .policy import Policy
@@ -67,8 +67,8 @@ def _assigned_arcs(problem: Problem, graph: CandidateGraph, solution: Any) -> np
                 raise ValueError(f"The solution names an unknown {kind} id {str(q[at < 0][0])!r}.")
     key = graph.employee.astype(np.int64) * len(M) + graph.mission
     q = e_idx * len(M) + m_idx
-    at = np.minimum(np.searchsorted(key, q), max(key.size - 1, 0))
-    hit = (key[at] == q) if key.size else np.zeros(q.size, bool)
+    at = find_sorted(key, q)
+    hit = at >= 0
     if not hit.all():
         i = int(np.flatnonzero(~hit)[0])
         raise ValueError(f"The solution assigns ({str(E[e_idx[i]])!r}, {str(M[m_idx[i]])!r}), which is not an eligible "

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .._arrays import find_sorted
 from ..model import Problem
 
 T = TypeVar("T")
@@ -43,10 +44,7 @@ def pair_keys(a: np.ndarray, b: np.ndarray, nb: int) -> np.ndarray:
 
 def in_sorted(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     """Mask of the ``keys`` present in ``sorted_keys`` (ascending)."""
-    if sorted_keys.size == 0:
-        return np.zeros(keys.size, bool)
-    pos = np.minimum(np.searchsorted(sorted_keys, keys), sorted_keys.size - 1)
-    return sorted_keys[pos] == keys
+    return find_sorted(sorted_keys, keys) >= 0
 
 
 def sorted_table(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -58,8 +56,7 @@ def sorted_table(keys: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.nda
 def lookup_sorted(keys: np.ndarray, sk: np.ndarray, sv: np.ndarray) -> np.ndarray:
     """Value for each key from a table sorted by key; 0 where absent."""
     out = np.zeros(keys.size, np.float64)
-    if sk.size:
-        pos = np.minimum(np.searchsorted(sk, keys), sk.size - 1)
-        hit = sk[pos] == keys
-        out[hit] = sv[pos[hit]]
+    pos = find_sorted(sk, keys)
+    hit = pos >= 0
+    out[hit] = sv[pos[hit]]
     return out

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._arrays import find_sorted
 from ..candidates import CandidateGraph
 from ..errors import SolverError
 from ..model import NO_DATE, Problem
@@ -136,9 +137,7 @@ def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
     if len(fz):
         key = ea.astype(np.int64) * len(m) + ma
         q = fz.employee.astype(np.int64) * len(m) + fz.mission
-        pos = np.minimum(np.searchsorted(key, q), max(key.size - 1, 0))
-        hit = (key.size > 0) & (key[pos] == q) if key.size else np.zeros(q.size, bool)
-        forced_arc[hit] = pos[hit]
+        forced_arc[:] = find_sorted(key, q)
 
     return Structure(
         unit=unit,
