@@ -8,7 +8,7 @@ import math
 import pytest
 
 import koeeo_match as km
-from koeeo_match import engine
+from koeeo_match import memory
 from koeeo_match.candidates import arc_estimate, eligible_pairs
 from koeeo_match.cli import main
 
@@ -42,7 +42,7 @@ def test_refusal_names_the_estimate_and_a_route():
     p = km.synth.france(departement="35", scale=0.05, seed=0)  # ~35 arcs per employee
     est = arc_estimate(p)
     arcs = est.arcs
-    limit = est.low() * engine.BYTES_PER_ARC["flow"] / 2**30 / 2  # half of what the full graph needs
+    limit = est.low() * memory.BYTES_PER_ARC["flow"] / 2**30 / 2  # half of what the full graph needs
     with pytest.raises(km.InsufficientMemoryError) as info:
         km.solve(p, method="flow", memory_limit=limit)
     err = info.value
@@ -55,7 +55,7 @@ def test_refusal_names_the_estimate_and_a_route():
 
 def test_pipeline_and_sweep_refuse_like_solve():
     p = km.synth.city(employees=300, seed=1, rules="flow")
-    tiny = km.estimate_arcs(p) * engine.BYTES_PER_ARC["flow"] / 2**30 / 2
+    tiny = km.estimate_arcs(p) * memory.BYTES_PER_ARC["flow"] / 2**30 / 2
     with pytest.raises(km.InsufficientMemoryError, match="method='flow'"):
         km.pipeline.run(p, method="flow", progress=None, memory_limit=tiny)
     with pytest.raises(km.InsufficientMemoryError, match="method='flow'"):
@@ -65,7 +65,7 @@ def test_pipeline_and_sweep_refuse_like_solve():
 
 def test_cpsat_is_refused_where_auto_fits():
     p = km.synth.city(employees=300, seed=0, rules="flow")
-    need = km.estimate_arcs(p) * engine.BYTES_PER_ARC["auto"] / 2**30
+    need = km.estimate_arcs(p) * memory.BYTES_PER_ARC["auto"] / 2**30
     with pytest.raises(km.InsufficientMemoryError, match="method='auto'"):
         km.solve(p, method="cpsat", memory_limit=need * 1.5)
     assert km.solve(p, method="auto", memory_limit=need * 1.5).status.value == "optimal"
@@ -80,9 +80,9 @@ def test_a_solve_that_fits_is_unchanged():
 
 
 def test_unknown_memory_refuses_nothing(monkeypatch):
-    monkeypatch.setattr(engine, "available_memory", lambda: None)
+    monkeypatch.setattr(memory, "available_memory", lambda: None)
     p = km.synth.city(employees=100, seed=0, rules="flow")
-    engine.check_memory(p, "cpsat")  # no limit known, none given: nothing refused
+    memory.check_memory(p, "cpsat")  # no limit known, none given: nothing refused
 
 
 @pytest.mark.parametrize("bad", [0, -1.0, "2", float("nan")])
@@ -96,7 +96,7 @@ def test_cli_prints_the_refusal_as_one_message_exit_2(tmp_path, monkeypatch, cap
     problem = tmp_path / "p.json"
     assert main(["generate", "--region", "Bretagne", "--employees", "150", "--seed", "3", "-o", str(problem)]) == 0
     capsys.readouterr()
-    monkeypatch.setattr(engine, "available_memory", lambda: 1000.0)
+    monkeypatch.setattr(memory, "available_memory", lambda: 1000.0)
     assert main(["solve", str(problem), "-o", str(tmp_path / "s.json"), "-q"]) == 2
     err = capsys.readouterr().err
     assert "GiB are available (MemAvailable)" in err and "Traceback" not in err

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import resource
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -27,52 +26,13 @@ from .engine import (
     resolve_policies,
     to_solution,
 )
+from .memory import PeakSampler, rss_bytes
 from .model import Problem
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
 
 __all__ = ["Stage", "PipelineResult", "PeakSampler", "run", "rss_bytes"]
-
-
-def rss_bytes() -> int:
-    """Current resident set size of this process (Linux ``/proc``; 0 elsewhere)."""
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * resource.getpagesize()
-    except OSError:  # pragma: no cover
-        return 0
-
-
-class PeakSampler:
-    """Peak resident memory of this process while a ``with`` block runs (sampled every ``interval`` s).
-
-    Examples
-    --------
-    >>> with PeakSampler() as sampler:
-    ...     block = bytearray(10**6)
-    >>> sampler.peak >= rss_bytes() > 0 or rss_bytes() == 0
-    True
-    """
-
-    def __init__(self, interval: float = 0.02):
-        self.interval = interval
-        self.peak = rss_bytes()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, rss_bytes())
-
-    def __enter__(self) -> PeakSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_bytes())
 
 
 @dataclass
@@ -132,7 +92,7 @@ def run(
     The parameters are those of :func:`koeeo_match.solve`, checked the same
     way (:func:`koeeo_match.engine.check_solve_params`), and a request that
     would not fit in memory is refused the same way, once the problem exists
-    (:func:`koeeo_match.engine.check_memory`); ``make_problem`` is a Problem
+    (:func:`koeeo_match.memory.check_memory`); ``make_problem`` is a Problem
     or a function that makes one (timed as the ``generate`` stage).
 
     Examples

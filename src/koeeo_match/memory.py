@@ -1,0 +1,193 @@
+"""Memory: what this process uses, and what a solve would need before it is built.
+
+:func:`rss_bytes` and :class:`PeakSampler` read this process's resident memory (the pipeline's and
+the benchmarks' stage figures).  :func:`check_memory` refuses, before anything is built, a solve
+whose candidate graph and solver would not fit: the graph's arcs are estimated by sampling
+(:func:`koeeo_match.candidates.arc_estimate`) and multiplied by the method's measured peak bytes per
+arc (:data:`BYTES_PER_ARC`, docs/solvers.md, "Memory: refused up front").
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import resource
+import threading
+from typing import Any
+
+from .candidates import ArcEstimate, arc_estimate
+from .errors import InsufficientMemoryError
+from .model import Problem
+from .solvers import REGISTRY, problem_rules
+
+__all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "available_memory",
+           "bytes_per_arc", "check_memory"]
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * resource.getpagesize()
+    except OSError:  # pragma: no cover
+        return 0
+
+
+class PeakSampler:
+    """Peak resident memory of this process while a ``with`` block runs (sampled every ``interval`` s).
+
+    Examples
+    --------
+    >>> with PeakSampler() as sampler:
+    ...     block = bytearray(10**6)
+    >>> sampler.peak >= rss_bytes() > 0 or rss_bytes() == 0
+    True
+    """
+
+    def __init__(self, interval: float = 0.02):
+        self.interval = interval
+        self.peak = rss_bytes()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak = max(self.peak, rss_bytes())
+
+    def __enter__(self) -> PeakSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, rss_bytes())
+
+
+#: Peak bytes per candidate arc of a solve by each method, the graph's build included
+#: (measured: docs/solvers.md, "Memory: refused up front").
+BYTES_PER_ARC: dict[str, int] = {"flow": 300, "auto": 300, "cpsat": 14_000, "greedy": 300, "fcfs": 300,
+                                 "stable": 370}
+#: ``auto`` on the full graph of a problem with rules a flow cannot express: the graph may be one
+#: part, searched whole by its LP and CP-SAT stages (a capped graph splits by département).
+AUTO_EVERY_RULE_BYTES_PER_ARC = 1_800
+#: The caps :func:`check_memory` offers, largest first, when the full graph does not fit.
+_ROUTE_CAPS = (20, 10, 5, 2, 1)
+_GIB = 2.0**30
+
+
+def _gib(nbytes: float) -> str:
+    """``1,126 GiB``, ``11.7 GiB``, ``0.000163 GiB``."""
+    x = nbytes / _GIB
+    return f"{x:,.0f} GiB" if x >= 100 else (f"{x:.1f} GiB" if x >= 1 else f"{x:.3g} GiB")
+
+
+def available_memory() -> float | None:
+    """Bytes of memory available to a new allocation now, or None if unknown.
+
+    Linux: ``MemAvailable`` of ``/proc/meminfo``; elsewhere the free physical pages
+    (``os.sysconf``) where the system reports them; otherwise None (nothing is refused
+    unless ``memory_limit`` is given).
+
+    >>> m = available_memory()
+    >>> m is None or m > 0
+    True
+    """
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return float(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def bytes_per_arc(problem: Problem, method: str, top_k: int | None = None) -> int:
+    """The peak bytes per candidate arc of solving ``problem`` by ``method`` (:data:`BYTES_PER_ARC`).
+
+    >>> import koeeo_match as km
+    >>> bytes_per_arc(km.synth.city(employees=30, seed=0, rules="all"), "auto")
+    1800
+    """
+    if method == "auto" and top_k is None and not set(problem_rules(problem)) <= REGISTRY["flow"].supports:
+        return AUTO_EVERY_RULE_BYTES_PER_ARC
+    return BYTES_PER_ARC[method]
+
+
+def _fitting_route(problem: Problem, method: str, top_k: int | None, full: ArcEstimate,
+                   limit: float) -> tuple[str, int, int]:
+    """The first route that fits ``limit`` bytes (a lighter method, then a cap): its text, arcs and bytes/arc."""
+    n = problem.n_employees + problem.n_missions
+    arcs = full.low() if top_k is None else min(full.low(), top_k * n)
+    if method == "cpsat" and arcs * bytes_per_arc(problem, "auto", top_k) <= limit:
+        return "method='auto'", arcs, bytes_per_arc(problem, "auto", top_k)
+    for k in _ROUTE_CAPS:
+        capped, bpa = min(full.arcs, k * n), bytes_per_arc(problem, method, k)
+        if (top_k is None or k < top_k) and capped * bpa <= limit:
+            return f"top_k={k}", capped, bpa
+    return "", 0, 0
+
+
+def check_memory(problem: Problem, method: str, top_k: int | None = None,
+                 memory_limit: float | None = None) -> None:
+    """Refuse, before anything is built, a solve whose graph and solver would not fit in memory.
+
+    The need is the graph's estimated arcs (:func:`koeeo_match.candidates.arc_estimate`,
+    taken at its lower 3-standard-error bound so that sampling never refuses what fits)
+    times the method's bytes per arc (:func:`bytes_per_arc`).  Two cheap upper bounds come first (every
+    employee with every mission; ``top_k`` arcs per employee and per mission): a problem
+    they fit is never sampled.
+
+    Parameters
+    ----------
+    problem : Problem
+    method : str
+        One of :data:`METHODS`.
+    top_k : int, optional
+        The cap on arcs per employee and per mission.
+    memory_limit : float, optional
+        GiB allowed; None: :func:`available_memory` (nothing is refused when it is unknown);
+        ``inf``: never refuse.
+
+    Raises
+    ------
+    InsufficientMemoryError
+        With the estimated arcs and GiB, the GiB available and a route that fits.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=300, seed=0, rules="flow")
+    >>> check_memory(p, "flow")
+    >>> try:
+    ...     check_memory(p, "cpsat", memory_limit=0.001)
+    ... except km.InsufficientMemoryError as err:
+    ...     print(err.arcs, err.route)
+    487 method='auto'
+    """
+    limit = available_memory() if memory_limit is None else memory_limit * _GIB
+    if limit is None or math.isinf(limit):
+        return
+    n, n_m, bpa = problem.n_employees, problem.n_missions, bytes_per_arc(problem, method, top_k)
+    cap = n * n_m if top_k is None else min(n * n_m, top_k * (n + n_m))
+    if cap * bpa <= limit:
+        return
+    full = arc_estimate(problem)
+    arcs, low = min(full.arcs, cap), min(full.low(), cap)
+    if low * bpa <= limit:
+        return
+    route, route_arcs, route_bpa = _fitting_route(problem, method, top_k, full, limit)
+    graph = "full candidate graph" if top_k is None else f"candidate graph capped at top_k={top_k}"
+    where = "memory_limit" if memory_limit is not None else "MemAvailable"
+    count = f"{arcs:,} arcs" if full.exact or low == arcs else f"{arcs:,} arcs (at least {low:,}, from a sample)"
+    fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about {_gib(route_arcs * route_bpa)}). "
+            if route else "No smaller route fits either. ")
+    raise InsufficientMemoryError(
+        f"method={method!r} on the {graph} would need at least {_gib(low * bpa)}: about {count} x {bpa:,} "
+        f"bytes per arc, and {_gib(limit)} are available ({where}). {fits}"
+        "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
+        arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)
