@@ -232,7 +232,7 @@ class Solution:
         Examples
         --------
         >>> import koeeo_match as km
-        >>> p = km.synth.city(employees=30, seed=0)
+        >>> p = km.synth.city(employees=30, seed=0, rules="flow")
         >>> df = km.solve(p, method="flow").to_frame()
         >>> df.columns.tolist()[:7]
         ['employee', 'mission', 'association', 'employer', 'date', 'hours', 'km']

@@ -77,7 +77,7 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
     Examples
     --------
     >>> import koeeo_match as km
-    >>> p = km.synth.city(employees=30, seed=0)
+    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
     >>> s = km.solve(p, method="flow", policy="max_hours")
     >>> df = solution_frame(s)
     >>> len(df) == len(s), df.columns.tolist()[-3:]
