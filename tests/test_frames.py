@@ -130,9 +130,11 @@ def test_from_frames_checks_the_vocabularies():
     with pytest.raises(km.InvalidProblemError) as err:
         km.Problem.from_frames(**_small(employees=employees), skills=skills)
     assert issues(err) == {("skills", "law", "name"), ("skills", "art", "name")}
-    with pytest.raises(km.InvalidProblemError) as err:
-        km.Problem.from_frames(**_small(employees=[{"id": "e"}]))
-    assert issues(err) == {("file", "", "employees")}
+    with pytest.raises(km.InvalidProblemError) as err:  # a table that is no DataFrame, and a bad record
+        km.Problem.from_frames(**_small(employees={"id": "e"}, associations=pd.DataFrame([{"id": "a", "lat": 91}])),
+                               skills=pd.DataFrame({"name": [""]}))
+    assert [(i.kind, i.id, i.field) for i in err.value.issues] == [
+        ("file", "", "employees"), ("association", "a", "lat"), ("association", "a", "lon"), ("skills", "#0", "name")]
 
 
 # ----------------------------------------------------------------------------- Solution.to_frame

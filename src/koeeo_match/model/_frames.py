@@ -149,6 +149,9 @@ def records_from_frame(frame: Any) -> list[dict[str, Any]]:
 
 def _vocabulary(name: str, rows: Any, used: tuple[str, ...], issues: list[Issue]) -> list[str] | None:
     """The names of a vocabulary table, checked: strings, each once, every used one listed."""
+    if not isinstance(rows, list):
+        issues.append(Issue("file", "", name, f"expected a pandas DataFrame, got {type(rows).__name__}"))
+        return None
     names = []
     for i, r in enumerate(rows):
         v = _plain(r.get("name")) if isinstance(r, Mapping) else None
@@ -232,13 +235,18 @@ def tables_from_rows(tables: Mapping[str, Any]) -> dict[str, Any]:
         if name not in LISTS:
             issues.append(Issue("file", "", name, f"unknown table; expected {', '.join([*LISTS, *VOCABULARIES])}"))
             continue
+        if not isinstance(rows, list):
+            issues.append(Issue("file", "", name, f"expected a pandas DataFrame, got {type(rows).__name__}"))
+            doc[name] = []  # reported once, here
+            continue
         doc[name] = [_normalise(LISTS[name], i, dict(r), issues) if isinstance(r, Mapping) else r
                      for i, r in enumerate(rows)]
+    t: dict[str, Any] = {}
     try:
         t = tables_from_dict(doc)
     except InvalidProblemError as err:
-        raise InvalidProblemError(issues + err.issues) from None
-    vocab = {n: _vocabulary(n, tables[n], t[n], issues) if n in tables else None for n in VOCABULARIES}
+        issues += err.issues
+    vocab = {n: _vocabulary(n, tables[n], t.get(n, ()), issues) if n in tables else None for n in VOCABULARIES}
     if issues:
         raise InvalidProblemError(issues)
     return _with_vocabularies(t, vocab["skills"], vocab["sectors"])
@@ -369,9 +377,9 @@ def problem_frames(problem: Problem) -> dict[str, Any]:
             for name, cols in problem_columns(problem).items()}
 
 
-def rows_of_frame(name: str, frame: Any) -> list[dict[str, Any]]:
-    """The rows of a DataFrame as dicts (cells as they are), or an issue naming the table."""
+def rows_of_frame(frame: Any) -> Any:
+    """The rows of a DataFrame as dicts (cells as they are); anything else as it is."""
     if not (hasattr(frame, "columns") and hasattr(frame, "itertuples")):
-        raise InvalidProblemError([Issue("file", "", name, f"expected a pandas DataFrame, got {type(frame).__name__}")])
+        return frame  # reported, with every other problem, by tables_from_rows
     cols = [str(c) for c in frame.columns]
     return [dict(zip(cols, row)) for row in frame.itertuples(index=False, name=None)]

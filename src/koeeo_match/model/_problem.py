@@ -132,7 +132,7 @@ class Problem:
         ...                            "date": pd.to_datetime(["2027-03-12"])})).n_employees
         2
         """
-        return cls(**tables_from_rows({k: rows_of_frame(k, v) for k, v in frames.items()}))
+        return cls(**tables_from_rows({k: rows_of_frame(v) for k, v in frames.items()}))
 
     def to_frames(self) -> dict[str, Any]:
         """The problem as pandas DataFrames, one per table, that :meth:`from_frames` reads back.
