@@ -109,8 +109,8 @@ def _normalise(kind: str, pos: int, rec: dict[str, Any], issues: list[Issue]) ->
             try:
                 v = _as_map(v)
             except ValueError as err:
-                rid = rec.get("id") if isinstance(rec.get("id"), str) and rec.get("id") else f"#{pos}"
-                issues.append(Issue(kind, rid, key, str(err)))
+                rid = rec.get("id")
+                issues.append(Issue(kind, rid if isinstance(rid, str) and rid else f"#{pos}", str(key), str(err)))
                 continue
         out[str(key)] = v
     return out
