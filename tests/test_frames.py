@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import koeeo_match as km
 
@@ -285,3 +286,38 @@ def test_parquet_without_pyarrow_names_the_extra(full, tmp_path, monkeypatch):
     with pytest.raises(km.KoeeoMatchError, match=r"pip install koeeo-match\[parquet\]") as err:
         km.dump(full, tmp_path / "p.parquet")
     assert isinstance(err.value, ImportError)
+
+
+def test_parquet_solution_file_checked(tmp_path):
+    table = pa.table({"employee": ["e"], "mission": ["m"]})
+    fmt, key = b"koeeo-match-solution/1", b"koeeo-match-solution"
+    bad = {
+        "json": {b"format": fmt, key: b"{not json"},
+        "assignments": {b"format": fmt, key: b'{"assignments": []}'},
+        "status": {b"format": fmt, key: b'{"format": "koeeo-match-solution/1", "status": "great"}'},
+    }
+    for name, meta in bad.items():
+        pq.write_table(table.replace_schema_metadata(meta), tmp_path / f"{name}.parquet")
+        with pytest.raises(km.InvalidProblemError):
+            km.load(tmp_path / f"{name}.parquet")
+    meta = {b"format": fmt, key: b'{"format": "koeeo-match-solution/1", "status": "feasible"}'}
+    pq.write_table(table.append_column("x", pa.array([1])).replace_schema_metadata(meta), tmp_path / "cols.parquet")
+    with pytest.raises(km.InvalidProblemError, match="expected \\['employee', 'mission'\\]"):
+        km.load(tmp_path / "cols.parquet")
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "ok.parquet")
+    assert km.load(tmp_path / "ok.parquet").assignments == [("e", "m")]
+
+
+def _strategy():
+    from test_properties import problems
+    return problems()
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(_strategy())
+def test_random_problems_round_trip_through_frames_and_parquet(tmp_path_factory, records):
+    p = make(**records)
+    assert differences(p, km.Problem.from_frames(**p.to_frames())) == []
+    path = tmp_path_factory.mktemp("pq") / "p.parquet"
+    km.dump(p, path)
+    assert differences(p, km.load(path)) == []
