@@ -248,6 +248,27 @@ class Solution:
             termination=termination,
         )
 
+    def to_frame(self, problem: Any = None, policy: Any = None) -> Any:
+        """The assignments as a pandas DataFrame, one row per assignment (DESIGN.md §9).
+
+        Columns ``employee``, ``mission``, ``association``, ``employer``, ``date``
+        (``datetime64``, NaT when undated), ``hours``, ``km``, ``remote``,
+        ``departement``, and with a policy (the solution's, or ``policy``) its
+        terms and ``score``: see :func:`koeeo_match.explain.table.solution_frame`.
+        A solution read from a file has ids only: give ``problem``.
+
+        Examples
+        --------
+        >>> import koeeo_match as km
+        >>> p = km.synth.city(employees=30, seed=0, rules="flow")
+        >>> df = km.solve(p, method="flow").to_frame()
+        >>> df.columns.tolist()[:7]
+        ['employee', 'mission', 'association', 'employer', 'date', 'hours', 'km']
+        """
+        from .explain.table import solution_frame
+
+        return solution_frame(self, problem, policy)
+
 
 def _plain(v: Any) -> Any:
     if isinstance(v, np.generic):

@@ -1,12 +1,15 @@
 """Files: problems and solutions, read and written by extension.
 
 ``.json`` holds a ``koeeo-match/1`` problem or a ``koeeo-match-solution/1``
-solution; ``.npz`` a compact columnar problem (``koeeo-match/1+npz``).
+solution; ``.npz`` a compact columnar problem (``koeeo-match/1+npz``);
+``.parquet`` a problem as a folder of tables or a solution as one file
+(``koeeo-match/1+parquet``, through the optional pyarrow).  Any other
+extension is refused.
 Loading validates everything and raises one
 :class:`~koeeo_match.errors.InvalidProblemError` listing every problem found,
 each with its record kind, id and field; nothing is dropped or clamped.
 Loading never executes code from a file: JSON is parsed with :mod:`json`,
-and ``.npz`` with ``allow_pickle=False``.
+``.npz`` with ``allow_pickle=False``, Parquet with pyarrow (no pickled types).
 
 Validation and the tables are :mod:`koeeo_match.model`'s; this package only
 reads and writes.  ``problem_from_dict``, ``parse_day``, ``format_day`` and
@@ -19,6 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from ..errors import InvalidProblemError, Issue
 from ..model import (
     PROBLEM_FORMAT,
     Problem,
@@ -30,9 +34,12 @@ from ..model import (
 from ..solution import SOLUTION_FORMAT, Solution
 from ._json import problem_to_dict, read_json, write_json
 from ._npz import NPZ_FORMAT, dump_npz, load_npz
+from ._parquet import PARQUET_FORMAT, MissingExtraError, dump_parquet, load_parquet
 
 __all__ = [
     "NPZ_FORMAT",
+    "PARQUET_FORMAT",
+    "MissingExtraError",
     "PROBLEM_FORMAT",
     "SOLUTION_FORMAT",
     "dump",
@@ -45,18 +52,29 @@ __all__ = [
 ]
 
 
-def _is_npz(path: str | os.PathLike[str]) -> bool:
-    return os.fspath(path).endswith(".npz")
+_FORMATS = (".json", ".npz", ".parquet")
+
+
+def _format(path: str | os.PathLike[str]) -> str:
+    """The format an extension names (case-insensitive); any other is refused."""
+    ext = os.path.splitext(os.fspath(path).rstrip("/\\"))[1].lower()
+    if ext not in _FORMATS:
+        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)}: unknown extension {ext or '(none)'!r}; "
+                                                         f"expected {', '.join(_FORMATS)}")])
+    return ext
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Load a problem (``koeeo-match/1``, ``.json`` or ``.npz``) or a solution file.
+    """Load a problem or a solution; the extension decides the format.
 
     Parameters
     ----------
     path : str or os.PathLike
-        ``.npz``: a compact problem; anything else: JSON, a solution when its
-        ``format`` says so, else a problem.
+        ``.json``: a ``koeeo-match/1`` problem, or a solution when its
+        ``format`` says so; ``.npz``: a compact problem; ``.parquet``: a
+        folder of tables (a problem) or one file (a solution), see
+        :mod:`koeeo_match.io._parquet` (needs ``pip install koeeo-match[parquet]``).
+        Any other extension is refused.
 
     Returns
     -------
@@ -65,7 +83,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     Raises
     ------
     InvalidProblemError
-        Listing every problem in the file.
+        Listing every problem in the file (an unknown extension included).
 
     Examples
     --------
@@ -76,8 +94,11 @@ def load(path: str | os.PathLike[str]) -> Any:
     >>> km.load(path).n_employees
     20
     """
-    if _is_npz(path):
+    ext = _format(path)
+    if ext == ".npz":
         return load_npz(path)
+    if ext == ".parquet":
+        return load_parquet(path)
     doc = read_json(path)
     if isinstance(doc, Mapping) and doc.get("format") == SOLUTION_FORMAT:
         return Solution.from_dict(doc)
@@ -85,7 +106,7 @@ def load(path: str | os.PathLike[str]) -> Any:
 
 
 def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> None:
-    """Write a :class:`Problem` (JSON, or compact ``.npz``) or a :class:`Solution` (JSON).
+    """Write a :class:`Problem` or a :class:`Solution`; the extension decides the format.
 
     The output is deterministic: the same object gives the same bytes.
 
@@ -93,10 +114,17 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     ----------
     obj : Problem or Solution
     path : str or os.PathLike
-        A problem goes to ``.npz`` when the name ends so, else to JSON.
+        ``.json`` (both), ``.npz`` (a problem only), ``.parquet`` (a problem:
+        a folder with one file per table; a solution: one file).  Any other
+        extension is refused.
     timings : bool
         For a solution, also write wall-clock seconds (which differ from run
         to run).
+
+    Raises
+    ------
+    ValueError
+        For an extension that does not hold ``obj`` (an unknown one, or a solution to ``.npz``).
 
     Examples
     --------
@@ -107,11 +135,20 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     >>> km.load(path).n_employees
     20
     """
+    try:
+        ext = _format(path)
+    except InvalidProblemError as err:
+        raise ValueError(err.issues[0].message) from None
+    if ext == ".parquet":
+        dump_parquet(obj, path, timings=timings)
+        return
     if isinstance(obj, Problem):
-        if _is_npz(path):
+        if ext == ".npz":
             dump_npz(obj, path)
             return
         doc = problem_to_dict(obj)
     else:
+        if ext == ".npz":
+            raise ValueError(f"{os.fspath(path)}: a solution is written as .json or .parquet, not .npz")
         doc = obj.to_dict(timings=timings)
     write_json(doc, path)

@@ -20,14 +20,14 @@ once.  Files are :mod:`koeeo_match.io`'s job; this package reads none.
 
 Modules: ``_tables`` (the table classes, ``NO_DATE``, ``format_day``),
 ``_fields`` (one parser per field type, ``parse_day``), ``_records`` (the
-tables of a document), ``_frames`` (records from DataFrames), ``_problem``
+tables of a document), ``_frames`` (records from DataFrames and rows, a problem's columns), ``_problem``
 (:class:`Problem`).
 """
 
 from __future__ import annotations
 
 from ._fields import parse_day
-from ._frames import records_from_frame
+from ._frames import problem_columns, records_from_frame, tables_from_rows
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
 from ._tables import (
@@ -55,6 +55,8 @@ __all__ = [
     "Problem",
     "format_day",
     "parse_day",
+    "problem_columns",
     "problem_from_dict",
     "records_from_frame",
+    "tables_from_rows",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._frames import records_from_frame
+from ._frames import problem_frames, rows_of_frame, tables_from_rows
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import Associations, Employees, Employers, Missions, Pairs
 
@@ -105,12 +105,22 @@ class Problem:
 
     @classmethod
     def from_frames(cls, **frames: Any) -> Problem:
-        """Build a problem from pandas DataFrames, one per record kind.
+        """Build a problem from pandas DataFrames, one per record kind (the inverse of :meth:`to_frames`).
 
         Columns are the record fields of ``koeeo-match/1``; dict-valued fields
-        (``skills``, ``prefers``) and list-valued ones (``available``,
-        ``excluded_associations``) are cells holding dicts / lists.  Missing
-        values (NaN/None) mean "field not given".  Requires pandas.
+        (``skills``, ``prefers``) are cells holding dicts (or lists of
+        ``(key, value)`` pairs), list-valued ones (``available``,
+        ``excluded_associations``) cells holding lists or arrays.  Missing
+        values (NaN, None, ``pd.NA``, ``NaT``) mean "field not given".  Dates
+        (``date``, items of ``available``) may be ``YYYY-MM-DD`` strings,
+        dates, Timestamps or ``datetime64`` at midnight; numbers may be numpy
+        scalars.  The optional frames ``skills`` and ``sectors`` (one column
+        ``name``) fix the order of the vocabularies.  Requires pandas.
+
+        Raises
+        ------
+        InvalidProblemError
+            Listing every problem in the frames (an unknown frame name included).
 
         Examples
         --------
@@ -118,10 +128,40 @@ class Problem:
         >>> km.Problem.from_frames(
         ...     associations=pd.DataFrame({"id": ["a1"], "lat": [48.85], "lon": [2.35]}),
         ...     employees=pd.DataFrame({"id": ["e1", "e2"], "lat": [48.86, 48.9], "lon": [2.34, 2.3]}),
-        ...     missions=pd.DataFrame({"id": ["m1"], "association": ["a1"]})).n_employees
+        ...     missions=pd.DataFrame({"id": ["m1"], "association": ["a1"],
+        ...                            "date": pd.to_datetime(["2027-03-12"])})).n_employees
         2
         """
-        return cls.from_records(**{k: records_from_frame(v) for k, v in frames.items()})
+        return cls(**tables_from_rows({k: rows_of_frame(v) for k, v in frames.items()}))
+
+    def to_frames(self) -> dict[str, Any]:
+        """The problem as pandas DataFrames, one per table, that :meth:`from_frames` reads back.
+
+        Keys: ``employers``, ``associations``, ``employees``, ``missions``;
+        ``forced``, ``forbidden``, ``affinities`` when not empty; ``skills``
+        and ``sectors`` (the vocabularies, column ``name``, in order).  One
+        row per record, one column per field: integers with a missing value
+        are nullable ``Int64`` (``<NA>`` when not given), ``hours_budget`` is
+        NaN without a budget, a mission's ``lat``/``lon`` NaN when it sits at
+        its association's place, ``date`` ``datetime64[s]`` (NaT when
+        undated); ``skills`` and ``prefers`` cells are dicts, ``available``
+        cells lists of ``YYYY-MM-DD`` or ``start/end`` strings (None: always
+        available), ``excluded_associations`` lists of ids.  Requires pandas.
+
+        ``Problem.from_frames(**p.to_frames())`` gives back a problem whose
+        every array equals ``p``'s.
+
+        Examples
+        --------
+        >>> import koeeo_match as km
+        >>> p = km.synth.city(employees=30, seed=0)
+        >>> frames = p.to_frames()
+        >>> frames["employees"].columns.tolist()[:4], len(frames["missions"]) == p.n_missions
+        (['id', 'employer', 'lat', 'lon'], True)
+        >>> km.Problem.from_frames(**frames).skills == p.skills
+        True
+        """
+        return problem_frames(self)
 
 
 def problem_from_dict(doc: Any) -> Problem:

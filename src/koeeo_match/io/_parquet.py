@@ -1,0 +1,192 @@
+"""Parquet files through pyarrow (the optional extra ``koeeo-match[parquet]``).
+
+A problem is a folder ``x.parquet/`` holding one Parquet file per table
+(``employers``, ``associations``, ``employees``, ``missions``, ``forced``,
+``forbidden``, ``affinities`` when not empty, and the vocabularies ``skills``
+and ``sectors``), with the columns of :meth:`~koeeo_match.model.Problem.to_frames`:
+``skills`` and ``prefers`` are Parquet maps, ``available`` and
+``excluded_associations`` lists of strings, ``date`` a ``date32``, a
+missing value a null.  Each file's schema metadata holds
+``format = koeeo-match/1+parquet`` and its table's name.
+
+A solution is one file: the columns ``employee`` and ``mission``, one row
+per assignment, and the rest of its ``koeeo-match-solution/1`` document
+(status, objective, bound, metrics, ...) as JSON in the schema metadata
+(key ``koeeo-match-solution``).
+
+Reading goes through the model's record validation (every problem at once)
+and :meth:`Solution.from_dict`; it never executes code (pyarrow >= 14 refuses
+pickled extension types).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidProblemError, Issue, KoeeoMatchError
+from ..model import Problem, problem_columns, tables_from_rows
+from ..solution import SOLUTION_FORMAT, Solution
+
+__all__ = ["PARQUET_FORMAT", "MissingExtraError", "dump_parquet", "load_parquet"]
+
+PARQUET_FORMAT = "koeeo-match/1+parquet"
+_TABLES = ("employers", "associations", "employees", "missions", "forced", "forbidden", "affinities",
+           "skills", "sectors")
+_SOLUTION_KEY = b"koeeo-match-solution"
+
+
+class MissingExtraError(KoeeoMatchError, ImportError):
+    """An optional dependency is not installed (the message names the extra to install)."""
+
+
+def _pyarrow() -> Any:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise MissingExtraError("Parquet files need pyarrow: pip install koeeo-match[parquet]") from None
+    return pa, pq
+
+
+def _file_issue(path: Any, message: str) -> InvalidProblemError:
+    return InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} {message}")])
+
+
+# ----------------------------------------------------------------------------- writing
+def _arrow(pa: Any, name: str, v: Any) -> Any:
+    """One column of :func:`~koeeo_match.model.problem_columns` as an Arrow array of an explicit type."""
+    if isinstance(v, np.ma.MaskedArray):
+        return pa.array(np.asarray(v.data), mask=np.ma.getmaskarray(v))
+    if name in ("skills", "prefers"):
+        return pa.array(v, type=pa.map_(pa.string(), pa.int64() if name == "skills" else pa.float64()))
+    if name in ("available", "excluded_associations"):
+        return pa.array(list(v), type=pa.list_(pa.string()))
+    if v.dtype.kind == "M":
+        nat = np.isnat(v)
+        return pa.array(np.where(nat, 0, v.astype(np.int64)).astype(np.int32), type=pa.date32(), mask=nat)
+    if v.dtype == object:
+        return pa.array(v.tolist(), type=pa.string())
+    if v.dtype.kind == "f":
+        return pa.array(v, mask=np.isnan(v))  # a value not given is a null, as in every other column
+    return pa.array(v)
+
+
+def _dump_problem(problem: Problem, path: str | os.PathLike[str]) -> None:
+    pa, pq = _pyarrow()
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise _file_issue(path, "exists and is not a folder: a problem in Parquet is a folder of tables")
+    os.makedirs(path, exist_ok=True)
+    columns = problem_columns(problem)
+    for name in _TABLES:
+        target = os.path.join(path, f"{name}.parquet")
+        if name not in columns:
+            if os.path.exists(target):  # a table of an earlier problem written here
+                os.remove(target)
+            continue
+        cols = columns[name]
+        table = pa.table({c: _arrow(pa, c, v) for c, v in cols.items()})
+        table = table.replace_schema_metadata({b"format": PARQUET_FORMAT.encode(), b"table": name.encode()})
+        pq.write_table(table, target)
+
+
+def _dump_solution(solution: Solution, path: str | os.PathLike[str], timings: bool) -> None:
+    pa, pq = _pyarrow()
+    doc = solution.to_dict(timings=timings)
+    rows = doc.pop("assignments")
+    table = pa.table({"employee": pa.array([r["employee"] for r in rows], pa.string()),
+                      "mission": pa.array([r["mission"] for r in rows], pa.string())})
+    meta = json.dumps(doc, ensure_ascii=False, sort_keys=False, allow_nan=False)
+    pq.write_table(table.replace_schema_metadata({b"format": SOLUTION_FORMAT.encode(),
+                                                  _SOLUTION_KEY: meta.encode()}), path)
+
+
+def dump_parquet(obj: Problem | Solution, path: str | os.PathLike[str], *, timings: bool = False) -> None:
+    """Write a problem (a folder of Parquet tables) or a solution (one Parquet file).
+
+    Examples
+    --------
+    >>> import koeeo_match as km, tempfile, os
+    >>> path = os.path.join(tempfile.mkdtemp(), "p.parquet")
+    >>> dump_parquet(km.synth.city(employees=20, seed=1), path)
+    >>> sorted(os.listdir(path))[:3], load_parquet(path).n_employees
+    (['associations.parquet', 'employees.parquet', 'employers.parquet'], 20)
+    """
+    if isinstance(obj, Problem):
+        _dump_problem(obj, path)
+    else:
+        _dump_solution(obj, path, timings)
+
+
+# ----------------------------------------------------------------------------- reading
+def _read(pq: Any, path: str) -> Any:
+    try:
+        return pq.read_table(path)
+    except Exception as err:  # pyarrow raises ArrowInvalid, OSError, ... on a file that is not Parquet
+        raise _file_issue(path, f"is not a readable Parquet file: {err}") from None
+
+
+def _meta(table: Any) -> dict[bytes, bytes]:
+    return dict(table.schema.metadata or {})
+
+
+def _load_problem(path: str | os.PathLike[str]) -> Problem:
+    _, pq = _pyarrow()
+    issues, rows = [], {}
+    for entry in sorted(os.listdir(path)):
+        full = os.path.join(path, entry)
+        name = entry.removesuffix(".parquet")
+        if not entry.endswith(".parquet"):
+            continue
+        if name not in _TABLES:
+            expected = ", ".join(_TABLES)
+            issues.append(Issue("file", "", entry, f"unknown table in {os.fspath(path)}; expected {expected}"))
+            continue
+        table = _read(pq, full)
+        meta = _meta(table)
+        if meta.get(b"format") != PARQUET_FORMAT.encode() or meta.get(b"table") != name.encode():
+            says = f"format {meta.get(b'format')!r}, table {meta.get(b'table')!r}"
+            issues.append(Issue("file", "", entry, f"not a table of a {PARQUET_FORMAT} folder (metadata: {says})"))
+            continue
+        rows[name] = table.to_pylist()
+    if issues:
+        raise InvalidProblemError(issues)
+    return Problem(**tables_from_rows(rows))
+
+
+def _load_solution(path: str | os.PathLike[str]) -> Solution:
+    _, pq = _pyarrow()
+    table = _read(pq, os.fspath(path))
+    meta = _meta(table)
+    if meta.get(b"format") == PARQUET_FORMAT.encode():
+        raise _file_issue(path, "is one table of a problem folder: load the folder")
+    if meta.get(b"format") != SOLUTION_FORMAT.encode() or _SOLUTION_KEY not in meta:
+        raise _file_issue(path, f"is not a {SOLUTION_FORMAT} Parquet file (no such format in its metadata)")
+    if table.column_names != ["employee", "mission"]:
+        raise _file_issue(path, f"has columns {table.column_names}; expected ['employee', 'mission']")
+    try:
+        doc = json.loads(meta[_SOLUTION_KEY].decode("utf-8"), parse_constant=float)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise _file_issue(path, f"holds unreadable solution metadata: {err}") from None
+    if not isinstance(doc, dict) or "assignments" in doc:
+        raise _file_issue(path, "holds solution metadata that is not an object without assignments")
+    doc["assignments"] = table.to_pylist()
+    return Solution.from_dict(doc)
+
+
+def load_parquet(path: str | os.PathLike[str]) -> Problem | Solution:
+    """Read a problem (a folder of Parquet tables) or a solution (one Parquet file).
+
+    Raises
+    ------
+    InvalidProblemError
+        Listing every problem found (unknown tables, foreign files, the records' issues).
+    MissingExtraError
+        Without pyarrow.
+    """
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file or folder: {os.fspath(path)!r}")
+    return _load_problem(path) if os.path.isdir(path) else _load_solution(path)
