@@ -74,7 +74,8 @@ def _int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
     return parse
 
 
-def _float_opt(lo: float, hi: float = math.inf, *, lo_open: bool = False, inf_ok: bool = False) -> Callable[[str], float]:
+def _float_opt(lo: float, hi: float = math.inf, *, lo_open: bool = False,
+               inf_ok: bool = False) -> Callable[[str], float]:
     """An argparse ``type``: a number in ``(lo, hi]`` or ``[lo, hi]``; NaN refused, infinity only if ``inf_ok``."""
     want = f"a number {'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
 
@@ -99,6 +100,7 @@ def _load(path: str, kind: str) -> Any:
     A file nested too deeply for the parser is an :class:`InvalidProblemError` naming it.
     """
     import koeeo_match as km
+
     from .errors import InvalidProblemError, Issue
 
     name = "standard input" if path == STREAM else path
