@@ -54,6 +54,8 @@ class Violation(NamedTuple):
     message: str
 
     def __str__(self) -> str:
+        if not self.ids:  # a recorded_* figure names no record
+            return f"[{self.rule}] {self.message}"
         return f"[{self.rule}] {', '.join(self.ids)}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -518,6 +518,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(str(err))
     except RecursionError:
         _err("the input is nested too deeply to be read")
+    except BrokenPipeError:  # the reader of standard output stopped early (| head): nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as err:
         _err(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
     except KeyboardInterrupt:
