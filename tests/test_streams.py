@@ -249,3 +249,11 @@ def test_deeply_nested_json(files, tmp_path, capsys):
         assert f"{deep} is nested too deeply to be read" in capsys.readouterr().err
     with pytest.raises(km.InvalidProblemError, match="nested too deeply"):
         km.load(deep)
+
+
+def test_pipeline_json_to_stdout(tmp_path):
+    r = run("pipeline", "--departement", "2A", "--scale", "0.05", "--json", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # only the JSON on stdout: the table went to stderr
+    assert doc["violations"] == 0 and "stages" in doc
+    assert "hours assigned" in r.stderr and not (tmp_path / "-").exists()
