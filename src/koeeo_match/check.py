@@ -332,9 +332,10 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     status = getattr(getattr(solution, "status", None), "value", None)
     if status is None:
         return
-    obj, bound = getattr(solution, "objective", math.nan), getattr(solution, "bound", None)
-    obj = float(obj) if isinstance(obj, (int, float)) else math.nan
-    finite = bound is not None and math.isfinite(bound) and math.isfinite(obj)
+    raw_obj, raw_bound = getattr(solution, "objective", None), getattr(solution, "bound", None)
+    obj = float(raw_obj) if isinstance(raw_obj, (int, float)) else math.nan
+    bound = float(raw_bound) if isinstance(raw_bound, (int, float)) else math.nan
+    finite = math.isfinite(bound) and math.isfinite(obj)
     if status == "optimal" and finite and not _close(bound, obj):
         out.append(Violation("recorded_status", (), f"status optimal, but bound {bound:g} differs from "
                                                     f"objective {obj:g}"))

@@ -369,6 +369,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         show(f"{st.name:<12}{st.seconds:>10.1f}{max(st.peak_rss_bytes, st.children_peak_rss_bytes) / 2**30:>14.2f}")
     show(f"candidates + solve + check + metrics: {total:.1f} s; peak RSS {res.peak_rss_bytes() / 2**30:.2f} GiB")
     sol = res.solution
+    if sol is None:
+        raise km.SolverError("the pipeline produced no solution")
     show(f"{sol!r}; violations: {res.violations}")
     for key, label in REPORT_ROWS:
         show(f"  {label:<36}{_fmt(sol.metrics.get(key))}")
