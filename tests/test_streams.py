@@ -78,8 +78,21 @@ def test_solution_to_npz_refused_before_any_work(tmp_path, capsys):
     # the problem does not even exist: the output is refused first, and nothing is written
     assert main(["solve", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.npz")]) == 2
     err = capsys.readouterr().err
-    assert "cannot write a solution as '.npz'" in err and "missing.json" not in err
-    assert not (tmp_path / "x.npz").exists()
+    assert err.startswith(f"koeeo-match: error: argument -o/--output: {tmp_path / 'x.npz'}")
+    # the CLI's reason (km.dump writes JSON that km.load cannot read back), or km.dump's own refusal
+    assert "cannot write a solution as '.npz'" in err or "not .npz" in err
+    assert "missing.json" not in err and not (tmp_path / "x.npz").exists()
+
+
+def test_output_refused_with_km_dump_reason(tmp_path, capsys, monkeypatch):
+    def dump(obj, path, **kw):
+        raise ValueError(f"{path}: unknown extension '.txt'")
+
+    monkeypatch.setattr(km, "dump", dump)
+    assert main(["generate", "--region", "Bretagne", "--employees", "30", "-o", str(tmp_path / "p.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"koeeo-match: error: argument -o/--output: {tmp_path / 'p.txt'}: unknown extension '.txt'\n"
+    assert "generated" not in err
 
 
 def test_problem_to_npz_still_written(tmp_path):

@@ -145,16 +145,21 @@ def _check_output(path: str, kind: str) -> None:
 
     empty: Any = (km.Problem.from_records(associations=[], employees=[], missions=[]) if kind == "problem" else
                   km.Solution(Status.UNKNOWN, 0.0, None, np.empty(0, object), np.empty(0, object)))
-    suffix = os.path.splitext(os.path.basename(path))[1]
+    suffix = os.path.splitext(os.path.basename(path.rstrip("/\\")))[1]
     with tempfile.TemporaryDirectory() as tmp:
         probe = os.path.join(tmp, "probe" + suffix)
         try:
             km.dump(empty, probe)
+        except (km.KoeeoMatchError, ValueError) as err:  # km.dump's own reason, about the user's path
+            reason = str(err).replace(probe, path)
+            raise km.KoeeoMatchError(f"argument -o/--output: {'' if path in reason else path + ': '}{reason}") from None
+        try:
             ok = isinstance(km.load(probe), type(empty))
         except (km.KoeeoMatchError, ValueError, OSError):
             ok = False
     if not ok:
-        raise km.KoeeoMatchError(f"-o {path}: cannot write a {kind} as {suffix or 'a file without extension'!r} "
+        what = repr(suffix) if suffix else "a file without extension"
+        raise km.KoeeoMatchError(f"argument -o/--output: {path}: cannot write a {kind} as {what} "
                                  "(the extension decides the format, see docs/cli.md; '-' is standard output, JSON)")
 
 
