@@ -209,13 +209,13 @@ def _print_json(doc: Any) -> None:
     """``doc`` as one JSON object on standard output (ASCII, so ids are escaped; NaN and inf as null)."""
     import json
 
-    print(json.dumps(_finite(doc), indent=1, ensure_ascii=True, allow_nan=False))
+    print(json.dumps(_finite(doc), indent=1, ensure_ascii=True, allow_nan=False, default=str))
 
 
 def _finite(v: Any) -> Any:
     """``v`` with non-finite floats as None and numpy scalars as Python ones (JSON has neither)."""
-    if hasattr(v, "item") and not isinstance(v, (list, dict)):
-        v = v.item()
+    if hasattr(v, "tolist"):  # a numpy scalar or array
+        v = v.tolist()
     if isinstance(v, float) and not math.isfinite(v):
         return None
     if isinstance(v, dict):
