@@ -270,3 +270,22 @@ def test_pipeline_json_to_stdout(tmp_path):
     doc = json.loads(r.stdout)  # only the JSON on stdout: the table went to stderr
     assert doc["violations"] == 0 and "stages" in doc
     assert "hours assigned" in r.stderr and not (tmp_path / "-").exists()
+
+
+def test_policy_option_named(files, capsys):
+    _, problem, sol = files
+    assert main(["solve", str(problem), "-o", "-", "--policy", "bogus=1"]) == 2
+    assert capsys.readouterr().err.startswith("koeeo-match: error: argument --policy: Unknown policy term 'bogus'")
+    assert main(["explain", str(problem), str(sol), "x", "--policy", "nope"]) == 2
+    assert "argument --policy: Unknown policy preset 'nope'" in capsys.readouterr().err
+
+
+def test_json_output_values():
+    import math
+
+    import numpy as np
+
+    from koeeo_match.cli import _finite
+
+    assert _finite({"a": np.float64("nan"), "b": np.arange(2), "c": (1, np.int64(2)), "d": {"x": math.inf}}) == {
+        "a": None, "b": [0, 1], "c": [1, 2], "d": {"x": None}}

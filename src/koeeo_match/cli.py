@@ -164,9 +164,14 @@ def _check_output(path: str, kind: str) -> None:
 
 
 def _policy(text: str):
+    """``Policy.parse(text)``; a bad value is an error naming ``--policy``."""
+    from .errors import KoeeoMatchError
     from .policy import Policy
 
-    return Policy.parse(text)
+    try:
+        return Policy.parse(text)
+    except (KoeeoMatchError, ValueError) as err:
+        raise KoeeoMatchError(f"argument --policy: {err}") from None
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
