@@ -8,6 +8,14 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 ``distance``, ``remote``, ``excluded``, ``forbidden``, ``employee_hours``,
 ``one_per_date``, ``seats``, ``team_minimum``, ``max_per_employer``,
 ``daily_cap``, ``hours_budget``, ``forced``.
+
+For a :class:`~koeeo_match.Solution` (a file says what it achieved), what it
+records is checked against its assignments too: ``recorded_status`` (an
+``optimal`` status whose bound differs from its objective; an ``infeasible``
+or ``unknown`` status with assignments), ``recorded_bound`` (a bound below
+the objective) and ``recorded_metric`` (``assigned_hours`` or
+``assignments`` that the assignments do not give).  The objective itself
+needs the policy and is not recomputed.
 """
 
 from __future__ import annotations
@@ -46,7 +54,35 @@ class Violation(NamedTuple):
     message: str
 
     def __str__(self) -> str:
+        if not self.ids:  # a recorded_* figure names no record
+            return f"[{self.rule}] {self.message}"
         return f"[{self.rule}] {', '.join(self.ids)}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"rule", "employee", "mission", "message"}`` (DESIGN.md §9): None where the rule names no
+        employee or mission; an employer it names is put in the message.
+
+        Examples
+        --------
+        >>> Violation("daily_cap", ("acme",), "3 employees away").to_dict()
+        {'rule': 'daily_cap', 'employee': None, 'mission': None, 'message': "employer 'acme': 3 employees away"}
+        """
+        roles = _ROLES.get(self.rule, ("employee", "mission"))
+        named = dict(zip(roles, self.ids))
+        message = self.message
+        if "employer" in named:
+            message = f"employer {named['employer']!r}: {message}"
+        return {"rule": self.rule, "employee": named.get("employee"), "mission": named.get("mission"),
+                "message": message}
+
+
+#: What each of a violation's ids is, by rule (absent: ``(employee, mission)``).
+_ROLES: dict[str, tuple[str, ...]] = {
+    "employee_hours": ("employee",), "one_per_date": ("employee",),
+    "seats": ("mission",), "team_minimum": ("mission",), "max_per_employer": ("mission", "employer"),
+    "daily_cap": ("employer",), "hours_budget": ("employer",),
+    "recorded_status": (), "recorded_bound": (), "recorded_metric": (),
+}
 
 
 def _km(lat1, lon1, lat2, lon2):
@@ -285,6 +321,43 @@ def _forced(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]
                              "a forced pair is not assigned"))
 
 
+def _close(a: float, b: float) -> bool:
+    """``a`` and ``b`` equal up to what a file's 9 decimals and float sums lose."""
+    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+
+
+def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``recorded_status``, ``recorded_bound`` and ``recorded_metric``: what a solution records about itself
+    against its assignments ``(e, m)`` (distinct, known pairs); only for an object with a status."""
+    status = getattr(getattr(solution, "status", None), "value", None)
+    if status is None:
+        return
+    raw_obj, raw_bound = getattr(solution, "objective", None), getattr(solution, "bound", None)
+    obj = float(raw_obj) if isinstance(raw_obj, (int, float)) else math.nan
+    bound = float(raw_bound) if isinstance(raw_bound, (int, float)) else math.nan
+    finite = math.isfinite(bound) and math.isfinite(obj)
+    if status == "optimal" and finite and not _close(bound, obj):
+        out.append(Violation("recorded_status", (), f"status optimal, but bound {bound:g} differs from "
+                                                    f"objective {obj:g}"))
+    if status in ("infeasible", "unknown") and len(solution.employee_ids):
+        out.append(Violation("recorded_status", (), f"status {status} with {len(solution.employee_ids)} "
+                                                    "assignments (it means no solution)"))
+    if finite and bound < obj and not _close(bound, obj):
+        out.append(Violation("recorded_bound", (), f"bound {bound:g} is below the objective {obj:g}; a bound "
+                                                   "is an upper limit on the objective"))
+    metrics = getattr(solution, "metrics", None) or {}
+    if any(v.rule in ("unknown_id", "duplicate") for v in out):
+        return  # the pairs are not what the file lists: those violations say so
+    given = {"assignments": float(e.size), "assigned_hours": float(problem.missions.hours[m].sum())}
+    for key, value in given.items():
+        rec = metrics.get(key)
+        if rec is None:
+            continue
+        if isinstance(rec, bool) or not isinstance(rec, (int, float)) or not _close(float(rec), value):
+            out.append(Violation("recorded_metric", (), f"metrics[{key!r}] is {rec!r}, the assignments give "
+                                                        f"{value:g}"))
+
+
 #: The rule families, in the order their violations are listed.
 _RULES = (_skills, _availability, _reach, _exclusions, _employee_limits, _mission_limits, _employer_limits, _forced)
 
@@ -295,7 +368,9 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     ``solution`` is a :class:`~koeeo_match.Solution` or any iterable of
     (employee id, mission id) pairs.  Violations come in a fixed order: the
     pairs' ids (``unknown_id``, ``duplicate``), then their eligibility, the
-    employees', missions' and employers' limits, and ``forced``.
+    employees', missions' and employers' limits, ``forced``, and last what a
+    :class:`~koeeo_match.Solution` records about itself (``recorded_*``, see
+    the module's docstring).
 
     Examples
     --------
@@ -315,4 +390,5 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
         e, m = _indices_of_ids(problem, solution, out)
     for rule in _RULES:
         rule(problem, e, m, out)
+    _recorded(problem, solution, e, m, out)
     return out

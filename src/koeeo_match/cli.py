@@ -3,15 +3,19 @@
 Commands: ``solve``, ``check``, ``generate``, ``report``, ``explain``,
 ``pipeline``, ``demo``.  Errors go
 to stderr as one clear message with exit code 2; ``check`` exits 1 when the
-solution breaks a rule.
+solution breaks a rule.  A file argument ``-`` is standard input (PROBLEM or
+SOLUTION, as JSON) or standard output (``-o -``, JSON); any other output
+format follows the file's extension, checked before any work.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import koeeo_match
 
@@ -20,6 +24,9 @@ from ._params import METHODS  # a constant module: the parser is built without i
 EXIT_INFEASIBLE = 1
 NATIONAL_TOP_K = 5
 EXIT_ERROR = 2
+STREAM = "-"
+#: CP-SAT takes a 32-bit seed: the command line refuses larger ones rather than reduce them
+MAX_SEED = 2**31 - 1
 
 
 def _err(msg: str) -> None:
@@ -30,18 +37,150 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _esc(text: str) -> str:
+    """``text`` with its non-printable characters escaped as ``repr`` does (``\\n``, ``\\x1b``, ``\\u2028``).
+
+    A plain text is returned unchanged, so a record id cannot forge an extra
+    line or a terminal escape in the output.
+
+    Examples
+    --------
+    >>> _esc("e1"), _esc("e1\\n[seats] x")
+    ('e1', 'e1\\\\n[seats] x')
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
+def _out(text: str = "") -> None:
+    """Print one line of output, escaped (:func:`_esc`)."""
+    print(_esc(text))
+
+
+def _int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
+    """An argparse ``type``: an integer in ``[lo, hi]``; the message names the bounds (argparse adds the option)."""
+    want = f"an integer >= {lo}" if hi is None else f"an integer from {lo} to {hi}"
+
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}") from None
+        if v < lo or (hi is not None and v > hi):
+            raise argparse.ArgumentTypeError(f"must be {want}, got {text}")
+        return v
+
+    return parse
+
+
+def _float_opt(lo: float, hi: float = math.inf, *, lo_open: bool = False,
+               inf_ok: bool = False) -> Callable[[str], float]:
+    """An argparse ``type``: a number in ``(lo, hi]`` or ``[lo, hi]``; NaN refused, infinity only if ``inf_ok``."""
+    want = f"a number {'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
+
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}") from None
+        if math.isnan(v) or (math.isinf(v) and not inf_ok) or v < lo or (lo_open and v == lo) or v > hi:
+            raise argparse.ArgumentTypeError(f"must be {want}{' (inf allowed)' if inf_ok else ''}, got {text}")
+        return v
+
+    return parse
+
+
+_SEED = _int_opt(0, MAX_SEED)
+
+
+def _load(path: str, kind: str) -> Any:
+    """``km.load(path)`` (``-``: standard input), which must give a ``kind`` (``"problem"`` or ``"solution"``).
+
+    A file nested too deeply for the parser is an :class:`InvalidProblemError` naming it.
+    """
+    import koeeo_match as km
+
+    from .errors import InvalidProblemError, Issue
+
+    name = "standard input" if path == STREAM else path
+    try:
+        obj = km.load(path)
+    except RecursionError:
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
+    want, other = (km.Problem, "solution") if kind == "problem" else (km.Solution, "problem")
+    if not isinstance(obj, want):
+        fmts = {"problem": "koeeo-match/1", "solution": "koeeo-match-solution/1"}
+        raise InvalidProblemError([Issue("file", "", "format", f"{name} is a {other} file ({fmts[other]}), "
+                                                                f"not a {kind} ({fmts[kind]})")])
+    return obj
+
+
+def _load_pair(args: argparse.Namespace) -> tuple[Any, Any]:
+    """The PROBLEM and SOLUTION arguments loaded; standard input (``-``) may be only one of them."""
+    import koeeo_match as km
+
+    if args.problem == STREAM and args.solution == STREAM:
+        raise km.KoeeoMatchError("PROBLEM and SOLUTION cannot both be '-' (standard input is read once)")
+    return _load(args.problem, "problem"), _load(args.solution, "solution")
+
+
+def _check_output(path: str, kind: str) -> None:
+    """Refuse, before any work, an output path whose extension km.dump cannot write back as a ``kind``.
+
+    ``-`` (standard output) is JSON.  Otherwise an empty ``kind`` is written by
+    :func:`km.dump` to a scratch file with the same extension and read back by
+    :func:`km.load`: the formats are theirs, the command line adds none.
+    """
+    if path == STREAM:
+        return
+    import os
+    import tempfile
+
+    import numpy as np
+
+    import koeeo_match as km
+
+    from .status import Status
+
+    empty: Any = (km.Problem.from_records(associations=[], employees=[], missions=[]) if kind == "problem" else
+                  km.Solution(Status.UNKNOWN, 0.0, None, np.empty(0, object), np.empty(0, object)))
+    suffix = os.path.splitext(os.path.basename(path.rstrip("/\\")))[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = os.path.join(tmp, "probe" + suffix)
+        try:
+            km.dump(empty, probe)
+        except (km.KoeeoMatchError, ValueError) as err:  # km.dump's own reason, about the user's path
+            reason = str(err).replace(probe, path)
+            raise km.KoeeoMatchError(f"argument -o/--output: {'' if path in reason else path + ': '}{reason}") from None
+        try:
+            ok = isinstance(km.load(probe), type(empty))
+        except (km.KoeeoMatchError, ValueError, OSError):
+            ok = False
+    if not ok:
+        what = repr(suffix) if suffix else "a file without extension"
+        raise km.KoeeoMatchError(f"argument -o/--output: {path}: cannot write a {kind} as {what} "
+                                 "(the extension decides the format, see docs/cli.md; '-' is standard output, JSON)")
+
+
 def _policy(text: str):
+    """``Policy.parse(text)``; a bad value is an error naming ``--policy``."""
+    from .errors import KoeeoMatchError
     from .policy import Policy
 
-    return Policy.parse(text)
+    try:
+        return Policy.parse(text)
+    except (KoeeoMatchError, ValueError) as err:
+        raise KoeeoMatchError(f"argument --policy: {err}") from None
 
 
 def cmd_solve(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
     policy = _policy(args.policy)  # a typo fails before a long load
+    _check_output(args.output, "solution")
     t0 = time.perf_counter()
-    problem = km.load(args.problem)
+    problem = _load(args.problem, "problem")
     if not args.quiet:
         _log(f"loaded {problem!r} in {time.perf_counter() - t0:.2f} s")
     sol = km.solve(problem, method=args.method, policy=policy, time_limit=args.time_limit,
@@ -58,25 +197,37 @@ def cmd_solve(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
-    problem = km.load(args.problem)
-    sol = _load_solution(args.solution)
+    problem, sol = _load_pair(args)
     violations = km.check(problem, sol)
-    if not violations:
+    if args.json:
+        _print_json({"feasible": not violations, "violations": [v.to_dict() for v in violations]})
+    elif not violations:
         print(f"feasible: {len(sol)} assignments break no rule")
-        return 0
-    print(f"infeasible: {len(violations)} violation(s)")
-    for v in violations:
-        print(f"  {v}")
-    return EXIT_INFEASIBLE
+    else:
+        print(f"infeasible: {len(violations)} violation(s)")
+        for v in violations:
+            _out(f"  {v}")
+    return EXIT_INFEASIBLE if violations else 0
 
 
-def _load_solution(path: str):
-    import koeeo_match as km
+def _print_json(doc: Any) -> None:
+    """``doc`` as one JSON object on standard output (ASCII, so ids are escaped; NaN and inf as null)."""
+    import json
 
-    sol = km.load(path)
-    if isinstance(sol, km.Problem):
-        raise km.KoeeoMatchError(f"{path} is a problem file (koeeo-match/1), not a solution (koeeo-match-solution/1)")
-    return sol
+    print(json.dumps(_finite(doc), indent=1, ensure_ascii=True, allow_nan=False, default=str))
+
+
+def _finite(v: Any) -> Any:
+    """``v`` with non-finite floats as None and numpy scalars as Python ones (JSON has neither)."""
+    if hasattr(v, "tolist"):  # a numpy scalar or array
+        v = v.tolist()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, dict):
+        return {str(k): _finite(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_finite(x) for x in v]
+    return v
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -85,6 +236,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.multi_day_share and not args.national:
         # synth.city and synth.region draw one day per employee: refuse rather than ignore it
         raise km.KoeeoMatchError("--multi-day-share applies to --national only")
+    _check_output(args.output, "problem")
     t0 = time.perf_counter()
     if args.national:
         problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow",
@@ -123,47 +275,78 @@ REPORT_ROWS = (
 )
 
 
-def cmd_report(args: argparse.Namespace) -> int:
+def _report_doc(args: argparse.Namespace, problem: Any, sol: Any, violations: list) -> dict[str, Any]:
+    """What ``report`` shows, as one JSON-ready document (the text form prints the same figures)."""
+    import numpy as np
+
     import koeeo_match as km
 
     from .metrics import compute
 
-    problem = km.load(args.problem)
-    sol = _load_solution(args.solution)
-    violations = km.check(problem, sol)
-    print(f"problem : {problem!r}")
-    print(f"solution: {sol.status.value}, method {sol.method or '?'}, objective {_fmt(sol.objective)}, "
-          f"bound {_fmt(sol.bound)}, gap {_fmt(sol.gap)}")
-    print(f"check   : {'feasible' if not violations else f'{len(violations)} violation(s); run check for the list'}")
-    if not violations:
-        import numpy as np
-
+    recorded = [v for v in violations if v.rule.startswith("recorded_")]
+    rules = [v for v in violations if not v.rule.startswith("recorded_")]
+    doc: dict[str, Any] = {
+        "problem": {"employees": problem.n_employees, "missions": problem.n_missions,
+                    "associations": len(problem.associations), "employers": len(problem.employers)},
+        "solution": {"status": sol.status.value,
+                     "termination": None if sol.termination is None else sol.termination.value,
+                     "method": sol.method, "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
+                     "assignments": len(sol), "recorded_consistent": not recorded},
+        "feasible": not rules, "violations": len(rules),
+        "recorded_flags": [v.to_dict() for v in recorded], "metrics": None, "shortfall": None,
+    }
+    if not rules:
         e_idx = {k: i for i, k in enumerate(problem.employees.ids.tolist())}
         m_idx = {k: i for i, k in enumerate(problem.missions.ids.tolist())}
         e = np.array([e_idx[x] for x in sol.employee_ids.tolist()], np.int64)
         m = np.array([m_idx[x] for x in sol.mission_ids.tolist()], np.int64)
-        met = compute(problem, e, m)
+        doc["metrics"] = dict(compute(problem, e, m))
+        doc["shortfall"] = km.shortfall(problem, top=args.top, top_k=args.top_k)
+    return doc
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    problem, sol = _load_pair(args)
+    violations = km.check(problem, sol)
+    doc = _report_doc(args, problem, sol, violations)
+    if args.json:
+        _print_json(doc)
+        return 0 if not violations else EXIT_INFEASIBLE
+    flagged = " (recorded in the file, contradicted: see below)" if doc["recorded_flags"] else ""
+    print(f"problem : {problem!r}")
+    _out(f"solution: {sol.status.value}, method {sol.method or '?'}, objective {_fmt(sol.objective)}, "
+         f"bound {_fmt(sol.bound)}, gap {_fmt(sol.gap)}{flagged}")
+    for flag in doc["recorded_flags"]:
+        _out(f"  [{flag['rule']}] {flag['message']}")
+    n = doc["violations"]
+    print(f"check   : {'feasible' if not n else f'{n} violation(s); run check for the list'}")
+    if doc["metrics"] is not None:
+        met, short = doc["metrics"], doc["shortfall"]
         width = max(len(label) for _, label in REPORT_ROWS)
         for key, label in REPORT_ROWS:
             print(f"  {label:<{width}}  {_fmt(met.get(key))}")
-        short = km.shortfall(problem, top=args.top, top_k=args.top_k)
         print(f"shortfall: {short['shortfall']:,} of {short['seats']:,} seats cannot be filled by any allocation "
               f"(maximum flow {short['max_filled']:,}; Hall's condition)")
         for row in short["groups"]:
-            print(f"  {row['skill']:<22} département {row['departement']:<6} {row['seats_short']:>8,} seat(s)")
+            _out(f"  {row['skill']:<22} département {row['departement']:<6} {row['seats_short']:>8,} seat(s)")
     return 0 if not violations else EXIT_INFEASIBLE
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
-    problem = km.load(args.problem)
-    sol = _load_solution(args.solution)
+    problem, sol = _load_pair(args)
+    policy = _policy(args.policy)
     for ident in args.ids:
         try:
-            print(km.explain(problem, sol, ident, _policy(args.policy)))
+            ex = km.explain(problem, sol, ident, policy)
         except KeyError as err:
-            raise km.KoeeoMatchError(str(err.args[0])) from None
+            raise km.KoeeoMatchError(_esc(str(err.args[0]))) from None
+        # one line each, escaped: an id cannot forge a line (str(ex) joins the same pieces)
+        for line in [f"{ex.kind} {ex.id!r}: {ex.verdict}", *("  " + x for x in ex.lines)]:
+            _out(line)
     return 0
 
 
@@ -185,18 +368,26 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         # k = 5 is the measured trade-off, see docs/benchmarks.md
         top_k = NATIONAL_TOP_K
         _log(f"national instance: candidate graph capped at --top-k {top_k} (give --top-k to change)")
+    show: Callable[..., None] = print
+    if args.json == STREAM:  # the JSON owns standard output; the table goes to standard error
+        show = lambda *a: print(*a, file=sys.stderr)  # noqa: E731
     res = km.pipeline.run(make, method=args.method, policy=_policy(args.policy), top_k=top_k,
                           time_limit=args.time_limit, seed=args.seed, progress=_log)
     total = res.seconds("candidates", "solve", "check", "metrics")
-    print(f"{'stage':<12}{'seconds':>10}{'peak RSS GiB':>14}")
+    show(f"{'stage':<12}{'seconds':>10}{'peak RSS GiB':>14}")
     for st in res.stages:
-        print(f"{st.name:<12}{st.seconds:>10.1f}{max(st.peak_rss_bytes, st.children_peak_rss_bytes) / 2**30:>14.2f}")
-    print(f"candidates + solve + check + metrics: {total:.1f} s; peak RSS {res.peak_rss_bytes() / 2**30:.2f} GiB")
+        show(f"{st.name:<12}{st.seconds:>10.1f}{max(st.peak_rss_bytes, st.children_peak_rss_bytes) / 2**30:>14.2f}")
+    show(f"candidates + solve + check + metrics: {total:.1f} s; peak RSS {res.peak_rss_bytes() / 2**30:.2f} GiB")
     sol = res.solution
-    print(f"{sol!r}; violations: {res.violations}")
+    if sol is None:
+        raise km.SolverError("the pipeline produced no solution")
+    show(f"{sol!r}; violations: {res.violations}")
     for key, label in REPORT_ROWS:
-        print(f"  {label:<36}{_fmt(sol.metrics.get(key))}")
-    if args.json:
+        show(f"  {label:<36}{_fmt(sol.metrics.get(key))}")
+    if args.json == STREAM:
+        json.dump(res.to_dict(), sys.stdout, indent=1, default=float)
+        print()
+    elif args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
             json.dump(res.to_dict(), fh, indent=1, default=float)
     return 0 if res.violations == 0 else EXIT_INFEASIBLE
@@ -243,17 +434,19 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("solve", help="solve a problem file, write a solution file")
-    s.add_argument("problem")
-    s.add_argument("-o", "--output", required=True)
+    s.add_argument("problem", help="problem file (.json, .npz), or - for standard input (JSON)")
+    s.add_argument("-o", "--output", required=True, help="solution file (the extension decides the format), "
+                   "or - for standard output (JSON)")
     s.add_argument("--method", default="auto", choices=METHODS)
     s.add_argument("--proposing", choices=["employees", "associations"], default=None,
                    help="stable: the side that proposes (default employees)")
     s.add_argument("--policy", default="max_hours", help="preset name or weights, e.g. 'affinity=1,travel_km=0.01'")
-    s.add_argument("--time-limit", type=float, default=None, help="seconds (CP-SAT)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--top-k", type=int, default=None, help="cap the candidate graph: k best arcs per employee "
+    s.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
+                   help="seconds (CP-SAT)")
+    s.add_argument("--seed", type=_SEED, default=0, help=f"0 to {MAX_SEED} (CP-SAT takes 31 bits)")
+    s.add_argument("--top-k", type=_int_opt(1), default=None, help="cap the candidate graph: k best arcs per employee "
                    "and per mission")
-    s.add_argument("--memory-limit", type=float, default=None,
+    s.add_argument("--memory-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
                    help="GiB the solve may use (default: what the machine has available; inf: never refuse)")
     s.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the file")
     s.add_argument("-q", "--quiet", action="store_true")
@@ -261,8 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_solve)
 
     c = sub.add_parser("check", help="verify a solution against every rule (exit 1 if it breaks one)")
-    c.add_argument("problem")
-    c.add_argument("solution")
+    c.add_argument("problem", help="problem file, or - for standard input")
+    c.add_argument("solution", help="solution file, or - for standard input")
+    c.add_argument("--json", action="store_true",
+                   help='print {"feasible": bool, "violations": [{"rule", "employee", "mission", "message"}]}')
     c.set_defaults(func=cmd_check)
 
     g = sub.add_parser("generate", help="write a seeded synthetic instance")
@@ -270,25 +465,28 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--region", help="a French region, e.g. Bretagne")
     where.add_argument("--departement", help="a département code, e.g. 69")
     where.add_argument("--national", action="store_true", help="all of France")
-    g.add_argument("--employees", type=int, default=2000, help="volunteers (region / département)")
-    g.add_argument("--hours", type=float, default=20_000_000, help="hours of supply (national)")
-    g.add_argument("--scale", type=float, default=1.0, help="size multiplier (national)")
+    g.add_argument("--employees", type=_int_opt(1), default=2000, help="volunteers (region / département)")
+    g.add_argument("--hours", type=_float_opt(0, lo_open=True), default=20_000_000, help="hours of supply (national)")
+    g.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0, help="size multiplier (national)")
     g.add_argument("--rules", choices=["all", "flow"], default=None)
-    g.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days (national)")
-    g.add_argument("--seed", type=int, default=0)
-    g.add_argument("-o", "--output", required=True, help=".json, or .npz for a compact file")
+    g.add_argument("--multi-day-share", type=_float_opt(0, 1), default=0.0,
+                   help="share of employees with 2-3 days (national)")
+    g.add_argument("--seed", type=_SEED, default=0)
+    g.add_argument("-o", "--output", required=True, help=".json, or .npz for a compact file; - for standard output "
+                   "(JSON)")
     g.set_defaults(func=cmd_generate)
 
     r = sub.add_parser("report", help="human summary of a solution")
-    r.add_argument("problem")
-    r.add_argument("solution")
-    r.add_argument("--top", type=int, default=10, help="shortfall groups to list")
-    r.add_argument("--top-k", type=int, default=None, help="cap the candidate graph (national scale)")
+    r.add_argument("problem", help="problem file, or - for standard input")
+    r.add_argument("solution", help="solution file, or - for standard input")
+    r.add_argument("--top", type=_int_opt(0), default=10, help="shortfall groups to list")
+    r.add_argument("--top-k", type=_int_opt(1), default=None, help="cap the candidate graph (national scale)")
+    r.add_argument("--json", action="store_true", help="print the report as one JSON object")
     r.set_defaults(func=cmd_report)
 
     x = sub.add_parser("explain", help="why an employee or mission got what it got")
-    x.add_argument("problem")
-    x.add_argument("solution")
+    x.add_argument("problem", help="problem file, or - for standard input")
+    x.add_argument("solution", help="solution file, or - for standard input")
     x.add_argument("ids", nargs="+", metavar="ID", help="employee or mission id(s)")
     x.add_argument("--policy", default="max_hours", help="the policy the solution optimised")
     x.set_defaults(func=cmd_explain)
@@ -298,24 +496,24 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--national", action="store_true")
     where.add_argument("--region")
     where.add_argument("--departement")
-    q.add_argument("--hours", type=float, default=20_000_000, help="national hours of supply")
-    q.add_argument("--scale", type=float, default=1.0)
+    q.add_argument("--hours", type=_float_opt(0, lo_open=True), default=20_000_000, help="national hours of supply")
+    q.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0)
     q.add_argument("--rules", choices=["all", "flow"], default=None)
-    q.add_argument("--multi-day-share", type=float, default=0.0, help="share of employees with 2-3 days")
+    q.add_argument("--multi-day-share", type=_float_opt(0, 1), default=0.0, help="share of employees with 2-3 days")
     q.add_argument("--method", default="flow", choices=METHODS)
     q.add_argument("--policy", default="max_hours")
-    q.add_argument("--top-k", type=int, default=None,
+    q.add_argument("--top-k", type=_int_opt(1), default=None,
                    help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
-    q.add_argument("--time-limit", type=float, default=None)
-    q.add_argument("--seed", type=int, default=0)
-    q.add_argument("--json", help="write stage timings and metrics here")
+    q.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None)
+    q.add_argument("--seed", type=_SEED, default=0)
+    q.add_argument("--json", help="write stage timings and metrics here (- for standard output)")
     q.set_defaults(func=cmd_pipeline)
 
     d = sub.add_parser("demo", help="generate a region, compare the optimiser with first-come-first-served")
     d.add_argument("--region", default="Bretagne")
-    d.add_argument("--employees", type=int, default=1200)
-    d.add_argument("--time-limit", type=float, default=30.0)
-    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--employees", type=_int_opt(1), default=1200)
+    d.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=30.0)
+    d.add_argument("--seed", type=_SEED, default=0)
     d.set_defaults(func=cmd_demo)
     return p
 
@@ -330,6 +528,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(str(err))
     except (KoeeoMatchError, ValueError) as err:
         _err(str(err))
+    except RecursionError:
+        _err("the input is nested too deeply to be read")
+    except BrokenPipeError:  # the reader of standard output stopped early (| head): nothing more to say
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as err:
         _err(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
     except KeyboardInterrupt:

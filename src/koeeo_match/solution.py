@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
@@ -16,6 +17,11 @@ from .status import Status, Termination
 __all__ = ["Status", "Termination", "Solution", "SOLUTION_FORMAT", "relative_gap"]
 
 SOLUTION_FORMAT = "koeeo-match-solution/1"
+#: The keys a ``koeeo-match-solution/1`` document may hold (what :meth:`Solution.to_dict` writes).
+_SOLUTION_KEYS = frozenset({"format", "status", "termination", "objective", "bound", "method", "message",
+                            "assignments", "metrics"})
+_short = reprlib.Repr()
+_short.maxlevel, _short.maxstring, _short.maxother = 3, 60, 60
 
 
 def _obj_array(values: Any) -> np.ndarray:
@@ -196,15 +202,40 @@ class Solution:
         """Read a ``koeeo-match-solution/1`` document (ids only; no indices).
 
         A document without ``"termination"`` (written before it existed) gives ``termination=None``.
+        Every problem is reported at once as an :class:`InvalidProblemError`: a ``format`` other than
+        ``koeeo-match-solution/1`` (the document is not a solution file), an unknown key, a status,
+        termination, objective, bound, method, message, metrics or assignment of the wrong type.
+
+        Examples
+        --------
+        >>> Solution.from_dict({"format": "koeeo-match-solution/1", "status": "feasible", "objective": 7,
+        ...                     "bound": None, "assignments": [{"employee": "e", "mission": "m"}]}).assignments
+        [('e', 'm')]
+        >>> Solution.from_dict({"format": "koeeo-match/1", "status": "feasible", "assignments": []})
+        Traceback (most recent call last):
+        ...
+        koeeo_match.errors.InvalidProblemError: 1 problem in the input:
+          file, field 'format': not a solution file: format is 'koeeo-match/1', expected 'koeeo-match-solution/1'
         """
+        if not isinstance(doc, Mapping):
+            raise InvalidProblemError([Issue("file", "", "", f"not a solution file: expected a JSON object, got "
+                                                             f"{type(doc).__name__}")])
         issues = []
         if doc.get("format") != SOLUTION_FORMAT:
-            issues.append(Issue("file", "", "format", f"expected {SOLUTION_FORMAT!r}"))
+            issues.append(Issue("file", "", "format", f"not a solution file: format is {_short.repr(doc.get('format'))}"
+                                                      f", expected {SOLUTION_FORMAT!r}"))
+        for key in sorted(set(doc) - _SOLUTION_KEYS, key=str):
+            issues.append(Issue("file", "", str(key), f"unknown key (a solution file holds {sorted(_SOLUTION_KEYS)})"))
+        for key in ("method", "message"):
+            if not isinstance(doc.get(key, ""), str):
+                issues.append(Issue("file", "", key, f"expected a string, got {_short.repr(doc[key])}"))
+        if not isinstance(doc.get("metrics") or {}, Mapping):
+            issues.append(Issue("file", "", "metrics", f"expected an object, got {_short.repr(doc['metrics'])}"))
         try:
             status = Status(doc.get("status"))
         except ValueError:
             issues.append(Issue("file", "", "status",
-                                f"expected one of {[s.value for s in Status]}, got {doc.get('status')!r}"))
+                                f"expected one of {[s.value for s in Status]}, got {_short.repr(doc.get('status'))}"))
             status = Status.UNKNOWN
         termination = None
         if doc.get("termination") is not None:
@@ -212,7 +243,7 @@ class Solution:
                 termination = Termination(doc.get("termination"))
             except ValueError:
                 issues.append(Issue("file", "", "termination", f"expected one of {[t.value for t in Termination]} "
-                                                               f"or null, got {doc.get('termination')!r}"))
+                                                               f"or null, got {_short.repr(doc.get('termination'))}"))
         rows = doc.get("assignments")
         es, ms = [], []
         if not isinstance(rows, list):
@@ -222,7 +253,7 @@ class Solution:
             if not (isinstance(r, Mapping) and isinstance(r.get("employee"), str)
                     and isinstance(r.get("mission"), str)):
                 issues.append(Issue("assignment", f"#{i}", "",
-                                    f"expected {{'employee': id, 'mission': id}}, got {r!r}"))
+                                    f"expected {{'employee': id, 'mission': id}}, got {_short.repr(r)}"))
                 continue
             extra = set(r) - {"employee", "mission"}
             if extra:
@@ -232,7 +263,7 @@ class Solution:
         for key in ("objective", "bound"):
             v = doc.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
-                issues.append(Issue("file", "", key, f"expected a number or null, got {v!r}"))
+                issues.append(Issue("file", "", key, f"expected a number or null, got {_short.repr(v)}"))
         if issues:
             raise InvalidProblemError(issues)
         obj = doc.get("objective")

@@ -1,6 +1,8 @@
 """The JSON forms: a problem back to its ``koeeo-match/1`` document, and reading or writing JSON files.
 
 Reading never executes code from a file: JSON is parsed with :mod:`json`.
+The path ``-`` is a stream: standard input for reading, standard output for
+writing.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import sys
 from typing import Any
 
 import numpy as np
@@ -15,7 +18,10 @@ import numpy as np
 from ..errors import InvalidProblemError, Issue
 from ..model import NO_DATE, PROBLEM_FORMAT, Problem, format_day
 
-__all__ = ["problem_to_dict", "read_json", "write_json"]
+__all__ = ["STREAM", "problem_to_dict", "read_json", "write_json"]
+
+#: The path that names a stream: standard input (read) or standard output (write).
+STREAM = "-"
 
 
 def _employers(p: Problem) -> list[dict[str, Any]]:
@@ -146,7 +152,8 @@ def read_json(path: str | os.PathLike[str]) -> Any:
 
     ``NaN`` and ``Infinity`` (not JSON, but common) are read as floats so that
     validation reports them with their record and field, together with every
-    other problem.
+    other problem.  ``path`` ``"-"`` reads standard input.  A document nested
+    too deeply for the parser is an :class:`InvalidProblemError` too.
 
     Examples
     --------
@@ -156,17 +163,23 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     >>> read_json(path)
     {'hours': nan}
     """
+    stream = os.fspath(path) == STREAM
+    name = "standard input" if stream else os.fspath(path)
     try:
+        if stream:
+            return json.loads(sys.stdin.buffer.read(), parse_constant=float)
         with open(path, "rb") as fh:
             return json.load(fh, parse_constant=float)
     except json.JSONDecodeError as err:
-        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is not valid JSON: {err}")]) from None
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is not valid JSON: {err}")]) from None
     except UnicodeDecodeError as err:
-        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is not UTF-8 text: {err}")]) from None
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is not UTF-8 text: {err}")]) from None
+    except RecursionError:
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
 
 
 def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
-    """Write ``doc`` as deterministic JSON (UTF-8, indent 1, no NaN, final newline).
+    """Write ``doc`` as deterministic JSON (UTF-8, indent 1, no NaN, final newline); ``"-"``: standard output.
 
     Examples
     --------
@@ -176,6 +189,16 @@ def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
     >>> open(path).read()
     '{\\n "a": [\\n  1\\n ]\\n}\\n'
     """
+    if os.fspath(path) == STREAM:
+        text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        out = sys.stdout
+        if hasattr(out, "buffer"):  # the same UTF-8 bytes as a file, whatever the terminal's encoding
+            out.flush()
+            out.buffer.write(text.encode("utf-8"))
+            out.buffer.flush()
+        else:
+            out.write(text)
+        return
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(doc, fh, ensure_ascii=False, indent=1, allow_nan=False)
         fh.write("\n")

@@ -1,0 +1,291 @@
+"""Issue 17, files and streams through the command line: ``-`` as standard input or output, output formats
+by extension, ``check --json`` / ``report --json``, solution files validated (format, keys, recorded
+figures), ids escaped, options validated with the option named, deeply nested JSON.  Each test asserts
+the exit code and the message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import koeeo_match as km
+from koeeo_match.check import Violation
+from koeeo_match.cli import main
+
+VIOLATION_KEYS = {"rule", "employee", "mission", "message"}
+
+
+def run(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
+    # the package under test, whatever the working directory
+    env = {**os.environ, "PYTHONPATH": str(Path(km.__file__).resolve().parents[1])}
+    return subprocess.run([sys.executable, "-m", "koeeo_match", *args], input=stdin, capture_output=True,
+                          text=True, timeout=300, cwd=cwd, env=env)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("streams")
+    problem, sol = tmp / "p.json", tmp / "s.json"
+    assert main(["generate", "--region", "Bretagne", "--employees", "120", "--seed", "5", "-o", str(problem)]) == 0
+    assert main(["solve", str(problem), "-o", str(sol), "--method", "greedy", "-q"]) == 0
+    return tmp, problem, sol
+
+
+def _edited(tmp, sol, name, **changes):
+    doc = json.loads(sol.read_text())
+    doc.update(changes)
+    path = tmp / name
+    path.write_text(json.dumps(doc))
+    return path
+
+
+# --- streams -------------------------------------------------------------------------------------------
+
+def test_solve_to_stdout_writes_no_file_named_dash(files, tmp_path):
+    _, problem, sol = files
+    r = run("solve", str(problem), "-o", "-", "--method", "greedy", "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == sol.read_text()  # the same bytes as the file
+    assert not (tmp_path / "-").exists()
+
+
+def test_problem_and_solution_read_from_stdin(files):
+    _, problem, sol = files
+    r = run("check", "-", str(sol), stdin=problem.read_text())
+    assert r.returncode == 0 and r.stdout.startswith("feasible"), r.stderr
+    r = run("report", str(problem), "-", stdin=sol.read_text())
+    assert r.returncode == 0 and "hours assigned" in r.stdout, r.stderr
+
+
+def test_stdin_only_once(files, capsys):
+    assert main(["check", "-", "-"]) == 2
+    assert "cannot both be '-'" in capsys.readouterr().err
+
+
+def test_generate_to_stdout_is_a_json_problem(tmp_path):
+    r = run("generate", "--region", "Bretagne", "--employees", "30", "-o", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert km.io.problem_from_dict(json.loads(r.stdout)).n_employees == 30
+    assert "generated" in r.stderr and not (tmp_path / "-").exists()
+
+
+def test_solution_to_npz_refused_before_any_work(tmp_path, capsys):
+    # the problem does not even exist: the output is refused first, and nothing is written
+    assert main(["solve", str(tmp_path / "missing.json"), "-o", str(tmp_path / "x.npz")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"koeeo-match: error: argument -o/--output: {tmp_path / 'x.npz'}")
+    # the CLI's reason (km.dump writes JSON that km.load cannot read back), or km.dump's own refusal
+    assert "cannot write a solution as '.npz'" in err or "not .npz" in err
+    assert "missing.json" not in err and not (tmp_path / "x.npz").exists()
+
+
+def test_output_refused_with_km_dump_reason(tmp_path, capsys, monkeypatch):
+    def dump(obj, path, **kw):
+        raise ValueError(f"{path}: unknown extension '.txt'")
+
+    monkeypatch.setattr(km, "dump", dump)
+    assert main(["generate", "--region", "Bretagne", "--employees", "30", "-o", str(tmp_path / "p.txt")]) == 2
+    err = capsys.readouterr().err
+    assert err == f"koeeo-match: error: argument -o/--output: {tmp_path / 'p.txt'}: unknown extension '.txt'\n"
+    assert "generated" not in err
+
+
+def test_problem_to_npz_still_written(tmp_path):
+    out = tmp_path / "p.npz"
+    assert main(["generate", "--region", "Bretagne", "--employees", "30", "-o", str(out)]) == 0
+    assert km.load(out).n_employees == 30
+
+
+# --- check --json and report --json -----------------------------------------------------------------------
+
+def test_check_json_feasible(files, capsys):
+    _, problem, sol = files
+    capsys.readouterr()
+    assert main(["check", str(problem), str(sol), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"feasible": True, "violations": []}
+
+
+def test_check_json_infeasible_exact_shape(files, capsys):
+    tmp, problem, sol = files
+    p = km.load(problem)
+    rows = [{"employee": p.employees.ids[0], "mission": m} for m in p.missions.ids[:3]]
+    bad = _edited(tmp, sol, "bad.json", assignments=rows + [{"employee": "nobody", "mission": p.missions.ids[0]}])
+    capsys.readouterr()
+    assert main(["check", str(problem), str(bad), "--json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert set(doc) == {"feasible", "violations"} and doc["feasible"] is False
+    assert all(set(v) == VIOLATION_KEYS for v in doc["violations"])
+    assert doc["violations"][0] == {"rule": "unknown_id", "employee": "nobody", "mission": p.missions.ids[0],
+                                    "message": "the employee or mission is not in the problem"}
+
+
+def test_violation_to_dict_maps_roles():
+    assert Violation("seats", ("m1",), "3 for 2").to_dict() == {
+        "rule": "seats", "employee": None, "mission": "m1", "message": "3 for 2"}
+    assert Violation("one_per_date", ("e1",), "2 missions").to_dict()["employee"] == "e1"
+    d = Violation("max_per_employer", ("m1", "acme"), "3 volunteers").to_dict()
+    assert d["mission"] == "m1" and d["employee"] is None and "'acme'" in d["message"]
+    assert Violation("recorded_bound", (), "x").to_dict() == {
+        "rule": "recorded_bound", "employee": None, "mission": None, "message": "x"}
+
+
+def test_report_json_is_one_object(files, capsys):
+    _, problem, sol = files
+    capsys.readouterr()
+    assert main(["report", str(problem), str(sol), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["feasible"] is True and doc["solution"]["method"] == "greedy"
+    assert doc["metrics"]["assignments"] == len(km.load(sol)) and "shortfall" in doc["shortfall"]
+    assert doc["recorded_flags"] == []
+
+
+# --- solution files validated -----------------------------------------------------------------------------
+
+def test_unknown_key_in_solution_refused(files, capsys):
+    tmp, problem, sol = files
+    path = _edited(tmp, sol, "extra.json", colour="blue")
+    assert main(["check", str(problem), str(path)]) == 2
+    assert "field 'colour': unknown key" in capsys.readouterr().err
+
+
+def test_wrong_solution_format_says_not_a_solution(files):
+    tmp, problem, sol = files
+    doc = json.loads(sol.read_text())
+    doc["format"] = "koeeo-match-solution/9"
+    with pytest.raises(km.InvalidProblemError, match="not a solution file: format is 'koeeo-match-solution/9'"):
+        km.Solution.from_dict(doc)
+
+
+def test_solution_given_as_problem(files, capsys):
+    tmp, problem, sol = files
+    assert main(["solve", str(sol), "-o", str(tmp / "o.json")]) == 2
+    assert "is a solution file (koeeo-match-solution/1), not a problem" in capsys.readouterr().err
+    assert main(["check", str(problem), str(problem)]) == 2
+    assert "is a problem file (koeeo-match/1), not a solution" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("changes, rule, text", [
+    ({"status": "optimal", "bound": 1.0e6}, "recorded_status", "status optimal, but bound"),
+    ({"bound": 0.5}, "recorded_bound", "below the objective"),
+    ({"status": "infeasible"}, "recorded_status", "status infeasible with"),
+    ({"status": "unknown"}, "recorded_status", "status unknown with"),
+    ({"metrics": {"assigned_hours": 1.0e9}}, "recorded_metric", "metrics['assigned_hours'] is"),
+    ({"metrics": {"assignments": 0}}, "recorded_metric", "metrics['assignments'] is 0"),
+])
+def test_recorded_figures_checked(files, capsys, changes, rule, text):
+    tmp, problem, sol = files
+    path = _edited(tmp, sol, "recorded.json", **changes)
+    capsys.readouterr()
+    assert main(["check", str(problem), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"[{rule}] " in out and text in out
+    assert main(["report", str(problem), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "contradicted" in out and f"[{rule}]" in out
+
+
+def test_solver_solutions_have_consistent_records(files):
+    _, problem, sol = files
+    p = km.load(problem)
+    assert km.check(p, km.load(sol)) == []
+    assert km.check(p, km.solve(p, method="auto", time_limit=20)) == []
+
+
+# --- ids escaped ------------------------------------------------------------------------------------------
+
+def test_ids_cannot_forge_lines(files, capsys):
+    tmp, problem, sol = files
+    forged = "e\n[seats] m1: forged\x1b[31m"
+    path = _edited(tmp, sol, "forged.json", assignments=[{"employee": forged, "mission": "m\u2028x"}])
+    capsys.readouterr()
+    assert main(["check", str(problem), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert out.splitlines() == ["infeasible: 1 violation(s)",
+                                "  [unknown_id] e\\n[seats] m1: forged\\x1b[31m, m\\u2028x: the employee or "
+                                "mission is not in the problem"]
+    assert main(["explain", str(problem), str(sol), forged]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "\\n" in err and "\x1b" not in err
+
+
+def test_explain_escapes_a_known_id(files, tmp_path, capsys):
+    _, problem, sol = files
+    pdoc, sdoc = json.loads(problem.read_text()), json.loads(sol.read_text())
+    old, new = sdoc["assignments"][0]["employee"], "e\nX\x1b[2J"
+    for rec in pdoc["employees"]:
+        rec["id"] = new if rec["id"] == old else rec["id"]
+    for rec in sdoc["assignments"]:
+        rec["employee"] = new if rec["employee"] == old else rec["employee"]
+    (tmp_path / "p.json").write_text(json.dumps(pdoc))
+    (tmp_path / "s.json").write_text(json.dumps(sdoc))
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "p.json"), str(tmp_path / "s.json"), new]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "employee 'e\\nX\\x1b[2J': assigned" and "\x1b" not in out
+
+
+# --- options and nesting ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, text", [
+    (["solve", "p.json", "-o", "s.json", "--seed", "-1"], "argument --seed: must be an integer from 0 to"),
+    (["solve", "p.json", "-o", "s.json", "--method", "cpsat", "--seed", str(2**31)],
+     "argument --seed: must be an integer from 0 to 2147483647"),
+    (["solve", "p.json", "-o", "s.json", "--top-k", "0"], "argument --top-k: must be an integer >= 1"),
+    (["solve", "p.json", "-o", "s.json", "--time-limit", "nan"], "argument --time-limit: must be a number > 0"),
+    (["solve", "p.json", "-o", "s.json", "--memory-limit", "-2"], "argument --memory-limit: must be a number > 0"),
+    (["generate", "--region", "Bretagne", "--employees", "x", "-o", "p.json"],
+     "argument --employees: must be an integer >= 1, got 'x'"),
+    (["generate", "--national", "--multi-day-share", "1.5", "-o", "p.json"],
+     "argument --multi-day-share: must be a number >= 0 and <= 1"),
+    (["report", "p.json", "s.json", "--top", "-3"], "argument --top: must be an integer >= 0"),
+    (["pipeline", "--region", "Bretagne", "--scale", "inf"], "argument --scale: must be a number > 0"),
+])
+def test_options_named(capsys, argv, text):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    assert text in capsys.readouterr().err
+
+
+def test_deeply_nested_json(files, tmp_path, capsys):
+    _, problem, sol = files
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    for argv in (["solve", str(deep), "-o", str(tmp_path / "o.json")], ["check", str(problem), str(deep)],
+                 ["report", str(deep), str(sol)], ["explain", str(problem), str(deep), "x"]):
+        assert main(argv) == 2
+        assert f"{deep} is nested too deeply to be read" in capsys.readouterr().err
+    with pytest.raises(km.InvalidProblemError, match="nested too deeply"):
+        km.load(deep)
+
+
+def test_pipeline_json_to_stdout(tmp_path):
+    r = run("pipeline", "--departement", "2A", "--scale", "0.05", "--json", "-", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)  # only the JSON on stdout: the table went to stderr
+    assert doc["violations"] == 0 and "stages" in doc
+    assert "hours assigned" in r.stderr and not (tmp_path / "-").exists()
+
+
+def test_policy_option_named(files, capsys):
+    _, problem, sol = files
+    assert main(["solve", str(problem), "-o", "-", "--policy", "bogus=1"]) == 2
+    assert capsys.readouterr().err.startswith("koeeo-match: error: argument --policy: Unknown policy term 'bogus'")
+    assert main(["explain", str(problem), str(sol), "x", "--policy", "nope"]) == 2
+    assert "argument --policy: Unknown policy preset 'nope'" in capsys.readouterr().err
+
+
+def test_json_output_values():
+    import math
+
+    import numpy as np
+
+    from koeeo_match.cli import _finite
+
+    assert _finite({"a": np.float64("nan"), "b": np.arange(2), "c": (1, np.int64(2)), "d": {"x": math.inf}}) == {
+        "a": None, "b": [0, 1], "c": [1, 2], "d": {"x": None}}
