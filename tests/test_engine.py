@@ -67,7 +67,10 @@ def test_every_entry_checks_the_method(city, fn, call):
 @pytest.mark.parametrize("kwargs, exc, text", [
     ({"time_limit": 0}, ValueError, "'time_limit' parameter of solve must be > 0 seconds or None. Got 0 instead."),
     ({"time_limit": float("nan")}, ValueError, "'time_limit' parameter of solve must be > 0"),
-    ({"seed": "1"}, TypeError, "'seed' parameter of solve must be an integer. Got '1' instead."),
+    ({"seed": "1"}, TypeError,
+     "'seed' parameter of solve must be an integer in the range [0, 2147483647]. Got '1' instead."),
+    ({"seed": 2**31}, ValueError, "in the range [0, 2147483647]. Got 2147483648 instead."),  # CP-SAT: 32 bits
+    ({"seed": -1}, ValueError, "in the range [0, 2147483647]. Got -1 instead."),
     ({"top_k": 0}, ValueError, "'top_k' parameter of solve must be an integer >= 1 or None"),
     ({"workers": -1}, ValueError, "'workers' parameter of solve must be an integer >= 0"),
     ({"progress": "yes"}, TypeError, "'progress' parameter of solve must be a callable or None"),

@@ -289,3 +289,14 @@ def test_json_output_values():
 
     assert _finite({"a": np.float64("nan"), "b": np.arange(2), "c": (1, np.int64(2)), "d": {"x": math.inf}}) == {
         "a": None, "b": [0, 1], "c": [1, 2], "d": {"x": None}}
+
+
+def test_a_solution_file_with_a_wrong_format_is_read_as_a_solution(tmp_path):
+    """A document with assignments is a solution: its wrong format is the one issue reported
+    (read as a problem, it gave about ten unrelated ones)."""
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps({"format": "wrong", "status": "optimal", "objective": 1, "bound": 1,
+                                "assignments": []}))
+    with pytest.raises(km.InvalidProblemError) as info:
+        km.load(path)
+    assert len(info.value.issues) == 1 and "not a solution file" in str(info.value)

@@ -72,6 +72,11 @@ class Options(Constraint):
         return "one of " + ", ".join(str(v) for v in self.values)
 
 
+def _num(x: float) -> str:
+    """A bound as people read it: whole numbers in full (``2147483647``, not ``2.14748e+09``)."""
+    return str(int(x)) if float(x).is_integer() and abs(x) < 2**63 else f"{x:g}"
+
+
 @dataclass(frozen=True)
 class Interval(Constraint):
     """A number of ``kind`` (``numbers.Integral`` or ``numbers.Real``; never a bool) between bounds.
@@ -110,11 +115,11 @@ class Interval(Constraint):
                 ("a finite number" if self.finite else "a number")
         lo_in, hi_in = self.closed in ("left", "both"), self.closed in ("right", "both")
         if self.left is not None and self.right is not None:
-            rng = f"in the range {'[' if lo_in else '('}{self.left:g}, {self.right:g}{']' if hi_in else ')'}"
+            rng = f"in the range {'[' if lo_in else '('}{_num(self.left)}, {_num(self.right)}{']' if hi_in else ')'}"
         elif self.left is not None:
-            rng = f"{'>=' if lo_in else '>'} {self.left:g}"
+            rng = f"{'>=' if lo_in else '>'} {_num(self.left)}"
         elif self.right is not None:
-            rng = f"{'<=' if hi_in else '<'} {self.right:g}"
+            rng = f"{'<=' if hi_in else '<'} {_num(self.right)}"
         else:
             rng = ""
         return " ".join(x for x in (noun, rng, self.unit) if x)

@@ -51,7 +51,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "method": [Options(METHODS)],
     "policy": _POLICY,
     "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
-    "seed": [Interval(Integral)],
+    "seed": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit seed: one seed, one run
     "top_k": [Interval(Integral, 1, None, closed="left"), None],
     "workers": [Interval(Integral, 0, None, closed="left")],
     "progress": [Satisfies(callable, "a callable"), None],

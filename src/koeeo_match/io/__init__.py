@@ -57,6 +57,8 @@ _FORMATS = (".json", ".npz", ".parquet")
 
 def _format(path: str | os.PathLike[str]) -> str:
     """The format an extension names (case-insensitive); any other is refused."""
+    if os.fspath(path) == "-":  # a stream (standard input or output) is JSON
+        return ".json"
     ext = os.path.splitext(os.fspath(path).rstrip("/\\"))[1].lower()
     if ext not in _FORMATS:
         raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)}: unknown extension {ext or '(none)'!r}; "
@@ -100,8 +102,8 @@ def load(path: str | os.PathLike[str]) -> Any:
     if ext == ".parquet":
         return load_parquet(path)
     doc = read_json(path)
-    if isinstance(doc, Mapping) and doc.get("format") == SOLUTION_FORMAT:
-        return Solution.from_dict(doc)
+    if isinstance(doc, Mapping) and (doc.get("format") == SOLUTION_FORMAT or "assignments" in doc):
+        return Solution.from_dict(doc)  # a solution file, even with a wrong format: say that, not ten problem issues
     return problem_from_dict(doc)
 
 
