@@ -72,7 +72,9 @@ def _listed(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray
         if not isinstance(a, str):
             raise TypeError(f"preferences[{side!r}]: keys must be {kind} ids (str). Got {a!r} instead.")
     idx = own.index(agents, side, kind, "")
-    own_l, oth_l, pos_l = [], [], []
+    own_l: list[np.ndarray] = []
+    oth_l: list[np.ndarray] = []
+    pos_l: list[np.ndarray] = []
     for a, i in zip(agents, idx.tolist()):
         lst = given[a]
         if isinstance(lst, (str, bytes)) or not isinstance(lst, Sequence):
@@ -83,10 +85,12 @@ def _listed(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray
             u, c = np.unique(j, return_counts=True)
             raise ValueError(f"preferences[{side!r}][{a!r}]: {other_kind} id {str(other_ids[u[c > 1][0]])!r} "
                              "is listed twice.")
-        own_l.append(np.full(j.size, i, np.int64)), oth_l.append(j), pos_l.append(np.arange(j.size))
+        own_l.append(np.full(j.size, i, np.int64))
+        oth_l.append(j)
+        pos_l.append(np.arange(j.size))
     if not own_l:
-        return idx, *(np.zeros(0, np.int64) for _ in range(3))
-    return idx, *(np.concatenate(x) for x in (own_l, oth_l, pos_l))
+        return idx, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
+    return idx, np.concatenate(own_l), np.concatenate(oth_l), np.concatenate(pos_l)
 
 
 def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,

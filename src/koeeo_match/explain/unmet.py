@@ -47,9 +47,10 @@ def _groups(problem: Problem, short: np.ndarray) -> list[dict[str, Any]]:
     uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
     total = np.zeros(uniq.size, np.int64)
     np.add.at(total, inv.reshape(-1), short[where].astype(np.int64))
-    rows = [{"skill": problem.skills[s] if s >= 0 else "(none)",
-             "departement": str(names[d]) if d >= 0 else "(outside France)", "seats_short": int(n)}
-            for s, d, n in zip(sk[first].tolist(), dp[first].tolist(), total.tolist())]
+    rows: list[dict[str, Any]] = [
+        {"skill": problem.skills[s] if s >= 0 else "(none)",
+         "departement": str(names[d]) if d >= 0 else "(outside France)", "seats_short": int(n)}
+        for s, d, n in zip(sk[first].tolist(), dp[first].tolist(), total.tolist())]
     rows.sort(key=lambda r: (-r["seats_short"], r["skill"], r["departement"]))
     return rows
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from types import TracebackType
+from collections.abc import Callable
+from types import FrameType, TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +35,8 @@ class CtrlC:
 
     def __init__(self) -> None:
         self.happened = False
-        self._old = None
+        # what signal.signal returns: the previous handler (None if it was not set from Python)
+        self._old: Callable[[int, FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> CtrlC:
         INTERRUPTED.clear()

@@ -11,6 +11,7 @@ part-local arcs, which the caller maps back with ``part.to_whole``.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, replace
 
@@ -65,9 +66,9 @@ def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]
     st = structure(problem, sub)
     if not flow_obstacles(problem, sub, st):
         res = solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1))
-        x = np.zeros(len(sub), np.float32)
-        x[res.selected] = 1.0
-        return res.bound, x
+        taken = np.zeros(len(sub), np.float32)
+        taken[res.selected] = 1.0
+        return _integral(res.bound), taken
     # the LP relaxation (team minimums linked to their volunteers); should HiGHS fail, the flows'
     # bound.  An LP gets at least lp_min_seconds: past the deadline, a part whose LP takes longer
     # is left without a bound (the flows' bounds would take longer still)
@@ -78,14 +79,22 @@ def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]
         if left is not None and time.monotonic() - t0 >= left:
             return None, None
         return _flow_bound(problem, sub, st, options.seed), None
+    assert x is not None  # lp_relaxation gives both or neither
     return bound, x.astype(np.float32)
 
 
 def _flow_bound(problem: Problem, sub: CandidateGraph, st: Structure, seed: int) -> int | None:
     """The flow relaxations' bound (the tighter of the two): used only if the LP fails."""
     hb = hours_relaxation_bound(problem, sub, st)
-    fb = flow_relaxation(problem, sub, SolveOptions(seed=seed, workers=1)).bound
-    return fb if hb is None else (hb if fb is None else min(int(fb), hb))
+    fb = _integral(flow_relaxation(problem, sub, SolveOptions(seed=seed, workers=1)).bound)
+    return fb if hb is None else (hb if fb is None else min(fb, hb))
+
+
+def _integral(bound: float | None) -> int | None:
+    """An upper bound on a sum of integer scores, as an int: integral already (a flow's optimum is
+    its total score; CP-SAT's objective has integer coefficients), and flooring any upper bound on
+    an integer keeps it one."""
+    return None if bound is None else math.floor(bound)
 
 
 def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = False, caps: tuple | None = None,
@@ -143,9 +152,12 @@ def _search_core(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawR
         return warm, False, False
     sel, proven = search(problem, coarse(sub).subset(core.arcs), core.to_local(warm.selected), left,
                          replace(ctx.options, workers=1), ctx.limits.cpsat_max_arcs, lns_only=left is not None)
-    improved = sel is not None and int(sub.score[core.to_whole(sel)].sum()) > value
-    if improved:
-        warm = RawResult(core.to_whole(sel), Status.FEASIBLE, None, warm.message, warm.stats)
+    improved = False
+    if sel is not None:
+        found = core.to_whole(sel)
+        improved = int(sub.score[found].sum()) > value
+        if improved:
+            warm = RawResult(found, Status.FEASIBLE, None, warm.message, warm.stats)
     return warm, improved, not proven and left is not None
 
 
@@ -175,8 +187,9 @@ def _search_whole(ctx: Context, problem: Problem, sub: CandidateGraph, warm: Raw
     if caps is not None:  # CP-SAT's bound and proof hold for the part's share of the caps only
         return with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
                           bound, res.termination), how + "+cpsat"
-    if res.bound is not None:
-        bound = res.bound if bound is None else min(res.bound, bound)
+    cp_bound = _integral(res.bound)
+    if cp_bound is not None:
+        bound = cp_bound if bound is None else min(cp_bound, bound)
     status = res.status
     if status == Status.FEASIBLE and bound is not None and int(sub.score[res.selected].sum()) >= bound:
         status = Status.OPTIMAL

@@ -34,14 +34,14 @@ def best_start(problem: Problem, sub: CandidateGraph, st: Structure, x: np.ndarr
     only.  The arcs the LP takes (``x >= 1/2``), repaired, are the start only when ``late`` (a
     single repair) or when the others fail: as a third candidate it rarely wins, for a third
     more repair time (docs/solvers.md)."""
-    support = None if x is None else np.flatnonzero(x > 1e-6)
-    if late and support is not None and support.size:
+    support = np.zeros(0, np.int64) if x is None else np.flatnonzero(x > 1e-6)  # empty without an LP
+    if late and x is not None and support.size:
         return greedy_from(problem, sub, np.flatnonzero(x >= 0.5))
     starts = [greedy_from(problem, sub, warm_start(problem, sub, st, until))]
-    if support is not None and 0 < support.size < len(sub) and (until is None or time.monotonic() < until):
+    if 0 < support.size < len(sub) and (until is None or time.monotonic() < until):
         g = sub.subset(support)
         starts.append(greedy_from(problem, sub, support[warm_start(problem, g, structure(problem, g), until)]))
-    if support is not None and support.size and not any(r.status == Status.FEASIBLE for r in starts):
+    if x is not None and support.size and not any(r.status == Status.FEASIBLE for r in starts):
         starts.append(greedy_from(problem, sub, np.flatnonzero(x >= 0.5)))
     ok = [r for r in starts if r.status == Status.FEASIBLE]
     if not ok:

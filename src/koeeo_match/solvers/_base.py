@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 
@@ -64,6 +64,11 @@ class SolverFn(Protocol):
     def __call__(self, problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult: ...
 
 
+#: A solver function, possibly with further (keyword) parameters of its own (``solve_cpsat``'s
+#: ``lns_only``): :func:`register` gives it back with its own signature.
+F = TypeVar("F", bound=SolverFn)
+
+
 @dataclass(frozen=True)
 class Solver:
     """A registered method: its function and the rules (keys of :data:`RULES`) it declares.
@@ -99,13 +104,13 @@ def _rules(names: str | Iterable[str], what: str) -> frozenset[str]:
 
 
 def register(name: str, supports: str | Iterable[str] = (), screens: Iterable[str] = ()
-             ) -> Callable[[SolverFn], SolverFn]:
+             ) -> Callable[[F], F]:
     """Register a solver function under ``name``, with the rules it supports (``"all"``: every
     rule of :data:`RULES`) and those it screens itself (see :class:`Solver`)."""
 
     honoured, screened = _rules(supports, "supports"), _rules(screens, "screens")
 
-    def deco(fn: SolverFn) -> SolverFn:
+    def deco(fn: F) -> F:
         REGISTRY[name] = Solver(name, fn, honoured, screened)
         return fn
 

@@ -137,11 +137,19 @@ def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: 
     return [(ctx, part, s, w, c, b, xp) for part, s, w, c, (b, xp) in zip(parts, share, whole, caps, relaxed)]
 
 
+def _ended(res: RawResult) -> Termination:
+    """Why ``res``'s search stopped (never ``None``: ``RawResult`` fills in the one its status implies)."""
+    assert res.termination is not None
+    return res.termination
+
+
 def _joined(parts: list[Part], results: list[tuple[RawResult, str]], interrupted: bool,
             seconds: float, *, out_of_time: bool) -> RawResult:
     """The whole's answer from its parts': infeasible if one is, unknown if one found nothing,
     optimal if all are; the bound is the sum of the parts' (``None`` if one has none)."""
-    selected, bound, how = [], 0, {}
+    selected: list[np.ndarray] = []
+    bound: int | None = 0
+    how: dict[str, int] = {}
     statuses = []
     for part, (res, used) in zip(parts, results):
         if res.status == Status.INFEASIBLE:
@@ -153,7 +161,7 @@ def _joined(parts: list[Part], results: list[tuple[RawResult, str]], interrupted
     if any(s == Status.UNKNOWN for s in statuses):  # a part found nothing feasible (forced pairs)
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, bound,
                          "no feasible solution found for every part (forced pairs)", {"method": "auto"},
-                         termination=Termination.of_parts((r.termination for r, _ in results),
+                         termination=Termination.of_parts((_ended(r) for r, _ in results),
                                                           interrupted=interrupted, out_of_time=out_of_time))
     status = Status.OPTIMAL if all(s == Status.OPTIMAL for s in statuses) else Status.FEASIBLE
     msg = "" if status == Status.OPTIMAL else "not proven optimal: see bound and gap"
@@ -162,5 +170,5 @@ def _joined(parts: list[Part], results: list[tuple[RawResult, str]], interrupted
     stats = {"method": "auto", "parts": len(parts), "how": how, "seconds": seconds}
     sel = np.concatenate(selected) if selected else np.zeros(0, np.int64)
     return RawResult(sel, status, bound, msg, stats,  # a time limit: auto spends it on the parts it has not proven
-                     termination=Termination.of_parts((r.termination for r, _ in results), interrupted=interrupted,
+                     termination=Termination.of_parts((_ended(r) for r, _ in results), interrupted=interrupted,
                                                       out_of_time=out_of_time))

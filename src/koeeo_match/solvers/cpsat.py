@@ -185,7 +185,7 @@ def _set_parameters(p, options: SolveOptions, n_vars: int, lns_only: bool) -> No
         p.cp_model_presolve = False
 
 
-def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: int, interrupted: bool,
+def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: cp_model.CpSolverStatus, interrupted: bool,
             keep: np.ndarray) -> RawResult:
     """The solver's answer as a :class:`RawResult` (arcs of the graph, status, CP-SAT's bound)."""
     if status == cp_model.MODEL_INVALID:
@@ -209,7 +209,8 @@ def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: int, int
                      else Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
 
 
-def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel) -> tuple[int, bool]:
+def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel
+                         ) -> tuple[cp_model.CpSolverStatus, bool]:
     """``solver.solve(model)``; Ctrl-C (SIGINT) stops the search like a time limit.
 
     In the main thread the search runs in a helper thread while the main

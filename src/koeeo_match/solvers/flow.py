@@ -344,7 +344,8 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
         parts = cut(graph.employee[keep], graph.mission[keep], graph.n_employees, graph.n_missions, PART_ARCS)
         if len(parts) > 1:  # part.arcs: positions in keep
             bounds = [hours_relaxation_bound(problem, graph.subset(keep[part.arcs])) for part in parts]
-            return None if any(b is None for b in bounds) else sum(bounds)
+            known = [b for b in bounds if b is not None]
+            return sum(known) if len(known) == len(bounds) else None
     st = st or structure(problem, graph)
     ka, kmis, h = graph.employee[keep], graph.mission[keep], st.arc_hours[keep]
     L = int(np.lcm.reduce(unique_sorted(h)))
