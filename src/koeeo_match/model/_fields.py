@@ -13,50 +13,85 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import numpy as np
+
 from ..errors import Issue
 from ._tables import _EPOCH
 
-__all__ = ["LISTS", "FieldError", "parse_day", "parse_records"]
+__all__ = ["HOURS_MAX", "HOURS_BUDGET_MAX", "LISTS", "WEIGHT_MAX", "FieldError", "parse_day", "parse_records"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1
+#: The supported ranges (docs/model.md): wider values would overflow the solvers' exact integer
+#: arithmetic (hours are scaled by up to 10^6, scores by up to 2^30), so they are refused here.
+HOURS_MAX = 1e6  # an employee's entitlement and a mission's duration, in hours
+HOURS_BUDGET_MAX = 1e9  # an employer's hours budget
+WEIGHT_MAX = 1e6  # an association's priority, a preference weight, |an affinity score|
 
 
 class FieldError(ValueError):
     """A field's value is not of the expected form (the message says what was expected)."""
 
 
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``np.int64(3)`` -> ``3``); anything else as is."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _show(v: Any) -> str:
+    """``repr(v)``, cut to 60 characters (a huge number or a long string stays readable)."""
+    r = repr(v)
+    return r if len(r) <= 60 else f"{r[:45]}... ({len(r)} characters)"
+
+
+def _num(x: float) -> str:
+    """A bound as people write it: ``1,000,000``, ``-90``, ``2,147,483,647``."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+
+
 def _str(v: Any) -> str:
+    v = _plain(v)
     if not isinstance(v, str) or not v:
-        raise FieldError(f"expected a non-empty string, got {v!r}")
-    return v
+        raise FieldError(f"expected a non-empty string, got {_show(v)}")
+    return str(v)
 
 
 def _bool(v: Any) -> bool:
+    v = _plain(v)
     if not isinstance(v, bool):
-        raise FieldError(f"expected true or false, got {v!r}")
+        raise FieldError(f"expected true or false, got {_show(v)}")
     return v
 
 
 def _number(
     *, integer: bool = False, low: float | None = 0.0, strict: bool = False, high: float | None = None
 ) -> Callable[[Any], float]:
-    """A parser of finite numbers in ``[low, high]`` (``(low, high]`` when ``strict``)."""
+    """A parser of finite numbers in ``[low, high]`` (``(low, high]`` when ``strict``).
+
+    ``high`` (and ``low`` when it is negative) is the supported range: a value beyond it is
+    refused with that range in the message.  Numpy scalars are read as Python numbers.
+    """
     if integer and high is None:
         high = _INT_MAX
 
     def parse(v: Any) -> float:
+        v = _plain(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise FieldError(f"expected a number, got {v!r}")
-        if not math.isfinite(v):
+            raise FieldError(f"expected a number, got {_show(v)}")
+        if isinstance(v, float) and not math.isfinite(v):
             raise FieldError(f"expected a finite number, got {v!r}")
-        if integer and float(v) != int(v):
+        if integer and isinstance(v, float) and not v.is_integer():
             raise FieldError(f"expected a whole number, got {v!r}")
+        if high is not None and (v > high or (low is not None and low < 0 and v < low)):
+            lo = _num(low) if low is not None else "-inf"
+            raise FieldError(f"expected a number in [{lo}, {_num(high)}] (the supported range), got {_show(v)}")
         if low is not None and (v < low or (strict and v == low)):
-            raise FieldError(f"expected a number {'>' if strict else '>='} {low:g}, got {v!r}")
-        if high is not None and v > high:
-            raise FieldError(f"expected a number <= {high:g}, got {v!r}")
-        return int(v) if integer else float(v)
+            raise FieldError(f"expected a number {'>' if strict else '>='} {low:g}, got {_show(v)}")
+        if integer:
+            return int(v)
+        if abs(v) > 1.7e308:  # an int beyond every float
+            raise FieldError(f"expected a finite number, got {_show(v)}")
+        return float(v)
 
     return parse
 
@@ -114,24 +149,26 @@ def _skills(v: Any) -> dict[str, int]:
         raise FieldError(f"expected an object {{skill: level}}, got {v!r}")
     out = {}
     for k, lvl in v.items():
+        k, lvl = _plain(k), _plain(lvl)
         if not isinstance(k, str) or not k:
             raise FieldError(f"skill names must be non-empty strings, got {k!r}")
         if isinstance(lvl, bool) or not isinstance(lvl, int) or not 1 <= lvl <= 3:
             raise FieldError(f"level of skill {k!r} must be 1, 2 or 3, got {lvl!r}")
-        out[k] = lvl
+        out[str(k)] = lvl
     return out
 
 
 def _weights(v: Any) -> dict[str, float]:
     if not isinstance(v, dict):
         raise FieldError(f"expected an object {{sector: weight}}, got {v!r}")
-    num = _number()
+    num = _number(high=WEIGHT_MAX)
     out = {}
     for k, w in v.items():
+        k = _plain(k)
         if not isinstance(k, str) or not k:
             raise FieldError(f"sector names must be non-empty strings, got {k!r}")
         try:
-            out[k] = num(w)
+            out[str(k)] = num(w)
         except FieldError as b:
             raise FieldError(f"weight of {k!r}: {b}") from None
     return out
@@ -151,7 +188,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
     "employer": {
         "id": (_str, True),
         "daily_cap": (_number(integer=True), False),
-        "hours_budget": (_number(), False),
+        "hours_budget": (_number(high=HOURS_BUDGET_MAX), False),
         "excluded_associations": (_str_list, False),
         "size": (_number(integer=True, low=1), False),
     },
@@ -160,7 +197,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "lat": (_LAT, True),
         "lon": (_LON, True),
         "sector": (_str, False),
-        "priority": (_number(), False),
+        "priority": (_number(high=WEIGHT_MAX), False),
         "staff": (_number(integer=True), False),
     },
     "employee": {
@@ -170,7 +207,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "lon": (_LON, True),
         "max_km": (_number(), False),
         "remote_ok": (_bool, False),
-        "hours": (_number(), False),
+        "hours": (_number(high=HOURS_MAX), False),
         "skills": (_skills, False),
         "available": (_available, False),
         "prefers": (_weights, False),
@@ -181,7 +218,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "skills": (_skills, False),
         "seats": (_number(integer=True, low=1), False),
         "min_seats": (_number(integer=True, low=1), False),
-        "hours": (_number(strict=True), False),
+        "hours": (_number(strict=True, high=HOURS_MAX), False),
         "date": (parse_day, False),
         "remote": (_bool, False),
         "max_per_employer": (_number(integer=True, low=1), False),
@@ -193,7 +230,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
     "affinity": {
         "employee": (_str, True),
         "mission": (_str, True),
-        "score": (_number(low=None), True),
+        "score": (_number(low=-WEIGHT_MAX, high=WEIGHT_MAX), True),
     },
 }
 
