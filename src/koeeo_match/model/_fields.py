@@ -15,18 +15,13 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import Issue
+from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
 from ._tables import _EPOCH
 
-__all__ = ["HOURS_MAX", "HOURS_BUDGET_MAX", "LISTS", "WEIGHT_MAX", "FieldError", "parse_day", "parse_records"]
+__all__ = ["LISTS", "FieldError", "parse_day", "parse_records"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1
-#: The supported ranges (docs/model.md): wider values would overflow the solvers' exact integer
-#: arithmetic (hours are scaled by up to 10^6, scores by up to 2^30), so they are refused here.
-HOURS_MAX = 1e6  # an employee's entitlement and a mission's duration, in hours
-HOURS_BUDGET_MAX = 1e9  # an employer's hours budget
-WEIGHT_MAX = 1e6  # an association's priority, a preference weight, |an affinity score|
 
 
 class FieldError(ValueError):
