@@ -35,7 +35,10 @@ def _plain(v: Any) -> Any:
 
 def _show(v: Any) -> str:
     """``repr(v)``, cut to 60 characters (a huge number or a long string stays readable)."""
-    r = repr(v)
+    try:
+        r = repr(v)
+    except (RecursionError, ValueError):  # nested too deeply; a huge int (sys.set_int_max_str_digits)
+        return f"a {type(v).__name__} too large to show"
     return r if len(r) <= 60 else f"{r[:45]}... ({len(r)} characters)"
 
 
@@ -74,9 +77,9 @@ def _number(
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FieldError(f"expected a number, got {_show(v)}")
         if isinstance(v, float) and not math.isfinite(v):
-            raise FieldError(f"expected a finite number, got {v!r}")
+            raise FieldError(f"expected a finite number, got {_show(v)}")
         if integer and isinstance(v, float) and not v.is_integer():
-            raise FieldError(f"expected a whole number, got {v!r}")
+            raise FieldError(f"expected a whole number, got {_show(v)}")
         if high is not None and (v > high or (low is not None and low < 0 and v < low)):
             lo = _num(low) if low is not None else "-inf"
             raise FieldError(f"expected a number in [{lo}, {_num(high)}] (the supported range), got {_show(v)}")
@@ -115,23 +118,23 @@ def parse_day(text: Any) -> int:
     20819
     """
     if not isinstance(text, str) or not _DATE_RE.match(text):
-        raise FieldError(f"expected a date YYYY-MM-DD, got {text!r}")
+        raise FieldError(f"expected a date YYYY-MM-DD, got {_show(text)}")
     try:
         return _dt.date.fromisoformat(text).toordinal() - _EPOCH
     except ValueError:
-        raise FieldError(f"not a valid calendar date: {text!r}") from None
+        raise FieldError(f"not a valid calendar date: {_show(text)}") from None
 
 
 def _available(v: Any) -> list[tuple[int, int]]:
     if not isinstance(v, list):
-        raise FieldError(f"expected a list of dates or 'start/end' ranges, got {v!r}")
+        raise FieldError(f"expected a list of dates or 'start/end' ranges, got {_show(v)}")
     out = []
     for item in v:
         if isinstance(item, str) and "/" in item:
             a, _, b = item.partition("/")
             s, e = parse_day(a), parse_day(b)
             if e < s:
-                raise FieldError(f"range {item!r} ends before it starts")
+                raise FieldError(f"range {_show(item)} ends before it starts")
             out.append((s, e))
         else:
             d = parse_day(item)
@@ -141,37 +144,37 @@ def _available(v: Any) -> list[tuple[int, int]]:
 
 def _skills(v: Any) -> dict[str, int]:
     if not isinstance(v, dict):
-        raise FieldError(f"expected an object {{skill: level}}, got {v!r}")
+        raise FieldError(f"expected an object {{skill: level}}, got {_show(v)}")
     out = {}
     for k, lvl in v.items():
         k, lvl = _plain(k), _plain(lvl)
         if not isinstance(k, str) or not k:
-            raise FieldError(f"skill names must be non-empty strings, got {k!r}")
+            raise FieldError(f"skill names must be non-empty strings, got {_show(k)}")
         if isinstance(lvl, bool) or not isinstance(lvl, int) or not 1 <= lvl <= 3:
-            raise FieldError(f"level of skill {k!r} must be 1, 2 or 3, got {lvl!r}")
+            raise FieldError(f"level of skill {_show(k)} must be 1, 2 or 3, got {_show(lvl)}")
         out[str(k)] = lvl
     return out
 
 
 def _weights(v: Any) -> dict[str, float]:
     if not isinstance(v, dict):
-        raise FieldError(f"expected an object {{sector: weight}}, got {v!r}")
+        raise FieldError(f"expected an object {{sector: weight}}, got {_show(v)}")
     num = _number(high=WEIGHT_MAX)
     out = {}
     for k, w in v.items():
         k = _plain(k)
         if not isinstance(k, str) or not k:
-            raise FieldError(f"sector names must be non-empty strings, got {k!r}")
+            raise FieldError(f"sector names must be non-empty strings, got {_show(k)}")
         try:
             out[str(k)] = num(w)
         except FieldError as b:
-            raise FieldError(f"weight of {k!r}: {b}") from None
+            raise FieldError(f"weight of {_show(k)}: {b}") from None
     return out
 
 
 def _str_list(v: Any) -> list[str]:
     if not isinstance(v, list):
-        raise FieldError(f"expected a list of ids, got {v!r}")
+        raise FieldError(f"expected a list of ids, got {_show(v)}")
     return [_str(x) for x in v]
 
 
@@ -247,7 +250,7 @@ def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str
     if isinstance(rec.get("id"), str) and rec.get("id"):
         return rec["id"]
     if "employee" in spec:
-        return f"#{pos} ({rec.get('employee')!r}, {rec.get('mission')!r})"
+        return f"#{pos} ({_show(rec.get('employee'))}, {_show(rec.get('mission'))})"
     return f"#{pos}"
 
 
@@ -309,7 +312,7 @@ def parse_records(kind: str, records: Any, issues: list[Issue]) -> list[dict[str
     out = []
     for pos, rec in enumerate(records):
         if not isinstance(rec, Mapping):
-            issues.append(Issue(kind, f"#{pos}", "", f"expected an object, got {rec!r}"))
+            issues.append(Issue(kind, f"#{pos}", "", f"expected an object, got {_show(rec)}"))
             continue
         out.append(_parse_one(kind, pos, rec, issues))
     return out
