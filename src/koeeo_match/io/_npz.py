@@ -222,7 +222,7 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
     """
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as err:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         raise InvalidProblemError(
             [Issue("file", "", "", f"{os.fspath(path)} is not a readable .npz file: {err}")]
         ) from None
