@@ -75,7 +75,8 @@ def dump_npz(problem: Problem, path: str | os.PathLike[str]) -> None:
 # ``(rows, skills)`` matrix for "matrix"), "ptr": a CSR pointer (rows + 1), otherwise the name of
 # the pointer whose values these are.
 _I, _F, _B, _L, _P = np.dtype(np.int32), np.dtype(np.float64), np.dtype(bool), np.dtype(np.uint8), np.dtype(np.int64)
-_PAIR = {"employee": (_I, "row"), "mission": (_I, "row"), "score": (_F, "row")}
+_PAIR: dict[str, tuple[np.dtype[Any] | None, str]] = {"employee": (_I, "row"), "mission": (_I, "row"),
+                                                       "score": (_F, "row")}
 _SCHEMA: dict[str, dict[str, tuple[np.dtype[Any] | None, str]]] = {
     "employers": {"ids": (None, "row"), "daily_cap": (_I, "row"), "hours_budget": (_F, "row"),
                   "excl_ptr": (_P, "ptr"), "excl_assoc": (_I, "excl_ptr"), "size": (_I, "row")},
@@ -160,8 +161,10 @@ def _read_table(
     schema = _SCHEMA[name]
     first = "ids" if "ids" in schema else "employee"
     n = len(data[f"{name}.{first}"]) if f"{name}.{first}" in data.files else None
-    ids = data[f"{name}.ids"] if "ids" in schema and n is not None else None
-    rows = None if ids is None else (_KIND[name], ids if ids.dtype.kind == "U" else np.arange(n).astype(str))
+    rows = None
+    if "ids" in schema and n is not None:
+        ids = data[f"{name}.ids"]
+        rows = (_KIND[name], ids if ids.dtype.kind == "U" else np.arange(n).astype(str))
     for field, (dtype, shape) in schema.items():
         key = f"{name}.{field}"
         if key not in data.files:
