@@ -352,3 +352,39 @@ def test_fuzz_npz_problem_or_invalid_problem_error(tmp_path_factory, data):
         assert err.issues
         return
     assert isinstance(p, km.Problem)
+
+
+@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
+def test_deeply_nested_json_file_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"format": "koeeo-match/1", "employees": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    refused(lambda: km.load(path), ("file", "", ""))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_fuzz_json_file_problem_or_invalid_problem_error(tmp_path_factory, data):
+    """The JSON reader on mutated text: cut, spliced, with a character changed or inserted."""
+    text = json.dumps(doc())
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(text)))
+        op = data.draw(st.sampled_from(["cut", "insert", "replace", "splice"]))
+        piece = data.draw(st.sampled_from(['"', ",", "{", "}", "[", "]", ":", "NaN", "-1e999", "null", "1.5",
+                                           '"id"', '"e1"', "\\u0000", "é", "true"]))
+        if op == "cut":
+            text = text[:i]
+        elif op == "insert":
+            text = text[:i] + piece + text[i:]
+        elif op == "replace":
+            text = text[:i] + piece + text[i + 1:]
+        else:
+            j = data.draw(st.integers(0, len(text)))
+            text = text[:i] + text[j:]
+    path = tmp_path_factory.mktemp("fj") / "p.json"
+    path.write_text(text, encoding="utf-8")
+    try:
+        p = km.load(path)
+    except km.InvalidProblemError as err:
+        assert err.issues
+        return
+    assert isinstance(p, km.Problem)
