@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 __all__ = [
+    "HOURS_BUDGET_MAX",
+    "HOURS_MAX",
+    "WEIGHT_MAX",
     "InsufficientMemoryError",
     "InvalidParameterError",
     "InvalidProblemError",
@@ -23,6 +26,14 @@ __all__ = [
     "SolverError",
     "UnsupportedError",
 ]
+
+
+#: The supported ranges of the input (docs/model.md), shared by every reader (records, frames, npz):
+#: wider values would overflow the solvers' exact integer arithmetic (hours are scaled by up to
+#: 10^6, scores by up to 2^30), so the readers refuse them with the range in the message.
+HOURS_MAX = 1e6  # an employee's entitlement and a mission's duration, in hours
+HOURS_BUDGET_MAX = 1e9  # an employer's hours budget
+WEIGHT_MAX = 1e6  # an association's priority, a preference weight, |an affinity score|
 
 
 class Issue(NamedTuple):

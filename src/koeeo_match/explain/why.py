@@ -130,8 +130,13 @@ def _position(ids: np.ndarray, id: Any) -> int:
     return int(hit[0]) if hit.size else -1
 
 
-def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None = None) -> Explanation:
+def explain(
+    problem: Problem, solution: Solution, id: str, policy: Policy | None = None, *, kind: str | None = None
+) -> Explanation:
     """Explain the fate of employee or mission ``id`` in ``solution``.
+
+    Employee and mission ids are separate namespaces, so one id may name both.  Such an id
+    is refused unless ``kind`` says which record is meant: never silently one of the two.
 
     Parameters
     ----------
@@ -142,6 +147,9 @@ def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None
         An employee's or a mission's id.
     policy : Policy, optional
         Scores the assignments; default: the solution's policy, else ``max_hours``.
+    kind : {"employee", "mission"}, optional
+        Which record ``id`` names.  Needed only when ``id`` is both an employee's and a
+        mission's id; when given, ``id`` is looked up among that kind only.
 
     Returns
     -------
@@ -150,7 +158,10 @@ def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None
     Raises
     ------
     KeyError
-        ``id`` is neither an employee nor a mission of ``problem``.
+        ``id`` is neither an employee nor a mission of ``problem`` (nor of ``kind``), or it
+        is both and ``kind`` is not given.
+    ValueError
+        ``kind`` is neither ``"employee"`` nor ``"mission"``.
 
     Examples
     --------
@@ -162,13 +173,22 @@ def explain(problem: Problem, solution: Solution, id: str, policy: Policy | None
     >>> s = km.solve(p, method="flow")
     >>> km.explain(p, s, "e1").verdict
     'no_candidate'
+    >>> km.explain(p, s, "m1", kind="mission").kind
+    'mission'
     """
     policy = policy or solution.policy or Policy.preset("max_hours")
     E, M = problem.employees, problem.missions
     se, sm = assigned_pairs(problem, solution)
-    e, m = _position(E.ids, id), _position(M.ids, id)
+    if kind not in (None, "employee", "mission"):
+        raise ValueError(f"kind must be 'employee' or 'mission', got {kind!r}")
+    e = _position(E.ids, id) if kind in (None, "employee") else -1
+    m = _position(M.ids, id) if kind in (None, "mission") else -1
     if e < 0 and m < 0:
-        raise KeyError(f"{id!r} is neither an employee nor a mission of this problem")
+        raise KeyError(f"{id!r} is neither an employee nor a mission of this problem" if kind is None
+                       else f"{id!r} is not the id of a {kind} of this problem")
+    if e >= 0 and m >= 0:
+        raise KeyError(f"{id!r} is both an employee and a mission of this problem; "
+                       "say which with kind='employee' or kind='mission'")
     if e >= 0:
         return _explain_employee(problem, policy, se, sm, e)
     return _explain_mission(problem, policy, se, sm, m)

@@ -10,14 +10,16 @@ checks the structure (lengths, index ranges, the value rules of
 
 from __future__ import annotations
 
+import datetime as _dt
 import os
+import zipfile
 from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidProblemError, Issue
-from ..model import Associations, Employees, Employers, Missions, Pairs, Problem
+from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, InvalidProblemError, Issue
+from ..model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
 
 __all__ = ["NPZ_FORMAT", "dump_npz", "load_npz"]
 
@@ -69,22 +71,134 @@ def dump_npz(problem: Problem, path: str | os.PathLike[str]) -> None:
         np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # the stub reads **arrays as its own keywords
 
 
-def _read_table(data: Any, name: str, cls: type, issues: list[Issue]) -> dict[str, np.ndarray]:
-    """The arrays of one table, by field; a missing array is an issue (unless added later)."""
-    kw = {}
-    for f in fields(cls):
-        key = f"{name}.{f.name}"
+# The arrays of each table: field -> (dtype, shape).  Shape "row": one value per record (a
+# ``(rows, skills)`` matrix for "matrix"), "ptr": a CSR pointer (rows + 1), otherwise the name of
+# the pointer whose values these are.
+_I, _F, _B, _L, _P = np.dtype(np.int32), np.dtype(np.float64), np.dtype(bool), np.dtype(np.uint8), np.dtype(np.int64)
+_PAIR: dict[str, tuple[np.dtype[Any] | None, str]] = {"employee": (_I, "row"), "mission": (_I, "row"),
+                                                       "score": (_F, "row")}
+_SCHEMA: dict[str, dict[str, tuple[np.dtype[Any] | None, str]]] = {
+    "employers": {"ids": (None, "row"), "daily_cap": (_I, "row"), "hours_budget": (_F, "row"),
+                  "excl_ptr": (_P, "ptr"), "excl_assoc": (_I, "excl_ptr"), "size": (_I, "row")},
+    "associations": {"ids": (None, "row"), "lat": (_F, "row"), "lon": (_F, "row"), "sector": (_I, "row"),
+                     "priority": (_F, "row"), "staff": (_I, "row")},
+    "employees": {"ids": (None, "row"), "employer": (_I, "row"), "lat": (_F, "row"), "lon": (_F, "row"),
+                  "max_km": (_F, "row"), "remote_ok": (_B, "row"), "hours": (_F, "row"),
+                  "skill_level": (_L, "matrix"), "always_available": (_B, "row"), "avail_ptr": (_P, "ptr"),
+                  "avail_start": (_I, "avail_ptr"), "avail_end": (_I, "avail_ptr"), "pref_ptr": (_P, "ptr"),
+                  "pref_sector": (_I, "pref_ptr"), "pref_weight": (_F, "pref_ptr")},
+    "missions": {"ids": (None, "row"), "association": (_I, "row"), "lat": (_F, "row"), "lon": (_F, "row"),
+                 "req_ptr": (_P, "ptr"), "req_skill": (_I, "req_ptr"), "req_level": (_L, "req_ptr"),
+                 "seats": (_I, "row"), "min_seats": (_I, "row"), "hours": (_F, "row"), "date": (_I, "row"),
+                 "remote": (_B, "row"), "max_per_employer": (_I, "row")},
+    "forced": _PAIR, "forbidden": _PAIR, "affinities": _PAIR,
+}
+_KIND = {"employers": "employer", "associations": "association", "employees": "employee",
+         "missions": "mission", "forced": "forced", "forbidden": "forbidden", "affinities": "affinity"}
+
+
+def _cast(
+    a: np.ndarray, dtype: np.dtype[Any] | None, key: str, issues: list[Issue],
+    rows: tuple[str, Any] | None = None, values: list[Issue] | None = None,
+) -> np.ndarray | None:
+    """``a`` as ``dtype`` when every value converts exactly; otherwise an issue and None.
+
+    ``rows`` (kind, ids) names the records of a one-value-per-record array: its fractional
+    values are then issues of those records, put in ``values``, and the array is kept.
+    """
+    values = issues if values is None else values
+    if dtype is None:  # ids and vocabularies: fixed-width unicode
+        if a.dtype.kind != "U":
+            issues.append(Issue("file", "", key, f"expected strings, got dtype {a.dtype}"))
+            return None
+        return a.astype(object)
+    kind = a.dtype.kind
+    if (kind != "b") if dtype.kind == "b" else (kind not in "iuf"):
+        issues.append(Issue("file", "", key, f"expected dtype {dtype}, got {a.dtype}"))
+        return None
+    if dtype.kind == "b":
+        return a
+    if dtype.kind == "f":
+        return a.astype(np.float64)
+    if kind == "f":  # whole numbers stored as floats: exact, or named (with the record) by the caller
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(a) | (a != np.round(a))
+        if np.any(bad):
+            if rows is not None and a.shape == rows[1].shape and np.all(np.isfinite(a)):
+                # a value issue: named by record, reported with the other value checks
+                _bad(values, rows[0], rows[1], bad, key.partition(".")[2], "expected a whole number")
+                a = np.trunc(a)
+            else:
+                issues.append(Issue("file", "", key, f"expected whole numbers, got {a[bad].flat[0]!r}"
+                                    f" ({int(np.count_nonzero(bad))} fractional or not finite)"))
+                return None
+    info = np.iinfo(dtype)
+    if a.size and (a.min() < info.min or a.max() > info.max):
+        issues.append(Issue("file", "", key, f"values out of the range of {dtype} [{info.min}, {info.max}]"))
+        return None
+    return a.astype(dtype)
+
+
+def _expected_length(name: str, field: str, shape: str, kw: dict[str, Any], n: int) -> int | None:
+    """How many values ``field`` must hold (None when its pointer is itself unusable)."""
+    if shape == "ptr":
+        return n + 1
+    if shape in ("row", "matrix"):
+        return n
+    ptr = kw.get(shape)
+    return None if ptr is None or ptr.shape != (n + 1,) else int(ptr[-1])
+
+
+def _read_table(
+    data: Any, name: str, n_skills: int, issues: list[Issue], values: list[Issue]
+) -> dict[str, np.ndarray]:
+    """The arrays of one table, by field, each checked for presence, dtype and length.
+
+    Every problem is appended to ``issues`` (a field with one is left out of the result), except
+    fractional whole numbers of a record, appended to ``values``.
+    """
+    kw: dict[str, np.ndarray] = {}
+    schema = _SCHEMA[name]
+    first = "ids" if "ids" in schema else "employee"
+    n = len(data[f"{name}.{first}"]) if f"{name}.{first}" in data.files else None
+    rows = None
+    if "ids" in schema and n is not None:
+        ids = data[f"{name}.ids"]
+        rows = (_KIND[name], ids if ids.dtype.kind == "U" else np.arange(n).astype(str))
+    for field, (dtype, shape) in schema.items():
+        key = f"{name}.{field}"
         if key not in data.files:
-            if key in _ADDED and f"{name}.ids" in data.files:
-                kw[f.name] = _ADDED[key](len(data[f"{name}.ids"]))
-                continue
-            issues.append(Issue("file", "", key, "array is missing"))
+            if key in _ADDED and n is not None:
+                kw[field] = _ADDED[key](n)
+            else:
+                issues.append(Issue("file", "", key, "array is missing"))
             continue
-        a = data[key]
-        if f.name == "ids":
-            a = a.astype(object)
-        kw[f.name] = a
+        a = _cast(data[key], dtype, key, issues, rows if shape == "row" else None, values)
+        if a is None or n is None:
+            continue
+        ndim = 2 if shape == "matrix" else 1
+        want = _expected_length(name, field, shape, kw, n)
+        if a.ndim != ndim:
+            issues.append(Issue("file", "", key, f"expected {ndim} dimension(s), got {a.ndim}"))
+        elif shape == "matrix" and a.shape != (n, n_skills):
+            issues.append(Issue("file", "", key, f"shape {a.shape}, expected ({n}, {n_skills})"))
+        elif want is not None and a.shape[0] != want:
+            issues.append(Issue("file", "", key, f"length {a.shape[0]}, expected {want}"))
+        elif shape == "ptr" and (a[0] != 0 or np.any(np.diff(a) < 0)):
+            issues.append(Issue("file", "", key, "not a CSR pointer (must start at 0 and never decrease)"))
+        else:
+            kw[field] = a
     return kw
+
+
+def _vocabulary(data: Any, key: str, issues: list[Issue]) -> tuple[str, ...]:
+    if key not in data.files:
+        return ()
+    a = data[key]
+    if a.dtype.kind != "U" or a.ndim != 1:
+        issues.append(Issue("file", "", key, f"expected a list of strings, got dtype {a.dtype}, shape {a.shape}"))
+        return ()
+    return tuple(a.tolist())
 
 
 def load_npz(path: str | os.PathLike[str]) -> Problem:
@@ -93,8 +207,13 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
     Raises
     ------
     InvalidProblemError
-        Listing every problem found (missing arrays, lengths, index ranges,
-        the value rules of ``koeeo-match/1``).
+        Listing every problem found, each naming the array (``"missions.seats"``) or the
+        record and field, as the JSON reader does.  First the structure: every missing
+        array, wrong dtype, dimension or length, and CSR pointer.  When it is sound, the
+        values, all at once: whole numbers stored as fractions, ranges (the supported
+        ranges of docs/model.md, dates within 0001-01-01..9999-12-31), references, ids
+        empty or repeated, and the pair rules of JSON (an unknown employee or mission, a
+        pair listed twice, a pair both forced and forbidden).
 
     Examples
     --------
@@ -104,57 +223,59 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
     >>> load_npz(path).n_employees
     20
     """
-    issues: list[Issue] = []
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as err:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
         raise InvalidProblemError(
             [Issue("file", "", "", f"{os.fspath(path)} is not a readable .npz file: {err}")]
         ) from None
-    with data:
-        if "format" not in data.files or str(data["format"]) != NPZ_FORMAT:
-            raise InvalidProblemError([Issue("file", "", "format", f"expected {NPZ_FORMAT!r}")])
-        tables = {name: _read_table(data, name, cls, issues) for name, cls in _TABLES.items()}
-        skills = tuple(data["skills"].tolist()) if "skills" in data.files else ()
-        sectors = tuple(data["sectors"].tolist()) if "sectors" in data.files else ()
-    if issues:
-        raise InvalidProblemError(issues)
+    if not hasattr(data, "files"):  # a bare .npy array, not an archive
+        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is a .npy array, not an .npz archive")])
+    issues: list[Issue] = []
+    values: list[Issue] = []
     try:
-        built = {name: cls(**tables[name]) for name, cls in _TABLES.items()}
-    except TypeError as err:
-        raise InvalidProblemError([Issue("file", "", "", str(err))]) from None
+        with data:
+            fmt = data["format"] if "format" in data.files else None
+            if fmt is None or fmt.dtype.kind != "U" or fmt.shape != () or str(fmt) != NPZ_FORMAT:
+                raise InvalidProblemError([Issue("file", "", "format", f"expected {NPZ_FORMAT!r}")])
+            skills = _vocabulary(data, "skills", issues)
+            sectors = _vocabulary(data, "sectors", issues)
+            tables = {name: _read_table(data, name, len(skills), issues, values) for name in _TABLES}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # a damaged member
+        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)}: cannot read an array: {err}")]) from None
+    if issues:  # structure: every missing, mistyped or mis-sized array at once; values need it sound
+        raise InvalidProblemError(issues)
+    built = {name: cls(**tables[name]) for name, cls in _TABLES.items()}
     problem = Problem(skills=skills, sectors=sectors, **built)
-    _validate(problem)
+    _validate(problem, values)
     return problem
 
 
-_SIZED = ("lat", "lon", "employer", "association", "hours", "seats", "staff", "size")
+_DAY_MIN = _dt.date.min.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 0001-01-01
+_DAY_MAX = _dt.date.max.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 9999-12-31
 
 
-def _bad(issues: list[Issue], kind: str, ids: np.ndarray, mask: np.ndarray, field: str, msg: str) -> None:
-    """One issue per row of ``mask`` (the first 20, then a count of the others)."""
+def _bad(issues: list[Issue], kind: str, ids: Any, mask: np.ndarray, field: str, msg: str) -> None:
+    """One issue per row of ``mask`` (the first 20, then a count of the others).
+
+    ``ids`` is the table's ids, or a function from a row to the name of the record.
+    """
     for i in np.flatnonzero(mask)[:20].tolist():
-        issues.append(Issue(kind, str(ids[i]), field, msg))
+        issues.append(Issue(kind, ids(i) if callable(ids) else str(ids[i]), field, msg))
     if np.count_nonzero(mask) > 20:
         issues.append(Issue(kind, "", field, f"... and {np.count_nonzero(mask) - 20} more"))
 
 
-def _check_shapes(p: Problem) -> list[Issue]:
-    """CSR pointers, array lengths and distinct ids of the four tables."""
+def _check_ids(p: Problem) -> list[Issue]:
+    """Ids of the four tables: non-empty and distinct (each repeat named)."""
     issues: list[Issue] = []
-    tables = (("employee", p.employees), ("mission", p.missions), ("association", p.associations),
-              ("employer", p.employers))
-    for kind, t in tables:
-        n = len(t.ids)
-        for f in fields(t):
-            v = getattr(t, f.name)
-            if f.name.endswith("ptr"):
-                if v.shape != (n + 1,) or (n and (v[0] != 0 or np.any(np.diff(v) < 0))):
-                    issues.append(Issue("file", "", f"{kind}.{f.name}", f"not a CSR pointer of length {n + 1}"))
-            elif v.ndim >= 1 and v.shape[0] != n and f.name in _SIZED:
-                issues.append(Issue("file", "", f"{kind}.{f.name}", f"length {v.shape[0]}, expected {n}"))
-        if len(set(t.ids.tolist())) != n:
-            issues.append(Issue(kind, "", "id", "duplicate ids"))
+    for kind, t in (("employer", p.employers), ("association", p.associations), ("employee", p.employees),
+                    ("mission", p.missions)):
+        ids = t.ids.astype(str)
+        _bad(issues, kind, np.array([f"#{i}" for i in range(len(ids))]), ids == "", "id", "expected a non-empty id")
+        uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
+        for j in np.flatnonzero(counts > 1)[:20].tolist():
+            issues.append(Issue(kind, str(uniq[j]), "id", f"duplicate id ({counts[j]} records, first #{first[j]})"))
     return issues
 
 
@@ -167,7 +288,13 @@ def _check_people(p: Problem, issues: list[Issue]) -> None:
     C, E, S = len(p.employers), len(e), len(p.skills)
     _bad(issues, "employee", e.ids, (e.employer < -1) | (e.employer >= C), "employer", "refers to an unknown employer")
     _bad(issues, "employee", e.ids, ~np.isfinite(e.max_km) | (e.max_km < 0), "max_km", "expected a finite number >= 0")
-    _bad(issues, "employee", e.ids, ~np.isfinite(e.hours) | (e.hours < 0), "hours", "expected a finite number >= 0")
+    _bad(issues, "employee", e.ids, ~np.isfinite(e.hours) | (e.hours < 0) | (e.hours > HOURS_MAX), "hours",
+         f"expected a finite number in [0, {HOURS_MAX:,.0f}] (the supported range)")
+    _bad(issues, "employee", e.ids, _weights_bad(e.pref_ptr, e.pref_weight), "prefers",
+         f"weights must be finite numbers in [0, {WEIGHT_MAX:,.0f}] (the supported range)")
+    _bad(issues, "employee", e.ids, _rows_bad(e.pref_ptr, (e.pref_sector < 0) | (e.pref_sector >= len(p.sectors))),
+         "prefers", "unknown sector index")
+    _check_days(issues, e.ids, e.avail_ptr, e.avail_start, e.avail_end)
     if e.skill_level.shape != (E, S) or np.any(e.skill_level > 3):
         issues.append(Issue("file", "", "employees.skill_level", f"expected an {E} x {S} matrix of levels 0-3"))
 
@@ -181,7 +308,10 @@ def _check_missions(p: Problem, issues: list[Issue]) -> None:
     bad((m.association < 0) | (m.association >= A), "association", "refers to an unknown association")
     bad(m.seats < 1, "seats", "expected a whole number >= 1")
     bad((m.min_seats < 1) | (m.min_seats > m.seats), "min_seats", "expected 1 <= min_seats <= seats")
-    bad(~np.isfinite(m.hours) | (m.hours <= 0), "hours", "expected a finite number > 0")
+    bad(~np.isfinite(m.hours) | (m.hours <= 0) | (m.hours > HOURS_MAX), "hours",
+        f"expected a finite number in (0, {HOURS_MAX:,.0f}] (the supported range)")
+    bad((m.date != NO_DATE) & ((m.date < _DAY_MIN) | (m.date > _DAY_MAX)), "date",
+        "day out of the supported range 0001-01-01 to 9999-12-31")
     bad((m.max_per_employer < -1) | (m.max_per_employer == 0), "max_per_employer", "expected a whole number >= 1")
     if m.req_skill.size and (m.req_skill.min() < 0 or m.req_skill.max() >= len(p.skills)):
         issues.append(Issue("file", "", "missions.req_skill", "skill index out of range"))
@@ -208,33 +338,74 @@ def _check_availability(p: Problem, issues: list[Issue]) -> None:
 def _check_organisations(p: Problem, issues: list[Issue]) -> None:
     """Associations' and employers' values."""
     a, c = p.associations, p.employers
-    _bad(issues, "association", a.ids, ~np.isfinite(a.priority) | (a.priority < 0), "priority",
-         "expected a finite number >= 0")
+    _bad(issues, "association", a.ids, ~np.isfinite(a.priority) | (a.priority < 0) | (a.priority > WEIGHT_MAX),
+         "priority", f"expected a finite number in [0, {WEIGHT_MAX:,.0f}] (the supported range)")
     _bad(issues, "association", a.ids, a.staff < -1, "staff", "expected a whole number >= 0 (or -1: unknown)")
     _bad(issues, "association", a.ids, (a.sector < -1) | (a.sector >= max(len(p.sectors), 1)), "sector",
          "unknown sector index")
     _bad(issues, "employer", c.ids, (c.size < -1) | (c.size == 0), "size",
          "expected a whole number >= 1 (or -1: unknown)")
     _bad(issues, "employer", c.ids, c.daily_cap < -1, "daily_cap", "expected a whole number >= 0")
-    _bad(issues, "employer", c.ids, np.isnan(c.hours_budget) | (c.hours_budget < 0), "hours_budget",
-         "expected a number >= 0")
+    budget = c.hours_budget
+    over = (budget > HOURS_BUDGET_MAX) & (budget != np.inf)
+    _bad(issues, "employer", c.ids, np.isnan(budget) | (budget < 0) | over,
+         "hours_budget", f"expected a number in [0, {HOURS_BUDGET_MAX:,.0f}] (the supported range), or inf: none")
+    excl = (c.excl_assoc < 0) | (c.excl_assoc >= len(a))
+    _bad(issues, "employer", c.ids, _rows_bad(c.excl_ptr, excl), "excluded_associations",
+         "refers to an unknown association")
+
+
+def _rows_bad(ptr: np.ndarray, bad_values: np.ndarray) -> np.ndarray:
+    """Per row of a CSR pair: does any of its values fail (``bad_values``, one per value)?"""
+    owner = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    out = np.zeros(len(ptr) - 1, bool)
+    out[owner[bad_values]] = True
+    return out
+
+
+def _weights_bad(ptr: np.ndarray, w: np.ndarray) -> np.ndarray:
+    return _rows_bad(ptr, ~np.isfinite(w) | (w < 0) | (w > WEIGHT_MAX))
+
+
+def _check_days(issues: list[Issue], ids: np.ndarray, ptr: np.ndarray, start: np.ndarray, end: np.ndarray) -> None:
+    """Availability days within the dates a file can hold (0001-01-01 to 9999-12-31)."""
+    out = (start < _DAY_MIN) | (start > _DAY_MAX) | (end < _DAY_MIN) | (end > _DAY_MAX)
+    _bad(issues, "employee", ids, _rows_bad(ptr, out), "available",
+         "day out of the supported range 0001-01-01 to 9999-12-31")
 
 
 def _check_pairs(p: Problem, issues: list[Issue]) -> None:
+    """Each pair list: known ids, no pair twice, no pair both forced and forbidden, finite scores."""
     E, M = len(p.employees), len(p.missions)
-    for name in ("forced", "forbidden", "affinities"):
+    keys = {}
+    for name, kind in (("forced", "forced"), ("forbidden", "forbidden"), ("affinities", "affinity")):
         pr = getattr(p, name)
-        if len(pr) and (
-            (pr.employee.min() < 0) | (pr.employee.max() >= E) | (pr.mission.min() < 0) | (pr.mission.max() >= M)
-        ):
-            issues.append(Issue("file", "", name, "pair refers to an unknown employee or mission"))
+        known_e, known_m = (pr.employee >= 0) & (pr.employee < E), (pr.mission >= 0) & (pr.mission < M)
+
+        def label(i: int, pr: Pairs = pr) -> str:
+            e = repr(str(p.employees.ids[pr.employee[i]])) if 0 <= pr.employee[i] < E else f"index {pr.employee[i]}"
+            m = repr(str(p.missions.ids[pr.mission[i]])) if 0 <= pr.mission[i] < M else f"index {pr.mission[i]}"
+            return f"#{i} ({e}, {m})"
+
+        _bad(issues, kind, label, ~known_e, "employee", "refers to an unknown employee")
+        _bad(issues, kind, label, ~known_m, "mission", "refers to an unknown mission")
+        ok = known_e & known_m
+        key = np.where(ok, pr.employee.astype(np.int64) * max(M, 1) + pr.mission, -1 - np.arange(len(pr)))
+        _, first = np.unique(key, return_index=True)
+        again = np.ones(len(pr), bool)
+        again[first] = False
+        _bad(issues, kind, label, again, "", "pair listed twice")
+        if kind == "affinity":
+            _bad(issues, kind, label, ~np.isfinite(pr.score) | (np.abs(pr.score) > WEIGHT_MAX), "score",
+                 f"expected a finite number in [-{WEIGHT_MAX:,.0f}, {WEIGHT_MAX:,.0f}] (the supported range)")
+        keys[kind] = (key, label)
+    both = np.isin(keys["forced"][0], keys["forbidden"][0])
+    _bad(issues, "forced", keys["forced"][1], both, "", "the same pair is also forbidden")
 
 
-def _validate(p: Problem) -> None:
-    """Structural and value checks, vectorised; every problem reported at once."""
-    issues = _check_shapes(p)
-    if issues:
-        raise InvalidProblemError(issues)
+def _validate(p: Problem, issues: list[Issue]) -> None:
+    """Value checks, vectorised, after ``issues`` already found; every problem reported at once."""
+    issues = issues + _check_ids(p)
     _check_people(p, issues)
     _check_missions(p, issues)
     _check_availability(p, issues)

@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import Issue
+import numpy as np
+
+from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
 from ._tables import _EPOCH
 
 __all__ = ["LISTS", "FieldError", "parse_day", "parse_records"]
@@ -26,37 +28,68 @@ class FieldError(ValueError):
     """A field's value is not of the expected form (the message says what was expected)."""
 
 
+def _plain(v: Any) -> Any:
+    """A numpy scalar as the Python value it holds (``np.int64(3)`` -> ``3``); anything else as is."""
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def _show(v: Any) -> str:
+    """``repr(v)``, cut to 60 characters (a huge number or a long string stays readable)."""
+    try:
+        r = repr(v)
+    except (RecursionError, ValueError):  # nested too deeply; a huge int (sys.set_int_max_str_digits)
+        return f"a {type(v).__name__} too large to show"
+    return r if len(r) <= 60 else f"{r[:45]}... ({len(r)} characters)"
+
+
+def _num(x: float) -> str:
+    """A bound as people write it: ``1,000,000``, ``-90``, ``2,147,483,647``."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
+
+
 def _str(v: Any) -> str:
+    v = _plain(v)
     if not isinstance(v, str) or not v:
-        raise FieldError(f"expected a non-empty string, got {v!r}")
-    return v
+        raise FieldError(f"expected a non-empty string, got {_show(v)}")
+    return str(v)
 
 
 def _bool(v: Any) -> bool:
+    v = _plain(v)
     if not isinstance(v, bool):
-        raise FieldError(f"expected true or false, got {v!r}")
+        raise FieldError(f"expected true or false, got {_show(v)}")
     return v
 
 
 def _number(
     *, integer: bool = False, low: float | None = 0.0, strict: bool = False, high: float | None = None
 ) -> Callable[[Any], float]:
-    """A parser of finite numbers in ``[low, high]`` (``(low, high]`` when ``strict``)."""
+    """A parser of finite numbers in ``[low, high]`` (``(low, high]`` when ``strict``).
+
+    ``high`` (and ``low`` when it is negative) is the supported range: a value beyond it is
+    refused with that range in the message.  Numpy scalars are read as Python numbers.
+    """
     if integer and high is None:
         high = _INT_MAX
 
     def parse(v: Any) -> float:
+        v = _plain(v)
         if isinstance(v, bool) or not isinstance(v, (int, float)):
-            raise FieldError(f"expected a number, got {v!r}")
-        if not math.isfinite(v):
-            raise FieldError(f"expected a finite number, got {v!r}")
-        if integer and float(v) != int(v):
-            raise FieldError(f"expected a whole number, got {v!r}")
+            raise FieldError(f"expected a number, got {_show(v)}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise FieldError(f"expected a finite number, got {_show(v)}")
+        if integer and isinstance(v, float) and not v.is_integer():
+            raise FieldError(f"expected a whole number, got {_show(v)}")
+        if high is not None and (v > high or (low is not None and low < 0 and v < low)):
+            lo = _num(low) if low is not None else "-inf"
+            raise FieldError(f"expected a number in [{lo}, {_num(high)}] (the supported range), got {_show(v)}")
         if low is not None and (v < low or (strict and v == low)):
-            raise FieldError(f"expected a number {'>' if strict else '>='} {low:g}, got {v!r}")
-        if high is not None and v > high:
-            raise FieldError(f"expected a number <= {high:g}, got {v!r}")
-        return int(v) if integer else float(v)
+            raise FieldError(f"expected a number {'>' if strict else '>='} {low:g}, got {_show(v)}")
+        if integer:
+            return int(v)
+        if abs(v) > 1.7e308:  # an int beyond every float
+            raise FieldError(f"expected a finite number, got {_show(v)}")
+        return float(v)
 
     return parse
 
@@ -85,23 +118,23 @@ def parse_day(text: Any) -> int:
     20819
     """
     if not isinstance(text, str) or not _DATE_RE.match(text):
-        raise FieldError(f"expected a date YYYY-MM-DD, got {text!r}")
+        raise FieldError(f"expected a date YYYY-MM-DD, got {_show(text)}")
     try:
         return _dt.date.fromisoformat(text).toordinal() - _EPOCH
     except ValueError:
-        raise FieldError(f"not a valid calendar date: {text!r}") from None
+        raise FieldError(f"not a valid calendar date: {_show(text)}") from None
 
 
 def _available(v: Any) -> list[tuple[int, int]]:
     if not isinstance(v, list):
-        raise FieldError(f"expected a list of dates or 'start/end' ranges, got {v!r}")
+        raise FieldError(f"expected a list of dates or 'start/end' ranges, got {_show(v)}")
     out = []
     for item in v:
         if isinstance(item, str) and "/" in item:
             a, _, b = item.partition("/")
             s, e = parse_day(a), parse_day(b)
             if e < s:
-                raise FieldError(f"range {item!r} ends before it starts")
+                raise FieldError(f"range {_show(item)} ends before it starts")
             out.append((s, e))
         else:
             d = parse_day(item)
@@ -111,35 +144,37 @@ def _available(v: Any) -> list[tuple[int, int]]:
 
 def _skills(v: Any) -> dict[str, int]:
     if not isinstance(v, dict):
-        raise FieldError(f"expected an object {{skill: level}}, got {v!r}")
+        raise FieldError(f"expected an object {{skill: level}}, got {_show(v)}")
     out = {}
     for k, lvl in v.items():
+        k, lvl = _plain(k), _plain(lvl)
         if not isinstance(k, str) or not k:
-            raise FieldError(f"skill names must be non-empty strings, got {k!r}")
+            raise FieldError(f"skill names must be non-empty strings, got {_show(k)}")
         if isinstance(lvl, bool) or not isinstance(lvl, int) or not 1 <= lvl <= 3:
-            raise FieldError(f"level of skill {k!r} must be 1, 2 or 3, got {lvl!r}")
-        out[k] = lvl
+            raise FieldError(f"level of skill {_show(k)} must be 1, 2 or 3, got {_show(lvl)}")
+        out[str(k)] = lvl
     return out
 
 
 def _weights(v: Any) -> dict[str, float]:
     if not isinstance(v, dict):
-        raise FieldError(f"expected an object {{sector: weight}}, got {v!r}")
-    num = _number()
+        raise FieldError(f"expected an object {{sector: weight}}, got {_show(v)}")
+    num = _number(high=WEIGHT_MAX)
     out = {}
     for k, w in v.items():
+        k = _plain(k)
         if not isinstance(k, str) or not k:
-            raise FieldError(f"sector names must be non-empty strings, got {k!r}")
+            raise FieldError(f"sector names must be non-empty strings, got {_show(k)}")
         try:
-            out[k] = num(w)
+            out[str(k)] = num(w)
         except FieldError as b:
-            raise FieldError(f"weight of {k!r}: {b}") from None
+            raise FieldError(f"weight of {_show(k)}: {b}") from None
     return out
 
 
 def _str_list(v: Any) -> list[str]:
     if not isinstance(v, list):
-        raise FieldError(f"expected a list of ids, got {v!r}")
+        raise FieldError(f"expected a list of ids, got {_show(v)}")
     return [_str(x) for x in v]
 
 
@@ -151,7 +186,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
     "employer": {
         "id": (_str, True),
         "daily_cap": (_number(integer=True), False),
-        "hours_budget": (_number(), False),
+        "hours_budget": (_number(high=HOURS_BUDGET_MAX), False),
         "excluded_associations": (_str_list, False),
         "size": (_number(integer=True, low=1), False),
     },
@@ -160,7 +195,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "lat": (_LAT, True),
         "lon": (_LON, True),
         "sector": (_str, False),
-        "priority": (_number(), False),
+        "priority": (_number(high=WEIGHT_MAX), False),
         "staff": (_number(integer=True), False),
     },
     "employee": {
@@ -170,7 +205,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "lon": (_LON, True),
         "max_km": (_number(), False),
         "remote_ok": (_bool, False),
-        "hours": (_number(), False),
+        "hours": (_number(high=HOURS_MAX), False),
         "skills": (_skills, False),
         "available": (_available, False),
         "prefers": (_weights, False),
@@ -181,7 +216,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "skills": (_skills, False),
         "seats": (_number(integer=True, low=1), False),
         "min_seats": (_number(integer=True, low=1), False),
-        "hours": (_number(strict=True), False),
+        "hours": (_number(strict=True, high=HOURS_MAX), False),
         "date": (parse_day, False),
         "remote": (_bool, False),
         "max_per_employer": (_number(integer=True, low=1), False),
@@ -193,7 +228,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
     "affinity": {
         "employee": (_str, True),
         "mission": (_str, True),
-        "score": (_number(low=None), True),
+        "score": (_number(low=-WEIGHT_MAX, high=WEIGHT_MAX), True),
     },
 }
 
@@ -215,7 +250,7 @@ def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str
     if isinstance(rec.get("id"), str) and rec.get("id"):
         return rec["id"]
     if "employee" in spec:
-        return f"#{pos} ({rec.get('employee')!r}, {rec.get('mission')!r})"
+        return f"#{pos} ({_show(rec.get('employee'))}, {_show(rec.get('mission'))})"
     return f"#{pos}"
 
 
@@ -277,7 +312,7 @@ def parse_records(kind: str, records: Any, issues: list[Issue]) -> list[dict[str
     out = []
     for pos, rec in enumerate(records):
         if not isinstance(rec, Mapping):
-            issues.append(Issue(kind, f"#{pos}", "", f"expected an object, got {rec!r}"))
+            issues.append(Issue(kind, f"#{pos}", "", f"expected an object, got {_show(rec)}"))
             continue
         out.append(_parse_one(kind, pos, rec, issues))
     return out

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue
-from ._fields import LISTS, parse_records
+from ._fields import LISTS, _show, parse_records
 from ._tables import NO_DATE, Associations, Employees, Employers, Missions, Pairs
 
 __all__ = ["DEFAULT_HOURS", "DEFAULT_MAX_KM", "PROBLEM_FORMAT", "tables_from_dict"]
@@ -81,7 +81,7 @@ def _parse_document(doc: Any, issues: list[Issue]) -> dict[str, list[Record]]:
     if not isinstance(doc, Mapping):
         raise InvalidProblemError([Issue("file", "", "", f"expected a JSON object, got {type(doc).__name__}")])
     if doc.get("format") != PROBLEM_FORMAT:
-        issues.append(Issue("file", "", "format", f"expected {PROBLEM_FORMAT!r}, got {doc.get('format')!r}"))
+        issues.append(Issue("file", "", "format", f"expected {PROBLEM_FORMAT!r}, got {_show(doc.get('format'))}"))
     for key in doc:
         if key != "format" and key not in LISTS:
             issues.append(

@@ -1,0 +1,390 @@
+"""Hostile input: every bad problem is an InvalidProblemError naming the record and field, never a crash.
+
+Records (``Problem.from_records`` / a JSON document), ``.npz`` files, the ``explain`` id lookup, and a
+hypothesis fuzzer that mutates valid documents (types, ranges, structure).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+from koeeo_match.io import dump_npz, load_npz, problem_from_dict
+
+A = {"id": "a", "lat": 45.0, "lon": 5.0}
+
+
+def doc() -> dict:
+    """A valid document using every list and most fields."""
+    return {
+        "format": "koeeo-match/1",
+        "employers": [{"id": "c", "daily_cap": 2, "hours_budget": 14, "excluded_associations": ["a"], "size": 10}],
+        "associations": [dict(A), {"id": "b", "lat": 45.1, "lon": 5.1, "sector": "social", "priority": 1.5,
+                                   "staff": 2}],
+        "employees": [
+            {"id": "e1", "employer": "c", "lat": 45.0, "lon": 5.0, "skills": {"law": 2}, "hours": 14,
+             "available": ["2027-03-01/2027-03-31"], "prefers": {"social": 1.0}, "remote_ok": True},
+            {"id": "e2", "lat": 45.05, "lon": 5.05, "max_km": 50},
+        ],
+        "missions": [
+            {"id": "m1", "association": "b", "skills": {"law": 1}, "seats": 2, "min_seats": 1,
+             "date": "2027-03-12", "max_per_employer": 1, "hours": 3.5},
+            {"id": "m2", "association": "a", "remote": True, "lat": 45.2, "lon": 5.2},
+        ],
+        "forced": [{"employee": "e2", "mission": "m2"}],
+        "forbidden": [{"employee": "e1", "mission": "m2"}],
+        "affinities": [{"employee": "e1", "mission": "m1", "score": -2.5}],
+    }
+
+
+def refused(run, *expected: tuple[str, str, str]) -> km.InvalidProblemError:
+    """``run()`` raises InvalidProblemError holding each expected (kind, id, field), named in its message."""
+    with pytest.raises(km.InvalidProblemError) as err:
+        run()
+    got = {(i.kind, i.id, i.field) for i in err.value.issues}
+    for kind, rid, field in expected:
+        assert (kind, rid, field) in got, (expected, got)
+        assert kind in str(err.value) and (not field or repr(field) in str(err.value))
+    return err.value
+
+
+# ----------------------------------------------------------------------------- records
+
+
+@pytest.mark.parametrize("value", [np.int64(3), np.int32(3), np.uint8(3), np.float64(3.0)])
+def test_numpy_integers_accepted_as_numbers(value):
+    d = doc()
+    d["missions"][0]["seats"] = value
+    assert problem_from_dict(d).missions.seats[0] == 3
+
+
+def test_numpy_scalars_accepted_everywhere():
+    d = doc()
+    e = d["employees"][0]
+    e.update(id=np.str_("e1"), lat=np.float32(45.0), remote_ok=np.bool_(False), hours=np.int16(14),
+             skills={np.str_("law"): np.int8(2)}, prefers={"social": np.float16(1.0)})
+    d["associations"][1]["priority"] = np.float64(1.5)
+    p = problem_from_dict(d)
+    assert p.employees.ids[0] == "e1" and type(p.employees.ids[0]) is str
+    assert p.employees.skill_level[0].tolist() == [2] and not p.employees.remote_ok[0]
+
+
+def test_numpy_bool_is_not_a_number():
+    d = doc()
+    d["missions"][0]["seats"] = np.bool_(True)
+    refused(lambda: problem_from_dict(d), ("mission", "m1", "seats"))
+
+
+@pytest.mark.parametrize(
+    "where, field, value",
+    [
+        ("employees", "hours", 1e308),
+        ("missions", "hours", 1e308),
+        ("associations", "priority", 1e308),
+        ("employers", "hours_budget", 1e308),
+        ("employees", "hours", 10**400),
+    ],
+)
+def test_values_beyond_the_supported_range_name_it(where, field, value):
+    d = doc()
+    d[where][0][field] = value
+    err = refused(lambda: problem_from_dict(d), (where[:-1] if where != "employees" else "employee",
+                                                 d[where][0]["id"], field))
+    assert "supported range" in str(err) and "1,000,000" in str(err) or "1,000,000,000" in str(err)
+    assert len(str(err)) < 400  # a huge value is shown cut, not in full
+
+
+def test_affinity_and_weight_range():
+    d = doc()
+    d["affinities"][0]["score"] = -1e308
+    d["employees"][0]["prefers"] = {"social": 1e300}
+    err = refused(lambda: problem_from_dict(d), ("affinity", "#0 ('e1', 'm1')", "score"), ("employee", "e1", "prefers"))
+    assert "[-1,000,000, 1,000,000] (the supported range)" in str(err)
+
+
+def test_values_at_the_supported_bound_are_accepted():
+    d = doc()
+    d["employees"][0]["hours"] = 1e6
+    d["associations"][0]["priority"] = 1e6
+    d["affinities"][0]["score"] = -1e6
+    d["employers"][0]["hours_budget"] = 1e9
+    assert problem_from_dict(d).employees.hours[0] == 1e6
+
+
+def test_huge_int_where_no_bound_is_refused_without_overflow():
+    d = doc()
+    d["employees"][1]["max_km"] = 10**400
+    refused(lambda: problem_from_dict(d), ("employee", "e2", "max_km"))
+
+
+def test_deeply_nested_value_is_an_issue():
+    deep: list = []
+    for _ in range(5000):
+        deep = [deep]
+    d = doc()
+    d["employees"][0]["skills"] = deep
+    d["missions"][0]["id"] = {"x": deep}
+    refused(lambda: problem_from_dict(d), ("employee", "e1", "skills"), ("mission", "#0", "id"))
+
+
+# ----------------------------------------------------------------------------- npz
+
+
+@pytest.fixture(scope="module")
+def arrays(tmp_path_factory):
+    path = tmp_path_factory.mktemp("npz") / "p.npz"
+    dump_npz(problem_from_dict(doc()), path)
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def npz(tmp_path, arrays, **change):
+    a = {k: v for k, v in {**arrays, **change}.items() if v is not None}
+    path = tmp_path / "q.npz"
+    np.savez(path, **a)
+    return lambda: load_npz(path)
+
+
+def test_npz_round_trip_still_loads(tmp_path, arrays):
+    assert npz(tmp_path, arrays)().n_missions == 2
+
+
+def test_npz_fractional_whole_numbers_named_by_record(tmp_path, arrays):
+    ch = {"missions.seats": np.array([1.5, 1.0]), "missions.min_seats": np.array([1.0, 1.25]),
+          "missions.max_per_employer": np.array([1.0, 0.5]), "employers.daily_cap": np.array([2.5])}
+    refused(npz(tmp_path, arrays, **ch), ("mission", "m1", "seats"), ("mission", "m2", "min_seats"),
+            ("mission", "m2", "max_per_employer"), ("employer", "c", "daily_cap"))
+
+
+def test_npz_dates_out_of_range_refused(tmp_path, arrays):
+    date = arrays["missions.date"].copy()
+    date[0] = 2**31 - 10
+    start = arrays["employees.avail_start"].copy()
+    start[0] = -(2**30)
+    refused(npz(tmp_path, arrays, **{"missions.date": date, "employees.avail_start": start}),
+            ("mission", "m1", "date"), ("employee", "e1", "available"))
+
+
+def test_npz_pairs_as_strict_as_json(tmp_path, arrays):
+    ch = {
+        "affinities.employee": np.array([0, 0], np.int32), "affinities.mission": np.array([0, 0], np.int32),
+        "affinities.score": np.array([1.0, 2.0]),
+        "forced.employee": np.array([0, 7], np.int32), "forced.mission": np.array([1, 0], np.int32),
+        "forced.score": np.zeros(2),
+    }
+    refused(npz(tmp_path, arrays, **ch), ("affinity", "#1 ('e1', 'm1')", ""),
+            ("forced", "#0 ('e1', 'm2')", ""), ("forced", "#1 (index 7, 'm1')", "employee"))
+
+
+def test_npz_every_structural_problem_at_once(tmp_path, arrays):
+    ch = {"employers.daily_cap": None, "employees.lat": arrays["employees.lat"][:1],
+          "missions.remote": np.zeros(2, np.int8), "missions.ids": np.arange(2),
+          "employees.skill_level": np.zeros((2, 5), np.uint8), "missions.req_ptr": np.array([1, 0, 1])}
+    err = refused(npz(tmp_path, arrays, **ch), ("file", "", "employers.daily_cap"), ("file", "", "employees.lat"),
+                  ("file", "", "missions.remote"), ("file", "", "missions.ids"),
+                  ("file", "", "employees.skill_level"), ("file", "", "missions.req_ptr"))
+    assert len(err.issues) == 6
+
+
+def test_npz_every_value_problem_at_once(tmp_path, arrays):
+    ch = {"employees.hours": np.array([np.nan, 1e307]), "associations.priority": np.array([-1.0, 1e9]),
+          "employers.hours_budget": np.array([np.nan]), "employers.excl_assoc": np.array([9], np.int32),
+          "missions.ids": np.array(["m", "m"]), "employees.pref_weight": np.array([np.inf])}
+    refused(npz(tmp_path, arrays, **ch), ("employee", "e1", "hours"), ("employee", "e2", "hours"),
+            ("association", "a", "priority"), ("association", "b", "priority"),
+            ("employer", "c", "hours_budget"), ("employer", "c", "excluded_associations"),
+            ("mission", "m", "id"), ("employee", "e1", "prefers"))
+
+
+@pytest.mark.parametrize("content", [b"", b"not a zip", b"PK\x03\x04garbage"])
+def test_npz_unreadable(tmp_path, content):
+    path = tmp_path / "x.npz"
+    path.write_bytes(content)
+    refused(lambda: load_npz(path), ("file", "", ""))
+
+
+def test_npz_a_bare_npy_array(tmp_path):
+    path = tmp_path / "x.npz"
+    with open(path, "wb") as fh:
+        np.save(fh, np.arange(3))
+    refused(lambda: load_npz(path), ("file", "", ""))
+
+
+# ----------------------------------------------------------------------------- explain
+
+
+def test_explain_an_id_both_employee_and_mission_needs_kind():
+    p = km.Problem.from_records(
+        associations=[dict(A)],
+        employees=[{"id": "x", "lat": 45.0, "lon": 5.0}],
+        missions=[{"id": "x", "association": "a"}],
+    )
+    s = km.solve(p, method="greedy")
+    with pytest.raises(KeyError, match="both an employee and a mission.*kind="):
+        km.explain(p, s, "x")
+    assert km.explain(p, s, "x", kind="employee").kind == "employee"
+    assert km.explain(p, s, "x", kind="mission").kind == "mission"
+    with pytest.raises(KeyError, match="not the id of a mission"):
+        km.explain(p, s, "nobody", kind="mission")
+    with pytest.raises(ValueError, match="kind must be"):
+        km.explain(p, s, "x", kind="association")
+
+
+# ----------------------------------------------------------------------------- the JSON reader
+
+
+@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
+def test_utf16_file_refused_naming_the_encoding(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(doc()), encoding="utf-16")
+    err = refused(lambda: km.load(path), ("file", "", ""))
+    assert "UTF-16" in str(err)
+
+
+@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
+def test_duplicate_json_keys_refused(tmp_path):
+    text = json.dumps(doc()).replace('"hours": 14', '"hours": 14, "hours": 7')
+    path = tmp_path / "p.json"
+    path.write_text(text, encoding="utf-8")
+    refused(lambda: km.load(path), ("file", "e1", "hours"))
+
+
+# ----------------------------------------------------------------------------- the fuzzer
+
+_VALUES = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6), st.sampled_from(["a", "b", "c", "e1", "e2", "m1", "m2", "law", "social",
+                                          "2027-03-12", "2027-02-30", "0001-01-01", "2027-03-01/2027-02-01"]),
+    st.lists(st.integers(0, 3), max_size=3), st.dictionaries(st.text(max_size=3), st.integers(-1, 4), max_size=2),
+    st.sampled_from([np.int64(3), np.float32(0.5), np.bool_(True), np.str_("a"), np.uint8(2)]),
+)
+
+
+def _paths(node, prefix=()):
+    """Every (container path) in a document down to depth 5, with the container."""
+    yield prefix, node
+    if len(prefix) >= 5:
+        return
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for k, v in items:
+        yield from _paths(v, (*prefix, k))
+
+
+def _mutate(d, data):
+    """One random change: retype or swap a value, drop, duplicate or add a key or item, nest deeply."""
+    containers = [(p, c) for p, c in _paths(d) if isinstance(c, (dict, list)) and c]
+    _, node = data.draw(st.sampled_from(containers))
+    key = data.draw(st.sampled_from(list(node) if isinstance(node, dict) else list(range(len(node)))))
+    op = data.draw(st.sampled_from(["retype", "drop", "duplicate", "add", "nest", "swap"]))
+    if op == "retype":
+        node[key] = data.draw(_VALUES)
+    elif op == "drop":
+        del node[key]
+    elif op == "duplicate" and isinstance(node, list):
+        node.append(node[key])  # the same object twice: a duplicate record
+    elif op == "add" and isinstance(node, dict):
+        node[data.draw(st.sampled_from(["id", "extra", "lat", "seats", "hours", "employee", "mission"]))] = (
+            data.draw(_VALUES))
+    elif op == "nest":
+        deep = node[key]
+        for _ in range(data.draw(st.integers(1, 3000))):
+            deep = [deep]
+        node[key] = deep
+    else:  # swap with another value of the same container
+        other = data.draw(st.sampled_from(list(node) if isinstance(node, dict) else list(range(len(node)))))
+        node[key], node[other] = node[other], node[key]
+
+
+@settings(max_examples=1000, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_fuzz_records_problem_or_invalid_problem_error(data):
+    d = doc()
+    for _ in range(data.draw(st.integers(1, 4))):
+        _mutate(d, data)
+    try:
+        p = problem_from_dict(d)
+    except km.InvalidProblemError as err:
+        assert err.issues and all(isinstance(i, km.Issue) for i in err.issues)
+        str(err)
+        return
+    assert isinstance(p, km.Problem)
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_fuzz_npz_problem_or_invalid_problem_error(tmp_path_factory, data):
+    path = tmp_path_factory.mktemp("fz") / "p.npz"
+    dump_npz(problem_from_dict(doc()), path)
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    for _ in range(data.draw(st.integers(1, 3))):
+        key = data.draw(st.sampled_from(sorted(arrays)))
+        a = arrays[key]
+        op = data.draw(st.sampled_from(["drop", "float", "scale", "shorten", "int", "str", "nan", "negate"]))
+        if op == "drop":
+            del arrays[key]
+        elif op == "float":
+            arrays[key] = a.astype(float) + 0.5 if a.dtype.kind in "iuf" else a
+        elif op == "scale" and a.dtype.kind in "iuf":
+            f = data.draw(st.sampled_from([10**9, -1, 1e300]))
+            arrays[key] = a.astype(np.float64 if isinstance(f, float) else np.int64) * f
+        elif op == "shorten":
+            arrays[key] = a[:-1] if a.ndim else a
+        elif op == "int":
+            arrays[key] = np.arange(a.size).reshape(a.shape) * 7
+        elif op == "str":
+            arrays[key] = np.full(a.shape, "zz")
+        elif op == "nan":
+            arrays[key] = np.full(a.shape, np.nan)
+        elif op == "negate" and a.dtype.kind in "if":
+            arrays[key] = -a - 2
+    bad = os.fspath(path) + ".bad.npz"
+    np.savez(bad, **arrays)
+    try:
+        p = load_npz(bad)
+    except km.InvalidProblemError as err:
+        assert err.issues
+        return
+    assert isinstance(p, km.Problem)
+
+
+@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
+def test_deeply_nested_json_file_refused(tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text('{"format": "koeeo-match/1", "employees": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    refused(lambda: km.load(path), ("file", "", ""))
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.data())
+def test_fuzz_json_file_problem_or_invalid_problem_error(tmp_path_factory, data):
+    """The JSON reader on mutated text: cut, spliced, with a character changed or inserted."""
+    text = json.dumps(doc())
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(text)))
+        op = data.draw(st.sampled_from(["cut", "insert", "replace", "splice"]))
+        piece = data.draw(st.sampled_from(['"', ",", "{", "}", "[", "]", ":", "NaN", "-1e999", "null", "1.5",
+                                           '"id"', '"e1"', "\\u0000", "é", "true"]))
+        if op == "cut":
+            text = text[:i]
+        elif op == "insert":
+            text = text[:i] + piece + text[i:]
+        elif op == "replace":
+            text = text[:i] + piece + text[i + 1:]
+        else:
+            j = data.draw(st.integers(0, len(text)))
+            text = text[:i] + text[j:]
+    path = tmp_path_factory.mktemp("fj") / "p.json"
+    path.write_text(text, encoding="utf-8")
+    try:
+        p = km.load(path)
+    except km.InvalidProblemError as err:
+        assert err.issues
+        return
+    assert isinstance(p, km.Problem)
