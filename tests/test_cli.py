@@ -128,3 +128,16 @@ def test_pipeline_command(tmp_path, capsys):
     doc = json.loads(out_json.read_text())
     assert [s["name"] for s in doc["stages"]] == ["generate", "candidates", "solve", "check", "metrics"]
     assert doc["violations"] == 0
+
+
+def test_explain_an_id_that_is_both_an_employee_and_a_mission(tmp_path, capsys):
+    doc = {"format": "koeeo-match/1", "associations": [{"id": "a", "lat": 45.0, "lon": 5.0}],
+           "employees": [{"id": "x", "lat": 45.0, "lon": 5.0}], "missions": [{"id": "x", "association": "a"}]}
+    prob, sol = tmp_path / "p.json", tmp_path / "s.json"
+    prob.write_text(json.dumps(doc))
+    assert main(["solve", str(prob), "-o", str(sol), "--method", "flow"]) == 0
+    capsys.readouterr()
+    assert main(["explain", str(prob), str(sol), "x"]) == 2
+    assert "both an employee and a mission" in capsys.readouterr().err
+    assert main(["explain", str(prob), str(sol), "x", "--kind", "mission"]) == 0
+    assert capsys.readouterr().out.startswith("mission 'x': filled")

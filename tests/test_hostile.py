@@ -239,7 +239,6 @@ def test_explain_an_id_both_employee_and_mission_needs_kind():
 # ----------------------------------------------------------------------------- the JSON reader
 
 
-@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
 def test_utf16_file_refused_naming_the_encoding(tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps(doc()), encoding="utf-16")
@@ -247,7 +246,6 @@ def test_utf16_file_refused_naming_the_encoding(tmp_path):
     assert "UTF-16" in str(err)
 
 
-@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
 def test_duplicate_json_keys_refused(tmp_path):
     text = json.dumps(doc()).replace('"hours": 14', '"hours": 14, "hours": 7')
     path = tmp_path / "p.json"
@@ -354,7 +352,6 @@ def test_fuzz_npz_problem_or_invalid_problem_error(tmp_path_factory, data):
     assert isinstance(p, km.Problem)
 
 
-@pytest.mark.xfail(reason="needs the io/_json.py change of h14's report (/tmp/kb/h14_json.patch)", strict=False)
 def test_deeply_nested_json_file_refused(tmp_path):
     path = tmp_path / "p.json"
     path.write_text('{"format": "koeeo-match/1", "employees": ' + "[" * 100_000 + "]" * 100_000 + "}")

@@ -341,9 +341,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     policy = _policy(args.policy)
     for ident in args.ids:
         try:
-            ex = km.explain(problem, sol, ident, policy)
+            ex = km.explain(problem, sol, ident, policy, kind=args.kind)
         except KeyError as err:
-            raise km.KoeeoMatchError(_esc(str(err.args[0]))) from None
+            msg = str(err.args[0]).replace("with kind='employee' or kind='mission'",
+                                           "with --kind employee or --kind mission")
+            raise km.KoeeoMatchError(_esc(msg)) from None
         # one line each, escaped: an id cannot forge a line (str(ex) joins the same pieces)
         for line in [f"{ex.kind} {ex.id!r}: {ex.verdict}", *("  " + x for x in ex.lines)]:
             _out(line)
@@ -489,6 +491,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("solution", help="solution file, or - for standard input")
     x.add_argument("ids", nargs="+", metavar="ID", help="employee or mission id(s)")
     x.add_argument("--policy", default="max_hours", help="the policy the solution optimised")
+    x.add_argument("--kind", choices=("employee", "mission"), default=None,
+                   help="what the ids name, when an id is both an employee and a mission (default: either)")
     x.set_defaults(func=cmd_explain)
 
     q = sub.add_parser("pipeline", help="generate, solve, check and measure a synthetic instance, stage by stage")

@@ -153,7 +153,8 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     ``NaN`` and ``Infinity`` (not JSON, but common) are read as floats so that
     validation reports them with their record and field, together with every
     other problem.  ``path`` ``"-"`` reads standard input.  A document nested
-    too deeply for the parser is an :class:`InvalidProblemError` too.
+    too deeply for the parser, UTF-16 or UTF-32 text, and a key given twice
+    in one object are :class:`InvalidProblemError` too.
 
     Examples
     --------
@@ -165,17 +166,40 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     """
     stream = os.fspath(path) == STREAM
     name = "standard input" if stream else os.fspath(path)
-    try:
-        if stream:
-            return json.loads(sys.stdin.buffer.read(), parse_constant=float)
+    if stream:
+        raw = sys.stdin.buffer.read()
+    else:
         with open(path, "rb") as fh:
-            return json.load(fh, parse_constant=float)
-    except json.JSONDecodeError as err:
-        raise InvalidProblemError([Issue("file", "", "", f"{name} is not valid JSON: {err}")]) from None
+            raw = fh.read()
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:4]):
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is UTF-16 or UTF-32 text; save it as UTF-8")])
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is not UTF-8 text: {err}")]) from None
+    duplicates: list[Issue] = []
+    try:
+        doc = json.loads(text, parse_constant=float, object_pairs_hook=lambda kv: _object(kv, duplicates))
+    except json.JSONDecodeError as err:
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is not valid JSON: {err}")]) from None
     except RecursionError:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
+    if duplicates:
+        raise InvalidProblemError(duplicates)
+    return doc
+
+
+def _object(pairs: list[tuple[str, Any]], duplicates: list[Issue]) -> dict[str, Any]:
+    """A JSON object; each key given twice becomes an issue naming it (and the object's id)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            ident = out.get("id")
+            rid = ident if isinstance(ident, str) else ""
+            msg = "key given twice in one JSON object (the first value would be lost)"
+            duplicates.append(Issue("file", rid, key, msg))
+        out[key] = value
+    return out
 
 
 def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
