@@ -19,6 +19,7 @@ from typing import Any
 
 import koeeo_match
 
+from ._log import HelpFormatter, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -38,8 +39,6 @@ _QUIET = False
 
 #: Policy.PRESETS' names, listed here so that ``--help`` does not import numpy (a test keeps them equal)
 POLICY_PRESETS = ("max_hours", "max_coverage", "territorial_equity", "min_travel", "balanced", "hours_then_equity")
-
-
 _POLICY_HELP = f"preset ({', '.join(POLICY_PRESETS)}) or weights, e.g. 'affinity=1,travel_km=0.01'"
 
 
@@ -47,17 +46,6 @@ def _log(msg: str) -> None:
     """A progress line on stderr, unless ``-q``."""
     if not _QUIET:
         print(msg, file=sys.stderr, flush=True)
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """Help with each option's default (when it has one) and the epilog's example kept as written."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
-        unset = any(action.default is v for v in (None, False, argparse.SUPPRESS))
-        if "default" in text or unset or not action.option_strings:
-            return text
-        return text + (" " if text else "") + "(default: %(default)s)"
 
 
 def _verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:
@@ -71,30 +59,10 @@ def _verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:
 
 def _add(sub: Any, name: str, help: str, example: str) -> argparse.ArgumentParser:
     """A subcommand parser with defaults in its help, the global options and an example."""
-    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, formatter_class=_HelpFormatter,
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter,
                                                 epilog=f"example:\n  {example}")
     _verbosity(p, sub=True)
     return p
-
-
-def _logging(verbose: int) -> Callable[[], None]:
-    """Show the ``koeeo_match`` logger on stderr at INFO (``-v``) or DEBUG (``-vv``); returns the undo."""
-    import logging
-
-    if not verbose:
-        return lambda: None
-    log = logging.getLogger("koeeo_match")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-    old = log.level
-    log.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
-    log.addHandler(handler)
-
-    def undo() -> None:
-        log.removeHandler(handler)
-        log.setLevel(old)
-
-    return undo
 
 
 def _esc(text: str) -> str:
@@ -492,7 +460,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="koeeo-match", description=__doc__.splitlines()[0],
-                                formatter_class=_HelpFormatter,
+                                formatter_class=HelpFormatter,
                                 epilog="example:\n  koeeo-match generate --region Bretagne -o p.json\n"
                                        "  koeeo-match solve p.json -o s.json && koeeo-match report p.json s.json\n"
                                        "-v and -q go before or after the command; `koeeo-match COMMAND -h` for more.")
@@ -604,7 +572,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.quiet and args.verbose:
         parser.error("-q/--quiet and -v/--verbose exclude each other")
     _QUIET = bool(args.quiet)
-    undo = _logging(args.verbose)
+    undo = to_stderr(args.verbose)
     try:
         return int(args.func(args) or 0)
     except InvalidProblemError as err:
