@@ -170,6 +170,7 @@ def test_quiet_and_verbose_exclude_each_other(capsys):
 
 @pytest.mark.parametrize("quiet", [[], ["-q"]])
 def test_quiet_also_hides_generate_progress(tmp_path, capsys, quiet):
-    assert cli.main([*quiet, "generate", "--region", "Bretagne", "--employees", "30", "-o", str(tmp_path / "p.json")]) == 0
+    out = str(tmp_path / "p.json")
+    assert cli.main([*quiet, "generate", "--region", "Bretagne", "--employees", "30", "-o", out]) == 0
     err = capsys.readouterr().err
     assert (err == "") == bool(quiet) and (quiet or "generated " in err)
