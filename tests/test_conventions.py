@@ -174,3 +174,11 @@ def test_quiet_also_hides_generate_progress(tmp_path, capsys, quiet):
     assert cli.main([*quiet, "generate", "--region", "Bretagne", "--employees", "30", "-o", out]) == 0
     err = capsys.readouterr().err
     assert (err == "") == bool(quiet) and (quiet or "generated " in err)
+
+
+def test_pipeline_lines_are_logged_and_given_to_progress(caplog):
+    seen: list[str] = []
+    with caplog.at_level(logging.INFO, logger="koeeo_match"):
+        km.pipeline.run(lambda: km.synth.city(employees=40, seed=0, rules="flow"), method="flow", progress=seen.append)
+    logged = [r.getMessage() for r in caplog.records if r.name == "koeeo_match.pipeline"]
+    assert logged[0] == "[generate] ..." and logged == seen
