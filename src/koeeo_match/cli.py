@@ -52,7 +52,7 @@ def _verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:
     """The global ``-v``/``-q``, accepted before and after the subcommand (a subcommand's default stays out)."""
     keep = argparse.SUPPRESS if sub else None
     p.add_argument("-v", "--verbose", action="count", default=keep if sub else 0,
-                   help="more log lines on stderr: -v INFO (and the solver's progress log), -vv DEBUG")
+                   help="more log lines on stderr: -v INFO (and the solver's progress log), -vv DEBUG; none by default")
     p.add_argument("-q", "--quiet", action="store_true", default=keep if sub else False,
                    help="no progress lines on stderr (results and errors still print)")
 
