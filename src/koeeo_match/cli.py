@@ -19,6 +19,7 @@ from typing import Any
 
 import koeeo_match
 
+from ._log import HelpFormatter, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -33,8 +34,35 @@ def _err(msg: str) -> None:
     print(f"koeeo-match: error: {msg}", file=sys.stderr)
 
 
+#: set by main from -q: the progress lines on stderr are hidden (results and errors still print)
+_QUIET = False
+
+#: Policy.PRESETS' names, listed here so that ``--help`` does not import numpy (a test keeps them equal)
+POLICY_PRESETS = ("max_hours", "max_coverage", "territorial_equity", "min_travel", "balanced", "hours_then_equity")
+_POLICY_HELP = f"preset ({', '.join(POLICY_PRESETS)}) or weights, e.g. 'affinity=1,travel_km=0.01'"
+
+
 def _log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    """A progress line on stderr, unless ``-q``."""
+    if not _QUIET:
+        print(msg, file=sys.stderr, flush=True)
+
+
+def _verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:
+    """The global ``-v``/``-q``, accepted before and after the subcommand (a subcommand's default stays out)."""
+    keep = argparse.SUPPRESS if sub else None
+    p.add_argument("-v", "--verbose", action="count", default=keep if sub else 0,
+                   help="more log lines on stderr: -v INFO (and the solver's progress log), -vv DEBUG; none by default")
+    p.add_argument("-q", "--quiet", action="store_true", default=keep if sub else False,
+                   help="no progress lines on stderr (results and errors still print)")
+
+
+def _add(sub: Any, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand parser with defaults in its help, the global options and an example."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter,
+                                                epilog=f"example:\n  {example}")
+    _verbosity(p, sub=True)
+    return p
 
 
 def _esc(text: str) -> str:
@@ -431,18 +459,24 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="koeeo-match", description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="koeeo-match", description=__doc__.splitlines()[0],
+                                formatter_class=HelpFormatter,
+                                epilog="example:\n  koeeo-match generate --region Bretagne -o p.json\n"
+                                       "  koeeo-match solve p.json -o s.json && koeeo-match report p.json s.json\n"
+                                       "-v and -q go before or after the command; `koeeo-match COMMAND -h` for more.")
     p.add_argument("--version", action="version", version=f"koeeo-match {koeeo_match.__version__}")
+    _verbosity(p, sub=False)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    s = sub.add_parser("solve", help="solve a problem file, write a solution file")
+    s = _add(sub, "solve", "solve a problem file, write a solution file",
+             "koeeo-match solve p.json -o s.json --method auto --policy max_hours --time-limit 30")
     s.add_argument("problem", help="problem file (.json, .npz), or - for standard input (JSON)")
     s.add_argument("-o", "--output", required=True, help="solution file (the extension decides the format), "
                    "or - for standard output (JSON)")
-    s.add_argument("--method", default="auto", choices=METHODS)
+    s.add_argument("--method", default="auto", choices=METHODS, help="solver (see docs/solvers.md)")
     s.add_argument("--proposing", choices=["employees", "associations"], default=None,
                    help="stable: the side that proposes (default employees)")
-    s.add_argument("--policy", default="max_hours", help="preset name or weights, e.g. 'affinity=1,travel_km=0.01'")
+    s.add_argument("--policy", default="max_hours", help=_POLICY_HELP)
     s.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
                    help="seconds (CP-SAT)")
     s.add_argument("--seed", type=_SEED, default=0, help=f"0 to {MAX_SEED} (CP-SAT takes 31 bits)")
@@ -451,18 +485,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--memory-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
                    help="GiB the solve may use (default: what the machine has available; inf: never refuse)")
     s.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the file")
-    s.add_argument("-q", "--quiet", action="store_true")
-    s.add_argument("-v", "--verbose", action="store_true", help="solver progress log")
     s.set_defaults(func=cmd_solve)
 
-    c = sub.add_parser("check", help="verify a solution against every rule (exit 1 if it breaks one)")
+    c = _add(sub, "check", "verify a solution against every rule (exit 1 if it breaks one)",
+             "koeeo-match check p.json s.json --json")
     c.add_argument("problem", help="problem file, or - for standard input")
     c.add_argument("solution", help="solution file, or - for standard input")
     c.add_argument("--json", action="store_true",
                    help='print {"feasible": bool, "violations": [{"rule", "employee", "mission", "message"}]}')
     c.set_defaults(func=cmd_check)
 
-    g = sub.add_parser("generate", help="write a seeded synthetic instance")
+    g = _add(sub, "generate", "write a seeded synthetic instance",
+             "koeeo-match generate --region Bretagne --employees 2000 --seed 0 -o p.json")
     where = g.add_mutually_exclusive_group(required=True)
     where.add_argument("--region", help="a French region, e.g. Bretagne")
     where.add_argument("--departement", help="a département code, e.g. 69")
@@ -470,15 +504,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--employees", type=_int_opt(1), default=2000, help="volunteers (region / département)")
     g.add_argument("--hours", type=_float_opt(0, lo_open=True), default=20_000_000, help="hours of supply (national)")
     g.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0, help="size multiplier (national)")
-    g.add_argument("--rules", choices=["all", "flow"], default=None)
+    g.add_argument("--rules", choices=["all", "flow"], default=None,
+                   help="flow: only the rules the flow solver supports (default: all; flow with --national)")
     g.add_argument("--multi-day-share", type=_float_opt(0, 1), default=0.0,
                    help="share of employees with 2-3 days (national)")
-    g.add_argument("--seed", type=_SEED, default=0)
+    g.add_argument("--seed", type=_SEED, default=0, help="random seed")
     g.add_argument("-o", "--output", required=True, help=".json, or .npz for a compact file; - for standard output "
                    "(JSON)")
     g.set_defaults(func=cmd_generate)
 
-    r = sub.add_parser("report", help="human summary of a solution")
+    r = _add(sub, "report", "human summary of a solution",
+             "koeeo-match report p.json s.json --top 5")
     r.add_argument("problem", help="problem file, or - for standard input")
     r.add_argument("solution", help="solution file, or - for standard input")
     r.add_argument("--top", type=_int_opt(0), default=10, help="shortfall groups to list")
@@ -486,38 +522,43 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the report as one JSON object")
     r.set_defaults(func=cmd_report)
 
-    x = sub.add_parser("explain", help="why an employee or mission got what it got")
+    x = _add(sub, "explain", "why an employee or mission got what it got",
+             "koeeo-match explain p.json s.json e1 m3 --policy max_hours")
     x.add_argument("problem", help="problem file, or - for standard input")
     x.add_argument("solution", help="solution file, or - for standard input")
     x.add_argument("ids", nargs="+", metavar="ID", help="employee or mission id(s)")
-    x.add_argument("--policy", default="max_hours", help="the policy the solution optimised")
+    x.add_argument("--policy", default="max_hours", help="the policy the solution optimised: " + _POLICY_HELP)
     x.add_argument("--kind", choices=("employee", "mission"), default=None,
                    help="what the ids name, when an id is both an employee and a mission (default: either)")
     x.set_defaults(func=cmd_explain)
 
-    q = sub.add_parser("pipeline", help="generate, solve, check and measure a synthetic instance, stage by stage")
+    q = _add(sub, "pipeline", "generate, solve, check and measure a synthetic instance, stage by stage",
+             "koeeo-match pipeline --region Bretagne --method flow --json timings.json")
     where = q.add_mutually_exclusive_group(required=True)
-    where.add_argument("--national", action="store_true")
-    where.add_argument("--region")
-    where.add_argument("--departement")
+    where.add_argument("--national", action="store_true", help="all of France")
+    where.add_argument("--region", help="a French region, e.g. Bretagne")
+    where.add_argument("--departement", help="a département code, e.g. 69")
     q.add_argument("--hours", type=_float_opt(0, lo_open=True), default=20_000_000, help="national hours of supply")
-    q.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0)
-    q.add_argument("--rules", choices=["all", "flow"], default=None)
+    q.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0, help="size multiplier (national)")
+    q.add_argument("--rules", choices=["all", "flow"], default=None, help="rules to generate (default: flow)")
     q.add_argument("--multi-day-share", type=_float_opt(0, 1), default=0.0, help="share of employees with 2-3 days")
-    q.add_argument("--method", default="flow", choices=METHODS)
-    q.add_argument("--policy", default="max_hours")
+    q.add_argument("--method", default="flow", choices=METHODS, help="solver")
+    q.add_argument("--policy", default="max_hours", help=_POLICY_HELP)
     q.add_argument("--top-k", type=_int_opt(1), default=None,
                    help="keep the k best arcs per employee and per mission (default: 5 with --national, else all)")
-    q.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None)
-    q.add_argument("--seed", type=_SEED, default=0)
+    q.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
+                   help="seconds (CP-SAT; default: none)")
+    q.add_argument("--seed", type=_SEED, default=0, help="random seed")
     q.add_argument("--json", help="write stage timings and metrics here (- for standard output)")
     q.set_defaults(func=cmd_pipeline)
 
-    d = sub.add_parser("demo", help="generate a region, compare the optimiser with first-come-first-served")
-    d.add_argument("--region", default="Bretagne")
-    d.add_argument("--employees", type=_int_opt(1), default=1200)
-    d.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=30.0)
-    d.add_argument("--seed", type=_SEED, default=0)
+    d = _add(sub, "demo", "generate a region, compare the optimiser with first-come-first-served",
+             "koeeo-match demo --region Occitanie --employees 1500 --time-limit 10")
+    d.add_argument("--region", default="Bretagne", help="a French region")
+    d.add_argument("--employees", type=_int_opt(1), default=1200, help="volunteers")
+    d.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=30.0,
+                   help="seconds for the optimiser")
+    d.add_argument("--seed", type=_SEED, default=0, help="random seed")
     d.set_defaults(func=cmd_demo)
     return p
 
@@ -525,7 +566,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     from .errors import InvalidProblemError, KoeeoMatchError
 
-    args = build_parser().parse_args(argv)
+    global _QUIET
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.quiet and args.verbose:
+        parser.error("-q/--quiet and -v/--verbose exclude each other")
+    _QUIET = bool(args.quiet)
+    undo = to_stderr(args.verbose)
     try:
         return int(args.func(args) or 0)
     except InvalidProblemError as err:
@@ -542,6 +589,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
     except KeyboardInterrupt:
         _err("interrupted")
+    finally:
+        undo()
+        _QUIET = False
     return EXIT_ERROR
 
 

@@ -30,7 +30,7 @@ import numpy as np
 from . import metrics as _metrics
 from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
 from .candidates import CandidateGraph, build_candidates
-from .errors import UnsupportedError
+from .errors import KoeeoMatchWarning, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
 from .policy import Policy, as_policy
@@ -317,7 +317,7 @@ def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method:
         bound = None
     message = raw.message
     if graph.scale.collapsed and not raw.stats.get("fine_secondary"):
-        warnings.warn(graph.scale.collapsed, RuntimeWarning, stacklevel=4)
+        warnings.warn(graph.scale.collapsed, KoeeoMatchWarning, stacklevel=4)
         message = "; ".join(x for x in (message, graph.scale.collapsed) if x)
     gap = relative_gap(raw.status, objective, bound)
     met = _metrics.compute(problem, e, m) if compute_metrics else {}

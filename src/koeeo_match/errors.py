@@ -23,6 +23,7 @@ __all__ = [
     "InvalidProblemError",
     "Issue",
     "KoeeoMatchError",
+    "KoeeoMatchWarning",
     "SolverError",
     "UnsupportedError",
 ]
@@ -134,3 +135,21 @@ class InsufficientMemoryError(KoeeoMatchError, MemoryError):
     def __init__(self, message: str, *, arcs: int, needed: float, available: float, route: str = ""):
         super().__init__(message)
         self.arcs, self.needed, self.available, self.route = arcs, needed, available, route
+
+
+class KoeeoMatchWarning(UserWarning, RuntimeWarning):
+    """A warning of koeeo_match (for example: distinct secondary scores that the exact integer scale made equal).
+
+    It is also a :class:`RuntimeWarning`, the class these warnings had
+    before, so existing filters keep working.  Silence them all with
+    ``warnings.simplefilter("ignore", km.KoeeoMatchWarning)``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("scores collapsed", KoeeoMatchWarning)
+    >>> issubclass(caught[0].category, RuntimeWarning)
+    True
+    """

@@ -8,6 +8,7 @@ as it goes.  It is what ``koeeo-match pipeline`` and the benchmark suite run.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import resource
 import time
 from collections.abc import Callable
@@ -33,6 +34,8 @@ from .solution import Solution
 from .solvers import SolveOptions
 
 __all__ = ["Stage", "PipelineResult", "PeakSampler", "run", "rss_bytes"]
+
+_LOG = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,6 +97,9 @@ def run(
     would not fit in memory is refused the same way, once the problem exists
     (:func:`koeeo_match.memory.check_memory`); ``make_problem`` is a Problem
     or a function that makes one (timed as the ``generate`` stage).
+    ``progress`` (``print`` by default, ``None`` for silence) receives each
+    stage's progress line; the same lines are always logged at INFO on the
+    ``koeeo_match.pipeline`` logger.
 
     Examples
     --------
@@ -109,7 +115,10 @@ def run(
                        workers=workers, progress=progress, memory_limit=memory_limit)
     pol, _ = resolve_policies(policy, None, "pipeline.run")
     out = PipelineResult()
-    say = progress or (lambda s: None)
+    def say(line: str, show: Callable[[str], None] | None = progress) -> None:
+        _LOG.info("%s", line)  # always logged; also given to ``progress`` (print by default)
+        if show is not None:
+            show(line)
 
     def stage(name: str, fn: Callable[[], Any]) -> Any:
         say(f"[{name}] ...")

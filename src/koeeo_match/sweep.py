@@ -53,6 +53,7 @@ to build (or rescore) the graph the row used, shared by the methods of one
 from __future__ import annotations
 
 import itertools
+import logging
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -68,6 +69,8 @@ from .errors import UnsupportedError
 from .model import Problem
 from .policy import TERMS, Policy
 from .solvers import SolveOptions
+
+_LOG = logging.getLogger(__name__)
 
 __all__ = ["sweep", "pareto_front", "policy_grid", "policy_label", "numeric_column"]
 
@@ -273,7 +276,9 @@ def sweep(
         :class:`~koeeo_match.UnsupportedError`, or record a row with status
         ``"unsupported"``, the message, and no figures.
     progress : bool
-        Print one line per run to stderr.
+        Print one line per run to stderr.  The same lines are always logged
+        at INFO on the ``koeeo_match.sweep`` logger, so
+        ``logging.basicConfig(level=logging.INFO)`` shows them without it.
 
     Returns
     -------
@@ -311,8 +316,7 @@ def sweep(
                 rows.append(_run(prob, graph, meth, plan, t_cand, {
                     "variant": vlabel, "policy": plabel, "method": meth, "primary": "+".join(pol.primary),
                     **{f"w_{n}": getattr(pol, n) for n in TERMS}}))
-                if plan.progress:
-                    _say(rows[-1], len(rows), plan.runs, time.perf_counter() - t1)
+                _say(rows[-1], len(rows), plan.runs, time.perf_counter() - t1, plan.progress)
     return _table(rows)
 
 
@@ -379,11 +383,14 @@ def _run(problem: Problem, graph: CandidateGraph, method: str, plan: _Plan, t_ca
                         if k not in ("objective", "bound", "gap", "solve_seconds")})}
 
 
-def _say(row: Mapping[str, Any], done: int, total: int, seconds: float) -> None:
+def _say(row: Mapping[str, Any], done: int, total: int, seconds: float, show: bool) -> None:
+    """Log one run's line on the ``koeeo_match.sweep`` logger at INFO; also print it to stderr if ``show``."""
     obj = row.get("objective")
-    print(f"[sweep {done}/{total}] variant={row['variant']} policy={row['policy']} method={row['method']}: "
-          f"{row['status']}" + ("" if obj is None else f", objective={obj:.6g}") + f" ({seconds:.2f} s)",
-          file=sys.stderr, flush=True)
+    line = (f"[sweep {done}/{total}] variant={row['variant']} policy={row['policy']} method={row['method']}: "
+            f"{row['status']}" + ("" if obj is None else f", objective={obj:.6g}") + f" ({seconds:.2f} s)")
+    _LOG.info("%s", line)
+    if show:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _table(rows: list[dict[str, Any]]) -> Any:
