@@ -91,6 +91,9 @@ def problem_scale(problem: Problem, policy: Policy, max_arcs: int) -> IntegerSco
         "affinity": problem.affinities.score,
     }
     blocks: list[dict[str, np.ndarray]] = [per_m] + [{t: exact[t]} for t in weighted if t in exact]
+    for t in weighted:  # distances are continuous: no factor makes them integers (as on real arcs)
+        if t in COSTS and E and float(ranges[t][1].max()) > 0:
+            blocks.append({t: np.array([float(ranges[t][1].max()) / np.sqrt(2.0)])})
     lo_row: dict[str, np.ndarray] = {}
     hi_row: dict[str, np.ndarray] = {}
     for t in weighted:  # each term's range, 0 included: every arc lies between the extreme rows

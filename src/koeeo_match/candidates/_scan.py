@@ -24,9 +24,11 @@ from scipy.spatial import cKDTree
 
 from .._geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
 from ..model import Problem
+from ..parallel import default_workers, run_parts
 from ..policy import IntegerScores, Policy
 from ._bounds import ScoreBounds
 from ._generate import key_skill, loosest_levels
+from ._tables import per_problem
 from ._terms import arc_terms
 from .eligibility import filter_eligible
 
@@ -37,6 +39,7 @@ Pairs = tuple[np.ndarray, np.ndarray]
 _CHUNK = 100_000  # employees per KD-tree query
 _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remote missions)
 # radius bands (km): each KD-tree query covers the employees of one band, with the band's largest radius
+_POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
 _BANDS = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, np.inf])
 
 
@@ -127,9 +130,62 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: n
         start = stop
 
 
+def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, ScanStats]:
+    """The arcs of one key-skill group's missions (``grp``) that beat the prices, and the work."""
+    problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline = ctx
+    e, m = problem.employees, problem.missions
+    stats = ScanStats()
+    if deadline is not None and time.monotonic() > deadline:
+        stats.complete = False
+        return None, stats
+    # a float margin (the bounds are float64): a pair is skipped only if it is surely beaten
+    big = float(np.abs(bounds.mission).max(initial=0.0)) + float(np.abs(bounds.employee).max(initial=0.0))
+    slack_e = bounds.employee - y
+    slack_m = bounds.mission - v + (1.0 + 1e-9 * big)
+    xyz = per_problem(problem, "unit_vectors", lambda p: (unit_vectors(p.employees.lat, p.employees.lon),
+                                                          unit_vectors(p.missions.lat, p.missions.lon)))
+    weighted = [t for t, w in policy.weights().items() if w]
+    g = int(key_skill(problem)[grp[0]])
+    all_e = np.arange(len(e), dtype=np.int32)
+    emps_g = all_e[e.skill_level[:, g] >= loosest_levels(problem)[g]] if g >= 0 else all_e
+    on = scan_e[emps_g]
+    found = []
+    for emps, mis in ((emps_g[on], grp), (emps_g[~on], grp[scan_m[grp]])):
+        if emps.size == 0 or mis.size == 0:
+            continue
+        emps = emps[slack_e[emps] + float(slack_m[mis].max()) > 0]
+        mis = mis[slack_m[mis] + float(slack_e[emps].max(initial=-np.inf)) > 0]
+        if emps.size == 0 or mis.size == 0:
+            continue
+        rem = m.remote[mis]
+        r_ok = e.remote_ok[emps]
+        sources = [
+            _spatial(problem, xyz, emps, mis[~rem], slack_e, slack_m, bounds.per_km),
+            _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, 0.0),
+            _by_price(emps[r_ok], mis[rem], slack_e, slack_m),
+        ]
+        for src in sources:
+            for a, b in src:
+                if a.size == 0:
+                    continue
+                stats.pairs_tested += int(a.size)
+                ea, ma, d = filter_eligible(problem, a, b)
+                if ea.size == 0:
+                    continue
+                stats.arcs_scanned += int(ea.size)
+                stats.by_group[g] = stats.by_group.get(g, 0) + int(ea.size)
+                s = scale.apply(policy, arc_terms(problem, ea, ma, d, weighted))
+                hit = s > y[ea] + v[ma]
+                if hit.any():
+                    found.append((ea[hit], ma[hit], d[hit], s[hit]))
+    arcs = tuple(np.concatenate(x) for x in zip(*found)) if found else None
+    return arcs, stats
+
+
 def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds: ScoreBounds, y: np.ndarray,
                  v: np.ndarray, scan_e: np.ndarray, scan_m: np.ndarray, *,
-                 deadline: float | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ScanStats]:
+                 deadline: float | None = None,
+                 workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ScanStats]:
     """Every eligible pair touching a scanned node whose integer score exceeds ``y[e] + v[m]``.
 
     Parameters
@@ -147,6 +203,8 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     deadline : float, optional
         A ``time.monotonic()`` time after which the scan stops between two groups
         (``stats.complete`` is then False).
+    workers : int, default 1
+        Processes scanning the key-skill groups of a large problem (0: every core).
 
     Returns
     -------
@@ -174,55 +232,27 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     t0 = time.perf_counter()
     e, m = problem.employees, problem.missions
     stats = ScanStats()
-    # a float margin (the bounds are float64): a pair is skipped only if it is surely beaten
-    big = float(np.abs(bounds.mission).max(initial=0.0)) + float(np.abs(bounds.employee).max(initial=0.0))
-    margin = 1.0 + 1e-9 * big
-    slack_e = bounds.employee - y
-    slack_m = bounds.mission - v + margin
-    xyz = (unit_vectors(e.lat, e.lon), unit_vectors(m.lat, m.lon))
-    key, loose = key_skill(problem), loosest_levels(problem)
-    weighted = [t for t, w in policy.weights().items() if w]
-    found: list[tuple[np.ndarray, ...]] = []
-    all_e = np.arange(len(e), dtype=np.int32)
+    key = key_skill(problem)
     order_m = np.argsort(key, kind="stable")
     cuts = np.flatnonzero(np.diff(key[order_m])) + 1
-    for grp in np.split(order_m.astype(np.int32), cuts):
-        if grp.size == 0:
-            continue
-        if deadline is not None and time.monotonic() > deadline:
-            stats.complete = False
-            break
-        g = int(key[grp[0]])
-        emps_g = all_e[e.skill_level[:, g] >= loose[g]] if g >= 0 else all_e
-        on = scan_e[emps_g]
-        for emps, mis in ((emps_g[on], grp), (emps_g[~on], grp[scan_m[grp]])):
-            if emps.size == 0 or mis.size == 0:
-                continue
-            emps = emps[slack_e[emps] + float(slack_m[mis].max()) > 0]
-            mis = mis[slack_m[mis] + float(slack_e[emps].max(initial=-np.inf)) > 0]
-            if emps.size == 0 or mis.size == 0:
-                continue
-            rem = m.remote[mis]
-            r_ok = e.remote_ok[emps]
-            sources = [
-                _spatial(problem, xyz, emps, mis[~rem], slack_e, slack_m, bounds.per_km),
-                _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, 0.0),
-                _by_price(emps[r_ok], mis[rem], slack_e, slack_m),
-            ]
-            for src in sources:
-                for a, b in src:
-                    if a.size == 0:
-                        continue
-                    stats.pairs_tested += int(a.size)
-                    ea, ma, d = filter_eligible(problem, a, b)
-                    if ea.size == 0:
-                        continue
-                    stats.arcs_scanned += int(ea.size)
-                    stats.by_group[g] = stats.by_group.get(g, 0) + int(ea.size)
-                    s = scale.apply(policy, arc_terms(problem, ea, ma, d, weighted))
-                    hit = s > y[ea] + v[ma]
-                    if hit.any():
-                        found.append((ea[hit], ma[hit], d[hit], s[hit]))
+    groups = [g for g in np.split(order_m.astype(np.int32), cuts) if g.size]
+    loose = loosest_levels(problem)
+    holders = [int(np.count_nonzero(e.skill_level[:, key[g[0]]] >= loose[key[g[0]]])) if key[g[0]] >= 0 else len(e)
+               for g in groups]
+    work = [h * g.size for h, g in zip(holders, groups)]
+    big_first = sorted(range(len(groups)), key=lambda i: -work[i])
+    n_proc = (workers or default_workers()) if len(e) * len(m) > _POOL_MIN_PAIRS else 1
+    ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline)
+    results = run_parts(_scan_group, [(ctx, groups[i]) for i in big_first], n_proc, [work[i] for i in big_first])
+    found = []
+    for arcs, st_g in results:
+        if arcs is not None:
+            found.append(arcs)
+        stats.pairs_tested += st_g.pairs_tested
+        stats.arcs_scanned += st_g.arcs_scanned
+        stats.complete &= st_g.complete
+        for g, n in st_g.by_group.items():
+            stats.by_group[g] = stats.by_group.get(g, 0) + n
     if found:
         ea, ma, d, s = (np.concatenate(x) for x in zip(*found))
         order = np.lexsort((ma, ea))

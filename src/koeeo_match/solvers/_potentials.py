@@ -60,6 +60,8 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
         if max_passes is not None and passes > max_passes:
             return None
         if passes > n_nodes + 1:
+            if max_passes is not None:
+                return None
             raise SolverError("The residual network has a negative cycle: the flow is not optimal.")
         starts = ptr[active]
         lens = ptr[active + 1] - starts

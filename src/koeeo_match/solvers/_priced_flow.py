@@ -61,7 +61,7 @@ class _Net:
     kind: np.ndarray
     arc_of: np.ndarray
     key: np.ndarray
-    supply: int
+    supply: int  # every employee's capacity, not only those of the network's arcs
     bypass_cost: int
 
 
@@ -128,7 +128,7 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
     else:
         solved = [(network(ctx, p), None) for p in parts]
     cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "f", "kind", "arc", "key")}
-    base, by_flow, supply = 2, 0, 0
+    base, supply = 2, int(k[k > 0].sum())
     for part, (net, f) in zip(parts, solved):
         n_local = int(max(net.tail.max(), net.head.max())) + 1
         glob = np.concatenate([[0, 1], base + np.arange(n_local - 2)])
@@ -143,8 +143,6 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
         cols["key"].append(_node_keys(problem, graph, st, ed_grp, mc_grp, net, part)[2:])
         if f is not None:
             cols["f"].append(f[:-1])
-            by_flow += int(f[-1])
-        supply += net.supply
         base += n_local - 2
     def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
         return np.concatenate(x).astype(dt, copy=False) if x else np.zeros(0, dt)
@@ -152,6 +150,8 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
     net_all = _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
                    cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
                    np.concatenate([[0, 1], cat(cols["key"], np.int64)]), supply, offset)
+    # the bypass carries every employee's unused capacity, those without an arc here included:
+    # its flow sets the prices of the employees and missions outside the network
     return net_all, (cat(cols["f"], np.int64) if solve else None)
 
 

@@ -309,7 +309,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             stopped = True
             break
         nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
-                                                deadline=deadline)
+                                                deadline=deadline, workers=options.workers)
         Y, V = Yc, Vc
         pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
         new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
