@@ -147,7 +147,8 @@ def test_score_bounds_hold_for_every_arc(records, pol):
     scale = problem_scale(problem, pol, max_arcs=10_000)
     s = scale.apply(pol, arc_terms(problem, g.employee, g.mission, g.km))
     b = score_bounds(problem, pol, scale)
-    ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * np.where(problem.missions.remote[g.mission], 0, g.km)
+    km_ = np.where(problem.missions.remote[g.mission], 0, g.km)
+    ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * km_
     assert (s <= ub + 1e-9 * np.abs(ub) + 1e-6).all()
     if pol.primary:  # the primary values are the exact integers of the policy's primary terms
         prim = pol.score({t: g.terms[t] for t in pol.primary}, "primary")
