@@ -114,10 +114,15 @@ def test_scan_returns_exactly_the_arcs_beating_the_prices(records, policy, data)
     scale = problem_scale(problem, pol, max_arcs=1000)
     g = km.build_candidates(problem, pol)
     s = scale.apply(pol, {t: g.terms[t] for t, w in pol.weights().items() if w})
+    # prices near the scores (each employee's best arc minus its mission's price, give or take a
+    # fraction of the secondary unit): where the distance decides whether a pair beats them
     top = int(np.abs(s).max(initial=1))
-    ints = st.integers(0, 2 * top) | st.sampled_from([0, top // 2, top])
-    y = np.array(data.draw(st.lists(ints, min_size=E, max_size=E)), np.int64)
-    v = np.array(data.draw(st.lists(ints, min_size=M, max_size=M)), np.int64)
+    v = np.array(data.draw(st.lists(st.sampled_from([0, 0, top // 2, top]), min_size=M, max_size=M)), np.int64)
+    step = max(1, int(scale.secondary_scale * 0.1))
+    shift = np.array(data.draw(st.lists(st.integers(-6, 6), min_size=E, max_size=E)), np.int64) * step
+    best = np.full(E, 0, np.int64)
+    np.maximum.at(best, g.employee, s - v[g.mission])
+    y = np.maximum(best + shift, 0)
     se = np.array(data.draw(st.lists(st.booleans(), min_size=E, max_size=E)), bool)
     sm = np.array(data.draw(st.lists(st.booleans(), min_size=M, max_size=M)), bool)
     ea, ma, d, sc, stats = priced_pairs(problem, pol, scale, score_bounds(problem, pol, scale), y, v, se, sm)
