@@ -139,14 +139,15 @@ def priced_route(problem: Problem, method: str, top_k: int | None) -> bool:
 
 
 def priced_solution(problem: Problem, policy: Policy, method: str, options: SolveOptions,
-                    start: tuple[np.ndarray, ...] | None = None, candidate_seconds: float = 0.0) -> Solution:
+                    start: tuple[np.ndarray, ...] | None = None, candidate_seconds: float = 0.0,
+                    compute_metrics: bool = True) -> Solution:
     """The priced route of :func:`solve` (:func:`~koeeo_match.solvers.priced.solve_priced`), as a
     Solution whose metrics record the pricing (``metrics["pricing"]``: rounds, arcs scanned and
     materialised, per round) and whose ``candidate_arcs`` are the arcs materialised."""
     t0 = time.perf_counter()
     graph, raw = solve_priced(problem, policy, options, start=start)
     sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
-                      total_seconds=candidate_seconds + time.perf_counter() - t0)
+                      total_seconds=candidate_seconds + time.perf_counter() - t0, compute_metrics=compute_metrics)
     met = dict(sol.metrics)
     met["pricing"] = raw.stats["pricing"]
     met["pricing_round_seconds"] = raw.stats["pricing_round_seconds"]

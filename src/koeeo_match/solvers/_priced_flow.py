@@ -220,15 +220,23 @@ def _raise_idle(net: _Net, f: np.ndarray, d: np.ndarray) -> None:
             d[net.tail[on]] = d[net.head[on]]
 
 
-def _certify(net: _Net, f: np.ndarray, d0: np.ndarray | None = None,
-             max_passes: int | None = None) -> np.ndarray | None:
-    """Potentials certifying the flow ``f`` (checked in integers), from ``d0`` when given (only
-    what changed is relaxed); None when they are not found within ``max_passes`` passes (the
-    flow is then probably not optimal)."""
+def _certify(net: _Net, f: np.ndarray) -> np.ndarray:
+    """Potentials certifying the flow ``f`` (checked in integers): shortest distances from the
+    source in its residual network.
+
+    Of all the potentials that certify a flow, these are the market's: an assigned employee's
+    price is its advantage over the best employee that could take its place, a full mission's
+    the score of the best employee it turns away, so that ``y[e] + v[m]`` equals the score of
+    every arc used (distances from a virtual root joined to every node would give the
+    potentials closest to 0, and price every assigned employee at 0: every arc of it to a
+    mission with a free seat would then price out).  A node the source does not reach keeps a
+    potential of 2**60 unless an arc bounds it.
+    """
     rt, rh, rw, _, _ = _residual(net, f)
-    d = potentials(net.key.size, rt, rh, rw, d0=d0, max_passes=max_passes)
-    if d is None:
-        return None
+    d0 = np.full(net.key.size, 2**60, np.int64)
+    d0[0] = 0
+    d = potentials(net.key.size, rt, rh, rw, d0=d0)
+    assert d is not None
     _raise_idle(net, f, d)
     if not reduced_costs_ok(d, rt, rh, rw):
         raise SolverError("pricing: the flow's potentials do not certify it (internal error).")
@@ -291,14 +299,13 @@ class PricedFlow:
             net, _ = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=False)
             f = _flows_of(net, both)
             t_c = time.perf_counter()
-            d = _certify(net, f, d0=self._carried(net))
+            d = _certify(net, f)
             log.debug("%d of %d arcs solved again in %.2f s, certified in %.2f s", sub_arcs.size, len(graph),
                       t_c - t_r, time.perf_counter() - t_c)
         if net is None or d is None or f is None:
             net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True)
             assert f is not None
             d = _certify(net, f)
-            assert d is not None
             self.full_solves += 1
         self.keys, self.pot = net.key, d
         cand = (net.arc_of >= 0) & (f > 0)
@@ -317,28 +324,3 @@ class PricedFlow:
         if int((emp & has).sum()) > 0.6 * max(int(has.sum()), 1):
             return None
         return emp & has
-
-    def _carried(self, net: _Net) -> np.ndarray:
-        """The last round's potentials on this round's nodes (a new [employee, date] or [mission,
-        employer] node takes its employee's or mission's), relative to the same sink."""
-        assert self.keys is not None and self.pot is not None
-        order = np.argsort(self.keys)
-        sk, sp = self.keys[order], self.pot[order]
-        pos = np.clip(np.searchsorted(sk, net.key), 0, sk.size - 1)
-        hit = sk[pos] == net.key
-        d = np.where(hit, sp[pos], 0)
-        kind = net.key >> _KIND_SHIFT
-        val = net.key & ((np.int64(1) << _KIND_SHIFT) - 1)
-        # unseen nodes: an employee or mission with no arc last round takes its source / sink side
-        d = np.where(~hit & (kind == 1), sp[np.searchsorted(sk, 0)], d)
-        d = np.where(~hit & (kind == 3), sp[np.searchsorted(sk, 1)], d)
-        for k_grp, k_own, shift in ((2, 1, 22), (4, 3, 24)):
-            on = ~hit & (kind == k_grp)
-            if on.any():
-                owner = np.int64(k_own) << _KIND_SHIFT | (val[on] >> shift)
-                p2 = np.clip(np.searchsorted(net.key[np.argsort(net.key)], owner), 0, net.key.size - 1)
-                srt = np.argsort(net.key)
-                d[np.flatnonzero(on)] = d[srt[p2]]
-        return d
-
-
