@@ -202,3 +202,20 @@ def test_a_time_limit_returns_a_feasible_solution_without_a_proof():
     assert sol.status == km.Status.FEASIBLE and sol.termination == km.Termination.TIME_LIMIT
     assert sol.bound is None and "not proven" in sol.message
     assert km.check(p, sol) == []
+
+
+def test_the_worked_example_of_the_docs():
+    """docs/solvers.md, "Exact at every scale: pricing": the start graph holds b-x only; round 1
+    adds a-x, round 2 (b's price fell) adds b-y, round 3 certifies a-x and b-y."""
+    p = km.Problem.from_records(
+        employees=[{"id": "a", "lat": 45.0, "lon": 5.0, "max_km": 30},
+                   {"id": "b", "lat": 45.5, "lon": 5.0, "max_km": 60}],
+        missions=[{"id": "x", "association": "near"}, {"id": "y", "association": "far"}],
+        associations=[{"id": "near", "lat": 45.25, "lon": 5.0}, {"id": "far", "lat": 46.0, "lon": 5.0}])
+    g, res = solve_priced(p, km.Policy(seats=1), SolveOptions(), start=(np.array([1]), np.array([0])), add_per_node=1)
+    rounds = res.stats["pricing"]["per_round"]
+    assert [r["arcs"] for r in rounds] == [1, 2, 3]
+    assert [r["arcs_added"] for r in rounds] == [1, 1, 0]
+    assert [r["scanned_employees"] for r in rounds] == [2, 1, 0]
+    assert sorted(zip(g.employee[res.selected].tolist(), g.mission[res.selected].tolist())) == [(0, 0), (1, 1)]
+    assert res.status == km.Status.OPTIMAL
