@@ -250,11 +250,17 @@ def solve(
         index and does not use it).
     top_k : int, optional
         Keep only the ``top_k`` best candidate arcs of each employee and of
-        each mission (for national-scale instances).  The result is then
-        optimal for that capped graph at best, so its status is ``feasible``
+        each mission: an explicit speed cap.  The result is then optimal for
+        that capped graph at best, so its status is ``feasible``
         (``metrics["graph_optimal"]`` says whether the capped graph was solved
         to optimality, ``graph_bound`` / ``graph_gap`` give the bound and gap
-        on that graph).  ``None`` (default): the full graph, exact.
+        on that graph).  ``None`` (default): the whole problem, exact.  With
+        ``method="auto"`` or ``"flow"``, a problem whose full graph would
+        exceed :data:`PRICED_MIN_ARCS` arcs and whose rules a flow honours
+        (:func:`~koeeo_match.solvers.priced.priced_obstacles`) is then solved
+        by pricing over the implicit graph (``method`` reads ``auto:priced``;
+        ``metrics["pricing"]`` records the rounds): optimal for the whole
+        problem, with a dual certificate, without building the graph.
     rank : Policy or str, optional
         With ``top_k``: the policy that chooses the kept arcs (default:
         ``policy``).  Solving several policies with the same ``rank``
