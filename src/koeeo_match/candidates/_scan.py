@@ -34,7 +34,7 @@ from .eligibility import filter_eligible
 
 __all__ = ["ScanStats", "priced_pairs"]
 
-Pairs = tuple[np.ndarray, np.ndarray]
+Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 _CHUNK = 100_000  # employees per KD-tree query
 _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remote missions)
@@ -81,8 +81,8 @@ def _band_pairs(xyz_e: np.ndarray, emps: np.ndarray, radius: np.ndarray, tree: c
 
 
 def _spatial(problem: Problem, xyz: tuple[np.ndarray, np.ndarray], emps: np.ndarray, mis: np.ndarray,
-             slack_e: np.ndarray, slack_m: np.ndarray, per_km: float) -> Iterator[Pairs]:
-    """Pairs within the employee's reach whose score bound beats the prices:
+             slack_e: np.ndarray, slack_m: np.ndarray, per_km: float) -> Iterator[Triples]:
+    """Pairs (and their km) within the employee's reach whose score bound beats the prices:
     ``per_km * km < slack_m + slack_e`` (``per_km = 0``: ``0 < slack_m + slack_e``)."""
     e = problem.employees
     xyz_e, xyz_m = xyz
@@ -103,11 +103,12 @@ def _spatial(problem: Problem, xyz: tuple[np.ndarray, np.ndarray], emps: np.ndar
         tree = cKDTree(xyz_m[mb])
         for a, m, chord in _band_pairs(xyz_e, emps, radius, tree, mb):
             gain = slack_m[m] + slack_e[a]
-            keep = gain > per_km * _km_of_chord(chord) * (1 - 1e-9) if per_km > 0 else gain > 0
-            yield a[keep], m[keep]
+            km = _km_of_chord(chord)
+            keep = gain > per_km * km * (1 - 1e-9) if per_km > 0 else gain > 0
+            yield a[keep], m[keep], km[keep]
 
 
-def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: np.ndarray) -> Iterator[Pairs]:
+def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: np.ndarray) -> Iterator[Triples]:
     """Pairs of a cross product (remote missions, remote employees) with ``slack_m + slack_e > 0``,
     found by sorting the employees by slack: each mission meets a prefix of them."""
     if emps.size == 0 or mis.size == 0:
@@ -126,7 +127,8 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: n
         stop = max(stop, start + 1)
         c = count[start:stop]
         off = np.repeat(np.cumsum(c) - c, c)
-        yield emps[np.arange(int(c.sum())) - off], np.repeat(mis[start:stop], c)
+        n = int(c.sum())
+        yield emps[np.arange(n) - off], np.repeat(mis[start:stop], c), np.zeros(n)  # remote: no travel
         start = stop
 
 
@@ -165,11 +167,18 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
             _by_price(emps[r_ok], mis[rem], slack_e, slack_m),
         ]
         for src in sources:
-            for a, b in src:
+            for a, b, km in src:
                 if a.size == 0:
                     continue
+                # each pair is scored first (its terms need no eligibility), and only those that beat
+                # the prices are tested for eligibility: most pairs drawn fail one or the other, and
+                # scoring is the cheaper test (the margin covers a distance from the chord, not haversine)
                 stats.pairs_tested += int(a.size)
-                ea, ma, d = filter_eligible(problem, a, b)
+                s0 = scale.apply(policy, arc_terms(problem, a, b, km, weighted))
+                keep = s0 >= y[a] + v[b] - 2
+                if not keep.any():
+                    continue
+                ea, ma, d = filter_eligible(problem, a[keep], b[keep])
                 if ea.size == 0:
                     continue
                 stats.arcs_scanned += int(ea.size)
