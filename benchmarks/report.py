@@ -210,7 +210,8 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 # ---------------------------------------------------------------- the document
 def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
            every_rule: list[tuple[str, dict[str, Any]]] | None = None,
-           heuristics: tuple[str, dict[str, Any]] | None = None) -> str:
+           heuristics: tuple[str, dict[str, Any]] | None = None,
+           priced: tuple[str, dict[str, Any]] | None = None) -> str:
     cfg, mach = doc["config"], doc["machine"]
     runs = [r for r in doc["runs"] if r.get("experiment") == "scaling"]
     sizes = sorted({r["size"] for r in runs})
@@ -396,6 +397,12 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
 
     # ------------------------------------------------------------ cap experiment
     L += _cap(doc, images)
+
+    # ------------------------------------------------------------ pricing (benchmarks.priced)
+    if priced is not None:
+        from .priced import section as priced_section
+
+        L += priced_section(priced[1], priced[0])
 
     # ------------------------------------------------------------ every rule (benchmarks.every_rule)
     for i, er in enumerate(every_rule or []):
@@ -781,7 +788,12 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.exists(h_path):
         with open(h_path) as fh:
             heuristics = (os.path.relpath(h_path, root), json.load(fh))
-    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics)
+    priced = None
+    p_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "priced.json")
+    if os.path.exists(p_path):
+        with open(p_path) as fh:
+            priced = (os.path.relpath(p_path, root), json.load(fh))
+    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics, priced)
     with open(a.doc, "w") as fh:
         fh.write(text)
     print(f"wrote {os.path.relpath(a.doc, root)}"
