@@ -16,7 +16,7 @@ Only the pairs that survive are tested for eligibility and scored exactly.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +54,10 @@ class ScanStats:
     seconds: float = 0.0
     complete: bool = True
     by_group: dict[int, int] = field(default_factory=dict)
+
+
+#: (employee, mission, km, score, stats) of :func:`priced_pairs`.
+ScanResult = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ScanStats]
 
 
 def _km_of_chord(chord: np.ndarray) -> np.ndarray:
@@ -134,10 +138,10 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: n
 
 def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, ScanStats]:
     """The arcs of one key-skill group's missions (``grp``) that beat the prices, and the work."""
-    problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline = ctx
+    problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop = ctx
     e, m = problem.employees, problem.missions
     stats = ScanStats()
-    if deadline is not None and time.monotonic() > deadline:
+    if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
         stats.complete = False
         return None, stats
     # a float margin (the bounds are float64): a pair is skipped only if it is surely beaten
@@ -193,8 +197,8 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
 
 def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds: ScoreBounds, y: np.ndarray,
                  v: np.ndarray, scan_e: np.ndarray, scan_m: np.ndarray, *,
-                 deadline: float | None = None,
-                 workers: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ScanStats]:
+                 deadline: float | None = None, workers: int = 1,
+                 stop: Callable[[], bool] | None = None) -> ScanResult:
     """Every eligible pair touching a scanned node whose integer score exceeds ``y[e] + v[m]``.
 
     Parameters
@@ -214,6 +218,8 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
         (``stats.complete`` is then False).
     workers : int, default 1
         Processes scanning the key-skill groups of a large problem (0: every core).
+    stop : callable, optional
+        Asked between groups: True stops the scan as the deadline does (Ctrl-C).
 
     Returns
     -------
@@ -251,7 +257,7 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     work = [h * g.size for h, g in zip(holders, groups)]
     big_first = sorted(range(len(groups)), key=lambda i: -work[i])
     n_proc = (workers or default_workers()) if len(e) * len(m) > _POOL_MIN_PAIRS else 1
-    ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline)
+    ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop)
     results = run_parts(_scan_group, [(ctx, groups[i]) for i in big_first], n_proc, [work[i] for i in big_first])
     found = []
     for arcs, st_g in results:

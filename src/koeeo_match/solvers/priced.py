@@ -52,6 +52,7 @@ from ..errors import UnsupportedError
 from ..model import Problem
 from ..policy import IntegerScores, Policy
 from ..status import Status, Termination
+from ._auto_clock import INTERRUPTED, CtrlC
 from ._base import RawResult, SolveOptions
 from ._priced_flow import NEVER, PricedFlow
 from ._structure import hours_unit
@@ -278,66 +279,69 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     flow = PricedFlow(problem, k, uniform, options.workers)
     sel_keys: np.ndarray | None = None
     solved_keys: np.ndarray | None = None  # the arcs of the last solve
-    while True:
-        t0 = time.perf_counter()
-        act = np.flatnonzero(held.active)
-        graph = held.candidate_graph(problem, policy, scale, act)
-        chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
-        seeds = np.zeros(E + M, bool)
-        changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
-        if changed is not None:
-            seeds[held.ea[changed]] = True
-            seeds[E + held.ma[changed]] = True
-        sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
-        solved_keys = held.keys[act]
-        selected = act[sel_act]
-        sel_keys = held.keys[selected]
-        y[never_e], v[never_m] = NEVER, NEVER
-        # the arcs held but left out of the solve are priced here, in memory
-        gain = held.score - y[held.ea] - v[held.ma]
-        back = ~held.active & (gain > 0)
-        # the solve keeps only the arcs that may matter soon: those used, and those whose gain is
-        # within ``slack`` of the prices (the others are still held, priced every round)
-        held.active = (gain >= -slack) | back
-        held.active[selected] = True
-        t_solve = time.perf_counter() - t0
-        dirty_e = pending_e | (y < Y)
-        dirty_m = pending_m | (v < V)
-        Yc, Vc = np.where(dirty_e, y, Y), np.where(dirty_m, v, V)
-        out_of_time = deadline is not None and time.monotonic() > deadline
-        if out_of_time:
-            stopped = True
-            break
-        nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
-                                                deadline=deadline, workers=options.workers)
-        Y, V = Yc, Vc
-        pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
-        new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
-        nea, nma, nkm, nsc = nea[new], nma[new], nkm[new], nsc[new]
-        if nea.size:
-            ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
-            keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
-            pending_e[nea[~keep]] = True  # not added: their pairs are scanned again next round
-            pending_m[nma[~keep]] = True
-            held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
-            added = int(keep.sum())
-        else:
-            added = 0
-        rounds.append(PricingRound(len(graph), int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested,
-                                   scan.arcs_scanned, scan.arcs_priced, added + int(back.sum()), t_solve, scan.seconds))
-        msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in {t_solve:.1f} s; "
-               f"scan of {int(dirty_e.sum()):,} employees / {int(dirty_m.sum()):,} missions tested "
-               f"{scan.pairs_tested:,} pairs, {scan.arcs_scanned:,} eligible arcs, {scan.arcs_priced:,} price out, "
-               f"{added:,} added, {int(back.sum()):,} held arcs back ({scan.seconds:.1f} s)")
-        log.info(msg)
-        if options.progress:
-            options.progress(msg)
-        if not scan.complete:
-            stopped = True
-            break
-        if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
-            certified = True
-            break
+    with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between a scan's groups
+        while True:
+            t0 = time.perf_counter()
+            act = np.flatnonzero(held.active)
+            graph = held.candidate_graph(problem, policy, scale, act)
+            chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
+            seeds = np.zeros(E + M, bool)
+            changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
+            if changed is not None:
+                seeds[held.ea[changed]] = True
+                seeds[E + held.ma[changed]] = True
+            sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
+            solved_keys = held.keys[act]
+            selected = act[sel_act]
+            sel_keys = held.keys[selected]
+            y[never_e], v[never_m] = NEVER, NEVER
+            # the arcs held but left out of the solve are priced here, in memory
+            gain = held.score - y[held.ea] - v[held.ma]
+            back = ~held.active & (gain > 0)
+            # the solve keeps only the arcs that may matter soon: those used, and those whose gain is
+            # within ``slack`` of the prices (the others are still held, priced every round)
+            held.active = (gain >= -slack) | back
+            held.active[selected] = True
+            t_solve = time.perf_counter() - t0
+            dirty_e = pending_e | (y < Y)
+            dirty_m = pending_m | (v < V)
+            Yc, Vc = np.where(dirty_e, y, Y), np.where(dirty_m, v, V)
+            out_of_time = deadline is not None and time.monotonic() > deadline
+            if out_of_time or INTERRUPTED.is_set():
+                stopped = True
+                break
+            nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
+                                                    deadline=deadline, workers=options.workers, stop=INTERRUPTED.is_set)
+            Y, V = Yc, Vc
+            pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
+            new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
+            nea, nma, nkm, nsc = nea[new], nma[new], nkm[new], nsc[new]
+            if nea.size:
+                ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
+                keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
+                pending_e[nea[~keep]] = True  # not added: their pairs are scanned again next round
+                pending_m[nma[~keep]] = True
+                held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
+                added = int(keep.sum())
+            else:
+                added = 0
+            rounds.append(PricingRound(len(graph), int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested,
+                                       scan.arcs_scanned, scan.arcs_priced, added + int(back.sum()), t_solve,
+                                       scan.seconds))
+            msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in "
+                   f"{t_solve:.1f} s; "
+                   f"scan of {int(dirty_e.sum()):,} employees / {int(dirty_m.sum()):,} missions tested "
+                   f"{scan.pairs_tested:,} pairs, {scan.arcs_scanned:,} eligible arcs, {scan.arcs_priced:,} price out, "
+                   f"{added:,} added, {int(back.sum()):,} held arcs back ({scan.seconds:.1f} s)")
+            log.info(msg)
+            if options.progress:
+                options.progress(msg)
+            if not scan.complete:
+                stopped = True
+                break
+            if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
+                certified = True
+                break
     graph = held.candidate_graph(problem, policy, scale)
     assert sel_keys is not None
     selected = np.searchsorted(held.keys, sel_keys)
@@ -358,7 +362,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     }
     if certified:
         return graph, RawResult(selected, Status.OPTIMAL, total, "", stats)
-    msg = ("the time limit stopped pricing before its certificate: the solution is optimal on the "
+    why = "Ctrl-C" if ctrl_c.happened else "the time limit"
+    msg = (f"{why} stopped pricing before its certificate: the solution is optimal on the "
            f"{len(graph):,} arcs held, not proven for the whole problem")
-    return graph, RawResult(selected, Status.FEASIBLE, None, msg, stats,
-                            termination=Termination.TIME_LIMIT if stopped else None)
+    end = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT if stopped else None
+    return graph, RawResult(selected, Status.FEASIBLE, None, msg, stats, termination=end)
