@@ -219,3 +219,21 @@ def test_the_worked_example_of_the_docs():
     assert [r["scanned_employees"] for r in rounds] == [2, 1, 0]
     assert sorted(zip(g.employee[res.selected].tolist(), g.mission[res.selected].tolist())) == [(0, 0), (1, 1)]
     assert res.status == km.Status.OPTIMAL
+
+
+def test_ctrl_c_ends_pricing_with_the_best_flow_and_no_proof():
+    """SIGINT after the first round (sent by the progress callback): the next check ends pricing."""
+    import os
+    import signal
+
+    p = km.synth.city(employees=600, seed=2, rules="flow")
+
+    def interrupt(line: str) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sol = engine.priced_solution(p, km.Policy.preset("max_hours"), "flow", SolveOptions(progress=interrupt),
+                                 start=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    assert sol.termination == km.Termination.INTERRUPTED and sol.status == km.Status.FEASIBLE
+    assert sol.metrics["pricing"]["rounds"] == 1 and not sol.metrics["pricing"]["certified"]
+    assert "Ctrl-C" in sol.message and sol.bound is None
+    assert km.check(p, sol) == []
