@@ -126,7 +126,7 @@ def _fitting_route(problem: Problem, method: str, top_k: int | None, full: ArcEs
     arcs = full.low() if top_k is None else min(full.low(), top_k * n)
     if top_k is None and method not in ("auto", "flow") and not priced_obstacles(problem):
         # exact without the full graph (solvers.priced): its arcs are a small share of the full graph's
-        return "method='auto' (exact by pricing, without building the full graph)", 0, 0
+        return "method='auto'", 0, 0
     if method == "cpsat" and arcs * bytes_per_arc(problem, "auto", top_k) <= limit:
         return "method='auto'", arcs, bytes_per_arc(problem, "auto", top_k)
     for k in _ROUTE_CAPS:
@@ -189,7 +189,7 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     where = "memory_limit" if memory_limit is not None else "MemAvailable"
     count = f"{arcs:,} arcs" if full.exact or low == arcs else f"{arcs:,} arcs (at least {low:,}, from a sample)"
     if route and not route_arcs:
-        fits = f"A route that fits: {route}. "
+        fits = f"A route that fits: {route} (exact by pricing, without building the full graph). "
     else:
         fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about {_gib(route_arcs * route_bpa)}). "
                 if route else "No smaller route fits either. ")
