@@ -183,8 +183,7 @@ class _Answer:
 
 
 def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
-              stop: threading.Event | None = None, first_stage_seconds: float | None = None,
-              tie_break_seconds: float | None = None) -> RawResult:
+              stop: threading.Event | None = None, shares: tuple[float, float] = (1.0, 1.0)) -> RawResult:
     """Solve the every-rule model as a MIP (HiGHS through MathOpt) within ``options.time_limit``.
 
     Parameters
@@ -195,10 +194,10 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
         HiGHS finds nothing better).
     stop : threading.Event, optional
         Set by another thread (``auto``'s Ctrl-C flag): the solve returns at once.
-    first_stage_seconds, tie_break_seconds : float, optional
-        At most this many seconds for the first stage (the primary objective, or the whole score
-        of a weighted policy) and for the second (a lexicographic policy's secondary objective at
-        the proven primary optimum); default: the time left.
+    shares : (float, float)
+        Under a time limit, the share of the time left that the first stage (the primary
+        objective, or the whole score of a weighted policy) and the second (a lexicographic
+        policy's secondary objective at the proven primary optimum) may take when each starts.
 
     Returns
     -------
@@ -237,7 +236,7 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
     stats: dict = {"mip_seconds": []}
     with _Watch(stop) as watch:
         a1 = _run(model, model.proto(np.concatenate([primary / unit, np.zeros(model.n_y)])),
-                  _cap(_left(deadline), first_stage_seconds), options.seed, hint, 0.5 if lex else 0.0, watch)
+                  _share(_left(deadline), shares[0]), options.seed, hint, 0.5 if lex else 0.0, watch)
         stats["mip_seconds"].append(round(a1.seconds, 4))
         stats["mip_primary_proven"] = a1.proven
         v = a1.v if a1.v is not None else hint
@@ -251,7 +250,7 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
             sec = score - primary * sc.multiplier
             sec_max = secondary_max(graph, st, model.keep, sec)
             bound = None if bound is None else (p_val if a1.proven else bound) * sc.multiplier + sec_max
-            left = _cap(_left(deadline), tie_break_seconds)
+            left = _share(_left(deadline), shares[1])
             if a1.proven and not np.any(sec):
                 bound = value
             elif a1.proven and (left is None or left > 0.05) and not watch.hit():
@@ -283,9 +282,9 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
     return RawResult(model.keep[v[:K]], status, bound, msg, stats, termination=ended)
 
 
-def _cap(left: float | None, cap: float | None) -> float | None:
-    """The smaller of two optional limits."""
-    return cap if left is None else left if cap is None else min(left, cap)
+def _share(left: float | None, share: float) -> float | None:
+    """``share`` of the seconds ``left`` (``None``: no limit)."""
+    return None if left is None else left * min(max(share, 0.0), 1.0)
 
 
 def _left(deadline: float | None) -> float | None:
