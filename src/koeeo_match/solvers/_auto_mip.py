@@ -29,14 +29,20 @@ from ..status import Status, Termination
 from ._auto_clock import INTERRUPTED
 from ._base import RawResult, SolveOptions
 from .cpsat import solve_cpsat
+from .greedy import greedy_from
 from .mip import solve_mip
 
-__all__ = ["mip_search", "FIRST_SHARE", "TIE_SHARE"]
+__all__ = ["mip_search", "FIRST_SHARE", "TIE_SHARE", "TIE_MIP_ARCS"]
 
 #: Under a time limit the MIP's first stage may take this share of the part's time, its tie-break
 #: stage this share of what is left then; CP-SAT gets the rest when they do not prove.
 FIRST_SHARE = 0.5
 TIE_SHARE = 0.5
+#: HiGHS searches the tie-breaks only on parts of at most this many arcs; CP-SAT does on larger ones.
+#: Bretagne 2,000 (9,210 arcs): HiGHS proved them in 1.6 s, CP-SAT not in 20 s; Bretagne 5,000
+#: (56,932 arcs): HiGHS found nothing better than the first stage's solution in 32 s and overran
+#: its limit, CP-SAT improved them in 30 s (docs/solvers.md, "The MIP route").
+TIE_MIP_ARCS = 25_000
 #: CP-SAT runs after the MIP only with at least this many seconds left.
 MIN_CPSAT = 0.2
 
@@ -56,13 +62,13 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     """
     left = None if t_end is None else max(t_end - time.monotonic(), 0.0)
     res = solve_mip(problem, sub, SolveOptions(left, options.seed, hint=hint), stop=INTERRUPTED,
-                    shares=(FIRST_SHARE, TIE_SHARE))
+                    shares=(FIRST_SHARE, TIE_SHARE if len(sub) <= TIE_MIP_ARCS else 0.0))
     res = _tightened(sub, res, bound)
-    if res.status in (Status.OPTIMAL, Status.INFEASIBLE) or INTERRUPTED.is_set():
-        return res, "mip"
     rest = None if t_end is None else t_end - time.monotonic()
-    if rest is not None and rest < MIN_CPSAT:
+    if res.status in (Status.OPTIMAL, Status.INFEASIBLE):
         return res, "mip"
+    if INTERRUPTED.is_set() or (rest is not None and rest < MIN_CPSAT):
+        return _or_greedy(problem, sub, res, hint), "mip"
     found = res.status == Status.FEASIBLE
     lex = sub.scale.lexicographic and sub.scale.multiplier > 1
     held = res.stats.get("mip_primary") if found and lex and res.stats.get("mip_primary_proven") else None
@@ -71,7 +77,7 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     if cp.status == Status.INFEASIBLE:
         return (res if found else cp), "mip+cpsat"
     if cp.status == Status.UNKNOWN:
-        return res, "mip+cpsat"
+        return _or_greedy(problem, sub, res, hint), "mip+cpsat"
     best = cp if not found or _value(sub, cp) > _value(sub, res) else res
     bounds = [b for b in (res.bound, None if cp.bound is None else int(np.floor(cp.bound)), bound) if b is not None]
     b = min(bounds) if bounds else None
@@ -81,6 +87,18 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
                          termination=Termination.OPTIMAL), "mip+cpsat"
     return RawResult(best.selected, Status.FEASIBLE, b, cp.message, {**res.stats, **cp.stats},
                      termination=cp.termination), "mip+cpsat"
+
+
+def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None) -> RawResult:
+    """``res``, or, when it holds no solution (HiGHS stopped by Ctrl-C or its time: MathOpt's HiGHS
+    cannot be interrupted, so its incumbent is out of reach), the greedy one from ``hint``."""
+    if res.status != Status.UNKNOWN:
+        return res
+    start = greedy_from(problem, sub, hint)
+    if start.status != Status.FEASIBLE:
+        return res
+    return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
+                     res.stats, termination=res.termination)
 
 
 def _value(sub: CandidateGraph, res: RawResult) -> int:

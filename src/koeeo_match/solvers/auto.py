@@ -25,7 +25,7 @@
      then, on an instance above ``PARALLEL_ARCS``, CP-SAT on the part's *core*
      (the LP's support and the start) on a coarse objective, single-threaded,
      under a time limit by large-neighbourhood search alone for all the
-     part's time; a part of at most ``MIP_ARCS`` arcs goes to the MIP route
+     part's time; a part of at most ``MIP_PART_ARCS`` arcs goes to the MIP route
      instead.  A smaller instance, a part without a time limit, or a core
      proven optimal goes on to CP-SAT on the whole part, or, above
      ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over
@@ -62,7 +62,7 @@ from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, solve_flow
 
-__all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS"]
+__all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
 
 #: Parts with more arcs than this are not given to CP-SAT (relaxation + repair instead).
 CPSAT_MAX_ARCS = 200_000
@@ -74,10 +74,12 @@ LP_MIN_SECONDS = 1.0
 SPLIT_ARCS = 250_000
 #: A search step (CP-SAT on a part's core) starts only with at least this many seconds left.
 MIN_SEARCH = 0.5
-#: Instances (and parts of larger ones) with at most this many arcs take the MIP route (module
-#: ``_auto_mip``): HiGHS proved every generated Bretagne instance up to 57 k arcs (5,000 employees)
-#: in its first stage, and found no solution in 60 s on one of 896 k (docs/solvers.md).
+#: Instances with at most this many arcs take the MIP route whole, and parts of larger instances
+#: with at most MIP_PART_ARCS (module ``_auto_mip``): HiGHS proved the hours optimum of every
+#: generated Bretagne instance up to 57 k arcs (5,000 employees), and found no solution in 60 s on
+#: one of 896 k (docs/solvers.md, "The MIP route").
 MIP_ARCS = 100_000
+MIP_PART_ARCS = 100_000
 #: Under a time limit, the MIP route ends this share of it early (at most END_MARGIN_MAX seconds),
 #: for building the Solution.
 END_MARGIN, END_MARGIN_MAX = 0.02, 0.5
@@ -118,7 +120,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     # the parts' searches end by 90 % of the limit; joining and repairing the parts take the rest
     deadline = None if options.time_limit is None else start + 0.9 * options.time_limit
     ctx = Context(problem, graph, options, deadline,
-                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_MIN_SECONDS, MIP_ARCS))
+                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_MIN_SECONDS, MIP_PART_ARCS))
     with CtrlC() as ctrl_c:
         workers = options.workers or default_workers()
         big = len(parts) > 1 and len(graph) > PARALLEL_ARCS

@@ -253,7 +253,7 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
             left = _share(_left(deadline), shares[1])
             if a1.proven and not np.any(sec):
                 bound = value
-            elif a1.proven and (left is None or left > 0.05) and not watch.hit():
+            elif a1.proven and (left is None or left > 0.05) and shares[1] > 0 and not watch.hit():
                 # the tie-breaks, the primary total held at its optimum (presolve off: measured faster)
                 s_unit = float(np.abs(sec).max())
                 at_least = (np.concatenate([primary, np.zeros(model.n_y)]).astype(np.float64), p_val - 0.5)
