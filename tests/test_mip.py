@@ -111,6 +111,7 @@ def test_mip_model_columns_and_rows():
     ref = solve_cpsat(p, g, SolveOptions())
     v = model.columns(g, ref.selected)
     assert model.feasible(v)
+    assert np.array_equal(model.keep[v[: model.keep.size]], np.intersect1d(ref.selected, model.keep))
     assert v[model.keep.size:].sum() == np.isin(model.team_missions, g.mission[ref.selected]).sum()
     full = np.bincount(g.mission[ref.selected], minlength=g.n_missions) >= p.missions.seats
     extra = np.flatnonzero(full[g.mission] & ~np.isin(np.arange(len(g)), ref.selected)
@@ -166,6 +167,22 @@ def test_auto_continues_with_cpsat_where_the_mip_does_not_prove(monkeypatch):
     ref = km.solve(p, method="cpsat")
     assert sol.method == "auto:mip+cpsat" and sol.status == km.Status.OPTIMAL, sol
     assert km.check(p, sol) == [] and sol.objective == ref.objective
+
+
+def test_auto_answers_when_highs_is_cut_off(monkeypatch):
+    """HiGHS stopped before any solution (Ctrl-C, or far past its limit: MathOpt's HiGHS cannot be
+    interrupted, so its incumbent is out of reach) and no time left: the greedy answer, feasible."""
+    p = km.synth.region("Bretagne", employees=300, seed=0)
+
+    def cut_off(problem, sub, options, **kw):
+        return RawResult(np.zeros(0, np.int64), km.Status.UNKNOWN, None, "cut off", {},
+                         termination=km.Termination.TIME_LIMIT)
+
+    monkeypatch.setattr(auto_mip, "solve_mip", cut_off)
+    monkeypatch.setattr(auto_mip, "MIN_CPSAT", 10**9)  # no time for CP-SAT either
+    sol = km.solve(p, method="auto", time_limit=5)
+    assert sol.status == km.Status.FEASIBLE and len(sol) > 0, sol
+    assert km.check(p, sol) == []
 
 
 def test_auto_with_no_time_for_the_mip_still_answers():

@@ -55,12 +55,13 @@ from ..status import Status, Termination
 from . import _auto_split
 from ._auto_clock import CtrlC, shares
 from ._auto_mip import mip_search
-from ._auto_parts import Context, Limits, relax_part, solve_part
+from ._auto_parts import Context, Limits, relax_part, solve_part, with_bound
 from ._auto_split import apportion, restricted
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, solve_flow
+from .lp import lp_relaxation
 
 __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
 
@@ -149,6 +150,10 @@ def _mip_route(problem: Problem, graph: CandidateGraph, options: SolveOptions, s
         options.progress(f"auto: {len(graph):,} arcs; MIP (HiGHS), then CP-SAT on what it leaves")
     with CtrlC() as ctrl_c:
         res, how = mip_search(problem, graph, options, t_end)
+        if res.bound is None and res.status == Status.FEASIBLE:  # cut short: the LP's bound, as the parts'
+            left = None if t_end is None else max(t_end - time.monotonic(), LP_MIN_SECONDS)
+            bound = lp_relaxation(problem, graph, structure(problem, graph), left)[0]
+            res = with_bound(graph, res, bound, res.termination)
     stats = {**res.stats, "method": how, "seconds": time.perf_counter() - t0}
     if ctrl_c.happened and res.status != Status.OPTIMAL and res.selected.size:
         return RawResult(res.selected, res.status, res.bound, "interrupted (Ctrl-C): best solution found so far",
