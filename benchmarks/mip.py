@@ -284,9 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         with open(args.out) as fh:
             doc = json.load(fh)
     sizes = [int(x) for x in args.sizes.split(",") if x]
-    ties = {r["employees"]: r for r in doc.get("tie_breaks", [])}
+    ties = {(r["employees"], r["time_limit"]): r for r in doc.get("tie_breaks", [])}
     for n in [int(x) for x in args.tie_breaks.split(",") if x]:
-        ties[n] = {**tie_breaks(n, args.time_limit), "machine": machine.describe(repo_root()),
+        ties[n, args.time_limit] = {**tie_breaks(n, args.time_limit), "machine": machine.describe(repo_root()),
                    "command": "python -m benchmarks.mip " + shlex.join(argv if argv is not None else sys.argv[1:])}
         doc["tie_breaks"] = [ties[k] for k in sorted(ties)]
         with open(args.out, "w", encoding="utf-8") as fh:

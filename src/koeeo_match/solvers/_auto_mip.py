@@ -19,6 +19,7 @@ so a part is optimal as soon as either proves it.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -79,7 +80,10 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     if cp.status == Status.UNKNOWN:
         return _or_greedy(problem, sub, res, hint), "mip+cpsat"
     best = cp if not found or _value(sub, cp) > _value(sub, res) else res
-    bounds = [b for b in (res.bound, None if cp.bound is None else int(np.floor(cp.bound)), bound) if b is not None]
+    if cp.status == Status.OPTIMAL:  # CP-SAT's proof (its float bound may have lost units above 2**53)
+        return RawResult(cp.selected, Status.OPTIMAL, _value(sub, cp), "", {**res.stats, **cp.stats},
+                         termination=Termination.OPTIMAL), "mip+cpsat"
+    bounds = [b for b in (res.bound, _above(cp.bound), bound) if b is not None]
     b = min(bounds) if bounds else None
     value = _value(sub, best)
     if b is not None and value >= b:
@@ -99,6 +103,14 @@ def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.n
         return res
     return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
                      res.stats, termination=res.termination)
+
+
+def _above(bound: float | None) -> int | None:
+    """An integer bound from CP-SAT's (a double: its integer bound rounded to the nearest double,
+    so up to one part in 2**53 below it)."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return math.floor(bound) + math.ceil(abs(bound) * 2.0**-53)
 
 
 def _value(sub: CandidateGraph, res: RawResult) -> int:
