@@ -328,8 +328,10 @@ def section(doc: dict[str, Any], rel: str) -> list[str]:
          "candidate graph, each method at the same time limit. *milp*: a plain MIP written independently in "
          "`benchmarks/mip.py`, solved by `scipy.optimize.milp` (HiGHS), hours then tie-breaks; *mip*: "
          "koeeo_match's MIP alone (`solvers.mip.solve_mip`, HiGHS through OR-Tools MathOpt); *auto*, *cpsat*: "
-         "`km.solve`. *s*: the solver's seconds (the candidate graph excluded); *proven in s*: the same, where "
-         "the optimum (tie-breaks included) was proven; *hours proven*: whether the hours optimum was.", "",
+         "`km.solve`. *s*: the solver's seconds (the candidate graph excluded; with `--repeat`, the fastest of "
+         "*runs* interleaved runs); *proven in s*: the same, where the optimum (tie-breaks included) was proven; "
+         "*hours proven*: whether the hours optimum was (`–`: not recorded); *load*: the 1-minute load average "
+         "when the run started (the 2-core machine is shared with other jobs: above 2, every run is slowed).", "",
          "| employees | arcs | limit s | method | status | hours | bound (h) | gap | s | runs | proven in s "
          "| hours proven | violations | load | auto's route |",
          "| ---: | ---: | ---: | :--- | :--- | ---: | ---: | ---: | ---: | ---: | ---: | :--- | ---: | ---: | :--- |"]
@@ -340,11 +342,12 @@ def section(doc: dict[str, Any], rel: str) -> list[str]:
             r = runs.get(method)
             if r is None:
                 continue
+            found = r.get("status") in ("optimal", "feasible")
             proven = r.get("primary_proven")
             if proven is None and r.get("status") == "optimal":
                 proven = True
             L.append(f"| {row['employees']:,} | {row['arcs']:,} | {row.get('time_limit', 0):.0f} | {method} "
-                     f"| {r.get('status')} | {_h(r.get('hours'))} | {_h(r.get('bound'))} "
+                     f"| {r.get('status')} | {_h(r.get('hours') if found else None)} | {_h(r.get('bound'))} "
                      f"| {_pct(r.get('gap'))} | {_s(r.get('seconds'))} | {r.get('runs', 1)} "
                      f"| {_s(r.get('optimal_seconds'))} | {'–' if proven is None else ('yes' if proven else 'no')} "
                      f"| {r.get('violations', '–')} | {_load(r.get('load_before'))} | {r.get('method', '')} |")
@@ -354,14 +357,19 @@ def section(doc: dict[str, Any], rel: str) -> list[str]:
                             + (f", proven in {_s(a.get('optimal_seconds'))} s vs the plain MIP's "
                                f"{_s(m.get('optimal_seconds'))} s" if m and a.get("optimal_seconds") else ""))
     L.append("")
+    errors = [f"{row['employees']:,} {m}: {r['error']}" for row in doc.get("rows", []) for m, r in row["runs"].items()
+              if r.get("error")]
+    if errors:
+        L += ["Runs that did not solve: " + "; ".join(errors), ""]
     if verdicts:
         L += ["At the limit: " + "; ".join(verdicts) + ".", ""]
     ties = doc.get("tie_breaks", [])
     if ties:
         L += ["The tie-break stage alone (`--tie-breaks`): from the first stage's proven hours optimum, the "
               "secondary total each solver adds within the limit, in integer score units, and whether it proves "
-              "the tie-breaks (HiGHS with presolve off, as `auto` runs it, after the first stage again within the same "
-              "limit: *HiGHS s* is its tie-break stage's; CP-SAT hinted, the hours held, 2 workers):", "",
+              "the tie-breaks (HiGHS as `solve_mip` runs it, presolve off on these sizes, after the first stage "
+              "again within the same limit: *HiGHS s* is its tie-break stage's; CP-SAT hinted, the hours held, "
+              "2 workers):", "",
               "| employees | arcs | limit s | first stage s | HiGHS gain | HiGHS status | HiGHS s | CP-SAT gain "
               "| CP-SAT status | CP-SAT s |",
               "| ---: | ---: | ---: | ---: | ---: | :--- | ---: | ---: | :--- | ---: |"]
@@ -374,8 +382,9 @@ def section(doc: dict[str, Any], rel: str) -> list[str]:
     first = next(iter(doc.get("rows", [])), None)
     if first:
         mc = first["machine"]
+        commands = sorted({r.get("command", "?") for r in [*doc.get("rows", []), *ties]})
         L += [f"Machine: {mc['cpu_model']}, {mc['cores']} cores, ortools {mc['ortools']}, scipy {mc['scipy']}; "
-              f"command `{first.get('command')}`.", ""]
+              "commands: " + ", ".join(f"`{c}`" for c in commands) + ".", ""]
     return L
 
 
