@@ -78,10 +78,11 @@ log = logging.getLogger(__name__)
 
 #: The MIP solver behind MathOpt (shipped in the OR-Tools wheel): ``mathopt.SolverType.HIGHS``.
 SOLVER = parameters_pb2.SOLVER_TYPE_HIGHS
-#: The tie-break stage runs HiGHS' presolve only on models of at most this many arc columns: off,
-#: Bretagne 2,000 (9,210 arcs) took 1.7 s against 3.5 s; on, Bretagne 300 (231 arcs) took 14 ms
-#: against 23 ms (fastest of 7); Bretagne 1,000 (2,372 arcs) was within noise.
-TIE_PRESOLVE_ARCS = 3_000
+#: The tie-break stage runs HiGHS' presolve only on models of at most this many arc columns.  The
+#: whole solve, fastest of 9 interleaved runs, presolve on / off there: Bretagne 300 (231 arcs)
+#: 14 / 22 ms; Bretagne 1,000 (2,372 arcs) 0.33 / 0.28 s; Bretagne 1,200 (3,394 arcs) 0.65 / 0.58 s;
+#: Bretagne 2,000 (9,210 arcs, one run each) 3.5 / 1.7 s.
+TIE_PRESOLVE_ARCS = 1_000
 #: Relative margin added to HiGHS' dual bound before rounding it down (its tolerances are 1e-6 to 1e-9).
 _MARGIN = 1e-6
 _R = result_pb2
