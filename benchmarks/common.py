@@ -36,11 +36,16 @@ METHODS = (
     "fcfs",
 )
 
+#: Methods run outside the scaling table: the cap experiment's priced row.
+EXTRA_METHODS = ("koeeo-priced",)
+
 DESCRIPTION = {
     "koeeo-flow": "koeeo_match `km.pipeline.run(..., method=\"flow\", top_k=5)`: min-cost flow decomposed into "
     "connected components packed into parts (a process pool when worthwhile: `koeeo_match.parallel.run_parts`; "
     "*peak RSS* shows whether workers ran); max-flow-min-cost fast path when every arc has the same hours",
     "koeeo-auto": "koeeo_match `method=\"auto\"` (checks flow obstacles, then flow)",
+    "koeeo-priced": "koeeo_match's default exact route (`top_k=None`): min-cost flow over the implicit full graph "
+    "by pricing (solvers.priced), optimal for the whole problem with a dual certificate",
     "mcf-peer": "openreview-matcher's way: ONE OR-Tools `SimpleMinCostFlow` over the same arcs, source -> employee "
     "(cap 1) -> [mission, employer] (cap max_per_employer, for every capped mission) -> mission (cap seats) -> sink, "
     "plus a zero-cost source -> sink bypass; a single `solve()`, no decomposition, no fast path",

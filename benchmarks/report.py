@@ -173,7 +173,8 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
         for key, c in zip(CAP_INSTANCES, ("#d62728", "#1f77b4")):
             rs = [r for r in cap if r["instance_key"] == key and ok(r)]
             capped = sorted((r for r in rs if r["top_k"] is not None), key=lambda r: r["top_k"])
-            full = next((r for r in rs if r["top_k"] is None), None)
+            full = next((r for r in rs if r["top_k"] is None and r["method"] == "koeeo-flow"), None)
+            priced = next((r for r in rs if r["method"] == "koeeo-priced"), None)
             if not capped:
                 continue
             x = [r["top_k"] for r in capped]
@@ -185,6 +186,8 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
             axes[1].plot(x, [stage_s(r, *PIPE) for r in capped], marker="o", color=c, label=lab)
             if full:
                 axes[1].axhline(stage_s(full, *PIPE), color=c, ls="--", lw=1, label=f"{lab}: full graph")
+            if priced:
+                axes[1].axhline(stage_s(priced, *PIPE), color=c, ls=":", lw=1.5, label=f"{lab}: priced (exact)")
         axes[0].set_title("hours assigned, % of the hours supplied", fontsize=10)
         axes[1].set_title("candidates + solve + check + metrics, seconds", fontsize=10)
         axes[1].set_yscale("log")
@@ -208,6 +211,7 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
            every_rule: list[tuple[str, dict[str, Any]]] | None = None,
            heuristics: tuple[str, dict[str, Any]] | None = None,
+           priced: tuple[str, dict[str, Any]] | None = None,
            mip: tuple[str, dict[str, Any]] | None = None) -> str:
     cfg, mach = doc["config"], doc["machine"]
     runs = [r for r in doc["runs"] if r.get("experiment") == "scaling"]
@@ -394,6 +398,12 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
 
     # ------------------------------------------------------------ cap experiment
     L += _cap(doc, images)
+
+    # ------------------------------------------------------------ pricing (benchmarks.priced)
+    if priced is not None:
+        from .priced import section as priced_section
+
+        L += priced_section(priced[1], priced[0])
 
     # ------------------------------------------------------------ every rule (benchmarks.every_rule)
     for i, er in enumerate(every_rule or []):
@@ -585,18 +595,21 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
     w("")
     w("Method `koeeo-flow` (`km.pipeline.run(..., method=\"flow\", top_k=k)`) on "
       "`km.synth.france(seed=0, departement=\"35\", rules=\"flow\")` and on the same with `region=\"Bretagne\"`, "
-      "for k in 2, 3, 5, 10, 20 and the full graph (`k=None`, every eligible pair: the optimum of the problem itself).")
+      "for k in 2, 3, 5, 10, 20 and the full graph built whole (`full`: every eligible pair, the optimum of the "
+      "problem itself); and the library's default exact route (`priced`: `top_k=None`, pricing over the implicit "
+      "full graph, see docs/solvers.md, \"Exact at every scale: pricing\"): *arcs* are then the arcs materialised.")
     w("")
     rows = []
     findings = []
+    priced_lines: list[str] = []
     for key, inst in CAP_INSTANCES.items():
         rs = [r for r in cap if r["instance_key"] == key]
         if not rs:
             continue
-        full = next((r for r in rs if r["top_k"] is None), None)
+        full = next((r for r in rs if r["top_k"] is None and r["method"] == "koeeo-flow"), None)
         fobj = full["objective"] if ok(full) else None
-        for r in sorted(rs, key=lambda r: (r["top_k"] is None, r["top_k"] or 0)):
-            k = "full" if r["top_k"] is None else str(r["top_k"])
+        for r in sorted(rs, key=lambda r: (r["top_k"] is None, r["method"] == "koeeo-priced", r["top_k"] or 0)):
+            k = ("priced" if r["method"] == "koeeo-priced" else "full") if r["top_k"] is None else str(r["top_k"])
             if not ok(r):
                 rows.append([inst["label"], k, f"{r['status']}: {r.get('reason', '')}", "", "", "", "", "", ""])
                 continue
@@ -608,6 +621,19 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
             ])
         capped = {r["top_k"]: r for r in rs if ok(r) and r["top_k"] is not None}
         findings.append((inst, full, capped))
+        priced = next((r for r in rs if r["method"] == "koeeo-priced" and ok(r)), None)
+        if priced is not None:
+            pr = priced.get("pricing") or {}
+            txt = (f"- {inst['label']}, priced (`top_k=None`, the default): {f_h(priced['objective'])} h, "
+                   f"{'proven optimal for the whole problem' if pr.get('certified') else 'not certified'} after "
+                   f"{pr.get('rounds', '?')} rounds, {priced['instance']['arcs']:,} arcs materialised, "
+                   f"{f_s(stage_s(priced, *PIPE))} s and {f_gib(peak_rss(priced))} GiB")
+            if ok(full):
+                txt += (f": {100 * priced['objective'] / full['objective']:.2f} % of the full graph's optimum, in "
+                        f"{100 * stage_s(priced, *PIPE) / stage_s(full, *PIPE):.0f} % of its time and "
+                        f"{100 * peak_rss(priced) / peak_rss(full):.0f} % of its peak memory, with "
+                        f"{100 * priced['instance']['arcs'] / full['instance']['arcs']:.1f} % of its arcs")
+            priced_lines.append(txt + ".")
     L += table(["instance", "k", "arcs", "objective (h)", "of full graph", "candidates s", "solve s", "pipeline s",
                 "peak RSS / PSS GiB"], rows, "llrrrrrrr")
     w("")
@@ -616,6 +642,8 @@ def _cap(doc: dict[str, Any], images: dict[str, str]) -> list[str]:
         w("")
     # what the measurement supports
     w("**What the measurement supports.** ")
+    for line in priced_lines:
+        w(line)
     for inst, full, capped in findings:
         if not capped:
             continue
@@ -768,12 +796,18 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.exists(h_path):
         with open(h_path) as fh:
             heuristics = (os.path.relpath(h_path, root), json.load(fh))
+    priced = None
+    p_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "priced.json")
+    if os.path.exists(p_path):
+        with open(p_path) as fh:
+            priced = (os.path.relpath(p_path, root), json.load(fh))
     mip = None
     m_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "mip.json")
     if os.path.exists(m_path):
         with open(m_path) as fh:
             mip = (os.path.relpath(m_path, root), json.load(fh))
-    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics, mip)
+    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics, priced,
+                  mip)
     with open(a.doc, "w") as fh:
         fh.write(text)
     print(f"wrote {os.path.relpath(a.doc, root)}"

@@ -379,6 +379,7 @@ def main(argv: list[str] | None = None) -> int:
             args = ["--departement", inst["departement"]] if "departement" in inst else ["--region", inst["region"]]
             for k in CAP_KS:
                 execute("cap", key, args, "koeeo-flow", k, None, {"size": None})
+            execute("cap", key, args, "koeeo-priced", None, None, {"size": None})
 
     doc["finished_utc"] = machine.describe()["date_utc"]
     _write(path, doc)

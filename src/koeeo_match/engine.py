@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -29,19 +30,21 @@ import numpy as np
 
 from . import metrics as _metrics
 from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
-from .candidates import CandidateGraph, build_candidates
+from .candidates import CandidateGraph, arc_estimate, build_candidates
 from .errors import KoeeoMatchWarning, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
+from .solvers.priced import priced_obstacles, solve_priced, start_pairs
 from .solvers.stable import PROPOSING
 from .status import Status
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
-           "candidate_graph", "dispatch", "solve_graph", "to_solution", "method_label"]
+           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "priced_route", "priced_solution", "start_pairs",
+           "solve_graph", "to_solution", "method_label"]
 
 _POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
 
@@ -110,6 +113,45 @@ def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
     t0 = time.perf_counter()
     graph = build_candidates(problem, policy, k=top_k, rank=rank)
     return graph, time.perf_counter() - t0
+
+
+#: A solve by flow (``auto`` or ``flow``, no ``top_k``) whose full graph would hold more arcs than
+#: this (estimated) prices the implicit graph (:mod:`koeeo_match.solvers.priced`) instead of
+#: building it: the same optimum, proven for the whole problem, for a fraction of the time and memory.
+PRICED_MIN_ARCS = 2_000_000
+
+
+def priced_route(problem: Problem, method: str, top_k: int | None) -> bool:
+    """Whether :func:`solve` takes the priced route: an exact flow solve (``auto`` or ``flow``,
+    no ``top_k``) of a problem whose rules a flow honours on any arcs
+    (:func:`~koeeo_match.solvers.priced.priced_obstacles`) and whose full graph is large
+    (:data:`PRICED_MIN_ARCS`).
+
+    >>> import koeeo_match as km
+    >>> priced_route(km.synth.city(employees=50, seed=0, rules="flow"), "auto", None)
+    False
+    """
+    if top_k is not None or method not in ("auto", "flow"):
+        return False
+    if problem.n_employees * problem.n_missions <= PRICED_MIN_ARCS or priced_obstacles(problem):
+        return False
+    return arc_estimate(problem).arcs > PRICED_MIN_ARCS
+
+
+def priced_solution(problem: Problem, policy: Policy, method: str, options: SolveOptions,
+                    start: tuple[np.ndarray, ...] | None = None, candidate_seconds: float = 0.0,
+                    compute_metrics: bool = True) -> Solution:
+    """The priced route of :func:`solve` (:func:`~koeeo_match.solvers.priced.solve_priced`), as a
+    Solution whose metrics record the pricing (``metrics["pricing"]``: rounds, arcs scanned and
+    materialised, per round) and whose ``candidate_arcs`` are the arcs materialised."""
+    t0 = time.perf_counter()
+    graph, raw = solve_priced(problem, policy, options, start=start)
+    sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
+                      total_seconds=candidate_seconds + time.perf_counter() - t0, compute_metrics=compute_metrics)
+    met = dict(sol.metrics)
+    met["pricing"] = raw.stats["pricing"]
+    met["pricing_round_seconds"] = raw.stats["pricing_round_seconds"]
+    return dataclasses.replace(sol, metrics=met)
 
 
 def method_label(method: str, raw: RawResult) -> str:
@@ -208,11 +250,17 @@ def solve(
         index and does not use it).
     top_k : int, optional
         Keep only the ``top_k`` best candidate arcs of each employee and of
-        each mission (for national-scale instances).  The result is then
-        optimal for that capped graph at best, so its status is ``feasible``
+        each mission: an explicit speed cap.  The result is then optimal for
+        that capped graph at best, so its status is ``feasible``
         (``metrics["graph_optimal"]`` says whether the capped graph was solved
         to optimality, ``graph_bound`` / ``graph_gap`` give the bound and gap
-        on that graph).  ``None`` (default): the full graph, exact.
+        on that graph).  ``None`` (default): the whole problem, exact.  With
+        ``method="auto"`` or ``"flow"``, a problem whose full graph would
+        exceed :data:`PRICED_MIN_ARCS` arcs and whose rules a flow honours
+        (:func:`~koeeo_match.solvers.priced.priced_obstacles`) is then solved
+        by pricing over the implicit graph (``method`` reads ``auto:priced``;
+        ``metrics["pricing"]`` records the rounds): optimal for the whole
+        problem, with a dual certificate, without building the graph.
     rank : Policy or str, optional
         With ``top_k``: the policy that chooses the kept arcs (default:
         ``policy``).  Solving several policies with the same ``rank``
@@ -260,11 +308,13 @@ def solve(
     check_solve_params("solve", problem=problem, method=method, policy=policy, time_limit=time_limit, seed=seed,
                        top_k=top_k, workers=workers, progress=progress, proposing=proposing,
                        preferences=preferences, rank=rank, memory_limit=memory_limit)
-    check_memory(problem, method, top_k, memory_limit)
     policy, rank = resolve_policies(policy, rank, "solve")
-    graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences)
+    if priced_route(problem, method, top_k):
+        return priced_solution(problem, policy, method, options)
+    check_memory(problem, method, top_k, memory_limit)
+    graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)
 
 

@@ -19,6 +19,7 @@ from .candidates import ArcEstimate, arc_estimate
 from .errors import InsufficientMemoryError
 from .model import Problem
 from .solvers import REGISTRY, problem_rules
+from .solvers.priced import priced_obstacles
 
 __all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "available_memory",
            "bytes_per_arc", "check_memory"]
@@ -123,6 +124,9 @@ def _fitting_route(problem: Problem, method: str, top_k: int | None, full: ArcEs
     """The first route that fits ``limit`` bytes (a lighter method, then a cap): its text, arcs and bytes/arc."""
     n = problem.n_employees + problem.n_missions
     arcs = full.low() if top_k is None else min(full.low(), top_k * n)
+    if top_k is None and method not in ("auto", "flow") and not priced_obstacles(problem):
+        # exact without the full graph (solvers.priced): its arcs are a small share of the full graph's
+        return "method='auto' (exact by pricing, without building the full graph)", 0, 0
     if method == "cpsat" and arcs * bytes_per_arc(problem, "auto", top_k) <= limit:
         return "method='auto'", arcs, bytes_per_arc(problem, "auto", top_k)
     for k in _ROUTE_CAPS:
@@ -184,8 +188,11 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     graph = "full candidate graph" if top_k is None else f"candidate graph capped at top_k={top_k}"
     where = "memory_limit" if memory_limit is not None else "MemAvailable"
     count = f"{arcs:,} arcs" if full.exact or low == arcs else f"{arcs:,} arcs (at least {low:,}, from a sample)"
-    fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about {_gib(route_arcs * route_bpa)}). "
-            if route else "No smaller route fits either. ")
+    if route and not route_arcs:
+        fits = f"A route that fits: {route}. "
+    else:
+        fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about {_gib(route_arcs * route_bpa)}). "
+                if route else "No smaller route fits either. ")
     raise InsufficientMemoryError(
         f"method={method!r} on the {graph} would need at least {_gib(low * bpa)}: about {count} x {bpa:,} "
         f"bytes per arc, and {_gib(limit)} are available ({where}). {fits}"

@@ -24,7 +24,10 @@ from .engine import (
     check_solve_params,
     dispatch,
     method_label,
+    priced_route,
+    priced_solution,
     resolve_policies,
+    start_pairs,
     to_solution,
 )
 from .memory import PeakSampler, rss_bytes
@@ -133,16 +136,23 @@ def run(
 
     problem = stage("generate", make_problem if not isinstance(make_problem, Problem) else (lambda: make_problem))
     say(f"  {problem!r}")
-    check_memory(problem, method, top_k, memory_limit)  # refuse before building what would not fit
-    graph, _ = stage("candidates", lambda: candidate_graph(problem, pol, top_k))
-    say(f"  {graph!r}")
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,
                            progress=(lambda s: say("  " + s)) if progress else None)
-    raw = stage("solve", lambda: dispatch(problem, graph, method, options))
-    used = method_label(method, raw)
-    t_cand = out.stages[1].seconds
-    sol = to_solution(problem, graph, raw, used, candidate_seconds=t_cand,
-                      total_seconds=t_cand + out.stages[2].seconds, compute_metrics=False)
+    if priced_route(problem, method, top_k):  # the start graph, then pricing (as km.solve does)
+        start = stage("candidates", lambda: start_pairs(problem, pol, workers=workers))
+        say(f"  start graph: {start[0].size:,} arcs; pricing the implicit full graph")
+        sol = stage("solve", lambda: priced_solution(problem, pol, method, options, start,
+                                                     candidate_seconds=out.stages[1].seconds, compute_metrics=False))
+        used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
+    else:
+        check_memory(problem, method, top_k, memory_limit)  # refuse before building what would not fit
+        graph, _ = stage("candidates", lambda: candidate_graph(problem, pol, top_k))
+        say(f"  {graph!r}")
+        raw = stage("solve", lambda: dispatch(problem, graph, method, options))
+        used, n_arcs = method_label(method, raw), len(graph)
+        t_cand = out.stages[1].seconds
+        sol = to_solution(problem, graph, raw, used, candidate_seconds=t_cand,
+                          total_seconds=t_cand + out.stages[2].seconds, compute_metrics=False)
     out.violations = len(stage("check", lambda: check(problem, sol)))
     e, m = sol.employee, sol.mission
     assert e is not None and m is not None  # to_solution keeps the indices
@@ -153,7 +163,7 @@ def run(
         missions=problem.n_missions,
         supply_hours=float(problem.employees.hours.sum()),
         demand_hours=float((problem.missions.hours * problem.missions.seats).sum()),
-        arcs=len(graph),
+        arcs=n_arcs,
         top_k=top_k,
         method=used,
         objective=sol.objective,

@@ -257,6 +257,24 @@ class IntegerScores:
         """
         return (score + self.multiplier // 2) // self.multiplier
 
+    def apply(self, policy: Policy, terms: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Integer scores of other arcs (their ``terms``) on this same scale: what
+        :func:`integer_scores` gives the arcs it was computed from, for any arc whose terms lie
+        within the ranges it saw (a priced graph scores the arcs it adds this way).
+
+        >>> pol = Policy.preset("max_hours")
+        >>> t = {"hours": np.array([7.0, 3.5]), "skill_fit": np.array([1.0, 0.5]), "travel_km": np.array([4.0, 0.0])}
+        >>> sc = integer_scores(pol, t, max_assignments=2, limit=2**40)
+        >>> bool((sc.apply(pol, t) == sc.score).all())
+        True
+        """
+        if self.lexicographic:
+            out = np.round(policy.score(terms, "primary") * self.primary_scale).astype(np.int64)
+            if self.multiplier != 1:
+                out *= self.multiplier
+            return out + np.round(policy.score(terms, "secondary") * self.secondary_scale).astype(np.int64)
+        return np.round(policy.score(terms) * self.secondary_scale).astype(np.int64)
+
     def primary_bound(self, total_bound: float) -> float:
         """Upper bound on the primary objective from a bound on the integer total."""
         if not self.lexicographic:

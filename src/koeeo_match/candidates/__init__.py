@@ -22,7 +22,10 @@ Modules, in the order a graph is built:
 - ``_estimate``: :func:`estimate_arcs`, the graph's size from a sample of employees, before building it;
 - ``_terms``: the objective terms of arcs (:func:`arc_terms`, :class:`ArcTerms`);
 - ``_graph``: the :class:`CandidateGraph` type;
-- ``_score``: integer scores for a policy, and :func:`rescore`.
+- ``_score``: integer scores for a policy, and :func:`rescore`;
+- ``_bounds``: what is known of scores before any arc is built (:func:`problem_scale`,
+  :func:`score_bounds`), for a graph that grows by pricing;
+- ``_scan``: :func:`priced_pairs`, the pairs of the implicit full graph that beat given prices.
 """
 
 from __future__ import annotations
@@ -30,14 +33,27 @@ from __future__ import annotations
 from .._arrays import csr_ptr
 from ..model import Problem
 from ..policy import Policy, as_policy
+from ._bounds import MISSION_TERMS, ScoreBounds, problem_scale, score_bounds
+from ._cap import top_k
 from ._estimate import ArcEstimate, arc_estimate, estimate_arcs
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
+from ._scan import ScanStats, priced_pairs
 from ._score import rescore, scored
+from ._tables import in_sorted, pair_keys
 from ._terms import ArcTerms, arc_terms, rural_associations
 from .eligibility import filter_eligible
 
 __all__ = [
+    "MISSION_TERMS",
+    "ScanStats",
+    "ScoreBounds",
+    "in_sorted",
+    "pair_keys",
+    "priced_pairs",
+    "problem_scale",
+    "score_bounds",
+    "top_k",
     "ArcEstimate",
     "ArcTerms",
     "arc_estimate",

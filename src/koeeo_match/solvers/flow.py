@@ -20,6 +20,7 @@ hour budgets, mixed durations within one employee's entitlement, forced pairs
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -252,15 +253,34 @@ def _costs(graph: CandidateGraph, keep: np.ndarray, whole: bool) -> tuple[np.nda
     return cost, True
 
 
-def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
-    """Build and solve the network of one part (of the kept arcs): (part-local positions of the
-    arcs with flow, optimal cost).
+@dataclass(frozen=True)
+class Network:
+    """The flow network of one part: arcs ``tail -> head`` with capacities and unit costs, node
+    0 the source and node 1 the sink (``supply`` units from one to the other); candidate arc
+    ``i`` of the part is network arc ``first + i``.  ``employee[n]`` (``mission[n]``) is the
+    part-local employee (mission) a node stands for, an employee's or [employee, date] node
+    (a mission's or [mission, employer] node), ``-1`` for the others."""
+
+    tail: np.ndarray
+    head: np.ndarray
+    capacity: np.ndarray
+    cost: np.ndarray
+    supply: int
+    first: int
+    n_candidates: int
+    employee: np.ndarray
+    mission: np.ndarray
+    # per arc: 0 source -> employee, 1 -> [employee, date], 2 candidate, 3 [mission, employer] ->, 4 -> sink
+    kind: np.ndarray
+
+
+def network(ctx: tuple, part: Part) -> Network:
+    """The network of one part (of the kept arcs).
 
     Nodes: 0 source, 1 sink, the part's employees, missions, [employee, date] and
-    [mission, employer] groups.  A zero-cost source -> sink bypass makes assigning optional,
-    or, ``by_max_flow``, OR-Tools' max flow of min cost is used.
+    [mission, employer] groups.
     """
-    ka, km_, k, ed_grp, mc_grp, mc_cap, seats, cost, by_max_flow = ctx
+    ka, km_, k, ed_grp, mc_grp, mc_cap, seats, cost, _ = ctx
     idx = part.arcs
     emps, mis = part.employees, part.missions
     e_loc = np.searchsorted(emps, ka[idx])
@@ -273,6 +293,9 @@ def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
     tails = [np.zeros(emps.size, np.int64)]
     heads = [e0 + np.arange(emps.size)]
     caps = [k[emps]]
+    kinds = [np.zeros(emps.size, np.int8)]
+    owner_e = [np.full(2, -1), np.arange(emps.size), np.full(mis.size, -1)]
+    owner_m = [np.full(2, -1), np.full(emps.size, -1), np.arange(mis.size)]
     if ed_grp is not None and (g := ed_grp[idx]).max() >= 0:
         on = g >= 0
         grp, g_loc = dense(g[on], int(g.max()) + 1)
@@ -281,11 +304,15 @@ def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
         tails.append(e0 + e_loc[on][first])
         heads.append(nxt + np.arange(grp.size))
         caps.append(np.ones(grp.size, np.int64))
+        kinds.append(np.full(grp.size, 1, np.int8))
+        owner_e.append(e_loc[on][first])
+        owner_m.append(np.full(grp.size, -1))
         nxt += grp.size
     n_before = sum(t.size for t in tails)
     tails.append(left)
     heads.append(right)
     caps.append(np.ones(idx.size, np.int64))
+    kinds.append(np.full(idx.size, 2, np.int8))
     if mc_grp is not None and (g := mc_grp[idx]).max() >= 0:
         on = g >= 0
         grp, g_loc = dense(g[on], int(g.max()) + 1)
@@ -294,14 +321,32 @@ def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
         tails.append(nxt + np.arange(grp.size))
         heads.append(m0 + m_loc[on][first])
         caps.append(mc_cap[grp])
+        kinds.append(np.full(grp.size, 3, np.int8))
+        owner_e.append(np.full(grp.size, -1))
+        owner_m.append(m_loc[on][first])
         nxt += grp.size
     tails.append(m0 + np.arange(mis.size))
     heads.append(np.ones(mis.size, np.int64))
     caps.append(seats[mis].astype(np.int64))
+    kinds.append(np.full(mis.size, 4, np.int8))
     t, h, c = (np.concatenate(x).astype(np.int64, copy=False) for x in (tails, heads, caps))
     w = np.zeros(t.size, np.int64)
     w[n_before : n_before + idx.size] = cost[idx]
-    f, optimal_cost = _min_cost_flow(t, h, c, w, int(caps[0].sum()), by_max_flow, n_before, idx.size)
+    return Network(t, h, c, w, int(caps[0].sum()), n_before, idx.size,
+                   np.concatenate(owner_e).astype(np.int64), np.concatenate(owner_m).astype(np.int64),
+                   np.concatenate(kinds))
+
+
+def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
+    """Build and solve the network of one part (of the kept arcs): (part-local positions of the
+    arcs with flow, optimal cost).
+
+    A zero-cost source -> sink bypass makes assigning optional, or, ``by_max_flow``, OR-Tools'
+    max flow of min cost is used.
+    """
+    net = network(ctx, part)
+    f, optimal_cost = _min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply, ctx[-1],
+                                     net.first, net.n_candidates)
     return np.flatnonzero(f > 0), optimal_cost
 
 

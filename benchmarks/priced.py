@@ -1,0 +1,112 @@
+"""Exact at every scale: ``python -m benchmarks.priced [--national] [--departement D] [--region R]``.
+
+The library's default exact route (``top_k=None``: pricing over the implicit full graph,
+``koeeo_match.solvers.priced``) through ``km.pipeline.run`` on ``km.synth.france(seed=0, ...,
+rules="flow")``: every stage timed with its peak RSS, the certificate, the rounds, the arcs
+materialised against the full graph's estimated size (``km.estimate_arcs``, from a sample), and
+``km.check``'s violations.  Each instance runs in this process, one after the other; the result
+of each is appended to ``benchmarks/results/priced.json`` (with the machine), which
+``python -m benchmarks.report`` renders in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+
+import koeeo_match as km
+from koeeo_match.candidates import arc_estimate
+
+from . import machine
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "results", "priced.json")
+
+
+def run(label: str, make) -> dict:
+    res = km.pipeline.run(make, method="auto", top_k=None, progress=lambda s: print(s, file=sys.stderr, flush=True))
+    sol = res.solution
+    assert sol is not None
+    pr = dict(sol.metrics.get("pricing") or {})
+    p = make()
+    est = arc_estimate(p)
+    return {
+        "instance": label,
+        **res.to_dict(),
+        "seconds_after_generate": res.seconds("candidates", "solve", "check", "metrics"),
+        "peak_rss_bytes": res.peak_rss_bytes(),
+        "pricing": pr,
+        "pricing_round_seconds": sol.metrics.get("pricing_round_seconds"),
+        "eligible_arcs_estimate": est.arcs,
+        "eligible_arcs_standard_error": est.stderr,
+        "materialised_share": pr.get("arcs_materialised", 0) / max(est.arcs, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--national", action="store_true", help="km.synth.france(seed=0): 2,857,143 employees")
+    ap.add_argument("--departement", action="append", default=[], help="a département code (repeatable)")
+    ap.add_argument("--region", action="append", default=[], help="a region name (repeatable)")
+    ap.add_argument("--out", default=OUT)
+    a = ap.parse_args(argv)
+    todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
+    todo += [(f"region {r}", dict(region=r)) for r in a.region]
+    if a.national:
+        todo.append(("national", {}))
+    doc = {"runs": []}
+    if os.path.exists(a.out):
+        with open(a.out) as fh:
+            doc = json.load(fh)
+    for label, kw in todo:
+        t0 = time.time()
+        r = run(label, lambda kw=kw: km.synth.france(seed=0, rules="flow", **kw))
+        r.update(command="python -m benchmarks.priced " + shlex.join(argv if argv is not None else sys.argv[1:]),
+                 machine=machine.describe(), wall_seconds=time.time() - t0, load_average=os.getloadavg()[0])
+        doc["runs"] = [x for x in doc["runs"] if x.get("instance") != label] + [r]
+        with open(a.out, "w") as fh:
+            json.dump(doc, fh, indent=1, default=str)
+        print(f"{label}: {r['status']} {r['objective']:,.0f} h, {r['seconds_after_generate']:.1f} s after generation, "
+              f"peak {r['peak_rss_bytes'] / 2**30:.2f} GiB, {r['violations']} violation(s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+def section(doc: dict, rel: str) -> list[str]:
+    """The docs/benchmarks.md section of ``benchmarks/results/priced.json``."""
+    L: list[str] = []
+    w = L.append
+    w("## Exact at every scale: pricing (`benchmarks.priced`)")
+    w("")
+    w(f"From `{rel}`. The library's default exact route (`km.pipeline.run(..., method=\"auto\", top_k=None)`): "
+      "min-cost flow over the implicit full graph by pricing (docs/solvers.md, \"Exact at every scale: "
+      "pricing\"), on `km.synth.france(seed=0, ..., rules=\"flow\")`. *eligible arcs*: the full graph's size "
+      "estimated from a sample of 2,048 employees (`km.estimate_arcs`, ± its standard error), never built; "
+      "*materialised*: the arcs the solve ever held. *seconds*: candidates (the start graph) + solve + "
+      "check + metrics, after generation.")
+    w("")
+    w("| instance | status | certified | hours | rounds | materialised | eligible arcs (estimate) | share | "
+      "seconds | peak RSS GiB | violations | run |")
+    w("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+    for r in doc.get("runs", []):
+        pr = r.get("pricing") or {}
+        m = r.get("machine") or {}
+        w(f"| {r['instance']} | {r.get('status')} | {'yes' if pr.get('certified') else 'no'} | "
+          f"{r.get('objective', 0):,.0f} | {pr.get('rounds', '–')} | {pr.get('arcs_materialised', 0):,} | "
+          f"{r.get('eligible_arcs_estimate', 0):,} ± {r.get('eligible_arcs_standard_error', 0):,.0f} | "
+          f"{100 * r.get('materialised_share', 0):.2f} % | {r.get('seconds_after_generate', 0):.1f} | "
+          f"{r.get('peak_rss_bytes', 0) / 2**30:.2f} | {r.get('violations')} | "
+          f"{m.get('date_utc', '?')}, {m.get('cpus', m.get('cores', '?'))} cores, load {r.get('load_average', '?')} |")
+    w("")
+    for r in doc.get("runs", []):
+        w(f"- {r['instance']}: `{r.get('command', '')}`; per round (solve s, scan s): "
+          + ", ".join(f"({a:.1f}, {b:.1f})" for a, b in (r.get("pricing_round_seconds") or [])) + ".")
+    w("")
+    return L

@@ -1,0 +1,181 @@
+"""What is known of arc scores before any arc is built: a scale, and per-node bounds.
+
+A priced graph (:mod:`koeeo_match.solvers.priced`) adds arcs round after round, so its
+integer scores cannot be scaled from the arcs it holds, as :func:`~koeeo_match.candidates.
+build_candidates` does: :func:`problem_scale` scales them from the values each objective term
+can take in the problem (mission by mission for the mission-level terms, extremes for the
+others), so that every eligible arc scores on the one scale.
+
+:func:`score_bounds` bounds the integer score of any eligible pair ``(e, m)`` at distance
+``km`` (one way) by ``A[m] + B[e] - G * km`` (remote missions: ``A[m] + B[e]``): the pricing
+scan uses it to skip, without testing them, the pairs that cannot beat the current prices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..model import Problem
+from ..policy import CO2_KG_PER_KM, COSTS, IntegerScores, Policy, integer_scores
+from ._tables import n_req
+from ._terms import arc_terms
+
+__all__ = ["ScoreBounds", "MISSION_TERMS", "problem_scale", "score_bounds"]
+
+#: Terms whose value depends on the mission alone (and on nothing of the employee).
+MISSION_TERMS = ("hours", "seats", "priority", "small_association", "rural")
+
+
+def _mission_terms(problem: Problem, names: list[str]) -> dict[str, np.ndarray]:
+    """The mission-level terms of each mission (one row per mission)."""
+    M = problem.n_missions
+    return arc_terms(problem, np.zeros(M, np.int64), np.arange(M), np.zeros(M), names)
+
+
+def _pair_ranges(problem: Problem) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per employee, the (lowest, highest) value each employee-dependent term can take (arrays
+    of one value per employee); costs as their largest value."""
+    e, af = problem.employees, problem.affinities
+    E = problem.n_employees
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    top = float(e.skill_level.max()) if e.skill_level.size else 0.0
+    out["skill_fit"] = (np.full(E, min(0.0, 1.0 - 0.25 * top)), np.ones(E))
+    for name, owner, vals in (
+        ("preference", np.repeat(np.arange(E), np.diff(e.pref_ptr)), e.pref_weight),
+        ("affinity", af.employee, af.score),
+    ):
+        lo, hi = np.zeros(E), np.zeros(E)
+        if vals.size:
+            np.minimum.at(lo, owner, vals)
+            np.maximum.at(hi, owner, vals)
+        out[name] = (lo, hi)
+    reach = 2.0 * (e.max_km if E else np.zeros(0))
+    out["travel_km"] = (np.zeros(E), reach)
+    out["co2_kg"] = (np.zeros(E), CO2_KG_PER_KM * reach)
+    return out
+
+
+def problem_scale(problem: Problem, policy: Policy, max_arcs: int) -> IntegerScores:
+    """The integer scale of every eligible arc of ``problem`` for ``policy``.
+
+    :func:`~koeeo_match.policy.integer_scores` is given pseudo-arcs: each mission's
+    mission-level terms, every value the exact employee-dependent terms take (so that the
+    factor making primary values integers holds for every arc), and two extreme arcs holding
+    every term at its largest and at its smallest value (so that the multiplier of a
+    lexicographic policy exceeds any total of secondary scores).  ``max_arcs`` bounds the
+    arcs a graph on this scale may hold (the solvers' integer range depends on it; 0: the
+    scores need only keep int64 totals, not OR-Tools' cost range over such a network).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0)
+    >>> pol = km.Policy.preset("max_hours")
+    >>> g = km.build_candidates(p, pol)
+    >>> sc = problem_scale(p, pol, max_arcs=len(g))
+    >>> s = sc.apply(pol, {t: g.terms[t] for t in ("hours", "skill_fit", "travel_km")})
+    >>> bool((sc.primary(s) == np.round(g.terms["hours"] * sc.primary_scale)).all())
+    True
+    """
+    weighted = [t for t, w in policy.weights().items() if w]
+    mission = [t for t in weighted if t in MISSION_TERMS]
+    M, E = problem.n_missions, problem.n_employees
+    per_m = _mission_terms(problem, mission) if mission and M else {}
+    ranges = _pair_ranges(problem)
+    nr = np.unique(n_req(problem))
+    exact = {  # every value an exact employee-dependent term takes (its exact factor holds for all)
+        "skill_fit": np.concatenate([[1.0, 0.0], 0.25 / np.maximum(nr[nr > 0], 1)]),
+        "preference": problem.employees.pref_weight,
+        "affinity": problem.affinities.score,
+    }
+    blocks: list[dict[str, np.ndarray]] = [per_m] + [{t: exact[t]} for t in weighted if t in exact]
+    for t in weighted:  # distances are continuous: no factor makes them integers (as on real arcs)
+        if t in COSTS and E and float(ranges[t][1].max()) > 0:
+            blocks.append({t: np.array([float(ranges[t][1].max()) / np.sqrt(2.0)])})
+    lo_row: dict[str, np.ndarray] = {}
+    hi_row: dict[str, np.ndarray] = {}
+    for t in weighted:  # each term's range, 0 included: every arc lies between the extreme rows
+        v = per_m[t] if t in per_m else np.concatenate(ranges[t]) if E else np.zeros(0)
+        lo, hi = (min(float(v.min()), 0.0), max(float(v.max()), 0.0)) if v.size else (0.0, 0.0)
+        if t in COSTS:  # weighed negatively: its largest value makes the lowest score
+            lo, hi = hi, lo
+        lo_row[t], hi_row[t] = np.array([lo]), np.array([hi])
+    blocks += [hi_row, lo_row]
+    rows = {t: np.concatenate([b[t] if t in b else np.zeros(len(next(iter(b.values()), ()))) for b in blocks])
+            for t in weighted}
+    seats = int(problem.missions.seats.sum())
+    n_max = max(1, min(seats, max_arcs) if max_arcs else seats)
+    n_nodes = E + M + 2 * max_arcs + 4
+    return integer_scores(policy, rows, max_assignments=n_max, limit=(2**61) // n_nodes)
+
+
+@dataclass(frozen=True)
+class ScoreBounds:
+    """``score(e, m) <= mission[m] + employee[e] - per_km * km`` for every eligible pair at
+    ``km`` one-way kilometres (``per_km`` does not apply to remote missions), in the integer
+    units of the scale they were computed for, as float64 (compare with a margin)."""
+
+    mission: np.ndarray
+    employee: np.ndarray
+    per_km: float
+
+
+def score_bounds(problem: Problem, policy: Policy, scale: IntegerScores) -> ScoreBounds:
+    """Upper bounds of the integer scores (``scale``) of ``problem``'s eligible arcs.
+
+    Mission-level terms are the mission's own; ``skill_fit`` is at most 1; ``preference`` and
+    ``affinity`` at most the employee's largest (or 0); costs are ``2 km`` (and ``0.19``
+    kg of CO2 per km) away from a remote mission, 0 at one.  Rounding to integers is
+    accounted for: a primary value is an exact integer, a secondary one is within 1/2.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0)
+    >>> pol = km.Policy.preset("max_hours")
+    >>> g = km.build_candidates(p, pol)
+    >>> sc = problem_scale(p, pol, max_arcs=len(g))
+    >>> b = score_bounds(p, pol, sc)
+    >>> s = sc.apply(pol, {t: g.terms[t] for t in ("hours", "skill_fit", "travel_km")})
+    >>> ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * np.where(
+    ...     p.missions.remote[g.mission], 0.0, g.km)
+    >>> bool((s <= ub + 1e-6 * np.abs(ub) + 1).all())
+    True
+    """
+    w = policy.weights()
+    E, M = problem.n_employees, problem.n_missions
+    ranges = _pair_ranges(problem)
+    mission_terms = [t for t in MISSION_TERMS if w[t]]
+    per_m = _mission_terms(problem, mission_terms) if mission_terms and M else {}
+    prim = set(policy.primary) if scale.lexicographic else set()
+    a_p, a_s = np.zeros(M), np.zeros(M)
+    b_p, b_s = np.zeros(E), np.zeros(E)
+    per_km = 0.0
+    for t, wt in w.items():
+        if not wt:
+            continue
+        if t in MISSION_TERMS:
+            if t in prim:
+                a_p += wt * per_m[t]
+            else:
+                a_s += wt * per_m[t]
+        elif t == "travel_km":
+            per_km += -wt * 2.0
+        elif t == "co2_kg":
+            per_km += -wt * 2.0 * CO2_KG_PER_KM
+        else:
+            hi = ranges[t][1]
+            if t in prim:
+                b_p += wt * hi
+            else:
+                b_s += wt * hi
+    if scale.lexicographic:
+        f, mult, s = scale.primary_scale, float(scale.multiplier), scale.secondary_scale
+        # a primary value is an exact integer: mission-level ones exactly, others rounded at most 1/2 up
+        mission = mult * np.round(a_p * f) + s * a_s
+        employee = mult * np.floor(b_p * f + 0.5 + 1e-9) + s * b_s + 0.5
+        return ScoreBounds(mission, employee, s * per_km)
+    s = scale.secondary_scale
+    return ScoreBounds(s * a_s, s * b_s + 0.5, s * per_km)

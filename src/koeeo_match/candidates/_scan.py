@@ -1,0 +1,279 @@
+"""The pricing scan: the eligible pairs that beat the current prices, found without the graph.
+
+A priced solve (:mod:`koeeo_match.solvers.priced`) holds a few arcs and, after each solve,
+prices: ``y[e]`` per employee and ``v[m]`` per mission (in integer score units), such that an
+arc ``(e, m)`` missing from its graph could improve the solution only if its score exceeds
+``y[e] + v[m]``.  :func:`priced_pairs` finds every such pair of the *implicit* eligibility
+graph, which is never stored: pairs are drawn as :mod:`._generate` draws them (key-skill
+groups, KD-trees, chunks), but each side is first pruned by the prices themselves.  With
+:class:`~._bounds.ScoreBounds` ``score <= A[m] + B[e] - G * km``, a pair can beat the prices
+only if ``G * km < (A[m] - v[m]) + (B[e] - y[e])``: a mission whose price is high is searched
+within a small radius, an employee whose price is high likewise, and the KD-trees are
+queried by radius band.  Remote missions (no travel cost) are searched by the prices alone.
+Only the pairs that survive are tested for eligibility and scored exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from .._geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
+from ..model import Problem
+from ..parallel import default_workers, run_parts
+from ..policy import IntegerScores, Policy
+from ._bounds import ScoreBounds
+from ._generate import key_skill, loosest_levels
+from ._tables import per_problem
+from ._terms import arc_terms
+from .eligibility import filter_eligible
+
+__all__ = ["ScanStats", "priced_pairs"]
+
+Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+_CHUNK = 100_000  # employees per KD-tree query
+_MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remote missions)
+# radius bands (km): each KD-tree query covers the employees of one band, with the band's largest radius
+_POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
+_BANDS = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, np.inf])
+
+
+@dataclass
+class ScanStats:
+    """What one scan did: raw pairs tested for eligibility, eligible arcs scored (counted, never
+    stored), arcs that beat the prices, seconds, and whether it covered everything asked."""
+
+    pairs_tested: int = 0
+    arcs_scanned: int = 0
+    arcs_priced: int = 0
+    seconds: float = 0.0
+    complete: bool = True
+    by_group: dict[int, int] = field(default_factory=dict)
+
+
+#: (employee, mission, km, score, stats) of :func:`priced_pairs`.
+ScanResult = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, ScanStats]
+
+
+def _km_of_chord(chord: np.ndarray) -> np.ndarray:
+    return 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chord / 2.0, 1.0))
+
+
+def _band_pairs(xyz_e: np.ndarray, emps: np.ndarray, radius: np.ndarray, tree: cKDTree,
+                mis: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Pairs (employee, mission, chord) within each employee's ``radius`` km of the missions
+    of ``tree`` (``mis``), employees queried by radius band."""
+    on = radius > 0
+    emps, radius = emps[on], radius[on]
+    band = np.searchsorted(_BANDS, radius, side="left")
+    order = np.lexsort((emps, band))
+    emps, radius, band = emps[order], radius[order], band[order]
+    cuts = np.flatnonzero(np.diff(band)) + 1
+    for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, emps.size]):
+        for start in range(int(lo), int(hi), _CHUNK):
+            stop = min(int(hi), start + _CHUNK)
+            ch = emps[start:stop]
+            rmax = float(chord_of_km(radius[start:stop].max())) * (1 + 1e-9) + 1e-12
+            sub = cKDTree(xyz_e[ch])
+            p = sub.sparse_distance_matrix(tree, rmax, output_type="ndarray")
+            yield ch[p["i"]], mis[p["j"]], p["v"]
+
+
+def _spatial(problem: Problem, xyz: tuple[np.ndarray, np.ndarray], emps: np.ndarray, mis: np.ndarray,
+             slack_e: np.ndarray, slack_m: np.ndarray, per_km: float) -> Iterator[Triples]:
+    """Pairs (and their km) within the employee's reach whose score bound beats the prices:
+    ``per_km * km < slack_m + slack_e`` (``per_km = 0``: ``0 < slack_m + slack_e``)."""
+    e = problem.employees
+    xyz_e, xyz_m = xyz
+    if emps.size == 0 or mis.size == 0:
+        return
+    if per_km > 0:
+        rad_m = slack_m[mis] / per_km  # km a mission's pairs can reach, plus the employee's own
+        band = np.searchsorted(_BANDS, rad_m, side="left")
+    else:
+        band = np.zeros(mis.size, np.int64)
+    for b in np.unique(band).tolist():
+        mb = mis[band == b]
+        if per_km > 0:
+            top = float(slack_m[mb].max()) / per_km
+            radius = np.minimum(e.max_km[emps], slack_e[emps] / per_km + top)
+        else:
+            radius = np.where(slack_e[emps] + float(slack_m[mb].max()) > 0, e.max_km[emps], -1.0)
+        tree = cKDTree(xyz_m[mb])
+        for a, m, chord in _band_pairs(xyz_e, emps, radius, tree, mb):
+            gain = slack_m[m] + slack_e[a]
+            km = _km_of_chord(chord)
+            keep = gain > per_km * km * (1 - 1e-9) if per_km > 0 else gain > 0
+            yield a[keep], m[keep], km[keep]
+
+
+def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: np.ndarray) -> Iterator[Triples]:
+    """Pairs of a cross product (remote missions, remote employees) with ``slack_m + slack_e > 0``,
+    found by sorting the employees by slack: each mission meets a prefix of them."""
+    if emps.size == 0 or mis.size == 0:
+        return
+    se = slack_e[emps]
+    order = np.argsort(-se, kind="stable")
+    emps, desc = emps[order], -se[order]  # desc ascending = slack descending
+    count = np.searchsorted(desc, slack_m[mis], side="left")  # employees with slack_e > -slack_m
+    mis, count = mis[count > 0], count[count > 0]
+    if mis.size == 0:
+        return
+    ends = np.cumsum(count)
+    start = 0
+    while start < mis.size:
+        stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + _MAX_PAIRS, side="right"))
+        stop = max(stop, start + 1)
+        c = count[start:stop]
+        off = np.repeat(np.cumsum(c) - c, c)
+        n = int(c.sum())
+        yield emps[np.arange(n) - off], np.repeat(mis[start:stop], c), np.zeros(n)  # remote: no travel
+        start = stop
+
+
+def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, ScanStats]:
+    """The arcs of one key-skill group's missions (``grp``) that beat the prices, and the work."""
+    problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop = ctx
+    e, m = problem.employees, problem.missions
+    stats = ScanStats()
+    if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
+        stats.complete = False
+        return None, stats
+    # a float margin (the bounds are float64): a pair is skipped only if it is surely beaten
+    big = float(np.abs(bounds.mission).max(initial=0.0)) + float(np.abs(bounds.employee).max(initial=0.0))
+    slack_e = bounds.employee - y
+    slack_m = bounds.mission - v + (1.0 + 1e-9 * big)
+    xyz = per_problem(problem, "unit_vectors", lambda p: (unit_vectors(p.employees.lat, p.employees.lon),
+                                                          unit_vectors(p.missions.lat, p.missions.lon)))
+    weighted = [t for t, w in policy.weights().items() if w]
+    g = int(key_skill(problem)[grp[0]])
+    all_e = np.arange(len(e), dtype=np.int32)
+    emps_g = all_e[e.skill_level[:, g] >= loosest_levels(problem)[g]] if g >= 0 else all_e
+    on = scan_e[emps_g]
+    found = []
+    for emps, mis in ((emps_g[on], grp), (emps_g[~on], grp[scan_m[grp]])):
+        if emps.size == 0 or mis.size == 0:
+            continue
+        emps = emps[slack_e[emps] + float(slack_m[mis].max()) > 0]
+        mis = mis[slack_m[mis] + float(slack_e[emps].max(initial=-np.inf)) > 0]
+        if emps.size == 0 or mis.size == 0:
+            continue
+        rem = m.remote[mis]
+        r_ok = e.remote_ok[emps]
+        sources = [
+            _spatial(problem, xyz, emps, mis[~rem], slack_e, slack_m, bounds.per_km),
+            _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, 0.0),
+            _by_price(emps[r_ok], mis[rem], slack_e, slack_m),
+        ]
+        for src in sources:
+            for a, b, km in src:
+                if a.size == 0:
+                    continue
+                # each pair is scored first (its terms need no eligibility), and only those that beat
+                # the prices are tested for eligibility: most pairs drawn fail one or the other, and
+                # scoring is the cheaper test (the margin covers a distance from the chord, not haversine)
+                stats.pairs_tested += int(a.size)
+                s0 = scale.apply(policy, arc_terms(problem, a, b, km, weighted))
+                keep = s0 >= y[a] + v[b] - 2
+                if not keep.any():
+                    continue
+                ea, ma, d = filter_eligible(problem, a[keep], b[keep])
+                if ea.size == 0:
+                    continue
+                stats.arcs_scanned += int(ea.size)
+                stats.by_group[g] = stats.by_group.get(g, 0) + int(ea.size)
+                s = scale.apply(policy, arc_terms(problem, ea, ma, d, weighted))
+                hit = s > y[ea] + v[ma]
+                if hit.any():
+                    found.append((ea[hit], ma[hit], d[hit], s[hit]))
+    arcs = tuple(np.concatenate(x) for x in zip(*found)) if found else None
+    return arcs, stats
+
+
+def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds: ScoreBounds, y: np.ndarray,
+                 v: np.ndarray, scan_e: np.ndarray, scan_m: np.ndarray, *,
+                 deadline: float | None = None, workers: int = 1,
+                 stop: Callable[[], bool] | None = None) -> ScanResult:
+    """Every eligible pair touching a scanned node whose integer score exceeds ``y[e] + v[m]``.
+
+    Parameters
+    ----------
+    problem : Problem
+    policy : Policy
+    scale : IntegerScores
+        The scale arcs are scored on (:func:`~._bounds.problem_scale`).
+    bounds : ScoreBounds
+        Score bounds on that scale (:func:`~._bounds.score_bounds`).
+    y, v : ndarray of int64
+        The prices of employees and missions.
+    scan_e, scan_m : ndarray of bool
+        The nodes whose pairs are scanned: a pair is scanned when its employee or its mission is.
+    deadline : float, optional
+        A ``time.monotonic()`` time after which the scan stops between two groups
+        (``stats.complete`` is then False).
+    workers : int, default 1
+        Processes scanning the key-skill groups of a large problem (0: every core).
+    stop : callable, optional
+        Asked between groups: True stops the scan as the deadline does (Ctrl-C).
+
+    Returns
+    -------
+    ea, ma : ndarray of int32
+        The pairs that beat the prices (sorted by employee, then mission).
+    km : ndarray of float64
+        Their one-way distance.
+    score : ndarray of int64
+        Their integer score.
+    stats : ScanStats
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> from koeeo_match.candidates._bounds import problem_scale, score_bounds
+    >>> p = km.synth.city(employees=60, seed=0)
+    >>> pol = km.Policy.preset("max_hours")
+    >>> sc = problem_scale(p, pol, max_arcs=10_000)
+    >>> zero_e, zero_m = np.zeros(p.n_employees, np.int64), np.zeros(p.n_missions, np.int64)
+    >>> ea, ma, d, s, st = priced_pairs(p, pol, sc, score_bounds(p, pol, sc), zero_e, zero_m,
+    ...                                 np.ones(p.n_employees, bool), np.ones(p.n_missions, bool))
+    >>> len(ea) == len(km.build_candidates(p, pol)) == st.arcs_scanned  # at zero prices, every arc
+    True
+    """
+    t0 = time.perf_counter()
+    e, m = problem.employees, problem.missions
+    stats = ScanStats()
+    key = key_skill(problem)
+    order_m = np.argsort(key, kind="stable")
+    cuts = np.flatnonzero(np.diff(key[order_m])) + 1
+    groups = [g for g in np.split(order_m.astype(np.int32), cuts) if g.size]
+    loose = loosest_levels(problem)
+    holders = [int(np.count_nonzero(e.skill_level[:, key[g[0]]] >= loose[key[g[0]]])) if key[g[0]] >= 0 else len(e)
+               for g in groups]
+    work = [h * g.size for h, g in zip(holders, groups)]
+    big_first = sorted(range(len(groups)), key=lambda i: -work[i])
+    n_proc = (workers or default_workers()) if len(e) * len(m) > _POOL_MIN_PAIRS else 1
+    ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop)
+    results = run_parts(_scan_group, [(ctx, groups[i]) for i in big_first], n_proc, [work[i] for i in big_first])
+    found = []
+    for arcs, st_g in results:
+        if arcs is not None:
+            found.append(arcs)
+        stats.pairs_tested += st_g.pairs_tested
+        stats.arcs_scanned += st_g.arcs_scanned
+        stats.complete &= st_g.complete
+        for g, n in st_g.by_group.items():
+            stats.by_group[g] = stats.by_group.get(g, 0) + n
+    if found:
+        ea, ma, d, s = (np.concatenate(x) for x in zip(*found))
+        order = np.lexsort((ma, ea))
+        ea, ma, d, s = ea[order], ma[order], d[order], s[order]
+    else:
+        ea, ma, d, s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64)
+    stats.arcs_priced = int(ea.size)
+    stats.seconds = time.perf_counter() - t0
+    return ea, ma, d, s, stats

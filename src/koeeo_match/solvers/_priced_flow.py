@@ -1,0 +1,326 @@
+"""The flow side of a priced solve: a network kept from round to round, and its prices.
+
+:class:`PricedFlow` solves the min-cost flow of the arcs a priced solve holds
+(:mod:`koeeo_match.solvers.priced`) and reads the prices of employees and missions from the
+potentials that certify it (:mod:`._potentials`).  Nodes are keyed by what they stand for
+(an employee, an [employee, date], a mission, a [mission, employer]), so that a round starts
+from the last round's flow and potentials: the components of the graph that no new arc
+touches keep their flow, and only the others are solved again by OR-Tools.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..candidates import CandidateGraph, pair_keys
+from ..decompose import components, cut
+from ..errors import SolverError
+from ..model import Problem
+from ..parallel import default_workers, run_parts
+from ._potentials import potentials, reduced_costs_ok
+from ._structure import structure
+from .flow import PART_ARCS, Network, _layers, _min_cost_flow, network
+
+__all__ = ["PricedFlow", "NEVER"]
+
+log = logging.getLogger(__name__)
+
+#: The price of a node that can take nothing: no arc of it is ever worth adding.
+NEVER = 2**61
+
+
+def _solve_network(ctx: tuple, part) -> tuple[Network, np.ndarray]:
+    """A part's network and the optimal flow on every one of its arcs, the bypass last (with
+    ``ctx``'s ``by_max_flow``: a max flow of min cost, the bypass taking what is left)."""
+    net = network(ctx, part)
+    by_max_flow = ctx[-1]
+    n = net.tail.size + (0 if by_max_flow else 1)
+    f, _ = _min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply, by_max_flow, 0, n)
+    if by_max_flow:
+        f = np.append(f, net.supply - int(f[net.kind == 4].sum()))
+    return net, f
+
+
+_KIND_SHIFT = 58  # node keys: kind << 58 | value (1 employee, 2 [employee, date], 3 mission, 4 [mission, employer])
+
+
+@dataclass
+class _Net:
+    """The network of the arcs solved, as one: the parts' sources and sinks merged (nodes 0 and
+    1), their bypasses summed.  ``arc_of[i]``: the graph arc of network arc ``i`` (-1: a layer
+    arc); ``key[n]``: what node ``n`` stands for, stable from one round to the next."""
+
+    tail: np.ndarray
+    head: np.ndarray
+    cap: np.ndarray
+    cost: np.ndarray
+    kind: np.ndarray
+    arc_of: np.ndarray
+    key: np.ndarray
+    supply: int  # every employee's capacity, not only those of the network's arcs
+    bypass_cost: int
+
+
+def _node_keys(problem: Problem, graph: CandidateGraph, st, ed_grp, mc_grp, net: Network, part) -> np.ndarray:
+    """The key of each node of a part's network (S and T: 0 and 1)."""
+    keys = np.zeros(int(max(net.tail.max(), net.head.max())) + 1, np.int64)
+    keys[1] = 1
+    arcs = part.arcs
+    cand = slice(net.first, net.first + net.n_candidates)
+    ea, ma = graph.employee[arcs].astype(np.int64), graph.mission[arcs].astype(np.int64)
+    left = np.int64(1) << _KIND_SHIFT | ea
+    if ed_grp is not None:
+        lay = ed_grp[arcs] >= 0
+        date = problem.missions.date[ma[lay]].astype(np.int64) + 2**21
+        left[lay] = np.int64(2) << _KIND_SHIFT | ea[lay] << 22 | (date & (2**22 - 1))
+    right = np.int64(3) << _KIND_SHIFT | ma
+    if mc_grp is not None:
+        lay = mc_grp[arcs] >= 0
+        emp = problem.employees.employer[ea[lay]].astype(np.int64)
+        right[lay] = np.int64(4) << _KIND_SHIFT | ma[lay] << 24 | emp
+    keys[net.tail[cand]] = left
+    keys[net.head[cand]] = right
+    emp_nodes = net.employee >= 0
+    base = net.kind == 0  # source -> employee arcs: their heads are the employees' own nodes
+    keys[net.head[base]] = np.int64(1) << _KIND_SHIFT | part.employees[net.employee[net.head[base]]]
+    to_t = net.kind == 4
+    keys[net.tail[to_t]] = np.int64(3) << _KIND_SHIFT | part.missions[net.mission[net.tail[to_t]]]
+    del emp_nodes
+    return keys
+
+
+def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int | None, workers: int,
+             solve: bool, fixed: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[_Net, np.ndarray | None]:
+    """The network of ``graph`` and, with ``solve``, its optimal flow (parts solved apart by
+    OR-Tools, on a process pool when large).  ``fixed``: the (employee, mission) pairs of an
+    assignment kept outside ``graph``, whose seats and [mission, employer] places are taken."""
+    E, M = problem.n_employees, problem.n_missions
+    ka, kmis = graph.employee, graph.mission
+    st = structure(problem, graph)
+    seats, mc_cap = problem.missions.seats.astype(np.int64), st.mc_cap
+    if fixed is not None:
+        fe, fm = fixed
+        seats = seats - np.bincount(fm, minlength=M)
+        if st.n_mc:
+            n_er = len(problem.employers) + 1
+            emp_of = problem.employees.employer
+            used_keys, used = np.unique(pair_keys(fm, emp_of[fe] + 1, n_er), return_counts=True)
+            has = st.mc >= 0
+            first = np.zeros(st.n_mc, np.int64)
+            first[st.mc[has][::-1]] = np.flatnonzero(has)[::-1]
+            gkey = pair_keys(kmis[first], emp_of[ka[first]] + 1, n_er)
+            pos = np.clip(np.searchsorted(used_keys, gkey), 0, max(used_keys.size - 1, 0))
+            hit = used_keys.size > 0
+            taken = np.where(hit & (used_keys[pos] == gkey), used[pos], 0) if hit else np.zeros(st.n_mc, np.int64)
+            mc_cap = mc_cap - taken
+    ed_grp, mc_grp = _layers(st, k, np.arange(len(graph)), ka, True)
+    offset = 0 if uniform is None else uniform
+    ctx = (ka, kmis, k, ed_grp, mc_grp, mc_cap, seats, offset - graph.score, uniform is not None)
+    _, label = components(E, M, ka, kmis)
+    parts = cut(ka, kmis, E, M, PART_ARCS, label=label[ka]) if len(graph) else []
+    if solve:
+        n_proc = (workers or default_workers()) if len(graph) > 300_000 else 1
+        solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts])
+    else:
+        solved = [(network(ctx, p), None) for p in parts]
+    cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "f", "kind", "arc", "key")}
+    base, supply = 2, int(k[k > 0].sum())
+    for part, (net, f) in zip(parts, solved):
+        n_local = int(max(net.tail.max(), net.head.max())) + 1
+        glob = np.concatenate([[0, 1], base + np.arange(n_local - 2)])
+        cols["t"].append(glob[net.tail])
+        cols["h"].append(glob[net.head])
+        cols["c"].append(net.capacity)
+        cols["w"].append(net.cost)
+        cols["kind"].append(net.kind)
+        arc = np.full(net.tail.size, -1, np.int64)
+        arc[net.first : net.first + net.n_candidates] = part.arcs
+        cols["arc"].append(arc)
+        cols["key"].append(_node_keys(problem, graph, st, ed_grp, mc_grp, net, part)[2:])
+        if f is not None:
+            cols["f"].append(f[:-1])
+        base += n_local - 2
+    def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
+        return np.concatenate(x).astype(dt, copy=False) if x else np.zeros(0, dt)
+
+    net_all = _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
+                   cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
+                   np.concatenate([[0, 1], cat(cols["key"], np.int64)]), supply, offset)
+    # the bypass carries every employee's unused capacity, those without an arc here included:
+    # its flow sets the prices of the employees and missions outside the network
+    return net_all, (cat(cols["f"], np.int64) if solve else None)
+
+
+def _flows_of(net: _Net, chosen: np.ndarray) -> np.ndarray:
+    """The flow on every arc of ``net`` when the graph arcs ``chosen`` (a mask) carry one unit."""
+    f = np.zeros(net.tail.size, np.int64)
+    cand = net.arc_of >= 0
+    f[cand] = chosen[net.arc_of[cand]]
+    n = net.key.size
+    out_of = np.bincount(net.tail[cand], weights=f[cand], minlength=n)  # flow leaving L nodes
+    into = np.bincount(net.head[cand], weights=f[cand], minlength=n)  # flow entering R nodes
+    for layer, by_head in ((1, True), (3, False)):  # [employee, date] and [mission, employer] layers
+        on = net.kind == layer
+        f[on] = (out_of[net.head[on]] if by_head else into[net.tail[on]]).astype(np.int64)
+    lay1 = net.kind == 1
+    out_of = out_of + np.bincount(net.tail[lay1], weights=f[lay1], minlength=n)
+    lay3 = net.kind == 3
+    into = into + np.bincount(net.head[lay3], weights=f[lay3], minlength=n)
+    on = net.kind == 0
+    f[on] = out_of[net.head[on]].astype(np.int64)
+    on = net.kind == 4
+    f[on] = into[net.tail[on]].astype(np.int64)
+    return f
+
+
+def _residual(net: _Net, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Residual arcs (tail, head, cost, residual capacity, network arc, + for forward / - 1 - arc
+    for backward) of the flow ``f`` on ``net``, the merged bypass included (index ``-1`` /
+    ``-2`` unused: it is not a network arc)."""
+    fwd = f < net.cap
+    bwd = f > 0
+    idx = np.arange(f.size)
+    by = int(f[net.kind == 4].sum())
+    by_flow = net.supply - by
+    bt: list[int] = []
+    bh: list[int] = []
+    bw: list[int] = []
+    bc: list[int] = []
+    if by_flow < net.supply:  # the merged bypass, forward and backward
+        bt.append(0)
+        bh.append(1)
+        bw.append(net.bypass_cost)
+        bc.append(net.supply - by_flow)
+    if by_flow > 0:
+        bt.append(1)
+        bh.append(0)
+        bw.append(-net.bypass_cost)
+        bc.append(by_flow)
+    bi = [-(2**62)] * len(bt)
+    return (np.concatenate([net.tail[fwd], net.head[bwd], np.array(bt, np.int64)]),
+            np.concatenate([net.head[fwd], net.tail[bwd], np.array(bh, np.int64)]),
+            np.concatenate([net.cost[fwd], -net.cost[bwd], np.array(bw, np.int64)]),
+            np.concatenate([(net.cap - f)[fwd], f[bwd], np.array(bc, np.int64)]),
+            np.concatenate([idx[fwd], -1 - idx[bwd], np.array(bi, np.int64)]))
+
+
+def _raise_idle(net: _Net, f: np.ndarray, d: np.ndarray) -> None:
+    """Nodes without flow take the potential most favourable to pricing: an employee's (or
+    [employee, date]'s) that of its source side, a mission's (or [mission, employer]'s) that of
+    its sink side.  Every residual arc keeps a non-negative reduced cost."""
+    for layer, up in ((0, True), (1, True), (4, False), (3, False)):
+        on = (net.kind == layer) & (f == 0)
+        if up:
+            d[net.head[on]] = d[net.tail[on]]
+        else:
+            d[net.tail[on]] = d[net.head[on]]
+
+
+def _certify(net: _Net, f: np.ndarray) -> np.ndarray:
+    """Potentials certifying the flow ``f`` (checked in integers): shortest distances from the
+    source in its residual network.
+
+    Of all the potentials that certify a flow, these are the market's: an assigned employee's
+    price is its advantage over the best employee that could take its place, a full mission's
+    the score of the best employee it turns away, so that ``y[e] + v[m]`` equals the score of
+    every arc used (distances from a virtual root joined to every node would give the
+    potentials closest to 0, and price every assigned employee at 0: every arc of it to a
+    mission with a free seat would then price out).  A node the source does not reach keeps a
+    potential of 2**60 unless an arc bounds it.
+    """
+    rt, rh, rw, _, _ = _residual(net, f)
+    d0 = np.full(net.key.size, 2**60, np.int64)
+    d0[0] = 0
+    d = potentials(net.key.size, rt, rh, rw, d0=d0)
+    assert d is not None
+    _raise_idle(net, f, d)
+    if not reduced_costs_ok(d, rt, rh, rw):
+        raise SolverError("pricing: the flow's potentials do not certify it (internal error).")
+    return d
+
+
+def _prices(problem: Problem, net: _Net, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The prices of employees (``y``) and missions (``v``) read from potentials ``d``: for each,
+    the least favourable of its nodes, relative to the sink (score units)."""
+    E, M = problem.n_employees, problem.n_missions
+    kind = net.key >> _KIND_SHIFT
+    val = net.key & ((np.int64(1) << _KIND_SHIFT) - 1)
+    offset = net.bypass_cost
+    y = np.full(E, int(d[0] - d[1]) + offset, np.int64)
+    v = np.zeros(M, np.int64)
+    emp = np.where(kind == 1, val, np.where(kind == 2, val >> 22, -1))
+    on = emp >= 0
+    if on.any():
+        lo = np.full(E, NEVER, np.int64)
+        np.minimum.at(lo, emp[on], d[on] - d[1] + offset)
+        y = np.where(lo < NEVER, lo, y)
+    mis = np.where(kind == 3, val, np.where(kind == 4, val >> 24, -1))
+    on = mis >= 0
+    if on.any():
+        hi = np.full(M, -NEVER, np.int64)
+        np.maximum.at(hi, mis[on], d[on])
+        v = np.where(hi > -NEVER, d[1] - hi, v)
+    return y, v
+
+
+class PricedFlow:
+    """The flow of the arcs solved, kept from round to round: the first round (and any round
+    whose repair fails) is solved by OR-Tools from scratch; later rounds start from the last
+    optimal flow and its potentials, repair the flow around the arcs added, and certify it."""
+
+    def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int):
+        self.problem, self.k, self.uniform, self.workers = problem, k, uniform, workers
+        self.keys: np.ndarray | None = None  # node keys and potentials of the last round
+        self.pot: np.ndarray | None = None
+        self.full_solves = 0
+
+    def solve(self, graph: CandidateGraph, chosen: np.ndarray | None,
+              seeds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(selected arcs of ``graph``, prices y, v).  ``chosen``: the arcs of ``graph`` the last
+        optimal flow used (None: solve from scratch); ``seeds``: the employees and missions
+        (a mask over both, employees first) of the arcs that changed since."""
+        net = f = d = None
+        free = None if chosen is None or seeds is None or self.keys is None else self._region(graph, seeds)
+        if free is not None and chosen is not None:
+            # components of the graph that no changed arc touches keep their optimal flow: only
+            # the others are solved again, the kept assignment taking its seats
+            t_r = time.perf_counter()
+            sub_arcs = np.flatnonzero(free[graph.employee])
+            kept = chosen & ~free[graph.employee]
+            sub_net, sub_f = _network(self.problem, graph.subset(sub_arcs), self.k, self.uniform, self.workers,
+                                      solve=True, fixed=(graph.employee[kept], graph.mission[kept]))
+            assert sub_f is not None
+            both = kept.copy()
+            both[sub_arcs[sub_net.arc_of[(sub_net.arc_of >= 0) & (sub_f > 0)]]] = True
+            net, _ = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=False)
+            f = _flows_of(net, both)
+            t_c = time.perf_counter()
+            d = _certify(net, f)
+            log.debug("%d of %d arcs solved again in %.2f s, certified in %.2f s", sub_arcs.size, len(graph),
+                      t_c - t_r, time.perf_counter() - t_c)
+        if net is None or d is None or f is None:
+            net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True)
+            assert f is not None
+            d = _certify(net, f)
+            self.full_solves += 1
+        self.keys, self.pot = net.key, d
+        cand = (net.arc_of >= 0) & (f > 0)
+        y, v = _prices(self.problem, net, d)
+        return np.sort(net.arc_of[cand]), y, v
+
+    def _region(self, graph: CandidateGraph, seeds: np.ndarray) -> np.ndarray | None:
+        """The employees of the components of ``graph`` that hold a seed; None when that is most
+        of them (a full solve is then as cheap)."""
+        E, M = self.problem.n_employees, self.problem.n_missions
+        _, label = components(E, M, graph.employee, graph.mission)
+        dirty = np.zeros(int(label.max()) + 1 if label.size else 0, bool)
+        dirty[label[np.flatnonzero(seeds)]] = True
+        emp = dirty[label[:E]]
+        has = np.diff(graph.ptr) > 0
+        if int((emp & has).sum()) > 0.6 * max(int(has.sum()), 1):
+            return None
+        return emp & has

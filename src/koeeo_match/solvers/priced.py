@@ -1,0 +1,369 @@
+"""Exact min-cost flow on the whole problem without its whole graph: pricing, with a certificate.
+
+The full eligibility graph of a national instance has billions of arcs; its optimum uses a
+few million.  :func:`solve_priced` starts from a sparse graph (each employee's and each
+mission's few best arcs among their nearest partners), and repeats:
+
+1. solve the min-cost flow of the graph it holds (:func:`~koeeo_match.solvers.flow.network`,
+   parts solved apart);
+2. take the flow's node potentials (:mod:`._potentials`): the *prices* ``y[e]`` of employees
+   and ``v[m]`` of missions.  A missing arc ``(e, m)`` could improve the flow only if its
+   score exceeds ``y[e] + v[m]`` (a positive reduced cost);
+3. scan the *implicit* full graph for such arcs (:func:`~koeeo_match.candidates.priced_pairs`:
+   streamed by key-skill group, through KD-trees, and pruned by the prices themselves), add
+   the best of them and go back to 1.
+
+When a scan finds nothing, every eligible arc has a non-positive reduced cost: the potentials
+are a dual certificate, and the flow is optimal for the whole problem, not only for the
+graph held.  Scans after the first are incremental: a pair is scanned again only when the
+price of one of its ends fell since it was last certified (the prices it was certified at are
+kept), which keeps each scan to the part of the country where the solution moved.
+
+The route applies to problems a flow expresses exactly *whatever their arcs*
+(:func:`priced_obstacles`): no forced pairs or team minimums, employer daily caps and hour
+budgets that cannot bind, and entitlements that fit the same number of missions whichever
+durations they are.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .._arrays import csr_ptr
+from ..candidates import (
+    MISSION_TERMS,
+    ArcTerms,
+    CandidateGraph,
+    arc_terms,
+    eligible_pairs,
+    filter_eligible,
+    in_sorted,
+    pair_keys,
+    priced_pairs,
+    problem_scale,
+    score_bounds,
+    top_k,
+)
+from ..errors import UnsupportedError
+from ..model import Problem
+from ..policy import IntegerScores, Policy
+from ..status import Status, Termination
+from ._auto_clock import INTERRUPTED, CtrlC
+from ._base import RawResult, SolveOptions
+from ._priced_flow import NEVER, PricedFlow
+from ._structure import hours_unit
+
+__all__ = ["solve_priced", "start_pairs", "priced_obstacles", "PricingRound", "START_K", "ADD_PER_NODE"]
+
+log = logging.getLogger(__name__)
+
+#: The start graph: each employee's and each mission's START_K best arcs among their nearest.
+START_K = 5
+#: Per round, each employee's and each mission's ADD_PER_NODE arcs that price out best are added
+#: (the others are scanned again in the next round).
+ADD_PER_NODE = 10
+#: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
+MAX_ARCS = 200_000_000
+#: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
+#: under max_hours) are left out of the next solve; they stay held and are priced every round.
+SLACK = 0.05
+
+
+@dataclass(frozen=True)
+class PricingRound:
+    """One round: arcs held and solved, the scan's work, what it added, and seconds."""
+
+    arcs: int
+    scanned_employees: int
+    scanned_missions: int
+    pairs_tested: int
+    arcs_scanned: int
+    arcs_priced: int
+    arcs_added: int
+    solve_seconds: float
+    scan_seconds: float
+
+
+def capacity(problem: Problem) -> np.ndarray:
+    """Missions each employee can take: its entitlement over the shortest duration (exact for
+    every set of its missions when :func:`priced_obstacles` is empty)."""
+    e, m = problem.employees, problem.missions
+    unit = hours_unit(np.concatenate([m.hours, e.hours]))
+    h = np.round(m.hours * unit).astype(np.int64)
+    H = np.round(e.hours * unit).astype(np.int64)
+    if h.size == 0:
+        return np.zeros(len(e), np.int64)
+    return H // max(int(h.min()), 1)
+
+
+def priced_obstacles(problem: Problem) -> list[str]:
+    """Rules of ``problem`` that may defeat a flow on *some* set of its arcs ([] if none).
+
+    The priced route never holds the whole graph, so it cannot look at the arcs as
+    :func:`~koeeo_match.solvers.flow.flow_obstacles` does: it asks of the problem itself that
+    no forced pair or team minimum exist, that no employer's daily cap be below its staff or
+    its hour budget below their hours, and that each employee fit as many of the longest
+    missions as of the shortest.
+
+    >>> import koeeo_match as km
+    >>> priced_obstacles(km.synth.city(employees=30, seed=0, rules="flow"))
+    []
+    """
+    e, m, er = problem.employees, problem.missions, problem.employers
+    out = []
+    if len(problem.forced):
+        out.append(f"forced pairs ({len(problem.forced)})")
+    team = np.flatnonzero(m.min_seats > 1)
+    if team.size:
+        out.append(f"team minimum (min_seats > 1) on {team.size} mission(s), e.g. {m.ids[team[0]]!r}")
+    if m.hours.size and e.hours.size:
+        unit = hours_unit(np.concatenate([m.hours, e.hours]))
+        h = np.round(m.hours * unit).astype(np.int64)
+        H = np.round(e.hours * unit).astype(np.int64)
+        mixed = np.flatnonzero(H // max(int(h.min()), 1) != H // max(int(h.max()), 1))
+        if mixed.size:
+            out.append(f"hours entitlement over missions of different durations for {mixed.size} employee(s), "
+                       f"e.g. {e.ids[mixed[0]]!r}")
+    if len(er):
+        has = e.employer >= 0
+        staff = np.bincount(e.employer[has], minlength=len(er))
+        hours = np.bincount(e.employer[has], weights=e.hours[has], minlength=len(er))
+        cap = er.daily_cap
+        daily = np.flatnonzero((cap >= 0) & (staff > cap))
+        if daily.size:
+            out.append(f"employer daily cap below the employer's staff for {daily.size} employer(s), "
+                       f"e.g. {er.ids[daily[0]]!r}")
+        budget = np.flatnonzero(np.isfinite(er.hours_budget) & (hours > er.hours_budget))
+        if budget.size:
+            out.append(f"employer hours budget below the staff's hours for {budget.size} employer(s), "
+                       f"e.g. {er.ids[budget[0]]!r}")
+    return out
+
+
+class _Graph:
+    """The arcs held, sorted by (employee, mission), with their distance and integer score."""
+
+    def __init__(self, problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray, score: np.ndarray):
+        self.n_missions = problem.n_missions
+        order = np.argsort(pair_keys(ea, ma, self.n_missions), kind="stable")
+        self.ea, self.ma, self.km, self.score = ea[order], ma[order], km[order], score[order]
+        self.keys = pair_keys(self.ea, self.ma, self.n_missions)
+        self.active = np.ones(self.ea.size, bool)
+
+    def add(self, ea: np.ndarray, ma: np.ndarray, km: np.ndarray, score: np.ndarray) -> None:
+        keys = np.concatenate([self.keys, pair_keys(ea, ma, self.n_missions)])
+        order = np.argsort(keys, kind="stable")
+        self.keys = keys[order]
+        self.ea = np.concatenate([self.ea, ea.astype(np.int32)])[order]
+        self.ma = np.concatenate([self.ma, ma.astype(np.int32)])[order]
+        self.km = np.concatenate([self.km, km])[order]
+        self.score = np.concatenate([self.score, score])[order]
+        self.active = np.concatenate([self.active, np.ones(ea.size, bool)])[order]
+
+    def candidate_graph(self, problem: Problem, policy: Policy, scale: IntegerScores,
+                        arcs: np.ndarray | None = None) -> CandidateGraph:
+        """The arcs held (or those of ``arcs``, indices) as a candidate graph."""
+        sl = slice(None) if arcs is None else arcs
+        ea, ma, km = self.ea[sl], self.ma[sl], self.km[sl]
+        return CandidateGraph(
+            n_employees=problem.n_employees, n_missions=problem.n_missions, employee=ea, mission=ma,
+            ptr=csr_ptr(ea, problem.n_employees), km=km, terms=ArcTerms(problem, ea, ma, km),
+            score=self.score[sl], scale=scale, policy=policy)
+
+
+def _uniform_primary(problem: Problem, policy: Policy, scale: IntegerScores | None) -> int | None:
+    """The primary part of every arc's integer score (on ``scale``; None: 1 says yes) when it is
+    the same for all arcs, None otherwise: a lexicographic policy whose primary terms are
+    mission-level and equal on every mission with seats."""
+    if not policy.primary or not set(policy.primary) <= set(MISSION_TERMS) or not problem.n_missions:
+        return None
+    if scale is not None and not scale.lexicographic:
+        return None
+    M = problem.n_missions
+    terms = arc_terms(problem, np.zeros(M, np.int64), np.arange(M), np.zeros(M), list(policy.primary))
+    prim = policy.score(terms, "primary")[problem.missions.seats > 0]
+    if prim.size == 0 or prim.min() != prim.max() or prim[0] <= 0:
+        return None
+    if scale is None:
+        return 1
+    return int(np.round(prim[0] * scale.primary_scale)) * scale.multiplier
+
+
+def start_pairs(problem: Problem, policy: Policy, k: int = START_K,
+                workers: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The start graph of a priced solve: each employee's and each mission's ``k`` best eligible
+    arcs among their nearest partners (:func:`~koeeo_match.candidates.eligible_pairs`), as
+    (employee, mission, km) arrays."""
+    return eligible_pairs(problem, k=k, policy=policy, workers=workers)
+
+
+def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
+                 start: tuple[np.ndarray, ...] | None = None,
+                 add_per_node: int = ADD_PER_NODE) -> tuple[CandidateGraph, RawResult]:
+    """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
+
+    Parameters
+    ----------
+    problem : Problem
+        A problem :func:`priced_obstacles` accepts.
+    policy : Policy
+    options : SolveOptions
+        ``time_limit`` (seconds; checked between rounds and between the groups of a scan),
+        ``workers`` and ``progress``.
+    start_k : int
+        The start graph keeps each employee's and each mission's ``start_k`` best arcs.
+    start : tuple of ndarray, optional
+        Start from these (employee, mission) pairs instead (those not eligible are dropped), or
+        from the (employee, mission, km) eligible arcs of :func:`start_pairs`.
+    add_per_node : int
+        Per round, each node's best arcs that price out are added, up to this many.
+
+    Returns
+    -------
+    graph : CandidateGraph
+        The arcs held at the end (``k=None``: a part of the full graph), on the problem's scale.
+    result : RawResult
+        ``selected`` indexes ``graph``.  ``status`` is optimal when the last scan found no arc
+        with a positive reduced cost (the certificate); ``stats["pricing"]`` records the rounds.
+
+    Raises
+    ------
+    UnsupportedError
+        The problem has a rule the route cannot honour (:func:`priced_obstacles`).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=200, seed=1, rules="flow")
+    >>> pol = km.Policy.preset("max_hours")
+    >>> g, res = solve_priced(p, pol, SolveOptions(), start_k=1)
+    >>> full = km.solve(p, method="flow")
+    >>> res.status.value, float(g.terms["hours"][res.selected].sum()) == full.objective
+    ('optimal', True)
+    """
+    t_start = time.monotonic()
+    obstacles = priced_obstacles(problem)
+    if obstacles:
+        raise UnsupportedError("The priced flow cannot honour these rules of the problem: " + "; ".join(obstacles)
+                               + ". Use method='auto' (every rule) or a capped graph (top_k).")
+    deadline = None if options.time_limit is None else t_start + options.time_limit
+    E, M = problem.n_employees, problem.n_missions
+    k = capacity(problem)
+    seats = problem.missions.seats.astype(np.int64)
+    # with one primary value for all arcs, OR-Tools sees secondary scores alone (see _flow_and_prices):
+    # the full scores need only fit int64 totals, not OR-Tools' cost range over the whole network
+    flat = _uniform_primary(problem, policy, None) is not None
+    scale = problem_scale(problem, policy, max_arcs=0 if flat else int(min(MAX_ARCS, max(E * M, 1))))
+    bounds = score_bounds(problem, policy, scale)
+    weighted = [t for t, w in policy.weights().items() if w]
+    uniform = _uniform_primary(problem, policy, scale)
+    slack = int(SLACK * scale.secondary_scale)
+    if start is None:
+        ea, ma, km = start_pairs(problem, policy, start_k, options.workers)
+    elif len(start) == 3:
+        ea, ma, km = start
+    else:
+        ea, ma, km = filter_eligible(problem, np.asarray(start[0]), np.asarray(start[1]))
+    score = scale.apply(policy, arc_terms(problem, ea, ma, km, weighted))
+    useful = (score > 0) & (k[ea] > 0) & (seats[ma] > 0)
+    held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
+    never_e, never_m = k <= 0, seats <= 0
+    pending_e, pending_m = ~never_e, ~never_m
+    Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
+    rounds: list[PricingRound] = []
+    certified, stopped = False, False
+    flow = PricedFlow(problem, k, uniform, options.workers)
+    sel_keys: np.ndarray | None = None
+    solved_keys: np.ndarray | None = None  # the arcs of the last solve
+    with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between a scan's groups
+        while True:
+            t0 = time.perf_counter()
+            act = np.flatnonzero(held.active)
+            graph = held.candidate_graph(problem, policy, scale, act)
+            chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
+            seeds = np.zeros(E + M, bool)
+            changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
+            if changed is not None:
+                seeds[held.ea[changed]] = True
+                seeds[E + held.ma[changed]] = True
+            sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
+            solved_keys = held.keys[act]
+            selected = act[sel_act]
+            sel_keys = held.keys[selected]
+            y[never_e], v[never_m] = NEVER, NEVER
+            # the arcs held but left out of the solve are priced here, in memory
+            gain = held.score - y[held.ea] - v[held.ma]
+            back = ~held.active & (gain > 0)
+            # the solve keeps only the arcs that may matter soon: those used, and those whose gain is
+            # within ``slack`` of the prices (the others are still held, priced every round)
+            held.active = (gain >= -slack) | back
+            held.active[selected] = True
+            t_solve = time.perf_counter() - t0
+            dirty_e = pending_e | (y < Y)
+            dirty_m = pending_m | (v < V)
+            Yc, Vc = np.where(dirty_e, y, Y), np.where(dirty_m, v, V)
+            out_of_time = deadline is not None and time.monotonic() > deadline
+            if out_of_time or INTERRUPTED.is_set():
+                stopped = True
+                break
+            nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
+                                                    deadline=deadline, workers=options.workers, stop=INTERRUPTED.is_set)
+            Y, V = Yc, Vc
+            pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
+            new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
+            nea, nma, nkm, nsc = nea[new], nma[new], nkm[new], nsc[new]
+            if nea.size:
+                ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
+                keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
+                pending_e[nea[~keep]] = True  # not added: their pairs are scanned again next round
+                pending_m[nma[~keep]] = True
+                held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
+                added = int(keep.sum())
+            else:
+                added = 0
+            rounds.append(PricingRound(len(graph), int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested,
+                                       scan.arcs_scanned, scan.arcs_priced, added + int(back.sum()), t_solve,
+                                       scan.seconds))
+            msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in "
+                   f"{t_solve:.1f} s; "
+                   f"scan of {int(dirty_e.sum()):,} employees / {int(dirty_m.sum()):,} missions tested "
+                   f"{scan.pairs_tested:,} pairs, {scan.arcs_scanned:,} eligible arcs, {scan.arcs_priced:,} price out, "
+                   f"{added:,} added, {int(back.sum()):,} held arcs back ({scan.seconds:.1f} s)")
+            log.info(msg)
+            if options.progress:
+                options.progress(msg)
+            if not scan.complete:
+                stopped = True
+                break
+            if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
+                certified = True
+                break
+    graph = held.candidate_graph(problem, policy, scale)
+    assert sel_keys is not None
+    selected = np.searchsorted(held.keys, sel_keys)
+    total = int(graph.score[selected].sum())
+    timing = ("solve_seconds", "scan_seconds")
+    stats = {
+        "method": "priced",
+        "pricing": {
+            "rounds": len(rounds),
+            "certified": certified,
+            "arcs_materialised": len(graph),
+            "pairs_tested": sum(r.pairs_tested for r in rounds),
+            "arcs_scanned": sum(r.arcs_scanned for r in rounds),
+            "full_solves": flow.full_solves,
+            "per_round": [{k: v for k, v in asdict(r).items() if k not in timing} for r in rounds],
+        },
+        "pricing_round_seconds": [[round(r.solve_seconds, 3), round(r.scan_seconds, 3)] for r in rounds],
+    }
+    if certified:
+        return graph, RawResult(selected, Status.OPTIMAL, total, "", stats)
+    why = "Ctrl-C" if ctrl_c.happened else "the time limit"
+    msg = (f"{why} stopped pricing before its certificate: the solution is optimal on the "
+           f"{len(graph):,} arcs held, not proven for the whole problem")
+    end = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT if stopped else None
+    return graph, RawResult(selected, Status.FEASIBLE, None, msg, stats, termination=end)

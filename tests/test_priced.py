@@ -1,0 +1,239 @@
+"""The priced route (solvers.priced): exact min-cost flow over the implicit eligibility graph.
+
+Checked against brute force, against the full graph's optimum from any start (the arcs of the
+optimum planted outside the start graph included), and piece by piece: the pricing scan
+returns exactly the arcs that beat given prices, the score bounds hold for every arc, and the
+potentials certify a flow only when it is optimal."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+import koeeo_match.engine as engine
+from koeeo_match.candidates import arc_terms, priced_pairs, problem_scale, score_bounds
+from koeeo_match.errors import SolverError
+from koeeo_match.solvers import SolveOptions
+from koeeo_match.solvers._potentials import potentials
+from koeeo_match.solvers.priced import priced_obstacles, solve_priced
+
+from conftest import brute_force, eligible_pairs
+from test_properties import MAX_PAIRS, SETTINGS, problems, small
+
+POLICIES = ["max_hours", "balanced", "min_travel", "max_coverage"]
+
+
+def priced(problem, policy="max_hours", **kw):
+    """(graph, raw result) of the priced route."""
+    return solve_priced(problem, km.Policy.parse(policy), SolveOptions(**kw.pop("options", {})), **kw)
+
+
+def objective(graph, raw):
+    return float(graph.policy.score({t: graph.terms[t][raw.selected] for t, w in graph.policy.weights().items() if w},
+                                    "primary" if graph.scale.lexicographic else "all").sum())
+
+
+def flow_friendly(records):
+    problem = km.Problem.from_records(**records)
+    assume(not priced_obstacles(problem))
+    return problem
+
+
+# ----------------------------------------------------------------------------- against brute force
+@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+@settings(max_examples=60, **SETTINGS)
+@given(records=problems(flow_friendly=True))
+def test_priced_reaches_brute_force(records, policy):
+    problem = small(records)
+    assume(not priced_obstacles(problem))
+    sol = engine.priced_solution(problem, km.Policy.parse(policy), "flow", SolveOptions())
+    best = brute_force(problem, policy, max_pairs=MAX_PAIRS)
+    target = best.primary if km.Policy.parse(policy).primary else best.secondary
+    assert sol.status == km.Status.OPTIMAL and sol.metrics["pricing"]["certified"]
+    assert km.check(problem, sol) == []
+    assert sol.objective == pytest.approx(target, rel=1e-6, abs=1e-6), (best, sol.assignments)
+
+
+# ----------------------------------------------------------------------------- from any start
+@pytest.mark.parametrize("policy", POLICIES)
+@settings(max_examples=40, **SETTINGS)
+@given(records=problems(flow_friendly=True), data=st.data())
+def test_priced_optimum_does_not_depend_on_the_start(records, policy, data):
+    """From every eligible arc, from none, and from a random subset, the same integer optimum."""
+    problem = flow_friendly(records)
+    pairs = eligible_pairs(problem)
+    assume(pairs)
+    ea, ma = (np.array(x, np.int64) for x in zip(*pairs))
+    full_g, full = priced(problem, policy, start=(ea, ma))
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs))), bool)
+    for start in ((ea[keep], ma[keep]), (ea[:0], ma[:0])):
+        g, res = priced(problem, policy, start=start, add_per_node=data.draw(st.sampled_from([1, 10])))
+        assert res.status == km.Status.OPTIMAL
+        assert int(g.score[res.selected].sum()) == int(full_g.score[full.selected].sum())
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_planted_optimal_arcs_outside_the_start_are_found(seed, policy):
+    """Every arc of a full-graph optimum is left out of the start graph: pricing finds an
+    optimum of the same value anyway (and km.solve(method="flow") on the full graph agrees)."""
+    p = km.synth.city(employees=150, seed=seed, rules="flow")
+    pol = km.Policy.parse(policy)
+    full_pairs = km.build_candidates(p, pol)
+    g0, res0 = priced(p, policy, start=(full_pairs.employee, full_pairs.mission))
+    opt = set(zip(g0.employee[res0.selected].tolist(), g0.mission[res0.selected].tolist()))
+    keep = np.array([(e, m) not in opt for e, m in zip(full_pairs.employee.tolist(), full_pairs.mission.tolist())])
+    g, res = priced(p, policy, start=(full_pairs.employee[keep], full_pairs.mission[keep]), add_per_node=2)
+    assert res.status == km.Status.OPTIMAL
+    assert int(g.score[res.selected].sum()) == int(g0.score[res0.selected].sum())
+    if pol.primary:  # lexicographic: the primary objective is exact on any scale
+        assert objective(g, res) == km.solve(p, method="flow", policy=policy).objective
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_priced_equals_the_full_graph_flow_on_mid_instances(seed):
+    p = km.synth.city(employees=400 + 100 * seed, seed=seed, rules="flow")
+    g, res = priced(p, start_k=1 + seed % 2)
+    full = km.solve(p, method="flow")
+    assert res.status == km.Status.OPTIMAL
+    assert objective(g, res) == full.objective
+    assert res.stats["pricing"]["arcs_materialised"] <= len(km.build_candidates(p, "max_hours"))
+
+
+# ----------------------------------------------------------------------------- the pieces
+@pytest.mark.parametrize("policy", POLICIES)
+@settings(max_examples=40, **SETTINGS)
+@given(records=problems(flow_friendly=True), data=st.data())
+def test_scan_returns_exactly_the_arcs_beating_the_prices(records, policy, data):
+    problem = flow_friendly(records)
+    pol = km.Policy.parse(policy)
+    E, M = problem.n_employees, problem.n_missions
+    scale = problem_scale(problem, pol, max_arcs=1000)
+    g = km.build_candidates(problem, pol)
+    s = scale.apply(pol, {t: g.terms[t] for t, w in pol.weights().items() if w})
+    # prices near the scores (each employee's best arc minus its mission's price, give or take a
+    # fraction of the secondary unit): where the distance decides whether a pair beats them
+    top = int(np.abs(s).max(initial=1))
+    v = np.array(data.draw(st.lists(st.sampled_from([0, 0, top // 2, top]), min_size=M, max_size=M)), np.int64)
+    step = max(1, int(scale.secondary_scale * 0.1))
+    shift = np.array(data.draw(st.lists(st.integers(-6, 6), min_size=E, max_size=E)), np.int64) * step
+    best = np.full(E, 0, np.int64)
+    np.maximum.at(best, g.employee, s - v[g.mission])
+    y = np.maximum(best + shift, 0)
+    se = np.array(data.draw(st.lists(st.booleans(), min_size=E, max_size=E)), bool)
+    sm = np.array(data.draw(st.lists(st.booleans(), min_size=M, max_size=M)), bool)
+    ea, ma, d, sc, stats = priced_pairs(problem, pol, scale, score_bounds(problem, pol, scale), y, v, se, sm)
+    want = (s > y[g.employee] + v[g.mission]) & (se[g.employee] | sm[g.mission])
+    assert sorted(zip(ea.tolist(), ma.tolist())) == sorted(zip(g.employee[want].tolist(), g.mission[want].tolist()))
+    by_pair = dict(zip(zip(g.employee.tolist(), g.mission.tolist()), s.tolist()))
+    assert [by_pair[x] for x in zip(ea.tolist(), ma.tolist())] == sc.tolist()
+    assert stats.complete and stats.arcs_priced == int(want.sum())
+
+
+@st.composite
+def policies(draw):
+    terms = ["hours", "seats", "skill_fit", "preference", "priority", "travel_km", "co2_kg", "small_association",
+             "rural", "affinity"]
+    w = {t: draw(st.sampled_from([0.0, 0.0, 0.01, 0.5, 1.0, 3.0])) for t in terms}
+    w["hours"] = max(w["hours"], 0.5)
+    gains = [t for t in ("hours", "seats", "priority") if w[t]]
+    primary = draw(st.sampled_from([(), tuple(gains[:1])]))
+    return km.Policy(**w, primary=primary)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(records=problems(flow_friendly=True), pol=policies())
+def test_score_bounds_hold_for_every_arc(records, pol):
+    problem = km.Problem.from_records(**records)
+    g = km.build_candidates(problem, pol)
+    scale = problem_scale(problem, pol, max_arcs=10_000)
+    s = scale.apply(pol, arc_terms(problem, g.employee, g.mission, g.km))
+    b = score_bounds(problem, pol, scale)
+    km_ = np.where(problem.missions.remote[g.mission], 0, g.km)
+    ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * km_
+    assert (s <= ub + 1e-9 * np.abs(ub) + 1e-6).all()
+    if pol.primary:  # the primary values are the exact integers of the policy's primary terms
+        prim = pol.score({t: g.terms[t] for t in pol.primary}, "primary")
+        assert (scale.primary(s) == np.round(prim * scale.primary_scale)).all()
+
+
+def test_potentials_refuse_a_negative_cycle():
+    with pytest.raises(SolverError, match="negative cycle"):
+        potentials(2, np.array([0, 1]), np.array([1, 0]), np.array([-1, 0]))
+    assert potentials(2, np.array([0, 1]), np.array([1, 0]), np.array([-1, 0]), max_passes=10) is None
+
+
+# ----------------------------------------------------------------------------- through km.solve
+@pytest.fixture
+def priced_always(monkeypatch):
+    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)
+
+
+@pytest.mark.usefixtures("priced_always")
+def test_solve_takes_the_priced_route_and_reports_it():
+    p = km.synth.city(employees=300, seed=4, rules="flow")
+    s = km.solve(p)
+    full = engine.solve_graph(p, km.build_candidates(p, "max_hours"), "flow", SolveOptions())  # the full graph
+    assert s.method == "auto:priced" and km.solve(p, method="flow").method == "flow"
+    assert s.status == km.Status.OPTIMAL and s.bound == s.objective == full.objective
+    assert km.check(p, s) == []
+    pr = s.metrics["pricing"]
+    assert pr["certified"] and pr["rounds"] == len(pr["per_round"]) >= 1
+    assert s.metrics["candidate_arcs"] == pr["arcs_materialised"] <= full.metrics["candidate_arcs"]
+    assert "pricing_round_seconds" not in s.to_dict()["metrics"]  # timings stay out of files
+    assert km.solve(p).to_dict() == s.to_dict()  # deterministic
+
+
+@pytest.mark.usefixtures("priced_always")
+def test_rules_a_flow_cannot_honour_keep_the_usual_route():
+    p = km.synth.city(employees=120, seed=0, rules="all")
+    assert priced_obstacles(p)
+    assert "priced" not in km.solve(p, time_limit=20).method
+    with pytest.raises(km.UnsupportedError, match="priced flow cannot honour"):
+        priced(p)
+
+
+def test_a_time_limit_returns_a_feasible_solution_without_a_proof():
+    p = km.synth.city(employees=300, seed=0, rules="flow")
+    sol = engine.priced_solution(p, km.Policy.preset("max_hours"), "flow", SolveOptions(time_limit=1e-6))
+    assert sol.status == km.Status.FEASIBLE and sol.termination == km.Termination.TIME_LIMIT
+    assert sol.bound is None and "not proven" in sol.message
+    assert km.check(p, sol) == []
+
+
+def test_the_worked_example_of_the_docs():
+    """docs/solvers.md, "Exact at every scale: pricing": the start graph holds b-x only; round 1
+    adds a-x, round 2 (b's price fell) adds b-y, round 3 certifies a-x and b-y."""
+    p = km.Problem.from_records(
+        employees=[{"id": "a", "lat": 45.0, "lon": 5.0, "max_km": 30},
+                   {"id": "b", "lat": 45.5, "lon": 5.0, "max_km": 60}],
+        missions=[{"id": "x", "association": "near"}, {"id": "y", "association": "far"}],
+        associations=[{"id": "near", "lat": 45.25, "lon": 5.0}, {"id": "far", "lat": 46.0, "lon": 5.0}])
+    g, res = solve_priced(p, km.Policy(seats=1), SolveOptions(), start=(np.array([1]), np.array([0])), add_per_node=1)
+    rounds = res.stats["pricing"]["per_round"]
+    assert [r["arcs"] for r in rounds] == [1, 2, 3]
+    assert [r["arcs_added"] for r in rounds] == [1, 1, 0]
+    assert [r["scanned_employees"] for r in rounds] == [2, 1, 0]
+    assert sorted(zip(g.employee[res.selected].tolist(), g.mission[res.selected].tolist())) == [(0, 0), (1, 1)]
+    assert res.status == km.Status.OPTIMAL
+
+
+def test_ctrl_c_ends_pricing_with_the_best_flow_and_no_proof():
+    """SIGINT after the first round (sent by the progress callback): the next check ends pricing."""
+    import os
+    import signal
+
+    p = km.synth.city(employees=600, seed=2, rules="flow")
+
+    def interrupt(line: str) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    sol = engine.priced_solution(p, km.Policy.preset("max_hours"), "flow", SolveOptions(progress=interrupt),
+                                 start=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
+    assert sol.termination == km.Termination.INTERRUPTED and sol.status == km.Status.FEASIBLE
+    assert sol.metrics["pricing"]["rounds"] == 1 and not sol.metrics["pricing"]["certified"]
+    assert "Ctrl-C" in sol.message and sol.bound is None
+    assert km.check(p, sol) == []
