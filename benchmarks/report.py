@@ -211,7 +211,8 @@ def _plots(doc: dict[str, Any], img_dir: str, rel: str) -> dict[str, str]:
 def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
            every_rule: list[tuple[str, dict[str, Any]]] | None = None,
            heuristics: tuple[str, dict[str, Any]] | None = None,
-           priced: tuple[str, dict[str, Any]] | None = None) -> str:
+           priced: tuple[str, dict[str, Any]] | None = None,
+           mip: tuple[str, dict[str, Any]] | None = None) -> str:
     cfg, mach = doc["config"], doc["machine"]
     runs = [r for r in doc["runs"] if r.get("experiment") == "scaling"]
     sizes = sorted({r["size"] for r in runs})
@@ -414,6 +415,12 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
 
         L += section(heuristics[1], heuristics[0])
 
+    # ------------------------------------------------------------ auto, a plain MIP, cpsat (benchmarks.mip)
+    if mip is not None:
+        from .mip import section as mip_section
+
+        L += mip_section(mip[1], mip[0])
+
     # ------------------------------------------------------------ notes
     w("## Reproducing")
     w("")
@@ -422,6 +429,7 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
     w("python -m benchmarks                  # 1k to national, then this document")
     w("python -m benchmarks.one --size 100000 --method koeeo-flow --json -   # one run")
     w("python -m benchmarks.heuristics --label after   # flow, greedy, fcfs nationally, one process each")
+    w("python -m benchmarks.mip --time-limit 60        # auto, a plain MIP and cpsat, every rule, 300-20k")
     w("python -m benchmarks.report           # redraw this document from the JSON")
     w("```")
     w("")
@@ -793,7 +801,13 @@ def main(argv: list[str] | None = None) -> int:
     if os.path.exists(p_path):
         with open(p_path) as fh:
             priced = (os.path.relpath(p_path, root), json.load(fh))
-    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics, priced)
+    mip = None
+    m_path = os.path.join(os.path.dirname(os.path.abspath(a.results)), "mip.json")
+    if os.path.exists(m_path):
+        with open(m_path) as fh:
+            mip = (os.path.relpath(m_path, root), json.load(fh))
+    text = render(doc, images, os.path.relpath(os.path.abspath(a.results), root), every_rule, heuristics, priced,
+                  mip)
     with open(a.doc, "w") as fh:
         fh.write(text)
     print(f"wrote {os.path.relpath(a.doc, root)}"

@@ -26,16 +26,21 @@ SETTINGS = {**SETTINGS,
             "suppress_health_check": [*SETTINGS["suppress_health_check"], HealthCheck.function_scoped_fixture]}
 
 
-@pytest.fixture(params=[(5, 3, 10**9, 10**9), (2, 1, 10**9, 10**9), (5, 2, 3, 10**9), (5, 3, 10**9, 1)],
-                ids=["max5-part3", "max2-part1", "split3", "core"])
+@pytest.fixture(params=[(5, 3, 10**9, 10**9, 0), (2, 1, 10**9, 10**9, 0), (5, 2, 3, 10**9, 0),
+                        (5, 3, 10**9, 1, 0), (5, 2, 3, 10**9, 4)],
+                ids=["max5-part3", "max2-part1", "split3", "core", "split3-mip4"])
 def tiny_parts(request, monkeypatch):
-    """Tiny thresholds; ``split3`` also splits coupled components above 3 arcs (shared employer
+    """Tiny thresholds, and no MIP route for the whole instance (``MIP_ARCS = 0``), so that the
+    decomposition runs; ``split3`` also splits coupled components above 3 arcs (shared employer
     caps and budgets apportioned between the parts); ``core`` searches each part's core on the
-    coarse objective first (as on instances above ``PARALLEL_ARCS``)."""
+    coarse objective first (as on instances above ``PARALLEL_ARCS``); ``mip4`` gives parts of at
+    most 4 arcs to the MIP route (``MIP_PART_ARCS``), the others none."""
     monkeypatch.setattr(auto, "CPSAT_MAX_ARCS", request.param[0])
     monkeypatch.setattr(auto, "PART_ARCS", request.param[1])
     monkeypatch.setattr(auto, "SPLIT_ARCS", request.param[2])
     monkeypatch.setattr(auto, "PARALLEL_ARCS", request.param[3])
+    monkeypatch.setattr(auto, "MIP_ARCS", 0)
+    monkeypatch.setattr(auto, "MIP_PART_ARCS", request.param[4])
 
 
 def small_problem(records):
@@ -226,8 +231,11 @@ def test_region_with_a_tiny_time_limit(bretagne):
     assert len(sol) > 0
 
 
-def test_region_with_twenty_seconds(bretagne):
-    """The part is searched by CP-SAT from its repaired start, and the search improves on it."""
+def test_region_with_twenty_seconds(bretagne, monkeypatch):
+    """Without the MIP route, the part is searched by CP-SAT from its repaired start, and the
+    search improves on it."""
+    monkeypatch.setattr(auto, "MIP_ARCS", 0)
+    monkeypatch.setattr(auto, "MIP_PART_ARCS", 0)
     sol = km.solve(bretagne, method="auto", time_limit=20)
     check_bounded(bretagne, sol)
     assert sol.metrics["solve_seconds"] < 40
@@ -240,6 +248,8 @@ def test_region_core_searched_by_lns_alone(bretagne, monkeypatch):
     """The core of a large part is searched by CP-SAT's LNS alone (no proof): still feasible,
     bounded, the part ends with its core search, and that search improves on the start."""
     monkeypatch.setattr(auto, "PARALLEL_ARCS", 1)
+    monkeypatch.setattr(auto, "MIP_ARCS", 0)
+    monkeypatch.setattr(auto, "MIP_PART_ARCS", 0)
     sol = km.solve(bretagne, method="auto", time_limit=10)
     check_bounded(bretagne, sol)
     quick = km.solve(bretagne, method="auto", time_limit=1e-6)
@@ -248,10 +258,12 @@ def test_region_core_searched_by_lns_alone(bretagne, monkeypatch):
 
 
 @pytest.mark.parametrize("policy", ["max_hours", "balanced"])
-def test_small_region_reaches_the_proven_optimum(policy):
-    """Without a time limit each part goes on from its repaired start to CP-SAT, which proves it
-    optimal: auto's objective is CP-SAT's proven optimum of the whole problem, which the repaired
-    start alone does not reach on this instance."""
+def test_small_region_reaches_the_proven_optimum(policy, monkeypatch):
+    """Without the MIP route and without a time limit each part goes on from its repaired start
+    to CP-SAT, which proves it optimal: auto's objective is CP-SAT's proven optimum of the whole
+    problem, which the repaired start alone does not reach on this instance."""
+    monkeypatch.setattr(auto, "MIP_ARCS", 0)
+    monkeypatch.setattr(auto, "MIP_PART_ARCS", 0)
     p = km.synth.region("Bretagne", employees=200, seed=0)  # every rule: auto decomposes
     ref = km.solve(p, method="cpsat", policy=policy)
     assert ref.status == km.Status.OPTIMAL

@@ -161,6 +161,7 @@ def test_auto_that_ends_early_does_not_say_time_limit(monkeypatch):
 
     monkeypatch.setattr(auto, "SPLIT_ARCS", 40)
     monkeypatch.setattr(auto, "PART_ARCS", 40)
+    monkeypatch.setattr(auto, "MIP_ARCS", 0)  # the decomposition, not the MIP route of the whole
     p = km.synth.city(employees=150, rules="all")
     for limit in (None, 600.0):
         s = km.solve(p, method="auto", time_limit=limit, seed=0)

@@ -22,6 +22,7 @@ from ..decompose import Part
 from ..model import Problem
 from ..status import Status, Termination
 from ._auto_clock import INTERRUPTED, budget
+from ._auto_mip import mip_search
 from ._auto_search import coarse, improve, search
 from ._auto_split import restricted
 from ._auto_starts import best_start
@@ -42,6 +43,7 @@ class Limits:
     parallel_arcs: int  # instances with more arcs search each part's core first
     min_search: float  # a core search starts only with at least this many seconds left
     lp_min_seconds: float  # past the deadline, a part's LP still gets this many seconds
+    mip_arcs: int = 0  # parts with at most this many arcs take the MIP route (module _auto_mip)
 
 
 @dataclass(frozen=True, eq=False)
@@ -129,12 +131,36 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
     if feasible and (late or INTERRUPTED.is_set() or with_bound(sub, warm, bound).status == Status.OPTIMAL):
         return with_bound(sub, warm, bound, _cut() if late or INTERRUPTED.is_set() else None), "lp+repair"
     how = "lp+repair"
+    if not whole and len(sub) <= ctx.limits.mip_arcs:
+        return _search_mip(ctx, problem, sub, warm, feasible, t_end, caps, bound)
     if large and feasible and x is not None:
         warm, improved, done = _search_core(ctx, problem, sub, warm, x, t_end)
         how = "lp+core" if improved else how
         if done:  # the part's time is up (LNS alone rarely proves)
             return with_bound(sub, warm, bound, _cut()), how
     return _search_whole(ctx, problem, sub, warm, feasible, t_end, whole, caps, bound, how)
+
+
+def _search_mip(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawResult, feasible: bool,
+                t_end: float | None, caps: tuple | None, bound: int | None) -> tuple[RawResult, str]:
+    """The part by the MIP route (:func:`~._auto_mip.mip_search`) from the repaired start; CP-SAT
+    single-threaded on an instance whose parts run in parallel.  With a share of caps (``caps``)
+    the MIP's proof and bound hold for that share only: the LP's bound stays."""
+    large = len(ctx.graph) > ctx.limits.parallel_arcs
+    options = replace(ctx.options, workers=1) if large else ctx.options
+    res, how = mip_search(problem, sub, options, t_end, warm.selected if feasible else None,
+                          None if caps is not None else bound)
+    how = "lp+repair+" + how
+    if res.status == Status.INFEASIBLE:
+        if caps is not None:  # proven for the part's share of the caps only
+            return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, res.message), how
+        return res, how
+    if res.status == Status.UNKNOWN:
+        return with_bound(sub, warm, bound, res.termination), how
+    if caps is not None:
+        return with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
+                          bound, res.termination), how
+    return res, how
 
 
 def _search_core(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawResult, x: np.ndarray,

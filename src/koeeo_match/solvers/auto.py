@@ -1,7 +1,11 @@
 """``auto``: every rule, at any scale, with a proven bound.
 
 1. If no rule of the problem defeats a flow, solve it by exact min-cost flow.
-2. Otherwise split the candidate graph into parts (:func:`split`, module
+2. Otherwise, an instance of at most ``MIP_ARCS`` arcs goes whole to the MIP
+   route (module ``_auto_mip``): branch-and-bound by HiGHS on the every-rule
+   model, whose LP relaxation is nearly integral (:mod:`~.mip`), then CP-SAT
+   from its solution on what it leaves unproven, until the time limit.
+3. A larger instance is split the candidate graph into parts (:func:`split`, module
    ``_auto_split``): connected components of employees, missions and the
    employers whose daily cap or hour budget couples their staff.  A component
    above ``SPLIT_ARCS`` is cut into the components of its arcs alone, and the
@@ -21,12 +25,13 @@
      then, on an instance above ``PARALLEL_ARCS``, CP-SAT on the part's *core*
      (the LP's support and the start) on a coarse objective, single-threaded,
      under a time limit by large-neighbourhood search alone for all the
-     part's time.  A smaller instance, a part without a time limit, or a core
+     part's time; a part of at most ``MIP_PART_ARCS`` arcs goes to the MIP route
+     instead.  A smaller instance, a part without a time limit, or a core
      proven optimal goes on to CP-SAT on the whole part, or, above
      ``CPSAT_MAX_ARCS``, to our own large-neighbourhood search over
      geographic windows (module ``_auto_search``).
 
-3. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
+4. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
    it is tighter on a part that shares no cap), so the gap reported is
    honest.  A time limit or Ctrl-C returns the best feasible solution found
    (parts not reached keep their repaired start).
@@ -49,14 +54,16 @@ from ..parallel import default_workers, run_parts
 from ..status import Status, Termination
 from . import _auto_split
 from ._auto_clock import CtrlC, shares
-from ._auto_parts import Context, Limits, relax_part, solve_part
+from ._auto_mip import mip_search
+from ._auto_parts import Context, Limits, relax_part, solve_part, with_bound
 from ._auto_split import apportion, restricted
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, solve_flow
+from .lp import lp_relaxation
 
-__all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS"]
+__all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
 
 #: Parts with more arcs than this are not given to CP-SAT (relaxation + repair instead).
 CPSAT_MAX_ARCS = 200_000
@@ -68,6 +75,15 @@ LP_MIN_SECONDS = 1.0
 SPLIT_ARCS = 250_000
 #: A search step (CP-SAT on a part's core) starts only with at least this many seconds left.
 MIN_SEARCH = 0.5
+#: Instances with at most this many arcs take the MIP route whole, and parts of larger instances
+#: with at most MIP_PART_ARCS (module ``_auto_mip``): HiGHS proved the hours optimum of every
+#: generated Bretagne instance up to 57 k arcs (5,000 employees), and found no solution in 60 s on
+#: one of 896 k (docs/solvers.md, "The MIP route").
+MIP_ARCS = 100_000
+MIP_PART_ARCS = 100_000
+#: Under a time limit, the MIP route ends this share of it early (at most END_MARGIN_MAX seconds),
+#: for building the Solution.
+END_MARGIN, END_MARGIN_MAX = 0.02, 0.5
 #: Instances with more arcs than this run their parts on a process pool, and search each part's
 #: core (see :func:`~._auto_parts.solve_part`); smaller ones give CP-SAT each whole part.
 PARALLEL_ARCS = 100_000
@@ -99,10 +115,13 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         res = solve_flow(problem, graph, options)
         res.stats["method"] = "flow"
         return res
+    if len(graph) <= MIP_ARCS:
+        return _mip_route(problem, graph, options, start, t0)
     parts = split(problem, graph)
     # the parts' searches end by 90 % of the limit; joining and repairing the parts take the rest
     deadline = None if options.time_limit is None else start + 0.9 * options.time_limit
-    ctx = Context(problem, graph, options, deadline, Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_MIN_SECONDS))
+    ctx = Context(problem, graph, options, deadline,
+                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_MIN_SECONDS, MIP_PART_ARCS))
     with CtrlC() as ctrl_c:
         workers = options.workers or default_workers()
         big = len(parts) > 1 and len(graph) > PARALLEL_ARCS
@@ -118,6 +137,28 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc)
     out_of_time = deadline is not None and time.monotonic() >= deadline
     return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
+
+
+def _mip_route(problem: Problem, graph: CandidateGraph, options: SolveOptions, start: float,
+               t0: float) -> RawResult:
+    """The whole instance by the MIP route (:func:`~._auto_mip.mip_search`), until the time limit
+    (less ``END_MARGIN``) or a proof: no split, LP or repair first (HiGHS needs no start)."""
+    t_end = None
+    if options.time_limit is not None:
+        t_end = start + options.time_limit - min(END_MARGIN * options.time_limit, END_MARGIN_MAX)
+    if options.progress:
+        options.progress(f"auto: {len(graph):,} arcs; MIP (HiGHS), then CP-SAT on what it leaves")
+    with CtrlC() as ctrl_c:
+        res, how = mip_search(problem, graph, options, t_end)
+        if res.bound is None and res.status == Status.FEASIBLE:  # cut short: the LP's bound, as the parts'
+            left = None if t_end is None else max(t_end - time.monotonic(), LP_MIN_SECONDS)
+            bound = lp_relaxation(problem, graph, structure(problem, graph), left)[0]
+            res = with_bound(graph, res, bound, res.termination)
+    stats = {**res.stats, "method": how, "seconds": time.perf_counter() - t0}
+    if ctrl_c.happened and res.status != Status.OPTIMAL and res.selected.size:
+        return RawResult(res.selected, res.status, res.bound, "interrupted (Ctrl-C): best solution found so far",
+                         stats, termination=Termination.INTERRUPTED)
+    return RawResult(res.selected, res.status, res.bound, res.message, stats, termination=res.termination)
 
 
 def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: int) -> list[tuple]:

@@ -47,13 +47,18 @@ def _groups(ids: np.ndarray, members: np.ndarray):
 
 
 @register("cpsat", supports="all")
-def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, lns_only: bool = False) -> RawResult:
+def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, lns_only: bool = False,
+                min_primary: int | None = None) -> RawResult:
     """Solve the whole problem with CP-SAT (exact given time; every rule).
 
     ``lns_only`` (with a hint and a time limit): large-neighbourhood search around the hint
     only (which proves a small model optimal at most).  Single-threaded, CP-SAT's interleaved
     portfolio spends seconds starting its full-search subsolvers before any LNS
-    (docs/solvers.md), so :mod:`~koeeo_match.solvers.auto` searches a part's core this way."""
+    (docs/solvers.md), so :mod:`~koeeo_match.solvers.auto` searches a part's core this way.
+
+    ``min_primary`` (a lexicographic policy): the primary total is held at least that (the proven
+    primary optimum, :mod:`~koeeo_match.solvers.mip`): the search is then on the tie-breaks, and
+    its bound stays one for the problem, which no solution above that optimum exists to break."""
     st = structure(problem, graph)
     refused = _ineligible(problem, st)
     if refused is not None:
@@ -63,6 +68,8 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     x = [model.new_bool_var(f"x{a}") for a in keep.tolist()]
     runs = _post_rules(model, x, problem, graph, st, keep)
     model.maximize(cp_model.LinearExpr.weighted_sum(x, graph.score[keep].tolist()))
+    if min_primary is not None:
+        model.add(cp_model.LinearExpr.weighted_sum(x, graph.scale.primary(graph.score[keep]).tolist()) >= min_primary)
     if options.hint is not None:
         _add_hint(model, x, runs, keep, len(graph), options.hint)
     solver = cp_model.CpSolver()

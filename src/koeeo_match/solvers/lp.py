@@ -35,7 +35,7 @@ from ..model import Problem
 from ._structure import Structure, group_ids, structure, useful_arcs
 from .flow import employee_capacity
 
-__all__ = ["lp_relaxation", "LP_PART_ARCS"]
+__all__ = ["lp_relaxation", "LP_PART_ARCS", "rule_rows", "secondary_max"]
 
 #: Above this many arcs the LP is solved per connected component of the arcs alone (packed into
 #: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget
@@ -71,6 +71,37 @@ def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None 
                 x_out[part.arcs] = x
             return total, x_out
     return _lp(problem, graph, st, time_limit)
+
+
+def rule_rows(problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray
+              ) -> tuple[sp.csr_matrix, np.ndarray, int]:
+    """``(A, b, n_y)``: every rule as ``A v <= b`` over the kept arcs ``keep`` (columns
+    ``0 .. K - 1``) and one team variable per team mission (the ``n_y`` columns from ``K``), only
+    the rows that can bind, with the team links of the module docstring.  With ``v`` in [0, 1]
+    it is the LP relaxation; with ``v`` in {0, 1} it is the every-rule model itself
+    (:mod:`~koeeo_match.solvers.mip`).  ``A``: CSR, indices sorted, no duplicates.
+
+    >>> import koeeo_match as km
+    >>> from koeeo_match.solvers._structure import structure, useful_arcs
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0)
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> st = structure(p, g)
+    >>> A, b, n_y = rule_rows(p, g, st, useful_arcs(g, st))
+    >>> A.shape[1] == len(useful_arcs(g, st)) + n_y, A.shape[0] == b.size
+    (True, True)
+    """
+    rows = _Rows()
+    n_y = _add_constraints(rows, problem, graph, st, keep)
+    A, b = rows.matrix(keep.size + n_y)
+    A = A.tocsr()
+    A.sum_duplicates()
+    A.sort_indices()
+    return A, b, n_y
+
+
+def secondary_max(graph: CandidateGraph, st: Structure, keep: np.ndarray, sec: np.ndarray) -> int:
+    """An upper bound on any solution's total secondary score (``sec``, per kept arc)."""
+    return _secondary_max(graph, st, keep, sec)
 
 
 def _secondary_max(graph: CandidateGraph, st: Structure, keep: np.ndarray, sec: np.ndarray) -> int:

@@ -1,0 +1,126 @@
+"""``auto``'s MIP route: branch-and-bound on the tight LP relaxation, then CP-SAT on what it leaves.
+
+The every-rule model's LP relaxation, with its team links, is nearly integral on
+the instances measured, so HiGHS (:func:`~.mip.solve_mip`) proves a part of
+up to tens of thousands of arcs optimal in a fraction of the time CP-SAT takes
+(docs/solvers.md, "The MIP route").  Where it does not within its share of the
+time, CP-SAT takes the rest from the MIP's solution:
+
+- the first stage (the primary objective) unproven: CP-SAT on the whole score,
+  hinted;
+- the primary optimum proven, the tie-breaks (second stage) not: CP-SAT with
+  the primary total held at its optimum (``min_primary``), hinted: on large
+  parts its large-neighbourhood search improves the tie-breaks where HiGHS,
+  measured, does not.
+
+The bound is the tighter of the MIP's and CP-SAT's (and the caller's LP bound),
+so a part is optimal as soon as either proves it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..candidates import CandidateGraph
+from ..model import Problem
+from ..status import Status, Termination
+from ._auto_clock import INTERRUPTED
+from ._base import RawResult, SolveOptions
+from .cpsat import solve_cpsat
+from .greedy import greedy_from
+from .mip import solve_mip
+
+__all__ = ["mip_search", "FIRST_SHARE", "TIE_SHARE", "TIE_MIP_ARCS"]
+
+#: Under a time limit the MIP's first stage may take this share of the part's time, its tie-break
+#: stage this share of what is left then; CP-SAT gets the rest when they do not prove.
+FIRST_SHARE = 0.5
+TIE_SHARE = 0.5
+#: HiGHS searches the tie-breaks only on parts of at most this many arcs; CP-SAT does on larger ones.
+#: Bretagne 2,000 (9,210 arcs): HiGHS proved them in 1.6 s, CP-SAT not in 20 s; Bretagne 5,000
+#: (56,932 arcs): HiGHS found nothing better than the first stage's solution in 32 s and overran
+#: its limit, CP-SAT improved them in 30 s (docs/solvers.md, "The MIP route").
+TIE_MIP_ARCS = 25_000
+#: CP-SAT runs after the MIP only with at least this many seconds left.
+MIN_CPSAT = 0.2
+
+
+def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_end: float | None,
+               hint: np.ndarray | None = None, bound: int | None = None) -> tuple[RawResult, str]:
+    """(The best solution of ``sub`` found by ``t_end`` (``time.monotonic()``; ``None``: until
+    proven), how: ``mip`` or ``mip+cpsat``).  ``hint``: arcs of a feasible solution;
+    ``bound``: a bound already known (the LP's).  CP-SAT runs with ``options.workers``.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0)
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> res, how = mip_search(p, g, SolveOptions(), time.monotonic() + 10)
+    >>> res.status.value, how
+    ('optimal', 'mip')
+    """
+    left = None if t_end is None else max(t_end - time.monotonic(), 0.0)
+    res = solve_mip(problem, sub, SolveOptions(left, options.seed, hint=hint), stop=INTERRUPTED,
+                    shares=(FIRST_SHARE, TIE_SHARE if len(sub) <= TIE_MIP_ARCS else 0.0))
+    res = _tightened(sub, res, bound)
+    rest = None if t_end is None else t_end - time.monotonic()
+    if res.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        return res, "mip"
+    if INTERRUPTED.is_set() or (rest is not None and rest < MIN_CPSAT):
+        return _or_greedy(problem, sub, res, hint), "mip"
+    found = res.status == Status.FEASIBLE
+    lex = sub.scale.lexicographic and sub.scale.multiplier > 1
+    held = res.stats.get("mip_primary") if found and lex and res.stats.get("mip_primary_proven") else None
+    start = res.selected if found else hint
+    cp = solve_cpsat(problem, sub, SolveOptions(rest, options.seed, options.workers, None, start), min_primary=held)
+    if cp.status == Status.INFEASIBLE:
+        return (res if found else cp), "mip+cpsat"
+    if cp.status == Status.UNKNOWN:
+        return _or_greedy(problem, sub, res, hint), "mip+cpsat"
+    best = cp if not found or _value(sub, cp) > _value(sub, res) else res
+    if cp.status == Status.OPTIMAL:  # CP-SAT's proof (its float bound may have lost units above 2**53)
+        return RawResult(cp.selected, Status.OPTIMAL, _value(sub, cp), "", {**res.stats, **cp.stats},
+                         termination=Termination.OPTIMAL), "mip+cpsat"
+    bounds = [b for b in (res.bound, _above(cp.bound), bound) if b is not None]
+    b = min(bounds) if bounds else None
+    value = _value(sub, best)
+    if b is not None and value >= b:
+        return RawResult(best.selected, Status.OPTIMAL, b, "", {**res.stats, **cp.stats},
+                         termination=Termination.OPTIMAL), "mip+cpsat"
+    return RawResult(best.selected, Status.FEASIBLE, b, cp.message, {**res.stats, **cp.stats},
+                     termination=cp.termination), "mip+cpsat"
+
+
+def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None) -> RawResult:
+    """``res``, or, when it holds no solution (HiGHS stopped by Ctrl-C or its time: MathOpt's HiGHS
+    cannot be interrupted, so its incumbent is out of reach), the greedy one from ``hint``."""
+    if res.status != Status.UNKNOWN:
+        return res
+    start = greedy_from(problem, sub, hint)
+    if start.status != Status.FEASIBLE:
+        return res
+    return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
+                     res.stats, termination=res.termination)
+
+
+def _above(bound: float | None) -> int | None:
+    """An integer bound from CP-SAT's (a double: its integer bound rounded to the nearest double,
+    so up to one part in 2**53 below it)."""
+    if bound is None or not math.isfinite(bound):
+        return None
+    return math.floor(bound) + math.ceil(abs(bound) * 2.0**-53)
+
+
+def _value(sub: CandidateGraph, res: RawResult) -> int:
+    return int(sub.score[res.selected].sum())
+
+
+def _tightened(sub: CandidateGraph, res: RawResult, bound: int | None) -> RawResult:
+    """``res`` with the tighter of its bound and ``bound``; optimal if its value reaches it."""
+    if bound is None or res.status != Status.FEASIBLE or (res.bound is not None and res.bound <= bound):
+        return res
+    if _value(sub, res) >= bound:
+        return RawResult(res.selected, Status.OPTIMAL, bound, "", res.stats, termination=Termination.OPTIMAL)
+    return RawResult(res.selected, res.status, bound, res.message, res.stats, termination=res.termination)

@@ -1,0 +1,411 @@
+"""The every-rule model as a mixed-integer program, solved by HiGHS through OR-Tools MathOpt.
+
+The model is the LP relaxation of :mod:`~koeeo_match.solvers.lp` with
+integrality: one binary ``x_a`` per useful candidate arc (forced arcs fixed
+to 1) and one binary ``y_m`` per team mission, and the rows of
+:func:`~koeeo_match.solvers.lp.rule_rows` (employee hours, one mission per
+date, seats, ``min_seats * y <= sum x <= seats * y`` with ``x_a <= y``,
+``max_per_employer``, employer daily caps and hour budgets, each only where it
+can bind).  These are exactly the rules CP-SAT enforces
+(:mod:`~koeeo_match.solvers.cpsat`); the team links make the relaxation nearly
+integral on generated instances, which is what branch-and-bound needs
+(docs/solvers.md, "The MIP route").
+
+It is built from numpy arrays without a Python loop over arcs: MathOpt's
+``Model`` adds variables and constraints one call at a time, so this module
+fills MathOpt's ``ModelProto`` directly (its repeated fields from arrays) and
+hands it to MathOpt's solver entry point (what ``mathopt.solve`` calls once
+it has exported a ``Model``); the solution is read back as arrays too.
+
+**Objective.**  The integer arc scores (``graph.score``).  For a
+lexicographic policy in two stages, as the scores intend: first the primary
+objective alone (small integers, proven exactly), then, with the primary
+total held at its optimum, the secondary one, from the first stage's
+solution.  A weighted policy is one stage.  A proof (status ``optimal``) is
+HiGHS' within its tolerances, with gap tolerances of zero; the tests compare
+its optima with CP-SAT's exact ones.
+
+**Bound.**  An upper bound on the total integer score: the optimum when
+proven; otherwise HiGHS' dual bound, raised by a margin for its tolerances and
+rounded down (the score total is an integer); for a lexicographic policy
+whose first stage did not finish, that bound on the primary total times the
+multiplier plus a bound on any secondary total
+(:func:`~koeeo_match.solvers.lp.secondary_max`).
+
+**Time and Ctrl-C.**  The time limit is HiGHS' own.  MathOpt's HiGHS (OR-Tools
+9.15) honours neither MathOpt's interrupter nor its callbacks (measured: an
+interrupt after 1.5 s of a 5.8 s solve, and callbacks on MIP events, were
+ignored), and it overruns its limit in long presolves or LPs.  So the search
+runs in a helper thread while the calling thread watches a ``stop`` event,
+Ctrl-C (in the main thread) and the deadline (plus a grace), and then stops
+waiting: the solve keeps what it had before that HiGHS run (the first stage's
+solution, or the hint), and the abandoned thread ends at HiGHS' own limit.
+Same input, same seed, no time limit reached: same answer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import math
+import signal
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from ortools.math_opt import (
+    callback_pb2,
+    model_parameters_pb2,
+    model_pb2,
+    parameters_pb2,
+    result_pb2,
+    solution_pb2,
+)
+from ortools.math_opt.core.python import solver as mathopt_core
+
+from ..candidates import CandidateGraph
+from ..model import Problem
+from ..status import Status, Termination
+from ._base import RawResult, SolveOptions
+from ._structure import Structure, structure, useful_arcs
+from .lp import rule_rows, secondary_max
+
+__all__ = ["MipModel", "mip_model", "solve_mip", "SOLVER"]
+
+log = logging.getLogger(__name__)
+
+#: The MIP solver behind MathOpt (shipped in the OR-Tools wheel): ``mathopt.SolverType.HIGHS``.
+SOLVER = parameters_pb2.SOLVER_TYPE_HIGHS
+#: The tie-break stage runs HiGHS' presolve only on models of at most this many arc columns.  The
+#: whole solve, fastest of 9 interleaved runs, presolve on / off there: Bretagne 300 (231 arcs)
+#: 14 / 22 ms; Bretagne 1,000 (2,372 arcs) 0.33 / 0.28 s; Bretagne 1,200 (3,394 arcs) 0.65 / 0.58 s;
+#: Bretagne 2,000 (9,210 arcs, one run each) 3.5 / 1.7 s.
+TIE_PRESOLVE_ARCS = 1_000
+#: Relative margin added to HiGHS' dual bound before rounding it down (its tolerances are 1e-6 to 1e-9).
+_MARGIN = 1e-6
+_R = result_pb2
+#: HiGHS overruns its time limit (presolve, a long LP): past limit + max(_GRACE, _GRACE_SHARE x limit)
+#: seconds, the solve stops waiting for it and keeps what it had.
+_GRACE, _GRACE_SHARE = 1.0, 0.1
+
+
+@dataclass(frozen=True, eq=False)
+class MipModel:
+    """The every-rule MIP of a candidate graph: maximise ``c v`` s.t. ``A v <= b``, ``lo <= v <= 1``,
+    ``v`` integer.  Columns ``0 .. K - 1`` are the arcs ``keep`` (indices into the graph), the
+    next ``n_y`` the team missions' run variables.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0)
+    >>> m = mip_model(p, km.build_candidates(p, "max_hours"))
+    >>> m.n == m.keep.size + m.n_y, m.A.shape[1] == m.n
+    (True, True)
+    """
+
+    keep: np.ndarray
+    n_y: int
+    A: sp.csr_matrix
+    b: np.ndarray
+    lo: np.ndarray
+    team_missions: np.ndarray  # the mission of each team column, ascending (lp.rule_rows' order)
+
+    @property
+    def n(self) -> int:
+        """Number of columns."""
+        return int(self.keep.size + self.n_y)
+
+    def proto(self, c: np.ndarray, at_least: tuple[np.ndarray, float] | None = None) -> model_pb2.ModelProto:
+        """MathOpt's model maximising ``c`` (one coefficient per column), with one more row
+        ``coef v >= rhs`` when ``at_least = (coef, rhs)``, filled from arrays."""
+        n, (n_rows, _) = self.n, self.A.shape
+        proto = model_pb2.ModelProto()
+        var = proto.variables
+        var.ids.extend(range(n))
+        var.lower_bounds.extend(self.lo.tolist())
+        var.upper_bounds.extend(np.ones(n).tolist())
+        var.integers.extend(np.ones(n, bool).tolist())
+        proto.objective.maximize = True
+        nz = np.flatnonzero(c)
+        proto.objective.linear_coefficients.ids.extend(nz.tolist())
+        proto.objective.linear_coefficients.values.extend(c[nz].astype(np.float64).tolist())
+        rows, cols, vals = self.A.indptr, self.A.indices, self.A.data
+        row_ids = np.repeat(np.arange(n_rows), np.diff(rows))
+        lower, upper = np.full(n_rows, -math.inf), self.b.astype(np.float64)
+        if at_least is not None:
+            coef, rhs = at_least
+            on = np.flatnonzero(coef)
+            row_ids = np.concatenate([row_ids, np.full(on.size, n_rows)])
+            cols, vals = np.concatenate([cols, on]), np.concatenate([vals, coef[on]])
+            lower, upper = np.append(lower, rhs), np.append(upper, math.inf)
+            n_rows += 1
+        con = proto.linear_constraints
+        con.ids.extend(range(n_rows))
+        con.lower_bounds.extend(lower.tolist())
+        con.upper_bounds.extend(upper.tolist())
+        mat = proto.linear_constraint_matrix
+        mat.row_ids.extend(row_ids.tolist())
+        mat.column_ids.extend(cols.tolist())
+        mat.coefficients.extend(vals.astype(np.float64).tolist())
+        return proto
+
+    def feasible(self, v: np.ndarray) -> bool:
+        """Whether the 0/1 vector ``v`` keeps every row (integer data: exact)."""
+        return bool((v >= self.lo).all() and (self.A @ v.astype(np.float64) <= self.b + 1e-6).all())
+
+    def columns(self, graph: CandidateGraph, arcs: np.ndarray) -> np.ndarray:
+        """The 0/1 column vector of the solution ``arcs`` (graph arc indices; arcs not kept are
+        left out): each team runs iff one of its arcs is taken."""
+        taken = np.zeros(len(graph), bool)
+        taken[np.asarray(arcs, np.int64)] = True
+        v = np.zeros(self.n, bool)
+        v[: self.keep.size] = taken[self.keep]
+        if self.n_y:
+            v[self.keep.size:] = np.isin(self.team_missions, graph.mission[self.keep[v[: self.keep.size]]])
+        return v
+
+
+def mip_model(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> MipModel:
+    """The every-rule MIP of ``graph`` (:class:`MipModel`), vectorised."""
+    st = st or structure(problem, graph)
+    keep = useful_arcs(graph, st)
+    A, b, n_y = rule_rows(problem, graph, st, keep)
+    lo = np.zeros(keep.size + n_y)
+    lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0
+    ma = graph.mission[keep]
+    team_missions = np.unique(ma[st.team[ma]])
+    assert team_missions.size == n_y  # rule_rows numbers its team columns by mission, ascending
+    return MipModel(keep, n_y, A, b, lo, team_missions)
+
+
+@dataclass
+class _Answer:
+    """One HiGHS run: the rounded solution (``None``: none), why it stopped, its dual bound."""
+
+    v: np.ndarray | None
+    reason: int
+    dual: float
+    seconds: float
+    stopped: bool = False  # abandoned: Ctrl-C, the stop event or far past its time limit
+
+    @property
+    def proven(self) -> bool:
+        return self.reason == _R.TERMINATION_REASON_OPTIMAL and self.v is not None
+
+
+def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
+              stop: threading.Event | None = None, shares: tuple[float, float] = (1.0, 1.0)) -> RawResult:
+    """Solve the every-rule model as a MIP (HiGHS through MathOpt) within ``options.time_limit``.
+
+    Parameters
+    ----------
+    problem, graph, options
+        As every solver (:class:`~koeeo_match.solvers.SolveOptions`: ``time_limit``, ``seed``,
+        ``hint``: arc indices of a feasible solution, given to HiGHS as a start and kept if
+        HiGHS finds nothing better).
+    stop : threading.Event, optional
+        Set by another thread (``auto``'s Ctrl-C flag): the solve returns at once.
+    shares : (float, float)
+        Under a time limit, the share of the time left that the first stage (the primary
+        objective, or the whole score of a weighted policy) and the second (a lexicographic
+        policy's secondary objective at the proven primary optimum) may take when each starts.
+
+    Returns
+    -------
+    RawResult
+        Selected arcs; ``optimal`` (proven, bound = objective), ``feasible`` (with the bound of
+        the module docstring), ``infeasible`` (forced pairs that cannot all hold) or ``unknown``
+        (no solution within the time).  ``stats``: seconds of each stage (``mip_seconds``),
+        whether the first stage was proven (``mip_primary_proven``) and that stage's optimum
+        (``mip_primary``, in primary units of the integer scores).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0)
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> res = solve_mip(p, g, SolveOptions(time_limit=10))
+    >>> res.status, int(g.score[res.selected].sum()) == res.bound
+    (<Status.OPTIMAL: 'optimal'>, True)
+    """
+    deadline = None if options.time_limit is None else time.monotonic() + float(options.time_limit)
+    st = structure(problem, graph)
+    missing = np.flatnonzero(st.forced_arc < 0)
+    if missing.size:
+        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
+                         f"{missing.size} forced pair(s) are not eligible (see explain() for the rule that "
+                         "excludes each)")
+    model = mip_model(problem, graph, st)
+    K = model.keep.size
+    score = graph.score[model.keep]
+    sc = graph.scale
+    lex = bool(sc.lexicographic and sc.multiplier > 1)
+    primary = sc.primary(score) if lex else score
+    unit = 1.0 if lex else float(max(np.abs(score).max(initial=0), 1))  # stage 1 in units of `unit`
+    hint = None if options.hint is None else model.columns(graph, options.hint)
+    hint = hint if hint is not None and model.feasible(hint) else None
+    stats: dict = {"mip_seconds": []}
+    with _Watch(stop) as watch:
+        a1 = _run(model, model.proto(np.concatenate([primary / unit, np.zeros(model.n_y)])),
+                  _share(_left(deadline), shares[0]), options.seed, hint, 0.5 if lex else 0.0, watch)
+        stats["mip_seconds"].append(round(a1.seconds, 4))
+        stats["mip_primary_proven"] = a1.proven
+        v = a1.v if a1.v is not None else hint
+        if v is None:
+            return _no_solution(a1, stats)
+        value = int(score[v[:K]].sum())
+        p_val = int(primary[v[:K]].sum())
+        stats["mip_primary"] = p_val
+        bound = value if a1.proven else _floor_bound(a1.dual, unit)
+        if lex:
+            sec = score - primary * sc.multiplier
+            sec_max = secondary_max(graph, st, model.keep, sec)
+            bound = None if bound is None else (p_val if a1.proven else bound) * sc.multiplier + sec_max
+            left = _share(_left(deadline), shares[1])
+            if a1.proven and not np.any(sec):
+                bound = value
+            elif a1.proven and (left is None or left > 0.05) and shares[1] > 0 and not watch.hit():
+                # the tie-breaks, the primary total held at its optimum
+                s_unit = float(np.abs(sec).max())
+                at_least = (np.concatenate([primary, np.zeros(model.n_y)]).astype(np.float64), p_val - 0.5)
+                a2 = _run(model, model.proto(np.concatenate([sec / s_unit, np.zeros(model.n_y)]), at_least), left,
+                          options.seed, v, 0.0, watch, presolve=K <= TIE_PRESOLVE_ARCS)
+                stats["mip_seconds"].append(round(a2.seconds, 4))
+                if a2.v is not None and int(score[a2.v[:K]].sum()) > value:
+                    v, value = a2.v, int(score[a2.v[:K]].sum())
+                sec_bound = _floor_bound(a2.dual, s_unit)
+                if a2.proven:
+                    bound = value
+                elif bound is not None and sec_bound is not None:
+                    bound = min(bound, p_val * sc.multiplier + sec_bound)
+        interrupted = watch.hit()
+    if bound is not None and bound < value:  # HiGHS' tolerances; the solution itself is checked exactly
+        log.warning("mip: HiGHS' bound %d is below the value %d of its solution; bound raised", bound, value)
+        bound = value
+    status = Status.OPTIMAL if bound is not None and value >= bound else Status.FEASIBLE
+    ended = (Termination.OPTIMAL if status == Status.OPTIMAL else Termination.INTERRUPTED if interrupted
+             else Termination.TIME_LIMIT)
+    msg = "" if status == Status.OPTIMAL else (
+        "interrupted (Ctrl-C): best solution found so far" if interrupted
+        else "time limit reached; best solution found so far")
+    log.debug("mip: %d arcs, %d rows, value %d, bound %s, %s s", K, model.A.shape[0], value, bound,
+              stats["mip_seconds"])
+    return RawResult(model.keep[v[:K]], status, bound, msg, stats, termination=ended)
+
+
+def _share(left: float | None, share: float) -> float | None:
+    """``share`` of the seconds ``left`` (``None``: no limit)."""
+    return None if left is None else left * min(max(share, 0.0), 1.0)
+
+
+def _left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(deadline - time.monotonic(), 0.0)
+
+
+def _floor_bound(dual: float, unit: float) -> int | None:
+    """An integer upper bound from HiGHS' dual bound (in units of ``unit``), with a margin for its
+    tolerances; ``None`` if it has none."""
+    if not math.isfinite(dual):
+        return None
+    x = dual * unit
+    return math.floor(x + _MARGIN * max(abs(x), 1.0))
+
+
+def _no_solution(a: _Answer, stats: dict) -> RawResult:
+    if a.reason == _R.TERMINATION_REASON_INFEASIBLE:
+        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
+                         "HiGHS proved that the hard rules (forced pairs, team minimums) cannot all hold", stats)
+    why = "interrupted (Ctrl-C) before" if a.stopped else "within the time limit"
+    return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"HiGHS found no solution {why}", stats,
+                     termination=Termination.INTERRUPTED if a.stopped else Termination.TIME_LIMIT)
+
+
+class _Watch:
+    """Ctrl-C (main thread only: a SIGINT handler that chains to the previous one) and a ``stop``
+    event from another thread, as one flag that :func:`_run` watches."""
+
+    def __init__(self, stop: threading.Event | None) -> None:
+        self.stop = stop
+        self.sigint = threading.Event()
+        self._old: object = None
+
+    def __enter__(self) -> _Watch:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+
+            def on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
+                self.sigint.set()
+                if callable(previous) and previous is not signal.default_int_handler:
+                    previous(signum, frame)
+
+            self._old = previous
+            signal.signal(signal.SIGINT, on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
+
+    def hit(self) -> bool:
+        return self.sigint.is_set() or (self.stop is not None and self.stop.is_set())
+
+
+def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, seed: int, hint: np.ndarray | None,
+         abs_gap: float, watch: _Watch, presolve: bool = True) -> _Answer:
+    """One HiGHS solve of ``proto`` (a model of ``model``'s rows) in a helper thread; the calling
+    thread interrupts it on ``watch``.  The solution is rounded and checked against ``model``'s rows."""
+    params = parameters_pb2.SolveParametersProto()
+    if seconds is not None:
+        params.time_limit.FromTimedelta(datetime.timedelta(seconds=max(float(seconds), 0.01)))
+    params.random_seed = int(seed)
+    params.relative_gap_tolerance = 0.0
+    params.absolute_gap_tolerance = float(abs_gap)
+    if not presolve:
+        params.presolve = parameters_pb2.EMPHASIS_OFF
+    model_params = model_parameters_pb2.ModelSolveParametersProto()
+    if hint is not None:
+        h = model_params.solution_hints.add()
+        h.variable_values.ids.extend(range(hint.size))
+        h.variable_values.values.extend(hint.astype(np.float64).tolist())
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            # what mathopt.solve calls once it has exported its Model (no message callback, no
+            # callback, no interrupter: MathOpt's HiGHS honours neither, measured with OR-Tools 9.15)
+            box["result"] = mathopt_core.solve(
+                proto, SOLVER, parameters_pb2.SolverInitializerProto(), params, model_params,
+                None, callback_pb2.CallbackRegistrationProto(), None, None)
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            box["error"] = exc
+
+    t0 = time.monotonic()
+    give_up = None if seconds is None else t0 + seconds + max(_GRACE, _GRACE_SHARE * seconds)
+    worker = threading.Thread(target=work, name="highs-mip", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+        late = give_up is not None and time.monotonic() > give_up
+        if watch.hit() or late:
+            # HiGHS cannot be stopped through MathOpt: stop waiting; its thread ends at its own limit
+            log.info("mip: HiGHS %s; its thread is left to end at its time limit",
+                     "interrupted" if watch.hit() else f"past its {seconds:.1f} s limit")
+            return _Answer(None, _R.TERMINATION_REASON_NO_SOLUTION_FOUND, math.inf, time.monotonic() - t0, True)
+    seconds_used = time.monotonic() - t0
+    if "error" in box:
+        raise box["error"]
+    res = box["result"]
+    v = None
+    if res.solutions and res.solutions[0].HasField("primal_solution"):
+        ps = res.solutions[0].primal_solution
+        if ps.feasibility_status == solution_pb2.SOLUTION_STATUS_FEASIBLE:
+            x = np.zeros(model.n)
+            x[np.asarray(ps.variable_values.ids, np.int64)] = np.asarray(ps.variable_values.values)
+            v = x > 0.5
+            if not model.feasible(v):  # HiGHS' tolerances let it through: not ours to return
+                log.warning("mip: HiGHS' solution breaks a rule once rounded; ignored")
+                v = None
+    return _Answer(v, int(res.termination.reason), float(res.termination.objective_bounds.dual_bound), seconds_used)
