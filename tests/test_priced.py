@@ -237,3 +237,19 @@ def test_ctrl_c_ends_pricing_with_the_best_flow_and_no_proof():
     assert sol.metrics["pricing"]["rounds"] == 1 and not sol.metrics["pricing"]["certified"]
     assert "Ctrl-C" in sol.message and sol.bound is None
     assert km.check(p, sol) == []
+
+
+def test_pricing_stops_when_the_next_round_would_not_fit():
+    """With room for no arc beyond those held, pricing stops after its first round with the flow
+    of the start graph: feasible, no proof, the message says why; nothing crashes."""
+    from koeeo_match.solvers import priced as P
+
+    p = km.synth.city(employees=400, seed=3, rules="flow")
+    g0, first = priced(p, start_k=1, memory_bytes=float("inf"))
+    start = P.start_pairs(p, km.Policy.preset("max_hours"), 1)
+    tight = P._need(start[0].size, start[0].size)  # the start graph fits, not one arc more
+    g, res = priced(p, start_k=1, memory_bytes=tight)
+    assert res.status == km.Status.FEASIBLE and res.bound is None
+    assert "memory" in res.message and res.stats["pricing"]["rounds"] == 1
+    assert len(g) == start[0].size
+    assert int(g.score[res.selected].sum()) <= int(g0.score[first.selected].sum())

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -37,13 +38,13 @@ from .model import Problem
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
-from .solvers.priced import priced_obstacles, solve_priced, start_pairs
+from .solvers.priced import START_K, priced_obstacles, solve_priced, start_pairs
 from .solvers.stable import PROPOSING
 from .status import Status
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
-           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "priced_route", "priced_solution", "start_pairs",
+           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_solution", "start_pairs",
            "solve_graph", "to_solution", "method_label"]
 
 _POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
@@ -140,12 +141,20 @@ def priced_route(problem: Problem, method: str, top_k: int | None) -> bool:
 
 def priced_solution(problem: Problem, policy: Policy, method: str, options: SolveOptions,
                     start: tuple[np.ndarray, ...] | None = None, candidate_seconds: float = 0.0,
-                    compute_metrics: bool = True) -> Solution:
+                    compute_metrics: bool = True, memory_limit: float | None = None) -> Solution:
     """The priced route of :func:`solve` (:func:`~koeeo_match.solvers.priced.solve_priced`), as a
     Solution whose metrics record the pricing (``metrics["pricing"]``: rounds, arcs scanned and
-    materialised, per round) and whose ``candidate_arcs`` are the arcs materialised."""
+    materialised, per round) and whose ``candidate_arcs`` are the arcs materialised.
+
+    ``memory_limit`` (GiB; None: what the machine has available now) bounds what pricing may
+    hold: a round adds no more arcs than the next solve can fit, and pricing stops, with the
+    flow of the arcs held and no proof, when none fits."""
     t0 = time.perf_counter()
-    graph, raw = solve_priced(problem, policy, options, start=start)
+    if memory_limit is None:
+        mem: float | None = available_memory()
+    else:
+        mem = None if math.isinf(memory_limit) else memory_limit * 2**30
+    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=mem)
     sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
                       total_seconds=candidate_seconds + time.perf_counter() - t0, compute_metrics=compute_metrics)
     met = dict(sol.metrics)
@@ -312,7 +321,8 @@ def solve(
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences)
     if priced_route(problem, method, top_k):
-        return priced_solution(problem, policy, method, options)
+        check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
+        return priced_solution(problem, policy, method, options, memory_limit=memory_limit)
     check_memory(problem, method, top_k, memory_limit)
     graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)

@@ -19,6 +19,7 @@ from . import metrics as _metrics
 from ._params import InstanceOf, Satisfies, validate
 from .check import check
 from .engine import (
+    START_K,
     candidate_graph,
     check_memory,
     check_solve_params,
@@ -139,10 +140,12 @@ def run(
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,
                            progress=(lambda s: say("  " + s)) if progress else None)
     if priced_route(problem, method, top_k):  # the start graph, then pricing (as km.solve does)
+        check_memory(problem, method, START_K, memory_limit)
         start = stage("candidates", lambda: start_pairs(problem, pol, workers=workers))
         say(f"  start graph: {start[0].size:,} arcs; pricing the implicit full graph")
         sol = stage("solve", lambda: priced_solution(problem, pol, method, options, start,
-                                                     candidate_seconds=out.stages[1].seconds, compute_metrics=False))
+                                                     candidate_seconds=out.stages[1].seconds, compute_metrics=False,
+                                                     memory_limit=memory_limit))
         used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
     else:
         check_memory(problem, method, top_k, memory_limit)  # refuse before building what would not fit

@@ -66,6 +66,12 @@ START_K = 5
 #: Per round, each employee's and each mission's ADD_PER_NODE arcs that price out best are added
 #: (the others are scanned again in the next round).
 ADD_PER_NODE = 10
+#: A round may add at least this many arcs, however few are solved.
+MIN_ADD = 200_000
+#: Peak bytes per arc of a round's solve (network, OR-Tools, residual and potentials), and per arc held
+#: but not solved; measured on the national instance's second round (39.7 M arcs solved, 18.6 GiB).
+BYTES_PER_SOLVED_ARC = 480
+BYTES_PER_HELD_ARC = 64
 #: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
 MAX_ARCS = 200_000_000
 #: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
@@ -86,6 +92,11 @@ class PricingRound:
     arcs_added: int
     solve_seconds: float
     scan_seconds: float
+
+
+def _need(held: int, solved: int) -> int:
+    """Bytes a round's solve needs with ``held`` arcs held and ``solved`` of them solved."""
+    return BYTES_PER_HELD_ARC * held + BYTES_PER_SOLVED_ARC * solved
 
 
 def capacity(problem: Problem) -> np.ndarray:
@@ -203,7 +214,8 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K,
 
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
-                 add_per_node: int = ADD_PER_NODE) -> tuple[CandidateGraph, RawResult]:
+                 add_per_node: int = ADD_PER_NODE,
+                 memory_bytes: float | None = None) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
 
     Parameters
@@ -220,7 +232,12 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         Start from these (employee, mission) pairs instead (those not eligible are dropped), or
         from the (employee, mission, km) eligible arcs of :func:`start_pairs`.
     add_per_node : int
-        Per round, each node's best arcs that price out are added, up to this many.
+        Per round, each node's best arcs that price out are added, up to this many (and in all
+        at most as many as the arcs solved, or ``MIN_ADD``).
+    memory_bytes : float, optional
+        The memory the solve may use: a round adds no more arcs than the next solve can hold
+        (:data:`BYTES_PER_SOLVED_ARC`, :data:`BYTES_PER_HELD_ARC`); when none fits, pricing stops
+        with the flow of the arcs held (status ``feasible``, no proof, and the message says why).
 
     Returns
     -------
@@ -251,6 +268,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         raise UnsupportedError("The priced flow cannot honour these rules of the problem: " + "; ".join(obstacles)
                                + ". Use method='auto' (every rule) or a capped graph (top_k).")
     deadline = None if options.time_limit is None else t_start + options.time_limit
+    if memory_bytes is not None and not np.isfinite(memory_bytes):
+        memory_bytes = None
     E, M = problem.n_employees, problem.n_missions
     k = capacity(problem)
     seats = problem.missions.seats.astype(np.int64)
@@ -275,7 +294,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     pending_e, pending_m = ~never_e, ~never_m
     Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
     rounds: list[PricingRound] = []
-    certified, stopped = False, False
+    certified, stopped, out_of_memory = False, False, False
     flow = PricedFlow(problem, k, uniform, options.workers)
     sel_keys: np.ndarray | None = None
     solved_keys: np.ndarray | None = None  # the arcs of the last solve
@@ -319,6 +338,15 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             if nea.size:
                 ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
+                # a round at most doubles the arcs solved, and the next solve must fit in memory
+                room = max(MIN_ADD, int(act.size))
+                if memory_bytes is not None:
+                    room = min(room, int((memory_bytes - _need(held.ea.size, act.size)) // BYTES_PER_SOLVED_ARC))
+                if int(keep.sum()) > max(room, 0):
+                    best = np.flatnonzero(keep)[np.argsort(-ngain[keep], kind="stable")[: max(room, 0)]]
+                    keep = np.zeros(nea.size, bool)
+                    keep[best] = True
+                    out_of_memory = room <= 0
                 pending_e[nea[~keep]] = True  # not added: their pairs are scanned again next round
                 pending_m[nma[~keep]] = True
                 held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
@@ -342,6 +370,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
                 certified = True
                 break
+            if out_of_memory:
+                break
     graph = held.candidate_graph(problem, policy, scale)
     assert sel_keys is not None
     selected = np.searchsorted(held.keys, sel_keys)
@@ -362,7 +392,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     }
     if certified:
         return graph, RawResult(selected, Status.OPTIMAL, total, "", stats)
-    why = "Ctrl-C" if ctrl_c.happened else "the time limit"
+    why = ("Ctrl-C" if ctrl_c.happened else "the time limit" if stopped
+           else "the memory available (the next round would not fit)")
     msg = (f"{why} stopped pricing before its certificate: the solution is optimal on the "
            f"{len(graph):,} arcs held, not proven for the whole problem")
     end = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT if stopped else None
