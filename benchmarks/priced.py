@@ -79,8 +79,9 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-def section(doc: dict, rel: str) -> list[str]:
-    """The docs/benchmarks.md section of ``benchmarks/results/priced.json``."""
+def section(doc: dict, rel: str, full: dict | None = None) -> list[str]:
+    """The docs/benchmarks.md section of ``benchmarks/results/priced.json``; ``full`` maps an
+    instance label to the cap experiment's run of its full graph built whole (results.json)."""
     L: list[str] = []
     w = L.append
     w("## Exact at every scale: pricing (`benchmarks.priced`)")
@@ -103,7 +104,19 @@ def section(doc: dict, rel: str) -> list[str]:
           f"{r.get('eligible_arcs_estimate', 0):,} ± {r.get('eligible_arcs_standard_error', 0):,.0f} | "
           f"{100 * r.get('materialised_share', 0):.2f} % | {r.get('seconds_after_generate', 0):.1f} | "
           f"{r.get('peak_rss_bytes', 0) / 2**30:.2f} | {r.get('violations')} | "
-          f"{m.get('date_utc', '?')}, {m.get('cpus', m.get('cores', '?'))} cores, load {r.get('load_average', '?')} |")
+          f"{m.get('date_utc', '?')}, {m.get('cores', '?')} cores, load {r.get('load_average', 0):.1f} |")
+    w("")
+    for r in doc.get("runs", []):
+        f = (full or {}).get(r["instance"])
+        if f is None:
+            continue
+        pr = r.get("pricing") or {}
+        w(f"- {r['instance']} against its full graph built whole (the cap experiment above, "
+          f"{f['arcs']:,} arcs, {f['objective']:,.0f} h, {f['seconds']:.1f} s, {f['peak'] / 2**30:.2f} GiB): "
+          f"{100 * r['objective'] / f['objective']:.2f} % of its optimum (proven for the whole problem), in "
+          f"{100 * r['seconds_after_generate'] / f['seconds']:.0f} % of its time and "
+          f"{100 * r['peak_rss_bytes'] / f['peak']:.0f} % of its peak memory, with "
+          f"{100 * pr.get('arcs_materialised', 0) / f['arcs']:.1f} % of its arcs materialised.")
     w("")
     for r in doc.get("runs", []):
         w(f"- {r['instance']}: `{r.get('command', '')}`; per round (solve s, scan s): "
