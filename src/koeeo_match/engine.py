@@ -44,8 +44,8 @@ from .status import Status
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
-           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_solution", "start_pairs",
-           "solve_graph", "to_solution", "method_label"]
+           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_solution",
+           "start_pairs", "solve_graph", "to_solution", "method_label"]
 
 _POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
 
