@@ -72,6 +72,10 @@ MIN_ADD = 200_000
 #: but not solved; measured on the national instance's second round (39.7 M arcs solved, 18.6 GiB).
 BYTES_PER_SOLVED_ARC = 480
 BYTES_PER_HELD_ARC = 64
+#: Share of the memory available that the arcs held and solved may take (the rest: the scan).
+MEMORY_SHARE = 0.7
+#: The scan runs on a process pool only while the arcs held take less than this share of it.
+SCAN_POOL_SHARE = 0.3
 #: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
 MAX_ARCS = 200_000_000
 #: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
@@ -329,8 +333,12 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             if out_of_time or INTERRUPTED.is_set():
                 stopped = True
                 break
+            # the scan's workers are forked with what this process holds and build their own pairs: on
+            # a process pool only while the arcs held leave room for them
+            busy = _need(held.ea.size, act.size)
+            scan_workers = options.workers if memory_bytes is None or busy < SCAN_POOL_SHARE * memory_bytes else 1
             nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
-                                                    deadline=deadline, workers=options.workers, stop=INTERRUPTED.is_set)
+                                                    deadline=deadline, workers=scan_workers, stop=INTERRUPTED.is_set)
             Y, V = Yc, Vc
             pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
             new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
@@ -340,8 +348,9 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
                 # a round at most doubles the arcs solved, and the next solve must fit in memory
                 room = max(MIN_ADD, int(act.size))
-                if memory_bytes is not None:
-                    room = min(room, int((memory_bytes - _need(held.ea.size, act.size)) // BYTES_PER_SOLVED_ARC))
+                if memory_bytes is not None:  # the next solve, with a margin for the scan that follows it
+                    room = min(room, int((MEMORY_SHARE * memory_bytes - _need(held.ea.size, act.size))
+                                         // BYTES_PER_SOLVED_ARC))
                 if int(keep.sum()) > max(room, 0):
                     best = np.flatnonzero(keep)[np.argsort(-ngain[keep], kind="stable")[: max(room, 0)]]
                     keep = np.zeros(nea.size, bool)
