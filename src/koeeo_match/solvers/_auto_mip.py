@@ -83,7 +83,7 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     if cp.status == Status.OPTIMAL:  # CP-SAT's proof (its float bound may have lost units above 2**53)
         return RawResult(cp.selected, Status.OPTIMAL, _value(sub, cp), "", {**res.stats, **cp.stats},
                          termination=Termination.OPTIMAL), "mip+cpsat"
-    bounds = [b for b in (res.bound, _above(cp.bound), bound) if b is not None]
+    bounds = [b for b in (res.bound, integer_bound(cp.bound), bound) if b is not None]
     b = min(bounds) if bounds else None
     value = _value(sub, best)
     if b is not None and value >= b:
@@ -105,12 +105,16 @@ def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.n
                      res.stats, termination=res.termination)
 
 
-def _above(bound: float | None) -> int | None:
-    """An integer bound from CP-SAT's (a double: its integer bound rounded to the nearest double,
-    so up to one part in 2**53 below it)."""
+def integer_bound(bound: float | None) -> int | None:
+    """An integer upper bound from CP-SAT's (a double: its integer bound rounded to the nearest
+    double, exact below 2**53, up to one part in 2**53 below it above).
+
+    >>> integer_bound(1519.0), integer_bound(2.0**60) - 2**60
+    (1519, 128)
+    """
     if bound is None or not math.isfinite(bound):
         return None
-    return math.floor(bound) + math.ceil(abs(bound) * 2.0**-53)
+    return math.floor(bound) + (math.ceil(abs(bound) * 2.0**-53) if abs(bound) >= 2.0**53 else 0)
 
 
 def _value(sub: CandidateGraph, res: RawResult) -> int:

@@ -22,7 +22,7 @@ from ..decompose import Part
 from ..model import Problem
 from ..status import Status, Termination
 from ._auto_clock import INTERRUPTED, budget
-from ._auto_mip import mip_search
+from ._auto_mip import integer_bound, mip_search
 from ._auto_search import coarse, improve, search
 from ._auto_split import restricted
 from ._auto_starts import best_start
@@ -213,7 +213,7 @@ def _search_whole(ctx: Context, problem: Problem, sub: CandidateGraph, warm: Raw
     if caps is not None:  # CP-SAT's bound and proof hold for the part's share of the caps only
         return with_bound(sub, RawResult(res.selected, Status.FEASIBLE, None, res.message, res.stats),
                           bound, res.termination), how + "+cpsat"
-    cp_bound = _integral(res.bound)
+    cp_bound = integer_bound(res.bound)  # a double from CP-SAT: above 2**53 it may lie below the true bound
     if cp_bound is not None:
         bound = cp_bound if bound is None else min(cp_bound, bound)
     status = res.status
