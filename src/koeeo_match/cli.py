@@ -394,8 +394,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
         raise km.KoeeoMatchError("give --national, --region NAME or --departement CODE")
     top_k = args.top_k
     if top_k is None and args.national:
-        # the full national graph does not fit (remote missions alone give billions of pairs);
-        # k = 5 is the measured trade-off, see docs/benchmarks.md
+        # the full national graph (about 4.1 billion arcs) is never built; pricing it exactly is not
+        # yet measured to finish in minutes (docs/benchmarks.md), so --national keeps k = 5
         top_k = NATIONAL_TOP_K
         _log(f"national instance: candidate graph capped at --top-k {top_k} (give --top-k to change)")
     show: Callable[..., None] = print
