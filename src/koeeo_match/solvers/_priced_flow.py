@@ -4,8 +4,8 @@
 (:mod:`koeeo_match.solvers.priced`) and reads the prices of employees and missions from the
 potentials that certify it (:mod:`._potentials`).  Nodes are keyed by what they stand for
 (an employee, an [employee, date], a mission, a [mission, employer]), so that a round starts
-from the last round's flow and potentials: the components of the graph that no new arc
-touches keep their flow, and only the others are solved again by OR-Tools.
+from the last round's flow: the components of the graph that no new arc touches keep their
+flow, and only the others are solved again by OR-Tools; the potentials are computed afresh.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..candidates import CandidateGraph, pair_keys
-from ..decompose import components, cut
+from ..decompose import Part, components, cut
 from ..errors import SolverError
 from ..model import Problem
 from ..parallel import default_workers, run_parts
-from ._potentials import potentials, reduced_costs_ok
+from ._potentials import potentials, reduced_costs_ok, residual
 from ._structure import structure
 from .flow import PART_ARCS, Network, _layers, _min_cost_flow, network
 
@@ -65,7 +65,8 @@ class _Net:
     bypass_cost: int
 
 
-def _node_keys(problem: Problem, graph: CandidateGraph, st, ed_grp, mc_grp, net: Network, part) -> np.ndarray:
+def _node_keys(problem: Problem, graph: CandidateGraph, ed_grp: np.ndarray | None, mc_grp: np.ndarray | None,
+               net: Network, part: Part) -> np.ndarray:
     """The key of each node of a part's network (S and T: 0 and 1)."""
     keys = np.zeros(int(max(net.tail.max(), net.head.max())) + 1, np.int64)
     keys[1] = 1
@@ -84,12 +85,10 @@ def _node_keys(problem: Problem, graph: CandidateGraph, st, ed_grp, mc_grp, net:
         right[lay] = np.int64(4) << _KIND_SHIFT | ma[lay] << 24 | emp
     keys[net.tail[cand]] = left
     keys[net.head[cand]] = right
-    emp_nodes = net.employee >= 0
     base = net.kind == 0  # source -> employee arcs: their heads are the employees' own nodes
     keys[net.head[base]] = np.int64(1) << _KIND_SHIFT | part.employees[net.employee[net.head[base]]]
     to_t = net.kind == 4
     keys[net.tail[to_t]] = np.int64(3) << _KIND_SHIFT | part.missions[net.mission[net.tail[to_t]]]
-    del emp_nodes
     return keys
 
 
@@ -140,7 +139,7 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
         arc = np.full(net.tail.size, -1, np.int64)
         arc[net.first : net.first + net.n_candidates] = part.arcs
         cols["arc"].append(arc)
-        cols["key"].append(_node_keys(problem, graph, st, ed_grp, mc_grp, net, part)[2:])
+        cols["key"].append(_node_keys(problem, graph, ed_grp, mc_grp, net, part)[2:])
         if f is not None:
             cols["f"].append(f[:-1])
         base += n_local - 2
@@ -177,35 +176,17 @@ def _flows_of(net: _Net, chosen: np.ndarray) -> np.ndarray:
     return f
 
 
-def _residual(net: _Net, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Residual arcs (tail, head, cost, residual capacity, network arc, + for forward / - 1 - arc
-    for backward) of the flow ``f`` on ``net``, the merged bypass included (index ``-1`` /
-    ``-2`` unused: it is not a network arc)."""
-    fwd = f < net.cap
-    bwd = f > 0
-    idx = np.arange(f.size)
-    by = int(f[net.kind == 4].sum())
-    by_flow = net.supply - by
-    bt: list[int] = []
-    bh: list[int] = []
-    bw: list[int] = []
-    bc: list[int] = []
-    if by_flow < net.supply:  # the merged bypass, forward and backward
-        bt.append(0)
-        bh.append(1)
-        bw.append(net.bypass_cost)
-        bc.append(net.supply - by_flow)
+def _residual(net: _Net, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Residual arcs (tail, head, cost) of the flow ``f`` on ``net``
+    (:func:`._potentials.residual`), the merged bypass included: it carries every unit of
+    capacity not assigned, at ``net.bypass_cost``."""
+    rt, rh, rw = residual(net.tail, net.head, net.cap, net.cost, f)
+    by_flow = net.supply - int(f[net.kind == 4].sum())
+    bypass = [(0, 1, net.bypass_cost)] if by_flow < net.supply else []  # forward, then backward
     if by_flow > 0:
-        bt.append(1)
-        bh.append(0)
-        bw.append(-net.bypass_cost)
-        bc.append(by_flow)
-    bi = [-(2**62)] * len(bt)
-    return (np.concatenate([net.tail[fwd], net.head[bwd], np.array(bt, np.int64)]),
-            np.concatenate([net.head[fwd], net.tail[bwd], np.array(bh, np.int64)]),
-            np.concatenate([net.cost[fwd], -net.cost[bwd], np.array(bw, np.int64)]),
-            np.concatenate([(net.cap - f)[fwd], f[bwd], np.array(bc, np.int64)]),
-            np.concatenate([idx[fwd], -1 - idx[bwd], np.array(bi, np.int64)]))
+        bypass.append((1, 0, -net.bypass_cost))
+    bt, bh, bw = (np.array(x, np.int64) for x in zip(*bypass)) if bypass else (np.zeros(0, np.int64),) * 3
+    return np.concatenate([rt, bt]), np.concatenate([rh, bh]), np.concatenate([rw, bw])
 
 
 def _raise_idle(net: _Net, f: np.ndarray, d: np.ndarray) -> None:
@@ -232,7 +213,7 @@ def _certify(net: _Net, f: np.ndarray) -> np.ndarray:
     mission with a free seat would then price out).  A node the source does not reach keeps a
     potential of 2**60 unless an arc bounds it.
     """
-    rt, rh, rw, _, _ = _residual(net, f)
+    rt, rh, rw = _residual(net, f)
     d0 = np.full(net.key.size, 2**60, np.int64)
     d0[0] = 0
     d = potentials(net.key.size, rt, rh, rw, d0=d0)
@@ -274,8 +255,7 @@ class PricedFlow:
 
     def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int):
         self.problem, self.k, self.uniform, self.workers = problem, k, uniform, workers
-        self.keys: np.ndarray | None = None  # node keys and potentials of the last round
-        self.pot: np.ndarray | None = None
+        self.solved = False  # a flow of an earlier round exists (the components it keeps)
         self.full_solves = 0
 
     def solve(self, graph: CandidateGraph, chosen: np.ndarray | None,
@@ -284,7 +264,7 @@ class PricedFlow:
         optimal flow used (None: solve from scratch); ``seeds``: the employees and missions
         (a mask over both, employees first) of the arcs that changed since."""
         net = f = d = None
-        free = None if chosen is None or seeds is None or self.keys is None else self._region(graph, seeds)
+        free = None if chosen is None or seeds is None or not self.solved else self._region(graph, seeds)
         if free is not None and chosen is not None:
             # components of the graph that no changed arc touches keep their optimal flow: only
             # the others are solved again, the kept assignment taking its seats
@@ -307,7 +287,7 @@ class PricedFlow:
             assert f is not None
             d = _certify(net, f)
             self.full_solves += 1
-        self.keys, self.pot = net.key, d
+        self.solved = True
         cand = (net.arc_of >= 0) & (f > 0)
         y, v = _prices(self.problem, net, d)
         return np.sort(net.arc_of[cand]), y, v
