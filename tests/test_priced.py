@@ -19,7 +19,7 @@ from koeeo_match.candidates._bounds import employee_bounds
 from koeeo_match.errors import SolverError
 from koeeo_match.solvers import SolveOptions
 from koeeo_match.solvers._potentials import potentials
-from koeeo_match.solvers.priced import priced_obstacles, solve_priced
+from koeeo_match.solvers.priced import START_K, priced_obstacles, solve_priced
 
 from conftest import brute_force, eligible_pairs
 from test_properties import MAX_PAIRS, SETTINGS, problems, small
@@ -285,3 +285,37 @@ def test_scan_finds_the_remote_arcs_that_beat_the_prices_by_one_unit(policy):
     assert want.sum() >= has.sum() > 50
     assert sorted(zip(ea.tolist(), ma.tolist())) == sorted(zip(g.employee[want].tolist(), g.mission[want].tolist()))
     assert stats.pairs_tested < 4 * len(g)  # the prices prune: not every pair is drawn
+
+
+# ----------------------------------------------------------------------------- every rule at scale
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_relaxation_bounds_the_every_rule_optimum_and_the_solution_keeps_every_rule(seed):
+    p = km.synth.city(employees=250, seed=seed, rules="all")
+    assert priced_obstacles(p)
+    exact = km.solve(p, method="auto", seed=0)  # the full graph, every rule
+    assert exact.status.value == "optimal"
+    s = engine.relaxed_solution(p, km.Policy.preset("max_hours"), SolveOptions())
+    assert km.check(p, s) == []
+    assert s.bound is not None and s.bound >= exact.objective - 1e-9 >= s.objective - 1e-9
+    assert s.metrics["relaxation_bound"] >= exact.objective - 1e-9
+    assert s.metrics["pricing"]["certified"] and s.metrics["top_k"] is None
+    if s.status.value == "optimal":
+        assert s.objective == pytest.approx(exact.objective)
+    else:
+        assert s.gap == pytest.approx((s.bound - s.objective) / s.bound)
+
+
+def test_solve_takes_the_relaxed_route_when_the_full_graph_does_not_fit():
+    from koeeo_match.memory import bytes_per_arc
+
+    p = km.synth.city(employees=1000, seed=0, rules="all")
+    need = len(km.build_candidates(p, "max_hours")) * bytes_per_arc(p, "auto", None) / 2**30
+    start = START_K * (p.n_employees + p.n_missions) * bytes_per_arc(p, "flow", START_K) / 2**30
+    limit = need / 2
+    assert limit > 2 * start
+    assert engine.relaxed_route(p, "auto", None, limit) and not engine.relaxed_route(p, "auto", 5, limit)
+    s = km.solve(p, memory_limit=limit)
+    assert s.method.startswith("auto:relaxed+") and km.check(p, s) == []
+    assert s.bound is not None and s.bound >= km.solve(p, method="auto").objective - 1e-9
+    with pytest.raises(km.InsufficientMemoryError):
+        km.solve(p, method="cpsat", memory_limit=limit)
