@@ -252,6 +252,18 @@ def test_every_method_is_feasible_on_a_year(year_flow, method):
     assert _late_pairs(year_flow, sol.assignments) == []
 
 
+def test_the_priced_route_scans_with_the_rule(year_flow, monkeypatch):
+    """Pricing over the implicit graph (auto:priced) reaches the full graph's optimum on a year."""
+    from koeeo_match import engine
+
+    full = km.solve(year_flow, method="flow")
+    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)
+    s = km.solve(year_flow)
+    assert s.method == "auto:priced" and s.status == km.Status.OPTIMAL
+    assert s.objective == full.objective and km.check(year_flow, s) == []
+    assert _late_pairs(year_flow, s.assignments) == []
+
+
 @pytest.mark.parametrize("method", ["greedy", "fcfs", "cpsat", "auto"])  # flow and stable refuse some rules
 def test_every_method_is_feasible_on_a_year_with_every_rule(method):
     p = km.synth.city(employees=150, seed=8, year=True)
@@ -344,3 +356,15 @@ def test_join_weights_follow_the_school_calendar():
         assert w[zone][at("2027-09-01")] == w[zone][at("2027-09-28")] == _year.RENTREE_PEAK
         assert w[zone][at("2027-01-04")] == w[zone][at("2027-09-29")] == 1.0
     assert w[""][at("2027-02-15")] == 1.0  # Corse and overseas: no zone holidays
+
+
+def test_cli_generate_writes_the_year(tmp_path):
+    from koeeo_match.cli import main
+
+    args = ["generate", "--departement", "35", "--employees", "60", "--seed", "2"]
+    assert main([*args, "-o", str(tmp_path / "plain.json")]) == 0
+    assert main([*args, "--year", "-o", str(tmp_path / "year.json")]) == 0
+    plain, year = km.load(tmp_path / "plain.json"), km.load(tmp_path / "year.json")
+    assert (plain.missions.posted == NO_DATE).all()
+    want = km.synth.city(employees=60, seed=2, departement="35", year=True)
+    assert _time_arrays(year) == _time_arrays(want)

@@ -83,6 +83,12 @@ def dates_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
     return ok
 
 
+def _timed(problem: Problem) -> bool:
+    """Whether any employee's ``joined`` or dated mission's ``posted`` is given."""
+    m = problem.missions
+    return bool((problem.employees.joined != NO_DATE).any() or ((m.posted != NO_DATE) & (m.date != NO_DATE)).any())
+
+
 def known_in_time(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
     """Mask of the pairs known before the mission happens: ``max(joined, posted) < date``.
 
@@ -104,6 +110,8 @@ def known_in_time(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarra
     >>> known_in_time(p, np.array([0, 1, 2]), np.array([0, 0, 0])).tolist()
     [True, False, True]
     """
+    if not per_problem(problem, "timed", _timed):  # no joined / posted given: nothing to test
+        return np.ones(ea.size, bool)
     m = problem.missions
     d = m.date[ma]
     # NO_DATE is int32's minimum: below every date, so "missing" needs no special case in the max
