@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("metrics", "check", "stability", "explain", "memory"),  # reading a result; what a solve would need
     ("solution",),  # the result
     ("io",),  # files
-    ("engine",),  # the one solve path
+    ("pinned", "engine"),  # pinned assignments (the reduced problem); the one solve path
     ("pipeline", "sweep", "whatif", "plot", "simulate"),  # built on solve
     ("cli", "__main__", "__init__"),
 ]

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
-from ._base import RawResult, SolveOptions, register
+from ._base import ALL_BUT_STAFFED, RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows
 from ._structure import structure
 from .greedy import finish, forced_missions, settle_forced
@@ -21,7 +21,7 @@ from .greedy import finish, forced_missions, settle_forced
 __all__ = ["solve_fcfs"]
 
 
-@register("fcfs", supports="all")
+@register("fcfs", supports=ALL_BUT_STAFFED)
 def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Simulate first-come-first-served sign-ups (arrival order from ``options.seed``).
 

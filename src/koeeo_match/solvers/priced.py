@@ -135,6 +135,11 @@ def priced_obstacles(problem: Problem) -> list[str]:
     team = np.flatnonzero(m.min_seats > 1)
     if team.size:
         out.append(f"team minimum (min_seats > 1) on {team.size} mission(s), e.g. {m.ids[team[0]]!r}")
+    taken = problem.taken
+    started = np.zeros(0, np.int64) if taken is None else np.flatnonzero(taken.staffed)
+    if started.size:
+        out.append(f"team started below its minimum by fixed pairs on {started.size} mission(s), "
+                   f"e.g. {m.ids[started[0]]!r}")
     if m.hours.size and e.hours.size:
         unit = hours_unit(np.concatenate([m.hours, e.hours]))
         h = np.round(m.hours * unit).astype(np.int64)
@@ -147,7 +152,11 @@ def priced_obstacles(problem: Problem) -> list[str]:
         has = e.employer >= 0
         staff = np.bincount(e.employer[has], minlength=len(er))
         hours = np.bincount(e.employer[has], weights=e.hours[has], minlength=len(er))
-        cap = er.daily_cap
+        cap = er.daily_cap.astype(np.int64)
+        if taken is not None and taken.cd_count.size:  # the busiest day of each employer sets its room
+            busiest = np.zeros(len(er), np.int64)
+            np.maximum.at(busiest, taken.cd_employer, taken.cd_count)
+            cap = np.where(cap >= 0, np.maximum(cap - busiest, 0), cap)
         daily = np.flatnonzero((cap >= 0) & (staff > cap))
         if daily.size:
             out.append(f"employer daily cap below the employer's staff for {daily.size} employer(s), "
