@@ -277,7 +277,7 @@ def _draw_missions(rng: np.random.Generator, M: int, associations: dict[str, np.
     return Missions(
         ids=_ids("m", M), association=m_assoc, lat=lat[m_assoc], lon=lon[m_assoc],
         req_ptr=r_ptr, req_skill=r_skill, req_level=r_level, seats=seats, min_seats=min_seats,
-        hours=m_hours, date=m_date, remote=fmt == 3, max_per_employer=mpe,
+        hours=m_hours, date=m_date, remote=fmt == 3, max_per_employer=mpe, posted=np.full(M, NO_DATE, np.int32),
     )
 
 
@@ -344,7 +344,7 @@ def generate(
     return Problem(
         employers=employers,
         associations=Associations(**assoc, staff=staff),
-        employees=Employees(**emp, employer=employer),
+        employees=Employees(**emp, employer=employer, joined=np.full(E, NO_DATE, np.int32)),
         missions=missions,
         skills=SKILLS,
         sectors=SECTORS,
