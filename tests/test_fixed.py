@@ -26,7 +26,7 @@ D1, D2, D3 = "2027-03-01", "2027-03-02", "2027-03-03"
 def value(problem, pairs, policy="max_hours"):
     """The policy value of pinned pairs, as the solve counts it (max_hours: their hours)."""
     e, m = pinned.fixed_pairs(problem, pairs)
-    return pinned._value(problem, km.Policy.parse(policy), e, m)
+    return pinned.pairs_value(problem, km.Policy.parse(policy), e, m)
 
 
 def whole_missions(solution, every=2):

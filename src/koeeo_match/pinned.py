@@ -50,7 +50,8 @@ from .solution import Solution, relative_gap
 from .solvers import REGISTRY
 from .status import Status
 
-__all__ = ["Reduced", "fixed_pairs", "reduce", "refuse_unsupported", "merge", "is_pairs"]
+__all__ = ["Reduced", "fixed_pairs", "reduce", "refuse_unsupported", "merge", "pairs_solution", "pairs_value",
+           "is_pairs"]
 
 #: The problem field behind each rule of :func:`koeeo_match.check` (the ``field`` of an issue).
 _FIELD = {"unknown_id": "id", "duplicate": "", "skill": "skills", "availability": "available",
@@ -294,10 +295,13 @@ def _pair_keys(e: np.ndarray, m: np.ndarray, n_missions: int) -> np.ndarray:
     return e.astype(np.int64) * max(n_missions, 1) + m.astype(np.int64)
 
 
-def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> Reduced:
+def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
+           forbid: tuple[np.ndarray, np.ndarray] | None = None) -> Reduced:
     """The reduced problem: what the pinned pairs ``(employee, mission)`` (valid, distinct) leave.
 
-    See the module's docstring for what is reduced and how.
+    See the module's docstring for what is reduced and how.  ``forbid``: further
+    ``(employee, mission)`` index pairs the reduced problem forbids (a participation
+    cancelled is not offered again to the same employee, :func:`koeeo_match.simulate`).
 
     Examples
     --------
@@ -348,8 +352,9 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> Reduc
     still = ~np.isin(_pair_keys(fz.employee, fz.mission, nm), pinned_keys)
     forced = Pairs(fz.employee[still], fz.mission[still], fz.score[still])
     fb = problem.forbidden
-    forbidden = Pairs(np.concatenate([fb.employee, e.astype(np.int32)]),
-                      np.concatenate([fb.mission, m.astype(np.int32)]), np.concatenate([fb.score, np.zeros(e.size)]))
+    xe, xm = (e, m) if forbid is None else (np.concatenate([e, forbid[0]]), np.concatenate([m, forbid[1]]))
+    forbidden = Pairs(np.concatenate([fb.employee, xe.astype(np.int32)]),
+                      np.concatenate([fb.mission, xm.astype(np.int32)]), np.concatenate([fb.score, np.zeros(xe.size)]))
     whole = dataclasses.replace(problem, employees=employees, missions=missions, employers=employers, forced=forced,
                                 forbidden=forbidden, taken=taken)
     keep_e = hours > 0
@@ -381,9 +386,15 @@ def refuse_unsupported(reduced: Reduced, method: str, whole: Problem) -> None:
         f"{method!r} may fail to do. Methods that complete them: {', '.join(sorted(able))}.")
 
 
-def _value(problem: Problem, policy: Policy, e: np.ndarray, m: np.ndarray) -> float:
+def pairs_value(problem: Problem, policy: Policy, e: np.ndarray, m: np.ndarray) -> float:
     """The policy value of the pairs ``(e, m)`` (the primary terms of a lexicographic policy), as
-    :func:`koeeo_match.engine.to_solution` counts an objective."""
+    :func:`koeeo_match.engine.to_solution` counts an objective.
+
+    >>> import numpy as np, koeeo_match as km
+    >>> p = km.synth.city(employees=20, seed=0)
+    >>> bool(pairs_value(p, km.Policy.preset("max_hours"), np.array([0]), np.array([0])) == p.missions.hours[0])
+    True
+    """
     if not e.size:
         return 0.0
     E, M = problem.employees, problem.missions
@@ -391,6 +402,24 @@ def _value(problem: Problem, policy: Policy, e: np.ndarray, m: np.ndarray) -> fl
     weighed = [t for t, w in policy.weights().items() if w]
     terms = arc_terms(problem, e, m, km, weighed)
     return float(policy.score(terms, "primary" if policy.primary else "all").sum())
+
+
+def pairs_solution(problem: Problem, e: np.ndarray, m: np.ndarray, policy: Policy, *, status: Status,
+                   objective: float, bound: float | None, method: str, message: str, seconds: float,
+                   extra: Mapping[str, Any] | None = None, termination: Any = None) -> Solution:
+    """A Solution of the pairs ``(e, m)`` (indices into ``problem``, sorted by employee then
+    mission here): metrics by :func:`koeeo_match.metrics.compute` on the whole problem, then
+    the figures of ``extra`` it does not compute, then the solve's figures (objective, bound,
+    gap, ``solve_seconds``)."""
+    order = np.lexsort((m, e))
+    e, m = np.asarray(e, np.int64)[order], np.asarray(m, np.int64)[order]
+    met = _metrics.compute(problem, e, m)
+    met.update({k: v for k, v in (extra or {}).items() if k not in met})  # the whole problem's figures win
+    met.update(objective=objective, bound=bound, gap=relative_gap(status, objective, bound), solve_seconds=seconds)
+    return Solution(status=status, objective=objective, bound=bound, employee_ids=problem.employees.ids[e],
+                    mission_ids=problem.missions.ids[m], metrics=met, method=method, message=message,
+                    employee=e.astype(np.int32), mission=m.astype(np.int32), problem=problem, policy=policy,
+                    termination=termination)
 
 
 def merge(problem: Problem, reduced: Reduced, inner: Solution, policy: Policy, *, seconds: float) -> Solution:
@@ -401,28 +430,21 @@ def merge(problem: Problem, reduced: Reduced, inner: Solution, policy: Policy, *
     metrics are computed on the whole problem, and ``metrics["fixed"]`` counts the pinned pairs.
     """
     fe, fm = reduced.fixed_employee, reduced.fixed_mission
-    fixed_value = _value(problem, policy, fe, fm)
+    fixed_value = pairs_value(problem, policy, fe, fm)
     ok = inner.status in (Status.OPTIMAL, Status.FEASIBLE)
     ie = np.asarray(inner.employee if inner.employee is not None else np.zeros(0, np.int64), np.int64)
     im = np.asarray(inner.mission if inner.mission is not None else np.zeros(0, np.int64), np.int64)
     if ok:
         e = np.concatenate([fe, reduced.employees[ie]])
         m = np.concatenate([fm, reduced.missions[im]])
-        order = np.lexsort((m, e))
-        e, m = e[order], m[order]
     else:
         e = m = np.zeros(0, np.int64)
     objective = fixed_value + inner.objective if ok else 0.0
     bound = None if inner.bound is None else fixed_value + inner.bound
     message = f"{fe.size} fixed pair(s) kept" + (f"; {inner.message}" if inner.message else "")
-    met = _metrics.compute(problem, e, m)
-    im_ = inner.metrics
-    graph_bound = im_.get("graph_bound")
-    met.update({k: v for k, v in im_.items() if k not in met})
-    met.update(objective=objective, bound=bound, gap=relative_gap(inner.status, objective, bound),
-               solve_seconds=seconds, fixed=int(fe.size),
-               graph_bound=None if graph_bound is None else fixed_value + graph_bound)
-    return Solution(status=inner.status, objective=objective, bound=bound, employee_ids=problem.employees.ids[e],
-                    mission_ids=problem.missions.ids[m], metrics=met, method=inner.method, message=message,
-                    employee=e.astype(np.int32), mission=m.astype(np.int32), problem=problem, policy=policy,
-                    termination=inner.termination)
+    extra = dict(inner.metrics)
+    graph_bound = extra.get("graph_bound")
+    extra.update(fixed=int(fe.size), graph_bound=None if graph_bound is None else fixed_value + graph_bound)
+    return pairs_solution(problem, e, m, policy, status=inner.status, objective=objective, bound=bound,
+                          method=inner.method, message=message, seconds=seconds, extra=extra,
+                          termination=inner.termination)

@@ -64,6 +64,7 @@ class SolveOptions:
     hint: np.ndarray | None = None  # arc indices of a feasible solution (warm start)
     proposing: str = "employees"  # stable: the side that proposes ("employees" or "associations")
     preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (preferences.arc_ranks)
+    arrival: np.ndarray | None = None  # fcfs: employees in arrival order (default: a permutation drawn from seed)
 
 
 class SolverFn(Protocol):

@@ -1,6 +1,8 @@
 """First come, first served: today's volunteering platforms, simulated.
 
-Employees arrive in a random order (seeded); each in turn signs up for the
+Employees arrive in a random order (seeded), or in the order
+``SolveOptions.arrival`` gives (:func:`koeeo_match.simulate` replays arrivals
+by the day each employee joined); each in turn signs up for the
 best missions still open to them (by the policy's score) until their hours
 are used.  A team mission that has not reached its minimum at the end is
 cancelled and its volunteers go unplaced, as on a real platform.  Every rule
@@ -44,7 +46,10 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     if bad is not None:
         return bad
     forced_m = forced_missions(graph, st.forced_arc)
-    arrival = np.random.default_rng(options.seed).permutation(graph.n_employees)
+    if options.arrival is not None:  # an order given (km.simulate: by day joined)
+        arrival = np.asarray(options.arrival, np.int64)
+    else:
+        arrival = np.random.default_rng(options.seed).permutation(graph.n_employees)
     by_emp = np.lexsort((-graph.score, graph.employee))  # each employee's arcs, best first
     order = by_emp[csr_rows(graph.ptr, arrival)]
     del by_emp
