@@ -1,7 +1,7 @@
 """Command line: koeeo-match (also python -m koeeo_match).
 
 Commands: ``solve``, ``check``, ``generate``, ``report``, ``explain``,
-``pipeline``, ``demo``.  Errors go
+``pipeline``, ``simulate``, ``demo``.  Errors go
 to stderr as one clear message with exit code 2; ``check`` exits 1 when the
 solution breaks a rule.  A file argument ``-`` is standard input (PROBLEM or
 SOLUTION, as JSON) or standard output (``-o -``, JSON); any other output
@@ -423,6 +423,56 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     return 0 if res.violations == 0 else EXIT_INFEASIBLE
 
 
+#: Columns of the per-batch table ``simulate`` prints: (header, Batch attribute or count, format).
+_YEAR_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
+                 ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
+                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
+                 ("seconds", "seconds", "{:.2f}"))
+
+
+def _batch_cells(b: Any) -> list[str]:
+    return [fmt.format(len(v) if isinstance(v, tuple) else v)
+            for _, attr, fmt in _YEAR_COLUMNS for v in [getattr(b, attr)]]
+
+
+def _write_batches(path: str, batches: Sequence[Any]) -> None:
+    """The per-batch records as CSV (one row per batch; ``assignments`` and ``cancelled`` count pairs)."""
+    import csv
+
+    from .simulate import COLUMNS
+
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(COLUMNS)
+        for b in batches:
+            w.writerow([len(v) if isinstance(v, tuple) else v for v in (getattr(b, c) for c in COLUMNS)])
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    policy = _policy(args.policy)  # a typo fails before a long load
+    _check_output(args.output, "solution")
+    if args.batches is not None and not args.batches.lower().endswith(".csv"):
+        raise km.KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
+    problem = _load(args.problem, "problem")
+    year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,
+                       cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log)
+    km.dump(year.solution, args.output, timings=args.timings)
+    if args.batches is not None:
+        _write_batches(args.batches, year.batches)
+    show: Callable[..., None] = print
+    if args.output == STREAM:  # the solution owns standard output; the table goes to standard error
+        show = lambda *a: print(*a, file=sys.stderr)  # noqa: E731
+    rows = [[h for h, _, _ in _YEAR_COLUMNS]] + [_batch_cells(b) for b in year.batches]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_YEAR_COLUMNS))]
+    for r in rows:
+        show("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+    if not args.quiet:
+        _log(f"{year.solution!r} -> {args.output}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
@@ -551,6 +601,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=_SEED, default=0, help="random seed")
     q.add_argument("--json", help="write stage timings and metrics here (- for standard output)")
     q.set_defaults(func=cmd_pipeline)
+
+    y = _add(sub, "simulate", "replay a year batch by batch (pinned participations never move), write its solution",
+             "koeeo-match simulate year.json -o s.json --batch weekly --method auto --batches batches.csv")
+    y.add_argument("problem", help="problem file with joined / posted days (.json, .npz), or - for standard input")
+    y.add_argument("-o", "--output", required=True, help="the year's solution file, or - for standard output (JSON)")
+    y.add_argument("--batch", default="weekly", choices=["daily", "weekly", "monthly"], help="how often to allocate")
+    y.add_argument("--method", default="auto", choices=METHODS,
+                   help="solver of each batch; fcfs replays online first-come-first-served day by day")
+    y.add_argument("--policy", default="max_hours", help=_POLICY_HELP)
+    y.add_argument("--seed", type=_SEED, default=0, help="random seed (solves, fcfs arrival ties, cancellations)")
+    y.add_argument("--cancel-rate", type=_float_opt(0, 1), default=0.0,
+                   help="share of participations cancelled before their date")
+    y.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
+                   help="seconds for each batch's solve (CP-SAT)")
+    y.add_argument("--batches", default=None, metavar="FILE.csv", help="also write the per-batch table here")
+    y.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the solution file")
+    y.set_defaults(func=cmd_simulate)
 
     d = _add(sub, "demo", "generate a region, compare the optimiser with first-come-first-served",
              "koeeo-match demo --region Occitanie --employees 1500 --time-limit 10")

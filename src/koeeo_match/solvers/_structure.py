@@ -117,6 +117,9 @@ def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
     mc_cap = np.zeros(n_mc, np.int64)
     mc_cap[mc[has_mc]] = mpe[has_mc]
     taken = problem.taken
+    if taken is not None and taken.staffed.size != len(m):
+        raise SolverError("Problem.taken does not match the problem's missions: a part of a reduced problem "
+                          "must be cut with koeeo_match.model.restrict, which renumbers it")
     if taken is not None and taken.mc_count.size and n_mc:  # places pinned pairs took
         mc_cap -= _taken_of(ma[has_mc], emp_of[has_mc], mc[has_mc], n_mc,
                             taken.mc_mission, taken.mc_employer, taken.mc_count)
