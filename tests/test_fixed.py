@@ -303,3 +303,16 @@ def test_pinned_day_never_holds_a_second_mission():
         sol = km.solve(p, method=method, fixed=[("e", "m1")])
         assert sorted(sol.assignments) == [("e", "m1"), ("e", "m3"), ("e", "u")], method
     assert int(NO_DATE) < 0 and np.all(p.missions.date[:3] != NO_DATE)
+
+
+def test_a_reduced_problem_is_internal_it_has_no_file_nor_frames(tmp_path):
+    p = km.synth.city(employees=30, seed=0, rules="flow")
+    F = km.solve(p, method="flow").assignments[:2]
+    q = pinned.reduce(p, *pinned.fixed_pairs(p, F)).problem
+    for ext in (".json", ".npz"):
+        with pytest.raises(ValueError, match="reduced problem"):
+            km.dump(q, str(tmp_path / f"q{ext}"))
+    with pytest.raises(ValueError, match="reduced problem"):
+        q.to_frames()
+    with pytest.raises(km.UnsupportedError, match="fixed= on a reduced problem"):
+        km.solve(q, fixed=[])

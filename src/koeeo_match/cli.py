@@ -11,7 +11,6 @@ format follows the file's extension, checked before any work.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +18,9 @@ from typing import Any
 
 import koeeo_match
 
+from ._cli_opts import finite as _finite
+from ._cli_opts import float_opt as _float_opt
+from ._cli_opts import int_opt as _int_opt
 from ._log import HelpFormatter, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
@@ -84,39 +86,6 @@ def _esc(text: str) -> str:
 def _out(text: str = "") -> None:
     """Print one line of output, escaped (:func:`_esc`)."""
     print(_esc(text))
-
-
-def _int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type``: an integer in ``[lo, hi]``; the message names the bounds (argparse adds the option)."""
-    want = f"an integer >= {lo}" if hi is None else f"an integer from {lo} to {hi}"
-
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text}")
-        return v
-
-    return parse
-
-
-def _float_opt(lo: float, hi: float = math.inf, *, lo_open: bool = False,
-               inf_ok: bool = False) -> Callable[[str], float]:
-    """An argparse ``type``: a number in ``(lo, hi]`` or ``[lo, hi]``; NaN refused, infinity only if ``inf_ok``."""
-    want = f"a number {'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
-
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}") from None
-        if math.isnan(v) or (math.isinf(v) and not inf_ok) or v < lo or (lo_open and v == lo) or v > hi:
-            raise argparse.ArgumentTypeError(f"must be {want}{' (inf allowed)' if inf_ok else ''}, got {text}")
-        return v
-
-    return parse
 
 
 _SEED = _int_opt(0, MAX_SEED)
@@ -243,19 +212,6 @@ def _print_json(doc: Any) -> None:
     import json
 
     print(json.dumps(_finite(doc), indent=1, ensure_ascii=True, allow_nan=False, default=str))
-
-
-def _finite(v: Any) -> Any:
-    """``v`` with non-finite floats as None and numpy scalars as Python ones (JSON has neither)."""
-    if hasattr(v, "tolist"):  # a numpy scalar or array
-        v = v.tolist()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {str(k): _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    return v
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -423,31 +379,6 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     return 0 if res.violations == 0 else EXIT_INFEASIBLE
 
 
-#: Columns of the per-batch table ``simulate`` prints: (header, Batch attribute or count, format).
-_YEAR_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
-                 ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
-                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
-                 ("seconds", "seconds", "{:.2f}"))
-
-
-def _batch_cells(b: Any) -> list[str]:
-    return [fmt.format(len(v) if isinstance(v, tuple) else v)
-            for _, attr, fmt in _YEAR_COLUMNS for v in [getattr(b, attr)]]
-
-
-def _write_batches(path: str, batches: Sequence[Any]) -> None:
-    """The per-batch records as CSV (one row per batch; ``assignments`` and ``cancelled`` count pairs)."""
-    import csv
-
-    from .simulate import COLUMNS
-
-    with open(path, "w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(COLUMNS)
-        for b in batches:
-            w.writerow([len(v) if isinstance(v, tuple) else v for v in (getattr(b, c) for c in COLUMNS)])
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
@@ -460,14 +391,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                        cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log)
     km.dump(year.solution, args.output, timings=args.timings)
     if args.batches is not None:
-        _write_batches(args.batches, year.batches)
-    show: Callable[..., None] = print
-    if args.output == STREAM:  # the solution owns standard output; the table goes to standard error
-        show = lambda *a: print(*a, file=sys.stderr)  # noqa: E731
-    rows = [[h for h, _, _ in _YEAR_COLUMNS]] + [_batch_cells(b) for b in year.batches]
-    widths = [max(len(r[i]) for r in rows) for i in range(len(_YEAR_COLUMNS))]
-    for r in rows:
-        show("  ".join(c.rjust(w) for c, w in zip(r, widths)))
+        year.to_csv(args.batches)
+    # the table on standard output, unless the solution owns it (-o -)
+    print(year.format_table(), file=sys.stderr if args.output == STREAM else sys.stdout)
     if not args.quiet:
         _log(f"{year.solution!r} -> {args.output}")
     return 0

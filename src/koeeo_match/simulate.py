@@ -127,9 +127,19 @@ class Batch:
     status: str = ""
 
 
-#: Columns of :meth:`Year.table`.
+#: Columns of :meth:`Year.table` and :meth:`Year.to_csv`.
 COLUMNS = ("date", "assignments", "hours", "cumulative_hours", "employees_waiting", "missions_open", "cancelled",
            "status", "seconds")
+#: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
+_TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
+                 ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
+                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
+                 ("seconds", "seconds", "{:.2f}"))
+
+
+def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
+    """A batch's values in ``columns``; a tuple of pairs counts them."""
+    return [len(v) if isinstance(v, tuple) else v for v in (getattr(b, c) for c in columns)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -166,12 +176,28 @@ class Year:
             import pandas as pd
         except ImportError:
             raise ImportError("Year.table needs pandas: pip install 'koeeo-match[pandas]'") from None
-        rows = {c: [getattr(b, c) for b in self.batches] for c in COLUMNS}
-        rows["assignments"] = [len(b.assignments) for b in self.batches]
-        rows["cancelled"] = [len(b.cancelled) for b in self.batches]
-        frame = pd.DataFrame(rows, columns=list(COLUMNS))
+        frame = pd.DataFrame([_cells(b, COLUMNS) for b in self.batches], columns=list(COLUMNS))
         frame["date"] = pd.to_datetime(frame["date"])
         return frame
+
+    def to_csv(self, path: str) -> None:
+        """Write the batches as CSV, one row per batch (columns :data:`COLUMNS`, as :meth:`table`);
+        needs no pandas."""
+        import csv
+
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(COLUMNS)
+            w.writerows(_cells(b, COLUMNS) for b in self.batches)
+
+    def format_table(self) -> str:
+        """The batches as an aligned text table (what ``koeeo-match simulate`` prints)."""
+        rows = [[h for h, _, _ in _TEXT_COLUMNS]]
+        for b in self.batches:
+            values = _cells(b, tuple(a for _, a, _ in _TEXT_COLUMNS))
+            rows.append([fmt.format(v) for (_, _, fmt), v in zip(_TEXT_COLUMNS, values)])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(_TEXT_COLUMNS))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
 
 
 def _given(days: np.ndarray) -> np.ndarray:

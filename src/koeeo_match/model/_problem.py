@@ -167,6 +167,9 @@ class Problem:
         >>> km.Problem.from_frames(**frames).skills == p.skills
         True
         """
+        if self.taken is not None:
+            raise ValueError("a reduced problem (what pinned assignments leave, Problem.taken) has no frames: "
+                             "use the whole problem and km.solve(..., fixed=...)")
         return problem_frames(self)
 
 
