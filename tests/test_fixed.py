@@ -316,3 +316,15 @@ def test_a_reduced_problem_is_internal_it_has_no_file_nor_frames(tmp_path):
         q.to_frames()
     with pytest.raises(km.UnsupportedError, match="fixed= on a reduced problem"):
         km.solve(q, fixed=[])
+
+
+def test_pipeline_takes_fixed_in_a_stage_of_its_own():
+    p = km.synth.city(employees=100, seed=6, rules="flow")
+    F = km.solve(p, method="flow").assignments[::3]
+    r = km.pipeline.run(p, method="flow", fixed=F, progress=None)
+    assert [s.name for s in r.stages] == ["generate", "fixed", "candidates", "solve", "check", "metrics"]
+    expected = km.solve(p, method="flow", fixed=F)
+    assert r.solution.assignments == expected.assignments and r.violations == 0
+    assert r.solution.objective == pytest.approx(expected.objective) and r.info["employees"] == p.n_employees
+    with pytest.raises(km.InvalidProblemError, match="ghost"):
+        km.pipeline.run(p, method="flow", fixed=[("ghost", "m000001")], progress=None)
