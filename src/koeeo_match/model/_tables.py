@@ -145,7 +145,7 @@ class Employees:
     Preferences are a CSR list of ``(sector, weight)``.  ``joined`` is the day
     the employee joined the platform (:data:`NO_DATE`: known from the start);
     a dated mission is open to them only if it is known before its date
-    (DESIGN.md §8, :func:`~koeeo_match.candidates.known_in_time`).
+    (DESIGN.md §8, :func:`~koeeo_match.candidates.eligibility.known_in_time`).
     """
 
     ids: np.ndarray
