@@ -328,3 +328,14 @@ def test_pipeline_takes_fixed_in_a_stage_of_its_own():
     assert r.solution.objective == pytest.approx(expected.objective) and r.info["employees"] == p.n_employees
     with pytest.raises(km.InvalidProblemError, match="ghost"):
         km.pipeline.run(p, method="flow", fixed=[("ghost", "m000001")], progress=None)
+
+
+def test_a_pinned_pair_known_too_late_is_named_by_its_field():
+    p = make(employees=[{"id": "late", "joined": "2027-03-05"}, {"id": "e"}],
+             missions=[{"id": "m", "date": "2027-03-05", "seats": 2}, {"id": "n", "date": "2027-03-05",
+                                                                       "posted": "2027-03-05"}])
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.solve(p, method="flow", fixed=[("late", "m"), ("e", "n")])
+    got = {(i.id, i.field) for i in err.value.issues}
+    assert got == {("late/m", "joined"), ("e/n", "posted")}
+    assert all("[known_in_time]" in i.message for i in err.value.issues)

@@ -377,3 +377,15 @@ def test_cli_simulate_a_problem_without_days_exits_2(tmp_path, capsys):
     km.dump(make(employees=[{"id": "e"}], missions=[{"id": "m"}]), str(prob))
     assert cli.main(["simulate", str(prob), "-o", str(tmp_path / "s.json")]) == 2
     assert "no 'joined', 'posted'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rules, methods", [("flow", ("flow", "fcfs", "greedy")), ("all", ("auto", "fcfs"))])
+def test_a_generated_year_stays_below_the_hindsight_optimum(rules, methods):
+    p = km.synth.city(employees=150, seed=7, rules=rules, year=True)
+    hindsight = km.solve(p, method="auto")
+    assert hindsight.status == km.Status.OPTIMAL
+    for method in methods:
+        year = km.simulate(p, batch="weekly", method=method)
+        assert km.check(p, year.solution) == [], method
+        assert_known_in_time(p, year)
+        assert 0 < year.solution.objective <= hindsight.objective + 1e-9, method

@@ -57,7 +57,8 @@ __all__ = ["Reduced", "fixed_pairs", "reduce", "refuse_unsupported", "merge", "p
 _FIELD = {"unknown_id": "id", "duplicate": "", "skill": "skills", "availability": "available",
           "distance": "max_km", "remote": "remote", "excluded": "excluded_associations", "forbidden": "forbidden",
           "employee_hours": "hours", "one_per_date": "date", "seats": "seats",
-          "max_per_employer": "max_per_employer", "daily_cap": "daily_cap", "hours_budget": "hours_budget"}
+          "max_per_employer": "max_per_employer", "daily_cap": "daily_cap", "hours_budget": "hours_budget",
+          "known_in_time": "posted"}
 #: Rules a set of pinned pairs may break on its own: the solve completes the teams and adds the forced pairs.
 _LATER = frozenset({"team_minimum", "forced"})
 _SHOW = 5  # pairs named in one issue at most
@@ -209,7 +210,10 @@ def fixed_pairs(problem: Problem, fixed: Any) -> tuple[np.ndarray, np.ndarray]:
             continue
         one = len(v.ids) == 2 and v.rule != "max_per_employer"
         who = _named([(v.ids[0], v.ids[1])] if one else _pairs_of(problem, v, e, m))
-        issues.append(Issue("fixed", who, _FIELD.get(v.rule, v.rule), f"[{v.rule}] {v.message}"))
+        field = _FIELD.get(v.rule, v.rule)
+        if v.rule == "known_in_time" and v.message.startswith("employee joined"):
+            field = "joined"  # the employee joined too late (the mission may also be posted too late)
+        issues.append(Issue("fixed", who, field, f"[{v.rule}] {v.message}"))
     if issues:
         raise InvalidProblemError(issues)
     return e, m
