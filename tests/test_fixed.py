@@ -339,3 +339,15 @@ def test_a_pinned_pair_known_too_late_is_named_by_its_field():
     got = {(i.id, i.field) for i in err.value.issues}
     assert got == {("late/m", "joined"), ("e/n", "posted")}
     assert all("[known_in_time]" in i.message for i in err.value.issues)
+
+
+def test_a_started_team_is_completed_even_when_the_hours_are_better_elsewhere():
+    # e1 and e2 would each give 7 h on their own mission that day; the team started by e0 needs both
+    p = make(employees=[{"id": "e0"}, {"id": "e1"}, {"id": "e2"}],
+             missions=[{"id": "team", "seats": 3, "min_seats": 3, "hours": 3.5, "date": D1},
+                       {"id": "big1", "hours": 7, "date": D1}, {"id": "big2", "hours": 7, "date": D1}])
+    assert km.solve(p, method="cpsat").objective == 14.0  # without pinning, the team does not run
+    for method in ("cpsat", "auto"):
+        sol = km.solve(p, method=method, fixed=[("e0", "team")])
+        assert sorted(sol.assignments) == [("e0", "team"), ("e1", "team"), ("e2", "team")], method
+        assert sol.objective == 10.5 and sol.status == km.Status.OPTIMAL and km.check(p, sol) == []
