@@ -57,6 +57,8 @@ def test_a_fixed_solve_is_the_pinned_pairs_plus_the_reduced_solve(method, rules,
     assert km.check(p, sol) == []
     assert sol.metrics["assigned_hours"] == pytest.approx(p.missions.hours[sol.mission].sum())
     assert sol.metrics["fixed"] == len(F)
+    if sol.metrics["graph_bound"] is not None:
+        assert sol.metrics["graph_bound"] >= sol.objective - 1e-9 and sol.metrics["graph_gap"] >= 0
 
 
 def test_the_result_keeps_every_pinned_pair_even_against_the_optimum():
@@ -247,6 +249,15 @@ def test_fixed_that_is_no_pair_list_is_a_parameter_error(bad):
     with pytest.raises(km.InvalidParameterError, match="'fixed' parameter of solve must be a Solution or an "
                                                        "iterable"):
         km.solve(p, fixed=bad)
+
+
+def test_a_capped_graph_with_fixed_reports_its_bound_on_the_graph():
+    p = km.synth.city(employees=120, seed=8, rules="flow")
+    F = km.solve(p, method="flow").assignments[::3]
+    sol = km.solve(p, method="flow", top_k=2, fixed=F)
+    assert sol.status == km.Status.FEASIBLE and sol.bound is None and km.check(p, sol) == []
+    assert sol.metrics["graph_optimal"] and sol.metrics["graph_bound"] == pytest.approx(sol.objective)
+    assert sol.metrics["graph_gap"] == 0 and sol.metrics["top_k"] == 2
 
 
 def test_an_empty_fixed_solves_the_whole_problem():

@@ -448,7 +448,10 @@ def merge(problem: Problem, reduced: Reduced, inner: Solution, policy: Policy, *
     message = f"{fe.size} fixed pair(s) kept" + (f"; {inner.message}" if inner.message else "")
     extra = dict(inner.metrics)
     graph_bound = extra.get("graph_bound")
-    extra.update(fixed=int(fe.size), graph_bound=None if graph_bound is None else fixed_value + graph_bound)
+    if graph_bound is not None:  # the bound on the candidate graph, and its gap, count the pinned pairs too
+        graph_bound = fixed_value + graph_bound
+        extra["graph_gap"] = max(graph_bound - objective, 0.0) / max(abs(graph_bound), 1.0)
+    extra.update(fixed=int(fe.size), graph_bound=graph_bound)
     return pairs_solution(problem, e, m, policy, status=inner.status, objective=objective, bound=bound,
                           method=inner.method, message=message, seconds=seconds, extra=extra,
                           termination=inner.termination)
