@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import koeeo_match as km
 from koeeo_match import engine, pinned
 from koeeo_match.model import NO_DATE
+from koeeo_match.solvers import SolveOptions
 
 from conftest import brute_force, day, eligible_pairs, make
 from test_properties import MAX_PAIRS, SETTINGS, problems
@@ -362,3 +363,18 @@ def test_a_started_team_is_completed_even_when_the_hours_are_better_elsewhere():
         sol = km.solve(p, method=method, fixed=[("e0", "team")])
         assert sorted(sol.assignments) == [("e0", "team"), ("e1", "team"), ("e2", "team")], method
         assert sol.objective == 10.5 and sol.status == km.Status.OPTIMAL and km.check(p, sol) == []
+
+
+def test_every_rule_at_scale_takes_pinned_pairs_and_started_teams():
+    # the relaxed route (auto on a problem whose full graph would not fit): the relaxation drops the
+    # started teams' minimum for its bound, the every-rule solve on the priced arcs completes them
+    p = km.synth.city(employees=250, seed=1, rules="all")
+    first = km.solve(p, method="auto")
+    F = first.assignments[1::3]
+    reduced = pinned.reduce(p, *pinned.fixed_pairs(p, F))
+    assert reduced.started.size  # some team is started below its minimum
+    s = engine.relaxed_solution(reduced.problem, km.Policy.preset("max_hours"), SolveOptions())
+    whole = pinned.merge(p, reduced, s, km.Policy.preset("max_hours"), seconds=0.0)
+    assert km.check(p, whole) == [] and set(F) <= set(whole.assignments)
+    exact = km.solve(p, method="auto", fixed=F)
+    assert whole.bound is not None and whole.bound >= exact.objective - 1e-9 >= whole.objective - 1e-9

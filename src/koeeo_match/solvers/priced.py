@@ -172,7 +172,8 @@ def priced_obstacles(problem: Problem) -> list[str]:
 
 def flow_relaxation(problem: Problem) -> Problem:
     """The problem without the rules a flow cannot honour on every set of arcs: forced pairs,
-    team minimums, employer daily caps and hour budgets dropped (eligibility unchanged).
+    team minimums (teams pinned pairs started included), employer daily caps and hour budgets
+    dropped (eligibility unchanged).
 
     Every assignment of ``problem`` is one of its relaxation, and :func:`solve_priced` with
     ``relax=True`` solves the relaxation exactly (an entitlement then counts missions of the
@@ -183,12 +184,14 @@ def flow_relaxation(problem: Problem) -> Problem:
     >>> bool(priced_obstacles(p)), [o.split(" for ")[0] for o in priced_obstacles(flow_relaxation(p))]
     (True, ['hours entitlement over missions of different durations'])
     """
-    m, er = problem.missions, problem.employers
+    m, er, taken = problem.missions, problem.employers, problem.taken
+    if taken is not None:  # a reduced problem (fixed=): a team pinned pairs started need not run either
+        taken = dataclasses.replace(taken, staffed=np.zeros_like(taken.staffed))
     return dataclasses.replace(
         problem, forced=Pairs.empty(),
         missions=dataclasses.replace(m, min_seats=np.minimum(m.min_seats, 1)),
         employers=dataclasses.replace(er, daily_cap=np.full(len(er), -1, er.daily_cap.dtype),
-                                      hours_budget=np.full(len(er), np.inf)))
+                                      hours_budget=np.full(len(er), np.inf)), taken=taken)
 
 
 class _Graph:
