@@ -32,8 +32,16 @@ import numpy as np
 from . import metrics as _metrics
 from ._arrays import csr_ptr
 from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
-from .candidates import ArcTerms, CandidateGraph, arc_estimate, arc_terms, build_candidates, filter_eligible, pair_keys
-from .candidates._score import scored
+from .candidates import (
+    ArcTerms,
+    CandidateGraph,
+    arc_estimate,
+    arc_terms,
+    build_candidates,
+    filter_eligible,
+    pair_keys,
+    scored,
+)
 from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
