@@ -32,11 +32,20 @@ import numpy as np
 from . import metrics as _metrics
 from ._arrays import csr_ptr
 from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
-from .candidates import ArcTerms, CandidateGraph, arc_estimate, arc_terms, build_candidates, filter_eligible, pair_keys
-from .candidates._score import scored
+from .candidates import (
+    ArcTerms,
+    CandidateGraph,
+    arc_estimate,
+    arc_terms,
+    build_candidates,
+    filter_eligible,
+    pair_keys,
+    scored,
+)
 from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
+from .pinned import fixed_pairs, is_pairs, merge, reduce, refuse_unsupported
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
@@ -65,6 +74,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "preferences": [InstanceOf(Mapping, "a dict"), None],
     "rank": _POLICY,
     "memory_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="GiB"), None],
+    "fixed": [Satisfies(is_pairs, "a Solution or an iterable of (employee id, mission id) pairs"), None],
 }
 
 #: Parameters that apply only with another.
@@ -320,6 +330,7 @@ def solve(
     preferences: Mapping[str, Any] | None = None,
     rank: Policy | str | None = None,
     memory_limit: float | None = None,
+    fixed: Any = None,
 ) -> Solution:
     """Assign employees to missions.
 
@@ -375,6 +386,18 @@ def solve(
         GiB the solve may use; a request whose estimated peak exceeds it is
         refused up front (:func:`check_memory`).  ``None`` (default): the
         memory the machine has available now; ``float("inf")``: never refuse.
+    fixed : Solution or iterable of (str, str), optional
+        Pinned assignments (confirmed participations): the ``(employee id,
+        mission id)`` pairs are kept and take their seats, hours, dates,
+        employer caps, budgets and ``max_per_employer`` places; the result
+        holds them and the best assignment of what they leave (the *reduced
+        problem*, :func:`koeeo_match.pinned.reduce`), solved by ``method``
+        as any problem (flow and the priced route included: pinned pairs
+        reduce capacities, they are not forced arcs).  Objective and bound
+        count the pinned pairs' value too; the status is the reduced
+        solve's.  A team that pinned pairs started below its ``min_seats``
+        must be completed: only ``cpsat`` and ``auto`` (which then gives the
+        whole reduced problem to CP-SAT) accept it.
 
     Returns
     -------
@@ -382,8 +405,11 @@ def solve(
 
     Raises
     ------
+    InvalidProblemError
+        A pinned pair breaks a rule (every one is listed, by pair and field).
     UnsupportedError
-        The method cannot honour a rule of the problem (the message names it).
+        The method cannot honour a rule of the problem (the message names it),
+        or cannot complete a team that pinned pairs started.
     InsufficientMemoryError
         The candidate graph and solver would not fit in ``memory_limit`` (the
         message gives the estimate and a route that fits, e.g. ``top_k=5``).
@@ -397,11 +423,23 @@ def solve(
     >>> s = km.solve(p, method="flow", policy="max_hours")
     >>> s.metrics["assigned_hours"] == s.objective, s.termination.value
     (True, 'optimal')
+    >>> pinned = s.assignments[:2]
+    >>> t = km.solve(p, method="flow", fixed=pinned)
+    >>> set(pinned) <= set(t.assignments), km.check(p, t), t.metrics["fixed"]
+    (True, [], 2)
     """
     check_solve_params("solve", problem=problem, method=method, policy=policy, time_limit=time_limit, seed=seed,
                        top_k=top_k, workers=workers, progress=progress, proposing=proposing,
-                       preferences=preferences, rank=rank, memory_limit=memory_limit)
+                       preferences=preferences, rank=rank, memory_limit=memory_limit, fixed=fixed)
     policy, rank = resolve_policies(policy, rank, "solve")
+    if fixed is not None:
+        t0 = time.perf_counter()
+        reduced = reduce(problem, *fixed_pairs(problem, fixed))
+        refuse_unsupported(reduced, method, problem)
+        inner = solve(reduced.problem, method, policy, time_limit, seed, top_k=top_k, workers=workers,
+                      progress=progress, proposing=proposing, preferences=preferences, rank=rank,
+                      memory_limit=memory_limit)
+        return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences)
     if priced_route(problem, method, top_k):

@@ -65,6 +65,7 @@ __all__ = [
     "estimate_arcs",
     "filter_eligible",
     "rescore",
+    "scored",
     "rural_associations",
 ]
 

@@ -137,6 +137,11 @@ def priced_obstacles(problem: Problem) -> list[str]:
     team = np.flatnonzero(m.min_seats > 1)
     if team.size:
         out.append(f"team minimum (min_seats > 1) on {team.size} mission(s), e.g. {m.ids[team[0]]!r}")
+    taken = problem.taken
+    started = np.zeros(0, np.int64) if taken is None else np.flatnonzero(taken.staffed)
+    if started.size:
+        out.append(f"team started below its minimum by fixed pairs on {started.size} mission(s), "
+                   f"e.g. {m.ids[started[0]]!r}")
     if m.hours.size and e.hours.size:
         unit = hours_unit(np.concatenate([m.hours, e.hours]))
         h = np.round(m.hours * unit).astype(np.int64)
@@ -149,7 +154,11 @@ def priced_obstacles(problem: Problem) -> list[str]:
         has = e.employer >= 0
         staff = np.bincount(e.employer[has], minlength=len(er))
         hours = np.bincount(e.employer[has], weights=e.hours[has], minlength=len(er))
-        cap = er.daily_cap
+        cap = er.daily_cap.astype(np.int64)
+        if taken is not None and taken.cd_count.size:  # the busiest day of each employer sets its room
+            busiest = np.zeros(len(er), np.int64)
+            np.maximum.at(busiest, taken.cd_employer, taken.cd_count)
+            cap = np.where(cap >= 0, np.maximum(cap - busiest, 0), cap)
         daily = np.flatnonzero((cap >= 0) & (staff > cap))
         if daily.size:
             out.append(f"employer daily cap below the employer's staff for {daily.size} employer(s), "
@@ -163,7 +172,8 @@ def priced_obstacles(problem: Problem) -> list[str]:
 
 def flow_relaxation(problem: Problem) -> Problem:
     """The problem without the rules a flow cannot honour on every set of arcs: forced pairs,
-    team minimums, employer daily caps and hour budgets dropped (eligibility unchanged).
+    team minimums (teams pinned pairs started included), employer daily caps and hour budgets
+    dropped (eligibility unchanged).
 
     Every assignment of ``problem`` is one of its relaxation, and :func:`solve_priced` with
     ``relax=True`` solves the relaxation exactly (an entitlement then counts missions of the
@@ -174,12 +184,14 @@ def flow_relaxation(problem: Problem) -> Problem:
     >>> bool(priced_obstacles(p)), [o.split(" for ")[0] for o in priced_obstacles(flow_relaxation(p))]
     (True, ['hours entitlement over missions of different durations'])
     """
-    m, er = problem.missions, problem.employers
+    m, er, taken = problem.missions, problem.employers, problem.taken
+    if taken is not None:  # a reduced problem (fixed=): a team pinned pairs started need not run either
+        taken = dataclasses.replace(taken, staffed=np.zeros_like(taken.staffed))
     return dataclasses.replace(
         problem, forced=Pairs.empty(),
         missions=dataclasses.replace(m, min_seats=np.minimum(m.min_seats, 1)),
         employers=dataclasses.replace(er, daily_cap=np.full(len(er), -1, er.daily_cap.dtype),
-                                      hours_budget=np.full(len(er), np.inf)))
+                                      hours_budget=np.full(len(er), np.inf)), taken=taken)
 
 
 class _Graph:
