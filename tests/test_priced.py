@@ -317,5 +317,8 @@ def test_solve_takes_the_relaxed_route_when_the_full_graph_does_not_fit():
     s = km.solve(p, memory_limit=limit)
     assert s.method.startswith("auto:relaxed+") and km.check(p, s) == []
     assert s.bound is not None and s.bound >= km.solve(p, method="auto").objective - 1e-9
+    run = km.pipeline.run(p, memory_limit=limit, progress=None)
+    assert run.solution is not None and run.solution.method.startswith("auto:relaxed+") and run.violations == 0
+    assert run.solution.bound == s.bound
     with pytest.raises(km.InsufficientMemoryError):
         km.solve(p, method="cpsat", memory_limit=limit)

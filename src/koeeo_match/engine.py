@@ -198,7 +198,7 @@ def relaxed_route(problem: Problem, method: str, top_k: int | None, memory_limit
 
 
 def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
-                     memory_limit: float | None = None) -> Solution:
+                     memory_limit: float | None = None, compute_metrics: bool = True) -> Solution:
     """Every rule at scale, with a bound for the whole problem.
 
     1. The flow relaxation (:func:`~koeeo_match.solvers.priced.flow_relaxation`: team minimums,
@@ -236,7 +236,7 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     left = None if budget is None else max(budget - (time.perf_counter() - t0), 0.0)
     raw = dispatch(problem, graph, "auto", dataclasses.replace(options, time_limit=left))
     sol = to_solution(problem, graph, raw, "auto:relaxed+" + method_label("auto", raw)[len("auto:"):],
-                      candidate_seconds=0.0, total_seconds=time.perf_counter() - t0)
+                      candidate_seconds=0.0, total_seconds=time.perf_counter() - t0, compute_metrics=compute_metrics)
     obj = sol.objective
     if bound is not None and obj > bound + 1e-9 * max(abs(bound), 1.0):
         raise SolverError(f"the relaxation's bound {bound} is below a feasible solution's {obj} (internal error).")

@@ -27,6 +27,8 @@ from .engine import (
     method_label,
     priced_route,
     priced_solution,
+    relaxed_route,
+    relaxed_solution,
     resolve_policies,
     start_pairs,
     to_solution,
@@ -159,6 +161,11 @@ def run(
         sol = stage("solve", lambda: priced_solution(problem, pol, method, options, start,
                                                      candidate_seconds=out.seconds("candidates"), compute_metrics=False,
                                                      memory_limit=memory_limit))
+        used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
+    elif relaxed_route(problem, method, top_k, memory_limit):  # every rule at scale (as km.solve does)
+        check_memory(problem, "flow", START_K, memory_limit)
+        say("  every rule at scale: pricing the flow relaxation for a bound, then every rule on its arcs")
+        sol = stage("solve", lambda: relaxed_solution(problem, pol, options, memory_limit, compute_metrics=False))
         used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
     else:
         check_memory(problem, method, top_k, memory_limit)  # refuse before building what would not fit
