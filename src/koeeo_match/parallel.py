@@ -46,7 +46,7 @@ from concurrent.futures import BrokenExecutor, CancelledError, Executor, Process
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import KoeeoMatchError, SolverError
+from .errors import InvalidParameterError, KoeeoMatchError, SolverError
 
 __all__ = ["run_parts", "default_workers", "Remote", "is_executor", "EXECUTOR_TEXT", "IN_FLIGHT"]
 
@@ -292,9 +292,8 @@ def _submit(executor: Any, dask: bool, fn: Callable[..., Any], args: tuple, key:
             return executor.submit(_job, fn, args, key=key, pure=False)
         return executor.submit(_job, fn, args)
     except RuntimeError as exc:  # a concurrent.futures executor after shutdown()
-        from ._params import param_error
-
-        raise param_error("solve", "executor", f"cannot take work: {exc}. Pass a running executor.") from None
+        raise InvalidParameterError(f"The 'executor' parameter cannot take work: {exc}. "
+                                    "Pass a running executor.") from None
 
 
 def _n_workers(executor: Any, dask: bool) -> int:
