@@ -406,6 +406,8 @@ def _on_executor(plan: _Plan, executor: Any, memory_limit: float | None) -> list
         else:
             graph = rescore(full[v], prob, pol)
         heads = [_head(vlabel, plabel, pol, m) for m in plan.methods]
+        # the terms the policy weighs travel, not the others (nor the problem they are computed from)
+        graph = dataclasses.replace(graph, terms={t: np.asarray(graph.terms[t]) for t, w in pol.weights().items() if w})
         return prob, graph, plan.methods, options, plan.errors, time.perf_counter() - t0, heads
 
     done = run_parts(lambda v, p: _point(*pack(v, p)), tasks, executor=executor,
