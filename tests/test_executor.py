@@ -98,6 +98,33 @@ def test_auto_jobs_hold_only_their_part(every_rule, auto_parts):
     assert job.context.n_arcs == len(g)
 
 
+def test_a_deadline_travels_as_wall_clock_time(every_rule, auto_parts):
+    import time
+
+    g = km.build_candidates(every_rule, "max_hours")
+    part = auto.split(every_rule, g)[0]
+    ctx = _context(every_rule, g)
+    ctx = type(ctx)(ctx.problem, ctx.graph, ctx.options, time.monotonic() + 30.0, ctx.limits)
+    job = _auto_remote.PartJob.of(ctx, part)
+    assert job.context.deadline is None and abs(job.wall_deadline - (time.time() + 30.0)) < 1.0
+    there, local_part = job.unpacked()
+    assert abs(there.deadline - ctx.deadline) < 1.0
+    assert len(local_part) == len(part) and local_part.employees.size == part.employees.size
+
+
+def _pids(n: int) -> list[int]:
+    """The process ids that run ``n`` nested tasks (a pool would fork new ones)."""
+    return run_parts(os.getpid, [() for _ in range(n)], workers=2)
+
+
+@needs_fork
+def test_parts_nested_in_a_job_run_in_its_thread():
+    with ThreadPoolExecutor(2) as ex:
+        nested = run_parts(_pids, [(4,), (4,)], executor=ex)
+    assert {pid for pids in nested for pid in pids} == {os.getpid()}
+    assert set(_pids(4)) != {os.getpid()}  # outside a job: a forked pool
+
+
 def _context(problem, graph):
     from koeeo_match.solvers._auto_parts import Context, Limits
     from koeeo_match.solvers._base import SolveOptions

@@ -40,9 +40,8 @@ import multiprocessing as mp
 import os
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -239,37 +238,30 @@ def _on_executor(fn: Callable[..., Any], tasks: Sequence[tuple], executor: Any,
     n = len(tasks)
     out: dict[int, Any] = {}
     lost: list[int] = []
-    pending: deque[tuple[int, Any]] = deque()
+    pending: dict[int, Any] = {}  # index -> future, submitted and not read yet
     nxt = 0
     try:
         while nxt < n or pending:
-            while nxt < n and len(pending) < window:
+            while nxt < n and len(pending) < window:  # pack and submit a few ahead, largest first
                 args = pack(*tasks[nxt])
-                pending.append((nxt, _submit(executor, dask, rfn, args, f"koeeo_match-{label}-{nxt}-{token}")))
+                pending[nxt] = _submit(executor, dask, rfn, args, f"koeeo_match-{label}-{nxt}-{token}")
                 nxt += 1
-            i, fut = pending.popleft()
-            try:
-                out[i] = fut.result()
-            except BrokenExecutor:  # concurrent.futures: the pool is unusable from now on
-                lost.append(i)
-                lost.extend(j for j, _ in pending)
-                lost.extend(range(nxt, n))
-                pending.clear()
-                nxt = n
-            except KoeeoMatchError:
-                raise
-            except BaseException as exc:
-                if dask and _dask_loss(exc):
-                    raise SolverError(f"{_names([i], label, n).capitalize()} was lost on the Dask cluster: "
-                                      f"{type(exc).__name__}: {exc}. Dask re-runs a lost task on another worker "
-                                      "(distributed.scheduler.allowed-failures times) before giving up; no partial "
-                                      "result is returned.") from None
-                if isinstance(exc, CancelledError):
-                    raise SolverError(f"{_names([i], label, n).capitalize()} was cancelled on the executor "
-                                      "(shut down while the solve ran?); no partial result is returned.") from None
-                raise
+            done = _first_done(list(pending.values()), dask)
+            for i in sorted(j for j, f in pending.items() if f in done):
+                fut = pending.pop(i)
+                try:
+                    out[i] = fut.result()
+                except BrokenExecutor:  # concurrent.futures: the pool is unusable from now on
+                    lost.extend([i, *pending, *range(nxt, n)])
+                    pending.clear()
+                    nxt = n
+                    break
+                except KoeeoMatchError:
+                    raise
+                except BaseException as exc:
+                    raise _lost(exc, dask, _names([i], label, n).capitalize()) from None
     except BaseException:
-        for _, f in pending:
+        for f in pending.values():
             f.cancel()
         raise
     if not lost:
@@ -286,6 +278,28 @@ def _on_executor(fn: Callable[..., Any], tasks: Sequence[tuple], executor: Any,
         _INHERITED = None
 
 
+def _first_done(futures: list[Any], dask: bool) -> set[Any]:
+    """The futures done once at least one is (``concurrent.futures.wait`` or ``distributed.wait``)."""
+    if dask:
+        from distributed import wait as dask_wait
+
+        return set(dask_wait(futures, return_when="FIRST_COMPLETED").done)
+    return set(wait(futures, return_when=FIRST_COMPLETED).done)
+
+
+def _lost(exc: BaseException, dask: bool, part: str) -> BaseException:
+    """What to raise for ``exc``, read from a part's future: a :class:`SolverError` naming the part
+    when the executor lost it, else ``exc`` itself (a part's own error)."""
+    if dask and _dask_loss(exc):
+        return SolverError(f"{part} was lost on the Dask cluster: {type(exc).__name__}: {exc}. Dask re-runs a lost "
+                           "task on another worker (distributed.scheduler.allowed-failures times) before giving up; "
+                           "no partial result is returned.")
+    if isinstance(exc, CancelledError):
+        return SolverError(f"{part} was cancelled on the executor (shut down while the solve ran?); no partial "
+                           "result is returned.")
+    return exc
+
+
 def _submit(executor: Any, dask: bool, fn: Callable[..., Any], args: tuple, key: str) -> Any:
     try:
         if dask:
@@ -299,7 +313,7 @@ def _submit(executor: Any, dask: bool, fn: Callable[..., Any], args: tuple, key:
 def _n_workers(executor: Any, dask: bool) -> int:
     if dask:
         try:
-            return max(1, sum(int(w.get("nthreads", 1)) for w in executor.scheduler_info()["workers"].values()))
+            return max(1, sum(int(n) for n in executor.nthreads().values()))  # threads of the workers now
         except Exception:  # noqa: BLE001 - an unreachable scheduler: fail on submit, not here
             return 1
     return max(1, int(getattr(executor, "_max_workers", 0) or default_workers()))
