@@ -78,6 +78,20 @@ def test_auto_parts_on_an_executor_give_the_local_bytes(every_rule, auto_parts, 
     assert _bytes(there, tmp_path, "there") == _bytes(local, tmp_path, "local")
 
 
+@pytest.mark.parametrize("kind", ["threads", "processes"])
+def test_the_pricing_route_on_an_executor_gives_the_local_bytes(flow_parts, small_parts, pools, kind, monkeypatch,
+                                                                tmp_path):
+    import koeeo_match.engine as engine
+    import koeeo_match.solvers._priced_flow as priced_flow
+
+    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)  # price even this instance
+    monkeypatch.setattr(priced_flow, "PART_ARCS", 400)
+    local = km.solve(flow_parts)
+    assert local.method == "auto:priced" and local.metrics["pricing"]
+    there = km.solve(flow_parts, executor=pools[kind])
+    assert _bytes(there, tmp_path, "there") == _bytes(local, tmp_path, "local")
+
+
 def test_auto_jobs_hold_only_their_part(every_rule, auto_parts):
     g = km.build_candidates(every_rule, "max_hours")
     parts = auto.split(every_rule, g)
