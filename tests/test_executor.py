@@ -206,8 +206,9 @@ def test_the_local_pool_runs_a_lost_part_again(tmp_path):
 
 
 @needs_fork
-def test_the_local_pool_names_a_part_lost_twice():
-    with pytest.raises(SolverError, match=r"Part 4 \(of 6, numbered from 0\) lost twice"):
+def test_the_local_pool_names_the_part_that_kills_its_worker_alone():
+    with pytest.raises(SolverError, match=r"^Part 4 \(of 6, numbered from 0\) was lost with its worker process three "
+                                          r"times, the last time alone"):
         run_parts(_die_on, [(4, x) for x in range(6)], workers=2)
 
 

@@ -19,8 +19,9 @@ Lost workers
     A worker that dies in the middle of a part (killed, out of memory) never
     hangs the call nor yields a partial result.  On the local pool or a
     ``concurrent.futures`` executor (``BrokenExecutor``: the pool is then
-    unusable), the parts lost are run once more, in a fresh local pool; a part
-    lost again raises :class:`~koeeo_match.errors.SolverError` naming it.
+    unusable), the parts lost are run once more, in a fresh local pool; those
+    lost again (a dead worker breaks its whole pool) are run each alone, and a
+    part lost alone raises :class:`~koeeo_match.errors.SolverError` naming it.
     Dask re-runs a lost task on another worker itself
     (``distributed.scheduler.allowed-failures`` times, 3 by default); when it
     gives up (``KilledWorker``), or the connection to the scheduler is lost,
@@ -129,8 +130,8 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
     Raises
     ------
     SolverError
-        A part was lost twice (its worker died), or Dask gave it up; the
-        message names the part.
+        A part's worker died every time it ran (the last time alone), or Dask
+        gave the part up; the message names the part.
 
     Examples
     --------
@@ -193,17 +194,27 @@ def _fork_pool(indices: Sequence[int] | range, workers: int) -> tuple[dict[int, 
 
 
 def _rerun_lost(out: dict[int, Any], lost: list[int], workers: int, n: int, label: str) -> list[Any]:
-    """The results in task order, once the parts ``lost`` are run again in a fresh fork pool
-    (``_INHERITED`` set); a part lost twice raises :class:`SolverError`."""
+    """The results in task order, once the parts ``lost`` are run again (``_INHERITED`` set).
+
+    A dead worker breaks its whole pool, so the parts lost with it were not all its cause: they
+    run again in a fresh pool; those lost again run once more, each alone in a fresh process
+    with the machine to itself, and a part lost alone raises :class:`SolverError` naming it."""
+    if not lost:
+        return [out[i] for i in range(n)]
+    _LOG.warning("%s lost with a worker process (killed or out of memory); running again in a fresh local pool",
+                 _names(lost, label, n).capitalize())
+    again, lost = _fork_pool(lost, workers)
+    out.update(again)
     if lost:
-        _LOG.warning("%d %s(s) of %d lost with their worker process (killed or out of memory): %s; "
-                     "running them again in a fresh local pool", len(lost), label, n, _names(lost, label, n))
-        again, lost2 = _fork_pool(lost, workers)
-        if lost2:
-            raise SolverError(f"{_names(lost2, label, n).capitalize()} lost twice: the worker process running it "
-                              "died (killed, or out of memory) both times. No partial result is returned; "
-                              "free memory or give the solve fewer workers.")
-        out.update(again)
+        _LOG.warning("%s lost again; running each alone", _names(lost, label, n).capitalize())
+    for i in lost:
+        alone, dead = _fork_pool([i], 1)
+        if dead:
+            raise SolverError(f"{_names([i], label, n).capitalize()} was lost with its worker process three times, "
+                              "the last time alone in a fresh process: the process died (killed, or out of "
+                              "memory). No partial result is returned; free memory, or run the solve where the "
+                              "part fits.")
+        out.update(alone)
     return [out[i] for i in range(n)]
 
 
