@@ -288,8 +288,9 @@ def sweep(
         one at a time as jobs are submitted), which runs every method and
         returns the rows.  ``None`` (default): one point after the other in
         this process, each solve running its parts on local processes.  The
-        table does not depend on it (but for the ``*_seconds`` columns).  A
-        lost worker: see :func:`koeeo_match.solve`.
+        table does not depend on it (but for the ``*_seconds`` columns); the
+        progress lines come once every point is back.  A lost worker: see
+        :func:`koeeo_match.solve`.
 
     Returns
     -------
