@@ -139,6 +139,18 @@ def test_parts_nested_in_a_job_run_in_its_thread():
     assert set(_pids(4)) != {os.getpid()}  # outside a job: a forked pool
 
 
+def test_a_sub_problem_keeps_every_column_of_its_rows():
+    p = km.synth.city(employees=60, seed=0, year=True)
+    e, m = np.array([1, 5, 40]), np.array([0, 2, 3, 9])
+    q = _auto_remote.sub_problem(p, e, m)
+    assert q.employees.joined.tolist() == p.employees.joined[e].tolist()
+    assert q.missions.posted.tolist() == p.missions.posted[m].tolist()
+    assert q.employees.skill_level.tolist() == p.employees.skill_level[e].tolist()
+    avail = [p.employees.avail_start[p.employees.avail_ptr[i]:p.employees.avail_ptr[i + 1]].tolist() for i in e]
+    assert [q.employees.avail_start[q.employees.avail_ptr[j]:q.employees.avail_ptr[j + 1]].tolist()
+            for j in range(3)] == avail
+
+
 def _context(problem, graph):
     from koeeo_match.solvers._auto_parts import Context, Limits
     from koeeo_match.solvers._base import SolveOptions
