@@ -45,8 +45,8 @@ from .candidates import (
 from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
-from .pinned import fixed_pairs, is_pairs, merge, reduce, refuse_unsupported
 from .parallel import EXECUTOR_TEXT, is_executor
+from .pinned import fixed_pairs, is_pairs, merge, reduce, refuse_unsupported
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
