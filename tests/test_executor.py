@@ -284,6 +284,14 @@ def test_dask_sweep_gives_the_local_table(dask_client):
     assert _table(km.sweep(p, executor=dask_client, **kw)) == _table(km.sweep(p, **kw))
 
 
+def test_dask_simulate_gives_the_local_year(small_parts, dask_client, tmp_path):
+    year = km.synth.city(employees=300, seed=0, rules="flow", year=True)
+    local = km.simulate(year, batch="monthly", method="flow")
+    there = km.simulate(year, batch="monthly", method="flow", executor=dask_client)
+    assert _bytes(there.solution, tmp_path, "there") == _bytes(local.solution, tmp_path, "local")
+    assert [b.assignments for b in there.batches] == [b.assignments for b in local.batches]
+
+
 def test_dask_runs_a_killed_part_on_another_worker(flow_parts, small_parts, dask_client, monkeypatch, tmp_path):
     local = km.solve(flow_parts, method="flow")
     marker = str(tmp_path / "died")
