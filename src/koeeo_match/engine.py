@@ -45,6 +45,7 @@ from .candidates import (
 from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
+from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import fixed_pairs, is_pairs, merge, reduce, refuse_unsupported
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
@@ -75,6 +76,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "rank": _POLICY,
     "memory_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="GiB"), None],
     "fixed": [Satisfies(is_pairs, "a Solution or an iterable of (employee id, mission id) pairs"), None],
+    "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
 }
 
 #: Parameters that apply only with another.
@@ -331,6 +333,7 @@ def solve(
     rank: Policy | str | None = None,
     memory_limit: float | None = None,
     fixed: Any = None,
+    executor: Any = None,
 ) -> Solution:
     """Assign employees to missions.
 
@@ -398,6 +401,14 @@ def solve(
         solve's.  A team that pinned pairs started below its ``min_seats``
         must be completed: only ``cpsat`` and ``auto`` (which then gives the
         whole reduced problem to CP-SAT) accept it.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Where the solve's independent parts run (:mod:`koeeo_match.parallel`):
+        ``flow``'s and pricing's networks, ``auto``'s parts, each sent with
+        only its own arrays.  ``None`` (default): local processes.  The
+        result does not depend on it.  A worker lost mid-solve has its parts
+        run again (Dask: on another worker; a broken ``concurrent.futures``
+        pool: once, in a fresh local pool), or the solve raises
+        :class:`~koeeo_match.errors.SolverError` naming the part.
 
     Returns
     -------
@@ -430,7 +441,8 @@ def solve(
     """
     check_solve_params("solve", problem=problem, method=method, policy=policy, time_limit=time_limit, seed=seed,
                        top_k=top_k, workers=workers, progress=progress, proposing=proposing,
-                       preferences=preferences, rank=rank, memory_limit=memory_limit, fixed=fixed)
+                       preferences=preferences, rank=rank, memory_limit=memory_limit, fixed=fixed,
+                       executor=executor)
     policy, rank = resolve_policies(policy, rank, "solve")
     if fixed is not None:
         t0 = time.perf_counter()
@@ -438,10 +450,10 @@ def solve(
         refuse_unsupported(reduced, method, problem)
         inner = solve(reduced.problem, method, policy, time_limit, seed, top_k=top_k, workers=workers,
                       progress=progress, proposing=proposing, preferences=preferences, rank=rank,
-                      memory_limit=memory_limit)
+                      memory_limit=memory_limit, executor=executor)
         return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
-                           proposing=proposing or "employees", preferences=preferences)
+                           proposing=proposing or "employees", preferences=preferences, executor=executor)
     if priced_route(problem, method, top_k):
         check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
         return priced_solution(problem, policy, method, options, memory_limit=memory_limit)

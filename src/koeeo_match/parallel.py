@@ -1,14 +1,62 @@
-"""Run independent parts on a local process pool (fork: large inputs are shared, not copied)."""
+"""Run independent parts: on a local process pool (the default), or on the caller's executor.
+
+Local processes
+    :func:`run_parts` forks a pool whose workers inherit the tasks in memory:
+    only a task's index and its result cross process boundaries (large arrays
+    are never pickled on the way in).
+The caller's executor (``executor=``)
+    A :class:`concurrent.futures.Executor` (threads, processes, or any other
+    implementation) or a ``dask.distributed.Client``.  A task then travels as
+    a *job*: :class:`Remote` ``pack`` turns the task into the arguments of a
+    module-level function holding only that part's arrays (never the whole
+    problem), and ``Remote.fn`` runs it where the executor puts it.  At most
+    :data:`IN_FLIGHT` jobs per worker are packed and submitted ahead of the
+    results read back, so memory stays bounded; results come back in task
+    order, so the answer does not depend on where, or in which order, the
+    parts ran.
+
+Lost workers
+    A worker that dies in the middle of a part (killed, out of memory) never
+    hangs the call nor yields a partial result.  On the local pool or a
+    ``concurrent.futures`` executor (``BrokenExecutor``: the pool is then
+    unusable), the parts lost are run once more, in a fresh local pool; those
+    lost again (a dead worker breaks its whole pool) are run each alone, and a
+    part lost alone raises :class:`~koeeo_match.errors.SolverError` naming it.
+    Dask re-runs a lost task on another worker itself
+    (``distributed.scheduler.allowed-failures`` times, 3 by default); when it
+    gives up (``KilledWorker``), or the connection to the scheduler is lost,
+    the call raises :class:`~koeeo_match.errors.SolverError` naming the part.
+    Errors raised by a part itself (``SolverError``, ``UnsupportedError``,
+    ...) are raised as they are.
+
+Inside a job (on a thread, a process of the caller's executor or a Dask
+worker), nested calls of :func:`run_parts` run their tasks in that thread:
+forking from a thread, or from a daemonic Dask worker, is unsafe or refused.
+"""
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
+import threading
+import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["run_parts", "default_workers"]
+from .errors import InvalidParameterError, KoeeoMatchError, SolverError
+
+__all__ = ["run_parts", "default_workers", "Remote", "is_executor", "EXECUTOR_TEXT", "IN_FLIGHT"]
+
+_LOG = logging.getLogger(__name__)
+
+#: How the ``executor`` parameter is described in messages.
+EXECUTOR_TEXT = "a concurrent.futures.Executor or a dask.distributed.Client"
+
+#: Jobs packed and submitted ahead, per worker of the caller's executor.
+IN_FLIGHT = 2
 
 
 def default_workers() -> int:
@@ -19,20 +67,85 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def is_executor(obj: Any) -> bool:
+    """Whether ``obj`` is an executor :func:`run_parts` can use: a ``concurrent.futures.Executor``
+    or a ``dask.distributed.Client`` (recognised without importing dask).
+
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(1) as ex:
+    ...     is_executor(ex), is_executor("threads")
+    (True, False)
+    """
+    return isinstance(obj, Executor) or _is_dask(obj)
+
+
+def _is_dask(obj: Any) -> bool:
+    return any(c.__module__.split(".")[0] == "distributed" and c.__name__ == "Client" for c in type(obj).__mro__)
+
+
+@dataclass(frozen=True)
+class Remote:
+    """How a task travels to the caller's executor.
+
+    ``pack(*task)`` (run here) gives the arguments of ``fn`` (run there): a module-level,
+    picklable function whose result equals the local function's on the same task.  ``label``
+    names the parts in messages and in Dask's task keys.
+    """
+
+    fn: Callable[..., Any]
+    pack: Callable[..., tuple]
+    label: str = "part"
+
+
 def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
-              sizes: Sequence[int] | None = None) -> list[Any]:
+              sizes: Sequence[int] | None = None, *, executor: Any = None,
+              remote: Remote | None = None) -> list[Any]:
     """``[fn(*t) for t in tasks]``, in parallel when worthwhile; results in task order.
 
-    Tasks are submitted largest first by the caller's order; ``workers=1``
-    (or a single task) runs in this process, and so does a set of tasks
-    dominated by one (``sizes``: over 80 % of the work in one task), where a
-    pool would only copy its data to another process.  The workers are
-    forked with the tasks in memory: only task indices and results cross
-    process boundaries (large arrays are never pickled on the way in).
+    Parameters
+    ----------
+    fn : callable
+        Runs one task (in this process or a forked worker).
+    tasks : sequence of tuple
+        The tasks' arguments, largest first by the caller's order.
+    workers : int
+        Local processes (0: the cores available).  ``workers=1`` (or a single
+        task) runs in this process, and so does a set of tasks dominated by one
+        (``sizes``: over 80 % of the work in one task), where a pool would only
+        copy its data to another process.
+    sizes : sequence of int, optional
+        The work of each task.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Run the tasks there instead, each packed by ``remote`` (tasks without a
+        ``remote`` are run there as they are).  ``workers`` and ``sizes`` are
+        then ignored: the executor has its own workers.
+    remote : Remote, optional
+        How a task travels to ``executor``.
+
+    Returns
+    -------
+    list
+        The tasks' results, in task order.
+
+    Raises
+    ------
+    SolverError
+        A part's worker died every time it ran (the last time alone), or Dask
+        gave the part up; the message names the part.
+
+    Examples
+    --------
+    >>> from concurrent.futures import ThreadPoolExecutor
+    >>> with ThreadPoolExecutor(2) as ex:
+    ...     run_parts(pow, [(2, 3), (3, 2)], executor=ex)
+    [8, 9]
     """
+    if executor is not None and not _inside_job():
+        return _on_executor(fn, tasks, executor, remote)
     workers = workers or default_workers()
     dominated = sizes is not None and len(sizes) > 0 and max(sizes) > 0.8 * sum(sizes)
-    if workers <= 1 or len(tasks) <= 1 or dominated or "fork" not in mp.get_all_start_methods():
+    if (workers <= 1 or len(tasks) <= 1 or dominated or "fork" not in mp.get_all_start_methods()
+            or _inside_job()):
         return [fn(*t) for t in tasks]
     global _INHERITED
     if _INHERITED is not None:  # a pool inside a pool worker: run here
@@ -40,17 +153,185 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
     # the workers are forked at the first submit and inherit (fn, tasks): only an index is pickled
     _INHERITED = (fn, tasks)
     try:
-        with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=mp.get_context("fork")) as ex:
-            futures = [ex.submit(_run_inherited, i) for i in range(len(tasks))]
-            return [f.result() for f in futures]
+        out, lost = _fork_pool(range(len(tasks)), workers)
+        return _rerun_lost(out, lost, workers, len(tasks), "part")
     finally:
         _INHERITED = None
 
 
 # what the pool's workers run: set by run_parts before the fork, never pickled
 _INHERITED: tuple[Callable[..., Any], Sequence[tuple]] | None = None
+# set in a thread that runs a job: nested run_parts stay in that thread
+_JOB = threading.local()
+
+
+def _inside_job() -> bool:
+    return bool(getattr(_JOB, "active", False))
 
 
 def _run_inherited(i: int) -> Any:
     fn, tasks = _INHERITED  # type: ignore[misc]
     return fn(*tasks[i])
+
+
+def _fork_pool(indices: Sequence[int] | range, workers: int) -> tuple[dict[int, Any], list[int]]:
+    """Run the inherited tasks ``indices`` on a fresh fork pool: (results by index, indices lost
+    with a dead worker).  An error raised by a task itself is raised."""
+    out: dict[int, Any] = {}
+    lost: list[int] = []
+    with ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=mp.get_context("fork")) as ex:
+        futures = [(i, ex.submit(_run_inherited, i)) for i in indices]
+        for i, f in futures:
+            try:
+                out[i] = f.result()
+            except BrokenExecutor:
+                lost.append(i)
+            except BaseException:
+                for _, g in futures:
+                    g.cancel()
+                raise
+    return out, lost
+
+
+def _rerun_lost(out: dict[int, Any], lost: list[int], workers: int, n: int, label: str) -> list[Any]:
+    """The results in task order, once the parts ``lost`` are run again (``_INHERITED`` set).
+
+    A dead worker breaks its whole pool, so the parts lost with it were not all its cause: they
+    run again in a fresh pool; those lost again run once more, each alone in a fresh process
+    with the machine to itself, and a part lost alone raises :class:`SolverError` naming it."""
+    if not lost:
+        return [out[i] for i in range(n)]
+    _LOG.warning("%s lost with a worker process (killed or out of memory); running again in a fresh local pool",
+                 _names(lost, label, n).capitalize())
+    again, lost = _fork_pool(lost, workers)
+    out.update(again)
+    if lost:
+        _LOG.warning("%s lost again; running each alone", _names(lost, label, n).capitalize())
+    for i in lost:
+        alone, dead = _fork_pool([i], 1)
+        if dead:
+            raise SolverError(f"{_names([i], label, n).capitalize()} was lost with its worker process three times, "
+                              "the last time alone in a fresh process: the process died (killed, or out of "
+                              "memory). No partial result is returned; free memory, or run the solve where the "
+                              "part fits.")
+        out.update(alone)
+    return [out[i] for i in range(n)]
+
+
+def _names(idx: Sequence[int], label: str, n: int) -> str:
+    shown = ", ".join(str(i) for i in idx[:5]) + (", ..." if len(idx) > 5 else "")
+    return f"{label}{'s' if len(idx) > 1 else ''} {shown} (of {n}, numbered from 0)"
+
+
+# ----------------------------------------------------------------------------------------- executor
+
+
+def _job(fn: Callable[..., Any], args: tuple) -> Any:
+    """What the executor runs: ``fn(*args)``, nested parts kept in this thread."""
+    before = getattr(_JOB, "active", False)
+    _JOB.active = True
+    try:
+        return fn(*args)
+    finally:
+        _JOB.active = before
+
+
+def _on_executor(fn: Callable[..., Any], tasks: Sequence[tuple], executor: Any,
+                 remote: Remote | None) -> list[Any]:
+    if not tasks:
+        return []
+    rfn = remote.fn if remote is not None else fn
+    pack = remote.pack if remote is not None else (lambda *t: t)
+    label = remote.label if remote is not None else "part"
+    dask = _is_dask(executor)
+    window = max(1, IN_FLIGHT * _n_workers(executor, dask))
+    token = uuid.uuid4().hex[:8]
+    n = len(tasks)
+    out: dict[int, Any] = {}
+    lost: list[int] = []
+    pending: dict[int, Any] = {}  # index -> future, submitted and not read yet
+    nxt = 0
+    try:
+        while nxt < n or pending:
+            while nxt < n and len(pending) < window:  # pack and submit a few ahead, largest first
+                args = pack(*tasks[nxt])
+                pending[nxt] = _submit(executor, dask, rfn, args, f"koeeo_match-{label}-{nxt}-{token}")
+                nxt += 1
+            done = _first_done(list(pending.values()), dask)
+            for i in sorted(j for j, f in pending.items() if f in done):
+                fut = pending.pop(i)
+                try:
+                    out[i] = fut.result()
+                except BrokenExecutor:  # concurrent.futures: the pool is unusable from now on
+                    lost.extend([i, *pending, *range(nxt, n)])
+                    pending.clear()
+                    nxt = n
+                    break
+                except KoeeoMatchError:
+                    raise
+                except BaseException as exc:
+                    raise _lost(exc, dask, _names([i], label, n).capitalize()) from None
+    except BaseException:
+        for f in pending.values():
+            f.cancel()
+        raise
+    if not lost:
+        return [out[i] for i in range(n)]
+    # the caller's concurrent.futures executor broke: the parts it lost run in a fresh local pool
+    global _INHERITED
+    if _INHERITED is not None or "fork" not in mp.get_all_start_methods():  # pragma: no cover
+        raise SolverError(f"{_names(lost, label, n).capitalize()} lost: the executor's worker died (killed, or out "
+                          "of memory); no partial result is returned.")
+    _INHERITED = (fn, tasks)
+    try:
+        return _rerun_lost(out, sorted(lost), default_workers(), n, label)
+    finally:
+        _INHERITED = None
+
+
+def _first_done(futures: list[Any], dask: bool) -> set[Any]:
+    """The futures done once at least one is (``concurrent.futures.wait`` or ``distributed.wait``)."""
+    if dask:
+        from distributed import wait as dask_wait
+
+        return set(dask_wait(futures, return_when="FIRST_COMPLETED").done)
+    return set(wait(futures, return_when=FIRST_COMPLETED).done)
+
+
+def _lost(exc: BaseException, dask: bool, part: str) -> BaseException:
+    """What to raise for ``exc``, read from a part's future: a :class:`SolverError` naming the part
+    when the executor lost it, else ``exc`` itself (a part's own error)."""
+    if dask and _dask_loss(exc):
+        return SolverError(f"{part} was lost on the Dask cluster: {type(exc).__name__}: {exc}. Dask re-runs a lost "
+                           "task on another worker (distributed.scheduler.allowed-failures times) before giving up; "
+                           "no partial result is returned.")
+    if isinstance(exc, CancelledError):
+        return SolverError(f"{part} was cancelled on the executor (shut down while the solve ran?); no partial "
+                           "result is returned.")
+    return exc
+
+
+def _submit(executor: Any, dask: bool, fn: Callable[..., Any], args: tuple, key: str) -> Any:
+    try:
+        if dask:
+            return executor.submit(_job, fn, args, key=key, pure=False)
+        return executor.submit(_job, fn, args)
+    except RuntimeError as exc:  # a concurrent.futures executor after shutdown()
+        raise InvalidParameterError(f"The 'executor' parameter cannot take work: {exc}. "
+                                    "Pass a running executor.") from None
+
+
+def _n_workers(executor: Any, dask: bool) -> int:
+    if dask:
+        try:
+            return max(1, sum(int(n) for n in executor.nthreads().values()))  # threads of the workers now
+        except Exception:  # noqa: BLE001 - an unreachable scheduler: fail on submit, not here
+            return 1
+    return max(1, int(getattr(executor, "_max_workers", 0) or default_workers()))
+
+
+def _dask_loss(exc: BaseException) -> bool:
+    """Whether ``exc`` says Dask lost a task (its workers died, or the connection to the scheduler
+    broke), rather than the task raising it."""
+    names = {c.__name__ for c in type(exc).__mro__}
+    return bool(names & {"KilledWorker", "CommClosedError", "CancelledError", "FutureCancelledError"})

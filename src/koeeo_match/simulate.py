@@ -57,6 +57,7 @@ import numpy as np
 from ._params import InstanceOf, Interval, Options, Satisfies, validate
 from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
 from .model import NO_DATE, Problem, format_day, restrict
+from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import pairs_solution, pairs_value, reduce
 from .policy import Policy
 from .solution import Solution
@@ -72,10 +73,6 @@ BATCHES = ("daily", "weekly", "monthly")
 _NEVER = np.iinfo(np.int64).max
 
 
-def _executor_ok(x: Any) -> bool:
-    return callable(getattr(x, "submit", None))
-
-
 _PARAMS: dict[str, list] = {
     "problem": [InstanceOf(Problem, "a Problem")],
     "batch": [Options(BATCHES)],
@@ -84,7 +81,7 @@ _PARAMS: dict[str, list] = {
     "seed": [Interval(Integral, 0, 2**31 - 1)],
     "cancel_rate": [Interval(Real, 0, 1, closed="both")],
     "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
-    "executor": [Satisfies(_executor_ok, "an Executor (an object with .submit) or a dask Client"), None],
+    "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
     "progress": [Satisfies(callable, "a callable"), None],
 }
 
@@ -329,22 +326,10 @@ def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_li
         graph, t_cand = candidate_graph(p, policy)
         sol = solve_graph(p, graph, "fcfs", SolveOptions(seed=seed, arrival=order), candidate_seconds=t_cand)
     else:
-        kw: dict[str, Any] = {}
-        if executor is not None and _SOLVE_TAKES_EXECUTOR:
-            kw["executor"] = executor
-        sol = solve(p, method=method, policy=policy, time_limit=time_limit, seed=seed, **kw)
+        sol = solve(p, method=method, policy=policy, time_limit=time_limit, seed=seed, executor=executor)
     if sol.status not in (Status.OPTIMAL, Status.FEASIBLE) or sol.employee is None or sol.mission is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), sol.status
     return op.employees[np.asarray(sol.employee, np.int64)], op.missions[np.asarray(sol.mission, np.int64)], sol.status
-
-
-def _takes_executor() -> bool:
-    import inspect
-
-    return "executor" in inspect.signature(solve).parameters
-
-
-_SOLVE_TAKES_EXECUTOR = _takes_executor()
 
 
 def _ids(problem: Problem, e: np.ndarray, m: np.ndarray) -> tuple[tuple[str, str], ...]:

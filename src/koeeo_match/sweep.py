@@ -52,6 +52,7 @@ to build (or rescore) the graph the row used, shared by the methods of one
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import sys
@@ -67,6 +68,7 @@ from .candidates import CandidateGraph, build_candidates, rescore
 from .engine import SOLVE_PARAMS, check_memory, check_solve_params, resolve_policies, solve_graph
 from .errors import UnsupportedError
 from .model import Problem
+from .parallel import Remote, run_parts
 from .policy import TERMS, Policy
 from .solvers import SolveOptions
 
@@ -246,6 +248,7 @@ def sweep(
     errors: str = "raise",
     progress: bool = False,
     memory_limit: float | None = None,
+    executor: Any = None,
 ) -> Any:
     """Solve every (variant, policy, method) combination; one row per run.
 
@@ -279,6 +282,15 @@ def sweep(
         Print one line per run to stderr.  The same lines are always logged
         at INFO on the ``koeeo_match.sweep`` logger, so
         ``logging.basicConfig(level=logging.INFO)`` shows them without it.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Run the sweep's points there: one job per (variant, policy), holding
+        that variant's problem and that policy's candidate graph (built here,
+        one at a time as jobs are submitted), which runs every method and
+        returns the rows.  ``None`` (default): one point after the other in
+        this process, each solve running its parts on local processes.  The
+        table does not depend on it (but for the ``*_seconds`` columns); the
+        progress lines come once every point is back.  A lost worker: see
+        :func:`koeeo_match.solve`.
 
     Returns
     -------
@@ -305,7 +317,9 @@ def sweep(
     """
     plan = _plan(problem, policies, methods, variants=variants, base=base, time_limit=time_limit, seed=seed,
                  top_k=top_k, rank=rank, workers=workers, errors=errors, progress=progress,
-                 memory_limit=memory_limit)
+                 memory_limit=memory_limit, executor=executor)
+    if executor is not None:
+        return _table(_on_executor(plan, executor, memory_limit))
     rows: list[dict[str, Any]] = []
     for vlabel, prob in plan.variants:
         for meth in plan.methods:  # refuse before building what would not fit
@@ -313,9 +327,7 @@ def sweep(
         for plabel, pol, graph, t_cand in _graphs(prob, plan):
             for meth in plan.methods:
                 t1 = time.perf_counter()
-                rows.append(_run(prob, graph, meth, plan, t_cand, {
-                    "variant": vlabel, "policy": plabel, "method": meth, "primary": "+".join(pol.primary),
-                    **{f"w_{n}": getattr(pol, n) for n in TERMS}}))
+                rows.append(_run(prob, graph, meth, plan, t_cand, _head(vlabel, plabel, pol, meth)))
                 _say(rows[-1], len(rows), plan.runs, time.perf_counter() - t1, plan.progress)
     return _table(rows)
 
@@ -327,7 +339,7 @@ def _plan(problem: Problem, policies: PolicySpec, methods: str | Sequence[str], 
              {"problem": problem, "errors": kw["errors"], "variants": kw["variants"]})
     meths = _methods(methods)
     check_solve_params("sweep", time_limit=kw["time_limit"], seed=kw["seed"], top_k=kw["top_k"], rank=kw["rank"],
-                       workers=kw["workers"], memory_limit=kw["memory_limit"])
+                       workers=kw["workers"], memory_limit=kw["memory_limit"], executor=kw["executor"])
     _, rank = resolve_policies(None, kw["rank"], "sweep")
     pols = _policies(policies)
     labels = [lab for lab, _ in pols]
@@ -367,13 +379,64 @@ def _graphs(problem: Problem, plan: _Plan) -> Iterator[tuple[str, Policy, Candid
         yield label, pol, graph, time.perf_counter() - t0
 
 
+def _head(vlabel: str, plabel: str, pol: Policy, method: str) -> dict[str, Any]:
+    """The columns of a row that say what ran."""
+    return {"variant": vlabel, "policy": plabel, "method": method, "primary": "+".join(pol.primary),
+            **{f"w_{n}": getattr(pol, n) for n in TERMS}}
+
+
+def _on_executor(plan: _Plan, executor: Any, memory_limit: float | None) -> list[dict[str, Any]]:
+    """Every row, the points run on ``executor``: one job per (variant, policy), packed lazily
+    (:func:`koeeo_match.parallel.run_parts` keeps a few in flight); rows in the table's order."""
+    for _, prob in plan.variants:
+        for meth in plan.methods:
+            check_memory(prob, meth, plan.top_k, memory_limit)
+    tasks = [(v, p) for v in range(len(plan.variants)) for p in range(len(plan.policies))]
+    options = dataclasses.replace(plan.options, executor=None, progress=None)
+    full: dict[int, CandidateGraph] = {}  # the variant's full graph, rescored per policy
+
+    def pack(v: int, p: int) -> tuple:
+        vlabel, prob = plan.variants[v]
+        plabel, pol = plan.policies[p]
+        t0 = time.perf_counter()
+        if plan.top_k is not None and plan.rank is None:
+            graph = build_candidates(prob, pol, k=plan.top_k)
+        elif v not in full:
+            full.clear()
+            graph = full[v] = build_candidates(prob, pol, k=plan.top_k, rank=plan.rank)
+        else:
+            graph = rescore(full[v], prob, pol)
+        heads = [_head(vlabel, plabel, pol, m) for m in plan.methods]
+        # the terms the policy weighs travel, not the others (nor the problem they are computed from)
+        graph = dataclasses.replace(graph, terms={t: np.asarray(graph.terms[t]) for t, w in pol.weights().items() if w})
+        return prob, graph, plan.methods, options, plan.errors, time.perf_counter() - t0, heads
+
+    done = run_parts(lambda v, p: _point(*pack(v, p)), tasks, executor=executor,
+                     remote=Remote(_point, pack, "sweep point"))
+    rows = [row for point in done for row in point]
+    for i, row in enumerate(rows):
+        _say(row, i + 1, plan.runs, float(row.get("solve_seconds") or 0.0), plan.progress)
+    return rows
+
+
+def _point(problem: Problem, graph: CandidateGraph, methods: Sequence[str], options: SolveOptions, errors: str,
+           t_cand: float, heads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows of one (variant, policy): every method on its graph (a sweep point's job)."""
+    return [_row(problem, graph, m, options, errors, t_cand, h) for m, h in zip(methods, heads)]
+
+
 def _run(problem: Problem, graph: CandidateGraph, method: str, plan: _Plan, t_cand: float,
          head: dict[str, Any]) -> dict[str, Any]:
     """One row: the run's solution, or (``errors="record"``) the method's refusal."""
+    return _row(problem, graph, method, plan.options, plan.errors, t_cand, head)
+
+
+def _row(problem: Problem, graph: CandidateGraph, method: str, options: SolveOptions, errors: str, t_cand: float,
+         head: dict[str, Any]) -> dict[str, Any]:
     try:
-        sol = solve_graph(problem, graph, method, plan.options, candidate_seconds=t_cand)
+        sol = solve_graph(problem, graph, method, options, candidate_seconds=t_cand)
     except UnsupportedError as exc:
-        if plan.errors == "raise":
+        if errors == "raise":
             raise
         return {**head, "method_used": method, "status": "unsupported", "message": str(exc)}
     return {**head, "method_used": sol.method, "status": sol.status.value, "message": sol.message,

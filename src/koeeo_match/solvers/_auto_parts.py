@@ -55,6 +55,12 @@ class Context:
     options: SolveOptions
     deadline: float | None  # time.monotonic() by which the parts' searches end
     limits: Limits
+    whole_arcs: int | None = None  # arcs of the whole instance, when ``graph`` is one part's (``_auto_remote``)
+
+    @property
+    def n_arcs(self) -> int:
+        """Arcs of the whole instance (its size steers every part's search)."""
+        return len(self.graph) if self.whole_arcs is None else self.whole_arcs
 
 
 def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]:
@@ -122,7 +128,7 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
     t_end = None if seconds is None else time.monotonic() + seconds  # this part's time is up
     # a large instance under a time limit: a single flow round on the whole part, as the core
     # search makes better use of the time.  A small instance: every round and both starts
-    large = len(ctx.graph) > ctx.limits.parallel_arcs
+    large = ctx.n_arcs > ctx.limits.parallel_arcs
     warm = best_start(problem, sub, st, x, time.monotonic() if late or (large and seconds is not None) else t_end,
                       late)
     if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
@@ -146,7 +152,7 @@ def _search_mip(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawRe
     """The part by the MIP route (:func:`~._auto_mip.mip_search`) from the repaired start; CP-SAT
     single-threaded on an instance whose parts run in parallel.  With a share of caps (``caps``)
     the MIP's proof and bound hold for that share only: the LP's bound stays."""
-    large = len(ctx.graph) > ctx.limits.parallel_arcs
+    large = ctx.n_arcs > ctx.limits.parallel_arcs
     options = replace(ctx.options, workers=1) if large else ctx.options
     res, how = mip_search(problem, sub, options, t_end, warm.selected if feasible else None,
                           None if caps is not None else bound)

@@ -65,6 +65,7 @@ class SolveOptions:
     proposing: str = "employees"  # stable: the side that proposes ("employees" or "associations")
     preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (preferences.arc_ranks)
     arrival: np.ndarray | None = None  # fcfs: employees in arrival order (default: a permutation drawn from seed)
+    executor: Any = None  # where independent parts run (parallel.run_parts); None: local processes
 
 
 class SolverFn(Protocol):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -20,10 +21,10 @@ from ..candidates import CandidateGraph, pair_keys
 from ..decompose import Part, components, cut
 from ..errors import SolverError
 from ..model import Problem
-from ..parallel import default_workers, run_parts
+from ..parallel import Remote, default_workers, run_parts
 from ._potentials import potentials, reduced_costs_ok, residual
 from ._structure import structure
-from .flow import PART_ARCS, Network, _layers, _min_cost_flow, network
+from .flow import PART_ARCS, FlowJob, Network, _layers, network, run_flow_job
 
 __all__ = ["PricedFlow", "NEVER"]
 
@@ -37,12 +38,20 @@ def _solve_network(ctx: tuple, part) -> tuple[Network, np.ndarray]:
     """A part's network and the optimal flow on every one of its arcs, the bypass last (with
     ``ctx``'s ``by_max_flow``: a max flow of min cost, the bypass taking what is left)."""
     net = network(ctx, part)
-    by_max_flow = ctx[-1]
-    n = net.tail.size + (0 if by_max_flow else 1)
-    f, _ = _min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply, by_max_flow, 0, n)
-    if by_max_flow:
-        f = np.append(f, net.supply - int(f[net.kind == 4].sum()))
-    return net, f
+    return net, _flows(_job(net, ctx[-1]))
+
+
+def _job(net: Network, by_max_flow: bool) -> FlowJob:
+    """The :class:`~.flow.FlowJob` of ``net``, reading back every arc's flow (and the bypass's)."""
+    return FlowJob.of(net, by_max_flow, 0, net.tail.size + (0 if by_max_flow else 1))
+
+
+def _flows(job: FlowJob) -> np.ndarray:
+    """The optimal flow on every arc of a job's network, the bypass last."""
+    f, _ = run_flow_job(job)
+    if job.by_max_flow:
+        f = np.append(f, job.supply - int(f[job.head == 1].sum()))  # the arcs into the sink: mission -> sink
+    return f
 
 
 _KIND_SHIFT = 58  # node keys: kind << 58 | value (1 employee, 2 [employee, date], 3 mission, 4 [mission, employer])
@@ -93,10 +102,12 @@ def _node_keys(problem: Problem, graph: CandidateGraph, ed_grp: np.ndarray | Non
 
 
 def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int | None, workers: int,
-             solve: bool, fixed: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[_Net, np.ndarray | None]:
+             solve: bool, fixed: tuple[np.ndarray, np.ndarray] | None = None,
+             executor: Any = None) -> tuple[_Net, np.ndarray | None]:
     """The network of ``graph`` and, with ``solve``, its optimal flow (parts solved apart by
     OR-Tools, on a process pool when large).  ``fixed``: the (employee, mission) pairs of an
-    assignment kept outside ``graph``, whose seats and [mission, employer] places are taken."""
+    assignment kept outside ``graph``, whose seats and [mission, employer] places are taken.
+    ``executor``: where the parts are solved (:func:`~koeeo_match.parallel.run_parts`)."""
     E, M = problem.n_employees, problem.n_missions
     ka, kmis = graph.employee, graph.mission
     st = structure(problem, graph)
@@ -123,7 +134,13 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
     parts = cut(ka, kmis, E, M, PART_ARCS, label=label[ka]) if len(graph) else []
     if solve:
         n_proc = (workers or default_workers()) if len(graph) > 300_000 else 1
-        solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts])
+        if executor is None:
+            solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts])
+        else:  # the networks are built here (they are kept), each sent with only its own arrays
+            nets = [network(ctx, p) for p in parts]
+            flows = run_parts(_flows, [(_job(net, ctx[-1]),) for net in nets], executor=executor,
+                              remote=Remote(_flows, lambda job: (job,), "flow part"))
+            solved = list(zip(nets, flows))
     else:
         solved = [(network(ctx, p), None) for p in parts]
     cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "f", "kind", "arc", "key")}
@@ -253,8 +270,9 @@ class PricedFlow:
     whose repair fails) is solved by OR-Tools from scratch; later rounds start from the last
     optimal flow and its potentials, repair the flow around the arcs added, and certify it."""
 
-    def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int):
+    def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int, executor: Any = None):
         self.problem, self.k, self.uniform, self.workers = problem, k, uniform, workers
+        self.executor = executor  # where the parts' networks are solved (None: local processes)
         self.solved = False  # a flow of an earlier round exists (the components it keeps)
         self.full_solves = 0
 
@@ -272,7 +290,8 @@ class PricedFlow:
             sub_arcs = np.flatnonzero(free[graph.employee])
             kept = chosen & ~free[graph.employee]
             sub_net, sub_f = _network(self.problem, graph.subset(sub_arcs), self.k, self.uniform, self.workers,
-                                      solve=True, fixed=(graph.employee[kept], graph.mission[kept]))
+                                      solve=True, fixed=(graph.employee[kept], graph.mission[kept]),
+                                      executor=self.executor)
             assert sub_f is not None
             both = kept.copy()
             both[sub_arcs[sub_net.arc_of[(sub_net.arc_of >= 0) & (sub_f > 0)]]] = True
@@ -283,7 +302,8 @@ class PricedFlow:
             log.debug("%d of %d arcs solved again in %.2f s, certified in %.2f s", sub_arcs.size, len(graph),
                       t_c - t_r, time.perf_counter() - t_c)
         if net is None or d is None or f is None:
-            net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True)
+            net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True,
+                              executor=self.executor)
             assert f is not None
             d = _certify(net, f)
             self.full_solves += 1

@@ -11,8 +11,9 @@
    above ``SPLIT_ARCS`` is cut into the components of its arcs alone, and the
    caps and budgets its parts share are apportioned between them
    (:func:`apportion`).  Small components are packed together.  Parts run on
-   a local process pool for large instances, in two phases (module
-   ``_auto_parts``):
+   a local process pool for large instances (on the caller's ``executor``,
+   when given, each with only its own rows and arcs: module ``_auto_remote``),
+   in two phases (module ``_auto_parts``):
 
    - **bounds** (``relax_part``): the LP relaxation of each part
      (:func:`~koeeo_match.solvers.lp.lp_relaxation`, with the employers'
@@ -52,7 +53,7 @@ from ..decompose import Part
 from ..model import Problem
 from ..parallel import default_workers, run_parts
 from ..status import Status, Termination
-from . import _auto_split
+from . import _auto_remote, _auto_split
 from ._auto_clock import CtrlC, shares
 from ._auto_mip import mip_search
 from ._auto_parts import Context, Limits, relax_part, solve_part, with_bound
@@ -134,11 +135,13 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             options.progress(f"auto: {len(parts)} part(s), {len(graph):,} arcs, "
                              f"{'parallel' if big else 'sequential'}; LP bounds ...")
         # phase 1: every part's bound and LP values, which apportion the caps parts share
-        relaxed = run_parts(relax_part, [(ctx, part) for part in parts], n_proc)
+        relaxed = run_parts(relax_part, [(ctx, part) for part in parts], n_proc, executor=options.executor,
+                            remote=_auto_remote.RELAX)
         if options.progress:
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
         # phase 2: a feasible solution per part
-        results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc)
+        results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc, executor=options.executor,
+                            remote=_auto_remote.SOLVE)
     out_of_time = deadline is not None and time.monotonic() >= deadline
     return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
 

@@ -30,12 +30,13 @@ from ..candidates import CandidateGraph
 from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
 from ..model import Problem
-from ..parallel import default_workers, run_parts
+from ..parallel import Remote, default_workers, run_parts
 from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, group_ids, structure
 
-__all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity"]
+__all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "employee_capacity",
+           "FlowJob", "run_flow_job"]
 
 
 # Components are solved apart, never merged beyond this many arcs: OR-Tools' cost scaling is
@@ -202,7 +203,8 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
         options.progress(f"flow: {keep.size:,} candidate arcs in {len(parts)} part(s) of {n_comp:,} components")
     ctx = (ka, km_, k, ed_grp, mc_grp, st.mc_cap, problem.missions.seats, cost, by_max_flow)
     workers = (options.workers or default_workers()) if keep.size > 300_000 else 1
-    results = run_parts(_solve_part, [(ctx, part) for part in parts], workers, [len(part) for part in parts])
+    results = run_parts(_solve_part, [(ctx, part) for part in parts], workers, [len(part) for part in parts],
+                        executor=options.executor, remote=_REMOTE)
     sel_pos = np.sort(np.concatenate([part.to_whole(r[0]) for part, r in zip(parts, results)]))
     total_cost = sum(r[1] for r in results)
     selected = keep[sel_pos]
@@ -352,6 +354,57 @@ def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
     f, optimal_cost = _min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply, ctx[-1],
                                      net.first, net.n_candidates)
     return np.flatnonzero(f > 0), optimal_cost
+
+
+@dataclass(frozen=True)
+class FlowJob:
+    """One part's network as it travels to an executor (:mod:`koeeo_match.parallel`): only what
+    OR-Tools needs, nodes numbered within the part (``int32``), no index of the whole problem.
+    :func:`run_flow_job` solves it to the flow on arcs ``first .. first + n - 1`` and the
+    optimal cost, as :func:`_min_cost_flow` does here.
+
+    >>> job = FlowJob(np.array([0, 2], np.int32), np.array([2, 1], np.int32), np.array([1, 1]),
+    ...               np.array([-5, 0]), 1, False, 0, 1)
+    >>> flows, cost = run_flow_job(job)
+    >>> flows.tolist(), cost
+    ([1], -5)
+    """
+
+    tail: np.ndarray
+    head: np.ndarray
+    capacity: np.ndarray
+    cost: np.ndarray
+    supply: int
+    by_max_flow: bool
+    first: int
+    n: int
+
+    @classmethod
+    def of(cls, net: Network, by_max_flow: bool, first: int, n: int) -> FlowJob:
+        """The job of ``net``, reading back the flow on its arcs ``first .. first + n - 1``."""
+        return cls(net.tail.astype(np.int32), net.head.astype(np.int32), net.capacity, net.cost, net.supply,
+                   bool(by_max_flow), int(first), int(n))
+
+
+def run_flow_job(job: FlowJob) -> tuple[np.ndarray, int]:
+    """(flow on the job's arcs ``first .. first + n - 1``, optimal cost)."""
+    return _min_cost_flow(job.tail.astype(np.int64), job.head.astype(np.int64), job.capacity, job.cost, job.supply,
+                          job.by_max_flow, job.first, job.n)
+
+
+def _pack_part(ctx: tuple, part: Part) -> tuple[FlowJob]:
+    """:func:`_solve_part`'s task as a :class:`FlowJob` (built here, solved on the executor)."""
+    net = network(ctx, part)
+    return (FlowJob.of(net, ctx[-1], net.first, net.n_candidates),)
+
+
+def _solved_positions(job: FlowJob) -> tuple[np.ndarray, int]:
+    """:func:`_solve_part`'s result from its job."""
+    f, optimal_cost = run_flow_job(job)
+    return np.flatnonzero(f > 0), optimal_cost
+
+
+_REMOTE = Remote(_solved_positions, _pack_part, "flow part")
 
 
 def _min_cost_flow(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int, by_max_flow: bool,

@@ -338,7 +338,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
     rounds: list[PricingRound] = []
     certified, stopped, out_of_memory = False, False, False
-    flow = PricedFlow(problem, k, uniform, options.workers)
+    flow = PricedFlow(problem, k, uniform, options.workers, options.executor)
     sel_keys: np.ndarray | None = None
     solved_keys: np.ndarray | None = None  # the arcs of the last solve
     with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between a scan's groups

@@ -1,0 +1,153 @@
+"""``auto``'s parts as they travel to an executor: each with only its own rows and arcs.
+
+On the local pool a part's task shares the whole problem and graph with every
+other (the workers are forked with them in memory).  On the caller's executor
+(:mod:`koeeo_match.parallel`) each part is packed into a :class:`PartJob`:
+
+- a :func:`sub_problem` holding only the part's employees and missions (and
+  the pairs among them), renumbered in the same order; employers and
+  associations are kept whole (small tables, referenced by index);
+- the part's arcs as a graph over those rows (:func:`local_graph`), in the same
+  order, with the objective terms its policy weighs: part-local arc ``i`` is the
+  same arc in both, so the part's answer maps back unchanged;
+- the deadline as a wall-clock time (``time.time()``, shared by the machines of
+  a cluster through NTP), turned back into this machine's monotonic clock where
+  the job runs.
+
+Renumbering keeps every order (employees, missions, arcs), so the part's
+search sees the same model and gives the same answer as on the local pool.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+import numpy as np
+
+from .._arrays import csr_ptr
+from ..candidates import CandidateGraph
+from ..decompose import Part
+from ..model import Pairs, Problem
+from ..parallel import Remote
+from ._auto_parts import Context, relax_part, solve_part
+
+__all__ = ["PartJob", "sub_problem", "local_graph", "RELAX", "SOLVE"]
+
+
+def _take_rows(table: Any, rows: np.ndarray) -> Any:
+    """``table`` (a dataclass of columns, CSR pairs ``x_ptr`` / ``x_*`` included) with only ``rows``."""
+    n = len(table)
+    cols = {f.name: getattr(table, f.name) for f in fields(table)}
+    out: dict[str, Any] = {}
+    for name, ptr in cols.items():
+        if not name.endswith("_ptr"):
+            continue
+        lengths = np.diff(ptr)[rows]
+        new_ptr = np.zeros(rows.size + 1, np.int64)
+        np.cumsum(lengths, out=new_ptr[1:])
+        gather = np.repeat(ptr[:-1][rows] - new_ptr[:-1], lengths) + np.arange(int(new_ptr[-1]))
+        out[name] = new_ptr
+        prefix = name[:-3]
+        for other, v in cols.items():
+            if other.startswith(prefix) and other != name:
+                out[other] = v[gather]
+    for name, v in cols.items():
+        if name not in out and isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
+            out[name] = v[rows]
+    return replace(table, **out)
+
+
+def _pairs_within(pairs: Pairs, employees: np.ndarray, missions: np.ndarray) -> Pairs:
+    """The pairs whose employee and mission are both among ``employees`` and ``missions``
+    (ascending), renumbered."""
+    if len(pairs) == 0:
+        return pairs
+    e = np.searchsorted(employees, pairs.employee)
+    m = np.searchsorted(missions, pairs.mission)
+    e_in = (e < employees.size) & (employees[np.minimum(e, employees.size - 1)] == pairs.employee)
+    m_in = (m < missions.size) & (missions[np.minimum(m, missions.size - 1)] == pairs.mission)
+    both = e_in & m_in
+    return Pairs(e[both].astype(np.int32), m[both].astype(np.int32), pairs.score[both])
+
+
+def sub_problem(problem: Problem, employees: np.ndarray, missions: np.ndarray) -> Problem:
+    """The problem restricted to ``employees`` and ``missions`` (ascending dense indices),
+    renumbered ``0 ..`` in the same order; employers and associations whole.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0)
+    >>> q = sub_problem(p, np.array([3, 7]), np.array([0, 5, 9]))
+    >>> q.employees.ids.tolist() == p.employees.ids[[3, 7]].tolist(), q.n_missions
+    (True, 3)
+    """
+    return replace(problem, employees=_take_rows(problem.employees, employees),
+                   missions=_take_rows(problem.missions, missions),
+                   forced=_pairs_within(problem.forced, employees, missions),
+                   forbidden=_pairs_within(problem.forbidden, employees, missions),
+                   affinities=_pairs_within(problem.affinities, employees, missions))
+
+
+def local_graph(graph: CandidateGraph, part: Part) -> CandidateGraph:
+    """The arcs of ``part`` as a graph over its own employees and missions (numbered as by
+    :func:`sub_problem`), in the same order, with the terms its policy weighs.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0, rules="flow")
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> part = Part.of(np.arange(5), g.employee, g.mission, g.n_employees, g.n_missions)
+    >>> loc = local_graph(g, part)
+    >>> (loc.n_employees, len(loc)) == (part.employees.size, 5), bool((loc.score == g.score[:5]).all())
+    (True, True)
+    """
+    arcs = part.arcs
+    e = np.searchsorted(part.employees, graph.employee[arcs]).astype(np.int32)
+    m = np.searchsorted(part.missions, graph.mission[arcs]).astype(np.int32)
+    weighed = [t for t, w in graph.policy.weights().items() if w]
+    return CandidateGraph(n_employees=int(part.employees.size), n_missions=int(part.missions.size), employee=e,
+                          mission=m, ptr=csr_ptr(e, int(part.employees.size)), km=graph.km[arcs],
+                          terms={t: np.asarray(graph.terms[t])[arcs] for t in weighed}, score=graph.score[arcs],
+                          scale=graph.scale, policy=graph.policy, k=graph.k, rank=graph.rank, is_part=True)
+
+
+@dataclass(frozen=True, eq=False)
+class PartJob:
+    """One part of an ``auto`` solve, self-contained: what :func:`relax_part` and
+    :func:`solve_part` need, and nothing of the other parts."""
+
+    context: Context  # over the part's sub-problem and local graph
+    wall_deadline: float | None  # time.time() by which the search ends
+
+    @classmethod
+    def of(cls, ctx: Context, part: Part) -> PartJob:
+        """The job of ``part`` of ``ctx`` (built where the solve runs)."""
+        sub = sub_problem(ctx.problem, part.employees, part.missions)
+        graph = local_graph(ctx.graph, part)
+        wall = None if ctx.deadline is None else time.time() + (ctx.deadline - time.monotonic())
+        options = replace(ctx.options, progress=None, executor=None)
+        return cls(Context(sub, graph, options, None, ctx.limits, whole_arcs=ctx.n_arcs), wall)
+
+    def unpacked(self) -> tuple[Context, Part]:
+        """The context, its deadline on this machine's monotonic clock, and the part (every arc)."""
+        deadline = None if self.wall_deadline is None else time.monotonic() + (self.wall_deadline - time.time())
+        ctx = replace(self.context, deadline=deadline)
+        g = ctx.graph
+        part = Part(np.arange(len(g), dtype=np.int64), np.arange(g.n_employees, dtype=np.int64),
+                    np.arange(g.n_missions, dtype=np.int64))
+        return ctx, part
+
+
+def _relax_job(job: PartJob) -> tuple[int | None, np.ndarray | None]:
+    return relax_part(*job.unpacked())
+
+
+def _solve_job(job: PartJob, *rest: Any) -> tuple:
+    return solve_part(*job.unpacked(), *rest)
+
+
+#: :func:`relax_part`'s and :func:`solve_part`'s tasks as jobs for an executor.
+RELAX = Remote(_relax_job, lambda ctx, part: (PartJob.of(ctx, part),), "auto part")
+SOLVE = Remote(_solve_job, lambda ctx, part, *rest: (PartJob.of(ctx, part), *rest), "auto part")
