@@ -61,7 +61,7 @@ from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, solve_flow
-from .lp import lp_relaxation
+from .lp import lp_within, quick_bound
 
 __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
 
@@ -69,8 +69,9 @@ __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MI
 CPSAT_MAX_ARCS = 200_000
 #: Small components are packed into parts of about this many arcs.
 PART_ARCS = 20_000
-#: Past the deadline, a part's LP relaxation still gets this many seconds (then it has no bound).
-LP_MIN_SECONDS = 1.0
+#: Under a time limit, the parts' LP relaxations (phase 1) end by this share of the parts' time; an
+#: LP that cannot, or HiGHS stopped by it, leaves its part the one-pass bound (:func:`~.lp.quick_bound`).
+LP_SHARE = 0.5
 #: Coupled components with more arcs than this are split by :func:`split` (shared caps apportioned).
 SPLIT_ARCS = 250_000
 #: A search step (CP-SAT on a part's core) starts only with at least this many seconds left.
@@ -121,7 +122,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     # the parts' searches end by 90 % of the limit; joining and repairing the parts take the rest
     deadline = None if options.time_limit is None else start + 0.9 * options.time_limit
     ctx = Context(problem, graph, options, deadline,
-                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_MIN_SECONDS, MIP_PART_ARCS))
+                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_SHARE, MIP_PART_ARCS), start)
     with CtrlC() as ctrl_c:
         workers = options.workers or default_workers()
         big = len(parts) > 1 and len(graph) > PARALLEL_ARCS
@@ -151,9 +152,10 @@ def _mip_route(problem: Problem, graph: CandidateGraph, options: SolveOptions, s
     with CtrlC() as ctrl_c:
         res, how = mip_search(problem, graph, options, t_end)
         if res.bound is None and res.status == Status.FEASIBLE:  # cut short: the LP's bound, as the parts'
-            left = None if t_end is None else max(t_end - time.monotonic(), LP_MIN_SECONDS)
-            bound = lp_relaxation(problem, graph, structure(problem, graph), left)[0]
-            res = with_bound(graph, res, bound, res.termination)
+            st = structure(problem, graph)
+            bound = lp_within(problem, graph, st, t_end)[0]
+            res = with_bound(graph, res, quick_bound(problem, graph, st) if bound is None else bound,
+                             res.termination)
     stats = {**res.stats, "method": how, "seconds": time.perf_counter() - t0}
     if ctrl_c.happened and res.status != Status.OPTIMAL and res.selected.size:
         return RawResult(res.selected, res.status, res.bound, "interrupted (Ctrl-C): best solution found so far",

@@ -124,8 +124,10 @@ def flow_obstacles(problem: Problem, graph: CandidateGraph, st: Structure | None
         )
     has = st.cd >= 0
     if has.any():
-        pairs = np.unique(np.stack([st.cd[has], ea[has]], 1), axis=0)  # distinct (group, employee)
-        n_emp = np.bincount(pairs[:, 0], minlength=st.n_cd)
+        # distinct (group, employee) pairs, as one int64 key each (a 1-d sort: unique(axis=0) took 1 s
+        # at 2 M arcs)
+        keys = np.unique(st.cd[has].astype(np.int64) * graph.n_employees + ea[has])
+        n_emp = np.bincount(keys // graph.n_employees, minlength=st.n_cd)
         binding = np.flatnonzero(n_emp > st.cd_cap)
         if binding.size:
             emp = problem.employees.employer[ea[np.flatnonzero(st.cd == binding[0])[0]]]
