@@ -55,7 +55,7 @@ from ..status import Status, Termination
 from . import _auto_split
 from ._auto_clock import CtrlC, shares
 from ._auto_mip import mip_search
-from ._auto_parts import Context, Limits, relax_part, solve_part, with_bound
+from ._auto_parts import Context, Limits, part_graph, relax_part, solve_part, with_bound
 from ._auto_split import apportion, restricted
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
@@ -174,7 +174,9 @@ def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: 
             x[part.arcs] = xp
     caps = apportion(problem, graph, parts, x)
     del x
-    whole = [len(part) > CPSAT_MAX_ARCS and bool(flow_obstacles(restricted(problem, c), graph.subset(part.arcs)))
+    whole = [len(part) > CPSAT_MAX_ARCS
+             and bool(flow_obstacles(restricted(problem, c), part_graph(graph, part) if c is None
+                                     else graph.subset(part.arcs)))
              for part, c in zip(parts, caps)]
     share = shares([len(part) for part in parts], n_proc)
     return [(ctx, part, s, w, c, b, xp) for part, s, w, c, (b, xp) in zip(parts, share, whole, caps, relaxed)]
