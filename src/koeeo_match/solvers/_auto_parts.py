@@ -77,14 +77,14 @@ def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]
     whole caps (a relaxation of the part's share, :func:`~._auto_split.apportion`).  A part that
     a flow solves exactly gets the flow's optimum instead (its arcs as LP values).  Under a time
     limit, the LP runs only if it can end by ``ctx.lp_deadline()`` (:func:`~.lp.lp_within`), the
-    flow only if its estimate fits; otherwise, or when HiGHS' time runs out, the part's bound is
-    the one-pass :func:`~.lp.quick_bound` (and it has no LP values)."""
+    flow only if its estimate fits; otherwise, or when HiGHS' time runs out, or after Ctrl-C, the
+    part's bound is the one-pass :func:`~.lp.quick_bound` (and it has no LP values)."""
     problem, options = ctx.problem, ctx.options
     deadline = ctx.lp_deadline()
     sub = part_graph(ctx.graph, part)
     st = structure(problem, sub)
     if not flow_obstacles(problem, sub, st):
-        if not fits(deadline, estimate(FLOW_SECONDS_PER_ARC, len(sub))):
+        if INTERRUPTED.is_set() or not fits(deadline, estimate(FLOW_SECONDS_PER_ARC, len(sub))):
             return quick_bound(problem, sub, st), None
         res = solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1))
         taken = np.zeros(len(sub), np.float32)
@@ -94,7 +94,7 @@ def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]
     # time limit, the flows' bound
     bound, x = lp_within(problem, sub, st, deadline)
     if bound is None:
-        if deadline is not None:
+        if deadline is not None or INTERRUPTED.is_set():  # no time for the flows' bound either
             return quick_bound(problem, sub, st), None
         return _flow_bound(problem, sub, st, options.seed), None
     assert x is not None  # lp_relaxation gives both or neither

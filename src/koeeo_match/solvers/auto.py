@@ -53,7 +53,7 @@ from ..model import Problem
 from ..parallel import default_workers, run_parts
 from ..status import Status, Termination
 from . import _auto_split
-from ._auto_clock import CtrlC, shares
+from ._auto_clock import INTERRUPTED, CtrlC, shares, stopped
 from ._auto_mip import mip_search
 from ._auto_parts import Context, Limits, part_graph, relax_part, solve_part, with_bound
 from ._auto_split import apportion, restricted
@@ -61,6 +61,7 @@ from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, solve_flow
+from .greedy import greedy_from
 from .lp import lp_within, quick_bound
 
 __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
@@ -118,26 +119,58 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         return res
     if len(graph) <= MIP_ARCS:
         return _mip_route(problem, graph, options, start, t0)
-    parts = split(problem, graph)
     # the parts' searches end by 90 % of the limit; joining and repairing the parts take the rest
     deadline = None if options.time_limit is None else start + 0.9 * options.time_limit
-    ctx = Context(problem, graph, options, deadline,
-                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_SHARE, MIP_PART_ARCS), start)
     with CtrlC() as ctrl_c:
+        parts = split(problem, graph)
+        ctx = Context(problem, graph, options, deadline,
+                      Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_SHARE, MIP_PART_ARCS), start)
         workers = options.workers or default_workers()
         big = len(parts) > 1 and len(graph) > PARALLEL_ARCS
         n_proc = workers if big else 1
+        # the greedy solution of the whole first: what a time limit or Ctrl-C returns until the parts
+        # have better (about a second at 2 M arcs)
+        fallback = greedy_from(problem, graph)
         if options.progress:
             options.progress(f"auto: {len(parts)} part(s), {len(graph):,} arcs, "
-                             f"{'parallel' if big else 'sequential'}; LP bounds ...")
+                             f"{'parallel' if big else 'sequential'}; greedy start in "
+                             f"{time.monotonic() - start:.1f} s; LP bounds ...")
         # phase 1: every part's bound and LP values, which apportion the caps parts share
         relaxed = run_parts(relax_part, [(ctx, part) for part in parts], n_proc)
         if options.progress:
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
+        if stopped(deadline) and fallback.status == Status.FEASIBLE:  # no time for the parts: the greedy one
+            bounds = [b for b, _ in relaxed]
+            bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds if b is not None)
+            return _as_fallback(graph, fallback, bound, INTERRUPTED.is_set(), time.perf_counter() - t0, len(parts))
         # phase 2: a feasible solution per part
         results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc)
     out_of_time = deadline is not None and time.monotonic() >= deadline
-    return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
+    res = _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
+    return _better(graph, res, fallback)
+
+
+def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, interrupted: bool,
+                 seconds: float, n_parts: int) -> RawResult:
+    """The greedy solution of the whole as ``auto``'s answer, with the parts' bounds (phase 1)."""
+    why = "interrupted (Ctrl-C)" if interrupted else "time limit reached"
+    res = RawResult(fallback.selected, Status.FEASIBLE, None,
+                    f"{why} before the parts were searched: best solution found so far, the greedy one",
+                    {"method": "auto", "parts": n_parts, "how": {"greedy": 1}, "seconds": seconds},
+                    termination=Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
+    return with_bound(graph, res, bound)
+
+
+def _better(graph: CandidateGraph, res: RawResult, fallback: RawResult) -> RawResult:
+    """``res``, or the greedy ``fallback`` where it scores more (or ``res`` found nothing), with
+    ``res``'s bound and termination."""
+    if fallback.status != Status.FEASIBLE or res.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        return res
+    value = int(graph.score[fallback.selected].sum())
+    if res.status == Status.FEASIBLE and int(graph.score[res.selected].sum()) >= value:
+        return res
+    msg = (res.message + "; " if res.message else "") + "the greedy solution of the whole scores more: kept"
+    return RawResult(fallback.selected, Status.FEASIBLE, res.bound, msg, res.stats, termination=res.termination)
 
 
 def _mip_route(problem: Problem, graph: CandidateGraph, options: SolveOptions, start: float,

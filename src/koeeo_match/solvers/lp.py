@@ -94,8 +94,8 @@ def lp_within(problem: Problem, graph: CandidateGraph, st: Structure | None,
               deadline: float | None) -> tuple[int | None, np.ndarray | None]:
     """:func:`lp_relaxation` by ``deadline`` (``time.monotonic()``; ``None``: no limit), or
     ``(None, None)`` when it would not end by then (not started: its setup cannot be stopped) or
-    did not (HiGHS' time limit: what is left less the setup).  Small LPs run whatever the time
-    left (:data:`LP_SMALL_SETUP`).
+    did not (HiGHS' time limit: what is left less the setup), or after Ctrl-C.  Small LPs run
+    whatever the time left (:data:`LP_SMALL_SETUP`).
 
     >>> import koeeo_match as km
     >>> p = km.synth.region("Bretagne", employees=300, seed=0)
@@ -103,6 +103,8 @@ def lp_within(problem: Problem, graph: CandidateGraph, st: Structure | None,
     >>> lp_within(p, g, None, time.monotonic())[0] == lp_relaxation(p, g)[0]  # small: it runs
     True
     """
+    if INTERRUPTED.is_set():  # Ctrl-C: no LP starts
+        return None, None
     rest = left(deadline)
     if rest is None:
         return lp_relaxation(problem, graph, st)
