@@ -188,14 +188,14 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
              seconds: float) -> RawResult:
     """The answer when the model could not be built in time (or Ctrl-C came first): the greedy
     start, with the one-pass bound."""
-    why = "interrupted (Ctrl-C)" if interrupted else f"the time limit ran out after {seconds:.1f} s"
     ended = Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT
+    what = (f"CP-SAT was interrupted (Ctrl-C) while building its model of {len(graph):,} arcs" if interrupted
+            else f"CP-SAT's model of {len(graph):,} arcs could not be built within the time limit ({seconds:.1f} s)")
     if start is None:
-        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
-                         f"CP-SAT's model was not built ({why}) and no feasible start is known", termination=ended)
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
+                         termination=ended)
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                     f"CP-SAT's model of {len(graph):,} arcs was not built ({why}): best solution found so far, "
-                     "the greedy one", {"cpsat_built": False}, termination=ended)
+                     f"{what}: best solution found so far, the greedy one", {"cpsat_built": False}, termination=ended)
 
 
 def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
