@@ -58,9 +58,10 @@ _CHUNK = 10_000  # model building checks the deadline and Ctrl-C every _CHUNK va
 _INT_MAX = 2**62  # an upper end of a constraint's domain that never binds
 #: CP-SAT's presolve can overrun its time limit (one step ran 5.2 s past a 3 s limit on one mission
 #: with 10,000 seats and 12,000 volunteers): past the deadline plus _STOP_GRACE seconds the search is
-#: told to stop, and past _ABANDON_GRACE the solve stops waiting for it (its thread ends when the
-#: step does) and returns the start.
-_STOP_GRACE, _ABANDON_GRACE = 0.2, 0.5
+#: told to stop (``stop_search``), and waited for: a CP-SAT thread still running when the
+#: interpreter exits aborts the process ("terminate called without an active exception"), so it
+#: is never abandoned.
+_STOP_GRACE = 0.2
 
 
 class _Stop(Exception):
@@ -369,8 +370,7 @@ def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel, dea
     thread waits, so that a SIGINT handler can call ``stop_search`` (the
     previous handler, if any, is still called: e.g. ``auto``'s), and so that
     a search still running past ``deadline`` (``time.monotonic()``) is told to
-    stop (after :data:`_STOP_GRACE`) and then abandoned (after
-    :data:`_ABANDON_GRACE`: status ``UNKNOWN``, no solution read).  Elsewhere
+    stop (after :data:`_STOP_GRACE`).  Elsewhere
     CP-SAT's own SIGINT handling is used.  Returns the status and whether
     the search was interrupted.
     """
@@ -404,11 +404,9 @@ def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel, dea
             worker.join(0.05)
             late = 0.0 if deadline is None else time.monotonic() - deadline
             if worker.is_alive() and late > _STOP_GRACE and not told:
+                log.info("cpsat: the search is %.1f s past its time limit (presolve?): told to stop", late)
                 solver.stop_search()
                 told = True
-            if worker.is_alive() and late > _ABANDON_GRACE:
-                log.info("cpsat: the search is %.1f s past its time limit (presolve); its thread is abandoned", late)
-                return cp_model.UNKNOWN, hit.is_set()
     finally:
         signal.signal(signal.SIGINT, previous)
     if "error" in box:
