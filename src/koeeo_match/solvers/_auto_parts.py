@@ -21,7 +21,7 @@ from ..candidates import CandidateGraph
 from ..decompose import Part
 from ..model import Problem
 from ..status import Status, Termination
-from ._auto_clock import FLOW_SECONDS_PER_ARC, INTERRUPTED, budget, estimate, fits, stopped
+from ._auto_clock import FLOW_SECONDS_PER_ARC, GREEDY_SECONDS_PER_ARC, INTERRUPTED, budget, estimate, fits, stopped
 from ._auto_mip import integer_bound, mip_search
 from ._auto_search import coarse, improve, search
 from ._auto_split import restricted
@@ -57,6 +57,7 @@ class Context:
     deadline: float | None  # time.monotonic() by which the parts' searches end
     limits: Limits
     start: float | None = None  # time.monotonic() when the solve started (the LPs' share counts from it)
+    greedy: np.ndarray | None = None  # arcs of the whole's feasible greedy solution, if computed
 
     def lp_deadline(self) -> float | None:
         """When phase 1's LPs must end: ``lp_share`` of the time from the start to the deadline."""
@@ -141,8 +142,12 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
     # a large instance under a time limit: a single flow round on the whole part, as the core
     # search makes better use of the time.  A small instance: every round and both starts
     large = len(ctx.graph) > ctx.limits.parallel_arcs
-    warm = best_start(problem, sub, st, x, time.monotonic() if late or (large and seconds is not None) else t_end,
-                      late, t_end)
+    quick = late or not fits(t_end, estimate(FLOW_SECONDS_PER_ARC + GREEDY_SECONDS_PER_ARC, len(sub)))
+    if quick and caps is None and ctx.greedy is not None:  # no time for a flow: the whole's greedy
+        warm = RawResult(_within(part, ctx.greedy), Status.FEASIBLE)  # solution, on this part, is the start
+    else:
+        warm = best_start(problem, sub, st, x,
+                          time.monotonic() if late or (large and seconds is not None) else t_end, late, t_end)
     if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
         return warm, "repair"
     feasible = warm.status == Status.FEASIBLE
@@ -157,6 +162,13 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
         if done:  # the part's time is up (LNS alone rarely proves)
             return with_bound(sub, warm, bound, _cut()), how
     return _search_whole(ctx, problem, sub, warm, feasible, t_end, whole, caps, bound, how)
+
+
+def _within(part: Part, arcs: np.ndarray) -> np.ndarray:
+    """The part-local positions of those of ``arcs`` (of the whole, ascending) that are in ``part``:
+    a feasible solution of the whole, restricted to a part that shares no cap, is one of the part."""
+    pos = np.minimum(np.searchsorted(part.arcs, arcs), max(part.arcs.size - 1, 0))
+    return pos[part.arcs[pos] == arcs] if part.arcs.size else np.zeros(0, np.int64)
 
 
 def _search_mip(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawResult, feasible: bool,

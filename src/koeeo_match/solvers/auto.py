@@ -44,6 +44,7 @@ back to the whole).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -131,6 +132,8 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         # the greedy solution of the whole first: what a time limit or Ctrl-C returns until the parts
         # have better (about a second at 2 M arcs)
         fallback = greedy_from(problem, graph)
+        if fallback.status == Status.FEASIBLE:
+            ctx = replace(ctx, greedy=np.sort(fallback.selected))
         if options.progress:
             options.progress(f"auto: {len(parts)} part(s), {len(graph):,} arcs, "
                              f"{'parallel' if big else 'sequential'}; greedy start in "
