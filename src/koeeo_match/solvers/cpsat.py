@@ -202,7 +202,8 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
 def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
               start: RawResult | None) -> RawResult:
     """CP-SAT's answer, or the greedy ``start`` where it is better: when CP-SAT found no solution
-    (with the one-pass bound), or a worse one (with CP-SAT's bound)."""
+    (with the one-pass bound), or a worse one; a feasible answer's bound is the tighter of
+    CP-SAT's and the one-pass bound."""
     if start is None or res.status in (Status.OPTIMAL, Status.INFEASIBLE):
         return res
     value = int(graph.score[start.selected].sum())
@@ -212,10 +213,14 @@ def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawRe
         return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
                          f"CP-SAT {why}: best solution found so far, the greedy one", res.stats,
                          termination=res.termination)
+    # CP-SAT's bound before its LP has run can be far looser than the one-pass bound (Bretagne 5,000,
+    # 2 s: 288,457.5 h against 24,433.5 h): the tighter of the two
+    qb = quick_bound(problem, graph, st)
+    bound = qb if res.bound is None else min(res.bound, qb)
     if int(graph.score[res.selected].sum()) < value:
-        return RawResult(start.selected, Status.FEASIBLE, res.bound, res.message + " (the greedy start: CP-SAT "
+        return RawResult(start.selected, Status.FEASIBLE, bound, res.message + " (the greedy start: CP-SAT "
                          "found nothing better)", res.stats, termination=res.termination)
-    return res
+    return RawResult(res.selected, res.status, bound, res.message, res.stats, termination=res.termination)
 
 
 def _ineligible(problem: Problem, st: Structure) -> RawResult | None:
