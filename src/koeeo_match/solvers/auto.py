@@ -34,7 +34,12 @@
 4. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
    it is tighter on a part that shares no cap), so the gap reported is
    honest.  A time limit or Ctrl-C returns the best feasible solution found
-   (parts not reached keep their repaired start).
+   (parts not reached keep their repaired start).  The greedy solution of the
+   whole is computed before phase 1: it is the answer when the limit is spent,
+   or Ctrl-C comes, before the parts are searched, and kept if it scores more
+   than their joined answer.  Steps that cannot be stopped (a flow, an LP's
+   setup) start only when their estimate fits (module ``_auto_clock``;
+   docs/solvers.md, "Time limits").
 
 This module keeps the method's constants and the orchestration: the phases,
 and joining the parts' answers (:class:`~koeeo_match.decompose.Part` maps each
