@@ -78,6 +78,10 @@ def ineligible_rules(p: km.Problem, e: int, m: int) -> set[str]:
         sl = slice(int(E.avail_ptr[e]), int(E.avail_ptr[e + 1]))
         if not any(s <= d <= t for s, t in zip(E.avail_start[sl].tolist(), E.avail_end[sl].tolist())):
             out.add("availability")
+    # DESIGN §8: both known strictly before a dated mission happens; missing = known from the start
+    known = [x for x in (int(E.joined[e]), int(M.posted[m])) if x != NO_DATE]
+    if d != NO_DATE and known and max(known) >= d:
+        out.add("known_in_time")
     # DESIGN §4: "m is remote and the employee is remote_ok, or the distance is <= max_km".
     far = pair_km(p, e, m) > float(E.max_km[e])
     if M.remote[m]:

@@ -18,7 +18,8 @@ from test_properties import MAX_PAIRS, SETTINGS, problems
 
 # conftest rule names -> the prefixes of why_not's sentences that may name them
 PREFIXES = {"skill": {"skill", "level"}, "availability": {"date"}, "distance": {"distance"},
-            "remote": {"remote"}, "excluded": {"exclusion"}, "forbidden": {"forbidden"}}
+            "remote": {"remote"}, "excluded": {"exclusion"}, "forbidden": {"forbidden"},
+            "known_in_time": {"known_in_time"}}
 
 
 def broken_prefixes(p: km.Problem, e: int, m: int) -> set[str]:

@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "koeeo_match"
 
 #: Lowest first.  A room imports only from its own layer or below.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "_arrays", "_geo", "_log", "_params", "status", "parallel"),  # helpers
+    ("errors", "_arrays", "_geo", "_log", "_params", "_cli_opts", "status", "parallel"),  # helpers
     ("territory",),  # reference data (départements)
     ("model",),  # the tables, built from records and frames
     ("policy", "decompose"),  # scores; parts of a graph
@@ -31,7 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("metrics", "check", "stability", "explain", "memory"),  # reading a result; what a solve would need
     ("solution",),  # the result
     ("io",),  # files
-    ("engine",),  # the one solve path
+    ("pinned", "engine"),  # pinned assignments (the reduced problem); the one solve path
     ("pipeline", "sweep", "whatif", "plot", "simulate"),  # built on solve
     ("cli", "__main__", "__init__"),
 ]

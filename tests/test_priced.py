@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 import koeeo_match as km
 import koeeo_match.engine as engine
 from koeeo_match.candidates import arc_terms, priced_pairs, problem_scale, score_bounds
+from koeeo_match.candidates._bounds import employee_bounds
 from koeeo_match.errors import SolverError
 from koeeo_match.solvers import SolveOptions
 from koeeo_match.solvers._potentials import potentials
-from koeeo_match.solvers.priced import priced_obstacles, solve_priced
+from koeeo_match.solvers.priced import START_K, priced_obstacles, solve_priced
 
 from conftest import brute_force, eligible_pairs
 from test_properties import MAX_PAIRS, SETTINGS, problems, small
@@ -155,6 +156,11 @@ def test_score_bounds_hold_for_every_arc(records, pol):
     km_ = np.where(problem.missions.remote[g.mission], 0, g.km)
     ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * km_
     assert (s <= ub + 1e-9 * np.abs(ub) + 1e-6).all()
+    # with each arc's exact skill_fit in place of its bound 1 (what the scan of remote missions uses)
+    fit = arc_terms(problem, g.employee, g.mission, g.km, ["skill_fit"])["skill_fit"]
+    ub_fit = b.mission[g.mission] + employee_bounds(problem, pol, scale, g.employee, fit) - b.per_km * km_
+    assert (s <= ub_fit + 1e-9 * np.abs(ub_fit) + 1e-6).all()
+    assert (ub_fit <= ub + 1e-9 * np.abs(ub)).all()
     if pol.primary:  # the primary values are the exact integers of the policy's primary terms
         prim = pol.score({t: g.terms[t] for t in pol.primary}, "primary")
         assert (scale.primary(s) == np.round(prim * scale.primary_scale)).all()
@@ -253,3 +259,63 @@ def test_pricing_stops_when_the_next_round_would_not_fit():
     assert "memory" in res.message and res.stats["pricing"]["rounds"] == 1
     assert len(g) == start[0].size
     assert int(g.score[res.selected].sum()) <= int(g0.score[first.selected].sum())
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+def test_scan_finds_the_remote_arcs_that_beat_the_prices_by_one_unit(policy):
+    # prices one integer unit below each employee's best score: exactly the arcs at that score beat
+    # them, and the bounds of remote missions (exact skill_fit per set of requirements) must keep them
+    problem = km.synth.region("Bretagne", employees=1500, seed=3, rules="flow")
+    assert problem.missions.remote.sum() > 20 and problem.employees.remote_ok.sum() > 100
+    pol = km.Policy.parse(policy)
+    E, M = problem.n_employees, problem.n_missions
+    scale = problem_scale(problem, pol, max_arcs=0)
+    g = km.build_candidates(problem, pol)
+    s = scale.apply(pol, {t: g.terms[t] for t, w in pol.weights().items() if w})
+    y = np.full(E, np.iinfo(np.int64).max // 4, np.int64)
+    remote = problem.missions.remote[g.mission]
+    best = np.full(E, np.iinfo(np.int64).min, np.int64)
+    np.maximum.at(best, g.employee[remote], s[remote])
+    has = best > np.iinfo(np.int64).min
+    y[has] = best[has] - 1
+    v = np.zeros(M, np.int64)
+    ea, ma, _, _, stats = priced_pairs(problem, pol, scale, score_bounds(problem, pol, scale), y, v,
+                                       np.ones(E, bool), np.ones(M, bool))
+    want = s > y[g.employee] + v[g.mission]
+    assert want.sum() >= has.sum() > 50
+    assert sorted(zip(ea.tolist(), ma.tolist())) == sorted(zip(g.employee[want].tolist(), g.mission[want].tolist()))
+    assert stats.pairs_tested < 4 * len(g)  # the prices prune: not every pair is drawn
+
+
+# ----------------------------------------------------------------------------- every rule at scale
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_relaxation_bounds_the_every_rule_optimum_and_the_solution_keeps_every_rule(seed):
+    p = km.synth.city(employees=250, seed=seed, rules="all")
+    assert priced_obstacles(p)
+    exact = km.solve(p, method="auto", seed=0)  # the full graph, every rule
+    assert exact.status.value == "optimal"
+    s = engine.relaxed_solution(p, km.Policy.preset("max_hours"), SolveOptions())
+    assert km.check(p, s) == []
+    assert s.bound is not None and s.bound >= exact.objective - 1e-9 >= s.objective - 1e-9
+    assert s.metrics["relaxation_bound"] >= exact.objective - 1e-9
+    assert s.metrics["pricing"]["certified"] and s.metrics["top_k"] is None
+    if s.status.value == "optimal":
+        assert s.objective == pytest.approx(exact.objective)
+    else:
+        assert s.gap == pytest.approx((s.bound - s.objective) / s.bound)
+
+
+def test_solve_takes_the_relaxed_route_when_the_full_graph_does_not_fit():
+    from koeeo_match.memory import bytes_per_arc
+
+    p = km.synth.city(employees=1000, seed=0, rules="all")
+    need = len(km.build_candidates(p, "max_hours")) * bytes_per_arc(p, "auto", None) / 2**30
+    start = START_K * (p.n_employees + p.n_missions) * bytes_per_arc(p, "flow", START_K) / 2**30
+    limit = need / 2
+    assert limit > 2 * start
+    assert engine.relaxed_route(p, "auto", None, limit) and not engine.relaxed_route(p, "auto", 5, limit)
+    s = km.solve(p, memory_limit=limit)
+    assert s.method.startswith("auto:relaxed+") and km.check(p, s) == []
+    assert s.bound is not None and s.bound >= km.solve(p, method="auto").objective - 1e-9
+    with pytest.raises(km.InsufficientMemoryError):
+        km.solve(p, method="cpsat", memory_limit=limit)

@@ -18,6 +18,8 @@ from conftest import brute_force, eligible_pairs, make, pair_km, total_hours, vi
 
 SKILLS = ["law", "it", "com"]
 DAYS = ["2027-03-01", "2027-03-02", "2027-03-03", "2027-03-04"]
+# joined / posted days (DESIGN §8): before, on and after the mission dates
+KNOWN = ["2027-02-27", *DAYS]
 SETTINGS = dict(deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow])
 MAX_PAIRS = 14
@@ -64,6 +66,8 @@ def problems(draw, flow_friendly: bool = False):
             r["available"] = draw(st.lists(items, max_size=2))
         if draw(st.sampled_from([False, False, True])):
             r["prefers"] = {draw(st.sampled_from(["social", "green"])): draw(st.sampled_from([0.5, 2.0]))}
+        if draw(st.sampled_from([False, False, True])):
+            r["joined"] = draw(st.sampled_from(KNOWN))
         employees.append(r)
 
     n_m = draw(st.integers(1, 5) | st.integers(2, 5))
@@ -81,6 +85,8 @@ def problems(draw, flow_friendly: bool = False):
             r["remote"] = True
         if draw(st.sampled_from([False, False, True])):
             r["max_per_employer"] = draw(st.integers(1, 2))
+        if draw(st.sampled_from([False, False, True])):  # posted no later than its date
+            r["posted"] = draw(st.sampled_from([k for k in KNOWN if k <= r.get("date", KNOWN[-1])]))
         missions.append(r)
 
     e_ids, m_ids = [e["id"] for e in employees], [m["id"] for m in missions]
@@ -286,6 +292,7 @@ BASE = dict(
         {"id": "web", "association": "web", "remote": True},
         {"id": "b", "association": "b"},
         {"id": "solo"},
+        {"id": "late", "date": D2, "posted": D2},  # posted on its day: open to nobody
     ],
     forced=[{"employee": "e6", "mission": "solo"}],
     forbidden=[{"employee": "e5", "mission": "day2"}],
@@ -299,6 +306,7 @@ INJECTIONS = {
     "remote": lambda s: s + [("e5", "web")],
     "excluded": lambda s: s + [("e3", "b")],
     "forbidden": lambda s: s + [("e5", "day2")],
+    "known_in_time": lambda s: s + [("e5", "late")],
     "duplicate": lambda s: s + [("e1", "law")],
     "unknown_id": lambda s: s + [("e9", "law")],
     "employee_hours": lambda s: s + [("e4", "day1")],  # e4: 14 h used of 14

@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "solve": "engine",
     "synth": "",
     "sweep": "sweep",
+    "simulate": "simulate",
     "pareto_front": "sweep",
     "policy_grid": "sweep",
     "whatif": "",
@@ -99,6 +100,7 @@ __all__ = [  # a literal, so that linters see the lazily imported names as expor
     "solve",
     "synth",
     "sweep",
+    "simulate",
     "pareto_front",
     "policy_grid",
     "whatif",
@@ -124,6 +126,7 @@ if TYPE_CHECKING:  # the names as the type checker sees them; at run time __geta
     from .io import dump, load
     from .model import Problem
     from .policy import TERMS, Policy
+    from .simulate import simulate
     from .solution import Solution
     from .stability import blocking_pairs
     from .status import Status, Termination

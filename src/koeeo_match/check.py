@@ -5,7 +5,7 @@ the problem's arrays and the solution's ids and recomputes each rule itself,
 with its own distance formula and its own date and capacity logic.
 
 Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
-``distance``, ``remote``, ``excluded``, ``forbidden``, ``employee_hours``,
+``known_in_time``, ``distance``, ``remote``, ``excluded``, ``forbidden``, ``employee_hours``,
 ``one_per_date``, ``seats``, ``team_minimum``, ``max_per_employer``,
 ``daily_cap``, ``hours_budget``, ``forced``.
 
@@ -224,6 +224,24 @@ def _availability(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Viol
     _each(out, problem, e, m, dated & ~ok, "availability", lambda k: f"employee is not available on {_day(d[k])}")
 
 
+def _known_in_time(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
+    """``known_in_time``: a dated mission goes only to an employee who joined, and was itself
+    posted, strictly before its date (a missing ``joined`` / ``posted`` is known from the start)."""
+    E, M = problem.employees, problem.missions
+    d = M.date[m].astype(np.int64)
+    dated = d != NO_DATE
+    joined, posted = E.joined[e].astype(np.int64), M.posted[m].astype(np.int64)
+    late_e = dated & (joined != NO_DATE) & (joined >= d)
+    late_m = dated & (posted != NO_DATE) & (posted >= d)
+
+    def text(k: int) -> str:
+        said = [f"employee joined {_day(joined[k])}"] if late_e[k] else []
+        said += [f"mission posted {_day(posted[k])}"] if late_m[k] else []
+        return f"{' and '.join(said)}, not before the mission's date {_day(d[k])}"
+
+    _each(out, problem, e, m, late_e | late_m, "known_in_time", text)
+
+
 def _reach(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
     """``remote`` and ``distance``: the mission is within the employee's max_km, or remote for a
     remote_ok employee."""
@@ -359,7 +377,8 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
 
 
 #: The rule families, in the order their violations are listed.
-_RULES = (_skills, _availability, _reach, _exclusions, _employee_limits, _mission_limits, _employer_limits, _forced)
+_RULES = (_skills, _availability, _known_in_time, _reach, _exclusions, _employee_limits, _mission_limits,
+          _employer_limits, _forced)
 
 
 def check(problem: Problem, solution: Any) -> list[Violation]:

@@ -1,7 +1,7 @@
 """Command line: koeeo-match (also python -m koeeo_match).
 
 Commands: ``solve``, ``check``, ``generate``, ``report``, ``explain``,
-``pipeline``, ``demo``.  Errors go
+``pipeline``, ``simulate``, ``demo``.  Errors go
 to stderr as one clear message with exit code 2; ``check`` exits 1 when the
 solution breaks a rule.  A file argument ``-`` is standard input (PROBLEM or
 SOLUTION, as JSON) or standard output (``-o -``, JSON); any other output
@@ -11,7 +11,6 @@ format follows the file's extension, checked before any work.
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -19,6 +18,9 @@ from typing import Any
 
 import koeeo_match
 
+from ._cli_opts import finite as _finite
+from ._cli_opts import float_opt as _float_opt
+from ._cli_opts import int_opt as _int_opt
 from ._log import HelpFormatter, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
@@ -84,39 +86,6 @@ def _esc(text: str) -> str:
 def _out(text: str = "") -> None:
     """Print one line of output, escaped (:func:`_esc`)."""
     print(_esc(text))
-
-
-def _int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
-    """An argparse ``type``: an integer in ``[lo, hi]``; the message names the bounds (argparse adds the option)."""
-    want = f"an integer >= {lo}" if hi is None else f"an integer from {lo} to {hi}"
-
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}") from None
-        if v < lo or (hi is not None and v > hi):
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text}")
-        return v
-
-    return parse
-
-
-def _float_opt(lo: float, hi: float = math.inf, *, lo_open: bool = False,
-               inf_ok: bool = False) -> Callable[[str], float]:
-    """An argparse ``type``: a number in ``(lo, hi]`` or ``[lo, hi]``; NaN refused, infinity only if ``inf_ok``."""
-    want = f"a number {'>' if lo_open else '>='} {lo:g}" + ("" if hi == math.inf else f" and <= {hi:g}")
-
-    def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be {want}, got {text!r}") from None
-        if math.isnan(v) or (math.isinf(v) and not inf_ok) or v < lo or (lo_open and v == lo) or v > hi:
-            raise argparse.ArgumentTypeError(f"must be {want}{' (inf allowed)' if inf_ok else ''}, got {text}")
-        return v
-
-    return parse
 
 
 _SEED = _int_opt(0, MAX_SEED)
@@ -243,19 +212,6 @@ def _print_json(doc: Any) -> None:
     import json
 
     print(json.dumps(_finite(doc), indent=1, ensure_ascii=True, allow_nan=False, default=str))
-
-
-def _finite(v: Any) -> Any:
-    """``v`` with non-finite floats as None and numpy scalars as Python ones (JSON has neither)."""
-    if hasattr(v, "tolist"):  # a numpy scalar or array
-        v = v.tolist()
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    if isinstance(v, dict):
-        return {str(k): _finite(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [_finite(x) for x in v]
-    return v
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
@@ -423,6 +379,26 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
     return 0 if res.violations == 0 else EXIT_INFEASIBLE
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import koeeo_match as km
+
+    policy = _policy(args.policy)  # a typo fails before a long load
+    _check_output(args.output, "solution")
+    if args.batches is not None and not args.batches.lower().endswith(".csv"):
+        raise km.KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
+    problem = _load(args.problem, "problem")
+    year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,
+                       cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log)
+    km.dump(year.solution, args.output, timings=args.timings)
+    if args.batches is not None:
+        year.to_csv(args.batches)
+    # the table on standard output, unless the solution owns it (-o -)
+    print(year.format_table(), file=sys.stderr if args.output == STREAM else sys.stdout)
+    if not args.quiet:
+        _log(f"{year.solution!r} -> {args.output}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
@@ -551,6 +527,23 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--seed", type=_SEED, default=0, help="random seed")
     q.add_argument("--json", help="write stage timings and metrics here (- for standard output)")
     q.set_defaults(func=cmd_pipeline)
+
+    y = _add(sub, "simulate", "replay a year batch by batch (pinned participations never move), write its solution",
+             "koeeo-match simulate year.json -o s.json --batch weekly --method auto --batches batches.csv")
+    y.add_argument("problem", help="problem file with joined / posted days (.json, .npz), or - for standard input")
+    y.add_argument("-o", "--output", required=True, help="the year's solution file, or - for standard output (JSON)")
+    y.add_argument("--batch", default="weekly", choices=["daily", "weekly", "monthly"], help="how often to allocate")
+    y.add_argument("--method", default="auto", choices=METHODS,
+                   help="solver of each batch; fcfs replays online first-come-first-served day by day")
+    y.add_argument("--policy", default="max_hours", help=_POLICY_HELP)
+    y.add_argument("--seed", type=_SEED, default=0, help="random seed (solves, fcfs arrival ties, cancellations)")
+    y.add_argument("--cancel-rate", type=_float_opt(0, 1), default=0.0,
+                   help="share of participations cancelled before their date")
+    y.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
+                   help="seconds for each batch's solve (CP-SAT)")
+    y.add_argument("--batches", default=None, metavar="FILE.csv", help="also write the per-batch table here")
+    y.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the solution file")
+    y.set_defaults(func=cmd_simulate)
 
     d = _add(sub, "demo", "generate a region, compare the optimiser with first-come-first-served",
              "koeeo-match demo --region Occitanie --employees 1500 --time-limit 10")

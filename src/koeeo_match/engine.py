@@ -30,17 +30,28 @@ from typing import Any
 import numpy as np
 
 from . import metrics as _metrics
+from ._arrays import csr_ptr
 from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
-from .candidates import CandidateGraph, arc_estimate, build_candidates
-from .errors import KoeeoMatchWarning, UnsupportedError
+from .candidates import (
+    ArcTerms,
+    CandidateGraph,
+    arc_estimate,
+    arc_terms,
+    build_candidates,
+    filter_eligible,
+    pair_keys,
+    scored,
+)
+from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
+from .pinned import fixed_pairs, is_pairs, merge, reduce, refuse_unsupported
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
-from .solvers.priced import START_K, priced_obstacles, solve_priced, start_pairs
+from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
 from .solvers.stable import PROPOSING
-from .status import Status
+from .status import Status, Termination
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
@@ -63,6 +74,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "preferences": [InstanceOf(Mapping, "a dict"), None],
     "rank": _POLICY,
     "memory_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="GiB"), None],
+    "fixed": [Satisfies(is_pairs, "a Solution or an iterable of (employee id, mission id) pairs"), None],
 }
 
 #: Parameters that apply only with another.
@@ -150,17 +162,99 @@ def priced_solution(problem: Problem, policy: Policy, method: str, options: Solv
     hold: a round adds no more arcs than the next solve can fit, and pricing stops, with the
     flow of the arcs held and no proof, when none fits."""
     t0 = time.perf_counter()
-    if memory_limit is None:
-        mem: float | None = available_memory()
-    else:
-        mem = None if math.isinf(memory_limit) else memory_limit * 2**30
-    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=mem)
+    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=_memory_bytes(memory_limit))
     sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
                       total_seconds=candidate_seconds + time.perf_counter() - t0, compute_metrics=compute_metrics)
     met = dict(sol.metrics)
     met["pricing"] = raw.stats["pricing"]
     met["pricing_round_seconds"] = raw.stats["pricing_round_seconds"]
     return dataclasses.replace(sol, metrics=met)
+
+
+def _memory_bytes(memory_limit: float | None) -> float | None:
+    """Bytes a priced solve may hold: ``memory_limit`` GiB, or what the machine has available now."""
+    if memory_limit is None:
+        return available_memory()
+    return None if math.isinf(memory_limit) else memory_limit * 2**30
+
+
+def relaxed_route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None) -> bool:
+    """Whether :func:`solve` takes the route of every rule at scale: ``auto`` without ``top_k`` on a
+    problem with rules a flow cannot honour (:func:`~koeeo_match.solvers.priced.priced_obstacles`)
+    whose full graph would not fit in memory (:func:`~koeeo_match.memory.check_memory`).
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=50, seed=0, rules="all")
+    >>> relaxed_route(p, "auto", None, None), relaxed_route(p, "auto", None, 1e-6)
+    (False, True)
+    """
+    if top_k is not None or method != "auto" or not priced_obstacles(problem):
+        return False
+    try:
+        check_memory(problem, method, None, memory_limit)
+    except InsufficientMemoryError:
+        return True
+    return False
+
+
+def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
+                     memory_limit: float | None = None) -> Solution:
+    """Every rule at scale, with a bound for the whole problem.
+
+    1. The flow relaxation (:func:`~koeeo_match.solvers.priced.flow_relaxation`: team minimums,
+       employer caps and budgets and forced pairs dropped, entitlements counted in missions) is
+       solved exactly by pricing over the implicit full graph: its optimum bounds the problem's,
+       and its certificate makes that bound hold for the whole problem, not for a graph.
+    2. ``auto`` solves the problem, every rule, on the arcs the pricing brought in (the start
+       graph's best arcs, those that priced out, the forced pairs).
+
+    The solution is ``optimal`` when it reaches the bound, else ``feasible`` with that bound and
+    its gap.  Half the time limit goes to step 1 (unspent time carries over).
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=300, seed=0, rules="all")
+    >>> s = relaxed_solution(p, Policy.preset("max_hours"), SolveOptions())
+    >>> km.check(p, s), s.bound >= s.objective, s.method.startswith("auto:relaxed+")
+    ([], True, True)
+    """
+    t0 = time.perf_counter()
+    budget = options.time_limit
+    first = dataclasses.replace(options, time_limit=None if budget is None else budget / 2)
+    relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=_memory_bytes(memory_limit),
+                                  relax=True)
+    proven = raw_r.status == Status.OPTIMAL and raw_r.bound is not None
+    bound = relaxed.scale.primary_bound(float(raw_r.bound)) if proven and raw_r.bound is not None else None
+    # the arcs held by pricing, and the forced pairs, as a graph of the problem itself
+    M = problem.n_missions
+    ea = np.concatenate([relaxed.employee, problem.forced.employee]).astype(np.int64)
+    ma = np.concatenate([relaxed.mission, problem.forced.mission]).astype(np.int64)
+    keys, first_of = np.unique(pair_keys(ea, ma, M), return_index=True)
+    ea, ma, km = filter_eligible(problem, ea[first_of], ma[first_of])
+    weighed = [t for t, w in policy.weights().items() if w]
+    terms = ArcTerms(problem, ea, ma, km, arc_terms(problem, ea, ma, km, weighed))
+    graph = scored(problem, policy, ea, ma, csr_ptr(ea, problem.n_employees), km, terms, START_K, None)
+    left = None if budget is None else max(budget - (time.perf_counter() - t0), 0.0)
+    raw = dispatch(problem, graph, "auto", dataclasses.replace(options, time_limit=left))
+    sol = to_solution(problem, graph, raw, "auto:relaxed+" + method_label("auto", raw)[len("auto:"):],
+                      candidate_seconds=0.0, total_seconds=time.perf_counter() - t0)
+    obj = sol.objective
+    if bound is not None and obj > bound + 1e-9 * max(abs(bound), 1.0):
+        raise SolverError(f"the relaxation's bound {bound} is below a feasible solution's {obj} (internal error).")
+    reached = bound is not None and obj >= bound - 1e-9 * max(abs(bound), 1.0)
+    status = Status.OPTIMAL if reached else sol.status
+    why = ("the flow relaxation's optimum over the whole problem, proven by pricing (team minimums, employer caps "
+           "and budgets and forced pairs dropped, entitlements counted in missions)")
+    arcs = f"every rule solved on the {len(graph):,} arcs that pricing the flow relaxation brought in"
+    message = f"{arcs}; bound: {why}" if proven else f"{arcs}; no bound for the whole problem: {raw_r.message}"
+    met = dict(sol.metrics)
+    met.update(bound=obj if reached else bound, gap=relative_gap(status, obj, bound), top_k=None,
+               relaxation_bound=bound, pricing=raw_r.stats["pricing"],
+               pricing_round_seconds=raw_r.stats["pricing_round_seconds"])
+    ends = {raw_r.termination, raw.termination} - {None}
+    termination = (Termination.OPTIMAL if reached else Termination.INTERRUPTED if Termination.INTERRUPTED in ends
+                   else Termination.TIME_LIMIT if Termination.TIME_LIMIT in ends else sol.termination)
+    return dataclasses.replace(sol, status=status, bound=met["bound"], metrics=met, message=message,
+                               termination=termination)
 
 
 def method_label(method: str, raw: RawResult) -> str:
@@ -236,6 +330,7 @@ def solve(
     preferences: Mapping[str, Any] | None = None,
     rank: Policy | str | None = None,
     memory_limit: float | None = None,
+    fixed: Any = None,
 ) -> Solution:
     """Assign employees to missions.
 
@@ -295,6 +390,18 @@ def solve(
         GiB the solve may use; a request whose estimated peak exceeds it is
         refused up front (:func:`check_memory`).  ``None`` (default): the
         memory the machine has available now; ``float("inf")``: never refuse.
+    fixed : Solution or iterable of (str, str), optional
+        Pinned assignments (confirmed participations): the ``(employee id,
+        mission id)`` pairs are kept and take their seats, hours, dates,
+        employer caps, budgets and ``max_per_employer`` places; the result
+        holds them and the best assignment of what they leave (the *reduced
+        problem*, :func:`koeeo_match.pinned.reduce`), solved by ``method``
+        as any problem (flow and the priced route included: pinned pairs
+        reduce capacities, they are not forced arcs).  Objective and bound
+        count the pinned pairs' value too; the status is the reduced
+        solve's.  A team that pinned pairs started below its ``min_seats``
+        must be completed: only ``cpsat`` and ``auto`` (which then gives the
+        whole reduced problem to CP-SAT) accept it.
 
     Returns
     -------
@@ -302,8 +409,11 @@ def solve(
 
     Raises
     ------
+    InvalidProblemError
+        A pinned pair breaks a rule (every one is listed, by pair and field).
     UnsupportedError
-        The method cannot honour a rule of the problem (the message names it).
+        The method cannot honour a rule of the problem (the message names it),
+        or cannot complete a team that pinned pairs started.
     InsufficientMemoryError
         The candidate graph and solver would not fit in ``memory_limit`` (the
         message gives the estimate and a route that fits, e.g. ``top_k=5``).
@@ -317,16 +427,31 @@ def solve(
     >>> s = km.solve(p, method="flow", policy="max_hours")
     >>> s.metrics["assigned_hours"] == s.objective, s.termination.value
     (True, 'optimal')
+    >>> pinned = s.assignments[:2]
+    >>> t = km.solve(p, method="flow", fixed=pinned)
+    >>> set(pinned) <= set(t.assignments), km.check(p, t), t.metrics["fixed"]
+    (True, [], 2)
     """
     check_solve_params("solve", problem=problem, method=method, policy=policy, time_limit=time_limit, seed=seed,
                        top_k=top_k, workers=workers, progress=progress, proposing=proposing,
-                       preferences=preferences, rank=rank, memory_limit=memory_limit)
+                       preferences=preferences, rank=rank, memory_limit=memory_limit, fixed=fixed)
     policy, rank = resolve_policies(policy, rank, "solve")
+    if fixed is not None:
+        t0 = time.perf_counter()
+        reduced = reduce(problem, *fixed_pairs(problem, fixed))
+        refuse_unsupported(reduced, method, problem)
+        inner = solve(reduced.problem, method, policy, time_limit, seed, top_k=top_k, workers=workers,
+                      progress=progress, proposing=proposing, preferences=preferences, rank=rank,
+                      memory_limit=memory_limit)
+        return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences)
     if priced_route(problem, method, top_k):
         check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
         return priced_solution(problem, policy, method, options, memory_limit=memory_limit)
+    if relaxed_route(problem, method, top_k, memory_limit):
+        check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
+        return relaxed_solution(problem, policy, options, memory_limit)
     check_memory(problem, method, top_k, memory_limit)
     graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)

@@ -33,6 +33,7 @@ from .engine import (
 )
 from .memory import PeakSampler, rss_bytes
 from .model import Problem
+from .pinned import fixed_pairs, merge, reduce, refuse_unsupported
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
@@ -93,6 +94,7 @@ def run(
     workers: int = 0,
     progress: Callable[[str], None] | None = print,
     memory_limit: float | None = None,
+    fixed: Any = None,
 ) -> PipelineResult:
     """Run every stage, timing each and recording its peak memory.
 
@@ -103,7 +105,11 @@ def run(
     or a function that makes one (timed as the ``generate`` stage).
     ``progress`` (``print`` by default, ``None`` for silence) receives each
     stage's progress line; the same lines are always logged at INFO on the
-    ``koeeo_match.pipeline`` logger.
+    ``koeeo_match.pipeline`` logger.  ``fixed`` (pinned pairs, as in
+    ``km.solve``) adds a ``fixed`` stage after ``generate``: the pairs are
+    checked and the reduced problem built (:mod:`koeeo_match.pinned`); the
+    ``candidates`` and ``solve`` stages work on it, ``check`` and ``metrics``
+    on the whole problem and the merged solution.
 
     Examples
     --------
@@ -116,7 +122,7 @@ def run(
     validate("pipeline.run", {"make_problem": [InstanceOf(Problem, "a Problem"), Satisfies(callable, "a callable")]},
              {"make_problem": make_problem})
     check_solve_params("pipeline.run", method=method, policy=policy, top_k=top_k, time_limit=time_limit, seed=seed,
-                       workers=workers, progress=progress, memory_limit=memory_limit)
+                       workers=workers, progress=progress, memory_limit=memory_limit, fixed=fixed)
     pol, _ = resolve_policies(policy, None, "pipeline.run")
     out = PipelineResult()
     def say(line: str, show: Callable[[str], None] | None = progress) -> None:
@@ -135,8 +141,15 @@ def run(
         say(f"[{name}] {dt:.1f} s, peak RSS {sampler.peak / 2**30:.2f} GiB")
         return value
 
-    problem = stage("generate", make_problem if not isinstance(make_problem, Problem) else (lambda: make_problem))
+    problem = whole = stage("generate",
+                            make_problem if not isinstance(make_problem, Problem) else (lambda: make_problem))
     say(f"  {problem!r}")
+    reduced = None
+    if fixed is not None:  # pinned pairs: the stages below solve what they leave (as km.solve does)
+        reduced = stage("fixed", lambda: reduce(whole, *fixed_pairs(whole, fixed)))
+        refuse_unsupported(reduced, method, whole)
+        problem = reduced.problem
+        say(f"  {reduced.fixed_employee.size:,} fixed pair(s) leave {problem!r}")
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,
                            progress=(lambda s: say("  " + s)) if progress else None)
     if priced_route(problem, method, top_k):  # the start graph, then pricing (as km.solve does)
@@ -144,7 +157,7 @@ def run(
         start = stage("candidates", lambda: start_pairs(problem, pol, workers=workers))
         say(f"  start graph: {start[0].size:,} arcs; pricing the implicit full graph")
         sol = stage("solve", lambda: priced_solution(problem, pol, method, options, start,
-                                                     candidate_seconds=out.stages[1].seconds, compute_metrics=False,
+                                                     candidate_seconds=out.seconds("candidates"), compute_metrics=False,
                                                      memory_limit=memory_limit))
         used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
     else:
@@ -153,9 +166,12 @@ def run(
         say(f"  {graph!r}")
         raw = stage("solve", lambda: dispatch(problem, graph, method, options))
         used, n_arcs = method_label(method, raw), len(graph)
-        t_cand = out.stages[1].seconds
+        t_cand = out.seconds("candidates")
         sol = to_solution(problem, graph, raw, used, candidate_seconds=t_cand,
-                          total_seconds=t_cand + out.stages[2].seconds, compute_metrics=False)
+                          total_seconds=t_cand + out.seconds("solve"), compute_metrics=False)
+    if reduced is not None:
+        sol = merge(whole, reduced, sol, pol, seconds=out.seconds("fixed", "candidates", "solve"))
+    problem = whole
     out.violations = len(stage("check", lambda: check(problem, sol)))
     e, m = sol.employee, sol.mission
     assert e is not None and m is not None  # to_solution keeps the indices

@@ -4,7 +4,8 @@ A pair is eligible when (DESIGN.md §4) the employee has every required skill
 at the required level, is available on the mission's date (if it has one),
 is within ``max_km`` of the mission (or the mission is remote and the
 employee ``remote_ok``), the employer does not exclude the association, and
-the pair is not ``forbidden``.
+the pair is not ``forbidden``; and (DESIGN.md §8) the employee joined and
+the mission was posted before a dated mission's date.
 
 How it scales: missions are grouped by their most selective required skill;
 each group meets only the employees who hold that skill, through a KD-tree on
@@ -64,6 +65,7 @@ __all__ = [
     "estimate_arcs",
     "filter_eligible",
     "rescore",
+    "scored",
     "rural_associations",
 ]
 

@@ -19,10 +19,10 @@ import numpy as np
 
 from ..model import Problem
 from ..policy import CO2_KG_PER_KM, COSTS, IntegerScores, Policy, integer_scores
-from ._tables import n_req
+from ._tables import n_req, per_problem
 from ._terms import arc_terms
 
-__all__ = ["ScoreBounds", "MISSION_TERMS", "problem_scale", "score_bounds"]
+__all__ = ["ScoreBounds", "MISSION_TERMS", "employee_bounds", "problem_scale", "score_bounds"]
 
 #: Terms whose value depends on the mission alone (and on nothing of the employee).
 MISSION_TERMS = ("hours", "seats", "priority", "small_association", "rural")
@@ -141,17 +141,15 @@ def score_bounds(problem: Problem, policy: Policy, scale: IntegerScores) -> Scor
     >>> s = sc.apply(pol, {t: g.terms[t] for t in ("hours", "skill_fit", "travel_km")})
     >>> ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * np.where(
     ...     p.missions.remote[g.mission], 0.0, g.km)
-    >>> bool((s <= ub + 1e-6 * np.abs(ub) + 1).all())
+    >>> bool((s <= ub + 1e-9 * np.abs(ub)).all())
     True
     """
     w = policy.weights()
-    E, M = problem.n_employees, problem.n_missions
-    ranges = _pair_ranges(problem)
+    M = problem.n_missions
     mission_terms = [t for t in MISSION_TERMS if w[t]]
     per_m = _mission_terms(problem, mission_terms) if mission_terms and M else {}
     prim = set(policy.primary) if scale.lexicographic else set()
     a_p, a_s = np.zeros(M), np.zeros(M)
-    b_p, b_s = np.zeros(E), np.zeros(E)
     per_km = 0.0
     for t, wt in w.items():
         if not wt:
@@ -165,17 +163,45 @@ def score_bounds(problem: Problem, policy: Policy, scale: IntegerScores) -> Scor
             per_km += -wt * 2.0
         elif t == "co2_kg":
             per_km += -wt * 2.0 * CO2_KG_PER_KM
-        else:
-            hi = ranges[t][1]
-            if t in prim:
-                b_p += wt * hi
-            else:
-                b_s += wt * hi
+    employee = employee_bounds(problem, policy, scale, np.arange(problem.n_employees))
     if scale.lexicographic:
         f, mult, s = scale.primary_scale, float(scale.multiplier), scale.secondary_scale
-        # a primary value is an exact integer: mission-level ones exactly, others rounded at most 1/2 up
-        mission = mult * np.round(a_p * f) + s * a_s
-        employee = mult * np.floor(b_p * f + 0.5 + 1e-9) + s * b_s + 0.5
-        return ScoreBounds(mission, employee, s * per_km)
+        # a primary value is an exact integer: mission-level ones exactly (employee-level ones in employee_bounds)
+        return ScoreBounds(mult * np.round(a_p * f) + s * a_s, employee, s * per_km)
     s = scale.secondary_scale
-    return ScoreBounds(s * a_s, s * b_s + 0.5, s * per_km)
+    return ScoreBounds(s * a_s, employee, s * per_km)
+
+
+def employee_bounds(problem: Problem, policy: Policy, scale: IntegerScores, emps: np.ndarray,
+                    skill_fit: np.ndarray | None = None) -> np.ndarray:
+    """The employee side ``B[e]`` of :func:`score_bounds` for the employees ``emps``: with
+    ``skill_fit`` given (one value per employee, its exact value against missions that all
+    require the same skills at the same levels), that value replaces its bound 1.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0)
+    >>> pol = km.Policy.preset("max_hours")
+    >>> sc = problem_scale(p, pol, max_arcs=10_000)
+    >>> b = employee_bounds(p, pol, sc, np.arange(3))
+    >>> bool((employee_bounds(p, pol, sc, np.arange(3), np.full(3, 0.5)) < b).all())
+    True
+    """
+    w = policy.weights()
+    ranges = per_problem(problem, "pair_ranges", _pair_ranges)
+    prim = set(policy.primary) if scale.lexicographic else set()
+    b_p, b_s = np.zeros(emps.size), np.zeros(emps.size)
+    for t, wt in w.items():
+        if not wt or t in MISSION_TERMS or t in COSTS:
+            continue
+        hi = skill_fit if t == "skill_fit" and skill_fit is not None else ranges[t][1][emps]
+        if t in prim:
+            b_p += wt * hi
+        else:
+            b_s += wt * hi
+    if scale.lexicographic:
+        f, mult, s = scale.primary_scale, float(scale.multiplier), scale.secondary_scale
+        # a primary value is an exact integer: employee-level ones rounded at most 1/2 up
+        return mult * np.floor(b_p * f + 0.5 + 1e-9) + s * b_s + 0.5
+    return scale.secondary_scale * b_s + 0.5

@@ -26,11 +26,11 @@ from .._geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
 from ..model import Problem
 from ..parallel import default_workers, run_parts
 from ..policy import IntegerScores, Policy
-from ._bounds import ScoreBounds
+from ._bounds import ScoreBounds, employee_bounds
 from ._generate import key_skill, loosest_levels
-from ._tables import per_problem
+from ._tables import n_req, per_problem
 from ._terms import arc_terms
-from .eligibility import filter_eligible
+from .eligibility import filter_eligible, skills_ok
 
 __all__ = ["ScanStats", "priced_pairs"]
 
@@ -40,6 +40,7 @@ _CHUNK = 100_000  # employees per KD-tree query
 _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remote missions)
 # radius bands (km): each KD-tree query covers the employees of one band, with the band's largest radius
 _POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
+_TOL = 1e-12  # float margin of a bound comparison, relative to the bounds' magnitude
 _BANDS = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, np.inf])
 
 
@@ -112,15 +113,15 @@ def _spatial(problem: Problem, xyz: tuple[np.ndarray, np.ndarray], emps: np.ndar
             yield a[keep], m[keep], km[keep]
 
 
-def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: np.ndarray) -> Iterator[Triples]:
-    """Pairs of a cross product (remote missions, remote employees) with ``slack_m + slack_e > 0``,
-    found by sorting the employees by slack: each mission meets a prefix of them."""
+def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray) -> Iterator[Triples]:
+    """Pairs of a cross product (remote missions, remote employees) with ``sm + se > 0`` (the
+    slacks of ``mis`` and of ``emps``, aligned with them), found by sorting the employees by
+    slack: each mission meets a prefix of them."""
     if emps.size == 0 or mis.size == 0:
         return
-    se = slack_e[emps]
     order = np.argsort(-se, kind="stable")
     emps, desc = emps[order], -se[order]  # desc ascending = slack descending
-    count = np.searchsorted(desc, slack_m[mis], side="left")  # employees with slack_e > -slack_m
+    count = np.searchsorted(desc, sm, side="left")  # employees with se > -sm
     mis, count = mis[count > 0], count[count > 0]
     if mis.size == 0:
         return
@@ -136,6 +137,45 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, slack_e: np.ndarray, slack_m: n
         start = stop
 
 
+def _signatures(problem: Problem, mis: np.ndarray) -> np.ndarray:
+    """Per mission of ``mis``, the index of its set of requirements (skill and level) among the
+    distinct sets of ``mis``."""
+    m = problem.missions
+    n = n_req(problem)[mis]
+    width = int(n.max(initial=0))
+    codes = np.full((mis.size, max(width, 1)), np.iinfo(np.int64).max)
+    for k in range(width):  # one pass per requirement rank
+        has = n > k
+        idx = m.req_ptr[mis[has]] + k
+        codes[has, k] = m.req_skill[idx].astype(np.int64) * 256 + m.req_level[idx]
+    codes.sort(axis=1)
+    return np.unique(codes, axis=0, return_inverse=True)[1].ravel()
+
+
+def _remote(problem: Problem, policy: Policy, scale: IntegerScores, emps: np.ndarray, mis: np.ndarray,
+            y: np.ndarray, slack_m: np.ndarray) -> Iterator[Triples]:
+    """Pairs of remote missions ``mis`` and ``remote_ok`` employees ``emps`` that may beat the
+    prices, by sets of missions with the same requirements: each set meets only the employees
+    who meet them, bounded with their exact ``skill_fit`` (:func:`~._bounds.employee_bounds`),
+    and :func:`_by_price` pairs them by slack.  Without a travel term the bound is tight up to
+    the employee-level terms left at their largest (preference, affinity), so that the pairs
+    drawn are mostly those that do beat the prices, or fail their dates."""
+    if emps.size == 0 or mis.size == 0:
+        return
+    fit = bool(policy.weights()["skill_fit"])
+    sig = _signatures(problem, mis)
+    order = np.argsort(sig, kind="stable")
+    cuts = np.flatnonzero(np.diff(sig[order])) + 1
+    for ms in np.split(mis[order], cuts):
+        rep = np.full(emps.size, ms[0], np.int32)
+        es = emps[skills_ok(problem, emps, rep)]
+        if es.size == 0:
+            continue
+        value = arc_terms(problem, es, rep[: es.size], np.zeros(es.size), ["skill_fit"])["skill_fit"] if fit else None
+        se = employee_bounds(problem, policy, scale, es, value) - y[es]
+        yield from _by_price(es, ms, se, slack_m[ms])
+
+
 def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, ScanStats]:
     """The arcs of one key-skill group's missions (``grp``) that beat the prices, and the work."""
     problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop = ctx
@@ -146,8 +186,10 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
         return None, stats
     # a float margin (the bounds are float64): a pair is skipped only if it is surely beaten
     big = float(np.abs(bounds.mission).max(initial=0.0)) + float(np.abs(bounds.employee).max(initial=0.0))
+    # integer scores: a pair beats the prices only if its score reaches y + v + 1, so only if its
+    # bound does; ``_TOL`` of the bounds' magnitude covers float64 rounding (errors are ~1e-15 of it)
     slack_e = bounds.employee - y
-    slack_m = bounds.mission - v + (1.0 + 1e-9 * big)
+    slack_m = bounds.mission - v - (1.0 - _TOL * big - 1e-6)
     xyz = per_problem(problem, "unit_vectors", lambda p: (unit_vectors(p.employees.lat, p.employees.lon),
                                                           unit_vectors(p.missions.lat, p.missions.lon)))
     weighted = [t for t, w in policy.weights().items() if w]
@@ -168,7 +210,7 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
         sources = [
             _spatial(problem, xyz, emps, mis[~rem], slack_e, slack_m, bounds.per_km),
             _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, 0.0),
-            _by_price(emps[r_ok], mis[rem], slack_e, slack_m),
+            _remote(problem, policy, scale, emps[r_ok], mis[rem], y, slack_m),
         ]
         for src in sources:
             for a, b, km in src:

@@ -2,7 +2,8 @@
 
 A pair ``(ea[i], ma[i])`` (employee, mission indices) is eligible when the employee has every
 required skill at the required level (:func:`skills_ok`), is available on the mission's date
-(:func:`dates_ok`), the employee's employer does not exclude the mission's association
+(:func:`dates_ok`), both the employee and a dated mission are known before its date
+(:func:`known_in_time`), the employee's employer does not exclude the mission's association
 (:func:`not_excluded`), the pair is not ``forbidden`` (:func:`not_forbidden`), and the mission
 is within the employee's ``max_km`` or is remote and the employee ``remote_ok``
 (:func:`within_reach`).  :func:`filter_eligible` applies them all and returns the eligible
@@ -17,7 +18,9 @@ from .._geo import chord_of_km, haversine_km, unit_vectors
 from ..model import NO_DATE, Problem
 from ._tables import in_sorted, n_req, pair_keys, per_problem
 
-__all__ = ["dates_ok", "filter_eligible", "not_excluded", "not_forbidden", "skills_ok", "within_reach"]
+__all__ = [
+    "dates_ok", "filter_eligible", "known_in_time", "not_excluded", "not_forbidden", "skills_ok", "within_reach",
+]
 
 
 def skills_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
@@ -78,6 +81,42 @@ def dates_ok(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
         posc = np.maximum(pos, 0)
         ok[todo] = (pos >= 0) & (owner[posc] == ea[todo]) & (e.avail_end[posc] >= d[todo])
     return ok
+
+
+def _timed(problem: Problem) -> bool:
+    """Whether any employee's ``joined`` or dated mission's ``posted`` is given."""
+    m = problem.missions
+    return bool((problem.employees.joined != NO_DATE).any() or ((m.posted != NO_DATE) & (m.date != NO_DATE)).any())
+
+
+def known_in_time(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.ndarray:
+    """Mask of the pairs known before the mission happens: ``max(joined, posted) < date``.
+
+    DESIGN.md §8: a dated mission may go to an employee only if the employee
+    joined and the mission was posted strictly before the mission's date (joining
+    on the day itself is too late).  A missing ``joined`` or ``posted``
+    (:data:`~koeeo_match.model.NO_DATE`) means known from the start; a mission
+    without a date has no deadline.
+
+    Examples
+    --------
+    >>> import numpy as np, koeeo_match as km
+    >>> here = {"lat": 45.0, "lon": 5.0}
+    >>> p = km.Problem.from_records(
+    ...     employees=[{"id": "early", **here, "joined": "2027-03-11"}, {"id": "late", **here, "joined": "2027-03-12"},
+    ...                {"id": "always", **here}],
+    ...     missions=[{"id": "m", "association": "a", "date": "2027-03-12"}],
+    ...     associations=[{"id": "a", **here}])
+    >>> known_in_time(p, np.array([0, 1, 2]), np.array([0, 0, 0])).tolist()
+    [True, False, True]
+    """
+    if not per_problem(problem, "timed", _timed):  # no joined / posted given: nothing to test
+        return np.ones(ea.size, bool)
+    m = problem.missions
+    d = m.date[ma]
+    # NO_DATE is int32's minimum: below every date, so "missing" needs no special case in the max
+    known = np.maximum(problem.employees.joined[ea], m.posted[ma])
+    return (d == NO_DATE) | (known < d)
 
 
 def _exclusions(problem: Problem) -> np.ndarray:
@@ -204,6 +243,7 @@ def filter_eligible(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> tuple[n
     ea, ma = ea[ok], ma[ok]
     ok = skills_ok(problem, ea, ma)
     ok &= dates_ok(problem, ea, ma)
+    ok &= known_in_time(problem, ea, ma)
     ok &= not_excluded(problem, ea, ma)
     ok &= not_forbidden(problem, ea, ma)
     ea, ma = ea[ok], ma[ok]

@@ -2,7 +2,7 @@
 
 An employee is told what it got and what each assignment scores, or why it got
 nothing: no eligible candidate (and, for each nearby candidate, the rule that
-cuts it: skill, level, date, distance, remote, exclusion, forbidden),
+cuts it: skill, level, date, known_in_time, distance, remote, exclusion, forbidden),
 candidates all taken by higher-scoring assignments (which, and by how much), a
 capacity that binds (employer daily cap or budget, max per employer), or a team
 minimum not reached.  A mission is told who holds its seats, or who could have.
@@ -63,7 +63,8 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
     """The first rule that makes the pair (employee index ``e``, mission index ``m``)
     ineligible, as a sentence; ``None`` if the pair is eligible.
 
-    The rules are tried in order: skill, level, date, distance (or remote), exclusion, forbidden.
+    The rules are tried in order: skill, level, date, known_in_time (the employee joined, or the
+    mission was posted, on or after the mission's date), distance (or remote), exclusion, forbidden.
 
     Examples
     --------
@@ -88,6 +89,9 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
         a = slice(E.avail_ptr[e], E.avail_ptr[e + 1])
         if not np.any((E.avail_start[a] <= d) & (d <= E.avail_end[a])):
             return f"date: the employee is not available on {format_day(d)}"
+    late = _too_late(int(E.joined[e]), int(M.posted[m]), d)
+    if late is not None:
+        return late
     km = float(haversine_km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
     if km > E.max_km[e] and not (M.remote[m] and E.remote_ok[e]):
         if M.remote[m]:
@@ -100,6 +104,18 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
     fb = problem.forbidden
     if np.any((fb.employee == e) & (fb.mission == m)):
         return "forbidden: the pair is listed in 'forbidden'"
+    return None
+
+
+def _too_late(joined: int, posted: int, d: int) -> str | None:
+    """The ``known_in_time`` sentence when the employee joined, or the mission was posted, on or
+    after the mission's date ``d``; None when both were known before it (or it has no date)."""
+    if d == NO_DATE:
+        return None
+    for day, who in ((joined, "the employee joined"), (posted, "the mission was posted")):
+        if day != NO_DATE and day >= d:
+            when = "on" if day == d else "after"
+            return f"known_in_time: {who} {format_day(day)}, {when} the mission's date {format_day(d)}"
     return None
 
 

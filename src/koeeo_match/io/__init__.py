@@ -126,7 +126,8 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     Raises
     ------
     ValueError
-        For an extension that does not hold ``obj`` (an unknown one, or a solution to ``.npz``).
+        For an extension that does not hold ``obj`` (an unknown one, or a solution to ``.npz``),
+        or a reduced problem (``Problem.taken``, see :mod:`koeeo_match.pinned`).
 
     Examples
     --------
@@ -141,6 +142,9 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
         ext = _format(path)
     except InvalidProblemError as err:
         raise ValueError(err.issues[0].message) from None
+    if isinstance(obj, Problem) and obj.taken is not None:
+        raise ValueError("a reduced problem (what pinned assignments leave, Problem.taken) has no file format: "
+                         "write the whole problem and pass the pinned pairs as km.solve(..., fixed=...)")
     if ext == ".parquet":
         dump_parquet(obj, path, timings=timings)
         return

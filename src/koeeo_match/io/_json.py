@@ -79,6 +79,8 @@ def _employees(p: Problem) -> list[dict[str, Any]]:
         sl = slice(e.pref_ptr[i], e.pref_ptr[i + 1])
         if sl.stop > sl.start:
             r["prefers"] = {p.sectors[s]: float(w) for s, w in zip(e.pref_sector[sl], e.pref_weight[sl])}
+        if e.joined[i] != NO_DATE:
+            r["joined"] = format_day(e.joined[i])
         out.append(r)
     return out
 
@@ -100,6 +102,8 @@ def _missions(p: Problem) -> list[dict[str, Any]]:
         ai = m.association[i]
         if m.lat[i] != a.lat[ai] or m.lon[i] != a.lon[ai]:
             r.update(lat=float(m.lat[i]), lon=float(m.lon[i]))
+        if m.posted[i] != NO_DATE:
+            r["posted"] = format_day(m.posted[i])
         out.append(r)
     return out
 

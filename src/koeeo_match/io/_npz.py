@@ -40,6 +40,8 @@ _TABLES = {
 _ADDED = {
     "associations.staff": lambda n: np.full(n, -1, np.int32),
     "employers.size": lambda n: np.full(n, -1, np.int32),
+    "employees.joined": lambda n: np.full(n, NO_DATE, np.int32),
+    "missions.posted": lambda n: np.full(n, NO_DATE, np.int32),
 }
 
 
@@ -86,11 +88,12 @@ _SCHEMA: dict[str, dict[str, tuple[np.dtype[Any] | None, str]]] = {
                   "max_km": (_F, "row"), "remote_ok": (_B, "row"), "hours": (_F, "row"),
                   "skill_level": (_L, "matrix"), "always_available": (_B, "row"), "avail_ptr": (_P, "ptr"),
                   "avail_start": (_I, "avail_ptr"), "avail_end": (_I, "avail_ptr"), "pref_ptr": (_P, "ptr"),
-                  "pref_sector": (_I, "pref_ptr"), "pref_weight": (_F, "pref_ptr")},
+                  "pref_sector": (_I, "pref_ptr"), "pref_weight": (_F, "pref_ptr"),
+                  "joined": (_I, "row")},
     "missions": {"ids": (None, "row"), "association": (_I, "row"), "lat": (_F, "row"), "lon": (_F, "row"),
                  "req_ptr": (_P, "ptr"), "req_skill": (_I, "req_ptr"), "req_level": (_L, "req_ptr"),
                  "seats": (_I, "row"), "min_seats": (_I, "row"), "hours": (_F, "row"), "date": (_I, "row"),
-                 "remote": (_B, "row"), "max_per_employer": (_I, "row")},
+                 "remote": (_B, "row"), "max_per_employer": (_I, "row"), "posted": (_I, "row")},
     "forced": _PAIR, "forbidden": _PAIR, "affinities": _PAIR,
 }
 _KIND = {"employers": "employer", "associations": "association", "employees": "employee",
@@ -253,6 +256,12 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
 
 _DAY_MIN = _dt.date.min.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 0001-01-01
 _DAY_MAX = _dt.date.max.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 9999-12-31
+_DAY_RANGE = "day out of the supported range 0001-01-01 to 9999-12-31"
+
+
+def _day_out(day: np.ndarray) -> np.ndarray:
+    """Mask of the days given (not :data:`NO_DATE`) outside 0001-01-01..9999-12-31."""
+    return (day != NO_DATE) & ((day < _DAY_MIN) | (day > _DAY_MAX))
 
 
 def _bad(issues: list[Issue], kind: str, ids: Any, mask: np.ndarray, field: str, msg: str) -> None:
@@ -295,6 +304,7 @@ def _check_people(p: Problem, issues: list[Issue]) -> None:
     _bad(issues, "employee", e.ids, _rows_bad(e.pref_ptr, (e.pref_sector < 0) | (e.pref_sector >= len(p.sectors))),
          "prefers", "unknown sector index")
     _check_days(issues, e.ids, e.avail_ptr, e.avail_start, e.avail_end)
+    _bad(issues, "employee", e.ids, _day_out(e.joined), "joined", _DAY_RANGE)
     if e.skill_level.shape != (E, S) or np.any(e.skill_level > 3):
         issues.append(Issue("file", "", "employees.skill_level", f"expected an {E} x {S} matrix of levels 0-3"))
 
@@ -310,8 +320,10 @@ def _check_missions(p: Problem, issues: list[Issue]) -> None:
     bad((m.min_seats < 1) | (m.min_seats > m.seats), "min_seats", "expected 1 <= min_seats <= seats")
     bad(~np.isfinite(m.hours) | (m.hours <= 0) | (m.hours > HOURS_MAX), "hours",
         f"expected a finite number in (0, {HOURS_MAX:,.0f}] (the supported range)")
-    bad((m.date != NO_DATE) & ((m.date < _DAY_MIN) | (m.date > _DAY_MAX)), "date",
-        "day out of the supported range 0001-01-01 to 9999-12-31")
+    bad(_day_out(m.date), "date", _DAY_RANGE)
+    bad(_day_out(m.posted), "posted", _DAY_RANGE)
+    bad((m.posted != NO_DATE) & (m.date != NO_DATE) & (m.posted > m.date), "posted",
+        "posted after the mission's date")
     bad((m.max_per_employer < -1) | (m.max_per_employer == 0), "max_per_employer", "expected a whole number >= 1")
     if m.req_skill.size and (m.req_skill.min() < 0 or m.req_skill.max() >= len(p.skills)):
         issues.append(Issue("file", "", "missions.req_skill", "skill index out of range"))

@@ -40,6 +40,7 @@ from ._tables import (
     Pairs,
     format_day,
 )
+from ._taken import Taken, restrict
 
 __all__ = [
     "DEFAULT_HOURS",
@@ -53,10 +54,12 @@ __all__ = [
     "Missions",
     "Pairs",
     "Problem",
+    "Taken",
     "format_day",
     "parse_day",
     "problem_columns",
     "problem_from_dict",
     "records_from_frame",
+    "restrict",
     "tables_from_rows",
 ]

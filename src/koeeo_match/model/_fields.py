@@ -209,6 +209,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "skills": (_skills, False),
         "available": (_available, False),
         "prefers": (_weights, False),
+        "joined": (parse_day, False),
     },
     "mission": {
         "id": (_str, True),
@@ -222,6 +223,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "max_per_employer": (_number(integer=True, low=1), False),
         "lat": (_LAT, False),
         "lon": (_LON, False),
+        "posted": (parse_day, False),
     },
     "forced": {"employee": (_str, True), "mission": (_str, True)},
     "forbidden": {"employee": (_str, True), "mission": (_str, True)},

@@ -6,7 +6,7 @@ One frame per record kind, one row per record, one column per field of
 pandas gives a Parquet map column), ``available`` and
 ``excluded_associations`` a list (or a 1-d numpy array).  A missing cell
 (``None``, NaN, ``pd.NA``, ``NaT``) means "field not given".  Mission ``date``
-cells may be ``YYYY-MM-DD`` strings, dates, pandas Timestamps or
+and ``posted`` and employee ``joined`` cells may be ``YYYY-MM-DD`` strings, dates, pandas Timestamps or
 ``numpy.datetime64`` at midnight, and so may the items of ``available``;
 numpy scalars are accepted wherever a number is.
 
@@ -45,6 +45,7 @@ __all__ = [
 #: The optional vocabulary tables: their order is the order of the problem's ``skills`` / ``sectors``.
 VOCABULARIES = ("skills", "sectors")
 _MAPS = ("skills", "prefers")
+_DAYS = ("date", "joined", "posted")
 
 
 def _missing(v: Any) -> bool:
@@ -101,7 +102,7 @@ def _normalise(kind: str, pos: int, rec: dict[str, Any], issues: list[Issue]) ->
         if _missing(v):
             continue
         v = _plain(v)
-        if key == "date":
+        if key in _DAYS:
             v = _day(v)
         elif key == "available" and isinstance(v, list):
             v = [_day(x) for x in v]
@@ -291,6 +292,7 @@ def _employee_columns(p: Problem) -> dict[str, Any]:
         "skills": _maps(np.array(p.skills, object)[col], e.skill_level[row, col].astype(np.int64), ptr),
         "available": available,
         "prefers": _maps(np.array(p.sectors, object)[e.pref_sector], e.pref_weight, e.pref_ptr),
+        "joined": _days(e.joined),
     }
 
 
@@ -303,6 +305,7 @@ def _mission_columns(p: Problem) -> dict[str, Any]:
         "skills": _maps(np.array(p.skills, object)[m.req_skill], m.req_level.astype(np.int64), m.req_ptr),
         "seats": m.seats, "min_seats": m.min_seats, "hours": m.hours, "date": _days(m.date),
         "remote": m.remote, "max_per_employer": np.ma.masked_less(m.max_per_employer, 0),
+        "posted": _days(m.posted),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from ._frames import problem_frames, rows_of_frame, tables_from_rows
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import Associations, Employees, Employers, Missions, Pairs
+from ._taken import Taken
 
 __all__ = ["Problem", "problem_from_dict"]
 
@@ -29,6 +30,10 @@ class Problem:
     forced, forbidden, affinities
         Pair lists: pairs that must / must not be assigned, and a
         recommender's score per pair.
+    taken : Taken or None
+        Only in a *reduced problem* (what pinned assignments leave, see
+        ``km.solve(..., fixed=...)``): the capacity of per-group rules
+        already used and the teams already started.  ``None`` otherwise.
     skills : tuple of str
         Skill vocabulary; column ``j`` of ``employees.skill_level`` is ``skills[j]``.
     sectors : tuple of str
@@ -54,6 +59,7 @@ class Problem:
     forced: Pairs = field(default_factory=Pairs.empty)
     forbidden: Pairs = field(default_factory=Pairs.empty)
     affinities: Pairs = field(default_factory=Pairs.empty)
+    taken: Taken | None = None  # capacity taken by pinned assignments (a reduced problem, see model._taken)
 
     @property
     def n_employees(self) -> int:
@@ -161,6 +167,9 @@ class Problem:
         >>> km.Problem.from_frames(**frames).skills == p.skills
         True
         """
+        if self.taken is not None:
+            raise ValueError("a reduced problem (what pinned assignments leave, Problem.taken) has no frames: "
+                             "use the whole problem and km.solve(..., fixed=...)")
         return problem_frames(self)
 
 

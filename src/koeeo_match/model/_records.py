@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import InvalidProblemError, Issue
 from ._fields import LISTS, _show, parse_records
-from ._tables import NO_DATE, Associations, Employees, Employers, Missions, Pairs
+from ._tables import NO_DATE, Associations, Employees, Employers, Missions, Pairs, format_day
 
 __all__ = ["DEFAULT_HOURS", "DEFAULT_MAX_KM", "PROBLEM_FORMAT", "tables_from_dict"]
 
@@ -179,11 +179,13 @@ def _employees(ees: list[Record], refs: _Refs, skills: dict[str, int], sectors: 
         pref_ptr=pref_ptr,
         pref_sector=pref_sector,
         pref_weight=pref_weight,
+        joined=np.array([r.get("joined", NO_DATE) for r in ees], np.int32),
     )
 
 
 def _mission_issues(r: Record, issues: list[Issue]) -> None:
-    """Rules between the fields of one mission: team minimum within seats, lat and lon together."""
+    """Rules between the fields of one mission: team minimum within seats, lat and lon together,
+    posted no later than its date."""
     seats, mins = r.get("seats", 1), r.get("min_seats", 1)
     seats_valid = "seats" in r or "seats" not in r["_given"]
     if seats_valid and "min_seats" in r and mins > seats:
@@ -191,6 +193,9 @@ def _mission_issues(r: Record, issues: list[Issue]) -> None:
         issues.append(Issue("mission", r["_rid"], "min_seats", f"min_seats {mins} exceeds seats {seats}{default}"))
     if ("lat" in r) != ("lon" in r):
         issues.append(Issue("mission", r["_rid"], "lon" if "lat" in r else "lat", "give both lat and lon, or neither"))
+    if "posted" in r and "date" in r and r["posted"] > r["date"]:
+        issues.append(Issue("mission", r["_rid"], "posted",
+                            f"posted {format_day(r['posted'])}, after the mission's date {format_day(r['date'])}"))
 
 
 def _missions(mis: list[Record], refs: _Refs, skills: dict[str, int], associations: Associations) -> Missions:
@@ -224,6 +229,7 @@ def _missions(mis: list[Record], refs: _Refs, skills: dict[str, int], associatio
         date=np.array([r.get("date", NO_DATE) for r in mis], np.int32),
         remote=np.array([r.get("remote", False) for r in mis], bool),
         max_per_employer=np.array([r.get("max_per_employer", -1) for r in mis], np.int32),
+        posted=np.array([r.get("posted", NO_DATE) for r in mis], np.int32),
     )
 
 

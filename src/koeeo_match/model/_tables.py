@@ -10,7 +10,8 @@ exclusions) are CSR pairs ``(ptr, values)``: the values of row ``i`` are
 ``values[ptr[i]:ptr[i + 1]]``.
 
 Dates are integer days since 1970-01-01 (``numpy.datetime64`` days), and
-:data:`NO_DATE` marks a mission without a date.
+:data:`NO_DATE` marks a mission without a date, and an employee's ``joined``
+or a mission's ``posted`` day that is not given (known from the start).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ __all__ = [
     "format_day",
 ]
 
-#: Sentinel date of a mission without a date (scheduled later by the parties).
+#: Sentinel date of a mission without a date (scheduled later by the parties), and of a
+#: ``joined`` / ``posted`` day not given (the record is known from the start).
 NO_DATE = np.int32(np.iinfo(np.int32).min)
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
 
@@ -140,7 +142,10 @@ class Employees:
     ``skill_level`` is an ``E x S`` ``uint8`` matrix (0 = skill absent).
     Availability is a CSR list of inclusive day intervals, sorted and merged;
     ``always_available`` is true for employees that gave no ``available`` list.
-    Preferences are a CSR list of ``(sector, weight)``.
+    Preferences are a CSR list of ``(sector, weight)``.  ``joined`` is the day
+    the employee joined the platform (:data:`NO_DATE`: known from the start);
+    a dated mission is open to them only if it is known before its date
+    (DESIGN.md §8, :func:`~koeeo_match.candidates.eligibility.known_in_time`).
     """
 
     ids: np.ndarray
@@ -158,6 +163,7 @@ class Employees:
     pref_ptr: np.ndarray  # int64
     pref_sector: np.ndarray  # int32
     pref_weight: np.ndarray  # float64
+    joined: np.ndarray  # int32 day joined, NO_DATE = known from the start
 
     def __post_init__(self) -> None:
         _freeze(self)
@@ -168,7 +174,11 @@ class Employees:
 
 @dataclass(frozen=True, eq=False)
 class Missions:
-    """Missions: association, location, requirements, seats, hours, date."""
+    """Missions: association, location, requirements, seats, hours, date, day posted.
+
+    ``posted`` is the day the mission was published (:data:`NO_DATE`: known
+    from the start); it is never after ``date``.
+    """
 
     ids: np.ndarray
     association: np.ndarray  # int32
@@ -183,6 +193,7 @@ class Missions:
     date: np.ndarray  # int32 day, NO_DATE = none
     remote: np.ndarray  # bool
     max_per_employer: np.ndarray  # int32, -1 = none
+    posted: np.ndarray  # int32 day posted, NO_DATE = known from the start
 
     def __post_init__(self) -> None:
         _freeze(self)

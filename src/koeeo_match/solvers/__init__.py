@@ -10,6 +10,6 @@ against that declaration, runs the solver and builds the
 """
 
 from . import auto, cpsat, fcfs, flow, greedy, stable  # noqa: F401  (registration)
-from ._base import REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
+from ._base import ALL_BUT_STAFFED, REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
 
-__all__ = ["REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register"]
+__all__ = ["ALL_BUT_STAFFED", "REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register"]

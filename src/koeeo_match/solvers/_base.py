@@ -12,7 +12,8 @@ from ..candidates import CandidateGraph
 from ..model import Problem
 from ..status import Status, Termination
 
-__all__ = ["RawResult", "SolveOptions", "SolverFn", "Solver", "REGISTRY", "RULES", "register", "problem_rules"]
+__all__ = ["ALL_BUT_STAFFED", "RawResult", "SolveOptions", "SolverFn", "Solver", "REGISTRY", "RULES", "register",
+           "problem_rules"]
 
 #: The rules a method may or may not honour (every method honours eligibility and the hours
 #: entitlement of employees whose missions last the same): name -> what the problem has.
@@ -23,7 +24,12 @@ RULES: dict[str, str] = {
     "hours_budget": "employer hours budgets",
     "max_per_employer": "max_per_employer caps",
     "mixed_durations": "missions of different durations (hours entitlements become knapsacks)",
+    "staffed": "teams started below their minimum by pinned assignments (they must reach it)",
 }
+
+#: Every rule but ``staffed``: what a heuristic that may leave a team short honours (it releases
+#: such a team, which a started team does not allow).
+ALL_BUT_STAFFED: frozenset[str] = frozenset(RULES) - {"staffed"}
 
 
 @dataclass
@@ -58,6 +64,7 @@ class SolveOptions:
     hint: np.ndarray | None = None  # arc indices of a feasible solution (warm start)
     proposing: str = "employees"  # stable: the side that proposes ("employees" or "associations")
     preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (preferences.arc_ranks)
+    arrival: np.ndarray | None = None  # fcfs: employees in arrival order (default: a permutation drawn from seed)
 
 
 class SolverFn(Protocol):
@@ -132,5 +139,6 @@ def problem_rules(problem: Problem) -> list[str]:
         "hours_budget": bool(np.isfinite(er.hours_budget).any()),
         "max_per_employer": bool((m.max_per_employer >= 0).any()),
         "mixed_durations": bool(len(m.hours) and (m.hours != m.hours[0]).any()),
+        "staffed": problem.taken is not None and bool(problem.taken.staffed.any()),
     }
     return [r for r in RULES if has[r]]

@@ -78,6 +78,7 @@ class Structure:
     budget: np.ndarray  # int64 per employer (scaled); -1 none
     emp_binding_hours: np.ndarray  # bool per employee: hours can bind
     team: np.ndarray  # bool per mission: min_seats > 1
+    staffed: np.ndarray  # bool per mission: a team started by pinned pairs, which must reach min_seats
     forced_arc: np.ndarray  # int64 arc index of each forced pair, -1 not eligible
 
 
@@ -115,6 +116,13 @@ def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
     mc[has_mc], n_mc = group_ids(ma[has_mc], emp_of[has_mc])
     mc_cap = np.zeros(n_mc, np.int64)
     mc_cap[mc[has_mc]] = mpe[has_mc]
+    taken = problem.taken
+    if taken is not None and taken.staffed.size != len(m):
+        raise SolverError("Problem.taken does not match the problem's missions: a part of a reduced problem "
+                          "must be cut with koeeo_match.model.restrict, which renumbers it")
+    if taken is not None and taken.mc_count.size and n_mc:  # places pinned pairs took
+        mc_cap -= _taken_of(ma[has_mc], emp_of[has_mc], mc[has_mc], n_mc,
+                            taken.mc_mission, taken.mc_employer, taken.mc_count)
 
     daily = er.daily_cap if len(er) else np.full(1, -1, np.int32)
     cap = np.where(emp_of >= 0, daily[np.maximum(emp_of, 0)], -1)
@@ -123,6 +131,11 @@ def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
     cd[has_cd], n_cd = group_ids(emp_of[has_cd], date[has_cd])
     cd_cap = np.zeros(n_cd, np.int64)
     cd_cap[cd[has_cd]] = cap[has_cd]
+    if taken is not None and taken.cd_count.size and n_cd:  # employees pinned pairs took away
+        cd_cap -= _taken_of(emp_of[has_cd], date[has_cd], cd[has_cd], n_cd,
+                            taken.cd_employer, taken.cd_date, taken.cd_count)
+    np.maximum(mc_cap, 0, out=mc_cap)
+    np.maximum(cd_cap, 0, out=cd_cap)
 
     fin = np.isfinite(er.hours_budget)
     budget = np.where(fin, np.round(np.where(fin, er.hours_budget, 0) * unit), -1).astype(np.int64)
@@ -155,14 +168,32 @@ def _structure(problem: Problem, graph: CandidateGraph) -> Structure:
         budget=budget,
         emp_binding_hours=emp_binding,
         team=m.min_seats > 1,
+        staffed=np.zeros(len(m), bool) if taken is None else taken.staffed,
         forced_arc=forced_arc,
     )
 
 
+def _taken_of(a: np.ndarray, b: np.ndarray, group: np.ndarray, n_groups: int, ta: np.ndarray, tb: np.ndarray,
+              count: np.ndarray) -> np.ndarray:
+    """Per group (ids ``group`` of arcs keyed ``(a, b)``): the count taken of its key in the
+    table ``(ta, tb, count)`` (0 where absent)."""
+    lo = int(min(a.min(), ta.min()))
+    span = int(max(b.max(), tb.max())) - int(min(b.min(), tb.min())) + 1
+    b0 = int(min(b.min(), tb.min()))
+    key = (a.astype(np.int64) - lo) * span + (b.astype(np.int64) - b0)
+    tkey = (ta.astype(np.int64) - lo) * span + (tb.astype(np.int64) - b0)
+    order = np.argsort(tkey, kind="stable")
+    pos = find_sorted(tkey[order], key)
+    out = np.zeros(n_groups, np.int64)
+    hit = pos >= 0
+    out[group[hit]] = count[order[pos[hit]]]
+    return out
+
+
 def useful_arcs(graph: CandidateGraph, st: Structure) -> np.ndarray:
     """Indices of the arcs a model needs, ascending: those of positive score, those of team
-    missions (they help a team reach its minimum) and the forced ones.  Any other arc never
+    missions and of started teams (they help a team reach its minimum) and the forced ones.  Any other arc never
     improves a solution: dropped from one, it leaves a feasible solution scoring as much or more."""
-    useful = (graph.score > 0) | st.team[graph.mission]
+    useful = (graph.score > 0) | st.team[graph.mission] | st.staffed[graph.mission]
     useful[st.forced_arc[st.forced_arc >= 0]] = True
     return np.flatnonzero(useful)

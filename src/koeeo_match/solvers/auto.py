@@ -117,8 +117,12 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     start, t0 = time.monotonic(), time.perf_counter()
     st = structure(problem, graph)
     missing = np.flatnonzero(st.forced_arc < 0)
-    if missing.size:
-        return solve_cpsat(problem, graph, options)  # reports the ineligible forced pair
+    if missing.size or st.staffed.any():
+        # reports the ineligible forced pair; a team started by pinned pairs must be completed,
+        # which CP-SAT alone among the routes says exactly (the whole problem to CP-SAT)
+        res = solve_cpsat(problem, graph, options)
+        res.stats["method"] = "cpsat"
+        return res
     if not flow_obstacles(problem, graph, st):
         res = solve_flow(problem, graph, options)
         res.stats["method"] = "flow"

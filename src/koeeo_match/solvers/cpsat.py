@@ -3,7 +3,8 @@
 One Boolean per candidate arc.  Constraints (only those that can bind are
 posted): employee hours (integer, see ``hours_unit``), at most one mission per
 (employee, date), mission seats, team minimum (``0`` or ``>= min_seats``, with
-one Boolean per team mission), ``max_per_employer``, employer daily caps and
+one Boolean per team mission; ``>= min_seats`` for a team started by pinned
+pairs, see :class:`~koeeo_match.model.Taken`), ``max_per_employer``, employer daily caps and
 hour budgets, forced pairs fixed to 1 (forbidden pairs are not arcs at all).
 The objective maximises the integer arc scores.
 
@@ -129,6 +130,9 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     if refused is not None:
         return refused
     keep = useful_arcs(graph, st)
+    short = _short_teams(problem, graph, st, keep)
+    if short is not None:
+        return short
     with _Sigint() as sigint:
         start = None if options.hint is not None else greedy_from(problem, graph)
         if start is not None and start.status != Status.FEASIBLE:
@@ -239,6 +243,22 @@ def _ineligible(problem: Problem, st: Structure) -> RawResult | None:
     )
 
 
+def _short_teams(problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray) -> RawResult | None:
+    """The answer when a team started by pinned pairs has fewer candidates than it still needs
+    (no model can complete it), else ``None``."""
+    if not st.staffed.any():
+        return None
+    m = problem.missions
+    have = np.bincount(graph.mission[keep], minlength=len(m))
+    short = np.flatnonzero(st.staffed & (have < m.min_seats))
+    if not short.size:
+        return None
+    j = short[0]
+    return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
+                     f"{short.size} team(s) started by fixed pairs cannot reach their minimum, e.g. mission "
+                     f"{m.ids[j]!r} needs {int(m.min_seats[j])} more volunteer(s) and has {int(have[j])} candidate(s)")
+
+
 def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: CandidateGraph, st: Structure,
                 keep: np.ndarray, check: Callable[[], None] = lambda: None) -> list[tuple]:
     """Post every rule that can bind on the Booleans ``x`` of the kept arcs; returns the team
@@ -277,7 +297,11 @@ def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: Candi
             check()
         seats, lo = int(m.seats[mi]), int(m.min_seats[mi])
         vs = list(xs[members])
-        if lo > 1:
+        if st.staffed[mi]:  # a team pinned pairs started: min_seats more, 0 is no option
+            model.add(LE.sum(vs) >= lo)
+            if members.size > seats:
+                model.add(LE.sum(vs) <= seats)
+        elif lo > 1:
             if members.size < lo:
                 for v in vs:
                     model.add(v == 0)

@@ -1,6 +1,8 @@
 """First come, first served: today's volunteering platforms, simulated.
 
-Employees arrive in a random order (seeded); each in turn signs up for the
+Employees arrive in a random order (seeded), or in the order
+``SolveOptions.arrival`` gives (:func:`koeeo_match.simulate` replays arrivals
+by the day each employee joined); each in turn signs up for the
 best missions still open to them (by the policy's score) until their hours
 are used.  A team mission that has not reached its minimum at the end is
 cancelled and its volunteers go unplaced, as on a real platform.  Every rule
@@ -13,7 +15,7 @@ import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
-from ._base import RawResult, SolveOptions, register
+from ._base import ALL_BUT_STAFFED, RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows
 from ._structure import structure
 from .greedy import finish, forced_missions, settle_forced
@@ -21,7 +23,7 @@ from .greedy import finish, forced_missions, settle_forced
 __all__ = ["solve_fcfs"]
 
 
-@register("fcfs", supports="all")
+@register("fcfs", supports=ALL_BUT_STAFFED)
 def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Simulate first-come-first-served sign-ups (arrival order from ``options.seed``).
 
@@ -44,7 +46,10 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     if bad is not None:
         return bad
     forced_m = forced_missions(graph, st.forced_arc)
-    arrival = np.random.default_rng(options.seed).permutation(graph.n_employees)
+    if options.arrival is not None:  # an order given (km.simulate: by day joined)
+        arrival = np.asarray(options.arrival, np.int64)
+    else:
+        arrival = np.random.default_rng(options.seed).permutation(graph.n_employees)
     by_emp = np.lexsort((-graph.score, graph.employee))  # each employee's arcs, best first
     order = by_emp[csr_rows(graph.ptr, arrival)]
     del by_emp

@@ -130,6 +130,10 @@ def _obstacles(problem: Problem, graph: CandidateGraph, st: Structure) -> list[s
     teams = present(ma[st.team[ma]], graph.n_missions)
     if teams.size:
         out.append(f"team minimum (min_seats > 1) on {teams.size} mission(s), e.g. {problem.missions.ids[teams[0]]!r}")
+    started = np.flatnonzero(st.staffed)
+    if started.size:
+        out.append(f"team started below its minimum by fixed pairs on {started.size} mission(s), "
+                   f"e.g. {problem.missions.ids[started[0]]!r}")
     _, exact = employee_capacity(graph, st)
     bad = np.flatnonzero(~exact)
     if bad.size:

@@ -15,7 +15,7 @@ import numpy as np
 from ..candidates import CandidateGraph
 from ..model import Problem
 from ..status import Status
-from ._base import RawResult, SolveOptions, register
+from ._base import ALL_BUT_STAFFED, RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows, stable_order
 from ._structure import structure
 
@@ -49,7 +49,7 @@ def finish(ledger: Ledger, forced_m: np.ndarray, method: str) -> RawResult:
     return RawResult(ledger.selected(), Status.FEASIBLE)
 
 
-@register("greedy", supports="all")
+@register("greedy", supports=ALL_BUT_STAFFED)
 def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
     """Highest score first (ties by employee, then mission order); honours every rule."""
     return greedy_from(problem, graph)

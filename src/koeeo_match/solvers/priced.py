@@ -27,6 +27,7 @@ durations they are.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import asdict, dataclass
@@ -49,7 +50,7 @@ from ..candidates import (
     top_k,
 )
 from ..errors import UnsupportedError
-from ..model import Problem
+from ..model import Pairs, Problem
 from ..policy import IntegerScores, Policy
 from ..status import Status, Termination
 from ._auto_clock import INTERRUPTED, CtrlC
@@ -57,7 +58,8 @@ from ._base import RawResult, SolveOptions
 from ._priced_flow import NEVER, PricedFlow
 from ._structure import hours_unit
 
-__all__ = ["solve_priced", "start_pairs", "priced_obstacles", "PricingRound", "START_K", "ADD_PER_NODE"]
+__all__ = ["solve_priced", "start_pairs", "priced_obstacles", "flow_relaxation", "PricingRound", "START_K",
+           "ADD_PER_NODE"]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +137,11 @@ def priced_obstacles(problem: Problem) -> list[str]:
     team = np.flatnonzero(m.min_seats > 1)
     if team.size:
         out.append(f"team minimum (min_seats > 1) on {team.size} mission(s), e.g. {m.ids[team[0]]!r}")
+    taken = problem.taken
+    started = np.zeros(0, np.int64) if taken is None else np.flatnonzero(taken.staffed)
+    if started.size:
+        out.append(f"team started below its minimum by fixed pairs on {started.size} mission(s), "
+                   f"e.g. {m.ids[started[0]]!r}")
     if m.hours.size and e.hours.size:
         unit = hours_unit(np.concatenate([m.hours, e.hours]))
         h = np.round(m.hours * unit).astype(np.int64)
@@ -147,7 +154,11 @@ def priced_obstacles(problem: Problem) -> list[str]:
         has = e.employer >= 0
         staff = np.bincount(e.employer[has], minlength=len(er))
         hours = np.bincount(e.employer[has], weights=e.hours[has], minlength=len(er))
-        cap = er.daily_cap
+        cap = er.daily_cap.astype(np.int64)
+        if taken is not None and taken.cd_count.size:  # the busiest day of each employer sets its room
+            busiest = np.zeros(len(er), np.int64)
+            np.maximum.at(busiest, taken.cd_employer, taken.cd_count)
+            cap = np.where(cap >= 0, np.maximum(cap - busiest, 0), cap)
         daily = np.flatnonzero((cap >= 0) & (staff > cap))
         if daily.size:
             out.append(f"employer daily cap below the employer's staff for {daily.size} employer(s), "
@@ -157,6 +168,30 @@ def priced_obstacles(problem: Problem) -> list[str]:
             out.append(f"employer hours budget below the staff's hours for {budget.size} employer(s), "
                        f"e.g. {er.ids[budget[0]]!r}")
     return out
+
+
+def flow_relaxation(problem: Problem) -> Problem:
+    """The problem without the rules a flow cannot honour on every set of arcs: forced pairs,
+    team minimums (teams pinned pairs started included), employer daily caps and hour budgets
+    dropped (eligibility unchanged).
+
+    Every assignment of ``problem`` is one of its relaxation, and :func:`solve_priced` with
+    ``relax=True`` solves the relaxation exactly (an entitlement then counts missions of the
+    shortest duration, which relaxes hours further): its optimum bounds ``problem``'s.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0, rules="all")
+    >>> bool(priced_obstacles(p)), [o.split(" for ")[0] for o in priced_obstacles(flow_relaxation(p))]
+    (True, ['hours entitlement over missions of different durations'])
+    """
+    m, er, taken = problem.missions, problem.employers, problem.taken
+    if taken is not None:  # a reduced problem (fixed=): a team pinned pairs started need not run either
+        taken = dataclasses.replace(taken, staffed=np.zeros_like(taken.staffed))
+    return dataclasses.replace(
+        problem, forced=Pairs.empty(),
+        missions=dataclasses.replace(m, min_seats=np.minimum(m.min_seats, 1)),
+        employers=dataclasses.replace(er, daily_cap=np.full(len(er), -1, er.daily_cap.dtype),
+                                      hours_budget=np.full(len(er), np.inf)), taken=taken)
 
 
 class _Graph:
@@ -219,7 +254,7 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K,
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
                  add_per_node: int = ADD_PER_NODE,
-                 memory_bytes: float | None = None) -> tuple[CandidateGraph, RawResult]:
+                 memory_bytes: float | None = None, relax: bool = False) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
 
     Parameters
@@ -242,6 +277,10 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         The memory the solve may use: a round adds no more arcs than the next solve can hold
         (:data:`BYTES_PER_SOLVED_ARC`, :data:`BYTES_PER_HELD_ARC`); when none fits, pricing stops
         with the flow of the arcs held (status ``feasible``, no proof, and the message says why).
+    relax : bool, default False
+        Solve the relaxation that counts each entitlement in missions of the shortest duration
+        (:func:`capacity`) even where durations differ: exact for that relaxation, an upper
+        bound for ``problem`` (used on :func:`flow_relaxation`).
 
     Returns
     -------
@@ -267,7 +306,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     ('optimal', True)
     """
     t_start = time.monotonic()
-    obstacles = priced_obstacles(problem)
+    obstacles = [o for o in priced_obstacles(problem) if not (relax and o.startswith("hours entitlement"))]
     if obstacles:
         raise UnsupportedError("The priced flow cannot honour these rules of the problem: " + "; ".join(obstacles)
                                + ". Use method='auto' (every rule) or a capped graph (top_k).")

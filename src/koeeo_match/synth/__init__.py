@@ -35,10 +35,24 @@ through both ``priority`` and ``rural``.
 
 Employer ``size`` (the whole workforce) is ``ceil(volunteers / UPTAKE)``: the
 instance's volunteers are the 13.5 % of employees who give a day.
+
+The year (``year=True``, DESIGN.md §8): every employee gets a ``joined`` day
+and every mission a ``posted`` day across 2027, so that a mission is open
+only to the employees who joined before its date, and only once posted.  A
+quarter of the employees are members from the start; the others join with
+the September return to work ("rentrée") as a peak and a lull in the school
+holidays of their zone (A, B or C; dates from the Ministère de l'Éducation
+nationale's school calendar); a dated mission is posted a log-normal lead
+time before its date (median 21 days), an undated one on a uniform day of
+2027.  What is sourced and what is assumed is listed in ``synth._year``.
+These draws come from a random stream of their own, so that ``year=True``
+changes nothing else in the instance, and ``year=False`` (the default) gives
+the instance of earlier versions, array for array.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -56,6 +70,7 @@ from ..model import (
 )
 from ..territory import Departements, departement_of, departements
 from ._reference import SECTOR_WEIGHTS, SECTORS, SKILL_DEMAND, SKILL_SUPPLY, SKILLS
+from ._year import draw_year
 
 __all__ = ["Departements", "city", "departement_of", "departements", "france", "generate", "region"]
 
@@ -277,7 +292,7 @@ def _draw_missions(rng: np.random.Generator, M: int, associations: dict[str, np.
     return Missions(
         ids=_ids("m", M), association=m_assoc, lat=lat[m_assoc], lon=lon[m_assoc],
         req_ptr=r_ptr, req_skill=r_skill, req_level=r_level, seats=seats, min_seats=min_seats,
-        hours=m_hours, date=m_date, remote=fmt == 3, max_per_employer=mpe,
+        hours=m_hours, date=m_date, remote=fmt == 3, max_per_employer=mpe, posted=np.full(M, NO_DATE, np.int32),
     )
 
 
@@ -296,6 +311,7 @@ def generate(
     rules: str = "all",
     demand_ratio: float = 1.0,
     multi_day_share: float = 0.0,
+    year: bool = False,
 ) -> Problem:
     """Generate an instance over the given département indices.
 
@@ -313,6 +329,9 @@ def generate(
         Seat-hours demanded per hour supplied.
     multi_day_share : float
         Share of employees with 2–3 days (14–21 h).
+    year : bool, default False
+        Draw ``joined`` per employee and ``posted`` per mission across 2027 (module docstring),
+        from a stream of their own; without it both are missing (known from the start).
 
     Returns
     -------
@@ -324,6 +343,9 @@ def generate(
     >>> p = generate(np.array([0, 1]), employees=50, seed=0, rules="flow")
     >>> p.n_employees, bool((p.missions.hours == 7.0).all())
     (50, True)
+    >>> q = generate(np.array([0, 1]), employees=50, seed=0, rules="flow", year=True)
+    >>> bool((q.missions.date == p.missions.date).all()), bool((q.missions.posted != NO_DATE).all())
+    (True, True)
     """
     if rules not in ("all", "flow"):
         raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
@@ -341,10 +363,14 @@ def generate(
     assoc = _draw_associations(rng, deps, pop, n_as)
     missions = _draw_missions(rng, _mission_count(rules, demand_ratio, float(emp["hours"].sum())), assoc, rules)
     staff = _draw_staff(rng, n_as)
+    joined = np.full(E, NO_DATE, np.int32)
+    if year:  # a stream of its own: nothing above depends on it
+        joined, posted = draw_year(seed, e_dep, missions.date, YEAR_START)
+        missions = dataclasses.replace(missions, posted=posted)
     return Problem(
         employers=employers,
         associations=Associations(**assoc, staff=staff),
-        employees=Employees(**emp, employer=employer),
+        employees=Employees(**emp, employer=employer, joined=joined),
         missions=missions,
         skills=SKILLS,
         sectors=SECTORS,
@@ -354,24 +380,32 @@ def generate(
     )
 
 
-def city(employees: int = 200, seed: int = 0, *, departement: str = "69", rules: str = "all") -> Problem:
+def city(
+    employees: int = 200, seed: int = 0, *, departement: str = "69", rules: str = "all", year: bool = False
+) -> Problem:
     """A small instance in one département (default Rhône, around Lyon).
+
+    ``year=True`` draws ``joined`` and ``posted`` across 2027 (see :func:`generate`).
 
     >>> import koeeo_match as km
     >>> km.synth.city(employees=100, seed=0).n_employees
     100
     """
-    return generate(_select(departement=departement), employees, seed, rules=rules)
+    return generate(_select(departement=departement), employees, seed, rules=rules, year=year)
 
 
-def region(name: str = "Bretagne", employees: int = 2000, seed: int = 0, *, rules: str = "all") -> Problem:
+def region(
+    name: str = "Bretagne", employees: int = 2000, seed: int = 0, *, rules: str = "all", year: bool = False
+) -> Problem:
     """An instance over one region's départements (names as in ``departements().regions()``).
+
+    ``year=True`` draws ``joined`` and ``posted`` across 2027 (see :func:`generate`).
 
     >>> import koeeo_match as km
     >>> km.synth.region("Bretagne", employees=300, seed=0).n_employees
     300
     """
-    return generate(_select(region=name), employees, seed, rules=rules)
+    return generate(_select(region=name), employees, seed, rules=rules, year=year)
 
 
 def france(
@@ -383,11 +417,13 @@ def france(
     scale: float = 1.0,
     rules: str = "flow",
     multi_day_share: float = 0.0,
+    year: bool = False,
 ) -> Problem:
     """The national instance: ``hours`` of supply (one day = 7 h each) spread over France.
 
     ``region`` or ``departement`` keep that slice of it (with its share of the
-    hours, by population); ``scale`` multiplies the size.  Deterministic by seed.
+    hours, by population); ``scale`` multiplies the size.  ``year=True`` draws
+    ``joined`` and ``posted`` across 2027 (see :func:`generate`).  Deterministic by seed.
 
     >>> import koeeo_match as km
     >>> p = km.synth.france(hours=70_000, seed=0, scale=0.1)
@@ -398,4 +434,4 @@ def france(
     d = departements()
     share = d.population[deps].sum() / d.population.sum()
     employees = max(1, int(round(hours / 7.0 * share * scale)))
-    return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share)
+    return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share, year=year)

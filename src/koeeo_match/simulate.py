@@ -1,0 +1,483 @@
+"""A year replayed batch by batch: ``km.simulate`` (issue 16, DESIGN.md §8).
+
+Employees join and associations post missions over the year; a platform
+allocates at each batch date and a participation it confirms is never moved.
+:func:`simulate` replays that on a problem with ``joined`` and ``posted`` days.
+
+The batch dates run from the first day anything is known (the earliest
+``joined`` or ``posted`` given; without any, the day before the first mission)
+to the last day of the problem (its last ``joined``, ``posted`` or mission
+date): every day (``daily``), every 7 days (``weekly``), or on the first day
+and then the 1st of each month (``monthly``).  At a batch date ``t``:
+
+1. participations cancelled by ``t`` are removed (see *Cancellations*);
+2. the employees known by ``t`` (``joined <= t``, or not given) and the
+   missions posted by ``t`` and still ahead (dated after ``t``, or undated),
+   with what the pinned participations leave (seats, hours, days, employer
+   caps and budgets: the reduced problem of :func:`koeeo_match.pinned.reduce`,
+   the same path as ``km.solve(..., fixed=...)``), are allocated by
+   ``km.solve`` with the chosen method and policy;
+3. what it assigns is pinned from then on.
+
+Every pair is therefore made at a date ``t`` with ``joined <= t``,
+``posted <= t`` and ``t < date``: both sides were known before the mission.
+
+**Online first-come-first-served** (``method="fcfs"``) is not a batch method:
+it steps every day whatever ``batch`` says (``batch`` then only groups the
+records).  On each day the employees who joined that day arrive, after those
+still waiting, in the order of the day they joined (ties, and those known
+from the start, in one order drawn from ``seed``); each in turn signs up for
+the best open missions they are eligible for (by the policy's score) until
+their hours are used, as on today's platforms.  Employees with hours left
+stay subscribed: a mission posted later is offered to them the day it is
+posted, in the same arrival order, first come first served.
+
+**Cancellations** (``cancel_rate``): when a participation is made on day
+``t``, it is drawn (from ``seed``) to be cancelled with probability
+``cancel_rate``, on a day drawn uniformly in ``[t + 1, date - 1]`` (an
+undated mission: up to the last day of the year); one made the day before
+its date is never cancelled.  On that day the seat reopens, the employee gets
+the hours back and is not offered the same mission again.  A team that a
+cancellation leaves below its minimum is called off: its other volunteers
+are released too (their seats and hours return) and the mission is open
+again to a full team.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+
+from ._params import InstanceOf, Interval, Options, Satisfies, validate
+from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
+from .model import NO_DATE, Problem, format_day, restrict
+from .pinned import pairs_solution, pairs_value, reduce
+from .policy import Policy
+from .solution import Solution
+from .solvers import SolveOptions
+from .status import Status
+
+__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "open_problem"]
+
+log = logging.getLogger(__name__)
+
+#: The batch frequencies.
+BATCHES = ("daily", "weekly", "monthly")
+_NEVER = np.iinfo(np.int64).max
+
+
+def _executor_ok(x: Any) -> bool:
+    return callable(getattr(x, "submit", None))
+
+
+_PARAMS: dict[str, list] = {
+    "problem": [InstanceOf(Problem, "a Problem")],
+    "batch": [Options(BATCHES)],
+    "method": [Options(METHODS)],
+    "policy": [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None],
+    "seed": [Interval(Integral, 0, 2**31 - 1)],
+    "cancel_rate": [Interval(Real, 0, 1, closed="both")],
+    "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
+    "executor": [Satisfies(_executor_ok, "an Executor (an object with .submit) or a dask Client"), None],
+    "progress": [Satisfies(callable, "a callable"), None],
+}
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What one batch did.
+
+    Attributes
+    ----------
+    date : str
+        The batch date (ISO); with ``method="fcfs"``, the last day of the days it groups.
+    assignments : tuple of (str, str)
+        The ``(employee id, mission id)`` pairs made in this batch, pinned from then on.
+    hours : float
+        Their hours.
+    seconds : float
+        Wall-clock seconds of the batch (reduction and solve).
+    employees_waiting : int
+        Employees known by ``date`` with no participation yet, after the batch.
+    missions_open : int
+        Missions posted, still ahead and with seats left, before the batch allocated.
+    cumulative_hours : float
+        Hours of every participation standing after the batch (cancellations deducted).
+    cancelled : tuple of (str, str)
+        Participations cancelled (or called off with their team) since the previous batch.
+    status : str
+        The status of the batch's solve(s): ``optimal``, ``feasible``, ``infeasible`` or
+        ``unknown`` (the worst of the days grouped); ``""`` when nothing was open.
+    """
+
+    date: str
+    assignments: tuple[tuple[str, str], ...]
+    hours: float
+    seconds: float
+    employees_waiting: int
+    missions_open: int
+    cumulative_hours: float
+    cancelled: tuple[tuple[str, str], ...] = ()
+    status: str = ""
+
+
+#: Columns of :meth:`Year.table` and :meth:`Year.to_csv`.
+COLUMNS = ("date", "assignments", "hours", "cumulative_hours", "employees_waiting", "missions_open", "cancelled",
+           "status", "seconds")
+#: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
+_TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
+                 ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
+                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
+                 ("seconds", "seconds", "{:.2f}"))
+
+
+def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
+    """A batch's values in ``columns``; a tuple of pairs counts them."""
+    return [len(v) if isinstance(v, tuple) else v for v in (getattr(b, c) for c in columns)]
+
+
+@dataclass(frozen=True, eq=False)
+class Year:
+    """A simulated year: its solution over the whole problem and its batches.
+
+    Attributes
+    ----------
+    solution : Solution
+        Every participation standing at the end (status ``feasible``: allocated
+        batch by batch, not the hindsight optimum); ``km.check(problem,
+        year.solution) == []``.
+    batches : list of Batch
+        One record per batch, in date order.
+    batch, method : str
+        How the year was allocated.
+    """
+
+    solution: Solution
+    batches: list[Batch] = field(default_factory=list)
+    batch: str = "weekly"
+    method: str = "auto"
+
+    def table(self) -> Any:
+        """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`;
+        ``assignments`` and ``cancelled`` count pairs, ``date`` is a datetime64).
+
+        Raises
+        ------
+        ImportError
+            pandas is not installed (``pip install 'koeeo-match[pandas]'``).
+        """
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError("Year.table needs pandas: pip install 'koeeo-match[pandas]'") from None
+        frame = pd.DataFrame([_cells(b, COLUMNS) for b in self.batches], columns=list(COLUMNS))
+        frame["date"] = pd.to_datetime(frame["date"])
+        return frame
+
+    def to_csv(self, path: str) -> None:
+        """Write the batches as CSV, one row per batch (columns :data:`COLUMNS`, as :meth:`table`);
+        needs no pandas."""
+        import csv
+
+        with open(path, "w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(COLUMNS)
+            w.writerows(_cells(b, COLUMNS) for b in self.batches)
+
+    def format_table(self) -> str:
+        """The batches as an aligned text table (what ``koeeo-match simulate`` prints)."""
+        rows = [[h for h, _, _ in _TEXT_COLUMNS]]
+        for b in self.batches:
+            values = _cells(b, tuple(a for _, a, _ in _TEXT_COLUMNS))
+            rows.append([fmt.format(v) for (_, _, fmt), v in zip(_TEXT_COLUMNS, values)])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(_TEXT_COLUMNS))]
+        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
+
+
+def _given(days: np.ndarray) -> np.ndarray:
+    return days[days != NO_DATE].astype(np.int64)
+
+
+def _span(problem: Problem) -> tuple[int, int]:
+    """(first day, last day) of the year the problem describes."""
+    known = np.concatenate([_given(problem.employees.joined), _given(problem.missions.posted)])
+    dates = _given(problem.missions.date)
+    if not known.size and not dates.size:
+        raise ValueError("simulate needs days: the problem has no 'joined', 'posted' or mission 'date'; "
+                         "a problem without days is one snapshot, for km.solve.")
+    first = int(known.min()) if known.size else int(dates.min()) - 1
+    last = int(np.concatenate([known, dates]).max())
+    return first, max(first, last)
+
+
+def batch_dates(problem: Problem, batch: str) -> np.ndarray:
+    """The batch dates of the year (days since 1970-01-01, ascending; see the module's docstring).
+
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "joined": "2027-01-13"}],
+    ...     missions=[{"id": "m", "association": "a", "date": "2027-03-02"}])
+    >>> [km.model.format_day(d) for d in batch_dates(p, "monthly")]
+    ['2027-01-13', '2027-02-01', '2027-03-01']
+    >>> len(batch_dates(p, "weekly")), len(batch_dates(p, "daily"))
+    (7, 49)
+    """
+    first, last = _span(problem)
+    if batch == "daily":
+        return np.arange(first, last + 1, dtype=np.int64)
+    if batch == "weekly":
+        return np.arange(first, last + 1, 7, dtype=np.int64)
+    month0 = np.datetime64(format_day(first), "M")
+    months = month0 + np.arange(1, (np.datetime64(format_day(last), "M") - month0).astype(int) + 1)
+    firsts = months.astype("datetime64[D]").astype(np.int64)
+    return np.concatenate([[first], firsts]).astype(np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class OpenProblem:
+    """What is open at a batch date: the reduced problem restricted to the employees known and the
+    missions posted and ahead, with their indices in the whole problem."""
+
+    problem: Problem
+    employees: np.ndarray
+    missions: np.ndarray
+
+
+def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.ndarray,
+                 forbid: tuple[np.ndarray, np.ndarray] | None = None) -> OpenProblem:
+    """The problem a batch on ``day`` allocates, given the pinned pairs ``(employee, mission)``.
+
+    Examples
+    --------
+    >>> import numpy as np, koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0}, {"id": "e2", "lat": 45.0, "lon": 5.0,
+    ...                 "joined": "2027-03-05"}],
+    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-02"},
+    ...               {"id": "m2", "association": "a", "date": "2027-03-09", "posted": "2027-03-03"}])
+    >>> none = np.zeros(0, np.int64)
+    >>> day = int(np.datetime64("2027-03-03", "D").astype(np.int64))
+    >>> o = open_problem(p, day, none, none)
+    >>> o.problem.employees.ids.tolist(), o.problem.missions.ids.tolist()
+    (['e1'], ['m2'])
+    """
+    red = reduce(problem, employee, mission, forbid)
+    E, M = red.problem.employees, red.problem.missions
+    known = (E.joined == NO_DATE) | (E.joined <= day)
+    ahead = ((M.posted == NO_DATE) | (M.posted <= day)) & ((M.date == NO_DATE) | (M.date > day))
+    ahead &= M.seats > 0
+    ke, km_ = np.flatnonzero(known), np.flatnonzero(ahead)
+    return OpenProblem(restrict(red.problem, ke, km_), red.employees[ke], red.missions[km_])
+
+
+_RANK = {Status.OPTIMAL: 0, Status.FEASIBLE: 1, Status.UNKNOWN: 2, Status.INFEASIBLE: 3}
+
+
+class _Replay:
+    """The state of a replay: the pinned pairs, their cancellation days, the pairs cancelled."""
+
+    def __init__(self, problem: Problem, seed: int, cancel_rate: float, last: int):
+        self.problem, self.cancel_rate, self.last = problem, cancel_rate, last
+        self.e = np.zeros(0, np.int64)
+        self.m = np.zeros(0, np.int64)
+        self.cancel_day = np.zeros(0, np.int64)
+        self.ce = np.zeros(0, np.int64)
+        self.cm = np.zeros(0, np.int64)
+        self.rng = np.random.default_rng([seed, 16])  # cancellations: a stream of their own
+
+    def pin(self, e: np.ndarray, m: np.ndarray, day: int) -> None:
+        """Pin new pairs made on ``day``, drawing their cancellations."""
+        date = self.problem.missions.date[m].astype(np.int64)
+        latest = np.where(date == NO_DATE, self.last, date - 1)
+        u, v = self.rng.random(e.size), self.rng.random(e.size)
+        room = latest - day  # days in [day + 1, latest]
+        drawn = (u < self.cancel_rate) & (room > 0)
+        when = np.full(e.size, _NEVER, np.int64)
+        when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
+        self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
+        self.cancel_day = np.concatenate([self.cancel_day, when])
+
+    def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
+        gone = self.cancel_day <= day
+        if not gone.any():
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        M = self.problem.missions
+        left = np.bincount(self.m[~gone], minlength=len(M))
+        short = (left > 0) & (left < M.min_seats)
+        gone |= short[self.m]
+        ge, gm = self.e[gone], self.m[gone]
+        self.ce, self.cm = np.concatenate([self.ce, ge]), np.concatenate([self.cm, gm])
+        self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
+        return ge, gm
+
+
+def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_limit: float | None,
+                executor: Any, arrival_key: np.ndarray) -> tuple[np.ndarray, np.ndarray, Status]:
+    """Allocate an open problem; the new pairs as indices into the whole problem, and the status."""
+    p = op.problem
+    if method == "fcfs":
+        order = np.lexsort((arrival_key[op.employees],)).astype(np.int64)
+        graph, t_cand = candidate_graph(p, policy)
+        sol = solve_graph(p, graph, "fcfs", SolveOptions(seed=seed, arrival=order), candidate_seconds=t_cand)
+    else:
+        kw: dict[str, Any] = {}
+        if executor is not None and _SOLVE_TAKES_EXECUTOR:
+            kw["executor"] = executor
+        sol = solve(p, method=method, policy=policy, time_limit=time_limit, seed=seed, **kw)
+    if sol.status not in (Status.OPTIMAL, Status.FEASIBLE) or sol.employee is None or sol.mission is None:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64), sol.status
+    return op.employees[np.asarray(sol.employee, np.int64)], op.missions[np.asarray(sol.mission, np.int64)], sol.status
+
+
+def _takes_executor() -> bool:
+    import inspect
+
+    return "executor" in inspect.signature(solve).parameters
+
+
+_SOLVE_TAKES_EXECUTOR = _takes_executor()
+
+
+def _ids(problem: Problem, e: np.ndarray, m: np.ndarray) -> tuple[tuple[str, str], ...]:
+    order = np.lexsort((m, e))
+    return tuple(zip(problem.employees.ids[e[order]].tolist(), problem.missions.ids[m[order]].tolist()))
+
+
+def simulate(
+    problem: Problem,
+    batch: str = "weekly",
+    method: str = "auto",
+    policy: Policy | str | None = None,
+    seed: int = 0,
+    cancel_rate: float = 0.0,
+    time_limit: float | None = None,
+    executor: Any = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> Year:
+    """Replay the year: allocate at each batch date, pin what is assigned (see the module's docstring).
+
+    Parameters
+    ----------
+    problem : Problem
+        With ``joined`` and ``posted`` days (missing: known from the start), e.g.
+        ``km.synth.city(..., year=True)``.
+    batch : {"daily", "weekly", "monthly"}
+        How often the platform allocates.
+    method : {"auto", "flow", "cpsat", "greedy", "fcfs", "stable"}
+        The method of each batch's ``km.solve``; ``"fcfs"`` replays online
+        first-come-first-served day by day instead (module docstring).
+    policy : Policy or str, optional
+        The objective of each batch (default ``max_hours``).
+    seed : int
+        Seeds each batch's solve, the fcfs arrival ties and the cancellations.
+    cancel_rate : float
+        Share of participations cancelled before their date (0 to 1).
+    time_limit : float, optional
+        Seconds for each batch's solve.
+    executor : concurrent.futures.Executor or dask.distributed.Client, optional
+        Passed on to ``km.solve`` where it takes one (it runs a batch's parts); the
+        result does not depend on it.
+    progress : callable, optional
+        Called with one line per batch (the same line is logged at INFO on the
+        ``koeeo_match.simulate`` logger).
+
+    Returns
+    -------
+    Year
+        ``year.solution`` over the whole problem, ``year.batches``, ``year.table()``.
+
+    Raises
+    ------
+    InvalidParameterError
+        A parameter out of range (the message names it).
+    ValueError
+        The problem has no day at all (no ``joined``, ``posted`` or mission date).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0},
+    ...                {"id": "e2", "lat": 45.0, "lon": 5.0, "joined": "2027-03-10"}],
+    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-05", "posted": "2027-03-01"},
+    ...               {"id": "m2", "association": "a", "date": "2027-03-20", "posted": "2027-03-01"}])
+    >>> year = km.simulate(p, batch="weekly", method="flow")
+    >>> [(b.date, b.assignments) for b in year.batches]
+    [('2027-03-01', (('e1', 'm1'),)), ('2027-03-08', ()), ('2027-03-15', (('e2', 'm2'),))]
+    >>> km.check(p, year.solution), year.solution.objective
+    ([], 14.0)
+    """
+    validate("simulate", _PARAMS, dict(problem=problem, batch=batch, method=method, policy=policy, seed=seed,
+                                       cancel_rate=cancel_rate, time_limit=time_limit, executor=executor,
+                                       progress=progress))
+    pol, _ = resolve_policies(policy, None, "simulate")
+    t_start = time.perf_counter()
+    first, last = _span(problem)
+    reports = batch_dates(problem, batch)
+    steps = np.arange(first, last + 1, dtype=np.int64) if method == "fcfs" else reports
+    if method == "fcfs" and reports[-1] != last:
+        reports = np.append(reports[reports <= last], last)
+    is_report = np.isin(steps, reports)
+    E, M = problem.employees, problem.missions
+    tie = np.random.default_rng(seed).permutation(len(E))
+    joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
+    arrival_key = joined * max(len(E), 1) + tie  # by day joined, ties in a seeded order
+    state = _Replay(problem, seed, float(cancel_rate), last)
+    batches: list[Batch] = []
+    made_e, made_m, gone_e, gone_m = [], [], [], []
+    seconds, worst, open_at_start = 0.0, None, None
+    for day, report in zip(steps.tolist(), is_report.tolist()):
+        t0 = time.perf_counter()
+        ge, gm = state.cancel(day)
+        gone_e.append(ge)
+        gone_m.append(gm)
+        op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm))
+        if open_at_start is None:
+            open_at_start = op.problem.n_missions
+        if op.problem.n_employees and op.problem.n_missions:
+            ne, nm, status = _solve_open(op, method, pol, seed, time_limit, executor, arrival_key)
+            state.pin(ne, nm, day)
+            made_e.append(ne)
+            made_m.append(nm)
+            worst = status if worst is None or _RANK[status] > _RANK[worst] else worst
+        seconds += time.perf_counter() - t0
+        if not report:
+            continue
+        be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),
+                  np.concatenate(made_m) if made_m else np.zeros(0, np.int64))
+        ce, cm = np.concatenate(gone_e), np.concatenate(gone_m)
+        known = (E.joined == NO_DATE) | (E.joined <= day)
+        placed = np.zeros(len(E), bool)
+        placed[state.e] = True
+        rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
+                    seconds=seconds, employees_waiting=int((known & ~placed).sum()),
+                    missions_open=int(open_at_start or 0), cumulative_hours=float(M.hours[state.m].sum()),
+                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value)
+        batches.append(rec)
+        line = (f"simulate {rec.date}: {len(rec.assignments)} new, {rec.hours:g} h (total {rec.cumulative_hours:g} h), "
+                f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
+                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "") + f", {rec.seconds:.2f} s")
+        log.info(line)
+        if progress is not None:
+            progress(line)
+        made_e, made_m, gone_e, gone_m = [], [], [], []
+        seconds, worst, open_at_start = 0.0, None, None
+    total = time.perf_counter() - t_start
+    objective = pairs_value(problem, pol, state.e, state.m)
+    sol = pairs_solution(problem, state.e, state.m, pol, status=Status.FEASIBLE, objective=objective, bound=None,
+                         method=f"simulate:{batch}:{method}",
+                         message=f"{len(batches)} {batch} batches; allocated batch by batch, not the hindsight optimum",
+                         seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
+    return Year(solution=sol, batches=batches, batch=batch, method=method)
+

@@ -1,0 +1,391 @@
+"""``km.simulate``: the year replayed batch by batch (issue 16, deliverable 3; DESIGN.md §8).
+
+The year's solution passes ``km.check``; every batch adds to what was pinned and moves nothing;
+no pair is made before both sides are known; a seed gives one year; at each batch a flow
+allocation is the optimum of what is open (brute force on the whole problem, the pinned pairs
+forced and the pairs not open forbidden: an oracle that never sees the reduced problem); online
+first-come-first-served serves by day of joining; cancellations reopen seats; the command line.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import importlib
+import json
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+from koeeo_match import cli
+from koeeo_match.model import NO_DATE
+
+from conftest import brute_force, day, eligible_pairs, make
+from test_properties import MAX_PAIRS, SETTINGS, problems
+
+sim = importlib.import_module("koeeo_match.simulate")  # km.simulate is the function
+
+
+def yearly(problem: km.Problem, seed: int = 0) -> km.Problem:
+    """``problem`` with ``joined`` and ``posted`` days drawn over its year (30 % known from the start)."""
+    rng = np.random.default_rng(seed)
+    E, M = problem.employees, problem.missions
+    d = M.date.astype(np.int64)
+    lo = int(d[d != NO_DATE].min()) - 30
+    hi = int(d.max())
+    joined = (lo + rng.integers(0, hi - lo, len(E))).astype(np.int32)
+    joined[rng.random(len(E)) < 0.3] = NO_DATE
+    ahead = rng.integers(1, 60, len(M))
+    posted = np.where(d != NO_DATE, np.maximum(d - ahead, lo), lo + rng.integers(0, hi - lo, len(M)))
+    return dataclasses.replace(problem, employees=dataclasses.replace(E, joined=joined),
+                               missions=dataclasses.replace(M, posted=posted.astype(np.int32)))
+
+
+@pytest.fixture(scope="module")
+def year_all():
+    return yearly(km.synth.city(employees=120, seed=3), seed=1)
+
+
+@pytest.fixture(scope="module")
+def year_flow():
+    return yearly(km.synth.city(employees=120, seed=4, rules="flow"), seed=2)
+
+
+def pairs_by_day(problem, year):
+    """Every batch's pairs with the batch's day (days since 1970-01-01)."""
+    return [(day(b.date), e, m) for b in year.batches for e, m in b.assignments]
+
+
+def assert_known_in_time(problem, year):
+    E, M = problem.employees, problem.missions
+    ei = {k: i for i, k in enumerate(E.ids.tolist())}
+    mi = {k: i for i, k in enumerate(M.ids.tolist())}
+    for t, e, m in pairs_by_day(problem, year):
+        j, p, d = int(E.joined[ei[e]]), int(M.posted[mi[m]]), int(M.date[mi[m]])
+        assert j == NO_DATE or j <= t, (e, m, t)
+        assert p == NO_DATE or p <= t, (e, m, t)
+        assert d == NO_DATE or t < d, (e, m, t)
+
+
+def assert_nothing_moves(year):
+    """Replaying the records gives the year's solution: each batch is what stood plus its new pairs
+    (minus what was cancelled), and a new pair was not standing already."""
+    standing: set[tuple[str, str]] = set()
+    hours = {}
+    for b in year.batches:
+        assert set(b.cancelled) <= standing | set(b.assignments)
+        standing -= set(b.cancelled)
+        assert not standing & set(b.assignments)
+        standing |= set(b.assignments)
+        hours[b.date] = b.cumulative_hours
+    assert standing == set(year.solution.assignments)
+
+
+# ----------------------------------------------------------------------------- feasibility, nothing moves
+@pytest.mark.parametrize("method, batch", [("auto", "weekly"), ("greedy", "daily"), ("fcfs", "daily"),
+                                           ("cpsat", "monthly")])
+def test_the_year_is_feasible_pinned_pairs_never_move_and_both_sides_are_known(year_all, method, batch):
+    year = km.simulate(year_all, batch=batch, method=method, seed=1)
+    assert km.check(year_all, year.solution) == []
+    assert year.solution.assignments and year.solution.status == km.Status.FEASIBLE
+    assert_nothing_moves(year)
+    assert_known_in_time(year_all, year)
+    new = [p for b in year.batches for p in b.assignments]
+    assert len(new) == len(set(new)) == len(year.solution)  # no cancellation: every pair made once, kept
+    hours = year_all.missions.hours
+    assert year.batches[-1].cumulative_hours == pytest.approx(float(hours[year.solution.mission].sum()))
+    assert year.solution.metrics["batches"] == len(year.batches)
+
+
+def test_flow_years_at_every_frequency(year_flow):
+    got = {}
+    for batch in ("daily", "weekly", "monthly"):
+        year = km.simulate(year_flow, batch=batch, method="flow")
+        assert km.check(year_flow, year.solution) == []
+        assert_nothing_moves(year)
+        assert_known_in_time(year_flow, year)
+        got[batch] = year.solution.objective
+        dates = [day(b.date) for b in year.batches]
+        assert dates == sorted(dates) and len(set(dates)) == len(dates)
+    assert len(km.simulate(year_flow, batch="daily", method="flow").batches) > len(
+        km.simulate(year_flow, batch="weekly", method="flow").batches)
+
+
+def test_the_same_seed_gives_the_same_year(year_all):
+    a = km.simulate(year_all, method="fcfs", seed=5, cancel_rate=0.2)
+    b = km.simulate(year_all, method="fcfs", seed=5, cancel_rate=0.2)
+    assert [(x.date, x.assignments, x.cancelled) for x in a.batches] == \
+           [(x.date, x.assignments, x.cancelled) for x in b.batches]
+    assert a.solution.assignments == b.solution.assignments
+    c = km.simulate(year_all, method="fcfs", seed=6, cancel_rate=0.2)
+    assert c.solution.assignments != a.solution.assignments
+
+
+def test_batch_dates():
+    p = make(employees=[{"id": "e", "joined": "2027-01-13"}],
+             missions=[{"id": "m", "date": "2027-03-02", "posted": "2027-02-20"}])
+    fmt = km.model.format_day
+    assert [fmt(d) for d in sim.batch_dates(p, "monthly")] == ["2027-01-13", "2027-02-01", "2027-03-01"]
+    assert [fmt(d) for d in sim.batch_dates(p, "weekly")][:3] == ["2027-01-13", "2027-01-20", "2027-01-27"]
+    assert sim.batch_dates(p, "daily").size == day("2027-03-02") - day("2027-01-13") + 1
+    # nothing dated joined/posted: the day before the first mission
+    q = make(employees=[{"id": "e"}], missions=[{"id": "m", "date": "2027-03-02"}])
+    assert [fmt(d) for d in sim.batch_dates(q, "weekly")] == ["2027-03-01"]
+
+
+def test_a_problem_without_any_day_is_refused():
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m"}])
+    with pytest.raises(ValueError, match="no 'joined', 'posted' or mission 'date'"):
+        km.simulate(p)
+
+
+# ----------------------------------------------------------------------------- brute force per batch
+DAYS0 = ["2027-02-27", "2027-02-28", "2027-03-01", "2027-03-02", "2027-03-03"]
+
+
+@st.composite
+def tiny_years(draw):
+    records = draw(problems(flow_friendly=True))
+    for e in records["employees"]:
+        j = draw(st.sampled_from([None, *DAYS0]))
+        if j is not None:
+            e["joined"] = j
+    for m in records["missions"]:
+        options = [d for d in DAYS0 if "date" not in m or d <= m["date"]]
+        p = draw(st.sampled_from([None, *options]))
+        if p is not None:
+            m["posted"] = p
+    return records
+
+
+def assert_each_batch_optimal(records, year):
+    """At each batch, pinned hours + the batch's hours = the brute-force optimum of the whole problem
+    with the pinned pairs forced and every pair not open at the batch date forbidden."""
+    problem = make(**records)
+    E, M = problem.employees, problem.missions
+    pinned: list[tuple[str, str]] = []
+    for b in year.batches:
+        t = day(b.date)
+        closed = [(E.ids[e], M.ids[m]) for e, m in eligible_pairs(problem)
+                  if not ((E.joined[e] == NO_DATE or E.joined[e] <= t)
+                          and (M.posted[m] == NO_DATE or M.posted[m] <= t)
+                          and (M.date[m] == NO_DATE or t < M.date[m]))]
+        closed = [p for p in closed if p not in pinned]
+        rec = dict(records, forced=[{"employee": e, "mission": m} for e, m in pinned],
+                   forbidden=list(records.get("forbidden", [])) + [{"employee": e, "mission": m} for e, m in closed])
+        best = brute_force(make(**rec), "max_hours", max_pairs=MAX_PAIRS)
+        assert best.pairs is not None
+        pinned_hours = sum(float(M.hours[list(M.ids).index(m)]) for _, m in pinned)
+        assert pinned_hours + b.hours == pytest.approx(best.primary), (b, pinned, best)
+        pinned += list(b.assignments)
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(tiny_years())
+def test_each_flow_batch_is_the_optimum_of_what_is_open(records):
+    problem = make(**records)
+    assume(0 < len(eligible_pairs(problem)) <= MAX_PAIRS)
+    try:
+        year = km.simulate(problem, batch="daily", method="flow")
+    except km.UnsupportedError:
+        return  # the reduced problem has a rule a flow cannot honour: refused, never ignored
+    assert km.check(problem, year.solution) == []
+    assert_nothing_moves(year)
+    assert_known_in_time(problem, year)
+    assert_each_batch_optimal(records, year)
+
+
+def test_a_flow_batch_beats_a_greedy_one_and_the_oracle_knows():
+    # on Mar 1, e1 (law) can take "law" (3.5 h) or "any" (7 h), e2 only "any": the batch optimum gives
+    # e1 "law" and e2 "any" (10.5 h); a greedy batch takes the best arc first, e1 on "any" (7 h)
+    records = dict(employees=[{"id": "e1", "skills": {"law": 2}, "hours": 7},
+                              {"id": "e2", "hours": 7, "joined": "2027-03-01"}],
+                   missions=[{"id": "law", "skills": {"law": 1}, "hours": 3.5, "date": "2027-03-05",
+                              "posted": "2027-03-01"},
+                             {"id": "any", "hours": 7, "date": "2027-03-06", "posted": "2027-03-01"}])
+    flow = km.simulate(make(**records), batch="daily", method="flow")
+    assert flow.solution.objective == 10.5
+    assert_each_batch_optimal(records, flow)
+    greedy = km.simulate(make(**records), batch="daily", method="greedy")
+    assert greedy.solution.objective == 7.0
+    with pytest.raises(AssertionError):
+        assert_each_batch_optimal(records, greedy)
+
+
+# ----------------------------------------------------------------------------- online first-come-first-served
+def test_online_fcfs_serves_by_day_of_joining_and_waiting_employees_get_later_missions():
+    # early joined first, late second; the only mission is posted after both joined: the early one gets it
+    p = make(employees=[{"id": "late", "joined": "2027-02-10"}, {"id": "early", "joined": "2027-02-01"}],
+             missions=[{"id": "m", "date": "2027-03-10", "posted": "2027-02-20"},
+                       {"id": "first", "date": "2027-02-05", "posted": "2027-02-01"}])
+    year = km.simulate(p, batch="daily", method="fcfs")
+    made = {pair: b.date for b in year.batches for pair in b.assignments}
+    assert made == {("early", "first"): "2027-02-01", ("late", "m"): "2027-02-20"}  # early's 7 h went to "first"
+    q = make(employees=[{"id": "late", "joined": "2027-02-10"}, {"id": "early", "joined": "2027-02-01"}],
+             missions=[{"id": "m", "date": "2027-03-10", "posted": "2027-02-20"}])
+    year = km.simulate(q, batch="weekly", method="fcfs")
+    assert year.solution.assignments == [("early", "m")]
+    # fcfs steps every day: the pair is made on the day it is posted, reported in the week holding it
+    (b,) = [b for b in year.batches if b.assignments]
+    assert day(b.date) - 7 < day("2027-02-20") <= day(b.date)
+
+
+def test_online_fcfs_takes_the_mission_on_the_day_of_arrival():
+    p = make(employees=[{"id": "e", "joined": "2027-02-03"}],
+             missions=[{"id": "m", "date": "2027-02-05", "posted": "2027-01-01"}])
+    year = km.simulate(p, batch="monthly", method="fcfs")
+    assert year.solution.assignments == [("e", "m")]
+    # a weekly batch (on Jan 1, 8, ..., Feb 5) comes too late for it
+    assert km.simulate(p, batch="weekly", method="flow").solution.assignments == []
+
+
+def test_online_fcfs_ties_are_drawn_from_the_seed():
+    p = make(employees=[{"id": f"e{i}"} for i in range(6)],
+             missions=[{"id": "m", "date": "2027-03-10", "posted": "2027-03-01"}])
+    winners = {km.simulate(p, method="fcfs", seed=s).solution.assignments[0][0] for s in range(12)}
+    assert len(winners) > 1
+    assert km.simulate(p, method="fcfs", seed=3).solution.assignments == \
+           km.simulate(p, method="fcfs", seed=3).solution.assignments
+
+
+# ----------------------------------------------------------------------------- cancellations
+def test_cancellations_reopen_seats_and_give_hours_back(year_all):
+    year = km.simulate(year_all, method="greedy", batch="weekly", cancel_rate=0.5, seed=2)
+    assert km.check(year_all, year.solution) == []
+    assert_nothing_moves(year)
+    cancelled = [p for b in year.batches for p in b.cancelled]
+    assert cancelled and year.solution.metrics["cancelled"] == len(cancelled)
+    assert not set(cancelled) & set(year.solution.assignments)  # a cancelled pair is not offered again
+    made = [p for b in year.batches for p in b.assignments]
+    assert len(made) == len(year.solution) + len(cancelled)
+
+
+def test_a_cancellation_calls_off_a_team_left_short():
+    p = make(employees=[{"id": f"e{i}"} for i in range(3)],
+             missions=[{"id": "team", "seats": 3, "min_seats": 3, "date": "2027-03-20", "posted": "2027-03-01"}])
+    year = km.simulate(p, batch="weekly", method="cpsat", cancel_rate=1.0)
+    first = next(b for b in year.batches if b.assignments)
+    assert len(first.assignments) == 3
+    later = [c for b in year.batches for c in b.cancelled]
+    assert sorted(later[:3]) == sorted(first.assignments)  # one cancelled, the others called off with it
+    assert km.check(p, year.solution) == []
+
+
+def test_a_participation_made_the_day_before_is_never_cancelled():
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m", "date": "2027-03-02", "posted": "2027-03-01"}])
+    year = km.simulate(p, batch="daily", method="greedy", cancel_rate=1.0)
+    assert year.solution.assignments == [("e", "m")]
+
+
+# ----------------------------------------------------------------------------- records, table, parameters
+def test_records_and_table(year_flow):
+    year = km.simulate(year_flow, method="flow", batch="monthly")
+    b = year.batches[0]
+    assert {"date", "assignments", "hours", "seconds", "employees_waiting", "missions_open",
+            "cumulative_hours", "cancelled", "status"} <= {f.name for f in dataclasses.fields(b)}
+    frame = year.table()
+    assert list(frame.columns) == list(sim.COLUMNS) and len(frame) == len(year.batches)
+    assert frame["assignments"].tolist() == [len(x.assignments) for x in year.batches]
+    assert frame["cumulative_hours"].iloc[-1] == pytest.approx(year.solution.objective)
+    assert str(frame["date"].dtype).startswith("datetime64")
+
+
+def test_table_without_pandas_names_the_extra(year_flow, monkeypatch):
+    year = km.simulate(year_flow, method="greedy", batch="monthly")
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"koeeo-match\[pandas\]"):
+        year.table()
+
+
+def test_progress_gets_one_line_per_batch(year_flow):
+    lines: list[str] = []
+    year = km.simulate(year_flow, method="greedy", batch="monthly", progress=lines.append)
+    assert len(lines) == len(year.batches) and lines[0].startswith(f"simulate {year.batches[0].date}:")
+
+
+@pytest.mark.parametrize("kw, name", [({"batch": "yearly"}, "batch"), ({"method": "simplex"}, "method"),
+                                      ({"cancel_rate": 1.5}, "cancel_rate"), ({"seed": -1}, "seed"),
+                                      ({"executor": object()}, "executor"), ({"time_limit": 0}, "time_limit")])
+def test_bad_parameters_are_named(kw, name):
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m", "date": "2027-03-02"}])
+    with pytest.raises(km.InvalidParameterError, match=f"The '{name}' parameter of simulate"):
+        km.simulate(p, **kw)
+
+
+def test_an_executor_is_accepted_and_the_year_does_not_depend_on_it(year_flow):
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        a = km.simulate(year_flow, method="flow", batch="monthly", executor=pool)
+    b = km.simulate(year_flow, method="flow", batch="monthly")
+    assert a.solution.assignments == b.solution.assignments
+
+
+# ----------------------------------------------------------------------------- command line
+def test_cli_simulate_end_to_end(tmp_path, capsys, year_flow):
+    prob, out, table = tmp_path / "p.json", tmp_path / "s.json", tmp_path / "b.csv"
+    km.dump(year_flow, str(prob))
+    code = cli.main(["simulate", str(prob), "-o", str(out), "--batch", "monthly", "--method", "greedy",
+                     "--batches", str(table), "--seed", "3"])
+    assert code == 0
+    captured = capsys.readouterr()
+    year = km.simulate(km.load(str(prob)), batch="monthly", method="greedy", seed=3)
+    assert captured.err.count("simulate 20") == len(year.batches)  # a progress line per batch on stderr
+    assert captured.out.splitlines()[0].split()[:3] == ["date", "new", "hours"]
+    assert len(captured.out.splitlines()) == len(year.batches) + 1
+    sol = km.load(str(out))
+    assert sol.assignments == year.solution.assignments and km.check(km.load(str(prob)), sol) == []
+    with open(table, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["date"] for r in rows] == [b.date for b in year.batches]
+    assert cli.main(["check", str(prob), str(out)]) == 0
+
+
+def test_cli_simulate_to_stdout_puts_the_table_on_stderr(tmp_path, capsys, year_flow):
+    prob = tmp_path / "p.json"
+    km.dump(year_flow, str(prob))
+    assert cli.main(["simulate", str(prob), "-o", "-", "--batch", "monthly", "--method", "flow", "-q"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["format"] == "koeeo-match-solution/1"
+    assert "date" in captured.err.splitlines()[0]
+
+
+@pytest.mark.parametrize("argv, text", [
+    (["--batch", "yearly"], "argument --batch: invalid choice"),
+    (["--method", "simplex"], "argument --method: invalid choice"),
+    (["--cancel-rate", "2"], "--cancel-rate"),
+    (["--seed", "-3"], "--seed"),
+    (["--batches", "b.txt"], "argument --batches"),
+    (["--policy", "nope"], "argument --policy"),
+])
+def test_cli_simulate_bad_options_exit_2_naming_the_option(tmp_path, capsys, argv, text):
+    prob = tmp_path / "p.json"
+    km.dump(make(employees=[{"id": "e"}], missions=[{"id": "m", "date": "2027-03-02"}]), str(prob))
+    with pytest.raises(SystemExit) as ex:
+        code = cli.main(["simulate", str(prob), "-o", str(tmp_path / "s.json"), *argv])
+        raise SystemExit(code)
+    assert ex.value.code == 2
+    assert text in capsys.readouterr().err
+
+
+def test_cli_simulate_a_problem_without_days_exits_2(tmp_path, capsys):
+    prob = tmp_path / "p.json"
+    km.dump(make(employees=[{"id": "e"}], missions=[{"id": "m"}]), str(prob))
+    assert cli.main(["simulate", str(prob), "-o", str(tmp_path / "s.json")]) == 2
+    assert "no 'joined', 'posted'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("rules, methods", [("flow", ("flow", "fcfs", "greedy")), ("all", ("auto", "fcfs"))])
+def test_a_generated_year_stays_below_the_hindsight_optimum(rules, methods):
+    p = km.synth.city(employees=150, seed=7, rules=rules, year=True)
+    hindsight = km.solve(p, method="auto")
+    assert hindsight.status == km.Status.OPTIMAL
+    for method in methods:
+        year = km.simulate(p, batch="weekly", method=method)
+        assert km.check(p, year.solution) == [], method
+        assert_known_in_time(p, year)
+        assert 0 < year.solution.objective <= hindsight.objective + 1e-9, method
