@@ -239,9 +239,10 @@ def test_region_with_twenty_seconds(bretagne, monkeypatch):
     sol = km.solve(bretagne, method="auto", time_limit=20)
     check_bounded(bretagne, sol)
     assert sol.metrics["solve_seconds"] < 40
-    quick = km.solve(bretagne, method="auto", time_limit=1e-6)  # the repaired start alone
+    quick = km.solve(bretagne, method="auto", time_limit=1e-6)  # the greedy start alone
     assert sol.objective > quick.objective, (sol, quick)
-    assert sol.method == "auto:parts(lp+repair+cpsat=1)" and quick.method == "auto:parts(lp+repair=1)"
+    assert sol.method == "auto:parts(lp+repair+cpsat=1)" and quick.method == "auto:parts(greedy=1)"
+    assert quick.termination == km.Termination.TIME_LIMIT and km.check(bretagne, quick) == []
 
 
 def test_region_core_searched_by_lns_alone(bretagne, monkeypatch):

@@ -350,8 +350,12 @@ def solve(
     policy : Policy or str, optional
         The objective (a preset name or a :class:`Policy`); default ``max_hours``.
     time_limit : float, optional
-        Seconds for CP-SAT; on expiry the best feasible solution is returned
-        with status ``feasible``, its gap and ``termination="time_limit"``.
+        Seconds for the solver (after the candidate graph): model building,
+        bounds, repairs and search all count.  On expiry the best feasible
+        solution is returned (``auto`` and ``cpsat``: the greedy one at least)
+        with status ``feasible``, its bound and gap and
+        ``termination="time_limit"``; the margin, and the steps that run whole
+        however small the limit, are in docs/solvers.md ("Time limits").
     seed : int
         Seeds CP-SAT and the fcfs arrival order (``stable`` breaks ties by
         index and does not use it).

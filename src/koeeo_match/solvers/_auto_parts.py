@@ -21,7 +21,7 @@ from ..candidates import CandidateGraph
 from ..decompose import Part
 from ..model import Problem
 from ..status import Status, Termination
-from ._auto_clock import INTERRUPTED, budget
+from ._auto_clock import FLOW_SECONDS_PER_ARC, GREEDY_SECONDS_PER_ARC, INTERRUPTED, budget, estimate, fits, stopped
 from ._auto_mip import integer_bound, mip_search
 from ._auto_search import coarse, improve, search
 from ._auto_split import restricted
@@ -30,7 +30,8 @@ from ._base import RawResult, SolveOptions
 from ._structure import Structure, structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, flow_relaxation, hours_relaxation_bound, solve_flow
-from .lp import lp_relaxation
+from .greedy import greedy_from
+from .lp import lp_within, quick_bound
 
 __all__ = ["Limits", "Context", "relax_part", "solve_part", "with_bound"]
 
@@ -42,7 +43,7 @@ class Limits:
     cpsat_max_arcs: int  # parts with more arcs are improved by LNS windows, not one CP-SAT model
     parallel_arcs: int  # instances with more arcs search each part's core first
     min_search: float  # a core search starts only with at least this many seconds left
-    lp_min_seconds: float  # past the deadline, a part's LP still gets this many seconds
+    lp_share: float  # under a time limit, the LPs of phase 1 end by this share of the parts' time
     mip_arcs: int = 0  # parts with at most this many arcs take the MIP route (module _auto_mip)
 
 
@@ -56,36 +57,52 @@ class Context:
     deadline: float | None  # time.monotonic() by which the parts' searches end
     limits: Limits
     whole_arcs: int | None = None  # arcs of the whole instance, when ``graph`` is one part's (``_auto_remote``)
+    start: float | None = None  # time.monotonic() when the solve started (the LPs' share counts from it)
+    greedy: np.ndarray | None = None  # arcs of the whole's feasible greedy solution, if computed
 
     @property
     def n_arcs(self) -> int:
         """Arcs of the whole instance (its size steers every part's search)."""
         return len(self.graph) if self.whole_arcs is None else self.whole_arcs
 
+    def lp_deadline(self) -> float | None:
+        """When phase 1's LPs must end: ``lp_share`` of the time from the start to the deadline."""
+        if self.deadline is None:
+            return None
+        start = self.deadline if self.start is None else self.start
+        return start + self.limits.lp_share * (self.deadline - start)
+
+
+def part_graph(graph: CandidateGraph, part: Part) -> CandidateGraph:
+    """The part's own graph; the whole one itself when the part holds every arc (its structure,
+    already computed, is then reused: 1 s at 2 M arcs)."""
+    return graph if len(part) == len(graph) else graph.subset(part.arcs)
+
 
 def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]:
     """Phase 1 of a part: its bound and LP values per part arc, on the problem with the employers'
     whole caps (a relaxation of the part's share, :func:`~._auto_split.apportion`).  A part that
-    a flow solves exactly gets the flow's optimum instead (its arcs as LP values).  An LP stopped
-    by the deadline (after at least ``lp_min_seconds``) leaves the part without a bound
-    (``None``), and so the whole."""
-    problem, options, deadline = ctx.problem, ctx.options, ctx.deadline
-    sub = ctx.graph.subset(part.arcs)
+    a flow solves exactly gets the flow's optimum instead (its arcs as LP values).  Under a time
+    limit, the LP runs only if it can end by ``ctx.lp_deadline()`` (:func:`~.lp.lp_within`), the
+    flow only if its estimate fits; otherwise, or when HiGHS' time runs out, or after Ctrl-C, the
+    part's bound is the one-pass :func:`~.lp.quick_bound` (and it has no LP values)."""
+    problem, options = ctx.problem, ctx.options
+    deadline = ctx.lp_deadline()
+    sub = part_graph(ctx.graph, part)
     st = structure(problem, sub)
     if not flow_obstacles(problem, sub, st):
+        if INTERRUPTED.is_set() or not fits(deadline, estimate(FLOW_SECONDS_PER_ARC, len(sub))):
+            return quick_bound(problem, sub, st), None
         res = solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1))
         taken = np.zeros(len(sub), np.float32)
         taken[res.selected] = 1.0
         return _integral(res.bound), taken
-    # the LP relaxation (team minimums linked to their volunteers); should HiGHS fail, the flows'
-    # bound.  An LP gets at least lp_min_seconds: past the deadline, a part whose LP takes longer
-    # is left without a bound (the flows' bounds would take longer still)
-    left = None if deadline is None else max(deadline - time.monotonic(), ctx.limits.lp_min_seconds)
-    t0 = time.monotonic()
-    bound, x = lp_relaxation(problem, sub, st, left)
+    # the LP relaxation (team minimums linked to their volunteers); should HiGHS fail without a
+    # time limit, the flows' bound
+    bound, x = lp_within(problem, sub, st, deadline)
     if bound is None:
-        if left is not None and time.monotonic() - t0 >= left:
-            return None, None
+        if deadline is not None or INTERRUPTED.is_set():  # no time for the flows' bound either
+            return quick_bound(problem, sub, st), None
         return _flow_bound(problem, sub, st, options.seed), None
     assert x is not None  # lp_relaxation gives both or neither
     return bound, x.astype(np.float32)
@@ -119,18 +136,24 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
     instance, without a time limit, or once the core is proven optimal, the whole part
     (:func:`_search_whole`)."""
     problem = restricted(ctx.problem, caps)
-    sub = ctx.graph.subset(part.arcs)
+    sub = part_graph(ctx.graph, part) if caps is None else ctx.graph.subset(part.arcs)
     st = structure(problem, sub)
-    late = INTERRUPTED.is_set() or (ctx.deadline is not None and time.monotonic() >= ctx.deadline)
-    if not whole and not flow_obstacles(problem, sub, st):  # exact (and then equal to its bound)
-        return solve_flow(problem, sub, SolveOptions(seed=ctx.options.seed, workers=1)), "flow"
+    late = stopped(ctx.deadline)
     seconds = budget(ctx.deadline, share)
     t_end = None if seconds is None else time.monotonic() + seconds  # this part's time is up
+    if not whole and not flow_obstacles(problem, sub, st):  # exact (and then equal to its bound)
+        if not late and fits(t_end, estimate(FLOW_SECONDS_PER_ARC, len(sub))):
+            return solve_flow(problem, sub, SolveOptions(seed=ctx.options.seed, workers=1)), "flow"
+        return with_bound(sub, greedy_from(problem, sub), bound, _cut()), "repair"
     # a large instance under a time limit: a single flow round on the whole part, as the core
     # search makes better use of the time.  A small instance: every round and both starts
     large = ctx.n_arcs > ctx.limits.parallel_arcs
-    warm = best_start(problem, sub, st, x, time.monotonic() if late or (large and seconds is not None) else t_end,
-                      late)
+    quick = late or not fits(t_end, estimate(FLOW_SECONDS_PER_ARC + GREEDY_SECONDS_PER_ARC, len(sub)))
+    if quick and caps is None and ctx.greedy is not None:  # no time for a flow: the whole's greedy
+        warm = RawResult(_within(part, ctx.greedy), Status.FEASIBLE)  # solution, on this part, is the start
+    else:
+        warm = best_start(problem, sub, st, x,
+                          time.monotonic() if late or (large and seconds is not None) else t_end, late, t_end)
     if warm.status == Status.INFEASIBLE or (whole and warm.status != Status.FEASIBLE):
         return warm, "repair"
     feasible = warm.status == Status.FEASIBLE
@@ -145,6 +168,13 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
         if done:  # the part's time is up (LNS alone rarely proves)
             return with_bound(sub, warm, bound, _cut()), how
     return _search_whole(ctx, problem, sub, warm, feasible, t_end, whole, caps, bound, how)
+
+
+def _within(part: Part, arcs: np.ndarray) -> np.ndarray:
+    """The part-local positions of those of ``arcs`` (of the whole, ascending) that are in ``part``:
+    a feasible solution of the whole, restricted to a part that shares no cap, is one of the part."""
+    pos = np.minimum(np.searchsorted(part.arcs, arcs), max(part.arcs.size - 1, 0))
+    return pos[part.arcs[pos] == arcs] if part.arcs.size else np.zeros(0, np.int64)
 
 
 def _search_mip(ctx: Context, problem: Problem, sub: CandidateGraph, warm: RawResult, feasible: bool,

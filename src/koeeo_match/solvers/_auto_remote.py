@@ -120,6 +120,7 @@ class PartJob:
 
     context: Context  # over the part's sub-problem and local graph
     wall_deadline: float | None  # time.time() by which the search ends
+    wall_start: float | None = None  # time.time() when the solve started (the LPs' share counts from it)
 
     @classmethod
     def of(cls, ctx: Context, part: Part) -> PartJob:
@@ -127,13 +128,15 @@ class PartJob:
         sub = sub_problem(ctx.problem, part.employees, part.missions)
         graph = local_graph(ctx.graph, part)
         wall = None if ctx.deadline is None else time.time() + (ctx.deadline - time.monotonic())
+        began = None if ctx.start is None else time.time() + (ctx.start - time.monotonic())
         options = replace(ctx.options, progress=None, executor=None)
-        return cls(Context(sub, graph, options, None, ctx.limits, whole_arcs=ctx.n_arcs), wall)
+        return cls(Context(sub, graph, options, None, ctx.limits, whole_arcs=ctx.n_arcs), wall, began)
 
     def unpacked(self) -> tuple[Context, Part]:
         """The context, its deadline on this machine's monotonic clock, and the part (every arc)."""
         deadline = None if self.wall_deadline is None else time.monotonic() + (self.wall_deadline - time.time())
-        ctx = replace(self.context, deadline=deadline)
+        start = None if self.wall_start is None else time.monotonic() + (self.wall_start - time.time())
+        ctx = replace(self.context, deadline=deadline, start=start)
         g = ctx.graph
         part = Part(np.arange(len(g), dtype=np.int64), np.arange(g.n_employees, dtype=np.int64),
                     np.arange(g.n_missions, dtype=np.int64))

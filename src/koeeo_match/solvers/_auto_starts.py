@@ -19,6 +19,7 @@ import numpy as np
 from ..candidates import CandidateGraph
 from ..model import Problem
 from ..status import Status
+from ._auto_clock import FLOW_SECONDS_PER_ARC, GREEDY_SECONDS_PER_ARC, estimate, fits
 from ._base import RawResult, SolveOptions
 from ._structure import Structure, structure
 from .flow import flow_relaxation, safe_capacity
@@ -28,17 +29,21 @@ __all__ = ["best_start", "warm_start"]
 
 
 def best_start(problem: Problem, sub: CandidateGraph, st: Structure, x: np.ndarray | None,
-               until: float | None, late: bool = False) -> RawResult:
+               until: float | None, late: bool = False, end: float | None = None) -> RawResult:
     """The better of two feasible starts, each repaired by :func:`greedy_from`:
     :func:`warm_start` (flow rounds until ``until``) on the whole part and on the LP's support
     only.  The arcs the LP takes (``x >= 1/2``), repaired, are the start only when ``late`` (a
     single repair) or when the others fail: as a third candidate it rarely wins, for a third
-    more repair time (docs/solvers.md)."""
+    more repair time (docs/solvers.md).  A flow cannot be stopped: when one flow and its repair
+    would not end by ``end`` (``time.monotonic()``; their estimates,
+    :data:`~._auto_clock.FLOW_SECONDS_PER_ARC`), the start is the greedy repair alone."""
     support = np.zeros(0, np.int64) if x is None else np.flatnonzero(x > 1e-6)  # empty without an LP
-    if late and x is not None and support.size:
-        return greedy_from(problem, sub, np.flatnonzero(x >= 0.5))
+    first = np.flatnonzero(x >= 0.5) if x is not None and support.size else None
+    if late or not fits(end, estimate(FLOW_SECONDS_PER_ARC + GREEDY_SECONDS_PER_ARC, len(sub))):
+        return greedy_from(problem, sub, first)
     starts = [greedy_from(problem, sub, warm_start(problem, sub, st, until))]
-    if 0 < support.size < len(sub) and (until is None or time.monotonic() < until):
+    if 0 < support.size < len(sub) and (until is None or time.monotonic() < until) \
+            and fits(end, estimate(FLOW_SECONDS_PER_ARC + GREEDY_SECONDS_PER_ARC, support.size)):
         g = sub.subset(support)
         starts.append(greedy_from(problem, sub, support[warm_start(problem, g, structure(problem, g), until)]))
     if x is not None and support.size and not any(r.status == Status.FEASIBLE for r in starts):

@@ -35,7 +35,12 @@
 4. The bound of the whole is the sum of the parts' bounds (CP-SAT's own when
    it is tighter on a part that shares no cap), so the gap reported is
    honest.  A time limit or Ctrl-C returns the best feasible solution found
-   (parts not reached keep their repaired start).
+   (parts not reached keep their repaired start).  The greedy solution of the
+   whole is computed before phase 1: it is the answer when the limit is spent,
+   or Ctrl-C comes, before the parts are searched, and kept if it scores more
+   than their joined answer.  Steps that cannot be stopped (a flow, an LP's
+   setup) start only when their estimate fits (module ``_auto_clock``;
+   docs/solvers.md, "Time limits").
 
 This module keeps the method's constants and the orchestration: the phases,
 and joining the parts' answers (:class:`~koeeo_match.decompose.Part` maps each
@@ -45,6 +50,7 @@ back to the whole).
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
@@ -54,15 +60,16 @@ from ..model import Problem
 from ..parallel import default_workers, run_parts
 from ..status import Status, Termination
 from . import _auto_remote, _auto_split
-from ._auto_clock import CtrlC, shares
+from ._auto_clock import INTERRUPTED, CtrlC, shares, stopped
 from ._auto_mip import mip_search
-from ._auto_parts import Context, Limits, relax_part, solve_part, with_bound
+from ._auto_parts import Context, Limits, part_graph, relax_part, solve_part, with_bound
 from ._auto_split import apportion, restricted
 from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import flow_obstacles, solve_flow
-from .lp import lp_relaxation
+from .greedy import greedy_from
+from .lp import lp_within, quick_bound
 
 __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
 
@@ -70,8 +77,9 @@ __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MI
 CPSAT_MAX_ARCS = 200_000
 #: Small components are packed into parts of about this many arcs.
 PART_ARCS = 20_000
-#: Past the deadline, a part's LP relaxation still gets this many seconds (then it has no bound).
-LP_MIN_SECONDS = 1.0
+#: Under a time limit, the parts' LP relaxations (phase 1) end by this share of the parts' time; an
+#: LP that cannot, or HiGHS stopped by it, leaves its part the one-pass bound (:func:`~.lp.quick_bound`).
+LP_SHARE = 0.5
 #: Coupled components with more arcs than this are split by :func:`split` (shared caps apportioned).
 SPLIT_ARCS = 250_000
 #: A search step (CP-SAT on a part's core) starts only with at least this many seconds left.
@@ -122,28 +130,62 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         return res
     if len(graph) <= MIP_ARCS:
         return _mip_route(problem, graph, options, start, t0)
-    parts = split(problem, graph)
     # the parts' searches end by 90 % of the limit; joining and repairing the parts take the rest
     deadline = None if options.time_limit is None else start + 0.9 * options.time_limit
-    ctx = Context(problem, graph, options, deadline,
-                  Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_MIN_SECONDS, MIP_PART_ARCS))
     with CtrlC() as ctrl_c:
+        parts = split(problem, graph)
+        ctx = Context(problem, graph, options, deadline,
+                      Limits(CPSAT_MAX_ARCS, PARALLEL_ARCS, MIN_SEARCH, LP_SHARE, MIP_PART_ARCS), start=start)
         workers = options.workers or default_workers()
         big = len(parts) > 1 and len(graph) > PARALLEL_ARCS
         n_proc = workers if big else 1
+        # the greedy solution of the whole first: what a time limit or Ctrl-C returns until the parts
+        # have better (about a second at 2 M arcs)
+        fallback = greedy_from(problem, graph)
+        if fallback.status == Status.FEASIBLE:
+            ctx = replace(ctx, greedy=np.sort(fallback.selected))
         if options.progress:
             options.progress(f"auto: {len(parts)} part(s), {len(graph):,} arcs, "
-                             f"{'parallel' if big else 'sequential'}; LP bounds ...")
+                             f"{'parallel' if big else 'sequential'}; greedy start in "
+                             f"{time.monotonic() - start:.1f} s; LP bounds ...")
         # phase 1: every part's bound and LP values, which apportion the caps parts share
         relaxed = run_parts(relax_part, [(ctx, part) for part in parts], n_proc, executor=options.executor,
                             remote=_auto_remote.RELAX)
         if options.progress:
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
+        if stopped(deadline) and fallback.status == Status.FEASIBLE:  # no time for the parts: the greedy one
+            bounds = [b for b, _ in relaxed]
+            bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds if b is not None)
+            return _as_fallback(graph, fallback, bound, INTERRUPTED.is_set(), time.perf_counter() - t0, len(parts))
         # phase 2: a feasible solution per part
         results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc, executor=options.executor,
                             remote=_auto_remote.SOLVE)
     out_of_time = deadline is not None and time.monotonic() >= deadline
-    return _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
+    res = _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
+    return _better(graph, res, fallback)
+
+
+def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, interrupted: bool,
+                 seconds: float, n_parts: int) -> RawResult:
+    """The greedy solution of the whole as ``auto``'s answer, with the parts' bounds (phase 1)."""
+    why = "interrupted (Ctrl-C)" if interrupted else "time limit reached"
+    res = RawResult(fallback.selected, Status.FEASIBLE, None,
+                    f"{why} before the parts were searched: best solution found so far, the greedy one",
+                    {"method": "auto", "parts": n_parts, "how": {"greedy": 1}, "seconds": seconds},
+                    termination=Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
+    return with_bound(graph, res, bound)
+
+
+def _better(graph: CandidateGraph, res: RawResult, fallback: RawResult) -> RawResult:
+    """``res``, or the greedy ``fallback`` where it scores more (or ``res`` found nothing), with
+    ``res``'s bound and termination."""
+    if fallback.status != Status.FEASIBLE or res.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        return res
+    value = int(graph.score[fallback.selected].sum())
+    if res.status == Status.FEASIBLE and int(graph.score[res.selected].sum()) >= value:
+        return res
+    msg = (res.message + "; " if res.message else "") + "the greedy solution of the whole scores more: kept"
+    return RawResult(fallback.selected, Status.FEASIBLE, res.bound, msg, res.stats, termination=res.termination)
 
 
 def _mip_route(problem: Problem, graph: CandidateGraph, options: SolveOptions, start: float,
@@ -158,9 +200,10 @@ def _mip_route(problem: Problem, graph: CandidateGraph, options: SolveOptions, s
     with CtrlC() as ctrl_c:
         res, how = mip_search(problem, graph, options, t_end)
         if res.bound is None and res.status == Status.FEASIBLE:  # cut short: the LP's bound, as the parts'
-            left = None if t_end is None else max(t_end - time.monotonic(), LP_MIN_SECONDS)
-            bound = lp_relaxation(problem, graph, structure(problem, graph), left)[0]
-            res = with_bound(graph, res, bound, res.termination)
+            st = structure(problem, graph)
+            bound = lp_within(problem, graph, st, t_end)[0]
+            res = with_bound(graph, res, quick_bound(problem, graph, st) if bound is None else bound,
+                             res.termination)
     stats = {**res.stats, "method": how, "seconds": time.perf_counter() - t0}
     if ctrl_c.happened and res.status != Status.OPTIMAL and res.selected.size:
         return RawResult(res.selected, res.status, res.bound, "interrupted (Ctrl-C): best solution found so far",
@@ -179,7 +222,9 @@ def _solve_tasks(ctx: Context, parts: list[Part], relaxed: list[tuple], n_proc: 
             x[part.arcs] = xp
     caps = apportion(problem, graph, parts, x)
     del x
-    whole = [len(part) > CPSAT_MAX_ARCS and bool(flow_obstacles(restricted(problem, c), graph.subset(part.arcs)))
+    whole = [len(part) > CPSAT_MAX_ARCS
+             and bool(flow_obstacles(restricted(problem, c), part_graph(graph, part) if c is None
+                                     else graph.subset(part.arcs)))
              for part, c in zip(parts, caps)]
     share = shares([len(part) for part in parts], n_proc)
     return [(ctx, part, s, w, c, b, xp) for part, s, w, c, (b, xp) in zip(parts, share, whole, caps, relaxed)]

@@ -11,12 +11,29 @@ The objective maximises the integer arc scores.
 Search is deterministic for a given seed (``interleave_search``) as long as
 the time limit is not reached; the time limit always returns the best
 solution found, its status (``feasible``) and CP-SAT's proven bound.
+
+**Warm start.**  Without a caller's hint, the greedy solution
+(:func:`~koeeo_match.solvers.greedy.greedy_from`, about a second at 2 M arcs)
+is CP-SAT's hint and the answer whenever CP-SAT has nothing better: so a time
+limit or Ctrl-C never returns nothing when a feasible start exists.
+
+**Time limit and Ctrl-C.**  The time limit counts from the call: building the
+model (a Python call per arc and per group of arcs: about 15 µs per arc,
+docs/solvers.md "Time limits") checks the deadline and Ctrl-C between chunks of
+variables and groups of constraints; if it cannot finish, the greedy start is
+returned (status ``feasible``, termination ``time_limit`` or ``interrupted``)
+with the one-pass bound (:func:`~.lp.quick_bound`).  CP-SAT then gets what is
+left of the limit.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
+import time
+from collections.abc import Callable
+from types import FrameType
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -25,14 +42,60 @@ from ..candidates import CandidateGraph
 from ..errors import SolverError
 from ..model import Problem
 from ..status import Status, Termination
+from ._auto_clock import INTERRUPTED
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure, useful_arcs
+from .greedy import greedy_from
+from .lp import quick_bound
 
 __all__ = ["solve_cpsat"]
+
+log = logging.getLogger(__name__)
 
 
 _BIG_MODEL = 50_000  # arcs above which presolve is kept short
 _LNS_MIN_ARCS = 20_000  # hinted models from this size, with a time limit, run LNS on racing threads
+_CHUNK = 10_000  # model building checks the deadline and Ctrl-C every _CHUNK variables or groups
+_INT_MAX = 2**62  # an upper end of a constraint's domain that never binds
+#: CP-SAT's presolve can overrun its time limit (one step ran 5.2 s past a 3 s limit on one mission
+#: with 10,000 seats and 12,000 volunteers): past the deadline plus _STOP_GRACE seconds the search is
+#: told to stop (``stop_search``), and waited for: a CP-SAT thread still running when the
+#: interpreter exits aborts the process ("terminate called without an active exception"), so it
+#: is never abandoned.
+_STOP_GRACE = 0.2
+
+
+class _Stop(Exception):
+    """Model building ran out of time, or Ctrl-C."""
+
+
+class _Sigint:
+    """A context in which Ctrl-C (main thread only) sets ``hit`` instead of raising, then calls the
+    previous handler if it is not the default one (``auto``'s sets its flag)."""
+
+    def __init__(self) -> None:
+        self.hit = threading.Event()
+        self._old: Callable[[int, FrameType | None], object] | int | None = None
+
+    def __enter__(self) -> _Sigint:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+
+            def on_sigint(signum: int, frame: FrameType | None) -> None:
+                self.hit.set()
+                if callable(previous) and previous is not signal.default_int_handler:
+                    previous(signum, frame)
+
+            self._old = previous
+            signal.signal(signal.SIGINT, on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+    def stopped(self) -> bool:
+        return self.hit.is_set() or INTERRUPTED.is_set()
 
 
 def _groups(ids: np.ndarray, members: np.ndarray):
@@ -60,6 +123,8 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     ``min_primary`` (a lexicographic policy): the primary total is held at least that (the proven
     primary optimum, :mod:`~koeeo_match.solvers.mip`): the search is then on the tie-breaks, and
     its bound stays one for the problem, which no solution above that optimum exists to break."""
+    t0 = time.monotonic()
+    deadline = None if options.time_limit is None else t0 + float(options.time_limit)
     st = structure(problem, graph)
     refused = _ineligible(problem, st)
     if refused is not None:
@@ -68,22 +133,98 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     short = _short_teams(problem, graph, st, keep)
     if short is not None:
         return short
+    with _Sigint() as sigint:
+        start = None if options.hint is not None else greedy_from(problem, graph)
+        if start is not None and start.status != Status.FEASIBLE:
+            start = None  # forced pairs the greedy could not place: CP-SAT alone
+        hint = options.hint if start is None else start.selected
+
+        def check() -> None:
+            if sigint.stopped() or (deadline is not None and time.monotonic() >= deadline):
+                raise _Stop
+
+        try:
+            model, runs = _build(problem, graph, st, keep, min_primary, check)
+            if hint is not None:
+                _add_hint(model, runs, keep, len(graph), hint)
+            check()
+        except _Stop:
+            return _unbuilt(problem, graph, st, start, sigint.stopped(), time.monotonic() - t0)
+        solver = cp_model.CpSolver()
+        rest = None if deadline is None else deadline - time.monotonic()
+        _set_parameters(solver.parameters, options, keep.size, lns_only, rest)
+        if options.progress:
+            solver.parameters.log_search_progress = True
+            solver.parameters.log_to_stdout = False
+            solver.log_callback = options.progress
+        status, interrupted = _solve_interruptibly(solver, model, deadline)
+        interrupted = interrupted or sigint.stopped()
+    res = _result(solver, model, status, interrupted, keep)
+    return _or_start(problem, graph, st, res, start)
+
+
+def _build(problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray, min_primary: int | None,
+           check: Callable[[], None]) -> tuple[cp_model.CpModel, list[tuple]]:
+    """The model of the kept arcs: one Boolean per arc (model variable ``i`` for ``keep[i]``), every
+    rule, the objective; ``check`` is called between chunks and raises :class:`_Stop` to give up."""
     model = cp_model.CpModel()
-    x = [model.new_bool_var(f"x{a}") for a in keep.tolist()]
-    runs = _post_rules(model, x, problem, graph, st, keep)
-    model.maximize(cp_model.LinearExpr.weighted_sum(x, graph.score[keep].tolist()))
+    x: list = []
+    for lo in range(0, keep.size, _CHUNK):
+        x.extend(model.new_bool_var(f"x{a}") for a in keep[lo: lo + _CHUNK].tolist())
+        check()
+    runs = _post_rules(model, x, problem, graph, st, keep, check)
+    # the objective and the primary floor straight into the proto, from arrays (CpModel.maximize
+    # of a weighted sum costs about 5 us per arc)
+    proto = model.proto
+    ids = np.arange(keep.size).tolist()
+    score = graph.score[keep]
+    proto.objective.vars.extend(ids)
+    proto.objective.coeffs.extend((-score).tolist())
+    proto.objective.scaling_factor = -1.0  # maximise: CP-SAT minimises the negated sum
     if min_primary is not None:
-        model.add(cp_model.LinearExpr.weighted_sum(x, graph.scale.primary(graph.score[keep]).tolist()) >= min_primary)
-    if options.hint is not None:
-        _add_hint(model, x, runs, keep, len(graph), options.hint)
-    solver = cp_model.CpSolver()
-    _set_parameters(solver.parameters, options, keep.size, lns_only)
-    if options.progress:
-        solver.parameters.log_search_progress = True
-        solver.parameters.log_to_stdout = False
-        solver.log_callback = options.progress
-    status, interrupted = _solve_interruptibly(solver, model)
-    return _result(solver, model, status, interrupted, keep)
+        floor = proto.constraints.add().linear
+        floor.vars.extend(ids)
+        floor.coeffs.extend(graph.scale.primary(score).tolist())
+        floor.domain.extend([int(min_primary), _INT_MAX])
+    return model, runs
+
+
+def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, interrupted: bool,
+             seconds: float) -> RawResult:
+    """The answer when the model could not be built in time (or Ctrl-C came first): the greedy
+    start, with the one-pass bound."""
+    ended = Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT
+    what = (f"CP-SAT was interrupted (Ctrl-C) while building its model of {len(graph):,} arcs" if interrupted
+            else f"CP-SAT's model of {len(graph):,} arcs could not be built within the time limit ({seconds:.1f} s)")
+    if start is None:
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
+                         termination=ended)
+    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
+                     f"{what}: best solution found so far, the greedy one", {"cpsat_built": False}, termination=ended)
+
+
+def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
+              start: RawResult | None) -> RawResult:
+    """CP-SAT's answer, or the greedy ``start`` where it is better: when CP-SAT found no solution
+    (with the one-pass bound), or a worse one; a feasible answer's bound is the tighter of
+    CP-SAT's and the one-pass bound."""
+    if start is None or res.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        return res
+    value = int(graph.score[start.selected].sum())
+    if res.status == Status.UNKNOWN:
+        why = "interrupted (Ctrl-C) before it found a solution" if res.termination == Termination.INTERRUPTED \
+            else "found no solution within the time limit"
+        return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
+                         f"CP-SAT {why}: best solution found so far, the greedy one", res.stats,
+                         termination=res.termination)
+    # CP-SAT's bound before its LP has run can be far looser than the one-pass bound (Bretagne 5,000,
+    # 2 s: 288,457.5 h against 24,433.5 h): the tighter of the two
+    qb = quick_bound(problem, graph, st)
+    bound = qb if res.bound is None else min(res.bound, qb)
+    if int(graph.score[res.selected].sum()) < value:
+        return RawResult(start.selected, Status.FEASIBLE, bound, res.message + " (the greedy start: CP-SAT "
+                         "found nothing better)", res.stats, termination=res.termination)
+    return RawResult(res.selected, res.status, bound, res.message, res.stats, termination=res.termination)
 
 
 def _ineligible(problem: Problem, st: Structure) -> RawResult | None:
@@ -119,9 +260,10 @@ def _short_teams(problem: Problem, graph: CandidateGraph, st: Structure, keep: n
 
 
 def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: CandidateGraph, st: Structure,
-                keep: np.ndarray) -> list[tuple]:
+                keep: np.ndarray, check: Callable[[], None] = lambda: None) -> list[tuple]:
     """Post every rule that can bind on the Booleans ``x`` of the kept arcs; returns the team
-    missions' ``(run Boolean, member positions, min_seats)``, to complete a hint."""
+    missions' ``(run Boolean, member positions, min_seats)``, to complete a hint.  ``check`` is
+    called every ``_CHUNK`` groups (it raises to give up)."""
     m = problem.missions
     K = keep.size
     xs = np.empty(K, dtype=object)
@@ -130,7 +272,9 @@ def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: Candi
     kh = st.arc_hours[keep]
 
     def cap(ids: np.ndarray, limit_of, weights: np.ndarray | None = None) -> None:
-        for g, members in _groups(ids[keep], np.arange(K)):
+        for i, (g, members) in enumerate(_groups(ids[keep], np.arange(K))):
+            if i % _CHUNK == _CHUNK - 1:
+                check()
             lim = int(limit_of(g))
             w = np.ones(members.size, np.int64) if weights is None else weights[members]
             if int(w.sum()) <= lim:
@@ -142,11 +286,15 @@ def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: Candi
                 model.add(LE.weighted_sum(list(xs[members]), w.tolist()) <= lim)
 
     cap(graph.employee.astype(np.int64), lambda e: st.emp_hours[e], kh)
-    for _, members in _groups(st.ed[keep], np.arange(K)):
+    for i, (_, members) in enumerate(_groups(st.ed[keep], np.arange(K))):
+        if i % _CHUNK == _CHUNK - 1:
+            check()
         if members.size > 1:
             model.add_at_most_one(list(xs[members]))
     runs: list[tuple] = []
-    for mi, members in _groups(graph.mission[keep].astype(np.int64), np.arange(K)):
+    for i, (mi, members) in enumerate(_groups(graph.mission[keep].astype(np.int64), np.arange(K))):
+        if i % _CHUNK == _CHUNK - 1:
+            check()
         seats, lo = int(m.seats[mi]), int(m.min_seats[mi])
         vs = list(xs[members])
         if st.staffed[mi]:  # a team pinned pairs started: min_seats more, 0 is no option
@@ -174,25 +322,27 @@ def _post_rules(model: cp_model.CpModel, x: list, problem: Problem, graph: Candi
     return runs
 
 
-def _add_hint(model: cp_model.CpModel, x: list, runs: list[tuple], keep: np.ndarray, n_arcs: int,
-              arcs: np.ndarray) -> None:
+def _add_hint(model: cp_model.CpModel, runs: list[tuple], keep: np.ndarray, n_arcs: int, arcs: np.ndarray) -> None:
     """Hint the solution ``arcs`` (arc indices of the graph of ``n_arcs`` arcs; those not kept are
-    left out), completed: each team runs iff its hinted members reach its minimum."""
+    left out), completed: each team runs iff its hinted members reach its minimum.  Written into
+    the proto from arrays (model variable ``i`` is arc ``keep[i]``)."""
     pos = np.full(n_arcs, -1, np.int64)
     pos[keep] = np.arange(keep.size)
     hint = np.zeros(keep.size, bool)
     hp = pos[np.asarray(arcs, np.int64)]
     hint[hp[hp >= 0]] = True
-    for v, h in zip(x, hint.tolist()):
-        model.add_hint(v, h)
+    sh = model.proto.solution_hint
+    sh.vars.extend(range(keep.size))
+    sh.values.extend(hint.astype(np.int64).tolist())
     for y, members, lo in runs:
         model.add_hint(y, bool(hint[members].sum() >= lo))
 
 
-def _set_parameters(p, options: SolveOptions, n_vars: int, lns_only: bool) -> None:
-    """CP-SAT's parameters ``p`` for a model of ``n_vars`` arc Booleans."""
-    if options.time_limit is not None:
-        p.max_time_in_seconds = float(options.time_limit)
+def _set_parameters(p, options: SolveOptions, n_vars: int, lns_only: bool, rest: float | None) -> None:
+    """CP-SAT's parameters ``p`` for a model of ``n_vars`` arc Booleans, with ``rest`` seconds left
+    of the time limit (``None``: none)."""
+    if rest is not None:
+        p.max_time_in_seconds = max(float(rest), 0.0)
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
@@ -225,8 +375,9 @@ def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: cp_model
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
                          "CP-SAT proved that the hard rules (forced pairs, team minimums) cannot all hold")
     if status == cp_model.UNKNOWN:  # no solution: CP-SAT's bound is not meaningful then
-        why = "interrupted (Ctrl-C) before" if interrupted else "within the time limit"
-        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT found no solution {why}",
+        why = "was interrupted (Ctrl-C) before it found a solution" if interrupted \
+            else "found no solution within the time limit"
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"CP-SAT {why}",
                          termination=Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
     bound = float(solver.best_objective_bound)
     values = np.array(solver.response_proto.solution, dtype=np.int64)[: keep.size]
@@ -240,13 +391,15 @@ def _result(solver: cp_model.CpSolver, model: cp_model.CpModel, status: cp_model
                      else Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
 
 
-def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel
+def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel, deadline: float | None = None
                          ) -> tuple[cp_model.CpSolverStatus, bool]:
     """``solver.solve(model)``; Ctrl-C (SIGINT) stops the search like a time limit.
 
     In the main thread the search runs in a helper thread while the main
     thread waits, so that a SIGINT handler can call ``stop_search`` (the
-    previous handler, if any, is still called: e.g. ``auto``'s).  Elsewhere
+    previous handler, if any, is still called: e.g. ``auto``'s), and so that
+    a search still running past ``deadline`` (``time.monotonic()``) is told to
+    stop (after :data:`_STOP_GRACE`).  Elsewhere
     CP-SAT's own SIGINT handling is used.  Returns the status and whether
     the search was interrupted.
     """
@@ -275,8 +428,14 @@ def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel
     try:
         worker = threading.Thread(target=run, name="cpsat-search", daemon=True)
         worker.start()
+        told = False
         while worker.is_alive():
             worker.join(0.05)
+            late = 0.0 if deadline is None else time.monotonic() - deadline
+            if worker.is_alive() and late > _STOP_GRACE and not told:
+                log.info("cpsat: the search is %.1f s past its time limit (presolve?): told to stop", late)
+                solver.stop_search()
+                told = True
     finally:
         signal.signal(signal.SIGINT, previous)
     if "error" in box:

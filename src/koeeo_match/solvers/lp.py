@@ -21,8 +21,12 @@ allow missions).
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -32,16 +36,29 @@ from .._arrays import dense, first_of
 from ..candidates import CandidateGraph
 from ..decompose import cut
 from ..model import Problem
+from ._auto_clock import INTERRUPTED, LP_SETUP_SECONDS_PER_ARC, estimate, left
 from ._structure import Structure, group_ids, structure, useful_arcs
 from .flow import employee_capacity
 
-__all__ = ["lp_relaxation", "LP_PART_ARCS", "rule_rows", "secondary_max"]
+__all__ = ["lp_relaxation", "LP_PART_ARCS", "rule_rows", "secondary_max", "quick_bound", "lp_within",
+           "LP_SMALL_SETUP", "LP_SMALL_HIGHS"]
+
+log = logging.getLogger(__name__)
 
 #: Above this many arcs the LP is solved per connected component of the arcs alone (packed into
 #: chunks of about this size): dual simplex is superlinear.  An employer's daily cap or budget
 #: shared by two chunks then applies in full to each, a relaxation, so the sum of the chunks'
 #: bounds stays a bound.
 LP_PART_ARCS = 250_000
+#: Under a time limit, an LP whose setup (:data:`~._auto_clock.LP_SETUP_SECONDS_PER_ARC`) is
+#: estimated at most LP_SMALL_SETUP seconds runs whatever the time left, HiGHS getting at least
+#: LP_SMALL_HIGHS seconds (a small part's bound is worth a fraction of a second); a larger one runs
+#: only when at least twice its setup is left, HiGHS getting the rest (:func:`lp_within`).
+LP_SMALL_SETUP = 0.02
+LP_SMALL_HIGHS = 0.2
+#: SciPy's HiGHS runs in a helper thread; past its time limit plus max(LP_GRACE, LP_GRACE_SHARE x
+#: limit) seconds, or on Ctrl-C, the LP stops waiting for it (no bound) and the thread is abandoned.
+LP_GRACE, LP_GRACE_SHARE = 0.25, 0.1
 
 
 def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None = None,
@@ -71,6 +88,71 @@ def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None 
                 x_out[part.arcs] = x
             return total, x_out
     return _lp(problem, graph, st, time_limit)
+
+
+def lp_within(problem: Problem, graph: CandidateGraph, st: Structure | None,
+              deadline: float | None) -> tuple[int | None, np.ndarray | None]:
+    """:func:`lp_relaxation` by ``deadline`` (``time.monotonic()``; ``None``: no limit), or
+    ``(None, None)`` when it would not end by then (not started: its setup cannot be stopped) or
+    did not (HiGHS' time limit: what is left less the setup), or after Ctrl-C.  Small LPs run
+    whatever the time left (:data:`LP_SMALL_SETUP`).
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0)
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> lp_within(p, g, None, time.monotonic())[0] == lp_relaxation(p, g)[0]  # small: it runs
+    True
+    """
+    if INTERRUPTED.is_set():  # Ctrl-C: no LP starts
+        return None, None
+    rest = left(deadline)
+    if rest is None:
+        return lp_relaxation(problem, graph, st)
+    setup = estimate(LP_SETUP_SECONDS_PER_ARC, len(graph))
+    if setup <= LP_SMALL_SETUP:
+        return lp_relaxation(problem, graph, st, max(rest - setup, LP_SMALL_HIGHS))
+    if rest < 2 * setup:
+        return None, None
+    return lp_relaxation(problem, graph, st, rest - setup)
+
+
+def quick_bound(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> int:
+    """An upper bound on the best total integer score, in one pass over the arcs (no solve): the
+    smaller of two sums, each employee's best positive score times the most missions it can take
+    (its entitlement over its shortest candidate mission, at most its arcs), and each mission's
+    times its seats (at most its arcs).  Far looser than the LP's; the bound of a solve whose
+    time left no room for the LP.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0)
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> quick_bound(p, g) >= lp_relaxation(p, g)[0]
+    True
+    """
+    if len(graph) == 0:
+        return 0
+    st = st or structure(problem, graph)
+    pos = np.maximum(graph.score, 0)
+    count_e = np.diff(graph.ptr)
+    has = np.flatnonzero(count_e > 0)
+    starts = graph.ptr[has]  # arcs are grouped by employee (CSR)
+    best_e = np.maximum.reduceat(pos, starts)
+    # at most its entitlement over its shortest candidate: no sort (employee_capacity's count,
+    # exact with mixed durations, sorts every arc: 1 s at 2 M arcs)
+    k = st.emp_hours[has] // np.maximum(np.minimum.reduceat(st.arc_hours, starts), 1)
+    by_employee = _exact_sum(best_e * np.minimum(k, count_e[has]))
+    best_m = np.zeros(graph.n_missions, np.int64)
+    np.maximum.at(best_m, graph.mission, pos)
+    count_m = np.bincount(graph.mission, minlength=graph.n_missions)
+    seats = np.maximum(problem.missions.seats.astype(np.int64), 0)
+    by_mission = _exact_sum(best_m * np.minimum(seats, count_m))
+    return min(by_employee, by_mission)
+
+
+def _exact_sum(a: np.ndarray) -> int:
+    """The exact sum of non-negative int64 values (no int64 overflow: high and low words apart)."""
+    a = a.astype(np.int64)
+    return (int((a >> 32).sum()) << 32) + int((a & 0xFFFFFFFF).sum())
 
 
 def rule_rows(problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray
@@ -237,6 +319,33 @@ def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: S
     return Y
 
 
+def _stoppable(run: Callable[[], Any], time_limit: float | None) -> Any:
+    """``run()`` (SciPy's HiGHS, which nothing can interrupt) in a helper thread, while this thread
+    watches Ctrl-C (:data:`~._auto_clock.INTERRUPTED`) and the time: past ``time_limit`` and a grace
+    (:data:`LP_GRACE`, :data:`LP_GRACE_SHARE`: HiGHS' presolve overruns its limit) or on Ctrl-C,
+    ``None`` at once; the abandoned thread ends at HiGHS' own limit (without one, at its end)."""
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = run()
+        except BaseException as exc:  # pragma: no cover - re-raised below
+            box["error"] = exc
+
+    give_up = None if time_limit is None else time.monotonic() + time_limit + max(LP_GRACE, LP_GRACE_SHARE * time_limit)
+    worker = threading.Thread(target=work, name="highs-lp", daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.05)
+        if worker.is_alive() and (INTERRUPTED.is_set() or (give_up is not None and time.monotonic() > give_up)):
+            log.info("lp: HiGHS %s; its thread is left to end at its time limit",
+                     "interrupted" if INTERRUPTED.is_set() else f"past its {time_limit:.1f} s limit")
+            return None
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
+
+
 def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
            time_limit: float | None) -> tuple[np.ndarray | None, float]:
     """Maximise ``obj x`` s.t. ``A x <= b``, ``lo <= x <= 1`` with HiGHS' dual simplex: (x, a rigorous
@@ -248,9 +357,10 @@ def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
     options: dict[str, bool | float] = {"presolve": True}
     if time_limit is not None:
         options["time_limit"] = max(float(time_limit), 0.01)
-    res = linprog(-obj, A_ub=A if n_rows else None, b_ub=b if n_rows else None,
-                  bounds=np.stack([lo, np.ones(obj.size)], 1), method="highs-ds", options=options)
-    if res.status != 0 or res.x is None:
+    res = _stoppable(lambda: linprog(-obj, A_ub=A if n_rows else None, b_ub=b if n_rows else None,
+                                     bounds=np.stack([lo, np.ones(obj.size)], 1), method="highs-ds",
+                                     options=options), time_limit)
+    if res is None or res.status != 0 or res.x is None:
         return None, math.nan
     lam = np.maximum(-res.ineqlin.marginals, 0.0) if n_rows else np.zeros(0)
     reduced = obj - (A.T @ lam if n_rows else 0.0)

@@ -89,6 +89,8 @@ _R = result_pb2
 #: HiGHS overruns its time limit (presolve, a long LP): past limit + max(_GRACE, _GRACE_SHARE x limit)
 #: seconds, the solve stops waiting for it and keeps what it had.
 _GRACE, _GRACE_SHARE = 1.0, 0.1
+#: ... but never past the solve's own time limit plus _HARD_GRACE seconds.
+_HARD_GRACE = 0.1
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +192,7 @@ class _Answer:
     dual: float
     seconds: float
     stopped: bool = False  # abandoned: Ctrl-C, the stop event or far past its time limit
+    interrupted: bool = False  # abandoned for Ctrl-C or the stop event
 
     @property
     def proven(self) -> bool:
@@ -250,7 +253,7 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
     stats: dict = {"mip_seconds": []}
     with _Watch(stop) as watch:
         a1 = _run(model, model.proto(np.concatenate([primary / unit, np.zeros(model.n_y)])),
-                  _share(_left(deadline), shares[0]), options.seed, hint, 0.5 if lex else 0.0, watch)
+                  _share(_left(deadline), shares[0]), options.seed, hint, 0.5 if lex else 0.0, watch, until=deadline)
         stats["mip_seconds"].append(round(a1.seconds, 4))
         stats["mip_primary_proven"] = a1.proven
         v = a1.v if a1.v is not None else hint
@@ -272,7 +275,7 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
                 s_unit = float(np.abs(sec).max())
                 at_least = (np.concatenate([primary, np.zeros(model.n_y)]).astype(np.float64), p_val - 0.5)
                 a2 = _run(model, model.proto(np.concatenate([sec / s_unit, np.zeros(model.n_y)]), at_least), left,
-                          options.seed, v, 0.0, watch, presolve=K <= TIE_PRESOLVE_ARCS)
+                          options.seed, v, 0.0, watch, presolve=K <= TIE_PRESOLVE_ARCS, until=deadline)
                 stats["mip_seconds"].append(round(a2.seconds, 4))
                 if a2.v is not None and int(score[a2.v[:K]].sum()) > value:
                     v, value = a2.v, int(score[a2.v[:K]].sum())
@@ -318,9 +321,10 @@ def _no_solution(a: _Answer, stats: dict) -> RawResult:
     if a.reason == _R.TERMINATION_REASON_INFEASIBLE:
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
                          "HiGHS proved that the hard rules (forced pairs, team minimums) cannot all hold", stats)
-    why = "interrupted (Ctrl-C) before" if a.stopped else "within the time limit"
-    return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"HiGHS found no solution {why}", stats,
-                     termination=Termination.INTERRUPTED if a.stopped else Termination.TIME_LIMIT)
+    why = "was interrupted (Ctrl-C) before it found a solution" if a.interrupted \
+        else "found no solution within the time limit"
+    return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"HiGHS {why}", stats,
+                     termination=Termination.INTERRUPTED if a.interrupted else Termination.TIME_LIMIT)
 
 
 class _Watch:
@@ -354,9 +358,11 @@ class _Watch:
 
 
 def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, seed: int, hint: np.ndarray | None,
-         abs_gap: float, watch: _Watch, presolve: bool = True) -> _Answer:
+         abs_gap: float, watch: _Watch, presolve: bool = True, until: float | None = None) -> _Answer:
     """One HiGHS solve of ``proto`` (a model of ``model``'s rows) in a helper thread; the calling
-    thread interrupts it on ``watch``.  The solution is rounded and checked against ``model``'s rows."""
+    thread stops waiting for it on ``watch``, past its ``seconds`` and a grace, or past ``until``
+    (``time.monotonic()``, the whole solve's limit) and :data:`_HARD_GRACE`.  The solution is
+    rounded and checked against ``model``'s rows."""
     params = parameters_pb2.SolveParametersProto()
     if seconds is not None:
         params.time_limit.FromTimedelta(datetime.timedelta(seconds=max(float(seconds), 0.01)))
@@ -384,6 +390,8 @@ def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, se
 
     t0 = time.monotonic()
     give_up = None if seconds is None else t0 + seconds + max(_GRACE, _GRACE_SHARE * seconds)
+    if until is not None:
+        give_up = until + _HARD_GRACE if give_up is None else min(give_up, until + _HARD_GRACE)
     worker = threading.Thread(target=work, name="highs-mip", daemon=True)
     worker.start()
     while worker.is_alive():
@@ -393,7 +401,8 @@ def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, se
             # HiGHS cannot be stopped through MathOpt: stop waiting; its thread ends at its own limit
             log.info("mip: HiGHS %s; its thread is left to end at its time limit",
                      "interrupted" if watch.hit() else f"past its {seconds:.1f} s limit")
-            return _Answer(None, _R.TERMINATION_REASON_NO_SOLUTION_FOUND, math.inf, time.monotonic() - t0, True)
+            return _Answer(None, _R.TERMINATION_REASON_NO_SOLUTION_FOUND, math.inf, time.monotonic() - t0, True,
+                           watch.hit())
     seconds_used = time.monotonic() - t0
     if "error" in box:
         raise box["error"]

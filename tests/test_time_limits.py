@@ -1,0 +1,142 @@
+"""Time limits and Ctrl-C: every method returns a feasible solution (the greedy start at least)
+and the best bound it knows, whatever the limit.  Behaviour only: the seconds are measured in
+docs/solvers.md ("Time limits"), never asserted here (shared machines are noisy)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+
+import koeeo_match as km
+import koeeo_match.solvers.auto as auto
+from koeeo_match.solvers import SolveOptions, cpsat
+from koeeo_match.solvers._auto_clock import INTERRUPTED
+from koeeo_match.solvers.greedy import greedy_from
+from koeeo_match.solvers.lp import _stoppable, lp_relaxation, lp_within, quick_bound
+
+from conftest import brute_force, make
+from test_properties import MAX_PAIRS, SETTINGS, problems
+
+
+@pytest.fixture(scope="module")
+def region():
+    return km.synth.region("Bretagne", employees=1500, seed=2)  # every rule
+
+
+@pytest.fixture(scope="module")
+def big_easy():
+    """One mission with 10,000 seats and 12,000 eligible volunteers: CP-SAT's presolve alone takes
+    seconds on it, and it found no solution in 20 s before it was warm-started."""
+    rng = np.random.default_rng(0)
+    lat, lon = 45.0 + rng.uniform(-0.1, 0.1, 12_000), 5.0 + rng.uniform(-0.1, 0.1, 12_000)
+    employees = [{"id": f"e{i}", "lat": float(a), "lon": float(b)} for i, (a, b) in enumerate(zip(lat, lon))]
+    return make(employees, [{"id": "m", "seats": 10_000}])
+
+
+def _greedy_value(p: km.Problem) -> float:
+    return km.solve(p, method="greedy").objective
+
+
+@pytest.mark.parametrize("method", ["auto", "cpsat"])
+def test_a_tiny_limit_returns_the_greedy_start_at_least(region, method, monkeypatch):
+    """Far too little time for anything but the start: feasible, ``time_limit``, a bound, and at
+    least the greedy solution (auto's decomposition, not its MIP route, with ``MIP_ARCS = 0``)."""
+    monkeypatch.setattr(auto, "MIP_ARCS", 0)
+    sol = km.solve(region, method=method, time_limit=1e-6)
+    assert sol.status == km.Status.FEASIBLE and len(sol) > 0, sol
+    assert sol.termination == km.Termination.TIME_LIMIT, sol
+    assert km.check(region, sol) == []
+    assert sol.objective >= _greedy_value(region) - 1e-9
+    assert sol.bound is not None and sol.bound >= sol.objective - 1e-9
+
+
+def test_auto_mip_route_with_a_tiny_limit(region):
+    sol = km.solve(region, method="auto", time_limit=1e-6)
+    assert sol.status in (km.Status.FEASIBLE, km.Status.OPTIMAL) and len(sol) > 0, sol
+    assert km.check(region, sol) == [] and sol.bound is not None
+
+
+def test_cpsat_on_a_big_easy_instance_returns_a_solution(big_easy):
+    sol = km.solve(big_easy, method="cpsat", time_limit=1.0)
+    assert sol.status == km.Status.FEASIBLE and len(sol) == 10_000, sol
+    assert km.check(big_easy, sol) == []
+    assert sol.termination == km.Termination.TIME_LIMIT
+    assert "CP-SAT" in sol.message and "greedy" in sol.message, sol.message
+
+
+def test_cpsat_model_not_built_in_time_returns_the_greedy_start(region):
+    """A limit spent before the model is built (the greedy start takes longer than 1e-6 s): the
+    greedy solution, said so, with a bound."""
+    g = km.build_candidates(region, "max_hours")
+    res = cpsat.solve_cpsat(region, g, SolveOptions(time_limit=1e-6))
+    start = greedy_from(region, g)
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.TIME_LIMIT
+    assert np.array_equal(np.sort(res.selected), np.sort(start.selected))
+    assert "could not be built within the time limit" in res.message and "greedy" in res.message, res.message
+    assert res.bound is not None and res.bound >= int(g.score[res.selected].sum())
+
+
+def test_cpsat_ctrl_c_during_model_building_reads_sensibly(region):
+    """Ctrl-C (auto's flag, which cpsat's model building checks) before the model is built: the
+    greedy start, termination ``interrupted``, and a message that says what happened."""
+    g = km.build_candidates(region, "max_hours")
+    INTERRUPTED.set()
+    try:
+        res = cpsat.solve_cpsat(region, g, SolveOptions(time_limit=60))
+    finally:
+        INTERRUPTED.clear()
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.INTERRUPTED
+    assert res.message.startswith("CP-SAT was interrupted (Ctrl-C) while building its model of"), res.message
+    assert res.message.endswith("best solution found so far, the greedy one"), res.message
+    assert "found no solution interrupted" not in res.message
+
+
+def test_cpsat_without_a_start_says_so():
+    """A forced pair the greedy cannot place and no time to build the model: nothing to return,
+    and the message says why (never 'found no solution interrupted ... before')."""
+    p = make([{"id": "e", "hours": 7}], [{"id": "m", "seats": 2, "min_seats": 2}, {"id": "n"}],
+             forced=[{"employee": "e", "mission": "m"}])
+    g = km.build_candidates(p, "max_hours")
+    res = cpsat.solve_cpsat(p, g, SolveOptions(time_limit=1e-9))
+    assert res.status == km.Status.UNKNOWN and res.termination == km.Termination.TIME_LIMIT, res
+    assert res.message.startswith("CP-SAT's model of 2 arcs could not be built within the time limit ("), res.message
+    assert res.message.endswith("), and no feasible start is known"), res.message
+
+
+def test_an_lp_is_abandoned_on_ctrl_c():
+    """SciPy's HiGHS cannot be interrupted: the LP runs in a helper thread that the caller stops
+    waiting for on Ctrl-C (auto's flag), without a bound."""
+    release = threading.Event()
+    timer = threading.Timer(0.1, INTERRUPTED.set)
+    timer.start()
+    try:
+        assert _stoppable(lambda: release.wait(60), None) is None
+    finally:
+        timer.cancel()
+        release.set()
+        INTERRUPTED.clear()
+
+
+def test_lp_within_skips_an_lp_that_cannot_end_in_time(region):
+    g = km.build_candidates(region, "max_hours")
+    assert lp_within(region, g, None, 0.0)[0] is None  # a deadline long past, an LP above LP_SMALL_SETUP
+    small = km.synth.region("Bretagne", employees=100, seed=0)
+    gs = km.build_candidates(small, "max_hours")
+    assert lp_within(small, gs, None, 0.0)[0] == lp_relaxation(small, gs)[0]  # small: it runs anyway
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(records=problems())
+def test_quick_bound_bounds_the_optimum(records):
+    p = make(**records)
+    g = km.build_candidates(p, "max_hours")
+    best = brute_force(p, "max_hours", max_pairs=MAX_PAIRS) if len(g) <= MAX_PAIRS else None
+    qb = quick_bound(p, g)
+    if best is not None and best.pairs is not None:
+        assert g.scale.primary_bound(qb) >= best.primary - 1e-6, (qb, best)
+    sol = km.solve(p, method="greedy")
+    if sol.status == km.Status.FEASIBLE:
+        assert g.scale.primary_bound(qb) >= sol.objective - 1e-6
