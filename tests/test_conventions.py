@@ -182,3 +182,12 @@ def test_pipeline_lines_are_logged_and_given_to_progress(caplog):
         km.pipeline.run(lambda: km.synth.city(employees=40, seed=0, rules="flow"), method="flow", progress=seen.append)
     logged = [r.getMessage() for r in caplog.records if r.name == "koeeo_match.pipeline"]
     assert logged[0] == "[generate] ..." and logged == seen
+
+
+def test_the_license_is_an_spdx_expression_with_its_file():
+    tomllib = pytest.importorskip("tomllib")
+    root = Path(__file__).resolve().parents[1]
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"  # PEP 639: an SPDX expression, not a table
+    assert project["license-files"] == ["LICENSE"] and (root / "LICENSE").read_text().startswith("MIT License")
+    assert not any(c.startswith("License ::") for c in project.get("classifiers", []))
