@@ -437,3 +437,17 @@ def test_parse_day_refuses_with_a_value_error(text, says):
 
     with pytest.raises(ValueError, match=says):
         parse_day(text)
+
+
+def test_a_json_file_too_large_for_the_memory_available_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    import koeeo_match.io._json as js
+
+    path = tmp_path / "p.json"
+    km.dump(km.synth.city(employees=30, seed=0), path)
+    size = path.stat().st_size
+    monkeypatch.setattr(js, "available_memory", lambda: float(size * js.JSON_BYTES_PER_BYTE - 1))
+    with pytest.raises(km.InsufficientMemoryError, match="npz.*Parquet") as err:
+        km.load(path)
+    assert err.value.route == "npz or Parquet" and err.value.needed > err.value.available
+    monkeypatch.setattr(js, "available_memory", lambda: float(size * js.JSON_BYTES_PER_BYTE))
+    assert km.load(path).n_employees == 30

@@ -108,7 +108,8 @@ class SolverError(KoeeoMatchError):
 
 
 class InsufficientMemoryError(KoeeoMatchError, MemoryError):
-    """A solve refused up front: its candidate graph and solver would not fit in memory.
+    """A solve refused up front: its candidate graph and solver would not fit in memory (or a
+    JSON file whose reading would not: ``arcs`` is then 0 and ``route`` names npz and Parquet).
 
     A :class:`KoeeoMatchError` (the command line prints it as one message, exit 2) and a
     ``MemoryError``, so that code already guarding a large solve with ``except MemoryError``
