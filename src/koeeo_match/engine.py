@@ -234,6 +234,9 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     ea, ma, km = filter_eligible(problem, ea[first_of], ma[first_of])
     weighed = [t for t, w in policy.weights().items() if w]
     terms = ArcTerms(problem, ea, ma, km, arc_terms(problem, ea, ma, km, weighed))
+    # auto on these arcs fits where pricing held them: pricing keeps its arcs within MEMORY_SHARE of the
+    # memory at BYTES_PER_SOLVED_ARC + BYTES_PER_HELD_ARC (544 B), auto on a sparse graph needs 300 B an arc
+    # (memory.bytes_per_arc with top_k, measured on the national every-rule run)
     graph = scored(problem, policy, ea, ma, csr_ptr(ea, problem.n_employees), km, terms, START_K, None)
     left = None if budget is None else max(budget - (time.perf_counter() - t0), 0.0)
     raw = dispatch(problem, graph, "auto", dataclasses.replace(options, time_limit=left))
