@@ -1,4 +1,4 @@
-"""Exact at every scale: ``python -m benchmarks.priced [--national] [--departement D] [--region R]``.
+"""Exact at every scale: ``python -m benchmarks.priced [--national] [--scale S] [--departement D] [--region R]``.
 
 The library's default exact route (``top_k=None``: pricing over the implicit full graph,
 ``koeeo_match.solvers.priced``) through ``km.pipeline.run`` on ``km.synth.france(seed=0, ...,
@@ -52,10 +52,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--national", action="store_true", help="km.synth.france(seed=0): 2,857,143 employees")
     ap.add_argument("--departement", action="append", default=[], help="a département code (repeatable)")
     ap.add_argument("--region", action="append", default=[], help="a region name (repeatable)")
+    ap.add_argument("--scale", action="append", default=[], type=float,
+                    help="the national instance at this share of its size (repeatable)")
     ap.add_argument("--out", default=OUT)
     a = ap.parse_args(argv)
     todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
     todo += [(f"region {r}", dict(region=r)) for r in a.region]
+    todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
     if a.national:
         todo.append(("national", {}))
     doc = {"runs": []}
