@@ -31,6 +31,7 @@ import resource
 import shlex
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,11 +53,13 @@ def _day(iso: str) -> int:
     return int(np.datetime64(iso, "D").astype(np.int64))
 
 
-def waiting_days(problem: km.Problem, year: Any) -> np.ndarray:
-    """Days from joining to the first participation, one per employee assigned in ``year``.
+def waiting_days(problem: km.Problem, year: Any, *, joined_only: bool = False) -> np.ndarray:
+    """Days from joining to the first participation, one per employee assigned in ``year``
+    (in the problem's order).
 
     An employee's first participation is the first batch record that assigns it (cancelled or
-    not); an employee without ``joined`` counts from the first batch date of the year.
+    not); an employee without ``joined`` counts from the first batch date of the year, or is left
+    out with ``joined_only``.
     """
     E = problem.employees
     first = int(batch_dates(problem, "daily")[0])
@@ -70,6 +73,8 @@ def waiting_days(problem: km.Problem, year: Any) -> np.ndarray:
             if when[i] < 0:
                 when[i] = d
     got = when >= 0
+    if joined_only:
+        got &= E.joined != NO_DATE
     return (when[got] - start[got]).astype(np.int64)
 
 
@@ -87,10 +92,12 @@ def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: k
         "coverage_urban": met.get("coverage_urban"),
         "violations": len(km.check(problem, sol)), "seconds": seconds, "peak_rss_bytes": peak,
         "batches": None, "seconds_per_batch_mean": None, "seconds_per_batch_max": None,
-        "waiting_days_mean": None, "waiting_days_median": None, "waiting_days_p90": None, "series": None,
+        "waiting_days_mean": None, "waiting_days_median": None, "waiting_days_p90": None,
+        "waiting_days_mean_joined": None, "waiting_days_median_joined": None, "batch_status": None, "series": None,
     }
     if year is not None:
         wait = waiting_days(problem, year)
+        dated = waiting_days(problem, year, joined_only=True)
         per = np.array([b.seconds for b in year.batches], float)
         row.update(
             batches=len(year.batches), seconds_per_batch_mean=float(per.mean()) if per.size else 0.0,
@@ -98,6 +105,9 @@ def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: k
             waiting_days_mean=float(wait.mean()) if wait.size else None,
             waiting_days_median=float(np.median(wait)) if wait.size else None,
             waiting_days_p90=float(np.percentile(wait, 90)) if wait.size else None,
+            waiting_days_mean_joined=float(dated.mean()) if dated.size else None,
+            waiting_days_median_joined=float(np.median(dated)) if dated.size else None,
+            batch_status=dict(Counter(b.status for b in year.batches)),
             series=[[b.date, b.cumulative_hours] for b in year.batches])
     return row
 
@@ -146,7 +156,8 @@ def plot(doc_run: dict, path: str) -> None:
 
     series = {r["label"]: r["series"] for r in doc_run["rows"] if r["series"]}
     ax = km.plot.year(series, hindsight=doc_run["hindsight_hours"],
-                      title=f"{doc_run['instance']}: cumulative hours confirmed")
+                      title=f"{doc_run['region']}, {doc_run['employees']:,} employees, seed {doc_run['seed']}, "
+                            f"rules {doc_run['rules']!r}: hours confirmed over the year")
     ax.figure.savefig(path, dpi=110)
     plt.close(ax.figure)
 
@@ -179,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
                                                                                           flush=True))
     r: dict[str, Any] = {
         "instance": instance, "region": a.region, "employees": p.n_employees, "missions": p.n_missions,
+        "employees_without_joined": int((p.employees.joined == NO_DATE).sum()),
         "seed": a.seed, "rules": a.rules, "batches_asked": batches, "time_limit": a.time_limit, **res,
         "command": "python -m benchmarks.year " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "machine": machine.describe(os.path.dirname(HERE)), "wall_seconds": time.time() - t0,
@@ -210,14 +222,15 @@ def table(r: dict) -> str:
 
     L = ["| allocation | batches | hours | share of hindsight | missions filled | rural coverage | "
          "intermediate coverage | employees assigned | waiting mean (days) | waiting median (days) | "
-         "violations | seconds | s per batch | peak RSS GiB |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "waiting median, joined given | violations | seconds | s per batch | peak RSS GiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
         L.append(f"| {x['label']} | {f(x['batches'], 'd')} | {x['hours']:,.0f} | {f(x['share_of_hindsight'], '.3f')} | "
                  f"{f(x['missions_filled_share'], '.3f')} | {f(x['coverage_rural'], '.3f')} | "
                  f"{f(x['coverage_intermediate'], '.3f')} | "
                  f"{f(x['employees_assigned_share'], '.3f')} | {f(x['waiting_days_mean'], '.1f')} | "
-                 f"{f(x['waiting_days_median'], '.0f')} | {x['violations']} | {x['seconds']:.1f} | "
+                 f"{f(x['waiting_days_median'], '.0f')} | {f(x['waiting_days_median_joined'], '.0f')} | "
+                 f"{x['violations']} | {x['seconds']:.1f} | "
                  f"{f(x['seconds_per_batch_mean'], '.3f')} | {x['peak_rss_bytes'] / 2**30:.2f} |")
     return "\n".join(L)
 

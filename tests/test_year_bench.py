@@ -68,3 +68,4 @@ def test_waiting_counts_from_joining_or_the_first_batch_date():
                                                                   ("2027-03-15", (("e2", "m2"),))]
     # e1 (no joined) from the first batch date 2027-03-01: 0 days; e2 from 2027-03-10 to 2027-03-15: 5 days
     assert bench.waiting_days(p, y).tolist() == [0, 5]
+    assert bench.waiting_days(p, y, joined_only=True).tolist() == [5]
