@@ -235,5 +235,19 @@ def table(r: dict) -> str:
     return "\n".join(L)
 
 
+def summary(doc: dict) -> str:
+    """Every run of ``year.json`` in one Markdown table: each allocation's share of its hindsight
+    optimum, and (in brackets) the median days from joining to a first participation, over the
+    employees with a ``joined`` day."""
+    labels = [x["label"] for x in doc["runs"][0]["rows"][1:]] if doc.get("runs") else []
+    L = ["| instance | hindsight hours | " + " | ".join(labels) + " |", "|---|---:|" + "---:|" * len(labels)]
+    for r in doc.get("runs", []):
+        cells = {x["label"]: f"{x['share_of_hindsight']:.3f} ({x['waiting_days_median_joined']:.0f} d)"
+                 for x in r["rows"][1:]}
+        L.append(f"| {r['region']}, {r['employees']:,} employees, seed {r['seed']}, rules `{r['rules']}` | "
+                 f"{r['hindsight_hours']:,.0f} | " + " | ".join(cells.get(k, "–") for k in labels) + " |")
+    return "\n".join(L)
+
+
 if __name__ == "__main__":
     raise SystemExit(main())
