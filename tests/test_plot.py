@@ -187,3 +187,23 @@ def test_nothing_is_shown(monkeypatch, national):
     opened = [plt.figure(n) for n in sorted(set(plt.get_fignums()) - before)]  # the open figures themselves
     assert len(opened) == 3 and {id(f) for f in opened} == {id(f) for f in figures}
     assert [len(axes[0].collections[0].get_offsets()), len(axes[1].lines), len(axes[2].containers)] == [96, 2, 2]
+
+
+def test_year_draws_one_step_curve_per_replay_and_the_hindsight_line():
+    p = km.synth.city(employees=40, seed=0, year=True)
+    weekly, monthly = km.simulate(p, batch="weekly", method="flow"), km.simulate(p, batch="monthly", method="flow")
+    hind = km.solve(p, method="flow")
+    ax = plot.year({"weekly": weekly, "monthly": monthly, "pairs": [("2027-01-04", 3.5)]}, hindsight=hind, title="t")
+    assert [ln.get_label() for ln in ax.lines[:3]] == ["weekly", "monthly", "pairs"]
+    assert ax.lines[3].get_label().startswith("hindsight optimum") and ax.get_title() == "t"
+    assert np.allclose(ax.lines[3].get_ydata(), hind.objective)
+    assert np.allclose(ax.lines[0].get_ydata(), [b.cumulative_hours for b in weekly.batches])
+    assert len(ax.lines[1].get_xdata()) == len(monthly.batches)
+    fig, given = plt.subplots()
+    assert plot.year({"w": weekly}, ax=given) is given and len(given.lines) == 1
+    with pytest.raises(ValueError, match="non-empty dict"):
+        plot.year({})
+    with pytest.raises(ValueError, match="'x' must be a Year"):
+        plot.year({"x": [("not a date", 1.0)]})
+    with pytest.raises(ValueError, match="'x' has no batch"):
+        plot.year({"x": []})

@@ -18,6 +18,8 @@ function                   draws
 :func:`frontier`           a sweep's points with its Pareto frontier highlighted
 :func:`compare_bars`       solutions side by side (e.g. optimiser vs fcfs), relative to
                            the first
+:func:`year`               cumulative hours over the year, one step curve per replay
+                           (``km.simulate``), with the hindsight optimum as a line
 =========================  ===============================================================
 """
 
@@ -36,7 +38,7 @@ from .sweep import numeric_column, pareto_front
 from .territory import departements
 
 __all__ = ["map_departements", "departement_values", "lorenz", "lorenz_curve", "frontier", "compare_bars",
-           "DEFAULT_BAR_METRICS"]
+           "year", "DEFAULT_BAR_METRICS"]
 
 #: Metrics drawn by :func:`compare_bars` by default.
 DEFAULT_BAR_METRICS: tuple[str, ...] = (
@@ -460,3 +462,63 @@ def _short(v: float) -> str:
     if abs(v) >= 1000:
         return f"{v:,.0f}"
     return f"{v:.3g}"
+
+
+def _year_series(item: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """(dates as datetime64[D], cumulative hours) of a ``Year`` or of (ISO date, hours) pairs."""
+    batches = getattr(item, "batches", None)
+    pairs = [(b.date, b.cumulative_hours) for b in batches] if batches is not None else list(item)
+    if not pairs:
+        raise ValueError(f"year: {name!r} has no batch.")
+    try:
+        dates = np.array([d for d, _ in pairs], dtype="datetime64[D]")
+        hours = np.array([h for _, h in pairs], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"year: {name!r} must be a Year (km.simulate) or (ISO date, cumulative hours) "
+                         "pairs.") from None
+    return dates, hours
+
+
+def year(years: Mapping[str, Any], ax: Any = None, *, hindsight: Any = None, title: str | None = None) -> Any:
+    """Cumulative hours confirmed over the year, one step curve per replay.
+
+    Parameters
+    ----------
+    years : dict of str to Year (or to a sequence of (ISO date, cumulative hours))
+        E.g. ``{"auto, weekly": km.simulate(p, batch="weekly"), "fcfs": km.simulate(p, method="fcfs")}``;
+        each curve steps at its batch dates (``Batch.cumulative_hours``).
+    ax : matplotlib Axes, optional
+    hindsight : Solution or float, optional
+        The hindsight optimum (``km.solve`` on the whole problem, or its hours): drawn as a dashed
+        horizontal line, since it has no day of assignment.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib Axes
+        One line per replay (in order), then the hindsight line if given.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> ax = year({"weekly": [("2027-01-04", 7.0), ("2027-01-11", 21.0)]}, hindsight=28.0)
+    >>> [line.get_label() for line in ax.lines]
+    ['weekly', 'hindsight optimum (28 h)']
+    """
+    if not isinstance(years, Mapping) or not years:
+        raise ValueError("year needs a non-empty dict of label -> Year.")
+    ax = _axes(ax, (8.0, 4.5))
+    for name, item in years.items():
+        dates, hours = _year_series(item, name)
+        ax.step(dates, hours, where="post", label=str(name), lw=1.4)
+    if hindsight is not None:
+        total = float(hindsight.objective if isinstance(hindsight, Solution) else hindsight)
+        ax.axhline(total, color="0.2", lw=1.0, ls="--", label=f"hindsight optimum ({_short(total)} h)")
+    ax.set_ylabel("cumulative hours confirmed")
+    ax.set_ylim(bottom=0)
+    ax.grid(True, lw=0.4, alpha=0.5)
+    ax.legend(fontsize=8, loc="lower right", frameon=False)
+    if title:
+        ax.set_title(title)
+    ax.figure.autofmt_xdate()
+    return ax

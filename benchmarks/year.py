@@ -1,0 +1,253 @@
+"""A year against hindsight: ``python -m benchmarks.year [--region R] [--employees N] [--seed S] [--rules all|flow]
+[--batches daily,weekly,monthly] [--time-limit T]``.
+
+On ``km.synth.region(R, employees=N, seed=S, rules=..., year=True)`` (default Occitanie, whose
+13 départements include 7 rural ones (Bretagne has none), 3,000 employees, seed 0, the
+generator's default rules ``"all"``), the year is replayed by
+``km.simulate`` (policy ``max_hours``):
+
+- with the exact default method (``method="auto"``) at each batch frequency asked;
+- by online first-come-first-served (``method="fcfs"``, which steps every day; replayed with
+  ``batch="daily"`` so that each record is one day and the waiting times are exact to the day);
+- by batch greedy (``method="greedy"``, weekly);
+
+and the hindsight optimum is ``km.solve`` on the whole problem (``method="auto"``).  For each:
+hours placed and their share of the hindsight optimum's, missions filled and started shares,
+rural coverage (``coverage_rural`` of the solution's metrics), employees assigned, the waiting time
+in days from joining to the first participation (over the employees assigned; an employee without
+``joined`` counts from the first batch date; none for hindsight, which has no time of assignment),
+``km.check`` violations on the whole problem, seconds (whole replay, and per batch), peak RSS of
+this process while it ran, and the cumulative hours after each batch.  The run is appended to
+``benchmarks/results/year.json`` (with the machine, the command and the load average), and the
+cumulative hours are drawn with :func:`koeeo_match.plot.year` to ``docs/img/year_<instance>.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shlex
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+import koeeo_match as km
+from koeeo_match.memory import PeakSampler
+from koeeo_match.model import NO_DATE, format_day
+from koeeo_match.simulate import BATCHES, batch_dates
+
+from . import machine
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "results", "year.json")
+IMG = os.path.join(os.path.dirname(HERE), "docs", "img")
+
+
+def _day(iso: str) -> int:
+    return int(np.datetime64(iso, "D").astype(np.int64))
+
+
+def waiting_days(problem: km.Problem, year: Any, *, joined_only: bool = False) -> np.ndarray:
+    """Days from joining to the first participation, one per employee assigned in ``year``
+    (in the problem's order).
+
+    An employee's first participation is the first batch record that assigns it (cancelled or
+    not); an employee without ``joined`` counts from the first batch date of the year, or is left
+    out with ``joined_only``.
+    """
+    E = problem.employees
+    first = int(batch_dates(problem, "daily")[0])
+    start = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
+    pos = {e: i for i, e in enumerate(E.ids.tolist())}
+    when = np.full(len(E), -1, np.int64)
+    for b in year.batches:
+        d = _day(b.date)
+        for e, _ in b.assignments:
+            i = pos[e]
+            if when[i] < 0:
+                when[i] = d
+    got = when >= 0
+    if joined_only:
+        got &= E.joined != NO_DATE
+    return (when[got] - start[got]).astype(np.int64)
+
+
+def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: km.Solution, seconds: float,
+         peak: int, year: Any = None) -> dict:
+    met = sol.metrics
+    row: dict[str, Any] = {
+        "label": label, "method": method, "batch": batch, "status": sol.status.value,
+        "hours": float(sol.objective if sol.objective is not None else met.get("assigned_hours", 0.0)),
+        "assigned_hours": met.get("assigned_hours"), "assignments": met.get("assignments"),
+        "missions_filled_share": met.get("missions_filled_share"),
+        "missions_started_share": met.get("missions_started_share"),
+        "employees_assigned_share": met.get("employees_assigned_share"),
+        "coverage_rural": met.get("coverage_rural"), "coverage_intermediate": met.get("coverage_intermediate"),
+        "coverage_urban": met.get("coverage_urban"),
+        "violations": len(km.check(problem, sol)), "seconds": seconds, "peak_rss_bytes": peak,
+        "batches": None, "seconds_per_batch_mean": None, "seconds_per_batch_max": None,
+        "waiting_days_mean": None, "waiting_days_median": None, "waiting_days_p90": None,
+        "waiting_days_mean_joined": None, "waiting_days_median_joined": None, "batch_status": None, "series": None,
+    }
+    if year is not None:
+        wait = waiting_days(problem, year)
+        dated = waiting_days(problem, year, joined_only=True)
+        per = np.array([b.seconds for b in year.batches], float)
+        row.update(
+            batches=len(year.batches), seconds_per_batch_mean=float(per.mean()) if per.size else 0.0,
+            seconds_per_batch_max=float(per.max()) if per.size else 0.0,
+            waiting_days_mean=float(wait.mean()) if wait.size else None,
+            waiting_days_median=float(np.median(wait)) if wait.size else None,
+            waiting_days_p90=float(np.percentile(wait, 90)) if wait.size else None,
+            waiting_days_mean_joined=float(dated.mean()) if dated.size else None,
+            waiting_days_median_joined=float(np.median(dated)) if dated.size else None,
+            batch_status=dict(Counter(b.status for b in year.batches)),
+            series=[[b.date, b.cumulative_hours] for b in year.batches])
+    return row
+
+
+def _measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
+    t = time.perf_counter()
+    with PeakSampler() as sampler:
+        out = fn()
+    return out, time.perf_counter() - t, sampler.peak
+
+
+def run(problem: km.Problem, batches: Sequence[str] = BATCHES, *, seed: int = 0, time_limit: float | None = None,
+        progress: Callable[[str], None] | None = None) -> dict:
+    """The benchmark's rows on one problem with days: hindsight, ``auto`` at each of ``batches``,
+    online fcfs and weekly greedy (see the module's docstring).
+
+    Returns ``{"rows": [...], "hindsight_hours": float, "first_day": str, "last_day": str}``;
+    each row has ``share_of_hindsight``.
+    """
+    say = progress or (lambda s: None)
+    rows = []
+    hind, sec, peak = _measured(lambda: km.solve(problem, method="auto", seed=seed, time_limit=time_limit))
+    rows.append(_row("hindsight optimum", "auto", None, problem, hind, sec, peak))
+    say(f"hindsight: {hind.status.value} {hind.objective:,.1f} h, {sec:.1f} s")
+    plan = [(f"auto, {b}", "auto", b) for b in batches]
+    plan += [("online fcfs (daily)", "fcfs", "daily"), ("greedy, weekly", "greedy", "weekly")]
+    for label, method, batch in plan:
+        year, sec, peak = _measured(lambda m=method, b=batch: km.simulate(
+            problem, batch=b, method=m, seed=seed, time_limit=time_limit))
+        rows.append(_row(label, method, batch, problem, year.solution, sec, peak, year))
+        say(f"{label}: {year.solution.objective:,.1f} h, {len(year.batches)} batches, {sec:.1f} s")
+    best = rows[0]["hours"]
+    for r in rows:
+        r["share_of_hindsight"] = r["hours"] / best if best else None
+    first, last = batch_dates(problem, "daily")[[0, -1]]
+    return {"rows": rows, "hindsight_hours": best, "first_day": format_day(int(first)),
+            "last_day": format_day(int(last))}
+
+
+def plot(doc_run: dict, path: str) -> None:
+    """Cumulative hours over the year per method, with the hindsight optimum as a line."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = {r["label"]: r["series"] for r in doc_run["rows"] if r["series"]}
+    ax = km.plot.year(series, hindsight=doc_run["hindsight_hours"],
+                      title=f"{doc_run['region']}, {doc_run['employees']:,} employees, seed {doc_run['seed']}, "
+                            f"rules {doc_run['rules']!r}: hours confirmed over the year")
+    ax.figure.savefig(path, dpi=110)
+    plt.close(ax.figure)
+
+
+def _slug(region: str, employees: int, seed: int, rules: str) -> str:
+    name = "".join(c if c.isalnum() else "-" for c in region.lower())
+    return f"{name}_{employees}_s{seed}_{rules}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--region", default="Occitanie")
+    ap.add_argument("--employees", type=int, default=3000)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rules", default="all", choices=("all", "flow"))
+    ap.add_argument("--batches", default="daily,weekly,monthly")
+    ap.add_argument("--time-limit", type=float, default=None, help="seconds for each solve (default: none)")
+    ap.add_argument("--out", default=OUT)
+    ap.add_argument("--no-plot", action="store_true")
+    a = ap.parse_args(argv)
+    batches = [b for b in a.batches.split(",") if b]
+    bad = [b for b in batches if b not in BATCHES]
+    if bad:
+        ap.error(f"--batches: unknown frequency {bad[0]!r} (daily, weekly, monthly)")
+    t0 = time.time()
+    p = km.synth.region(a.region, employees=a.employees, seed=a.seed, rules=a.rules, year=True)
+    instance = (f"km.synth.region({a.region!r}, employees={a.employees}, seed={a.seed}, rules={a.rules!r}, "
+                "year=True)")
+    res = run(p, batches, seed=a.seed, time_limit=a.time_limit, progress=lambda s: print(s, file=sys.stderr,
+                                                                                          flush=True))
+    r: dict[str, Any] = {
+        "instance": instance, "region": a.region, "employees": p.n_employees, "missions": p.n_missions,
+        "employees_without_joined": int((p.employees.joined == NO_DATE).sum()),
+        "seed": a.seed, "rules": a.rules, "batches_asked": batches, "time_limit": a.time_limit, **res,
+        "command": "python -m benchmarks.year " + shlex.join(argv if argv is not None else sys.argv[1:]),
+        "machine": machine.describe(os.path.dirname(HERE)), "wall_seconds": time.time() - t0,
+        "load_average": os.getloadavg(),
+        "max_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+        "children_max_rss_bytes": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024,
+    }
+    if not a.no_plot:
+        os.makedirs(IMG, exist_ok=True)
+        path = os.path.join(IMG, f"year_{_slug(a.region, a.employees, a.seed, a.rules)}.png")
+        plot(r, path)
+        r["plot"] = os.path.relpath(path, os.path.dirname(HERE))
+    doc: dict[str, Any] = {"runs": []}
+    if os.path.exists(a.out):
+        with open(a.out) as fh:
+            doc = json.load(fh)
+    key = (a.region, a.employees, a.seed, a.rules)
+    doc["runs"] = [x for x in doc["runs"] if (x["region"], x["employees"], x["seed"], x["rules"]) != key] + [r]
+    with open(a.out, "w") as fh:
+        json.dump(doc, fh, indent=1, default=str)
+    print(table(r))
+    return 0
+
+
+def table(r: dict) -> str:
+    """The run as a Markdown table (what docs/year.md quotes)."""
+    def f(v: Any, fmt: str) -> str:
+        return "–" if v is None else format(v, fmt)
+
+    L = ["| allocation | batches | hours | share of hindsight | missions filled | rural coverage | "
+         "intermediate coverage | employees assigned | waiting mean (days) | waiting median (days) | "
+         "waiting median, joined given | violations | seconds | s per batch | peak RSS GiB |",
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for x in r["rows"]:
+        L.append(f"| {x['label']} | {f(x['batches'], 'd')} | {x['hours']:,.0f} | {f(x['share_of_hindsight'], '.3f')} | "
+                 f"{f(x['missions_filled_share'], '.3f')} | {f(x['coverage_rural'], '.3f')} | "
+                 f"{f(x['coverage_intermediate'], '.3f')} | "
+                 f"{f(x['employees_assigned_share'], '.3f')} | {f(x['waiting_days_mean'], '.1f')} | "
+                 f"{f(x['waiting_days_median'], '.0f')} | {f(x['waiting_days_median_joined'], '.0f')} | "
+                 f"{x['violations']} | {x['seconds']:.1f} | "
+                 f"{f(x['seconds_per_batch_mean'], '.3f')} | {x['peak_rss_bytes'] / 2**30:.2f} |")
+    return "\n".join(L)
+
+
+def summary(doc: dict) -> str:
+    """Every run of ``year.json`` in one Markdown table: each allocation's share of its hindsight
+    optimum, and (in brackets) the median days from joining to a first participation, over the
+    employees with a ``joined`` day."""
+    labels = [x["label"] for x in doc["runs"][0]["rows"][1:]] if doc.get("runs") else []
+    L = ["| instance | hindsight hours | " + " | ".join(labels) + " |", "|---|---:|" + "---:|" * len(labels)]
+    for r in doc.get("runs", []):
+        cells = {x["label"]: f"{x['share_of_hindsight']:.3f} ({x['waiting_days_median_joined']:.0f} d)"
+                 for x in r["rows"][1:]}
+        L.append(f"| {r['region']}, {r['employees']:,} employees, seed {r['seed']}, rules `{r['rules']}` | "
+                 f"{r['hindsight_hours']:,.0f} | " + " | ".join(cells.get(k, "–") for k in labels) + " |")
+    return "\n".join(L)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
