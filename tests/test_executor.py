@@ -16,6 +16,7 @@ import koeeo_match as km
 import koeeo_match.solvers.auto as auto
 import koeeo_match.solvers.flow as flow
 from koeeo_match.errors import InvalidParameterError, SolverError
+from koeeo_match.model import restrict
 from koeeo_match.parallel import Remote, run_parts
 from koeeo_match.solvers import _auto_remote
 
@@ -142,7 +143,7 @@ def test_parts_nested_in_a_job_run_in_its_thread():
 def test_a_sub_problem_keeps_every_column_of_its_rows():
     p = km.synth.city(employees=60, seed=0, year=True)
     e, m = np.array([1, 5, 40]), np.array([0, 2, 3, 9])
-    q = _auto_remote.sub_problem(p, e, m)
+    q = restrict(p, e, m)  # how a part travels (_auto_remote.PartJob)
     assert q.employees.joined.tolist() == p.employees.joined[e].tolist()
     assert q.missions.posted.tolist() == p.missions.posted[m].tolist()
     assert q.employees.skill_level.tolist() == p.employees.skill_level[e].tolist()
@@ -307,3 +308,28 @@ def test_dask_giving_a_part_up_is_a_solver_error_naming_it(flow_parts, small_par
     with pytest.raises(SolverError, match=r"Flow part 0 \(of \d+, numbered from 0\) was lost on the Dask cluster: "
                                           r"KilledWorker"):
         km.solve(flow_parts, method="flow", executor=dask_client)
+
+
+def test_a_part_of_a_reduced_problem_travels_with_its_pinned_caps():
+    # a problem reduced by fixed= carries Problem.taken (caps the pinned pairs use): a part's job must
+    # renumber it with the part's missions, as the local pool's task sees it
+    from koeeo_match.decompose import components
+    from koeeo_match.pinned import fixed_pairs, reduce
+
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    pinned = km.solve(p, method="greedy").assignments[:5]
+    reduced = reduce(p, *fixed_pairs(p, pinned)).problem
+    assert reduced.taken is not None
+    g = km.build_candidates(reduced, "max_hours")
+    _, label = components(reduced.n_employees, reduced.n_missions, g.employee, g.mission)
+    big = np.bincount(label[g.employee]).argmax()
+    arcs = np.flatnonzero(label[g.employee] == big)
+    from koeeo_match.decompose import Part
+
+    part = Part(arcs, np.unique(g.employee[arcs]).astype(np.int64), np.unique(g.mission[arcs]).astype(np.int64))
+    ctx = _context(reduced, g)
+    local = _auto_remote._relax_job(_auto_remote.PartJob.of(ctx, part))
+    from koeeo_match.solvers._auto_parts import relax_part
+
+    here = relax_part(ctx, part)
+    assert local[0] == here[0]

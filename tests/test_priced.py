@@ -322,3 +322,28 @@ def test_solve_takes_the_relaxed_route_when_the_full_graph_does_not_fit():
     assert run.solution.bound == s.bound
     with pytest.raises(km.InsufficientMemoryError):
         km.solve(p, method="cpsat", memory_limit=limit)
+
+
+def test_the_relaxed_route_never_calls_an_infeasible_answer_optimal():
+    # the relaxation drops the forced pair (out of reach, so no arc): its bound is 0, and the every-rule
+    # solve cannot place the pair; an objective of 0 reaching a bound of 0 proves nothing then
+    p = km.Problem.from_records(
+        employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "max_km": 10}],
+        missions=[{"id": "m", "association": "far"}], associations=[{"id": "far", "lat": 48.0, "lon": 2.0}],
+        forced=[{"employee": "e", "mission": "m"}])
+    s = engine.relaxed_solution(p, km.Policy.preset("max_hours"), SolveOptions())
+    assert s.status.value != "optimal" or km.check(p, s) == []
+
+
+def test_auto_keeps_the_feasible_greedy_when_a_part_says_infeasible():
+    from koeeo_match.solvers import RawResult
+    from koeeo_match.solvers.auto import _better
+    from koeeo_match.status import Status
+
+    p = km.synth.city(employees=60, seed=0, rules="flow")
+    g = km.build_candidates(p, "max_hours")
+    greedy = km.solve(p, method="greedy")
+    fallback = RawResult(np.flatnonzero(np.isin(g.employee, greedy.employee) & np.isin(g.mission, greedy.mission))[:1],
+                         Status.FEASIBLE)
+    out = _better(g, RawResult(np.zeros(0, np.int64), Status.INFEASIBLE), fallback)
+    assert out.status == Status.FEASIBLE and out.bound is None and out.selected.tolist() == fallback.selected.tolist()

@@ -389,3 +389,20 @@ def test_a_generated_year_stays_below_the_hindsight_optimum(rules, methods):
         assert km.check(p, year.solution) == [], method
         assert_known_in_time(p, year)
         assert 0 < year.solution.objective <= hindsight.objective + 1e-9, method
+
+
+def test_teammates_released_with_a_short_team_may_rejoin_it():
+    from koeeo_match.simulate import _Replay
+
+    here = {"lat": 45.0, "lon": 5.0}
+    p = km.Problem.from_records(
+        employees=[{"id": "a", **here}, {"id": "b", **here}],
+        missions=[{"id": "team", "association": "x", "seats": 2, "min_seats": 2, "date": "2027-06-01"}],
+        associations=[{"id": "x", **here}])
+    day = int(p.missions.date[0]) - 10
+    r = _Replay(p, seed=0, cancel_rate=0.0, last=int(p.missions.date[0]))
+    r.pin(np.array([0, 1]), np.array([0, 0]), day)
+    r.cancel_day[0] = day + 1  # a cancels; b is released with the team
+    ge, gm = r.cancel(day + 1)
+    assert sorted(ge.tolist()) == [0, 1] and r.e.size == 0
+    assert r.ce.tolist() == [0] and r.cm.tolist() == [0]  # only a is never offered the mission again

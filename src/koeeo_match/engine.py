@@ -245,7 +245,8 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     obj = sol.objective
     if bound is not None and obj > bound + 1e-9 * max(abs(bound), 1.0):
         raise SolverError(f"the relaxation's bound {bound} is below a feasible solution's {obj} (internal error).")
-    reached = bound is not None and obj >= bound - 1e-9 * max(abs(bound), 1.0)
+    feasible = sol.status in (Status.OPTIMAL, Status.FEASIBLE)
+    reached = feasible and bound is not None and obj >= bound - 1e-9 * max(abs(bound), 1.0)
     status = Status.OPTIMAL if reached else sol.status
     why = ("the flow relaxation's optimum over the whole problem, proven by pricing (team minimums, employer caps "
            "and budgets and forced pairs dropped, entitlements counted in missions)")

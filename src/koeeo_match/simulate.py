@@ -304,15 +304,17 @@ class _Replay:
 
     def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
-        gone = self.cancel_day <= day
-        if not gone.any():
+        cancelled = self.cancel_day <= day
+        if not cancelled.any():
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         M = self.problem.missions
-        left = np.bincount(self.m[~gone], minlength=len(M))
+        left = np.bincount(self.m[~cancelled], minlength=len(M))
         short = (left > 0) & (left < M.min_seats)
-        gone |= short[self.m]
+        gone = cancelled | short[self.m]
         ge, gm = self.e[gone], self.m[gone]
-        self.ce, self.cm = np.concatenate([self.ce, ge]), np.concatenate([self.cm, gm])
+        # only a cancelled pair is never offered again: teammates released with their team may rejoin it
+        self.ce = np.concatenate([self.ce, self.e[cancelled]])
+        self.cm = np.concatenate([self.cm, self.m[cancelled]])
         self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
         return ge, gm
 

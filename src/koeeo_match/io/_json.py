@@ -152,10 +152,11 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
     return out
 
 
-#: Peak bytes of memory per byte of JSON read (Python's objects, then the validation): measured on a
-#: 21.8 MB problem file (``km.synth.region("Bretagne", employees=60000, seed=0)``), whose ``km.load``
-#: peaked 256 MB above the interpreter's own (``/usr/bin/time -v``); a 1 GB file took 13.5 GB.
-JSON_BYTES_PER_BYTE = 12
+#: Peak bytes of memory per byte of JSON read (Python's objects, then the validation), the larger of two
+#: measurements rounded up: a 21.8 MB problem file (``km.synth.region("Bretagne", employees=60000,
+#: seed=0)``), whose ``km.load`` peaked 256 MB above the interpreter's own (``/usr/bin/time -v``: 11.8),
+#: and a 1 GB file of 18 M affinities that exhausted 13.5 GB (issue 17: 13.5).
+JSON_BYTES_PER_BYTE = 14
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

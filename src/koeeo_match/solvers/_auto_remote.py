@@ -4,9 +4,10 @@ On the local pool a part's task shares the whole problem and graph with every
 other (the workers are forked with them in memory).  On the caller's executor
 (:mod:`koeeo_match.parallel`) each part is packed into a :class:`PartJob`:
 
-- a :func:`sub_problem` holding only the part's employees and missions (and
-  the pairs among them), renumbered in the same order; employers and
-  associations are kept whole (small tables, referenced by index);
+- the problem restricted to the part's employees and missions
+  (:func:`koeeo_match.model.restrict`: the pairs among them and the caps pinned
+  assignments take, renumbered in the same order); employers and associations
+  are kept whole (small tables, referenced by index);
 - the part's arcs as a graph over those rows (:func:`local_graph`), in the same
   order, with the objective terms its policy weighs: part-local arc ``i`` is the
   same arc in both, so the part's answer maps back unchanged;
@@ -21,7 +22,7 @@ search sees the same model and gives the same answer as on the local pool.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -29,71 +30,16 @@ import numpy as np
 from .._arrays import csr_ptr
 from ..candidates import CandidateGraph
 from ..decompose import Part
-from ..model import Pairs, Problem
+from ..model import restrict
 from ..parallel import Remote
 from ._auto_parts import Context, relax_part, solve_part
 
-__all__ = ["PartJob", "sub_problem", "local_graph", "RELAX", "SOLVE"]
-
-
-def _take_rows(table: Any, rows: np.ndarray) -> Any:
-    """``table`` (a dataclass of columns, CSR pairs ``x_ptr`` / ``x_*`` included) with only ``rows``."""
-    n = len(table)
-    cols = {f.name: getattr(table, f.name) for f in fields(table)}
-    out: dict[str, Any] = {}
-    for name, ptr in cols.items():
-        if not name.endswith("_ptr"):
-            continue
-        lengths = np.diff(ptr)[rows]
-        new_ptr = np.zeros(rows.size + 1, np.int64)
-        np.cumsum(lengths, out=new_ptr[1:])
-        gather = np.repeat(ptr[:-1][rows] - new_ptr[:-1], lengths) + np.arange(int(new_ptr[-1]))
-        out[name] = new_ptr
-        prefix = name[:-3]
-        for other, v in cols.items():
-            if other.startswith(prefix) and other != name:
-                out[other] = v[gather]
-    for name, v in cols.items():
-        if name not in out and isinstance(v, np.ndarray) and v.ndim >= 1 and v.shape[0] == n:
-            out[name] = v[rows]
-    return replace(table, **out)
-
-
-def _pairs_within(pairs: Pairs, employees: np.ndarray, missions: np.ndarray) -> Pairs:
-    """The pairs whose employee and mission are both among ``employees`` and ``missions``
-    (ascending), renumbered."""
-    if len(pairs) == 0:
-        return pairs
-    e = np.searchsorted(employees, pairs.employee)
-    m = np.searchsorted(missions, pairs.mission)
-    e_in = (e < employees.size) & (employees[np.minimum(e, employees.size - 1)] == pairs.employee)
-    m_in = (m < missions.size) & (missions[np.minimum(m, missions.size - 1)] == pairs.mission)
-    both = e_in & m_in
-    return Pairs(e[both].astype(np.int32), m[both].astype(np.int32), pairs.score[both])
-
-
-def sub_problem(problem: Problem, employees: np.ndarray, missions: np.ndarray) -> Problem:
-    """The problem restricted to ``employees`` and ``missions`` (ascending dense indices),
-    renumbered ``0 ..`` in the same order; employers and associations whole.
-
-    Examples
-    --------
-    >>> import koeeo_match as km
-    >>> p = km.synth.city(employees=40, seed=0)
-    >>> q = sub_problem(p, np.array([3, 7]), np.array([0, 5, 9]))
-    >>> q.employees.ids.tolist() == p.employees.ids[[3, 7]].tolist(), q.n_missions
-    (True, 3)
-    """
-    return replace(problem, employees=_take_rows(problem.employees, employees),
-                   missions=_take_rows(problem.missions, missions),
-                   forced=_pairs_within(problem.forced, employees, missions),
-                   forbidden=_pairs_within(problem.forbidden, employees, missions),
-                   affinities=_pairs_within(problem.affinities, employees, missions))
+__all__ = ["PartJob", "local_graph", "RELAX", "SOLVE"]
 
 
 def local_graph(graph: CandidateGraph, part: Part) -> CandidateGraph:
     """The arcs of ``part`` as a graph over its own employees and missions (numbered as by
-    :func:`sub_problem`), in the same order, with the terms its policy weighs.
+    :func:`koeeo_match.model.restrict`), in the same order, with the terms its policy weighs.
 
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=40, seed=0, rules="flow")
@@ -125,7 +71,7 @@ class PartJob:
     @classmethod
     def of(cls, ctx: Context, part: Part) -> PartJob:
         """The job of ``part`` of ``ctx`` (built where the solve runs)."""
-        sub = sub_problem(ctx.problem, part.employees, part.missions)
+        sub = restrict(ctx.problem, part.employees, part.missions)
         graph = local_graph(ctx.graph, part)
         wall = None if ctx.deadline is None else time.time() + (ctx.deadline - time.monotonic())
         began = None if ctx.start is None else time.time() + (ctx.start - time.monotonic())

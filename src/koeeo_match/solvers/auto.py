@@ -178,9 +178,14 @@ def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, 
 
 def _better(graph: CandidateGraph, res: RawResult, fallback: RawResult) -> RawResult:
     """``res``, or the greedy ``fallback`` where it scores more (or ``res`` found nothing), with
-    ``res``'s bound and termination."""
-    if fallback.status != Status.FEASIBLE or res.status in (Status.OPTIMAL, Status.INFEASIBLE):
+    ``res``'s bound and termination.  A feasible ``fallback`` disproves an ``infeasible`` ``res``
+    (a part infeasible under its share of the caps): the fallback is returned, without a bound."""
+    if fallback.status != Status.FEASIBLE or res.status == Status.OPTIMAL:
         return res
+    if res.status == Status.INFEASIBLE:
+        msg = ("a part was infeasible under its share of the employers' caps, the whole is not: "
+               "the greedy solution of the whole is kept, without a bound")
+        return RawResult(fallback.selected, Status.FEASIBLE, None, msg, res.stats, termination=Termination.COMPLETED)
     value = int(graph.score[fallback.selected].sum())
     if res.status == Status.FEASIBLE and int(graph.score[res.selected].sum()) >= value:
         return res
