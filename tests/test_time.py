@@ -357,3 +357,14 @@ def test_join_weights_follow_the_school_calendar():
         assert w[zone][at("2027-01-04")] == w[zone][at("2027-09-29")] == 1.0
     assert w[""][at("2027-02-15")] == 1.0  # Corse and overseas: no zone holidays
 
+
+def test_cli_generate_writes_the_year(tmp_path):
+    from koeeo_match.cli import main
+
+    args = ["generate", "--departement", "35", "--employees", "60", "--seed", "2"]
+    assert main([*args, "-o", str(tmp_path / "plain.json")]) == 0
+    assert main([*args, "--year", "-o", str(tmp_path / "year.json")]) == 0
+    plain, year = km.load(tmp_path / "plain.json"), km.load(tmp_path / "year.json")
+    assert (plain.missions.posted == NO_DATE).all()
+    want = km.synth.city(employees=60, seed=2, departement="35", year=True)
+    assert _time_arrays(year) == _time_arrays(want)

@@ -224,12 +224,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     if args.national:
         problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow",
-                                  multi_day_share=args.multi_day_share)
+                                  multi_day_share=args.multi_day_share, year=args.year)
     elif args.departement:
         problem = km.synth.city(employees=args.employees, seed=args.seed, departement=args.departement,
-                                rules=args.rules or "all")
+                                rules=args.rules or "all", year=args.year)
     else:
-        problem = km.synth.region(args.region, employees=args.employees, seed=args.seed, rules=args.rules or "all")
+        problem = km.synth.region(args.region, employees=args.employees, seed=args.seed, rules=args.rules or "all",
+                                  year=args.year)
     km.dump(problem, args.output)
     _log(f"generated {problem!r} in {time.perf_counter() - t0:.2f} s -> {args.output}")
     return 0
@@ -484,6 +485,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="flow: only the rules the flow solver supports (default: all; flow with --national)")
     g.add_argument("--multi-day-share", type=_float_opt(0, 1), default=0.0,
                    help="share of employees with 2-3 days (national)")
+    g.add_argument("--year", action="store_true",
+                   help="draw when each employee joined and each mission was posted, across 2027")
     g.add_argument("--seed", type=_SEED, default=0, help="random seed")
     g.add_argument("-o", "--output", required=True, help=".json, or .npz for a compact file; - for standard output "
                    "(JSON)")
