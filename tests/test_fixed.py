@@ -273,15 +273,21 @@ def _with_forced(records, pairs):
     return make(**{**records, "forced": [dict(t) for t in {tuple(sorted(f.items())) for f in forced}]})
 
 
-@settings(max_examples=60, **SETTINGS)
-@given(problems(), st.randoms(use_true_random=False))
-def test_cpsat_and_auto_with_fixed_reach_the_brute_force_optimum_of_the_rest(records, rnd):
+def _pinned_half(records, rnd):
+    """(problem, about half of an optimal assignment's pairs to pin, the brute-force optimum with them
+    forced): the rest of a fixed= solve must reach it."""
     problem = make(**records)
     assume(len(eligible_pairs(problem)) <= MAX_PAIRS)
     some = km.solve(problem, method="cpsat")
     assume(some.status == km.Status.OPTIMAL and some.assignments)
     F = [pair for pair in some.assignments if rnd.random() < 0.5]
-    best = brute_force(_with_forced(records, F), "max_hours", max_pairs=MAX_PAIRS)
+    return problem, F, brute_force(_with_forced(records, F), "max_hours", max_pairs=MAX_PAIRS)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(problems(), st.randoms(use_true_random=False))
+def test_cpsat_and_auto_with_fixed_reach_the_brute_force_optimum_of_the_rest(records, rnd):
+    problem, F, best = _pinned_half(records, rnd)
     assert best.pairs is not None  # ``some`` itself holds F
     for method in ("cpsat", "auto"):
         sol = km.solve(problem, method=method, fixed=F)
@@ -293,12 +299,7 @@ def test_cpsat_and_auto_with_fixed_reach_the_brute_force_optimum_of_the_rest(rec
 @settings(max_examples=60, **SETTINGS)
 @given(problems(flow_friendly=True), st.randoms(use_true_random=False))
 def test_flow_with_fixed_reaches_the_brute_force_optimum_of_the_rest(records, rnd):
-    problem = make(**records)
-    assume(len(eligible_pairs(problem)) <= MAX_PAIRS)
-    some = km.solve(problem, method="cpsat")
-    assume(some.status == km.Status.OPTIMAL and some.assignments)
-    F = [pair for pair in some.assignments if rnd.random() < 0.5]
-    best = brute_force(_with_forced(records, F), "max_hours", max_pairs=MAX_PAIRS)
+    problem, F, best = _pinned_half(records, rnd)
     try:
         sol = km.solve(problem, method="flow", fixed=F)
     except km.UnsupportedError:

@@ -19,11 +19,11 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
-__all__ = ["INTERRUPTED", "CtrlC", "budget", "shares", "left", "fits", "estimate", "stopped",
+__all__ = ["INTERRUPTED", "CtrlC", "SigintFlag", "budget", "shares", "left", "fits", "estimate", "stopped",
            "FLOW_SECONDS_PER_ARC", "GREEDY_SECONDS_PER_ARC", "LP_SETUP_SECONDS_PER_ARC"]
 
 #: Seconds per arc of the steps that cannot be interrupted, measured on the 2-core machine of
@@ -65,6 +65,40 @@ class CtrlC:
             signal.signal(signal.SIGINT, self._old)
         self.happened = INTERRUPTED.is_set()
         INTERRUPTED.clear()
+
+
+_Flag = TypeVar("_Flag", bound="SigintFlag")
+
+
+class SigintFlag:
+    """A context in which Ctrl-C (main thread only) sets ``sigint`` instead of raising, then calls
+    the previous handler unless it is Python's default (so that an ``auto`` solve around it, under
+    :class:`CtrlC`, sets :data:`INTERRUPTED` too): what a solver that is also called alone watches."""
+
+    def __init__(self, on_hit: Callable[[], object] | None = None) -> None:
+        self.sigint = threading.Event()
+        self._on_hit = on_hit  # called on Ctrl-C too (e.g. a solver's stop)
+        # what signal.getsignal returns: the previous handler (None if it was not set from Python)
+        self._old: Callable[[int, FrameType | None], Any] | int | None = None
+
+    def __enter__(self: _Flag) -> _Flag:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+
+            def on_sigint(signum: int, frame: FrameType | None) -> None:  # pragma: no cover - by hand
+                self.sigint.set()
+                if self._on_hit is not None:
+                    self._on_hit()
+                if callable(previous) and previous is not signal.default_int_handler:
+                    previous(signum, frame)
+
+            self._old = previous
+            signal.signal(signal.SIGINT, on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
 
 
 def left(deadline: float | None) -> float | None:

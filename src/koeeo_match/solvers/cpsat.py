@@ -29,11 +29,9 @@ left of the limit.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
-from types import FrameType
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -42,7 +40,7 @@ from ..candidates import CandidateGraph
 from ..errors import SolverError
 from ..model import Problem
 from ..status import Status, Termination
-from ._auto_clock import INTERRUPTED
+from ._auto_clock import INTERRUPTED, SigintFlag
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure, useful_arcs
 from .greedy import greedy_from
@@ -69,33 +67,11 @@ class _Stop(Exception):
     """Model building ran out of time, or Ctrl-C."""
 
 
-class _Sigint:
-    """A context in which Ctrl-C (main thread only) sets ``hit`` instead of raising, then calls the
-    previous handler if it is not the default one (``auto``'s sets its flag)."""
-
-    def __init__(self) -> None:
-        self.hit = threading.Event()
-        self._old: Callable[[int, FrameType | None], object] | int | None = None
-
-    def __enter__(self) -> _Sigint:
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-
-            def on_sigint(signum: int, frame: FrameType | None) -> None:
-                self.hit.set()
-                if callable(previous) and previous is not signal.default_int_handler:
-                    previous(signum, frame)
-
-            self._old = previous
-            signal.signal(signal.SIGINT, on_sigint)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
+class _Sigint(SigintFlag):
+    """Ctrl-C during this solve, or during the ``auto`` solve that called it."""
 
     def stopped(self) -> bool:
-        return self.hit.is_set() or INTERRUPTED.is_set()
+        return self.sigint.is_set() or INTERRUPTED.is_set()
 
 
 def _groups(ids: np.ndarray, members: np.ndarray):
@@ -407,15 +383,6 @@ def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel, dea
         solver.parameters.catch_sigint_signal = True
         return solver.solve(model), False
     solver.parameters.catch_sigint_signal = False  # this handler does it
-    hit = threading.Event()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_sigint(signum, frame):
-        hit.set()
-        solver.stop_search()
-        if callable(previous) and previous is not signal.default_int_handler:
-            previous(signum, frame)
-
     box: dict = {}
 
     def run() -> None:
@@ -424,8 +391,7 @@ def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel, dea
         except BaseException as exc:  # pragma: no cover - re-raised below
             box["error"] = exc
 
-    signal.signal(signal.SIGINT, on_sigint)
-    try:
+    with SigintFlag(solver.stop_search) as ctrl_c:
         worker = threading.Thread(target=run, name="cpsat-search", daemon=True)
         worker.start()
         told = False
@@ -436,8 +402,6 @@ def _solve_interruptibly(solver: cp_model.CpSolver, model: cp_model.CpModel, dea
                 log.info("cpsat: the search is %.1f s past its time limit (presolve?): told to stop", late)
                 solver.stop_search()
                 told = True
-    finally:
-        signal.signal(signal.SIGINT, previous)
     if "error" in box:
         raise box["error"]
-    return box["status"], hit.is_set()
+    return box["status"], ctrl_c.sigint.is_set()

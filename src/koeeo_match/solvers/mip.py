@@ -48,7 +48,6 @@ from __future__ import annotations
 import datetime
 import logging
 import math
-import signal
 import threading
 import time
 from dataclasses import dataclass
@@ -68,6 +67,7 @@ from ortools.math_opt.core.python import solver as mathopt_core
 from ..candidates import CandidateGraph
 from ..model import Problem
 from ..status import Status, Termination
+from ._auto_clock import SigintFlag
 from ._base import RawResult, SolveOptions
 from ._structure import Structure, structure, useful_arcs
 from .lp import rule_rows, secondary_max
@@ -327,31 +327,13 @@ def _no_solution(a: _Answer, stats: dict) -> RawResult:
                      termination=Termination.INTERRUPTED if a.interrupted else Termination.TIME_LIMIT)
 
 
-class _Watch:
+class _Watch(SigintFlag):
     """Ctrl-C (main thread only: a SIGINT handler that chains to the previous one) and a ``stop``
     event from another thread, as one flag that :func:`_run` watches."""
 
     def __init__(self, stop: threading.Event | None) -> None:
+        super().__init__()
         self.stop = stop
-        self.sigint = threading.Event()
-        self._old: object = None
-
-    def __enter__(self) -> _Watch:
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-
-            def on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
-                self.sigint.set()
-                if callable(previous) and previous is not signal.default_int_handler:
-                    previous(signum, frame)
-
-            self._old = previous
-            signal.signal(signal.SIGINT, on_sigint)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)  # type: ignore[arg-type]
 
     def hit(self) -> bool:
         return self.sigint.is_set() or (self.stop is not None and self.stop.is_set())
