@@ -51,6 +51,7 @@ from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
 from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
+from .solvers.priced_lp import lp_bound
 from .solvers.stable import PROPOSING
 from .status import Status, Termination
 
@@ -207,11 +208,16 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
        employer caps and budgets and forced pairs dropped, entitlements counted in missions) is
        solved exactly by pricing over the implicit full graph: its optimum bounds the problem's,
        and its certificate makes that bound hold for the whole problem, not for a graph.
-    2. ``auto`` solves the problem, every rule, on the arcs the pricing brought in (the start
-       graph's best arcs, those that priced out, the forced pairs).
+    2. The LP relaxation of every rule (the one ``auto`` bounds its parts with) is priced from
+       those arcs by column generation (:func:`~koeeo_match.solvers.priced_lp.lp_bound`): its
+       multipliers certify a bound for every eligible arc, far tighter than the flow's (team
+       minimums, caps and durations are in it).  The bound is the smaller of the two.
+    3. ``auto`` solves the problem, every rule, on the arcs the pricing brought in (the start
+       graph's best arcs, those that priced out in either relaxation, the forced pairs).
 
     The solution is ``optimal`` when it reaches the bound, else ``feasible`` with that bound and
-    its gap.  Half the time limit goes to step 1 (unspent time carries over).
+    its gap.  A third of the time limit goes to step 1, half of what is left to step 2 (unspent
+    time carries over); ``metrics`` give both bounds (``relaxation_bound``, ``lp_bound``).
 
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=300, seed=0, rules="all")
@@ -221,15 +227,22 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     """
     t0 = time.perf_counter()
     budget = options.time_limit
-    first = dataclasses.replace(options, time_limit=None if budget is None else budget / 2)
+    first = dataclasses.replace(options, time_limit=None if budget is None else budget / 3)
     relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=_memory_bytes(memory_limit),
                                   relax=True)
     proven = raw_r.status == Status.OPTIMAL and raw_r.bound is not None
-    bound = relaxed.scale.primary_bound(float(raw_r.bound)) if proven and raw_r.bound is not None else None
-    # the arcs held by pricing, and the forced pairs, as a graph of the problem itself
-    M = problem.n_missions
+    flow_bound = relaxed.scale.primary_bound(float(raw_r.bound)) if proven and raw_r.bound is not None else None
+    # the arcs held by pricing, and the forced pairs: the LP relaxation of every rule is priced from them
     ea = np.concatenate([relaxed.employee, problem.forced.employee]).astype(np.int64)
     ma = np.concatenate([relaxed.mission, problem.forced.mission]).astype(np.int64)
+    lp_deadline = None if budget is None else time.monotonic() + max(budget * 2 / 3 - (time.perf_counter() - t0),
+                                                                     0.0) / 2
+    lp = lp_bound(problem, policy, ea, ma, deadline=lp_deadline, workers=options.workers)
+    bounds = [b for b in (flow_bound, lp.bound) if b is not None]
+    bound = min(bounds) if bounds else None
+    M = problem.n_missions
+    ea = np.concatenate([lp.pairs[0], problem.forced.employee]).astype(np.int64)
+    ma = np.concatenate([lp.pairs[1], problem.forced.mission]).astype(np.int64)
     keys, first_of = np.unique(pair_keys(ea, ma, M), return_index=True)
     ea, ma, km = filter_eligible(problem, ea[first_of], ma[first_of])
     weighed = [t for t, w in policy.weights().items() if w]
@@ -248,14 +261,22 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     feasible = sol.status in (Status.OPTIMAL, Status.FEASIBLE)
     reached = feasible and bound is not None and obj >= bound - 1e-9 * max(abs(bound), 1.0)
     status = Status.OPTIMAL if reached else sol.status
-    why = ("the flow relaxation's optimum over the whole problem, proven by pricing (team minimums, employer caps "
-           "and budgets and forced pairs dropped, entitlements counted in missions)")
-    arcs = f"every rule solved on the {len(graph):,} arcs that pricing the flow relaxation brought in"
-    message = f"{arcs}; bound: {why}" if proven else f"{arcs}; no bound for the whole problem: {raw_r.message}"
+    if lp.bound is not None and lp.bound == bound:
+        why = "the LP relaxation of every rule over every eligible arc, proven by pricing (column generation)"
+    else:
+        why = ("the flow relaxation's optimum over the whole problem, proven by pricing (team minimums, employer "
+               "caps and budgets and forced pairs dropped, entitlements counted in missions)")
+        if lp.bound is None:
+            why += f" (the LP relaxation of every rule: {lp.message})"
+    arcs = f"every rule solved on the {len(graph):,} arcs that pricing the relaxations brought in"
+    message = (f"{arcs}; bound: {why}" if bound is not None
+               else f"{arcs}; no bound for the whole problem: {raw_r.message}; LP: {lp.message}")
     met = dict(sol.metrics)
     met.update(bound=obj if reached else bound, gap=relative_gap(status, obj, bound), top_k=None,
-               relaxation_bound=bound, pricing=raw_r.stats["pricing"],
-               pricing_round_seconds=raw_r.stats["pricing_round_seconds"])
+               relaxation_bound=flow_bound, lp_bound=lp.bound, pricing=raw_r.stats["pricing"],
+               pricing_round_seconds=raw_r.stats["pricing_round_seconds"],
+               lp_pricing={"rounds": lp.rounds, "certified": lp.certified, "arcs": lp.arcs,
+                           "per_round": lp.per_round})
     ends = {raw_r.termination, raw.termination} - {None}
     termination = (Termination.OPTIMAL if reached else Termination.INTERRUPTED if Termination.INTERRUPTED in ends
                    else Termination.TIME_LIMIT if Termination.TIME_LIMIT in ends else sol.termination)

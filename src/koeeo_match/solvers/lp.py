@@ -26,6 +26,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,8 +41,8 @@ from ._auto_clock import INTERRUPTED, LP_SETUP_SECONDS_PER_ARC, estimate, left
 from ._structure import Structure, group_ids, structure, useful_arcs
 from .flow import employee_capacity
 
-__all__ = ["lp_relaxation", "LP_PART_ARCS", "rule_rows", "secondary_max", "quick_bound", "lp_within",
-           "LP_SMALL_SETUP", "LP_SMALL_HIGHS"]
+__all__ = ["lp_relaxation", "lp_prices", "LPPrices", "LP_PART_ARCS", "rule_rows", "secondary_max", "quick_bound",
+           "lp_within", "LP_SMALL_SETUP", "LP_SMALL_HIGHS"]
 
 log = logging.getLogger(__name__)
 
@@ -214,13 +215,71 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
     lo = np.zeros(keep.size + n_y)
     lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0  # forced arcs: x = 1
     obj = np.concatenate([c, np.zeros(n_y)])
-    x, dual = _solve(obj, A, b, lo, time_limit)
+    x, dual, _ = _solve(obj, A, b, lo, time_limit)
     if x is None:
         return None, None
     x_out[keep] = np.clip(x[: keep.size], 0.0, 1.0)
     if sec_max is not None:  # primary totals are integers
         return math.floor(dual) * graph.scale.multiplier + sec_max, x_out
     return math.floor(dual * unit), x_out  # so are scores (the margin in _solve covers the product's rounding)
+
+
+@dataclass(frozen=True)
+class LPPrices:
+    """The optimal multipliers of an LP relaxation (:func:`lp_prices`), read as the prices an arc
+    must beat.
+
+    The LP maximises ``c x`` where ``c`` is the arcs' primary integer score (``primary``) or their
+    integer score over ``unit``.  ``dual`` is a rigorous bound on it over the arcs held.  An arc
+    ``(e, m)`` the LP does not hold would have the reduced cost ``c - h_m hours[e] - mission[m] -
+    (rows dropped here)``, where ``h_m`` is the mission's hours in units of ``hours_unit`` and the
+    rows dropped (one mission per date, ``max_per_employer``, employer caps and budgets, the team
+    links) have non-negative multipliers: ``c - h_m hours[e] - mission[m]`` bounds it above.
+    """
+
+    dual: float
+    unit: float
+    primary: bool
+    hours: np.ndarray  # per employee: its hours row's multiplier (0 without a row)
+    hours_unit: int
+    mission: np.ndarray  # per mission: seats row + team maximum - team minimum multipliers
+
+
+def lp_prices(problem: Problem, graph: CandidateGraph, time_limit: float | None = None) -> LPPrices | None:
+    """The LP relaxation of ``graph`` solved whole (no parts), with its multipliers as prices
+    (:class:`LPPrices`), or None when HiGHS does not finish or finds it infeasible.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.region("Bretagne", employees=300, seed=0, rules="all")
+    >>> g = km.build_candidates(p, "max_hours")
+    >>> pr = lp_prices(p, g)
+    >>> math.floor(pr.dual) * g.scale.multiplier >= lp_relaxation(p, g)[0] - g.scale.multiplier
+    True
+    """
+    E, M = problem.n_employees, problem.n_missions
+    st = structure(problem, graph)
+    keep = useful_arcs(graph, st)
+    if keep.size == 0:
+        return LPPrices(0.0, 1.0, graph.scale.lexicographic, np.zeros(E), st.unit, np.zeros(M))
+    c, unit, sec_max = _objective(graph, st, keep)
+    rows = _Rows()
+    n_y = _add_constraints(rows, problem, graph, st, keep)
+    A, b = rows.matrix(keep.size + n_y)
+    lo = np.zeros(keep.size + n_y)
+    lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0
+    x, dual, lam = _solve(np.concatenate([c, np.zeros(n_y)]), A, b, lo, time_limit)
+    if x is None:
+        return None
+    hours, mission = np.zeros(E), np.zeros(M)
+    for tag, start, owner in rows.tags:
+        lam_t = lam[start : start + owner.size]
+        if tag == "hours":
+            hours[owner] = lam_t
+        elif tag in ("seats", "team_max"):
+            np.add.at(mission, owner, lam_t)
+        elif tag == "team_min":
+            np.subtract.at(mission, owner, lam_t)
+    return LPPrices(dual, unit, sec_max is not None, hours, st.unit, mission)
 
 
 def _objective(graph: CandidateGraph, st: Structure, keep: np.ndarray) -> tuple[np.ndarray, float, int | None]:
@@ -247,18 +306,27 @@ class _Rows:
         self.vals: list[np.ndarray] = []
         self.rhs: list[np.ndarray] = []
         self.n = 0
+        #: (tag, first row, owner of each row): the rows a group of constraints added, with the
+        #: employee, mission, ... each one is about (read by :func:`lp_prices`)
+        self.tags: list[tuple[str, int, np.ndarray]] = []
 
-    def add(self, rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray], rhs: np.ndarray) -> None:
-        """Append ``rhs.size`` rows; ``rows`` count from 0 for the first of them."""
+    def add(self, rows: list[np.ndarray], cols: list[np.ndarray], vals: list[np.ndarray], rhs: np.ndarray,
+            tag: str = "", owner: np.ndarray | None = None) -> None:
+        """Append ``rhs.size`` rows; ``rows`` count from 0 for the first of them; ``tag`` and
+        ``owner`` (one per row) name what they are about."""
+        if tag and owner is not None:
+            self.tags.append((tag, self.n, np.asarray(owner, np.int64)))
         self.rows += [self.n + r for r in rows]
         self.cols += cols
         self.vals += vals
         self.rhs.append(rhs)
         self.n += rhs.size
 
-    def cap(self, ids: np.ndarray, limits, weights: np.ndarray | None = None, y: np.ndarray | None = None) -> None:
+    def cap(self, ids: np.ndarray, limits, weights: np.ndarray | None = None, y: np.ndarray | None = None,
+            tag: str = "") -> None:
         """sum (weights) x <= limit per group of ``ids`` (>= 0), where the limit can bind; with
-        ``y`` (the column of each arc's team variable), sum x <= limit * y instead."""
+        ``y`` (the column of each arc's team variable), sum x <= limit * y instead.  ``tag``:
+        the rows are recorded with their group's id (:attr:`tags`)."""
         on = np.flatnonzero(ids >= 0)
         if on.size == 0:
             return
@@ -272,11 +340,12 @@ class _Rows:
             return
         new = np.cumsum(binds) - 1
         n_new = int(binds.sum())
+        owner = ids[first[binds]]
         if y is None:
-            self.add([new[gid[sel]]], [on[sel]], [w[sel]], lim[binds])
+            self.add([new[gid[sel]]], [on[sel]], [w[sel]], lim[binds], tag, owner)
         else:
             self.add([new[gid[sel]], np.arange(n_new)], [on[sel], y[first[binds]]], [w[sel], -lim[binds]],
-                     np.zeros(n_new))
+                     np.zeros(n_new), tag, owner)
 
     def matrix(self, n_var: int) -> tuple[sp.csr_matrix, np.ndarray]:
         """(A, b)."""
@@ -295,9 +364,9 @@ def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: S
     K = keep.size
     h = st.arc_hours[keep].astype(np.float64)
     team = st.team[ma[keep]]
-    rows.cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h)
+    rows.cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h, tag="hours")
     rows.cap(st.ed[keep], lambda g: np.ones(g.size))
-    rows.cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi])
+    rows.cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi], tag="seats")
     # max_per_employer: on a team mission, linked to its y below (at most cap x y)
     rows.cap(np.where(team, -1, st.mc[keep]), lambda g: st.mc_cap[g])
     rows.cap(st.cd[keep], lambda g: st.cd_cap[g])
@@ -309,8 +378,9 @@ def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: S
     if Y:
         yi = yi.reshape(-1)
         ycol = K + np.arange(Y)
-        for sign, coef in ((1.0, -m.seats[tm]), (-1.0, m.min_seats[tm])):
-            rows.add([yi, np.arange(Y)], [ta, ycol], [np.full(ta.size, sign), coef.astype(np.float64)], np.zeros(Y))
+        for sign, coef, tag in ((1.0, -m.seats[tm], "team_max"), (-1.0, m.min_seats[tm], "team_min")):
+            rows.add([yi, np.arange(Y)], [ta, ycol], [np.full(ta.size, sign), coef.astype(np.float64)], np.zeros(Y),
+                     tag, tm)
         rows.add([np.arange(ta.size)] * 2, [ta, K + yi], [np.ones(ta.size), -np.ones(ta.size)], np.zeros(ta.size))
         # sum over (mission, employer) of x <= max_per_employer x y, where it can bind
         y_col = np.full(K, -1, np.int64)
@@ -347,9 +417,10 @@ def _stoppable(run: Callable[[], Any], time_limit: float | None) -> Any:
 
 
 def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
-           time_limit: float | None) -> tuple[np.ndarray | None, float]:
+           time_limit: float | None) -> tuple[np.ndarray | None, float, np.ndarray]:
     """Maximise ``obj x`` s.t. ``A x <= b``, ``lo <= x <= 1`` with HiGHS' dual simplex: (x, a rigorous
-    bound on the optimum), or ``(None, nan)`` when HiGHS does not finish or finds it infeasible.
+    bound on the optimum, the multipliers ``l >= 0`` of the rows that prove it), or
+    ``(None, nan, [])`` when HiGHS does not finish or finds it infeasible.
 
     The bound is weak duality with the multipliers HiGHS returns (clipped to the valid sign),
     ``b'l + sum_a max(0, c_a - (A'l)_a)`` (and ``lo`` for the forced), with a small margin."""
@@ -361,8 +432,8 @@ def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
                                      bounds=np.stack([lo, np.ones(obj.size)], 1), method="highs-ds",
                                      options=options), time_limit)
     if res is None or res.status != 0 or res.x is None:
-        return None, math.nan
+        return None, math.nan, np.zeros(0)
     lam = np.maximum(-res.ineqlin.marginals, 0.0) if n_rows else np.zeros(0)
     reduced = obj - (A.T @ lam if n_rows else 0.0)
     dual = float(b @ lam) + float(np.where(reduced > 0, reduced, reduced * lo).sum())
-    return res.x, dual + (1e-9 * abs(dual) + 1e-6)
+    return res.x, dual + (1e-9 * abs(dual) + 1e-6), lam

@@ -1,0 +1,92 @@
+"""The LP relaxation of every rule priced over the implicit graph (solvers.priced_lp)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+from koeeo_match.engine import relaxed_solution
+from koeeo_match.solvers import SolveOptions
+from koeeo_match.solvers.lp import lp_prices
+from koeeo_match.solvers.priced_lp import lp_bound
+
+POLICIES = ["max_hours", "min_travel", "max_coverage", "territorial_equity"]
+
+
+def _full_lp(p: km.Problem, pol: km.Policy) -> float:
+    """The LP relaxation's value on the full graph, in the policy's units (as lp_bound reads it)."""
+    g = km.build_candidates(p, pol)
+    pr = lp_prices(p, g)
+    assert pr is not None
+    if pr.primary:
+        return math.floor(pr.dual) / g.scale.primary_scale
+    return g.scale.primary_bound(pr.dual * pr.unit)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), employees=st.integers(8, 60), policy=st.sampled_from(POLICIES),
+       start=st.integers(0, 2))
+def test_the_priced_lp_bound_is_the_full_graphs_and_bounds_the_optimum(seed, employees, policy, start):
+    p = km.synth.city(employees=employees, seed=seed, rules="all")
+    pol = km.Policy.preset(policy)
+    if start:
+        g = km.build_candidates(p, pol, k=start)
+        ea, ma = g.employee, g.mission
+    else:  # nothing held: every arc must price in
+        ea = ma = np.zeros(0, np.int64)
+    b = lp_bound(p, pol, ea, ma)
+    assert b.certified
+    opt = km.solve(p, method="cpsat", policy=pol)
+    assert opt.status == km.Status.OPTIMAL
+    assert b.bound >= opt.objective - 1e-9 * max(1.0, abs(opt.objective))
+    full = _full_lp(p, pol)
+    # the LP of every eligible arc; the margin against HiGHS' tolerances adds at most a few millionths a unit
+    assert b.bound >= full - 1e-6 * max(1.0, abs(full))
+    assert b.bound <= full + 1e-3 * max(1.0, abs(full))
+
+
+def test_a_planted_arc_the_start_misses_is_priced_in():
+    # one employee, two missions; the start holds only the worse one: the LP must find the other
+    p = km.Problem.from_records(
+        employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "max_km": 100, "hours": 7}],
+        missions=[{"id": "short", "association": "a", "hours": 3.5}, {"id": "long", "association": "b", "hours": 7}],
+        associations=[{"id": "a", "lat": 45.0, "lon": 5.0}, {"id": "b", "lat": 45.5, "lon": 5.0}])
+    pol = km.Policy.preset("max_hours")
+    b = lp_bound(p, pol, np.array([0]), np.array([0]))
+    assert b.certified and b.bound == 7.0
+    assert b.arcs == 2 and b.rounds == 2
+
+
+def test_a_team_the_start_cannot_staff_prices_its_second_volunteer_in():
+    # a team of two: the start holds one volunteer, so the LP on it runs nothing and its team-minimum
+    # row has a positive multiplier, which must make the other volunteer's arc price out
+    p = km.Problem.from_records(
+        employees=[{"id": f"e{i}", "lat": 45.0, "lon": 5.0, "max_km": 50, "hours": 7} for i in range(2)],
+        missions=[{"id": "team", "association": "a", "hours": 7, "seats": 2, "min_seats": 2}],
+        associations=[{"id": "a", "lat": 45.1, "lon": 5.0}])
+    b = lp_bound(p, km.Policy.preset("max_hours"), np.array([0]), np.array([0]))
+    assert b.certified and b.bound == 14.0 and b.arcs == 2
+
+
+def test_no_bound_without_time():
+    p = km.synth.city(employees=40, seed=0, rules="all")
+    b = lp_bound(p, km.Policy.preset("max_hours"), np.zeros(0, np.int64), np.zeros(0, np.int64), deadline=0.0)
+    assert not b.certified and b.bound is None and "stopped" in b.message
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_rule_at_scale_reports_the_tighter_lp_bound(seed):
+    p = km.synth.city(employees=250, seed=seed, rules="all")
+    s = relaxed_solution(p, km.Policy.preset("max_hours"), SolveOptions())
+    assert km.check(p, s) == []
+    m = s.metrics
+    assert m["lp_bound"] is not None and m["lp_pricing"]["certified"]
+    assert s.bound == min(m["lp_bound"], m["relaxation_bound"]) or s.status == km.Status.OPTIMAL
+    assert m["lp_bound"] <= m["relaxation_bound"]
+    full = km.solve(p, method="auto")
+    assert full.status == km.Status.OPTIMAL and m["lp_bound"] >= full.objective
