@@ -468,7 +468,7 @@ def solve(
     if relaxed_route(problem, method, top_k, memory_limit):
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, options, memory_limit)
-    check_memory(problem, method, top_k, memory_limit)
+    check_memory(problem, method, top_k, memory_limit, time_limit)
     graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)
 

@@ -141,7 +141,7 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         n_proc = workers if big else 1
         # the greedy solution of the whole first: what a time limit or Ctrl-C returns until the parts
         # have better (about a second at 2 M arcs)
-        fallback = greedy_from(problem, graph)
+        fallback = greedy_from(problem, graph, stop=lambda: stopped(deadline))
         if fallback.status == Status.FEASIBLE:
             ctx = replace(ctx, greedy=np.sort(fallback.selected))
         if options.progress:

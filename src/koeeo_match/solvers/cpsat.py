@@ -110,14 +110,18 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     if short is not None:
         return short
     with _Sigint() as sigint:
-        start = None if options.hint is not None else greedy_from(problem, graph)
+        def late() -> bool:
+            return sigint.stopped() or (deadline is not None and time.monotonic() >= deadline)
+
+        def check() -> None:
+            if late():
+                raise _Stop
+
+        # the greedy start stops at the deadline too (what it took by then, every rule kept)
+        start = None if options.hint is not None else greedy_from(problem, graph, stop=late)
         if start is not None and start.status != Status.FEASIBLE:
             start = None  # forced pairs the greedy could not place: CP-SAT alone
         hint = options.hint if start is None else start.selected
-
-        def check() -> None:
-            if sigint.stopped() or (deadline is not None and time.monotonic() >= deadline):
-                raise _Stop
 
         try:
             model, runs = _build(problem, graph, st, keep, min_primary, check)
