@@ -356,8 +356,9 @@ def solve(
     time_limit : float, optional
         Seconds for the solver (after the candidate graph): model building,
         bounds, repairs and search all count.  On expiry the best feasible
-        solution is returned (``auto`` and ``cpsat``: the greedy one at least)
-        with status ``feasible``, its bound and gap and
+        solution is returned (``auto`` and ``cpsat``: the greedy one at least,
+        itself stopped at the deadline with what it took by then, every rule
+        kept) with status ``feasible``, its bound and gap and
         ``termination="time_limit"``; the margin, and the steps that run whole
         however small the limit, are in docs/solvers.md ("Time limits").
     seed : int

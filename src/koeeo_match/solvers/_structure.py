@@ -34,8 +34,19 @@ def hours_unit(hours: np.ndarray) -> int:
     return f
 
 
+#: :func:`group_ids` ranks keys through a table of every possible key (no sort) when there are at most
+#: this many more than 4 per arc (5 bytes each, briefly): (employee, date) at 1.5 M arcs of Bretagne
+#: 30,000 in 0.05 s instead of 0.21 s, (mission, employer) at 2.1 M arcs in 0.30 s instead of 0.36 s.
+_TABLE_SPAN = 1 << 25
+
+
 def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense group id per arc for the tuple of integer keys."""
+    """Dense group id per arc for the tuple of integer keys, in the keys' lexicographic order.
+
+    >>> ids, n = group_ids(np.array([3, 1, 3, 1]), np.array([0, 5, 0, 2]))
+    >>> ids.tolist(), n
+    ([2, 1, 2, 0], 3)
+    """
     if not keys or keys[0].size == 0:
         return np.zeros(0, np.int64), 0
     # one int64 key, lexicographic in the tuple (ranges multiplied while they fit), then ranked
@@ -51,6 +62,11 @@ def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:
             span = int(combined.max()) + 1
         combined = combined * width + (k - lo)
         span *= width
+    if span <= _TABLE_SPAN + 4 * combined.size:  # rank through a table of every key: no sort
+        present = np.zeros(span, bool)
+        present[combined] = True
+        rank = np.cumsum(present, dtype=np.int32 if span < 2**31 else np.int64)
+        return rank[combined].astype(np.int64) - 1, int(rank[-1])
     _, inv = np.unique(combined, return_inverse=True)
     inv = inv.reshape(-1)
     return inv, int(inv.max()) + 1
