@@ -62,6 +62,10 @@ _INT_MAX = 2**62  # an upper end of a constraint's domain that never binds
 #: interpreter exits aborts the process ("terminate called without an active exception"), so it
 #: is never abandoned.
 _STOP_GRACE = 0.2
+#: CP-SAT's interleaved search looks at its limit between batches of subsolver tasks: a batch ran
+#: 0.6 s past a 1 s limit at 57,093 arcs (Bretagne 5,000, load 4.5).  So it is given what is left
+#: less this share of it, at most _END_MAX seconds.
+_END_SHARE, _END_MAX = 0.25, 0.5
 
 
 class _Stop(Exception):
@@ -325,7 +329,7 @@ def _set_parameters(p, options: SolveOptions, n_vars: int, lns_only: bool, rest:
     """CP-SAT's parameters ``p`` for a model of ``n_vars`` arc Booleans, with ``rest`` seconds left
     of the time limit (``None``: none)."""
     if rest is not None:
-        p.max_time_in_seconds = max(float(rest), 0.0)
+        p.max_time_in_seconds = max(float(rest) - min(_END_SHARE * float(rest), _END_MAX), 0.0)
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True
