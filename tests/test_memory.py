@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import koeeo_match as km
 from koeeo_match import memory
 from koeeo_match.candidates import arc_estimate, eligible_pairs
 from koeeo_match.cli import main
+from koeeo_match.solvers import SolveOptions, cpsat
+from koeeo_match.solvers.greedy import greedy_from
 
 # Sampled estimates against the true count: instances of several densities and rules, each
 # larger than the sample.  The sample is seeded on its own, so the errors are fixed numbers
@@ -126,3 +129,21 @@ def test_cpsat_with_a_limit_too_short_to_build_its_model_answers_instead_of_refu
     tiny = arcs * memory.CPSAT_UNBUILT_BYTES_PER_ARC / 2**30 / 2
     with pytest.raises(km.InsufficientMemoryError, match="600 bytes per arc"):
         km.solve(p, method="cpsat", time_limit=short, memory_limit=tiny)
+
+
+def test_cpsat_does_not_search_a_model_built_that_would_not_fit():
+    """The safety net behind the check up front: on a machine quick enough to build the model
+    within the time limit, a model whose search would not fit in ``SolveOptions.memory_bytes`` is
+    not searched: the greedy start, the one-pass bound, and a message that says why."""
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    g = km.build_candidates(p, "max_hours")
+    need = len(g) * cpsat.SEARCH_BYTES_PER_ARC
+    res = cpsat.solve_cpsat(p, g, SolveOptions(time_limit=60, memory_bytes=need / 2))
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.COMPLETED, res
+    built = f"CP-SAT's model of {len(g):,} arcs was built, but its search would need"
+    assert res.message.startswith(built), res.message
+    assert np.array_equal(np.sort(res.selected), np.sort(greedy_from(p, g).selected))
+    assert res.bound is not None and res.bound >= int(g.score[res.selected].sum())
+    searched = cpsat.solve_cpsat(p, g, SolveOptions(time_limit=60, memory_bytes=need * 2))
+    assert searched.status == km.Status.OPTIMAL, searched  # it fits: searched (and proven)
+    assert memory.BYTES_PER_ARC["cpsat"] == cpsat.SEARCH_BYTES_PER_ARC

@@ -462,7 +462,8 @@ def solve(
                       memory_limit=memory_limit, executor=executor)
         return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
-                           proposing=proposing or "employees", preferences=preferences, executor=executor)
+                           proposing=proposing or "employees", preferences=preferences, executor=executor,
+                           memory_bytes=_memory_bytes(memory_limit) if method == "cpsat" else None)
     if priced_route(problem, method, top_k):
         check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
         return priced_solution(problem, policy, method, options, memory_limit=memory_limit)

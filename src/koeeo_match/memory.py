@@ -19,6 +19,7 @@ from .candidates import ArcEstimate, arc_estimate
 from .errors import InsufficientMemoryError
 from .model import Problem
 from .solvers import REGISTRY, problem_rules
+from .solvers.cpsat import SEARCH_BYTES_PER_ARC
 from .solvers.priced import priced_obstacles
 
 __all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "CPSAT_BUILD_SECONDS_PER_ARC",
@@ -67,7 +68,7 @@ class PeakSampler:
 
 #: Peak bytes per candidate arc of a solve by each method, the graph's build included
 #: (measured: docs/solvers.md, "Memory: refused up front").
-BYTES_PER_ARC: dict[str, int] = {"flow": 300, "auto": 300, "cpsat": 14_000, "greedy": 300, "fcfs": 300,
+BYTES_PER_ARC: dict[str, int] = {"flow": 300, "auto": 300, "cpsat": SEARCH_BYTES_PER_ARC, "greedy": 300, "fcfs": 300,
                                  "stable": 370}
 #: ``cpsat`` under a time limit too short to build its model (:data:`CPSAT_BUILD_SECONDS_PER_ARC`):
 #: the graph and the greedy start (300, as ``greedy``) and the model built until the deadline (at

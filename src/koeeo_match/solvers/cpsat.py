@@ -47,7 +47,7 @@ from ._structure import Structure, structure, useful_arcs
 from .greedy import greedy_from
 from .lp import quick_bound
 
-__all__ = ["solve_cpsat"]
+__all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,10 @@ _STOP_GRACE = 0.2
 #: 0.6 s past a 1 s limit at 57,093 arcs (Bretagne 5,000, load 4.5).  So it is given what is left
 #: less this share of it, at most _END_MAX seconds.
 _END_SHARE, _END_MAX = 0.25, 0.5
+#: Peak bytes per arc of a CP-SAT search (2 workers), the graph's included: the lowest figure measured
+#: (docs/solvers.md, "Memory: refused up front"; ``memory.BYTES_PER_ARC["cpsat"]``).  A model built
+#: whose search would need more than ``SolveOptions.memory_bytes`` is not searched.
+SEARCH_BYTES_PER_ARC = 14_000
 
 
 class _Stop(Exception):
@@ -135,6 +139,10 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
             check()
         except _Stop:
             return _unbuilt(problem, graph, st, start, sigint.stopped(), time.monotonic() - t0)
+        need = keep.size * SEARCH_BYTES_PER_ARC
+        if options.memory_bytes is not None and need > options.memory_bytes:
+            # the memory check up front let it through, counting on a time limit too short to build it
+            return _unsearched(problem, graph, st, start, need, options.memory_bytes)
         solver = cp_model.CpSolver()
         rest = None if deadline is None else deadline - time.monotonic()
         _set_parameters(solver.parameters, options, keep.size, lns_only, rest)
@@ -188,6 +196,20 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
                      f"{what}: best solution found so far, the greedy one{cut}", {"cpsat_built": False},
                      termination=ended)
+
+
+def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, need: float,
+                have: float) -> RawResult:
+    """The answer when the model was built but its search would not fit in memory: the greedy
+    start, with the one-pass bound."""
+    what = (f"CP-SAT's model of {len(graph):,} arcs was built, but its search would need about "
+            f"{need / 2**30:.3g} GiB and {have / 2**30:.3g} GiB may be used (memory_limit)")
+    if start is None:
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
+                         termination=Termination.COMPLETED)
+    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
+                     f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
+                     termination=Termination.COMPLETED)
 
 
 def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
