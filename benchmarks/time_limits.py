@@ -5,8 +5,9 @@
 
 Each run is ``python -m koeeo_match solve PROBLEM -o OUT --timings --method M --time-limit T`` in a
 child process; a row gives its wall seconds (from start to exit), the solver's seconds
-(``solve_seconds - candidate_seconds`` from the file), status, termination, objective, bound and
-the 1-minute load average at start (the machine is shared: timings are noisy, read them with it).
+(``solve_seconds - candidate_seconds`` from the file), status, termination, method (and whether the
+greedy start was stopped at the deadline), objective, bound and the 1-minute load average at start
+(the machine is shared: timings are noisy, read them with it).
 ``--ctrl-c S`` instead starts each method without a limit and sends SIGINT to its process group
 (what a terminal's Ctrl-C does) after ``S`` seconds: the row gives the seconds from the signal to
 the exit.  Without ``--problem``, the Bretagne 30,000 instance of docs/solvers.md ("Time limits")
@@ -53,8 +54,10 @@ def _solve(problem: str, method: str, limit: float | None, extra: list[str], ctr
     d = json.loads(out.read_text())
     met = d["metrics"]
     solver = met["solve_seconds"] - met["candidate_seconds"]
+    cut = ", greedy stopped" if "stopped before it tried every arc" in d.get("message", "") else ""
     return (f"| {Path(problem).name} | {method} | {limit} | {wall} | {solver:.1f} | {d['status']}, "
-            f"{d.get('termination')} (exit {proc.returncode}) | {d['objective']:,} | {d['bound']} | {load:.1f} |")
+            f"{d.get('termination')} (`{d.get('method')}`{cut}; exit {proc.returncode}) | {d['objective']:,} | "
+            f"{d['bound']} | {load:.1f} |")
 
 
 def main(argv: list[str] | None = None) -> None:

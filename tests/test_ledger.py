@@ -3,8 +3,9 @@
 The solvers settle their scans by vectorised rounds and then one by one over
 what the rounds leave (koeeo_match.solvers._ledger); the reference below tries
 each arc in turn with plain dicts.  Both must choose exactly the same arcs,
-whichever share of the scan the rounds settle (``_PAYS``) and however the
-queues are cut into slices (``_CHUNK``).
+whichever share of the scan the rounds settle (``_PAYS``), however the
+queues are cut into slices (``_CHUNK``) and however many arcs each take tries at once
+(``_TAKE_MIN``).
 """
 
 from __future__ import annotations
@@ -108,11 +109,13 @@ def _solution_pairs(s: km.Solution) -> list[tuple[int, int]]:
 
 @pytest.mark.parametrize("pays", [0, 20, 10**9], ids=["one-by-one", "default", "rounds-only"])
 @pytest.mark.parametrize("chunk", [5, 1 << 20], ids=["small-slices", "one-slice"])
+@pytest.mark.parametrize("take", [7, 1 << 18], ids=["takes-of-7", "one-take"])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 @pytest.mark.parametrize("policy", ["max_hours", "balanced"])
-def test_greedy_and_fcfs_match_the_reference(monkeypatch, pays, chunk, seed, policy):
+def test_greedy_and_fcfs_match_the_reference(monkeypatch, pays, chunk, take, seed, policy):
     monkeypatch.setattr("koeeo_match.solvers._ledger._PAYS", pays)
     monkeypatch.setattr("koeeo_match.solvers._ledger._CHUNK", chunk)
+    monkeypatch.setattr("koeeo_match.solvers._ledger._TAKE_MIN", take)  # arcs tried a slice at a time
     p = km.synth.city(employees=120 * seed, seed=seed)
     g = km.build_candidates(p, km.Policy.preset(policy))
     greedy = km.solve(p, method="greedy", policy=policy)

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import koeeo_match as km
 from koeeo_match import memory
 from koeeo_match.candidates import arc_estimate, eligible_pairs
 from koeeo_match.cli import main
+from koeeo_match.solvers import SolveOptions, cpsat
+from koeeo_match.solvers.greedy import greedy_from
 
 # Sampled estimates against the true count: instances of several densities and rules, each
 # larger than the sample.  The sample is seeded on its own, so the errors are fixed numbers
@@ -101,3 +104,46 @@ def test_cli_prints_the_refusal_as_one_message_exit_2(tmp_path, monkeypatch, cap
     err = capsys.readouterr().err
     assert "GiB are available (MemAvailable)" in err and "Traceback" not in err
     assert main(["solve", str(problem), "-o", str(tmp_path / "s.json"), "-q", "--memory-limit", "inf"]) == 0
+
+
+def test_cpsat_with_a_limit_too_short_to_build_its_model_answers_instead_of_refusing():
+    """Issue 17: the memory CP-SAT's search would take (14,000 bytes an arc) is never needed when
+    the time limit ends before its model is built (at least CPSAT_BUILD_SECONDS_PER_ARC an arc):
+    the greedy start is the answer.  Without a limit, or with one long enough to build and search
+    the model, the refusal stands."""
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    arcs = km.estimate_arcs(p)
+    limit = arcs * memory.BYTES_PER_ARC["cpsat"] / 2**30 / 2  # half of what CP-SAT's search needs
+    assert arcs * memory.CPSAT_UNBUILT_BYTES_PER_ARC / 2**30 < limit
+    short = arcs * memory.CPSAT_BUILD_SECONDS_PER_ARC / 4  # a quarter of the quickest model building
+    sol = km.solve(p, method="cpsat", time_limit=short, memory_limit=limit)
+    assert sol.status == km.Status.FEASIBLE and sol.termination == km.Termination.TIME_LIMIT, sol
+    assert km.check(p, sol) == [] and sol.bound is not None and sol.bound >= sol.objective
+    assert "could not be built within the time limit" in sol.message, sol.message
+    with pytest.raises(km.InsufficientMemoryError, match="method='cpsat'") as info:
+        km.solve(p, method="cpsat", memory_limit=limit)
+    assert "time_limit" not in str(info.value).split("To try anyway")[0]
+    with pytest.raises(km.InsufficientMemoryError, match=r"Within time_limit=60 s its model could be built"):
+        km.solve(p, method="cpsat", time_limit=60, memory_limit=limit)
+    # what the graph and the greedy start need must still fit
+    tiny = arcs * memory.CPSAT_UNBUILT_BYTES_PER_ARC / 2**30 / 2
+    with pytest.raises(km.InsufficientMemoryError, match="600 bytes per arc"):
+        km.solve(p, method="cpsat", time_limit=short, memory_limit=tiny)
+
+
+def test_cpsat_does_not_search_a_model_built_that_would_not_fit():
+    """The safety net behind the check up front: on a machine quick enough to build the model
+    within the time limit, a model whose search would not fit in ``SolveOptions.memory_bytes`` is
+    not searched: the greedy start, the one-pass bound, and a message that says why."""
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    g = km.build_candidates(p, "max_hours")
+    need = len(g) * cpsat.SEARCH_BYTES_PER_ARC
+    res = cpsat.solve_cpsat(p, g, SolveOptions(time_limit=60, memory_bytes=need / 2))
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.COMPLETED, res
+    built = f"CP-SAT's model of {len(g):,} arcs was built, but its search would need"
+    assert res.message.startswith(built), res.message
+    assert np.array_equal(np.sort(res.selected), np.sort(greedy_from(p, g).selected))
+    assert res.bound is not None and res.bound >= int(g.score[res.selected].sum())
+    searched = cpsat.solve_cpsat(p, g, SolveOptions(time_limit=60, memory_bytes=need * 2))
+    assert searched.status == km.Status.OPTIMAL, searched  # it fits: searched (and proven)
+    assert memory.BYTES_PER_ARC["cpsat"] == cpsat.SEARCH_BYTES_PER_ARC

@@ -9,15 +9,18 @@ import threading
 import numpy as np
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import koeeo_match as km
 import koeeo_match.solvers.auto as auto
-from koeeo_match.solvers import SolveOptions, cpsat
+from koeeo_match.engine import to_solution
+from koeeo_match.solvers import SolveOptions, _ledger, cpsat
 from koeeo_match.solvers._auto_clock import INTERRUPTED
 from koeeo_match.solvers.greedy import greedy_from
 from koeeo_match.solvers.lp import _stoppable, lp_relaxation, lp_within, quick_bound
 
 from conftest import brute_force, make
+from test_auto import check_against_brute_force, problems_with_forced, small_problem
 from test_properties import MAX_PAIRS, SETTINGS, problems
 
 
@@ -36,20 +39,26 @@ def big_easy():
     return make(employees, [{"id": "m", "seats": 10_000}])
 
 
-def _greedy_value(p: km.Problem) -> float:
-    return km.solve(p, method="greedy").objective
+def _cut_greedy_hours(p: km.Problem) -> float:
+    """Hours of the greedy start stopped at once: its first slice of the scan (here every arc),
+    no retry for the teams it left short (cancelled)."""
+    g = km.build_candidates(p, "max_hours")
+    cut = greedy_from(p, g, stop=lambda: True)
+    assert cut.status == km.Status.FEASIBLE and cut.stats["stopped"]
+    return float(p.missions.hours[g.mission[cut.selected]].sum())
 
 
 @pytest.mark.parametrize("method", ["auto", "cpsat"])
 def test_a_tiny_limit_returns_the_greedy_start_at_least(region, method, monkeypatch):
     """Far too little time for anything but the start: feasible, ``time_limit``, a bound, and at
-    least the greedy solution (auto's decomposition, not its MIP route, with ``MIP_ARCS = 0``)."""
+    least the greedy start cut at the deadline (auto's decomposition, not its MIP route, with
+    ``MIP_ARCS = 0``)."""
     monkeypatch.setattr(auto, "MIP_ARCS", 0)
     sol = km.solve(region, method=method, time_limit=1e-6)
     assert sol.status == km.Status.FEASIBLE and len(sol) > 0, sol
     assert sol.termination == km.Termination.TIME_LIMIT, sol
     assert km.check(region, sol) == []
-    assert sol.objective >= _greedy_value(region) - 1e-9
+    assert sol.objective >= _cut_greedy_hours(region) - 1e-9
     assert sol.bound is not None and sol.bound >= sol.objective - 1e-9
 
 
@@ -72,7 +81,7 @@ def test_cpsat_model_not_built_in_time_returns_the_greedy_start(region):
     greedy solution, said so, with a bound."""
     g = km.build_candidates(region, "max_hours")
     res = cpsat.solve_cpsat(region, g, SolveOptions(time_limit=1e-6))
-    start = greedy_from(region, g)
+    start = greedy_from(region, g, stop=lambda: True)  # the deadline has passed after its first slice
     assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.TIME_LIMIT
     assert np.array_equal(np.sort(res.selected), np.sort(start.selected))
     assert "could not be built within the time limit" in res.message and "greedy" in res.message, res.message
@@ -90,7 +99,9 @@ def test_cpsat_ctrl_c_during_model_building_reads_sensibly(region):
         INTERRUPTED.clear()
     assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.INTERRUPTED
     assert res.message.startswith("CP-SAT was interrupted (Ctrl-C) while building its model of"), res.message
-    assert res.message.endswith("best solution found so far, the greedy one"), res.message
+    # Ctrl-C stopped the greedy start too (after its first slice: here every arc, no retry for the teams)
+    assert res.message.endswith("best solution found so far, the greedy one, stopped before it tried every arc"), \
+        res.message
     assert "found no solution interrupted" not in res.message
 
 
@@ -140,3 +151,83 @@ def test_quick_bound_bounds_the_optimum(records):
     sol = km.solve(p, method="greedy")
     if sol.status == km.Status.FEASIBLE:
         assert g.scale.primary_bound(qb) >= sol.objective - 1e-6
+
+
+# ------------------------------------------------------------- a deadline already past (issue 17)
+
+
+def _stop_after(calls: int):
+    """A ``stop`` that answers True from its ``calls + 1``-th question on: the greedy tries
+    ``calls + 1`` slices of its scan."""
+    asked = [0]
+
+    def stop() -> bool:
+        asked[0] += 1
+        return asked[0] > calls
+
+    return stop
+
+
+def _slices_of(mp: pytest.MonkeyPatch, arcs: int) -> None:
+    """Make :meth:`Ledger.take` try ``arcs`` arcs a slice."""
+    mp.setattr(_ledger, "_TAKE_MIN", arcs)
+    mp.setattr(_ledger, "_TAKE_PARTS", 10**9)
+
+
+@pytest.mark.parametrize("calls", [0, 3, 20])
+def test_a_stopped_greedy_keeps_every_rule_on_a_region(region, calls):
+    """The greedy start cut after ``calls + 1`` slices of 100 arcs (of 5,364; 73 team missions,
+    every employer rule): what it took, the teams it left short cancelled, a feasible answer."""
+    g = km.build_candidates(region, "max_hours")
+    with pytest.MonkeyPatch.context() as mp:
+        _slices_of(mp, 100)
+        res = greedy_from(region, g, stop=_stop_after(calls))
+    assert res.status == km.Status.FEASIBLE and res.stats["stopped"] and "stopped" in res.message, res
+    assert 0 < res.selected.size < greedy_from(region, g).selected.size
+    sol = to_solution(region, g, res, "greedy", candidate_seconds=0.0, total_seconds=0.0, compute_metrics=False)
+    assert km.check(region, sol) == []
+
+
+def test_a_stopped_greedy_cancels_the_team_it_started():
+    """One slice of one arc: the team of two has one volunteer when the greedy stops; cancelled."""
+    p = make([{"id": "a"}, {"id": "b"}], [{"id": "t", "seats": 2, "min_seats": 2}])
+    g = km.build_candidates(p, "max_hours")
+    with pytest.MonkeyPatch.context() as mp:
+        _slices_of(mp, 1)
+        res = greedy_from(p, g, stop=_stop_after(0))
+    assert res.status == km.Status.FEASIBLE and res.selected.size == 0, res
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(records=st.one_of(problems(), problems_with_forced()), calls=st.integers(0, 3))
+def test_a_stopped_greedy_keeps_every_rule(records, calls):
+    """The greedy start cut between slices of its scan (one arc a slice here): the teams it left
+    short are cancelled, the forced pairs kept (or nothing claimed), never a broken rule."""
+    p = make(**records)
+    g = km.build_candidates(p, "max_hours")
+    with pytest.MonkeyPatch.context() as mp:
+        _slices_of(mp, 1)
+        res = greedy_from(p, g, stop=_stop_after(calls))
+    if res.status != km.Status.FEASIBLE:  # a forced pair it could not place: nothing is claimed
+        assert res.selected.size == 0 and len(p.forced), res
+        return
+    sol = to_solution(p, g, res, "greedy", candidate_seconds=0.0, total_seconds=0.0, compute_metrics=False)
+    assert km.check(p, sol) == []
+    assert {(f["employee"], f["mission"]) for f in records["forced"]} <= set(sol.assignments)
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(records=st.one_of(problems(), problems_with_forced()))
+@pytest.mark.parametrize("method", ["auto", "cpsat"])
+def test_a_deadline_already_past_gives_a_feasible_answer_and_a_valid_bound(method, records):
+    """``time_limit=1e-9``: the deadline has passed at the first check.  ``auto`` (its
+    decomposition: ``MIP_ARCS = 0``) and ``cpsat`` answer with the greedy start cut after its first
+    slice of one arc: feasible by every rule, and a bound at least the optimum (brute force)."""
+    p = small_problem(records)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(auto, "MIP_ARCS", 0)
+        _slices_of(mp, 1)
+        sol = km.solve(p, method=method, time_limit=1e-9)
+    check_against_brute_force(p, sol, "max_hours")
+    if sol.status == km.Status.FEASIBLE:
+        assert sol.termination == km.Termination.TIME_LIMIT, sol

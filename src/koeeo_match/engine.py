@@ -377,8 +377,9 @@ def solve(
     time_limit : float, optional
         Seconds for the solver (after the candidate graph): model building,
         bounds, repairs and search all count.  On expiry the best feasible
-        solution is returned (``auto`` and ``cpsat``: the greedy one at least)
-        with status ``feasible``, its bound and gap and
+        solution is returned (``auto`` and ``cpsat``: the greedy one at least,
+        itself stopped at the deadline with what it took by then, every rule
+        kept) with status ``feasible``, its bound and gap and
         ``termination="time_limit"``; the margin, and the steps that run whole
         however small the limit, are in docs/solvers.md ("Time limits").
     seed : int
@@ -482,14 +483,15 @@ def solve(
                       memory_limit=memory_limit, executor=executor)
         return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
-                           proposing=proposing or "employees", preferences=preferences, executor=executor)
+                           proposing=proposing or "employees", preferences=preferences, executor=executor,
+                           memory_bytes=_memory_bytes(memory_limit) if method == "cpsat" else None)
     if priced_route(problem, method, top_k):
         check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
         return priced_solution(problem, policy, method, options, memory_limit=memory_limit)
     if relaxed_route(problem, method, top_k, memory_limit):
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, options, memory_limit)
-    check_memory(problem, method, top_k, memory_limit)
+    check_memory(problem, method, top_k, memory_limit, time_limit)
     graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)
 

@@ -19,10 +19,11 @@ from .candidates import ArcEstimate, arc_estimate
 from .errors import InsufficientMemoryError
 from .model import Problem
 from .solvers import REGISTRY, problem_rules
+from .solvers.cpsat import SEARCH_BYTES_PER_ARC
 from .solvers.priced import priced_obstacles
 
-__all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "available_memory",
-           "bytes_per_arc", "check_memory"]
+__all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "CPSAT_BUILD_SECONDS_PER_ARC",
+           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory"]
 
 
 def rss_bytes() -> int:
@@ -67,8 +68,17 @@ class PeakSampler:
 
 #: Peak bytes per candidate arc of a solve by each method, the graph's build included
 #: (measured: docs/solvers.md, "Memory: refused up front").
-BYTES_PER_ARC: dict[str, int] = {"flow": 300, "auto": 300, "cpsat": 14_000, "greedy": 300, "fcfs": 300,
+BYTES_PER_ARC: dict[str, int] = {"flow": 300, "auto": 300, "cpsat": SEARCH_BYTES_PER_ARC, "greedy": 300, "fcfs": 300,
                                  "stable": 370}
+#: ``cpsat`` under a time limit too short to build its model (:data:`CPSAT_BUILD_SECONDS_PER_ARC`):
+#: the graph and the greedy start (300, as ``greedy``) and the model built until the deadline (at
+#: most 241 bytes per arc built, measured on 300,000 arcs of Bretagne 30,000), rounded up.  CP-SAT's
+#: search, where its 14,000 bytes per arc go, never starts: the answer is the greedy start.
+CPSAT_UNBUILT_BYTES_PER_ARC = 600
+#: The fewest seconds per arc in which CP-SAT's model is built (``solvers.cpsat``: a Python call per
+#: arc and per group): 7.2 us measured (300,000 arcs of Bretagne 30,000, load 0.7), 15 us at load 4;
+#: taken 2.4 times faster, so that a quicker machine does not finish a model that does not fit.
+CPSAT_BUILD_SECONDS_PER_ARC = 3e-6
 #: ``auto`` on the full graph of a problem with rules a flow cannot express: the graph may be one
 #: part, searched whole by its LP and CP-SAT stages (a capped graph splits by département).
 AUTO_EVERY_RULE_BYTES_PER_ARC = 1_800
@@ -137,14 +147,16 @@ def _fitting_route(problem: Problem, method: str, top_k: int | None, full: ArcEs
 
 
 def check_memory(problem: Problem, method: str, top_k: int | None = None,
-                 memory_limit: float | None = None) -> None:
+                 memory_limit: float | None = None, time_limit: float | None = None) -> None:
     """Refuse, before anything is built, a solve whose graph and solver would not fit in memory.
 
     The need is the graph's estimated arcs (:func:`koeeo_match.candidates.arc_estimate`,
     taken at its lower 3-standard-error bound so that sampling never refuses what fits)
     times the method's bytes per arc (:func:`bytes_per_arc`).  Two cheap upper bounds come first (every
     employee with every mission; ``top_k`` arcs per employee and per mission): a problem
-    they fit is never sampled.
+    they fit is never sampled.  ``cpsat`` with a ``time_limit`` shorter than its model's
+    building (:data:`CPSAT_BUILD_SECONDS_PER_ARC` per arc) never starts CP-SAT's search: it
+    answers with its greedy start, and needs :data:`CPSAT_UNBUILT_BYTES_PER_ARC` per arc.
 
     Parameters
     ----------
@@ -156,6 +168,8 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     memory_limit : float, optional
         GiB allowed; None: :func:`available_memory` (nothing is refused when it is unknown);
         ``inf``: never refuse.
+    time_limit : float, optional
+        The solve's time limit (seconds), if any.
 
     Raises
     ------
@@ -172,6 +186,7 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     ... except km.InsufficientMemoryError as err:
     ...     print(err.arcs, err.route)
     487 method='auto'
+    >>> check_memory(p, "cpsat", memory_limit=0.001, time_limit=1e-4)  # too short to build 487 arcs' model
     """
     limit = available_memory() if memory_limit is None else memory_limit * _GIB
     if limit is None or math.isinf(limit):
@@ -184,6 +199,10 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     arcs, low = min(full.arcs, cap), min(full.low(), cap)
     if low * bpa <= limit:
         return
+    if method == "cpsat" and time_limit is not None and low * CPSAT_BUILD_SECONDS_PER_ARC > time_limit:
+        bpa = CPSAT_UNBUILT_BYTES_PER_ARC  # the model cannot be built in time: the greedy start is the answer
+        if low * bpa <= limit:
+            return
     route, route_arcs, route_bpa = _fitting_route(problem, method, top_k, full, limit)
     graph = "full candidate graph" if top_k is None else f"candidate graph capped at top_k={top_k}"
     where = "memory_limit" if memory_limit is not None else "MemAvailable"
@@ -193,8 +212,14 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     else:
         fits = (f"A route that fits: {route} (at most {route_arcs:,} arcs, about {_gib(route_arcs * route_bpa)}). "
                 if route else "No smaller route fits either. ")
+    timed = ""
+    if method == "cpsat" and time_limit is not None and bpa != CPSAT_UNBUILT_BYTES_PER_ARC:
+        build = low * CPSAT_BUILD_SECONDS_PER_ARC
+        timed = (f"Within time_limit={time_limit:g} s its model could be built (from {build:.2g} s, at "
+                 f"{CPSAT_BUILD_SECONDS_PER_ARC * 1e6:g} us per arc) and searched; a limit below that answers "
+                 "with the greedy start. ")
     raise InsufficientMemoryError(
         f"method={method!r} on the {graph} would need at least {_gib(low * bpa)}: about {count} x {bpa:,} "
-        f"bytes per arc, and {_gib(limit)} are available ({where}). {fits}"
+        f"bytes per arc, and {_gib(limit)} are available ({where}). {timed}{fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
         arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)

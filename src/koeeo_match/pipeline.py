@@ -168,7 +168,7 @@ def run(
         sol = stage("solve", lambda: relaxed_solution(problem, pol, options, memory_limit, compute_metrics=False))
         used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
     else:
-        check_memory(problem, method, top_k, memory_limit)  # refuse before building what would not fit
+        check_memory(problem, method, top_k, memory_limit, time_limit)  # refuse before building what would not fit
         graph, _ = stage("candidates", lambda: candidate_graph(problem, pol, top_k))
         say(f"  {graph!r}")
         raw = stage("solve", lambda: dispatch(problem, graph, method, options))

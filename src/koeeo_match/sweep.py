@@ -323,7 +323,7 @@ def sweep(
     rows: list[dict[str, Any]] = []
     for vlabel, prob in plan.variants:
         for meth in plan.methods:  # refuse before building what would not fit
-            check_memory(prob, meth, plan.top_k, memory_limit)
+            check_memory(prob, meth, plan.top_k, memory_limit, plan.options.time_limit)
         for plabel, pol, graph, t_cand in _graphs(prob, plan):
             for meth in plan.methods:
                 t1 = time.perf_counter()
@@ -390,7 +390,7 @@ def _on_executor(plan: _Plan, executor: Any, memory_limit: float | None) -> list
     (:func:`koeeo_match.parallel.run_parts` keeps a few in flight); rows in the table's order."""
     for _, prob in plan.variants:
         for meth in plan.methods:
-            check_memory(prob, meth, plan.top_k, memory_limit)
+            check_memory(prob, meth, plan.top_k, memory_limit, plan.options.time_limit)
     tasks = [(v, p) for v in range(len(plan.variants)) for p in range(len(plan.policies))]
     options = dataclasses.replace(plan.options, executor=None, progress=None)
     full: dict[int, CandidateGraph] = {}  # the variant's full graph, rescored per policy

@@ -29,7 +29,7 @@ from ._auto_starts import best_start
 from ._base import RawResult, SolveOptions
 from ._structure import Structure, structure
 from .cpsat import solve_cpsat
-from .flow import flow_obstacles, flow_relaxation, hours_relaxation_bound, solve_flow
+from .flow import defeats_flow, flow_relaxation, hours_relaxation_bound, solve_flow
 from .greedy import greedy_from
 from .lp import lp_within, quick_bound
 
@@ -90,7 +90,7 @@ def relax_part(ctx: Context, part: Part) -> tuple[int | None, np.ndarray | None]
     deadline = ctx.lp_deadline()
     sub = part_graph(ctx.graph, part)
     st = structure(problem, sub)
-    if not flow_obstacles(problem, sub, st):
+    if not defeats_flow(problem, sub, st):
         if INTERRUPTED.is_set() or not fits(deadline, estimate(FLOW_SECONDS_PER_ARC, len(sub))):
             return quick_bound(problem, sub, st), None
         res = solve_flow(problem, sub, SolveOptions(seed=options.seed, workers=1))
@@ -141,7 +141,7 @@ def solve_part(ctx: Context, part: Part, share: float | None, whole: bool = Fals
     late = stopped(ctx.deadline)
     seconds = budget(ctx.deadline, share)
     t_end = None if seconds is None else time.monotonic() + seconds  # this part's time is up
-    if not whole and not flow_obstacles(problem, sub, st):  # exact (and then equal to its bound)
+    if not whole and not defeats_flow(problem, sub, st):  # exact (and then equal to its bound)
         if not late and fits(t_end, estimate(FLOW_SECONDS_PER_ARC, len(sub))):
             return solve_flow(problem, sub, SolveOptions(seed=ctx.options.seed, workers=1)), "flow"
         return with_bound(sub, greedy_from(problem, sub), bound, _cut()), "repair"

@@ -66,6 +66,7 @@ class SolveOptions:
     preferences: Mapping[str, Any] | None = None  # stable: explicit rankings (preferences.arc_ranks)
     arrival: np.ndarray | None = None  # fcfs: employees in arrival order (default: a permutation drawn from seed)
     executor: Any = None  # where independent parts run (parallel.run_parts); None: local processes
+    memory_bytes: float | None = None  # cpsat: bytes its search may take (None: not checked; km.solve's memory_limit)
 
 
 class SolverFn(Protocol):

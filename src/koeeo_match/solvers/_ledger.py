@@ -28,6 +28,7 @@ whole groups, so the temporaries stay a fixed size whatever the instance.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -38,11 +39,16 @@ from ..candidates import CandidateGraph
 from ..model import Problem
 from ._structure import Structure
 
-__all__ = ["Ledger", "csr_rows", "stable_order"]
+__all__ = ["Ledger", "csr_rows", "stable_order", "take_slices"]
 
 _OPEN, _TAKEN, _REFUSED = 0, 1, 2
 _CHUNK = 1 << 20  # queue entries (or turns of the one-by-one scan) handled at once
 _PAYS = 20  # queue entries a round may cost per arc it settles before the one-by-one scan is cheaper
+#: :meth:`Ledger.take` tries its arcs in slices of at least _TAKE_MIN arcs and at most _TAKE_PARTS of
+#: them: greedy at 2,072,704 arcs (Bretagne 30,000) took 1.82 s in one pass, 0.56 s in slices of
+#: 262,144 (the same arcs taken); a caller may stop between slices (a deadline).
+_TAKE_MIN = 1 << 18
+_TAKE_PARTS = 16
 
 
 @dataclass(eq=False)
@@ -169,6 +175,7 @@ class Ledger:
             return _Rule(group, amount, cap.astype(np.int64), np.zeros(cap.size, np.int64))
 
         self.taken = np.zeros(len(graph), bool)
+        self.stopped = False  # the last take was stopped before it tried every arc
         self.mission = graph.mission
         self.min_seats = problem.missions.min_seats
         self.seats = rule(graph.mission, None, problem.missions.seats)
@@ -181,12 +188,27 @@ class Ledger:
             rule(st.budget_emp, st.arc_hours, np.maximum(st.budget, 0)),
         ]
 
-    def take(self, arcs: np.ndarray) -> np.ndarray:
+    def take(self, arcs: np.ndarray, stop: Callable[[], bool] | None = None) -> np.ndarray:
         """Try ``arcs`` (distinct) in the given order, each taken if every rule still has room.
 
-        Arcs already taken are skipped.  Returns the arcs taken, in that order.
+        Arcs already taken are skipped.  Returns the arcs taken, in that order.  The arcs are
+        tried a slice at a time (:func:`take_slices`: the same outcome, since each slice starts
+        from what the slices before it took, and faster than one pass over millions: the late
+        arcs then meet groups already settled); ``stop`` is asked after each slice, and when it
+        answers True the remaining arcs are not tried (:attr:`stopped` says so).
         """
         arcs = np.asarray(arcs)
+        self.stopped = False
+        won = []
+        for sl in take_slices(arcs.size):
+            won.append(self._take(arcs[sl]))
+            if stop is not None and sl.stop < arcs.size and stop():
+                self.stopped = True
+                break
+        return won[0] if len(won) == 1 else np.concatenate(won)
+
+    def _take(self, arcs: np.ndarray) -> np.ndarray:
+        """:meth:`take` of one slice."""
         done = self.taken[arcs]
         if done.any():
             arcs = arcs[~done]
@@ -226,6 +248,18 @@ class Ledger:
     def selected(self) -> np.ndarray:
         """The taken arcs, ascending."""
         return np.flatnonzero(self.taken)
+
+
+def take_slices(n: int) -> list[slice]:
+    """The slices in which :meth:`Ledger.take` tries ``n`` arcs: ``_TAKE_MIN`` arcs each, or a
+    ``_TAKE_PARTS``-th of them when that is more (the fixed cost of a slice grows with the
+    groups, not the arcs).
+
+    >>> [(s.start, s.stop) for s in take_slices(600_000)]
+    [(0, 262144), (262144, 524288), (524288, 600000)]
+    """
+    step = max(_TAKE_MIN, -(-n // _TAKE_PARTS))
+    return [slice(lo, min(lo + step, n)) for lo in range(0, n, step)] or [slice(0, 0)]
 
 
 def csr_rows(ptr: np.ndarray, which: np.ndarray) -> np.ndarray:

@@ -34,8 +34,20 @@ def hours_unit(hours: np.ndarray) -> int:
     return f
 
 
+#: :func:`group_ids` ranks keys through a table of every possible key (no sort) when there are at most
+#: _TABLE_PER_ARC per arc, plus _TABLE_SPAN (5 bytes each, briefly: at most 40 bytes per arc): at
+#: Bretagne 30,000 (best of 5, load 4.6), (employer, date) of 1.5 M arcs in 0.020 s instead of 0.115 s,
+#: (employee, date) in 0.053 s instead of 0.060 s.
+_TABLE_PER_ARC, _TABLE_SPAN = 8, 1 << 16
+
+
 def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:
-    """Dense group id per arc for the tuple of integer keys."""
+    """Dense group id per arc for the tuple of integer keys, in the keys' lexicographic order.
+
+    >>> ids, n = group_ids(np.array([3, 1, 3, 1]), np.array([0, 5, 0, 2]))
+    >>> ids.tolist(), n
+    ([2, 1, 2, 0], 3)
+    """
     if not keys or keys[0].size == 0:
         return np.zeros(0, np.int64), 0
     # one int64 key, lexicographic in the tuple (ranges multiplied while they fit), then ranked
@@ -51,6 +63,11 @@ def group_ids(*keys: np.ndarray) -> tuple[np.ndarray, int]:
             span = int(combined.max()) + 1
         combined = combined * width + (k - lo)
         span *= width
+    if span <= _TABLE_SPAN + _TABLE_PER_ARC * combined.size:  # rank through a table of every key: no sort
+        present = np.zeros(span, bool)
+        present[combined] = True
+        rank = np.cumsum(present, dtype=np.int32 if span < 2**31 else np.int64)
+        return rank[combined].astype(np.int64) - 1, int(rank[-1])
     _, inv = np.unique(combined, return_inverse=True)
     inv = inv.reshape(-1)
     return inv, int(inv.max()) + 1

@@ -13,8 +13,9 @@ the time limit is not reached; the time limit always returns the best
 solution found, its status (``feasible``) and CP-SAT's proven bound.
 
 **Warm start.**  Without a caller's hint, the greedy solution
-(:func:`~koeeo_match.solvers.greedy.greedy_from`, about a second at 2 M arcs)
-is CP-SAT's hint and the answer whenever CP-SAT has nothing better: so a time
+(:func:`~koeeo_match.solvers.greedy.greedy_from`, about 0.7 s at 2 M arcs; it
+stops at the deadline or Ctrl-C with what it took by then, every rule kept) is
+CP-SAT's hint and the answer whenever CP-SAT has nothing better: so a time
 limit or Ctrl-C never returns nothing when a feasible start exists.
 
 **Time limit and Ctrl-C.**  The time limit counts from the call: building the
@@ -46,7 +47,7 @@ from ._structure import Structure, structure, useful_arcs
 from .greedy import greedy_from
 from .lp import quick_bound
 
-__all__ = ["solve_cpsat"]
+__all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC"]
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,14 @@ _INT_MAX = 2**62  # an upper end of a constraint's domain that never binds
 #: interpreter exits aborts the process ("terminate called without an active exception"), so it
 #: is never abandoned.
 _STOP_GRACE = 0.2
+#: CP-SAT's interleaved search looks at its limit between batches of subsolver tasks: a batch ran
+#: 0.6 s past a 1 s limit at 57,093 arcs (Bretagne 5,000, load 4.5).  So it is given what is left
+#: less this share of it, at most _END_MAX seconds.
+_END_SHARE, _END_MAX = 0.25, 0.5
+#: Peak bytes per arc of a CP-SAT search (2 workers), the graph's included: the lowest figure measured
+#: (docs/solvers.md, "Memory: refused up front"; ``memory.BYTES_PER_ARC["cpsat"]``).  A model built
+#: whose search would need more than ``SolveOptions.memory_bytes`` is not searched.
+SEARCH_BYTES_PER_ARC = 14_000
 
 
 class _Stop(Exception):
@@ -110,14 +119,18 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
     if short is not None:
         return short
     with _Sigint() as sigint:
-        start = None if options.hint is not None else greedy_from(problem, graph)
+        def late() -> bool:
+            return sigint.stopped() or (deadline is not None and time.monotonic() >= deadline)
+
+        def check() -> None:
+            if late():
+                raise _Stop
+
+        # the greedy start stops at the deadline too (what it took by then, every rule kept)
+        start = None if options.hint is not None else greedy_from(problem, graph, stop=late)
         if start is not None and start.status != Status.FEASIBLE:
             start = None  # forced pairs the greedy could not place: CP-SAT alone
         hint = options.hint if start is None else start.selected
-
-        def check() -> None:
-            if sigint.stopped() or (deadline is not None and time.monotonic() >= deadline):
-                raise _Stop
 
         try:
             model, runs = _build(problem, graph, st, keep, min_primary, check)
@@ -126,6 +139,10 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
             check()
         except _Stop:
             return _unbuilt(problem, graph, st, start, sigint.stopped(), time.monotonic() - t0)
+        need = keep.size * SEARCH_BYTES_PER_ARC
+        if options.memory_bytes is not None and need > options.memory_bytes:
+            # the memory check up front let it through, counting on a time limit too short to build it
+            return _unsearched(problem, graph, st, start, need, options.memory_bytes)
         solver = cp_model.CpSolver()
         rest = None if deadline is None else deadline - time.monotonic()
         _set_parameters(solver.parameters, options, keep.size, lns_only, rest)
@@ -175,8 +192,24 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
     if start is None:
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
                          termination=ended)
+    cut = ", stopped before it tried every arc" if start.stats.get("stopped") else ""
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                     f"{what}: best solution found so far, the greedy one", {"cpsat_built": False}, termination=ended)
+                     f"{what}: best solution found so far, the greedy one{cut}", {"cpsat_built": False},
+                     termination=ended)
+
+
+def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, need: float,
+                have: float) -> RawResult:
+    """The answer when the model was built but its search would not fit in memory: the greedy
+    start, with the one-pass bound."""
+    what = (f"CP-SAT's model of {len(graph):,} arcs was built, but its search would need about "
+            f"{need / 2**30:.3g} GiB and {have / 2**30:.3g} GiB may be used (memory_limit)")
+    if start is None:
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
+                         termination=Termination.COMPLETED)
+    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
+                     f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
+                     termination=Termination.COMPLETED)
 
 
 def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
@@ -318,7 +351,7 @@ def _set_parameters(p, options: SolveOptions, n_vars: int, lns_only: bool, rest:
     """CP-SAT's parameters ``p`` for a model of ``n_vars`` arc Booleans, with ``rest`` seconds left
     of the time limit (``None``: none)."""
     if rest is not None:
-        p.max_time_in_seconds = max(float(rest), 0.0)
+        p.max_time_in_seconds = max(float(rest) - min(_END_SHARE * float(rest), _END_MAX), 0.0)
     p.random_seed = int(options.seed)
     p.num_workers = int(options.workers) if options.workers else 2
     p.interleave_search = True

@@ -10,6 +10,8 @@ the released volunteers' arcs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ..candidates import CandidateGraph
@@ -71,11 +73,19 @@ def _score_order(graph: CandidateGraph, first: np.ndarray | None) -> np.ndarray:
     return order
 
 
-def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | None = None) -> RawResult:
+def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | None = None,
+                stop: Callable[[], bool] | None = None) -> RawResult:
     """Greedy that tries the arcs ``first`` (e.g. a relaxation's solution) before the others.
 
     This is the repair step of ``auto`` on parts too large for CP-SAT: the flow
     relaxation's choice is kept wherever every rule allows it, then completed.
+
+    ``stop`` (e.g. a deadline passed, or Ctrl-C) is asked between slices of the scan
+    (:func:`._ledger.take_slices`, about a sixteenth of the arcs, at least 262,144): when it
+    answers True, the arcs not tried yet are left out and the teams still short are
+    cancelled at once (no round of retries), so the answer keeps every rule: what a
+    prefix of the scan took, less the short teams; ``stats["stopped"]`` is then True and
+    the message says so.
 
     Examples
     --------
@@ -84,6 +94,9 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
     >>> g = km.build_candidates(p, km.Policy.preset("max_hours"))
     >>> res = greedy_from(p, g)
     >>> res.status.value, len(res.selected) > 0
+    ('feasible', True)
+    >>> cut = greedy_from(p, g, stop=lambda: True)  # one pass, no retry for the teams it left short
+    >>> cut.status.value, cut.stats["stopped"]
     ('feasible', True)
     """
     st = structure(problem, graph)
@@ -96,8 +109,12 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
     closed = np.zeros(graph.n_missions, bool)
     rank: np.ndarray | None = None
     scan = order
+    cut = False
     for _round in range(_MAX_ROUNDS):
-        ledger.take(scan)
+        ledger.take(scan, stop)
+        cut = ledger.stopped or (stop is not None and stop())
+        if cut:
+            break
         short = ledger.short_teams()
         short = short[~forced_m[short]]
         if not short.size:
@@ -116,4 +133,11 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
     else:  # rounds exhausted: cancel what is still short
         short = ledger.short_teams()
         ledger.release_missions(short[~forced_m[short]])
-    return finish(ledger, forced_m, "greedy")
+    if cut:  # stopped: the short teams cancelled, no retry
+        short = ledger.short_teams()
+        ledger.release_missions(short[~forced_m[short]])
+    res = finish(ledger, forced_m, "greedy")
+    if cut and res.status == Status.FEASIBLE:
+        res.stats["stopped"] = True
+        res.message = "greedy stopped before it tried every arc (time limit or Ctrl-C): what it took so far"
+    return res
