@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["finite", "float_opt", "int_opt"]
+__all__ = ["add_commit_days", "finite", "float_opt", "int_opt"]
 
 
 def int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
@@ -54,3 +54,10 @@ def finite(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [finite(x) for x in v]
     return v
+
+
+def add_commit_days(parser: argparse.ArgumentParser) -> None:
+    """``simulate --commit-days D``: deferred commitment (``km.simulate(..., commit_days=D)``)."""
+    parser.add_argument("--commit-days", type=int_opt(0), default=None, metavar="D",
+                        help="deferred commitment: each batch re-optimises everything known and pins only the "
+                             "participations dated before the next batch or within D days (default: pin at once)")

@@ -22,6 +22,23 @@ and then the 1st of each month (``monthly``).  At a batch date ``t``:
 Every pair is therefore made at a date ``t`` with ``joined <= t``,
 ``posted <= t`` and ``t < date``: both sides were known before the mission.
 
+**Deferred commitment** (``commit_days=d``, off by default).  Step 2 then
+allocates everything known: the employees waiting and every open mission,
+whatever the previous batches proposed; step 3 pins only the pairs that cannot
+wait, those whose mission is dated no later than the next batch date (no later
+batch could make them) or within ``d`` days of ``t`` (an undated mission counts
+as dated the day after the year's last day: the hours are a yearly entitlement).
+The other pairs stay *tentative* (counted by the record's ``tentative``) and
+the next batch re-optimises them with what it knows then; the last batch pins
+what it allocates.  What is pinned never moves, and a record's
+``assignments`` are exactly the pairs pinned in that batch.  Deciding late
+lets later sign-ups and postings be used: a batch no longer gives away an
+employee to a mission that is months ahead when someone who joins next week
+could take it.  The price is the wait: a participation is confirmed ``d`` days
+(at least; ``0``: the last batch) before it happens rather than at the first
+batch that finds it.  :func:`batch_known` gives the ceiling of any year at a
+batch frequency.
+
 **Online first-come-first-served** (``method="fcfs"``) is not a batch method:
 it steps every day whatever ``batch`` says (``batch`` then only groups the
 records).  On each day the employees who joined that day arrive, after those
@@ -45,6 +62,7 @@ again to a full team.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -54,7 +72,7 @@ from typing import Any
 
 import numpy as np
 
-from ._params import InstanceOf, Interval, Options, Satisfies, validate
+from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
 from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
 from .model import NO_DATE, Problem, format_day, restrict
 from .parallel import EXECUTOR_TEXT, is_executor
@@ -64,7 +82,7 @@ from .solution import Solution
 from .solvers import SolveOptions
 from .status import Status
 
-__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "open_problem"]
+__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "open_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +101,7 @@ _PARAMS: dict[str, list] = {
     "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
     "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
     "progress": [Satisfies(callable, "a callable"), None],
+    "commit_days": [Interval(Integral, 0, None, closed="left", noun="an integer", unit="days"), None],
 }
 
 
@@ -111,6 +130,9 @@ class Batch:
     status : str
         The status of the batch's solve(s): ``optimal``, ``feasible``, ``infeasible`` or
         ``unknown`` (the worst of the days grouped); ``""`` when nothing was open.
+    tentative : int
+        With deferred commitment (``commit_days``), the pairs the batch's solve made but did not
+        pin: proposed, re-optimised by the next batch; 0 otherwise.
     """
 
     date: str
@@ -122,16 +144,19 @@ class Batch:
     cumulative_hours: float
     cancelled: tuple[tuple[str, str], ...] = ()
     status: str = ""
+    tentative: int = 0
 
 
 #: Columns of :meth:`Year.table` and :meth:`Year.to_csv`.
 COLUMNS = ("date", "assignments", "hours", "cumulative_hours", "employees_waiting", "missions_open", "cancelled",
-           "status", "seconds")
+           "tentative", "status", "seconds")
 #: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
 _TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
                  ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
                  ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
                  ("seconds", "seconds", "{:.2f}"))
+#: The column :meth:`Year.format_table` adds for a year with deferred commitment (before ``seconds``).
+_TENTATIVE_COLUMN = ("tentative", "tentative", "{:d}")
 
 
 def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
@@ -153,12 +178,16 @@ class Year:
         One record per batch, in date order.
     batch, method : str
         How the year was allocated.
+    commit_days : int or None
+        The deferred-commitment horizon the year was allocated with (``None``: every pair pinned
+        by the batch that made it).
     """
 
     solution: Solution
     batches: list[Batch] = field(default_factory=list)
     batch: str = "weekly"
     method: str = "auto"
+    commit_days: int | None = None
 
     def table(self) -> Any:
         """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`;
@@ -188,12 +217,15 @@ class Year:
             w.writerows(_cells(b, COLUMNS) for b in self.batches)
 
     def format_table(self) -> str:
-        """The batches as an aligned text table (what ``koeeo-match simulate`` prints)."""
-        rows = [[h for h, _, _ in _TEXT_COLUMNS]]
+        """The batches as an aligned text table (what ``koeeo-match simulate`` prints); a year with
+        deferred commitment has a ``tentative`` column too."""
+        cols = _TEXT_COLUMNS if self.commit_days is None else _TEXT_COLUMNS[:-1] + (_TENTATIVE_COLUMN,
+                                                                                     _TEXT_COLUMNS[-1])
+        rows = [[h for h, _, _ in cols]]
         for b in self.batches:
-            values = _cells(b, tuple(a for _, a, _ in _TEXT_COLUMNS))
-            rows.append([fmt.format(v) for (_, _, fmt), v in zip(_TEXT_COLUMNS, values)])
-        widths = [max(len(r[i]) for r in rows) for i in range(len(_TEXT_COLUMNS))]
+            values = _cells(b, tuple(a for _, a, _ in cols))
+            rows.append([fmt.format(v) for (_, _, fmt), v in zip(cols, values)])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
         return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
 
 
@@ -235,6 +267,55 @@ def batch_dates(problem: Problem, batch: str) -> np.ndarray:
     months = month0 + np.arange(1, (np.datetime64(format_day(last), "M") - month0).astype(int) + 1)
     firsts = months.astype("datetime64[D]").astype(np.int64)
     return np.concatenate([[first], firsts]).astype(np.int64)
+
+
+def batch_known(problem: Problem, batch: str) -> Problem:
+    """The problem as batches at ``batch`` know it: its optimum is the ceiling of any such year.
+
+    Each ``joined`` and ``posted`` day moves up to the next batch date (a pair becomes eligible
+    when ``max(joined, posted)`` rounded up is before the mission's date, i.e. exactly when some
+    batch date ``b`` has ``max(joined, posted) <= b < date``), and the employees and missions no
+    batch sees (known after the last batch date) are left out.  ``km.solve`` on it is the
+    hindsight optimum restricted to the pairs some batch could make: what ``km.simulate`` at that
+    frequency would reach knowing the whole year in advance.  The gap between it and the whole
+    problem's optimum is the short-notice loss (missions posted after a batch and dated before
+    the next); the gap between a simulated year and it is the loss of deciding batch by batch.
+    A missing day becomes the first batch date (known from the start: seen by the first batch).
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e", "lat": 45.0, "lon": 5.0}],
+    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-05", "posted": "2027-03-01"},
+    ...               {"id": "m2", "association": "a", "date": "2027-03-12", "posted": "2027-03-02"}])
+    >>> q = batch_known(p, "weekly")   # batches on 1 and 8 March: m2 is seen on the 8th
+    >>> [km.model.format_day(d) for d in q.missions.posted]
+    ['2027-03-01', '2027-03-08']
+    >>> km.solve(q).objective, km.solve(p).objective
+    (7.0, 7.0)
+    """
+    validate("batch_known", {"problem": _PARAMS["problem"], "batch": _PARAMS["batch"]},
+             dict(problem=problem, batch=batch))
+    dates = batch_dates(problem, batch)
+    E, M = problem.employees, problem.missions
+
+    def up(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each day rounded up to a batch date (a missing day: the first), and whether a batch sees it."""
+        d = np.where(days == NO_DATE, dates[0], days.astype(np.int64))
+        i = np.searchsorted(dates, d, side="left")
+        return dates[np.minimum(i, dates.size - 1)], i < dates.size
+
+    joined, e_seen = up(E.joined)
+    posted, m_seen = up(M.posted)
+    late = (M.date != NO_DATE) & (posted > M.date)  # seen only after its date: open to no one
+    posted = np.where(late, M.date, posted)
+    q = dataclasses.replace(problem, employees=dataclasses.replace(E, joined=joined.astype(np.int32)),
+                            missions=dataclasses.replace(M, posted=posted.astype(np.int32)))
+    if e_seen.all() and m_seen.all():
+        return q
+    return restrict(q, np.flatnonzero(e_seen), np.flatnonzero(m_seen))
 
 
 @dataclass(frozen=True, eq=False)
@@ -334,6 +415,31 @@ def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_li
     return op.employees[np.asarray(sol.employee, np.int64)], op.missions[np.asarray(sol.mission, np.int64)], sol.status
 
 
+def due(date: np.ndarray, day: int, next_day: int | None, commit_days: int, last: int) -> np.ndarray:
+    """Which pairs a batch on ``day`` pins under deferred commitment, by their missions' ``date``.
+
+    A pair is pinned when its mission is dated no later than the next batch date ``next_day``
+    (no later batch could still make it: a batch on ``next_day`` only allocates missions dated
+    after it) or within ``commit_days`` days of ``day``.  An undated mission counts as dated the
+    day after ``last``, the last day of the year (the employees' hours are a yearly entitlement;
+    every batch can still make it).  The last batch (``next_day=None``) pins every pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from koeeo_match.model import NO_DATE
+    >>> dates = np.array([105, 107, 108, 130, NO_DATE])
+    >>> due(dates, 100, 107, 0, 365).tolist(), due(dates, 100, 107, 30, 365).tolist()
+    ([True, True, False, False, False], [True, True, True, True, False])
+    >>> due(dates, 340, 347, 30, 365).tolist(), due(dates, 100, None, 0, 365).tolist()
+    ([True, True, True, True, True], [True, True, True, True, True])
+    """
+    date = np.asarray(date, np.int64)
+    if next_day is None:
+        return np.ones(date.shape, bool)
+    return np.where(date == NO_DATE, last + 1, date) <= max(next_day, day + commit_days)
+
+
 def _ids(problem: Problem, e: np.ndarray, m: np.ndarray) -> tuple[tuple[str, str], ...]:
     order = np.lexsort((m, e))
     return tuple(zip(problem.employees.ids[e[order]].tolist(), problem.missions.ids[m[order]].tolist()))
@@ -350,6 +456,7 @@ def simulate(
     executor: Any = None,
     *,
     progress: Callable[[str], None] | None = None,
+    commit_days: int | None = None,
 ) -> Year:
     """Replay the year: allocate at each batch date, pin what is assigned (see the module's docstring).
 
@@ -377,6 +484,12 @@ def simulate(
     progress : callable, optional
         Called with one line per batch (the same line is logged at INFO on the
         ``koeeo_match.simulate`` logger).
+    commit_days : int, optional
+        Deferred commitment (module docstring): each batch allocates everything known
+        but pins only the pairs whose mission is dated before the next batch or within
+        ``commit_days`` days; the rest is re-optimised by the next batch.  ``None`` (the
+        default) pins every pair the batch makes, at once.  Not with ``method="fcfs"``
+        (online sign-ups are confirmed on the spot).
 
     Returns
     -------
@@ -404,10 +517,29 @@ def simulate(
     [('2027-03-01', (('e1', 'm1'),)), ('2027-03-08', ()), ('2027-03-15', (('e2', 'm2'),))]
     >>> km.check(p, year.solution), year.solution.objective
     ([], 14.0)
+
+    Deferred commitment: ``e1`` can do either mission, ``e2`` (who joins on the 10th) only
+    ``m2``; committing at once gives ``m2`` to ``e1``, waiting lets each have one.
+
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "skills": {"law": 1}},
+    ...                {"id": "e2", "lat": 45.0, "lon": 5.0, "joined": "2027-03-10"}],
+    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-20", "posted": "2027-03-09",
+    ...                "skills": {"law": 1}},
+    ...               {"id": "m2", "association": "a", "date": "2027-03-19", "posted": "2027-03-01"}])
+    >>> km.simulate(p, method="flow").solution.objective
+    7.0
+    >>> year = km.simulate(p, method="flow", commit_days=0)
+    >>> [(b.date, b.assignments, b.tentative) for b in year.batches]
+    [('2027-03-01', (), 1), ('2027-03-08', (), 1), ('2027-03-15', (('e1', 'm1'), ('e2', 'm2')), 0)]
     """
     validate("simulate", _PARAMS, dict(problem=problem, batch=batch, method=method, policy=policy, seed=seed,
                                        cancel_rate=cancel_rate, time_limit=time_limit, executor=executor,
-                                       progress=progress))
+                                       progress=progress, commit_days=commit_days))
+    if commit_days is not None and method == "fcfs":
+        raise param_error("simulate", "commit_days", "must be None with method='fcfs' (online first-come-first-served "
+                                                     f"confirms on sign-up). Got {commit_days!r} instead.")
     pol, _ = resolve_policies(policy, None, "simulate")
     t_start = time.perf_counter()
     first, last = _span(problem)
@@ -423,8 +555,9 @@ def simulate(
     state = _Replay(problem, seed, float(cancel_rate), last)
     batches: list[Batch] = []
     made_e, made_m, gone_e, gone_m = [], [], [], []
-    seconds, worst, open_at_start = 0.0, None, None
-    for day, report in zip(steps.tolist(), is_report.tolist()):
+    seconds, worst, open_at_start, tentative = 0.0, None, None, 0
+    following = steps[1:].tolist() + [None]
+    for day, report, next_day in zip(steps.tolist(), is_report.tolist(), following):
         t0 = time.perf_counter()
         ge, gm = state.cancel(day)
         gone_e.append(ge)
@@ -434,6 +567,10 @@ def simulate(
             open_at_start = op.problem.n_missions
         if op.problem.n_employees and op.problem.n_missions:
             ne, nm, status = _solve_open(op, method, pol, seed, time_limit, executor, arrival_key)
+            if commit_days is not None:
+                now = due(M.date[nm], day, next_day, commit_days, last)
+                tentative = int(nm.size - now.sum())
+                ne, nm = ne[now], nm[now]
             state.pin(ne, nm, day)
             made_e.append(ne)
             made_m.append(nm)
@@ -450,21 +587,23 @@ def simulate(
         rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
                     seconds=seconds, employees_waiting=int((known & ~placed).sum()),
                     missions_open=int(open_at_start or 0), cumulative_hours=float(M.hours[state.m].sum()),
-                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value)
+                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
+                    tentative=tentative)
         batches.append(rec)
         line = (f"simulate {rec.date}: {len(rec.assignments)} new, {rec.hours:g} h (total {rec.cumulative_hours:g} h), "
                 f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
-                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "") + f", {rec.seconds:.2f} s")
+                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "")
+                + (f", {rec.tentative} tentative" if commit_days is not None else "") + f", {rec.seconds:.2f} s")
         log.info(line)
         if progress is not None:
             progress(line)
         made_e, made_m, gone_e, gone_m = [], [], [], []
-        seconds, worst, open_at_start = 0.0, None, None
+        seconds, worst, open_at_start, tentative = 0.0, None, None, 0
     total = time.perf_counter() - t_start
     objective = pairs_value(problem, pol, state.e, state.m)
     sol = pairs_solution(problem, state.e, state.m, pol, status=Status.FEASIBLE, objective=objective, bound=None,
                          method=f"simulate:{batch}:{method}",
                          message=f"{len(batches)} {batch} batches; allocated batch by batch, not the hindsight optimum",
                          seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
-    return Year(solution=sol, batches=batches, batch=batch, method=method)
+    return Year(solution=sol, batches=batches, batch=batch, method=method, commit_days=commit_days)
 
