@@ -187,3 +187,79 @@ def test_cli_simulate_commit_days(tmp_path, capsys):
     assert ex.value.code == 2 and "argument --commit-days" in capsys.readouterr().err
     assert cli.main(["simulate", str(prob), "-o", str(out), "--method", "fcfs", "--commit-days", "3"]) == 2
     assert "commit_days" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- the online fill
+SHORT = dict(
+    employees=[{"id": "e1", "hours": 14}, {"id": "e2", "joined": "2027-03-03"}],
+    missions=[{"id": "long", "date": "2027-03-20", "posted": "2027-03-01"},
+              {"id": "short", "date": "2027-03-06", "posted": "2027-03-03"},
+              {"id": "late", "date": "2027-03-21", "posted": "2027-03-16"}])
+
+
+def assert_fill_records(problem, year):
+    """Records in strictly increasing date order; a fill record pinned something, and only missions that
+    no later batch could make (dated no later than the next batch date)."""
+    dates = [day(b.date) for b in year.batches]
+    assert dates == sorted(set(dates))
+    batch_days = [day(b.date) for b in year.batches if b.kind == "batch"]
+    mdate = dict(zip(problem.missions.ids.tolist(), problem.missions.date.tolist()))
+    for b in year.batches:
+        assert b.kind in ("batch", "fill")
+        if b.kind == "fill":
+            assert b.assignments and b.tentative == 0
+            nxt = [t for t in batch_days if t > day(b.date)]
+            for _, m in b.assignments:
+                assert not nxt or (mdate[m] != NO_DATE and mdate[m] <= nxt[0]), (b, m)
+
+
+@pytest.mark.parametrize("commit_days", [None, 0])
+@pytest.mark.parametrize("method", ["flow", "auto"])
+def test_the_fill_serves_short_notice_missions_between_batches(method, commit_days):
+    p = make(**SHORT)
+    # batches on 1, 8 and 15 March: 'short' (posted on the 3rd, dated the 6th) and 'late' (posted after
+    # the last batch) are lost to batches
+    plain = km.simulate(p, method=method, commit_days=commit_days)
+    assert {m for _, m in plain.solution.assignments} == {"long"}
+    assert km.solve(sim.batch_known(p, "weekly")).objective == 7.0
+    year = km.simulate(p, method=method, commit_days=commit_days, fill=True)
+    assert km.check(p, year.solution) == [] and year.fill
+    assert year.solution.objective == 21.0 == brute_force(p).primary
+    fills = [(b.date, b.assignments) for b in year.batches if b.kind == "fill"]
+    assert fills[0][0] == "2027-03-03" and [m for _, m in fills[0][1]] == ["short"]
+    assert fills[-1][0] == "2027-03-16" and [m for _, m in fills[-1][1]] == ["late"]
+    assert_nothing_moves(year)
+    assert_known_in_time(p, year)
+    assert_fill_records(p, year)
+    assert "kind" in year.format_table().splitlines()[0]
+    assert year.table()["kind"].tolist() == [b.kind for b in year.batches]
+
+
+@settings(max_examples=40, **SETTINGS)
+@given(tiny_years(), st.sampled_from([None, 0, 2]), st.sampled_from(["weekly", "monthly"]))
+def test_a_year_with_the_fill_is_feasible_and_below_hindsight(records, commit_days, batch):
+    problem = make(**records)
+    assume(0 < len(eligible_pairs(problem)) <= MAX_PAIRS)
+    year = km.simulate(problem, batch=batch, method="cpsat", commit_days=commit_days, fill=True)
+    assert km.check(problem, year.solution) == []
+    assert_nothing_moves(year)
+    assert_known_in_time(problem, year)
+    assert_fill_records(problem, year)
+    assert year.batches[-1].tentative == 0
+    assert float(problem.missions.hours[year.solution.mission].sum()) <= brute_force(problem).primary + 1e-9
+
+
+def test_the_fill_is_refused_with_online_fcfs_and_must_be_a_bool():
+    with pytest.raises(km.InvalidParameterError, match="The 'fill' parameter of simulate must be False"):
+        km.simulate(make(**SHORT), method="fcfs", fill=True)
+    with pytest.raises(km.InvalidParameterError, match="The 'fill' parameter of simulate must be a bool"):
+        km.simulate(make(**SHORT), fill=1)
+
+
+def test_cli_simulate_fill(tmp_path, capsys):
+    prob, out = tmp_path / "p.json", tmp_path / "s.json"
+    km.dump(make(**SHORT), str(prob))
+    assert cli.main(["simulate", str(prob), "-o", str(out), "--method", "flow", "--fill"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0].split()[:2] == ["date", "kind"] and "(fill)" in captured.err
+    assert km.load(str(out)).objective == 21.0

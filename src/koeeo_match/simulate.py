@@ -39,6 +39,17 @@ could take it.  The price is the wait: a participation is confirmed ``d`` days
 batch that finds it.  :func:`batch_known` gives the ceiling of any year at a
 batch frequency.
 
+**Online fill** (``fill=True``, off by default).  A mission posted after a
+batch and dated before the next one is lost to batches.  With the fill, the
+replay also steps through the days between batches: on each, the missions open
+and dated no later than the next batch date (after the last batch: every open
+mission) are offered first come first served, as by ``method="fcfs"``, to the
+employees known that day, and what is taken is pinned on the spot.  A day on
+which the fill pins something gets a record of its own (``kind="fill"``); the
+batches' records have ``kind="batch"``.  Participations the fill pins are
+confirmed on the day; an employee tentatively proposed elsewhere by a deferred
+batch may be taken, the next batch re-optimises around it.
+
 **Online first-come-first-served** (``method="fcfs"``) is not a batch method:
 it steps every day whatever ``batch`` says (``batch`` then only groups the
 records).  On each day the employees who joined that day arrive, after those
@@ -74,6 +85,7 @@ import numpy as np
 
 from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
 from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
+from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day, restrict
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import pairs_solution, pairs_value, reduce
@@ -82,7 +94,8 @@ from .solution import Solution
 from .solvers import SolveOptions
 from .status import Status
 
-__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "open_problem"]
+__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "expiring",
+           "open_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +115,7 @@ _PARAMS: dict[str, list] = {
     "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
     "progress": [Satisfies(callable, "a callable"), None],
     "commit_days": [Interval(Integral, 0, None, closed="left", noun="an integer", unit="days"), None],
+    "fill": [InstanceOf(bool, "a bool")],
 }
 
 
@@ -133,6 +147,9 @@ class Batch:
     tentative : int
         With deferred commitment (``commit_days``), the pairs the batch's solve made but did not
         pin: proposed, re-optimised by the next batch; 0 otherwise.
+    kind : str
+        ``"batch"``, or ``"fill"`` for a day between batches on which the online fill
+        (``fill=True``) pinned participations.
     """
 
     date: str
@@ -145,11 +162,12 @@ class Batch:
     cancelled: tuple[tuple[str, str], ...] = ()
     status: str = ""
     tentative: int = 0
+    kind: str = "batch"
 
 
 #: Columns of :meth:`Year.table` and :meth:`Year.to_csv`.
 COLUMNS = ("date", "assignments", "hours", "cumulative_hours", "employees_waiting", "missions_open", "cancelled",
-           "tentative", "status", "seconds")
+           "tentative", "kind", "status", "seconds")
 #: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
 _TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
                  ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
@@ -157,6 +175,8 @@ _TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours
                  ("seconds", "seconds", "{:.2f}"))
 #: The column :meth:`Year.format_table` adds for a year with deferred commitment (before ``seconds``).
 _TENTATIVE_COLUMN = ("tentative", "tentative", "{:d}")
+#: The column :meth:`Year.format_table` adds for a year with the online fill (after ``date``).
+_KIND_COLUMN = ("kind", "kind", "{}")
 
 
 def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
@@ -181,6 +201,8 @@ class Year:
     commit_days : int or None
         The deferred-commitment horizon the year was allocated with (``None``: every pair pinned
         by the batch that made it).
+    fill : bool
+        Whether the online fill ran between batches (records of kind ``"fill"``).
     """
 
     solution: Solution
@@ -188,6 +210,7 @@ class Year:
     batch: str = "weekly"
     method: str = "auto"
     commit_days: int | None = None
+    fill: bool = False
 
     def table(self) -> Any:
         """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`;
@@ -218,9 +241,12 @@ class Year:
 
     def format_table(self) -> str:
         """The batches as an aligned text table (what ``koeeo-match simulate`` prints); a year with
-        deferred commitment has a ``tentative`` column too."""
-        cols = _TEXT_COLUMNS if self.commit_days is None else _TEXT_COLUMNS[:-1] + (_TENTATIVE_COLUMN,
-                                                                                     _TEXT_COLUMNS[-1])
+        deferred commitment has a ``tentative`` column too, one with the online fill a ``kind`` column."""
+        cols: tuple[tuple[str, str, str], ...] = _TEXT_COLUMNS
+        if self.commit_days is not None:
+            cols = cols[:-1] + (_TENTATIVE_COLUMN, cols[-1])
+        if self.fill:
+            cols = cols[:1] + (_KIND_COLUMN,) + cols[1:]
         rows = [[h for h, _, _ in cols]]
         for b in self.batches:
             values = _cells(b, tuple(a for _, a, _ in cols))
@@ -440,6 +466,33 @@ def due(date: np.ndarray, day: int, next_day: int | None, commit_days: int, last
     return np.where(date == NO_DATE, last + 1, date) <= max(next_day, day + commit_days)
 
 
+def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None) -> OpenProblem:
+    """``op`` restricted to the missions no batch after today can allocate: dated no later than the
+    next batch date ``next_day`` (after the last batch, ``next_day=None``: every mission).
+
+    Examples
+    --------
+    >>> import numpy as np, koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e", "lat": 45.0, "lon": 5.0}],
+    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-05"},
+    ...               {"id": "m2", "association": "a", "date": "2027-03-12"}, {"id": "m3", "association": "a"}])
+    >>> none = np.zeros(0, np.int64)
+    >>> op = open_problem(p, int(np.datetime64("2027-03-02", "D").astype(np.int64)), none, none)
+    >>> nxt = int(np.datetime64("2027-03-08", "D").astype(np.int64))
+    >>> expiring(op, p.missions.date, nxt).problem.missions.ids.tolist()
+    ['m1']
+    >>> expiring(op, p.missions.date, None).problem.missions.ids.tolist()
+    ['m1', 'm2', 'm3']
+    """
+    if next_day is None:
+        return op
+    d = date[op.missions].astype(np.int64)
+    keep = np.flatnonzero((d != NO_DATE) & (d <= next_day))
+    return OpenProblem(restrict(op.problem, np.arange(op.problem.n_employees), keep), op.employees, op.missions[keep])
+
+
 def _ids(problem: Problem, e: np.ndarray, m: np.ndarray) -> tuple[tuple[str, str], ...]:
     order = np.lexsort((m, e))
     return tuple(zip(problem.employees.ids[e[order]].tolist(), problem.missions.ids[m[order]].tolist()))
@@ -457,6 +510,7 @@ def simulate(
     *,
     progress: Callable[[str], None] | None = None,
     commit_days: int | None = None,
+    fill: bool = False,
 ) -> Year:
     """Replay the year: allocate at each batch date, pin what is assigned (see the module's docstring).
 
@@ -490,6 +544,10 @@ def simulate(
         ``commit_days`` days; the rest is re-optimised by the next batch.  ``None`` (the
         default) pins every pair the batch makes, at once.  Not with ``method="fcfs"``
         (online sign-ups are confirmed on the spot).
+    fill : bool
+        Online fill between batches (module docstring): on the days between batches, the
+        missions that would expire before the next batch are served first come first served.
+        Not with ``method="fcfs"``, which serves every day already.
 
     Returns
     -------
@@ -536,18 +594,25 @@ def simulate(
     """
     validate("simulate", _PARAMS, dict(problem=problem, batch=batch, method=method, policy=policy, seed=seed,
                                        cancel_rate=cancel_rate, time_limit=time_limit, executor=executor,
-                                       progress=progress, commit_days=commit_days))
+                                       progress=progress, commit_days=commit_days, fill=fill))
     if commit_days is not None and method == "fcfs":
         raise param_error("simulate", "commit_days", "must be None with method='fcfs' (online first-come-first-served "
                                                      f"confirms on sign-up). Got {commit_days!r} instead.")
+    if fill and method == "fcfs":
+        raise param_error("simulate", "fill", "must be False with method='fcfs' (online first-come-first-served "
+                                              "already serves every day). Got True instead.")
     pol, _ = resolve_policies(policy, None, "simulate")
     t_start = time.perf_counter()
     first, last = _span(problem)
     reports = batch_dates(problem, batch)
-    steps = np.arange(first, last + 1, dtype=np.int64) if method == "fcfs" else reports
-    if method == "fcfs" and reports[-1] != last:
+    online = method == "fcfs"
+    fills = fill and not online
+    steps = np.arange(first, last + 1, dtype=np.int64) if online or fills else reports
+    if online and reports[-1] != last:
         reports = np.append(reports[reports <= last], last)
     is_report = np.isin(steps, reports)
+    later = np.searchsorted(reports, steps, side="right")
+    next_batch = [None if online or i == reports.size else int(reports[i]) for i in later.tolist()]
     E, M = problem.employees, problem.missions
     tie = np.random.default_rng(seed).permutation(len(E))
     joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
@@ -556,18 +621,28 @@ def simulate(
     batches: list[Batch] = []
     made_e, made_m, gone_e, gone_m = [], [], [], []
     seconds, worst, open_at_start, tentative = 0.0, None, None, 0
-    following = steps[1:].tolist() + [None]
-    for day, report, next_day in zip(steps.tolist(), is_report.tolist(), following):
+    for day, report, next_day in zip(steps.tolist(), is_report.tolist(), next_batch):
         t0 = time.perf_counter()
         ge, gm = state.cancel(day)
         gone_e.append(ge)
         gone_m.append(gm)
         op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm))
+        filling = fills and not report
+        if filling:  # between batches: first come first served on what expires before the next batch
+            op = expiring(op, M.date, next_day)
         if open_at_start is None:
             open_at_start = op.problem.n_missions
         if op.problem.n_employees and op.problem.n_missions:
-            ne, nm, status = _solve_open(op, method, pol, seed, time_limit, executor, arrival_key)
-            if commit_days is not None:
+            try:
+                ne, nm, status = _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor,
+                                             arrival_key)
+            except UnsupportedError:
+                if not filling:
+                    raise
+                # a team started by a cancellation: left to the batch methods that complete it
+                log.debug("simulate %s: fill skipped, a started team needs cpsat or auto", format_day(day))
+                ne, nm, status = np.zeros(0, np.int64), np.zeros(0, np.int64), Status.UNKNOWN
+            if commit_days is not None and not filling:
                 now = due(M.date[nm], day, next_day, commit_days, last)
                 tentative = int(nm.size - now.sum())
                 ne, nm = ne[now], nm[now]
@@ -576,6 +651,8 @@ def simulate(
             made_m.append(nm)
             worst = status if worst is None or _RANK[status] > _RANK[worst] else worst
         seconds += time.perf_counter() - t0
+        if filling and made_m and made_m[-1].size:
+            report = True  # a fill day that pinned something gets a record of its own
         if not report:
             continue
         be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),
@@ -588,9 +665,10 @@ def simulate(
                     seconds=seconds, employees_waiting=int((known & ~placed).sum()),
                     missions_open=int(open_at_start or 0), cumulative_hours=float(M.hours[state.m].sum()),
                     cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
-                    tentative=tentative)
+                    tentative=tentative, kind="fill" if filling else "batch")
         batches.append(rec)
-        line = (f"simulate {rec.date}: {len(rec.assignments)} new, {rec.hours:g} h (total {rec.cumulative_hours:g} h), "
+        line = (f"simulate {rec.date}{' (fill)' if filling else ''}: {len(rec.assignments)} new, {rec.hours:g} h "
+                f"(total {rec.cumulative_hours:g} h), "
                 f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
                 + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "")
                 + (f", {rec.tentative} tentative" if commit_days is not None else "") + f", {rec.seconds:.2f} s")
@@ -605,5 +683,5 @@ def simulate(
                          method=f"simulate:{batch}:{method}",
                          message=f"{len(batches)} {batch} batches; allocated batch by batch, not the hindsight optimum",
                          seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
-    return Year(solution=sol, batches=batches, batch=batch, method=method, commit_days=commit_days)
+    return Year(solution=sol, batches=batches, batch=batch, method=method, commit_days=commit_days, fill=fills)
 
