@@ -1,5 +1,5 @@
 """A year against hindsight: ``python -m benchmarks.year [--region R] [--employees N] [--seed S] [--rules all|flow]
-[--batches daily,weekly,monthly] [--deferred weekly:0,weekly:28,daily:0,monthly:0] [--time-limit T]``.
+[--batches daily,weekly,monthly] [--variants weekly:0,weekly:now+fill,...] [--time-limit T]``.
 
 On ``km.synth.region(R, employees=N, seed=S, rules=..., year=True)`` (default Occitanie, whose
 13 départements include 7 rural ones (Bretagne has none), 3,000 employees, seed 0, the
@@ -10,7 +10,9 @@ generator's default rules ``"all"``), the year is replayed by
 - by online first-come-first-served (``method="fcfs"``, which steps every day; replayed with
   ``batch="daily"`` so that each record is one day and the waiting times are exact to the day);
 - by batch greedy (``method="greedy"``, weekly);
-- with deferred commitment (``commit_days=D``, ``method="auto"``) at each ``batch:D`` of ``--deferred``;
+- with ``method="auto"``, deferred commitment (``commit_days=D``) and/or the online fill
+  (``fill=True``) at each item of ``--variants``: ``batch:D`` (deferred ``D`` days),
+  ``batch:now+fill`` (pinned at once, with the fill), ``batch:D+fill`` (both);
 
 and the hindsight optimum is ``km.solve`` on the whole problem (``method="auto"``); the
 **batch-known optimum** at each batch frequency (``km.solve`` of
@@ -94,10 +96,11 @@ def notice_days(problem: km.Problem, year: Any) -> np.ndarray:
 
 
 def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: km.Solution, seconds: float,
-         peak: int, year: Any = None, commit_days: int | None = None) -> dict:
+         peak: int, year: Any = None, commit_days: int | None = None, fill: bool = False) -> dict:
     met = sol.metrics
     row: dict[str, Any] = {
-        "label": label, "method": method, "batch": batch, "commit_days": commit_days, "status": sol.status.value,
+        "label": label, "method": method, "batch": batch, "commit_days": commit_days, "fill": fill,
+        "status": sol.status.value,
         "hours": float(sol.objective if sol.objective is not None else met.get("assigned_hours", 0.0)),
         "assigned_hours": met.get("assigned_hours"), "assignments": met.get("assignments"),
         "missions_filled_share": met.get("missions_filled_share"),
@@ -138,15 +141,38 @@ def _measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
     return out, time.perf_counter() - t, sampler.peak
 
 
-#: The deferred-commitment rows by default: (batch, commit_days).
-DEFERRED = (("weekly", 0), ("weekly", 28), ("daily", 0), ("monthly", 0))
+#: The rows with deferred commitment and/or the online fill by default: (batch, commit_days, fill).
+VARIANTS: tuple[tuple[str, int | None, bool], ...] = (
+    ("weekly", 0, False), ("weekly", 28, False), ("weekly", None, True), ("weekly", 0, True), ("weekly", 28, True),
+    ("daily", 0, False), ("monthly", 0, False), ("monthly", None, True), ("monthly", 0, True))
+
+
+def variant_label(batch: str, commit_days: int | None, fill: bool) -> str:
+    """``auto, weekly, deferred 0 d + fill`` and the like."""
+    parts = ([] if commit_days is None else [f"deferred {commit_days} d"]) + (["fill"] if fill else [])
+    return f"auto, {batch}, " + " + ".join(parts)
+
+
+def parse_variants(text: str) -> list[tuple[str, int | None, bool]]:
+    """``"weekly:0,weekly:now+fill"`` -> ``[("weekly", 0, False), ("weekly", None, True)]``."""
+    out: list[tuple[str, int | None, bool]] = []
+    for item in (x for x in text.split(",") if x):
+        batch, _, rest = item.partition(":")
+        days, plus, what = rest.partition("+")
+        if batch not in BATCHES or (plus and what != "fill") or not (days == "now" or days.isdigit()):
+            raise ValueError(f"expected batch:D, batch:D+fill or batch:now+fill (D >= 0 days), got {item!r}")
+        if days == "now" and not plus:
+            raise ValueError(f"{item!r} is the plain 'auto, {batch}' row")
+        out.append((batch, None if days == "now" else int(days), bool(plus)))
+    return out
 
 
 def run(problem: km.Problem, batches: Sequence[str] = BATCHES, *, seed: int = 0, time_limit: float | None = None,
-        progress: Callable[[str], None] | None = None, deferred: Sequence[tuple[str, int]] = DEFERRED) -> dict:
+        progress: Callable[[str], None] | None = None,
+        variants: Sequence[tuple[str, int | None, bool]] = VARIANTS) -> dict:
     """The benchmark's rows on one problem with days: hindsight, the batch-known optimum at each of
-    ``batches``, ``auto`` at each of ``batches``, online fcfs, weekly greedy and ``auto`` with
-    deferred commitment at each ``(batch, commit_days)`` of ``deferred`` (see the module's docstring).
+    ``batches``, ``auto`` at each of ``batches``, online fcfs, weekly greedy and ``auto`` at each
+    ``(batch, commit_days, fill)`` of ``variants`` (see the module's docstring).
 
     Returns ``{"rows": [...], "hindsight_hours": float, "first_day": str, "last_day": str}``;
     each row has ``share_of_hindsight``.
@@ -161,13 +187,13 @@ def run(problem: km.Problem, batches: Sequence[str] = BATCHES, *, seed: int = 0,
         ceil, sec, peak = _measured(lambda q=known: km.solve(q, method="auto", seed=seed, time_limit=time_limit))
         rows.append(_row(f"batch-known optimum, {b}", "auto", b, known, ceil, sec, peak))
         say(f"batch-known optimum, {b}: {ceil.status.value} {ceil.objective:,.1f} h, {sec:.1f} s")
-    plan: list[tuple[str, str, str, int | None]] = [(f"auto, {b}", "auto", b, None) for b in batches]
-    plan += [("online fcfs (daily)", "fcfs", "daily", None), ("greedy, weekly", "greedy", "weekly", None)]
-    plan += [(f"auto, {b}, deferred {c} d", "auto", b, c) for b, c in deferred]
-    for label, method, batch, commit in plan:
-        year, sec, peak = _measured(lambda m=method, b=batch, c=commit: km.simulate(
-            problem, batch=b, method=m, seed=seed, time_limit=time_limit, commit_days=c))
-        rows.append(_row(label, method, batch, problem, year.solution, sec, peak, year, commit))
+    plan: list[tuple[str, str, str, int | None, bool]] = [(f"auto, {b}", "auto", b, None, False) for b in batches]
+    plan += [("online fcfs (daily)", "fcfs", "daily", None, False), ("greedy, weekly", "greedy", "weekly", None, False)]
+    plan += [(variant_label(b, c, f), "auto", b, c, f) for b, c, f in variants]
+    for label, method, batch, commit, fill in plan:
+        year, sec, peak = _measured(lambda m=method, b=batch, c=commit, f=fill: km.simulate(
+            problem, batch=b, method=m, seed=seed, time_limit=time_limit, commit_days=c, fill=f))
+        rows.append(_row(label, method, batch, problem, year.solution, sec, peak, year, commit, fill))
         say(f"{label}: {year.solution.objective:,.1f} h, {len(year.batches)} batches, {sec:.1f} s")
     best = rows[0]["hours"]
     for r in rows:
@@ -204,8 +230,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rules", default="all", choices=("all", "flow"))
     ap.add_argument("--batches", default="daily,weekly,monthly")
-    ap.add_argument("--deferred", default=",".join(f"{b}:{c}" for b, c in DEFERRED),
-                    help="deferred-commitment rows, batch:commit_days, comma-separated ('' for none)")
+    ap.add_argument("--variants", default=",".join(
+        f"{b}:{'now' if c is None else c}{'+fill' if f else ''}" for b, c, f in VARIANTS),
+        help="rows with deferred commitment and/or the online fill: batch:D, batch:D+fill, batch:now+fill, "
+             "comma-separated ('' for none)")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds for each solve (default: none)")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--no-plot", action="store_true")
@@ -215,21 +243,19 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         ap.error(f"--batches: unknown frequency {bad[0]!r} (daily, weekly, monthly)")
     try:
-        deferred = [(b, int(c)) for b, c in (x.split(":") for x in a.deferred.split(",") if x)]
-    except ValueError:
-        ap.error(f"--deferred: expected batch:days items, got {a.deferred!r}")
-    if any(b not in BATCHES or c < 0 for b, c in deferred):
-        ap.error(f"--deferred: expected batch:days items (daily, weekly, monthly; days >= 0), got {a.deferred!r}")
+        variants = parse_variants(a.variants)
+    except ValueError as exc:
+        ap.error(f"--variants: {exc}")
     t0 = time.time()
     p = km.synth.region(a.region, employees=a.employees, seed=a.seed, rules=a.rules, year=True)
     instance = (f"km.synth.region({a.region!r}, employees={a.employees}, seed={a.seed}, rules={a.rules!r}, "
                 "year=True)")
-    res = run(p, batches, seed=a.seed, time_limit=a.time_limit, deferred=deferred,
+    res = run(p, batches, seed=a.seed, time_limit=a.time_limit, variants=variants,
               progress=lambda s: print(s, file=sys.stderr, flush=True))
     r: dict[str, Any] = {
         "instance": instance, "region": a.region, "employees": p.n_employees, "missions": p.n_missions,
         "employees_without_joined": int((p.employees.joined == NO_DATE).sum()),
-        "seed": a.seed, "rules": a.rules, "batches_asked": batches, "deferred_asked": deferred,
+        "seed": a.seed, "rules": a.rules, "batches_asked": batches, "variants_asked": variants,
         "time_limit": a.time_limit, **res,
         "command": "python -m benchmarks.year " + shlex.join(argv if argv is not None else sys.argv[1:]),
         "machine": machine.describe(os.path.dirname(HERE)), "wall_seconds": time.time() - t0,

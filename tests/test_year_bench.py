@@ -16,24 +16,25 @@ from benchmarks import year as bench  # noqa: E402
 
 LABELS = ["hindsight optimum", "batch-known optimum, daily", "batch-known optimum, weekly",
           "batch-known optimum, monthly", "auto, daily", "auto, weekly", "auto, monthly", "online fcfs (daily)",
-          "greedy, weekly", "auto, weekly, deferred 0 d", "auto, weekly, deferred 28 d"]
+          "greedy, weekly", "auto, weekly, deferred 0 d", "auto, weekly, fill", "auto, monthly, deferred 28 d + fill"]
 CEILINGS = 3
 
 
 @pytest.fixture(scope="module")
 def tiny():
     p = km.synth.city(employees=60, seed=0, year=True)
-    return p, bench.run(p, seed=0, deferred=(("weekly", 0), ("weekly", 28)))
+    return p, bench.run(p, seed=0, variants=(("weekly", 0, False), ("weekly", None, True), ("monthly", 28, True)))
 
 
 def test_the_rows_are_every_method_with_zero_violations(tiny):
     p, res = tiny
     rows = res["rows"]
     assert [r["label"] for r in rows] == LABELS
-    assert [(r["method"], r["batch"], r["commit_days"]) for r in rows] == [
-        ("auto", None, None), ("auto", "daily", None), ("auto", "weekly", None), ("auto", "monthly", None),
-        ("auto", "daily", None), ("auto", "weekly", None), ("auto", "monthly", None), ("fcfs", "daily", None),
-        ("greedy", "weekly", None), ("auto", "weekly", 0), ("auto", "weekly", 28)]
+    assert [(r["method"], r["batch"], r["commit_days"], r["fill"]) for r in rows] == [
+        ("auto", None, None, False), ("auto", "daily", None, False), ("auto", "weekly", None, False),
+        ("auto", "monthly", None, False), ("auto", "daily", None, False), ("auto", "weekly", None, False),
+        ("auto", "monthly", None, False), ("fcfs", "daily", None, False), ("greedy", "weekly", None, False),
+        ("auto", "weekly", 0, False), ("auto", "weekly", None, True), ("auto", "monthly", 28, True)]
     best = res["hindsight_hours"]
     assert best == rows[0]["hours"] > 0 and rows[0]["status"] == "optimal"
     for r in rows:
@@ -46,9 +47,10 @@ def test_the_rows_are_every_method_with_zero_violations(tiny):
         assert r["seconds"] >= 0 and r["peak_rss_bytes"] > 0
     for r in rows[:1 + CEILINGS]:
         assert r["series"] is None and r["waiting_days_mean"] is None and r["notice_days_median"] is None
-    # no year at a frequency beats the batch-known optimum at that frequency
+    # no year of batches alone beats the batch-known optimum at its frequency (the fill may)
     ceiling = {r["batch"]: r["hours"] for r in rows[1:1 + CEILINGS]}
-    assert all(r["hours"] <= ceiling[r["batch"]] + 1e-9 for r in rows[1 + CEILINGS:] if r["method"] == "auto")
+    assert all(r["hours"] <= ceiling[r["batch"]] + 1e-9 for r in rows[1 + CEILINGS:]
+               if r["method"] == "auto" and not r["fill"])
     first, last = res["first_day"], res["last_day"]
     for r in rows[1 + CEILINGS:]:
         dates = [d for d, _ in r["series"]]
@@ -84,7 +86,7 @@ def test_summary_lists_the_ceilings_and_the_deferred_rows(tiny):
     p, res = tiny
     text = bench.summary({"runs": [dict(res, region="Somewhere", employees=60, seed=0, rules="all")]})
     head, _, row = text.splitlines()
-    assert "batch-known optimum, weekly" in head and "auto, weekly, deferred 0 d" in head
+    assert "batch-known optimum, weekly" in head and "auto, weekly, deferred 0 d" in head and "fill" in head
     assert row.count("|") == head.count("|") and " d) |" in row
 
 
@@ -101,8 +103,15 @@ def test_notice_counts_from_the_confirming_batch_to_the_mission_date():
     assert sorted(bench.notice_days(p, km.simulate(p, method="flow", commit_days=0)).tolist()) == [4, 5]
 
 
-@pytest.mark.parametrize("value", ["weekly", "yearly:3", "weekly:-1"])
-def test_a_bad_deferred_option_is_refused(value, capsys):
+def test_variants():
+    assert bench.parse_variants("weekly:0,monthly:now+fill,daily:7+fill") == [
+        ("weekly", 0, False), ("monthly", None, True), ("daily", 7, True)]
+    assert [bench.variant_label(*v) for v in bench.parse_variants("weekly:0+fill")] == [
+        "auto, weekly, deferred 0 d + fill"]
+
+
+@pytest.mark.parametrize("value", ["weekly", "yearly:3", "weekly:-1", "weekly:now", "weekly:0+x"])
+def test_a_bad_variant_is_refused(value, capsys):
     with pytest.raises(SystemExit) as ex:
-        bench.main(["--deferred", value, "--no-plot"])
-    assert ex.value.code == 2 and "--deferred" in capsys.readouterr().err
+        bench.main(["--variants", value, "--no-plot"])
+    assert ex.value.code == 2 and "--variants" in capsys.readouterr().err
