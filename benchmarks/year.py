@@ -25,7 +25,8 @@ in days from joining to the first participation (over the employees assigned; an
 ``joined`` counts from the first batch date; none for hindsight, which has no time of assignment),
 the notice in days from a participation's confirmation (its batch) to the mission's date (over
 the dated ones), ``km.check`` violations on the whole problem, seconds (whole replay, and per
-batch), peak RSS of this process while it ran, and the cumulative hours after each batch.  The run is appended to
+batch date, the fill days' included), the days the online fill pinned something, peak RSS of
+this process while it ran, and the cumulative hours after each batch.  The run is appended to
 ``benchmarks/results/year.json`` (with the machine, the command and the load average), and the
 cumulative hours are drawn with :func:`koeeo_match.plot.year` to ``docs/img/year_<instance>.png``.
 """
@@ -109,7 +110,7 @@ def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: k
         "coverage_rural": met.get("coverage_rural"), "coverage_intermediate": met.get("coverage_intermediate"),
         "coverage_urban": met.get("coverage_urban"),
         "violations": len(km.check(problem, sol)), "seconds": seconds, "peak_rss_bytes": peak,
-        "batches": None, "seconds_per_batch_mean": None, "seconds_per_batch_max": None,
+        "batches": None, "fill_days": None, "seconds_per_batch_mean": None, "seconds_per_batch_max": None,
         "waiting_days_mean": None, "waiting_days_median": None, "waiting_days_p90": None,
         "waiting_days_mean_joined": None, "waiting_days_median_joined": None, "notice_days_median": None,
         "notice_days_p10": None, "batch_status": None, "series": None,
@@ -117,10 +118,12 @@ def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: k
     if year is not None:
         wait = waiting_days(problem, year)
         dated = waiting_days(problem, year, joined_only=True)
-        per = np.array([b.seconds for b in year.batches], float)
+        per = np.array([b.seconds for b in year.batches], float)  # a fill day's seconds go to its record
+        n_batch = sum(b.kind == "batch" for b in year.batches)
         notice = notice_days(problem, year)
         row.update(
-            batches=len(year.batches), seconds_per_batch_mean=float(per.mean()) if per.size else 0.0,
+            batches=n_batch, fill_days=len(year.batches) - n_batch,
+            seconds_per_batch_mean=float(per.sum() / n_batch) if n_batch else 0.0,
             seconds_per_batch_max=float(per.max()) if per.size else 0.0,
             waiting_days_mean=float(wait.mean()) if wait.size else None,
             waiting_days_median=float(np.median(wait)) if wait.size else None,
@@ -290,7 +293,9 @@ def table(r: dict) -> str:
          "waiting median, joined given | notice median (days) | violations | seconds | s per batch | peak RSS GiB |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
-        L.append(f"| {x['label']} | {f(x['batches'], 'd')} | {x['hours']:,.0f} | {f(x['share_of_hindsight'], '.3f')} | "
+        fills = f" + {x['fill_days']} fill" if x.get("fill_days") else ""
+        L.append(f"| {x['label']} | {f(x['batches'], 'd')}{fills} | {x['hours']:,.0f} | "
+                 f"{f(x['share_of_hindsight'], '.3f')} | "
                  f"{f(x['missions_filled_share'], '.3f')} | {f(x['coverage_rural'], '.3f')} | "
                  f"{f(x['coverage_intermediate'], '.3f')} | "
                  f"{f(x['employees_assigned_share'], '.3f')} | {f(x['waiting_days_mean'], '.1f')} | "

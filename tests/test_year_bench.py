@@ -55,10 +55,12 @@ def test_the_rows_are_every_method_with_zero_violations(tiny):
     for r in rows[1 + CEILINGS:]:
         dates = [d for d, _ in r["series"]]
         cum = [h for _, h in r["series"]]
-        assert len(dates) == r["batches"] and dates == sorted(dates) and first <= dates[0] and dates[-1] <= last
+        assert len(dates) == r["batches"] + r["fill_days"]
+        assert dates == sorted(dates) and first <= dates[0] and dates[-1] <= last
         assert np.all(np.diff(cum) >= 0) and cum[-1] == pytest.approx(r["hours"])  # no cancellations
         assert 0 <= r["waiting_days_median"] <= r["waiting_days_p90"] and r["waiting_days_mean"] >= 0
-        assert r["seconds_per_batch_max"] >= r["seconds_per_batch_mean"] >= 0
+        assert r["seconds_per_batch_mean"] >= 0 and r["seconds_per_batch_max"] >= 0
+        assert (r["fill_days"] > 0) == r["fill"]
         assert r["notice_days_median"] >= r["notice_days_p10"] >= 1  # confirmed at least a day ahead
     # fewer batches in the year as the interval grows
     auto = rows[1 + CEILINGS:4 + CEILINGS]
