@@ -12,7 +12,8 @@ generator's default rules ``"all"``), the year is replayed by
 - by batch greedy (``method="greedy"``, weekly);
 - with ``method="auto"``, deferred commitment (``commit_days=D``) and/or the online fill
   (``fill=True``) at each item of ``--variants``: ``batch:D`` (deferred ``D`` days),
-  ``batch:now+fill`` (pinned at once, with the fill), ``batch:D+fill`` (both);
+  ``batch:now+fill`` (pinned at once, with the fill), ``batch:D+fill`` (both), each ``+undated-now``
+  for ``hold_undated=False``;
 
 and the hindsight optimum is ``km.solve`` on the whole problem (``method="auto"``); the
 **batch-known optimum** at each batch frequency (``km.solve`` of
@@ -97,10 +98,12 @@ def notice_days(problem: km.Problem, year: Any) -> np.ndarray:
 
 
 def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: km.Solution, seconds: float,
-         peak: int, year: Any = None, commit_days: int | None = None, fill: bool = False) -> dict:
+         peak: int, year: Any = None, commit_days: int | None = None, fill: bool = False,
+         hold_undated: bool = True) -> dict:
     met = sol.metrics
     row: dict[str, Any] = {
         "label": label, "method": method, "batch": batch, "commit_days": commit_days, "fill": fill,
+        "hold_undated": hold_undated,
         "status": sol.status.value,
         "hours": float(sol.objective if sol.objective is not None else met.get("assigned_hours", 0.0)),
         "assigned_hours": met.get("assigned_hours"), "assignments": met.get("assignments"),
@@ -144,38 +147,52 @@ def _measured(fn: Callable[[], Any]) -> tuple[Any, float, int]:
     return out, time.perf_counter() - t, sampler.peak
 
 
-#: The rows with deferred commitment and/or the online fill by default: (batch, commit_days, fill).
-VARIANTS: tuple[tuple[str, int | None, bool], ...] = (
-    ("weekly", 0, False), ("weekly", 28, False), ("weekly", None, True), ("weekly", 0, True), ("weekly", 28, True),
-    ("daily", 0, False), ("monthly", 0, False), ("monthly", None, True), ("monthly", 0, True))
+#: A row with deferred commitment and/or the online fill: (batch, commit_days, fill, hold_undated).
+Variant = tuple[str, "int | None", bool, bool]
+#: The rows with deferred commitment and/or the online fill by default.
+VARIANTS: tuple[Variant, ...] = (
+    ("weekly", 0, False, True), ("weekly", 0, False, False), ("weekly", 28, False, True),
+    ("weekly", None, True, True), ("weekly", 0, True, True), ("weekly", 0, True, False), ("weekly", 28, True, True),
+    ("daily", 0, False, True), ("monthly", 0, False, True), ("monthly", None, True, True), ("monthly", 0, True, True))
 
 
-def variant_label(batch: str, commit_days: int | None, fill: bool) -> str:
+def variant_label(batch: str, commit_days: int | None, fill: bool, hold_undated: bool = True) -> str:
     """``auto, weekly, deferred 0 d + fill`` and the like."""
-    parts = ([] if commit_days is None else [f"deferred {commit_days} d"]) + (["fill"] if fill else [])
-    return f"auto, {batch}, " + " + ".join(parts)
+    parts = ([] if commit_days is None else [f"deferred {commit_days} d"
+                                             + ("" if hold_undated else " (undated at once)")])
+    return f"auto, {batch}, " + " + ".join(parts + (["fill"] if fill else []))
 
 
-def parse_variants(text: str) -> list[tuple[str, int | None, bool]]:
-    """``"weekly:0,weekly:now+fill"`` -> ``[("weekly", 0, False), ("weekly", None, True)]``."""
-    out: list[tuple[str, int | None, bool]] = []
+def _variant_text(v: Variant) -> str:
+    batch, days, fill, hold = v
+    return f"{batch}:{'now' if days is None else days}{'+fill' if fill else ''}{'' if hold else '+undated-now'}"
+
+
+def parse_variants(text: str) -> list[Variant]:
+    """``"weekly:0,weekly:now+fill,weekly:0+undated-now"`` -> ``[("weekly", 0, False, True),
+    ("weekly", None, True, True), ("weekly", 0, False, False)]``."""
+    out: list[Variant] = []
     for item in (x for x in text.split(",") if x):
         batch, _, rest = item.partition(":")
-        days, plus, what = rest.partition("+")
-        if batch not in BATCHES or (plus and what != "fill") or not (days == "now" or days.isdigit()):
-            raise ValueError(f"expected batch:D, batch:D+fill or batch:now+fill (D >= 0 days), got {item!r}")
-        if days == "now" and not plus:
-            raise ValueError(f"{item!r} is the plain 'auto, {batch}' row")
-        out.append((batch, None if days == "now" else int(days), bool(plus)))
+        days, *flags = rest.split("+")
+        if (batch not in BATCHES or not (days == "now" or days.isdigit()) or len(set(flags)) < len(flags)
+                or not set(flags) <= {"fill", "undated-now"}):
+            raise ValueError(f"expected batch:D or batch:now, then +fill and/or +undated-now (D >= 0 days), "
+                             f"got {item!r}")
+        if days == "now" and "fill" not in flags:
+            raise ValueError(f"{item!r}: 'now' without the fill is the plain 'auto, {batch}' row")
+        if days == "now" and "undated-now" in flags:
+            raise ValueError(f"{item!r}: +undated-now needs a commit horizon D")
+        out.append((batch, None if days == "now" else int(days), "fill" in flags, "undated-now" not in flags))
     return out
 
 
 def run(problem: km.Problem, batches: Sequence[str] = BATCHES, *, seed: int = 0, time_limit: float | None = None,
         progress: Callable[[str], None] | None = None,
-        variants: Sequence[tuple[str, int | None, bool]] = VARIANTS) -> dict:
+        variants: Sequence[Variant] = VARIANTS) -> dict:
     """The benchmark's rows on one problem with days: hindsight, the batch-known optimum at each of
     ``batches``, ``auto`` at each of ``batches``, online fcfs, weekly greedy and ``auto`` at each
-    ``(batch, commit_days, fill)`` of ``variants`` (see the module's docstring).
+    ``(batch, commit_days, fill, hold_undated)`` of ``variants`` (see the module's docstring).
 
     Returns ``{"rows": [...], "hindsight_hours": float, "first_day": str, "last_day": str}``;
     each row has ``share_of_hindsight``.
@@ -190,13 +207,14 @@ def run(problem: km.Problem, batches: Sequence[str] = BATCHES, *, seed: int = 0,
         ceil, sec, peak = _measured(lambda q=known: km.solve(q, method="auto", seed=seed, time_limit=time_limit))
         rows.append(_row(f"batch-known optimum, {b}", "auto", b, known, ceil, sec, peak))
         say(f"batch-known optimum, {b}: {ceil.status.value} {ceil.objective:,.1f} h, {sec:.1f} s")
-    plan: list[tuple[str, str, str, int | None, bool]] = [(f"auto, {b}", "auto", b, None, False) for b in batches]
-    plan += [("online fcfs (daily)", "fcfs", "daily", None, False), ("greedy, weekly", "greedy", "weekly", None, False)]
-    plan += [(variant_label(b, c, f), "auto", b, c, f) for b, c, f in variants]
-    for label, method, batch, commit, fill in plan:
-        year, sec, peak = _measured(lambda m=method, b=batch, c=commit, f=fill: km.simulate(
-            problem, batch=b, method=m, seed=seed, time_limit=time_limit, commit_days=c, fill=f))
-        rows.append(_row(label, method, batch, problem, year.solution, sec, peak, year, commit, fill))
+    plan: list[tuple[str, str, Variant]] = [(f"auto, {b}", "auto", (b, None, False, True)) for b in batches]
+    plan += [("online fcfs (daily)", "fcfs", ("daily", None, False, True)),
+             ("greedy, weekly", "greedy", ("weekly", None, False, True))]
+    plan += [(variant_label(*v), "auto", v) for v in variants]
+    for label, method, (batch, commit, fill, hold) in plan:
+        year, sec, peak = _measured(lambda m=method, b=batch, c=commit, f=fill, h=hold: km.simulate(
+            problem, batch=b, method=m, seed=seed, time_limit=time_limit, commit_days=c, fill=f, hold_undated=h))
+        rows.append(_row(label, method, batch, problem, year.solution, sec, peak, year, commit, fill, hold))
         say(f"{label}: {year.solution.objective:,.1f} h, {len(year.batches)} batches, {sec:.1f} s")
     best = rows[0]["hours"]
     for r in rows:
@@ -206,14 +224,19 @@ def run(problem: km.Problem, batches: Sequence[str] = BATCHES, *, seed: int = 0,
             "last_day": format_day(int(last))}
 
 
+#: The rows drawn by :func:`plot` (all of them would be unreadable).
+PLOTTED = ("auto, daily", "auto, weekly", "auto, monthly", "online fcfs (daily)", "auto, weekly, deferred 0 d",
+           "auto, weekly, fill", "auto, weekly, deferred 0 d + fill")
+
+
 def plot(doc_run: dict, path: str) -> None:
-    """Cumulative hours over the year per method, with the hindsight optimum as a line."""
+    """Cumulative hours over the year of the rows in :data:`PLOTTED`, with the hindsight optimum as a line."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    series = {r["label"]: r["series"] for r in doc_run["rows"] if r["series"]}
+    series = {r["label"]: r["series"] for r in doc_run["rows"] if r["series"] and r["label"] in PLOTTED}
     ax = km.plot.year(series, hindsight=doc_run["hindsight_hours"],
                       title=f"{doc_run['region']}, {doc_run['employees']:,} employees, seed {doc_run['seed']}, "
                             f"rules {doc_run['rules']!r}: hours confirmed over the year")
@@ -233,10 +256,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rules", default="all", choices=("all", "flow"))
     ap.add_argument("--batches", default="daily,weekly,monthly")
-    ap.add_argument("--variants", default=",".join(
-        f"{b}:{'now' if c is None else c}{'+fill' if f else ''}" for b, c, f in VARIANTS),
-        help="rows with deferred commitment and/or the online fill: batch:D, batch:D+fill, batch:now+fill, "
-             "comma-separated ('' for none)")
+    ap.add_argument("--variants", default=",".join(_variant_text(v) for v in VARIANTS),
+                    help="rows with deferred commitment and/or the online fill: batch:D (commit_days=D), "
+                         "batch:now (pinned at once), then +fill (the online fill) and/or +undated-now "
+                         "(hold_undated=False), comma-separated ('' for none)")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds for each solve (default: none)")
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--no-plot", action="store_true")

@@ -263,3 +263,17 @@ def test_cli_simulate_fill(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out.splitlines()[0].split()[:2] == ["date", "kind"] and "(fill)" in captured.err
     assert km.load(str(out)).objective == 21.0
+
+
+def test_undated_pairs_are_held_to_the_year_end_or_pinned_at_once():
+    # batches on 1, 8 and 15 March (e2 joining on the 20th ends the year); 'u' is undated
+    p = make(employees=[{"id": "e1"}, {"id": "e2", "joined": "2027-03-20"}],
+             missions=[{"id": "u", "posted": "2027-03-01"}])
+    held = km.simulate(p, method="flow", commit_days=0)
+    assert [(b.date, b.assignments, b.tentative) for b in held.batches] == [
+        ("2027-03-01", (), 1), ("2027-03-08", (), 1), ("2027-03-15", (("e1", "u"),), 0)]
+    at_once = km.simulate(p, method="flow", commit_days=0, hold_undated=False)
+    assert [(b.date, b.assignments) for b in at_once.batches][0] == ("2027-03-01", (("e1", "u"),))
+    assert km.check(p, at_once.solution) == []
+    with pytest.raises(km.InvalidParameterError, match="The 'hold_undated' parameter of simulate"):
+        km.simulate(p, commit_days=0, hold_undated="no")

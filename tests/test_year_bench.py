@@ -16,14 +16,16 @@ from benchmarks import year as bench  # noqa: E402
 
 LABELS = ["hindsight optimum", "batch-known optimum, daily", "batch-known optimum, weekly",
           "batch-known optimum, monthly", "auto, daily", "auto, weekly", "auto, monthly", "online fcfs (daily)",
-          "greedy, weekly", "auto, weekly, deferred 0 d", "auto, weekly, fill", "auto, monthly, deferred 28 d + fill"]
+          "greedy, weekly", "auto, weekly, deferred 0 d", "auto, weekly, fill", "auto, monthly, deferred 28 d + fill",
+          "auto, weekly, deferred 0 d (undated at once)"]
 CEILINGS = 3
 
 
 @pytest.fixture(scope="module")
 def tiny():
     p = km.synth.city(employees=60, seed=0, year=True)
-    return p, bench.run(p, seed=0, variants=(("weekly", 0, False), ("weekly", None, True), ("monthly", 28, True)))
+    return p, bench.run(p, seed=0, variants=(("weekly", 0, False, True), ("weekly", None, True, True),
+                                              ("monthly", 28, True, True), ("weekly", 0, False, False)))
 
 
 def test_the_rows_are_every_method_with_zero_violations(tiny):
@@ -34,7 +36,9 @@ def test_the_rows_are_every_method_with_zero_violations(tiny):
         ("auto", None, None, False), ("auto", "daily", None, False), ("auto", "weekly", None, False),
         ("auto", "monthly", None, False), ("auto", "daily", None, False), ("auto", "weekly", None, False),
         ("auto", "monthly", None, False), ("fcfs", "daily", None, False), ("greedy", "weekly", None, False),
-        ("auto", "weekly", 0, False), ("auto", "weekly", None, True), ("auto", "monthly", 28, True)]
+        ("auto", "weekly", 0, False), ("auto", "weekly", None, True), ("auto", "monthly", 28, True),
+        ("auto", "weekly", 0, False)]
+    assert [r["hold_undated"] for r in rows][-1:] == [False]
     best = res["hindsight_hours"]
     assert best == rows[0]["hours"] > 0 and rows[0]["status"] == "optimal"
     for r in rows:
@@ -106,13 +110,17 @@ def test_notice_counts_from_the_confirming_batch_to_the_mission_date():
 
 
 def test_variants():
-    assert bench.parse_variants("weekly:0,monthly:now+fill,daily:7+fill") == [
-        ("weekly", 0, False), ("monthly", None, True), ("daily", 7, True)]
+    assert bench.parse_variants("weekly:0,monthly:now+fill,daily:7+fill,weekly:0+undated-now+fill") == [
+        ("weekly", 0, False, True), ("monthly", None, True, True), ("daily", 7, True, True),
+        ("weekly", 0, True, False)]
+    assert bench.parse_variants(",".join(bench._variant_text(v) for v in bench.VARIANTS)) == list(bench.VARIANTS)
     assert [bench.variant_label(*v) for v in bench.parse_variants("weekly:0+fill")] == [
         "auto, weekly, deferred 0 d + fill"]
 
 
-@pytest.mark.parametrize("value", ["weekly", "yearly:3", "weekly:-1", "weekly:now", "weekly:0+x"])
+@pytest.mark.parametrize("value", ["weekly", "yearly:3", "weekly:-1", "weekly:now", "weekly:0+x",
+                                   "weekly:now+fill+undated-now",
+                                   "weekly:0+fill+fill"])
 def test_a_bad_variant_is_refused(value, capsys):
     with pytest.raises(SystemExit) as ex:
         bench.main(["--variants", value, "--no-plot"])

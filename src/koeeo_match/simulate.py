@@ -27,7 +27,8 @@ allocates everything known: the employees waiting and every open mission,
 whatever the previous batches proposed; step 3 pins only the pairs that cannot
 wait, those whose mission is dated no later than the next batch date (no later
 batch could make them) or within ``d`` days of ``t`` (an undated mission counts
-as dated the day after the year's last day: the hours are a yearly entitlement).
+as dated the day after the year's last day: the hours are a yearly entitlement;
+``hold_undated=False`` pins them at once instead).
 The other pairs stay *tentative* (counted by the record's ``tentative``) and
 the next batch re-optimises them with what it knows then; the last batch pins
 what it allocates.  What is pinned never moves, and a record's
@@ -116,6 +117,7 @@ _PARAMS: dict[str, list] = {
     "progress": [Satisfies(callable, "a callable"), None],
     "commit_days": [Interval(Integral, 0, None, closed="left", noun="an integer", unit="days"), None],
     "fill": [InstanceOf(bool, "a bool")],
+    "hold_undated": [InstanceOf(bool, "a bool")],
 }
 
 
@@ -510,6 +512,7 @@ def simulate(
     *,
     progress: Callable[[str], None] | None = None,
     commit_days: int | None = None,
+    hold_undated: bool = True,
     fill: bool = False,
 ) -> Year:
     """Replay the year: allocate at each batch date, pin what is assigned (see the module's docstring).
@@ -544,6 +547,11 @@ def simulate(
         ``commit_days`` days; the rest is re-optimised by the next batch.  ``None`` (the
         default) pins every pair the batch makes, at once.  Not with ``method="fcfs"``
         (online sign-ups are confirmed on the spot).
+    hold_undated : bool
+        With ``commit_days``: whether pairs on undated missions are held too (``True``, the
+        default: an undated mission counts as dated after the year's end, so with
+        ``commit_days=0`` its pairs are confirmed by the last batch) or pinned by the batch
+        that makes them (``False``).
     fill : bool
         Online fill between batches (module docstring): on the days between batches, the
         missions that would expire before the next batch are served first come first served.
@@ -594,7 +602,8 @@ def simulate(
     """
     validate("simulate", _PARAMS, dict(problem=problem, batch=batch, method=method, policy=policy, seed=seed,
                                        cancel_rate=cancel_rate, time_limit=time_limit, executor=executor,
-                                       progress=progress, commit_days=commit_days, fill=fill))
+                                       progress=progress, commit_days=commit_days, hold_undated=hold_undated,
+                                       fill=fill))
     if commit_days is not None and method == "fcfs":
         raise param_error("simulate", "commit_days", "must be None with method='fcfs' (online first-come-first-served "
                                                      f"confirms on sign-up). Got {commit_days!r} instead.")
@@ -644,6 +653,8 @@ def simulate(
                 ne, nm, status = np.zeros(0, np.int64), np.zeros(0, np.int64), Status.UNKNOWN
             if commit_days is not None and not filling:
                 now = due(M.date[nm], day, next_day, commit_days, last)
+                if not hold_undated:
+                    now |= M.date[nm] == NO_DATE
                 tentative = int(nm.size - now.sum())
                 ne, nm = ne[now], nm[now]
             state.pin(ne, nm, day)
