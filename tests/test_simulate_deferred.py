@@ -277,3 +277,14 @@ def test_undated_pairs_are_held_to_the_year_end_or_pinned_at_once():
     assert km.check(p, at_once.solution) == []
     with pytest.raises(km.InvalidParameterError, match="The 'hold_undated' parameter of simulate"):
         km.simulate(p, commit_days=0, hold_undated="no")
+
+
+def test_cli_simulate_undated_now(tmp_path, capsys):
+    prob, out = tmp_path / "p.json", tmp_path / "s.json"
+    km.dump(make(employees=[{"id": "e1"}, {"id": "e2", "joined": "2027-03-20"}],
+                 missions=[{"id": "u", "posted": "2027-03-01"}]), str(prob))
+    assert cli.main(["simulate", str(prob), "-o", str(out), "--method", "flow", "--commit-days", "0",
+                     "--undated-now"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["2027-03-01", "1"]
+    assert cli.main(["simulate", str(prob), "-o", str(out), "--method", "flow", "--commit-days", "0"]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["2027-03-01", "0"]

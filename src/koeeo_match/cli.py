@@ -391,7 +391,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     problem = _load(args.problem, "problem")
     year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,
                        cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log,
-                       commit_days=args.commit_days, fill=args.fill)
+                       commit_days=args.commit_days, fill=args.fill, hold_undated=not args.undated_now)
     km.dump(year.solution, args.output, timings=args.timings)
     if args.batches is not None:
         year.to_csv(args.batches)
