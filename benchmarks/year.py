@@ -17,7 +17,7 @@ generator's default rules ``"all"``), the year is replayed by
 
 and the hindsight optimum is ``km.solve`` on the whole problem (``method="auto"``); the
 **batch-known optimum** at each batch frequency (``km.solve`` of
-:func:`koeeo_match.simulate.batch_known`: the hindsight optimum restricted to the pairs some batch
+:func:`koeeo_match.batching.batch_known`: the hindsight optimum restricted to the pairs some batch
 date can make) is the ceiling of any year at that frequency, and its gap to hindsight the
 short-notice loss.  For each:
 hours placed and their share of the hindsight optimum's, missions filled and started shares,
