@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("solution",),  # the result
     ("io",),  # files
     ("pinned", "engine"),  # pinned assignments (the reduced problem); the one solve path
-    ("pipeline", "sweep", "whatif", "plot", "simulate"),  # built on solve
+    ("pipeline", "sweep", "whatif", "plot", "simulate", "batching"),  # built on solve; the year and its batches
     ("cli", "__main__", "__init__"),
 ]
 RANK = {room: i for i, rooms in enumerate(LAYERS) for room in rooms}

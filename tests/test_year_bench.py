@@ -14,23 +14,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository r
 
 from benchmarks import year as bench  # noqa: E402
 
-LABELS = ["hindsight optimum", "auto, daily", "auto, weekly", "auto, monthly", "online fcfs (daily)",
-          "greedy, weekly"]
+LABELS = ["hindsight optimum", "batch-known optimum, daily", "batch-known optimum, weekly",
+          "batch-known optimum, monthly", "auto, daily", "auto, weekly", "auto, monthly", "online fcfs (daily)",
+          "greedy, weekly", "auto, weekly, deferred 0 d", "auto, weekly, fill", "auto, monthly, deferred 28 d + fill",
+          "auto, weekly, deferred 0 d (undated at once)"]
+CEILINGS = 3
 
 
 @pytest.fixture(scope="module")
 def tiny():
     p = km.synth.city(employees=60, seed=0, year=True)
-    return p, bench.run(p, seed=0)
+    return p, bench.run(p, seed=0, variants=(("weekly", 0, False, True), ("weekly", None, True, True),
+                                              ("monthly", 28, True, True), ("weekly", 0, False, False)))
 
 
 def test_the_rows_are_every_method_with_zero_violations(tiny):
     p, res = tiny
     rows = res["rows"]
     assert [r["label"] for r in rows] == LABELS
-    assert [(r["method"], r["batch"]) for r in rows] == [
-        ("auto", None), ("auto", "daily"), ("auto", "weekly"), ("auto", "monthly"), ("fcfs", "daily"),
-        ("greedy", "weekly")]
+    assert [(r["method"], r["batch"], r["commit_days"], r["fill"]) for r in rows] == [
+        ("auto", None, None, False), ("auto", "daily", None, False), ("auto", "weekly", None, False),
+        ("auto", "monthly", None, False), ("auto", "daily", None, False), ("auto", "weekly", None, False),
+        ("auto", "monthly", None, False), ("fcfs", "daily", None, False), ("greedy", "weekly", None, False),
+        ("auto", "weekly", 0, False), ("auto", "weekly", None, True), ("auto", "monthly", 28, True),
+        ("auto", "weekly", 0, False)]
+    assert [r["hold_undated"] for r in rows][-1:] == [False]
     best = res["hindsight_hours"]
     assert best == rows[0]["hours"] > 0 and rows[0]["status"] == "optimal"
     for r in rows:
@@ -41,17 +49,26 @@ def test_the_rows_are_every_method_with_zero_violations(tiny):
         for k in ("missions_filled_share", "missions_started_share", "employees_assigned_share"):
             assert 0 <= r[k] <= 1, (r["label"], k)
         assert r["seconds"] >= 0 and r["peak_rss_bytes"] > 0
-    assert rows[0]["series"] is None and rows[0]["waiting_days_mean"] is None
+    for r in rows[:1 + CEILINGS]:
+        assert r["series"] is None and r["waiting_days_mean"] is None and r["notice_days_median"] is None
+    # no year of batches alone beats the batch-known optimum at its frequency (the fill may)
+    ceiling = {r["batch"]: r["hours"] for r in rows[1:1 + CEILINGS]}
+    assert all(r["hours"] <= ceiling[r["batch"]] + 1e-9 for r in rows[1 + CEILINGS:]
+               if r["method"] == "auto" and not r["fill"])
     first, last = res["first_day"], res["last_day"]
-    for r in rows[1:]:
+    for r in rows[1 + CEILINGS:]:
         dates = [d for d, _ in r["series"]]
         cum = [h for _, h in r["series"]]
-        assert len(dates) == r["batches"] and dates == sorted(dates) and first <= dates[0] and dates[-1] <= last
+        assert len(dates) == r["batches"] + r["fill_days"]
+        assert dates == sorted(dates) and first <= dates[0] and dates[-1] <= last
         assert np.all(np.diff(cum) >= 0) and cum[-1] == pytest.approx(r["hours"])  # no cancellations
         assert 0 <= r["waiting_days_median"] <= r["waiting_days_p90"] and r["waiting_days_mean"] >= 0
-        assert r["seconds_per_batch_max"] >= r["seconds_per_batch_mean"] >= 0
+        assert r["seconds_per_batch_mean"] >= 0 and r["seconds_per_batch_max"] >= 0
+        assert (r["fill_days"] > 0) == r["fill"]
+        assert r["notice_days_median"] >= r["notice_days_p10"] >= 1  # confirmed at least a day ahead
     # fewer batches in the year as the interval grows
-    assert rows[1]["batches"] > rows[2]["batches"] > rows[3]["batches"]
+    auto = rows[1 + CEILINGS:4 + CEILINGS]
+    assert auto[0]["batches"] > auto[1]["batches"] > auto[2]["batches"]
     table = bench.table({"rows": rows})
     assert table.count("\n") == len(rows) + 1 and "| hindsight optimum | – |" in table
 
@@ -69,3 +86,42 @@ def test_waiting_counts_from_joining_or_the_first_batch_date():
     # e1 (no joined) from the first batch date 2027-03-01: 0 days; e2 from 2027-03-10 to 2027-03-15: 5 days
     assert bench.waiting_days(p, y).tolist() == [0, 5]
     assert bench.waiting_days(p, y, joined_only=True).tolist() == [5]
+
+
+def test_summary_lists_the_ceilings_and_the_deferred_rows(tiny):
+    p, res = tiny
+    text = bench.summary({"runs": [dict(res, region="Somewhere", employees=60, seed=0, rules="all")]})
+    head, _, row = text.splitlines()
+    assert "batch-known optimum, weekly" in head and "auto, weekly, deferred 0 d" in head and "fill" in head
+    assert row.count("|") == head.count("|") and " d) |" in row
+
+
+def test_notice_counts_from_the_confirming_batch_to_the_mission_date():
+    p = km.Problem.from_records(
+        associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+        employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "skills": {"law": 1}},
+                   {"id": "e2", "lat": 45.0, "lon": 5.0, "joined": "2027-03-10"}],
+        missions=[{"id": "m1", "association": "a", "date": "2027-03-20", "posted": "2027-03-09",
+                   "skills": {"law": 1}},
+                  {"id": "m2", "association": "a", "date": "2027-03-19", "posted": "2027-03-01"}])
+    # at once: e1 on m2 confirmed on 1 March (18 days ahead); deferred: both on 15 March (5 and 4 days)
+    assert bench.notice_days(p, km.simulate(p, method="flow")).tolist() == [18]
+    assert sorted(bench.notice_days(p, km.simulate(p, method="flow", commit_days=0)).tolist()) == [4, 5]
+
+
+def test_variants():
+    assert bench.parse_variants("weekly:0,monthly:now+fill,daily:7+fill,weekly:0+undated-now+fill") == [
+        ("weekly", 0, False, True), ("monthly", None, True, True), ("daily", 7, True, True),
+        ("weekly", 0, True, False)]
+    assert bench.parse_variants(",".join(bench._variant_text(v) for v in bench.VARIANTS)) == list(bench.VARIANTS)
+    assert [bench.variant_label(*v) for v in bench.parse_variants("weekly:0+fill")] == [
+        "auto, weekly, deferred 0 d + fill"]
+
+
+@pytest.mark.parametrize("value", ["weekly", "yearly:3", "weekly:-1", "weekly:now", "weekly:0+x",
+                                   "weekly:now+fill+undated-now",
+                                   "weekly:0+fill+fill"])
+def test_a_bad_variant_is_refused(value, capsys):
+    with pytest.raises(SystemExit) as ex:
+        bench.main(["--variants", value, "--no-plot"])
+    assert ex.value.code == 2 and "--variants" in capsys.readouterr().err

@@ -7,7 +7,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["finite", "float_opt", "int_opt"]
+__all__ = ["add_year_options", "finite", "float_opt", "int_opt"]
 
 
 def int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
@@ -54,3 +54,17 @@ def finite(v: Any) -> Any:
     if isinstance(v, (list, tuple)):
         return [finite(x) for x in v]
     return v
+
+
+def add_year_options(parser: argparse.ArgumentParser) -> None:
+    """``simulate --commit-days D [--undated-now] --fill``: deferred commitment and the online fill
+    (``km.simulate(..., commit_days=D, hold_undated=False, fill=True)``)."""
+    parser.add_argument("--commit-days", type=int_opt(0), default=None, metavar="D",
+                        help="deferred commitment: each batch re-optimises everything known and pins only the "
+                             "participations dated before the next batch or within D days (default: pin at once)")
+    parser.add_argument("--undated-now", action="store_true",
+                        help="with --commit-days: pin participations in undated missions at once rather than "
+                             "holding them to the year's end")
+    parser.add_argument("--fill", action="store_true",
+                        help="between batches, serve first come first served the missions that would expire "
+                             "before the next batch")

@@ -18,6 +18,7 @@ from typing import Any
 
 import koeeo_match
 
+from ._cli_opts import add_year_options as _add_year_options
 from ._cli_opts import finite as _finite
 from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
@@ -389,7 +390,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise km.KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
     problem = _load(args.problem, "problem")
     year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,
-                       cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log)
+                       cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log,
+                       commit_days=args.commit_days, fill=args.fill, hold_undated=not args.undated_now)
     km.dump(year.solution, args.output, timings=args.timings)
     if args.batches is not None:
         year.to_csv(args.batches)
@@ -546,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds for each batch's solve (CP-SAT)")
     y.add_argument("--batches", default=None, metavar="FILE.csv", help="also write the per-batch table here")
     y.add_argument("--timings", action="store_true", help="also write wall-clock seconds into the solution file")
+    _add_year_options(y)
     y.set_defaults(func=cmd_simulate)
 
     d = _add(sub, "demo", "generate a region, compare the optimiser with first-come-first-served",

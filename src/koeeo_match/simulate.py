@@ -22,6 +22,35 @@ and then the 1st of each month (``monthly``).  At a batch date ``t``:
 Every pair is therefore made at a date ``t`` with ``joined <= t``,
 ``posted <= t`` and ``t < date``: both sides were known before the mission.
 
+**Deferred commitment** (``commit_days=d``, off by default).  Step 2 then
+allocates everything known: the employees waiting and every open mission,
+whatever the previous batches proposed; step 3 pins only the pairs that cannot
+wait, those whose mission is dated no later than the next batch date (no later
+batch could make them) or within ``d`` days of ``t`` (an undated mission counts
+as dated the day after the year's last day: the hours are a yearly entitlement;
+``hold_undated=False`` pins them at once instead).
+The other pairs stay *tentative* (counted by the record's ``tentative``) and
+the next batch re-optimises them with what it knows then; the last batch pins
+what it allocates.  What is pinned never moves, and a record's
+``assignments`` are exactly the pairs pinned in that batch.  Deciding late
+lets later sign-ups and postings be used: a batch no longer gives away an
+employee to a mission that is months ahead when someone who joins next week
+could take it.  The price is the wait: a participation is confirmed only once
+its mission is within ``d`` days (with ``0``, by the last batch before it)
+rather than by the first batch that finds it.  :func:`batch_known` gives the ceiling of any year at a
+batch frequency.
+
+**Online fill** (``fill=True``, off by default).  A mission posted after a
+batch and dated before the next one is lost to batches.  With the fill, the
+replay also steps through the days between batches: on each, the missions open
+and dated no later than the next batch date (after the last batch: every open
+mission) are offered first come first served, as by ``method="fcfs"``, to the
+employees known that day, and what is taken is pinned on the spot.  A day on
+which the fill pins something gets a record of its own (``kind="fill"``); the
+batches' records have ``kind="batch"``.  Participations the fill pins are
+confirmed on the day; an employee tentatively proposed elsewhere by a deferred
+batch may be taken, the next batch re-optimises around it.
+
 **Online first-come-first-served** (``method="fcfs"``) is not a batch method:
 it steps every day whatever ``batch`` says (``batch`` then only groups the
 records).  On each day the employees who joined that day arrive, after those
@@ -54,22 +83,23 @@ from typing import Any
 
 import numpy as np
 
-from ._params import InstanceOf, Interval, Options, Satisfies, validate
+from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
+from .batching import BATCHES, OpenProblem, batch_dates, batch_known, due, expiring, open_problem, span
 from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
-from .model import NO_DATE, Problem, format_day, restrict
+from .errors import UnsupportedError
+from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
-from .pinned import pairs_solution, pairs_value, reduce
+from .pinned import pairs_solution, pairs_value
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
 from .status import Status
 
-__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "open_problem"]
+__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "expiring",
+           "open_problem"]
 
 log = logging.getLogger(__name__)
 
-#: The batch frequencies.
-BATCHES = ("daily", "weekly", "monthly")
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -83,6 +113,9 @@ _PARAMS: dict[str, list] = {
     "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
     "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
     "progress": [Satisfies(callable, "a callable"), None],
+    "commit_days": [Interval(Integral, 0, None, closed="left", noun="an integer", unit="days"), None],
+    "fill": [InstanceOf(bool, "a bool")],
+    "hold_undated": [InstanceOf(bool, "a bool")],
 }
 
 
@@ -111,6 +144,12 @@ class Batch:
     status : str
         The status of the batch's solve(s): ``optimal``, ``feasible``, ``infeasible`` or
         ``unknown`` (the worst of the days grouped); ``""`` when nothing was open.
+    tentative : int
+        With deferred commitment (``commit_days``), the pairs the batch's solve made but did not
+        pin: proposed, re-optimised by the next batch; 0 otherwise.
+    kind : str
+        ``"batch"``, or ``"fill"`` for a day between batches on which the online fill
+        (``fill=True``) pinned participations.
     """
 
     date: str
@@ -122,16 +161,22 @@ class Batch:
     cumulative_hours: float
     cancelled: tuple[tuple[str, str], ...] = ()
     status: str = ""
+    tentative: int = 0
+    kind: str = "batch"
 
 
 #: Columns of :meth:`Year.table` and :meth:`Year.to_csv`.
 COLUMNS = ("date", "assignments", "hours", "cumulative_hours", "employees_waiting", "missions_open", "cancelled",
-           "status", "seconds")
+           "tentative", "kind", "status", "seconds")
 #: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
 _TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
                  ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
                  ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
                  ("seconds", "seconds", "{:.2f}"))
+#: The column :meth:`Year.format_table` adds for a year with deferred commitment (before ``seconds``).
+_TENTATIVE_COLUMN = ("tentative", "tentative", "{:d}")
+#: The column :meth:`Year.format_table` adds for a year with the online fill (after ``date``).
+_KIND_COLUMN = ("kind", "kind", "{}")
 
 
 def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
@@ -153,12 +198,19 @@ class Year:
         One record per batch, in date order.
     batch, method : str
         How the year was allocated.
+    commit_days : int or None
+        The deferred-commitment horizon the year was allocated with (``None``: every pair pinned
+        by the batch that made it).
+    fill : bool
+        Whether the online fill ran between batches (records of kind ``"fill"``).
     """
 
     solution: Solution
     batches: list[Batch] = field(default_factory=list)
     batch: str = "weekly"
     method: str = "auto"
+    commit_days: int | None = None
+    fill: bool = False
 
     def table(self) -> Any:
         """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`;
@@ -188,91 +240,19 @@ class Year:
             w.writerows(_cells(b, COLUMNS) for b in self.batches)
 
     def format_table(self) -> str:
-        """The batches as an aligned text table (what ``koeeo-match simulate`` prints)."""
-        rows = [[h for h, _, _ in _TEXT_COLUMNS]]
+        """The batches as an aligned text table (what ``koeeo-match simulate`` prints); a year with
+        deferred commitment has a ``tentative`` column too, one with the online fill a ``kind`` column."""
+        cols: tuple[tuple[str, str, str], ...] = _TEXT_COLUMNS
+        if self.commit_days is not None:
+            cols = cols[:-1] + (_TENTATIVE_COLUMN, cols[-1])
+        if self.fill:
+            cols = cols[:1] + (_KIND_COLUMN,) + cols[1:]
+        rows = [[h for h, _, _ in cols]]
         for b in self.batches:
-            values = _cells(b, tuple(a for _, a, _ in _TEXT_COLUMNS))
-            rows.append([fmt.format(v) for (_, _, fmt), v in zip(_TEXT_COLUMNS, values)])
-        widths = [max(len(r[i]) for r in rows) for i in range(len(_TEXT_COLUMNS))]
+            values = _cells(b, tuple(a for _, a, _ in cols))
+            rows.append([fmt.format(v) for (_, _, fmt), v in zip(cols, values)])
+        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
         return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
-
-
-def _given(days: np.ndarray) -> np.ndarray:
-    return days[days != NO_DATE].astype(np.int64)
-
-
-def _span(problem: Problem) -> tuple[int, int]:
-    """(first day, last day) of the year the problem describes."""
-    known = np.concatenate([_given(problem.employees.joined), _given(problem.missions.posted)])
-    dates = _given(problem.missions.date)
-    if not known.size and not dates.size:
-        raise ValueError("simulate needs days: the problem has no 'joined', 'posted' or mission 'date'; "
-                         "a problem without days is one snapshot, for km.solve.")
-    first = int(known.min()) if known.size else int(dates.min()) - 1
-    last = int(np.concatenate([known, dates]).max())
-    return first, max(first, last)
-
-
-def batch_dates(problem: Problem, batch: str) -> np.ndarray:
-    """The batch dates of the year (days since 1970-01-01, ascending; see the module's docstring).
-
-    >>> import koeeo_match as km
-    >>> p = km.Problem.from_records(
-    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
-    ...     employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "joined": "2027-01-13"}],
-    ...     missions=[{"id": "m", "association": "a", "date": "2027-03-02"}])
-    >>> [km.model.format_day(d) for d in batch_dates(p, "monthly")]
-    ['2027-01-13', '2027-02-01', '2027-03-01']
-    >>> len(batch_dates(p, "weekly")), len(batch_dates(p, "daily"))
-    (7, 49)
-    """
-    first, last = _span(problem)
-    if batch == "daily":
-        return np.arange(first, last + 1, dtype=np.int64)
-    if batch == "weekly":
-        return np.arange(first, last + 1, 7, dtype=np.int64)
-    month0 = np.datetime64(format_day(first), "M")
-    months = month0 + np.arange(1, (np.datetime64(format_day(last), "M") - month0).astype(int) + 1)
-    firsts = months.astype("datetime64[D]").astype(np.int64)
-    return np.concatenate([[first], firsts]).astype(np.int64)
-
-
-@dataclass(frozen=True, eq=False)
-class OpenProblem:
-    """What is open at a batch date: the reduced problem restricted to the employees known and the
-    missions posted and ahead, with their indices in the whole problem."""
-
-    problem: Problem
-    employees: np.ndarray
-    missions: np.ndarray
-
-
-def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.ndarray,
-                 forbid: tuple[np.ndarray, np.ndarray] | None = None) -> OpenProblem:
-    """The problem a batch on ``day`` allocates, given the pinned pairs ``(employee, mission)``.
-
-    Examples
-    --------
-    >>> import numpy as np, koeeo_match as km
-    >>> p = km.Problem.from_records(
-    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
-    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0}, {"id": "e2", "lat": 45.0, "lon": 5.0,
-    ...                 "joined": "2027-03-05"}],
-    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-02"},
-    ...               {"id": "m2", "association": "a", "date": "2027-03-09", "posted": "2027-03-03"}])
-    >>> none = np.zeros(0, np.int64)
-    >>> day = int(np.datetime64("2027-03-03", "D").astype(np.int64))
-    >>> o = open_problem(p, day, none, none)
-    >>> o.problem.employees.ids.tolist(), o.problem.missions.ids.tolist()
-    (['e1'], ['m2'])
-    """
-    red = reduce(problem, employee, mission, forbid)
-    E, M = red.problem.employees, red.problem.missions
-    known = (E.joined == NO_DATE) | (E.joined <= day)
-    ahead = ((M.posted == NO_DATE) | (M.posted <= day)) & ((M.date == NO_DATE) | (M.date > day))
-    ahead &= M.seats > 0
-    ke, km_ = np.flatnonzero(known), np.flatnonzero(ahead)
-    return OpenProblem(restrict(red.problem, ke, km_), red.employees[ke], red.missions[km_])
 
 
 _RANK = {Status.OPTIMAL: 0, Status.FEASIBLE: 1, Status.UNKNOWN: 2, Status.INFEASIBLE: 3}
@@ -350,6 +330,9 @@ def simulate(
     executor: Any = None,
     *,
     progress: Callable[[str], None] | None = None,
+    commit_days: int | None = None,
+    hold_undated: bool = True,
+    fill: bool = False,
 ) -> Year:
     """Replay the year: allocate at each batch date, pin what is assigned (see the module's docstring).
 
@@ -377,6 +360,21 @@ def simulate(
     progress : callable, optional
         Called with one line per batch (the same line is logged at INFO on the
         ``koeeo_match.simulate`` logger).
+    commit_days : int, optional
+        Deferred commitment (module docstring): each batch allocates everything known
+        but pins only the pairs whose mission is dated before the next batch or within
+        ``commit_days`` days; the rest is re-optimised by the next batch.  ``None`` (the
+        default) pins every pair the batch makes, at once.  Not with ``method="fcfs"``
+        (online sign-ups are confirmed on the spot).
+    hold_undated : bool
+        With ``commit_days``: whether pairs on undated missions are held too (``True``, the
+        default: an undated mission counts as dated after the year's end, so with
+        ``commit_days=0`` its pairs are confirmed by the last batch) or pinned by the batch
+        that makes them (``False``).
+    fill : bool
+        Online fill between batches (module docstring): on the days between batches, the
+        missions that would expire before the next batch are served first come first served.
+        Not with ``method="fcfs"``, which serves every day already.
 
     Returns
     -------
@@ -404,18 +402,45 @@ def simulate(
     [('2027-03-01', (('e1', 'm1'),)), ('2027-03-08', ()), ('2027-03-15', (('e2', 'm2'),))]
     >>> km.check(p, year.solution), year.solution.objective
     ([], 14.0)
+
+    Deferred commitment: ``e1`` can do either mission, ``e2`` (who joins on the 10th) only
+    ``m2``; committing at once gives ``m2`` to ``e1``, waiting lets each have one.
+
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "skills": {"law": 1}},
+    ...                {"id": "e2", "lat": 45.0, "lon": 5.0, "joined": "2027-03-10"}],
+    ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-20", "posted": "2027-03-09",
+    ...                "skills": {"law": 1}},
+    ...               {"id": "m2", "association": "a", "date": "2027-03-19", "posted": "2027-03-01"}])
+    >>> km.simulate(p, method="flow").solution.objective
+    7.0
+    >>> year = km.simulate(p, method="flow", commit_days=0)
+    >>> [(b.date, b.assignments, b.tentative) for b in year.batches]
+    [('2027-03-01', (), 1), ('2027-03-08', (), 1), ('2027-03-15', (('e1', 'm1'), ('e2', 'm2')), 0)]
     """
     validate("simulate", _PARAMS, dict(problem=problem, batch=batch, method=method, policy=policy, seed=seed,
                                        cancel_rate=cancel_rate, time_limit=time_limit, executor=executor,
-                                       progress=progress))
+                                       progress=progress, commit_days=commit_days, hold_undated=hold_undated,
+                                       fill=fill))
+    if commit_days is not None and method == "fcfs":
+        raise param_error("simulate", "commit_days", "must be None with method='fcfs' (online first-come-first-served "
+                                                     f"confirms on sign-up). Got {commit_days!r} instead.")
+    if fill and method == "fcfs":
+        raise param_error("simulate", "fill", "must be False with method='fcfs' (online first-come-first-served "
+                                              "already serves every day). Got True instead.")
     pol, _ = resolve_policies(policy, None, "simulate")
     t_start = time.perf_counter()
-    first, last = _span(problem)
+    first, last = span(problem)
     reports = batch_dates(problem, batch)
-    steps = np.arange(first, last + 1, dtype=np.int64) if method == "fcfs" else reports
-    if method == "fcfs" and reports[-1] != last:
+    online = method == "fcfs"
+    fills = fill and not online
+    steps = np.arange(first, last + 1, dtype=np.int64) if online or fills else reports
+    if online and reports[-1] != last:
         reports = np.append(reports[reports <= last], last)
     is_report = np.isin(steps, reports)
+    later = np.searchsorted(reports, steps, side="right")
+    next_batch = [None if online or i == reports.size else int(reports[i]) for i in later.tolist()]
     E, M = problem.employees, problem.missions
     tie = np.random.default_rng(seed).permutation(len(E))
     joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
@@ -423,22 +448,41 @@ def simulate(
     state = _Replay(problem, seed, float(cancel_rate), last)
     batches: list[Batch] = []
     made_e, made_m, gone_e, gone_m = [], [], [], []
-    seconds, worst, open_at_start = 0.0, None, None
-    for day, report in zip(steps.tolist(), is_report.tolist()):
+    seconds, worst, open_at_start, tentative = 0.0, None, None, 0
+    for day, report, next_day in zip(steps.tolist(), is_report.tolist(), next_batch):
         t0 = time.perf_counter()
         ge, gm = state.cancel(day)
         gone_e.append(ge)
         gone_m.append(gm)
         op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm))
+        filling = fills and not report
+        if filling:  # between batches: first come first served on what expires before the next batch
+            op = expiring(op, M.date, next_day)
         if open_at_start is None:
             open_at_start = op.problem.n_missions
         if op.problem.n_employees and op.problem.n_missions:
-            ne, nm, status = _solve_open(op, method, pol, seed, time_limit, executor, arrival_key)
+            try:
+                ne, nm, status = _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor,
+                                             arrival_key)
+            except UnsupportedError:
+                if not filling:
+                    raise
+                # a team started by a cancellation: left to the batch methods that complete it
+                log.debug("simulate %s: fill skipped, a started team needs cpsat or auto", format_day(day))
+                ne, nm, status = np.zeros(0, np.int64), np.zeros(0, np.int64), Status.UNKNOWN
+            if commit_days is not None and not filling:
+                now = due(M.date[nm], day, next_day, commit_days, last)
+                if not hold_undated:
+                    now |= M.date[nm] == NO_DATE
+                tentative = int(nm.size - now.sum())
+                ne, nm = ne[now], nm[now]
             state.pin(ne, nm, day)
             made_e.append(ne)
             made_m.append(nm)
             worst = status if worst is None or _RANK[status] > _RANK[worst] else worst
         seconds += time.perf_counter() - t0
+        if filling and made_m and made_m[-1].size:
+            report = True  # a fill day that pinned something gets a record of its own
         if not report:
             continue
         be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),
@@ -450,21 +494,27 @@ def simulate(
         rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
                     seconds=seconds, employees_waiting=int((known & ~placed).sum()),
                     missions_open=int(open_at_start or 0), cumulative_hours=float(M.hours[state.m].sum()),
-                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value)
+                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
+                    tentative=tentative, kind="fill" if filling else "batch")
         batches.append(rec)
-        line = (f"simulate {rec.date}: {len(rec.assignments)} new, {rec.hours:g} h (total {rec.cumulative_hours:g} h), "
+        line = (f"simulate {rec.date}{' (fill)' if filling else ''}: {len(rec.assignments)} new, {rec.hours:g} h "
+                f"(total {rec.cumulative_hours:g} h), "
                 f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
-                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "") + f", {rec.seconds:.2f} s")
+                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "")
+                + (f", {rec.tentative} tentative" if commit_days is not None else "") + f", {rec.seconds:.2f} s")
         log.info(line)
         if progress is not None:
             progress(line)
         made_e, made_m, gone_e, gone_m = [], [], [], []
-        seconds, worst, open_at_start = 0.0, None, None
+        seconds, worst, open_at_start, tentative = 0.0, None, None, 0
     total = time.perf_counter() - t_start
+    n_fill = sum(b.kind == "fill" for b in batches)
     objective = pairs_value(problem, pol, state.e, state.m)
     sol = pairs_solution(problem, state.e, state.m, pol, status=Status.FEASIBLE, objective=objective, bound=None,
                          method=f"simulate:{batch}:{method}",
-                         message=f"{len(batches)} {batch} batches; allocated batch by batch, not the hindsight optimum",
+                         message=f"{len(batches) - n_fill} {batch} batches"
+                                 + (f" and {n_fill} fill days" if n_fill else "")
+                                 + "; allocated batch by batch, not the hindsight optimum",
                          seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
-    return Year(solution=sol, batches=batches, batch=batch, method=method)
+    return Year(solution=sol, batches=batches, batch=batch, method=method, commit_days=commit_days, fill=fills)
 
