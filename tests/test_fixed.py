@@ -92,6 +92,20 @@ def test_the_priced_route_takes_pinned_pairs(monkeypatch):
     assert set(F) <= set(priced.assignments)
 
 
+@pytest.mark.parametrize("share", [2, 3])
+def test_the_priced_route_certifies_with_employer_places_pinned_full(monkeypatch, share):
+    # half (a third) of an optimum pinned: some (mission, employer) places are all taken, their
+    # layer arcs left with no capacity; the certificate must not lean on them (it once raised
+    # "the flow's potentials do not certify it")
+    p = km.synth.region("Bretagne", employees=2000, seed=0, rules="flow")
+    F = km.solve(p, method="flow").assignments[::share]
+    expected = km.solve(p, method="flow", fixed=F)
+    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)
+    priced = km.solve(p, method="auto", fixed=F)
+    assert priced.method == "auto:priced" and priced.status == km.Status.OPTIMAL
+    assert priced.objective == pytest.approx(expected.objective) and km.check(p, priced) == []
+
+
 # ----------------------------------------------------------------------------- the reduced problem
 def test_the_reduced_problem_says_what_the_pinned_pairs_leave():
     p = make(employers=[{"id": "c", "daily_cap": 2, "hours_budget": 21}],

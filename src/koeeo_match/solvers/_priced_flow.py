@@ -209,9 +209,11 @@ def _residual(net: _Net, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
 def _raise_idle(net: _Net, f: np.ndarray, d: np.ndarray) -> None:
     """Nodes without flow take the potential most favourable to pricing: an employee's (or
     [employee, date]'s) that of its source side, a mission's (or [mission, employer]'s) that of
-    its sink side.  Every residual arc keeps a non-negative reduced cost."""
+    its sink side.  Every residual arc keeps a non-negative reduced cost.  Only through an arc
+    that could carry flow: a node whose arc has no capacity (a [mission, employer] whose places
+    pinned pairs took, ``fixed=``) keeps its distance, which its own arcs respect."""
     for layer, up in ((0, True), (1, True), (4, False), (3, False)):
-        on = (net.kind == layer) & (f == 0)
+        on = (net.kind == layer) & (f == 0) & (net.cap > 0)
         if up:
             d[net.head[on]] = d[net.tail[on]]
         else:
