@@ -1,0 +1,81 @@
+"""The national year end to end: ``python -m benchmarks.year_national [--scale S] [--method M]
+[--commit-days D] [--fill]``.
+
+``km.synth.france(seed=0, scale=S, year=True)`` (``S = 1``: 2,857,143 employees, the proposal's
+20 M hours arriving over the year) replayed by ``km.simulate(..., batch="weekly")`` with its
+defaults (or deferred commitment / the online fill), then checked whole by ``km.check``.  Timed
+from after generation (generation apart), with the process's peak RSS (sampled, children
+included).  The hindsight optimum of the national year is not computed here (the national
+exact solve has not been run to its end: docs/solvers.md); ``benchmarks.year`` compares batch
+frequencies with hindsight on regional years.  Rows go to
+``benchmarks/results/year_national.json`` with the machine and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import time
+
+import koeeo_match as km
+
+from . import machine
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "results", "year_national.json")
+
+
+def main(argv: list[str] | None = None) -> int:
+    from koeeo_match.memory import PeakSampler, rss_bytes
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--method", default="auto")
+    ap.add_argument("--commit-days", type=int, default=None)
+    ap.add_argument("--fill", action="store_true")
+    ap.add_argument("--out", default=OUT)
+    a = ap.parse_args(argv)
+    t = time.perf_counter()
+    p = km.synth.france(seed=0, scale=a.scale, year=True)
+    generate = time.perf_counter() - t
+    load0 = os.getloadavg()[0]
+    t = time.perf_counter()
+    with PeakSampler() as ps:
+        y = km.simulate(p, batch="weekly", method=a.method, commit_days=a.commit_days, fill=a.fill,
+                        progress=lambda msg: print(msg, flush=True))
+    seconds = time.perf_counter() - t
+    peak = max(ps.peak, rss_bytes())
+    t = time.perf_counter()
+    violations = len(km.check(p, y.solution))
+    check_seconds = time.perf_counter() - t
+    secs = [b.seconds for b in y.batches]
+    statuses: dict[str, int] = {}
+    for b in y.batches:
+        statuses[str(b.status)] = statuses.get(str(b.status), 0) + 1
+    row = {"scale": a.scale, "method": a.method, "commit_days": a.commit_days, "fill": a.fill,
+           "employees": p.n_employees, "missions": p.n_missions, "generate_seconds": generate,
+           "simulate_seconds": seconds, "check_seconds": check_seconds, "peak_rss_bytes": peak,
+           "hours": y.solution.objective, "assignments": len(y.solution.assignments), "violations": violations,
+           "records": len(y.batches), "record_seconds_max": max(secs) if secs else None,
+           "record_status": statuses, "load_average_start": load0, "load_average_end": os.getloadavg()[0],
+           "machine": machine.describe(),
+           "command": "python -m benchmarks.year_national " + shlex.join(argv if argv is not None else sys.argv[1:])}
+    doc: dict = {"runs": []}
+    if os.path.exists(a.out):
+        with open(a.out) as fh:
+            doc = json.load(fh)
+    key = (a.scale, a.method, a.commit_days, a.fill)
+    doc["runs"] = [x for x in doc["runs"] if (x["scale"], x["method"], x["commit_days"], x["fill"]) != key] + [row]
+    with open(a.out, "w") as fh:
+        json.dump(doc, fh, indent=1, default=str)
+    print(f"{p.n_employees:,} employees: {row['hours']:,.1f} h placed in {len(y.batches)} records, "
+          f"{seconds:.0f} s after generation ({generate:.0f} s), peak {peak / 2**30:.2f} GiB, "
+          f"{violations} violation(s) of the whole-year check ({check_seconds:.0f} s)", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
