@@ -191,3 +191,21 @@ def test_auto_with_no_time_for_the_mip_still_answers():
     sol = km.solve(p, method="auto", time_limit=1e-6)
     assert sol.status in (km.Status.OPTIMAL, km.Status.FEASIBLE) and len(sol) > 0
     assert km.check(p, sol) == []
+
+
+@pytest.mark.parametrize("cpsat_time", [0.0, 5.0])
+def test_a_poor_mip_incumbent_never_beats_the_greedy_solution(monkeypatch, cpsat_time):
+    # under a time limit HiGHS may stop on a poor incumbent (here: nothing at all, feasible): auto's
+    # answer, and CP-SAT's start, are then the greedy solution if it scores more
+    import time
+
+    from koeeo_match.solvers.greedy import greedy_from
+    from koeeo_match.status import Status
+
+    p = km.synth.region("Bretagne", employees=300, seed=0, rules="all")
+    g = km.build_candidates(p, "max_hours")
+    monkeypatch.setattr(auto_mip, "solve_mip", lambda *a, **k: RawResult(np.zeros(0, np.int64), Status.FEASIBLE,
+                                                                         None, "", {}))
+    res, _ = auto_mip.mip_search(p, g, SolveOptions(), time.monotonic() + cpsat_time)
+    greedy = greedy_from(p, g)
+    assert int(g.score[res.selected].sum()) >= int(g.score[greedy.selected].sum()) > 0

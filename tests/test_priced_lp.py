@@ -90,3 +90,25 @@ def test_every_rule_at_scale_reports_the_tighter_lp_bound(seed):
     assert m["lp_bound"] <= m["relaxation_bound"]
     full = km.solve(p, method="auto")
     assert full.status == km.Status.OPTIMAL and m["lp_bound"] >= full.objective
+
+
+def test_a_pair_given_twice_is_one_column():
+    # a forced pair also held by the flow relaxation reaches lp_bound twice: two LP columns would
+    # let the employee take the mission twice (14 h of a 7 h mission)
+    p = km.Problem.from_records(
+        employees=[{"id": "e0", "lat": 45.0, "lon": 5.0, "max_km": 50, "hours": 14}],
+        missions=[{"id": "m", "association": "a", "hours": 7, "seats": 2}],
+        associations=[{"id": "a", "lat": 45.1, "lon": 5.0}],
+        forced=[{"employee": "e0", "mission": "m"}])
+    pol = km.Policy.preset("max_hours")
+    assert lp_bound(p, pol, np.array([0, 0]), np.array([0, 0])).bound == 7.0
+
+
+def test_nothing_to_assign_is_bounded_by_zero():
+    p = km.synth.city(employees=20, seed=0, rules="all")
+    import dataclasses
+
+    p = dataclasses.replace(p, missions=dataclasses.replace(p.missions, seats=np.zeros(len(p.missions), np.int32),
+                                                              min_seats=np.zeros(len(p.missions), np.int32)))
+    b = lp_bound(p, km.Policy.preset("max_hours"), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    assert b.certified and b.bound == 0.0

@@ -165,7 +165,7 @@ def priced_solution(problem: Problem, policy: Policy, method: str, options: Solv
     hold: a round adds no more arcs than the next solve can fit, and pricing stops, with the
     flow of the arcs held and no proof, when none fits."""
     t0 = time.perf_counter()
-    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=_memory_bytes(memory_limit))
+    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=memory_budget(memory_limit))
     sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
                       total_seconds=candidate_seconds + time.perf_counter() - t0, compute_metrics=compute_metrics)
     met = dict(sol.metrics)
@@ -174,7 +174,7 @@ def priced_solution(problem: Problem, policy: Policy, method: str, options: Solv
     return dataclasses.replace(sol, metrics=met)
 
 
-def _memory_bytes(memory_limit: float | None) -> float | None:
+def memory_budget(memory_limit: float | None) -> float | None:
     """Bytes a priced solve may hold: ``memory_limit`` GiB, or what the machine has available now."""
     if memory_limit is None:
         return available_memory()
@@ -228,16 +228,17 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     t0 = time.perf_counter()
     budget = options.time_limit
     first = dataclasses.replace(options, time_limit=None if budget is None else budget / 3)
-    relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=_memory_bytes(memory_limit),
+    relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=memory_budget(memory_limit),
                                   relax=True)
     proven = raw_r.status == Status.OPTIMAL and raw_r.bound is not None
     flow_bound = relaxed.scale.primary_bound(float(raw_r.bound)) if proven and raw_r.bound is not None else None
     # the arcs held by pricing, and the forced pairs: the LP relaxation of every rule is priced from them
     ea = np.concatenate([relaxed.employee, problem.forced.employee]).astype(np.int64)
     ma = np.concatenate([relaxed.mission, problem.forced.mission]).astype(np.int64)
-    lp_deadline = None if budget is None else time.monotonic() + max(budget * 2 / 3 - (time.perf_counter() - t0),
-                                                                     0.0) / 2
+    lp_deadline = None if budget is None else time.monotonic() + max(budget - (time.perf_counter() - t0), 0.0) / 2
     lp = lp_bound(problem, policy, ea, ma, deadline=lp_deadline, workers=options.workers)
+    # Ctrl-C during either pricing: auto answers at once (its greedy start) instead of searching
+    interrupted = raw_r.termination == Termination.INTERRUPTED or lp.interrupted
     bounds = [b for b in (flow_bound, lp.bound) if b is not None]
     bound = min(bounds) if bounds else None
     M = problem.n_missions
@@ -252,7 +253,7 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     # (memory.bytes_per_arc with top_k, measured on the national every-rule run)
     graph = scored(problem, policy, ea, ma, csr_ptr(ea, problem.n_employees), km, terms, START_K, None)
     left = None if budget is None else max(budget - (time.perf_counter() - t0), 0.0)
-    raw = dispatch(problem, graph, "auto", dataclasses.replace(options, time_limit=left))
+    raw = dispatch(problem, graph, "auto", dataclasses.replace(options, time_limit=0.0 if interrupted else left))
     sol = to_solution(problem, graph, raw, "auto:relaxed+" + method_label("auto", raw)[len("auto:"):],
                       candidate_seconds=0.0, total_seconds=time.perf_counter() - t0, compute_metrics=compute_metrics)
     obj = sol.objective
@@ -277,7 +278,7 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
                pricing_round_seconds=raw_r.stats["pricing_round_seconds"],
                lp_pricing={"rounds": lp.rounds, "certified": lp.certified, "arcs": lp.arcs,
                            "per_round": lp.per_round})
-    ends = {raw_r.termination, raw.termination} - {None}
+    ends = {raw_r.termination, raw.termination, Termination.INTERRUPTED if lp.interrupted else None} - {None}
     termination = (Termination.OPTIMAL if reached else Termination.INTERRUPTED if Termination.INTERRUPTED in ends
                    else Termination.TIME_LIMIT if Termination.TIME_LIMIT in ends else sol.termination)
     return dataclasses.replace(sol, status=status, bound=met["bound"], metrics=met, message=message,
@@ -484,7 +485,7 @@ def solve(
         return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences, executor=executor,
-                           memory_bytes=_memory_bytes(memory_limit) if method == "cpsat" else None)
+                           memory_bytes=memory_budget(memory_limit) if method == "cpsat" else None)
     if priced_route(problem, method, top_k):
         check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
         return priced_solution(problem, policy, method, options, memory_limit=memory_limit)

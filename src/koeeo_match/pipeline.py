@@ -24,6 +24,7 @@ from .engine import (
     check_memory,
     check_solve_params,
     dispatch,
+    memory_budget,
     method_label,
     priced_route,
     priced_solution,
@@ -153,7 +154,8 @@ def run(
         problem = reduced.problem
         say(f"  {reduced.fixed_employee.size:,} fixed pair(s) leave {problem!r}")
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,
-                           progress=(lambda s: say("  " + s)) if progress else None)
+                           progress=(lambda s: say("  " + s)) if progress else None,
+                           memory_bytes=memory_budget(memory_limit) if method == "cpsat" else None)
     if priced_route(problem, method, top_k):  # the start graph, then pricing (as km.solve does)
         check_memory(problem, method, START_K, memory_limit)
         start = stage("candidates", lambda: start_pairs(problem, pol, workers=workers))

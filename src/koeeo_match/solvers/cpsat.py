@@ -70,6 +70,11 @@ _END_SHARE, _END_MAX = 0.25, 0.5
 #: (docs/solvers.md, "Memory: refused up front"; ``memory.BYTES_PER_ARC["cpsat"]``).  A model built
 #: whose search would need more than ``SolveOptions.memory_bytes`` is not searched.
 SEARCH_BYTES_PER_ARC = 14_000
+#: The guard is a safety net behind the check up front, not a second check: it acts only under a
+#: time limit (the one case the check lets a model through without counting its search) and only
+#: past GUARD_MARGIN times the memory (the check counts arcs at their lower 3-standard-error
+#: estimate: a problem just inside it must not be refused here).
+GUARD_MARGIN = 1.25
 
 
 class _Stop(Exception):
@@ -140,7 +145,8 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
         except _Stop:
             return _unbuilt(problem, graph, st, start, sigint.stopped(), time.monotonic() - t0)
         need = keep.size * SEARCH_BYTES_PER_ARC
-        if options.memory_bytes is not None and need > options.memory_bytes:
+        if (options.memory_bytes is not None and options.time_limit is not None
+                and need > GUARD_MARGIN * options.memory_bytes):
             # the memory check up front let it through, counting on a time limit too short to build it
             return _unsearched(problem, graph, st, start, need, options.memory_bytes)
         solver = cp_model.CpSolver()

@@ -76,6 +76,8 @@ class LPBound:
     per_round: list[dict] = field(default_factory=list)
     #: the arcs held at the end (employee, mission): those given and those that priced in
     pairs: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    #: Ctrl-C stopped it
+    interrupted: bool = False
 
 
 #: A lexicographic policy's primary terms are scanned with their weights times SCAN_FACTOR: integer
@@ -128,6 +130,9 @@ def lp_bound(problem: Problem, policy: Policy, ea: np.ndarray, ma: np.ndarray, *
     (True, True)
     """
     M = problem.n_missions
+    if not (problem.missions.seats > 0).any() or not problem.n_employees:  # nothing can be assigned
+        none = np.zeros(0, np.int64)
+        return LPBound(0.0, True, 0, 0, "nothing can be assigned (no seat or no employee)", [], (none, none))
     scale = problem_scale(problem, policy, max_arcs=0)
     pol_scan = _scan_policy(policy, scale)
     scale_scan = scale if pol_scan is policy else problem_scale(problem, pol_scan, max_arcs=0)
@@ -142,9 +147,8 @@ def lp_bound(problem: Problem, policy: Policy, ea: np.ndarray, ma: np.ndarray, *
     cap_e = np.round(problem.employees.hours * unit_h).astype(np.int64) // max(h_min, 1)
     K = int(min(int(cap_e.sum()), int(np.maximum(m.seats, 0).sum())))
     ea, ma, km = filter_eligible(problem, np.asarray(ea, np.int64), np.asarray(ma, np.int64))
-    keys = pair_keys(ea, ma, M)
-    order = np.argsort(keys, kind="stable")
-    ea, ma, km, keys = ea[order], ma[order], km[order], keys[order]
+    keys, first = np.unique(pair_keys(ea, ma, M), return_index=True)  # a pair twice would be two LP columns
+    ea, ma, km = ea[first], ma[first], km[first]
     per_round: list[dict] = []
     classes = np.unique(h_m[m.seats > 0])
     with CtrlC():  # Ctrl-C ends the rounds (an LP or a scan stops at once): no bound
@@ -162,7 +166,7 @@ def _rounds(problem: Problem, policy: Policy, scale: IntegerScores, pol_scan: Po
     for rnd in range(1, max_rounds + 1):
         if (deadline is not None and time.monotonic() > deadline) or INTERRUPTED.is_set():
             return LPBound(None, False, rnd - 1, ea.size, "stopped before its certificate (time limit or Ctrl-C)",
-                           per_round, (ea, ma))
+                           per_round, (ea, ma), INTERRUPTED.is_set())
         setup = estimate(LP_SETUP_SECONDS_PER_ARC, ea.size)
         if ea.size > MAX_ARCS or not fits(deadline, 2 * setup):
             why = (f"{ea.size:,} arcs held, above the {MAX_ARCS:,} of an LP solved whole" if ea.size > MAX_ARCS
@@ -176,8 +180,11 @@ def _rounds(problem: Problem, policy: Policy, scale: IntegerScores, pol_scan: Po
         left = None if deadline is None else max(deadline - time.monotonic(), 0.01)
         pr = lp_prices(problem, graph, left)
         if pr is None:
-            return LPBound(None, False, rnd, ea.size, "HiGHS did not solve the LP relaxation (time limit)",
-                           per_round, (ea, ma))
+            why = ("stopped (time limit or Ctrl-C)" if (deadline is not None and time.monotonic() > deadline)
+                   or INTERRUPTED.is_set() else "infeasible on the arcs held (forced pairs the team rows of the "
+                   "arcs held cannot complete)")
+            return LPBound(None, False, rnd, ea.size, f"HiGHS did not solve the LP relaxation: {why}",
+                           per_round, (ea, ma), INTERRUPTED.is_set())
         t_lp = time.perf_counter() - t0
         # integer scan scores s relate to the LP's costs c by s = c * R (to within 1/2 when the
         # primary terms are scored by a policy of their own)
@@ -199,7 +206,7 @@ def _rounds(problem: Problem, policy: Policy, scale: IntegerScores, pol_scan: Po
             tested += scan.pairs_tested
             if not scan.complete:
                 return LPBound(None, False, rnd, ea.size, "stopped in a scan (time limit or Ctrl-C)", per_round,
-                               (ea, ma))
+                               (ea, ma), INTERRUPTED.is_set())
             found.append((nea.astype(np.int64), nma.astype(np.int64), nkm))
         nea = np.concatenate([f[0] for f in found])
         nma = np.concatenate([f[1] for f in found])
