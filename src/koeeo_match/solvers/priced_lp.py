@@ -11,11 +11,11 @@ eligible arc:
     c x  <=  b'l + sum over held arcs of max(0, c_a - (A'l)_a) + eps * K
 
 where ``eps`` is the reduced cost below which an arc not held is left out (a margin against
-HiGHS' tolerances, 1e-6 of a score unit or so) and ``K`` the most assignments any solution
-makes.  The reduced cost of an arc not held is bounded with the rows that cost nothing to price
-(``h_m`` hours at the employee's hours price, plus the mission's price); the rows dropped
-(one mission per date, employer caps and budgets, ``max_per_employer``) have non-negative
-multipliers, so the bound only grows looser, never wrong.
+HiGHS' tolerances: 8 units of the integer scan scale plus 1e-6 of a score unit) and ``K`` the
+most assignments any solution makes.  The reduced cost of an arc not held is bounded with the
+rows that cost nothing to price (``h_m`` hours at the employee's hours price, plus the mission's
+price); the rows dropped (one mission per date, employer caps and budgets, ``max_per_employer``)
+have non-negative multipliers, so the bound only grows looser, never wrong.
 
 The scan tests integer scores against integer prices: for a lexicographic policy, the score of
 the primary terms alone (a policy of its own), against prices rounded so that every arc whose
