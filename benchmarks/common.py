@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sys
@@ -160,3 +161,17 @@ def tree_sha256(path: str) -> str:
 
 def repo_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def record_run(path: str, run: dict, key: tuple[str, ...]) -> dict:
+    """Put ``run`` in the results file ``path`` (``{"runs": [...]}``, created if missing) in place of
+    the run with the same values of the fields ``key``; returns the document written."""
+    doc: dict[str, Any] = {"runs": []}
+    if os.path.exists(path):
+        with open(path) as fh:
+            doc = json.load(fh)
+    same = tuple(run.get(k) for k in key)
+    doc["runs"] = [x for x in doc["runs"] if tuple(x.get(k) for k in key) != same] + [run]
+    with open(path, "w") as fh:
+        json.dump(doc, fh, indent=1, default=str)
+    return doc

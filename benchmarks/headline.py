@@ -11,7 +11,6 @@ is checked by ``km.check``; rows go to ``benchmarks/results/headline.json`` with
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import shlex
@@ -22,6 +21,7 @@ from concurrent.futures import ProcessPoolExecutor
 import koeeo_match as km
 
 from . import machine
+from .common import record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "headline.json")
@@ -57,15 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     best = rows[0]["objective"]
     for r in rows:
         r["optimiser_advantage"] = best / r["objective"] - 1 if r["objective"] else None
-    doc = {"runs": []}
-    if os.path.exists(a.out):
-        with open(a.out) as fh:
-            doc = json.load(fh)
     run = {"scale": a.scale, "rows": rows, "load_average": os.getloadavg()[0], "machine": machine.describe(),
            "command": "python -m benchmarks.headline " + shlex.join(argv if argv is not None else sys.argv[1:])}
-    doc["runs"] = [x for x in doc["runs"] if x["scale"] != a.scale] + [run]
-    with open(a.out, "w") as fh:
-        json.dump(doc, fh, indent=1, default=str)
+    record_run(a.out, run, ("scale",))
     return 0
 
 

@@ -12,7 +12,6 @@ of each is appended to ``benchmarks/results/priced.json`` (with the machine), wh
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -22,6 +21,7 @@ import koeeo_match as km
 from koeeo_match.candidates import arc_estimate
 
 from . import machine
+from .common import record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "priced.json")
@@ -79,10 +79,6 @@ def main(argv: list[str] | None = None) -> int:
     todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
     if a.national:
         todo.append(("national", {}))
-    doc = {"runs": []}
-    if os.path.exists(a.out):
-        with open(a.out) as fh:
-            doc = json.load(fh)
     for label, kw in todo:
         t0 = time.time()
         r = run(label, lambda kw=kw: km.synth.france(seed=0, rules="flow", **kw))
@@ -94,9 +90,7 @@ def main(argv: list[str] | None = None) -> int:
                 r["full_graph"] = ex.submit(full_graph, kw).result()
         r.update(command="python -m benchmarks.priced " + shlex.join(argv if argv is not None else sys.argv[1:]),
                  machine=machine.describe(), wall_seconds=time.time() - t0, load_average=os.getloadavg()[0])
-        doc["runs"] = [x for x in doc["runs"] if x.get("instance") != label] + [r]
-        with open(a.out, "w") as fh:
-            json.dump(doc, fh, indent=1, default=str)
+        record_run(a.out, r, ("instance",))
         print(f"{label}: {r['status']} {r['objective']:,.0f} h, {r['seconds_after_generate']:.1f} s after generation, "
               f"peak {r['peak_rss_bytes'] / 2**30:.2f} GiB, {r['violations']} violation(s)", flush=True)
     return 0

@@ -12,7 +12,6 @@ problem, then ``auto`` on the arcs they brought in), and ``auto`` on the ``top_k
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -23,6 +22,7 @@ from koeeo_match.engine import relaxed_solution
 from koeeo_match.solvers import SolveOptions
 
 from . import machine
+from .common import record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "relaxed.json")
@@ -54,16 +54,10 @@ def main(argv: list[str] | None = None) -> int:
         t = time.perf_counter()
         c = km.solve(p, method="auto", top_k=5, time_limit=a.time_limit)
         rows.append(_row("capped top_k=5", p, c, time.perf_counter() - t))
-    doc = {"runs": []}
-    if os.path.exists(a.out):
-        with open(a.out) as fh:
-            doc = json.load(fh)
     run = {"scale": a.scale, "time_limit": a.time_limit, "employees": p.n_employees, "rows": rows,
            "command": "python -m benchmarks.relaxed " + shlex.join(argv if argv is not None else sys.argv[1:]),
            "machine": machine.describe(), "load_average": os.getloadavg()[0]}
-    doc["runs"] = [x for x in doc["runs"] if (x["scale"], x["time_limit"]) != (a.scale, a.time_limit)] + [run]
-    with open(a.out, "w") as fh:
-        json.dump(doc, fh, indent=1, default=str)
+    record_run(a.out, run, ("scale", "time_limit"))
     for r in rows:
         print(f"{r['route']}: {r['status']} {r['objective']:,.1f} h, bound {r['bound']}, gap {r['gap']}, "
               f"{r['seconds']:.0f} s, {r['violations']} violation(s)", flush=True)

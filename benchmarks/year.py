@@ -35,7 +35,6 @@ cumulative hours are drawn with :func:`koeeo_match.plot.year` to ``docs/img/year
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import resource
 import shlex
@@ -53,6 +52,7 @@ from koeeo_match.model import NO_DATE, format_day
 from koeeo_match.simulate import BATCHES, batch_dates, batch_known
 
 from . import machine
+from .common import record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "year.json")
@@ -294,14 +294,7 @@ def main(argv: list[str] | None = None) -> int:
         path = os.path.join(IMG, f"year_{_slug(a.region, a.employees, a.seed, a.rules)}.png")
         plot(r, path)
         r["plot"] = os.path.relpath(path, os.path.dirname(HERE))
-    doc: dict[str, Any] = {"runs": []}
-    if os.path.exists(a.out):
-        with open(a.out) as fh:
-            doc = json.load(fh)
-    key = (a.region, a.employees, a.seed, a.rules)
-    doc["runs"] = [x for x in doc["runs"] if (x["region"], x["employees"], x["seed"], x["rules"]) != key] + [r]
-    with open(a.out, "w") as fh:
-        json.dump(doc, fh, indent=1, default=str)
+    record_run(a.out, r, ("region", "employees", "seed", "rules"))
     print(table(r))
     return 0
 

@@ -14,7 +14,6 @@ frequencies with hindsight on regional years.  Rows go to
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -23,6 +22,7 @@ import time
 import koeeo_match as km
 
 from . import machine
+from .common import record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "year_national.json")
@@ -63,14 +63,7 @@ def main(argv: list[str] | None = None) -> int:
            "record_status": statuses, "load_average_start": load0, "load_average_end": os.getloadavg()[0],
            "machine": machine.describe(),
            "command": "python -m benchmarks.year_national " + shlex.join(argv if argv is not None else sys.argv[1:])}
-    doc: dict = {"runs": []}
-    if os.path.exists(a.out):
-        with open(a.out) as fh:
-            doc = json.load(fh)
-    key = (a.scale, a.method, a.commit_days, a.fill)
-    doc["runs"] = [x for x in doc["runs"] if (x["scale"], x["method"], x["commit_days"], x["fill"]) != key] + [row]
-    with open(a.out, "w") as fh:
-        json.dump(doc, fh, indent=1, default=str)
+    record_run(a.out, row, ("scale", "method", "commit_days", "fill"))
     print(f"{p.n_employees:,} employees: {row['hours']:,.1f} h placed in {len(y.batches)} records, "
           f"{seconds:.0f} s after generation ({generate:.0f} s), peak {peak / 2**30:.2f} GiB, "
           f"{violations} violation(s) of the whole-year check ({check_seconds:.0f} s)", flush=True)

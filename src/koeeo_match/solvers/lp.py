@@ -208,20 +208,31 @@ def _lp(problem: Problem, graph: CandidateGraph, st: Structure | None,
     x_out = np.zeros(len(graph))
     if keep.size == 0:
         return 0, x_out
+    solved = _solve_kept(problem, graph, st, keep, time_limit)
+    if solved is None:
+        return None, None
+    x, dual, _, _, unit, sec_max = solved
+    x_out[keep] = np.clip(x[: keep.size], 0.0, 1.0)
+    if sec_max is not None:  # primary totals are integers
+        return math.floor(dual) * graph.scale.multiplier + sec_max, x_out
+    return math.floor(dual * unit), x_out  # so are scores (the margin in _solve covers the product's rounding)
+
+
+def _solve_kept(problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray, time_limit: float | None
+                ) -> tuple[np.ndarray, float, np.ndarray, _Rows, float, int | None] | None:
+    """The LP of the kept arcs solved: (x, rigorous dual bound, multipliers, the rows, the unit of
+    the costs, the bound on secondary totals or None: :func:`_objective`), or None when HiGHS does
+    not finish or finds it infeasible."""
     c, unit, sec_max = _objective(graph, st, keep)
     rows = _Rows()
     n_y = _add_constraints(rows, problem, graph, st, keep)
     A, b = rows.matrix(keep.size + n_y)
     lo = np.zeros(keep.size + n_y)
     lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0  # forced arcs: x = 1
-    obj = np.concatenate([c, np.zeros(n_y)])
-    x, dual, _ = _solve(obj, A, b, lo, time_limit)
+    x, dual, lam = _solve(np.concatenate([c, np.zeros(n_y)]), A, b, lo, time_limit)
     if x is None:
-        return None, None
-    x_out[keep] = np.clip(x[: keep.size], 0.0, 1.0)
-    if sec_max is not None:  # primary totals are integers
-        return math.floor(dual) * graph.scale.multiplier + sec_max, x_out
-    return math.floor(dual * unit), x_out  # so are scores (the margin in _solve covers the product's rounding)
+        return None
+    return x, dual, lam, rows, unit, sec_max
 
 
 @dataclass(frozen=True)
@@ -261,15 +272,10 @@ def lp_prices(problem: Problem, graph: CandidateGraph, time_limit: float | None 
     keep = useful_arcs(graph, st)
     if keep.size == 0:
         return LPPrices(0.0, 1.0, graph.scale.lexicographic, np.zeros(E), st.unit, np.zeros(M))
-    c, unit, sec_max = _objective(graph, st, keep)
-    rows = _Rows()
-    n_y = _add_constraints(rows, problem, graph, st, keep)
-    A, b = rows.matrix(keep.size + n_y)
-    lo = np.zeros(keep.size + n_y)
-    lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0
-    x, dual, lam = _solve(np.concatenate([c, np.zeros(n_y)]), A, b, lo, time_limit)
-    if x is None:
+    solved = _solve_kept(problem, graph, st, keep, time_limit)
+    if solved is None:
         return None
+    _, dual, lam, rows, unit, sec_max = solved
     hours, mission = np.zeros(E), np.zeros(M)
     for tag, start, owner in rows.tags:
         lam_t = lam[start : start + owner.size]

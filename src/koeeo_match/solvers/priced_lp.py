@@ -153,93 +153,82 @@ def lp_bound(problem: Problem, policy: Policy, ea: np.ndarray, ma: np.ndarray, *
     ea, ma, km = ea[first], ma[first], km[first]
     per_round: list[dict] = []
     classes = np.unique(h_m[m.seats > 0])
+    E = problem.n_employees
     with CtrlC():  # Ctrl-C ends the rounds (an LP or a scan stops at once): no bound
-        return _rounds(problem, policy, scale, pol_scan, scale_scan, bounds_scan, weighted, h_m, unit_h, classes, K,
-                       ea, ma, km, keys, deadline, workers, add_per_node, max_rounds, per_round)
-
-
-def _rounds(problem: Problem, policy: Policy, scale: IntegerScores, pol_scan: Policy, scale_scan: IntegerScores,
-            bounds_scan, weighted: list[str], h_m: np.ndarray, unit_h: int, classes: np.ndarray, K: int,
-            ea: np.ndarray, ma: np.ndarray, km: np.ndarray, keys: np.ndarray, deadline: float | None, workers: int,
-            add_per_node: int, max_rounds: int, per_round: list[dict]) -> LPBound:
-    """:func:`lp_bound`'s rounds."""
-    E, M = problem.n_employees, problem.n_missions
-    m = problem.missions
-    for rnd in range(1, max_rounds + 1):
-        if (deadline is not None and time.monotonic() > deadline) or INTERRUPTED.is_set():
-            return LPBound(None, False, rnd - 1, ea.size, "stopped before its certificate (time limit or Ctrl-C)",
-                           per_round, (ea, ma), INTERRUPTED.is_set())
-        setup = estimate(LP_SETUP_SECONDS_PER_ARC, ea.size)
-        if ea.size > MAX_ARCS or not fits(deadline, 2 * setup):
-            why = (f"{ea.size:,} arcs held, above the {MAX_ARCS:,} of an LP solved whole" if ea.size > MAX_ARCS
-                   else f"its LP would not end in the time left (setup about {setup:.0f} s)")
-            return LPBound(None, False, rnd - 1, ea.size, f"not priced: {why}", per_round, (ea, ma))
-        t0 = time.perf_counter()
-        terms = arc_terms(problem, ea, ma, km, weighted)
-        graph = CandidateGraph(n_employees=E, n_missions=M, employee=ea, mission=ma, ptr=csr_ptr(ea, E), km=km,
-                               terms=ArcTerms(problem, ea, ma, km, terms), score=scale.apply(policy, terms),
-                               scale=scale, policy=policy)
-        left = None if deadline is None else max(deadline - time.monotonic(), 0.01)
-        pr = lp_prices(problem, graph, left)
-        if pr is None:
-            why = ("stopped (time limit or Ctrl-C)" if (deadline is not None and time.monotonic() > deadline)
-                   or INTERRUPTED.is_set() else "infeasible on the arcs held (forced pairs the team rows of the "
-                   "arcs held cannot complete)")
-            return LPBound(None, False, rnd, ea.size, f"HiGHS did not solve the LP relaxation: {why}",
-                           per_round, (ea, ma), INTERRUPTED.is_set())
-        t_lp = time.perf_counter() - t0
-        # integer scan scores s relate to the LP's costs c by s = c * R (to within 1/2 when the
-        # primary terms are scored by a policy of their own)
-        lp_unit = 1.0 if pr.primary else pr.unit
-        R = lp_unit * (SCAN_FACTOR * scale_scan.secondary_scale / scale.primary_scale if scale.lexicographic
-                       else 1.0)
-        eps = 8.0 / R + 1e-6
-        lam_h = pr.hours * (unit_h / pr.hours_unit)  # per hour unit of this module (the same unit)
-        V = np.floor(R * (pr.mission + eps)).astype(np.int64) - 2
-        found: list[tuple[np.ndarray, ...]] = []
-        tested = 0
-        for h in classes:
-            in_class = (h_m == h) & (m.seats > 0)
-            Y = np.floor(R * h * lam_h).astype(np.int64)
-            v = np.where(in_class, V, 2**61)
-            nea, nma, nkm, _, scan = priced_pairs(problem, pol_scan, scale_scan, bounds_scan, Y, v,
-                                                  np.zeros(E, bool), in_class, deadline=deadline,
-                                                  workers=workers, stop=INTERRUPTED.is_set)
-            tested += scan.pairs_tested
-            if not scan.complete:
-                return LPBound(None, False, rnd, ea.size, "stopped in a scan (time limit or Ctrl-C)", per_round,
-                               (ea, ma), INTERRUPTED.is_set())
-            found.append((nea.astype(np.int64), nma.astype(np.int64), nkm))
-        nea = np.concatenate([f[0] for f in found])
-        nma = np.concatenate([f[1] for f in found])
-        nkm = np.concatenate([f[2] for f in found])
-        new = ~in_sorted(pair_keys(nea, nma, M), keys)
-        nea, nma, nkm = nea[new], nma[new], nkm[new]
-        # the exact test: reduced cost above eps / 2
-        nt = arc_terms(problem, nea, nma, nkm, weighted)
-        s = scale.apply(policy, nt)
-        c = scale.primary(s).astype(np.float64) if pr.primary else s / pr.unit
-        rc = c - h_m[nma] * lam_h[nea] - pr.mission[nma]
-        bad = rc > eps / 2
-        nea, nma, nkm, rc = nea[bad], nma[bad], nkm[bad], rc[bad]
-        per_round.append({"arcs": int(ea.size), "lp_seconds": round(t_lp, 3),
-                          "scan_seconds": round(time.perf_counter() - t0 - t_lp, 3), "pairs_tested": int(tested),
-                          "priced_out": int(nea.size), "dual": pr.dual})
-        log.info("LP pricing round %d: %s arcs, LP %.1f s (dual %.6g), %s arcs price out", rnd, f"{ea.size:,}",
-                 t_lp, pr.dual, f"{nea.size:,}")
-        if nea.size == 0:
-            whole = pr.dual + eps * K
-            total = math.floor(whole) * scale.multiplier if pr.primary else whole * pr.unit
-            bound = scale.primary_bound(total)
-            return LPBound(bound, True, rnd, ea.size, "LP relaxation priced over every eligible arc", per_round,
-                           (ea, ma))
-        keep = top_k(nea, rc, add_per_node) | top_k(nma, rc, add_per_node)
-        ea = np.concatenate([ea, nea[keep]])
-        ma = np.concatenate([ma, nma[keep]])
-        km = np.concatenate([km, nkm[keep]])
-        keys = pair_keys(ea, ma, M)
-        order = np.argsort(keys, kind="stable")
-        ea, ma, km, keys = ea[order], ma[order], km[order], keys[order]
-    return LPBound(None, False, max_rounds, ea.size, f"no certificate after {max_rounds} rounds", per_round,
-                   (ea, ma))
-
+        for rnd in range(1, max_rounds + 1):
+            if (deadline is not None and time.monotonic() > deadline) or INTERRUPTED.is_set():
+                return LPBound(None, False, rnd - 1, ea.size, "stopped before its certificate (time limit or Ctrl-C)",
+                               per_round, (ea, ma), INTERRUPTED.is_set())
+            setup = estimate(LP_SETUP_SECONDS_PER_ARC, ea.size)
+            if ea.size > MAX_ARCS or not fits(deadline, 2 * setup):
+                why = (f"{ea.size:,} arcs held, above the {MAX_ARCS:,} of an LP solved whole" if ea.size > MAX_ARCS
+                       else f"its LP would not end in the time left (setup about {setup:.0f} s)")
+                return LPBound(None, False, rnd - 1, ea.size, f"not priced: {why}", per_round, (ea, ma))
+            t0 = time.perf_counter()
+            terms = arc_terms(problem, ea, ma, km, weighted)
+            graph = CandidateGraph(n_employees=E, n_missions=M, employee=ea, mission=ma, ptr=csr_ptr(ea, E), km=km,
+                                   terms=ArcTerms(problem, ea, ma, km, terms), score=scale.apply(policy, terms),
+                                   scale=scale, policy=policy)
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.01)
+            pr = lp_prices(problem, graph, left)
+            if pr is None:
+                why = ("stopped (time limit or Ctrl-C)" if (deadline is not None and time.monotonic() > deadline)
+                       or INTERRUPTED.is_set() else "infeasible on the arcs held (forced pairs the team rows of the "
+                       "arcs held cannot complete)")
+                return LPBound(None, False, rnd, ea.size, f"HiGHS did not solve the LP relaxation: {why}",
+                               per_round, (ea, ma), INTERRUPTED.is_set())
+            t_lp = time.perf_counter() - t0
+            # integer scan scores s relate to the LP's costs c by s = c * R (to within 1/2 when the
+            # primary terms are scored by a policy of their own)
+            lp_unit = 1.0 if pr.primary else pr.unit
+            R = lp_unit * (SCAN_FACTOR * scale_scan.secondary_scale / scale.primary_scale if scale.lexicographic
+                           else 1.0)
+            eps = 8.0 / R + 1e-6
+            lam_h = pr.hours * (unit_h / pr.hours_unit)  # per hour unit of this module (the same unit)
+            V = np.floor(R * (pr.mission + eps)).astype(np.int64) - 2
+            found: list[tuple[np.ndarray, ...]] = []
+            tested = 0
+            for h in classes:
+                in_class = (h_m == h) & (m.seats > 0)
+                Y = np.floor(R * h * lam_h).astype(np.int64)
+                v = np.where(in_class, V, 2**61)
+                nea, nma, nkm, _, scan = priced_pairs(problem, pol_scan, scale_scan, bounds_scan, Y, v,
+                                                      np.zeros(E, bool), in_class, deadline=deadline,
+                                                      workers=workers, stop=INTERRUPTED.is_set)
+                tested += scan.pairs_tested
+                if not scan.complete:
+                    return LPBound(None, False, rnd, ea.size, "stopped in a scan (time limit or Ctrl-C)", per_round,
+                                   (ea, ma), INTERRUPTED.is_set())
+                found.append((nea.astype(np.int64), nma.astype(np.int64), nkm))
+            nea = np.concatenate([f[0] for f in found])
+            nma = np.concatenate([f[1] for f in found])
+            nkm = np.concatenate([f[2] for f in found])
+            new = ~in_sorted(pair_keys(nea, nma, M), keys)
+            nea, nma, nkm = nea[new], nma[new], nkm[new]
+            # the exact test: reduced cost above eps / 2
+            nt = arc_terms(problem, nea, nma, nkm, weighted)
+            s = scale.apply(policy, nt)
+            c = scale.primary(s).astype(np.float64) if pr.primary else s / pr.unit
+            rc = c - h_m[nma] * lam_h[nea] - pr.mission[nma]
+            bad = rc > eps / 2
+            nea, nma, nkm, rc = nea[bad], nma[bad], nkm[bad], rc[bad]
+            per_round.append({"arcs": int(ea.size), "lp_seconds": round(t_lp, 3),
+                              "scan_seconds": round(time.perf_counter() - t0 - t_lp, 3), "pairs_tested": int(tested),
+                              "priced_out": int(nea.size), "dual": pr.dual})
+            log.info("LP pricing round %d: %s arcs, LP %.1f s (dual %.6g), %s arcs price out", rnd, f"{ea.size:,}",
+                     t_lp, pr.dual, f"{nea.size:,}")
+            if nea.size == 0:
+                whole = pr.dual + eps * K
+                total = math.floor(whole) * scale.multiplier if pr.primary else whole * pr.unit
+                bound = scale.primary_bound(total)
+                return LPBound(bound, True, rnd, ea.size, "LP relaxation priced over every eligible arc", per_round,
+                               (ea, ma))
+            keep = top_k(nea, rc, add_per_node) | top_k(nma, rc, add_per_node)
+            ea = np.concatenate([ea, nea[keep]])
+            ma = np.concatenate([ma, nma[keep]])
+            km = np.concatenate([km, nkm[keep]])
+            keys = pair_keys(ea, ma, M)
+            order = np.argsort(keys, kind="stable")
+            ea, ma, km, keys = ea[order], ma[order], km[order], keys[order]
+        return LPBound(None, False, max_rounds, ea.size, f"no certificate after {max_rounds} rounds", per_round,
+                       (ea, ma))
