@@ -69,14 +69,12 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     if res.status in (Status.OPTIMAL, Status.INFEASIBLE):
         return res, "mip"
     if INTERRUPTED.is_set() or (rest is not None and rest < MIN_CPSAT):
-        if res.status == Status.FEASIBLE:
-            return _at_least_greedy(problem, sub, res, hint), "mip"
         return _or_greedy(problem, sub, res, hint), "mip"
     found = res.status == Status.FEASIBLE
     lex = sub.scale.lexicographic and sub.scale.multiplier > 1
     held = res.stats.get("mip_primary") if found and lex and res.stats.get("mip_primary_proven") else None
     if found:  # HiGHS' incumbent under a limit can be far below the greedy solution: CP-SAT starts from the better
-        res = _at_least_greedy(problem, sub, res, hint)
+        res = _or_greedy(problem, sub, res, hint)
     start = res.selected if found else hint
     cp = solve_cpsat(problem, sub, SolveOptions(rest, options.seed, options.workers, None, start), min_primary=held)
     if cp.status == Status.INFEASIBLE:
@@ -97,23 +95,15 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
                      termination=cp.termination), "mip+cpsat"
 
 
-def _at_least_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None) -> RawResult:
-    """``res`` (a feasible solution), or the greedy one from ``hint`` when that scores more (this
-    route runs on at most 100,000 arcs: the greedy solution costs a few hundredths of a second)."""
-    start = greedy_from(problem, sub, hint)
-    if start.status != Status.FEASIBLE or _value(sub, start) <= _value(sub, res):
-        return res
-    return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
-                     res.stats, termination=res.termination)
-
-
 def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None) -> RawResult:
-    """``res``, or, when it holds no solution (HiGHS stopped by Ctrl-C or its time: MathOpt's HiGHS
-    cannot be interrupted, so its incumbent is out of reach), the greedy one from ``hint``."""
-    if res.status != Status.UNKNOWN:
+    """``res``, or the greedy solution from ``hint`` when ``res`` holds none (HiGHS stopped by Ctrl-C
+    or its time: MathOpt's HiGHS cannot be interrupted, so its incumbent is out of reach) or a
+    feasible one that scores less (this route runs on at most 100,000 arcs: the greedy solution
+    costs a few hundredths of a second)."""
+    if res.status not in (Status.UNKNOWN, Status.FEASIBLE):
         return res
     start = greedy_from(problem, sub, hint)
-    if start.status != Status.FEASIBLE:
+    if start.status != Status.FEASIBLE or (res.status == Status.FEASIBLE and _value(sub, start) <= _value(sub, res)):
         return res
     return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
                      res.stats, termination=res.termination)
