@@ -203,10 +203,13 @@ def test_rules_a_flow_cannot_honour_keep_the_usual_route():
 
 
 def test_a_time_limit_returns_a_feasible_solution_without_a_proof():
+    """Out of time before the start graph: no proof, but a feasible answer and a bound for the
+    whole problem (each employee's best possible score on each of its places)."""
     p = km.synth.city(employees=300, seed=0, rules="flow")
     sol = engine.priced_solution(p, km.Policy.preset("max_hours"), "flow", SolveOptions(time_limit=1e-6))
     assert sol.status == km.Status.FEASIBLE and sol.termination == km.Termination.TIME_LIMIT
-    assert sol.bound is None and "not proven" in sol.message
+    assert "before its first flow" in sol.message and "bound for the whole problem" in sol.message
+    assert sol.bound is not None and sol.bound >= km.solve(p, method="flow").objective
     assert km.check(p, sol) == []
 
 
@@ -241,7 +244,8 @@ def test_ctrl_c_ends_pricing_with_the_best_flow_and_no_proof():
                                  start=(np.zeros(0, np.int64), np.zeros(0, np.int64)))
     assert sol.termination == km.Termination.INTERRUPTED and sol.status == km.Status.FEASIBLE
     assert sol.metrics["pricing"]["rounds"] == 1 and not sol.metrics["pricing"]["certified"]
-    assert "Ctrl-C" in sol.message and sol.bound is None
+    assert "Ctrl-C" in sol.message and "not proven" in sol.message
+    assert sol.bound is not None and sol.bound >= km.solve(p, method="flow").objective
     assert km.check(p, sol) == []
 
 
@@ -255,7 +259,8 @@ def test_pricing_stops_when_the_next_round_would_not_fit():
     start = P.start_pairs(p, km.Policy.preset("max_hours"), 1)
     tight = P._need(start[0].size, start[0].size)  # the start graph fits, not one arc more
     g, res = priced(p, start_k=1, memory_bytes=tight)
-    assert res.status == km.Status.FEASIBLE and res.bound is None
+    assert res.status == km.Status.FEASIBLE
+    assert res.bound is not None and res.bound >= int(g0.score[first.selected].sum())  # the whole problem's
     assert "memory" in res.message and res.stats["pricing"]["rounds"] == 1
     assert len(g) == start[0].size
     assert int(g.score[res.selected].sum()) <= int(g0.score[first.selected].sum())
@@ -347,3 +352,58 @@ def test_auto_keeps_the_feasible_greedy_when_a_part_says_infeasible():
                          Status.FEASIBLE)
     out = _better(g, RawResult(np.zeros(0, np.int64), Status.INFEASIBLE), fallback)
     assert out.status == Status.FEASIBLE and out.bound is None and out.selected.tolist() == fallback.selected.tolist()
+
+
+# ----------------------------------------------------------------------------- stopped before the certificate
+@pytest.mark.parametrize("policy", POLICIES)
+@settings(max_examples=40, **SETTINGS)
+@given(records=problems(flow_friendly=True), data=st.data())
+def test_the_bound_of_a_round_holds_for_the_whole_problem(records, policy, data):
+    """Pricing stopped for lack of memory (after a random number of rounds: the memory given
+    ranges from none for a second round to room for many) from a random start: the bound it
+    reports, from the prices of a complete scan, is at least the whole problem's optimum, and
+    at least the solution's value."""
+    problem = flow_friendly(records)
+    pairs = eligible_pairs(problem)
+    assume(pairs)
+    ea, ma = (np.array(x, np.int64) for x in zip(*pairs))
+    full_g, full = priced(problem, policy, start=(ea, ma))
+    best = int(full_g.score[full.selected].sum())
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs))), bool)
+    memory = float(data.draw(st.integers(1, 100_000)))
+    g, res = priced(problem, policy, start=(ea[keep], ma[keep]), memory_bytes=memory, add_per_node=1)
+    value = int(g.score[res.selected].sum())
+    assert res.bound is not None and res.bound >= best >= value
+    if res.status == km.Status.OPTIMAL:
+        assert res.bound == value == best
+
+
+def test_price_bound_is_tight_where_the_prices_certify():
+    """A bound of the prices themselves: nothing left out means the flow's value; an arc left
+    out adds its gain on the smaller side (one employee capacity 2 against two missions)."""
+    from koeeo_match.solvers.priced import price_bound
+
+    k, seats = np.array([2, 1]), np.array([1, 1, 1])
+    none = np.zeros(0, np.int64)
+    assert price_bound(7, k, seats, none, none, none) == 7
+    # employee 0 (capacity 2) has two arcs left out, gains 3 and 5: +10 by employees, +8 by missions
+    assert price_bound(7, k, seats, np.array([0, 0]), np.array([1, 2]), np.array([3, 5])) == 15
+
+
+@pytest.mark.parametrize("start_given", [True, False])
+def test_no_time_for_a_first_flow_answers_greedy_with_a_bound(start_given):
+    """With no time left for the first flow (or for the start graph), the answer is the greedy
+    solution of the arcs held, every rule kept, with a bound valid for the whole problem."""
+    p = km.synth.city(employees=300, seed=3, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    opt = km.solve(p, method="flow")
+    full = km.build_candidates(p, pol)
+    start = (full.employee, full.mission) if start_given else None
+    g, res = solve_priced(p, pol, SolveOptions(time_limit=1e-9), start=start)
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.TIME_LIMIT
+    assert res.stats["pricing"]["rounds"] == 0 and res.stats["pricing"]["fallback"]
+    sol = engine.to_solution(p, g, res, "auto:priced", candidate_seconds=0.0, total_seconds=0.0)
+    assert km.check(p, sol) == []
+    assert sol.bound is not None and sol.bound >= opt.objective
+    if start_given:  # greedy on every arc: far from nothing
+        assert sol.objective >= 0.5 * opt.objective

@@ -230,8 +230,8 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     first = dataclasses.replace(options, time_limit=None if budget is None else budget / 3)
     relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=memory_budget(memory_limit),
                                   relax=True)
-    proven = raw_r.status == Status.OPTIMAL and raw_r.bound is not None
-    flow_bound = relaxed.scale.primary_bound(float(raw_r.bound)) if proven and raw_r.bound is not None else None
+    # certified: the relaxation's optimum; stopped: a bound from the prices of its last complete scan
+    flow_bound = relaxed.scale.primary_bound(float(raw_r.bound)) if raw_r.bound is not None else None
     # the arcs held by pricing, and the forced pairs: the LP relaxation of every rule is priced from them
     ea = np.concatenate([relaxed.employee, problem.forced.employee]).astype(np.int64)
     ma = np.concatenate([relaxed.mission, problem.forced.mission]).astype(np.int64)
@@ -265,8 +265,11 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     if lp.bound is not None and lp.bound == bound:
         why = "the LP relaxation of every rule over every eligible arc, proven by pricing (column generation)"
     else:
-        why = ("the flow relaxation's optimum over the whole problem, proven by pricing (team minimums, employer "
-               "caps and budgets and forced pairs dropped, entitlements counted in missions)")
+        why = ("the flow relaxation's " + ("optimum over the whole problem, proven by pricing"
+                                           if raw_r.status == Status.OPTIMAL else
+                                           "bound over the whole problem from its prices (pricing stopped early)")
+               + " (team minimums, employer caps and budgets and forced pairs dropped, entitlements counted in "
+               "missions)")
         if lp.bound is None:
             why += f" (the LP relaxation of every rule: {lp.message})"
     arcs = f"every rule solved on the {len(graph):,} arcs that pricing the relaxations brought in"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .._arrays import unique_sorted
@@ -67,13 +69,16 @@ def _best_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.
 
 
 def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | None = None,
-                policy: Policy | None = None, threads: int = -1) -> Arcs:
+                policy: Policy | None = None, threads: int = -1, stop: Callable[[], bool] | None = None) -> Arcs:
     """Eligible pairs between ``emps`` and ``mis``, one key-skill group at a time; each group's
-    arcs capped to the ``k`` best per employee and per mission when ``k`` is given."""
+    arcs capped to the ``k`` best per employee and per mission when ``k`` is given.  ``stop``
+    is asked before each group: True leaves the groups not drawn yet out."""
     e, m = problem.employees, problem.missions
     key = key_skill(problem)
     out = []
     for g in unique_sorted(key[mis]).tolist():
+        if stop is not None and stop():
+            break
         mis_g = mis[key[mis] == g]
         emps_g = emps[e.skill_level[emps, g] >= loosest_levels(problem)[g]] if g >= 0 else emps
         # a remote mission is open to remote_ok employees anywhere, and to others within max_km
@@ -94,8 +99,10 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
     return ea, ma, km
 
 
-def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int) -> Arcs:
-    """The capped pairs, built block by block (on a process pool for large problems)."""
+def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int,
+                      stop: Callable[[], bool] | None = None) -> Arcs:
+    """The capped pairs, built block by block (on a process pool for large problems); ``stop``
+    is asked before each key-skill group of each block (in the pool's workers too)."""
     e, m = problem.employees, problem.missions
     all_e = np.arange(len(e), dtype=np.int32)
     all_m = np.arange(len(m), dtype=np.int32)
@@ -112,7 +119,7 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int) ->
     workers = workers or default_workers()
     pooled = workers > 1 and len(parts) > 1 and len(e) + len(m) > _POOL_MIN_SIZE
     # run_parts forks its workers with the tasks in memory: nothing large is pickled
-    res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1) for i in order],
+    res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1, stop) for i in order],
                     workers if pooled else 1, [sizes[i] for i in order])
     ea, ma, km = (np.concatenate(x) for x in zip(*res)) if res else (np.zeros(0, np.int32),) * 2 + (np.zeros(0),)
     if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
@@ -122,7 +129,8 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int) ->
 
 
 def eligible_pairs(
-    problem: Problem, *, k: int | None = None, policy: Policy | None = None, workers: int = 0
+    problem: Problem, *, k: int | None = None, policy: Policy | None = None, workers: int = 0,
+    stop: Callable[[], bool] | None = None,
 ) -> Arcs:
     """Eligible (employee, mission) pairs, sorted by employee then mission, with one-way km.
 
@@ -150,6 +158,12 @@ def eligible_pairs(
         With ``k``: the policy whose scores rank the arcs (required then).
     workers : int, default 0
         Processes that build the blocks of a large capped graph (0: every core).
+    stop : callable, optional
+        With ``k``: asked before each key-skill group of each block (a deadline, Ctrl-C); once
+        it answers True, the groups not drawn yet are left out, so the pairs returned are then
+        only a part of the capped graph.  It must keep answering True once it has (the caller
+        asks it again after the return to know whether anything was left out).  Forked
+        workers ask their own copy: a deadline on ``time.monotonic()`` holds there too.
 
     Returns
     -------
@@ -173,6 +187,6 @@ def eligible_pairs(
     else:
         if policy is None:
             raise ValueError("The 'policy' parameter of eligible_pairs is required with k (it ranks the arcs).")
-        ea, ma, km = _capped_in_blocks(problem, k, policy, workers)
+        ea, ma, km = _capped_in_blocks(problem, k, policy, workers, stop)
     order = np.argsort(pair_keys(ea, ma, len(m)))  # pairs are distinct: one int64 sort
     return ea[order], ma[order], km[order]

@@ -28,8 +28,10 @@ durations they are.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -53,10 +55,12 @@ from ..errors import UnsupportedError
 from ..model import Pairs, Problem
 from ..policy import IntegerScores, Policy
 from ..status import Status, Termination
+from . import _auto_clock
 from ._auto_clock import INTERRUPTED, CtrlC
 from ._base import RawResult, SolveOptions
 from ._priced_flow import NEVER, PricedFlow
 from ._structure import hours_unit
+from .greedy import greedy_from
 
 __all__ = ["solve_priced", "start_pairs", "priced_obstacles", "flow_relaxation", "PricingRound", "START_K",
            "ADD_PER_NODE"]
@@ -243,12 +247,70 @@ def _uniform_primary(problem: Problem, policy: Policy, scale: IntegerScores | No
     return int(np.round(prim[0] * scale.primary_scale)) * scale.multiplier
 
 
-def start_pairs(problem: Problem, policy: Policy, k: int = START_K,
-                workers: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def start_pairs(problem: Problem, policy: Policy, k: int = START_K, workers: int = 0,
+                stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The start graph of a priced solve: each employee's and each mission's ``k`` best eligible
     arcs among their nearest partners (:func:`~koeeo_match.candidates.eligible_pairs`), as
-    (employee, mission, km) arrays."""
-    return eligible_pairs(problem, k=k, policy=policy, workers=workers)
+    (employee, mission, km) arrays.  ``stop`` (a deadline, Ctrl-C) is asked before each
+    key-skill group of each block: once it answers True the start graph is only a part."""
+    return eligible_pairs(problem, k=k, policy=policy, workers=workers, stop=stop)
+
+
+def trivial_bound(problem: Problem, policy: Policy, scale: IntegerScores, k: np.ndarray) -> int:
+    """A bound on the best total integer score (``scale``) of ``problem``, valid for the whole
+    problem and computed without any arc: the smaller of each employee's best possible score
+    times the missions it can take (``k``) and each mission's times its seats, from
+    :func:`~koeeo_match.candidates.score_bounds`.  Loose; the bound of a priced solve stopped
+    before any of its rounds ended.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=60, seed=0, rules="flow")
+    >>> pol = km.Policy.preset("max_hours")
+    >>> sc = problem_scale(p, pol, max_arcs=10**6)
+    >>> bool(sc.primary_bound(trivial_bound(p, pol, sc, capacity(p))) >= km.solve(p).objective)
+    True
+    """
+    b = score_bounds(problem, policy, scale)
+    seats = np.maximum(problem.missions.seats.astype(np.int64), 0)
+    if not problem.n_employees or not problem.n_missions or not seats.any() or not (k > 0).any():
+        return 0
+    best_e = np.maximum(b.employee + b.mission[seats > 0].max(), 0.0)
+    best_m = np.maximum(b.mission + b.employee[k > 0].max(), 0.0)
+    # float sums of non-negative terms, rounded up with a relative margin: an upper bound
+    by_e = float(np.dot(best_e, np.maximum(k, 0).astype(np.float64)))
+    by_m = float(np.dot(best_m, seats.astype(np.float64)))
+    return int(np.ceil(min(by_e, by_m) * (1 + 1e-12) + 1))
+
+
+def price_bound(value: int, k: np.ndarray, seats: np.ndarray, ea: np.ndarray, ma: np.ndarray,
+                gain: np.ndarray) -> int:
+    """A bound on the best total integer score of the whole problem after a complete scan:
+    ``value`` (the flow's, optimal on the arcs it solved) plus, for each employee, its largest
+    positive ``gain`` (score less the prices) over the arcs not solved, times the missions it
+    can take; or the same over missions, times their seats, whichever is smaller.
+
+    Raising an employee's price by that gain makes every arc of it price in, at the cost of
+    the gain on each unit of its capacity: the prices then form a dual solution of the whole
+    problem's flow (docs/solvers.md, "A bound before the certificate").  ``ea``, ``ma``,
+    ``gain``: the arcs not solved whose gain is positive (every other eligible arc prices in).
+
+    >>> price_bound(10, np.array([1, 2]), np.array([1, 1]), np.array([1]), np.array([0]), np.array([3]))
+    13
+    """
+    if not gain.size:
+        return int(value)
+    g = np.maximum(gain.astype(np.int64), 0)
+    de = np.zeros(k.size, np.int64)
+    np.maximum.at(de, ea, g)
+    dm = np.zeros(seats.size, np.int64)
+    np.maximum.at(dm, ma, g)
+    return int(value) + min(_dot(de, k), _dot(dm, seats))
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> int:
+    """Exact ``sum(a * max(b, 0))`` of int64 arrays, in Python integers (no overflow)."""
+    nz = np.flatnonzero(a)
+    return int(np.dot(a[nz].astype(object), np.maximum(b[nz], 0).astype(object))) if nz.size else 0
 
 
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
@@ -324,28 +386,42 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     weighted = [t for t, w in policy.weights().items() if w]
     uniform = _uniform_primary(problem, policy, scale)
     slack = int(SLACK * scale.secondary_scale)
-    if start is None:
-        ea, ma, km = start_pairs(problem, policy, start_k, options.workers)
-    elif len(start) == 3:
-        ea, ma, km = start
-    else:
-        ea, ma, km = filter_eligible(problem, np.asarray(start[0]), np.asarray(start[1]))
-    score = scale.apply(policy, arc_terms(problem, ea, ma, km, weighted))
-    useful = (score > 0) & (k[ea] > 0) & (seats[ma] > 0)
-    held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
-    never_e, never_m = k <= 0, seats <= 0
-    pending_e, pending_m = ~never_e, ~never_m
-    Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
+    best_bound = first_bound = trivial_bound(problem, policy, scale, k)
     rounds: list[PricingRound] = []
-    certified, stopped, out_of_memory = False, False, False
-    flow = PricedFlow(problem, k, uniform, options.workers, options.executor)
-    sel_keys: np.ndarray | None = None
-    solved_keys: np.ndarray | None = None  # the arcs of the last solve
-    with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between a scan's groups
+    certified, stopped, out_of_memory, fallback = False, False, False, ""
+    with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between the groups of a scan or start
+        halt = functools.partial(_auto_clock.stopped, deadline)
+        if start is None:
+            ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt)
+            partial_start = halt()
+        elif len(start) == 3:
+            ea, ma, km = start
+            partial_start = False
+        else:
+            ea, ma, km = filter_eligible(problem, np.asarray(start[0]), np.asarray(start[1]))
+            partial_start = False
+        score = scale.apply(policy, arc_terms(problem, ea, ma, km, weighted))
+        useful = (score > 0) & (k[ea] > 0) & (seats[ma] > 0)
+        held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
+        never_e, never_m = k <= 0, seats <= 0
+        pending_e, pending_m = ~never_e, ~never_m
+        Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
+        flow = PricedFlow(problem, k, uniform, options.workers, options.executor)
+        sel_keys: np.ndarray | None = None
+        solved_keys: np.ndarray | None = None  # the arcs of the last solve
         while True:
             t0 = time.perf_counter()
             act = np.flatnonzero(held.active)
             graph = held.candidate_graph(problem, policy, scale, act)
+            # a flow cannot be stopped once started: it starts only if its estimate fits in the time left
+            if partial_start or halt() or not _auto_clock.fits(
+                    deadline, _auto_clock.estimate(_auto_clock.PRICED_SECONDS_PER_ARC, len(graph))):
+                stopped = True
+                if sel_keys is None:  # no flow yet: the greedy answer on the arcs held, by the deadline
+                    fallback = ("Ctrl-C came" if INTERRUPTED.is_set() else "the start graph was cut short"
+                                if partial_start else "no time was left for a first flow")
+                    sel_keys = _greedy_keys(problem, held.candidate_graph(problem, policy, scale), held.keys, halt)
+                break
             chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
             seeds = np.zeros(E + M, bool)
             changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
@@ -356,6 +432,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             solved_keys = held.keys[act]
             selected = act[sel_act]
             sel_keys = held.keys[selected]
+            value = int(graph.score[sel_act].sum())
             y[never_e], v[never_m] = NEVER, NEVER
             # the arcs held but left out of the solve are priced here, in memory
             gain = held.score - y[held.ea] - v[held.ma]
@@ -382,6 +459,10 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
             new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
             nea, nma, nkm, nsc = nea[new], nma[new], nkm[new], nsc[new]
+            if scan.complete:  # every eligible arc not solved and not found here prices in: a bound
+                best_bound = min(best_bound, price_bound(
+                    value, k, seats, np.concatenate([nea, held.ea[back]]), np.concatenate([nma, held.ma[back]]),
+                    np.concatenate([nsc - Yc[nea] - Vc[nma], gain[back]])))
             if nea.size:
                 ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
@@ -434,6 +515,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             "pairs_tested": sum(r.pairs_tested for r in rounds),
             "arcs_scanned": sum(r.arcs_scanned for r in rounds),
             "full_solves": flow.full_solves,
+            "fallback": fallback or None,
             "per_round": [{k: v for k, v in asdict(r).items() if k not in timing} for r in rounds],
         },
         "pricing_round_seconds": [[round(r.solve_seconds, 3), round(r.scan_seconds, 3)] for r in rounds],
@@ -442,7 +524,21 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         return graph, RawResult(selected, Status.OPTIMAL, total, "", stats)
     why = ("Ctrl-C" if ctrl_c.happened else "the time limit" if stopped
            else "the memory available (the next round would not fit)")
-    msg = (f"{why} stopped pricing before its certificate: the solution is optimal on the "
-           f"{len(graph):,} arcs held, not proven for the whole problem")
+    if fallback:
+        msg = (f"{why} stopped pricing before its first flow ({fallback}): the greedy solution on the "
+               f"{len(graph):,} arcs held")
+    else:
+        msg = (f"{why} stopped pricing before its certificate: the solution is optimal on the "
+               f"{len(graph):,} arcs held, not proven for the whole problem")
+    msg += ("; bound for the whole problem: the prices of a complete scan, raised to price in every arc left out"
+            if best_bound < first_bound else
+            "; bound for the whole problem: each employee's (or mission's) best possible score on each of its places")
     end = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT if stopped else None
-    return graph, RawResult(selected, Status.FEASIBLE, None, msg, stats, termination=end)
+    return graph, RawResult(selected, Status.FEASIBLE, max(best_bound, total), msg, stats, termination=end)
+
+
+def _greedy_keys(problem: Problem, graph: CandidateGraph, keys: np.ndarray, stop: Callable[[], bool]) -> np.ndarray:
+    """The pair keys (``keys``: those of ``graph``'s arcs) of the greedy solution on ``graph``,
+    its scan stopped between slices when ``stop`` answers True (every rule kept)."""
+    raw = greedy_from(problem, graph, stop=stop)
+    return keys[np.sort(np.asarray(raw.selected, np.int64))]
