@@ -225,6 +225,66 @@ def test_the_local_pool_names_the_part_that_kills_its_worker_alone():
         run_parts(_die_on, [(4, x) for x in range(6)], workers=2)
 
 
+def _sleep_then_square(seconds: float, x: int) -> int:
+    import time
+
+    time.sleep(seconds)
+    return x * x
+
+
+@needs_fork
+@pytest.mark.parametrize("n", [1, 3])
+def test_stop_kills_the_workers_of_parts_that_cannot_be_interrupted(n, tmp_path):
+    """Parts that would run 10 minutes are killed once ``stop`` answers True (one part alone runs in
+    a forked process too, so that it can be); with ``stop`` never True, the results in order."""
+    from koeeo_match.parallel import PartsStopped
+
+    asked = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 3
+
+    with pytest.raises(PartsStopped):
+        run_parts(_sleep_then_square, [(600.0, x) for x in range(n)], workers=2, stop=stop)
+    assert run_parts(_sleep_then_square, [(0.0, x) for x in range(n)], workers=2, stop=lambda: False) == [
+        x * x for x in range(n)]
+
+
+@needs_fork
+def test_a_priced_flow_past_the_deadline_is_killed_and_greedy_answers(monkeypatch):
+    """The first flow of a priced solve starts (its estimate is made to fit) but runs past the
+    deadline: its process is killed there, and the answer is the greedy solution of the arcs held,
+    every rule kept, with a bound for the whole problem."""
+    import time
+
+    from koeeo_match.solvers import _auto_clock
+    from koeeo_match.solvers import _priced_flow as PF
+    from koeeo_match.solvers._base import SolveOptions
+    from koeeo_match.solvers.priced import solve_priced
+
+    solve_network = PF._solve_network
+
+    def slow(ctx, part):
+        time.sleep(600)
+        return solve_network(ctx, part)
+
+    monkeypatch.setattr(PF, "_solve_network", slow)
+    monkeypatch.setattr(PF, "STOP_ARCS", 0)
+    monkeypatch.setattr(_auto_clock, "PRICED_SECONDS_PER_ARC", 0.0)
+    p = km.synth.city(employees=200, seed=1, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    g0 = km.build_candidates(p, pol)
+    g, res = solve_priced(p, pol, SolveOptions(time_limit=1.0), start=(g0.employee, g0.mission))
+    assert res.stats["pricing"]["fallback"] == "the first flow was stopped at the deadline"
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.TIME_LIMIT
+    from koeeo_match.engine import to_solution
+
+    sol = to_solution(p, g, res, "auto:priced", candidate_seconds=0.0, total_seconds=0.0)
+    assert km.check(p, sol) == [] and sol.objective > 0
+    assert sol.bound is not None and sol.bound >= km.solve(p, method="flow").objective
+
+
 @needs_fork
 def test_a_broken_process_pool_executor_has_its_parts_run_again(flow_parts, small_parts, monkeypatch, tmp_path):
     local = km.solve(flow_parts, method="flow")

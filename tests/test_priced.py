@@ -407,3 +407,19 @@ def test_no_time_for_a_first_flow_answers_greedy_with_a_bound(start_given):
     assert sol.bound is not None and sol.bound >= opt.objective
     if start_given:  # greedy on every arc: far from nothing
         assert sol.objective >= 0.5 * opt.objective
+
+
+def test_a_greedy_answer_past_the_deadline_takes_only_the_best_arcs(monkeypatch):
+    """Past the deadline greedy's set-up runs on GREEDY_FLOOR_ARCS of the best arcs held, not all:
+    the answer keeps every rule and uses only arcs among those."""
+    from koeeo_match.solvers import priced as P
+
+    monkeypatch.setattr(P, "GREEDY_FLOOR_ARCS", 40)
+    p = km.synth.city(employees=300, seed=3, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    full = km.build_candidates(p, pol)
+    g, res = solve_priced(p, pol, SolveOptions(time_limit=1e-9), start=(full.employee, full.mission))
+    sol = engine.to_solution(p, g, res, "auto:priced", candidate_seconds=0.0, total_seconds=0.0)
+    assert km.check(p, sol) == [] and 0 < len(res.selected) <= 40
+    worst_taken = g.score[res.selected].min()
+    assert (g.score > worst_taken).sum() < 40  # every arc taken is among the 40 best

@@ -48,7 +48,8 @@ from typing import Any
 
 from .errors import InvalidParameterError, KoeeoMatchError, SolverError
 
-__all__ = ["run_parts", "default_workers", "Remote", "is_executor", "EXECUTOR_TEXT", "IN_FLIGHT"]
+__all__ = ["run_parts", "default_workers", "Remote", "is_executor", "EXECUTOR_TEXT", "IN_FLIGHT", "PartsStopped",
+           "POLL_SECONDS"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -57,6 +58,14 @@ EXECUTOR_TEXT = "a concurrent.futures.Executor or a dask.distributed.Client"
 
 #: Jobs packed and submitted ahead, per worker of the caller's executor.
 IN_FLIGHT = 2
+
+#: With ``stop``, how often (seconds) :func:`run_parts` asks it while its workers run.
+POLL_SECONDS = 0.05
+
+
+class PartsStopped(Exception):
+    """Raised by :func:`run_parts` when its ``stop`` answered True: the workers were killed and
+    no result is returned (the caller answers with what it had before)."""
 
 
 def default_workers() -> int:
@@ -99,7 +108,7 @@ class Remote:
 
 def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
               sizes: Sequence[int] | None = None, *, executor: Any = None,
-              remote: Remote | None = None) -> list[Any]:
+              remote: Remote | None = None, stop: Callable[[], bool] | None = None) -> list[Any]:
     """``[fn(*t) for t in tasks]``, in parallel when worthwhile; results in task order.
 
     Parameters
@@ -121,6 +130,12 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
         then ignored: the executor has its own workers.
     remote : Remote, optional
         How a task travels to ``executor``.
+    stop : callable, optional
+        For steps that cannot be interrupted where they run (an OR-Tools solve): the tasks
+        then always run in forked processes (at least one, even for a single task), and
+        ``stop`` is asked every :data:`POLL_SECONDS` while they run; when it answers True the
+        workers are killed and :class:`PartsStopped` is raised.  (Ignored with ``executor``,
+        and where no process can be forked: inside a job, or without ``fork``.)
 
     Returns
     -------
@@ -132,6 +147,8 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
     SolverError
         A part's worker died every time it ran (the last time alone), or Dask
         gave the part up; the message names the part.
+    PartsStopped
+        ``stop`` answered True before every task ended.
 
     Examples
     --------
@@ -144,16 +161,16 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
         return _on_executor(fn, tasks, executor, remote)
     workers = workers or default_workers()
     dominated = sizes is not None and len(sizes) > 0 and max(sizes) > 0.8 * sum(sizes)
-    if (workers <= 1 or len(tasks) <= 1 or dominated or "fork" not in mp.get_all_start_methods()
-            or _inside_job()):
-        return [fn(*t) for t in tasks]
     global _INHERITED
-    if _INHERITED is not None:  # a pool inside a pool worker: run here
+    forkable = "fork" in mp.get_all_start_methods() and not _inside_job() and _INHERITED is None
+    if stop is not None and forkable and tasks:  # in processes that can be killed, however few the tasks
+        workers = 1 if dominated else min(workers, len(tasks))
+    elif workers <= 1 or len(tasks) <= 1 or dominated or not forkable:  # (a pool inside a pool worker: here)
         return [fn(*t) for t in tasks]
     # the workers are forked at the first submit and inherit (fn, tasks): only an index is pickled
     _INHERITED = (fn, tasks)
     try:
-        out, lost = _fork_pool(range(len(tasks)), workers)
+        out, lost = _fork_pool(range(len(tasks)), workers, stop)
         return _rerun_lost(out, lost, workers, len(tasks), "part")
     finally:
         _INHERITED = None
@@ -174,13 +191,22 @@ def _run_inherited(i: int) -> Any:
     return fn(*tasks[i])
 
 
-def _fork_pool(indices: Sequence[int] | range, workers: int) -> tuple[dict[int, Any], list[int]]:
+def _fork_pool(indices: Sequence[int] | range, workers: int,
+               stop: Callable[[], bool] | None = None) -> tuple[dict[int, Any], list[int]]:
     """Run the inherited tasks ``indices`` on a fresh fork pool: (results by index, indices lost
-    with a dead worker).  An error raised by a task itself is raised."""
+    with a dead worker).  An error raised by a task itself is raised; ``stop`` answering True
+    (asked every :data:`POLL_SECONDS`) kills the workers and raises :class:`PartsStopped`."""
     out: dict[int, Any] = {}
     lost: list[int] = []
     with ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=mp.get_context("fork")) as ex:
         futures = [(i, ex.submit(_run_inherited, i)) for i in indices]
+        if stop is not None:
+            pending = {f for _, f in futures}
+            while pending:
+                if stop():
+                    _kill(ex)
+                    raise PartsStopped("stopped while its parts ran")
+                _, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         for i, f in futures:
             try:
                 out[i] = f.result()
@@ -191,6 +217,18 @@ def _fork_pool(indices: Sequence[int] | range, workers: int) -> tuple[dict[int, 
                     g.cancel()
                 raise
     return out, lost
+
+
+def _kill(ex: ProcessPoolExecutor) -> None:
+    """Kill a fork pool's workers now (Python 3.14 has ``ProcessPoolExecutor.kill_workers``; before
+    it, the pool's own table of processes), and let it shut down without waiting for them."""
+    kill = getattr(ex, "kill_workers", None)
+    if kill is not None:  # pragma: no cover - Python >= 3.14
+        kill()
+    else:
+        for proc in list((getattr(ex, "_processes", None) or {}).values()):
+            proc.kill()
+    ex.shutdown(wait=False, cancel_futures=True)
 
 
 def _rerun_lost(out: dict[int, Any], lost: list[int], workers: int, n: int, label: str) -> list[Any]:

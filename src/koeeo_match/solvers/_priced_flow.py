@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,12 +27,15 @@ from ._potentials import potentials, reduced_costs_ok, residual
 from ._structure import structure
 from .flow import PART_ARCS, FlowJob, Network, _layers, network, run_flow_job
 
-__all__ = ["PricedFlow", "NEVER"]
+__all__ = ["PricedFlow", "NEVER", "STOP_ARCS"]
 
 log = logging.getLogger(__name__)
 
 #: The price of a node that can take nothing: no arc of it is ever worth adding.
 NEVER = 2**61
+#: A flow of more arcs than this runs in processes that a deadline or Ctrl-C can kill (about 1 s of
+#: flow, :data:`~._auto_clock.PRICED_SECONDS_PER_ARC`); a smaller one runs here, whole.
+STOP_ARCS = 250_000
 
 
 def _solve_network(ctx: tuple, part) -> tuple[Network, np.ndarray]:
@@ -103,11 +107,13 @@ def _node_keys(problem: Problem, graph: CandidateGraph, ed_grp: np.ndarray | Non
 
 def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int | None, workers: int,
              solve: bool, fixed: tuple[np.ndarray, np.ndarray] | None = None,
-             executor: Any = None) -> tuple[_Net, np.ndarray | None]:
+             executor: Any = None, stop: Callable[[], bool] | None = None) -> tuple[_Net, np.ndarray | None]:
     """The network of ``graph`` and, with ``solve``, its optimal flow (parts solved apart by
     OR-Tools, on a process pool when large).  ``fixed``: the (employee, mission) pairs of an
     assignment kept outside ``graph``, whose seats and [mission, employer] places are taken.
-    ``executor``: where the parts are solved (:func:`~koeeo_match.parallel.run_parts`)."""
+    ``executor``: where the parts are solved (:func:`~koeeo_match.parallel.run_parts`).
+    ``stop``: on a graph of over :data:`STOP_ARCS` arcs, the parts are solved in forked
+    processes that ``stop`` answering True kills (:class:`~koeeo_match.parallel.PartsStopped`)."""
     E, M = problem.n_employees, problem.n_missions
     ka, kmis = graph.employee, graph.mission
     st = structure(problem, graph)
@@ -135,7 +141,8 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
     if solve:
         n_proc = (workers or default_workers()) if len(graph) > 300_000 else 1
         if executor is None:
-            solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts])
+            solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts],
+                               stop=stop if len(graph) > STOP_ARCS else None)
         else:  # the networks are built here (they are kept), each sent with only its own arrays
             nets = [network(ctx, p) for p in parts]
             flows = run_parts(_flows, [(_job(net, ctx[-1]),) for net in nets], executor=executor,
@@ -272,9 +279,11 @@ class PricedFlow:
     whose repair fails) is solved by OR-Tools from scratch; later rounds start from the last
     optimal flow and its potentials, repair the flow around the arcs added, and certify it."""
 
-    def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int, executor: Any = None):
+    def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int, executor: Any = None,
+                 stop: Callable[[], bool] | None = None):
         self.problem, self.k, self.uniform, self.workers = problem, k, uniform, workers
         self.executor = executor  # where the parts' networks are solved (None: local processes)
+        self.stop = stop  # kills a large flow's processes (PartsStopped): a deadline, Ctrl-C
         self.solved = False  # a flow of an earlier round exists (the components it keeps)
         self.full_solves = 0
 
@@ -293,7 +302,7 @@ class PricedFlow:
             kept = chosen & ~free[graph.employee]
             sub_net, sub_f = _network(self.problem, graph.subset(sub_arcs), self.k, self.uniform, self.workers,
                                       solve=True, fixed=(graph.employee[kept], graph.mission[kept]),
-                                      executor=self.executor)
+                                      executor=self.executor, stop=self.stop)
             assert sub_f is not None
             both = kept.copy()
             both[sub_arcs[sub_net.arc_of[(sub_net.arc_of >= 0) & (sub_f > 0)]]] = True
@@ -305,7 +314,7 @@ class PricedFlow:
                       t_c - t_r, time.perf_counter() - t_c)
         if net is None or d is None or f is None:
             net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True,
-                              executor=self.executor)
+                              executor=self.executor, stop=self.stop)
             assert f is not None
             d = _certify(net, f)
             self.full_solves += 1

@@ -53,6 +53,7 @@ from ..candidates import (
 )
 from ..errors import UnsupportedError
 from ..model import Pairs, Problem
+from ..parallel import PartsStopped
 from ..policy import IntegerScores, Policy
 from ..status import Status, Termination
 from . import _auto_clock
@@ -69,6 +70,12 @@ log = logging.getLogger(__name__)
 
 #: The start graph: each employee's and each mission's START_K best arcs among their nearest.
 START_K = 5
+#: Under a time limit, the start graph stops at this share of it (the rest: a first flow, or the greedy
+#: answer on the arcs held when the start graph was cut short).
+START_SHARE = 0.6
+#: A greedy answer past the deadline (or on Ctrl-C) runs on this many of the best arcs held: its set-up
+#: (0.8 s at 1.5 M arcs) cannot be stopped; the first slice of its scan (``_ledger.take_slices``).
+GREEDY_FLOOR_ARCS = 262_144
 #: Per round, each employee's and each mission's ADD_PER_NODE arcs that price out best are added
 #: (the others are scanned again in the next round).
 ADD_PER_NODE = 10
@@ -391,9 +398,11 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     certified, stopped, out_of_memory, fallback = False, False, False, ""
     with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between the groups of a scan or start
         halt = functools.partial(_auto_clock.stopped, deadline)
-        if start is None:
-            ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt)
-            partial_start = halt()
+        if start is None:  # by START_SHARE of the limit, so that a greedy answer has time if it comes to that
+            halt_start = functools.partial(_auto_clock.stopped, None if deadline is None
+                                           else t_start + START_SHARE * (deadline - t_start))
+            ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt_start)
+            partial_start = halt_start()
         elif len(start) == 3:
             ea, ma, km = start
             partial_start = False
@@ -406,29 +415,38 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         never_e, never_m = k <= 0, seats <= 0
         pending_e, pending_m = ~never_e, ~never_m
         Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
-        flow = PricedFlow(problem, k, uniform, options.workers, options.executor)
+        flow = PricedFlow(problem, k, uniform, options.workers, options.executor, stop=halt)
         sel_keys: np.ndarray | None = None
         solved_keys: np.ndarray | None = None  # the arcs of the last solve
         while True:
             t0 = time.perf_counter()
             act = np.flatnonzero(held.active)
             graph = held.candidate_graph(problem, policy, scale, act)
-            # a flow cannot be stopped once started: it starts only if its estimate fits in the time left
-            if partial_start or halt() or not _auto_clock.fits(
+            # a flow cannot be stopped where it runs: it starts only if its estimate fits in the time left,
+            # and a large one runs in processes killed at the deadline or on Ctrl-C
+            cut = ""
+            if halt() or not _auto_clock.fits(
                     deadline, _auto_clock.estimate(_auto_clock.PRICED_SECONDS_PER_ARC, len(graph))):
+                cut = ("the start graph stopped at its share of the limit and no time was left for a flow"
+                       if partial_start else "no time was left for a first flow")
+            else:
+                chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
+                seeds = np.zeros(E + M, bool)
+                changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
+                if changed is not None:
+                    seeds[held.ea[changed]] = True
+                    seeds[E + held.ma[changed]] = True
+                try:
+                    sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
+                except PartsStopped:
+                    cut = "the first flow was stopped at the deadline"
+            if cut:
                 stopped = True
                 if sel_keys is None:  # no flow yet: the greedy answer on the arcs held, by the deadline
-                    fallback = ("Ctrl-C came" if INTERRUPTED.is_set() else "the start graph was cut short"
-                                if partial_start else "no time was left for a first flow")
-                    sel_keys = _greedy_keys(problem, held.candidate_graph(problem, policy, scale), held.keys, halt)
+                    fallback = "Ctrl-C came" if INTERRUPTED.is_set() else cut
+                    sel_keys = _greedy_keys(problem, held.candidate_graph(problem, policy, scale), held.keys, halt,
+                                            deadline)
                 break
-            chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
-            seeds = np.zeros(E + M, bool)
-            changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
-            if changed is not None:
-                seeds[held.ea[changed]] = True
-                seeds[E + held.ma[changed]] = True
-            sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
             solved_keys = held.keys[act]
             selected = act[sel_act]
             sel_keys = held.keys[selected]
@@ -537,8 +555,24 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     return graph, RawResult(selected, Status.FEASIBLE, max(best_bound, total), msg, stats, termination=end)
 
 
-def _greedy_keys(problem: Problem, graph: CandidateGraph, keys: np.ndarray, stop: Callable[[], bool]) -> np.ndarray:
+def _greedy_keys(problem: Problem, graph: CandidateGraph, keys: np.ndarray, stop: Callable[[], bool],
+                 deadline: float | None) -> np.ndarray:
     """The pair keys (``keys``: those of ``graph``'s arcs) of the greedy solution on ``graph``,
-    its scan stopped between slices when ``stop`` answers True (every rule kept)."""
+    its scan stopped between slices when ``stop`` answers True (every rule kept).
+
+    Greedy's set-up (the arcs' structure, their order) cannot be stopped: it runs on the best
+    arcs that fit in the time left (``GREEDY_SECONDS_PER_ARC``), at least ``GREEDY_FLOOR_ARCS``
+    (past the deadline, or on Ctrl-C: that many, the first slice's worth)."""
+    fit = _auto_clock.left(deadline)
+    if stop():
+        n = GREEDY_FLOOR_ARCS
+    elif fit is None:
+        n = len(graph)
+    else:
+        n = max(GREEDY_FLOOR_ARCS, int(fit / _auto_clock.GREEDY_SECONDS_PER_ARC))
+    if n < len(graph):  # the n best-scored arcs: those greedy would try first
+        best = np.sort(np.argpartition(-graph.score, n - 1)[:n])
+        raw = greedy_from(problem, graph.subset(best), stop=stop)
+        return keys[best[np.sort(np.asarray(raw.selected, np.int64))]]
     raw = greedy_from(problem, graph, stop=stop)
     return keys[np.sort(np.asarray(raw.selected, np.int64))]
