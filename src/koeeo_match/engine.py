@@ -51,7 +51,7 @@ from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
 from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
-from .solvers.priced_lp import lp_bound
+from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
 from .status import Status, Termination
 
@@ -236,7 +236,10 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     ea = np.concatenate([relaxed.employee, problem.forced.employee]).astype(np.int64)
     ma = np.concatenate([relaxed.mission, problem.forced.mission]).astype(np.int64)
     lp_deadline = None if budget is None else time.monotonic() + max(budget - (time.perf_counter() - t0), 0.0) / 2
-    lp = lp_bound(problem, policy, ea, ma, deadline=lp_deadline, workers=options.workers)
+    if raw_r.termination == Termination.INTERRUPTED:  # Ctrl-C: no LP (its set-up alone would not answer at once)
+        lp = LPBound(None, False, 0, ea.size, "not run (Ctrl-C)", [], (ea, ma), interrupted=True)
+    else:
+        lp = lp_bound(problem, policy, ea, ma, deadline=lp_deadline, workers=options.workers)
     # Ctrl-C during either pricing: auto answers at once (its greedy start) instead of searching
     interrupted = raw_r.termination == Termination.INTERRUPTED or lp.interrupted
     bounds = [b for b in (flow_bound, lp.bound) if b is not None]
