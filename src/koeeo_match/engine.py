@@ -135,13 +135,17 @@ def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
 #: this (estimated) prices the implicit graph (:mod:`koeeo_match.solvers.priced`) instead of
 #: building it: the same optimum, proven for the whole problem, for a fraction of the time and memory.
 PRICED_MIN_ARCS = 2_000_000
+#: Employees x missions beyond which the priced route is taken without estimating the arcs (a tenth
+#: of the national instance has 3.8e10 pairs; Bretagne's 30,000 employees, 4.1e8).
+PRICED_SURE_PAIRS = 10**10
 
 
 def priced_route(problem: Problem, method: str, top_k: int | None) -> bool:
     """Whether :func:`solve` takes the priced route: an exact flow solve (``auto`` or ``flow``,
     no ``top_k``) of a problem whose rules a flow honours on any arcs
     (:func:`~koeeo_match.solvers.priced.priced_obstacles`) and whose full graph is large
-    (:data:`PRICED_MIN_ARCS`).
+    (:data:`PRICED_MIN_ARCS`, estimated; beyond :data:`PRICED_SURE_PAIRS` employees x
+    missions, without an estimate).
 
     >>> import koeeo_match as km
     >>> priced_route(km.synth.city(employees=50, seed=0, rules="flow"), "auto", None)
@@ -151,7 +155,9 @@ def priced_route(problem: Problem, method: str, top_k: int | None) -> bool:
         return False
     if problem.n_employees * problem.n_missions <= PRICED_MIN_ARCS or priced_obstacles(problem):
         return False
-    return arc_estimate(problem).arcs > PRICED_MIN_ARCS
+    # beyond PRICED_SURE_PAIRS pairs the estimate (2.3 s at national scale: a KD-tree per key skill over
+    # every mission) is skipped: pricing is exact whatever the graph's size
+    return problem.n_employees * problem.n_missions > PRICED_SURE_PAIRS or arc_estimate(problem).arcs > PRICED_MIN_ARCS
 
 
 def priced_solution(problem: Problem, policy: Policy, method: str, options: SolveOptions,
@@ -382,7 +388,9 @@ def solve(
     policy : Policy or str, optional
         The objective (a preset name or a :class:`Policy`); default ``max_hours``.
     time_limit : float, optional
-        Seconds for the solver (after the candidate graph): model building,
+        Seconds for the solver (after the candidate graph; on the priced
+        routes, which build their graph inside the limit, from the call,
+        pinned pairs' reduction included): model building,
         bounds, repairs and search all count.  On expiry the best feasible
         solution is returned (``auto`` and ``cpsat``: the greedy one at least,
         itself stopped at the deadline with what it took by then, every rule
@@ -480,24 +488,32 @@ def solve(
                        top_k=top_k, workers=workers, progress=progress, proposing=proposing,
                        preferences=preferences, rank=rank, memory_limit=memory_limit, fixed=fixed,
                        executor=executor)
+    t_entry = time.monotonic()
+
+    def left() -> float | None:  # the time limit less what this call spent before the solver (at least 1 ms)
+        return None if time_limit is None else max(time_limit - (time.monotonic() - t_entry), 1e-3)
+
     policy, rank = resolve_policies(policy, rank, "solve")
     if fixed is not None:
         t0 = time.perf_counter()
         reduced = reduce(problem, *fixed_pairs(problem, fixed))
         refuse_unsupported(reduced, method, problem)
-        inner = solve(reduced.problem, method, policy, time_limit, seed, top_k=top_k, workers=workers,
+        inner = solve(reduced.problem, method, policy, left(), seed, top_k=top_k, workers=workers,
                       progress=progress, proposing=proposing, preferences=preferences, rank=rank,
                       memory_limit=memory_limit, executor=executor)
         return merge(problem, reduced, inner, policy, seconds=time.perf_counter() - t0)
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences, executor=executor,
                            memory_bytes=memory_budget(memory_limit) if method == "cpsat" else None)
+    # the priced routes build their graph inside the limit: the routing (an estimate of the arcs, 2.3 s at
+    # national scale) counts too
     if priced_route(problem, method, top_k):
         check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
-        return priced_solution(problem, policy, method, options, memory_limit=memory_limit)
+        return priced_solution(problem, policy, method, dataclasses.replace(options, time_limit=left()),
+                               memory_limit=memory_limit, candidate_seconds=time.monotonic() - t_entry)
     if relaxed_route(problem, method, top_k, memory_limit):
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
-        return relaxed_solution(problem, policy, options, memory_limit)
+        return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
     check_memory(problem, method, top_k, memory_limit, time_limit)
     graph, t_cand = candidate_graph(problem, policy, top_k, rank)
     return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)

@@ -74,6 +74,6 @@ def departement_of(lat: np.ndarray, lon: np.ndarray, max_km: float = 120.0) -> n
     if len(lat) == 0:
         return None
     tree = cKDTree(unit_vectors(d.lat, d.lon))
-    dist, idx = tree.query(unit_vectors(np.asarray(lat), np.asarray(lon)))
+    dist, idx = tree.query(unit_vectors(np.asarray(lat), np.asarray(lon)), workers=-1)
     idx = np.where(dist <= chord_of_km(max_km), idx, -1)
     return None if (idx < 0).all() else idx.astype(np.int64)

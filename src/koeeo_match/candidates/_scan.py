@@ -214,6 +214,10 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
         ]
         for src in sources:
             for a, b, km in src:
+                # a group of the national instance can take minutes: the deadline is asked per chunk too
+                if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
+                    stats.complete = False
+                    return None, stats
                 if a.size == 0:
                     continue
                 # each pair is scored first (its terms need no eligibility), and only those that beat

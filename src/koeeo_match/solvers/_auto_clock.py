@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 import numpy as np
 
 __all__ = ["INTERRUPTED", "CtrlC", "SigintFlag", "budget", "shares", "left", "fits", "estimate", "stopped",
-           "FLOW_SECONDS_PER_ARC", "PRICED_SECONDS_PER_ARC", "GREEDY_SECONDS_PER_ARC", "LP_SETUP_SECONDS_PER_ARC"]
+           "deadline_after", "FLOW_SECONDS_PER_ARC", "PRICED_SECONDS_PER_ARC", "GREEDY_SECONDS_PER_ARC",
+           "LP_SETUP_SECONDS_PER_ARC"]
 
 #: Seconds per arc of the steps that cannot be interrupted, measured on the 2-core machine of
 #: docs/solvers.md ("Time limits": 2,072,704 arcs, Bretagne 30,000, load 1-5): one OR-Tools
@@ -103,6 +104,11 @@ class SigintFlag:
     def __exit__(self, *exc: object) -> None:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
+
+
+def deadline_after(seconds: float | None) -> float | None:
+    """The deadline (``time.monotonic()``) ``seconds`` from now (None: no limit)."""
+    return None if seconds is None else time.monotonic() + seconds
 
 
 def left(deadline: float | None) -> float | None:

@@ -11,14 +11,18 @@ is honoured.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
+from ..status import Status
+from ._auto_clock import CtrlC, deadline_after, stopped
 from ._base import ALL_BUT_STAFFED, RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows
 from ._structure import structure
-from .greedy import finish, forced_missions, settle_forced
+from .greedy import ended, finish, forced_missions, settle_forced
 
 __all__ = ["solve_fcfs"]
 
@@ -30,7 +34,9 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     The sign-ups are one scan of the arcs of positive score, employee by
     employee in arrival order, each employee's best first (ties by arc index):
     an employee whose hours are used has no arc left that fits, as every
-    mission lasts a positive time.
+    mission lasts a positive time.  ``options.time_limit`` and Ctrl-C stop
+    the scan between slices (the employees who came before keep their
+    sign-ups; termination ``time_limit`` or ``interrupted``).
 
     Examples
     --------
@@ -40,6 +46,7 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     >>> res.status.value
     'feasible'
     """
+    deadline = deadline_after(options.time_limit)
     st = structure(problem, graph)
     ledger = Ledger(problem, graph, st)
     bad = settle_forced(ledger, st.forced_arc)
@@ -54,8 +61,14 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     order = by_emp[csr_rows(graph.ptr, arrival)]
     del by_emp
     order = order[graph.score[order] > 0]
-    ledger.take(order)
+    with CtrlC() as ctrl_c:  # a time limit or Ctrl-C stops the sign-ups between slices: those who came took
+        ledger.take(order, functools.partial(stopped, deadline))
     del order
     short = ledger.short_teams()
     ledger.release_missions(short[~forced_m[short]])
-    return finish(ledger, forced_m, "fcfs")
+    res = finish(ledger, forced_m, "fcfs")
+    if ledger.stopped and res.status == Status.FEASIBLE:
+        res.stats["stopped"] = True
+        res.message = ("fcfs stopped before every employee arrived (time limit or Ctrl-C): the sign-ups of those "
+                       "who came")
+    return ended(res, ctrl_c)

@@ -10,18 +10,20 @@ the released volunteers' arcs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
 
 from ..candidates import CandidateGraph
 from ..model import Problem
-from ..status import Status
+from ..status import Status, Termination
+from ._auto_clock import CtrlC, deadline_after, stopped
 from ._base import ALL_BUT_STAFFED, RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows, stable_order
 from ._structure import structure
 
-__all__ = ["finish", "forced_missions", "greedy_from", "settle_forced", "solve_greedy"]
+__all__ = ["ended", "finish", "forced_missions", "greedy_from", "settle_forced", "solve_greedy"]
 
 _MAX_ROUNDS = 100
 
@@ -53,8 +55,22 @@ def finish(ledger: Ledger, forced_m: np.ndarray, method: str) -> RawResult:
 
 @register("greedy", supports=ALL_BUT_STAFFED)
 def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions) -> RawResult:
-    """Highest score first (ties by employee, then mission order); honours every rule."""
-    return greedy_from(problem, graph)
+    """Highest score first (ties by employee, then mission order); honours every rule.
+
+    ``options.time_limit`` and Ctrl-C stop the scan between slices (:func:`greedy_from`): the
+    answer is then what it took so far, termination ``time_limit`` or ``interrupted``."""
+    deadline = deadline_after(options.time_limit)
+    with CtrlC() as ctrl_c:
+        res = greedy_from(problem, graph, stop=functools.partial(stopped, deadline))
+    return ended(res, ctrl_c)
+
+
+def ended(res: RawResult, ctrl_c: CtrlC) -> RawResult:
+    """``res`` with its termination when its method was stopped (``stats["stopped"]``): Ctrl-C's
+    or the time limit's."""
+    if res.stats.get("stopped"):
+        res.termination = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT
+    return res
 
 
 def _score_order(graph: CandidateGraph, first: np.ndarray | None) -> np.ndarray:

@@ -41,6 +41,7 @@ from ..candidates import (
     MISSION_TERMS,
     ArcTerms,
     CandidateGraph,
+    ScoreBounds,
     arc_terms,
     eligible_pairs,
     filter_eligible,
@@ -263,21 +264,20 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K, workers: int
     return eligible_pairs(problem, k=k, policy=policy, workers=workers, stop=stop)
 
 
-def trivial_bound(problem: Problem, policy: Policy, scale: IntegerScores, k: np.ndarray) -> int:
+def trivial_bound(problem: Problem, b: ScoreBounds, k: np.ndarray) -> int:
     """A bound on the best total integer score (``scale``) of ``problem``, valid for the whole
     problem and computed without any arc: the smaller of each employee's best possible score
-    times the missions it can take (``k``) and each mission's times its seats, from
-    :func:`~koeeo_match.candidates.score_bounds`.  Loose; the bound of a priced solve stopped
-    before any of its rounds ended.
+    times the missions it can take (``k``) and each mission's times its seats, from its
+    :func:`~koeeo_match.candidates.score_bounds` ``b``.  Loose; the bound of a priced solve
+    stopped before any of its rounds ended.
 
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=60, seed=0, rules="flow")
     >>> pol = km.Policy.preset("max_hours")
     >>> sc = problem_scale(p, pol, max_arcs=10**6)
-    >>> bool(sc.primary_bound(trivial_bound(p, pol, sc, capacity(p))) >= km.solve(p).objective)
+    >>> bool(sc.primary_bound(trivial_bound(p, score_bounds(p, pol, sc), capacity(p))) >= km.solve(p).objective)
     True
     """
-    b = score_bounds(problem, policy, scale)
     seats = np.maximum(problem.missions.seats.astype(np.int64), 0)
     if not problem.n_employees or not problem.n_missions or not seats.any() or not (k > 0).any():
         return 0
@@ -393,7 +393,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     weighted = [t for t, w in policy.weights().items() if w]
     uniform = _uniform_primary(problem, policy, scale)
     slack = int(SLACK * scale.secondary_scale)
-    best_bound = first_bound = trivial_bound(problem, policy, scale, k)
+    best_bound = first_bound = trivial_bound(problem, bounds, k)
     rounds: list[PricingRound] = []
     certified, stopped, out_of_memory, fallback = False, False, False, ""
     with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between the groups of a scan or start

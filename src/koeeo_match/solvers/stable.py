@@ -25,6 +25,7 @@ clash.  The proposal loop is sequential, on flat arrays of ranked arcs
 
 from __future__ import annotations
 
+import functools
 import heapq
 
 import numpy as np
@@ -35,11 +36,16 @@ from ..errors import UnsupportedError
 from ..model import Problem
 from ..preferences import arc_ranks
 from ..status import Status
+from ._auto_clock import CtrlC, deadline_after, stopped
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure
 from .flow import employee_capacity, flow_obstacles
+from .greedy import ended
 
 __all__ = ["solve_stable", "stable_obstacles", "PROPOSING"]
+
+#: Deferred acceptance asks its time limit (and Ctrl-C) every this many turns (a node taken from the stack).
+_CHECK_EVERY = 4096
 
 PROPOSING = ("employees", "associations")
 
@@ -108,18 +114,26 @@ def solve_stable(problem: Problem, graph: CandidateGraph, options: SolveOptions)
     mpos = np.zeros(len(graph), np.int64)
     mpos[m_list] = np.arange(m_list.size) - m_ptr[ma[m_list]]
     seats = problem.missions.seats.astype(np.int64)
-    if options.proposing == "employees":
-        held, proposals = _employees_propose(ea, ma, st.ed, st.n_ed, k, seats, e_list, e_ptr, m_list, m_ptr, mpos)
-    else:
-        held, proposals = _missions_propose(ea, ma, st.ed, st.n_ed, k, seats, m_list, m_ptr, epos)
+    halt = functools.partial(stopped, deadline_after(options.time_limit))
+    with CtrlC() as ctrl_c:
+        if options.proposing == "employees":
+            held, proposals, cut = _employees_propose(ea, ma, st.ed, st.n_ed, k, seats, e_list, e_ptr, m_list, m_ptr,
+                                                      mpos, halt)
+        else:
+            held, proposals, cut = _missions_propose(ea, ma, st.ed, st.n_ed, k, seats, m_list, m_ptr, epos, halt)
     side = "employee" if options.proposing == "employees" else "association (mission)"
-    return RawResult(held, Status.FEASIBLE, None,
-                     f"stable assignment ({side}-proposing deferred acceptance); not an optimum of the policy",
-                     {"proposing": options.proposing, "proposals": proposals, "acceptable_arcs": int(arcs.size)})
+    what = (f"stable assignment ({side}-proposing deferred acceptance)" if not cut else
+            f"deferred acceptance ({side}-proposing) stopped before its end (time limit or Ctrl-C): the proposals "
+            "held then, every rule kept, NOT stable")
+    return ended(RawResult(held, Status.FEASIBLE, None, f"{what}; not an optimum of the policy",
+                           {"proposing": options.proposing, "proposals": proposals, "acceptable_arcs": int(arcs.size),
+                            "stopped": cut}), ctrl_c)
 
 
-def _employees_propose(ea, ma, ed, n_ed, k, seats, e_list, e_ptr, m_list, m_ptr, mpos):
-    """Employee-proposing deferred acceptance; (held arcs, number of proposals)."""
+def _employees_propose(ea, ma, ed, n_ed, k, seats, e_list, e_ptr, m_list, m_ptr, mpos, halt):
+    """Employee-proposing deferred acceptance; (held arcs, number of proposals, stopped).  ``halt``
+    is asked every ``_CHECK_EVERY`` employees taken from the stack: the arcs held are feasible at
+    any of those moments."""
     ea_l, ma_l, ed_l, mpos_l = ea.tolist(), ma.tolist(), ed.tolist(), mpos.tolist()
     e_list_l, m_list_l, m_ptr_l = e_list.tolist(), m_list.tolist(), m_ptr.tolist()
     start = e_ptr[:-1].tolist()
@@ -136,7 +150,12 @@ def _employees_propose(ea, ma, ed, n_ed, k, seats, e_list, e_ptr, m_list, m_ptr,
     ed_used = bytearray(n_ed)
     proposals = 0
     stack = [e for e in range(len(cap) - 1, -1, -1) if start[e] < end[e]]
+    turns, cut = 0, False
     while stack:
+        turns += 1
+        if turns % _CHECK_EVERY == 0 and halt():
+            cut = True
+            break
         e = stack.pop()
         i, stop, c, ke = nxt[e], end[e], cnt[e], cap[e]
         while c < ke and i < stop:
@@ -172,11 +191,12 @@ def _employees_propose(ea, ma, ed, n_ed, k, seats, e_list, e_ptr, m_list, m_ptr,
             if g >= 0:
                 ed_used[g] = 1
         nxt[e], cnt[e] = i, c
-    return np.flatnonzero(np.frombuffer(bytes(held), np.uint8)).astype(np.int64), proposals
+    return np.flatnonzero(np.frombuffer(bytes(held), np.uint8)).astype(np.int64), proposals, cut
 
 
-def _missions_propose(ea, ma, ed, n_ed, k, seats, m_list, m_ptr, epos):
-    """Mission-proposing deferred acceptance; (held arcs, number of proposals)."""
+def _missions_propose(ea, ma, ed, n_ed, k, seats, m_list, m_ptr, epos, halt):
+    """Mission-proposing deferred acceptance; (held arcs, number of proposals, stopped), ``halt``
+    asked as in :func:`_employees_propose`."""
     ea_l, ma_l, ed_l, epos_l = ea.tolist(), ma.tolist(), ed.tolist(), epos.tolist()
     m_list_l = m_list.tolist()
     nxt = m_ptr[:-1].tolist()
@@ -189,7 +209,12 @@ def _missions_propose(ea, ma, ed, n_ed, k, seats, m_list, m_ptr, epos):
     ed_arc = [-1] * n_ed  # the held arc of each (employee, date)
     proposals = 0
     stack = [m for m in range(len(seats_l) - 1, -1, -1) if nxt[m] < end[m]]
+    turns, cut = 0, False
     while stack:
+        turns += 1
+        if turns % _CHECK_EVERY == 0 and halt():
+            cut = True
+            break
         m = stack.pop()
         i, stop = nxt[m], end[m]
         while mcount[m] < seats_l[m] and i < stop:
@@ -225,4 +250,4 @@ def _missions_propose(ea, ma, ed, n_ed, k, seats, m_list, m_ptr, epos):
                 ed_arc[g] = a
             mcount[m] += 1
         nxt[m] = i
-    return np.flatnonzero(np.frombuffer(bytes(held), np.uint8)).astype(np.int64), proposals
+    return np.flatnonzero(np.frombuffer(bytes(held), np.uint8)).astype(np.int64), proposals, cut
