@@ -176,9 +176,12 @@ def due(date: np.ndarray, day: int, next_day: int | None, commit_days: int, last
     return np.where(date == NO_DATE, last + 1, date) <= max(next_day, day + commit_days)
 
 
-def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None) -> OpenProblem:
+def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None,
+             held: np.ndarray | None = None) -> OpenProblem:
     """``op`` restricted to the missions no batch after today can allocate: dated no later than the
-    next batch date ``next_day`` (after the last batch, ``next_day=None``: every mission).
+    next batch date ``next_day`` (after the last batch, ``next_day=None``: every mission), and to
+    the employees not in ``held`` (indices into the whole problem: with deferred commitment, those
+    the last batch proposed for a team, see :func:`koeeo_match.simulate`).
 
     Examples
     --------
@@ -195,9 +198,17 @@ def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None) -> OpenPro
     ['m1']
     >>> expiring(op, p.missions.date, None).problem.missions.ids.tolist()
     ['m1', 'm2', 'm3']
+    >>> expiring(op, p.missions.date, nxt, held=np.array([0])).problem.n_employees
+    0
     """
+    keep_e = np.arange(op.problem.n_employees)
+    if held is not None and held.size:
+        keep_e = np.flatnonzero(~np.isin(op.employees, held))
     if next_day is None:
+        keep = np.arange(op.problem.n_missions)
+    else:
+        d = date[op.missions].astype(np.int64)
+        keep = np.flatnonzero((d != NO_DATE) & (d <= next_day))
+    if keep_e.size == op.problem.n_employees and keep.size == op.problem.n_missions:
         return op
-    d = date[op.missions].astype(np.int64)
-    keep = np.flatnonzero((d != NO_DATE) & (d <= next_day))
-    return OpenProblem(restrict(op.problem, np.arange(op.problem.n_employees), keep), op.employees, op.missions[keep])
+    return OpenProblem(restrict(op.problem, keep_e, keep), op.employees[keep_e], op.missions[keep])

@@ -49,7 +49,9 @@ employees known that day, and what is taken is pinned on the spot.  A day on
 which the fill pins something gets a record of its own (``kind="fill"``); the
 batches' records have ``kind="batch"``.  Participations the fill pins are
 confirmed on the day; an employee tentatively proposed elsewhere by a deferred
-batch may be taken, the next batch re-optimises around it.
+batch may be taken, the next batch re-optimises around it, but not one proposed for
+a team (a mission with ``min_seats > 1``): taking one member could leave the team
+short and idle the others, so the fill leaves the last batch's proposed teams whole.
 
 **Online first-come-first-served** (``method="fcfs"``) is not a batch method:
 it steps every day whatever ``batch`` says (``batch`` then only groups the
@@ -449,6 +451,7 @@ def simulate(
     batches: list[Batch] = []
     made_e, made_m, gone_e, gone_m = [], [], [], []
     seconds, worst, open_at_start, tentative = 0.0, None, None, 0
+    proposed = np.zeros(0, np.int64)  # employees the last batch proposed (tentatively) for a team
     for day, report, next_day in zip(steps.tolist(), is_report.tolist(), next_batch):
         t0 = time.perf_counter()
         ge, gm = state.cancel(day)
@@ -456,8 +459,10 @@ def simulate(
         gone_m.append(gm)
         op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm))
         filling = fills and not report
+        if not filling:
+            proposed = np.zeros(0, np.int64)
         if filling:  # between batches: first come first served on what expires before the next batch
-            op = expiring(op, M.date, next_day)
+            op = expiring(op, M.date, next_day, held=proposed)
         if open_at_start is None:
             open_at_start = op.problem.n_missions
         if op.problem.n_employees and op.problem.n_missions:
@@ -475,6 +480,7 @@ def simulate(
                 if not hold_undated:
                     now |= M.date[nm] == NO_DATE
                 tentative = int(nm.size - now.sum())
+                proposed = ne[~now & (M.min_seats[nm] > 1)]  # held for their teams until the next batch
                 ne, nm = ne[now], nm[now]
             state.pin(ne, nm, day)
             made_e.append(ne)
