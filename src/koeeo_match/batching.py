@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._params import InstanceOf, Options, validate
-from .model import NO_DATE, Problem, format_day, restrict
+from .model import NO_DATE, Employees, Problem, format_day, restrict
 from .pinned import reduce
 
 __all__ = ["BATCHES", "OpenProblem", "batch_dates", "batch_known", "due", "expiring", "open_problem", "span"]
@@ -124,8 +124,13 @@ class OpenProblem:
 
 
 def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.ndarray,
-                 forbid: tuple[np.ndarray, np.ndarray] | None = None) -> OpenProblem:
+                 forbid: tuple[np.ndarray, np.ndarray] | None = None, *,
+                 available: Employees | None = None) -> OpenProblem:
     """The problem a batch on ``day`` allocates, given the pinned pairs ``(employee, mission)``.
+
+    ``forbid`` and ``available`` are passed on to :func:`koeeo_match.pinned.reduce` (``available``:
+    the employees table with the pinned pairs' dates already cut out, which the replay keeps from
+    batch to batch; the result does not depend on it).
 
     Examples
     --------
@@ -142,7 +147,7 @@ def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.n
     >>> o.problem.employees.ids.tolist(), o.problem.missions.ids.tolist()
     (['e1'], ['m2'])
     """
-    red = reduce(problem, employee, mission, forbid)
+    red = reduce(problem, employee, mission, forbid, available=available)
     E, M = red.problem.employees, red.problem.missions
     known = (E.joined == NO_DATE) | (E.joined <= day)
     ahead = ((M.posted == NO_DATE) | (M.posted <= day)) & ((M.date == NO_DATE) | (M.date > day))

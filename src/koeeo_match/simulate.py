@@ -91,7 +91,7 @@ from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_gra
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
-from .pinned import pairs_solution, pairs_value
+from .pinned import cut_days, pairs_solution, pairs_value
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
@@ -271,6 +271,7 @@ class _Replay:
         self.ce = np.zeros(0, np.int64)
         self.cm = np.zeros(0, np.int64)
         self.rng = np.random.default_rng([seed, 16])  # cancellations: a stream of their own
+        self.available = problem.employees  # with the pinned pairs' dates cut out, pair by pair (cut_days)
 
     def pin(self, e: np.ndarray, m: np.ndarray, day: int) -> None:
         """Pin new pairs made on ``day``, drawing their cancellations."""
@@ -283,6 +284,7 @@ class _Replay:
         when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
         self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
         self.cancel_day = np.concatenate([self.cancel_day, when])
+        self.available = cut_days(self.available, e, self.problem.missions.date[m])
 
     def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
@@ -298,6 +300,7 @@ class _Replay:
         self.ce = np.concatenate([self.ce, self.e[cancelled]])
         self.cm = np.concatenate([self.cm, self.m[cancelled]])
         self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
+        self.available = cut_days(self.problem.employees, self.e, M.date[self.m])  # the days given back
         return ge, gm
 
 
@@ -457,7 +460,7 @@ def simulate(
         ge, gm = state.cancel(day)
         gone_e.append(ge)
         gone_m.append(gm)
-        op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm))
+        op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm), available=state.available)
         filling = fills and not report
         if not filling:
             proposed = np.zeros(0, np.int64)
