@@ -218,6 +218,19 @@ def test_cut_days_cuts_each_day_and_in_steps_gives_the_same_table(drawn, split):
         assert np.array_equal(getattr(steps, f), getattr(cut, f)) and getattr(steps, f).dtype == getattr(cut, f).dtype
 
 
+@settings(max_examples=60, **SETTINGS)
+@given(st.lists(st.tuples(st.integers(0, 2**31 - 1), st.integers(-2**31 + 1, 2**31 - 1)), max_size=30))
+def test_pinned_counts_are_the_distinct_rows_in_order_with_their_counts(rows):
+    from collections import Counter
+
+    a = np.array([r[0] for r in rows], np.int32)
+    b = np.array([r[1] for r in rows], np.int32)
+    ua, ub, cnt = pinned._counts(a, b)
+    want = sorted(Counter(rows).items())
+    assert list(zip(ua.tolist(), ub.tolist(), cnt.tolist())) == [(x, y, c) for (x, y), c in want]
+    assert ua.dtype == ub.dtype == cnt.dtype == np.int32
+
+
 def test_cut_days_sorts_a_table_whose_intervals_are_out_of_order():
     import dataclasses
 

@@ -336,8 +336,9 @@ def _counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if not a.size:
         z = np.zeros(0, np.int32)
         return z, z, z
-    rows, cnt = np.unique(np.stack([a.astype(np.int64), b.astype(np.int64)], 1), axis=0, return_counts=True)
-    return rows[:, 0].astype(np.int32), rows[:, 1].astype(np.int32), cnt.astype(np.int32)
+    # a is an index (>= 0), b any int32 (an index or a day): one int64 key sorts as the rows do
+    keys, cnt = np.unique((a.astype(np.int64) << 32) | (b.astype(np.int64) + 2**31), return_counts=True)
+    return (keys >> 32).astype(np.int32), ((keys & 0xFFFFFFFF) - 2**31).astype(np.int32), cnt.astype(np.int32)
 
 
 def _pair_keys(e: np.ndarray, m: np.ndarray, n_missions: int) -> np.ndarray:
@@ -401,8 +402,9 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     taken = Taken(*_counts(m[mc], emp[mc]), *_counts(emp[cd], d[cd]), started)
 
     fz, nm = problem.forced, len(M)
-    pinned_keys = np.sort(_pair_keys(e, m, nm))
-    still = ~np.isin(_pair_keys(fz.employee, fz.mission, nm), pinned_keys)
+    still = np.ones(fz.employee.size, bool)
+    if fz.employee.size and e.size:  # (no forced pairs: no keys to sort, a year's every batch)
+        still = ~np.isin(_pair_keys(fz.employee, fz.mission, nm), _pair_keys(e, m, nm))
     forced = Pairs(fz.employee[still], fz.mission[still], fz.score[still])
     fb = problem.forbidden
     xe, xm = (e, m) if forbid is None else (np.concatenate([e, forbid[0]]), np.concatenate([m, forbid[1]]))
