@@ -49,6 +49,8 @@ def test_the_rows_are_every_method_with_zero_violations(tiny):
         for k in ("missions_filled_share", "missions_started_share", "employees_assigned_share"):
             assert 0 <= r[k] <= 1, (r["label"], k)
         assert r["seconds"] >= 0 and r["peak_rss_bytes"] > 0
+        assert 0 <= r["team_hours"] <= r["hours"] + 1e-9 and r["teams_staffed"] >= 0
+        assert (r["team_hours"] > 0) == (r["teams_staffed"] > 0)
     for r in rows[:1 + CEILINGS]:
         assert r["series"] is None and r["waiting_days_mean"] is None and r["notice_days_median"] is None
     # no year of batches alone beats the batch-known optimum at its frequency (the fill may)
