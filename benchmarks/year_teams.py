@@ -133,8 +133,9 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     p = km.synth.region(a.region, employees=a.employees, seed=a.seed, rules="all", year=True)
     instance = f"km.synth.region({a.region!r}, employees={a.employees}, seed={a.seed}, rules='all', year=True)"
-    r = {"instance": instance,
-         "region": a.region, "employees": a.employees, "seed": a.seed, **diagnose(p, seed=a.seed, leads=tuple(int(x) for x in a.leads.split(",") if x)),
+    leads = tuple(int(x) for x in a.leads.split(",") if x)
+    r = {"instance": instance, "region": a.region, "employees": a.employees, "seed": a.seed,
+         **diagnose(p, seed=a.seed, leads=leads),
          "command": "python -m benchmarks.year_teams " + shlex.join(argv if argv is not None else sys.argv[1:]),
          "machine": machine.describe(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
          "load_average": os.getloadavg()}
