@@ -11,11 +11,13 @@ employees, seed 0), compares the weekly year with deferred commitment (0 days) a
 - the teams the batch-known optimum staffs and the year does not (*lost*), and for each volunteer
   the optimum gives them, when the year confirmed that employee elsewhere: before the team was
   posted, after it, or never (and whether the employee had joined by the posting);
-- the same year on the problem with every dated team mission posted ``D`` days before its date
-  when it was posted later (the first known day at the earliest), for each ``D`` of ``--leads``
-  (default 56 and 365: eight weeks ahead, and every dated team known from the first day): if the
-  losses came from teams posted too late for the batches to gather a team, posting them earlier
-  would recover them.
+- the same year in counterfactual years that know more, each with its hindsight optimum (the
+  same as the real one: what can be assigned does not change, only when it is known):
+  every dated team mission posted ``D`` days before its date when it was posted later (the first
+  known day at the earliest), for each ``D`` of ``--leads`` (default 56 and 365: eight weeks
+  ahead, and every dated team known from the first day); every employee known from the first
+  day but available only after the day it joined (:func:`arrivals_known`: the batches know who
+  will join, and when); and both, arrivals known and teams known from the first day.
 
 The result goes to the ``team_losses`` section of ``benchmarks/results/year.json`` (keyed by
 region, employees and seed), with the command, the machine and the load average.
@@ -67,6 +69,40 @@ def posted_earlier(problem: km.Problem, lead: int) -> km.Problem:
     return dataclasses.replace(problem, missions=dataclasses.replace(M, posted=posted.astype(np.int32)))
 
 
+def arrivals_known(problem: km.Problem) -> km.Problem:
+    """``problem`` with every employee known from the first day (no ``joined``) but available only
+    from the day after it joined: the same pairs are eligible (a pair needs ``joined < date``), and
+    every batch knows who will join and when.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0, year=True)
+    >>> q = arrivals_known(p)
+    >>> g, h = km.build_candidates(p, "max_hours"), km.build_candidates(q, "max_hours")
+    >>> bool((q.employees.joined == km.model.NO_DATE).all()), len(g) == len(h) > 0
+    (True, True)
+    >>> bool((g.employee == h.employee).all() and (g.mission == h.mission).all())
+    True
+    """
+    E = problem.employees
+    last = int(np.iinfo(np.int32).max) - 1
+    joined = E.joined.astype(np.int64)
+    has = joined != NO_DATE
+    owner = np.repeat(np.arange(len(E)), np.diff(E.avail_ptr))
+    start = np.where(has[owner], np.maximum(E.avail_start, joined[owner] + 1), E.avail_start)
+    keep = start <= E.avail_end
+    always = E.always_available & has  # available from the day after it joined
+    owner = np.concatenate([owner[keep], np.flatnonzero(always)])
+    start = np.concatenate([start[keep], joined[always] + 1])
+    end = np.concatenate([E.avail_end[keep].astype(np.int64), np.full(int(always.sum()), last)])
+    order = np.lexsort((start, owner))
+    ptr = np.zeros(len(E) + 1, np.int64)
+    np.cumsum(np.bincount(owner, minlength=len(E)), out=ptr[1:])
+    employees = dataclasses.replace(E, joined=np.full(len(E), NO_DATE, np.int32),
+                                    always_available=E.always_available & ~has, avail_ptr=ptr,
+                                    avail_start=start[order].astype(np.int32), avail_end=end[order].astype(np.int32))
+    return dataclasses.replace(problem, employees=employees)
+
+
 def diagnose(problem: km.Problem, *, seed: int = 0, leads: tuple[int, ...] = (56, 365)) -> dict[str, Any]:
     """The figures of the module's docstring for one problem with days."""
     E, M = problem.employees, problem.missions
@@ -96,16 +132,20 @@ def diagnose(problem: km.Problem, *, seed: int = 0, leads: tuple[int, ...] = (56
         joined = E.joined[members]
         joined_by_posting += int(((joined == NO_DATE) | (joined <= M.posted[j])).sum())
     hindsight = km.solve(problem, method="auto", seed=seed)
-    earlier = []
-    for lead in leads:
-        early = posted_earlier(problem, lead)
-        early_year = km.simulate(early, batch="weekly", method="auto", seed=seed, commit_days=0, fill=True)
-        em = np.asarray(early_year.solution.mission, np.int64)
-        earlier.append({"lead_days": lead, "hindsight_hours": km.solve(early, method="auto", seed=seed).objective,
-                        "hours": early_year.solution.objective, **_split(early, em),
-                        "teams": int((team & (np.bincount(em, minlength=len(M)) > 0)).sum()),
-                        "violations": len(km.check(early, early_year.solution)),
-                        "dated_teams_moved": int(((early.missions.posted != M.posted) & team).sum())})
+    known_more = []
+    worlds = [(f"dated teams posted {lead} days ahead", lead, False) for lead in leads]
+    worlds += [("arrivals known", None, True), (f"arrivals known, dated teams posted {max(leads, default=365)} "
+                                                "days ahead", max(leads, default=365), True)]
+    for name, lead, arrivals in worlds:
+        q = arrivals_known(problem) if arrivals else problem
+        q = q if lead is None else posted_earlier(q, lead)
+        q_year = km.simulate(q, batch="weekly", method="auto", seed=seed, commit_days=0, fill=True)
+        qm = np.asarray(q_year.solution.mission, np.int64)
+        known_more.append({"name": name, "teams_posted_ahead_days": lead, "arrivals_known": arrivals,
+                           "hindsight_hours": km.solve(q, method="auto", seed=seed).objective,
+                           "hours": q_year.solution.objective, **_split(q, qm),
+                           "teams": int((team & (np.bincount(qm, minlength=len(M)) > 0)).sum()),
+                           "violations": len(km.check(q, q_year.solution))})
     return {
         "hindsight_hours": hindsight.objective,
         "batch_known_weekly": {"hours": ceiling.objective, **_split(known, np.asarray(ceiling.mission, np.int64)),
@@ -117,7 +157,7 @@ def diagnose(problem: km.Problem, *, seed: int = 0, leads: tuple[int, ...] = (56
             M.hours[lost] @ np.bincount(cm, minlength=len(M))[lost]) if lost.size else 0.0,
         "gained_teams": int((team & in_year & ~in_ceiling).sum()),
         "lost_team_volunteers": int(sum(fate.values())), **fate, "joined_by_posting": joined_by_posting,
-        "posted_earlier": earlier,
+        "known_more": known_more,
         "seconds": time.perf_counter() - t,
     }
 
