@@ -147,13 +147,16 @@ def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.n
     >>> o.problem.employees.ids.tolist(), o.problem.missions.ids.tolist()
     (['e1'], ['m2'])
     """
-    red = reduce(problem, employee, mission, forbid, available=available)
-    E, M = red.problem.employees, red.problem.missions
+    E, M = problem.employees, problem.missions
     known = (E.joined == NO_DATE) | (E.joined <= day)
     ahead = ((M.posted == NO_DATE) | (M.posted <= day)) & ((M.date == NO_DATE) | (M.date > day))
-    ahead &= M.seats > 0
-    ke, km_ = np.flatnonzero(known), np.flatnonzero(ahead)
-    return OpenProblem(restrict(red.problem, ke, km_), red.employees[ke], red.missions[km_])
+    red = reduce(problem, employee, mission, forbid, available=available, within=(known, ahead))
+    full = red.problem.missions.seats > 0  # only a forced mission is kept without a seat left
+    if full.all():
+        return OpenProblem(red.problem, red.employees, red.missions)
+    km_ = np.flatnonzero(full)
+    return OpenProblem(restrict(red.problem, np.arange(red.problem.n_employees), km_), red.employees,
+                       red.missions[km_])
 
 
 def due(date: np.ndarray, day: int, next_day: int | None, commit_days: int, last: int) -> np.ndarray:

@@ -346,7 +346,8 @@ def _pair_keys(e: np.ndarray, m: np.ndarray, n_missions: int) -> np.ndarray:
 
 
 def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
-           forbid: tuple[np.ndarray, np.ndarray] | None = None, *, available: Employees | None = None) -> Reduced:
+           forbid: tuple[np.ndarray, np.ndarray] | None = None, *, available: Employees | None = None,
+           within: tuple[np.ndarray, np.ndarray] | None = None) -> Reduced:
     """The reduced problem: what the pinned pairs ``(employee, mission)`` (valid, distinct) leave.
 
     See the module's docstring for what is reduced and how.  ``forbid``: further
@@ -354,7 +355,9 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     cancelled is not offered again to the same employee, :func:`koeeo_match.simulate`).
     ``available``: the problem's employees table with the pinned pairs' dates already cut out
     (:func:`cut_days` of exactly these pairs, e.g. kept up to date pair by pair by a caller that
-    pins in steps); default: cut here.  The result is the same either way.
+    pins in steps); default: cut here.  The result is the same either way.  ``within``: boolean
+    masks of the whole problem's employees and missions; the reduced problem keeps only those
+    (``restrict`` of the reduced problem to them, in one gather instead of two).
 
     Examples
     --------
@@ -416,6 +419,9 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     keep_e[forced.employee] = True
     keep_m = seats > 0
     keep_m[forced.mission] = True
+    if within is not None:
+        keep_e &= within[0]
+        keep_m &= within[1]
     emps, mis = np.flatnonzero(keep_e), np.flatnonzero(keep_m)
     return Reduced(restrict(whole, emps, mis), emps, mis, e, m)
 
