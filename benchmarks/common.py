@@ -163,15 +163,16 @@ def repo_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def record_run(path: str, run: dict, key: tuple[str, ...]) -> dict:
+def record_run(path: str, run: dict, key: tuple[str, ...], section: str = "runs") -> dict:
     """Put ``run`` in the results file ``path`` (``{"runs": [...]}``, created if missing) in place of
-    the run with the same values of the fields ``key``; returns the document written."""
+    the run with the same values of the fields ``key``, in the list ``section`` of the document (the
+    other sections are kept); returns the document written."""
     doc: dict[str, Any] = {"runs": []}
     if os.path.exists(path):
         with open(path) as fh:
             doc = json.load(fh)
     same = tuple(run.get(k) for k in key)
-    doc["runs"] = [x for x in doc["runs"] if tuple(x.get(k) for k in key) != same] + [run]
+    doc[section] = [x for x in doc.get(section, []) if tuple(x.get(k) for k in key) != same] + [run]
     with open(path, "w") as fh:
         json.dump(doc, fh, indent=1, default=str)
     return doc

@@ -21,7 +21,8 @@ and the hindsight optimum is ``km.solve`` on the whole problem (``method="auto"`
 date can make) is the ceiling of any year at that frequency, and its gap to hindsight the
 short-notice loss.  For each:
 hours placed and their share of the hindsight optimum's, missions filled and started shares,
-rural coverage (``coverage_rural`` of the solution's metrics), employees assigned, the waiting time
+rural coverage (``coverage_rural`` of the solution's metrics), the hours and the number of team
+missions staffed (``min_seats > 1``), employees assigned, the waiting time
 in days from joining to the first participation (over the employees assigned; an employee without
 ``joined`` counts from the first batch date; none for hindsight, which has no time of assignment),
 the notice in days from a participation's confirmation (its batch) to the mission's date (over
@@ -101,6 +102,11 @@ def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: k
          peak: int, year: Any = None, commit_days: int | None = None, fill: bool = False,
          hold_undated: bool = True) -> dict:
     met = sol.metrics
+    team_hours, teams = 0.0, 0
+    if sol.mission is not None and len(sol.mission):
+        m = np.asarray(sol.mission, np.int64)
+        team = problem.missions.min_seats[m] > 1  # team missions (a minimum of volunteers on one day)
+        team_hours, teams = float(problem.missions.hours[m[team]].sum()), int(np.unique(m[team]).size)
     row: dict[str, Any] = {
         "label": label, "method": method, "batch": batch, "commit_days": commit_days, "fill": fill,
         "hold_undated": hold_undated,
@@ -111,7 +117,7 @@ def _row(label: str, method: str, batch: str | None, problem: km.Problem, sol: k
         "missions_started_share": met.get("missions_started_share"),
         "employees_assigned_share": met.get("employees_assigned_share"),
         "coverage_rural": met.get("coverage_rural"), "coverage_intermediate": met.get("coverage_intermediate"),
-        "coverage_urban": met.get("coverage_urban"),
+        "coverage_urban": met.get("coverage_urban"), "team_hours": team_hours, "teams_staffed": teams,
         "violations": len(km.check(problem, sol)), "seconds": seconds, "peak_rss_bytes": peak,
         "batches": None, "fill_days": None, "seconds_per_batch_mean": None, "seconds_per_batch_max": None,
         "waiting_days_mean": None, "waiting_days_median": None, "waiting_days_p90": None,
@@ -304,14 +310,15 @@ def table(r: dict) -> str:
     def f(v: Any, fmt: str) -> str:
         return "–" if v is None else format(v, fmt)
 
-    L = ["| allocation | batches | hours | share of hindsight | missions filled | rural coverage | "
-         "intermediate coverage | employees assigned | waiting mean (days) | waiting median (days) | "
+    L = ["| allocation | batches | hours | share of hindsight | team hours (teams) | missions filled | "
+         "rural coverage | intermediate coverage | employees assigned | waiting mean (days) | waiting median (days) | "
          "waiting median, joined given | notice median (days) | violations | seconds | s per batch | peak RSS GiB |",
-         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for x in r["rows"]:
         fills = f" + {x['fill_days']} fill" if x.get("fill_days") else ""
         L.append(f"| {x['label']} | {f(x['batches'], 'd')}{fills} | {x['hours']:,.0f} | "
                  f"{f(x['share_of_hindsight'], '.3f')} | "
+                 f"{f(x.get('team_hours'), ',.0f')} ({f(x.get('teams_staffed'), 'd')}) | "
                  f"{f(x['missions_filled_share'], '.3f')} | {f(x['coverage_rural'], '.3f')} | "
                  f"{f(x['coverage_intermediate'], '.3f')} | "
                  f"{f(x['employees_assigned_share'], '.3f')} | {f(x['waiting_days_mean'], '.1f')} | "

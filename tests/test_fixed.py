@@ -149,6 +149,99 @@ def test_availability_cut_keeps_other_intervals_and_days():
     assert list(zip(E.avail_start.tolist(), E.avail_end.tolist())) == [(day(D2), day(D3))]
 
 
+def _cut_reference(E, owner, days):
+    """Each employee's intervals with its days cut out, one employee and one interval at a time."""
+    first, last = int(NO_DATE) + 1, int(np.iinfo(np.int32).max) - 1
+    cuts = {}
+    for o, d in zip(owner.tolist(), days.tolist()):
+        if d != NO_DATE:
+            cuts.setdefault(o, []).append(d)
+    out, always = [], []
+    for i in range(len(E)):
+        spans = sorted(zip(E.avail_start[E.avail_ptr[i]:E.avail_ptr[i + 1]].tolist(),
+                           E.avail_end[E.avail_ptr[i]:E.avail_ptr[i + 1]].tolist()))
+        if i in cuts and E.always_available[i]:
+            spans = [(first, last)]
+        for d in sorted(cuts.get(i, [])):
+            spans = [piece for s, t in spans for piece in ([(s, d - 1), (d + 1, t)] if s <= d <= t else [(s, t)])
+                     if piece[0] <= piece[1]]
+        out.append(spans)
+        always.append(bool(E.always_available[i]) and i not in cuts)
+    return out, always
+
+
+def _intervals(E):
+    return [list(zip(E.avail_start[E.avail_ptr[i]:E.avail_ptr[i + 1]].tolist(),
+                     E.avail_end[E.avail_ptr[i]:E.avail_ptr[i + 1]].tolist())) for i in range(len(E))]
+
+
+@st.composite
+def availability_cuts(draw):
+    """Employees with availability (always, or a few intervals in 40 days) and pinned days inside it."""
+    base, employees, owner, days = day(D1), [], [], []
+    for i in range(draw(st.integers(1, 6))):
+        marks = sorted(draw(st.sets(st.integers(0, 40), max_size=6)))
+        spans = [(marks[k], marks[k + 1]) for k in range(0, len(marks) - 1, 2)]
+        rec = {"id": f"e{i}"}
+        if spans and draw(st.booleans()):
+            rec["available"] = [f"{np.datetime64(base + s, 'D')}/{np.datetime64(base + t, 'D')}" for s, t in spans]
+            free = [d for s, t in spans for d in range(s, t + 1)]
+        else:
+            free = list(range(0, 41))
+        employees.append(rec)
+        for d in draw(st.sets(st.sampled_from(free), max_size=4)):
+            owner.append(i)
+            days.append(base + d)
+        if draw(st.booleans()):
+            owner.append(i)
+            days.append(int(NO_DATE))  # an undated mission: no day cut
+    order = draw(st.permutations(range(len(owner))))
+    owner, days = np.array(owner, np.int64)[list(order)], np.array(days, np.int64)[list(order)]
+    return employees, owner, days
+
+
+@settings(max_examples=80, **SETTINGS)
+@given(availability_cuts(), st.integers(0, 12))
+def test_cut_days_cuts_each_day_and_in_steps_gives_the_same_table(drawn, split):
+    records, owner, days = drawn
+    p = make(employees=records)
+    E = p.employees
+    cut = pinned.cut_days(E, owner, days.astype(np.int32))
+    spans, always = _cut_reference(E, owner, days)
+    assert _intervals(cut) == spans and cut.always_available.tolist() == always
+    assert cut.avail_ptr.dtype == np.int64 and cut.avail_start.dtype == cut.avail_end.dtype == np.int32
+    # in two steps (as km.simulate keeps it from batch to batch): byte for byte the same table
+    k = min(split, owner.size)
+    steps = pinned.cut_days(pinned.cut_days(E, owner[:k], days[:k].astype(np.int32)), owner[k:],
+                            days[k:].astype(np.int32))
+    for f in ("always_available", "avail_ptr", "avail_start", "avail_end"):
+        assert np.array_equal(getattr(steps, f), getattr(cut, f)) and getattr(steps, f).dtype == getattr(cut, f).dtype
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(st.lists(st.tuples(st.integers(0, 2**31 - 1), st.integers(-2**31 + 1, 2**31 - 1)), max_size=30))
+def test_pinned_counts_are_the_distinct_rows_in_order_with_their_counts(rows):
+    from collections import Counter
+
+    a = np.array([r[0] for r in rows], np.int32)
+    b = np.array([r[1] for r in rows], np.int32)
+    ua, ub, cnt = pinned._counts(a, b)
+    want = sorted(Counter(rows).items())
+    assert list(zip(ua.tolist(), ub.tolist(), cnt.tolist())) == [(x, y, c) for (x, y), c in want]
+    assert ua.dtype == ub.dtype == cnt.dtype == np.int32
+
+
+def test_cut_days_sorts_a_table_whose_intervals_are_out_of_order():
+    import dataclasses
+
+    p = make(employees=[{"id": "e0", "available": [f"{D1}/{D3}"]}, {"id": "e1", "available": [D1, "2027-04-01"]}])
+    E = p.employees
+    swapped = dataclasses.replace(E, avail_start=E.avail_start[[0, 2, 1]], avail_end=E.avail_end[[0, 2, 1]])
+    cut = pinned.cut_days(swapped, np.array([0]), np.array([day(D2)], np.int32))
+    assert _intervals(cut) == [[(day(D1), day(D1)), (day(D3), day(D3))],
+                               [(day(D1), day(D1)), (day("2027-04-01"), day("2027-04-01"))]]
+
+
 def test_an_employer_daily_cap_is_reduced_on_the_pinned_date_only():
     # cap 2: one pinned on D1 leaves one place on D1 and two on D2
     p = make(employers=[{"id": "c", "daily_cap": 2}],

@@ -406,3 +406,58 @@ def test_teammates_released_with_a_short_team_may_rejoin_it():
     ge, gm = r.cancel(day + 1)
     assert sorted(ge.tolist()) == [0, 1] and r.e.size == 0
     assert r.ce.tolist() == [0] and r.cm.tolist() == [0]  # only a is never offered the mission again
+
+
+def _same(a, b, where="problem"):
+    """Two problems (or tables, pair lists) equal field by field, arrays byte for byte with their dtypes."""
+    if isinstance(a, np.ndarray):
+        assert isinstance(b, np.ndarray) and a.dtype == b.dtype and np.array_equal(a, b), where
+    elif dataclasses.is_dataclass(a):
+        assert type(a) is type(b), where
+        for f in dataclasses.fields(a):
+            _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
+    else:
+        assert a == b, where
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(problems(), st.data())
+def test_open_problem_is_the_reduced_problem_restricted_to_what_is_open(records, data):
+    from koeeo_match import batching, pinned
+    from koeeo_match.model import restrict
+
+    problem = make(**records)
+    assume((problem.missions.date != NO_DATE).any())
+    problem = yearly(problem, seed=data.draw(st.integers(0, 3)))
+    sol = km.solve(problem, method="cpsat")
+    assume(sol.employee is not None and len(sol.employee) > 0)
+    pick = np.array(data.draw(st.lists(st.booleans(), min_size=len(sol.employee), max_size=len(sol.employee))))
+    e, m = np.asarray(sol.employee, np.int64)[pick], np.asarray(sol.mission, np.int64)[pick]
+    forbid = (e[:1], m[:1]) if data.draw(st.booleans()) else None
+    d = problem.missions.date[problem.missions.date != NO_DATE].astype(np.int64)
+    day = data.draw(st.integers(int(d.min()) - 3, int(d.max())))
+    cut = pinned.cut_days(problem.employees, e, problem.missions.date[m]) if data.draw(st.booleans()) else None
+    op = batching.open_problem(problem, day, e, m, forbid, available=cut)
+    # the reference: the whole reduced problem, then what is open in it (known, posted and ahead, seats left)
+    red = pinned.reduce(problem, e, m, forbid)
+    E, M = red.problem.employees, red.problem.missions
+    known = (E.joined == NO_DATE) | (E.joined <= day)
+    ahead = ((M.posted == NO_DATE) | (M.posted <= day)) & ((M.date == NO_DATE) | (M.date > day)) & (M.seats > 0)
+    ke, km_ = np.flatnonzero(known), np.flatnonzero(ahead)
+    _same(op.problem, restrict(red.problem, ke, km_))
+    _same(op.employees, red.employees[ke], "employees")
+    _same(op.missions, red.missions[km_], "missions")
+
+
+def test_open_problem_leaves_out_a_forced_mission_without_a_seat():
+    from koeeo_match import batching, pinned
+
+    # e1 pinned on m (one seat): the forced pair (e2, m) keeps m in the reduced problem, with no seat
+    p = make(employees=[{"id": "e1"}, {"id": "e2"}], missions=[{"id": "m", "date": "2027-03-09"},
+                                                               {"id": "n", "date": "2027-03-10"}],
+             forced=[{"employee": "e2", "mission": "m"}])
+    e, m = np.array([0]), np.array([0])
+    assert pinned.reduce(p, e, m).problem.missions.ids.tolist() == ["m", "n"]
+    op = batching.open_problem(p, day("2027-03-01"), e, m)
+    assert op.problem.missions.ids.tolist() == ["n"] and op.missions.tolist() == [1]
+    assert op.problem.forced.employee.size == 0 and op.employees.tolist() == [1]  # e1 has no hours left

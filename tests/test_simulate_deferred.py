@@ -235,6 +235,23 @@ def test_the_fill_serves_short_notice_missions_between_batches(method, commit_da
     assert year.table()["kind"].tolist() == [b.kind for b in year.batches]
 
 
+@pytest.mark.parametrize("method", ["cpsat", "auto"])
+def test_the_fill_leaves_a_proposed_team_whole(method):
+    # batches on 1, 8 and 15 March; the batch of the 1st proposes the team 'team' (dated the 20th) to e1 and
+    # e2, tentatively; 'short' (posted on the 3rd, dated the 6th) can go to either of them, but taking one
+    # would leave the team short (it needs both) and the other idle: 14 h beat 7 h
+    p = make(employees=[{"id": "e1"}, {"id": "e2"}],
+             missions=[{"id": "team", "date": "2027-03-20", "posted": "2027-03-01", "seats": 2, "min_seats": 2},
+                       {"id": "short", "date": "2027-03-06", "posted": "2027-03-03"}])
+    year = km.simulate(p, method=method, commit_days=0, fill=True)
+    assert km.check(p, year.solution) == []
+    assert year.batches[0].tentative == 2 and [b.kind for b in year.batches] == ["batch"] * 3
+    assert sorted(year.solution.assignments) == [("e1", "team"), ("e2", "team")]
+    assert year.solution.objective == 14.0 == brute_force(p).primary
+    # without deferral nothing is proposed: the batch of the 1st pins the team at once
+    assert km.simulate(p, method=method, fill=True).solution.objective == 14.0
+
+
 @settings(max_examples=40, **SETTINGS)
 @given(tiny_years(), st.sampled_from([None, 0, 2]), st.sampled_from(["weekly", "monthly"]))
 def test_a_year_with_the_fill_is_feasible_and_below_hindsight(records, commit_days, batch):

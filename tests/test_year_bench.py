@@ -49,6 +49,8 @@ def test_the_rows_are_every_method_with_zero_violations(tiny):
         for k in ("missions_filled_share", "missions_started_share", "employees_assigned_share"):
             assert 0 <= r[k] <= 1, (r["label"], k)
         assert r["seconds"] >= 0 and r["peak_rss_bytes"] > 0
+        assert 0 <= r["team_hours"] <= r["hours"] + 1e-9 and r["teams_staffed"] >= 0
+        assert (r["team_hours"] > 0) == (r["teams_staffed"] > 0)
     for r in rows[:1 + CEILINGS]:
         assert r["series"] is None and r["waiting_days_mean"] is None and r["notice_days_median"] is None
     # no year of batches alone beats the batch-known optimum at its frequency (the fill may)
@@ -125,3 +127,30 @@ def test_a_bad_variant_is_refused(value, capsys):
     with pytest.raises(SystemExit) as ex:
         bench.main(["--variants", value, "--no-plot"])
     assert ex.value.code == 2 and "--variants" in capsys.readouterr().err
+
+
+def test_year_teams_figures_add_up():
+    from benchmarks import year_teams
+
+    p = km.synth.city(employees=300, seed=1, year=True)
+    r = year_teams.diagnose(p, seed=0, leads=(56,))
+    assert r["lost_teams"] >= 1  # (this year loses one team: the figures below are not all zeros)
+    for side in ("batch_known_weekly", "weekly_deferred_0_fill"):
+        assert r[side]["team_hours"] + r[side]["other_hours"] == pytest.approx(r[side]["hours"])
+    assert r["weekly_deferred_0_fill"]["violations"] == 0
+    assert r["weekly_deferred_0_fill"]["hours"] <= r["hindsight_hours"] + 1e-9
+    fates = ("confirmed_before_posting", "confirmed_after_posting", "never_confirmed")
+    assert sum(r[k] for k in fates) == r["lost_team_volunteers"] >= r["joined_by_posting"]
+    assert (r["lost_teams"] > 0) == (r["lost_team_hours"] > 0)
+    assert [w["name"] for w in r["known_more"]] == ["dated teams posted 56 days ahead", "arrivals known",
+                                                    "arrivals known, dated teams posted 56 days ahead"]
+    for w in r["known_more"]:
+        # knowing earlier changes when pairs are known, not which: the same hindsight optimum
+        assert w["hindsight_hours"] == pytest.approx(r["hindsight_hours"]) and w["violations"] == 0
+        assert w["team_hours"] + w["other_hours"] == pytest.approx(w["hours"])
+        assert w["hours"] <= w["hindsight_hours"] + 1e-9
+    q = year_teams.posted_earlier(p, 56)
+    M, N = p.missions, q.missions
+    moved = N.posted != M.posted
+    assert (M.min_seats[moved] > 1).all() and (N.posted[moved] < M.posted[moved]).all()
+    assert (N.date[moved].astype(np.int64) - N.posted[moved] <= 56).all()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._params import InstanceOf, Options, validate
-from .model import NO_DATE, Problem, format_day, restrict
+from .model import NO_DATE, Employees, Problem, format_day, restrict
 from .pinned import reduce
 
 __all__ = ["BATCHES", "OpenProblem", "batch_dates", "batch_known", "due", "expiring", "open_problem", "span"]
@@ -124,8 +124,13 @@ class OpenProblem:
 
 
 def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.ndarray,
-                 forbid: tuple[np.ndarray, np.ndarray] | None = None) -> OpenProblem:
+                 forbid: tuple[np.ndarray, np.ndarray] | None = None, *,
+                 available: Employees | None = None) -> OpenProblem:
     """The problem a batch on ``day`` allocates, given the pinned pairs ``(employee, mission)``.
+
+    ``forbid`` and ``available`` are passed on to :func:`koeeo_match.pinned.reduce` (``available``:
+    the employees table with the pinned pairs' dates already cut out, which the replay keeps from
+    batch to batch; the result does not depend on it).
 
     Examples
     --------
@@ -142,13 +147,16 @@ def open_problem(problem: Problem, day: int, employee: np.ndarray, mission: np.n
     >>> o.problem.employees.ids.tolist(), o.problem.missions.ids.tolist()
     (['e1'], ['m2'])
     """
-    red = reduce(problem, employee, mission, forbid)
-    E, M = red.problem.employees, red.problem.missions
+    E, M = problem.employees, problem.missions
     known = (E.joined == NO_DATE) | (E.joined <= day)
     ahead = ((M.posted == NO_DATE) | (M.posted <= day)) & ((M.date == NO_DATE) | (M.date > day))
-    ahead &= M.seats > 0
-    ke, km_ = np.flatnonzero(known), np.flatnonzero(ahead)
-    return OpenProblem(restrict(red.problem, ke, km_), red.employees[ke], red.missions[km_])
+    red = reduce(problem, employee, mission, forbid, available=available, within=(known, ahead))
+    full = red.problem.missions.seats > 0  # only a forced mission is kept without a seat left
+    if full.all():
+        return OpenProblem(red.problem, red.employees, red.missions)
+    km_ = np.flatnonzero(full)
+    return OpenProblem(restrict(red.problem, np.arange(red.problem.n_employees), km_), red.employees,
+                       red.missions[km_])
 
 
 def due(date: np.ndarray, day: int, next_day: int | None, commit_days: int, last: int) -> np.ndarray:
@@ -176,9 +184,12 @@ def due(date: np.ndarray, day: int, next_day: int | None, commit_days: int, last
     return np.where(date == NO_DATE, last + 1, date) <= max(next_day, day + commit_days)
 
 
-def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None) -> OpenProblem:
+def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None,
+             held: np.ndarray | None = None) -> OpenProblem:
     """``op`` restricted to the missions no batch after today can allocate: dated no later than the
-    next batch date ``next_day`` (after the last batch, ``next_day=None``: every mission).
+    next batch date ``next_day`` (after the last batch, ``next_day=None``: every mission), and to
+    the employees not in ``held`` (indices into the whole problem: with deferred commitment, those
+    the last batch proposed for a team, see :func:`koeeo_match.simulate`).
 
     Examples
     --------
@@ -195,9 +206,17 @@ def expiring(op: OpenProblem, date: np.ndarray, next_day: int | None) -> OpenPro
     ['m1']
     >>> expiring(op, p.missions.date, None).problem.missions.ids.tolist()
     ['m1', 'm2', 'm3']
+    >>> expiring(op, p.missions.date, nxt, held=np.array([0])).problem.n_employees
+    0
     """
+    keep_e = np.arange(op.problem.n_employees)
+    if held is not None and held.size:
+        keep_e = np.flatnonzero(~np.isin(op.employees, held))
     if next_day is None:
+        keep = np.arange(op.problem.n_missions)
+    else:
+        d = date[op.missions].astype(np.int64)
+        keep = np.flatnonzero((d != NO_DATE) & (d <= next_day))
+    if keep_e.size == op.problem.n_employees and keep.size == op.problem.n_missions:
         return op
-    d = date[op.missions].astype(np.int64)
-    keep = np.flatnonzero((d != NO_DATE) & (d <= next_day))
-    return OpenProblem(restrict(op.problem, np.arange(op.problem.n_employees), keep), op.employees, op.missions[keep])
+    return OpenProblem(restrict(op.problem, keep_e, keep), op.employees[keep_e], op.missions[keep])

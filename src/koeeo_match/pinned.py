@@ -44,14 +44,14 @@ from ._geo import haversine_km
 from .candidates import arc_terms
 from .check import Violation, check
 from .errors import InvalidProblemError, Issue, UnsupportedError
-from .model import NO_DATE, Pairs, Problem, Taken, restrict
+from .model import NO_DATE, Employees, Pairs, Problem, Taken, restrict
 from .policy import Policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY
 from .status import Status
 
-__all__ = ["Reduced", "fixed_pairs", "reduce", "refuse_unsupported", "merge", "pairs_solution", "pairs_value",
-           "is_pairs"]
+__all__ = ["Reduced", "cut_days", "fixed_pairs", "reduce", "refuse_unsupported", "merge", "pairs_solution",
+           "pairs_value", "is_pairs"]
 
 #: The problem field behind each rule of :func:`koeeo_match.check` (the ``field`` of an issue).
 _FIELD = {"unknown_id": "id", "duplicate": "", "skill": "skills", "availability": "available",
@@ -250,21 +250,55 @@ class Reduced:
 _FIRST_DAY, _LAST_DAY = int(NO_DATE) + 1, int(np.iinfo(np.int32).max) - 1
 
 
-def _without_days(problem: Problem, owner: np.ndarray, day: np.ndarray) -> Any:
-    """The employees table with each ``day[i]`` cut out of employee ``owner[i]``'s availability
-    (every day inside one of its intervals: the pairs were checked)."""
-    E = problem.employees
+def cut_days(employees: Employees, owner: np.ndarray, day: np.ndarray) -> Employees:
+    """The employees table with each ``day[i]`` cut out of employee ``owner[i]``'s availability.
+
+    Every dated ``day[i]`` must lie inside one of the owner's intervals (the pairs were checked);
+    undated ones (``NO_DATE``) are skipped.  Only the owners' intervals are rebuilt (sorted by
+    start, empty pieces dropped; an always-available owner gets ``[first, day - 1]`` and
+    ``[day + 1, last]``), the others are copied, so the cost is linear in the table plus
+    ``n log n`` in the owners' intervals.  Cutting is associative: cutting ``a`` then ``b`` gives
+    the table cutting both at once gives, which lets :func:`koeeo_match.simulate` keep the table
+    from batch to batch and cut only the new pairs' days (``reduce(..., available=)``).  A table
+    whose intervals are not sorted by start within an employee (or hold an empty one) is rebuilt
+    whole, as if every employee were an owner.
+
+    Examples
+    --------
+    >>> import numpy as np, koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "available": ["2027-03-01/2027-03-10"]},
+    ...                {"id": "e2", "lat": 45.0, "lon": 5.0}],
+    ...     missions=[{"id": "m", "association": "a", "date": "2027-03-05"}])
+    >>> d = p.missions.date[[0, 0]]
+    >>> E = cut_days(p.employees, np.array([0, 1]), d)
+    >>> [km.model.format_day(x) for x in E.avail_start[:2]], E.avail_ptr.tolist(), E.always_available.tolist()
+    (['2027-03-01', '2027-03-06'], [0, 2, 4], [False, False])
+    >>> once = cut_days(cut_days(p.employees, np.array([0]), d[:1]), np.array([1]), d[:1])
+    >>> all(np.array_equal(getattr(once, f), getattr(E, f)) for f in ("avail_ptr", "avail_start", "avail_end"))
+    True
+    """
+    E = employees
     dated = day != NO_DATE
     owner, day = owner[dated].astype(np.int64), day[dated].astype(np.int64)
     if not owner.size:
         return E
     n = len(E)
+    old_ptr = E.avail_ptr.astype(np.int64)
+    counts = np.diff(old_ptr)
+    iown_all = np.repeat(np.arange(n, dtype=np.int64), counts)
+    s_all, t_all = E.avail_start.astype(np.int64), E.avail_end.astype(np.int64)
     hit = np.zeros(n, bool)
     hit[owner] = True
+    redo = hit
+    if ((iown_all[1:] == iown_all[:-1]) & (s_all[1:] < s_all[:-1])).any() or (s_all > t_all).any():
+        redo = np.ones(n, bool)  # not canonical: sorted whole, as if every employee were an owner
+    sel = redo[iown_all]  # the intervals rebuilt
     whole = np.flatnonzero(E.always_available & hit)
-    iown = np.concatenate([np.repeat(np.arange(n, dtype=np.int64), np.diff(E.avail_ptr)), whole])
-    s = np.concatenate([E.avail_start.astype(np.int64), np.full(whole.size, _FIRST_DAY, np.int64)])
-    t = np.concatenate([E.avail_end.astype(np.int64), np.full(whole.size, _LAST_DAY, np.int64)])
+    iown = np.concatenate([iown_all[sel], whole])
+    s = np.concatenate([s_all[sel], np.full(whole.size, _FIRST_DAY, np.int64)])
+    t = np.concatenate([t_all[sel], np.full(whole.size, _LAST_DAY, np.int64)])
     o = np.lexsort((s, iown))
     iown, s, t = iown[o], s[o], t[o]
     key = (iown << 33) + (s + 2**31)
@@ -279,11 +313,22 @@ def _without_days(problem: Problem, owner: np.ndarray, day: np.ndarray) -> Any:
     ends = np.concatenate([day - 1, t])[end_rank]
     piece_owner = iown[np.concatenate([nj, nd])[start_rank]]
     ok = starts <= ends
-    starts, ends, piece_owner = starts[ok], ends[ok], piece_owner[ok]
+    starts, ends, piece_owner = starts[ok], ends[ok], piece_owner[ok]  # grouped by owner, in order
+    pieces = np.bincount(piece_owner, minlength=n)
     ptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(piece_owner, minlength=n), out=ptr[1:])
+    np.cumsum(np.where(redo, pieces, counts), out=ptr[1:])
+    out_s = np.empty(int(ptr[-1]), np.int32)
+    out_t = np.empty(int(ptr[-1]), np.int32)
+    kept = np.flatnonzero(~sel)  # the others' intervals, copied to their new place
+    ko = iown_all[kept]
+    at = ptr[ko] + (kept - old_ptr[ko])
+    out_s[at], out_t[at] = s_all[kept], t_all[kept]
+    first = np.zeros(n + 1, np.int64)
+    np.cumsum(pieces, out=first[1:])
+    at = ptr[piece_owner] + (np.arange(piece_owner.size) - first[piece_owner])
+    out_s[at], out_t[at] = starts, ends
     return dataclasses.replace(E, always_available=E.always_available & ~hit, avail_ptr=ptr,
-                               avail_start=starts.astype(np.int32), avail_end=ends.astype(np.int32))
+                               avail_start=out_s, avail_end=out_t)
 
 
 def _counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -291,8 +336,9 @@ def _counts(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nd
     if not a.size:
         z = np.zeros(0, np.int32)
         return z, z, z
-    rows, cnt = np.unique(np.stack([a.astype(np.int64), b.astype(np.int64)], 1), axis=0, return_counts=True)
-    return rows[:, 0].astype(np.int32), rows[:, 1].astype(np.int32), cnt.astype(np.int32)
+    # a is an index (>= 0), b any int32 (an index or a day): one int64 key sorts as the rows do
+    keys, cnt = np.unique((a.astype(np.int64) << 32) | (b.astype(np.int64) + 2**31), return_counts=True)
+    return (keys >> 32).astype(np.int32), ((keys & 0xFFFFFFFF) - 2**31).astype(np.int32), cnt.astype(np.int32)
 
 
 def _pair_keys(e: np.ndarray, m: np.ndarray, n_missions: int) -> np.ndarray:
@@ -300,12 +346,18 @@ def _pair_keys(e: np.ndarray, m: np.ndarray, n_missions: int) -> np.ndarray:
 
 
 def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
-           forbid: tuple[np.ndarray, np.ndarray] | None = None) -> Reduced:
+           forbid: tuple[np.ndarray, np.ndarray] | None = None, *, available: Employees | None = None,
+           within: tuple[np.ndarray, np.ndarray] | None = None) -> Reduced:
     """The reduced problem: what the pinned pairs ``(employee, mission)`` (valid, distinct) leave.
 
     See the module's docstring for what is reduced and how.  ``forbid``: further
     ``(employee, mission)`` index pairs the reduced problem forbids (a participation
     cancelled is not offered again to the same employee, :func:`koeeo_match.simulate`).
+    ``available``: the problem's employees table with the pinned pairs' dates already cut out
+    (:func:`cut_days` of exactly these pairs, e.g. kept up to date pair by pair by a caller that
+    pins in steps); default: cut here.  The result is the same either way.  ``within``: boolean
+    masks of the whole problem's employees and missions; the reduced problem keeps only those
+    (``restrict`` of the reduced problem to them, in one gather instead of two).
 
     Examples
     --------
@@ -329,7 +381,8 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     m = np.asarray(mission, np.int64)
     h = M.hours[m]
     hours = np.round(np.maximum(E.hours - np.bincount(e, weights=h, minlength=len(E)), 0.0), 6)
-    employees = dataclasses.replace(_without_days(problem, e, M.date[m]), hours=hours)
+    cut = cut_days(E, e, M.date[m]) if available is None else available
+    employees = dataclasses.replace(cut, hours=hours)
 
     k = np.bincount(m, minlength=len(M)).astype(np.int32)
     seats = (M.seats - k).astype(np.int32)
@@ -352,8 +405,9 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     taken = Taken(*_counts(m[mc], emp[mc]), *_counts(emp[cd], d[cd]), started)
 
     fz, nm = problem.forced, len(M)
-    pinned_keys = np.sort(_pair_keys(e, m, nm))
-    still = ~np.isin(_pair_keys(fz.employee, fz.mission, nm), pinned_keys)
+    still = np.ones(fz.employee.size, bool)
+    if fz.employee.size and e.size:  # (no forced pairs: no keys to sort, a year's every batch)
+        still = ~np.isin(_pair_keys(fz.employee, fz.mission, nm), _pair_keys(e, m, nm))
     forced = Pairs(fz.employee[still], fz.mission[still], fz.score[still])
     fb = problem.forbidden
     xe, xm = (e, m) if forbid is None else (np.concatenate([e, forbid[0]]), np.concatenate([m, forbid[1]]))
@@ -365,6 +419,9 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     keep_e[forced.employee] = True
     keep_m = seats > 0
     keep_m[forced.mission] = True
+    if within is not None:
+        keep_e &= within[0]
+        keep_m &= within[1]
     emps, mis = np.flatnonzero(keep_e), np.flatnonzero(keep_m)
     return Reduced(restrict(whole, emps, mis), emps, mis, e, m)
 

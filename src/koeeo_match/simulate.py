@@ -49,7 +49,9 @@ employees known that day, and what is taken is pinned on the spot.  A day on
 which the fill pins something gets a record of its own (``kind="fill"``); the
 batches' records have ``kind="batch"``.  Participations the fill pins are
 confirmed on the day; an employee tentatively proposed elsewhere by a deferred
-batch may be taken, the next batch re-optimises around it.
+batch may be taken, the next batch re-optimises around it, but not one proposed for
+a team (a mission with ``min_seats > 1``): taking one member could leave the team
+short and idle the others, so the fill leaves the last batch's proposed teams whole.
 
 **Online first-come-first-served** (``method="fcfs"``) is not a batch method:
 it steps every day whatever ``batch`` says (``batch`` then only groups the
@@ -89,7 +91,7 @@ from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_gra
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
-from .pinned import pairs_solution, pairs_value
+from .pinned import cut_days, pairs_solution, pairs_value
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
@@ -269,6 +271,7 @@ class _Replay:
         self.ce = np.zeros(0, np.int64)
         self.cm = np.zeros(0, np.int64)
         self.rng = np.random.default_rng([seed, 16])  # cancellations: a stream of their own
+        self.available = problem.employees  # with the pinned pairs' dates cut out, pair by pair (cut_days)
 
     def pin(self, e: np.ndarray, m: np.ndarray, day: int) -> None:
         """Pin new pairs made on ``day``, drawing their cancellations."""
@@ -281,6 +284,7 @@ class _Replay:
         when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
         self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
         self.cancel_day = np.concatenate([self.cancel_day, when])
+        self.available = cut_days(self.available, e, self.problem.missions.date[m])
 
     def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
@@ -296,6 +300,7 @@ class _Replay:
         self.ce = np.concatenate([self.ce, self.e[cancelled]])
         self.cm = np.concatenate([self.cm, self.m[cancelled]])
         self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
+        self.available = cut_days(self.problem.employees, self.e, M.date[self.m])  # the days given back
         return ge, gm
 
 
@@ -449,15 +454,18 @@ def simulate(
     batches: list[Batch] = []
     made_e, made_m, gone_e, gone_m = [], [], [], []
     seconds, worst, open_at_start, tentative = 0.0, None, None, 0
+    proposed = np.zeros(0, np.int64)  # employees the last batch proposed (tentatively) for a team
     for day, report, next_day in zip(steps.tolist(), is_report.tolist(), next_batch):
         t0 = time.perf_counter()
         ge, gm = state.cancel(day)
         gone_e.append(ge)
         gone_m.append(gm)
-        op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm))
+        op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm), available=state.available)
         filling = fills and not report
+        if not filling:
+            proposed = np.zeros(0, np.int64)
         if filling:  # between batches: first come first served on what expires before the next batch
-            op = expiring(op, M.date, next_day)
+            op = expiring(op, M.date, next_day, held=proposed)
         if open_at_start is None:
             open_at_start = op.problem.n_missions
         if op.problem.n_employees and op.problem.n_missions:
@@ -475,6 +483,7 @@ def simulate(
                 if not hold_undated:
                     now |= M.date[nm] == NO_DATE
                 tentative = int(nm.size - now.sum())
+                proposed = ne[~now & (M.min_seats[nm] > 1)]  # held for their teams until the next batch
                 ne, nm = ne[now], nm[now]
             state.pin(ne, nm, day)
             made_e.append(ne)
