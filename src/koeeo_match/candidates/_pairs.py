@@ -53,11 +53,17 @@ def _every_pair(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.
 
 
 def _best_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.ndarray, remote: np.ndarray,
-                k: int, policy: Policy, threads: int) -> Arcs | None:
+                k: int, policy: Policy, threads: int, stop: Callable[[], bool] | None = None) -> Arcs | None:
     """The ``k`` best eligible pairs of each employee and mission of one key-skill group, among
-    each side's nearest partners (None: none drawn)."""
-    chunks = list(nearest_pairs(problem, emps, mis, _NEAREST_POOL * k, threads, _MISSION_POOL * k))
-    if emps_r.size and remote.any():
+    each side's nearest partners (None: none drawn).  ``stop`` is asked before each chunk of
+    KD-tree queries (a group of a national block against every mission takes seconds): True
+    keeps the chunks drawn so far."""
+    chunks = []
+    for chunk in nearest_pairs(problem, emps, mis, _NEAREST_POOL * k, threads, _MISSION_POOL * k):
+        chunks.append(chunk)
+        if stop is not None and stop():
+            break
+    if emps_r.size and remote.any() and not (stop is not None and stop()):
         chunks += list(spread_pairs(emps_r, mis[remote], _REMOTE_POOL * k))
     if not chunks:
         return None
@@ -87,7 +93,7 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
             arcs = _every_pair(problem, emps_g, mis_g, emps_r, remote)
         else:
             assert policy is not None
-            arcs = _best_pairs(problem, emps_g, mis_g, emps_r, remote, k, policy, threads)
+            arcs = _best_pairs(problem, emps_g, mis_g, emps_r, remote, k, policy, threads, stop)
         if arcs is not None:
             out.append(arcs)
     if not out:
