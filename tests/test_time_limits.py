@@ -231,3 +231,21 @@ def test_a_deadline_already_past_gives_a_feasible_answer_and_a_valid_bound(metho
     check_against_brute_force(p, sol, "max_hours")
     if sol.status == km.Status.FEASIBLE:
         assert sol.termination == km.Termination.TIME_LIMIT, sol
+
+
+@pytest.mark.parametrize("method", ["greedy", "fcfs", "stable"])
+def test_the_baselines_stop_at_the_time_limit_with_a_feasible_answer(method, monkeypatch):
+    """greedy and fcfs stop between slices of their scan, stable every _CHECK_EVERY turns (made
+    tiny here): past the limit the answer is what they had, every rule kept, termination
+    time_limit; without a limit, the whole method."""
+    from koeeo_match.solvers import _ledger, stable
+
+    monkeypatch.setattr(_ledger, "_TAKE_MIN", 8)
+    monkeypatch.setattr(stable, "_CHECK_EVERY", 1)
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    whole = km.solve(p, method=method)
+    cut = km.solve(p, method=method, time_limit=1e-9)
+    assert km.check(p, cut) == [] and km.check(p, whole) == []
+    assert cut.termination == km.Termination.TIME_LIMIT and whole.termination != km.Termination.TIME_LIMIT
+    assert len(cut.assignments) < len(whole.assignments)
+    assert "stopped" in cut.message
