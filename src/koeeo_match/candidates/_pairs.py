@@ -8,7 +8,7 @@ import numpy as np
 
 from .._arrays import unique_sorted
 from ..model import Problem
-from ..parallel import default_workers, run_parts
+from ..parallel import PartsStopped, default_workers, run_parts
 from ..policy import Policy
 from ._cap import blocks, capped
 from ._generate import (
@@ -106,7 +106,7 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
 
 
 def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int,
-                      stop: Callable[[], bool] | None = None) -> Arcs:
+                      stop: Callable[[], bool] | None = None, interrupt: Callable[[], bool] | None = None) -> Arcs:
     """The capped pairs, built block by block (on a process pool for large problems); ``stop``
     is asked before each key-skill group of each block (in the pool's workers too)."""
     e, m = problem.employees, problem.missions
@@ -125,8 +125,11 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int,
     workers = workers or default_workers()
     pooled = workers > 1 and len(parts) > 1 and len(e) + len(m) > _POOL_MIN_SIZE
     # run_parts forks its workers with the tasks in memory: nothing large is pickled
-    res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1, stop) for i in order],
-                    workers if pooled else 1, [sizes[i] for i in order])
+    try:  # a Ctrl-C that reaches this process alone (an application's, not a terminal's) kills the pool
+        res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1, stop) for i in order],
+                        workers if pooled else 1, [sizes[i] for i in order], stop=interrupt if pooled else None)
+    except PartsStopped:
+        res = []
     ea, ma, km = (np.concatenate(x) for x in zip(*res)) if res else (np.zeros(0, np.int32),) * 2 + (np.zeros(0),)
     if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
         _, first = np.unique(pair_keys(ea, ma, len(m)), return_index=True)
@@ -136,7 +139,7 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int,
 
 def eligible_pairs(
     problem: Problem, *, k: int | None = None, policy: Policy | None = None, workers: int = 0,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None, interrupt: Callable[[], bool] | None = None,
 ) -> Arcs:
     """Eligible (employee, mission) pairs, sorted by employee then mission, with one-way km.
 
@@ -170,6 +173,9 @@ def eligible_pairs(
         only a part of the capped graph.  It must keep answering True once it has (the caller
         asks it again after the return to know whether anything was left out).  Forked
         workers ask their own copy: a deadline on ``time.monotonic()`` holds there too.
+    interrupt : callable, optional
+        With ``k``, on a process pool: asked by this process while the workers run; True
+        kills them and no pair is returned (Ctrl-C sent to this process alone).
 
     Returns
     -------
@@ -193,6 +199,6 @@ def eligible_pairs(
     else:
         if policy is None:
             raise ValueError("The 'policy' parameter of eligible_pairs is required with k (it ranks the arcs).")
-        ea, ma, km = _capped_in_blocks(problem, k, policy, workers, stop)
+        ea, ma, km = _capped_in_blocks(problem, k, policy, workers, stop, interrupt)
     order = np.argsort(pair_keys(ea, ma, len(m)))  # pairs are distinct: one int64 sort
     return ea[order], ma[order], km[order]

@@ -24,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from .._geo import EARTH_RADIUS_KM, chord_of_km, unit_vectors
 from ..model import Problem
-from ..parallel import default_workers, run_parts
+from ..parallel import PartsStopped, default_workers, run_parts
 from ..policy import IntegerScores, Policy
 from ._bounds import ScoreBounds, employee_bounds
 from ._generate import key_skill, loosest_levels
@@ -265,7 +265,8 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     workers : int, default 1
         Processes scanning the key-skill groups of a large problem (0: every core).
     stop : callable, optional
-        Asked between groups: True stops the scan as the deadline does (Ctrl-C).
+        Asked between groups and chunks: True stops the scan as the deadline does (Ctrl-C); on a
+        process pool, this process asks it too and kills the workers (nothing found is kept).
 
     Returns
     -------
@@ -304,7 +305,12 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     big_first = sorted(range(len(groups)), key=lambda i: -work[i])
     n_proc = (workers or default_workers()) if len(e) * len(m) > _POOL_MIN_PAIRS else 1
     ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop)
-    results = run_parts(_scan_group, [(ctx, groups[i]) for i in big_first], n_proc, [work[i] for i in big_first])
+    try:  # the pool's workers ask the deadline, and their own copy of ``stop``; a Ctrl-C that reaches this
+        # process alone (an application's, not a terminal's) kills them
+        results = run_parts(_scan_group, [(ctx, groups[i]) for i in big_first], n_proc, [work[i] for i in big_first],
+                            stop=stop if n_proc > 1 else None)
+    except PartsStopped:
+        results = [(None, ScanStats(complete=False))]
     found = []
     for arcs, st_g in results:
         if arcs is not None:

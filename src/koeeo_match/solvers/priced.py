@@ -256,12 +256,14 @@ def _uniform_primary(problem: Problem, policy: Policy, scale: IntegerScores | No
 
 
 def start_pairs(problem: Problem, policy: Policy, k: int = START_K, workers: int = 0,
-                stop: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                stop: Callable[[], bool] | None = None,
+                interrupt: Callable[[], bool] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The start graph of a priced solve: each employee's and each mission's ``k`` best eligible
     arcs among their nearest partners (:func:`~koeeo_match.candidates.eligible_pairs`), as
     (employee, mission, km) arrays.  ``stop`` (a deadline, Ctrl-C) is asked before each
-    key-skill group of each block: once it answers True the start graph is only a part."""
-    return eligible_pairs(problem, k=k, policy=policy, workers=workers, stop=stop)
+    key-skill group of each block and each chunk of its queries: once it answers True the
+    start graph is only a part; ``interrupt`` kills a pool's workers (none is returned)."""
+    return eligible_pairs(problem, k=k, policy=policy, workers=workers, stop=stop, interrupt=interrupt)
 
 
 def trivial_bound(problem: Problem, b: ScoreBounds, k: np.ndarray) -> int:
@@ -401,7 +403,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         if start is None:  # by START_SHARE of the limit, so that a greedy answer has time if it comes to that
             halt_start = functools.partial(_auto_clock.stopped, None if deadline is None
                                            else t_start + START_SHARE * (deadline - t_start))
-            ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt_start)
+            ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt_start,
+                                     interrupt=INTERRUPTED.is_set)
             partial_start = halt_start()
         elif len(start) == 3:
             ea, ma, km = start
