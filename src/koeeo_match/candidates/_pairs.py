@@ -18,7 +18,7 @@ from ._generate import (
     spread_pairs,
     unique_pairs,
 )
-from ._tables import pair_keys
+from ._tables import pair_keys, per_problem
 from .eligibility import filter_eligible
 
 __all__ = ["eligible_pairs"]
@@ -94,12 +94,17 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
     return ea, ma, km
 
 
-def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int) -> Arcs:
-    """The capped pairs, built block by block (on a process pool for large problems)."""
+def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int, emps: np.ndarray | None = None,
+                      mis: np.ndarray | None = None) -> Arcs:
+    """The capped pairs, built block by block (on a process pool for large problems); between
+    the employees ``emps`` and the missions ``mis`` only when given (default: all)."""
     e, m = problem.employees, problem.missions
-    all_e = np.arange(len(e), dtype=np.int32)
-    all_m = np.arange(len(m), dtype=np.int32)
-    eb, mb = blocks(e.lat, e.lon), blocks(m.lat, m.lon)
+    all_e = np.arange(len(e), dtype=np.int32) if emps is None else np.asarray(emps, np.int32)
+    all_m = np.arange(len(m), dtype=np.int32) if mis is None else np.asarray(mis, np.int32)
+    if all_e.size == 0 or all_m.size == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    eb = per_problem(problem, "blocks_e", lambda p: blocks(p.employees.lat, p.employees.lon))[all_e]
+    mb = per_problem(problem, "blocks_m", lambda p: blocks(p.missions.lat, p.missions.lon))[all_m]
     shared = np.intersect1d(eb, mb)
     parts = [(all_e[eb == b], all_m[mb == b]) for b in shared.tolist()]
     lone_e, lone_m = all_e[~np.isin(eb, shared)], all_m[~np.isin(mb, shared)]
@@ -110,7 +115,7 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int) ->
     sizes = [a.size + b.size for a, b in parts]
     order = sorted(range(len(parts)), key=lambda i: -sizes[i])
     workers = workers or default_workers()
-    pooled = workers > 1 and len(parts) > 1 and len(e) + len(m) > _POOL_MIN_SIZE
+    pooled = workers > 1 and len(parts) > 1 and all_e.size + all_m.size > _POOL_MIN_SIZE
     # run_parts forks its workers with the tasks in memory: nothing large is pickled
     res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1) for i in order],
                     workers if pooled else 1, [sizes[i] for i in order])

@@ -39,9 +39,11 @@ from ..candidates import (
     MISSION_TERMS,
     ArcTerms,
     CandidateGraph,
+    FreeStats,
     arc_terms,
     eligible_pairs,
     filter_eligible,
+    free_pairs,
     in_sorted,
     pair_keys,
     priced_pairs,
@@ -80,6 +82,12 @@ MEMORY_SHARE = 0.7
 SCAN_POOL_SHARE = 0.3
 #: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
 MAX_ARCS = 200_000_000
+#: Partial pricing: each free employee's and each free mission's PARTIAL_K best arcs among its
+#: nearest free partners are drawn (0: no partial pricing, every round scans).
+PARTIAL_K = 3
+#: A partial round is taken when the free pairs it adds are at least this share of the arcs solved
+#: (and at least one); below, the round scans (which alone certifies).
+PARTIAL_SHARE = 0.01
 #: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
 #: under max_hours) are left out of the next solve; they stay held and are priced every round.
 SLACK = 0.05
@@ -87,7 +95,12 @@ SLACK = 0.05
 
 @dataclass(frozen=True)
 class PricingRound:
-    """One round: arcs held and solved, the scan's work, what it added, and seconds."""
+    """One round: arcs held and solved, the scan's work, what it added, and seconds.
+
+    ``kind`` is ``"full"`` for a round that scanned (its nodes: those scanned) and
+    ``"partial"`` for one that paired free nodes only (:func:`_free_arcs`; its nodes: the free
+    ones, ``arcs_scanned`` the eligible arcs drawn between them, no pair counted as tested).
+    """
 
     arcs: int
     scanned_employees: int
@@ -98,6 +111,7 @@ class PricingRound:
     arcs_added: int
     solve_seconds: float
     scan_seconds: float
+    kind: str = "full"
 
 
 def _need(held: int, solved: int) -> int:
@@ -251,9 +265,29 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K,
     return eligible_pairs(problem, k=k, policy=policy, workers=workers)
 
 
+def _free_arcs(problem: Problem, policy: Policy, scale: IntegerScores, held: _Graph, selected: np.ndarray,
+               k: np.ndarray, seats: np.ndarray, y: np.ndarray, v: np.ndarray, partial_k: int,
+               workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, FreeStats]:
+    """The arcs of a partial round: pairs of free nodes (an employee with capacity left, a mission
+    with a seat left, both at price 0 or less) among each one's ``partial_k`` best near it that
+    beat the prices (:func:`~koeeo_match.candidates.free_pairs`) and are not held.
+
+    They are a part of what a scan would find at these prices, found without enumerating every
+    free pair; they certify nothing.
+    """
+    E, M = problem.n_employees, problem.n_missions
+    used = np.bincount(held.ea[selected], minlength=E)
+    filled = np.bincount(held.ma[selected], minlength=M)
+    emps = np.flatnonzero((used < k) & (y <= 0))
+    mis = np.flatnonzero((filled < seats) & (v <= 0))
+    ea, ma, km, sc, st = free_pairs(problem, policy, scale, y, v, emps, mis, partial_k, workers=workers)
+    new = ~in_sorted(pair_keys(ea, ma, M), held.keys)
+    return ea[new], ma[new], km[new], sc[new], st
+
+
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
-                 add_per_node: int = ADD_PER_NODE,
+                 add_per_node: int = ADD_PER_NODE, partial_k: int = PARTIAL_K,
                  memory_bytes: float | None = None, relax: bool = False) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
 
@@ -273,6 +307,11 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     add_per_node : int
         Per round, each node's best arcs that price out are added, up to this many (and in all
         at most as many as the arcs solved, or ``MIN_ADD``).
+    partial_k : int
+        Partial pricing: while free employees and free missions (capacity left, price 0) can be
+        paired, a round adds each free node's ``partial_k`` best arcs among its nearest free
+        partners instead of scanning, as long as they are at least ``PARTIAL_SHARE`` of the arcs
+        solved; 0 scans every round.  The certificate comes from a complete scan only.
     memory_bytes : float, optional
         The memory the solve may use: a round adds no more arcs than the next solve can hold
         (:data:`BYTES_PER_SOLVED_ARC`, :data:`BYTES_PER_HELD_ARC`); when none fits, pricing stops
@@ -376,14 +415,32 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             # a process pool only while the arcs held leave room for them
             busy = _need(held.ea.size, act.size)
             scan_workers = options.workers if memory_bytes is None or busy < SCAN_POOL_SHARE * memory_bytes else 1
-            nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
-                                                    deadline=deadline, workers=scan_workers, stop=INTERRUPTED.is_set)
-            Y, V = Yc, Vc
-            pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
-            new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
-            nea, nma, nkm, nsc = nea[new], nma[new], nkm[new], nsc[new]
+            # partial pricing: while free employees and free missions (priced at 0) can still be paired,
+            # a round adds some of those pairs (each free node's few best among its nearest free
+            # partners) without a scan; the scan, which alone certifies, runs when they run out
+            free, t_free = None, 0.0
+            if partial_k > 0:
+                fea, fma, fkm, fsc, free = _free_arcs(problem, policy, scale, held, selected, k, seats, y, v,
+                                                      partial_k, scan_workers)
+                if fea.size < max(1, PARTIAL_SHARE * act.size):
+                    t_free, free = free.seconds, None  # too few: this round scans
+            if free is not None:
+                nea, nma, nkm, nsc, py, pv = fea, fma, fkm, fsc, y, v
+                n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
+                    free.employees, free.missions, 0, free.arcs_drawn, free.arcs_priced, True, free.seconds)
+            else:
+                nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
+                                                        deadline=deadline, workers=scan_workers,
+                                                        stop=INTERRUPTED.is_set)
+                Y, V = Yc, Vc
+                pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
+                new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
+                nea, nma, nkm, nsc, py, pv = nea[new], nma[new], nkm[new], nsc[new], Yc, Vc
+                n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
+                    int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested, scan.arcs_scanned, scan.arcs_priced,
+                    scan.complete, scan.seconds + t_free)
             if nea.size:
-                ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
+                ngain = (nsc - py[nea] - pv[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
                 # a round at most doubles the arcs solved, and the next solve must fit in memory
                 room = max(MIN_ADD, int(act.size))
@@ -395,24 +452,30 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                     keep = np.zeros(nea.size, bool)
                     keep[best] = True
                     out_of_memory = room <= 0
-                pending_e[nea[~keep]] = True  # not added: their pairs are scanned again next round
-                pending_m[nma[~keep]] = True
+                if free is None:  # not added: their pairs are scanned again next scan
+                    pending_e[nea[~keep]] = True
+                    pending_m[nma[~keep]] = True
                 held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
                 added = int(keep.sum())
             else:
                 added = 0
-            rounds.append(PricingRound(len(graph), int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested,
-                                       scan.arcs_scanned, scan.arcs_priced, added + int(back.sum()), t_solve,
-                                       scan.seconds))
+            kind = "full" if free is None else "partial"
+            rounds.append(PricingRound(len(graph), n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
+                                       t_solve, t_scan, kind))
+            what = (f"scan of {n_e:,} employees / {n_m:,} missions tested {tested:,} pairs, {scanned:,} eligible arcs"
+                    if free is None else f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
+                    f"{scanned:,} eligible arcs")
             msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in "
-                   f"{t_solve:.1f} s; "
-                   f"scan of {int(dirty_e.sum()):,} employees / {int(dirty_m.sum()):,} missions tested "
-                   f"{scan.pairs_tested:,} pairs, {scan.arcs_scanned:,} eligible arcs, {scan.arcs_priced:,} price out, "
-                   f"{added:,} added, {int(back.sum()):,} held arcs back ({scan.seconds:.1f} s)")
+                   f"{t_solve:.1f} s; {what}, {priced_out:,} price out, {added:,} added, "
+                   f"{int(back.sum()):,} held arcs back ({t_scan:.1f} s)")
             log.info(msg)
             if options.progress:
                 options.progress(msg)
-            if not scan.complete:
+            if free is not None:
+                if out_of_memory:
+                    break
+                continue
+            if not complete:
                 stopped = True
                 break
             if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
@@ -434,6 +497,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             "pairs_tested": sum(r.pairs_tested for r in rounds),
             "arcs_scanned": sum(r.arcs_scanned for r in rounds),
             "full_solves": flow.full_solves,
+            "partial_rounds": sum(r.kind == "partial" for r in rounds),
             "per_round": [{k: v for k, v in asdict(r).items() if k not in timing} for r in rounds],
         },
         "pricing_round_seconds": [[round(r.solve_seconds, 3), round(r.scan_seconds, 3)] for r in rounds],
