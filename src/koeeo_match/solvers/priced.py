@@ -86,8 +86,11 @@ MAX_ARCS = 200_000_000
 #: nearest free partners are drawn (0: no partial pricing, every round scans).
 PARTIAL_K = 3
 #: A partial round is taken when the free pairs it adds are at least this share of the arcs solved
-#: (and at least one); below, the round scans (which alone certifies).
+#: (and at least one); below, the round scans (which alone certifies).  Likewise, when a scan's
+#: capped remote missions (REMOTE_CAP) leave it with fewer new arcs, they are scanned again whole.
 PARTIAL_SHARE = 0.01
+#: A scan pairs each remote mission with at most REMOTE_CAP of the employees that may beat its price.
+REMOTE_CAP = 2 * ADD_PER_NODE
 #: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
 #: under max_hours) are left out of the next solve; they stay held and are priced every round.
 SLACK = 0.05
@@ -97,9 +100,11 @@ SLACK = 0.05
 class PricingRound:
     """One round: arcs held and solved, the scan's work, what it added, and seconds.
 
-    ``kind`` is ``"full"`` for a round that scanned (its nodes: those scanned) and
-    ``"partial"`` for one that paired free nodes only (:func:`_free_arcs`; its nodes: the free
-    ones, ``arcs_scanned`` the eligible arcs drawn between them, no pair counted as tested).
+    ``kind`` is ``"full"`` for a round whose scan drew every pair it had to, ``"capped"`` for one
+    whose scan cut some remote missions short (``remote_cap``: those stay to be scanned), and
+    ``"free"`` for one that paired free nodes only, without a scan (:func:`_free_arcs`; its nodes:
+    the free ones, ``arcs_scanned`` the eligible arcs drawn between them, no pair counted as
+    tested).  Only a ``"full"`` round can end with the certificate.
     """
 
     arcs: int
@@ -288,6 +293,7 @@ def _free_arcs(problem: Problem, policy: Policy, scale: IntegerScores, held: _Gr
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
                  add_per_node: int = ADD_PER_NODE, partial_k: int = PARTIAL_K,
+                 remote_cap: int | None = REMOTE_CAP,
                  memory_bytes: float | None = None, relax: bool = False) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
 
@@ -312,6 +318,10 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         paired, a round adds each free node's ``partial_k`` best arcs among its nearest free
         partners instead of scanning, as long as they are at least ``PARTIAL_SHARE`` of the arcs
         solved; 0 scans every round.  The certificate comes from a complete scan only.
+    remote_cap : int, optional
+        A scan pairs each remote mission with at most this many of the employees that may beat
+        its price (:func:`~koeeo_match.candidates.priced_pairs`'s ``cap``); the missions cut
+        short are scanned again in the next round (None: every pair, at once).
     memory_bytes : float, optional
         The memory the solve may use: a round adds no more arcs than the next solve can hold
         (:data:`BYTES_PER_SOLVED_ARC`, :data:`BYTES_PER_HELD_ARC`); when none fits, pricing stops
@@ -418,7 +428,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             # partial pricing: while free employees and free missions (priced at 0) can still be paired,
             # a round adds some of those pairs (each free node's few best among its nearest free
             # partners) without a scan; the scan, which alone certifies, runs when they run out
-            free, t_free = None, 0.0
+            free, t_free, cut = None, 0.0, 0
             if partial_k > 0:
                 fea, fma, fkm, fsc, free = _free_arcs(problem, policy, scale, held, selected, k, seats, y, v,
                                                       partial_k, scan_workers)
@@ -429,16 +439,33 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
                     free.employees, free.missions, 0, free.arcs_drawn, free.arcs_priced, True, free.seconds)
             else:
-                nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
-                                                        deadline=deadline, workers=scan_workers,
-                                                        stop=INTERRUPTED.is_set)
-                Y, V = Yc, Vc
-                pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
-                new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
-                nea, nma, nkm, nsc, py, pv = nea[new], nma[new], nkm[new], nsc[new], Yc, Vc
-                n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
-                    int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested, scan.arcs_scanned, scan.arcs_priced,
-                    scan.complete, scan.seconds + t_free)
+                # remote missions meet at most ``remote_cap`` of the employees that may beat their price
+                # (partial pricing of the cross products): those cut short stay pending, scanned again
+                # next round; when the capped scan finds few new arcs, they are scanned whole at once
+                cap: int | None = remote_cap
+                n_e, n_m, tested, scanned, priced_out, t_scan = int(dirty_e.sum()), int(dirty_m.sum()), 0, 0, 0, t_free
+                found: list[tuple[np.ndarray, ...]] = []
+                while True:
+                    nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e,
+                                                            dirty_m, deadline=deadline, workers=scan_workers,
+                                                            stop=INTERRUPTED.is_set, cap=cap)
+                    Y, V = Yc, Vc
+                    pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
+                    pending_m[scan.cut] = True
+                    new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
+                    found.append((nea[new], nma[new], nkm[new], nsc[new]))
+                    tested, scanned, priced_out = (tested + scan.pairs_tested, scanned + scan.arcs_scanned,
+                                                   priced_out + scan.arcs_priced)
+                    t_scan += scan.seconds
+                    if (not scan.cut.size or not scan.complete
+                            or int(new.sum() + back.sum()) >= max(1, PARTIAL_SHARE * act.size)):
+                        break
+                    dirty_e, dirty_m, cap = pending_e.copy(), pending_m.copy(), None
+                nea, nma, nkm, nsc = (np.concatenate(x) for x in zip(*found))
+                if len(found) > 1:  # the second scan finds again the pairs of the first it covers
+                    _, first = np.unique(pair_keys(nea, nma, M), return_index=True)
+                    nea, nma, nkm, nsc = nea[first], nma[first], nkm[first], nsc[first]
+                py, pv, complete, cut = Yc, Vc, scan.complete, scan.cut.size
             if nea.size:
                 ngain = (nsc - py[nea] - pv[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
@@ -459,12 +486,16 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 added = int(keep.sum())
             else:
                 added = 0
-            kind = "full" if free is None else "partial"
+            kind = "free" if free is not None else "capped" if cut else "full"
             rounds.append(PricingRound(len(graph), n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
                                        t_solve, t_scan, kind))
-            what = (f"scan of {n_e:,} employees / {n_m:,} missions tested {tested:,} pairs, {scanned:,} eligible arcs"
-                    if free is None else f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
-                    f"{scanned:,} eligible arcs")
+            if free is not None:
+                what = (f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
+                        f"{scanned:,} eligible arcs")
+            else:
+                what = (f"scan of {n_e:,} employees / {n_m:,} missions tested {tested:,} pairs, "
+                        f"{scanned:,} eligible arcs")
+                what += f" ({cut:,} remote missions cut short)" if cut else ""
             msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in "
                    f"{t_solve:.1f} s; {what}, {priced_out:,} price out, {added:,} added, "
                    f"{int(back.sum()):,} held arcs back ({t_scan:.1f} s)")
@@ -497,7 +528,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             "pairs_tested": sum(r.pairs_tested for r in rounds),
             "arcs_scanned": sum(r.arcs_scanned for r in rounds),
             "full_solves": flow.full_solves,
-            "partial_rounds": sum(r.kind == "partial" for r in rounds),
+            "partial_rounds": sum(r.kind != "full" for r in rounds),
             "per_round": [{k: v for k, v in asdict(r).items() if k not in timing} for r in rounds],
         },
         "pricing_round_seconds": [[round(r.solve_seconds, 3), round(r.scan_seconds, 3)] for r in rounds],
