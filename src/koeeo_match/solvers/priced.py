@@ -86,9 +86,11 @@ MAX_ARCS = 200_000_000
 #: nearest free partners are drawn (0: no partial pricing, every round scans).
 PARTIAL_K = 3
 #: A partial round is taken when the free pairs it adds are at least this share of the arcs solved
-#: (and at least one); below, the round scans (which alone certifies).  Likewise, when a scan's
-#: capped remote missions (REMOTE_CAP) leave it with fewer new arcs, they are scanned again whole.
-PARTIAL_SHARE = 0.01
+#: (and at least one); below, the round scans (which alone certifies), and so do all later rounds.
+FREE_SHARE = 0.1
+#: When a scan whose remote missions were capped (REMOTE_CAP) finds fewer new arcs than this share
+#: of the arcs solved, the missions it cut short are scanned again whole in the same round.
+UNCAP_SHARE = 0.01
 #: A scan pairs each remote mission with at most REMOTE_CAP of the employees that may beat its price.
 REMOTE_CAP = 2 * ADD_PER_NODE
 #: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
@@ -316,8 +318,9 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     partial_k : int
         Partial pricing: while free employees and free missions (capacity left, price 0) can be
         paired, a round adds each free node's ``partial_k`` best arcs among its nearest free
-        partners instead of scanning, as long as they are at least ``PARTIAL_SHARE`` of the arcs
-        solved; 0 scans every round.  The certificate comes from a complete scan only.
+        partners instead of scanning, as long as they are at least ``FREE_SHARE`` of the arcs
+        solved (from the first round that finds fewer, every round scans); 0 scans every round.
+        The certificate comes from a complete scan only.
     remote_cap : int, optional
         A scan pairs each remote mission with at most this many of the employees that may beat
         its price (:func:`~koeeo_match.candidates.priced_pairs`'s ``cap``); the missions cut
@@ -388,6 +391,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     rounds: list[PricingRound] = []
     certified, stopped, out_of_memory = False, False, False
     flow = PricedFlow(problem, k, uniform, options.workers, options.executor)
+    try_free = partial_k > 0
     sel_keys: np.ndarray | None = None
     solved_keys: np.ndarray | None = None  # the arcs of the last solve
     with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between a scan's groups
@@ -429,11 +433,11 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             # a round adds some of those pairs (each free node's few best among its nearest free
             # partners) without a scan; the scan, which alone certifies, runs when they run out
             free, t_free, cut = None, 0.0, 0
-            if partial_k > 0:
+            if try_free:
                 fea, fma, fkm, fsc, free = _free_arcs(problem, policy, scale, held, selected, k, seats, y, v,
                                                       partial_k, scan_workers)
-                if fea.size < max(1, PARTIAL_SHARE * act.size):
-                    t_free, free = free.seconds, None  # too few: this round scans
+                if fea.size < max(1, FREE_SHARE * act.size):  # too few: this round scans, and every later one
+                    t_free, free, try_free = free.seconds, None, False
             if free is not None:
                 nea, nma, nkm, nsc, py, pv = fea, fma, fkm, fsc, y, v
                 n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
@@ -458,7 +462,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                                                    priced_out + scan.arcs_priced)
                     t_scan += scan.seconds
                     if (not scan.cut.size or not scan.complete
-                            or int(new.sum() + back.sum()) >= max(1, PARTIAL_SHARE * act.size)):
+                            or int(new.sum() + back.sum()) >= max(1, UNCAP_SHARE * act.size)):
                         break
                     dirty_e, dirty_m, cap = pending_e.copy(), pending_m.copy(), None
                 nea, nma, nkm, nsc = (np.concatenate(x) for x in zip(*found))
