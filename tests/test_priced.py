@@ -19,7 +19,7 @@ from koeeo_match.candidates._bounds import employee_bounds
 from koeeo_match.errors import SolverError
 from koeeo_match.solvers import SolveOptions
 from koeeo_match.solvers._potentials import potentials
-from koeeo_match.solvers.priced import START_K, priced_obstacles, solve_priced
+from koeeo_match.solvers.priced import PARTIAL_K, START_K, priced_obstacles, solve_priced
 
 from conftest import brute_force, eligible_pairs
 from test_properties import MAX_PAIRS, SETTINGS, problems, small
@@ -353,7 +353,7 @@ def test_partial_pricing_never_certifies_what_only_a_scan_finds():
     assignments, the full graph's optimum, as pricing without the partial step does."""
     p = _partial_then_scan_problem()
     start = (np.array([1]), np.array([0]))
-    g, res = solve_priced(p, km.Policy(seats=1), SolveOptions(), start=start, add_per_node=1)
+    g, res = solve_priced(p, km.Policy(seats=1), SolveOptions(), start=start, add_per_node=1, partial_k=PARTIAL_K)
     rounds = res.stats["pricing"]["per_round"]
     assert [r["kind"] for r in rounds] == ["free", "full", "full", "full"]
     assert [r["arcs_added"] for r in rounds] == [1, 1, 1, 0]

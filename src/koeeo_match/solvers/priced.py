@@ -82,8 +82,11 @@ MEMORY_SHARE = 0.7
 SCAN_POOL_SHARE = 0.3
 #: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
 MAX_ARCS = 200_000_000
-#: Partial pricing: each free employee's and each free mission's PARTIAL_K best arcs among its
-#: nearest free partners are drawn (0: no partial pricing, every round scans).
+#: The free-pair step of partial pricing (``solve_priced(..., partial_k=PARTIAL_K)``; off by default):
+#: each free employee's and each free mission's PARTIAL_K best arcs among its nearest free partners.
+#: Measured on Ille-et-Vilaine and a tenth of the national instance, free-free pairs are 8 % and 2 %
+#: of the first round's arcs that price out (benchmarks/results/priced_round1.json): the step never
+#: reaches FREE_SHARE there, and costs its one try (6 s at a tenth of the national).
 PARTIAL_K = 3
 #: A partial round is taken when the free pairs it adds are at least this share of the arcs solved
 #: (and at least one); below, the round scans (which alone certifies), and so do all later rounds.
@@ -224,6 +227,7 @@ class _Graph:
         self.ea, self.ma, self.km, self.score = ea[order], ma[order], km[order], score[order]
         self.keys = pair_keys(self.ea, self.ma, self.n_missions)
         self.active = np.ones(self.ea.size, bool)
+        self.returned = np.zeros(self.ea.size, bool)  # arcs that came back once: never left out again
 
     def add(self, ea: np.ndarray, ma: np.ndarray, km: np.ndarray, score: np.ndarray) -> None:
         keys = np.concatenate([self.keys, pair_keys(ea, ma, self.n_missions)])
@@ -234,6 +238,7 @@ class _Graph:
         self.km = np.concatenate([self.km, km])[order]
         self.score = np.concatenate([self.score, score])[order]
         self.active = np.concatenate([self.active, np.ones(ea.size, bool)])[order]
+        self.returned = np.concatenate([self.returned, np.zeros(ea.size, bool)])[order]
 
     def candidate_graph(self, problem: Problem, policy: Policy, scale: IntegerScores,
                         arcs: np.ndarray | None = None) -> CandidateGraph:
@@ -294,7 +299,7 @@ def _free_arcs(problem: Problem, policy: Policy, scale: IntegerScores, held: _Gr
 
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
-                 add_per_node: int = ADD_PER_NODE, partial_k: int = PARTIAL_K,
+                 add_per_node: int = ADD_PER_NODE, partial_k: int = 0,
                  remote_cap: int | None = REMOTE_CAP,
                  memory_bytes: float | None = None, relax: bool = False) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
@@ -315,16 +320,18 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     add_per_node : int
         Per round, each node's best arcs that price out are added, up to this many (and in all
         at most as many as the arcs solved, or ``MIN_ADD``).
-    partial_k : int
-        Partial pricing: while free employees and free missions (capacity left, price 0) can be
-        paired, a round adds each free node's ``partial_k`` best arcs among its nearest free
-        partners instead of scanning, as long as they are at least ``FREE_SHARE`` of the arcs
-        solved (from the first round that finds fewer, every round scans); 0 scans every round.
-        The certificate comes from a complete scan only.
+    partial_k : int, default 0
+        Partial pricing by free pairs (0: off; ``PARTIAL_K`` is the value meant): while free
+        employees and free missions (capacity left, price 0) can be paired, a round adds each
+        free node's ``partial_k`` best arcs among its nearest free partners instead of scanning,
+        as long as they are at least ``FREE_SHARE`` of the arcs solved (from the first round
+        that finds fewer, every round scans).  The certificate comes from a complete scan only.
     remote_cap : int, optional
         A scan pairs each remote mission with at most this many of the employees that may beat
         its price (:func:`~koeeo_match.candidates.priced_pairs`'s ``cap``); the missions cut
-        short are scanned again in the next round (None: every pair, at once).
+        short are scanned again in the next round, or whole in the same round when the capped
+        scan finds fewer new arcs than ``UNCAP_SHARE`` of the arcs solved (None: every pair,
+        at once).
     memory_bytes : float, optional
         The memory the solve may use: a round adds no more arcs than the next solve can hold
         (:data:`BYTES_PER_SOLVED_ARC`, :data:`BYTES_PER_HELD_ARC`); when none fits, pricing stops
@@ -414,8 +421,11 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             gain = held.score - y[held.ea] - v[held.ma]
             back = ~held.active & (gain > 0)
             # the solve keeps only the arcs that may matter soon: those used, and those whose gain is
-            # within ``slack`` of the prices (the others are still held, priced every round)
-            held.active = (gain >= -slack) | back
+            # within ``slack`` of the prices (the others are still held, priced every round); an arc
+            # that came back once stays in (the prices of another optimum could send it back again,
+            # each time for a round of its own)
+            held.returned |= back
+            held.active = (gain >= -slack) | held.returned
             held.active[selected] = True
             t_solve = time.perf_counter() - t0
             dirty_e = pending_e | (y < Y)
