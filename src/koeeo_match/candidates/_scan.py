@@ -41,6 +41,7 @@ _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remo
 # radius bands (km): each KD-tree query covers the employees of one band, with the band's largest radius
 _POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
 _TOL = 1e-12  # float margin of a bound comparison, relative to the bounds' magnitude
+_CUT = 4  # with a cap, only the remote missions whose pairs would be over _CUT times the cap are cut short
 _BANDS = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, np.inf])
 
 
@@ -122,10 +123,12 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray,
     slacks of ``mis`` and of ``emps``, aligned with them), found by sorting the employees by
     slack: each mission meets a prefix of them.
 
-    With ``cap``, a mission meets at most ``cap`` employees of its prefix, spread over it: the
-    missions of most slack take the employees of most slack, each the next ``cap`` of its
-    prefix (wrapping around), so that the missions of a set do not all meet the same few.  The
-    missions cut short are appended to ``cut``: their other pairs were not drawn."""
+    With ``cap``, a mission whose prefix holds more than ``_CUT * cap`` employees meets only
+    ``cap`` of them, spread over it: the missions of most slack take the employees of most
+    slack, each the next ``cap`` of its prefix (wrapping around), so that the missions of a set
+    do not all meet the same few.  The missions cut short are appended to ``cut``: their other
+    pairs were not drawn (a mission cut short is drawn again whole later: cutting pays only
+    when its prefix is much longer than ``cap``)."""
     if emps.size == 0 or mis.size == 0:
         return
     order = np.argsort(-se, kind="stable")
@@ -137,8 +140,8 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray,
         return
     first = np.zeros(mis.size, np.int64)
     size = count
-    if cap is not None and int(count.max()) > cap:
-        over = count > cap
+    if cap is not None and int(count.max()) > _CUT * cap:
+        over = count > _CUT * cap
         if cut is not None:
             cut.append(mis[over])
         rank = np.empty(mis.size, np.int64)
@@ -289,10 +292,9 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     stop : callable, optional
         Asked between groups: True stops the scan as the deadline does (Ctrl-C).
     cap : int, optional
-        Partial pricing of remote missions: each meets at most ``cap`` of the employees that may
-        beat its price (spread over them, those of most slack first), instead of all of them;
-        the missions cut short are listed in ``stats.cut``, and only the pairs of the others
-        are all found.
+        Partial pricing of remote missions: one that more than ``4 * cap`` employees may beat
+        meets only ``cap`` of them (spread over them, those of most slack first); the missions
+        cut short are listed in ``stats.cut``, and only the pairs of the others are all found.
 
     Returns
     -------

@@ -17,7 +17,10 @@ When a scan finds nothing, every eligible arc has a non-positive reduced cost: t
 are a dual certificate, and the flow is optimal for the whole problem, not only for the
 graph held.  Scans after the first are incremental: a pair is scanned again only when the
 price of one of its ends fell since it was last certified (the prices it was certified at are
-kept), which keeps each scan to the part of the country where the solution moved.
+kept), which keeps each scan to the part of the country where the solution moved.  Scans may
+also be partial: a remote mission meets at most ``REMOTE_CAP`` of the employees that may beat its
+price, and stays pending until a scan has drawn all of them (see ``remote_cap``; the free-pair
+step, ``partial_k``, is off by default); only a scan that left nothing pending certifies.
 
 The route applies to problems a flow expresses exactly *whatever their arcs*
 (:func:`priced_obstacles`): no forced pairs or team minimums, employer daily caps and hour
