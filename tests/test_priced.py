@@ -308,6 +308,35 @@ def test_scan_finds_the_remote_arcs_that_beat_the_prices_by_one_unit(policy):
     assert set(zip(ca.tolist(), cm.tolist())) | set(zip(ra.tolist(), rm.tolist())) == set(zip(ea.tolist(), ma.tolist()))
 
 
+@settings(max_examples=60, **SETTINGS)
+@given(se=st.lists(st.integers(-20, 20), min_size=1, max_size=60), sm=st.lists(st.integers(-20, 20), min_size=1,
+                                                                                  max_size=12),
+       cap=st.integers(1, 5))
+def test_a_capped_cross_product_draws_every_pair_of_the_missions_it_does_not_cut(se, sm, cap):
+    """The remote scan's cross product (_by_price): uncapped, exactly the pairs with se + sm > 0;
+    capped, every such pair of a mission it does not report cut short, and ``cap`` distinct pairs
+    of those it does (only missions with over 4 * cap of them)."""
+    from koeeo_match.candidates._scan import _by_price
+
+    se_, sm_ = np.array(se, float), np.array(sm, float)
+    emps, mis = np.arange(se_.size) + 100, np.arange(sm_.size) + 1000
+    want = {(int(e), int(m)) for e, a in zip(emps, se_) for m, b in zip(mis, sm_) if a + b > 0}
+
+    def drawn(c, cut):
+        parts = list(_by_price(emps, mis, se_, sm_, c, cut))
+        return [(int(e), int(m)) for a, b, _ in parts for e, m in zip(a, b)]
+
+    assert sorted(drawn(None, None)) == sorted(want)
+    cut: list[np.ndarray] = []
+    got = drawn(cap, cut)
+    cut_m = set(np.concatenate(cut).tolist()) if cut else set()
+    assert len(got) == len(set(got)) and set(got) <= want
+    per_m = {m: sum(1 for _, x in want if x == m) for m in mis.tolist()}
+    assert cut_m == {m for m, n in per_m.items() if n > 4 * cap}
+    for m, n in per_m.items():
+        assert sum(1 for _, x in got if x == m) == (cap if m in cut_m else n)
+
+
 @pytest.mark.parametrize("policy", POLICIES)
 @settings(max_examples=30, **SETTINGS)
 @given(records=problems(flow_friendly=True), data=st.data())

@@ -147,7 +147,7 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray,
         rank = np.empty(mis.size, np.int64)
         rank[np.argsort(-sm, kind="stable")] = np.arange(mis.size)
         first = np.where(over, (rank * cap) % count, 0)
-        size = np.minimum(count, cap)
+        size = np.where(over, cap, count)
     ends = np.cumsum(size)
     start = 0
     while start < mis.size:
@@ -156,7 +156,9 @@ def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray,
         c = size[start:stop]
         off = np.repeat(np.cumsum(c) - c, c)
         n = int(c.sum())
-        idx = (np.repeat(first[start:stop], c) + np.arange(n) - off) % np.repeat(count[start:stop], c)
+        idx = np.arange(n) - off
+        if size is not count:  # capped: each mission's block of its prefix, wrapping around
+            idx = (idx + np.repeat(first[start:stop], c)) % np.repeat(count[start:stop], c)
         yield emps[idx], np.repeat(mis[start:stop], c), np.zeros(n)  # remote: no travel
         start = stop
 

@@ -43,6 +43,7 @@ from ..candidates import (
     ArcTerms,
     CandidateGraph,
     FreeStats,
+    ScoreBounds,
     arc_terms,
     eligible_pairs,
     filter_eligible,
@@ -300,6 +301,51 @@ def _free_arcs(problem: Problem, policy: Policy, scale: IntegerScores, held: _Gr
     return ea[new], ma[new], km[new], sc[new], st
 
 
+@dataclass
+class _Scanned:
+    """What a round's scan found (arcs not held, distinct) and did."""
+
+    ea: np.ndarray
+    ma: np.ndarray
+    km: np.ndarray
+    score: np.ndarray
+    cut: np.ndarray  # the remote missions a cap cut short: still to be scanned
+    pairs_tested: int
+    arcs_scanned: int
+    arcs_priced: int
+    seconds: float
+    complete: bool
+
+
+def _scan(problem: Problem, policy: Policy, scale: IntegerScores, bounds: ScoreBounds, y: np.ndarray,
+          v: np.ndarray, scan_e: np.ndarray, scan_m: np.ndarray, held_keys: np.ndarray, enough: float,
+          cap: int | None, deadline: float | None, workers: int) -> _Scanned:
+    """A round's scan (:func:`~koeeo_match.candidates.priced_pairs`) at the prices ``y``, ``v`` of
+    the pairs touching ``scan_e`` or ``scan_m``, remote missions capped at ``cap``; when that finds
+    fewer than ``enough`` arcs not held (``held_keys``), the missions it cut short are scanned
+    again whole at the same prices (partial pricing that never costs a round for a few arcs)."""
+    M = problem.n_missions
+    found: list[tuple[np.ndarray, ...]] = []
+    tested = scanned = priced_out = 0
+    seconds = 0.0
+    while True:
+        ea, ma, km, sc, st = priced_pairs(problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline=deadline,
+                                          workers=workers, stop=INTERRUPTED.is_set, cap=cap)
+        new = ~in_sorted(pair_keys(ea, ma, M), held_keys)
+        found.append((ea[new], ma[new], km[new], sc[new]))
+        tested, scanned, priced_out = tested + st.pairs_tested, scanned + st.arcs_scanned, priced_out + st.arcs_priced
+        seconds += st.seconds
+        if not st.cut.size or not st.complete or int(new.sum()) >= enough:
+            break
+        scan_e, scan_m, cap = np.zeros_like(scan_e), np.zeros_like(scan_m), None
+        scan_m[st.cut] = True
+    ea, ma, km, sc = (np.concatenate(x) for x in zip(*found))
+    if len(found) > 1:  # the second scan finds again the pairs of the first it covers
+        _, first = np.unique(pair_keys(ea, ma, M), return_index=True)
+        ea, ma, km, sc = ea[first], ma[first], km[first], sc[first]
+    return _Scanned(ea, ma, km, sc, st.cut, tested, scanned, priced_out, seconds, st.complete)
+
+
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
                  add_per_node: int = ADD_PER_NODE, partial_k: int = 0,
@@ -458,31 +504,17 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             else:
                 # remote missions meet at most ``remote_cap`` of the employees that may beat their price
                 # (partial pricing of the cross products): those cut short stay pending, scanned again
-                # next round; when the capped scan finds few new arcs, they are scanned whole at once
-                cap: int | None = remote_cap
-                n_e, n_m, tested, scanned, priced_out, t_scan = int(dirty_e.sum()), int(dirty_m.sum()), 0, 0, 0, t_free
-                found: list[tuple[np.ndarray, ...]] = []
-                while True:
-                    nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e,
-                                                            dirty_m, deadline=deadline, workers=scan_workers,
-                                                            stop=INTERRUPTED.is_set, cap=cap)
-                    Y, V = Yc, Vc
-                    pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
-                    pending_m[scan.cut] = True
-                    new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
-                    found.append((nea[new], nma[new], nkm[new], nsc[new]))
-                    tested, scanned, priced_out = (tested + scan.pairs_tested, scanned + scan.arcs_scanned,
-                                                   priced_out + scan.arcs_priced)
-                    t_scan += scan.seconds
-                    if (not scan.cut.size or not scan.complete
-                            or int(new.sum() + back.sum()) >= max(1, UNCAP_SHARE * act.size)):
-                        break
-                    dirty_e, dirty_m, cap = pending_e.copy(), pending_m.copy(), None
-                nea, nma, nkm, nsc = (np.concatenate(x) for x in zip(*found))
-                if len(found) > 1:  # the second scan finds again the pairs of the first it covers
-                    _, first = np.unique(pair_keys(nea, nma, M), return_index=True)
-                    nea, nma, nkm, nsc = nea[first], nma[first], nkm[first], nsc[first]
-                py, pv, complete, cut = Yc, Vc, scan.complete, scan.cut.size
+                # next round, or at once when the capped scan finds few new arcs
+                enough = max(1.0, UNCAP_SHARE * act.size) - int(back.sum())
+                found = _scan(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m, held.keys, enough, remote_cap,
+                              deadline, scan_workers)
+                Y, V = Yc, Vc
+                pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
+                pending_m[found.cut] = True
+                nea, nma, nkm, nsc, py, pv = found.ea, found.ma, found.km, found.score, Yc, Vc
+                n_e, n_m, tested, scanned, priced_out, complete, t_scan, cut = (
+                    int(dirty_e.sum()), int(dirty_m.sum()), found.pairs_tested, found.arcs_scanned, found.arcs_priced,
+                    found.complete, found.seconds + t_free, found.cut.size)
             if nea.size:
                 ngain = (nsc - py[nea] - pv[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
