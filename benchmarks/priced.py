@@ -72,13 +72,25 @@ def main(argv: list[str] | None = None) -> int:
                     help="the national instance at this share of its size (repeatable)")
     ap.add_argument("--full", action="store_true",
                     help="also solve each instance on its full graph built whole, in a process of its own")
+    ap.add_argument("--remote-cap", default=None,
+                    help="the scan's cap on the employees each remote mission meets (an integer, or 'none': "
+                    "every one, as before partial pricing); the instance's label then says so")
     ap.add_argument("--out", default=OUT)
     a = ap.parse_args(argv)
+    if a.remote_cap is not None:  # the priced route as the engine calls it, with this cap
+        import functools
+
+        import koeeo_match.engine as engine
+
+        cap = None if a.remote_cap.lower() == "none" else int(a.remote_cap)
+        engine.solve_priced = functools.partial(engine.solve_priced, remote_cap=cap)  # type: ignore[assignment]
     todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
     todo += [(f"region {r}", dict(region=r)) for r in a.region]
     todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
     if a.national:
         todo.append(("national", {}))
+    if a.remote_cap is not None:
+        todo = [(f"{label} (remote_cap={a.remote_cap.lower()})", kw) for label, kw in todo]
     for label, kw in todo:
         t0 = time.time()
         r = run(label, lambda kw=kw: km.synth.france(seed=0, rules="flow", **kw))

@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 
 import koeeo_match as km
 import koeeo_match.engine as engine
-from koeeo_match.candidates import arc_terms, priced_pairs, problem_scale, score_bounds
+from koeeo_match.candidates import arc_terms, free_pairs, priced_pairs, problem_scale, score_bounds
 from koeeo_match.candidates._bounds import employee_bounds
 from koeeo_match.errors import SolverError
 from koeeo_match.solvers import SolveOptions
 from koeeo_match.solvers._potentials import potentials
-from koeeo_match.solvers.priced import START_K, priced_obstacles, solve_priced
+from koeeo_match.solvers.priced import PARTIAL_K, START_K, priced_obstacles, solve_priced
 
 from conftest import brute_force, eligible_pairs
 from test_properties import MAX_PAIRS, SETTINGS, problems, small
@@ -71,7 +71,9 @@ def test_priced_optimum_does_not_depend_on_the_start(records, policy, data):
     full_g, full = priced(problem, policy, start=(ea, ma))
     keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(pairs), max_size=len(pairs))), bool)
     for start in ((ea[keep], ma[keep]), (ea[:0], ma[:0])):
-        g, res = priced(problem, policy, start=start, add_per_node=data.draw(st.sampled_from([1, 10])))
+        g, res = priced(problem, policy, start=start, add_per_node=data.draw(st.sampled_from([1, 10])),
+                        partial_k=data.draw(st.sampled_from([0, 1, 3])),
+                        remote_cap=data.draw(st.sampled_from([None, 1])))
         assert res.status == km.Status.OPTIMAL
         assert int(g.score[res.selected].sum()) == int(full_g.score[full.selected].sum())
 
@@ -131,7 +133,16 @@ def test_scan_returns_exactly_the_arcs_beating_the_prices(records, policy, data)
     assert sorted(zip(ea.tolist(), ma.tolist())) == sorted(zip(g.employee[want].tolist(), g.mission[want].tolist()))
     by_pair = dict(zip(zip(g.employee.tolist(), g.mission.tolist()), s.tolist()))
     assert [by_pair[x] for x in zip(ea.tolist(), ma.tolist())] == sc.tolist()
-    assert stats.complete and stats.arcs_priced == int(want.sum())
+    assert stats.complete and stats.arcs_priced == int(want.sum()) and stats.cut.size == 0
+    # capped (partial pricing of remote missions): a part of them, and every pair left out is a
+    # remote mission's that the scan says it cut short
+    cap = data.draw(st.sampled_from([1, 2]))
+    ca, cm, _, csc, cst = priced_pairs(problem, pol, scale, score_bounds(problem, pol, scale), y, v, se, sm, cap=cap)
+    got = set(zip(ca.tolist(), cm.tolist()))
+    assert got <= set(zip(ea.tolist(), ma.tolist()))
+    assert [by_pair[x] for x in zip(ca.tolist(), cm.tolist())] == csc.tolist()
+    left = {(a, b) for a, b in zip(ea.tolist(), ma.tolist())} - got
+    assert {b for _, b in left} <= set(cst.cut.tolist()) <= set(np.flatnonzero(problem.missions.remote).tolist())
 
 
 @st.composite
@@ -290,6 +301,103 @@ def test_scan_finds_the_remote_arcs_that_beat_the_prices_by_one_unit(policy):
     assert want.sum() >= has.sum() > 50
     assert sorted(zip(ea.tolist(), ma.tolist())) == sorted(zip(g.employee[want].tolist(), g.mission[want].tolist()))
     assert stats.pairs_tested < 4 * len(g)  # the prices prune: not every pair is drawn
+    # capped at one employee per remote mission: some are cut short, and scanning those again
+    # whole finds the rest
+    b = score_bounds(problem, pol, scale)
+    ca, cm, _, _, cst = priced_pairs(problem, pol, scale, b, y, v, np.ones(E, bool), np.ones(M, bool), cap=1)
+    assert cst.cut.size > 0 and ca.size < ea.size
+    again = np.zeros(M, bool)
+    again[cst.cut] = True
+    ra, rm, _, _, rst = priced_pairs(problem, pol, scale, b, y, v, np.zeros(E, bool), again)
+    assert rst.cut.size == 0
+    assert set(zip(ca.tolist(), cm.tolist())) | set(zip(ra.tolist(), rm.tolist())) == set(zip(ea.tolist(), ma.tolist()))
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(se=st.lists(st.integers(-20, 20), min_size=1, max_size=60), sm=st.lists(st.integers(-20, 20), min_size=1,
+                                                                                  max_size=12),
+       cap=st.integers(1, 5))
+def test_a_capped_cross_product_draws_every_pair_of_the_missions_it_does_not_cut(se, sm, cap):
+    """The remote scan's cross product (_by_price): uncapped, exactly the pairs with se + sm > 0;
+    capped, every such pair of a mission it does not report cut short, and ``cap`` distinct pairs
+    of those it does (only missions with over 4 * cap of them)."""
+    from koeeo_match.candidates._scan import _by_price
+
+    se_, sm_ = np.array(se, float), np.array(sm, float)
+    emps, mis = np.arange(se_.size) + 100, np.arange(sm_.size) + 1000
+    want = {(int(e), int(m)) for e, a in zip(emps, se_) for m, b in zip(mis, sm_) if a + b > 0}
+
+    def drawn(c, cut):
+        parts = list(_by_price(emps, mis, se_, sm_, c, cut))
+        return [(int(e), int(m)) for a, b, _ in parts for e, m in zip(a, b)]
+
+    assert sorted(drawn(None, None)) == sorted(want)
+    cut: list[np.ndarray] = []
+    got = drawn(cap, cut)
+    cut_m = set(np.concatenate(cut).tolist()) if cut else set()
+    assert len(got) == len(set(got)) and set(got) <= want
+    per_m = {m: sum(1 for _, x in want if x == m) for m in mis.tolist()}
+    assert cut_m == {m for m, n in per_m.items() if n > 4 * cap}
+    for m, n in per_m.items():
+        assert sum(1 for _, x in got if x == m) == (cap if m in cut_m else n)
+
+
+@pytest.mark.parametrize("policy", POLICIES)
+@settings(max_examples=30, **SETTINGS)
+@given(records=problems(flow_friendly=True), data=st.data())
+def test_free_pairs_are_eligible_arcs_that_beat_the_prices(records, policy, data):
+    """Partial pricing (candidates.free_pairs): arcs of the full graph between the nodes given,
+    on the priced scale, each beating the prices."""
+    problem = flow_friendly(records)
+    pol = km.Policy.parse(policy)
+    E, M = problem.n_employees, problem.n_missions
+    scale = problem_scale(problem, pol, max_arcs=1000)
+    g = km.build_candidates(problem, pol)
+    s = scale.apply(pol, {t: g.terms[t] for t, w in pol.weights().items() if w})
+    by_pair = dict(zip(zip(g.employee.tolist(), g.mission.tolist()), s.tolist()))
+    emps = np.flatnonzero(np.array(data.draw(st.lists(st.booleans(), min_size=E, max_size=E)), bool))
+    mis = np.flatnonzero(np.array(data.draw(st.lists(st.booleans(), min_size=M, max_size=M)), bool))
+    y = np.array(data.draw(st.lists(st.sampled_from([0, 0, int(scale.secondary_scale)]), min_size=E, max_size=E)),
+                 np.int64)
+    v = np.zeros(M, np.int64)
+    ea, ma, _, sc, st_ = free_pairs(problem, pol, scale, y, v, emps, mis, data.draw(st.sampled_from([1, 3])))
+    assert set(ea.tolist()) <= set(emps.tolist()) and set(ma.tolist()) <= set(mis.tolist())
+    assert [by_pair[x] for x in zip(ea.tolist(), ma.tolist())] == sc.tolist()  # eligible, the same score
+    assert (sc > y[ea] + v[ma]).all() and st_.arcs_priced == ea.size <= st_.arcs_drawn
+    assert len(set(zip(ea.tolist(), ma.tolist()))) == ea.size
+
+
+def _partial_then_scan_problem() -> km.Problem:
+    """Three employees, three one-seat missions, every assignment scoring 1, on a line of
+    latitude: a reaches z only, c reaches x only, b reaches x and y.  From b-x, partial pricing
+    pairs the free a and z; only a scan finds c-x (x is taken) and then b-y."""
+    return km.Problem.from_records(
+        employees=[{"id": "a", "lat": 44.6, "lon": 5.0, "max_km": 30},
+                   {"id": "b", "lat": 45.5, "lon": 5.0, "max_km": 60},
+                   {"id": "c", "lat": 45.2, "lon": 5.0, "max_km": 10}],
+        missions=[{"id": "x", "association": "near"}, {"id": "y", "association": "far"},
+                  {"id": "z", "association": "south"}],
+        associations=[{"id": "near", "lat": 45.25, "lon": 5.0}, {"id": "far", "lat": 46.0, "lon": 5.0},
+                      {"id": "south", "lat": 44.5, "lon": 5.0}])
+
+
+def test_partial_pricing_never_certifies_what_only_a_scan_finds():
+    """Round 1 adds the free pair a-z without a scan; round 2's free nodes (c, y) have no eligible
+    pair, so it scans: c-x; round 3 scans again (b's price fell): b-y; round 4 certifies all three
+    assignments, the full graph's optimum, as pricing without the partial step does."""
+    p = _partial_then_scan_problem()
+    start = (np.array([1]), np.array([0]))
+    g, res = solve_priced(p, km.Policy(seats=1), SolveOptions(), start=start, add_per_node=1, partial_k=PARTIAL_K)
+    rounds = res.stats["pricing"]["per_round"]
+    assert [r["kind"] for r in rounds] == ["free", "full", "full", "full"]
+    assert [r["arcs_added"] for r in rounds] == [1, 1, 1, 0]
+    assert res.status == km.Status.OPTIMAL and res.stats["pricing"]["certified"]
+    pairs = sorted(zip(g.employee[res.selected].tolist(), g.mission[res.selected].tolist()))
+    assert pairs == [(0, 2), (1, 1), (2, 0)]
+    assert len(pairs) == km.solve(p, method="flow", policy=km.Policy(seats=1)).objective
+    g0, res0 = solve_priced(p, km.Policy(seats=1), SolveOptions(), start=start, add_per_node=1, partial_k=0)
+    assert int(g0.score[res0.selected].sum()) == int(g.score[res.selected].sum())
+    assert all(r["kind"] == "full" for r in res0.stats["pricing"]["per_round"])
 
 
 # ----------------------------------------------------------------------------- every rule at scale
@@ -412,9 +520,9 @@ def test_no_time_for_a_first_flow_answers_greedy_with_a_bound(start_given):
 def test_a_greedy_answer_past_the_deadline_takes_only_the_best_arcs(monkeypatch):
     """Past the deadline greedy's set-up runs on GREEDY_FLOOR_ARCS of the best arcs held, not all:
     the answer keeps every rule and uses only arcs among those."""
-    from koeeo_match.solvers import priced as P
+    from koeeo_match.solvers import _priced_rounds
 
-    monkeypatch.setattr(P, "GREEDY_FLOOR_ARCS", 40)
+    monkeypatch.setattr(_priced_rounds, "GREEDY_FLOOR_ARCS", 40)
     p = km.synth.city(employees=300, seed=3, rules="flow")
     pol = km.Policy.preset("max_hours")
     full = km.build_candidates(p, pol)
@@ -423,3 +531,19 @@ def test_a_greedy_answer_past_the_deadline_takes_only_the_best_arcs(monkeypatch)
     assert km.check(p, sol) == [] and 0 < len(res.selected) <= 40
     worst_taken = g.score[res.selected].min()
     assert (g.score > worst_taken).sum() < 40  # every arc taken is among the 40 best
+
+
+@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+def test_remote_missions_cut_short_are_scanned_before_the_certificate(policy):
+    """Each remote mission meets one employee per scan (remote_cap=1), from an empty start: the
+    missions cut short stay to be scanned, and the certified optimum is the full graph's."""
+    p = km.synth.region("Bretagne", employees=1500, seed=3, rules="flow")
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64))
+    g, res = priced(p, policy, start=empty, remote_cap=1, partial_k=0)
+    kinds = [r["kind"] for r in res.stats["pricing"]["per_round"]]
+    assert "capped" in kinds and kinds[-1] == "full"
+    assert res.status == km.Status.OPTIMAL
+    g0, res0 = priced(p, policy, start=empty, remote_cap=None, partial_k=0)
+    assert int(g.score[res.selected].sum()) == int(g0.score[res0.selected].sum())
+    if km.Policy.parse(policy).primary:
+        assert objective(g, res) == km.solve(p, method="flow", policy=policy).objective

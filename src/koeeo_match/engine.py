@@ -276,7 +276,8 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     else:
         why = ("the flow relaxation's " + ("optimum over the whole problem, proven by pricing"
                                            if raw_r.status == Status.OPTIMAL else
-                                           "bound over the whole problem from its prices (pricing stopped early)")
+                                           "bound over the whole problem, pricing stopped early (the prices of a "
+                                           "complete scan, or each node's best score if none ended)")
                + " (team minimums, employer caps and budgets and forced pairs dropped, entitlements counted in "
                "missions)")
         if lp.bound is None:

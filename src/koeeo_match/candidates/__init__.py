@@ -26,7 +26,8 @@ Modules, in the order a graph is built:
 - ``_score``: integer scores for a policy, and :func:`rescore`;
 - ``_bounds``: what is known of scores before any arc is built (:func:`problem_scale`,
   :func:`score_bounds`), for a graph that grows by pricing;
-- ``_scan``: :func:`priced_pairs`, the pairs of the implicit full graph that beat given prices.
+- ``_scan``: :func:`priced_pairs`, the pairs of the implicit full graph that beat given prices;
+- ``_partial``: :func:`free_pairs`, some of them cheaply: free nodes' best pairs among their nearest.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from ._cap import top_k
 from ._estimate import ArcEstimate, arc_estimate, estimate_arcs
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
+from ._partial import FreeStats, free_pairs
 from ._scan import ScanStats, priced_pairs
 from ._score import rescore, scored
 from ._tables import in_sorted, pair_keys
@@ -47,6 +49,8 @@ from .eligibility import filter_eligible
 
 __all__ = [
     "MISSION_TERMS",
+    "FreeStats",
+    "free_pairs",
     "ScanStats",
     "ScoreBounds",
     "in_sorted",

@@ -20,7 +20,7 @@ from ._generate import (
     spread_pairs,
     unique_pairs,
 )
-from ._tables import pair_keys
+from ._tables import pair_keys, per_problem
 from .eligibility import filter_eligible
 
 __all__ = ["eligible_pairs"]
@@ -105,14 +105,20 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
     return ea, ma, km
 
 
-def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int,
-                      stop: Callable[[], bool] | None = None, interrupt: Callable[[], bool] | None = None) -> Arcs:
-    """The capped pairs, built block by block (on a process pool for large problems); ``stop``
-    is asked before each key-skill group of each block (in the pool's workers too)."""
+def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int, emps: np.ndarray | None = None,
+                      mis: np.ndarray | None = None, stop: Callable[[], bool] | None = None,
+                      interrupt: Callable[[], bool] | None = None) -> Arcs:
+    """The capped pairs, built block by block (on a process pool for large problems); between
+    the employees ``emps`` and the missions ``mis`` only when given (default: all).  ``stop``
+    is asked before each key-skill group of each block and each chunk of its queries (in the
+    pool's workers too); ``interrupt``, by this process while a pool runs, kills it."""
     e, m = problem.employees, problem.missions
-    all_e = np.arange(len(e), dtype=np.int32)
-    all_m = np.arange(len(m), dtype=np.int32)
-    eb, mb = blocks(e.lat, e.lon), blocks(m.lat, m.lon)
+    all_e = np.arange(len(e), dtype=np.int32) if emps is None else np.asarray(emps, np.int32)
+    all_m = np.arange(len(m), dtype=np.int32) if mis is None else np.asarray(mis, np.int32)
+    if all_e.size == 0 or all_m.size == 0:
+        return np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0)
+    eb = per_problem(problem, "blocks_e", lambda p: blocks(p.employees.lat, p.employees.lon))[all_e]
+    mb = per_problem(problem, "blocks_m", lambda p: blocks(p.missions.lat, p.missions.lon))[all_m]
     shared = np.intersect1d(eb, mb)
     parts = [(all_e[eb == b], all_m[mb == b]) for b in shared.tolist()]
     lone_e, lone_m = all_e[~np.isin(eb, shared)], all_m[~np.isin(mb, shared)]
@@ -123,7 +129,7 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int,
     sizes = [a.size + b.size for a, b in parts]
     order = sorted(range(len(parts)), key=lambda i: -sizes[i])
     workers = workers or default_workers()
-    pooled = workers > 1 and len(parts) > 1 and len(e) + len(m) > _POOL_MIN_SIZE
+    pooled = workers > 1 and len(parts) > 1 and all_e.size + all_m.size > _POOL_MIN_SIZE
     # run_parts forks its workers with the tasks in memory: nothing large is pickled
     try:  # a Ctrl-C that reaches this process alone (an application's, not a terminal's) kills the pool
         res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1, stop) for i in order],
@@ -199,6 +205,6 @@ def eligible_pairs(
     else:
         if policy is None:
             raise ValueError("The 'policy' parameter of eligible_pairs is required with k (it ranks the arcs).")
-        ea, ma, km = _capped_in_blocks(problem, k, policy, workers, stop, interrupt)
+        ea, ma, km = _capped_in_blocks(problem, k, policy, workers, stop=stop, interrupt=interrupt)
     order = np.argsort(pair_keys(ea, ma, len(m)))  # pairs are distinct: one int64 sort
     return ea[order], ma[order], km[order]

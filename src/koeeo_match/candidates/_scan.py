@@ -41,13 +41,16 @@ _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remo
 # radius bands (km): each KD-tree query covers the employees of one band, with the band's largest radius
 _POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
 _TOL = 1e-12  # float margin of a bound comparison, relative to the bounds' magnitude
+_CUT = 4  # with a cap, only the remote missions whose pairs would be over _CUT times the cap are cut short
 _BANDS = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, np.inf])
 
 
 @dataclass
 class ScanStats:
     """What one scan did: raw pairs tested for eligibility, eligible arcs scored (counted, never
-    stored), arcs that beat the prices, seconds, and whether it covered everything asked."""
+    stored), arcs that beat the prices, seconds, and whether it covered everything asked.
+    ``cut``: the remote missions whose pairs a ``cap`` cut short (sorted): those pairs were not
+    all drawn, and the scan covers them only when ``cut`` is empty."""
 
     pairs_tested: int = 0
     arcs_scanned: int = 0
@@ -55,6 +58,7 @@ class ScanStats:
     seconds: float = 0.0
     complete: bool = True
     by_group: dict[int, int] = field(default_factory=dict)
+    cut: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
 
 
 #: (employee, mission, km, score, stats) of :func:`priced_pairs`.
@@ -113,27 +117,49 @@ def _spatial(problem: Problem, xyz: tuple[np.ndarray, np.ndarray], emps: np.ndar
             yield a[keep], m[keep], km[keep]
 
 
-def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray) -> Iterator[Triples]:
+def _by_price(emps: np.ndarray, mis: np.ndarray, se: np.ndarray, sm: np.ndarray, cap: int | None = None,
+              cut: list[np.ndarray] | None = None) -> Iterator[Triples]:
     """Pairs of a cross product (remote missions, remote employees) with ``sm + se > 0`` (the
     slacks of ``mis`` and of ``emps``, aligned with them), found by sorting the employees by
-    slack: each mission meets a prefix of them."""
+    slack: each mission meets a prefix of them.
+
+    With ``cap``, a mission whose prefix holds more than ``_CUT * cap`` employees meets only
+    ``cap`` of them, spread over it: the missions of most slack take the employees of most
+    slack, each the next ``cap`` of its prefix (wrapping around), so that the missions of a set
+    do not all meet the same few.  The missions cut short are appended to ``cut``: their other
+    pairs were not drawn (a mission cut short is drawn again whole later: cutting pays only
+    when its prefix is much longer than ``cap``)."""
     if emps.size == 0 or mis.size == 0:
         return
     order = np.argsort(-se, kind="stable")
     emps, desc = emps[order], -se[order]  # desc ascending = slack descending
     count = np.searchsorted(desc, sm, side="left")  # employees with se > -sm
-    mis, count = mis[count > 0], count[count > 0]
+    on = count > 0
+    mis, count, sm = mis[on], count[on], sm[on]
     if mis.size == 0:
         return
-    ends = np.cumsum(count)
+    first = np.zeros(mis.size, np.int64)
+    size = count
+    if cap is not None and int(count.max()) > _CUT * cap:
+        over = count > _CUT * cap
+        if cut is not None:
+            cut.append(mis[over])
+        rank = np.empty(mis.size, np.int64)
+        rank[np.argsort(-sm, kind="stable")] = np.arange(mis.size)
+        first = np.where(over, (rank * cap) % count, 0)
+        size = np.where(over, cap, count)
+    ends = np.cumsum(size)
     start = 0
     while start < mis.size:
         stop = int(np.searchsorted(ends, (ends[start - 1] if start else 0) + _MAX_PAIRS, side="right"))
         stop = max(stop, start + 1)
-        c = count[start:stop]
+        c = size[start:stop]
         off = np.repeat(np.cumsum(c) - c, c)
         n = int(c.sum())
-        yield emps[np.arange(n) - off], np.repeat(mis[start:stop], c), np.zeros(n)  # remote: no travel
+        idx = np.arange(n) - off
+        if size is not count:  # capped: each mission's block of its prefix, wrapping around
+            idx = (idx + np.repeat(first[start:stop], c)) % np.repeat(count[start:stop], c)
+        yield emps[idx], np.repeat(mis[start:stop], c), np.zeros(n)  # remote: no travel
         start = stop
 
 
@@ -153,13 +179,15 @@ def _signatures(problem: Problem, mis: np.ndarray) -> np.ndarray:
 
 
 def _remote(problem: Problem, policy: Policy, scale: IntegerScores, emps: np.ndarray, mis: np.ndarray,
-            y: np.ndarray, slack_m: np.ndarray) -> Iterator[Triples]:
+            y: np.ndarray, slack_m: np.ndarray, cap: int | None = None,
+            cut: list[np.ndarray] | None = None) -> Iterator[Triples]:
     """Pairs of remote missions ``mis`` and ``remote_ok`` employees ``emps`` that may beat the
     prices, by sets of missions with the same requirements: each set meets only the employees
     who meet them, bounded with their exact ``skill_fit`` (:func:`~._bounds.employee_bounds`),
     and :func:`_by_price` pairs them by slack.  Without a travel term the bound is tight up to
     the employee-level terms left at their largest (preference, affinity), so that the pairs
-    drawn are mostly those that do beat the prices, or fail their dates."""
+    drawn are mostly those that do beat the prices, or fail their dates.  ``cap`` and ``cut``:
+    as :func:`_by_price`'s."""
     if emps.size == 0 or mis.size == 0:
         return
     fit = bool(policy.weights()["skill_fit"])
@@ -173,12 +201,12 @@ def _remote(problem: Problem, policy: Policy, scale: IntegerScores, emps: np.nda
             continue
         value = arc_terms(problem, es, rep[: es.size], np.zeros(es.size), ["skill_fit"])["skill_fit"] if fit else None
         se = employee_bounds(problem, policy, scale, es, value) - y[es]
-        yield from _by_price(es, ms, se, slack_m[ms])
+        yield from _by_price(es, ms, se, slack_m[ms], cap, cut)
 
 
 def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, ScanStats]:
     """The arcs of one key-skill group's missions (``grp``) that beat the prices, and the work."""
-    problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop = ctx
+    problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop, cap = ctx
     e, m = problem.employees, problem.missions
     stats = ScanStats()
     if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
@@ -198,6 +226,7 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
     emps_g = all_e[e.skill_level[:, g] >= loosest_levels(problem)[g]] if g >= 0 else all_e
     on = scan_e[emps_g]
     found = []
+    cut: list[np.ndarray] = []
     for emps, mis in ((emps_g[on], grp), (emps_g[~on], grp[scan_m[grp]])):
         if emps.size == 0 or mis.size == 0:
             continue
@@ -210,7 +239,7 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
         sources = [
             _spatial(problem, xyz, emps, mis[~rem], slack_e, slack_m, bounds.per_km),
             _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, 0.0),
-            _remote(problem, policy, scale, emps[r_ok], mis[rem], y, slack_m),
+            _remote(problem, policy, scale, emps[r_ok], mis[rem], y, slack_m, cap, cut),
         ]
         for src in sources:
             for a, b, km in src:
@@ -238,13 +267,15 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
                 if hit.any():
                     found.append((ea[hit], ma[hit], d[hit], s[hit]))
     arcs = tuple(np.concatenate(x) for x in zip(*found)) if found else None
+    if cut:
+        stats.cut = np.unique(np.concatenate(cut)).astype(np.int32)
     return arcs, stats
 
 
 def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds: ScoreBounds, y: np.ndarray,
                  v: np.ndarray, scan_e: np.ndarray, scan_m: np.ndarray, *,
                  deadline: float | None = None, workers: int = 1,
-                 stop: Callable[[], bool] | None = None) -> ScanResult:
+                 stop: Callable[[], bool] | None = None, cap: int | None = None) -> ScanResult:
     """Every eligible pair touching a scanned node whose integer score exceeds ``y[e] + v[m]``.
 
     Parameters
@@ -267,6 +298,10 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     stop : callable, optional
         Asked between groups and chunks: True stops the scan as the deadline does (Ctrl-C); on a
         process pool, this process asks it too and kills the workers (nothing found is kept).
+    cap : int, optional
+        Partial pricing of remote missions: one that more than ``4 * cap`` employees may beat
+        meets only ``cap`` of them (spread over them, those of most slack first); the missions
+        cut short are listed in ``stats.cut``, and only the pairs of the others are all found.
 
     Returns
     -------
@@ -304,7 +339,7 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     work = [h * g.size for h, g in zip(holders, groups)]
     big_first = sorted(range(len(groups)), key=lambda i: -work[i])
     n_proc = (workers or default_workers()) if len(e) * len(m) > _POOL_MIN_PAIRS else 1
-    ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop)
+    ctx = (problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop, cap)
     try:  # the pool's workers ask the deadline, and their own copy of ``stop``; a Ctrl-C that reaches this
         # process alone (an application's, not a terminal's) kills them
         results = run_parts(_scan_group, [(ctx, groups[i]) for i in big_first], n_proc, [work[i] for i in big_first],
@@ -312,12 +347,14 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     except PartsStopped:
         results = [(None, ScanStats(complete=False))]
     found = []
+    cut_m = []
     for arcs, st_g in results:
         if arcs is not None:
             found.append(arcs)
         stats.pairs_tested += st_g.pairs_tested
         stats.arcs_scanned += st_g.arcs_scanned
         stats.complete &= st_g.complete
+        cut_m.append(st_g.cut)
         for g, n in st_g.by_group.items():
             stats.by_group[g] = stats.by_group.get(g, 0) + n
     if found:
@@ -327,5 +364,7 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     else:
         ea, ma, d, s = np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0), np.zeros(0, np.int64)
     stats.arcs_priced = int(ea.size)
+    if cut_m:
+        stats.cut = np.unique(np.concatenate(cut_m)).astype(np.int32)
     stats.seconds = time.perf_counter() - t0
     return ea, ma, d, s, stats

@@ -17,7 +17,10 @@ When a scan finds nothing, every eligible arc has a non-positive reduced cost: t
 are a dual certificate, and the flow is optimal for the whole problem, not only for the
 graph held.  Scans after the first are incremental: a pair is scanned again only when the
 price of one of its ends fell since it was last certified (the prices it was certified at are
-kept), which keeps each scan to the part of the country where the solution moved.
+kept), which keeps each scan to the part of the country where the solution moved.  Scans may
+also be partial: a remote mission meets at most ``REMOTE_CAP`` of the employees that may beat its
+price, and stays pending until a scan has drawn all of them (see ``remote_cap``; the free-pair
+step, ``partial_k``, is off by default); only a scan that left nothing pending certifies.
 
 The route applies to problems a flow expresses exactly *whatever their arcs*
 (:func:`priced_obstacles`): no forced pairs or team minimums, employer daily caps and hour
@@ -41,13 +44,11 @@ from ..candidates import (
     MISSION_TERMS,
     ArcTerms,
     CandidateGraph,
-    ScoreBounds,
     arc_terms,
     eligible_pairs,
     filter_eligible,
     in_sorted,
     pair_keys,
-    priced_pairs,
     problem_scale,
     score_bounds,
     top_k,
@@ -61,11 +62,11 @@ from . import _auto_clock
 from ._auto_clock import INTERRUPTED, CtrlC
 from ._base import RawResult, SolveOptions
 from ._priced_flow import NEVER, PricedFlow
+from ._priced_rounds import free_arcs, greedy_keys, price_bound, scan_round, trivial_bound
 from ._structure import hours_unit
-from .greedy import greedy_from
 
 __all__ = ["solve_priced", "start_pairs", "priced_obstacles", "flow_relaxation", "PricingRound", "START_K",
-           "ADD_PER_NODE"]
+           "ADD_PER_NODE", "price_bound", "trivial_bound"]
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,6 @@ START_K = 5
 #: Under a time limit, the start graph stops at this share of it (the rest: a first flow, or the greedy
 #: answer on the arcs held when the start graph was cut short).
 START_SHARE = 0.6
-#: A greedy answer past the deadline (or on Ctrl-C) runs on this many of the best arcs held: its set-up
-#: (0.8 s at 1.5 M arcs) cannot be stopped; the first slice of its scan (``_ledger.take_slices``).
-GREEDY_FLOOR_ARCS = 262_144
 #: Per round, each employee's and each mission's ADD_PER_NODE arcs that price out best are added
 #: (the others are scanned again in the next round).
 ADD_PER_NODE = 10
@@ -92,6 +90,20 @@ MEMORY_SHARE = 0.7
 SCAN_POOL_SHARE = 0.3
 #: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
 MAX_ARCS = 200_000_000
+#: The free-pair step of partial pricing (``solve_priced(..., partial_k=PARTIAL_K)``; off by default):
+#: each free employee's and each free mission's PARTIAL_K best arcs among its nearest free partners.
+#: Measured on Ille-et-Vilaine and a tenth of the national instance, free-free pairs are 8 % and 2 %
+#: of the first round's arcs that price out (benchmarks/results/priced_round1.json): the step never
+#: reaches FREE_SHARE there, and costs its one try (6 s at a tenth of the national).
+PARTIAL_K = 3
+#: A partial round is taken when the free pairs it adds are at least this share of the arcs solved
+#: (and at least one); below, the round scans (which alone certifies), and so do all later rounds.
+FREE_SHARE = 0.1
+#: When a scan whose remote missions were capped (REMOTE_CAP) finds fewer new arcs than this share
+#: of the arcs solved, the missions it cut short are scanned again whole in the same round.
+UNCAP_SHARE = 0.01
+#: A scan pairs each remote mission with at most REMOTE_CAP of the employees that may beat its price.
+REMOTE_CAP = 2 * ADD_PER_NODE
 #: Arcs whose gain at the current prices is below -SLACK (in score units: 0.05 is 2.5 km of travel
 #: under max_hours) are left out of the next solve; they stay held and are priced every round.
 SLACK = 0.05
@@ -99,7 +111,14 @@ SLACK = 0.05
 
 @dataclass(frozen=True)
 class PricingRound:
-    """One round: arcs held and solved, the scan's work, what it added, and seconds."""
+    """One round: arcs held and solved, the scan's work, what it added, and seconds.
+
+    ``kind`` is ``"full"`` for a round whose scan drew every pair it had to, ``"capped"`` for one
+    whose scan cut some remote missions short (``remote_cap``: those stay to be scanned), and
+    ``"free"`` for one that paired free nodes only, without a scan (:func:`._priced_rounds.free_arcs`; its nodes:
+    the free ones, ``arcs_scanned`` the eligible arcs drawn between them, no pair counted as
+    tested).  Only a ``"full"`` round can end with the certificate.
+    """
 
     arcs: int
     scanned_employees: int
@@ -110,6 +129,7 @@ class PricingRound:
     arcs_added: int
     solve_seconds: float
     scan_seconds: float
+    kind: str = "full"
 
 
 def _need(held: int, solved: int) -> int:
@@ -215,6 +235,7 @@ class _Graph:
         self.ea, self.ma, self.km, self.score = ea[order], ma[order], km[order], score[order]
         self.keys = pair_keys(self.ea, self.ma, self.n_missions)
         self.active = np.ones(self.ea.size, bool)
+        self.returned = np.zeros(self.ea.size, bool)  # arcs that came back once: never left out again
 
     def add(self, ea: np.ndarray, ma: np.ndarray, km: np.ndarray, score: np.ndarray) -> None:
         keys = np.concatenate([self.keys, pair_keys(ea, ma, self.n_missions)])
@@ -225,6 +246,7 @@ class _Graph:
         self.km = np.concatenate([self.km, km])[order]
         self.score = np.concatenate([self.score, score])[order]
         self.active = np.concatenate([self.active, np.ones(ea.size, bool)])[order]
+        self.returned = np.concatenate([self.returned, np.zeros(ea.size, bool)])[order]
 
     def candidate_graph(self, problem: Problem, policy: Policy, scale: IntegerScores,
                         arcs: np.ndarray | None = None) -> CandidateGraph:
@@ -266,65 +288,10 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K, workers: int
     return eligible_pairs(problem, k=k, policy=policy, workers=workers, stop=stop, interrupt=interrupt)
 
 
-def trivial_bound(problem: Problem, b: ScoreBounds, k: np.ndarray) -> int:
-    """A bound on the best total integer score (``scale``) of ``problem``, valid for the whole
-    problem and computed without any arc: the smaller of each employee's best possible score
-    times the missions it can take (``k``) and each mission's times its seats, from its
-    :func:`~koeeo_match.candidates.score_bounds` ``b``.  Loose; the bound of a priced solve
-    stopped before any of its rounds ended.
-
-    >>> import koeeo_match as km
-    >>> p = km.synth.city(employees=60, seed=0, rules="flow")
-    >>> pol = km.Policy.preset("max_hours")
-    >>> sc = problem_scale(p, pol, max_arcs=10**6)
-    >>> bool(sc.primary_bound(trivial_bound(p, score_bounds(p, pol, sc), capacity(p))) >= km.solve(p).objective)
-    True
-    """
-    seats = np.maximum(problem.missions.seats.astype(np.int64), 0)
-    if not problem.n_employees or not problem.n_missions or not seats.any() or not (k > 0).any():
-        return 0
-    best_e = np.maximum(b.employee + b.mission[seats > 0].max(), 0.0)
-    best_m = np.maximum(b.mission + b.employee[k > 0].max(), 0.0)
-    # float sums of non-negative terms, rounded up with a relative margin: an upper bound
-    by_e = float(np.dot(best_e, np.maximum(k, 0).astype(np.float64)))
-    by_m = float(np.dot(best_m, seats.astype(np.float64)))
-    return int(np.ceil(min(by_e, by_m) * (1 + 1e-12) + 1))
-
-
-def price_bound(value: int, k: np.ndarray, seats: np.ndarray, ea: np.ndarray, ma: np.ndarray,
-                gain: np.ndarray) -> int:
-    """A bound on the best total integer score of the whole problem after a complete scan:
-    ``value`` (the flow's, optimal on the arcs it solved) plus, for each employee, its largest
-    positive ``gain`` (score less the prices) over the arcs not solved, times the missions it
-    can take; or the same over missions, times their seats, whichever is smaller.
-
-    Raising an employee's price by that gain makes every arc of it price in, at the cost of
-    the gain on each unit of its capacity: the prices then form a dual solution of the whole
-    problem's flow (docs/solvers.md, "A bound before the certificate").  ``ea``, ``ma``,
-    ``gain``: the arcs not solved whose gain is positive (every other eligible arc prices in).
-
-    >>> price_bound(10, np.array([1, 2]), np.array([1, 1]), np.array([1]), np.array([0]), np.array([3]))
-    13
-    """
-    if not gain.size:
-        return int(value)
-    g = np.maximum(gain.astype(np.int64), 0)
-    de = np.zeros(k.size, np.int64)
-    np.maximum.at(de, ea, g)
-    dm = np.zeros(seats.size, np.int64)
-    np.maximum.at(dm, ma, g)
-    return int(value) + min(_dot(de, k), _dot(dm, seats))
-
-
-def _dot(a: np.ndarray, b: np.ndarray) -> int:
-    """Exact ``sum(a * max(b, 0))`` of int64 arrays, in Python integers (no overflow)."""
-    nz = np.flatnonzero(a)
-    return int(np.dot(a[nz].astype(object), np.maximum(b[nz], 0).astype(object))) if nz.size else 0
-
-
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
                  start: tuple[np.ndarray, ...] | None = None,
-                 add_per_node: int = ADD_PER_NODE,
+                 add_per_node: int = ADD_PER_NODE, partial_k: int = 0,
+                 remote_cap: int | None = REMOTE_CAP,
                  memory_bytes: float | None = None, relax: bool = False) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
 
@@ -344,6 +311,18 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     add_per_node : int
         Per round, each node's best arcs that price out are added, up to this many (and in all
         at most as many as the arcs solved, or ``MIN_ADD``).
+    partial_k : int, default 0
+        Partial pricing by free pairs (0: off; ``PARTIAL_K`` is the value meant): while free
+        employees and free missions (capacity left, price 0) can be paired, a round adds each
+        free node's ``partial_k`` best arcs among its nearest free partners instead of scanning,
+        as long as they are at least ``FREE_SHARE`` of the arcs solved (from the first round
+        that finds fewer, every round scans).  The certificate comes from a complete scan only.
+    remote_cap : int, optional
+        A scan pairs each remote mission with at most this many of the employees that may beat
+        its price (:func:`~koeeo_match.candidates.priced_pairs`'s ``cap``); the missions cut
+        short are scanned again in the next round, or whole in the same round when the capped
+        scan finds fewer new arcs than ``UNCAP_SHARE`` of the arcs solved (None: every pair,
+        at once).
     memory_bytes : float, optional
         The memory the solve may use: a round adds no more arcs than the next solve can hold
         (:data:`BYTES_PER_SOLVED_ARC`, :data:`BYTES_PER_HELD_ARC`); when none fits, pricing stops
@@ -417,8 +396,10 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
         never_e, never_m = k <= 0, seats <= 0
         pending_e, pending_m = ~never_e, ~never_m
-        Y, V = np.zeros(E, np.int64), np.zeros(M, np.int64)
+        # the certified prices start at 0, NEVER for nodes that can take nothing: the scan never meets those
+        Y, V = np.where(never_e, NEVER, 0).astype(np.int64), np.where(never_m, NEVER, 0).astype(np.int64)
         flow = PricedFlow(problem, k, uniform, options.workers, options.executor, stop=halt)
+        try_free = partial_k > 0
         sel_keys: np.ndarray | None = None
         solved_keys: np.ndarray | None = None  # the arcs of the last solve
         while True:
@@ -427,11 +408,13 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             graph = held.candidate_graph(problem, policy, scale, act)
             # a flow cannot be stopped where it runs: it starts only if its estimate fits in the time left,
             # and a large one runs in processes killed at the deadline or on Ctrl-C
-            cut = ""
-            if halt() or not _auto_clock.fits(
+            no_flow = ""
+            if partial_start and not len(graph):  # nothing held: a flow would price every arc out at once
+                no_flow = "the start graph stopped at its share of the limit before it held an arc"
+            elif halt() or not _auto_clock.fits(
                     deadline, _auto_clock.estimate(_auto_clock.PRICED_SECONDS_PER_ARC, len(graph))):
-                cut = ("the start graph stopped at its share of the limit and no time was left for a flow"
-                       if partial_start else "no time was left for a first flow")
+                no_flow = ("the start graph stopped at its share of the limit and no time was left for a flow"
+                           if partial_start else "no time was left for a first flow")
             else:
                 chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
                 seeds = np.zeros(E + M, bool)
@@ -442,12 +425,12 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 try:
                     sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
                 except PartsStopped:
-                    cut = "the first flow was stopped at the deadline"
-            if cut:
+                    no_flow = "the first flow was stopped at the deadline"
+            if no_flow:
                 stopped = True
                 if sel_keys is None:  # no flow yet: the greedy answer on the arcs held, by the deadline
-                    fallback = "Ctrl-C came" if INTERRUPTED.is_set() else cut
-                    sel_keys = _greedy_keys(problem, held.candidate_graph(problem, policy, scale), held.keys, halt,
+                    fallback = "Ctrl-C came" if INTERRUPTED.is_set() else no_flow
+                    sel_keys = greedy_keys(problem, held.candidate_graph(problem, policy, scale), held.keys, halt,
                                             deadline)
                 break
             solved_keys = held.keys[act]
@@ -459,8 +442,11 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             gain = held.score - y[held.ea] - v[held.ma]
             back = ~held.active & (gain > 0)
             # the solve keeps only the arcs that may matter soon: those used, and those whose gain is
-            # within ``slack`` of the prices (the others are still held, priced every round)
-            held.active = (gain >= -slack) | back
+            # within ``slack`` of the prices (the others are still held, priced every round); an arc
+            # that came back once stays in (the prices of another optimum could send it back again,
+            # each time for a round of its own)
+            held.returned |= back
+            held.active = (gain >= -slack) | held.returned
             held.active[selected] = True
             t_solve = time.perf_counter() - t0
             dirty_e = pending_e | (y < Y)
@@ -474,18 +460,39 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             # a process pool only while the arcs held leave room for them
             busy = _need(held.ea.size, act.size)
             scan_workers = options.workers if memory_bytes is None or busy < SCAN_POOL_SHARE * memory_bytes else 1
-            nea, nma, nkm, nsc, scan = priced_pairs(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m,
-                                                    deadline=deadline, workers=scan_workers, stop=INTERRUPTED.is_set)
-            Y, V = Yc, Vc
-            pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
-            new = ~in_sorted(pair_keys(nea, nma, M), held.keys)
-            nea, nma, nkm, nsc = nea[new], nma[new], nkm[new], nsc[new]
-            if scan.complete:  # every eligible arc not solved and not found here prices in: a bound
-                best_bound = min(best_bound, price_bound(
-                    value, k, seats, np.concatenate([nea, held.ea[back]]), np.concatenate([nma, held.ma[back]]),
-                    np.concatenate([nsc - Yc[nea] - Vc[nma], gain[back]])))
+            # partial pricing: while free employees and free missions (priced at 0) can still be paired,
+            # a round adds some of those pairs (each free node's few best among its nearest free
+            # partners) without a scan; the scan, which alone certifies, runs when they run out
+            free, t_free, cut = None, 0.0, 0
+            if try_free:
+                fea, fma, fkm, fsc, free = free_arcs(problem, policy, scale, held, selected, k, seats, y, v,
+                                                      partial_k, scan_workers)
+                if fea.size < max(1, FREE_SHARE * act.size):  # too few: this round scans, and every later one
+                    t_free, free, try_free = free.seconds, None, False
+            if free is not None:
+                nea, nma, nkm, nsc, py, pv = fea, fma, fkm, fsc, y, v
+                n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
+                    free.employees, free.missions, 0, free.arcs_drawn, free.arcs_priced, True, free.seconds)
+            else:
+                # remote missions meet at most ``remote_cap`` of the employees that may beat their price
+                # (partial pricing of the cross products): those cut short stay pending, scanned again
+                # next round, or at once when the capped scan finds few new arcs
+                enough = max(1.0, UNCAP_SHARE * act.size) - int(back.sum())
+                found = scan_round(problem, policy, scale, bounds, Yc, Vc, dirty_e, dirty_m, held.keys, enough,
+                                   remote_cap, deadline, scan_workers)
+                Y, V = Yc, Vc
+                pending_e, pending_m = np.zeros(E, bool), np.zeros(M, bool)
+                pending_m[found.cut] = True
+                nea, nma, nkm, nsc, py, pv = found.ea, found.ma, found.km, found.score, Yc, Vc
+                n_e, n_m, tested, scanned, priced_out, complete, t_scan, cut = (
+                    int(dirty_e.sum()), int(dirty_m.sum()), found.pairs_tested, found.arcs_scanned, found.arcs_priced,
+                    found.complete, found.seconds + t_free, found.cut.size)
+                if complete and not cut:  # every eligible arc neither solved nor found prices in: a bound
+                    best_bound = min(best_bound, price_bound(
+                        value, k, seats, np.concatenate([nea, held.ea[back]]), np.concatenate([nma, held.ma[back]]),
+                        np.concatenate([nsc - Yc[nea] - Vc[nma], gain[back]])))
             if nea.size:
-                ngain = (nsc - Yc[nea] - Vc[nma]).astype(np.float64)
+                ngain = (nsc - py[nea] - pv[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
                 # a round at most doubles the arcs solved, and the next solve must fit in memory
                 room = max(MIN_ADD, int(act.size))
@@ -497,24 +504,34 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                     keep = np.zeros(nea.size, bool)
                     keep[best] = True
                     out_of_memory = room <= 0
-                pending_e[nea[~keep]] = True  # not added: their pairs are scanned again next round
-                pending_m[nma[~keep]] = True
+                if free is None:  # not added: their pairs are scanned again next scan
+                    pending_e[nea[~keep]] = True
+                    pending_m[nma[~keep]] = True
                 held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
                 added = int(keep.sum())
             else:
                 added = 0
-            rounds.append(PricingRound(len(graph), int(dirty_e.sum()), int(dirty_m.sum()), scan.pairs_tested,
-                                       scan.arcs_scanned, scan.arcs_priced, added + int(back.sum()), t_solve,
-                                       scan.seconds))
+            kind = "free" if free is not None else "capped" if cut else "full"
+            rounds.append(PricingRound(len(graph), n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
+                                       t_solve, t_scan, kind))
+            if free is not None:
+                what = (f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
+                        f"{scanned:,} eligible arcs")
+            else:
+                what = (f"scan of {n_e:,} employees / {n_m:,} missions tested {tested:,} pairs, "
+                        f"{scanned:,} eligible arcs")
+                what += f" ({cut:,} remote missions cut short)" if cut else ""
             msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in "
-                   f"{t_solve:.1f} s; "
-                   f"scan of {int(dirty_e.sum()):,} employees / {int(dirty_m.sum()):,} missions tested "
-                   f"{scan.pairs_tested:,} pairs, {scan.arcs_scanned:,} eligible arcs, {scan.arcs_priced:,} price out, "
-                   f"{added:,} added, {int(back.sum()):,} held arcs back ({scan.seconds:.1f} s)")
+                   f"{t_solve:.1f} s; {what}, {priced_out:,} price out, {added:,} added, "
+                   f"{int(back.sum()):,} held arcs back ({t_scan:.1f} s)")
             log.info(msg)
             if options.progress:
                 options.progress(msg)
-            if not scan.complete:
+            if free is not None:
+                if out_of_memory:
+                    break
+                continue
+            if not complete:
                 stopped = True
                 break
             if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
@@ -537,6 +554,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             "arcs_scanned": sum(r.arcs_scanned for r in rounds),
             "full_solves": flow.full_solves,
             "fallback": fallback or None,
+            "partial_rounds": sum(r.kind != "full" for r in rounds),
             "per_round": [{k: v for k, v in asdict(r).items() if k not in timing} for r in rounds],
         },
         "pricing_round_seconds": [[round(r.solve_seconds, 3), round(r.scan_seconds, 3)] for r in rounds],
@@ -546,8 +564,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     why = ("Ctrl-C" if ctrl_c.happened else "the time limit" if stopped
            else "the memory available (the next round would not fit)")
     if fallback:
-        msg = (f"{why} stopped pricing before its first flow ({fallback}): the greedy solution on the "
-               f"{len(graph):,} arcs held")
+        msg = (f"{why} stopped pricing before its first flow ({fallback}): the greedy solution on the best of "
+               f"the {len(graph):,} arcs held")
     else:
         msg = (f"{why} stopped pricing before its certificate: the solution is optimal on the "
                f"{len(graph):,} arcs held, not proven for the whole problem")
@@ -556,26 +574,3 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             "; bound for the whole problem: each employee's (or mission's) best possible score on each of its places")
     end = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT if stopped else None
     return graph, RawResult(selected, Status.FEASIBLE, max(best_bound, total), msg, stats, termination=end)
-
-
-def _greedy_keys(problem: Problem, graph: CandidateGraph, keys: np.ndarray, stop: Callable[[], bool],
-                 deadline: float | None) -> np.ndarray:
-    """The pair keys (``keys``: those of ``graph``'s arcs) of the greedy solution on ``graph``,
-    its scan stopped between slices when ``stop`` answers True (every rule kept).
-
-    Greedy's set-up (the arcs' structure, their order) cannot be stopped: it runs on the best
-    arcs that fit in the time left (``GREEDY_SECONDS_PER_ARC``), at least ``GREEDY_FLOOR_ARCS``
-    (past the deadline, or on Ctrl-C: that many, the first slice's worth)."""
-    fit = _auto_clock.left(deadline)
-    if stop():
-        n = GREEDY_FLOOR_ARCS
-    elif fit is None:
-        n = len(graph)
-    else:
-        n = max(GREEDY_FLOOR_ARCS, int(fit / _auto_clock.GREEDY_SECONDS_PER_ARC))
-    if n < len(graph):  # the n best-scored arcs: those greedy would try first
-        best = np.sort(np.argpartition(-graph.score, n - 1)[:n])
-        raw = greedy_from(problem, graph.subset(best), stop=stop)
-        return keys[best[np.sort(np.asarray(raw.selected, np.int64))]]
-    raw = greedy_from(problem, graph, stop=stop)
-    return keys[np.sort(np.asarray(raw.selected, np.int64))]
