@@ -263,13 +263,13 @@ def test_a_priced_flow_past_the_deadline_is_killed_and_greedy_answers(monkeypatc
     from koeeo_match.solvers._base import SolveOptions
     from koeeo_match.solvers.priced import solve_priced
 
-    solve_network = PF._solve_network
+    flows = PF._flows
 
-    def slow(ctx, part):
+    def slow(job):
         time.sleep(600)
-        return solve_network(ctx, part)
+        return flows(job)
 
-    monkeypatch.setattr(PF, "_solve_network", slow)
+    monkeypatch.setattr(PF, "_flows", slow)
     monkeypatch.setattr(PF, "STOP_ARCS", 0)
     monkeypatch.setattr(_auto_clock, "PRICED_SECONDS_PER_ARC", 0.0)
     p = km.synth.city(employees=200, seed=1, rules="flow")

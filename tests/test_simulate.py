@@ -461,3 +461,21 @@ def test_open_problem_leaves_out_a_forced_mission_without_a_seat():
     op = batching.open_problem(p, day("2027-03-01"), e, m)
     assert op.problem.missions.ids.tolist() == ["n"] and op.missions.tolist() == [1]
     assert op.problem.forced.employee.size == 0 and op.employees.tolist() == [1]  # e1 has no hours left
+
+
+def test_ctrl_c_in_a_batch_ends_the_replay(monkeypatch):
+    """A batch's solve answering ``interrupted`` (Ctrl-C caught inside it) ends the year: the
+    replay raises KeyboardInterrupt instead of going on to the next batch."""
+    import dataclasses
+    import sys
+
+    sim = sys.modules["koeeo_match.simulate"]  # the module (km.simulate is the function)
+    solve = sim.solve
+
+    def interrupted(*args, **kw):
+        return dataclasses.replace(solve(*args, **kw), termination=km.Termination.INTERRUPTED)
+
+    monkeypatch.setattr(sim, "solve", interrupted)
+    p = km.synth.city(employees=60, seed=0, rules="flow", year=True)
+    with pytest.raises(KeyboardInterrupt):
+        km.simulate(p, batch="monthly", method="greedy")

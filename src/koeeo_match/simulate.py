@@ -95,7 +95,7 @@ from .pinned import cut_days, pairs_solution, pairs_value
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
-from .status import Status
+from .status import Status, Termination
 
 __all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "expiring",
            "open_problem"]
@@ -314,6 +314,8 @@ def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_li
         sol = solve_graph(p, graph, "fcfs", SolveOptions(seed=seed, arrival=order), candidate_seconds=t_cand)
     else:
         sol = solve(p, method=method, policy=policy, time_limit=time_limit, seed=seed, executor=executor)
+    if sol.termination == Termination.INTERRUPTED:  # Ctrl-C ends the replay, not only this batch
+        raise KeyboardInterrupt
     if sol.status not in (Status.OPTIMAL, Status.FEASIBLE) or sol.employee is None or sol.mission is None:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), sol.status
     return op.employees[np.asarray(sol.employee, np.int64)], op.missions[np.asarray(sol.mission, np.int64)], sol.status

@@ -41,7 +41,7 @@ The table
 One row per run, in the order variant, policy, method (method fastest).
 Columns: ``variant``, ``policy`` (label), ``method`` (as asked),
 ``primary`` and one ``w_<term>`` column per policy weight, ``method_used``
-(what ``auto`` did), ``status``, ``message``, ``objective``, ``bound``,
+(what ``auto`` did), ``status``, ``termination``, ``message``, ``objective``, ``bound``,
 ``gap``, ``solve_seconds``, then every entry of ``Solution.metrics``
 (dict-valued ones flattened as ``name.key``).  Everything but the
 ``*_seconds`` columns is deterministic.  ``candidate_seconds`` is the time
@@ -71,6 +71,7 @@ from .model import Problem
 from .parallel import Remote, run_parts
 from .policy import TERMS, Policy
 from .solvers import SolveOptions
+from .status import Termination
 
 _LOG = logging.getLogger(__name__)
 
@@ -439,7 +440,11 @@ def _row(problem: Problem, graph: CandidateGraph, method: str, options: SolveOpt
         if errors == "raise":
             raise
         return {**head, "method_used": method, "status": "unsupported", "message": str(exc)}
-    return {**head, "method_used": sol.method, "status": sol.status.value, "message": sol.message,
+    if sol.termination == Termination.INTERRUPTED:  # Ctrl-C ends the sweep, not only this point
+        raise KeyboardInterrupt
+    ended = None if sol.termination is None else sol.termination.value
+    return {**head, "method_used": sol.method, "status": sol.status.value, "termination": ended,
+            "message": sol.message,
             "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
             "solve_seconds": sol.metrics.get("solve_seconds"),
             **_flatten({k: v for k, v in sol.metrics.items()

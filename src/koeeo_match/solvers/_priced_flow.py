@@ -140,9 +140,14 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
     parts = cut(ka, kmis, E, M, PART_ARCS, label=label[ka]) if len(graph) else []
     if solve:
         n_proc = (workers or default_workers()) if len(graph) > 300_000 else 1
-        if executor is None:
-            solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts],
-                               stop=stop if len(graph) > STOP_ARCS else None)
+        if executor is None and (stop is None or len(graph) <= STOP_ARCS):
+            solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts])
+        elif executor is None:  # in processes that can be killed: the networks built here (the workers
+            # inherit them) so that only the flows come back (a giant part's network would be pickled whole)
+            nets = [network(ctx, p) for p in parts]
+            flows = run_parts(_flows, [(_job(net, ctx[-1]),) for net in nets], n_proc, [len(p) for p in parts],
+                              stop=stop)
+            solved = list(zip(nets, flows))
         else:  # the networks are built here (they are kept), each sent with only its own arrays
             nets = [network(ctx, p) for p in parts]
             flows = run_parts(_flows, [(_job(net, ctx[-1]),) for net in nets], executor=executor,
