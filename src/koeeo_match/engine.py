@@ -244,6 +244,9 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     lp_deadline = None if budget is None else time.monotonic() + max(budget - (time.perf_counter() - t0), 0.0) / 2
     if raw_r.termination == Termination.INTERRUPTED:  # Ctrl-C: no LP (its set-up alone would not answer at once)
         lp = LPBound(None, False, 0, ea.size, "not run (Ctrl-C)", [], (ea, ma), interrupted=True)
+    elif lp_deadline is not None and time.monotonic() >= lp_deadline - 0.05 * max(budget or 0.0, 0.0):
+        # no time left for it: its set-up (scales and score bounds, seconds at national scale) is skipped too
+        lp = LPBound(None, False, 0, ea.size, "not run (no time left)", [], (ea, ma))
     else:
         lp = lp_bound(problem, policy, ea, ma, deadline=lp_deadline, workers=options.workers)
     # Ctrl-C during either pricing: auto answers at once (its greedy start) instead of searching
