@@ -393,8 +393,9 @@ def solve(
         The objective (a preset name or a :class:`Policy`); default ``max_hours``.
     time_limit : float, optional
         Seconds for the solver (after the candidate graph; on the priced
-        routes, which build their graph inside the limit, from the call,
-        pinned pairs' reduction included): model building,
+        routes, which build their graph inside the limit, from the call;
+        with ``fixed``, the reduction of the pinned pairs counts for every
+        method): model building,
         bounds, repairs and search all count.  On expiry the best feasible
         solution is returned (``auto`` and ``cpsat``: the greedy one at least,
         itself stopped at the deadline with what it took by then, every rule
