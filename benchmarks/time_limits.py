@@ -54,7 +54,7 @@ def _solve(problem: str, method: str, limit: float | None, extra: list[str], ctr
     d = json.loads(out.read_text())
     met = d["metrics"]
     solver = met["solve_seconds"] - met["candidate_seconds"]
-    cut = ", greedy stopped" if "stopped before it tried every arc" in d.get("message", "") else ""
+    cut = ", greedy stopped" if "stopped before" in d.get("message", "") else ""
     return (f"| {Path(problem).name} | {method} | {limit} | {wall} | {solver:.1f} | {d['status']}, "
             f"{d.get('termination')} (`{d.get('method')}`{cut}; exit {proc.returncode}) | {d['objective']:,} | "
             f"{d['bound']} | {load:.1f} |")

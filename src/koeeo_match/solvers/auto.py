@@ -173,7 +173,8 @@ def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, 
                  seconds: float, n_parts: int) -> RawResult:
     """The greedy solution of the whole as ``auto``'s answer, with the parts' bounds (phase 1)."""
     why = "interrupted (Ctrl-C)" if interrupted else "time limit reached"
-    cut = ", stopped before it tried every arc" if fallback.stats.get("stopped") else ""
+    cut = ("" if not fallback.stats.get("stopped") else ", stopped before it tried every arc"
+           if fallback.stats.get("scan_cut") else ", stopped before retrying the teams it left short")
     res = RawResult(fallback.selected, Status.FEASIBLE, None,
                     f"{why} before the parts were searched: best solution found so far, the greedy one{cut}",
                     {"method": "auto", "parts": n_parts, "how": {"greedy": 1}, "seconds": seconds},

@@ -198,7 +198,8 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
     if start is None:
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
                          termination=ended)
-    cut = ", stopped before it tried every arc" if start.stats.get("stopped") else ""
+    cut = ("" if not start.stats.get("stopped") else ", stopped before it tried every arc"
+           if start.stats.get("scan_cut") else ", stopped before retrying the teams it left short")
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
                      f"{what}: best solution found so far, the greedy one{cut}", {"cpsat_built": False},
                      termination=ended)

@@ -155,5 +155,8 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
     res = finish(ledger, forced_m, "greedy")
     if cut and res.status == Status.FEASIBLE:
         res.stats["stopped"] = True
-        res.message = "greedy stopped before it tried every arc (time limit or Ctrl-C): what it took so far"
+        res.stats["scan_cut"] = ledger.stopped  # False: a complete pass, only the retries skipped
+        res.message = ("greedy stopped before it tried every arc (time limit or Ctrl-C): what it took so far"
+                       if ledger.stopped else "greedy stopped (time limit or Ctrl-C) after a complete pass, without "
+                       "retrying the volunteers of the teams it left short")
     return res
