@@ -252,6 +252,21 @@ def test_stop_kills_the_workers_of_parts_that_cannot_be_interrupted(n, tmp_path)
 
 
 @needs_fork
+def test_parts_that_ended_before_the_stop_are_handed_back():
+    """Killed by ``stop``, a pool hands back the results of the parts that had ended (a start graph
+    stopped by Ctrl-C keeps the blocks it built): here the quick parts, not the one that sleeps."""
+    import time
+
+    from koeeo_match.parallel import PartsStopped
+
+    t0 = time.monotonic()
+    tasks = [(600.0, 0), (0.0, 1), (0.0, 2), (0.0, 3)]
+    with pytest.raises(PartsStopped) as info:
+        run_parts(_sleep_then_square, tasks, workers=2, stop=lambda: time.monotonic() - t0 > 3.0)
+    assert info.value.done == {1: 1, 2: 4, 3: 9}
+
+
+@needs_fork
 def test_a_priced_flow_past_the_deadline_is_killed_and_greedy_answers(monkeypatch):
     """The first flow of a priced solve starts (its estimate is made to fit) but runs past the
     deadline: its process is killed there, and the answer is the greedy solution of the arcs held,

@@ -64,8 +64,13 @@ POLL_SECONDS = 0.05
 
 
 class PartsStopped(Exception):
-    """Raised by :func:`run_parts` when its ``stop`` answered True: the workers were killed and
-    no result is returned (the caller answers with what it had before)."""
+    """Raised by :func:`run_parts` when its ``stop`` answered True: the workers were killed.
+    ``done`` holds the results of the tasks that had ended by then, by task index (the caller
+    may answer with them, or with what it had before)."""
+
+    def __init__(self, message: str, done: dict[int, Any] | None = None) -> None:
+        super().__init__(message)
+        self.done: dict[int, Any] = dict(done or {})
 
 
 def default_workers() -> int:
@@ -134,7 +139,8 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
         For steps that cannot be interrupted where they run (an OR-Tools solve): the tasks
         then always run in forked processes (at least one, even for a single task), and
         ``stop`` is asked every :data:`POLL_SECONDS` while they run; when it answers True the
-        workers are killed and :class:`PartsStopped` is raised.  (Ignored with ``executor``,
+        workers are killed and :class:`PartsStopped` is raised, with the results of the tasks
+        that had ended (``done``, by task index).  (Ignored with ``executor``,
         and where no process can be forked: inside a job, or without ``fork``.)
 
     Returns
@@ -204,8 +210,10 @@ def _fork_pool(indices: Sequence[int] | range, workers: int,
             pending = {f for _, f in futures}
             while pending:
                 if stop():
+                    done = {i: f.result() for i, f in futures
+                            if f.done() and not f.cancelled() and f.exception() is None}
                     _kill(ex)
-                    raise PartsStopped("stopped while its parts ran")
+                    raise PartsStopped("stopped while its parts ran", done)
                 _, pending = wait(pending, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
         for i, f in futures:
             try:

@@ -134,8 +134,8 @@ def _capped_in_blocks(problem: Problem, k: int, policy: Policy, workers: int, em
     try:  # a Ctrl-C that reaches this process alone (an application's, not a terminal's) kills the pool
         res = run_parts(_group_pairs, [(problem, *parts[i], k, policy, 1 if pooled else -1, stop) for i in order],
                         workers if pooled else 1, [sizes[i] for i in order], stop=interrupt if pooled else None)
-    except PartsStopped:
-        res = []
+    except PartsStopped as ps:  # the blocks done are kept: the start graph is then a part, as with ``stop``
+        res = [ps.done[i] for i in sorted(ps.done)]
     ea, ma, km = (np.concatenate(x) for x in zip(*res)) if res else (np.zeros(0, np.int32),) * 2 + (np.zeros(0),)
     if lone_e.size or lone_m.size:  # blocks overlap: remove duplicates, cap again
         _, first = np.unique(pair_keys(ea, ma, len(m)), return_index=True)
@@ -181,7 +181,8 @@ def eligible_pairs(
         workers ask their own copy: a deadline on ``time.monotonic()`` holds there too.
     interrupt : callable, optional
         With ``k``, on a process pool: asked by this process while the workers run; True
-        kills them and no pair is returned (Ctrl-C sent to this process alone).
+        kills them, and only the pairs of the blocks they had finished are returned (Ctrl-C
+        sent to this process alone).
 
     Returns
     -------

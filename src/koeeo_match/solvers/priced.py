@@ -284,7 +284,8 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K, workers: int
     arcs among their nearest partners (:func:`~koeeo_match.candidates.eligible_pairs`), as
     (employee, mission, km) arrays.  ``stop`` (a deadline, Ctrl-C) is asked before each
     key-skill group of each block and each chunk of its queries: once it answers True the
-    start graph is only a part; ``interrupt`` kills a pool's workers (none is returned)."""
+    start graph is only a part; ``interrupt`` kills a pool's workers (the blocks they had
+    finished are returned)."""
     return eligible_pairs(problem, k=k, policy=policy, workers=workers, stop=stop, interrupt=interrupt)
 
 
