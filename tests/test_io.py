@@ -52,7 +52,7 @@ def test_every_problem_listed_at_once_each_once():
     bad = doc(
         format="koeeo-match/0",
         extra=1,
-        employers=[{"id": "c", "daily_cap": -1, "excluded_associations": ["zz"], "foo": 2}],
+        employers=[{"id": "c", "daily_cap": -1, "excluded_associations": "zz", "foo": 2}],
         associations=[{"id": "a", "lat": 91, "lon": 5}, {"id": "a", "lat": 45, "lon": 181}],
         employees=[
             {"id": "e1", "employer": "nope", "lat": 45, "lon": 5, "hours": -7, "max_km": math.inf,
@@ -126,7 +126,7 @@ SINGLE = {
     # dangling references
     "employee_employer": (_emp(employer="zz"), ("employee", "e1", "employer")),
     "mission_association": (_mis(association="zz"), ("mission", "m1", "association")),
-    "employer_excluded": ({"employers": [{"id": "c", "excluded_associations": ["zz"]}]},
+    "employer_excluded": ({"employers": [{"id": "c", "excluded_associations": [3]}]},
                           ("employer", "c", "excluded_associations")),
     "forced_employee": ({"forced": [{"employee": "zz", "mission": "m1"}]}, ("forced", "#0 ('zz', 'm1')", "employee")),
     "forced_mission": ({"forced": [{"employee": "e1", "mission": "zz"}]}, ("forced", "#0 ('e1', 'zz')", "mission")),
@@ -451,3 +451,25 @@ def test_a_json_file_too_large_for_the_memory_available_is_refused_before_it_is_
     assert err.value.route == "npz or Parquet" and err.value.needed > err.value.available
     monkeypatch.setattr(js, "available_memory", lambda: float(size * js.JSON_BYTES_PER_BYTE))
     assert km.load(path).n_employees == 30
+
+
+def test_the_design_example_loads_and_an_unknown_exclusion_excludes_nothing():
+    """DESIGN.md §4's own example excludes an association ("a9") that it does not define: it
+    loads, with a warning naming it, and the exclusion changes nothing."""
+    from koeeo_match.errors import KoeeoMatchWarning
+
+    example = {
+        "format": "koeeo-match/1",
+        "employers": [{"id": "acme", "daily_cap": 2, "hours_budget": 140, "excluded_associations": ["a9"]}],
+        "associations": [{"id": "a1", "lat": 48.85, "lon": 2.35, "sector": "social", "priority": 1.0}],
+        "employees": [{"id": "e1", "employer": "acme", "lat": 48.86, "lon": 2.34, "max_km": 30,
+                       "remote_ok": True, "hours": 7, "skills": {"communication": 2, "accounting": 3},
+                       "available": ["2027-03-01/2027-03-31", "2027-06-15"], "prefers": {"social": 1.0}}],
+        "missions": [{"id": "m1", "association": "a1", "skills": {"communication": 2}, "seats": 4,
+                      "min_seats": 1, "hours": 7, "date": "2027-03-12", "remote": False,
+                      "max_per_employer": 2}]}
+    with pytest.warns(KoeeoMatchWarning, match="'acme': 'a9'"):
+        p = problem_from_dict(example)
+    assert p.employers.excl_assoc.size == 0
+    s = km.solve(p)
+    assert s.assignments == [("e1", "m1")] and km.check(p, s) == []

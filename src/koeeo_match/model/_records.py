@@ -12,12 +12,13 @@ employees, missions, pair lists.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidProblemError, Issue
+from ..errors import InvalidProblemError, Issue, KoeeoMatchWarning
 from ._fields import LISTS, _show, parse_records
 from ._tables import NO_DATE, Associations, Employees, Employers, Missions, Pairs, format_day
 
@@ -110,11 +111,20 @@ def _index(kind: str, recs: list[Record], issues: list[Issue]) -> dict[str, int]
 
 
 def _employers(ers: list[Record], refs: _Refs) -> Employers:
+    """The employers' table.  An excluded association that the problem does not hold (as in the
+    file format's own example, DESIGN.md §4) excludes nothing: it is left out with a
+    :class:`~koeeo_match.errors.KoeeoMatchWarning` naming it, not refused."""
     excl = []
+    unknown: list[str] = []
+    known = refs.index["association"]
     for r in ers:
-        row = [refs.find("employer", r["_rid"], "excluded_associations", "association", name)
-               for name in r.get("excluded_associations", [])]
-        excl.append(sorted({j for j in row if j >= 0}))
+        names = r.get("excluded_associations", [])
+        unknown += [f"employer {r['_rid']!r}: {name!r}" for name in names if name not in known]
+        excl.append(sorted({known[name] for name in names if name in known}))
+    if unknown:
+        shown = "; ".join(unknown[:5]) + (f"; and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        warnings.warn(f"excluded_associations: {len(unknown)} association(s) not in the problem, which "
+                      f"excludes nothing and is left out ({shown})", KoeeoMatchWarning, stacklevel=4)
     excl_ptr, excl_assoc = _csr(excl, np.int32)
     return Employers(
         ids=_ids(ers),
