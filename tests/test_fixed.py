@@ -81,6 +81,18 @@ def test_a_solution_is_accepted_as_fixed_and_gives_itself_back():
     assert again.status == km.Status.OPTIMAL and again.bound == pytest.approx(s.objective)
 
 
+def test_fixed_takes_the_rows_of_a_two_column_array_of_ids():
+    """``fixed=df[["employee", "mission"]].to_numpy()`` (rows of numpy strings) is a list of pairs; an
+    unknown id is named as the id it is, not as a numpy repr."""
+    p = km.synth.city(employees=60, seed=2)
+    first = km.solve(p).assignments[:3]
+    s = km.solve(p, fixed=np.array(first))
+    assert set(first) <= set(s.assignments) and km.check(p, s) == []
+    assert s.assignments == km.solve(p, fixed=first).assignments
+    with pytest.raises(km.InvalidProblemError, match="unknown employee id 'zz'$"):
+        km.solve(p, fixed=np.array([("zz", first[0][1])]))
+
+
 def test_the_priced_route_takes_pinned_pairs(monkeypatch):
     p = km.synth.city(employees=150, seed=2, rules="flow")
     F = km.solve(p, method="flow").assignments[::4]
@@ -280,6 +292,21 @@ def test_a_started_team_is_completed_by_cpsat_and_auto():
         team = [e for e, m in sol.assignments if m == "team"]
         assert len(team) >= 3 and km.check(p, sol) == [], method
         assert sol.status == km.Status.OPTIMAL
+
+
+def test_a_pinned_pair_against_a_forced_one_is_infeasible_without_numpy_warnings():
+    """The forced pair needs the one seat the pinned pair took: infeasible, and its metrics (no
+    demand left to rank by département) raise no RuntimeWarning."""
+    import warnings
+
+    p = km.Problem.from_records(
+        associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+        employees=[{"id": "e", "lat": 45.0, "lon": 5.0}, {"id": "f", "lat": 45.0, "lon": 5.0}],
+        missions=[{"id": "m", "association": "a"}], forced=[{"employee": "e", "mission": "m"}])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        s = km.solve(p, fixed=[("f", "m")])
+    assert s.status == km.Status.INFEASIBLE
 
 
 @pytest.mark.parametrize("method", ["flow", "greedy", "fcfs", "stable"])

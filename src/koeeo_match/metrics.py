@@ -226,6 +226,8 @@ def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
     D = departements()
     demand, got = t["demand_hours"], t["assigned_hours"]
     has = demand > 0
+    if not has.any():  # no demand to cover (no mission of any seat): nothing to rank
+        return none
     cov = np.sort(got[has] / demand[has])
     k = max(1, int(np.ceil(0.1 * cov.size)))
     out: dict[str, float | None] = {

@@ -82,13 +82,15 @@ def _as_id_pairs(fixed: Any) -> tuple[np.ndarray, np.ndarray, list[Issue]]:
     ms: list[str] = []
     issues: list[Issue] = []
     for k, item in enumerate(fixed):
-        pair = tuple(item) if isinstance(item, (tuple, list)) else None
+        # a row of a 2-column array of ids (``df[["employee", "mission"]].to_numpy()``) is a pair too
+        row = item.tolist() if isinstance(item, np.ndarray) and item.ndim == 1 else item
+        pair = tuple(row) if isinstance(row, (tuple, list)) else None
         if pair is None or len(pair) != 2 or not all(isinstance(x, str) for x in pair):
             issues.append(Issue("fixed", f"#{k}", "", f"must be an (employee id, mission id) pair of strings, "
                                                       f"got {item!r}"))
             continue
-        es.append(pair[0])
-        ms.append(pair[1])
+        es.append(str(pair[0]))
+        ms.append(str(pair[1]))
     return np.array(es, dtype=str), np.array(ms, dtype=str), issues
 
 
@@ -196,7 +198,7 @@ def fixed_pairs(problem: Problem, fixed: Any) -> tuple[np.ndarray, np.ndarray]:
         for k in np.flatnonzero((ei < 0) | (mi < 0)).tolist():
             field = "employee" if ei[k] < 0 else "mission"
             issues.append(Issue("fixed", f"{es[k]}/{ms[k]}", field,
-                                f"unknown {field} id {(es if ei[k] < 0 else ms)[k]!r}"))
+                                f"unknown {field} id {str((es if ei[k] < 0 else ms)[k])!r}"))
         known = (ei >= 0) & (mi >= 0)
         e, m = ei[known], mi[known]
     violations = check(problem, _Pairs(E.ids[e], M.ids[m], e, m))
