@@ -110,8 +110,19 @@ def test_generate_refuses_multi_day_share_outside_national(tmp_path, capsys):
     path = tmp_path / "p.json"
     args = ["generate", "--region", "Bretagne", "--employees", "50", "--multi-day-share", "0.2", "-o", str(path)]
     assert main(args) == 2
-    assert "--multi-day-share applies to --national only" in capsys.readouterr().err
+    assert "--multi-day-share applies with --national, --hours or --scale only" in capsys.readouterr().err
     assert not path.exists()
+
+
+def test_generate_sizes_a_region_by_hours_or_by_employees_never_ignoring_one(tmp_path, capsys):
+    """``--region R --hours H`` keeps R's share of a national supply of H hours (as
+    ``km.synth.france(hours=H, region=R)``); with ``--employees`` too, it is refused."""
+    path = tmp_path / "p.json"
+    assert main(["generate", "--region", "Bretagne", "--hours", "3000", "-o", str(path)]) == 0
+    assert km.load(path).n_employees == km.synth.france(hours=3000, region="Bretagne").n_employees < 2000
+    both = ["generate", "--region", "Bretagne", "--hours", "3000", "--employees", "50", "-o", str(tmp_path / "q.json")]
+    assert main(both) == 2
+    assert "not both" in capsys.readouterr().err and not (tmp_path / "q.json").exists()
 
 
 def test_demo_small_shows_the_optimiser_ahead(capsys):

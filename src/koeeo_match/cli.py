@@ -218,20 +218,21 @@ def _print_json(doc: Any) -> None:
 def cmd_generate(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
-    if args.multi_day_share and not args.national:
-        # synth.city and synth.region draw one day per employee: refuse rather than ignore it
-        raise km.KoeeoMatchError("--multi-day-share applies to --national only")
+    by_hours = args.national or args.hours is not None or args.scale is not None
+    if by_hours and args.employees is not None:  # a slice of the national supply, or volunteers: one
+        raise km.KoeeoMatchError("give --employees (volunteers) or --hours / --scale (national supply), not both")
+    if args.multi_day_share and not by_hours:  # synth.city and synth.region draw one day per employee
+        raise km.KoeeoMatchError("--multi-day-share applies with --national, --hours or --scale only")
     _check_output(args.output, "problem")
-    t0 = time.perf_counter()
-    if args.national:
-        problem = km.synth.france(hours=args.hours, seed=args.seed, scale=args.scale, rules=args.rules or "flow",
+    t0, n, rules = time.perf_counter(), args.employees or 2000, args.rules or ("flow" if args.national else "all")
+    if by_hours:
+        problem = km.synth.france(hours=args.hours or 20_000_000, seed=args.seed, scale=args.scale or 1.0,
+                                  region=args.region, departement=args.departement, rules=rules,
                                   multi_day_share=args.multi_day_share, year=args.year)
     elif args.departement:
-        problem = km.synth.city(employees=args.employees, seed=args.seed, departement=args.departement,
-                                rules=args.rules or "all", year=args.year)
+        problem = km.synth.city(employees=n, seed=args.seed, departement=args.departement, rules=rules, year=args.year)
     else:
-        problem = km.synth.region(args.region, employees=args.employees, seed=args.seed, rules=args.rules or "all",
-                                  year=args.year)
+        problem = km.synth.region(args.region, employees=n, seed=args.seed, rules=rules, year=args.year)
     km.dump(problem, args.output)
     _log(f"generated {problem!r} in {time.perf_counter() - t0:.2f} s -> {args.output}")
     return 0
@@ -480,9 +481,10 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--region", help="a French region, e.g. Bretagne")
     where.add_argument("--departement", help="a département code, e.g. 69")
     where.add_argument("--national", action="store_true", help="all of France")
-    g.add_argument("--employees", type=_int_opt(1), default=2000, help="volunteers (region / département)")
-    g.add_argument("--hours", type=_float_opt(0, lo_open=True), default=20_000_000, help="hours of supply (national)")
-    g.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0, help="size multiplier (national)")
+    g.add_argument("--employees", type=_int_opt(1), help="volunteers of a region or département (default: 2000)")
+    g.add_argument("--hours", type=_float_opt(0, lo_open=True), help="national hours of supply (default: 20,000,000)"
+                   "; with --region or --departement, their share of it, instead of --employees")
+    g.add_argument("--scale", type=_float_opt(0, lo_open=True), help="multiplies the national size (default: 1)")
     g.add_argument("--rules", choices=["all", "flow"], default=None,
                    help="flow: only the rules the flow solver supports (default: all; flow with --national)")
     g.add_argument("--multi-day-share", type=_float_opt(0, 1), default=0.0,
