@@ -168,10 +168,10 @@ def test_to_frame_of_a_loaded_solution_needs_its_problem(solved, tmp_path):
     with pytest.raises(ValueError, match="give its problem"):
         loaded.to_frame()
     df = loaded.to_frame(problem=p)
-    assert "score" not in df.columns  # a file has no policy
-    full = s.to_frame()
-    pd.testing.assert_frame_equal(df, full[df.columns])
-    assert "score" in loaded.to_frame(problem=p, policy=km.Policy.preset("balanced")).columns
+    assert "score" in df.columns and loaded.policy == s.policy  # a file records its policy
+    pd.testing.assert_frame_equal(df, s.to_frame())
+    other = loaded.to_frame(problem=p, policy=km.Policy.preset("min_travel"))
+    assert not np.allclose(other["score"], df["score"])
 
 
 def test_to_frame_names_every_unknown_id(solved):

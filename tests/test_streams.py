@@ -11,7 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import koeeo_match as km
 from koeeo_match.check import Violation
@@ -176,6 +179,14 @@ def test_solution_given_as_problem(files, capsys):
     ({"status": "unknown"}, "recorded_status", "status unknown with"),
     ({"metrics": {"assigned_hours": 1.0e9}}, "recorded_metric", "metrics['assigned_hours'] is"),
     ({"metrics": {"assignments": 0}}, "recorded_metric", "metrics['assignments'] is 0"),
+    ({"objective": 1.0e6, "bound": None, "status": "feasible"}, "recorded_objective",
+     "under the policy the solution records"),
+    ({"metrics": {"objective": 3.0}}, "recorded_objective", "but metrics['objective'] is 3"),
+    ({"objective": None, "bound": None, "status": "feasible"}, "recorded_objective",
+     "status feasible, but no finite objective is recorded"),
+    ({"assignments": [], "metrics": {}, "bound": None, "status": "feasible", "objective": 50},
+     "recorded_objective", "objective 50 with no assignment"),
+    ({"policy": {"hours": 2.0}}, "recorded_objective", "under the policy the solution records"),
 ])
 def test_recorded_figures_checked(files, capsys, changes, rule, text):
     tmp, problem, sol = files
@@ -187,6 +198,46 @@ def test_recorded_figures_checked(files, capsys, changes, rule, text):
     assert main(["report", str(problem), str(path)]) == 1
     out = capsys.readouterr().out
     assert "contradicted" in out and f"[{rule}]" in out
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 5), weights=st.lists(st.sampled_from([0.0, 0.5, 1.0, 2.5]), min_size=10, max_size=10),
+       lexicographic=st.booleans(), method=st.sampled_from(["greedy", "auto", "fcfs"]))
+def test_check_recomputes_the_solvers_objective_for_any_policy(seed, weights, lexicographic, method):
+    """``check`` recomputes the policy value of the assignments by its own code: it equals the
+    objective the solvers report for any weights (lexicographic or not), so a recorded objective
+    that it contradicts is a real contradiction."""
+    from koeeo_match.check import _policy_value
+
+    w = dict(zip(km.TERMS, weights))
+    if not any(w.values()):
+        w["hours"] = 1.0
+    gains = [t for t in km.TERMS if t not in ("travel_km", "co2_kg") and w[t] > 0]
+    primary = (max(gains, key=lambda t: w[t]),) if lexicographic and gains else ()
+    pol = km.Policy(**w, primary=primary)
+    p = km.synth.city(employees=80, seed=seed, rules="all")
+    s = km.solve(p, method=method, policy=pol, time_limit=10)
+    e, m = s.employee, s.mission
+    assert _policy_value(p, pol, e, m) == pytest.approx(s.objective, rel=1e-9, abs=1e-9)
+    assert km.check(p, s) == []
+
+
+def test_check_recomputes_affinities_and_preferences():
+    """The affinity and preference terms (absent from generated cities) recomputed by ``check``."""
+    from koeeo_match.check import _policy_value
+
+    p = km.Problem.from_records(
+        associations=[{"id": "a", "lat": 45.0, "lon": 5.0, "sector": "social"},
+                      {"id": "b", "lat": 45.1, "lon": 5.0, "sector": "sport"}],
+        employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "prefers": {"sport": 2.0}},
+                   {"id": "f", "lat": 45.0, "lon": 5.0, "prefers": {"social": 0.5}}],
+        missions=[{"id": "m", "association": "a"}, {"id": "n", "association": "b"}],
+        affinities=[{"employee": "e", "mission": "n", "score": 3.0}, {"employee": "f", "mission": "n", "score": 9.0}])
+    pol = km.Policy(affinity=1.0, preference=10.0)
+    s = km.solve(p, policy=pol)
+    assert s.objective == pytest.approx(_policy_value(p, pol, s.employee, s.mission))
+    assert _policy_value(p, pol, np.array([0, 1]), np.array([1, 0])) == pytest.approx(3.0 + 20.0 + 5.0)
+    assert km.check(p, s) == []
 
 
 def test_solver_solutions_have_consistent_records(files):

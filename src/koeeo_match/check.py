@@ -13,9 +13,12 @@ For a :class:`~koeeo_match.Solution` (a file says what it achieved), what it
 records is checked against its assignments too: ``recorded_status`` (an
 ``optimal`` status whose bound differs from its objective; an ``infeasible``
 or ``unknown`` status with assignments), ``recorded_bound`` (a bound below
-the objective) and ``recorded_metric`` (``assigned_hours`` or
-``assignments`` that the assignments do not give).  The objective itself
-needs the policy and is not recomputed.
+the objective), ``recorded_metric`` (``assigned_hours`` or
+``assignments`` that the assignments do not give) and ``recorded_objective``
+(an objective that its assignments contradict: none with assignments, other
+than 0 without any, other than its own ``metrics["objective"]``, or, when the
+solution records its policy, as solution files do, other than the
+assignments' policy value, recomputed here term by term).
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._arrays import index_of
-from .model import NO_DATE, Problem
+from .model import NO_DATE, SMALL_ASSOCIATION_MAX_STAFF, Problem
+from .policy import CO2_KG_PER_KM, COSTS, TERMS
+from .territory import departements
 
 __all__ = ["Violation", "check"]
 
@@ -81,7 +86,7 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "employee_hours": ("employee",), "one_per_date": ("employee",),
     "seats": ("mission",), "team_minimum": ("mission",), "max_per_employer": ("mission", "employer"),
     "daily_cap": ("employer",), "hours_budget": ("employer",),
-    "recorded_status": (), "recorded_bound": (), "recorded_metric": (),
+    "recorded_status": (), "recorded_bound": (), "recorded_metric": (), "recorded_objective": (),
 }
 
 
@@ -366,6 +371,7 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     metrics = getattr(solution, "metrics", None) or {}
     if any(v.rule in ("unknown_id", "duplicate") for v in out):
         return  # the pairs are not what the file lists: those violations say so
+    _recorded_objective(problem, solution, status, raw_obj, e, m, out)
     given = {"assignments": float(e.size), "assigned_hours": float(problem.missions.hours[m].sum())}
     for key, value in given.items():
         rec = metrics.get(key)
@@ -374,6 +380,100 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
         if isinstance(rec, bool) or not isinstance(rec, (int, float)) or not _close(float(rec), value):
             out.append(Violation("recorded_metric", (), f"metrics[{key!r}] is {rec!r}, the assignments give "
                                                         f"{value:g}"))
+
+
+def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: Any, e: np.ndarray, m: np.ndarray,
+                        out: list[Violation]) -> None:
+    """``recorded_objective``: a solution with assignments but no objective; an objective other
+    than 0 with no assignment (whatever the policy); one that its own ``metrics["objective"]``
+    contradicts; and, when the solution records its policy, one that the assignments' policy
+    value, recomputed here (:func:`_policy_value`), contradicts."""
+    obj = float(raw_obj) if isinstance(raw_obj, (int, float)) and not isinstance(raw_obj, bool) else math.nan
+    if not math.isfinite(obj):
+        if status in ("optimal", "feasible"):
+            out.append(Violation("recorded_objective", (), f"status {status}, but no finite objective is recorded "
+                                                           f"({raw_obj!r})"))
+        return
+    if e.size == 0 and obj != 0.0:
+        out.append(Violation("recorded_objective", (), f"objective {obj:g} with no assignment (it can only be 0)"))
+        return
+    rec = (getattr(solution, "metrics", None) or {}).get("objective")
+    if isinstance(rec, (int, float)) and not isinstance(rec, bool) and not _close(float(rec), obj):
+        out.append(Violation("recorded_objective", (), f"objective {obj:g}, but metrics['objective'] is {rec:g}"))
+    policy = getattr(solution, "policy", None)
+    if policy is not None and all(hasattr(policy, t) for t in TERMS):
+        value = _policy_value(problem, policy, e, m)
+        if not _close(value, obj):
+            out.append(Violation("recorded_objective", (), f"objective {obj:g}, but the assignments are worth "
+                                                           f"{value:g} under the policy the solution records"))
+
+
+def _policy_value(problem: Problem, policy: Any, e: np.ndarray, m: np.ndarray) -> float:
+    """The policy value of the pairs ``(e, m)`` (its primary terms alone for a lexicographic
+    policy), each term of the table of :mod:`koeeo_match.policy` written out again here from the
+    problem's arrays: no code of the solvers or of the candidate graph."""
+    E, M, A = problem.employees, problem.missions, problem.associations
+    h = M.hours[m].astype(np.float64)
+    a = M.association[m]
+    primary = tuple(getattr(policy, "primary", ()) or ())
+    total = 0.0
+    for t in TERMS:
+        w = float(getattr(policy, t))
+        if w == 0.0 or (primary and t not in primary):
+            continue
+        if t == "hours":
+            v = h
+        elif t == "seats":
+            v = np.ones(m.size)
+        elif t == "skill_fit":
+            n = (M.req_ptr[1:] - M.req_ptr[:-1])[m]
+            row = np.repeat(np.arange(m.size), n)
+            idx = np.repeat(M.req_ptr[m] - np.cumsum(n) + n, n) + np.arange(int(n.sum()))
+            fit = np.bincount(row, 1.0 - 0.25 * (E.skill_level[e[row], M.req_skill[idx]].astype(np.float64)
+                                                 - M.req_level[idx]), minlength=m.size)
+            v = np.divide(fit, n, out=np.zeros(m.size), where=n > 0)
+        elif t == "preference":
+            owner = np.repeat(np.arange(len(E), dtype=np.int64), E.pref_ptr[1:] - E.pref_ptr[:-1])
+            ns = max(len(problem.sectors), 1)
+            sec = A.sector[a]
+            v = _value_of(owner * ns + E.pref_sector, E.pref_weight, e.astype(np.int64) * ns + np.maximum(sec, 0))
+            v[sec < 0] = 0.0
+        elif t == "priority":
+            v = A.priority[a] * h
+        elif t in ("travel_km", "co2_kg"):
+            v = np.where(M.remote[m], 0.0, 2.0 * _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
+            v = v * CO2_KG_PER_KM if t == "co2_kg" else v
+        elif t == "affinity":
+            af, nm = problem.affinities, max(len(M), 1)
+            v = _value_of(af.employee.astype(np.int64) * nm + af.mission, af.score, e.astype(np.int64) * nm + m)
+        elif t == "small_association":
+            v = np.where((A.staff[a] >= 0) & (A.staff[a] <= SMALL_ASSOCIATION_MAX_STAFF), h, 0.0)
+        else:  # rural: the association's nearest département centre is within 120 km and rural
+            v = np.where(_rural(problem)[a], h, 0.0)
+        total += (-w if t in COSTS else w) * float(np.sum(v))
+    return total
+
+
+def _value_of(keys: np.ndarray, values: np.ndarray, want: np.ndarray) -> np.ndarray:
+    """The value of each key of ``want`` among ``keys`` (unique), 0 where it is not there."""
+    if keys.size == 0:
+        return np.zeros(want.size)
+    order = np.argsort(keys, kind="stable")
+    pos = np.minimum(np.searchsorted(keys[order], want), keys.size - 1)
+    return np.where(keys[order][pos] == want, values[order][pos], 0.0).astype(np.float64)
+
+
+def _rural(problem: Problem) -> np.ndarray:
+    """Associations whose nearest département centre lies within 120 km and is of density class
+    rural (by this module's own distance, in chunks of associations)."""
+    A, D = problem.associations, departements()
+    out = np.zeros(len(A), bool)
+    for lo in range(0, len(A), 20_000):
+        lat, lon = A.lat[lo:lo + 20_000, None], A.lon[lo:lo + 20_000, None]
+        d = _km(lat, lon, D.lat[None, :], D.lon[None, :])
+        near = d.argmin(axis=1)
+        out[lo:lo + 20_000] = (d[np.arange(near.size), near] <= 120.0) & (D.density_class[near] == "rural")
+    return out
 
 
 #: The rule families, in the order their violations are listed.

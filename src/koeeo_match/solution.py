@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import InvalidProblemError, Issue
 from .explain import explain
+from .policy import TERMS, Policy
 from .status import Status, Termination
 
 __all__ = ["Status", "Termination", "Solution", "SOLUTION_FORMAT", "relative_gap"]
@@ -19,7 +20,7 @@ __all__ = ["Status", "Termination", "Solution", "SOLUTION_FORMAT", "relative_gap
 SOLUTION_FORMAT = "koeeo-match-solution/1"
 #: The keys a ``koeeo-match-solution/1`` document may hold (what :meth:`Solution.to_dict` writes).
 _SOLUTION_KEYS = frozenset({"format", "status", "termination", "objective", "bound", "method", "message",
-                            "assignments", "metrics"})
+                            "policy", "assignments", "metrics"})
 _short = reprlib.Repr()
 _short.maxlevel, _short.maxstring, _short.maxother = 3, 60, 60
 
@@ -193,6 +194,7 @@ class Solution:
             "bound": _plain(self.bound),
             "method": self.method,
             "message": self.message,
+            **({} if not isinstance(self.policy, Policy) else {"policy": _policy_doc(self.policy)}),
             "assignments": [{"employee": e, "mission": m} for e, m in self.assignments],
             "metrics": metrics,
         }
@@ -264,6 +266,9 @@ class Solution:
             v = doc.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 issues.append(Issue("file", "", key, f"expected a number or null, got {_short.repr(v)}"))
+        policy, why = _policy_of(doc.get("policy"))
+        if why:
+            issues.append(Issue("file", "", "policy", why))
         if issues:
             raise InvalidProblemError(issues)
         obj = doc.get("objective")
@@ -277,6 +282,7 @@ class Solution:
             method=str(doc.get("method", "")),
             message=str(doc.get("message", "")),
             termination=termination,
+            policy=policy,
         )
 
     def to_frame(self, problem: Any = None, policy: Any = None) -> Any:
@@ -286,7 +292,7 @@ class Solution:
         (``datetime64``, NaT when undated), ``hours``, ``km``, ``remote``,
         ``departement``, and with a policy (the solution's, or ``policy``) its
         terms and ``score``: see :func:`koeeo_match.explain.table.solution_frame`.
-        A solution read from a file has ids only: give ``problem``.
+        A solution read from a file has ids and its policy only: give ``problem``.
 
         Examples
         --------
@@ -311,3 +317,33 @@ def _plain(v: Any) -> Any:
     if isinstance(v, Mapping):
         return {k: _plain(x) for k, x in v.items()}
     return v
+
+
+def _policy_doc(policy: Policy) -> dict[str, Any]:
+    """A solution file's ``policy``: the weights that are not 0, and ``primary`` when given."""
+    doc: dict[str, Any] = {t: float(getattr(policy, t)) for t in TERMS if getattr(policy, t)}
+    if policy.primary:
+        doc["primary"] = list(policy.primary)
+    return doc
+
+
+def _policy_of(doc: Any) -> tuple[Policy | None, str]:
+    """The Policy a solution file records (None when it records none), or why it cannot be read."""
+    if doc is None:
+        return None, ""
+    if not isinstance(doc, Mapping):
+        return None, f"expected an object of term weights, got {_short.repr(doc)}"
+    unknown = sorted(str(k) for k in doc if k not in TERMS and k != "primary")
+    if unknown:
+        return None, f"unknown term(s) {', '.join(map(repr, unknown))}; terms are {', '.join(TERMS)}"
+    bad = [t for t in TERMS if t in doc and (isinstance(doc[t], bool) or not isinstance(doc[t], (int, float))
+                                             or not math.isfinite(doc[t]))]
+    if bad:
+        return None, f"the weight of {bad[0]!r} must be a finite number, got {_short.repr(doc[bad[0]])}"
+    primary = doc.get("primary", [])
+    if not isinstance(primary, list) or not all(isinstance(t, str) and t in TERMS for t in primary):
+        return None, f"'primary' must be a list of term names, got {_short.repr(primary)}"
+    try:
+        return Policy(**{t: float(doc[t]) for t in TERMS if t in doc}, primary=tuple(primary)), ""
+    except (TypeError, ValueError) as err:
+        return None, str(err)
