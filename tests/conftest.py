@@ -191,7 +191,7 @@ def pair_terms(p: km.Problem, e: int, m: int) -> dict[str, float]:
     for x, y, s in zip(p.affinities.employee.tolist(), p.affinities.mission.tolist(), p.affinities.score.tolist()):
         if (x, y) == (e, m):
             aff = s
-    travel = 0.0 if M.remote[m] else 2 * pair_km(p, e, m)
+    travel = 0.0 if M.remote[m] and E.remote_ok[e] else 2 * pair_km(p, e, m)  # a remote mission in person: a trip
     staff = int(A.staff[a])
     return {
         "hours": h,

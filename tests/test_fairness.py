@@ -154,7 +154,8 @@ def test_new_terms_by_hand():
         ("ep", "mu"): dict(small_association=0, rural=7, co2_kg=0, travel_km=0),  # size unknown, remote
         ("ep", "ma"): dict(small_association=7, rural=0, co2_kg=0, travel_km=0),  # outside France
         ("el", "ml"): dict(small_association=3.5, rural=3.5, co2_kg=0.19 * 2 * 11.11950, travel_km=22.23900),
-        ("el", "mu"): dict(small_association=0, rural=7, co2_kg=0, travel_km=0),  # remote: no travel
+        # a remote mission, but el is not remote_ok: done in person, within max_km (DESIGN §4), a trip
+        ("el", "mu"): dict(small_association=0, rural=7, co2_kg=0.19 * 2 * 11.11950, travel_km=22.23900),
     }
     assert set(got) == set(want)
     for pair, terms in want.items():
@@ -382,3 +383,19 @@ def test_solution_file_carries_the_new_metrics(tmp_path):
     back = km.load(tmp_path / "s.json")
     assert back.metrics["hours_by_employer_size"] == {
         k: (None if v is None else pytest.approx(v)) for k, v in sol.metrics["hours_by_employer_size"].items()}
+
+
+def test_a_remote_mission_done_in_person_is_a_trip_in_the_metrics_and_check():
+    """DESIGN §4: a remote mission is open to a non-remote_ok employee within max_km, in person; its
+    trip counts in mean_km and co2_kg (§6), and check's objective (travel_km) agrees."""
+    p = make(associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+             employees=[{"id": "home", "lat": 45.1, "lon": 5.0, "remote_ok": True},
+                        {"id": "car", "lat": 45.1, "lon": 5.0}],
+             missions=[{"id": "r1", "association": "a", "remote": True},
+                       {"id": "r2", "association": "a", "remote": True}])
+    s = km.solve(p, policy=km.Policy(hours=1, travel_km=0.01))
+    assert sorted(s.assignments) == [("car", "r1"), ("home", "r2")] or sorted(s.assignments) == [
+        ("car", "r2"), ("home", "r1")]
+    assert s.metrics["mean_km"] == pytest.approx(D_01 / 2, abs=1e-4)  # 0 km from home, D_01 by car
+    assert s.metrics["co2_kg"] == pytest.approx(0.19 * 2 * D_01, abs=1e-4)
+    assert s.objective == pytest.approx(14 - 0.01 * 2 * D_01, abs=1e-6) and km.check(p, s) == []

@@ -153,7 +153,9 @@ def test_to_frame_rows_and_columns(solved):
                                        "remote", "departement"]
     assert list(zip(df["employee"], df["mission"])) == s.assignments
     assert str(df["date"].dtype) == "datetime64[s]" and df["date"].isna().any() and df["date"].notna().any()
-    assert (df.loc[df["remote"], "km"] == 0).all() and df["departement"].eq("69").any()
+    from_home = df["remote"].to_numpy() & p.employees.remote_ok[s.employee]
+    assert from_home.any() and (df.loc[from_home, "km"] == 0).all() and df["departement"].eq("69").any()
+    assert (df.loc[~from_home, "km"] > 0).any()
     assert np.isclose(df["km"].mean(), s.metrics["mean_km"])
     # the policy's terms: the score column adds up to the objective's breakdown
     assert {"skill_fit", "preference", "priority", "travel_km", "affinity", "score"} <= set(df.columns)

@@ -441,7 +441,8 @@ def _policy_value(problem: Problem, policy: Any, e: np.ndarray, m: np.ndarray) -
         elif t == "priority":
             v = A.priority[a] * h
         elif t in ("travel_km", "co2_kg"):
-            v = np.where(M.remote[m], 0.0, 2.0 * _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
+            # a remote mission is done from home by a remote_ok employee, in person by the others
+            v = np.where(M.remote[m] & E.remote_ok[e], 0.0, 2.0 * _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
             v = v * CO2_KG_PER_KM if t == "co2_kg" else v
         elif t == "affinity":
             af, nm = problem.affinities, max(len(M), 1)

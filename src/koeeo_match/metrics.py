@@ -9,8 +9,9 @@ employees_assigned_share           employees with at least one mission / all emp
 missions_filled_share              missions with every seat taken / all missions
 missions_started_share             missions that run (>= 1 volunteer, and >= min_seats for teams)
 associations_served_share          associations with an assigned volunteer / associations with a mission
-mean_km, p95_km                    one-way distance per assignment (remote missions count 0 km)
-co2_kg                             0.19 kg per car-km, both ways, non-remote assignments
+mean_km, p95_km                    one-way distance per assignment (a remote mission done from home
+                                   by a remote_ok employee counts 0 km; done in person, its km)
+co2_kg                             0.19 kg per car-km, both ways, assignments done in person
 gini_hours_by_association          Gini of hours received, over associations that posted missions
 worst_decile_coverage_by_departement  mean of (hours assigned / hours demanded) over the worst 10 %
                                    of départements (associations mapped to the nearest
@@ -120,7 +121,7 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
     hours = m.hours[mission]
     count = np.bincount(mission, minlength=M)
     runs = (count >= 1) & (count >= m.min_seats)
-    remote = m.remote[mission]
+    remote = m.remote[mission] & e.remote_ok[employee]  # done from home; a remote mission is in person for others
     km = np.where(remote, 0.0, haversine_km(e.lat[employee], e.lon[employee], m.lat[mission], m.lon[mission]))
     posting = present(m.association, len(a))
     by_assoc = np.bincount(m.association[mission], weights=hours, minlength=len(a))

@@ -16,7 +16,9 @@ preference         the employee's ``prefers`` weight for the mission's cause (it
 priority           ``priority_a * h_m``: priority-weighted hours (association
                    priority, 1.0 by default)
 travel_km          round-trip great-circle km, ``2 * d(e, m)``; 0 for a remote
-                   mission.  A cost: its weight is *subtracted*
+                   mission done from home (the employee is ``remote_ok``; another
+                   employee does it in person, within ``max_km``, and travels).
+                   A cost: its weight is *subtracted*
 affinity           the external recommender's score for the pair
                    (``affinities``), 0 if none
 small_association  ``h_m`` if the mission's association is small (known ``staff``
@@ -25,7 +27,8 @@ rural              ``h_m`` if the association lies in a rural département
                    (nearest département centre within 120 km, density class
                    ``rural``), else 0 (also 0 outside France)
 co2_kg             ``0.19 * 2 * d(e, m)`` kg of CO2 for the car round trip
-                   (``CO2_KG_PER_KM`` = 0.19); 0 for a remote mission.  A cost
+                   (``CO2_KG_PER_KM`` = 0.19); 0 for a remote mission done from
+                   home, as ``travel_km``.  A cost
 =================  ================================================================
 
 The score of an assignment is ``sum_t w_t * term_t`` over the gains minus

@@ -7,7 +7,7 @@ can take in the problem (mission by mission for the mission-level terms, extreme
 others), so that every eligible arc scores on the one scale.
 
 :func:`score_bounds` bounds the integer score of any eligible pair ``(e, m)`` at distance
-``km`` (one way) by ``A[m] + B[e] - G * km`` (remote missions: ``A[m] + B[e]``): the pricing
+``km`` (one way) by ``A[m] + B[e] - G * km`` (remote missions done from home: ``A[m] + B[e]``): the pricing
 scan uses it to skip, without testing them, the pairs that cannot beat the current prices.
 """
 
@@ -114,7 +114,7 @@ def problem_scale(problem: Problem, policy: Policy, max_arcs: int) -> IntegerSco
 @dataclass(frozen=True)
 class ScoreBounds:
     """``score(e, m) <= mission[m] + employee[e] - per_km * km`` for every eligible pair at
-    ``km`` one-way kilometres (``per_km`` does not apply to remote missions), in the integer
+    ``km`` one-way kilometres (``per_km`` does not apply to remote missions done from home), in the integer
     units of the scale they were computed for, as float64 (compare with a margin)."""
 
     mission: np.ndarray
@@ -127,7 +127,7 @@ def score_bounds(problem: Problem, policy: Policy, scale: IntegerScores) -> Scor
 
     Mission-level terms are the mission's own; ``skill_fit`` is at most 1; ``preference`` and
     ``affinity`` at most the employee's largest (or 0); costs are ``2 km`` (and ``0.19``
-    kg of CO2 per km) away from a remote mission, 0 at one.  Rounding to integers is
+    kg of CO2 per km) away from a remote mission done from home, 0 at one.  Rounding to integers is
     accounted for: a primary value is an exact integer, a secondary one is within 1/2.
 
     Examples
@@ -140,7 +140,7 @@ def score_bounds(problem: Problem, policy: Policy, scale: IntegerScores) -> Scor
     >>> b = score_bounds(p, pol, sc)
     >>> s = sc.apply(pol, {t: g.terms[t] for t in ("hours", "skill_fit", "travel_km")})
     >>> ub = b.mission[g.mission] + b.employee[g.employee] - b.per_km * np.where(
-    ...     p.missions.remote[g.mission], 0.0, g.km)
+    ...     p.missions.remote[g.mission] & p.employees.remote_ok[g.employee], 0.0, g.km)
     >>> bool((s <= ub + 1e-9 * np.abs(ub)).all())
     True
     """

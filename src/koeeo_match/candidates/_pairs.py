@@ -198,7 +198,7 @@ def eligible_pairs(
     >>> ea, ma, d = eligible_pairs(p)
     >>> cap = eligible_pairs(p, k=1, policy=km.Policy.preset("max_hours"))
     >>> len(ea), len(cap[0]), bool((np.diff(ea) >= 0).all())
-    (63, 47, True)
+    (63, 48, True)
     """
     e, m = problem.employees, problem.missions
     if k is None:

@@ -238,7 +238,7 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
         r_ok = e.remote_ok[emps]
         sources = [
             _spatial(problem, xyz, emps, mis[~rem], slack_e, slack_m, bounds.per_km),
-            _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, 0.0),
+            _spatial(problem, xyz, emps[~r_ok], mis[rem], slack_e, slack_m, bounds.per_km),  # in person
             _remote(problem, policy, scale, emps[r_ok], mis[rem], y, slack_m, cap, cut),
         ]
         for src in sources:

@@ -115,10 +115,13 @@ def arc_terms(
         out["preference"] = _preference(problem, ea, ma)
     if "priority" in want:
         out["priority"] = a.priority[m.association[ma]] * hours
-    if "travel_km" in want:
-        out["travel_km"] = np.where(m.remote[ma], 0.0, 2.0 * km)
-    if "co2_kg" in want:
-        out["co2_kg"] = CO2_KG_PER_KM * np.where(m.remote[ma], 0.0, 2.0 * km)
+    if "travel_km" in want or "co2_kg" in want:
+        # a remote mission is done from home by a remote_ok employee, in person by another (DESIGN.md §4)
+        trip = np.where(m.remote[ma] & problem.employees.remote_ok[ea], 0.0, 2.0 * km)
+        if "travel_km" in want:
+            out["travel_km"] = trip
+        if "co2_kg" in want:
+            out["co2_kg"] = CO2_KG_PER_KM * trip
     if "small_association" in want:
         out["small_association"] = np.where(a.small[m.association[ma]], hours, 0.0)
     if "rural" in want:
