@@ -40,7 +40,11 @@ objective is the sum over assignments, maximised.  ``co2_kg`` is
 first: the solver maximises the weighted sum of the primary terms, and only
 among solutions that reach it, the weighted sum of the other terms.  The
 ``max_hours`` preset is ``primary=("hours",)``: total hours are maximal,
-ties broken by skill fit and then by distance.  ``hours_then_equity`` is
+ties broken by skill fit less a travel cost (the secondary score
+``skill_fit - 0.01 * travel_km``: one level of over-qualification, 0.25,
+weighs as much as 25 km of round trip, so within a 12.5 km radius skill fit
+decides first and distance second; a strict three-level order would not fit
+in 64-bit integer costs at national scale, docs/policies.md).  ``hours_then_equity`` is
 ``primary=("hours",)`` with the equity terms (priority, small_association,
 rural) second: first maximise hours, then, among the solutions with the most
 hours, favour priority, small and rural associations.
@@ -118,7 +122,7 @@ class Policy:
     primary: tuple[str, ...] = ()
 
     PRESETS: ClassVar[Mapping[str, Mapping[str, object]]] = {
-        # Maximise total hours; ties broken by skill fit, then by distance.
+        # Maximise total hours; ties broken by skill fit less 0.01 per km of round trip.
         "max_hours": dict(hours=1.0, skill_fit=1.0, travel_km=0.01, primary=("hours",)),
         # Fill as many seats as possible; then hours and fit.
         "max_coverage": dict(seats=1.0, hours=0.1, skill_fit=0.1, travel_km=0.001, primary=("seats",)),
