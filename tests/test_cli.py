@@ -123,6 +123,8 @@ def test_generate_sizes_a_region_by_hours_or_by_employees_never_ignoring_one(tmp
     both = ["generate", "--region", "Bretagne", "--hours", "3000", "--employees", "50", "-o", str(tmp_path / "q.json")]
     assert main(both) == 2
     assert "not both" in capsys.readouterr().err and not (tmp_path / "q.json").exists()
+    assert main(["generate", "--national", "--employees", "50", "-o", str(tmp_path / "n.json")]) == 2
+    assert "--national" in capsys.readouterr().err
 
 
 def test_demo_small_shows_the_optimiser_ahead(capsys):

@@ -351,3 +351,18 @@ def test_a_solution_file_with_a_wrong_format_is_read_as_a_solution(tmp_path):
     with pytest.raises(km.InvalidProblemError) as info:
         km.load(path)
     assert len(info.value.issues) == 1 and "not a solution file" in str(info.value)
+
+
+def test_a_numpy_objective_is_a_number_to_check():
+    """A Solution built by hand with a numpy objective (float32, int64) is checked as a number, not
+    reported as missing."""
+    import dataclasses
+
+    p = km.synth.city(employees=60, seed=4)
+    s = km.solve(p, method="greedy")
+    assert s.objective == float(np.float32(s.objective))  # max_hours: halves of hours, exact in float32
+    assert km.check(p, dataclasses.replace(s, objective=np.float32(s.objective))) == []
+    twice = dataclasses.replace(s, objective=np.int64(2 * s.objective), metrics={})
+    assert km.check(p, dataclasses.replace(twice, policy=km.Policy(hours=2.0, primary=("hours",)))) == []
+    bad = dataclasses.replace(s, objective=np.int64(s.objective + 1))
+    assert [v.rule for v in km.check(p, bad)] == ["recorded_objective"] * 2

@@ -24,6 +24,7 @@ assignments' policy value, recomputed here term by term).
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -344,6 +345,11 @@ def _forced(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]
                              "a forced pair is not assigned"))
 
 
+def _real(x: Any) -> float:
+    """``x`` as a float when it is a real number (a numpy scalar too; a bool is not), else NaN."""
+    return float(x) if isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_)) else math.nan
+
+
 def _close(a: float, b: float) -> bool:
     """``a`` and ``b`` equal up to what a file's 9 decimals and float sums lose."""
     return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
@@ -356,8 +362,7 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if status is None:
         return
     raw_obj, raw_bound = getattr(solution, "objective", None), getattr(solution, "bound", None)
-    obj = float(raw_obj) if isinstance(raw_obj, (int, float)) else math.nan
-    bound = float(raw_bound) if isinstance(raw_bound, (int, float)) else math.nan
+    obj, bound = _real(raw_obj), _real(raw_bound)
     finite = math.isfinite(bound) and math.isfinite(obj)
     if status == "optimal" and finite and not _close(bound, obj):
         out.append(Violation("recorded_status", (), f"status optimal, but bound {bound:g} differs from "
@@ -377,7 +382,7 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
         rec = metrics.get(key)
         if rec is None:
             continue
-        if isinstance(rec, bool) or not isinstance(rec, (int, float)) or not _close(float(rec), value):
+        if not math.isfinite(_real(rec)) or not _close(_real(rec), value):
             out.append(Violation("recorded_metric", (), f"metrics[{key!r}] is {rec!r}, the assignments give "
                                                         f"{value:g}"))
 
@@ -388,7 +393,7 @@ def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: A
     than 0 with no assignment (whatever the policy); one that its own ``metrics["objective"]``
     contradicts; and, when the solution records its policy, one that the assignments' policy
     value, recomputed here (:func:`_policy_value`), contradicts."""
-    obj = float(raw_obj) if isinstance(raw_obj, (int, float)) and not isinstance(raw_obj, bool) else math.nan
+    obj = _real(raw_obj)
     if not math.isfinite(obj):
         if status in ("optimal", "feasible"):
             out.append(Violation("recorded_objective", (), f"status {status}, but no finite objective is recorded "
@@ -398,7 +403,7 @@ def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: A
         out.append(Violation("recorded_objective", (), f"objective {obj:g} with no assignment (it can only be 0)"))
         return
     rec = (getattr(solution, "metrics", None) or {}).get("objective")
-    if isinstance(rec, (int, float)) and not isinstance(rec, bool) and not _close(float(rec), obj):
+    if math.isfinite(_real(rec)) and not _close(_real(rec), obj):
         out.append(Violation("recorded_objective", (), f"objective {obj:g}, but metrics['objective'] is {rec:g}"))
     policy = getattr(solution, "policy", None)
     if policy is not None and all(hasattr(policy, t) for t in TERMS):

@@ -220,7 +220,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     by_hours = args.national or args.hours is not None or args.scale is not None
     if by_hours and args.employees is not None:  # a slice of the national supply, or volunteers: one
-        raise km.KoeeoMatchError("give --employees (volunteers) or --hours / --scale (national supply), not both")
+        raise km.KoeeoMatchError("--employees sizes a region; --national, --hours, --scale the nation: not both")
     if args.multi_day_share and not by_hours:  # synth.city and synth.region draw one day per employee
         raise km.KoeeoMatchError("--multi-day-share applies with --national, --hours or --scale only")
     _check_output(args.output, "problem")

@@ -41,10 +41,10 @@ first: the solver maximises the weighted sum of the primary terms, and only
 among solutions that reach it, the weighted sum of the other terms.  The
 ``max_hours`` preset is ``primary=("hours",)``: total hours are maximal,
 ties broken by skill fit less a travel cost (the secondary score
-``skill_fit - 0.01 * travel_km``: one level of over-qualification, 0.25,
-weighs as much as 25 km of round trip, so within a 12.5 km radius skill fit
-decides first and distance second; a strict three-level order would not fit
-in 64-bit integer costs at national scale, docs/policies.md).  ``hours_then_equity`` is
+``skill_fit - 0.01 * travel_km``: one level of over-qualification on a
+one-skill mission, 0.25, weighs as much as 25 km of round trip, on a
+two-skill mission 0.125 as 12.5 km; within such radii skill fit decides
+first and distance second; docs/policies.md says why not strictly).  ``hours_then_equity`` is
 ``primary=("hours",)`` with the equity terms (priority, small_association,
 rural) second: first maximise hours, then, among the solutions with the most
 hours, favour priority, small and rural associations.

@@ -25,7 +25,8 @@ class CandidateGraph:
     ptr : ndarray of int64
         ``ptr[e]:ptr[e+1]`` are employee ``e``'s arcs.
     km : ndarray of float64
-        One-way great-circle distance (the ``travel_km`` term is 0 for remote missions).
+        One-way great-circle distance (the ``travel_km`` term is 0 for a remote mission done from
+        home by a ``remote_ok`` employee, ``2 * km`` for one done in person).
     terms : Mapping of str to ndarray
         Each objective term per arc (see :mod:`koeeo_match.policy`), an
         :class:`ArcTerms` (computed on first use) for a built graph.

@@ -9,7 +9,8 @@ groups, KD-trees, chunks), but each side is first pruned by the prices themselve
 :class:`~._bounds.ScoreBounds` ``score <= A[m] + B[e] - G * km``, a pair can beat the prices
 only if ``G * km < (A[m] - v[m]) + (B[e] - y[e])``: a mission whose price is high is searched
 within a small radius, an employee whose price is high likewise, and the KD-trees are
-queried by radius band.  Remote missions (no travel cost) are searched by the prices alone.
+queried by radius band.  Remote missions done from home (no travel cost) are searched by the prices alone; done in
+person (employees not ``remote_ok``), by radius like the others.
 Only the pairs that survive are tested for eligibility and scored exactly.
 """
 

@@ -61,7 +61,7 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
         Columns ``employee``, ``mission``, ``association``, ``employer``
         (None for an independent volunteer), ``date`` (``datetime64[s]``,
         NaT when undated), ``hours``, ``km`` (one-way great-circle km, 0 for
-        a remote mission, as in the metrics), ``remote``, ``departement``
+        a remote mission done from home by a ``remote_ok`` employee, as in the metrics), ``remote``, ``departement``
         (INSEE code of the mission's place, via :func:`koeeo_match.territory.departement_of`;
         None outside France); with a policy, one column per term it weighs
         (named after the term; the ``hours`` term is the ``hours`` column)

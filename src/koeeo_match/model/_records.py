@@ -119,7 +119,7 @@ def _employers(ers: list[Record], refs: _Refs) -> Employers:
     known = refs.index["association"]
     for r in ers:
         names = r.get("excluded_associations", [])
-        unknown += [f"employer {r['_rid']!r}: {name!r}" for name in names if name not in known]
+        unknown += [f"employer {r['_rid']!r}: {name!r}" for name in dict.fromkeys(names) if name not in known]
         excl.append(sorted({known[name] for name in names if name in known}))
     if unknown:
         shown = "; ".join(unknown[:5]) + (f"; and {len(unknown) - 5} more" if len(unknown) > 5 else "")
