@@ -5,8 +5,9 @@
 20 M hours arriving over the year) replayed by ``km.simulate(..., batch="weekly")`` with its
 defaults (or deferred commitment / the online fill), then checked whole by ``km.check``.  Timed
 from after generation (generation apart), with the process's peak RSS (sampled, children
-included).  The hindsight optimum of the national year is not computed here (the national
-exact solve has not been run to its end: docs/solvers.md); ``benchmarks.year`` compares batch
+included).  The hindsight optimum of the national year is not computed here (the
+exact solve of the national year was not run: the snapshot's took 86 minutes, docs/solvers.md);
+``benchmarks.year`` compares batch
 frequencies with hindsight on regional years.  Rows go to
 ``benchmarks/results/year_national.json`` with the machine and the load average.
 """
