@@ -455,7 +455,8 @@ def _policy_value(problem: Problem, policy: Any, e: np.ndarray, m: np.ndarray) -
         elif t == "small_association":
             v = np.where((A.staff[a] >= 0) & (A.staff[a] <= SMALL_ASSOCIATION_MAX_STAFF), h, 0.0)
         else:  # rural: the association's nearest département centre is within 120 km and rural
-            v = np.where(_rural(problem)[a], h, 0.0)
+            used, at = np.unique(a, return_inverse=True)
+            v = np.where(_rural(problem, used)[at], h, 0.0)
         total += (-w if t in COSTS else w) * float(np.sum(v))
     return total
 
@@ -469,16 +470,16 @@ def _value_of(keys: np.ndarray, values: np.ndarray, want: np.ndarray) -> np.ndar
     return np.where(keys[order][pos] == want, values[order][pos], 0.0).astype(np.float64)
 
 
-def _rural(problem: Problem) -> np.ndarray:
-    """Associations whose nearest département centre lies within 120 km and is of density class
-    rural (by this module's own distance, in chunks of associations)."""
+def _rural(problem: Problem, assoc: np.ndarray) -> np.ndarray:
+    """Whether each association ``assoc`` has its nearest département centre within 120 km and of
+    density class rural (by this module's own distance, in chunks of associations)."""
     A, D = problem.associations, departements()
-    out = np.zeros(len(A), bool)
-    for lo in range(0, len(A), 20_000):
-        lat, lon = A.lat[lo:lo + 20_000, None], A.lon[lo:lo + 20_000, None]
-        d = _km(lat, lon, D.lat[None, :], D.lon[None, :])
+    out = np.zeros(assoc.size, bool)
+    for lo in range(0, assoc.size, 20_000):
+        part = assoc[lo:lo + 20_000]
+        d = _km(A.lat[part, None], A.lon[part, None], D.lat[None, :], D.lon[None, :])
         near = d.argmin(axis=1)
-        out[lo:lo + 20_000] = (d[np.arange(near.size), near] <= 120.0) & (D.density_class[near] == "rural")
+        out[lo:lo + part.size] = (d[np.arange(near.size), near] <= 120.0) & (D.density_class[near] == "rural")
     return out
 
 

@@ -41,6 +41,7 @@ import numpy as np
 
 from ._arrays import present
 from ._geo import haversine_km
+from .candidates import trip_km
 from .model import Problem
 from .policy import CO2_KG_PER_KM
 from .territory import departement_of, departements
@@ -121,8 +122,8 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
     hours = m.hours[mission]
     count = np.bincount(mission, minlength=M)
     runs = (count >= 1) & (count >= m.min_seats)
-    remote = m.remote[mission] & e.remote_ok[employee]  # done from home; a remote mission is in person for others
-    km = np.where(remote, 0.0, haversine_km(e.lat[employee], e.lon[employee], m.lat[mission], m.lon[mission]))
+    km = trip_km(problem, employee, mission,
+                 haversine_km(e.lat[employee], e.lon[employee], m.lat[mission], m.lon[mission]))
     posting = present(m.association, len(a))
     by_assoc = np.bincount(m.association[mission], weights=hours, minlength=len(a))
     served = present(m.association[mission], len(a)).size
@@ -135,7 +136,7 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
         "associations_served_share": float(served / posting.size) if posting.size else 0.0,
         "mean_km": float(km.mean()) if km.size else 0.0,
         "p95_km": float(np.percentile(km, 95)) if km.size else 0.0,
-        "co2_kg": float(2 * km[~remote].sum() * CO2_KG_PER_KM),
+        "co2_kg": float(2 * km.sum() * CO2_KG_PER_KM),
         "gini_hours_by_association": gini(by_assoc[posting]),
         **_territory(problem, mission),
         "small_associations_served_share": _small_served(problem, mission, posting),

@@ -44,7 +44,7 @@ from ._partial import FreeStats, free_pairs
 from ._scan import ScanStats, priced_pairs
 from ._score import rescore, scored
 from ._tables import in_sorted, pair_keys
-from ._terms import ArcTerms, arc_terms, rural_associations
+from ._terms import ArcTerms, arc_terms, rural_associations, trip_km
 from .eligibility import filter_eligible
 
 __all__ = [
@@ -71,6 +71,7 @@ __all__ = [
     "rescore",
     "scored",
     "rural_associations",
+    "trip_km",
 ]
 
 

@@ -11,7 +11,7 @@ from ..policy import CO2_KG_PER_KM, TERMS
 from ..territory import departement_of, departements
 from ._tables import lookup_sorted, n_req, pair_keys, per_problem, sorted_table
 
-__all__ = ["ArcTerms", "arc_terms", "rural_associations"]
+__all__ = ["ArcTerms", "arc_terms", "rural_associations", "trip_km"]
 
 
 def _rural(problem: Problem) -> np.ndarray:
@@ -23,6 +23,24 @@ def _rural(problem: Problem) -> np.ndarray:
         rural[inside] = departements().density_class[dep[inside]] == "rural"
     rural.setflags(write=False)
     return rural
+
+
+def trip_km(problem: Problem, ea: np.ndarray, ma: np.ndarray, km: np.ndarray) -> np.ndarray:
+    """One-way km travelled for each pair at one-way distance ``km``: 0 for a remote mission done
+    from home (the employee is ``remote_ok``), ``km`` otherwise, a remote mission done in person by
+    another employee within ``max_km`` included (DESIGN.md §4).  The ``travel_km`` and ``co2_kg``
+    terms, the metrics and the solution frame all read distances through it.
+
+    >>> import numpy as np, koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "home", "lat": 45.0, "lon": 5.0, "remote_ok": True},
+    ...                {"id": "car", "lat": 45.0, "lon": 5.0}],
+    ...     missions=[{"id": "r", "association": "a", "remote": True}])
+    >>> trip_km(p, np.array([0, 1]), np.array([0, 0]), np.array([12.0, 12.0])).tolist()
+    [0.0, 12.0]
+    """
+    return np.where(problem.missions.remote[ma] & problem.employees.remote_ok[ea], 0.0, km)
 
 
 def rural_associations(problem: Problem) -> np.ndarray:
@@ -116,8 +134,7 @@ def arc_terms(
     if "priority" in want:
         out["priority"] = a.priority[m.association[ma]] * hours
     if "travel_km" in want or "co2_kg" in want:
-        # a remote mission is done from home by a remote_ok employee, in person by another (DESIGN.md §4)
-        trip = np.where(m.remote[ma] & problem.employees.remote_ok[ea], 0.0, 2.0 * km)
+        trip = 2.0 * trip_km(problem, ea, ma, km)  # the round trip
         if "travel_km" in want:
             out["travel_km"] = trip
         if "co2_kg" in want:

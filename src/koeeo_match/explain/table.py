@@ -8,7 +8,7 @@ import numpy as np
 
 from .._arrays import index_of
 from .._geo import haversine_km
-from ..candidates import arc_terms
+from ..candidates import arc_terms, trip_km
 from ..errors import InvalidProblemError, Issue
 from ..model import NO_DATE, Problem
 from ..policy import TERMS, Policy
@@ -101,7 +101,7 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
     cols: dict[str, Any] = {
         "employee": E.ids[se], "mission": M.ids[sm], "association": A.ids[M.association[sm]],
         "employer": employer, "date": date.astype("datetime64[s]"), "hours": M.hours[sm],
-        "km": np.where(M.remote[sm] & E.remote_ok[se], 0.0, dist), "remote": M.remote[sm],
+        "km": trip_km(problem, se, sm, dist), "remote": M.remote[sm],
         "departement": _departement_codes(M.lat[sm], M.lon[sm]),
     }
     if policy is not None:
