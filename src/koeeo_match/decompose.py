@@ -117,7 +117,8 @@ def pack(sizes: np.ndarray, target: int) -> np.ndarray:
     [1, 1, 2, 0]
     """
     order = np.argsort(-sizes, kind="stable")
-    part = np.empty(sizes.size, np.int64)
+    order = order[sizes[order] > 0]  # empty components (nodes without arcs) join the last part, opening none
+    part = np.zeros(sizes.size, np.int64)
     current, fill = -1, target
     for c, s in zip(order.tolist(), sizes[order].tolist()):
         if fill + s > target:
@@ -125,6 +126,7 @@ def pack(sizes: np.ndarray, target: int) -> np.ndarray:
             fill = 0
         part[c] = current
         fill += s
+    part[sizes <= 0] = max(current, 0)
     return part
 
 

@@ -335,8 +335,9 @@ def priced_pairs(problem: Problem, policy: Policy, scale: IntegerScores, bounds:
     cuts = np.flatnonzero(np.diff(key[order_m])) + 1
     groups = [g for g in np.split(order_m.astype(np.int32), cuts) if g.size]
     loose = loosest_levels(problem)
-    holders = [int(np.count_nonzero(e.skill_level[:, key[g[0]]] >= loose[key[g[0]]])) if key[g[0]] >= 0 else len(e)
-               for g in groups]
+    keys = np.array([key[g[0]] for g in groups if key[g[0]] >= 0], np.int64)  # each key skill's holders,
+    held = dict(zip(keys.tolist(), np.count_nonzero(e.skill_level[:, keys] >= loose[keys], axis=0).tolist()))
+    holders = [held[int(key[g[0]])] if key[g[0]] >= 0 else len(e) for g in groups]  # in one pass
     work = [h * g.size for h, g in zip(holders, groups)]
     big_first = sorted(range(len(groups)), key=lambda i: -work[i])
     n_proc = (workers or default_workers()) if len(e) * len(m) > _POOL_MIN_PAIRS else 1

@@ -53,7 +53,9 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
     order = np.argsort(tail, kind="stable")
     t, h, w = tail[order], head[order], cost[order].astype(np.int64)
     ptr = csr_ptr(t, n_nodes)
-    active = np.unique(t[w + d[t] - d[h] < 0])  # only arcs of negative reduced cost improve anything
+    mark = np.zeros(n_nodes, bool)  # the nodes improved in a pass (a mask: no sort or hash per pass)
+    mark[t[w + d[t] - d[h] < 0]] = True  # only arcs of negative reduced cost improve anything
+    active = np.flatnonzero(mark)
     passes = 0
     while active.size:
         passes += 1
@@ -75,7 +77,9 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
             break
         hb, cb = h[idx][better], cand[better]
         np.minimum.at(d, hb, cb)
-        active = np.unique(hb)
+        mark[:] = False
+        mark[hb] = True
+        active = np.flatnonzero(mark)
     return d
 
 
