@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from koeeo_match.decompose import Part, components, cut
+from koeeo_match.decompose import Part, components, cut, pack
 
 
 @st.composite
@@ -48,3 +48,26 @@ def test_to_local_refuses_an_arc_outside_the_part():
     for foreign in ([8], [100], [3, 10], [0]):
         with pytest.raises(ValueError, match="not in the part"):
             p.to_local(np.array(foreign))
+
+
+def _next_fit(sizes: list[int], target: int) -> dict[int, int]:
+    """pack's rule, written plainly: non-empty components by size, largest first (ties by
+    index), each opening a new part when it would take the current one past ``target``."""
+    part, current, fill = {}, -1, target
+    for c in sorted((c for c in range(len(sizes)) if sizes[c] > 0), key=lambda c: (-sizes[c], c)):
+        if fill + sizes[c] > target:
+            current, fill = current + 1, 0
+        part[c] = current
+        fill += sizes[c]
+    return part
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(st.integers(0, 12), max_size=30), st.integers(1, 15))
+def test_pack_is_next_fit_and_empty_components_open_no_part(sizes, target):
+    part = pack(np.array(sizes, np.int64), target)
+    want = _next_fit(sizes, target)
+    assert {c: int(part[c]) for c in want} == want
+    used = set(want.values())
+    assert used == set(range(len(used)))  # parts numbered 0.. with no gap, each holding arcs
+    assert all(0 <= int(part[c]) < max(len(used), 1) for c in range(len(sizes)) if sizes[c] == 0)
