@@ -53,9 +53,8 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
     order = np.argsort(tail, kind="stable")
     t, h, w = tail[order], head[order], cost[order].astype(np.int64)
     ptr = csr_ptr(t, n_nodes)
-    mark = np.zeros(n_nodes, bool)  # the nodes improved in a pass (a mask: no sort or hash per pass)
-    mark[t[w + d[t] - d[h] < 0]] = True  # only arcs of negative reduced cost improve anything
-    active = np.flatnonzero(mark)
+    mark = np.zeros(n_nodes, bool)  # the nodes improved in a pass, when many: a mask, no sort or hash
+    active = _distinct(t[w + d[t] - d[h] < 0], mark)  # only arcs of negative reduced cost improve anything
     passes = 0
     while active.size:
         passes += 1
@@ -77,10 +76,27 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
             break
         hb, cb = h[idx][better], cand[better]
         np.minimum.at(d, hb, cb)
-        mark[:] = False
-        mark[hb] = True
-        active = np.flatnonzero(mark)
+        active = _distinct(hb, mark)
     return d
+
+
+def _distinct(nodes: np.ndarray, mark: np.ndarray) -> np.ndarray:
+    """The distinct ``nodes``, sorted: by a sort when they are few against the ``mark`` array's
+    length (a pass's cost then follows the nodes improved, not the network), by marking them
+    when they are many (``mark`` is all False before and after).
+
+    >>> mark = np.zeros(5, bool)
+    >>> _distinct(np.array([3, 1, 3]), mark).tolist(), bool(mark.any())
+    ([1, 3], False)
+    >>> _distinct(np.array([3, 1, 3]), np.zeros(1000, bool)).tolist()
+    [1, 3]
+    """
+    if nodes.size * 32 < mark.size:
+        return np.unique(nodes)
+    mark[nodes] = True
+    out = np.flatnonzero(mark)
+    mark[out] = False
+    return out
 
 
 def reduced_costs_ok(d: np.ndarray, tail: np.ndarray, head: np.ndarray, cost: np.ndarray) -> bool:
