@@ -456,3 +456,11 @@ def test_solution_explain_and_errors(tmp_path):
         km.explain(p, sol, "nobody")
     with pytest.raises(KeyError):
         sol.explain("nobody")
+
+
+def test_shortfall_top_zero_lists_no_group():
+    p = km.synth.city(employees=120, seed=1)
+    every = km.shortfall(p)
+    assert every["groups"]  # the instance has groups to list
+    assert km.shortfall(p, top=0)["groups"] == []
+    assert km.shortfall(p, top=1)["groups"] == every["groups"][:1]

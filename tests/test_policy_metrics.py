@@ -296,3 +296,12 @@ def test_collapsed_counts_the_distinct_scores_that_became_equal(values, scale):
     assert (msg == "") == (n == 0)
     if n:
         assert f"({n} pairs of distinct scores became equal)" in msg
+
+
+def test_policy_refuses_a_repeated_term_and_weights_beyond_the_float_range():
+    with pytest.raises(ValueError, match="given twice"):
+        km.Policy.parse("hours=1,hours=5")
+    with pytest.raises(ValueError, match="<= 1e"):
+        km.Policy(hours=1e308, skill_fit=1e308)
+    assert km.Policy.parse("hours=1,travel_km=0.01") == km.Policy(hours=1, travel_km=0.01)
+    assert km.Policy(hours=1e12).hours == 1e12

@@ -479,3 +479,31 @@ def test_ctrl_c_in_a_batch_ends_the_replay(monkeypatch):
     p = km.synth.city(employees=60, seed=0, rules="flow", year=True)
     with pytest.raises(KeyboardInterrupt):
         km.simulate(p, batch="monthly", method="greedy")
+
+
+def test_hold_undated_false_needs_commit_days():
+    p = km.synth.city(employees=60, seed=0, year=True)
+    with pytest.raises(km.InvalidParameterError, match="hold_undated"):
+        km.simulate(p, method="greedy", hold_undated=False)
+    km.simulate(p, method="greedy", commit_days=0, hold_undated=False)  # with deferred commitment: read
+
+
+@pytest.mark.parametrize("kw", [dict(hours=0), dict(hours=-5), dict(hours=float("nan")), dict(scale=0),
+                                dict(hours=1e30)])
+def test_synth_france_refuses_sizes_it_cannot_draw(kw):
+    with pytest.raises(ValueError, match="hours|scale|employees"):
+        km.synth.france(seed=0, **kw)
+
+
+@pytest.mark.parametrize("fill", [False, True])
+def test_records_add_up_to_the_year_with_cancellations(fill):
+    """Every pair the records make, less those they cancel, is the year's solution: with the online
+    fill too, whose cancellations after the last record get a record of the last day."""
+    p = km.synth.city(employees=300, seed=2, year=True)
+    y = km.simulate(p, batch="weekly", method="greedy", cancel_rate=0.5, fill=fill, seed=3)
+    standing: set[tuple[str, str]] = set()
+    for b in y.batches:
+        assert not set(b.assignments) & standing
+        standing = (standing | set(b.assignments)) - set(b.cancelled)
+    assert standing == set(y.solution.assignments)
+    assert y.batches[-1].cumulative_hours == y.solution.metrics["assigned_hours"]

@@ -250,3 +250,16 @@ def test_the_baselines_stop_at_the_time_limit_with_a_feasible_answer(method, mon
     assert cut.termination == km.Termination.TIME_LIMIT and whole.termination != km.Termination.TIME_LIMIT
     assert len(cut.assignments) < len(whole.assignments)
     assert "stopped" in cut.message
+
+
+@pytest.mark.parametrize("limit", [float("inf"), 1e300])
+def test_an_unbounded_time_limit_is_no_limit_on_every_route(limit):
+    """``time_limit=inf`` (or one no clock can hold) is accepted and means no limit: HiGHS' MIP is
+    given none (a timedelta cannot hold it), CP-SAT and the flow run to the end."""
+    p = km.synth.region("Bretagne", employees=300, seed=0)  # every rule: auto takes the MIP route
+    ref = km.solve(p, method="cpsat")
+    for method in ("auto", "cpsat", "greedy"):
+        s = km.solve(p, method=method, time_limit=limit)
+        assert km.check(p, s) == []
+        if method != "greedy":
+            assert s.status == km.Status.OPTIMAL and s.objective == ref.objective

@@ -82,6 +82,8 @@ TERMS: tuple[str, ...] = (
 )
 #: Terms that are costs: their weight is subtracted, and they cannot be primary.
 COSTS: tuple[str, ...] = ("travel_km", "co2_kg")
+#: The largest weight a term may have: beyond, scores overflow float64 (weights are relative).
+MAX_WEIGHT = 1e12
 #: Kilograms of CO2 per car-km (DESIGN.md §6), used by the ``co2_kg`` term and metric.
 CO2_KG_PER_KM = 0.19
 
@@ -145,8 +147,10 @@ class Policy:
     def __post_init__(self) -> None:
         for name in TERMS:
             v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
-                raise ValueError(f"The {name!r} weight of Policy must be a finite number >= 0. Got {v!r} instead.")
+            bad = isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
+            if bad or not 0 <= v <= MAX_WEIGHT:
+                raise ValueError(f"The {name!r} weight of Policy must be a finite number >= 0 and <= {MAX_WEIGHT:g} "
+                                 f"(weights are relative: scale them all down). Got {v!r} instead.")
             object.__setattr__(self, name, float(v))
         prim = tuple(self.primary) if not isinstance(self.primary, str) else (self.primary,)
         for name in prim:
@@ -187,6 +191,8 @@ class Policy:
             key, val = key.strip(), val.strip()
             if not sep or not key:
                 raise ValueError(f"Cannot read policy item {item!r}; expected name=value.")
+            if key in kw:
+                raise ValueError(f"Policy term {key!r} given twice (the first value would be lost).")
             if key == "primary":
                 kw["primary"] = tuple(v for v in val.split("+") if v)
                 continue

@@ -46,7 +46,8 @@ replay also steps through the days between batches: on each, the missions open
 and dated no later than the next batch date (after the last batch: every open
 mission) are offered first come first served, as by ``method="fcfs"``, to the
 employees known that day, and what is taken is pinned on the spot.  A day on
-which the fill pins something gets a record of its own (``kind="fill"``); the
+which the fill pins something gets a record of its own (``kind="fill"``), as does
+the last day when cancellations came after the last record; the
 batches' records have ``kind="batch"``.  Participations the fill pins are
 confirmed on the day; an employee tentatively proposed elsewhere by a deferred
 batch may be taken, the next batch re-optimises around it, but not one proposed for
@@ -433,6 +434,9 @@ def simulate(
     if commit_days is not None and method == "fcfs":
         raise param_error("simulate", "commit_days", "must be None with method='fcfs' (online first-come-first-served "
                                                      f"confirms on sign-up). Got {commit_days!r} instead.")
+    if not hold_undated and commit_days is None:
+        raise param_error("simulate", "hold_undated", "must be True without commit_days (it says how deferred "
+                                                      "commitment treats undated missions). Got False instead.")
     if fill and method == "fcfs":
         raise param_error("simulate", "fill", "must be False with method='fcfs' (online first-come-first-served "
                                               "already serves every day). Got True instead.")
@@ -494,6 +498,8 @@ def simulate(
         seconds += time.perf_counter() - t0
         if filling and made_m and made_m[-1].size:
             report = True  # a fill day that pinned something gets a record of its own
+        if day == steps[-1] and any(x.size for x in gone_e):
+            report = True  # and the last day, when cancellations came after the last record: the records add up
         if not report:
             continue
         be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),

@@ -68,7 +68,7 @@ def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = N
     ----------
     problem : Problem
     top : int, optional
-        Keep the ``top`` largest groups.
+        Keep the ``top`` largest groups (0: none; None: every one).
     top_k : int, optional
         Run the flow on the candidate graph capped at ``top_k`` arcs per
         employee and per mission (national scale); its shortfall is an upper
@@ -108,4 +108,4 @@ def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = N
     seats = int(M.seats.sum())
     rows = _groups(problem, short)
     return {"seats": seats, "max_filled": int(f.optimal_flow()), "shortfall": seats - int(f.optimal_flow()),
-            "groups": rows[:top] if top else rows}
+            "groups": rows if top is None else rows[:top]}

@@ -339,6 +339,11 @@ class _Watch(SigintFlag):
         return self.sigint.is_set() or (self.stop is not None and self.stop.is_set())
 
 
+#: A time limit of this many seconds or more (about 32 years) is none for HiGHS: a timedelta cannot hold
+#: ``inf`` or 1e300, which ``time_limit`` accepts.
+_NO_LIMIT = 1e9
+
+
 def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, seed: int, hint: np.ndarray | None,
          abs_gap: float, watch: _Watch, presolve: bool = True, until: float | None = None) -> _Answer:
     """One HiGHS solve of ``proto`` (a model of ``model``'s rows) in a helper thread; the calling
@@ -346,7 +351,7 @@ def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, se
     (``time.monotonic()``, the whole solve's limit) and :data:`_HARD_GRACE`.  The solution is
     rounded and checked against ``model``'s rows."""
     params = parameters_pb2.SolveParametersProto()
-    if seconds is not None:
+    if seconds is not None and float(seconds) < _NO_LIMIT:  # beyond it (inf included): HiGHS runs unlimited
         params.time_limit.FromTimedelta(datetime.timedelta(seconds=max(float(seconds), 0.01)))
     params.random_seed = int(seed)
     params.relative_gap_tolerance = 0.0

@@ -84,6 +84,8 @@ POSTING_SHARE = 0.35
 EMPLOYER_ASSOCIATION_SHARE = 0.126
 STAFF_LOG_MEAN, STAFF_LOG_SD, STAFF_MAX = 0.5, 2.0, 20_000
 YEAR_START = 20819  # 2027-01-01 as days since 1970-01-01
+#: The most employees an instance may have: ten times the national instance's.
+MAX_EMPLOYEES = 30_000_000
 
 
 def _select(region: str | None = None, departement: str | None = None) -> np.ndarray:
@@ -351,6 +353,9 @@ def generate(
         raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
     if employees < 1:
         raise ValueError(f"employees must be >= 1, got {employees!r}")
+    if employees > MAX_EMPLOYEES:  # refused before any allocation: about 1 KiB per employee with its missions
+        raise ValueError(f"employees must be <= {MAX_EMPLOYEES:,} (ten times the national instance; about "
+                         f"{employees * 1024 / 2**30:,.0f} GiB asked), got {employees!r}")
     rng = np.random.default_rng(seed)
     deps = np.asarray(deps)
     pop = departements().population[deps].astype(np.float64)
@@ -430,6 +435,9 @@ def france(
     >>> p.n_employees
     1000
     """
+    for name, v in (("hours", hours), ("scale", scale)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
+            raise ValueError(f"The {name!r} parameter of france must be a finite number > 0. Got {v!r} instead.")
     deps = _select(region=region, departement=departement)
     d = departements()
     share = d.population[deps].sum() / d.population.sum()
