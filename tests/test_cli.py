@@ -154,3 +154,23 @@ def test_explain_an_id_that_is_both_an_employee_and_a_mission(tmp_path, capsys):
     assert "both an employee and a mission" in capsys.readouterr().err
     assert main(["explain", str(prob), str(sol), "x", "--kind", "mission"]) == 0
     assert capsys.readouterr().out.startswith("mission 'x': filled")
+
+
+def test_a_warning_is_one_line_of_the_command_even_with_quiet(tmp_path, capsys):
+    """A load that warns (DESIGN §4's own example excludes an association it does not define)
+    says so in one line, not Python's file, line and source."""
+    import warnings
+
+    doc = {"format": "koeeo-match/1",
+           "employers": [{"id": "acme", "excluded_associations": ["a9"]}],
+           "associations": [{"id": "a1", "lat": 45.0, "lon": 5.0}],
+           "employees": [{"id": "e1", "lat": 45.0, "lon": 5.0, "employer": "acme"}],
+           "missions": [{"id": "m1", "association": "a1"}]}
+    src = tmp_path / "p.json"
+    src.write_text(json.dumps(doc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert main(["-q", "solve", str(src), "-o", str(tmp_path / "s.json")]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["koeeo-match: warning: excluded_associations: 1 association(s) not in the problem, which "
+                   "excludes nothing and is left out (employer 'acme': 'a9')"]

@@ -10,13 +10,16 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import warnings
 from collections.abc import Callable
 
 __all__ = ["HelpFormatter", "to_stderr"]
 
 
 def to_stderr(verbose: int) -> Callable[[], None]:
-    """Show the ``koeeo_match`` log on stderr: INFO if ``verbose`` is 1, DEBUG above; returns the undo.
+    """Show the ``koeeo_match`` log on stderr: INFO if ``verbose`` is 1, DEBUG above; and the
+    library's warnings as one line each, ``koeeo-match: warning: ...`` (not Python's file, line
+    and source); returns the undo.
 
     Examples
     --------
@@ -25,8 +28,17 @@ def to_stderr(verbose: int) -> Callable[[], None]:
     True
     >>> undo()
     """
+    shown = warnings.showwarning
+
+    def one_line(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+        print(f"koeeo-match: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = one_line
     if not verbose:
-        return lambda: None
+        def put_back() -> None:
+            warnings.showwarning = shown
+
+        return put_back
     log = logging.getLogger("koeeo_match")
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
@@ -37,6 +49,7 @@ def to_stderr(verbose: int) -> Callable[[], None]:
     def undo() -> None:
         log.removeHandler(handler)
         log.setLevel(old)
+        warnings.showwarning = shown
 
     return undo
 
