@@ -385,3 +385,15 @@ def test_fuzz_json_file_problem_or_invalid_problem_error(tmp_path_factory, data)
         assert err.issues
         return
     assert isinstance(p, km.Problem)
+
+
+@pytest.mark.parametrize("bad", [5, {"e000000": "m000000"}, [("a", "b", "c")], ["ab"], None])
+def test_check_refuses_what_is_not_a_solution_by_name(bad):
+    p = km.synth.city(employees=30, seed=0)
+    with pytest.raises(km.InvalidParameterError, match="'solution' parameter of check"):
+        km.check(p, bad)
+
+
+def test_dump_refuses_what_is_neither_problem_nor_solution(tmp_path):
+    with pytest.raises(km.InvalidParameterError, match="'obj' parameter of dump"):
+        km.dump(5, tmp_path / "x.json")

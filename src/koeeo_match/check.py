@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._arrays import index_of
+from ._params import param_error
 from .model import NO_DATE, SMALL_ASSOCIATION_MAX_STAFF, Problem
 from .policy import CO2_KG_PER_KM, COSTS, TERMS
 from .territory import departements
@@ -143,7 +144,15 @@ def _named(solution: Any) -> tuple[np.ndarray, np.ndarray]:
         e, m = np.asarray(solution.employee_ids), np.asarray(solution.mission_ids)
         e, m = e[:m.size], m[:e.size]  # as zip pairs them
         return (e if e.dtype == object else _objects(e.tolist())), (m if m.dtype == object else _objects(m.tolist()))
-    pairs = solution.assignments if hasattr(solution, "assignments") else list(solution)
+    what = "must be a Solution or an iterable of (employee id, mission id) pairs"
+    try:
+        pairs = list(solution.assignments if hasattr(solution, "assignments") else solution)
+    except TypeError:
+        raise param_error("check", "solution", f"{what}. Got {type(solution).__name__} instead.") from None
+    bad = [k for k, x in enumerate(pairs) if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != 2]
+    if bad:
+        raise param_error("check", "solution", f"{what}; item(s) {', '.join(f'#{k}' for k in bad[:10])} "
+                                               f"{'are' if len(bad) > 1 else 'is'} not, e.g. {pairs[bad[0]]!r}.")
     return _objects([a for a, _ in pairs]), _objects([b for _, b in pairs])
 
 

@@ -22,6 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from .._params import param_error
 from ..errors import InvalidProblemError, Issue
 from ..model import (
     PROBLEM_FORMAT,
@@ -138,6 +139,8 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     >>> km.load(path).n_employees
     20
     """
+    if not isinstance(obj, (Problem, Solution)):
+        raise param_error("dump", "obj", f"must be a Problem or a Solution. Got {type(obj).__name__} instead.")
     try:
         ext = _format(path)
     except InvalidProblemError as err:
