@@ -54,11 +54,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from numbers import Real
 
 import numpy as np
 
 from .._arrays import csr_ptr
 from .._geo import EARTH_RADIUS_KM
+from .._params import Interval, validate
 from ..model import (
     NO_DATE,
     Associations,
@@ -353,7 +355,9 @@ def generate(
         raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
     if employees < 1:
         raise ValueError(f"employees must be >= 1, got {employees!r}")
-    if employees > MAX_EMPLOYEES:  # refused before any allocation: about 1 KiB per employee with its missions
+    # refused before any allocation: about 1 KiB per employee with its missions (the national instance's
+    # 2,857,143 employees peak at 2.93 GiB generated, benchmarks/results/logs/national-priced-2026-12-04.log)
+    if employees > MAX_EMPLOYEES:
         raise ValueError(f"employees must be <= {MAX_EMPLOYEES:,} (ten times the national instance; about "
                          f"{employees * 1024 / 2**30:,.0f} GiB asked), got {employees!r}")
     rng = np.random.default_rng(seed)
@@ -435,9 +439,8 @@ def france(
     >>> p.n_employees
     1000
     """
-    for name, v in (("hours", hours), ("scale", scale)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v <= 0:
-            raise ValueError(f"The {name!r} parameter of france must be a finite number > 0. Got {v!r} instead.")
+    positive = [Interval(Real, 0, None, closed="neither", finite=True)]
+    validate("france", {"hours": positive, "scale": positive}, {"hours": hours, "scale": scale})
     deps = _select(region=region, departement=departement)
     d = departements()
     share = d.population[deps].sum() / d.population.sum()
