@@ -237,7 +237,7 @@ def test_pinned_counts_are_the_distinct_rows_in_order_with_their_counts(rows):
 
     a = np.array([r[0] for r in rows], np.int32)
     b = np.array([r[1] for r in rows], np.int32)
-    ua, ub, cnt = pinned._counts(a, b)
+    ua, ub, cnt = pinned._reduce._counts(a, b)
     want = sorted(Counter(rows).items())
     assert list(zip(ua.tolist(), ub.tolist(), cnt.tolist())) == [(x, y, c) for (x, y), c in want]
     assert ua.dtype == ub.dtype == cnt.dtype == np.int32
@@ -294,19 +294,25 @@ def test_a_started_team_is_completed_by_cpsat_and_auto():
         assert sol.status == km.Status.OPTIMAL
 
 
-def test_a_pinned_pair_against_a_forced_one_is_infeasible_without_numpy_warnings():
-    """The forced pair needs the one seat the pinned pair took: infeasible, and its metrics (no
-    demand left to rank by département) raise no RuntimeWarning."""
-    import warnings
-
+def test_a_pinned_pair_against_a_forced_one_is_named():
+    """The forced pair needs the one seat the pinned pair took: no solution holds both (DESIGN §8:
+    a fixed pair that breaks a rule is an InvalidProblemError naming it), for every method."""
     p = km.Problem.from_records(
         associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
-        employees=[{"id": "e", "lat": 45.0, "lon": 5.0}, {"id": "f", "lat": 45.0, "lon": 5.0}],
-        missions=[{"id": "m", "association": "a"}], forced=[{"employee": "e", "mission": "m"}])
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", RuntimeWarning)
-        s = km.solve(p, fixed=[("f", "m")])
-    assert s.status == km.Status.INFEASIBLE
+        employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "hours": 14}, {"id": "f", "lat": 45.0, "lon": 5.0}],
+        missions=[{"id": "m", "association": "a"}, {"id": "n", "association": "a", "date": D1},
+                  {"id": "o", "association": "a", "date": D1}],
+        forced=[{"employee": "e", "mission": "m"}, {"employee": "e", "mission": "n"}])
+    for method in ("auto", "flow", "cpsat", "greedy"):
+        with pytest.raises(km.InvalidProblemError) as err:
+            km.solve(p, method=method, fixed=[("f", "m"), ("e", "o")])
+        got = {(i.kind, i.id, i.field) for i in err.value.issues}
+        assert got == {("fixed", "e/m, f/m", "seats"), ("fixed", "e/n, e/o", "date"),
+                       ("fixed", "e/m, e/n, e/o", "hours")}, method
+        assert all("with the forced ones" in i.message for i in err.value.issues)
+    # a forced pair that is also pinned, or that fits beside the pins, is no conflict
+    s = km.solve(p, fixed=[("e", "m"), ("f", "o")])
+    assert s.status == km.Status.OPTIMAL and {("e", "m"), ("e", "n"), ("f", "o")} <= set(s.assignments)
 
 
 @pytest.mark.parametrize("method", ["flow", "greedy", "fcfs", "stable"])
@@ -316,13 +322,50 @@ def test_a_started_team_is_refused_by_methods_that_may_leave_it_short(method):
         km.solve(p, method=method, fixed=[("e0", "team")])
 
 
-def test_a_started_team_that_cannot_be_completed_is_infeasible_with_no_assignments():
+def test_a_started_team_with_too_few_eligible_employees_left_is_named():
     p = team_problem(candidates=2)  # e0 pinned, only e1 left: 2 of 3
+    for method in ("cpsat", "auto", "flow"):
+        with pytest.raises(km.InvalidProblemError, match=r"needs 2 more volunteer\(s\) and 1 other") as err:
+            km.solve(p, method=method, fixed=[("e0", "team")])
+        assert [(i.kind, i.id, i.field) for i in err.value.issues] == [("fixed", "e0/team", "min_seats")]
+    with pytest.raises(km.InvalidProblemError, match="e0/team"):
+        km.pipeline.run(p, method="auto", fixed=[("e0", "team")], progress=None)
+
+
+def test_started_teams_that_compete_for_one_employee_are_infeasible_with_no_assignments():
+    """Each started team has the one candidate it needs, but it is the same one on the same day: only
+    the solve finds that no solution holds the pins, and says so."""
+    p = make(employees=[{"id": "a"}, {"id": "b"}, {"id": "c"}],
+             missions=[{"id": "t1", "seats": 2, "min_seats": 2, "date": D1},
+                       {"id": "t2", "seats": 2, "min_seats": 2, "date": D1}])
     for method in ("cpsat", "auto"):
-        sol = km.solve(p, method=method, fixed=[("e0", "team")])
+        sol = km.solve(p, method=method, fixed=[("a", "t1"), ("b", "t2")])
         assert sol.status == km.Status.INFEASIBLE and sol.assignments == [], method
-        assert "'team' needs 2 more" in sol.message
+        assert sol.message.startswith("no solution holds the 2 fixed pair(s)"), sol.message
         assert km.check(p, sol) == []
+
+
+@settings(max_examples=60, **SETTINGS)
+@given(problems(), st.randoms(use_true_random=False))
+def test_pins_are_refused_or_infeasible_exactly_when_brute_force_finds_no_solution_holding_them(records, rnd):
+    """Any eligible pairs pinned (valid or not together, teams started or not, forced pairs or not):
+    a refusal or an infeasible status only when no solution holds them, else the optimum."""
+    problem = make(**records)
+    arcs = eligible_pairs(problem)
+    assume(len(arcs) <= MAX_PAIRS)
+    ids = problem.employees.ids, problem.missions.ids
+    F = [(str(ids[0][e]), str(ids[1][m])) for e, m in arcs if rnd.random() < 0.3]
+    best = brute_force(_with_forced(records, F), "max_hours", max_pairs=MAX_PAIRS)
+    try:
+        sol = km.solve(problem, method="cpsat", fixed=F)
+    except km.InvalidProblemError:
+        assert best.pairs is None, F
+        return
+    if best.pairs is None:
+        assert sol.status == km.Status.INFEASIBLE, (F, sol.assignments)
+    else:
+        assert sol.status == km.Status.OPTIMAL, sol.message
+        assert sol.objective == pytest.approx(best.primary) and set(F) <= set(sol.assignments)
 
 
 def test_a_team_at_its_minimum_may_grow_and_no_method_is_refused():

@@ -46,7 +46,7 @@ from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, Uns
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
-from .pinned import fixed_pairs, is_pairs, merge, reduce, refuse_unsupported
+from .pinned import is_pairs, merge, pin
 from .policy import Policy, as_policy
 from .solution import Solution, relative_gap
 from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
@@ -501,8 +501,7 @@ def solve(
     policy, rank = resolve_policies(policy, rank, "solve")
     if fixed is not None:
         t0 = time.perf_counter()
-        reduced = reduce(problem, *fixed_pairs(problem, fixed))
-        refuse_unsupported(reduced, method, problem)
+        reduced = pin(problem, fixed, method)
         inner = solve(reduced.problem, method, policy, left(), seed, top_k=top_k, workers=workers,
                       progress=progress, proposing=proposing, preferences=preferences, rank=rank,
                       memory_limit=memory_limit, executor=executor)

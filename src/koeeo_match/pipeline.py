@@ -36,7 +36,7 @@ from .engine import (
 )
 from .memory import PeakSampler, rss_bytes
 from .model import Problem
-from .pinned import fixed_pairs, merge, reduce, refuse_unsupported
+from .pinned import merge, pin
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
@@ -149,8 +149,7 @@ def run(
     say(f"  {problem!r}")
     reduced = None
     if fixed is not None:  # pinned pairs: the stages below solve what they leave (as km.solve does)
-        reduced = stage("fixed", lambda: reduce(whole, *fixed_pairs(whole, fixed)))
-        refuse_unsupported(reduced, method, whole)
+        reduced = stage("fixed", lambda: pin(whole, fixed, method))
         problem = reduced.problem
         say(f"  {reduced.fixed_employee.size:,} fixed pair(s) leave {problem!r}")
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers,
