@@ -174,3 +174,18 @@ def test_a_warning_is_one_line_of_the_command_even_with_quiet(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["koeeo-match: warning: excluded_associations: 1 association(s) not in the problem, which "
                    "excludes nothing and is left out (employer 'acme': 'a9')"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["pipeline", "--region", "Bretagne", "--hours", "2000", "--json", "{bad}"],
+    ["solve", "{problem}", "-o", "{bad}"],
+    ["generate", "--region", "Bretagne", "--employees", "50", "-o", "{bad}"],
+])
+def test_an_output_in_a_missing_directory_is_refused_before_any_work(files, capsys, monkeypatch, argv):
+    tmp, problem = files
+    bad = str(tmp / "missing" / "out.json")
+    monkeypatch.setattr(km.pipeline, "run", lambda *a, **k: pytest.fail("the pipeline ran"))
+    monkeypatch.setattr(km, "solve", lambda *a, **k: pytest.fail("the solve ran"))
+    monkeypatch.setattr(km.synth, "region", lambda *a, **k: pytest.fail("the generator ran"))
+    assert main([a.format(bad=bad, problem=problem) for a in argv]) == 2
+    assert f": {bad}: directory '{tmp / 'missing'}' does not exist" in capsys.readouterr().err

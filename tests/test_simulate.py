@@ -372,6 +372,24 @@ def test_cli_simulate_bad_options_exit_2_naming_the_option(tmp_path, capsys, arg
     assert text in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("where", ["-o", "--batches"])
+def test_cli_simulate_refuses_an_unwritable_output_before_the_replay(tmp_path, capsys, year_flow, monkeypatch, where):
+    """A missing directory (or a directory as the file) is refused up front: no replay, nothing written."""
+    prob, out, table = tmp_path / "p.json", tmp_path / "s.json", tmp_path / "b.csv"
+    km.dump(year_flow, str(prob))
+    monkeypatch.setattr(km, "simulate", lambda *a, **k: pytest.fail("the replay ran"))
+    name = "s.json" if where == "-o" else "b.csv"
+    (tmp_path / "dir" / name).mkdir(parents=True)
+    for bad in (str(tmp_path / "none" / name), str(tmp_path / "dir" / name)):
+        argv = ["simulate", str(prob), "-o", str(out), "--batches", str(table)]
+        argv[argv.index(where) + 1] = bad
+        assert cli.main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"argument {'-o/--output' if where == '-o' else where}: {bad}: " in err, err
+        assert ("does not exist" if "none" in bad else "is a directory") in err
+        assert not out.exists() and not table.exists()
+
+
 def test_cli_simulate_a_problem_without_days_exits_2(tmp_path, capsys):
     prob = tmp_path / "p.json"
     km.dump(make(employees=[{"id": "e"}], missions=[{"id": "m"}]), str(prob))

@@ -7,7 +7,9 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["add_year_options", "finite", "float_opt", "int_opt"]
+from ._log import HelpFormatter
+
+__all__ = ["add_subcommand", "add_verbosity", "add_year_options", "check_writable", "finite", "float_opt", "int_opt"]
 
 
 def int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
@@ -68,3 +70,53 @@ def add_year_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fill", action="store_true",
                         help="between batches, serve first come first served the missions that would expire "
                              "before the next batch")
+
+
+def check_writable(path: str, option: str) -> None:
+    """Refuse, before any work, an output ``path`` that cannot be written (``-`` is standard output).
+
+    The directory must exist and be writable, and ``path`` must not be a directory nor a file that
+    cannot be overwritten: a long run never ends on a path that was wrong from the start.
+
+    >>> check_writable("-", "-o/--output")
+    >>> try:
+    ...     check_writable("/no/such/dir/s.json", "--batches")
+    ... except Exception as err:
+    ...     print(err)
+    argument --batches: /no/such/dir/s.json: directory '/no/such/dir' does not exist
+    """
+    import os
+
+    from .errors import KoeeoMatchError
+
+    if path == "-":
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        reason = "is a directory"
+    elif not os.path.isdir(folder):
+        reason = f"directory {folder!r} does not exist"
+    elif not os.access(folder, os.W_OK | os.X_OK):
+        reason = f"directory {folder!r} is not writable"
+    elif os.path.exists(path) and not os.access(path, os.W_OK):
+        reason = "exists and is not writable"
+    else:
+        return
+    raise KoeeoMatchError(f"argument {option}: {path}: {reason}")
+
+
+def add_verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:
+    """The global ``-v``/``-q``, accepted before and after the subcommand (a subcommand's default stays out)."""
+    keep = argparse.SUPPRESS if sub else None
+    p.add_argument("-v", "--verbose", action="count", default=keep if sub else 0,
+                   help="more log lines on stderr: -v INFO (and the solver's progress log), -vv DEBUG; none by default")
+    p.add_argument("-q", "--quiet", action="store_true", default=keep if sub else False,
+                   help="no progress lines on stderr (results and errors still print)")
+
+
+def add_subcommand(sub: Any, name: str, help: str, example: str) -> argparse.ArgumentParser:
+    """A subcommand parser with defaults in its help, the global options and an example."""
+    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter,
+                                                epilog=f"example:\n  {example}")
+    add_verbosity(p, sub=True)
+    return p

@@ -18,7 +18,10 @@ from typing import Any
 
 import koeeo_match
 
+from ._cli_opts import add_subcommand as _add
+from ._cli_opts import add_verbosity as _verbosity
 from ._cli_opts import add_year_options as _add_year_options
+from ._cli_opts import check_writable
 from ._cli_opts import finite as _finite
 from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
@@ -49,23 +52,6 @@ def _log(msg: str) -> None:
     """A progress line on stderr, unless ``-q``."""
     if not _QUIET:
         print(msg, file=sys.stderr, flush=True)
-
-
-def _verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:
-    """The global ``-v``/``-q``, accepted before and after the subcommand (a subcommand's default stays out)."""
-    keep = argparse.SUPPRESS if sub else None
-    p.add_argument("-v", "--verbose", action="count", default=keep if sub else 0,
-                   help="more log lines on stderr: -v INFO (and the solver's progress log), -vv DEBUG; none by default")
-    p.add_argument("-q", "--quiet", action="store_true", default=keep if sub else False,
-                   help="no progress lines on stderr (results and errors still print)")
-
-
-def _add(sub: Any, name: str, help: str, example: str) -> argparse.ArgumentParser:
-    """A subcommand parser with defaults in its help, the global options and an example."""
-    p: argparse.ArgumentParser = sub.add_parser(name, help=help, description=help, formatter_class=HelpFormatter,
-                                                epilog=f"example:\n  {example}")
-    _verbosity(p, sub=True)
-    return p
 
 
 def _esc(text: str) -> str:
@@ -132,6 +118,7 @@ def _check_output(path: str, kind: str) -> None:
     """
     if path == STREAM:
         return
+    check_writable(path, "-o/--output")
     import os
     import tempfile
 
@@ -351,6 +338,8 @@ def cmd_pipeline(args: argparse.Namespace) -> int:
                                        multi_day_share=args.multi_day_share)
     else:
         raise km.KoeeoMatchError("give --national, --region NAME or --departement CODE")
+    if args.json:
+        check_writable(args.json, "--json")
     top_k = args.top_k
     if top_k is None and args.national:
         # the full national graph (about 4.1 billion arcs) is never built; pricing it exactly is not
@@ -387,8 +376,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     policy = _policy(args.policy)  # a typo fails before a long load
     _check_output(args.output, "solution")
-    if args.batches is not None and not args.batches.lower().endswith(".csv"):
-        raise km.KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
+    if args.batches is not None:
+        if not args.batches.lower().endswith(".csv"):
+            raise km.KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
+        check_writable(args.batches, "--batches")
     problem = _load(args.problem, "problem")
     year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,
                        cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log,
