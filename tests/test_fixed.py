@@ -424,9 +424,29 @@ def test_entitlement_overrun_is_named():
 @pytest.mark.parametrize("bad", ["e1", {"e1": "m1"}, 3])
 def test_fixed_that_is_no_pair_list_is_a_parameter_error(bad):
     p = make(employees=[{"id": "e1"}], missions=[{"id": "m1"}])
-    with pytest.raises(km.InvalidParameterError, match="'fixed' parameter of solve must be a Solution or an "
-                                                       "iterable"):
+    with pytest.raises(km.InvalidParameterError, match="'fixed' parameter of solve must be a Solution, a "
+                                                       "DataFrame with columns employee and mission, or an iterable"):
         km.solve(p, fixed=bad)
+
+
+def test_fixed_takes_a_dataframe_by_its_employee_and_mission_columns():
+    """``fixed=solution.to_frame()`` (or rows of a platform's table): the two columns by name, whatever
+    else the table holds; a table without them is a parameter error shown by its columns, not its rows;
+    a row with a missing id is named."""
+    pd = pytest.importorskip("pandas")
+    p = km.synth.city(employees=60, seed=2)
+    s = km.solve(p)
+    F = s.assignments[:3]
+    t = km.solve(p, fixed=s.to_frame().head(3))
+    assert set(F) <= set(t.assignments) and t.metrics["fixed"] == 3
+    assert t.assignments == km.solve(p, fixed=F).assignments
+    swapped = pd.DataFrame({"mission": [m for _, m in F], "note": "x", "employee": [e for e, _ in F]})
+    assert km.solve(p, fixed=swapped).assignments == t.assignments
+    with pytest.raises(km.InvalidParameterError, match=r"Got a DataFrame with columns \['e', 'm'\] instead"):
+        km.solve(p, fixed=pd.DataFrame({"e": ["x"], "m": ["y"]}))
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.solve(p, fixed=pd.DataFrame({"employee": [None, F[1][0]], "mission": [F[0][1], F[1][1]]}))
+    assert [i.id for i in err.value.issues] == ["#0"]
 
 
 def test_a_capped_graph_with_fixed_reports_its_bound_on_the_graph():

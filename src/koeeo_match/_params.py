@@ -184,6 +184,15 @@ _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 60, 60, 6, 6
 
 
 def _shown(value: Any) -> str:
+    """A short one-line ``repr`` (a table: its type and columns, not its rows).
+
+    >>> class Table:
+    ...     columns = ["e"]
+    >>> _shown(Table()), _shown([1, 2])
+    ("a Table with columns ['e']", '[1, 2]')
+    """
+    if hasattr(value, "columns") and not isinstance(value, type):
+        return f"a {type(value).__name__} with columns {_REPR.repr([str(c) for c in value.columns])}"
     return _REPR.repr(value)
 
 

@@ -76,7 +76,8 @@ SOLVE_PARAMS: dict[str, list] = {
     "preferences": [InstanceOf(Mapping, "a dict"), None],
     "rank": _POLICY,
     "memory_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="GiB"), None],
-    "fixed": [Satisfies(is_pairs, "a Solution or an iterable of (employee id, mission id) pairs"), None],
+    "fixed": [Satisfies(is_pairs, "a Solution, a DataFrame with columns employee and mission, or an iterable "
+                                  "of (employee id, mission id) pairs"), None],
     "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
 }
 
@@ -439,9 +440,10 @@ def solve(
         GiB the solve may use; a request whose estimated peak exceeds it is
         refused up front (:func:`check_memory`).  ``None`` (default): the
         memory the machine has available now; ``float("inf")``: never refuse.
-    fixed : Solution or iterable of (str, str), optional
+    fixed : Solution, DataFrame or iterable of (str, str), optional
         Pinned assignments (confirmed participations): the ``(employee id,
-        mission id)`` pairs are kept and take their seats, hours, dates,
+        mission id)`` pairs (a DataFrame: its ``employee`` and ``mission``
+        columns, as ``Solution.to_frame()`` has them) are kept and take their seats, hours, dates,
         employer caps, budgets and ``max_per_employer`` places; the result
         holds them and the best assignment of what they leave (the *reduced
         problem*, :func:`koeeo_match.pinned.reduce`), solved by ``method``

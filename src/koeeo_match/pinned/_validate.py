@@ -29,14 +29,22 @@ _LATER = frozenset({"team_minimum", "forced"})
 _SHOW = 5  # pairs named in one issue at most
 
 
+def _is_table(value: Any) -> bool:
+    """A table (a pandas DataFrame, or any object with ``columns`` and columns by name)."""
+    return hasattr(value, "columns") and hasattr(value, "__getitem__") and not isinstance(value, Mapping)
+
+
 def is_pairs(value: Any) -> bool:
-    """Whether ``value`` may be a ``fixed=``: a Solution, or an iterable that is not a string or mapping.
+    """Whether ``value`` may be a ``fixed=``: a Solution, a table with columns ``employee`` and
+    ``mission`` (``Solution.to_frame()``'s), or an iterable that is not a string, mapping or other table.
 
     >>> is_pairs([("e1", "m1")]), is_pairs("e1"), is_pairs({"e1": "m1"})
     (True, False, False)
     """
     if hasattr(value, "employee_ids") and hasattr(value, "mission_ids"):
         return True
+    if _is_table(value):
+        return {"employee", "mission"} <= {str(c) for c in value.columns}
     return isinstance(value, Iterable) and not isinstance(value, (str, bytes, Mapping))
 
 
@@ -157,8 +165,8 @@ def fixed_pairs(problem: Problem, fixed: Any) -> tuple[np.ndarray, np.ndarray]:
     else:
         if hasattr(fixed, "employee_ids") and hasattr(fixed, "mission_ids"):
             es, ms = np.asarray(fixed.employee_ids).astype(str), np.asarray(fixed.mission_ids).astype(str)
-        else:
-            es, ms, issues = _as_id_pairs(fixed)
+        else:  # a table's rows are read from its two columns, not by iterating it (its column names)
+            es, ms, issues = _as_id_pairs(zip(fixed["employee"], fixed["mission"]) if _is_table(fixed) else fixed)
         ei, mi = index_of(E.ids.astype(str), es), index_of(M.ids.astype(str), ms)
         for k in np.flatnonzero((ei < 0) | (mi < 0)).tolist():
             field = "employee" if ei[k] < 0 else "mission"
