@@ -163,6 +163,16 @@ def test_to_frame_rows_and_columns(solved):
     assert np.isclose(df["hours"].sum(), s.metrics["assigned_hours"])
 
 
+def test_an_empty_to_frame_has_the_dtypes_of_a_full_one(solved):
+    """No assignment (or an empty problem): the same columns with the same dtypes, text included,
+    so that a concatenation of weekly frames keeps them."""
+    p, s = solved
+    full = s.to_frame().dtypes
+    nothing = km.Problem.from_records(associations=[], employees=[], missions=[])
+    e = km.solve(nothing, policy="balanced").to_frame()
+    assert len(e) == 0 and e.dtypes.to_dict() == full.to_dict()
+
+
 def test_to_frame_of_a_loaded_solution_needs_its_problem(solved, tmp_path):
     p, s = solved
     km.dump(s, tmp_path / "s.json")

@@ -109,4 +109,8 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
         terms = arc_terms(problem, se, sm, dist, weighed)
         cols.update({t: terms[t] for t in weighed if t != "hours"})
         cols["score"] = policy.score(terms) if weighed else np.zeros(se.size)
-    return pd.DataFrame(cols)
+    frame = pd.DataFrame(cols)
+    if not len(frame):  # no rows: the text columns get the dtype pandas gives text (not object)
+        text = pd.Series(["x"]).dtype
+        frame = frame.astype({c: text for c in ("employee", "mission", "association", "employer", "departement")})
+    return frame
