@@ -6,8 +6,13 @@ hypothesis fuzzer that mutates valid documents (types, ranges, structure).
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import pathlib
+import pickle
+import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -216,6 +221,104 @@ def test_npz_a_bare_npy_array(tmp_path):
     refused(lambda: load_npz(path), ("file", "", ""))
 
 
+class _Touch:
+    """Pickled, it would create ``path`` when unpickled: proof that a file's pickle is never loaded."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.path),))
+
+
+def _object_npy(path):
+    with open(path, "wb") as fh:
+        np.save(fh, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+
+
+@pytest.mark.parametrize("make_file, what", [
+    (lambda p: p.write_bytes(b""), "empty"),
+    (lambda p: p.write_text("employee,mission\ne1,m1\n"), "not an .npz archive"),
+    (lambda p: p.write_bytes(pickle.dumps(_Touch(p.with_suffix(".touched")))), "pickle, which is never loaded"),
+    (lambda p: p.write_bytes(pickle.dumps({"a": 1}, protocol=0)), "not an .npz archive"),
+    (_object_npy, ".npy array, not an .npz archive"),
+    (lambda p: p.write_bytes(b"PK\x03\x04garbage"), "not an .npz archive"),
+])
+def test_npz_not_a_zip_archive_said_plainly(tmp_path, make_file, what):
+    """Not numpy's words (``allow_pickle``): what the file is, by its path; a pickle is never loaded."""
+    path = tmp_path / "x.npz"
+    make_file(path)
+    err = refused(lambda: load_npz(path), ("file", "", ""))
+    assert len(err.issues) == 1 and str(path) in str(err) and what in str(err), str(err)
+    assert "allow_pickle" not in str(err) and "pickled (object) data" not in str(err)
+    assert not path.with_suffix(".touched").exists()
+
+
+def test_npz_arrays_of_python_objects_named_never_loaded(tmp_path, arrays):
+    ch = {"missions.ids": arrays["missions.ids"].astype(object), "employees.hours": np.array([1.0, {}], object)}
+    a = {**arrays, **ch}
+    path = tmp_path / "q.npz"
+    np.savez(path, **a, allow_pickle=True)
+    err = refused(lambda: load_npz(path), ("file", "", "missions.ids"), ("file", "", "employees.hours"))
+    assert "allow_pickle" not in str(err) and "Python objects" in str(err)
+
+
+def test_npz_damaged_compressed_array_named(tmp_path):
+    path = tmp_path / "p.npz"
+    dump_npz(problem_from_dict(doc()), path)  # compressed
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("missions.hours.npy")
+    name_len, extra_len = struct.unpack("<HH", raw[info.header_offset + 26:info.header_offset + 30])
+    start = info.header_offset + 30 + name_len + extra_len + 2
+    raw[start:start + 6] = bytes(b ^ 0xA5 for b in raw[start:start + 6])  # deflate data no longer inflates
+    path.write_bytes(bytes(raw))
+    refused(lambda: load_npz(path), ("file", "", "missions.hours"))
+
+
+def test_npz_array_declaring_more_data_than_the_file_holds(tmp_path, arrays):
+    """A header claiming 8 TiB in a file of a few bytes: named, never allocated (was a MemoryError)."""
+    path = tmp_path / "q.npz"
+    np.savez(path, **{k: v for k, v in arrays.items() if k != "missions.hours"})
+    head = io.BytesIO()
+    np.lib.format.write_array_header_1_0(head, {"descr": "<f8", "fortran_order": False, "shape": (2**40,)})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("missions.hours.npy", head.getvalue() + bytes(16))
+    err = refused(lambda: load_npz(path), ("file", "", "missions.hours"))
+    assert "damaged" in str(err)
+
+
+def test_npz_member_that_is_not_a_numpy_array(tmp_path, arrays):
+    path = tmp_path / "q.npz"
+    np.savez(path, **{k: v for k, v in arrays.items() if k != "missions.seats"})
+    with zipfile.ZipFile(path, "a") as z:
+        z.writestr("missions.seats", b"1,1")  # raw bytes, not a .npy member
+    refused(lambda: load_npz(path), ("file", "", "missions.seats"))
+
+
+@pytest.mark.parametrize("key", ["employees.ids", "forced.employee"])
+def test_npz_first_array_of_a_table_without_one_dimension(tmp_path, arrays, key):
+    value = np.array(arrays[key][0]) if arrays[key].size else np.array(0, arrays[key].dtype)
+    refused(npz(tmp_path, arrays, **{key: value}), ("file", "", key))
+    err = refused(npz(tmp_path, arrays, **{key: np.stack([arrays[key]] * 2)}), ("file", "", key))
+    assert len(err.issues) == 1  # the table's other arrays are not each "of the wrong length"
+
+
+def test_npz_unknown_arrays_reported_with_the_structure_problems(tmp_path, arrays):
+    ch = {"missions.seat": np.array([1, 1]), "notes": np.array("x"), "employees.lat": arrays["employees.lat"][:1]}
+    err = refused(npz(tmp_path, arrays, **ch), ("file", "", "missions.seat"), ("file", "", "notes"),
+                  ("file", "", "employees.lat"))
+    assert len(err.issues) == 3
+    seat = next(i for i in err.issues if i.field == "missions.seat")
+    assert seat.message.startswith("unknown array; did you mean 'missions.seats'? (known in 'missions': ids,"), seat
+
+
+def test_npz_unknown_arrays_reported_with_the_value_problems(tmp_path, arrays):
+    ch = {"extra": np.arange(3), "missions.seats": np.array([0, 1], np.int32)}
+    err = refused(npz(tmp_path, arrays, **ch), ("file", "", "extra"), ("mission", "m1", "seats"))
+    assert "unknown array" in str(err)
+
+
 # ----------------------------------------------------------------------------- explain
 
 
@@ -246,11 +349,49 @@ def test_utf16_file_refused_naming_the_encoding(tmp_path):
     assert "UTF-16" in str(err)
 
 
-def test_duplicate_json_keys_refused(tmp_path):
-    text = json.dumps(doc()).replace('"hours": 14', '"hours": 14, "hours": 7')
+def _json_file(tmp_path, text):
     path = tmp_path / "p.json"
     path.write_text(text, encoding="utf-8")
-    refused(lambda: km.load(path), ("file", "e1", "hours"))
+    return lambda: km.load(path)
+
+
+def test_duplicate_json_keys_refused(tmp_path):
+    text = json.dumps(doc()).replace('"hours": 14', '"hours": 14, "hours": 7')
+    err = refused(_json_file(tmp_path, text), ("employee", "e1", "hours"))
+    assert len(err.issues) == 1  # every value valid: refused all the same, neither value is chosen
+
+
+def test_duplicate_json_key_reported_with_every_other_problem(tmp_path):
+    d = doc()
+    d["employees"][1]["lat"] = 95.0
+    d["missions"][1]["hours"] = -1
+    text = json.dumps(d).replace('"hours": 14', '"hours": 14, "hours": 7')
+    err = refused(_json_file(tmp_path, text), ("employee", "e1", "hours"), ("employee", "e2", "lat"),
+                  ("mission", "m2", "hours"))
+    assert len(err.issues) == 3 and "given twice" in err.issues[0].message  # the file's own problems first
+
+
+def test_duplicate_json_key_names_its_record_and_field_wherever_it_is(tmp_path):
+    text = json.dumps(doc())
+    for old, new in [('"format": "koeeo-match/1"', '"format": "koeeo-match/1", "format": "koeeo-match/1"'),
+                     ('{"id": "e2", "lat": 45.05', '{"lat": 1.0, "id": "e2", "lat": 45.05'),  # id after the key
+                     ('"skills": {"law": 2}', '"skills": {"law": 2, "law": 3}'),  # inside a field
+                     ('"forced": [{"employee": "e2", "mission": "m2"}',
+                      '"forced": [{"employee": "e2", "mission": "m1", "mission": "m2"}')]:
+        assert old in text
+        text = text.replace(old, new)
+    err = refused(_json_file(tmp_path, text), ("file", "", "format"), ("employee", "e2", "lat"),
+                  ("employee", "e1", "skills"), ("forced", "#0 ('e2', 'm2')", "mission"))
+    assert len(err.issues) == 4
+    assert "'law'" in next(i.message for i in err.issues if i.field == "skills")
+
+
+def test_duplicate_json_key_in_a_solution_file_with_its_other_problems(tmp_path):
+    text = ('{"format": "koeeo-match-solution/1", "status": "feasible", "status": "optimal", "objective": "x", '
+            '"bound": null, "assignments": [{"employee": "e1", "employee": "e2", "mission": "m1"}, 5]}')
+    err = refused(_json_file(tmp_path, text), ("file", "", "status"), ("file", "", "objective"),
+                  ("assignment", "#0", "employee"), ("assignment", "#1", ""))
+    assert len(err.issues) == 4
 
 
 # ----------------------------------------------------------------------------- the fuzzer

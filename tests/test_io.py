@@ -330,10 +330,12 @@ def test_random_problem_round_trip(records):
     assert problem_to_dict(again) == d
 
 
-@pytest.mark.parametrize("which", ["full", "city"])
+@pytest.mark.parametrize("which", ["full", "city", "year"])
 def test_npz_round_trip(tmp_path, which):
-    problem = make(**FULL) if which == "full" else km.synth.city(employees=120, seed=3)
+    problem = (make(**FULL) if which == "full" else
+               km.synth.city(employees=120, seed=3, year=which == "year"))
     km.dump(problem, tmp_path / "p.npz")
+    # loading also proves km.dump writes no array the reader does not know (it would be refused)
     assert problem_to_dict(km.load(tmp_path / "p.npz")) == problem_to_dict(problem)
 
 

@@ -102,10 +102,19 @@ def load(path: str | os.PathLike[str]) -> Any:
         return load_npz(path)
     if ext == ".parquet":
         return load_parquet(path)
-    doc = read_json(path)
-    if isinstance(doc, Mapping) and (doc.get("format") == SOLUTION_FORMAT or "assignments" in doc):
-        return Solution.from_dict(doc)  # a solution file, even with a wrong format: say that, not ten problem issues
-    return problem_from_dict(doc)
+    doc, repeated = read_json(path)
+    try:
+        if isinstance(doc, Mapping) and (doc.get("format") == SOLUTION_FORMAT or "assignments" in doc):
+            obj: Problem | Solution = Solution.from_dict(doc)  # a solution file, even with a wrong format
+        else:
+            obj = problem_from_dict(doc)
+    except InvalidProblemError as err:
+        if repeated:  # a key given twice is refused (no value chosen), with every other problem at once
+            raise InvalidProblemError(repeated + list(err.issues)) from None
+        raise
+    if repeated:
+        raise InvalidProblemError(repeated)
+    return obj
 
 
 def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> None:

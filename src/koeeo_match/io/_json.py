@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import InsufficientMemoryError, InvalidProblemError, Issue
 from ..memory import available_memory
-from ..model import NO_DATE, PROBLEM_FORMAT, Problem, format_day
+from ..model import LISTS, NO_DATE, PROBLEM_FORMAT, Problem, format_day, record_name, show_value
 
 __all__ = ["STREAM", "problem_to_dict", "read_json", "write_json"]
 
@@ -159,14 +159,18 @@ def problem_to_dict(problem: Problem) -> dict[str, Any]:
 JSON_BYTES_PER_BYTE = 14
 
 
-def read_json(path: str | os.PathLike[str]) -> Any:
-    """The parsed JSON of a file; a file that is not UTF-8 JSON is an :class:`InvalidProblemError`.
+def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
+    """The parsed JSON of a file and its repeated keys; a file that is not UTF-8 JSON is an
+    :class:`InvalidProblemError`.
 
     ``NaN`` and ``Infinity`` (not JSON, but common) are read as floats so that
     validation reports them with their record and field, together with every
     other problem.  ``path`` ``"-"`` reads standard input.  A document nested
-    too deeply for the parser, UTF-16 or UTF-32 text, and a key given twice
-    in one object are :class:`InvalidProblemError` too.  A file that would take more memory
+    too deeply for the parser, and UTF-16 or UTF-32 text, are :class:`InvalidProblemError` too.
+    A key given more than once in one object is an issue naming the record and field, returned
+    beside the document (which holds the last value): :func:`koeeo_match.load` refuses the file
+    with them first and every other problem of the document after (neither value is chosen).
+    A file that would take more memory
     than is available (:data:`JSON_BYTES_PER_BYTE` per byte) is refused before it is read, with
     an :class:`~koeeo_match.errors.InsufficientMemoryError` naming the formats that load lean
     (npz, Parquet).
@@ -177,7 +181,11 @@ def read_json(path: str | os.PathLike[str]) -> Any:
     >>> path = os.path.join(tempfile.mkdtemp(), "x.json")
     >>> _ = open(path, "w").write('{"hours": NaN}')
     >>> read_json(path)
-    {'hours': nan}
+    ({'hours': nan}, [])
+    >>> _ = open(path, "w").write('{"employees": [{"id": "e1", "hours": 14, "hours": 7}]}')
+    >>> doc, (issue,) = read_json(path)
+    >>> doc, issue.kind, issue.id, issue.field
+    ({'employees': [{'id': 'e1', 'hours': 7}]}, 'employee', 'e1', 'hours')
     """
     stream = os.fspath(path) == STREAM
     name = "standard input" if stream else os.fspath(path)
@@ -193,16 +201,14 @@ def read_json(path: str | os.PathLike[str]) -> Any:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is not UTF-8 text: {err}")]) from None
-    duplicates: list[Issue] = []
+    duplicates: list[_Duplicate] = []
     try:
         doc = json.loads(text, parse_constant=float, object_pairs_hook=lambda kv: _object(kv, duplicates))
     except json.JSONDecodeError as err:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is not valid JSON: {err}")]) from None
     except RecursionError:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
-    if duplicates:
-        raise InvalidProblemError(duplicates)
-    return doc
+    return doc, _duplicate_issues(doc, duplicates) if duplicates else []
 
 
 def _check_size(name: str, size: int) -> None:
@@ -219,17 +225,61 @@ def _check_size(name: str, size: int) -> None:
         arcs=0, needed=need / gib, available=avail / gib, route="npz or Parquet")
 
 
-def _object(pairs: list[tuple[str, Any]], duplicates: list[Issue]) -> dict[str, Any]:
-    """A JSON object; each key given twice becomes an issue naming it (and the object's id)."""
+#: A key given more than once in one JSON object: the object (as read: the last value), the key, its values.
+_Duplicate = tuple[dict[str, Any], str, list[Any]]
+
+
+def _object(pairs: list[tuple[str, Any]], duplicates: list[_Duplicate]) -> dict[str, Any]:
+    """A JSON object (the last value of a key given twice); each such key is put in ``duplicates``
+    with its object and values, named once the whole document is read (:func:`_duplicate_issues`)."""
     out: dict[str, Any] = {}
+    values: dict[str, list[Any]] = {}
     for key, value in pairs:
         if key in out:
-            ident = out.get("id")
-            rid = ident if isinstance(ident, str) else ""
-            msg = "key given twice in one JSON object (the first value would be lost)"
-            duplicates.append(Issue("file", rid, key, msg))
+            if key not in values:
+                values[key] = [out[key]]
+                duplicates.append((out, key, values[key]))
+            values[key].append(value)
         out[key] = value
     return out
+
+
+def _brief(value: Any) -> str:
+    """A value given for a repeated key, short: containers by their size (never printed whole)."""
+    if isinstance(value, dict):
+        return f"an object of {len(value)} key(s)"
+    if isinstance(value, list):
+        return f"a list of {len(value)}"
+    return show_value(value)
+
+
+def _duplicate_issues(doc: Any, duplicates: list[_Duplicate]) -> list[Issue]:
+    """An issue per key given twice, named as validation names the object's place: a record of a
+    list (its kind and id, or position) and the key, or the record's field holding the object and
+    the key in the message; ``file`` and the key at the top level (or deeper)."""
+    where: dict[int, tuple[str, str, str]] = {}  # id(object) -> (kind, record id, field holding it)
+    if isinstance(doc, dict):
+        where[id(doc)] = ("file", "", "")
+        for top, value in doc.items():
+            kind = LISTS.get(top, "assignment" if top == "assignments" else "")
+            if isinstance(value, dict):
+                where[id(value)] = ("file", "", top)
+            elif kind and isinstance(value, list):
+                for pos, rec in enumerate(value):
+                    if not isinstance(rec, dict):
+                        continue
+                    rid = record_name(kind, pos, rec)
+                    where[id(rec)] = (kind, rid, "")
+                    where.update({id(v): (kind, rid, f) for f, v in rec.items() if isinstance(v, dict)})
+    issues = []
+    for obj, key, values in duplicates:
+        kind, rid, field = where.get(id(obj), ("file", "", ""))
+        times = "twice" if len(values) == 2 else f"{len(values)} times"
+        shown = ", then ".join(_brief(v) for v in values[:4]) + (", ..." if len(values) > 4 else "")
+        what = f"key {key!r}" if field else "key"
+        issues.append(Issue(kind, rid, field or key, f"{what} given {times} in one JSON object ({shown}): "
+                                                     "refused rather than choose one"))
+    return issues
 
 
 def write_json(doc: Any, path: str | os.PathLike[str]) -> None:

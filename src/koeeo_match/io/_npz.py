@@ -5,14 +5,18 @@ Every array of a :class:`~koeeo_match.model.Problem` is stored under
 Python objects), with ``format = "koeeo-match/1+npz"``.  Loading uses
 ``numpy.load(allow_pickle=False)``, so a file can never execute code, and
 checks the structure (lengths, index ranges, the value rules of
-``koeeo-match/1``), reporting every problem at once.
+``koeeo-match/1``, no array the format does not know), reporting every
+problem at once.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
+import math
 import os
 import zipfile
+import zlib
 from dataclasses import fields
 from typing import Any
 
@@ -152,22 +156,102 @@ def _expected_length(name: str, field: str, shape: str, kw: dict[str, Any], n: i
     return None if ptr is None or ptr.shape != (n + 1,) else int(ptr[-1])
 
 
+class _Members:
+    """The arrays of an open ``.npz``, each read when asked for.
+
+    A member that is no readable numpy array (arrays of Python objects, which would need
+    unpickling; raw bytes; a damaged header or data) is one issue naming it, and is then absent.
+    """
+
+    def __init__(self, data: Any, issues: list[Issue]) -> None:
+        self.data, self.issues = data, issues
+        self.files: list[str] = list(data.files)
+        self.unreadable: set[str] = set()
+
+    def get(self, key: str) -> np.ndarray | None:
+        """The array ``key``; None when the file has no such array or it cannot be read."""
+        if key not in self.files or key in self.unreadable:
+            return None
+        why = _header_problem(self.data, key)
+        if why is None:
+            try:
+                a = self.data[key]
+            except (ValueError, OSError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as err:
+                why = f"cannot be read: {err}"
+            else:
+                if not isinstance(a, np.ndarray):
+                    why = "is raw bytes, not a numpy array (.npy)"
+        if why is not None:
+            self.unreadable.add(key)
+            self.issues.append(Issue("file", "", key, f"array {why}"))
+            return None
+        return a
+
+
+_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+
+def _header_problem(data: Any, key: str) -> str | None:
+    """What makes member ``key`` unloadable, told by its ``.npy`` header alone: Python objects, or
+    more data declared than the archive holds for it (a damaged or hostile file, never allocated).
+    None when the header is sound (or not one this reader parses: numpy then reads the member)."""
+    try:
+        info = data.zip.getinfo(f"{key}.npy")
+        with data.zip.open(info) as fh:
+            read = _HEADERS.get(np.lib.format.read_magic(fh))
+            if read is None:
+                return None
+            shape, _, dtype = read(fh)
+    except KeyError:  # a member without the .npy suffix: raw bytes, said by the caller
+        return None
+    except ValueError:
+        return "has a .npy header that cannot be read (damaged, or too large to read safely)"
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        return f"cannot be read: {err}"
+    if dtype.hasobject:
+        return ("holds Python objects (dtype object), which are never loaded: they would need unpickling; "
+                "ids and names are stored as fixed-width strings")
+    size = math.prod(shape) * dtype.itemsize
+    if size > info.file_size:
+        return (f"declares shape {shape} of {dtype} ({size:,} bytes), more than the {info.file_size:,} bytes "
+                "the archive holds for it: the file is damaged")
+    return None
+
+
+def _unknown(members: _Members) -> list[Issue]:
+    """An issue for each array the format does not hold (a typo, or data that would be lost)."""
+    known = {"format", "skills", "sectors"} | {f"{t}.{f}" for t, schema in _SCHEMA.items() for f in schema}
+    out = []
+    for key in members.files:
+        if key in known:
+            continue
+        table = key.partition(".")[0]
+        expected = (f"known in {table!r}: {', '.join(_SCHEMA[table])}" if table in _SCHEMA else
+                    f"known: format, skills, sectors, and '<table>.<field>' for the tables {', '.join(_SCHEMA)}")
+        near = difflib.get_close_matches(key, sorted(known), n=1)
+        guess = f"; did you mean {near[0]!r}?" if near else ""
+        out.append(Issue("file", "", key, f"unknown array{guess} ({expected})"))
+    return out
+
+
 def _read_table(
-    data: Any, name: str, n_skills: int, issues: list[Issue], values: list[Issue]
+    data: _Members, name: str, n_skills: int, issues: list[Issue], values: list[Issue]
 ) -> dict[str, np.ndarray]:
     """The arrays of one table, by field, each checked for presence, dtype and length.
 
     Every problem is appended to ``issues`` (a field with one is left out of the result), except
-    fractional whole numbers of a record, appended to ``values``.
+    fractional whole numbers of a record, appended to ``values``.  The table's length is that of
+    its first array (``ids``, or ``employee`` for pairs): when it has none, only dtypes and
+    dimensions are checked.
     """
     kw: dict[str, np.ndarray] = {}
     schema = _SCHEMA[name]
     first = "ids" if "ids" in schema else "employee"
-    n = len(data[f"{name}.{first}"]) if f"{name}.{first}" in data.files else None
+    head = data.get(f"{name}.{first}")
+    n = head.shape[0] if head is not None and head.ndim == 1 else None
     rows = None
-    if "ids" in schema and n is not None:
-        ids = data[f"{name}.ids"]
-        rows = (_KIND[name], ids if ids.dtype.kind == "U" else np.arange(n).astype(str))
+    if "ids" in schema and head is not None and n is not None:
+        rows = (_KIND[name], head if head.dtype.kind == "U" else np.arange(n).astype(str))
     for field, (dtype, shape) in schema.items():
         key = f"{name}.{field}"
         if key not in data.files:
@@ -176,14 +260,20 @@ def _read_table(
             else:
                 issues.append(Issue("file", "", key, "array is missing"))
             continue
-        a = _cast(data[key], dtype, key, issues, rows if shape == "row" else None, values)
-        if a is None or n is None:
+        raw = head if field == first else data.get(key)
+        if raw is None:  # unreadable: already an issue
+            continue
+        a = _cast(raw, dtype, key, issues, rows if shape == "row" else None, values)
+        if a is None:
             continue
         ndim = 2 if shape == "matrix" else 1
-        want = _expected_length(name, field, shape, kw, n)
         if a.ndim != ndim:
             issues.append(Issue("file", "", key, f"expected {ndim} dimension(s), got {a.ndim}"))
-        elif shape == "matrix" and a.shape != (n, n_skills):
+            continue
+        if n is None:
+            continue
+        want = _expected_length(name, field, shape, kw, n)
+        if shape == "matrix" and a.shape != (n, n_skills):
             issues.append(Issue("file", "", key, f"shape {a.shape}, expected ({n}, {n_skills})"))
         elif want is not None and a.shape[0] != want:
             issues.append(Issue("file", "", key, f"length {a.shape[0]}, expected {want}"))
@@ -194,10 +284,10 @@ def _read_table(
     return kw
 
 
-def _vocabulary(data: Any, key: str, issues: list[Issue]) -> tuple[str, ...]:
-    if key not in data.files:
+def _vocabulary(data: _Members, key: str, issues: list[Issue]) -> tuple[str, ...]:
+    a = data.get(key)
+    if a is None:
         return ()
-    a = data[key]
     if a.dtype.kind != "U" or a.ndim != 1:
         issues.append(Issue("file", "", key, f"expected a list of strings, got dtype {a.dtype}, shape {a.shape}"))
         return ()
@@ -210,13 +300,17 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
     Raises
     ------
     InvalidProblemError
-        Listing every problem found, each naming the array (``"missions.seats"``) or the
-        record and field, as the JSON reader does.  First the structure: every missing
-        array, wrong dtype, dimension or length, and CSR pointer.  When it is sound, the
-        values, all at once: whole numbers stored as fractions, ranges (the supported
-        ranges of docs/model.md, dates within 0001-01-01..9999-12-31), references, ids
-        empty or repeated, and the pair rules of JSON (an unknown employee or mission, a
-        pair listed twice, a pair both forced and forbidden).
+        A file that is not an ``.npz`` archive (a zip of ``.npy`` arrays: text, a pickle,
+        which is never loaded, a bare ``.npy``) is one issue naming its path.  Otherwise
+        the error lists every problem found, each naming the array (``"missions.seats"``)
+        or the record and field, as the JSON reader does: first each array the format
+        does not know, and the structure: every missing or unreadable array (arrays of
+        Python objects are never loaded), wrong dtype, dimension or length, and CSR
+        pointer.  When the structure is sound, the values, all at once (after the unknown
+        arrays, which do not stop them): whole numbers stored as fractions, ranges (the
+        supported ranges of docs/model.md, dates within 0001-01-01..9999-12-31),
+        references, ids empty or repeated, and the pair rules of JSON (an unknown employee
+        or mission, a pair listed twice, a pair both forced and forbidden).
 
     Examples
     --------
@@ -226,32 +320,56 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
     >>> load_npz(path).n_employees
     20
     """
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise InvalidProblemError(
-            [Issue("file", "", "", f"{os.fspath(path)} is not a readable .npz file: {err}")]
-        ) from None
-    if not hasattr(data, "files"):  # a bare .npy array, not an archive
-        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} is a .npy array, not an .npz archive")])
     issues: list[Issue] = []
     values: list[Issue] = []
-    try:
-        with data:
-            fmt = data["format"] if "format" in data.files else None
-            if fmt is None or fmt.dtype.kind != "U" or fmt.shape != () or str(fmt) != NPZ_FORMAT:
-                raise InvalidProblemError([Issue("file", "", "format", f"expected {NPZ_FORMAT!r}")])
-            skills = _vocabulary(data, "skills", issues)
-            sectors = _vocabulary(data, "sectors", issues)
-            tables = {name: _read_table(data, name, len(skills), issues, values) for name in _TABLES}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:  # a damaged member
-        raise InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)}: cannot read an array: {err}")]) from None
+    with _open(path) as data:
+        members = _Members(data, issues)
+        fmt = members.get("format")
+        if fmt is None or fmt.dtype.kind != "U" or fmt.shape != () or str(fmt) != NPZ_FORMAT:
+            raise InvalidProblemError(issues or [Issue("file", "", "format", f"expected {NPZ_FORMAT!r}")])
+        unknown = _unknown(members)
+        skills = _vocabulary(members, "skills", issues)
+        sectors = _vocabulary(members, "sectors", issues)
+        tables = {name: _read_table(members, name, len(skills), issues, values) for name in _TABLES}
     if issues:  # structure: every missing, mistyped or mis-sized array at once; values need it sound
-        raise InvalidProblemError(issues)
+        raise InvalidProblemError(unknown + issues)
     built = {name: cls(**tables[name]) for name, cls in _TABLES.items()}
     problem = Problem(skills=skills, sectors=sectors, **built)
-    _validate(problem, values)
+    _validate(problem, unknown + values)  # an unknown array does not stop the values' checks
     return problem
+
+
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first bytes, as numpy.load tells an .npz
+
+
+def _open(path: str | os.PathLike[str]) -> Any:
+    """The open ``.npz`` archive; a file that is not one is an :class:`InvalidProblemError` naming it.
+
+    Only a zip is handed to :func:`numpy.load` (``allow_pickle=False``): anything else is
+    described here, in words of this format, and a pickle is never loaded.
+    """
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as err:
+        raise InvalidProblemError([Issue("file", "", "", f"{name} cannot be read: {err.strerror or err}")]) from None
+    if not head.startswith(_ZIP_MAGIC):
+        if not head:
+            what = "is empty, not an .npz archive"
+        elif head.startswith(b"\x93NUMPY"):
+            what = "is a .npy array, not an .npz archive"
+        elif head.startswith(b"\x80"):
+            what = "is not an .npz archive (a zip file): it looks like a Python pickle, which is never loaded"
+        else:
+            what = "is not an .npz archive (a zip file of .npy arrays, as km.dump writes)"
+        raise InvalidProblemError([Issue("file", "", "", f"{name} {what}")])
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+        raise InvalidProblemError(
+            [Issue("file", "", "", f"{name} is not an .npz archive: a damaged zip file ({err})")]
+        ) from None
 
 
 _DAY_MIN = _dt.date.min.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 0001-01-01

@@ -26,7 +26,7 @@ tables of a document), ``_frames`` (records from DataFrames and rows, a problem'
 
 from __future__ import annotations
 
-from ._fields import parse_day
+from ._fields import LISTS, parse_day, record_name, show_value
 from ._frames import problem_columns, records_from_frame, tables_from_rows
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
@@ -43,6 +43,9 @@ from ._tables import (
 from ._taken import Taken, restrict
 
 __all__ = [
+    "LISTS",
+    "record_name",
+    "show_value",
     "DEFAULT_HOURS",
     "DEFAULT_MAX_KM",
     "NO_DATE",

@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
 from ._tables import _EPOCH
 
-__all__ = ["LISTS", "FieldError", "parse_day", "parse_records"]
+__all__ = ["LISTS", "FieldError", "parse_day", "parse_records", "record_name", "show_value"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1
@@ -254,6 +254,25 @@ def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str
     if "employee" in spec:
         return f"#{pos} ({_show(rec.get('employee'))}, {_show(rec.get('mission'))})"
     return f"#{pos}"
+
+
+def record_name(kind: str, pos: int, rec: Mapping[str, Any]) -> str:
+    """How issues name the record at ``pos`` of a list of ``kind`` records (a problem's, or a
+    solution's ``assignment`` pairs): its id, else its position (and its pair, for pair lists).
+
+    >>> record_name("employee", 3, {"id": "e7"}), record_name("forced", 0, {"employee": "e", "mission": "m"})
+    ('e7', "#0 ('e', 'm')")
+    """
+    return _record_id(pos, rec, _SPEC.get(kind, {}))
+
+
+def show_value(v: Any) -> str:
+    """A value as issues show it: ``repr``, cut to 60 characters.
+
+    >>> show_value("x" * 100)[-16:]
+    '(102 characters)'
+    """
+    return _show(v)
 
 
 def _parse_one(kind: str, pos: int, rec: Mapping[str, Any], issues: list[Issue]) -> dict[str, Any]:
