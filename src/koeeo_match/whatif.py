@@ -24,19 +24,24 @@ from numbers import Real
 
 import numpy as np
 
-from ._params import Interval, param_error, validate
+from ._params import InstanceOf, Interval, param_error, validate
+from .errors import HOURS_BUDGET_MAX, HOURS_MAX
 from .model import Problem
 
 __all__ = ["travel_cap", "employer_daily_cap", "employer_hours_budget", "entitlement"]
 
 
-#: A finite number >= 0 (km, hours); a whole one (a count of employees).
-_AMOUNT = [Interval(Real, 0, None, closed="left", finite=True)]
-_COUNT = [Interval(Real, 0, None, closed="left", finite=True, whole=True)]
+_PROBLEM = [InstanceOf(Problem, "a Problem")]
+#: What each helper's value may be: the range a file may hold for the same field (a value
+#: beyond it would wrap or lose precision in the solvers' integer arithmetic).
+_KM = [Interval(Real, 0, None, closed="left", finite=True)]
+_DAILY_CAP = [Interval(Real, 0, 2**31 - 1, whole=True)]
+_BUDGET = [Interval(Real, 0, HOURS_BUDGET_MAX, unit="hours")]
+_HOURS = [Interval(Real, 0, HOURS_MAX, unit="hours")]
 
 
-def _number(value: float, name: str, fn: str, *, integer: bool = False) -> float:
-    validate(fn, {name: _COUNT if integer else _AMOUNT}, {name: value})
+def _number(fn: str, problem: Problem, name: str, value: float, accepted: list) -> float:
+    validate(fn, {"problem": _PROBLEM, name: accepted}, {"problem": problem, name: value})
     return float(value)
 
 
@@ -46,6 +51,8 @@ def _employer_mask(problem: Problem, employers: Sequence[str] | None, fn: str) -
         return np.ones(len(ids), bool)
     if isinstance(employers, str):
         employers = [employers]
+    if not isinstance(employers, Sequence) or not all(isinstance(e, str) for e in employers):
+        raise param_error(fn, "employers", f"must be an employer id or a sequence of them. Got {employers!r} instead.")
     wanted = np.asarray(list(employers), dtype=object)
     known = set(ids.tolist())
     unknown = [e for e in wanted.tolist() if e not in known]
@@ -70,7 +77,7 @@ def travel_cap(problem: Problem, km: float) -> Problem:
     >>> len(km.build_candidates(q, policy)) < len(km.build_candidates(p, policy))
     True
     """
-    cap = _number(km, "km", "travel_cap")
+    cap = _number("travel_cap", problem, "km", km, _KM)
     e = problem.employees
     return dataclasses.replace(problem, employees=dataclasses.replace(e, max_km=np.minimum(e.max_km, cap)))
 
@@ -89,7 +96,7 @@ def employer_daily_cap(problem: Problem, cap: int, *, employers: Sequence[str] |
     >>> set(q.employers.daily_cap.tolist())
     {1}
     """
-    c = int(_number(cap, "cap", "employer_daily_cap", integer=True))
+    c = int(_number("employer_daily_cap", problem, "cap", cap, _DAILY_CAP))
     er = problem.employers
     mask = _employer_mask(problem, employers, "employer_daily_cap")
     cur = er.daily_cap
@@ -107,7 +114,7 @@ def employer_hours_budget(problem: Problem, hours: float, *, employers: Sequence
     >>> float(km.whatif.employer_hours_budget(p, 14).employers.hours_budget.max())
     14.0
     """
-    h = _number(hours, "hours", "employer_hours_budget")
+    h = _number("employer_hours_budget", problem, "hours", hours, _BUDGET)
     er = problem.employers
     mask = _employer_mask(problem, employers, "employer_hours_budget")
     new = np.where(mask, np.minimum(er.hours_budget, h), er.hours_budget)
@@ -127,6 +134,6 @@ def entitlement(problem: Problem, hours: float) -> Problem:
     >>> set(km.whatif.entitlement(p, 14).employees.hours.tolist())
     {14.0}
     """
-    h = _number(hours, "hours", "entitlement")
+    h = _number("entitlement", problem, "hours", hours, _HOURS)
     e = problem.employees
     return dataclasses.replace(problem, employees=dataclasses.replace(e, hours=np.full(len(e), h)))
