@@ -360,14 +360,17 @@ def check_breakdown(p: km.Problem, sol: km.Solution, policy: km.Policy):
         assert b["terms"][t]["weight"] == sign * getattr(policy, t)
         assert b["terms"][t]["contribution"] == pytest.approx(sign * getattr(policy, t) * want[t], abs=1e-6)
     weighted = sum((-1 if t in COST_TERMS else 1) * getattr(policy, t) * want[t] for t in km.TERMS)
-    assert b["objective"] == pytest.approx(weighted, abs=1e-6)
-    assert b["objective"] == pytest.approx(sum(b["terms"][t]["contribution"] for t in km.TERMS), abs=1e-6)
+    assert b["score"] == pytest.approx(weighted, abs=1e-6)
+    assert b["score"] == pytest.approx(sum(b["terms"][t]["contribution"] for t in km.TERMS), abs=1e-6)
     ei = {k: i for i, k in enumerate(p.employees.ids.tolist())}
     mi = {k: i for i, k in enumerate(p.missions.ids.tolist())}
-    assert b["objective"] == pytest.approx(sum(sum(pair_value(p, policy, ei[x], mi[y])) for x, y in sol.assignments),
-                                           abs=1e-6)
-    if not policy.primary:
-        assert b["objective"] == pytest.approx(sol.objective, abs=1e-6)
+    assert b["score"] == pytest.approx(sum(sum(pair_value(p, policy, ei[x], mi[y])) for x, y in sol.assignments),
+                                       abs=1e-6)
+    # the objective is the one the solution reports: for a lexicographic policy, its primary terms
+    primary = sum((-1 if t in COST_TERMS else 1) * getattr(policy, t) * want[t]
+                  for t in km.TERMS if not policy.primary or t in policy.primary)
+    assert b["objective"] == pytest.approx(primary, abs=1e-6)
+    assert b["objective"] == pytest.approx(sol.objective, abs=1e-6)
     # binding constraints, recounted
     by_e, by_m = assigned(sol)
     E, M = p.employees, p.missions
@@ -430,10 +433,14 @@ def test_diff_lists_exactly_who_moved(records):
         ta, tb = independent_terms(p, a.assignments), independent_terms(p, b.assignments)
         for t in km.TERMS:
             assert d["terms"][t] == pytest.approx(tb[t] - ta[t], abs=1e-6), t
-        assert d["objective"] == pytest.approx(objective_by_hand(p, want, b.assignments)
-                                               - objective_by_hand(p, want, a.assignments), abs=1e-6)
+        assert d["score"] == pytest.approx(objective_by_hand(p, want, b.assignments)
+                                           - objective_by_hand(p, want, a.assignments), abs=1e-6)
+        prim = [t for t in km.TERMS if not want.primary or t in want.primary]
+        assert d["objective"] == pytest.approx(sum((-1 if t in COST_TERMS else 1) * getattr(want, t) * (tb[t] - ta[t])
+                                                       for t in prim), abs=1e-6)
     same = km.diff(p, a, a)
-    assert same["moved"] == [] and all(v == 0 for v in same["terms"].values()) and same["objective"] == 0
+    assert same["moved"] == [] and all(v == 0 for v in same["terms"].values())
+    assert same["objective"] == same["score"] == 0
 
 
 # ----------------------------------------------------------------------------- Solution.explain
@@ -464,3 +471,91 @@ def test_shortfall_top_zero_lists_no_group():
     assert every["groups"]  # the instance has groups to list
     assert km.shortfall(p, top=0)["groups"] == []
     assert km.shortfall(p, top=1)["groups"] == every["groups"][:1]
+
+
+@pytest.mark.parametrize("kw, name", [({"top": -1}, "top"), ({"top": 1.5}, "top"), ({"top": "2"}, "top"),
+                                      ({"top": True}, "top"), ({"top_k": 0}, "top_k"), ({"top_k": -1}, "top_k"),
+                                      ({"top_k": 2.5}, "top_k")])
+def test_shortfall_refuses_bad_top_and_top_k(kw, name):
+    """top=-1 used to drop the last group silently, top=1.5 and top_k <= 0 to end in raw errors."""
+    p = make(employees=[{"id": "e1"}], missions=[{"id": "m1", "seats": 3}])
+    bound = ">= 0" if name == "top" else ">= 1"
+    with pytest.raises(km.InvalidParameterError, match=f"The '{name}' parameter of shortfall must be an integer "
+                                                      f"{bound} or None"):
+        km.shortfall(p, **kw)
+    with pytest.raises(km.InvalidParameterError, match="The 'problem' parameter of shortfall must be a Problem"):
+        km.shortfall(None)  # type: ignore[arg-type]
+
+
+def test_shortfall_groups_by_the_alphabetically_first_required_skill(tmp_path):
+    """Groups depend on the problem's content, not on its skill table's order: a synthetic city
+    (skills in catalogue order) and the same city read back from JSON (skills sorted) agree."""
+    p = km.synth.city(employees=60, seed=1)
+    assert list(p.skills) != sorted(p.skills)  # the case that used to differ
+    km.dump(p, tmp_path / "p.json")
+    loaded = km.load(tmp_path / "p.json")
+    assert km.shortfall(loaded) == km.shortfall(p)
+    assert km.shortfall(loaded, top=3, top_k=5) == km.shortfall(p, top=3, top_k=5)
+    M = p.missions
+    for g in km.shortfall(p)["groups"]:
+        if g["skill"] != "(none)":  # each group's skill is the first by name of some mission's required skills
+            assert any(min(p.skills[s] for s in M.req_skill[M.req_ptr[i]:M.req_ptr[i + 1]]) == g["skill"]
+                       for i in range(len(M)) if M.req_ptr[i + 1] > M.req_ptr[i])
+
+
+# ----------------------------------------------------------------------------- inputs of the explanations
+def _reordered(p: km.Problem, path) -> km.Problem:
+    """The same problem with its employees and missions listed in reverse order (a file written by
+    another tool): every index differs, every id is the same."""
+    import json
+    km.dump(p, path)
+    d = json.loads(path.read_text())
+    d["employees"], d["missions"] = d["employees"][::-1], d["missions"][::-1]
+    path.write_text(json.dumps(d))
+    return km.load(path)
+
+
+def test_explanations_look_up_ids_in_a_problem_that_is_not_the_solutions_own(tmp_path):
+    """A solution asked about another problem object (reordered, as a file may be) is matched by
+    ids; it used to be read by its own indices, naming the wrong people."""
+    p = km.synth.city(employees=80, seed=3)
+    s = km.solve(p, method="greedy")
+    q = _reordered(p, tmp_path / "q.json")
+    assert q.employees.ids.tolist() == p.employees.ids.tolist()[::-1]
+    assert km.breakdown(q, s) == km.breakdown(p, s)
+    fcfs = km.solve(p, method="fcfs", seed=1)
+    dq, dp = km.diff(q, s, fcfs), km.diff(p, s, fcfs)
+    assert dq["moved"] and dq["moved"] == dp["moved"][::-1]  # listed in each problem's employee order
+    assert {k: v for k, v in dq.items() if k != "moved"} == {k: v for k, v in dp.items() if k != "moved"}
+    eid = s.assignments[0][0]
+    assert km.explain(q, s, eid).details == km.explain(p, s, eid).details
+    assert km.explain(q, s, eid).verdict == "assigned"
+    a = s.to_frame(problem=q).sort_values(["employee", "mission"]).reset_index(drop=True)
+    b = s.to_frame().sort_values(["employee", "mission"]).reset_index(drop=True)
+    assert a.equals(b)
+
+
+def test_explanations_refuse_a_problem_without_the_assigned_ids():
+    p = make(employees=[{"id": "e1"}, {"id": "e2"}], missions=[{"id": "m1", "seats": 2}])
+    s = km.solve(p, method="greedy")
+    assert len(s.assignments) == 2
+    smaller = make(employees=[{"id": "e1"}], missions=[{"id": "m1", "seats": 2}])
+    for call in (lambda: km.breakdown(smaller, s), lambda: km.diff(smaller, s, s),
+                 lambda: km.explain(smaller, s, "e1"), lambda: s.to_frame(problem=smaller)):
+        with pytest.raises(km.InvalidProblemError, match="employee 'e2' is not in the problem"):
+            call()
+
+
+def test_explanations_take_a_policy_by_name_and_refuse_what_is_not_a_problem_or_solution():
+    p = make(employees=[{"id": "e1"}], missions=[{"id": "m1"}])
+    s = km.solve(p, method="greedy")
+    assert km.breakdown(p, s, "balanced") == km.breakdown(p, s, km.Policy.preset("balanced"))
+    assert km.explain(p, s, "e1", "min_travel").verdict == "assigned"
+    with pytest.raises(km.InvalidParameterError, match="'policy' parameter of breakdown"):
+        km.breakdown(p, s, "no_such_policy")
+    for call, name in ((lambda: km.breakdown(None, s), "'problem' parameter of breakdown"),
+                       (lambda: km.breakdown(p, {"assignments": []}), "'solution' parameter of breakdown"),
+                       (lambda: km.diff(p, s, None), "'b' parameter of diff"),
+                       (lambda: km.explain({"employees": []}, s, "e1"), "'problem' parameter of explain")):
+        with pytest.raises(km.InvalidParameterError, match=name):
+            call()  # type: ignore[no-untyped-call]

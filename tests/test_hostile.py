@@ -335,7 +335,7 @@ def test_explain_an_id_both_employee_and_mission_needs_kind():
     assert km.explain(p, s, "x", kind="mission").kind == "mission"
     with pytest.raises(KeyError, match="not the id of a mission"):
         km.explain(p, s, "nobody", kind="mission")
-    with pytest.raises(ValueError, match="kind must be"):
+    with pytest.raises(km.InvalidParameterError, match="kind.*must be .employee. or .mission."):
         km.explain(p, s, "x", kind="association")
 
 

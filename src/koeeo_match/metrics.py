@@ -35,12 +35,14 @@ objective, bound, gap, solve_seconds  from the solver
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 import numpy as np
 
 from ._arrays import present
 from ._geo import haversine_km
+from ._params import InstanceOf, param_error, validate
 from .candidates import trip_km
 from .model import Problem
 from .policy import CO2_KG_PER_KM
@@ -75,15 +77,63 @@ def employer_size_class(problem: Problem) -> np.ndarray:
     return np.maximum(np.searchsorted(lows, size, side="right") - 1, 0)
 
 
+def _problem(fn: str, problem: Any) -> None:
+    """Refuse a ``problem`` that is not a :class:`Problem`, naming ``fn``."""
+    validate(fn, {"problem": [InstanceOf(Problem, "a Problem")]}, {"problem": problem})
+
+
+def _indices(fn: str, name: str, value: Any, n: int, noun: str) -> np.ndarray:
+    """``value`` as a 1-d int64 array of indices in ``[0, n)``; else a parameter error naming ``fn``.
+
+    One pass over the array (dtype, then its minimum and maximum): cheap next to the metrics.
+    """
+    if value is None or isinstance(value, (str, bytes)):
+        raise param_error(fn, name, f"must be an array of integer indices into problem.{noun}. "
+                          f"Got {reprlib.repr(value)} instead.")
+    a = np.asarray(value)
+    if a.size == 0:
+        return np.zeros(0, np.int64)
+    if a.ndim != 1 or a.dtype.kind not in "iu":
+        what = f"a {a.ndim}-d array" if a.ndim != 1 else f"an array of dtype {a.dtype}"
+        ids = " (indices, not ids: a Solution holds them as .employee and .mission)" if a.dtype.kind in "OUS" else ""
+        raise param_error(fn, name, f"must be a 1-d array of integer indices into problem.{noun}{ids}. "
+                          f"Got {what} instead.")
+    lo, hi = int(a.min()), int(a.max())
+    if lo < 0 or hi >= n:
+        bad = lo if lo < 0 else hi
+        raise param_error(fn, name, f"must hold indices into problem.{noun}, in the range [0, {n - 1}]. "
+                          f"Got {bad} instead." if n else
+                          f"must be empty: problem.{noun} is empty. Got index {bad}.")
+    return a.astype(np.int64, copy=False)
+
+
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 = equal; 0 for all-zero input).
 
+    Raises
+    ------
+    InvalidParameterError
+        ``values`` is not an array of numbers, or holds a negative, NaN or infinite one.
+
+    Examples
+    --------
     >>> gini(np.array([1.0, 1.0, 1.0]))
     0.0
     >>> round(gini(np.array([0.0, 0.0, 3.0])), 4)
     0.6667
     """
-    v = np.sort(np.asarray(values, np.float64))
+    try:
+        v = np.asarray(values, np.float64).reshape(-1) if values is not None else None
+    except (TypeError, ValueError):
+        v = None
+    if v is None:
+        raise param_error("gini", "values", f"must be an array of non-negative numbers. Got {reprlib.repr(values)} "
+                          "instead.")
+    if v.size and not (v.min() >= 0 and v.max() < np.inf):  # a NaN fails both
+        at = int(np.flatnonzero(~((v >= 0) & (v < np.inf)))[0])
+        raise param_error("gini", "values", "must hold non-negative finite numbers (a Gini coefficient is defined "
+                          f"for non-negative values). Got {float(v[at])} at position {at}.")
+    v = np.sort(v)
     n = v.size
     if n == 0 or v.sum() == 0:
         return 0.0
@@ -106,6 +156,13 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
         The figures of the module's table, by name (all but those that come from the
         solver: ``objective``, ``bound``, ``gap``, ``solve_seconds``).
 
+    Raises
+    ------
+    InvalidParameterError
+        ``problem`` is not a Problem; ``employee`` or ``mission`` is not a 1-d array of
+        integer indices in range (None, ids, floats, a negative or too large index), or
+        the two differ in length.
+
     Examples
     --------
     >>> import koeeo_match as km
@@ -117,8 +174,14 @@ def compute(problem: Problem, employee: np.ndarray, mission: np.ndarray) -> dict
     >>> out["assigned_hours"], out["employees_assigned_share"], out["missions_filled_share"]
     (7.0, 0.5, 1.0)
     """
+    _problem("compute", problem)
     e, m, a = problem.employees, problem.missions, problem.associations
     E, M = len(e), len(m)
+    employee = _indices("compute", "employee", employee, E, "employees")
+    mission = _indices("compute", "mission", mission, M, "missions")
+    if employee.size != mission.size:
+        raise param_error("compute", "mission", f"must have one index per employee index: {mission.size} missions "
+                          f"for {employee.size} employees.")
     hours = m.hours[mission]
     count = np.bincount(mission, minlength=M)
     runs = (count >= 1) & (count >= m.min_seats)
@@ -178,12 +241,24 @@ def by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarra
     120 km); missions count where their association is.  Returns None when no
     association is in France.
 
+    Parameters
+    ----------
+    problem : Problem
+    mission : ndarray of int
+        The assigned missions (one entry per assignment), as indices into ``problem.missions``.
+
     Returns
     -------
     dict of str to ndarray (one value per département)
         ``demand_hours`` (seat-hours posted), ``assigned_hours``, ``coverage``
         (assigned / demanded, NaN where nothing is posted) and
         ``hours_per_1000`` (assigned hours per 1,000 inhabitants).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``problem`` is not a Problem, or ``mission`` is not a 1-d array of integer
+        indices into ``problem.missions`` (None, ids, a negative or too large index).
 
     Examples
     --------
@@ -194,7 +269,12 @@ def by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarra
     >>> float(d["assigned_hours"].sum()) == s.metrics["assigned_hours"]
     True
     """
+    _problem("by_departement", problem)
+    return _by_departement(problem, _indices("by_departement", "mission", mission, len(problem.missions), "missions"))
 
+
+def _by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarray] | None:
+    """:func:`by_departement` for checked ``mission`` indices (int64)."""
     m = problem.missions
     dep = departement_of(problem.associations.lat, problem.associations.lon)
     if dep is None:
@@ -205,7 +285,6 @@ def by_departement(problem: Problem, mission: np.ndarray) -> dict[str, np.ndarra
         return None
     D = departements()
     n = len(D)
-    mission = np.asarray(mission, np.int64)
     demand = np.bincount(md[inside], weights=(m.hours * m.seats)[inside], minlength=n)
     sel = md[mission]
     got = np.bincount(sel[sel >= 0], weights=m.hours[mission][sel >= 0], minlength=n)
@@ -222,7 +301,7 @@ def _territory(problem: Problem, mission: np.ndarray) -> dict[str, Any]:
 
     none = {"worst_decile_coverage_by_departement": None, "gini_hours_per_capita_by_departement": None,
             "coverage_urban": None, "coverage_intermediate": None, "coverage_rural": None}
-    t = by_departement(problem, mission)
+    t = _by_departement(problem, mission)
     if t is None:
         return none
     D = departements()

@@ -13,13 +13,17 @@
 - :func:`breakdown` and :func:`diff` (:mod:`koeeo_match.explain.objective`) — the objective by
   term and the constraints that bind; who moved between two solutions, and
   what it changed.
+- :func:`assigned_pairs` (:mod:`koeeo_match.explain._pairs`) — a solution's assignments as index
+  arrays into a problem, matched by id unless the solution was solved on that very problem (what
+  every explanation, table and plot of a solution starts from).
 
 This room reads a solution and never builds one: it sits below
 :mod:`koeeo_match.solution`, whose ``Solution.explain`` delegates here.
 """
 
+from ._pairs import assigned_pairs
 from .objective import breakdown, diff
 from .unmet import shortfall
 from .why import Explanation, explain, why_not
 
-__all__ = ["Explanation", "explain", "why_not", "shortfall", "breakdown", "diff"]
+__all__ = ["Explanation", "explain", "why_not", "shortfall", "breakdown", "diff", "assigned_pairs"]

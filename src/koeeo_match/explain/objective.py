@@ -11,7 +11,7 @@ from .._geo import haversine_km
 from ..candidates import arc_terms
 from ..model import NO_DATE, Problem
 from ..policy import TERMS, Policy
-from ._pairs import assigned_pairs
+from ._pairs import assigned_pairs, checked
 
 if TYPE_CHECKING:
     from ..solution import Solution
@@ -42,22 +42,36 @@ def _binding(problem: Problem, se: np.ndarray, sm: np.ndarray) -> dict[str, int]
     return binding
 
 
-def breakdown(problem: Problem, solution: Solution, policy: Policy | None = None) -> dict[str, Any]:
+def breakdown(problem: Problem, solution: Solution, policy: Policy | str | None = None) -> dict[str, Any]:
     """The objective by term (weighted and raw totals) and the constraints that bind.
 
     Parameters
     ----------
     problem : Problem
     solution : Solution
-    policy : Policy, optional
-        Weighs the terms; default: the solution's policy, else ``max_hours``.
+    policy : Policy or str, optional
+        Weighs the terms (a Policy, a preset name or weights); default: the solution's
+        policy, else ``max_hours``.
 
     Returns
     -------
     dict
-        ``objective`` (the policy's score of the assignments), ``terms`` (for each
-        term: its ``total``, ``weight`` and ``contribution``) and ``binding`` (how many
-        employees, missions, teams, employer-days and employers are at their limit).
+        ``objective``: the policy's objective of the assignments, as
+        :attr:`Solution.objective <koeeo_match.Solution.objective>` reports it (for a
+        lexicographic policy such as ``max_hours``, its primary terms alone);
+        ``score``: every term weighted (the sum of the ``score`` column of
+        :meth:`Solution.to_frame <koeeo_match.Solution.to_frame>`; equal to ``objective``
+        when the policy has no primary terms); ``terms``: for each term its ``total``,
+        ``weight`` and ``contribution`` (the contributions sum to ``score``); ``binding``:
+        how many employees, missions, teams, employer-days and employers are at their limit.
+
+    Raises
+    ------
+    InvalidParameterError
+        A problem, solution or policy of the wrong kind.
+    InvalidProblemError
+        An assigned id that ``problem`` does not have (every one listed).  The solution's
+        assignments are looked up by id unless it was solved on this very ``problem``.
 
     Examples
     --------
@@ -70,7 +84,7 @@ def breakdown(problem: Problem, solution: Solution, policy: Policy | None = None
     >>> b["terms"]["hours"]["total"], b["binding"]["employees_at_entitlement"]
     (7.0, 1)
     """
-    policy = policy or solution.policy or Policy.preset("max_hours")
+    policy = checked("breakdown", problem, policy, solution=solution)
     return _breakdown(problem, *assigned_pairs(problem, solution), policy)
 
 
@@ -81,7 +95,10 @@ def _breakdown(problem: Problem, se: np.ndarray, sm: np.ndarray, policy: Policy)
     w = policy.weights()
     by_term = {t: {"total": float(terms[t].sum()), "weight": w[t], "contribution": float(w[t] * terms[t].sum())}
                for t in TERMS}
-    return {"objective": float(policy.score(terms).sum()), "terms": by_term, "binding": _binding(problem, se, sm)}
+    score = policy.score(terms)
+    objective = policy.score(terms, "primary") if policy.primary else score
+    return {"objective": float(objective.sum()), "score": float(score.sum()), "terms": by_term,
+            "binding": _binding(problem, se, sm)}
 
 
 def _moves(problem: Problem, a: tuple[np.ndarray, np.ndarray],
@@ -111,7 +128,7 @@ def _moves(problem: Problem, a: tuple[np.ndarray, np.ndarray],
     return [{"employee": eid, "from": x, "to": y} for eid, x, y in zip(E.ids[moved], *sides)]
 
 
-def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | None = None) -> dict[str, Any]:
+def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | str | None = None) -> dict[str, Any]:
     """Who moved from solution ``a`` to ``b``, and the change in each objective term.
 
     Returns
@@ -120,7 +137,9 @@ def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | None = Non
         ``moved``: for each employee whose missions differ (by employee order), its
         ``employee`` id and the mission ids it held ``from`` (in ``a``) and holds ``to``
         (in ``b``), sorted; ``terms``: each term's total in ``b`` minus in ``a``;
-        ``objective``: the same for the policy's objective (see :func:`breakdown`).
+        ``objective`` and ``score``: the same for the policy's objective and for its score
+        with every term (see :func:`breakdown`).  With ``policy`` None, each solution is
+        weighed by its own policy (else ``max_hours``).
 
     Examples
     --------
@@ -133,9 +152,10 @@ def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | None = Non
     >>> km.diff(p, s, km.Solution.from_dict({**s.to_dict(), "assignments": []}))["moved"]
     [{'employee': 'e1', 'from': ['m1'], 'to': []}]
     """
+    pol_a = checked("diff", problem, policy, a=a, b=b)
+    pol_b = pol_a if policy is not None else checked("diff", problem, None, b=b)
     pa, pb = assigned_pairs(problem, a), assigned_pairs(problem, b)
-    ba = _breakdown(problem, *pa, policy or a.policy or Policy.preset("max_hours"))
-    bb = _breakdown(problem, *pb, policy or b.policy or Policy.preset("max_hours"))
+    ba, bb = _breakdown(problem, *pa, pol_a), _breakdown(problem, *pb, pol_b)
     moved = _moves(problem, pa, pb)
     return {"moved": moved, "terms": {t: bb["terms"][t]["total"] - ba["terms"][t]["total"] for t in TERMS},
-            "objective": bb["objective"] - ba["objective"]}
+            "objective": bb["objective"] - ba["objective"], "score": bb["score"] - ba["score"]}

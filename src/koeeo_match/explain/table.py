@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
-from .._arrays import index_of
 from .._geo import haversine_km
+from .._params import param_error
 from ..candidates import arc_terms, trip_km
-from ..errors import InvalidProblemError, Issue
 from ..model import NO_DATE, Problem
 from ..policy import TERMS, Policy
 from ..territory import departement_of, departements
+from ._pairs import assigned_pairs, checked
 
 if TYPE_CHECKING:
     from ..solution import Solution
 
 __all__ = ["solution_frame"]
-
-
-def _pairs(problem: Problem, solution: Solution) -> tuple[np.ndarray, np.ndarray]:
-    """(employee, mission) indices of the assignments in ``problem``; every unknown id is an issue."""
-    if solution.problem is problem and solution.employee is not None and solution.mission is not None:
-        return np.asarray(solution.employee, np.int64), np.asarray(solution.mission, np.int64)
-    eids, mids = np.asarray(solution.employee_ids).astype(str), np.asarray(solution.mission_ids).astype(str)
-    e = index_of(np.asarray(problem.employees.ids).astype(str), eids)
-    m = index_of(np.asarray(problem.missions.ids).astype(str), mids)
-    issues = [Issue("assignment", f"#{i}", kind, f"{kind} {ids[i]!r} is not in the problem")
-              for kind, ids, at in (("employee", eids, e), ("mission", mids, m)) for i in np.flatnonzero(at < 0)]
-    if issues:
-        raise InvalidProblemError(issues)
-    return e, m
 
 
 def _departement_codes(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -43,7 +29,7 @@ def _departement_codes(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     return out
 
 
-def solution_frame(solution: Solution, problem: Problem | None = None, policy: Policy | None = None) -> Any:
+def solution_frame(solution: Solution, problem: Problem | None = None, policy: Policy | str | None = None) -> Any:
     """The assignments of a solution as a pandas DataFrame, one row per assignment.
 
     Parameters
@@ -52,8 +38,9 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
     problem : Problem, optional
         The problem it solves; default: the solution's own (a solution read
         from a file has ids only, and needs it).
-    policy : Policy, optional
-        Whose terms to add; default: the solution's (none for a solution read from a file).
+    policy : Policy or str, optional
+        Whose terms to add (a Policy, a preset name or weights); default: the solution's (none for a
+        solution read from a file).
 
     Returns
     -------
@@ -69,8 +56,9 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
 
     Raises
     ------
-    ValueError
-        Without a problem.
+    InvalidParameterError
+        Without a problem (a solution read from a file); a problem, solution or policy of the
+        wrong kind.
     InvalidProblemError
         When an assigned id is not in the problem (every one listed).
 
@@ -85,12 +73,16 @@ def solution_frame(solution: Solution, problem: Problem | None = None, policy: P
     """
     import pandas as pd
 
-    problem = problem if problem is not None else solution.problem
     if problem is None:
-        raise ValueError("This solution has ids only (it was read from a file): "
-                         "give its problem, solution.to_frame(problem=...).")
-    policy = policy if policy is not None else solution.policy
-    se, sm = _pairs(problem, solution)
+        problem = getattr(solution, "problem", None)
+        if problem is None and hasattr(solution, "employee_ids"):
+            raise param_error("Solution.to_frame", "problem", "is needed: this solution has ids only (it was read "
+                              "from a file); give its problem, solution.to_frame(problem=...).")
+    given = checked("Solution.to_frame", problem, policy, solution=solution)
+    problem = cast(Problem, problem)  # checked above
+    # without a policy, the solution's own terms (none for a solution read from a file)
+    policy = given if policy is not None else solution.policy
+    se, sm = assigned_pairs(problem, solution)
     E, M, A = problem.employees, problem.missions, problem.associations
     dist = haversine_km(E.lat[se], E.lon[se], M.lat[sm], M.lon[sm])
     date = M.date[sm].astype(np.int64).astype("datetime64[D]")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
+from .._params import Constraint, InstanceOf, Interval, validate
 from ..candidates import eligible_pairs
 from ..model import Problem
 from ..policy import Policy
@@ -32,14 +34,32 @@ def _employee_capacity(problem: Problem, ea: np.ndarray, ma: np.ndarray) -> np.n
     return np.bincount(ea[order][fits], minlength=len(E))
 
 
+def _key_skill(problem: Problem) -> np.ndarray:
+    """Each mission's required skill of the alphabetically first name (-1: none required).
+
+    By name, not by position in ``problem.skills``, so that the same problem read back
+    from a file (whose skill table may be in another order) gives the same key.
+    """
+    M = problem.missions
+    key = np.full(len(M), -1, np.int64)
+    n_req = np.diff(M.req_ptr)
+    has = n_req > 0
+    if not has.any():
+        return key
+    by_name = np.argsort(np.asarray(problem.skills, dtype=str), kind="stable")  # skill indices, names ascending
+    rank = np.empty(by_name.size, np.int64)
+    rank[by_name] = np.arange(by_name.size)
+    first = np.minimum.reduceat(rank[M.req_skill], M.req_ptr[:-1][has])
+    key[has] = by_name[first]
+    return key
+
+
 def _groups(problem: Problem, short: np.ndarray) -> list[dict[str, Any]]:
     """Empty seats by (key skill, département of the mission), largest first."""
     M = problem.missions
     dep = departement_of(M.lat, M.lon)
     names = departements().code
-    key_skill = np.full(len(M), -1)
-    n_req = np.diff(M.req_ptr)
-    key_skill[n_req > 0] = M.req_skill[M.req_ptr[:-1][n_req > 0]]
+    key_skill = _key_skill(problem)
     where = np.flatnonzero(short > 0)
     sk = key_skill[where]
     dp = dep[where] if dep is not None else np.full(where.size, -1)
@@ -55,6 +75,13 @@ def _groups(problem: Problem, short: np.ndarray) -> list[dict[str, Any]]:
     return rows
 
 
+_PARAMS: dict[str, list[Constraint | None]] = {
+    "problem": [InstanceOf(Problem, "a Problem")],
+    "top": [Interval(Integral, 0, None, closed="left"), None],
+    "top_k": [Interval(Integral, 1, None, closed="left"), None],  # as solve's
+}
+
+
 def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = None) -> dict[str, Any]:
     """Seats that no allocation can fill, by skill and département.
 
@@ -68,17 +95,28 @@ def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = N
     ----------
     problem : Problem
     top : int, optional
-        Keep the ``top`` largest groups (0: none; None: every one).
+        Keep the ``top`` largest groups: an integer >= 0 (0: none; None:
+        every one).
     top_k : int, optional
         Run the flow on the candidate graph capped at ``top_k`` arcs per
-        employee and per mission (national scale); its shortfall is an upper
-        estimate of the true one.
+        employee and per mission (national scale), an integer >= 1; its
+        shortfall is an upper estimate of the true one.
 
     Returns
     -------
     dict
         ``seats``, ``max_filled``, ``shortfall`` and ``groups``: a list of
-        ``{"skill", "departement", "seats_short"}`` sorted by size.
+        ``{"skill", "departement", "seats_short"}`` sorted by size (then skill and
+        département).  A mission counts under its required skill whose name comes
+        first alphabetically (``"(none)"`` without one) and the département nearest
+        its place: groups depend on the problem's content only, not on the order
+        of its skill table (a problem and its file give the same groups).
+
+    Raises
+    ------
+    InvalidParameterError
+        ``problem`` is not a Problem, ``top`` is not an integer >= 0 or None,
+        ``top_k`` is not an integer >= 1 or None.
 
     Examples
     --------
@@ -91,10 +129,11 @@ def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = N
     >>> r["seats"], r["max_filled"], r["shortfall"]
     (3, 1, 2)
     """
+    validate("shortfall", _PARAMS, {"problem": problem, "top": top, "top_k": top_k})
     from ortools.graph.python import max_flow
 
     E, M = problem.employees, problem.missions
-    ea, ma, _ = eligible_pairs(problem, k=top_k, policy=Policy.preset("max_hours"))
+    ea, ma, _ = eligible_pairs(problem, k=None if top_k is None else int(top_k), policy=Policy.preset("max_hours"))
     k = _employee_capacity(problem, ea, ma)
     S, T = len(E) + len(M), len(E) + len(M) + 1
     f = max_flow.SimpleMaxFlow()
@@ -108,4 +147,4 @@ def shortfall(problem: Problem, *, top: int | None = None, top_k: int | None = N
     seats = int(M.seats.sum())
     rows = _groups(problem, short)
     return {"seats": seats, "max_filled": int(f.optimal_flow()), "shortfall": seats - int(f.optimal_flow()),
-            "groups": rows if top is None else rows[:top]}
+            "groups": rows if top is None else rows[:int(top)]}

@@ -17,10 +17,11 @@ import numpy as np
 
 from .._arrays import csr_ptr
 from .._geo import haversine_km
+from .._params import Hidden, Options, validate
 from ..candidates import arc_terms, filter_eligible
 from ..model import NO_DATE, Problem, format_day
 from ..policy import TERMS, Policy
-from ._pairs import assigned_pairs
+from ._pairs import assigned_pairs, checked
 
 if TYPE_CHECKING:
     from ..solution import Solution
@@ -147,7 +148,7 @@ def _position(ids: np.ndarray, id: Any) -> int:
 
 
 def explain(
-    problem: Problem, solution: Solution, id: str, policy: Policy | None = None, *, kind: str | None = None
+    problem: Problem, solution: Solution, id: str, policy: Policy | str | None = None, *, kind: str | None = None
 ) -> Explanation:
     """Explain the fate of employee or mission ``id`` in ``solution``.
 
@@ -161,8 +162,9 @@ def explain(
         Solved here or loaded from a file (ids only).
     id : str
         An employee's or a mission's id.
-    policy : Policy, optional
-        Scores the assignments; default: the solution's policy, else ``max_hours``.
+    policy : Policy or str, optional
+        Scores the assignments (a Policy, a preset name or weights); default: the solution's
+        policy, else ``max_hours``.
     kind : {"employee", "mission"}, optional
         Which record ``id`` names.  Needed only when ``id`` is both an employee's and a
         mission's id; when given, ``id`` is looked up among that kind only.
@@ -176,8 +178,12 @@ def explain(
     KeyError
         ``id`` is neither an employee nor a mission of ``problem`` (nor of ``kind``), or it
         is both and ``kind`` is not given.
-    ValueError
-        ``kind`` is neither ``"employee"`` nor ``"mission"``.
+    InvalidParameterError
+        ``kind`` is neither ``"employee"`` nor ``"mission"``; a problem, solution or policy of
+        the wrong kind.
+    InvalidProblemError
+        An assigned id that ``problem`` does not have (every one listed).  The solution's
+        assignments are looked up by id unless it was solved on this very ``problem``.
 
     Examples
     --------
@@ -192,11 +198,10 @@ def explain(
     >>> km.explain(p, s, "m1", kind="mission").kind
     'mission'
     """
-    policy = policy or solution.policy or Policy.preset("max_hours")
+    policy = checked("explain", problem, policy, solution=solution)
+    validate("explain", {"kind": [Options(("employee", "mission")), Hidden(None)]}, {"kind": kind})
     E, M = problem.employees, problem.missions
     se, sm = assigned_pairs(problem, solution)
-    if kind not in (None, "employee", "mission"):
-        raise ValueError(f"kind must be 'employee' or 'mission', got {kind!r}")
     e = _position(E.ids, id) if kind in (None, "employee") else -1
     m = _position(M.ids, id) if kind in (None, "mission") else -1
     if e < 0 and m < 0:
