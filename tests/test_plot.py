@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -49,9 +50,9 @@ def test_map_departements_dict_and_given_axes():
     assert out is ax and len(fig.axes) == 1
     arr = np.ma.filled(ax.collections[0].get_array(), np.nan)
     assert np.count_nonzero(np.isfinite(arr)) == 2  # Paris and Corse-du-Sud; La Réunion is an inset
-    with pytest.raises(ValueError, match="Unknown département code '99'"):
+    with pytest.raises(km.InvalidParameterError, match="unknown département code '99'"):
         plot.map_departements({"99": 1.0})
-    with pytest.raises(ValueError, match=r"one value per département \(101"):
+    with pytest.raises(km.InvalidParameterError, match=r"one number per département \(101"):
         plot.map_departements([1.0, 2.0])
 
 
@@ -155,7 +156,7 @@ def test_compare_bars_zero_reference_and_errors():
         plot.compare_bars({"a": {"z": 1}, "b": {"x": 1}}, ["z"])
     with pytest.raises(ValueError, match="non-empty dict"):
         plot.compare_bars({})
-    with pytest.raises(TypeError, match="'a' must be a Solution or a dict of metrics"):
+    with pytest.raises(km.InvalidParameterError, match="a Solution or a dict of metrics. Got int for 'a'"):
         plot.compare_bars({"a": 3}, ["x"])
 
 
@@ -196,14 +197,108 @@ def test_year_draws_one_step_curve_per_replay_and_the_hindsight_line():
     ax = plot.year({"weekly": weekly, "monthly": monthly, "pairs": [("2027-01-04", 3.5)]}, hindsight=hind, title="t")
     assert [ln.get_label() for ln in ax.lines[:3]] == ["weekly", "monthly", "pairs"]
     assert ax.lines[3].get_label().startswith("hindsight optimum") and ax.get_title() == "t"
-    assert np.allclose(ax.lines[3].get_ydata(), hind.objective)
+    assert np.allclose(ax.lines[3].get_ydata(), hind.metrics["assigned_hours"])
     assert np.allclose(ax.lines[0].get_ydata(), [b.cumulative_hours for b in weekly.batches])
     assert len(ax.lines[1].get_xdata()) == len(monthly.batches)
     fig, given = plt.subplots()
     assert plot.year({"w": weekly}, ax=given) is given and len(given.lines) == 1
     with pytest.raises(ValueError, match="non-empty dict"):
         plot.year({})
-    with pytest.raises(ValueError, match="'x' must be a Year"):
+    with pytest.raises(ValueError, match=r"must map each label to a Year .* for 'x'"):
         plot.year({"x": [("not a date", 1.0)]})
-    with pytest.raises(ValueError, match="'x' has no batch"):
+    with pytest.raises(ValueError, match="maps 'x' to no batch"):
         plot.year({"x": []})
+
+
+def test_year_hindsight_line_is_the_solutions_hours_not_its_objective():
+    p = km.synth.city(employees=60, seed=0)
+    hind = km.solve(p, policy="balanced", method="flow")  # secondary terms: objective != hours
+    hours = hind.metrics["assigned_hours"]
+    assert hind.objective != pytest.approx(hours)
+    ax = plot.year({"x": [("2027-01-04", 7.0)]}, hindsight=hind)
+    assert np.allclose(ax.lines[1].get_ydata(), hours)
+    assert ax.lines[1].get_label() == f"hindsight optimum ({plot._short(hours)} h)"
+
+
+def _reordered(p, drop=()):
+    """``p`` with its missions in reverse order, without the missions ``drop``."""
+    f = p.to_frames()
+    m = f["missions"].iloc[::-1]
+    f["missions"] = m[~m["id"].isin(list(drop))].reset_index(drop=True)
+    return km.Problem.from_frames(**f)
+
+
+def test_departement_values_of_another_problem_looks_ids_up(national):
+    p, opt, _ = national
+    q = _reordered(p)  # the same missions, other indices
+    for what in ("assigned_hours", "coverage", "hours_per_1000"):
+        assert np.allclose(plot.departement_values(opt, what, problem=q), plot.departement_values(opt, what),
+                           equal_nan=True)
+    gone = sorted(set(opt.mission_ids.tolist()))[:2]  # two assigned missions the problem lacks
+    with pytest.raises(km.InvalidProblemError) as err:
+        plot.departement_values(opt, "assigned_hours", problem=_reordered(p, gone))
+    unknown = sorted({i.message.split("'")[1] for i in err.value.issues})
+    assert unknown == gone and {i.field for i in err.value.issues} == {"mission"}
+    assert len(err.value.issues) == int(np.isin(opt.mission_ids, gone).sum())  # every assignment of them
+
+
+ONE_PAIR = {"x": [("2027-01-04", 7.0)]}
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda s: plot.departement_values(None), "'solution' parameter of departement_values"),
+    (lambda s: plot.departement_values(s, problem="p"), "'problem' parameter of departement_values"),
+    (lambda s: plot.departement_values(km.Solution.from_dict(s.to_dict())), "'problem' parameter of departement"),
+    (lambda s: plot.lorenz(None), "'data' parameter of lorenz"),
+    (lambda s: plot.lorenz(5), "'data' parameter of lorenz"),
+    (lambda s: plot.lorenz("abc"), "'data' parameter of lorenz"),
+    (lambda s: plot.lorenz([[1.0], ["x"]]), "'data' parameter of lorenz must hold finite values"),
+    (lambda s: plot.lorenz([1.0, float("nan")]), "'data' parameter of lorenz must hold finite values"),
+    (lambda s: plot.lorenz(km.Solution.from_dict(s.to_dict())), "'data' parameter of lorenz holds a Solution"),
+    (lambda s: plot.lorenz([1.0], labels="a"), "'labels' parameter of lorenz"),
+    (lambda s: plot.lorenz([1.0], ax="ax"), "'ax' parameter of lorenz must be a matplotlib Axes"),
+    (lambda s: plot.lorenz_curve(None), "'values' parameter of lorenz_curve"),
+    (lambda s: plot.lorenz_curve([1.0, -1.0]), "'values' parameter of lorenz_curve"),
+    (lambda s: plot.compare_bars({"a": s}, ["hours_by_employer_size"]), "'metrics' parameter of compare_bars must "
+                                                                        "name numeric metrics"),
+    (lambda s: plot.compare_bars({"a": {"x": "abc"}}, ["x"]), "'metrics' parameter of compare_bars"),
+    (lambda s: plot.compare_bars({"a": s}, None), "'metrics' parameter of compare_bars"),
+    (lambda s: plot.compare_bars({"a": s}, [1]), "'metrics' parameter of compare_bars"),
+    (lambda s: plot.compare_bars([s]), "'solutions' parameter of compare_bars"),
+    (lambda s: plot.compare_bars({"a": s}, relative="yes"), "'relative' parameter of compare_bars"),
+    (lambda s: plot.year(ONE_PAIR, hindsight="abc"), "'hindsight' parameter of year"),
+    (lambda s: plot.year(ONE_PAIR, hindsight=float("nan")), "'hindsight' parameter of year"),
+    (lambda s: plot.year(ONE_PAIR, hindsight=replace(s, metrics={})), "'hindsight' parameter of year"),
+    (lambda s: plot.year({"x": 5}), "'years' parameter of year"),
+    (lambda s: plot.year({"x": [("2027-01-04", float("nan"))]}), "'years' parameter of year"),
+    (lambda s: plot.year([("2027-01-04", 7.0)]), "'years' parameter of year"),
+    (lambda s: plot.year(ONE_PAIR, title=3), "'title' parameter of year"),
+    (lambda s: plot.frontier(None, "h", "km"), "'table' parameter of frontier"),
+    (lambda s: plot.frontier([{"h": 1, "km": 2}], "h", "nope"), "'y' parameter of frontier must name a numeric"),
+    (lambda s: plot.frontier([{"h": 1, "km": "far"}], "h", "km"), "'y' parameter of frontier must name a numeric"),
+    (lambda s: plot.frontier([{"h": 1, "km": 2}], 1, "km"), "'x' parameter of frontier"),
+    (lambda s: plot.map_departements(None), "'values' parameter of map_departements"),
+    (lambda s: plot.map_departements({"75": "abc"}), "'values' parameter of map_departements"),
+    (lambda s: plot.map_departements(["a"] * 101), "'values' parameter of map_departements"),
+    (lambda s: plot.map_departements(np.ones(101), cmap="viridiss"), "'cmap' parameter of map_departements"),
+    (lambda s: plot.map_departements(np.ones(101), colorbar="no"), "'colorbar' parameter of map_departements"),
+])
+def test_bad_inputs_are_parameter_errors(call, name):
+    s = km.solve(km.synth.city(employees=30, seed=0), method="greedy")
+    before = plt.get_fignums()
+    with pytest.raises(km.InvalidParameterError, match=name):
+        call(s)
+    assert plt.get_fignums() == before  # refused before any figure is drawn
+
+
+@pytest.mark.parametrize("vmin, vmax, name", [
+    (5.0, 1.0, "'vmin' parameter of map_departements must be <= vmax"),
+    (float("nan"), None, "'vmin' parameter of map_departements must be a finite number"),
+    (None, float("inf"), "'vmax' parameter of map_departements must be a finite number"),
+    ("0", None, "'vmin' parameter of map_departements must be a finite number"),
+])
+def test_map_departements_refuses_a_bad_colour_range(vmin, vmax, name):
+    with pytest.raises(km.InvalidParameterError, match=name):
+        plot.map_departements(np.ones(101), vmin=vmin, vmax=vmax)
+    ax = plot.map_departements(np.arange(101.0), vmin=1.0, vmax=1.0)  # a single value is a range
+    assert ax.collections[0].norm.vmin == 1.0

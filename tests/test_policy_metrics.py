@@ -17,10 +17,56 @@ from conftest import haversine, make
 # ----------------------------------------------------------------------------- Policy
 
 
-@pytest.mark.parametrize("bad", [-1, -0.5, math.nan, math.inf, True, "1", None])
+@pytest.mark.parametrize("bad", [-1, -0.5, math.nan, math.inf, True, np.bool_(True), "1", None, [1]])
 def test_policy_rejects_bad_weight(bad):
-    with pytest.raises(ValueError, match=r"The 'hours' weight of Policy must be a finite number >= 0"):
+    with pytest.raises(km.InvalidParameterError, match=r"The 'hours' weight of Policy must be a finite number >= 0"):
         km.Policy(hours=bad)
+
+
+def test_policy_errors_are_the_library_s_and_still_value_errors():
+    """Every refusal of Policy is an InvalidParameterError (a KoeeoMatchError), still a ValueError."""
+    calls = [lambda: km.Policy(hours=-1), lambda: km.Policy(hours=1, primary=("speed",)),
+             lambda: km.Policy.preset("nope"), lambda: km.Policy.parse("hours=abc"), lambda: km.Policy.parse("x=1"),
+             lambda: km.Policy.parse("hours=1,,seats=1"), lambda: km.Policy.parse("hours=1,hours=2")]
+    for call in calls:
+        with pytest.raises(km.InvalidParameterError) as err:
+            call()
+        assert isinstance(err.value, ValueError) and isinstance(err.value, km.KoeeoMatchError)
+
+
+def test_policy_accepts_numpy_and_other_real_weights():
+    from fractions import Fraction
+
+    p = km.Policy(hours=np.int64(2), seats=np.float32(0.5), skill_fit=Fraction(1, 4))
+    assert (p.hours, p.seats, p.skill_fit) == (2.0, 0.5, 0.25) and type(p.hours) is float
+    assert p == km.Policy(hours=2, seats=0.5, skill_fit=0.25)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: km.Policy(hours=1, primary=None),
+     "Policy.primary must be a term name or a tuple of them, in order. Got None instead"),
+    (lambda: km.Policy(hours=1, primary=5), "Policy.primary must be a term name or a tuple of them"),
+    (lambda: km.Policy(hours=1, primary={"hours"}), "Policy.primary must be a term name or a tuple of them"),
+    (lambda: km.Policy(hours=1, seats=1, primary=("hours", "hours")), "Policy.primary names 'hours' twice"),
+    (lambda: km.Policy(hours=1, primary="hourz"), r"unknown term 'hourz' \(did you mean 'hours'\?\); terms are"),
+    (lambda: km.Policy.preset("max_hourz"), r"Unknown policy preset 'max_hourz' \(did you mean 'max_hours'\?\); "
+                                            "presets are max_hours"),
+    (lambda: km.Policy.preset(["max_hours"]), r"Unknown policy preset \['max_hours'\]; presets are"),  # unhashable
+    (lambda: km.Policy.parse("hours=1,travl_km=0.1"), r"Unknown policy term 'travl_km' \(did you mean 'travel_km'"),
+    (lambda: km.Policy.parse(5), "The 'text' parameter of Policy.parse must be a preset name or weights"),
+    (lambda: km.Policy(hours=1).score({"hours": np.ones(2)}, "primay"),
+     "The 'which' parameter of Policy.score must be 'all', 'primary' or 'secondary'. Got 'primay'"),
+    (lambda: km.build_candidates(km.synth.city(employees=10, seed=0), "max_hourz"),
+     r"The 'policy' parameter of build_candidates is not a valid policy: Unknown policy preset 'max_hourz' "
+     r"\(did you mean 'max_hours'\?\)"),
+    (lambda: km.build_candidates(km.synth.city(employees=10, seed=0), 3),
+     "The 'policy' parameter of build_candidates must be a Policy or a preset name. Got 3"),
+])
+def test_policy_refuses_unchecked_inputs_clearly(call, message):
+    """Inputs that raised a raw TypeError or AttributeError, or were taken silently (score's
+    ``which``), are refused by name; a misspelt preset or term gets the likely one suggested."""
+    with pytest.raises(km.InvalidParameterError, match=message):
+        call()
 
 
 def test_policy_primary_validation():
@@ -223,6 +269,56 @@ def test_gini_function():
     assert metrics.gini(np.array([1.0, 1.0, 1.0])) == 0.0
     assert metrics.gini(np.array([0.0, 0.0, 3.0])) == pytest.approx(2 / 3)
     assert metrics.gini(np.array([])) == 0.0 and metrics.gini(np.zeros(4)) == 0.0
+
+
+@pytest.mark.parametrize("values, shown", [(np.array([-1.0, 1.0]), "Got -1.0 at position 0"),
+                                           ([2.0, -0.5, 1.0], "Got -0.5 at position 1"),
+                                           (np.array([1.0, math.nan]), "Got nan at position 1"),
+                                           (np.array([math.inf, 1.0]), "Got inf at position 0"),
+                                           (["a"], "array of non-negative numbers"),
+                                           (None, "array of non-negative numbers")])
+def test_gini_refuses_negative_and_non_finite_values(values, shown):
+    """A Gini coefficient needs non-negative values: a negative one used to give a silent 0."""
+    with pytest.raises(km.InvalidParameterError, match="The 'values' parameter of gini must") as err:
+        metrics.gini(values)
+    assert shown in str(err.value)
+
+
+@pytest.mark.parametrize("employee, mission, name, shown", [
+    (None, [0], "employee", "Got None"),
+    ([0], None, "mission", "Got None"),
+    ([-1], [0], "employee", "in the range [0, 2]. Got -1"),
+    ([0], [-1], "mission", "in the range [0, 4]. Got -1"),
+    ([3], [0], "employee", "in the range [0, 2]. Got 3"),
+    ([0], [10**6], "mission", "in the range [0, 4]. Got 1000000"),
+    ([0.0], [0], "employee", "integer indices"),
+    (np.array(["e1"]), [0], "employee", "not ids"),
+    ([[0]], [0], "employee", "1-d array"),
+    ([0, 1], [0], "mission", "one index per employee index: 1 missions for 2 employees"),
+])
+def test_compute_refuses_bad_index_arrays(employee, mission, name, shown):
+    p = make(**METRIC_CASE)
+    with pytest.raises(km.InvalidParameterError, match=f"The '{name}' parameter of compute") as err:
+        metrics.compute(p, employee, mission)
+    assert shown in str(err.value)
+
+
+def test_compute_and_by_departement_take_index_lists_and_refuse_a_non_problem():
+    p = make(**METRIC_CASE)
+    assert metrics.compute(p, [0], [0]) == metrics.compute(p, np.array([0]), np.array([0]))
+    with pytest.raises(km.InvalidParameterError, match="The 'problem' parameter of compute must be a Problem"):
+        metrics.compute(None, [0], [0])  # type: ignore[arg-type]
+    with pytest.raises(km.InvalidParameterError, match="The 'problem' parameter of by_departement"):
+        metrics.by_departement("p.json", [0])  # type: ignore[arg-type]
+
+
+def test_by_departement_refuses_an_index_out_of_range():
+    """A negative index used to count the last mission's hours silently."""
+    p = make(**METRIC_CASE)
+    assert metrics.by_departement(p, np.array([0]))["assigned_hours"].sum() == 7.0
+    for bad in (np.array([-1]), np.array([5]), [0.5], None):
+        with pytest.raises(km.InvalidParameterError, match="The 'mission' parameter of by_departement"):
+            metrics.by_departement(p, bad)
 
 
 CONTRACT_METRICS = ("assigned_hours", "assignments", "employees_assigned_share", "missions_filled_share",

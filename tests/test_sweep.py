@@ -50,14 +50,27 @@ def test_policy_grid_is_the_cartesian_product():
 
 @pytest.mark.parametrize("kwargs, message", [
     ({}, "needs at least one term weight"),
+    ({"primary": "hours"}, "needs at least one term weight"),  # primary alone is no weight
     ({"speed": [1]}, "Unknown policy term 'speed'"),
+    ({"travle_km": [1]}, r"Unknown policy term 'travle_km' in the weight grid \(did you mean 'travel_km'\?\)"),
     ({"hours": []}, "gives no value for 'hours'"),
     ({"hours": [1, -1]}, r"Weight grid point \{'hours': -1\}.*must be a finite number >= 0"),
     ({"hours": [0], "seats": 1, "primary": "hours"}, "whose weight is 0"),
+    # a dict or a set has no order of its own (a dict's keys were iterated silently); None is no value
+    ({"hours": {1: 2}}, r"gives 'hours' \{1: 2\}: give a number or a list of numbers"),
+    ({"hours": 1, "travel_km": {0.0, 0.1}}, "give a number or a list of numbers"),
+    ({"hours": None}, "gives 'hours' None: give a number"),
 ])
 def test_policy_grid_errors(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(km.InvalidParameterError, match=message) as err:
         km.policy_grid(**kwargs)
+    assert isinstance(err.value, ValueError)  # as before
+
+
+def test_policy_grid_takes_any_ordered_values():
+    """An array of integers (numpy's) or a generator is a list of values, in its order."""
+    g = km.policy_grid(hours=np.array([2, 1]), travel_km=(x for x in [0.1, 0]))
+    assert list(g) == ["hours=2,travel_km=0.1", "hours=2", "hours=1,travel_km=0.1", "hours=1"]
 
 
 def test_sweep_grid_rows_and_columns(city):
@@ -180,36 +193,84 @@ def test_table_fills_missing_columns(small_all, monkeypatch):
 
 @pytest.mark.parametrize("kwargs, exc, message", [
     ({"methods": ["magic"]}, ValueError, "must name methods among auto, flow"),
+    ({"methods": ["flwo"]}, ValueError, r"Got 'flwo' \(did you mean 'flow'\?\) instead"),
     ({"methods": []}, ValueError, "'methods' parameter of sweep is empty"),
     ({"methods": ["flow", "flow"]}, ValueError, "repeats a method"),
+    ({"methods": None}, TypeError, "'methods' parameter of sweep must be a method name or a list of them"),
+    ({"methods": 5}, TypeError, "'methods' parameter of sweep must be a method name or a list of them"),
+    ({"methods": {"greedy", "fcfs"}}, TypeError, "'methods' parameter of sweep must be a method name or a list"),
     ({"policies": []}, ValueError, "empty list"),
     ({"policies": {}}, ValueError, "empty dict"),
     ({"policies": 3}, TypeError, "must be a preset name, a Policy"),
-    ({"policies": [km.Policy(hours=1), "nope"]}, ValueError, "Unknown policy preset 'nope'"),
-    ({"policies": ["max_hours", 1.5]}, TypeError, r"policies\[1\] must be a Policy"),
-    ({"policies": {"a": "max_hours", "b": 2}}, TypeError, r"policies\['b'\] must be a Policy"),
+    ({"policies": {"max_hours", "min_travel"}}, TypeError, r"a dict of term weights \(a set has no order\)"),
+    ({"policies": [km.Policy(hours=1), "nope"]}, ValueError,
+     "'policies\\[1\\]' parameter of sweep is not a valid policy: Unknown policy preset 'nope'; presets are"),
+    ({"policies": "max_hourz"}, ValueError, r"'policies' parameter of sweep is not a valid policy: Unknown policy "
+                                            r"preset 'max_hourz' \(did you mean 'max_hours'\?\)"),
+    ({"policies": "hours=1,travl_km=0.1"}, ValueError, r"Unknown policy term 'travl_km' \(did you mean 'travel_km'"),
+    ({"policies": ["max_hours", 1.5]}, TypeError, r"'policies\[1\]' parameter of sweep must be a Policy"),
+    ({"policies": {"a": "max_hours", "b": 2}}, TypeError, r"""'policies\["b"\]' parameter of sweep must be a Policy"""),
     ({"policies": {"hours": [1], "speed": [2]}}, ValueError, "looks like a weight grid, but 'speed' is not a term"),
+    ({"policies": {"hours": 1, "travle_km": [0, 0.1]}}, ValueError,
+     r"looks like a weight grid, but 'travle_km' is not a term name \(did you mean 'travel_km'\?\)"),
+    ({"policies": {"hourz": [1, 2]}}, ValueError, r"a weight grid takes term names \(did you mean 'hours'\?\)"),
+    ({"policies": {"hours": {1: 2}}}, ValueError, "'policies' parameter of sweep is not a valid weight grid: "
+                                                  "The weight grid gives 'hours'"),
+    ({"policies": {"hours": None}}, TypeError, "is not a valid weight grid"),
     ({"policies": {"x": "max_hours", "y": "max_hours"}, "methods": "greedy"}, None, ""),
     ({"policies": ["max_hours", "max_hours"]}, ValueError, "share the label 'max_hours'"),
     ({"time_limit": 0}, ValueError, "'time_limit' parameter of sweep must be > 0"),
     ({"errors": "ignore"}, ValueError, "'errors' parameter of sweep must be 'raise' or 'record'"),
-    ({"variants": {"v": lambda p: 3}}, TypeError, "Variant 'v' returned int, not a Problem"),
-    ({"variants": {"v": "x"}}, TypeError, "Variant 'v' must be a Problem"),
-    ({"variants": {"base": None}}, ValueError, "labelled 'base'"),
-    ({"base": False}, ValueError, "Nothing to run"),
+    ({"top_k": 3, "rank": "max_hourz"}, ValueError,
+     r"'rank' parameter of sweep is not a valid policy: .*\(did you mean 'max_hours'\?\)"),
+    ({"variants": {"v": lambda p: 3}}, TypeError, "'variants' parameter of sweep maps 'v' to a function that "
+                                                  "returned int, not a Problem"),
+    ({"variants": {"v": "x"}}, TypeError, "'variants' parameter of sweep maps 'v' to 'x': a variant must be a Problem"),
+    ({"variants": {"base": None}}, ValueError, "labelled 'base', the label of the unchanged problem"),
+    ({"variants": {1: None, "1": None}}, ValueError, "labelled '1', the label of another variant"),
+    ({"base": False}, ValueError, "'base' parameter of sweep is False and no variants are given: nothing to run"),
+    ({"base": "no"}, TypeError, "'base' parameter of sweep must be a bool. Got 'no' instead"),  # was truthy
+    ({"base": None}, TypeError, "'base' parameter of sweep must be a bool"),
+    ({"progress": "no"}, TypeError, "'progress' parameter of sweep must be a bool. Got 'no' instead"),
 ])
 def test_sweep_errors(city, kwargs, exc, message):
+    """Every refusal is the library's InvalidParameterError naming the parameter (and the likely
+    name of a misspelt one), still the ValueError or TypeError it was."""
     kwargs = {"methods": "greedy", **kwargs}
     if exc is None:  # a labelled dict may repeat a policy under two labels
         assert len(km.sweep(city, **kwargs)) == 2
         return
-    with pytest.raises(exc, match=message):
+    with pytest.raises(km.InvalidParameterError, match=message) as err:
         km.sweep(city, **kwargs)
+    assert isinstance(err.value, km.KoeeoMatchError) and isinstance(err.value, exc)
+
+
+def test_sweep_table_has_nan_for_figures_missing_from_every_row(small_all, monkeypatch):
+    """A figure that no row has (here: every run unsupported, and top_k not given) is a float64
+    column of NaN, as pandas would read it, not an object column of None."""
+    variants = {"1 a day": lambda p: km.whatif.employer_daily_cap(p, 1)}
+    kw = {"variants": variants, "base": False, "errors": "record"}
+    t = km.sweep(small_all, "max_hours", "flow", **kw)
+    assert t["status"].tolist() == ["unsupported"]
+    for c in ("objective", "bound", "gap", "solve_seconds"):  # the fixed columns, in every table
+        assert t[c].dtype == np.float64 and t[c].isna().all(), c
+    assert t["termination"].isna().all() and t["message"].str.contains("daily").all()  # text: pandas' own
+    t = km.sweep(small_all, "max_hours", ["flow", "fcfs"], **kw)
+    assert t["top_k"].dtype == np.float64 and t["top_k"].isna().all()
+    assert t["bound"].dtype == np.float64 and t["objective"].dtype == np.float64
+    monkeypatch.setitem(sys.modules, "pandas", None)  # the list of dicts keeps None
+    rows = km.sweep(small_all, "max_hours", ["flow", "fcfs"], **kw)
+    assert list(rows[0]) == list(t.columns) and rows[0]["objective"] is None and rows[1]["top_k"] is None
 
 
 def test_sweep_needs_a_problem():
     with pytest.raises(TypeError, match="'problem' parameter of sweep must be a Problem"):
         km.sweep({"employees": []})
+
+
+def test_sweep_progress_false_prints_nothing(city, capsys):
+    km.sweep(city, "max_hours", "greedy", progress=False, base=True)
+    assert capsys.readouterr().err == ""
 
 
 # ----------------------------------------------------------------------------- pareto_front
@@ -275,16 +336,18 @@ def test_pareto_front_of_many_rows_matches_brute_force():
 @pytest.mark.parametrize("kwargs, exc, message", [
     ({}, ValueError, "at least one column"),
     ({"maximize": ["a"], "minimize": ["a"]}, ValueError, "'a' is both maximised and minimised"),
-    ({"maximize": ["zzz"]}, ValueError, "no column 'zzz'"),
+    ({"maximize": ["zzz"]}, ValueError, r"no column 'zzz'\.$"),
+    ({"maximize": ["hourz"]}, ValueError, r"no column 'hourz' \(did you mean 'hours'\?\)"),
     ({"maximize": "a"}, TypeError, "lists of column names"),
+    ({"maximize": None}, TypeError, "lists of column names"),
     ({"maximize": ["s"]}, ValueError, "column 's' is not numeric"),
 ])
 def test_pareto_front_errors(kwargs, exc, message):
-    rows = [{"a": 1.0, "s": "x"}, {"a": 2.0, "s": "y"}]
-    with pytest.raises(exc, match=message):
-        km.pareto_front(rows, **kwargs)
-    with pytest.raises(exc, match=message):
-        km.pareto_front(pd.DataFrame(rows), **kwargs)
+    rows = [{"hours": 1.0, "a": 1.0, "s": "x"}, {"hours": 2.0, "a": 2.0, "s": "y"}]
+    for table in (rows, pd.DataFrame(rows)):
+        with pytest.raises(km.InvalidParameterError, match=message) as err:
+            km.pareto_front(table, **kwargs)
+        assert isinstance(err.value, exc)  # as before
 
 
 # ----------------------------------------------------------------------------- what-if

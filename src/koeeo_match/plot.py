@@ -26,13 +26,15 @@ function                   draws
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
 
-from ._arrays import index_of
-from ._params import Options, validate
+from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
+from .explain import assigned_pairs
 from .metrics import by_departement, gini
+from .model import Problem
 from .solution import Solution
 from .sweep import numeric_column, pareto_front
 from .territory import departements
@@ -49,6 +51,20 @@ _OVERSEAS_SPAN = 1.6  # degrees shown around an overseas département's centre
 #: What :func:`departement_values` computes.
 VALUE_KINDS: tuple[str, ...] = ("hours_per_1000", "coverage", "assigned_hours", "demand_hours")
 _SENSE = [Options(("max", "min"))]
+_AX = [Satisfies(lambda a: hasattr(a, "figure") and hasattr(a, "plot"), "a matplotlib Axes"), None]
+_TEXT = [InstanceOf(str, "a str"), None]
+_BOOL = [InstanceOf(bool, "a bool")]
+_SOLUTION = [InstanceOf(Solution, "a Solution")]
+_LIMIT = [Interval(Real, finite=True), None]
+_HOURS = Interval(Real, 0, None, finite=True, noun="a finite number", unit="hours")
+_COLUMN = [InstanceOf(str, "a column name")]
+_TABLE = [Satisfies(lambda t: hasattr(t, "columns") or (isinstance(t, Sequence) and not isinstance(t, str) and all(
+    isinstance(r, Mapping) for r in t)), "a DataFrame or a list of dicts")]
+_SERIES = [Satisfies(lambda d: isinstance(d, Solution) or (hasattr(d, "__iter__") and not isinstance(
+    d, (str, bytes))), "a Solution, an array, or a list or dict of them")]
+_LABELS = [Satisfies(lambda x: hasattr(x, "__iter__") and not isinstance(x, str), "a list of str"), None]
+_METRICS = [InstanceOf(str, "a metric name"), Satisfies(lambda m: isinstance(m, (Sequence, np.ndarray)) and len(
+    m) > 0 and all(isinstance(k, str) for k in m), "a non-empty list of metric names")]
 
 
 def _pyplot() -> Any:
@@ -67,20 +83,22 @@ def _axes(ax: Any, figsize: tuple[float, float]) -> Any:
 
 
 def _mission_index(problem: Any, solution: Solution) -> np.ndarray:
-    if solution.mission is not None:
-        return np.asarray(solution.mission, np.int64)
-    want = np.asarray(solution.mission_ids, dtype=object)
-    pos = index_of(problem.missions.ids, want)
-    if (pos < 0).any():
-        raise ValueError(f"The solution assigns mission {want[pos < 0][0]!r}, which is not in the problem.")
-    return pos
+    """Missions assigned, as indices in ``problem`` (matched by id unless the solution solved it)."""
+    return assigned_pairs(problem, solution)[1]
 
 
-def _problem_of(solution: Solution, problem: Any) -> Any:
-    problem = problem if problem is not None else solution.problem
-    if problem is None:
-        raise ValueError("This solution was loaded from a file: pass the problem as well (problem=...).")
-    return problem
+def _nonneg(values: Any, fn: str, name: str) -> np.ndarray:
+    """``values`` as a float64 array of finite values >= 0, else a parameter error of ``fn``."""
+    try:
+        arr = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise param_error(fn, name, f"must hold finite values >= 0. Got a {type(values).__name__} of "
+                          "non-numbers instead.") from None
+    bad = ~np.isfinite(arr) | (arr < 0)
+    if values is None or bad.any():
+        raise param_error(fn, name, f"must hold finite values >= 0. Got {'None' if values is None else arr[bad][0]}"
+                          f"{'' if values is None else ' among them'} instead.")
+    return arr
 
 
 def departement_values(solution: Solution, what: str = "hours_per_1000", *, problem: Any = None) -> np.ndarray:
@@ -95,7 +113,8 @@ def departement_values(solution: Solution, what: str = "hours_per_1000", *, prob
         Missions count in the département of their association (nearest
         centre, see :func:`koeeo_match.metrics.by_departement`).
     problem : Problem, optional
-        Needed only for a solution loaded from a file.
+        Needed only for a solution loaded from a file; any other problem than the solution's own is
+        matched by ids (an assigned id it lacks: :class:`~koeeo_match.errors.InvalidProblemError`).
 
     Returns
     -------
@@ -110,8 +129,13 @@ def departement_values(solution: Solution, what: str = "hours_per_1000", *, prob
     >>> v.shape, int((v > 0).sum())
     ((101,), 1)
     """
-    validate("departement_values", {"what": [Options(VALUE_KINDS)]}, {"what": what})
-    problem = _problem_of(solution, problem)
+    validate("departement_values", {"solution": _SOLUTION, "what": [Options(VALUE_KINDS)],
+                                    "problem": [InstanceOf(Problem, "a Problem"), None]},
+             {"solution": solution, "what": what, "problem": problem})
+    problem = problem if problem is not None else solution.problem
+    if problem is None:
+        raise param_error("departement_values", "problem", "is needed: this solution was loaded from a file, "
+                          "pass the problem as well (problem=...).")
     t = by_departement(problem, _mission_index(problem, solution))
     if t is None:
         return np.full(len(departements()), np.nan)
@@ -120,18 +144,28 @@ def departement_values(solution: Solution, what: str = "hours_per_1000", *, prob
 
 def _aligned(values: Any) -> np.ndarray:
     D = departements()
+
+    def wrong(got: str) -> Exception:
+        return param_error("map_departements", "values", f"must be one number per département ({len(D)}, in the "
+                           f"order of km.synth.departements()) or a dict code -> number. Got {got} instead.")
+
     if isinstance(values, Mapping):
         codes = {c: i for i, c in enumerate(D.code.tolist())}
         out = np.full(len(D), np.nan)
         for code, v in values.items():
             if str(code) not in codes:
-                raise ValueError(f"Unknown département code {code!r}; codes are 01..95, 2A, 2B, 971..976.")
+                raise param_error("map_departements", "values", f"has an unknown département code {code!r}; "
+                                  "codes are 01..95, 2A, 2B, 971..976.")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, Real)):
+                raise wrong(f"{v!r} for {code!r}")
             out[codes[str(code)]] = np.nan if v is None else float(v)
         return out
-    arr = np.asarray(values, dtype=np.float64)
-    if arr.shape != (len(D),):
-        raise ValueError(f"map_departements needs one value per département ({len(D)}, in the order of "
-                         f"km.synth.departements()) or a dict code -> value. Got shape {arr.shape} instead.")
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise wrong(f"a {type(values).__name__} of non-numbers") from None
+    if values is None or arr.shape != (len(D),):
+        raise wrong("None" if values is None else f"shape {arr.shape}")
     return arr
 
 
@@ -182,17 +216,26 @@ def map_departements(
     >>> len(ax.collections[0].get_offsets()), len(ax.child_axes)
     (96, 5)
     """
+    cmaps = [InstanceOf(str, "a colour map name"), Satisfies(lambda c: hasattr(c, "with_extremes"), "a Colormap")]
+    validate("map_departements", {"ax": _AX, "label": _TEXT, "title": _TEXT, "cmap": cmaps, "vmin": _LIMIT,
+                                  "vmax": _LIMIT, "colorbar": _BOOL}, dict(ax=ax, label=label, title=title, cmap=cmap,
+                                                                           vmin=vmin, vmax=vmax, colorbar=colorbar))
+    if vmin is not None and vmax is not None and vmin > vmax:
+        raise param_error("map_departements", "vmin", f"must be <= vmax. Got vmin={vmin!r}, vmax={vmax!r} instead.")
     plt = _pyplot()
     import matplotlib as mpl
 
     D = departements()
     v = _aligned(values)
+    try:
+        cm = plt.get_cmap(cmap).with_extremes(bad="lightgrey")
+    except ValueError as exc:
+        raise param_error("map_departements", "cmap", f"must be a matplotlib colour map: {exc}") from None
     ax = _axes(ax, (7.2, 5.6))
     finite = v[np.isfinite(v)]
     lo = vmin if vmin is not None else (float(finite.min()) if finite.size else 0.0)
     hi = vmax if vmax is not None else (float(finite.max()) if finite.size else 1.0)
     norm = mpl.colors.Normalize(lo, hi if hi > lo else lo + 1.0)
-    cm = plt.get_cmap(cmap).with_extremes(bad="lightgrey")
     size = 10.0 + 300.0 * D.population / D.population.max()
     over = np.char.startswith(D.code.astype(str), "97")
     metro = ~over
@@ -228,20 +271,21 @@ def _overseas_insets(ax: Any, D: Any, overseas: np.ndarray, draw: Any) -> None:
 
 def _series(item: Any, by: str) -> np.ndarray:
     if isinstance(item, Solution):
-        problem = _problem_of(item, None)
+        problem = item.problem
+        if problem is None:
+            raise param_error("lorenz", "data", "holds a Solution loaded from a file, which carries no problem to "
+                              "count its hours by: give the values as an array instead.")
         if by == "departement":
             t = by_departement(problem, _mission_index(problem, item))
             if t is None:
-                raise ValueError("No association of this solution's problem is in France: use by='association'.")
+                raise param_error("lorenz", "by", "is 'departement', but no association of this solution's "
+                                  "problem is in France: use by='association'.")
             return t["hours_per_1000"][t["demand_hours"] > 0]
         m = problem.missions
         mission = _mission_index(problem, item)
         hours = np.bincount(m.association[mission], weights=m.hours[mission], minlength=len(problem.associations))
         return hours[np.unique(m.association)]
-    arr = np.asarray(item, dtype=np.float64).ravel()
-    if arr.size and (not np.isfinite(arr).all() or (arr < 0).any()):
-        raise ValueError("lorenz needs finite values >= 0.")
-    return arr
+    return _nonneg(item, "lorenz", "data")
 
 
 def lorenz_curve(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -253,7 +297,7 @@ def lorenz_curve(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     >>> x.round(3).tolist(), y.tolist()
     ([0.0, 0.333, 0.667, 1.0], [0.0, 0.0, 0.25, 1.0])
     """
-    v = np.sort(np.asarray(values, np.float64))
+    v = np.sort(_nonneg(values, "lorenz_curve", "values"))
     n = v.size
     x = np.arange(n + 1) / max(n, 1)
     total = v.sum()
@@ -289,10 +333,12 @@ def lorenz(data: Any, labels: Sequence[str] | None = None, ax: Any = None, *, by
     >>> len(ax.lines), ax.get_legend().get_texts()[2].get_text()
     (3, 'skewed (Gini 0.700)')
     """
-    validate("lorenz", {"by": [Options(("association", "departement"))]}, {"by": by})
+    validate("lorenz", {"data": _SERIES, "labels": _LABELS, "ax": _AX, "by": [Options(("association", "departement"))]},
+             {"data": data, "labels": labels, "ax": ax, "by": by})
     if isinstance(data, Mapping):
         if labels is not None:
-            raise ValueError("lorenz: give labels either as the dict's keys or as 'labels', not both.")
+            raise param_error("lorenz", "labels", "must be None for a dict: give labels either as the dict's keys "
+                              "or as 'labels', not both.")
         labels, items = [str(k) for k in data], list(data.values())
     elif isinstance(data, Solution) or (isinstance(data, np.ndarray) and data.ndim == 1) or (
             isinstance(data, Sequence) and data and np.isscalar(data[0])):
@@ -301,11 +347,11 @@ def lorenz(data: Any, labels: Sequence[str] | None = None, ax: Any = None, *, by
         items = list(data)
     labels = list(labels) if labels is not None else [f"series {i + 1}" for i in range(len(items))]
     if len(labels) != len(items):
-        raise ValueError(f"lorenz: {len(labels)} labels for {len(items)} series.")
+        raise param_error("lorenz", "labels", f"has {len(labels)} labels for {len(items)} series.")
+    series = [_series(item, by) for item in items]  # every error before a figure is drawn
     ax = _axes(ax, (5.2, 5.0))
     ax.plot([0, 1], [0, 1], ls="--", color="0.5", lw=1, label="equality")
-    for lab, item in zip(labels, items):
-        vals = _series(item, by)
+    for lab, vals in zip(labels, series):
         x, y = lorenz_curve(vals)
         ax.plot(x, y, lw=1.8, label=f"{lab} (Gini {gini(vals):.3f})")
     what = "associations" if by == "association" else "départements"
@@ -354,14 +400,24 @@ def frontier(
     >>> [len(c.get_offsets()) for c in ax.collections], len(ax.lines)
     ([3, 2], 1)
     """
-    validate("frontier", {"x_sense": _SENSE, "y_sense": _SENSE}, {"x_sense": x_sense, "y_sense": y_sense})
+    validate("frontier", {"table": _TABLE, "x": _COLUMN, "y": _COLUMN, "ax": _AX, "x_sense": _SENSE, "y_sense": _SENSE,
+                          "label": [*_COLUMN, None]}, dict(table=table, x=x, y=y, ax=ax, x_sense=x_sense,
+                                                           y_sense=y_sense, label=label))
     if x == y:
-        raise ValueError(f"frontier needs two different columns; got {x!r} twice.")
+        raise param_error("frontier", "y", f"must differ from x: frontier needs two different columns. "
+                          f"Got {x!r} twice.")
+    cols = []
+    for param, name in (("x", x), ("y", y)):
+        try:
+            cols.append(numeric_column(table, name))
+        except ValueError:  # missing, or not numbers
+            raise param_error("frontier", param, f"must name a numeric column of the table. Got {name!r} "
+                              "instead.") from None
+    xs, ys = cols
     crit: dict[str, list[str]] = {"max": [], "min": []}
     crit[x_sense].append(x)
     crit[y_sense].append(y)
     front = pareto_front(table, maximize=crit["max"], minimize=crit["min"])
-    xs, ys = numeric_column(table, x), numeric_column(table, y)
     ok = np.isfinite(xs) & np.isfinite(ys)
     fx, fy = numeric_column(front, x), numeric_column(front, y)
     ax = _axes(ax, (6.0, 4.5))
@@ -387,8 +443,8 @@ def _metrics_of(item: Any, name: str) -> Mapping[str, Any]:
         return item.metrics
     if isinstance(item, Mapping):
         return item
-    raise TypeError(f"compare_bars: {name!r} must be a Solution or a dict of metrics. "
-                    f"Got {type(item).__name__} instead.")
+    raise param_error("compare_bars", "solutions", f"must map each label to a Solution or a dict of metrics. "
+                      f"Got {type(item).__name__} for {name!r} instead.")
 
 
 def compare_bars(
@@ -424,18 +480,22 @@ def compare_bars(
     >>> [[round(float(r.get_height()), 2) for r in c] for c in ax.containers]
     [[1.0, 1.0], [0.5, 1.5]]
     """
-    if not isinstance(solutions, Mapping) or not solutions:
-        raise ValueError("compare_bars needs a non-empty dict of label -> Solution.")
+    dicts = [Satisfies(lambda s: isinstance(s, Mapping) and len(s) > 0, "a non-empty dict of label -> Solution")]
+    validate("compare_bars", {"solutions": dicts, "metrics": _METRICS, "ax": _AX, "relative": _BOOL},
+             {"solutions": solutions, "metrics": metrics, "ax": ax, "relative": relative})
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
-    if not metrics:
-        raise ValueError("compare_bars needs at least one metric.")
     table = np.full((len(solutions), len(metrics)), np.nan)
     for i, (name, item) in enumerate(solutions.items()):
         met = _metrics_of(item, name)
         for j, key in enumerate(metrics):
             if key not in met:
-                raise ValueError(f"compare_bars: solution {name!r} has no metric {key!r}.")
-            table[i, j] = np.nan if met[key] is None else float(met[key])
+                raise param_error("compare_bars", "metrics", f"names {key!r}, but solution {name!r} has no "
+                                  f"metric {key!r}.")
+            v = met[key]
+            if v is not None and (isinstance(v, bool) or not isinstance(v, Real)):
+                raise param_error("compare_bars", "metrics", f"must name numeric metrics. Got {key!r}, a "
+                                  f"{type(v).__name__} for solution {name!r}, instead.")
+            table[i, j] = np.nan if v is None else float(v)
     ref = table[0]
     heights = table / np.where((ref != 0) & np.isfinite(ref), ref, np.nan) if relative else table
     ax = _axes(ax, (max(5.0, 1.1 * len(metrics) + 2), 4.2))
@@ -467,15 +527,17 @@ def _short(v: float) -> str:
 def _year_series(item: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
     """(dates as datetime64[D], cumulative hours) of a ``Year`` or of (ISO date, hours) pairs."""
     batches = getattr(item, "batches", None)
-    pairs = [(b.date, b.cumulative_hours) for b in batches] if batches is not None else list(item)
-    if not pairs:
-        raise ValueError(f"year: {name!r} has no batch.")
     try:
+        pairs = [(b.date, b.cumulative_hours) for b in batches] if batches is not None else list(item)
         dates = np.array([d for d, _ in pairs], dtype="datetime64[D]")
         hours = np.array([h for _, h in pairs], dtype=np.float64)
+        if not np.isfinite(hours).all() or isinstance(item, str):
+            raise ValueError
     except (TypeError, ValueError):
-        raise ValueError(f"year: {name!r} must be a Year (km.simulate) or (ISO date, cumulative hours) "
-                         "pairs.") from None
+        raise param_error("year", "years", f"must map each label to a Year (km.simulate) or (ISO date, cumulative "
+                          f"hours) pairs. Got {item!r:.60} for {name!r} instead.") from None
+    if not len(pairs):
+        raise param_error("year", "years", f"maps {name!r} to no batch.")
     return dates, hours
 
 
@@ -489,8 +551,8 @@ def year(years: Mapping[str, Any], ax: Any = None, *, hindsight: Any = None, tit
         each curve steps at its batch dates (``Batch.cumulative_hours``).
     ax : matplotlib Axes, optional
     hindsight : Solution or float, optional
-        The hindsight optimum (``km.solve`` on the whole problem, or its hours): drawn as a dashed
-        horizontal line, since it has no day of assignment.
+        The hindsight optimum (``km.solve`` on the whole problem, whose ``metrics["assigned_hours"]``
+        is drawn, or its hours): a dashed horizontal line, since it has no day of assignment.
     title : str, optional
 
     Returns
@@ -505,15 +567,19 @@ def year(years: Mapping[str, Any], ax: Any = None, *, hindsight: Any = None, tit
     >>> [line.get_label() for line in ax.lines]
     ['weekly', 'hindsight optimum (28 h)']
     """
-    if not isinstance(years, Mapping) or not years:
-        raise ValueError("year needs a non-empty dict of label -> Year.")
+    dicts = [Satisfies(lambda y: isinstance(y, Mapping) and len(y) > 0, "a non-empty dict of label -> Year")]
+    validate("year", {"years": dicts, "ax": _AX, "hindsight": [*_SOLUTION, _HOURS, None], "title": _TEXT},
+             {"years": years, "ax": ax, "hindsight": hindsight, "title": title})
+    series = {name: _year_series(item, name) for name, item in years.items()}
+    total = hindsight.metrics.get("assigned_hours") if isinstance(hindsight, Solution) else hindsight  # not objective
+    if isinstance(hindsight, Solution) and not _HOURS.holds(total):
+        raise param_error("year", "hindsight", f"is a Solution without a valid 'assigned_hours' metric "
+                          f"(got {total!r}): pass its hours instead.")
     ax = _axes(ax, (8.0, 4.5))
-    for name, item in years.items():
-        dates, hours = _year_series(item, name)
+    for name, (dates, hours) in series.items():
         ax.step(dates, hours, where="post", label=str(name), lw=1.4)
-    if hindsight is not None:
-        total = float(hindsight.objective if isinstance(hindsight, Solution) else hindsight)
-        ax.axhline(total, color="0.2", lw=1.0, ls="--", label=f"hindsight optimum ({_short(total)} h)")
+    if total is not None:
+        ax.axhline(float(total), color="0.2", lw=1.0, ls="--", label=f"hindsight optimum ({_short(float(total))} h)")
     ax.set_ylabel("cumulative hours confirmed")
     ax.set_ylim(bottom=0)
     ax.grid(True, lw=0.4, alpha=0.5)

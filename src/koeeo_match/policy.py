@@ -64,14 +64,17 @@ equal: it never happens silently.
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
+from numbers import Real
 from typing import ClassVar
 
 import numpy as np
 
-from .errors import SolverError
+from ._params import Interval, param_error
+from .errors import InvalidParameterError, SolverError
 
 __all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "IntegerScores", "integer_scores"]
 
@@ -84,6 +87,8 @@ TERMS: tuple[str, ...] = (
 COSTS: tuple[str, ...] = ("travel_km", "co2_kg")
 #: The largest weight a term may have: beyond, scores overflow float64 (weights are relative).
 MAX_WEIGHT = 1e12
+#: The accepted weights: a real number (a numpy number too, never a bool) in [0, MAX_WEIGHT].
+_WEIGHT = Interval(Real, 0, MAX_WEIGHT, finite=True)
 #: Kilograms of CO2 per car-km (DESIGN.md §6), used by the ``co2_kg`` term and metric.
 CO2_KG_PER_KM = 0.19
 
@@ -99,6 +104,13 @@ class Policy:
         ``travel_km`` and ``co2_kg`` are costs (subtracted).
     primary : tuple of str
         Terms maximised strictly before the others (lexicographic objective).
+
+    Raises
+    ------
+    koeeo_match.InvalidParameterError
+        (a ``ValueError`` and a ``TypeError``) a weight that is not a real number in
+        [0, ``MAX_WEIGHT``], or ``primary`` naming an unknown, zero-weight, cost or repeated term;
+        :meth:`preset` and :meth:`parse` raise it too.
 
     Examples
     --------
@@ -147,19 +159,29 @@ class Policy:
     def __post_init__(self) -> None:
         for name in TERMS:
             v = getattr(self, name)
-            bad = isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)
-            if bad or not 0 <= v <= MAX_WEIGHT:
-                raise ValueError(f"The {name!r} weight of Policy must be a finite number >= 0 and <= {MAX_WEIGHT:g} "
-                                 f"(weights are relative: scale them all down). Got {v!r} instead.")
+            if not _WEIGHT.holds(v):
+                raise InvalidParameterError(
+                    f"The {name!r} weight of Policy must be a finite number >= 0 and <= {MAX_WEIGHT:g} "
+                    f"(weights are relative: scale them all down). Got {v!r} instead.")
             object.__setattr__(self, name, float(v))
-        prim = tuple(self.primary) if not isinstance(self.primary, str) else (self.primary,)
-        for name in prim:
+        if isinstance(self.primary, str):
+            prim: tuple = (self.primary,)
+        elif isinstance(self.primary, Iterable) and not isinstance(self.primary, (Mapping, set, frozenset)):
+            prim = tuple(self.primary)
+        else:
+            raise InvalidParameterError(f"Policy.primary must be a term name or a tuple of them, in order. "
+                                        f"Got {self.primary!r} instead.")
+        for i, name in enumerate(prim):
             if name not in TERMS:
-                raise ValueError(f"Policy.primary names unknown term {name!r}; terms are {', '.join(TERMS)}.")
+                raise InvalidParameterError(f"Policy.primary names unknown term {name!r}{_near(name, TERMS)}; "
+                                            f"terms are {', '.join(TERMS)}.")
             if getattr(self, name) == 0:
-                raise ValueError(f"Policy.primary names {name!r}, whose weight is 0.")
+                raise InvalidParameterError(f"Policy.primary names {name!r}, whose weight is 0.")
             if name in COSTS:
-                raise ValueError(f"Policy.primary cannot name {name} (a cost); weight it as a secondary term.")
+                raise InvalidParameterError(f"Policy.primary cannot name {name} (a cost); "
+                                            "weight it as a secondary term.")
+            if name in prim[:i]:
+                raise InvalidParameterError(f"Policy.primary names {name!r} twice.")
         if prim and set(prim) == {n for n in TERMS if getattr(self, n) != 0}:
             prim = ()  # nothing secondary: a plain weighted sum
         object.__setattr__(self, "primary", prim)
@@ -174,14 +196,31 @@ class Policy:
     def preset(cls, name: str) -> Policy:
         """One of the named presets: ``max_hours``, ``max_coverage``,
         ``territorial_equity``, ``min_travel``, ``balanced``, ``hours_then_equity``."""
-        if name not in cls.PRESETS:
-            raise ValueError(f"Unknown policy preset {name!r}; presets are {', '.join(cls.PRESETS)}.")
+        if not isinstance(name, str) or name not in cls.PRESETS:
+            raise InvalidParameterError(f"Unknown policy preset {name!r}{_near(name, cls.PRESETS)}; "
+                                        f"presets are {', '.join(cls.PRESETS)}.")
         return cls(**cls.PRESETS[name])  # type: ignore[arg-type]
 
     @classmethod
     def parse(cls, text: str) -> Policy:
         """A preset name, or weights such as ``"hours=1,travel_km=0.01"``
-        (``primary=hours`` or ``primary=hours+seats`` sets the primary terms)."""
+        (``primary=hours`` or ``primary=hours+seats`` sets the primary terms).
+
+        Raises
+        ------
+        koeeo_match.InvalidParameterError
+            (a ``ValueError``) an unknown preset or term (the message suggests the likely one),
+            an unreadable item or weight, a term given twice.
+
+        >>> Policy.parse("hours=1,travl_km=0.1")
+        Traceback (most recent call last):
+        ...
+        koeeo_match.errors.InvalidParameterError: Unknown policy term 'travl_km' (did you mean 'travel_km'?); terms are
+        hours, seats, skill_fit, preference, priority, travel_km, affinity, small_association, rural, co2_kg.
+        """
+        if not isinstance(text, str):
+            raise param_error("Policy.parse", "text", f"must be a preset name or weights such as "
+                              f"'hours=1,travel_km=0.01'. Got {text!r} instead.")
         text = text.strip()
         if "=" not in text:
             return cls.preset(text)
@@ -190,18 +229,19 @@ class Policy:
             key, sep, val = item.partition("=")
             key, val = key.strip(), val.strip()
             if not sep or not key:
-                raise ValueError(f"Cannot read policy item {item!r}; expected name=value.")
+                raise InvalidParameterError(f"Cannot read policy item {item!r}; expected name=value.")
             if key in kw:
-                raise ValueError(f"Policy term {key!r} given twice (the first value would be lost).")
+                raise InvalidParameterError(f"Policy term {key!r} given twice (the first value would be lost).")
             if key == "primary":
                 kw["primary"] = tuple(v for v in val.split("+") if v)
                 continue
             if key not in TERMS:
-                raise ValueError(f"Unknown policy term {key!r}; terms are {', '.join(TERMS)}.")
+                raise InvalidParameterError(f"Unknown policy term {key!r}{_near(key, TERMS)}; "
+                                            f"terms are {', '.join(TERMS)}.")
             try:
                 kw[key] = float(val)
             except ValueError:
-                raise ValueError(f"The weight of {key!r} must be a number, got {val!r}.") from None
+                raise InvalidParameterError(f"The weight of {key!r} must be a number, got {val!r}.") from None
         return cls(**kw)  # type: ignore[arg-type]
 
     def weights(self) -> dict[str, float]:
@@ -210,6 +250,9 @@ class Policy:
 
     def score(self, terms: Mapping[str, np.ndarray], which: str = "all") -> np.ndarray:
         """Float score per arc: ``which`` is ``"all"``, ``"primary"`` or ``"secondary"``."""
+        if which not in ("all", "primary", "secondary"):
+            raise param_error("Policy.score", "which", f"must be 'all', 'primary' or 'secondary'. "
+                              f"Got {which!r} instead.")
         w = self.weights()
         names = [n for n in TERMS if w[n] != 0]
         if which == "primary":
@@ -229,13 +272,35 @@ class Policy:
 
 
 def as_policy(value: Policy | str, param: str, func: str) -> Policy:
-    """``value`` as a Policy (a preset name or weights are parsed); a clear TypeError otherwise,
-    naming the parameter ``param`` of the function ``func``."""
+    """``value`` as a Policy (a preset name or weights are parsed); an
+    :class:`~koeeo_match.InvalidParameterError` otherwise, naming the parameter ``param`` of the
+    function ``func`` (a string that does not parse too, with the reason).
+
+    >>> as_policy("max_hourz", "rank", "sweep")
+    Traceback (most recent call last):
+    ...
+    koeeo_match.errors.InvalidParameterError: The 'rank' parameter of sweep is not a valid policy: Unknown policy
+    preset 'max_hourz' (did you mean 'max_hours'?); presets are max_hours, max_coverage, territorial_equity,
+    min_travel, balanced, hours_then_equity.
+    """
     if isinstance(value, str):
-        return Policy.parse(value)
+        try:
+            return Policy.parse(value)
+        except InvalidParameterError as exc:
+            raise param_error(func, param, f"is not a valid policy: {exc}") from None
     if not isinstance(value, Policy):
-        raise TypeError(f"The {param!r} parameter of {func} must be a Policy or a preset name. Got {value!r} instead.")
+        raise param_error(func, param, f"must be a Policy or a preset name. Got {value!r} instead.")
     return value
+
+
+def _near(word: object, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known word closest to a misspelt ``word``, or ``""``.
+
+    >>> _near("travle_km", TERMS), _near("speed", TERMS)
+    (" (did you mean 'travel_km'?)", '')
+    """
+    near = difflib.get_close_matches(word, list(known), n=1) if isinstance(word, str) else []
+    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 #: Factors tried, in order, to make values exact integers.

@@ -23,9 +23,11 @@ How policies are given
 =======================================  ===========================================================
 
 A dict is a grid exactly when every key is a term name or ``primary``; any
-other dict is a mapping of labels to policies.  Labels of unlabelled
-policies are their preset name, or their weights as ``Policy.parse`` reads
-them (``"hours=1,travel_km=0.1"``).
+other dict is a mapping of labels to policies.  A grid's values are numbers or
+ordered collections of them (list, tuple, array); a dict or a set there, or a
+set of policies or methods, is refused: a set has no order, the table has.
+Labels of unlabelled policies are their preset name, or their weights as
+``Policy.parse`` reads them (``"hours=1,travel_km=0.1"``).
 
 Reuse
 -----
@@ -53,6 +55,7 @@ to build (or rescore) the graph the row used, shared by the methods of one
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import itertools
 import logging
 import sys
@@ -66,10 +69,10 @@ import numpy as np
 from ._params import METHODS, InstanceOf, Options, param_error, validate
 from .candidates import CandidateGraph, build_candidates, rescore
 from .engine import SOLVE_PARAMS, check_memory, check_solve_params, resolve_policies, solve_graph
-from .errors import UnsupportedError
+from .errors import InvalidParameterError, UnsupportedError
 from .model import Problem
 from .parallel import Remote, run_parts
-from .policy import TERMS, Policy
+from .policy import TERMS, Policy, as_policy
 from .solvers import SolveOptions
 from .status import Termination
 
@@ -79,6 +82,13 @@ __all__ = ["sweep", "pareto_front", "policy_grid", "policy_label", "numeric_colu
 
 PolicySpec = Any  # str | Policy | Sequence[str | Policy] | Mapping[str, ...]
 Variant = Problem | Callable[[Problem], Problem] | None
+
+_BOOL = [InstanceOf(bool, "a bool")]
+#: sweep's own parameters (solve's are checked by :func:`koeeo_match.engine.check_solve_params`).
+_PARAMS: dict[str, list] = {"problem": SOLVE_PARAMS["problem"], "errors": [Options(("raise", "record"))],
+                            "variants": [InstanceOf(Mapping, "a dict"), None], "base": _BOOL, "progress": _BOOL}
+#: Collections without an order of their own: refused where the order makes the table's rows.
+_UNORDERED = (Mapping, set, frozenset)
 
 
 def policy_label(policy: Policy) -> str:
@@ -116,25 +126,34 @@ def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dic
 
     Raises
     ------
-    ValueError
-        An unknown term, an empty list of values, or an invalid weight.
+    koeeo_match.InvalidParameterError
+        (a ``ValueError``) an unknown term (the message suggests the likely one), an empty list
+        of values, a dict or a set of values (no order), or an invalid weight.
 
     Examples
     --------
     >>> list(policy_grid(hours=1, travel_km=[0, 0.1]))
     ['hours=1', 'hours=1,travel_km=0.1']
     """
-    if not weights:
-        raise ValueError("policy_grid needs at least one term weight, e.g. policy_grid(hours=1, travel_km=[0, 0.1]).")
+    weights = dict(weights)
     primary = weights.pop("primary", ())
+    if not weights:
+        raise InvalidParameterError("policy_grid needs at least one term weight, "
+                                    "e.g. policy_grid(hours=1, travel_km=[0, 0.1]).")
     axes: list[tuple[str, list[Any]]] = []
     for name, vals in weights.items():
         if name not in TERMS:
-            raise ValueError(f"Unknown policy term {name!r} in the weight grid; terms are {', '.join(TERMS)} "
-                             "(and 'primary').")
-        seq = [vals] if np.isscalar(vals) else list(vals)  # type: ignore[arg-type]
+            raise InvalidParameterError(f"Unknown policy term {name!r} in the weight grid{_near(name)}; terms are "
+                                        f"{', '.join(TERMS)} (and 'primary').")
+        if np.isscalar(vals):
+            seq = [vals]
+        elif isinstance(vals, Iterable) and not isinstance(vals, _UNORDERED):
+            seq = list(vals)
+        else:
+            raise InvalidParameterError(f"The weight grid gives {name!r} {vals!r}: give a number or a list of "
+                                        "numbers (in the order wanted; a dict or a set has none).")
         if not seq:
-            raise ValueError(f"The weight grid gives no value for {name!r}.")
+            raise InvalidParameterError(f"The weight grid gives no value for {name!r}.")
         axes.append((name, seq))
     out: dict[str, Policy] = {}
     for combo in itertools.product(*(v for _, v in axes)):
@@ -143,34 +162,48 @@ def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dic
         try:
             pol = Policy(**kw, primary=prim)  # type: ignore[arg-type]
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"Weight grid point {kw}: {exc}") from None
+            raise InvalidParameterError(f"Weight grid point {kw}: {exc}") from None
         out.setdefault(policy_label(pol), pol)
     return out
 
 
+def _near(word: Any, known: Iterable[str] = (*TERMS, "primary")) -> str:
+    """`` (did you mean 'x'?)`` for the known name closest to a misspelt ``word``, or ``""``."""
+    near = difflib.get_close_matches(word, list(known), n=1) if isinstance(word, str) else []
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
 def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
+    """The labelled policies of ``policies=``; a refusal names the item: ``policies[1]``."""
     def one(item: Any, where: str) -> Policy:
-        if isinstance(item, Policy):
-            return item
-        if isinstance(item, str):
-            return Policy.parse(item)
-        raise TypeError(f"{where} must be a Policy or a preset name / weights string. Got {item!r} instead.")
+        if isinstance(item, (Policy, str)):
+            return as_policy(item, where, "sweep")
+        raise param_error("sweep", where, "must be a Policy or a preset name / weights string. "
+                          f"Got {item!r} instead.")
 
     if isinstance(spec, (str, Policy)):
-        pol = one(spec, "The 'policies' parameter of sweep")  # a TypeError, as the items' (policies[i])
+        pol = one(spec, "policies")
         return [(spec if isinstance(spec, str) else policy_label(pol), pol)]
     if isinstance(spec, Mapping):
         if not spec:
             raise param_error("sweep", "policies", "is an empty dict.")
-        if all(isinstance(k, str) and (k in TERMS or k == "primary") for k in spec):
-            return list(policy_grid(**dict(spec)).items())
+        terms = (*TERMS, "primary")
+        if all(isinstance(k, str) and k in terms for k in spec):
+            try:
+                return list(policy_grid(**dict(spec)).items())
+            except InvalidParameterError as exc:
+                raise param_error("sweep", "policies", f"is not a valid weight grid: {exc}") from None
         odd = [k for k, v in spec.items() if not isinstance(v, (Policy, str))]
+        bad = next(k for k in spec if not (isinstance(k, str) and k in terms))
         if odd and any(k in TERMS for k in spec):  # a grid with a misspelt term
-            bad = next(k for k in spec if not (isinstance(k, str) and (k in TERMS or k == "primary")))
-            raise ValueError(f"The 'policies' dict looks like a weight grid, but {bad!r} is not a term name; "
-                             f"terms are {', '.join(TERMS)} (and 'primary').")
-        return [(str(k), one(v, f"policies[{k!r}]")) for k, v in spec.items()]
-    if isinstance(spec, Iterable):
+            raise param_error("sweep", "policies", f"dict looks like a weight grid, but {bad!r} is not a term "
+                              f"name{_near(bad)}; terms are {', '.join(TERMS)} (and 'primary').")
+        if odd and _near(odd[0]):  # a one-term grid, misspelt
+            raise param_error("sweep", "policies", f"maps {odd[0]!r} to {spec[odd[0]]!r}: a dict of labelled policies "
+                              f"takes a Policy or a preset name; a weight grid takes term names{_near(odd[0])}.")
+        return [(str(k), one(v, f'policies["{k}"]' if isinstance(k, str) else f"policies[{k!r}]"))
+                for k, v in spec.items()]
+    if isinstance(spec, Iterable) and not isinstance(spec, _UNORDERED):
         items = list(spec)
         if not items:
             raise param_error("sweep", "policies", "is an empty list.")
@@ -180,15 +213,16 @@ def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
             out.append((item if isinstance(item, str) else policy_label(pol), pol))
         return out
     raise param_error("sweep", "policies", "must be a preset name, a Policy, a list or dict of them, "
-                      f"or a dict of term weights. Got {spec!r} instead.")
+                      f"or a dict of term weights (a set has no order). Got {spec!r} instead.")
 
 
 def _variants(problem: Problem, variants: Mapping[str, Variant] | None, base: bool) -> list[tuple[str, Problem]]:
     out: list[tuple[str, Problem]] = [("base", problem)] if base else []
     for label, v in (variants or {}).items():
-        if label == "base" and base:
-            raise ValueError("A variant is labelled 'base', the label of the unchanged problem; "
-                             "rename it or pass base=False.")
+        if str(label) in (lab for lab, _ in out):
+            why = "the label of the unchanged problem; rename it or pass base=False" if str(label) == "base" \
+                else "the label of another variant (labels are compared as text)"
+            raise param_error("sweep", "variants", f"has a variant labelled {str(label)!r}, {why}.")
         if v is None:
             q = problem
         elif isinstance(v, Problem):
@@ -196,13 +230,14 @@ def _variants(problem: Problem, variants: Mapping[str, Variant] | None, base: bo
         elif callable(v):
             q = v(problem)
             if not isinstance(q, Problem):
-                raise TypeError(f"Variant {label!r} returned {type(q).__name__}, not a Problem.")
+                raise param_error("sweep", "variants", f"maps {label!r} to a function that returned "
+                                  f"{type(q).__name__}, not a Problem.")
         else:
-            raise TypeError(f"Variant {label!r} must be a Problem, a function of the problem, or None. "
-                            f"Got {v!r} instead.")
+            raise param_error("sweep", "variants", f"maps {label!r} to {v!r}: a variant must be a Problem, "
+                              "a function of the problem, or None.")
         out.append((str(label), q))
     if not out:
-        raise ValueError("Nothing to run: base=False and no variants.")
+        raise param_error("sweep", "base", "is False and no variants are given: nothing to run.")
     return out
 
 
@@ -335,9 +370,7 @@ def sweep(
 
 def _plan(problem: Problem, policies: PolicySpec, methods: str | Sequence[str], **kw: Any) -> _Plan:
     """Check sweep's parameters (solve's through :func:`koeeo_match.engine.check_solve_params`)."""
-    validate("sweep", {"problem": SOLVE_PARAMS["problem"], "errors": [Options(("raise", "record"))],
-                       "variants": [InstanceOf(Mapping, "a dict"), None]},
-             {"problem": problem, "errors": kw["errors"], "variants": kw["variants"]})
+    validate("sweep", _PARAMS, {"problem": problem, **{k: kw[k] for k in _PARAMS if k != "problem"}})
     meths = _methods(methods)
     check_solve_params("sweep", time_limit=kw["time_limit"], seed=kw["seed"], top_k=kw["top_k"], rank=kw["rank"],
                        workers=kw["workers"], memory_limit=kw["memory_limit"], executor=kw["executor"])
@@ -346,19 +379,24 @@ def _plan(problem: Problem, policies: PolicySpec, methods: str | Sequence[str], 
     labels = [lab for lab, _ in pols]
     dup = sorted({lab for lab in labels if labels.count(lab) > 1})
     if dup:
-        raise ValueError(f"Two policies share the label {dup[0]!r}; give them distinct labels in a dict.")
+        raise param_error("sweep", "policies", f"gives two policies that share the label {dup[0]!r}; give them "
+                          "distinct labels in a dict.")
     options = SolveOptions(time_limit=kw["time_limit"], seed=int(kw["seed"]), workers=kw["workers"])
     return _Plan(_variants(problem, kw["variants"], kw["base"]), pols, meths, options, kw["top_k"], rank,
-                 kw["errors"], bool(kw["progress"]))
+                 kw["errors"], kw["progress"])
 
 
 def _methods(methods: str | Sequence[str]) -> list[str]:
+    if not isinstance(methods, str) and (not isinstance(methods, Iterable) or isinstance(methods, _UNORDERED)):
+        raise param_error("sweep", "methods", f"must be a method name or a list of them ({', '.join(METHODS)}). "
+                          f"Got {methods!r} instead.")
     meths = [methods] if isinstance(methods, str) else list(methods)
     if not meths:
         raise param_error("sweep", "methods", "is empty.")
     for m in meths:
         if m not in METHODS:
-            raise param_error("sweep", "methods", f"must name methods among {', '.join(METHODS)}. Got {m!r} instead.")
+            raise param_error("sweep", "methods", f"must name methods among {', '.join(METHODS)}. Got {m!r}"
+                              f"{_near(m, METHODS)} instead.")
     if len(set(meths)) != len(meths):
         raise param_error("sweep", "methods", f"repeats a method: {meths}.")
     return meths
@@ -439,7 +477,8 @@ def _row(problem: Problem, graph: CandidateGraph, method: str, options: SolveOpt
     except UnsupportedError as exc:
         if errors == "raise":
             raise
-        return {**head, "method_used": method, "status": "unsupported", "message": str(exc)}
+        return {**head, "method_used": method, "status": "unsupported", "termination": None, "message": str(exc),
+                **dict.fromkeys(("objective", "bound", "gap", "solve_seconds"))}  # the columns of every table
     if sol.termination == Termination.INTERRUPTED:  # Ctrl-C ends the sweep, not only this point
         raise KeyboardInterrupt
     ended = None if sol.termination is None else sol.termination.value
@@ -461,6 +500,10 @@ def _say(row: Mapping[str, Any], done: int, total: int, seconds: float, show: bo
         print(line, file=sys.stderr, flush=True)
 
 
+#: The table's text columns: the others are figures (numbers, or a bool as ``graph_optimal``).
+_TEXT = ("variant", "policy", "method", "primary", "method_used", "status", "termination", "message")
+
+
 def _table(rows: list[dict[str, Any]]) -> Any:
     cols: dict[str, None] = {}
     for r in rows:
@@ -470,7 +513,11 @@ def _table(rows: list[dict[str, Any]]) -> Any:
         import pandas as pd
     except ImportError:
         return rows
-    return pd.DataFrame(rows, columns=list(cols))
+    frame = pd.DataFrame(rows, columns=list(cols))
+    for c in cols:  # a figure missing from every row is NaN, as in any other float column (not None)
+        if c not in _TEXT and all(r[c] is None for r in rows):
+            frame[c] = frame[c].astype(np.float64)
+    return frame
 
 
 def numeric_column(table: Any, name: str) -> np.ndarray:
@@ -485,11 +532,12 @@ def numeric_column(table: Any, name: str) -> np.ndarray:
         else:
             col = [r[name] for r in table]
     except KeyError:
-        raise ValueError(f"pareto_front: the table has no column {name!r}.") from None
+        known = [str(c) for c in (table.columns if hasattr(table, "columns") else table[0] if len(table) else ())]
+        raise InvalidParameterError(f"pareto_front: the table has no column {name!r}{_near(name, known)}.") from None
     try:
         return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"pareto_front: column {name!r} is not numeric.") from None
+        raise InvalidParameterError(f"pareto_front: column {name!r} is not numeric.") from None
 
 
 def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[str] = ()) -> Any:
@@ -520,15 +568,15 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     >>> pareto_front(rows, maximize=["h"], minimize=["km"])
     [{'h': 10, 'km': 5}, {'h': 8, 'km': 2}]
     """
-    if isinstance(maximize, str) or isinstance(minimize, str):
-        raise TypeError("pareto_front: 'maximize' and 'minimize' are lists of column names, "
-                        "e.g. maximize=['assigned_hours'].")
+    if any(isinstance(c, str) or not isinstance(c, Iterable) for c in (maximize, minimize)):
+        raise InvalidParameterError("pareto_front: 'maximize' and 'minimize' are lists of column names, "
+                                    f"e.g. maximize=['assigned_hours']. Got {maximize!r} and {minimize!r}.")
     maximize, minimize = list(maximize), list(minimize)
     if not maximize and not minimize:
-        raise ValueError("pareto_front needs at least one column in 'maximize' or 'minimize'.")
+        raise InvalidParameterError("pareto_front needs at least one column in 'maximize' or 'minimize'.")
     both = set(maximize) & set(minimize)
     if both:
-        raise ValueError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
+        raise InvalidParameterError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
     n = len(table)
     cols = [numeric_column(table, c) for c in maximize] + [-numeric_column(table, c) for c in minimize]
     X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
