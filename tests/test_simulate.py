@@ -525,3 +525,64 @@ def test_records_add_up_to_the_year_with_cancellations(fill):
         standing = (standing | set(b.assignments)) - set(b.cancelled)
     assert standing == set(y.solution.assignments)
     assert y.batches[-1].cumulative_hours == y.solution.metrics["assigned_hours"]
+
+
+# ----------------------------------------------------------------------------- forced pairs over the year
+def _forced_year() -> km.Problem:
+    """``e`` joins before the forced mission ``dated`` is posted; an undated mission could take its hours."""
+    return make(employees=[{"id": "e", "hours": 7, "joined": "2027-01-01"}],
+                missions=[{"id": "undated", "hours": 7},
+                          {"id": "dated", "hours": 7, "date": "2027-03-12", "posted": "2027-02-03"}],
+                forced=[{"employee": "e", "mission": "dated"}])
+
+
+@pytest.mark.parametrize("batch", ["daily", "weekly", "monthly"])
+@pytest.mark.parametrize("method", ["auto", "greedy", "fcfs"])
+def test_a_forced_pair_holds_its_hours_until_its_mission_is_posted(batch, method):
+    """The batches before 2027-02-03 used to give e's 7 hours to 'undated': the year then broke the
+    forced rule (km.check)."""
+    p = _forced_year()
+    year = km.simulate(p, batch=batch, method=method)
+    assert year.solution.assignments == [("e", "dated")] and km.check(p, year.solution) == []
+    assert_nothing_moves(year)
+    listed = [b for b in year.batches if ("e", "dated") in b.assignments]
+    assert len(listed) == 1
+    if method != "fcfs":  # fcfs records group days under their last one
+        assert listed[0].date == "2027-02-03"
+        assert listed[0].kind == ("batch" if batch == "daily" else "forced")
+
+
+def test_a_forced_pair_is_never_cancelled_nor_called_off_with_its_team():
+    p = make(employees=[{"id": f"e{i}"} for i in range(3)],
+             missions=[{"id": "team", "seats": 3, "min_seats": 2, "date": "2027-03-20", "posted": "2027-03-01"}],
+             forced=[{"employee": "e0", "mission": "team"}])
+    for seed in range(5):
+        year = km.simulate(p, batch="weekly", method="cpsat", cancel_rate=1.0, seed=seed)
+        assert ("e0", "team") in year.solution.assignments and km.check(p, year.solution) == []
+        assert all(("e0", "team") not in b.cancelled for b in year.batches)
+
+
+def test_forced_pairs_that_break_a_rule_alone_are_refused_up_front():
+    p = make(employees=[{"id": "e", "hours": 3.5}], missions=[{"id": "m", "hours": 7, "date": "2027-03-20"}],
+             forced=[{"employee": "e", "mission": "m"}])
+    with pytest.raises(km.InvalidProblemError, match=r"forced 'e', field 'employee_hours'.*no year holds them"):
+        km.simulate(p)
+
+
+def test_a_cancellation_after_the_last_batch_happens():
+    """Monthly batches end on 1 March: a cancellation drawn for 2-19 March used to be lost, the pair
+    kept in the year's solution with no record of it."""
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m", "date": "2027-03-20", "posted": "2027-01-01"}])
+    for seed in range(20):
+        year = km.simulate(p, batch="monthly", method="greedy", cancel_rate=1.0, seed=seed)
+        assert year.solution.assignments == [] and km.check(p, year.solution) == []
+        assert_nothing_moves(year)
+        gone = [b for b in year.batches if b.cancelled]
+        assert len(gone) == 1 and gone[0].date < "2027-03-20"
+        assert gone[0].kind == ("cancelled" if gone[0].date > "2027-03-01" else "batch")
+
+
+def test_a_problem_without_days_is_a_parameter_error():
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m"}])
+    with pytest.raises(km.InvalidParameterError, match="'problem' parameter of simulate needs days"):
+        km.simulate(p)

@@ -14,27 +14,61 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._params import InstanceOf, Options, validate
+from ._params import InstanceOf, Options, param_error, validate
+from .check import check
+from .errors import InvalidProblemError, Issue
 from .model import NO_DATE, Employees, Problem, format_day, restrict
 from .pinned import reduce
 
-__all__ = ["BATCHES", "OpenProblem", "batch_dates", "batch_known", "due", "expiring", "open_problem", "span"]
+__all__ = ["BATCHES", "OpenProblem", "batch_dates", "batch_known", "due", "expiring", "open_problem", "span",
+           "refuse_forced"]
 
 #: The batch frequencies.
 BATCHES = ("daily", "weekly", "monthly")
+
+
+def refuse_forced(problem: Problem) -> None:
+    """Refuse a year whose forced pairs break a rule on their own: no year (and no solution) holds
+    them.  An :class:`~koeeo_match.InvalidProblemError` lists every rule they break, as the
+    independent checker (:func:`koeeo_match.check` on the forced pairs alone) names it; a team
+    minimum is left to the batches, which complete it.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(
+    ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...     employees=[{"id": "e", "lat": 45.0, "lon": 5.0, "hours": 3.5}],
+    ...     missions=[{"id": "m", "association": "a", "hours": 7}],
+    ...     forced=[{"employee": "e", "mission": "m"}])
+    >>> try:
+    ...     refuse_forced(p)
+    ... except km.InvalidProblemError as err:
+    ...     print(err.issues[0].field, "|", err.issues[0].message.split(":")[0])
+    employee_hours | [employee_hours] 7 h assigned, entitlement 3.5 h
+    """
+    F = problem.forced
+    if not F.employee.size:
+        return
+    pairs = list(zip(problem.employees.ids[F.employee].tolist(), problem.missions.ids[F.mission].tolist()))
+    broken = [v for v in check(problem, pairs) if v.rule != "team_minimum"]
+    if broken:
+        raise InvalidProblemError([Issue("forced", "/".join(v.ids), v.rule, f"[{v.rule}] {v.message}: the forced "
+                                         "pairs alone break it, so no year holds them") for v in broken])
 
 
 def _given(days: np.ndarray) -> np.ndarray:
     return days[days != NO_DATE].astype(np.int64)
 
 
-def span(problem: Problem) -> tuple[int, int]:
-    """(first day, last day) of the year the problem describes."""
+def span(problem: Problem, fn: str = "simulate") -> tuple[int, int]:
+    """(first day, last day) of the year the problem describes; a problem without any day is a
+    parameter error of ``fn``."""
     known = np.concatenate([_given(problem.employees.joined), _given(problem.missions.posted)])
     dates = _given(problem.missions.date)
     if not known.size and not dates.size:
-        raise ValueError("simulate needs days: the problem has no 'joined', 'posted' or mission 'date'; "
-                         "a problem without days is one snapshot, for km.solve.")
+        raise param_error(fn, "problem", "needs days: it has no 'joined', 'posted' or mission 'date'; a problem "
+                                         "without days is one snapshot, for km.solve.")
     first = int(known.min()) if known.size else int(dates.min()) - 1
     last = int(np.concatenate([known, dates]).max())
     return first, max(first, last)

@@ -72,7 +72,10 @@ its date is never cancelled.  On that day the seat reopens, the employee gets
 the hours back and is not offered the same mission again.  A team that a
 cancellation leaves below its minimum is called off: its other volunteers
 are released too (their seats and hours return) and the mission is open
-again to a full team.
+again to a full team.  One drawn after the last batch still happens.
+
+**Forced pairs** hold their capacity from the first day, are listed the day both
+ends are known, are never cancelled nor called off (docs/year.md).
 """
 
 from __future__ import annotations
@@ -82,12 +85,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
-from .batching import BATCHES, OpenProblem, batch_dates, batch_known, due, expiring, open_problem, span
+from .batching import BATCHES, OpenProblem, batch_dates, batch_known, due, expiring, open_problem, refuse_forced, span
 from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
@@ -151,8 +154,10 @@ class Batch:
         With deferred commitment (``commit_days``), the pairs the batch's solve made but did not
         pin: proposed, re-optimised by the next batch; 0 otherwise.
     kind : str
-        ``"batch"``, or ``"fill"`` for a day between batches on which the online fill
-        (``fill=True``) pinned participations.
+        ``"batch"``; ``"fill"`` for a day between batches on which the online fill
+        (``fill=True``) pinned participations; ``"forced"`` for a day between batches on which
+        forced pairs became known (both their ends), listed that day; ``"cancelled"`` for the day
+        of the last cancellation, when it comes after the last batch.
     """
 
     date: str
@@ -269,13 +274,20 @@ class _Replay:
         self.e = np.zeros(0, np.int64)
         self.m = np.zeros(0, np.int64)
         self.cancel_day = np.zeros(0, np.int64)
+        self.forced = np.zeros(0, bool)  # a forced pair: never cancelled, nor called off with its team
         self.ce = np.zeros(0, np.int64)
         self.cm = np.zeros(0, np.int64)
         self.rng = np.random.default_rng([seed, 16])  # cancellations: a stream of their own
         self.available = problem.employees  # with the pinned pairs' dates cut out, pair by pair (cut_days)
 
-    def pin(self, e: np.ndarray, m: np.ndarray, day: int) -> None:
-        """Pin new pairs made on ``day``, drawing their cancellations."""
+    def pin(self, e: np.ndarray, m: np.ndarray, day: int, forced: bool = False) -> None:
+        """Pin new pairs made on ``day``, drawing their cancellations (``forced`` pairs: none)."""
+        if forced:
+            self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
+            self.cancel_day = np.concatenate([self.cancel_day, np.full(e.size, _NEVER, np.int64)])
+            self.forced = np.concatenate([self.forced, np.ones(e.size, bool)])
+            self.available = cut_days(self.available, e, self.problem.missions.date[m])
+            return
         date = self.problem.missions.date[m].astype(np.int64)
         latest = np.where(date == NO_DATE, self.last, date - 1)
         u, v = self.rng.random(e.size), self.rng.random(e.size)
@@ -285,7 +297,13 @@ class _Replay:
         when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
         self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
         self.cancel_day = np.concatenate([self.cancel_day, when])
+        self.forced = np.concatenate([self.forced, np.zeros(e.size, bool)])
         self.available = cut_days(self.available, e, self.problem.missions.date[m])
+
+    def pending(self) -> int | None:
+        """The day of the last cancellation still to come, None if none is."""
+        later = self.cancel_day[self.cancel_day < _NEVER]
+        return int(later.max()) if later.size else None
 
     def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
@@ -295,12 +313,22 @@ class _Replay:
         M = self.problem.missions
         left = np.bincount(self.m[~cancelled], minlength=len(M))
         short = (left > 0) & (left < M.min_seats)
+        # a team holding a forced pair is never called off: a cancellation that would leave it short does not happen
+        locked = np.zeros(len(M), bool)
+        locked[self.m[self.forced]] = True
+        spared = cancelled & (short & locked)[self.m]
+        if spared.any():
+            self.cancel_day[spared] = _NEVER
+            cancelled &= ~spared
+            left = np.bincount(self.m[~cancelled], minlength=len(M))
+            short = (left > 0) & (left < M.min_seats)
         gone = cancelled | short[self.m]
         ge, gm = self.e[gone], self.m[gone]
         # only a cancelled pair is never offered again: teammates released with their team may rejoin it
         self.ce = np.concatenate([self.ce, self.e[cancelled]])
         self.cm = np.concatenate([self.cm, self.m[cancelled]])
         self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
+        self.forced = self.forced[~gone]
         self.available = cut_days(self.problem.employees, self.e, M.date[self.m])  # the days given back
         return ge, gm
 
@@ -441,31 +469,78 @@ def simulate(
         raise param_error("simulate", "fill", "must be False with method='fcfs' (online first-come-first-served "
                                               "already serves every day). Got True instead.")
     pol, _ = resolve_policies(policy, None, "simulate")
+    refuse_forced(problem)
     t_start = time.perf_counter()
     first, last = span(problem)
     reports = batch_dates(problem, batch)
     online = method == "fcfs"
     fills = fill and not online
+    E, M = problem.employees, problem.missions
+    joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
+    # forced pairs hold their capacity from the first day; each is listed on the day both its ends are known
+    fe, fm = problem.forced.employee.astype(np.int64), problem.forced.mission.astype(np.int64)
+    f_known = np.maximum(joined[fe], np.where(M.posted[fm] == NO_DATE, first, M.posted[fm]).astype(np.int64))
     steps = np.arange(first, last + 1, dtype=np.int64) if online or fills else reports
     if online and reports[-1] != last:
         reports = np.append(reports[reports <= last], last)
+    forced_days = np.setdiff1d(f_known, steps)  # days between batches that only list forced pairs
+    steps = np.union1d(steps, forced_days)
     is_report = np.isin(steps, reports)
+    only_forced = np.isin(steps, forced_days)
     later = np.searchsorted(reports, steps, side="right")
     next_batch = [None if online or i == reports.size else int(reports[i]) for i in later.tolist()]
-    E, M = problem.employees, problem.missions
     tie = np.random.default_rng(seed).permutation(len(E))
-    joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
     arrival_key = joined * max(len(E), 1) + tie  # by day joined, ties in a seeded order
     state = _Replay(problem, seed, float(cancel_rate), last)
+    f_listed = np.zeros(fe.size, bool)
+    if fe.size:
+        state.pin(fe, fm, int(steps[0]), forced=True)
     batches: list[Batch] = []
-    made_e, made_m, gone_e, gone_m = [], [], [], []
+    made_e, made_m, gone_e, gone_m = cast("tuple[list[np.ndarray], ...]", ([], [], [], []))
     seconds, worst, open_at_start, tentative = 0.0, None, None, 0
     proposed = np.zeros(0, np.int64)  # employees the last batch proposed (tentatively) for a team
-    for day, report, next_day in zip(steps.tolist(), is_report.tolist(), next_batch):
+
+    def record(day: int, kind: str) -> Batch:
+        be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),
+                  np.concatenate(made_m) if made_m else np.zeros(0, np.int64))
+        ce, cm = (np.concatenate(gone_e), np.concatenate(gone_m)) if gone_e else (np.zeros(0, np.int64),) * 2
+        known = (E.joined == NO_DATE) | (E.joined <= day)
+        placed = np.zeros(len(E), bool)
+        placed[state.e] = True
+        standing = float(M.hours[state.m].sum()) - float(M.hours[fm[~f_listed]].sum())  # forced: once listed
+        rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
+                    seconds=seconds, employees_waiting=int((known & ~placed).sum()),
+                    missions_open=int(open_at_start or 0), cumulative_hours=standing,
+                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
+                    tentative=tentative, kind=kind)
+        line = (f"simulate {rec.date}{'' if kind == 'batch' else f' ({kind})'}: {len(rec.assignments)} new, "
+                f"{rec.hours:g} h "
+                f"(total {rec.cumulative_hours:g} h), "
+                f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
+                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "")
+                + (f", {rec.tentative} tentative" if commit_days is not None else "") + f", {rec.seconds:.2f} s")
+        log.info(line)
+        if progress is not None:
+            progress(line)
+        return rec
+
+    for day, report, forced_only, next_day in zip(steps.tolist(), is_report.tolist(), only_forced.tolist(),
+                                                  next_batch):
         t0 = time.perf_counter()
         ge, gm = state.cancel(day)
         gone_e.append(ge)
         gone_m.append(gm)
+        now = ~f_listed & (f_known <= day)
+        if now.any():
+            made_e.append(fe[now])
+            made_m.append(fm[now])
+            f_listed |= now
+        if forced_only:  # no batch today: the forced pairs known today are listed
+            seconds += time.perf_counter() - t0
+            batches.append(record(day, "forced"))
+            made_e, made_m, gone_e, gone_m = [], [], [], []
+            seconds, worst, open_at_start, tentative = 0.0, None, None, 0
+            continue
         op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm), available=state.available)
         filling = fills and not report
         if not filling:
@@ -485,51 +560,37 @@ def simulate(
                 log.debug("simulate %s: fill skipped, a started team needs cpsat or auto", format_day(day))
                 ne, nm, status = np.zeros(0, np.int64), np.zeros(0, np.int64), Status.UNKNOWN
             if commit_days is not None and not filling:
-                now = due(M.date[nm], day, next_day, commit_days, last)
+                due_now = due(M.date[nm], day, next_day, commit_days, last)
                 if not hold_undated:
-                    now |= M.date[nm] == NO_DATE
-                tentative = int(nm.size - now.sum())
-                proposed = ne[~now & (M.min_seats[nm] > 1)]  # held for their teams until the next batch
-                ne, nm = ne[now], nm[now]
+                    due_now |= M.date[nm] == NO_DATE
+                tentative = int(nm.size - due_now.sum())
+                proposed = ne[~due_now & (M.min_seats[nm] > 1)]  # held for their teams until the next batch
+                ne, nm = ne[due_now], nm[due_now]
             state.pin(ne, nm, day)
             made_e.append(ne)
             made_m.append(nm)
             worst = status if worst is None or _RANK[status] > _RANK[worst] else worst
         seconds += time.perf_counter() - t0
-        if filling and made_m and made_m[-1].size:
+        if filling and (now.any() or (made_m and made_m[-1].size)):
             report = True  # a fill day that pinned something gets a record of its own
         if day == steps[-1] and any(x.size for x in gone_e):
             report = True  # and the last day, when cancellations came after the last record: the records add up
         if not report:
             continue
-        be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),
-                  np.concatenate(made_m) if made_m else np.zeros(0, np.int64))
-        ce, cm = np.concatenate(gone_e), np.concatenate(gone_m)
-        known = (E.joined == NO_DATE) | (E.joined <= day)
-        placed = np.zeros(len(E), bool)
-        placed[state.e] = True
-        rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
-                    seconds=seconds, employees_waiting=int((known & ~placed).sum()),
-                    missions_open=int(open_at_start or 0), cumulative_hours=float(M.hours[state.m].sum()),
-                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
-                    tentative=tentative, kind="fill" if filling else "batch")
-        batches.append(rec)
-        line = (f"simulate {rec.date}{' (fill)' if filling else ''}: {len(rec.assignments)} new, {rec.hours:g} h "
-                f"(total {rec.cumulative_hours:g} h), "
-                f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
-                + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "")
-                + (f", {rec.tentative} tentative" if commit_days is not None else "") + f", {rec.seconds:.2f} s")
-        log.info(line)
-        if progress is not None:
-            progress(line)
+        batches.append(record(day, "fill" if filling else "batch"))
         made_e, made_m, gone_e, gone_m = [], [], [], []
         seconds, worst, open_at_start, tentative = 0.0, None, None, 0
+    after = state.pending()
+    if after is not None:  # cancellations drawn for days after the last batch: they happen, in a record of their own
+        ge, gm = state.cancel(after)
+        gone_e, gone_m, open_at_start = [ge], [gm], 0
+        batches.append(record(after, "cancelled"))
     total = time.perf_counter() - t_start
     n_fill = sum(b.kind == "fill" for b in batches)
     objective = pairs_value(problem, pol, state.e, state.m)
     sol = pairs_solution(problem, state.e, state.m, pol, status=Status.FEASIBLE, objective=objective, bound=None,
                          method=f"simulate:{batch}:{method}",
-                         message=f"{len(batches) - n_fill} {batch} batches"
+                         message=f"{sum(b.kind == 'batch' for b in batches)} {batch} batches"
                                  + (f" and {n_fill} fill days" if n_fill else "")
                                  + "; allocated batch by batch, not the hindsight optimum",
                          seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
