@@ -333,3 +333,16 @@ def test_random_problems_round_trip_through_frames_and_parquet(tmp_path_factory,
     path = tmp_path_factory.mktemp("pq") / "p.parquet"
     km.dump(p, path)
     assert differences(p, km.load(path)) == []
+
+
+def test_dump_refusals_are_parameter_errors(full, solved, tmp_path):
+    """They used to be bare ValueErrors, the unknown extension listing .npz for a solution too."""
+    _, s = solved
+    with pytest.raises(km.InvalidParameterError, match=r"unknown extension '.xyz'; a solution is written as "
+                                                       r"\.json or \.parquet$"):
+        km.dump(s, tmp_path / "s.xyz")
+    with pytest.raises(km.InvalidParameterError, match=r"a problem is written as \.json, \.npz or \.parquet$"):
+        km.dump(full, tmp_path / "p.xyz")
+    with pytest.raises(km.InvalidParameterError, match="not .npz"):
+        km.dump(s, tmp_path / "s.npz")
+    assert not any(tmp_path.iterdir())

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._params import param_error
-from ..errors import InvalidProblemError, Issue
+from ..errors import InvalidParameterError, InvalidProblemError, Issue
 from ..model import (
     PROBLEM_FORMAT,
     Problem,
@@ -135,9 +135,10 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
 
     Raises
     ------
-    ValueError
-        For an extension that does not hold ``obj`` (an unknown one, or a solution to ``.npz``),
-        or a reduced problem (``Problem.taken``, see :mod:`koeeo_match.pinned`).
+    InvalidParameterError
+        For an ``obj`` that is neither, an extension that does not hold ``obj`` (an unknown one,
+        or a solution to ``.npz``), or a reduced problem (``Problem.taken``, see
+        :mod:`koeeo_match.pinned`).
 
     Examples
     --------
@@ -153,10 +154,13 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     try:
         ext = _format(path)
     except InvalidProblemError as err:
-        raise ValueError(err.issues[0].message) from None
+        held = ".json, .npz or .parquet" if isinstance(obj, Problem) else ".json or .parquet"
+        raise InvalidParameterError(f"{err.issues[0].message.split('; expected')[0]}; a {type(obj).__name__.lower()} "
+                                    f"is written as {held}") from None
     if isinstance(obj, Problem) and obj.taken is not None:
-        raise ValueError("a reduced problem (what pinned assignments leave, Problem.taken) has no file format: "
-                         "write the whole problem and pass the pinned pairs as km.solve(..., fixed=...)")
+        raise InvalidParameterError("a reduced problem (what pinned assignments leave, Problem.taken) has no file "
+                                    "format: write the whole problem and pass the pinned pairs as "
+                                    "km.solve(..., fixed=...)")
     if ext == ".parquet":
         dump_parquet(obj, path, timings=timings)
         return
@@ -167,6 +171,6 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
         doc = problem_to_dict(obj)
     else:
         if ext == ".npz":
-            raise ValueError(f"{os.fspath(path)}: a solution is written as .json or .parquet, not .npz")
+            raise InvalidParameterError(f"{os.fspath(path)}: a solution is written as .json or .parquet, not .npz")
         doc = obj.to_dict(timings=timings)
     write_json(doc, path)
