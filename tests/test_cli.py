@@ -29,7 +29,11 @@ def test_solve_check_report_round_trip(files, capsys):
     assert main(["solve", str(problem), "-o", str(sol), "--method", "cpsat", "--seed", "1", "-q"]) == 0
     doc = json.loads(sol.read_text())
     assert doc["format"] == "koeeo-match-solution/1" and doc["status"] == "optimal"
-    assert "solve_seconds" not in doc["metrics"]
+    # a metric every solution reports (DESIGN §6), null without --timings (the same input gives the same bytes)
+    assert doc["metrics"]["solve_seconds"] is None and "candidate_seconds" not in doc["metrics"]
+    timed = tmp / "t.json"
+    assert main(["solve", str(problem), "-o", str(timed), "--method", "greedy", "--timings", "-q"]) == 0
+    assert json.loads(timed.read_text())["metrics"]["solve_seconds"] > 0
     capsys.readouterr()
     assert main(["check", str(problem), str(sol)]) == 0
     assert capsys.readouterr().out.startswith("feasible")

@@ -181,11 +181,13 @@ class Solution:
     def to_dict(self, *, timings: bool = False) -> dict[str, Any]:
         """The ``koeeo-match-solution/1`` document.
 
-        Wall-clock figures (``solve_seconds``) are left out unless
-        ``timings=True`` so that the same input, policy and seed give a
-        byte-identical file.
+        Wall-clock figures are left out unless ``timings=True`` so that the
+        same input, policy and seed give a byte-identical file;
+        ``solve_seconds``, a metric every solution reports (DESIGN.md §6),
+        is then written as ``null``.
         """
-        metrics = {k: _plain(v) for k, v in self.metrics.items() if timings or not k.endswith("_seconds")}
+        metrics = {k: _plain(v) if timings or not k.endswith("_seconds") else None for k, v in self.metrics.items()
+                   if timings or not k.endswith("_seconds") or k == "solve_seconds"}
         return {
             "format": SOLUTION_FORMAT,
             "status": self.status.value,
