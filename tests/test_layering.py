@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("metrics", "check", "stability", "explain", "memory"),  # reading a result; what a solve would need
     ("solution",),  # the result
     ("io",),  # files
+    ("result",),  # a solver's raw result as a Solution
     ("pinned", "engine"),  # pinned assignments (the reduced problem); the one solve path
     ("pipeline", "sweep", "whatif", "plot", "simulate", "batching"),  # built on solve; the year and its batches
     ("cli", "__main__", "__init__"),

@@ -4,6 +4,7 @@ docs/solvers.md ("Time limits"), never asserted here (shared machines are noisy)
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 import koeeo_match as km
 import koeeo_match.solvers.auto as auto
+from koeeo_match import engine
 from koeeo_match.engine import to_solution
 from koeeo_match.solvers import SolveOptions, _ledger, cpsat
 from koeeo_match.solvers._auto_clock import INTERRUPTED
@@ -243,6 +245,7 @@ def test_the_baselines_stop_at_the_time_limit_with_a_feasible_answer(method, mon
 
     monkeypatch.setattr(_ledger, "_TAKE_MIN", 8)
     monkeypatch.setattr(stable, "_CHECK_EVERY", 1)
+    monkeypatch.setattr(engine, "GRAPH_SHARE", 1e12)  # the graph whole: the solver is what stops
     p = km.synth.city(employees=300, seed=2, rules="flow")
     whole = km.solve(p, method=method)
     cut = km.solve(p, method=method, time_limit=1e-9)
@@ -263,3 +266,60 @@ def test_an_unbounded_time_limit_is_no_limit_on_every_route(limit):
         assert km.check(p, s) == []
         if method != "greedy":
             assert s.status == km.Status.OPTIMAL and s.objective == ref.objective
+
+
+# ----------------------------------------------------------------------------- the candidate graph counts
+def test_a_stopped_build_gives_a_part_of_the_graph_marked_partial():
+    p = km.synth.city(employees=300, seed=2)
+    full = km.build_candidates(p, "max_hours")
+    calls = []
+
+    def stop() -> bool:  # True from the third question on, and from then on
+        calls.append(1)
+        return len(calls) > 2
+
+    part = km.build_candidates(p, "max_hours", stop=stop)
+    keys = set(zip(full.employee.tolist(), full.mission.tolist()))
+    assert part.partial and not full.partial and 0 < len(part) < len(full)
+    assert set(zip(part.employee.tolist(), part.mission.tolist())) <= keys
+    assert km.build_candidates(p, "max_hours", stop=lambda: False).partial is False
+
+
+@pytest.mark.parametrize("method", ["cpsat", "greedy", "fcfs", "stable", "flow"])
+def test_the_candidate_graph_counts_in_the_time_limit(method, monkeypatch):
+    """Off the priced routes the graph used to be built whole before the limit started: 10-60 s past
+    a 0.5 s limit on Ille-et-Vilaine or Bretagne.  Its build now stops at GRAPH_SHARE of the limit
+    (0 here, and no minimum: at once) and the solve runs on the arcs built, which prove nothing about the problem:
+    feasible, no bound, graph_partial, even where the solver proves its part optimal."""
+    monkeypatch.setattr(engine, "GRAPH_SHARE", 0.0)
+    monkeypatch.setattr(engine, "GRAPH_MIN_SECONDS", 0.0)
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    cut = km.solve(p, method=method, time_limit=60)
+    assert km.check(p, cut) == [] and cut.status == km.Status.FEASIBLE and cut.bound is None
+    assert cut.metrics["graph_partial"] is True and cut.termination == km.Termination.TIME_LIMIT
+    assert "stopped the candidate graph" in cut.message
+    monkeypatch.setattr(engine, "GRAPH_SHARE", 0.5)
+    whole = km.solve(p, method=method, time_limit=60)
+    assert whole.metrics["graph_partial"] is False and len(whole) >= len(cut)
+
+
+def test_ctrl_c_while_the_graph_is_built_answers_with_a_feasible_solution(monkeypatch):
+    """Ctrl-C during the candidate graph used to raise KeyboardInterrupt from numpy, no solution."""
+    import os
+    import signal
+
+    real = engine.build_candidates
+
+    def interrupted(*args, **kw):
+        os.kill(os.getpid(), signal.SIGINT)  # as if the user pressed Ctrl-C now
+        return real(*args, **kw)
+
+    monkeypatch.setattr(engine, "build_candidates", interrupted)
+    p = km.synth.city(employees=300, seed=2)
+    g = real(p, "max_hours")  # one eligible pair made forced: a part of the graph must still hold it
+    i = len(g) // 2
+    p = dataclasses.replace(p, forced=km.model.Pairs(g.employee[i:i + 1], g.mission[i:i + 1], np.zeros(1)))
+    s = km.solve(p, method="cpsat", time_limit=60)
+    assert s.termination == km.Termination.INTERRUPTED and s.status == km.Status.FEASIBLE
+    assert km.check(p, s) == [] and s.metrics["graph_partial"] is True and s.bound is None
+    assert (p.employees.ids[g.employee[i]], p.missions.ids[g.mission[i]]) in s.assignments

@@ -449,7 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stable: the side that proposes (default employees)")
     s.add_argument("--policy", default="max_hours", help=_POLICY_HELP)
     s.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=None,
-                   help="seconds for the solver, model building included (docs/solvers.md, Time limits)")
+                   help="seconds from the start of the solve: candidate graph, model building and search "
+                        "(docs/solvers.md, Time limits)")
     s.add_argument("--seed", type=_SEED, default=0, help=f"0 to {MAX_SEED} (CP-SAT takes 31 bits)")
     s.add_argument("--top-k", type=_int_opt(1), default=None, help="cap the candidate graph: k best arcs per employee "
                    "and per mission")

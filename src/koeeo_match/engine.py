@@ -22,14 +22,12 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
-from . import metrics as _metrics
 from ._arrays import csr_ptr
 from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
 from .candidates import (
@@ -42,14 +40,15 @@ from .candidates import (
     pair_keys,
     scored,
 )
-from .errors import InsufficientMemoryError, KoeeoMatchWarning, SolverError, UnsupportedError
+from .errors import InsufficientMemoryError, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import is_pairs, merge, pin
 from .policy import Policy, as_policy
+from .result import to_solution
 from .solution import Solution, relative_gap
-from .solvers import REGISTRY, RULES, RawResult, SolveOptions, problem_rules
+from .solvers import INTERRUPTED, REGISTRY, RULES, CtrlC, RawResult, SolveOptions, problem_rules
 from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
 from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
@@ -119,8 +118,8 @@ def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn:
 
 
 def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
-                    rank: Policy | None = None) -> tuple[CandidateGraph, float]:
-    """The candidate graph and the seconds it took to build.
+                    rank: Policy | None = None, stop: Callable[[], bool] | None = None) -> tuple[CandidateGraph, float]:
+    """The candidate graph and the seconds it took to build (``stop``: see :func:`build_candidates`).
 
     >>> import koeeo_match as km
     >>> graph, seconds = candidate_graph(km.synth.city(employees=30, seed=0), Policy.preset("max_hours"), top_k=2)
@@ -128,7 +127,7 @@ def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
     (2, True)
     """
     t0 = time.perf_counter()
-    graph = build_candidates(problem, policy, k=top_k, rank=rank)
+    graph = build_candidates(problem, policy, k=top_k, rank=rank, stop=stop)
     return graph, time.perf_counter() - t0
 
 
@@ -136,6 +135,14 @@ def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
 #: this (estimated) prices the implicit graph (:mod:`koeeo_match.solvers.priced`) instead of
 #: building it: the same optimum, proven for the whole problem, for a fraction of the time and memory.
 PRICED_MIN_ARCS = 2_000_000
+#: Under a time limit, the candidate graph of a method that builds it whole (``cpsat``, ``greedy``,
+#: ``fcfs``, ``stable``, ``flow`` and ``auto`` off the priced routes) stops at this share of the limit;
+#: the solve runs on the arcs built (a partial graph: status ``feasible``, no bound for the problem).
+GRAPH_SHARE = 0.5
+#: ... but never before this many seconds from the call: a graph that takes less (every instance of a
+#: few thousand employees) is built whole however small the limit, so that a tiny limit still gets the
+#: quickest answer of the method on the whole problem (the greedy start of ``auto`` and ``cpsat``).
+GRAPH_MIN_SECONDS = 0.25
 #: Employees x missions beyond which the priced route is taken without estimating the arcs (a tenth
 #: of the national instance has 3.8e10 pairs; Bretagne's 30,000 employees, 4.1e8).
 PRICED_SURE_PAIRS = 10**10
@@ -333,14 +340,23 @@ def dispatch(problem: Problem, graph: CandidateGraph, method: str, options: Solv
     >>> dispatch(p, km.build_candidates(p, "max_hours"), "greedy", SolveOptions()).termination
     <Termination.COMPLETED: 'completed'>
     """
-    solver = REGISTRY[method]
-    refused = solver.refuses(problem_rules(problem))
+    refuse_rules(problem, method)
+    return REGISTRY[method](problem, graph, options)
+
+
+def refuse_rules(problem: Problem, method: str) -> None:
+    """Refuse (:class:`UnsupportedError`) a rule of ``problem`` that ``method`` neither supports
+    nor screens itself; the message names the rule and the methods that honour it.
+
+    >>> import koeeo_match as km
+    >>> refuse_rules(km.synth.city(employees=30, seed=0, rules="flow"), "greedy")
+    """
+    refused = REGISTRY[method].refuses(problem_rules(problem))
     if refused:
         rule = refused[0]
         able = [m for m in METHODS if m in REGISTRY and rule in REGISTRY[m].supports]
         raise UnsupportedError(f"method={method!r} cannot honour the {RULES[rule]} of this problem. "
                                f"Methods that do: {', '.join(repr(m) for m in able)}.")
-    return solver(problem, graph, options)
 
 
 def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: SolveOptions, *,
@@ -393,11 +409,13 @@ def solve(
     policy : Policy or str, optional
         The objective (a preset name or a :class:`Policy`); default ``max_hours``.
     time_limit : float, optional
-        Seconds for the solver (after the candidate graph; on the priced
-        routes, which build their graph inside the limit, from the call;
-        with ``fixed``, the reduction of the pinned pairs counts for every
-        method): model building,
-        bounds, repairs and search all count.  On expiry the best feasible
+        Seconds from the call: the candidate graph (its build stops at
+        :data:`GRAPH_SHARE` of the limit, never before
+        :data:`GRAPH_MIN_SECONDS`, and the solve then runs on the arcs built:
+        status ``feasible``, no bound for the problem,
+        ``metrics["graph_partial"]``; the priced routes build theirs inside
+        their own shares), the reduction of pinned pairs (``fixed``), model
+        building, bounds, repairs and search all count.  On expiry the best feasible
         solution is returned (``auto`` and ``cpsat``: the greedy one at least,
         itself stopped at the deadline with what it took by then, every rule
         kept) with status ``feasible``, its bound and gap and
@@ -521,67 +539,17 @@ def solve(
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
     check_memory(problem, method, top_k, memory_limit, time_limit)
-    graph, t_cand = candidate_graph(problem, policy, top_k, rank)
-    return solve_graph(problem, graph, method, options, candidate_seconds=t_cand)
-
-
-def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[RawResult, dict[str, Any]]:
-    """The result as it holds for the problem (capped graphs prove nothing for it), and the bound and
-    gap on the candidate graph itself (the problem's own when it is not capped)."""
-    graph_optimal = raw.status == Status.OPTIMAL
-    if graph_optimal:
-        graph_bound: float | None = objective
-    elif raw.bound is not None:
-        graph_bound = max(graph.scale.primary_bound(raw.bound), objective)
-    else:
-        graph_bound = None
-    graph_gap = None if graph_bound is None else max(graph_bound - objective, 0.0) / max(abs(graph_bound), 1.0)
-    if graph.k is not None and raw.status == Status.OPTIMAL:
-        raw = RawResult(raw.selected, Status.FEASIBLE, None,
-                        f"optimal on the candidate graph capped at top_k={graph.k} arcs per employee and per mission; "
-                        "no bound for the full problem", raw.stats, termination=raw.termination)
-    return raw, {"graph_optimal": graph_optimal, "graph_bound": graph_bound, "graph_gap": graph_gap}
-
-
-def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method: str, *,
-                candidate_seconds: float, total_seconds: float, compute_metrics: bool = True) -> Solution:
-    """The Solution of a solver's result, every figure computed before it is built.
-
-    ``metrics`` holds :func:`koeeo_match.metrics.compute`'s figures (unless
-    ``compute_metrics=False``: ``pipeline`` times them as a stage of their own)
-    and the solve's: objective, bound, gap, solve and candidate seconds,
-    candidate arcs, top_k, and the bound and gap on the candidate graph.
-
-    >>> import koeeo_match as km
-    >>> p = km.synth.city(employees=30, seed=0, rules="flow")
-    >>> g = km.build_candidates(p, "max_hours")
-    >>> s = to_solution(p, g, dispatch(p, g, "flow", SolveOptions()), "flow", candidate_seconds=0.0,
-    ...                 total_seconds=0.0, compute_metrics=False)
-    >>> s.status.value, "assigned_hours" in s.metrics, s.metrics["objective"] == s.objective
-    ('optimal', False, True)
-    """
-    sel = np.sort(np.asarray(raw.selected, np.int64))  # arcs are in (employee, mission) order
-    e, m = graph.employee[sel], graph.mission[sel]
-    policy = graph.policy
-    which = "primary" if graph.scale.lexicographic else "all"
-    objective = float(policy.score({k: graph.terms[k][sel] for k, w in policy.weights().items() if w}, which).sum())
-    raw, on_graph = _bounds(graph, raw, objective)
-    if raw.status == Status.OPTIMAL:
-        bound: float | None = objective
-    elif raw.bound is not None and graph.k is None:
-        bound = max(graph.scale.primary_bound(raw.bound), objective)
-    else:
-        bound = None
-    message = raw.message
-    if graph.scale.collapsed and not raw.stats.get("fine_secondary"):
-        warnings.warn(graph.scale.collapsed, KoeeoMatchWarning, stacklevel=4)
-        message = "; ".join(x for x in (message, graph.scale.collapsed) if x)
-    gap = relative_gap(raw.status, objective, bound)
-    met = _metrics.compute(problem, e, m) if compute_metrics else {}
-    met.update(objective=objective, bound=bound, gap=gap, solve_seconds=total_seconds,
-               candidate_seconds=candidate_seconds, candidate_arcs=len(graph), top_k=graph.k,
-               graph_optimal=on_graph["graph_optimal"], graph_bound=on_graph["graph_bound"],
-               graph_gap=on_graph["graph_gap"])
-    return Solution(status=raw.status, objective=objective, bound=bound, employee_ids=problem.employees.ids[e],
-                    mission_ids=problem.missions.ids[m], metrics=met, method=method, message=message,
-                    employee=e, mission=m, problem=problem, policy=policy, termination=raw.termination)
+    refuse_rules(problem, method)  # before a graph that may take minutes
+    # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
+    # runs on the arcs built (a partial graph, which proves nothing about the problem)
+    graph_end = None if time_limit is None else t_entry + max(GRAPH_SHARE * time_limit, GRAPH_MIN_SECONDS)
+    with CtrlC() as ctrl_c:
+        graph, t_cand = candidate_graph(problem, policy, top_k, rank,
+                                        stop=lambda: INTERRUPTED.is_set() or (graph_end is not None
+                                                                              and time.monotonic() > graph_end))
+    if ctrl_c.happened:  # answered at once: the solvers' quickest answer on the arcs built
+        sol = solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=1e-3),
+                          candidate_seconds=t_cand)
+        return dataclasses.replace(sol, termination=Termination.INTERRUPTED)
+    rest = None if time_limit is None else max(time_limit - (time.monotonic() - t_entry), 1e-9)
+    return solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=rest), candidate_seconds=t_cand)

@@ -32,6 +32,11 @@ Modules, in the order a graph is built:
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+
+import numpy as np
+
 from .._arrays import csr_ptr
 from ..model import Problem
 from ..policy import Policy, as_policy
@@ -76,7 +81,8 @@ __all__ = [
 
 
 def build_candidates(
-    problem: Problem, policy: Policy | str, *, k: int | None = None, rank: Policy | str | None = None
+    problem: Problem, policy: Policy | str, *, k: int | None = None, rank: Policy | str | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> CandidateGraph:
     """Build the candidate graph of ``problem`` with integer scores from ``policy``.
 
@@ -95,6 +101,11 @@ def build_candidates(
         ``policy``).  Graphs of several policies built with the same
         ``rank`` have the same arcs, so their solutions compare the
         policies alone, not also the arcs each policy would keep.
+    stop : callable, optional
+        Asked between the groups and chunks of pairs drawn (a deadline, Ctrl-C); once it
+        answers True (and it must keep answering True), the pairs not drawn yet are left out
+        and the graph is marked ``partial``: a part of the graph asked for (the forced pairs
+        always in it), which proves nothing about the problem.
 
     Returns
     -------
@@ -117,7 +128,15 @@ def build_candidates(
     rank = None if rank is None else as_policy(rank, "rank", "build_candidates")
     if rank is not None and k is None:
         raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
-    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy)
+    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy, stop=stop)
+    partial = stop is not None and stop()
+    if partial and problem.forced.employee.size:  # a part still holds every forced pair (they are eligible)
+        fe, fm, fkm = filter_eligible(problem, problem.forced.employee.astype(np.int32),
+                                      problem.forced.mission.astype(np.int32))
+        ea, ma, km = (np.concatenate(x) for x in ((ea, fe), (ma, fm), (km, fkm)))
+        _, first = np.unique(pair_keys(ea, ma, problem.n_missions), return_index=True)  # sorted, distinct
+        ea, ma, km = ea[first], ma[first], km[first]
     weighed = [t for t, w in policy.weights().items() if w]
     terms = ArcTerms(problem, ea, ma, km, arc_terms(problem, ea, ma, km, weighed))
-    return scored(problem, policy, ea, ma, csr_ptr(ea, problem.n_employees), km, terms, k, rank)
+    graph = scored(problem, policy, ea, ma, csr_ptr(ea, problem.n_employees), km, terms, k, rank)
+    return dataclasses.replace(graph, partial=True) if partial else graph

@@ -41,6 +41,9 @@ class CandidateGraph:
         ``policy`` chose them (see :func:`build_candidates`).
     is_part : bool
         A subset of a larger graph (:meth:`subset`): its employees' arcs are all here.
+    partial : bool
+        Its build was stopped (a time limit, Ctrl-C: see :func:`build_candidates`): it holds
+        only some of the arcs asked for, so its optimum proves nothing about the problem.
 
     Examples
     --------
@@ -63,6 +66,7 @@ class CandidateGraph:
     k: int | None = None
     rank: Policy | None = None  # with k: the policy given to choose the kept arcs (None: ``policy`` did)
     is_part: bool = False  # a subset of a larger graph: its employees' arcs are all here
+    partial: bool = False  # its build was stopped: only some of the arcs asked for
 
     def __len__(self) -> int:
         return len(self.employee)
@@ -93,4 +97,5 @@ class CandidateGraph:
             k=self.k,
             rank=self.rank,
             is_part=True,
+            partial=self.partial,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -39,10 +40,14 @@ _POOL_MIN_SIZE = 200_000  # employees + missions from which blocks are built on 
 
 
 def _every_pair(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.ndarray,
-                remote: np.ndarray) -> Arcs | None:
-    """Every eligible pair of one key-skill group (None: none drawn)."""
-    chunks = list(spatial_pairs(problem, emps, mis)) + list(remote_pairs(emps_r, mis[remote]))
-    parts = [filter_eligible(problem, a, b) for a, b in chunks]
+                remote: np.ndarray, stop: Callable[[], bool] | None = None) -> Arcs | None:
+    """Every eligible pair of one key-skill group (None: none drawn); ``stop`` is asked before
+    each chunk of candidate pairs: True keeps the chunks filtered so far."""
+    parts = []
+    for a, b in itertools.chain(spatial_pairs(problem, emps, mis), remote_pairs(emps_r, mis[remote])):
+        if stop is not None and stop():
+            break
+        parts.append(filter_eligible(problem, a, b))
     if not parts:
         return None
     ea, ma, km = (np.concatenate(x) for x in zip(*parts))
@@ -90,7 +95,7 @@ def _group_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, k: int | N
         # a remote mission is open to remote_ok employees anywhere, and to others within max_km
         remote, emps_r = m.remote[mis_g], emps_g[e.remote_ok[emps_g]]
         if k is None:
-            arcs = _every_pair(problem, emps_g, mis_g, emps_r, remote)
+            arcs = _every_pair(problem, emps_g, mis_g, emps_r, remote, stop)
         else:
             assert policy is not None
             arcs = _best_pairs(problem, emps_g, mis_g, emps_r, remote, k, policy, threads, stop)
@@ -174,9 +179,9 @@ def eligible_pairs(
     workers : int, default 0
         Processes that build the blocks of a large capped graph (0: every core).
     stop : callable, optional
-        With ``k``: asked before each key-skill group of each block (a deadline, Ctrl-C); once
-        it answers True, the groups not drawn yet are left out, so the pairs returned are then
-        only a part of the capped graph.  It must keep answering True once it has (the caller
+        Asked before each key-skill group (of each block, with ``k``) and each chunk of pairs
+        (a deadline, Ctrl-C); once it answers True, what is not drawn yet is left out, so the
+        pairs returned are then only a part of the (capped) graph.  It must keep answering True once it has (the caller
         asks it again after the return to know whether anything was left out).  Forked
         workers ask their own copy: a deadline on ``time.monotonic()`` holds there too.
     interrupt : callable, optional
@@ -202,7 +207,8 @@ def eligible_pairs(
     """
     e, m = problem.employees, problem.missions
     if k is None:
-        ea, ma, km = _group_pairs(problem, np.arange(len(e), dtype=np.int32), np.arange(len(m), dtype=np.int32))
+        ea, ma, km = _group_pairs(problem, np.arange(len(e), dtype=np.int32), np.arange(len(m), dtype=np.int32),
+                                  stop=stop)
     else:
         if policy is None:
             raise ValueError("The 'policy' parameter of eligible_pairs is required with k (it ranks the arcs).")

@@ -10,6 +10,8 @@ against that declaration, runs the solver and builds the
 """
 
 from . import auto, cpsat, fcfs, flow, greedy, stable  # noqa: F401  (registration)
+from ._auto_clock import INTERRUPTED, CtrlC
 from ._base import ALL_BUT_STAFFED, REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
 
-__all__ = ["ALL_BUT_STAFFED", "REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register"]
+__all__ = ["ALL_BUT_STAFFED", "REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register",
+           "CtrlC", "INTERRUPTED"]
