@@ -270,7 +270,7 @@ def test_an_unbounded_time_limit_is_no_limit_on_every_route(limit):
 
 # ----------------------------------------------------------------------------- the candidate graph counts
 def test_a_stopped_build_gives_a_part_of_the_graph_marked_partial():
-    p = km.synth.city(employees=300, seed=2)
+    p = km.synth.city(employees=3000, seed=2)  # more employees than a stoppable chunk (STOP_CHUNK)
     full = km.build_candidates(p, "max_hours")
     calls = []
 
@@ -282,7 +282,9 @@ def test_a_stopped_build_gives_a_part_of_the_graph_marked_partial():
     keys = set(zip(full.employee.tolist(), full.mission.tolist()))
     assert part.partial and not full.partial and 0 < len(part) < len(full)
     assert set(zip(part.employee.tolist(), part.mission.tolist())) <= keys
-    assert km.build_candidates(p, "max_hours", stop=lambda: False).partial is False
+    never = km.build_candidates(p, "max_hours", stop=lambda: False)  # drawn in small chunks, all of them
+    assert never.partial is False and np.array_equal(never.employee, full.employee)
+    assert np.array_equal(never.mission, full.mission) and np.array_equal(never.score, full.score)
 
 
 @pytest.mark.parametrize("method", ["cpsat", "greedy", "fcfs", "stable", "flow"])

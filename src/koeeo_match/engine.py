@@ -139,8 +139,8 @@ PRICED_MIN_ARCS = 2_000_000
 #: ``fcfs``, ``stable``, ``flow`` and ``auto`` off the priced routes) stops at this share of the limit;
 #: the solve runs on the arcs built (a partial graph: status ``feasible``, no bound for the problem).
 GRAPH_SHARE = 0.5
-#: ... but never before this many seconds from the call: a graph that takes less (every instance of a
-#: few thousand employees) is built whole however small the limit, so that a tiny limit still gets the
+#: ... but never before this many seconds of drawing: a graph that takes less (every instance of a few
+#: thousand employees) is built whole however small the limit, so that a tiny limit still gets the
 #: quickest answer of the method on the whole problem (the greedy start of ``auto`` and ``cpsat``).
 GRAPH_MIN_SECONDS = 0.25
 #: Employees x missions beyond which the priced route is taken without estimating the arcs (a tenth
@@ -542,7 +542,8 @@ def solve(
     refuse_rules(problem, method)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
     # runs on the arcs built (a partial graph, which proves nothing about the problem)
-    graph_end = None if time_limit is None else t_entry + max(GRAPH_SHARE * time_limit, GRAPH_MIN_SECONDS)
+    graph_end = None if time_limit is None else max(t_entry + GRAPH_SHARE * time_limit,
+                                                    time.monotonic() + GRAPH_MIN_SECONDS)
     with CtrlC() as ctrl_c:
         graph, t_cand = candidate_graph(problem, policy, top_k, rank,
                                         stop=lambda: INTERRUPTED.is_set() or (graph_end is not None

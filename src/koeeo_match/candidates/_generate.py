@@ -23,6 +23,7 @@ from ._tables import pair_keys, per_problem
 Pairs = tuple[np.ndarray, np.ndarray]
 
 _CHUNK = 200_000  # employees (or missions) per KD-tree query
+STOP_CHUNK = 1_024  # employees per query when a build may be stopped (a deadline): about 0.1 s of pairs
 _MAX_CHUNK_PAIRS = 5_000_000  # pairs per chunk of a cross product
 
 
@@ -61,16 +62,17 @@ def loosest_levels(problem: Problem) -> np.ndarray:
     return per_problem(problem, "loosest", _loosest_levels)
 
 
-def spatial_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray) -> Iterator[Pairs]:
-    """Yield chunks of pairs within each employee's max_km (non-remote missions)."""
+def spatial_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, chunk: int = _CHUNK) -> Iterator[Pairs]:
+    """Yield chunks of pairs within each employee's max_km (non-remote missions), ``chunk``
+    employees at a time."""
     e, m = problem.employees, problem.missions
     if emps.size == 0 or mis.size == 0:
         return
     tree = cKDTree(unit_vectors(m.lat[mis], m.lon[mis]))
     # chunk employees by ascending radius so that each chunk's query radius is tight
     emps = emps[np.argsort(e.max_km[emps], kind="stable")]
-    for start in range(0, emps.size, _CHUNK):
-        ch = emps[start : start + _CHUNK]
+    for start in range(0, emps.size, chunk):
+        ch = emps[start : start + chunk]
         rmax = float(chord_of_km(e.max_km[ch].max())) * (1 + 1e-9) + 1e-12
         sub = cKDTree(unit_vectors(e.lat[ch], e.lon[ch]))
         pairs = sub.sparse_distance_matrix(tree, rmax, output_type="ndarray")

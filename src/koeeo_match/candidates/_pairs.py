@@ -13,6 +13,8 @@ from ..parallel import PartsStopped, default_workers, run_parts
 from ..policy import Policy
 from ._cap import blocks, capped
 from ._generate import (
+    _CHUNK,
+    STOP_CHUNK,
     key_skill,
     loosest_levels,
     nearest_pairs,
@@ -41,13 +43,14 @@ _POOL_MIN_SIZE = 200_000  # employees + missions from which blocks are built on 
 
 def _every_pair(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.ndarray,
                 remote: np.ndarray, stop: Callable[[], bool] | None = None) -> Arcs | None:
-    """Every eligible pair of one key-skill group (None: none drawn); ``stop`` is asked before
-    each chunk of candidate pairs: True keeps the chunks filtered so far."""
+    """Every eligible pair of one key-skill group (None: none drawn); ``stop`` is asked after
+    each chunk of candidate pairs (a chunk drawn is kept): True leaves the others out."""
     parts = []
-    for a, b in itertools.chain(spatial_pairs(problem, emps, mis), remote_pairs(emps_r, mis[remote])):
+    near = spatial_pairs(problem, emps, mis, _CHUNK if stop is None else STOP_CHUNK)
+    for a, b in itertools.chain(near, remote_pairs(emps_r, mis[remote])):
+        parts.append(filter_eligible(problem, a, b))
         if stop is not None and stop():
             break
-        parts.append(filter_eligible(problem, a, b))
     if not parts:
         return None
     ea, ma, km = (np.concatenate(x) for x in zip(*parts))
