@@ -586,3 +586,37 @@ def test_a_problem_without_days_is_a_parameter_error():
     p = make(employees=[{"id": "e"}], missions=[{"id": "m"}])
     with pytest.raises(km.InvalidParameterError, match="'problem' parameter of simulate needs days"):
         km.simulate(p)
+
+
+def _forced_team(posted: str) -> km.Problem:
+    return make(employees=[{"id": f"e{i}"} for i in range(4)],
+                missions=[{"id": "team", "seats": 3, "min_seats": 3, "date": "2027-04-20", "posted": posted},
+                          {"id": "solo", "date": "2027-03-25", "posted": "2027-03-01"}],
+                forced=[{"employee": "e0", "mission": "team"}])
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_forced_pair_survives_cancellations_elsewhere_before_its_team_is_posted(seed):
+    """A cancellation of e0's 'solo' participation used to release e0's forced team pair, short since
+    its start (the team posted later), and the year then lost the forced pair (km.check)."""
+    p = _forced_team("2027-03-20")
+    year = km.simulate(p, batch="weekly", method="auto", cancel_rate=1.0, seed=seed)
+    assert ("e0", "team") in year.solution.assignments and km.check(p, year.solution) == []
+    assert all(("e0", "team") not in b.cancelled for b in year.batches)
+    assert_nothing_moves(year)
+
+
+@pytest.mark.parametrize("method", ["greedy", "fcfs", "auto", "cpsat"])
+def test_a_forced_pair_on_a_team_is_forced_by_the_batch_that_staffs_it(method):
+    """Pinned from the first day it would be a team started below its minimum, which greedy and fcfs
+    refuse (a regression of the first fix): it is forced by a batch instead, with its team."""
+    p = _forced_team("2027-03-01")
+    year = km.simulate(p, batch="weekly", method=method)
+    assert ("e0", "team") in year.solution.assignments and km.check(p, year.solution) == []
+
+
+def test_the_text_table_shows_the_kind_of_records_that_are_not_batches():
+    p = _forced_year()
+    table = km.simulate(p, batch="monthly", method="greedy").format_table()
+    assert " kind " in table.splitlines()[0] and "forced" in table
+    assert "kind" not in km.simulate(p, batch="daily", method="greedy").format_table().splitlines()[0]

@@ -325,3 +325,17 @@ def test_ctrl_c_while_the_graph_is_built_answers_with_a_feasible_solution(monkey
     assert s.termination == km.Termination.INTERRUPTED and s.status == km.Status.FEASIBLE
     assert km.check(p, s) == [] and s.metrics["graph_partial"] is True and s.bound is None
     assert (p.employees.ids[g.employee[i]], p.missions.ids[g.mission[i]]) in s.assignments
+
+
+@pytest.mark.parametrize("method", ["greedy", "fcfs", "cpsat"])
+def test_no_solution_on_a_part_of_the_graph_is_unknown_not_feasible(method, monkeypatch):
+    """Two forced pairs on a one-seat mission: no solution exists.  On a part of the graph the answer
+    used to be rewritten 'feasible' (0 assignments, 2 violations); it stays 'unknown', no pair."""
+    monkeypatch.setattr(engine, "GRAPH_SHARE", 0.0)
+    monkeypatch.setattr(engine, "GRAPH_MIN_SECONDS", 0.0)
+    p = make(employees=[{"id": "e1"}, {"id": "e2"}], missions=[{"id": "m", "seats": 1}],
+             forced=[{"employee": "e1", "mission": "m"}, {"employee": "e2", "mission": "m"}])
+    s = km.solve(p, method=method, time_limit=60)
+    assert s.metrics["graph_partial"] is True
+    assert s.status in (km.Status.UNKNOWN, km.Status.INFEASIBLE) and s.status != km.Status.FEASIBLE
+    assert s.assignments == [] and s.bound is None

@@ -32,13 +32,15 @@ def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[Ra
         graph_bound = None
     graph_gap = None if graph_bound is None else max(graph_bound - objective, 0.0) / max(abs(graph_bound), 1.0)
     if graph.partial:  # the time limit or Ctrl-C stopped the graph: its arcs are a part of the problem's
-        what = "optimal" if raw.status == Status.OPTIMAL else "feasible"
-        raw = RawResult(raw.selected, Status.FEASIBLE, None,
-                        f"{what} on the {len(graph):,} arcs built before the time limit (or Ctrl-C) stopped the "
-                        "candidate graph; no bound for the full problem"
+        # a solution on a part is one of the problem (feasible at best); no solution on a part says nothing
+        found = raw.status in (Status.OPTIMAL, Status.FEASIBLE)
+        raw = RawResult(raw.selected if found else np.zeros(0, np.int64), Status.FEASIBLE if found else Status.UNKNOWN,
+                        None,
+                        f"{raw.status.value} on the {len(graph):,} arcs built before the time limit (or Ctrl-C) "
+                        "stopped the candidate graph; no bound for the full problem"
                         + (f"; {raw.message}" if raw.message else ""), raw.stats,
-                        termination=Termination.TIME_LIMIT
-                        if raw.termination in (Termination.COMPLETED, Termination.OPTIMAL) else raw.termination)
+                        termination=Termination.TIME_LIMIT if raw.termination in
+                        (Termination.COMPLETED, Termination.OPTIMAL, Termination.INFEASIBLE) else raw.termination)
     elif graph.k is not None and raw.status == Status.OPTIMAL:
         raw = RawResult(raw.selected, Status.FEASIBLE, None,
                         f"optimal on the candidate graph capped at top_k={graph.k} arcs per employee and per mission; "

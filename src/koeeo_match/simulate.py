@@ -33,12 +33,8 @@ The other pairs stay *tentative* (counted by the record's ``tentative``) and
 the next batch re-optimises them with what it knows then; the last batch pins
 what it allocates.  What is pinned never moves, and a record's
 ``assignments`` are exactly the pairs pinned in that batch.  Deciding late
-lets later sign-ups and postings be used: a batch no longer gives away an
-employee to a mission that is months ahead when someone who joins next week
-could take it.  The price is the wait: a participation is confirmed only once
-its mission is within ``d`` days (with ``0``, by the last batch before it)
-rather than by the first batch that finds it.  :func:`batch_known` gives the ceiling of any year at a
-batch frequency.
+lets later sign-ups and postings be used; the price is the wait (docs/year.md).
+:func:`batch_known` gives the ceiling of any year at a batch frequency.
 
 **Online fill** (``fill=True``, off by default).  A mission posted after a
 batch and dated before the next one is lost to batches.  With the fill, the
@@ -74,8 +70,8 @@ cancellation leaves below its minimum is called off: its other volunteers
 are released too (their seats and hours return) and the mission is open
 again to a full team.  One drawn after the last batch still happens.
 
-**Forced pairs** hold their capacity from the first day, are listed the day both
-ends are known, are never cancelled nor called off (docs/year.md).
+**Forced pairs** on individual missions hold their capacity from the first day
+and are listed the day both ends are known; none is cancelled (docs/year.md).
 """
 
 from __future__ import annotations
@@ -91,6 +87,7 @@ import numpy as np
 
 from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
 from .batching import BATCHES, OpenProblem, batch_dates, batch_known, due, expiring, open_problem, refuse_forced, span
+from .candidates import in_sorted, pair_keys
 from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
@@ -249,11 +246,12 @@ class Year:
 
     def format_table(self) -> str:
         """The batches as an aligned text table (what ``koeeo-match simulate`` prints); a year with
-        deferred commitment has a ``tentative`` column too, one with the online fill a ``kind`` column."""
+        deferred commitment has a ``tentative`` column too, one with records other than batches (the
+        online fill, forced pairs, late cancellations) a ``kind`` column."""
         cols: tuple[tuple[str, str, str], ...] = _TEXT_COLUMNS
         if self.commit_days is not None:
             cols = cols[:-1] + (_TENTATIVE_COLUMN, cols[-1])
-        if self.fill:
+        if self.fill or any(b.kind != "batch" for b in self.batches):
             cols = cols[:1] + (_KIND_COLUMN,) + cols[1:]
         rows = [[h for h, _, _ in cols]]
         for b in self.batches:
@@ -275,6 +273,8 @@ class _Replay:
         self.m = np.zeros(0, np.int64)
         self.cancel_day = np.zeros(0, np.int64)
         self.forced = np.zeros(0, bool)  # a forced pair: never cancelled, nor called off with its team
+        F = problem.forced
+        self.forced_keys = np.sort(pair_keys(F.employee, F.mission, len(problem.missions)))
         self.ce = np.zeros(0, np.int64)
         self.cm = np.zeros(0, np.int64)
         self.rng = np.random.default_rng([seed, 16])  # cancellations: a stream of their own
@@ -292,12 +292,13 @@ class _Replay:
         latest = np.where(date == NO_DATE, self.last, date - 1)
         u, v = self.rng.random(e.size), self.rng.random(e.size)
         room = latest - day  # days in [day + 1, latest]
-        drawn = (u < self.cancel_rate) & (room > 0)
+        kept = in_sorted(pair_keys(e, m, len(self.problem.missions)), self.forced_keys)  # a forced pair a batch made
+        drawn = (u < self.cancel_rate) & (room > 0) & ~kept
         when = np.full(e.size, _NEVER, np.int64)
         when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
         self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
         self.cancel_day = np.concatenate([self.cancel_day, when])
-        self.forced = np.concatenate([self.forced, np.zeros(e.size, bool)])
+        self.forced = np.concatenate([self.forced, kept])
         self.available = cut_days(self.available, e, self.problem.missions.date[m])
 
     def pending(self) -> int | None:
@@ -322,6 +323,7 @@ class _Replay:
             cancelled &= ~spared
             left = np.bincount(self.m[~cancelled], minlength=len(M))
             short = (left > 0) & (left < M.min_seats)
+        short &= ~locked  # nor called off, short since its start (its mission not posted yet)
         gone = cancelled | short[self.m]
         ge, gm = self.e[gone], self.m[gone]
         # only a cancelled pair is never offered again: teammates released with their team may rejoin it
@@ -479,6 +481,7 @@ def simulate(
     joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
     # forced pairs hold their capacity from the first day; each is listed on the day both its ends are known
     fe, fm = problem.forced.employee.astype(np.int64), problem.forced.mission.astype(np.int64)
+    fe, fm = fe[M.min_seats[fm] <= 1], fm[M.min_seats[fm] <= 1]  # on a team: forced by the batch that staffs it
     f_known = np.maximum(joined[fe], np.where(M.posted[fm] == NO_DATE, first, M.posted[fm]).astype(np.int64))
     steps = np.arange(first, last + 1, dtype=np.int64) if online or fills else reports
     if online and reports[-1] != last:
@@ -505,8 +508,7 @@ def simulate(
                   np.concatenate(made_m) if made_m else np.zeros(0, np.int64))
         ce, cm = (np.concatenate(gone_e), np.concatenate(gone_m)) if gone_e else (np.zeros(0, np.int64),) * 2
         known = (E.joined == NO_DATE) | (E.joined <= day)
-        placed = np.zeros(len(E), bool)
-        placed[state.e] = True
+        placed = np.bincount(state.e, minlength=len(E)) > np.bincount(fe[~f_listed], minlength=len(E))
         standing = float(M.hours[state.m].sum()) - float(M.hours[fm[~f_listed]].sum())  # forced: once listed
         rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
                     seconds=seconds, employees_waiting=int((known & ~placed).sum()),

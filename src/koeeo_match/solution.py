@@ -188,6 +188,7 @@ class Solution:
         """
         metrics = {k: _plain(v) if timings or not k.endswith("_seconds") else None for k, v in self.metrics.items()
                    if timings or not k.endswith("_seconds") or k == "solve_seconds"}
+        metrics.setdefault("solve_seconds", None)  # a Solution built by hand, or read from an older file
         return {
             "format": SOLUTION_FORMAT,
             "status": self.status.value,

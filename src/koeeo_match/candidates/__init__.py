@@ -128,8 +128,17 @@ def build_candidates(
     rank = None if rank is None else as_policy(rank, "rank", "build_candidates")
     if rank is not None and k is None:
         raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
-    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy, stop=stop)
-    partial = stop is not None and stop()
+    left_out: list[bool] = []  # every pairs (one process): a True answer of stop always left some out
+
+    def asked() -> bool:
+        if stop is not None and stop():
+            left_out.append(True)
+            return True
+        return False
+
+    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy, stop=None if stop is None else asked)
+    # capped (forked workers ask their own copy): stop must keep answering True once it has
+    partial = bool(left_out) if k is None else stop is not None and stop()
     if partial and problem.forced.employee.size:  # a part still holds every forced pair (they are eligible)
         fe, fm, fkm = filter_eligible(problem, problem.forced.employee.astype(np.int32),
                                       problem.forced.mission.astype(np.int32))

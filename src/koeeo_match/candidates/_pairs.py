@@ -43,14 +43,15 @@ _POOL_MIN_SIZE = 200_000  # employees + missions from which blocks are built on 
 
 def _every_pair(problem: Problem, emps: np.ndarray, mis: np.ndarray, emps_r: np.ndarray,
                 remote: np.ndarray, stop: Callable[[], bool] | None = None) -> Arcs | None:
-    """Every eligible pair of one key-skill group (None: none drawn); ``stop`` is asked after
-    each chunk of candidate pairs (a chunk drawn is kept): True leaves the others out."""
+    """Every eligible pair of one key-skill group (None: none drawn); ``stop`` is asked before
+    each chunk of candidate pairs but the first (a group begun gives at least one): True leaves
+    that chunk and the others out, so a True answer always means pairs were left out."""
     parts = []
     near = spatial_pairs(problem, emps, mis, _CHUNK if stop is None else STOP_CHUNK)
-    for a, b in itertools.chain(near, remote_pairs(emps_r, mis[remote])):
-        parts.append(filter_eligible(problem, a, b))
-        if stop is not None and stop():
+    for i, (a, b) in enumerate(itertools.chain(near, remote_pairs(emps_r, mis[remote]))):
+        if i and stop is not None and stop():
             break
+        parts.append(filter_eligible(problem, a, b))
     if not parts:
         return None
     ea, ma, km = (np.concatenate(x) for x in zip(*parts))
