@@ -187,6 +187,10 @@ def test_solution_given_as_problem(files, capsys):
     ({"assignments": [], "metrics": {}, "bound": None, "status": "feasible", "objective": 50},
      "recorded_objective", "objective 50 with no assignment"),
     ({"policy": {"hours": 2.0}}, "recorded_objective", "under the policy the solution records"),
+    # a file's own metrics contradicting its bound (they used to pass unseen)
+    ({"metrics": {"bound": 1.0e6}}, "recorded_bound", "metrics['bound'] is 1000000.0, but the solution's bound"),
+    ({"metrics": {"gap": 0.5}}, "recorded_bound", "metrics['gap'] is 0.5, but the bound and the objective"),
+    ({"status": "optimal", "bound": None}, "recorded_status", "status optimal, but no bound is recorded"),
 ])
 def test_recorded_figures_checked(files, capsys, changes, rule, text):
     tmp, problem, sol = files

@@ -11,9 +11,10 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 
 For a :class:`~koeeo_match.Solution` (a file says what it achieved), what it
 records is checked against its assignments too: ``recorded_status`` (an
-``optimal`` status whose bound differs from its objective; an ``infeasible``
+``optimal`` status whose bound differs from its objective or is missing; an ``infeasible``
 or ``unknown`` status with assignments), ``recorded_bound`` (a bound below
-the objective), ``recorded_metric`` (``assigned_hours`` or
+the objective; a ``metrics`` bound or gap that the bound and objective
+contradict), ``recorded_metric`` (``assigned_hours`` or
 ``assignments`` that the assignments do not give) and ``recorded_objective``
 (an objective that its assignments contradict: none with assignments, other
 than 0 without any, other than its own ``metrics["objective"]``, or, when the
@@ -382,7 +383,11 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if finite and bound < obj and not _close(bound, obj):
         out.append(Violation("recorded_bound", (), f"bound {bound:g} is below the objective {obj:g}; a bound "
                                                    "is an upper limit on the objective"))
+    if status == "optimal" and raw_bound is None:
+        out.append(Violation("recorded_status", (), "status optimal, but no bound is recorded (a proven optimum "
+                                                    "is its own bound)"))
     metrics = getattr(solution, "metrics", None) or {}
+    _recorded_gap(status, obj, bound, metrics, out)
     if any(v.rule in ("unknown_id", "duplicate") for v in out):
         return  # the pairs are not what the file lists: those violations say so
     _recorded_objective(problem, solution, status, raw_obj, e, m, out)
@@ -394,6 +399,29 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
         if not math.isfinite(_real(rec)) or not _close(_real(rec), value):
             out.append(Violation("recorded_metric", (), f"metrics[{key!r}] is {rec!r}, the assignments give "
                                                         f"{value:g}"))
+
+
+def _recorded_gap(status: str, obj: float, bound: float, metrics: Any, out: list[Violation]) -> None:
+    """``recorded_bound``: ``metrics["bound"]`` other than the solution's bound, and ``metrics["gap"]``
+    other than what the bound and the objective give (``(bound - objective) / max(|bound|, 1)``, at
+    least 0; 0 when optimal; none without a finite bound)."""
+    if "bound" in metrics:
+        rec = _real(metrics["bound"])
+        if math.isfinite(rec) != math.isfinite(bound) or (math.isfinite(rec) and not _close(rec, bound)):
+            out.append(Violation("recorded_bound", (), f"metrics['bound'] is {metrics['bound']!r}, but the solution's "
+                                                       f"bound is {bound:g}"))
+    if "gap" not in metrics or not math.isfinite(obj):
+        return
+    if status == "optimal":
+        want = 0.0
+    elif math.isfinite(bound):
+        want = max(bound - obj, 0.0) / max(abs(bound), 1.0)
+    else:
+        want = math.nan
+    rec = _real(metrics["gap"])
+    if math.isfinite(rec) != math.isfinite(want) or (math.isfinite(rec) and abs(rec - want) > 1e-6):
+        out.append(Violation("recorded_bound", (), f"metrics['gap'] is {metrics['gap']!r}, but the bound and the "
+                                                   f"objective give {'none' if math.isnan(want) else f'{want:g}'}"))
 
 
 def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: Any, e: np.ndarray, m: np.ndarray,
