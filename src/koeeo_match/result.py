@@ -76,7 +76,7 @@ def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method:
     raw, on_graph = _bounds(graph, raw, objective)
     if raw.status == Status.OPTIMAL:
         bound: float | None = objective
-    elif raw.bound is not None and graph.k is None and not graph.partial:
+    elif raw.bound is not None and graph.k is None:  # a partial graph's result has none (_bounds)
         bound = max(graph.scale.primary_bound(raw.bound), objective)
     else:
         bound = None

@@ -282,20 +282,17 @@ class _Replay:
 
     def pin(self, e: np.ndarray, m: np.ndarray, day: int, forced: bool = False) -> None:
         """Pin new pairs made on ``day``, drawing their cancellations (``forced`` pairs: none)."""
-        if forced:
-            self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
-            self.cancel_day = np.concatenate([self.cancel_day, np.full(e.size, _NEVER, np.int64)])
-            self.forced = np.concatenate([self.forced, np.ones(e.size, bool)])
-            self.available = cut_days(self.available, e, self.problem.missions.date[m])
-            return
-        date = self.problem.missions.date[m].astype(np.int64)
-        latest = np.where(date == NO_DATE, self.last, date - 1)
-        u, v = self.rng.random(e.size), self.rng.random(e.size)
-        room = latest - day  # days in [day + 1, latest]
-        kept = in_sorted(pair_keys(e, m, len(self.problem.missions)), self.forced_keys)  # a forced pair a batch made
-        drawn = (u < self.cancel_rate) & (room > 0) & ~kept
         when = np.full(e.size, _NEVER, np.int64)
-        when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
+        if forced:
+            kept = np.ones(e.size, bool)
+        else:  # a forced pair a batch made is kept too
+            date = self.problem.missions.date[m].astype(np.int64)
+            latest = np.where(date == NO_DATE, self.last, date - 1)
+            u, v = self.rng.random(e.size), self.rng.random(e.size)
+            room = latest - day  # days in [day + 1, latest]
+            kept = in_sorted(pair_keys(e, m, len(self.problem.missions)), self.forced_keys)
+            drawn = (u < self.cancel_rate) & (room > 0) & ~kept
+            when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
         self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
         self.cancel_day = np.concatenate([self.cancel_day, when])
         self.forced = np.concatenate([self.forced, kept])
@@ -318,12 +315,9 @@ class _Replay:
         locked = np.zeros(len(M), bool)
         locked[self.m[self.forced]] = True
         spared = cancelled & (short & locked)[self.m]
-        if spared.any():
-            self.cancel_day[spared] = _NEVER
-            cancelled &= ~spared
-            left = np.bincount(self.m[~cancelled], minlength=len(M))
-            short = (left > 0) & (left < M.min_seats)
-        short &= ~locked  # nor called off, short since its start (its mission not posted yet)
+        self.cancel_day[spared] = _NEVER
+        cancelled &= ~spared
+        short &= ~locked  # nor called off when short since its start (its mission not posted yet)
         gone = cancelled | short[self.m]
         ge, gm = self.e[gone], self.m[gone]
         # only a cancelled pair is never offered again: teammates released with their team may rejoin it
@@ -516,8 +510,7 @@ def simulate(
                     cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
                     tentative=tentative, kind=kind)
         line = (f"simulate {rec.date}{'' if kind == 'batch' else f' ({kind})'}: {len(rec.assignments)} new, "
-                f"{rec.hours:g} h "
-                f"(total {rec.cumulative_hours:g} h), "
+                f"{rec.hours:g} h (total {rec.cumulative_hours:g} h), "
                 f"{rec.missions_open} missions open, {rec.employees_waiting} employees waiting"
                 + (f", {len(rec.cancelled)} cancelled" if rec.cancelled else "")
                 + (f", {rec.tentative} tentative" if commit_days is not None else "") + f", {rec.seconds:.2f} s")

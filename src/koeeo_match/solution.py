@@ -186,8 +186,9 @@ class Solution:
         ``solve_seconds``, a metric every solution reports (DESIGN.md §6),
         is then written as ``null``.
         """
-        metrics = {k: _plain(v) if timings or not k.endswith("_seconds") else None for k, v in self.metrics.items()
-                   if timings or not k.endswith("_seconds") or k == "solve_seconds"}
+        hidden = set() if timings else {k for k in self.metrics if k.endswith("_seconds")}
+        metrics = {k: None if k in hidden else _plain(v) for k, v in self.metrics.items()
+                   if k not in hidden or k == "solve_seconds"}
         metrics.setdefault("solve_seconds", None)  # a Solution built by hand, or read from an older file
         return {
             "format": SOLUTION_FORMAT,
