@@ -140,10 +140,10 @@ def section(doc: dict, rel: str, full: dict | None = None) -> list[str]:
           f"{m.get('date_utc', '?')}, {m.get('cores', '?')} cores, load {r.get('load_average', 0):.1f} |")
     w("")
     for r in doc.get("runs", []):
-        f = (full or {}).get(r["instance"])
-        where = "the cap experiment above"
-        if f is None and r.get("full_graph"):
-            f, where = r["full_graph"], "`--full`, in a process of its own"
+        # the same run's full graph (same machine, same day) when it has one, else the cap experiment's
+        f, where = r.get("full_graph"), "`--full`, in a process of its own, the same run"
+        if f is None:
+            f, where = (full or {}).get(r["instance"]), "the cap experiment above"
         if f is None:
             continue
         pr = r.get("pricing") or {}

@@ -183,6 +183,56 @@ def test_potentials_refuse_a_negative_cycle():
     assert potentials(2, np.array([0, 1]), np.array([1, 0]), np.array([-1, 0]), max_passes=10) is None
 
 
+@settings(max_examples=60, **SETTINGS)
+@given(records=problems(flow_friendly=True), data=st.data())
+def test_a_flow_kept_on_a_grown_graph_is_optimal_for_it(records, data):
+    """A round whose last flow is still optimal once arcs are added keeps it (no flow solved):
+    the flow kept is worth the optimum of the grown graph, and a flow that is no longer optimal
+    is solved again, from any subgraph to the whole graph."""
+    from koeeo_match.solvers import _priced_flow as PF
+    from koeeo_match.solvers.priced import capacity
+
+    problem = flow_friendly(records)
+    full = km.build_candidates(problem, "max_hours")
+    assume(len(full) > 0)
+    keep = np.array(data.draw(st.lists(st.booleans(), min_size=len(full), max_size=len(full))), bool)
+    k = capacity(problem)
+    flow = PF.PricedFlow(problem, k, None, 1)
+    sel, _, _ = flow.solve(full.subset(np.flatnonzero(keep)), None)
+    chosen = np.zeros(len(full), bool)
+    chosen[np.flatnonzero(keep)[sel]] = True
+    grown, _, _ = flow.solve(full, chosen, added=0)  # 0: always try to keep the flow
+    best, _, _ = PF.PricedFlow(problem, k, None, 1).solve(full, None)
+    assert int(full.score[grown].sum()) == int(full.score[best].sum())
+    assert flow.full_solves + flow.kept_flows == 2
+    if flow.kept_flows:
+        assert (grown == np.flatnonzero(chosen)).all()
+
+
+def test_a_flow_stays_when_the_arcs_added_change_only_prices():
+    """An arc added that no optimum needs keeps the last flow (counted in ``kept_flows``)."""
+    from koeeo_match.solvers import _priced_flow as PF
+    from koeeo_match.solvers.priced import capacity
+
+    p = km.synth.city(employees=200, seed=3, rules="flow")
+    full = km.build_candidates(p, "max_hours")
+    k = capacity(p)
+    flow = PF.PricedFlow(p, k, None, 1)
+    sel, y, v = flow.solve(full, None)
+    gain = full.score - y[full.employee] - v[full.mission]
+    assert (gain <= 0).all()
+    unused = np.setdiff1d(np.arange(len(full)), sel)
+    drop = unused[np.argmax(gain[unused])]  # an arc no optimum needs once it is left out, nor when it returns
+    sub = np.setdiff1d(np.arange(len(full)), [drop])
+    flow2 = PF.PricedFlow(p, k, None, 1)
+    sel2, _, _ = flow2.solve(full.subset(sub), None)
+    chosen = np.zeros(len(full), bool)
+    chosen[sub[sel2]] = True
+    again, _, _ = flow2.solve(full, chosen, added=1)
+    assert flow2.kept_flows == 1 and flow2.full_solves == 1
+    assert int(full.score[again].sum()) == int(full.score[sel].sum())
+
+
 # ----------------------------------------------------------------------------- through km.solve
 @pytest.fixture
 def priced_always(monkeypatch):

@@ -34,7 +34,8 @@ def residual(tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarr
 
 
 def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray, *,
-               d0: np.ndarray | None = None, max_passes: int | None = None) -> np.ndarray | None:
+               d0: np.ndarray | None = None, max_passes: int | None = None,
+               stall: int | None = None) -> np.ndarray | None:
     """Shortest distances from a virtual root joined to every node at cost 0, over the arcs
     ``tail -> head`` (a residual network: costs may be negative, cycles may not).
 
@@ -42,7 +43,10 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
     arc.  From ``d0`` (potentials that held before a few arcs changed), the largest such
     ``d <= d0``: only what the changed arcs reach is relaxed.  Raises
     :class:`~koeeo_match.errors.SolverError` on a negative cycle (the flow was not optimal);
-    with ``max_passes``, returns None instead when that many passes do not settle.
+    with ``max_passes``, returns None instead when that many passes do not settle, and with
+    ``stall`` as well when, after ``2 * stall`` passes, the nodes improved do not fall by a
+    tenth from one pass to the pass ``stall`` passes later (a negative cycle keeps improving
+    the same nodes; a settling search improves fewer and fewer).
 
     >>> potentials(3, np.array([0, 1]), np.array([1, 2]), np.array([-2, 1])).tolist()
     [0, -2, -1]
@@ -56,6 +60,7 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
     mark = np.zeros(n_nodes, bool)  # the nodes improved in a pass, when many: a mask, no sort or hash
     active = _distinct(t[w + d[t] - d[h] < 0], mark)  # only arcs of negative reduced cost improve anything
     passes = 0
+    seen = active.size
     while active.size:
         passes += 1
         if max_passes is not None and passes > max_passes:
@@ -77,6 +82,10 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
         hb, cb = h[idx][better], cand[better]
         np.minimum.at(d, hb, cb)
         active = _distinct(hb, mark)
+        if stall and max_passes is not None and passes % stall == 0:
+            if passes > 2 * stall and active.size > 0.9 * seen:
+                return None
+            seen = active.size
     return d
 
 

@@ -4,8 +4,9 @@
 (:mod:`koeeo_match.solvers.priced`) and reads the prices of employees and missions from the
 potentials that certify it (:mod:`._potentials`).  Nodes are keyed by what they stand for
 (an employee, an [employee, date], a mission, a [mission, employer]), so that a round starts
-from the last round's flow: the components of the graph that no new arc touches keep their
-flow, and only the others are solved again by OR-Tools; the potentials are computed afresh.
+from the last round's flow and potentials: when the arcs added only move the prices, that flow
+is kept (:func:`_still_optimal`); otherwise OR-Tools solves the flow again.  Either way the
+potentials are computed afresh, and certify it.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ NEVER = 2**61
 #: A flow of more arcs than this runs in processes that a deadline or Ctrl-C can kill (about 1 s of
 #: flow, :data:`~._auto_clock.PRICED_SECONDS_PER_ARC`); a smaller one runs here, whole.
 STOP_ARCS = 250_000
+#: Bellman-Ford passes that may settle the last flow's potentials on a grown network (:func:`_still_optimal`).
+REPAIR_PASSES = 200
+#: ... tried only when the arcs added since the last flow are at most this share of the arcs solved.
+REPAIR_SHARE = 0.1
 
 
 def _solve_network(ctx: tuple, part) -> tuple[Network, np.ndarray]:
@@ -281,62 +286,70 @@ def _prices(problem: Problem, net: _Net, d: np.ndarray) -> tuple[np.ndarray, np.
 
 class PricedFlow:
     """The flow of the arcs solved, kept from round to round: the first round (and any round
-    whose repair fails) is solved by OR-Tools from scratch; later rounds start from the last
-    optimal flow and its potentials, repair the flow around the arcs added, and certify it."""
+    whose warm start fails) is solved by OR-Tools from scratch; later rounds start from the last
+    optimal flow and its potentials (:func:`_warm`), and every round's flow is certified."""
 
     def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int, executor: Any = None,
                  stop: Callable[[], bool] | None = None):
         self.problem, self.k, self.uniform, self.workers = problem, k, uniform, workers
         self.executor = executor  # where the parts' networks are solved (None: local processes)
         self.stop = stop  # kills a large flow's processes (PartsStopped): a deadline, Ctrl-C
-        self.solved = False  # a flow of an earlier round exists (the components it keeps)
         self.full_solves = 0
+        self.kept_flows = 0
+        self._keys: np.ndarray | None = None  # the last certified network's node keys, sorted
+        self._d: np.ndarray | None = None  # and their potentials
 
     def solve(self, graph: CandidateGraph, chosen: np.ndarray | None,
-              seeds: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+              added: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(selected arcs of ``graph``, prices y, v).  ``chosen``: the arcs of ``graph`` the last
-        optimal flow used (None: solve from scratch); ``seeds``: the employees and missions
-        (a mask over both, employees first) of the arcs that changed since."""
+        optimal flow used (None: solve from scratch); ``added``: how many of its arcs the last
+        flow did not have (when few, that flow may still be optimal: :func:`_still_optimal`)."""
         net = f = d = None
-        free = None if chosen is None or seeds is None or not self.solved else self._region(graph, seeds)
-        if free is not None and chosen is not None:
-            # components of the graph that no changed arc touches keep their optimal flow: only
-            # the others are solved again, the kept assignment taking its seats
-            t_r = time.perf_counter()
-            sub_arcs = np.flatnonzero(free[graph.employee])
-            kept = chosen & ~free[graph.employee]
-            sub_net, sub_f = _network(self.problem, graph.subset(sub_arcs), self.k, self.uniform, self.workers,
-                                      solve=True, fixed=(graph.employee[kept], graph.mission[kept]),
-                                      executor=self.executor, stop=self.stop)
-            assert sub_f is not None
-            both = kept.copy()
-            both[sub_arcs[sub_net.arc_of[(sub_net.arc_of >= 0) & (sub_f > 0)]]] = True
+        if (chosen is not None and self._keys is not None and self._d is not None
+                and added <= REPAIR_SHARE * len(graph)):
+            t_w = time.perf_counter()
             net, _ = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=False)
-            f = _flows_of(net, both)
-            t_c = time.perf_counter()
-            d = _certify(net, f)
-            log.debug("%d of %d arcs solved again in %.2f s, certified in %.2f s", sub_arcs.size, len(graph),
-                      t_c - t_r, time.perf_counter() - t_c)
+            f = _flows_of(net, chosen)
+            d = _certify(net, f) if _still_optimal(net, f, _mapped(net, self._keys, self._d)) else None
+            log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
+                      "is not optimal", len(graph), time.perf_counter() - t_w)
         if net is None or d is None or f is None:
             net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True,
                               executor=self.executor, stop=self.stop)
             assert f is not None
             d = _certify(net, f)
             self.full_solves += 1
-        self.solved = True
+        else:
+            self.kept_flows += 1
+        order = np.argsort(net.key, kind="stable")
+        self._keys, self._d = net.key[order], d[order]
         cand = (net.arc_of >= 0) & (f > 0)
         y, v = _prices(self.problem, net, d)
         return np.sort(net.arc_of[cand]), y, v
 
-    def _region(self, graph: CandidateGraph, seeds: np.ndarray) -> np.ndarray | None:
-        """The employees of the components of ``graph`` that hold a seed; None when that is most
-        of them (a full solve is then as cheap)."""
-        E, M = self.problem.n_employees, self.problem.n_missions
-        _, label = components(E, M, graph.employee, graph.mission)
-        dirty = np.zeros(int(label.max()) + 1 if label.size else 0, bool)
-        dirty[label[np.flatnonzero(seeds)]] = True
-        emp = dirty[label[:E]]
-        has = np.diff(graph.ptr) > 0
-        if int((emp & has).sum()) > 0.6 * max(int(has.sum()), 1):
-            return None
-        return emp & has
+
+def _mapped(net: _Net, keys: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Potentials for the nodes of ``net`` from those of an earlier network (``keys`` sorted,
+    ``d`` theirs): a node it did not have, or that its source did not reach, starts at 0."""
+    out = np.zeros(net.key.size, np.int64)
+    if keys.size:
+        pos = np.minimum(np.searchsorted(keys, net.key), keys.size - 1)
+        hit = (keys[pos] == net.key) & (d[pos] < 2**59)
+        out[hit] = d[pos[hit]]
+    return out
+
+
+def _still_optimal(net: _Net, f0: np.ndarray, d0: np.ndarray) -> bool:
+    """Whether the flow ``f0``, optimal before arcs were added to ``net`` (and others, without
+    flow, left out), is still optimal: the potentials ``d0`` that certified it, lowered by a
+    Bellman-Ford from the arcs they no longer certify, settle (no negative cycle) within
+    :data:`REPAIR_PASSES` passes, the nodes it improves falling by a tenth every 10 passes.
+    Most late rounds of a pricing add arcs that change the prices only; this spares them a
+    flow."""
+    if (f0 > net.cap).any():  # a place the network no longer has (never seen): not a flow of it
+        return False
+    d = d0.copy()
+    _raise_idle(net, f0, d)
+    rt, rh, rw = _residual(net, f0)
+    return potentials(net.key.size, rt, rh, rw, d0=d, max_passes=REPAIR_PASSES,
+                      stall=10) is not None

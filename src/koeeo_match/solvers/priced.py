@@ -402,7 +402,6 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         flow = PricedFlow(problem, k, uniform, options.workers, options.executor, stop=halt)
         try_free = partial_k > 0
         sel_keys: np.ndarray | None = None
-        solved_keys: np.ndarray | None = None  # the arcs of the last solve
         while True:
             t0 = time.perf_counter()
             act = np.flatnonzero(held.active)
@@ -418,13 +417,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                            if partial_start else "no time was left for a first flow")
             else:
                 chosen = None if sel_keys is None else in_sorted(held.keys[act], sel_keys)
-                seeds = np.zeros(E + M, bool)
-                changed = None if solved_keys is None else act[~in_sorted(held.keys[act], solved_keys)]
-                if changed is not None:
-                    seeds[held.ea[changed]] = True
-                    seeds[E + held.ma[changed]] = True
                 try:
-                    sel_act, y, v = flow.solve(graph, chosen, seeds if changed is not None else None)
+                    sel_act, y, v = flow.solve(graph, chosen, rounds[-1].arcs_added if rounds else 0)
                 except PartsStopped:
                     no_flow = "the first flow was stopped at the deadline"
             if no_flow:
@@ -434,7 +428,6 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                     sel_keys = greedy_keys(problem, held.candidate_graph(problem, policy, scale), held.keys, halt,
                                             deadline)
                 break
-            solved_keys = held.keys[act]
             selected = act[sel_act]
             sel_keys = held.keys[selected]
             value = int(graph.score[sel_act].sum())
@@ -554,6 +547,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             "pairs_tested": sum(r.pairs_tested for r in rounds),
             "arcs_scanned": sum(r.arcs_scanned for r in rounds),
             "full_solves": flow.full_solves,
+            "kept_flows": flow.kept_flows,
             "fallback": fallback or None,
             "partial_rounds": sum(r.kind != "full" for r in rounds),
             "per_round": [{k: v for k, v in asdict(r).items() if k not in timing} for r in rounds],
