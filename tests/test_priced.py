@@ -183,6 +183,13 @@ def test_potentials_refuse_a_negative_cycle():
     assert potentials(2, np.array([0, 1]), np.array([1, 0]), np.array([-1, 0]), max_passes=10) is None
 
 
+def test_potentials_give_up_when_stopped():
+    """A deadline or Ctrl-C between passes ends the search that tries to keep a flow."""
+    arcs = np.array([0, 1]), np.array([1, 2]), np.array([-2, 1])
+    assert potentials(3, *arcs, max_passes=10).tolist() == [0, -2, -1]
+    assert potentials(3, *arcs, max_passes=10, stop=lambda: True) is None
+
+
 @settings(max_examples=60, **SETTINGS)
 @given(records=problems(flow_friendly=True), data=st.data())
 def test_a_flow_kept_on_a_grown_graph_is_optimal_for_it(records, data):

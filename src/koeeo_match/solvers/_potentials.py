@@ -11,6 +11,8 @@ is what pricing tests.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .._arrays import csr_ptr
@@ -35,7 +37,7 @@ def residual(tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarr
 
 def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray, *,
                d0: np.ndarray | None = None, max_passes: int | None = None,
-               stall: int | None = None) -> np.ndarray | None:
+               stall: int | None = None, stop: Callable[[], bool] | None = None) -> np.ndarray | None:
     """Shortest distances from a virtual root joined to every node at cost 0, over the arcs
     ``tail -> head`` (a residual network: costs may be negative, cycles may not).
 
@@ -63,7 +65,7 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
     seen = active.size
     while active.size:
         passes += 1
-        if max_passes is not None and passes > max_passes:
+        if max_passes is not None and passes > max_passes or stop is not None and stop():
             return None
         if passes > n_nodes + 1:
             if max_passes is not None:

@@ -310,7 +310,7 @@ class PricedFlow:
             t_w = time.perf_counter()
             net, _ = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=False)
             f = _flows_of(net, chosen)
-            d = _certify(net, f) if _still_optimal(net, f, _mapped(net, self._keys, self._d)) else None
+            d = _certify(net, f) if _still_optimal(net, f, _mapped(net, self._keys, self._d), self.stop) else None
             log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
                       "is not optimal", len(graph), time.perf_counter() - t_w)
         if net is None or d is None or f is None:
@@ -339,17 +339,18 @@ def _mapped(net: _Net, keys: np.ndarray, d: np.ndarray) -> np.ndarray:
     return out
 
 
-def _still_optimal(net: _Net, f0: np.ndarray, d0: np.ndarray) -> bool:
+def _still_optimal(net: _Net, f0: np.ndarray, d0: np.ndarray, stop: Callable[[], bool] | None = None) -> bool:
     """Whether the flow ``f0``, optimal before arcs were added to ``net`` (and others, without
     flow, left out), is still optimal: the potentials ``d0`` that certified it, lowered by a
     Bellman-Ford from the arcs they no longer certify, settle (no negative cycle) within
     :data:`REPAIR_PASSES` passes, the nodes it improves falling by a tenth every 10 passes.
     Most late rounds of a pricing add arcs that change the prices only; this spares them a
-    flow."""
+    flow.  ``stop`` answering True (a deadline, Ctrl-C) between passes gives up: the flow solved
+    next is then stopped where it runs."""
     if (f0 > net.cap).any():  # a place the network no longer has (never seen): not a flow of it
         return False
     d = d0.copy()
     _raise_idle(net, f0, d)
     rt, rh, rw = _residual(net, f0)
-    return potentials(net.key.size, rt, rh, rw, d0=d, max_passes=REPAIR_PASSES,
-                      stall=10) is not None
+    return potentials(net.key.size, rt, rh, rw, d0=d, max_passes=REPAIR_PASSES, stall=10,
+                      stop=stop) is not None
