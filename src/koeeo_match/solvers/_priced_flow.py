@@ -41,6 +41,9 @@ STOP_ARCS = 250_000
 REPAIR_PASSES = 200
 #: ... tried only when the arcs added since the last flow are at most this share of the arcs solved.
 REPAIR_SHARE = 0.1
+#: ... and given up when the nodes a pass improves have not fallen by a tenth over REPAIR_STALL passes
+#: (after twice as many): a negative cycle, the flow is no longer optimal.
+REPAIR_STALL = 10
 
 
 def _solve_network(ctx: tuple, part) -> tuple[Network, np.ndarray]:
@@ -285,9 +288,10 @@ def _prices(problem: Problem, net: _Net, d: np.ndarray) -> tuple[np.ndarray, np.
 
 
 class PricedFlow:
-    """The flow of the arcs solved, kept from round to round: the first round (and any round
-    whose warm start fails) is solved by OR-Tools from scratch; later rounds start from the last
-    optimal flow and its potentials (:func:`_warm`), and every round's flow is certified."""
+    """The flow of the arcs solved, kept from round to round: the first round, and any round
+    whose arcs added change the assignment, is solved by OR-Tools from scratch; a later round
+    keeps the last optimal flow when its potentials show it still optimal
+    (:func:`_still_optimal`).  Every round's flow is certified."""
 
     def __init__(self, problem: Problem, k: np.ndarray, uniform: int | None, workers: int, executor: Any = None,
                  stop: Callable[[], bool] | None = None):
@@ -343,7 +347,7 @@ def _still_optimal(net: _Net, f0: np.ndarray, d0: np.ndarray, stop: Callable[[],
     """Whether the flow ``f0``, optimal before arcs were added to ``net`` (and others, without
     flow, left out), is still optimal: the potentials ``d0`` that certified it, lowered by a
     Bellman-Ford from the arcs they no longer certify, settle (no negative cycle) within
-    :data:`REPAIR_PASSES` passes, the nodes it improves falling by a tenth every 10 passes.
+    :data:`REPAIR_PASSES` passes, the nodes it improves falling (:data:`REPAIR_STALL`).
     Most late rounds of a pricing add arcs that change the prices only; this spares them a
     flow.  ``stop`` answering True (a deadline, Ctrl-C) between passes gives up: the flow solved
     next is then stopped where it runs."""
@@ -352,5 +356,5 @@ def _still_optimal(net: _Net, f0: np.ndarray, d0: np.ndarray, stop: Callable[[],
     d = d0.copy()
     _raise_idle(net, f0, d)
     rt, rh, rw = _residual(net, f0)
-    return potentials(net.key.size, rt, rh, rw, d0=d, max_passes=REPAIR_PASSES, stall=10,
+    return potentials(net.key.size, rt, rh, rw, d0=d, max_passes=REPAIR_PASSES, stall=REPAIR_STALL,
                       stop=stop) is not None
