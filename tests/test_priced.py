@@ -211,7 +211,7 @@ def test_a_flow_kept_on_a_grown_graph_is_optimal_for_it(records, data):
     grown, _, _ = flow.solve(full, chosen, added=0)  # 0: always try to keep the flow
     best, _, _ = PF.PricedFlow(problem, k, None, 1).solve(full, None)
     assert int(full.score[grown].sum()) == int(full.score[best].sum())
-    assert flow.full_solves + flow.kept_flows == 2
+    assert flow.full_solves + flow.kept_flows == 2 and flow.last_kept == bool(flow.kept_flows)
     if flow.kept_flows:
         assert (grown == np.flatnonzero(chosen)).all()
 
@@ -236,7 +236,7 @@ def test_a_flow_stays_when_the_arcs_added_change_only_prices():
     chosen = np.zeros(len(full), bool)
     chosen[sub[sel2]] = True
     again, _, _ = flow2.solve(full, chosen, added=1)
-    assert flow2.kept_flows == 1 and flow2.full_solves == 1
+    assert flow2.kept_flows == 1 and flow2.full_solves == 1 and flow2.last_kept
     assert int(full.score[again].sum()) == int(full.score[sel].sum())
 
 
@@ -604,3 +604,47 @@ def test_remote_missions_cut_short_are_scanned_before_the_certificate(policy):
     assert int(g.score[res.selected].sum()) == int(g0.score[res0.selected].sum())
     if km.Policy.parse(policy).primary:
         assert objective(g, res) == km.solve(p, method="flow", policy=policy).objective
+
+
+def test_rounds_say_which_kept_their_flow(caplog):
+    """``per_round`` marks the rounds that kept the last flow (as many as ``kept_flows``), and
+    their log line says so instead of counting arcs solved."""
+    import logging
+
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    with caplog.at_level(logging.INFO, logger="koeeo_match.solvers.priced"):
+        g, res = solve_priced(p, pol, SolveOptions(), start_k=1)
+    pricing = res.stats["pricing"]
+    kept = [r["flow_kept"] for r in pricing["per_round"]]
+    assert pricing["kept_flows"] >= 1 and sum(kept) == pricing["kept_flows"]
+    assert pricing["full_solves"] + sum(kept) == pricing["rounds"]
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("pricing round")]
+    assert ["flow kept on" in line for line in lines] == kept
+    assert res.status == km.Status.OPTIMAL
+    assert float(g.terms["hours"][res.selected].sum()) == km.solve(p, method="flow").objective
+
+
+def test_a_flow_no_longer_optimal_is_solved_on_the_networks_the_check_built(monkeypatch):
+    """When the last flow is not optimal on the grown graph, the flow is solved on the networks
+    the kept-flow check built: each part's network is built once per round."""
+    from koeeo_match.solvers import _priced_flow as PF
+    from koeeo_match.solvers.priced import capacity
+
+    p = km.synth.city(employees=200, seed=3, rules="flow")
+    full = km.build_candidates(p, "max_hours")
+    k = capacity(p)
+    best, _, _ = PF.PricedFlow(p, k, None, 1).solve(full, None)
+    sub = np.setdiff1d(np.arange(len(full)), best)  # without the arcs of an optimum: a worse flow
+    flow = PF.PricedFlow(p, k, None, 1)
+    sel, _, _ = flow.solve(full.subset(sub), None)
+    chosen = np.zeros(len(full), bool)
+    chosen[sub[sel]] = True
+    parts = sorted(len(part) for part in PF._build(p, full, k, None).parts)
+    built: list[int] = []
+    real = PF.network
+    monkeypatch.setattr(PF, "network", lambda ctx, part: built.append(len(part)) or real(ctx, part))
+    again, _, _ = flow.solve(full, chosen, added=0)
+    assert flow.full_solves == 2 and flow.kept_flows == 0 and not flow.last_kept
+    assert int(full.score[again].sum()) == int(full.score[best].sum())
+    assert sorted(built) == parts

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..candidates import CandidateGraph, pair_keys
+from ..candidates import CandidateGraph
 from ..decompose import Part, components, cut
 from ..errors import SolverError
 from ..model import Problem
@@ -44,13 +44,6 @@ REPAIR_SHARE = 0.1
 #: ... and given up when the nodes a pass improves have not fallen by a tenth over REPAIR_STALL passes
 #: (after twice as many): a negative cycle, the flow is no longer optimal.
 REPAIR_STALL = 10
-
-
-def _solve_network(ctx: tuple, part) -> tuple[Network, np.ndarray]:
-    """A part's network and the optimal flow on every one of its arcs, the bypass last (with
-    ``ctx``'s ``by_max_flow``: a max flow of min cost, the bypass taking what is left)."""
-    net = network(ctx, part)
-    return net, _flows(_job(net, ctx[-1]))
 
 
 def _job(net: Network, by_max_flow: bool) -> FlowJob:
@@ -113,59 +106,32 @@ def _node_keys(problem: Problem, graph: CandidateGraph, ed_grp: np.ndarray | Non
     return keys
 
 
-def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int | None, workers: int,
-             solve: bool, fixed: tuple[np.ndarray, np.ndarray] | None = None,
-             executor: Any = None, stop: Callable[[], bool] | None = None) -> tuple[_Net, np.ndarray | None]:
-    """The network of ``graph`` and, with ``solve``, its optimal flow (parts solved apart by
-    OR-Tools, on a process pool when large).  ``fixed``: the (employee, mission) pairs of an
-    assignment kept outside ``graph``, whose seats and [mission, employer] places are taken.
-    ``executor``: where the parts are solved (:func:`~koeeo_match.parallel.run_parts`).
-    ``stop``: on a graph of over :data:`STOP_ARCS` arcs, the parts are solved in forked
-    processes that ``stop`` answering True kills (:class:`~koeeo_match.parallel.PartsStopped`)."""
+@dataclass
+class _Built:
+    """The networks of a graph's parts (built in this process, kept for a solve) and their merge."""
+
+    parts: list[Part]
+    nets: list[Network]
+    by_max_flow: bool
+    net: _Net
+
+
+def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int | None) -> _Built:
+    """The network of ``graph``: one per part (connected components packed by
+    :data:`~.flow.PART_ARCS`), and their merge (:class:`_Net`)."""
     E, M = problem.n_employees, problem.n_missions
     ka, kmis = graph.employee, graph.mission
-    st = structure(problem, graph)
-    seats, mc_cap = problem.missions.seats.astype(np.int64), st.mc_cap
-    if fixed is not None:
-        fe, fm = fixed
-        seats = seats - np.bincount(fm, minlength=M)
-        if st.n_mc:
-            n_er = len(problem.employers) + 1
-            emp_of = problem.employees.employer
-            used_keys, used = np.unique(pair_keys(fm, emp_of[fe] + 1, n_er), return_counts=True)
-            has = st.mc >= 0
-            first = np.zeros(st.n_mc, np.int64)
-            first[st.mc[has][::-1]] = np.flatnonzero(has)[::-1]
-            gkey = pair_keys(kmis[first], emp_of[ka[first]] + 1, n_er)
-            pos = np.clip(np.searchsorted(used_keys, gkey), 0, max(used_keys.size - 1, 0))
-            hit = used_keys.size > 0
-            taken = np.where(hit & (used_keys[pos] == gkey), used[pos], 0) if hit else np.zeros(st.n_mc, np.int64)
-            mc_cap = mc_cap - taken
+    st = structure(problem, graph)  # places pinned pairs took (problem.taken) are taken here
     ed_grp, mc_grp = _layers(st, k, np.arange(len(graph)), ka, True)
     offset = 0 if uniform is None else uniform
-    ctx = (ka, kmis, k, ed_grp, mc_grp, mc_cap, seats, offset - graph.score, uniform is not None)
+    ctx = (ka, kmis, k, ed_grp, mc_grp, st.mc_cap, problem.missions.seats.astype(np.int64),
+           offset - graph.score, uniform is not None)
     _, label = components(E, M, ka, kmis)
     parts = cut(ka, kmis, E, M, PART_ARCS, label=label[ka]) if len(graph) else []
-    if solve:
-        n_proc = (workers or default_workers()) if len(graph) > 300_000 else 1
-        if executor is None and (stop is None or len(graph) <= STOP_ARCS):
-            solved = run_parts(_solve_network, [(ctx, p) for p in parts], n_proc, [len(p) for p in parts])
-        elif executor is None:  # in processes that can be killed: the networks built here (the workers
-            # inherit them) so that only the flows come back (a giant part's network would be pickled whole)
-            nets = [network(ctx, p) for p in parts]
-            flows = run_parts(_flows, [(_job(net, ctx[-1]),) for net in nets], n_proc, [len(p) for p in parts],
-                              stop=stop)
-            solved = list(zip(nets, flows))
-        else:  # the networks are built here (they are kept), each sent with only its own arrays
-            nets = [network(ctx, p) for p in parts]
-            flows = run_parts(_flows, [(_job(net, ctx[-1]),) for net in nets], executor=executor,
-                              remote=Remote(_flows, lambda job: (job,), "flow part"))
-            solved = list(zip(nets, flows))
-    else:
-        solved = [(network(ctx, p), None) for p in parts]
-    cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "f", "kind", "arc", "key")}
+    nets = [network(ctx, p) for p in parts]
+    cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "kind", "arc", "key")}
     base, supply = 2, int(k[k > 0].sum())
-    for part, (net, f) in zip(parts, solved):
+    for part, net in zip(parts, nets):
         n_local = int(max(net.tail.max(), net.head.max())) + 1
         glob = np.concatenate([[0, 1], base + np.arange(n_local - 2)])
         cols["t"].append(glob[net.tail])
@@ -177,18 +143,36 @@ def _network(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: in
         arc[net.first : net.first + net.n_candidates] = part.arcs
         cols["arc"].append(arc)
         cols["key"].append(_node_keys(problem, graph, ed_grp, mc_grp, net, part)[2:])
-        if f is not None:
-            cols["f"].append(f[:-1])
         base += n_local - 2
+
     def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
         return np.concatenate(x).astype(dt, copy=False) if x else np.zeros(0, dt)
 
-    net_all = _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
-                   cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
-                   np.concatenate([[0, 1], cat(cols["key"], np.int64)]), supply, offset)
     # the bypass carries every employee's unused capacity, those without an arc here included:
     # its flow sets the prices of the employees and missions outside the network
-    return net_all, (cat(cols["f"], np.int64) if solve else None)
+    merged = _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
+                  cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
+                  np.concatenate([[0, 1], cat(cols["key"], np.int64)]), supply, offset)
+    return _Built(parts, nets, uniform is not None, merged)
+
+
+def _solve(built: _Built, workers: int, executor: Any = None,
+           stop: Callable[[], bool] | None = None) -> np.ndarray:
+    """The optimal flow of every arc of ``built.net``: its parts solved apart by OR-Tools, on a
+    process pool when large.  ``executor``: where the parts are solved
+    (:func:`~koeeo_match.parallel.run_parts`; each sent with only its own arrays).  ``stop``: on
+    a graph of over :data:`STOP_ARCS` arcs, the parts are solved in forked processes (which
+    inherit the networks built here, so that only the flows come back) that ``stop`` answering
+    True kills (:class:`~koeeo_match.parallel.PartsStopped`)."""
+    sizes = [len(p) for p in built.parts]
+    jobs = [(_job(net, built.by_max_flow),) for net in built.nets]
+    if executor is not None:
+        flows = run_parts(_flows, jobs, executor=executor, remote=Remote(_flows, lambda job: (job,), "flow part"))
+    else:
+        n_arcs = sum(sizes)
+        n_proc = (workers or default_workers()) if n_arcs > 300_000 else 1
+        flows = run_parts(_flows, jobs, n_proc, sizes, stop=stop if n_arcs > STOP_ARCS else None)
+    return np.concatenate([f[:-1] for f in flows]).astype(np.int64, copy=False) if flows else np.zeros(0, np.int64)
 
 
 def _flows_of(net: _Net, chosen: np.ndarray) -> np.ndarray:
@@ -300,6 +284,7 @@ class PricedFlow:
         self.stop = stop  # kills a large flow's processes (PartsStopped): a deadline, Ctrl-C
         self.full_solves = 0
         self.kept_flows = 0
+        self.last_kept = False  # whether the last round kept its flow
         self._keys: np.ndarray | None = None  # the last certified network's node keys, sorted
         self._d: np.ndarray | None = None  # and their potentials
 
@@ -308,23 +293,28 @@ class PricedFlow:
         """(selected arcs of ``graph``, prices y, v).  ``chosen``: the arcs of ``graph`` the last
         optimal flow used (None: solve from scratch); ``added``: how many of its arcs the last
         flow did not have (when few, that flow may still be optimal: :func:`_still_optimal`)."""
-        net = f = d = None
+        built = d = None
         if (chosen is not None and self._keys is not None and self._d is not None
                 and added <= REPAIR_SHARE * len(graph)):
             t_w = time.perf_counter()
-            net, _ = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=False)
-            f = _flows_of(net, chosen)
-            d = _certify(net, f) if _still_optimal(net, f, _mapped(net, self._keys, self._d), self.stop) else None
+            built = _build(self.problem, graph, self.k, self.uniform)
+            f = _flows_of(built.net, chosen)
+            if _still_optimal(built.net, f, _mapped(built.net, self._keys, self._d), self.stop):
+                d = _certify(built.net, f)
             log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
                       "is not optimal", len(graph), time.perf_counter() - t_w)
-        if net is None or d is None or f is None:
-            net, f = _network(self.problem, graph, self.k, self.uniform, self.workers, solve=True,
-                              executor=self.executor, stop=self.stop)
-            assert f is not None
-            d = _certify(net, f)
+        if d is None:  # solved from scratch (on the networks the check built, if it ran)
+            if built is None:
+                built = _build(self.problem, graph, self.k, self.uniform)
+            f = _solve(built, self.workers, self.executor, self.stop)
+            d = _certify(built.net, f)
             self.full_solves += 1
+            self.last_kept = False
         else:
             self.kept_flows += 1
+            self.last_kept = True
+        assert built is not None
+        net = built.net
         order = np.argsort(net.key, kind="stable")
         self._keys, self._d = net.key[order], d[order]
         cand = (net.arc_of >= 0) & (f > 0)

@@ -117,7 +117,9 @@ class PricingRound:
     whose scan cut some remote missions short (``remote_cap``: those stay to be scanned), and
     ``"free"`` for one that paired free nodes only, without a scan (:func:`._priced_rounds.free_arcs`; its nodes:
     the free ones, ``arcs_scanned`` the eligible arcs drawn between them, no pair counted as
-    tested).  Only a ``"full"`` round can end with the certificate.
+    tested).  Only a ``"full"`` round can end with the certificate.  ``flow_kept``: the round
+    kept the last round's flow, proven still optimal on the arcs solved, instead of solving one
+    (:class:`~._priced_flow.PricedFlow`).
     """
 
     arcs: int
@@ -130,6 +132,7 @@ class PricingRound:
     solve_seconds: float
     scan_seconds: float
     kind: str = "full"
+    flow_kept: bool = False
 
 
 def _need(held: int, solved: int) -> int:
@@ -507,7 +510,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 added = 0
             kind = "free" if free is not None else "capped" if cut else "full"
             rounds.append(PricingRound(len(graph), n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
-                                       t_solve, t_scan, kind))
+                                       t_solve, t_scan, kind, flow.last_kept))
             if free is not None:
                 what = (f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
                         f"{scanned:,} eligible arcs")
@@ -515,7 +518,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 what = (f"scan of {n_e:,} employees / {n_m:,} missions tested {tested:,} pairs, "
                         f"{scanned:,} eligible arcs")
                 what += f" ({cut:,} remote missions cut short)" if cut else ""
-            msg = (f"pricing round {len(rounds)}: {len(graph):,} arcs solved ({held.ea.size:,} held) in "
+            how = "flow kept on" if flow.last_kept else "arcs solved"
+            msg = (f"pricing round {len(rounds)}: {len(graph):,} {how} ({held.ea.size:,} held) in "
                    f"{t_solve:.1f} s; {what}, {priced_out:,} price out, {added:,} added, "
                    f"{int(back.sum()):,} held arcs back ({t_scan:.1f} s)")
             log.info(msg)
