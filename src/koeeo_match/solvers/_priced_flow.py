@@ -108,17 +108,21 @@ def _node_keys(problem: Problem, graph: CandidateGraph, ed_grp: np.ndarray | Non
 
 @dataclass
 class _Built:
-    """The networks of a graph's parts (built in this process, kept for a solve) and their merge."""
+    """The networks of a graph's parts, built in this process and kept for a solve, with what
+    their merge (:func:`_merged`) needs."""
 
     parts: list[Part]
     nets: list[Network]
     by_max_flow: bool
-    net: _Net
+    ed_grp: np.ndarray | None
+    mc_grp: np.ndarray | None
+    supply: int  # every employee's capacity, not only those of the network's arcs
+    offset: int  # the bypass's cost
 
 
 def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int | None) -> _Built:
-    """The network of ``graph``: one per part (connected components packed by
-    :data:`~.flow.PART_ARCS`), and their merge (:class:`_Net`)."""
+    """The networks of ``graph``: one per part (connected components packed by
+    :data:`~.flow.PART_ARCS`)."""
     E, M = problem.n_employees, problem.n_missions
     ka, kmis = graph.employee, graph.mission
     st = structure(problem, graph)  # places pinned pairs took (problem.taken) are taken here
@@ -129,9 +133,15 @@ def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int 
     _, label = components(E, M, ka, kmis)
     parts = cut(ka, kmis, E, M, PART_ARCS, label=label[ka]) if len(graph) else []
     nets = [network(ctx, p) for p in parts]
+    return _Built(parts, nets, uniform is not None, ed_grp, mc_grp, int(k[k > 0].sum()), offset)
+
+
+def _merged(problem: Problem, graph: CandidateGraph, built: _Built) -> _Net:
+    """The parts' networks of ``built`` as one (:class:`_Net`): made after their flow is solved,
+    so that the solve's processes do not run beside it."""
     cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "kind", "arc", "key")}
-    base, supply = 2, int(k[k > 0].sum())
-    for part, net in zip(parts, nets):
+    base = 2
+    for part, net in zip(built.parts, built.nets):
         n_local = int(max(net.tail.max(), net.head.max())) + 1
         glob = np.concatenate([[0, 1], base + np.arange(n_local - 2)])
         cols["t"].append(glob[net.tail])
@@ -142,7 +152,7 @@ def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int 
         arc = np.full(net.tail.size, -1, np.int64)
         arc[net.first : net.first + net.n_candidates] = part.arcs
         cols["arc"].append(arc)
-        cols["key"].append(_node_keys(problem, graph, ed_grp, mc_grp, net, part)[2:])
+        cols["key"].append(_node_keys(problem, graph, built.ed_grp, built.mc_grp, net, part)[2:])
         base += n_local - 2
 
     def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
@@ -150,15 +160,14 @@ def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int 
 
     # the bypass carries every employee's unused capacity, those without an arc here included:
     # its flow sets the prices of the employees and missions outside the network
-    merged = _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
-                  cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
-                  np.concatenate([[0, 1], cat(cols["key"], np.int64)]), supply, offset)
-    return _Built(parts, nets, uniform is not None, merged)
+    return _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
+                cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
+                np.concatenate([[0, 1], cat(cols["key"], np.int64)]), built.supply, built.offset)
 
 
 def _solve(built: _Built, workers: int, executor: Any = None,
            stop: Callable[[], bool] | None = None) -> np.ndarray:
-    """The optimal flow of every arc of ``built.net``: its parts solved apart by OR-Tools, on a
+    """The optimal flow of every arc of ``_merged(..., built)``: its parts solved apart by OR-Tools, on a
     process pool when large.  ``executor``: where the parts are solved
     (:func:`~koeeo_match.parallel.run_parts`; each sent with only its own arrays).  ``stop``: on
     a graph of over :data:`STOP_ARCS` arcs, the parts are solved in forked processes (which
@@ -293,28 +302,30 @@ class PricedFlow:
         """(selected arcs of ``graph``, prices y, v).  ``chosen``: the arcs of ``graph`` the last
         optimal flow used (None: solve from scratch); ``added``: how many of its arcs the last
         flow did not have (when few, that flow may still be optimal: :func:`_still_optimal`)."""
-        built = d = None
+        built = net = d = None
         if (chosen is not None and self._keys is not None and self._d is not None
                 and added <= REPAIR_SHARE * len(graph)):
             t_w = time.perf_counter()
             built = _build(self.problem, graph, self.k, self.uniform)
-            f = _flows_of(built.net, chosen)
-            if _still_optimal(built.net, f, _mapped(built.net, self._keys, self._d), self.stop):
-                d = _certify(built.net, f)
+            net = _merged(self.problem, graph, built)
+            f = _flows_of(net, chosen)
+            if _still_optimal(net, f, _mapped(net, self._keys, self._d), self.stop):
+                d = _certify(net, f)
             log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
                       "is not optimal", len(graph), time.perf_counter() - t_w)
         if d is None:  # solved from scratch (on the networks the check built, if it ran)
             if built is None:
                 built = _build(self.problem, graph, self.k, self.uniform)
             f = _solve(built, self.workers, self.executor, self.stop)
-            d = _certify(built.net, f)
+            if net is None:
+                net = _merged(self.problem, graph, built)
+            d = _certify(net, f)
             self.full_solves += 1
             self.last_kept = False
         else:
             self.kept_flows += 1
             self.last_kept = True
-        assert built is not None
-        net = built.net
+        assert net is not None
         order = np.argsort(net.key, kind="stable")
         self._keys, self._d = net.key[order], d[order]
         cand = (net.arc_of >= 0) & (f > 0)
