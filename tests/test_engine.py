@@ -25,6 +25,7 @@ from koeeo_match._params import (
     validate_params,
 )
 from koeeo_match.solvers import REGISTRY, RULES, RawResult, problem_rules, register
+from koeeo_match.solvers.flow import certain_obstacles
 
 from conftest import make
 
@@ -125,6 +126,57 @@ def test_a_screened_rule_keeps_the_solvers_own_message():
     p = make([{"id": "e"}], [{"id": "m", "seats": 3, "min_seats": 2}])
     with pytest.raises(km.UnsupportedError, match=r"^method='flow' cannot honour these rules of the problem: team"):
         km.solve(p, method="flow")
+
+
+def test_a_screening_method_is_refused_before_the_full_graph_when_the_problem_shows_the_rule(monkeypatch):
+    p = km.synth.city(employees=100, seed=1, rules="all")
+    g = km.build_candidates(p, "max_hours")
+    late = {}
+    for method in ("flow", "stable"):
+        with pytest.raises(km.UnsupportedError) as err:
+            engine.dispatch(p, g, method, km.solvers.SolveOptions())
+        late[method] = str(err.value).split(": ")[1].split("; ")[0]  # the team minimum, found on the graph
+    assert late["flow"].startswith("team minimum")
+
+    def no_graph(*a, **k):
+        raise AssertionError("the full graph was built")
+
+    monkeypatch.setattr(engine, "candidate_graph", no_graph)
+    for method in ("flow", "stable"):
+        with pytest.raises(km.UnsupportedError) as err:
+            km.solve(p, method=method)
+        msg = str(err.value)
+        assert msg.startswith(f"method={method!r} cannot honour these rules of the problem: {late[method]}")
+        assert "These may bind on its eligible pairs as well: hours entitlement" in msg
+        assert msg.endswith(", or 'greedy'." if method == "stable" else "(exact, every rule).")
+
+
+def test_a_team_mission_no_one_is_eligible_for_is_no_reason_to_refuse_a_flow():
+    team = {"id": "t", "seats": 3, "min_seats": 2, "skills": {"law": 1}}
+    p = make([{"id": "e", "skills": {"it": 1}}], [{"id": "m"}, team])
+    s = km.solve(p, method="flow")
+    assert s.assignments == [("e", "m")] and km.check(p, s) == []
+    q = make([{"id": "e", "skills": {"law": 1}}], [{"id": "m"}, team])  # now e may join the team: refused
+    with pytest.raises(km.UnsupportedError, match="team minimum .* on 1 mission"):
+        km.solve(q, method="flow")
+
+
+@pytest.mark.parametrize("n,seed", [(60, 0), (100, 0), (100, 1), (200, 2), (300, 3)])
+def test_the_rules_found_before_the_graph_are_those_the_full_graph_shows(n, seed):
+    p = km.synth.city(employees=n, seed=seed, rules="all")
+    on_graph = km.solvers.flow.flow_obstacles(p, km.build_candidates(p, "max_hours"))
+    assert certain_obstacles(p) == [o for o in on_graph if o.startswith(("forced pairs", "team "))]
+
+
+def test_forced_pairs_and_started_teams_are_refused_before_the_full_graph(monkeypatch):
+    p = make([{"id": "e"}, {"id": "f"}], [{"id": "m", "seats": 3, "min_seats": 2}, {"id": "n"}],
+             forced=[{"employee": "e", "mission": "n"}])
+    monkeypatch.setattr(engine, "candidate_graph", lambda *a, **k: pytest.fail("the full graph was built"))
+    with pytest.raises(km.UnsupportedError, match=r"forced pairs \(1\); team minimum"):
+        km.solve(p, method="flow")
+    with pytest.raises(km.UnsupportedError, match="cannot complete the team"):  # refused by pinning, earlier
+        km.solve(make([{"id": "e"}, {"id": "f"}], [{"id": "m", "seats": 3, "min_seats": 2}]), method="flow",
+                 fixed=[("e", "m")])
 
 
 def test_register_refuses_an_unknown_rule():

@@ -49,6 +49,7 @@ from .policy import Policy, as_policy
 from .result import to_solution
 from .solution import Solution, relative_gap
 from .solvers import INTERRUPTED, REGISTRY, RULES, CtrlC, RawResult, SolveOptions, problem_rules
+from .solvers.flow import certain_obstacles
 from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
 from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
@@ -344,19 +345,32 @@ def dispatch(problem: Problem, graph: CandidateGraph, method: str, options: Solv
     return REGISTRY[method](problem, graph, options)
 
 
-def refuse_rules(problem: Problem, method: str) -> None:
+def refuse_rules(problem: Problem, method: str, top_k: int | None = None) -> None:
     """Refuse (:class:`UnsupportedError`) a rule of ``problem`` that ``method`` neither supports
-    nor screens itself; the message names the rule and the methods that honour it.
+    nor screens itself; the message names the rule and the methods that honour it.  A method
+    that screens rules on its graph (``flow``, ``stable``) is refused here, before a full graph
+    (``top_k=None``) that may take minutes, when the problem alone shows one on it
+    (:func:`~koeeo_match.solvers.flow.certain_obstacles`); the message adds the rules that may
+    bind on its pairs.
 
     >>> import koeeo_match as km
     >>> refuse_rules(km.synth.city(employees=30, seed=0, rules="flow"), "greedy")
     """
-    refused = REGISTRY[method].refuses(problem_rules(problem))
+    solver = REGISTRY[method]
+    refused = solver.refuses(problem_rules(problem))
     if refused:
         rule = refused[0]
         able = [m for m in METHODS if m in REGISTRY and rule in REGISTRY[m].supports]
         raise UnsupportedError(f"method={method!r} cannot honour the {RULES[rule]} of this problem. "
                                f"Methods that do: {', '.join(repr(m) for m in able)}.")
+    if top_k is None and solver.screens and (found := certain_obstacles(problem)):
+        # the rules certain_obstacles decides (forced pairs, team minimums, started teams) are not repeated
+        maybe = [o for o in priced_obstacles(problem) if not o.startswith(("forced pairs", "team "))]
+        raise UnsupportedError(
+            f"method={method!r} cannot honour these rules of the problem: " + "; ".join(found)
+            + (". These may bind on its eligible pairs as well: " + "; ".join(maybe) if maybe else "")
+            + ". Use method='cpsat' or method='auto' (exact, every rule)"
+            + (", or 'greedy'." if method == "stable" else "."))
 
 
 def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: SolveOptions, *,
@@ -539,7 +553,7 @@ def solve(
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
     check_memory(problem, method, top_k, memory_limit, time_limit)
-    refuse_rules(problem, method)  # before a graph that may take minutes
+    refuse_rules(problem, method, top_k)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
     # runs on the arcs built (a partial graph, which proves nothing about the problem)
     graph_end = None if time_limit is None else max(t_entry + GRAPH_SHARE * time_limit,

@@ -26,17 +26,17 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 
 from .._arrays import dense, first_of, present, unique_sorted
-from ..candidates import CandidateGraph
+from ..candidates import CandidateGraph, eligible_pairs
 from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
-from ..model import Problem
+from ..model import Problem, restrict
 from ..parallel import Remote, default_workers, run_parts
 from ..status import Status
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, group_ids, structure
 
 __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obstacles", "defeats_flow",
-           "employee_capacity",
+           "certain_obstacles", "employee_capacity",
            "FlowJob", "run_flow_job"]
 
 
@@ -139,6 +139,36 @@ def defeats_flow(problem: Problem, graph: CandidateGraph, st: Structure | None =
     if st.forced_arc.size or st.staffed.any() or st.team[graph.mission].any():
         return True
     return bool(flow_obstacles(problem, graph, st))
+
+
+def certain_obstacles(problem: Problem) -> list[str]:
+    """The rules of :func:`flow_obstacles` that ``problem`` alone shows on its full graph (every
+    eligible pair, ``top_k=None``), before that graph is built: forced pairs (each is
+    eligible), teams started by pinned pairs, and team minimums on the missions some employee
+    is eligible for (only their pairs are drawn).  The other rules (durations, employers' caps
+    and budgets, ``max_per_employer`` for ``stable``) bind or not depending on every pair.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=40, seed=0, rules="all")
+    >>> certain_obstacles(p) == flow_obstacles(p, km.build_candidates(p, "max_hours"))[:1]
+    True
+    """
+    m = problem.missions
+    out = []
+    if len(problem.forced):
+        out.append(f"forced pairs ({len(problem.forced)})")
+    team = np.flatnonzero(m.min_seats > 1)
+    if team.size:
+        _, ma, _ = eligible_pairs(restrict(problem, np.arange(problem.n_employees), team))
+        teams = team[present(ma, team.size)]
+        if teams.size:
+            out.append(f"team minimum (min_seats > 1) on {teams.size} mission(s), e.g. {m.ids[teams[0]]!r}")
+    taken = problem.taken
+    started = np.zeros(0, np.int64) if taken is None else np.flatnonzero(taken.staffed)
+    if started.size:
+        out.append(f"team started below its minimum by fixed pairs on {started.size} mission(s), "
+                   f"e.g. {m.ids[started[0]]!r}")
+    return out
 
 
 def _obstacles(problem: Problem, graph: CandidateGraph, st: Structure) -> list[str]:
