@@ -23,7 +23,7 @@ import numpy as np
 
 from ..errors import InvalidProblemError, Issue
 from ..model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
-from ._npz_values import _bad, _validate
+from ._npz_values import bad_rows, validate
 
 __all__ = ["NPZ_FORMAT", "dump_npz", "load_npz"]
 
@@ -133,7 +133,7 @@ def _cast(
         if np.any(bad):
             if rows is not None and a.shape == rows[1].shape and np.all(np.isfinite(a)):
                 # a value issue: named by record, reported with the other value checks
-                _bad(values, rows[0], rows[1], bad, key.partition(".")[2], "expected a whole number")
+                bad_rows(values, rows[0], rows[1], bad, key.partition(".")[2], "expected a whole number")
                 a = np.trunc(a)
             else:
                 issues.append(Issue("file", "", key, f"expected whole numbers, got {a[bad].flat[0]!r}"
@@ -301,7 +301,8 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
     ------
     InvalidProblemError
         A file that is not an ``.npz`` archive (a zip of ``.npy`` arrays: text, a pickle,
-        which is never loaded, a bare ``.npy``) is one issue naming its path.  Otherwise
+        which is never loaded, a bare ``.npy``), a folder or a path that cannot be read is
+        one issue naming its path.  Otherwise
         the error lists every problem found, each naming the array (``"missions.seats"``)
         or the record and field, as the JSON reader does: first each array the format
         does not know, and the structure: every missing or unreadable array (arrays of
@@ -309,8 +310,12 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
         pointer.  When the structure is sound, the values, all at once (after the unknown
         arrays, which do not stop them): whole numbers stored as fractions, ranges (the
         supported ranges of docs/model.md, dates within 0001-01-01..9999-12-31),
-        references, ids empty or repeated, and the pair rules of JSON (an unknown employee
-        or mission, a pair listed twice, a pair both forced and forbidden).
+        references, ids empty or repeated, skill and sector names empty or listed twice
+        (the Parquet and DataFrame rule), levels (1-3 required, 0-3 held), a skill or sector
+        given twice in one record, availability windows (none for an employee marked always
+        available, each ending no earlier than it starts, sorted and merged), and the pair
+        rules of JSON (an unknown employee or mission, a pair listed twice, a pair both
+        forced and forbidden).
 
     Examples
     --------
@@ -335,7 +340,7 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
         raise InvalidProblemError(unknown + issues)
     built = {name: cls(**tables[name]) for name, cls in _TABLES.items()}
     problem = Problem(skills=skills, sectors=sectors, **built)
-    _validate(problem, unknown + values)  # an unknown array does not stop the values' checks
+    validate(problem, unknown + values)  # an unknown array does not stop the values' checks
     return problem
 
 
@@ -349,6 +354,8 @@ def _open(path: str | os.PathLike[str]) -> Any:
     described here, in words of this format, and a pickle is never loaded.
     """
     name = os.fspath(path)
+    if os.path.isdir(name):
+        raise InvalidProblemError([Issue("file", "", "", f"{name} is a folder, not an .npz file")])
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)

@@ -27,7 +27,7 @@ tables of a document), ``_frames`` (records from DataFrames and rows, a problem'
 from __future__ import annotations
 
 from ._fields import LISTS, parse_day, record_name, show_value
-from ._frames import problem_columns, records_from_frame, tables_from_rows
+from ._frames import problem_columns, records_from_frame, tables_from_rows, vocabulary_issues
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
 from ._tables import (
@@ -65,4 +65,5 @@ __all__ = [
     "records_from_frame",
     "restrict",
     "tables_from_rows",
+    "vocabulary_issues",
 ]

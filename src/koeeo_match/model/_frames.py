@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "VOCABULARIES", "problem_columns", "problem_frames", "records_from_frame", "rows_of_frame", "tables_from_rows",
+    "vocabulary_issues",
 ]
 
 #: The optional vocabulary tables: their order is the order of the problem's ``skills`` / ``sectors``.
@@ -160,15 +161,32 @@ def _vocabulary(name: str, rows: Any, used: tuple[str, ...], issues: list[Issue]
             issues.append(Issue(name, f"#{i}", "name", f"expected one column 'name' of non-empty strings, got {r!r}"))
             continue
         names.append(v)
-    seen = set()
-    for v in names:
-        if v in seen:
-            issues.append(Issue(name, v, "name", "listed twice"))
-        seen.add(v)
+    issues += vocabulary_issues(name, names)
+    seen = set(names)
     for v in used:
         if v not in seen:
             issues.append(Issue(name, v, "name", f"used by the records but not listed in the {name} table"))
     return names
+
+
+def vocabulary_issues(name: str, names: Sequence[str]) -> list[Issue]:
+    """The rules of a vocabulary's names, every reader's: each a non-empty string, listed once.
+
+    ``name`` is ``"skills"`` or ``"sectors"``, the kind of the issues: an empty name is named by
+    its position, each repeat by the name.
+
+    >>> [str(i) for i in vocabulary_issues("skills", ["law", "", "law"])]
+    ["skills '#1', field 'name': expected a non-empty string", "skills 'law', field 'name': listed twice"]
+    """
+    issues: list[Issue] = []
+    seen: set[str] = set()
+    for i, v in enumerate(names):
+        if not v:
+            issues.append(Issue(name, f"#{i}", "name", "expected a non-empty string"))
+        elif v in seen:
+            issues.append(Issue(name, v, "name", "listed twice"))
+        seen.add(v)
+    return issues
 
 
 def _resorted(ptr: np.ndarray, key: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:

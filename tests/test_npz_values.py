@@ -1,0 +1,178 @@
+"""The npz reader refuses what the JSON, Parquet and DataFrame readers refuse, naming the record and field.
+
+Each case edits the arrays of a valid file (``test_hostile.doc``) into one that another reader
+would refuse: repeated or empty vocabulary names, a sector index with no sectors, windows given to an
+employee marked always available, and value errors (levels, skill indices, windows) that must name
+the employee or mission, not the array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import koeeo_match as km
+from koeeo_match.io import dump_npz, load_npz, parse_day, problem_from_dict, problem_to_dict
+
+from test_hostile import doc, refused
+
+
+@pytest.fixture(scope="module")
+def arrays(tmp_path_factory):
+    path = tmp_path_factory.mktemp("npz") / "p.npz"
+    dump_npz(problem_from_dict(doc()), path)
+    with np.load(path, allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def npz(tmp_path, arrays, **change):
+    path = tmp_path / "q.npz"
+    np.savez(path, **{**arrays, **change})
+    return lambda: load_npz(path)
+
+
+def _skills(arrays, names):
+    """``skills`` replaced by ``names``: the employees' level matrix gets a zero column per new name."""
+    level = arrays["employees.skill_level"]
+    extra = np.zeros((level.shape[0], len(names) - level.shape[1]), level.dtype)
+    return {"skills": np.array(names), "employees.skill_level": np.hstack([level, extra])}
+
+
+def test_the_base_file_loads(tmp_path, arrays):
+    p = npz(tmp_path, arrays)()
+    assert p.skills == ("law",) and p.sectors == ("social",)
+
+
+# ----------------------------------------------------------------------------- vocabularies
+
+
+def test_repeated_skill_name_refused(tmp_path, arrays):
+    """Two columns named 'law': a JSON round trip would merge them (silent loss); frames say 'listed twice'."""
+    err = refused(npz(tmp_path, arrays, **_skills(arrays, ["law", "law"])), ("skills", "law", "name"))
+    assert "listed twice" in str(err)
+
+
+def test_repeated_sector_name_refused(tmp_path, arrays):
+    err = refused(npz(tmp_path, arrays, sectors=np.array(["social", "social"])), ("sectors", "social", "name"))
+    assert "listed twice" in str(err)
+
+
+def test_empty_skill_and_sector_names_refused(tmp_path, arrays):
+    ch = {**_skills(arrays, ["law", ""]), "sectors": np.array(["", "social"])}
+    err = refused(npz(tmp_path, arrays, **ch), ("skills", "#1", "name"), ("sectors", "#0", "name"))
+    assert "non-empty" in str(err)
+
+
+def test_sector_index_without_any_sector_refused(tmp_path, arrays):
+    """sector 0 with an empty sector list was accepted, then dump to JSON and to_frames failed (IndexError)."""
+    ch = {"sectors": np.zeros(0, "U1"), "employees.pref_ptr": np.zeros(3, np.int64),
+          "employees.pref_sector": np.zeros(0, np.int32), "employees.pref_weight": np.zeros(0),
+          "associations.sector": np.array([-1, -1], np.int32)}
+    assert npz(tmp_path, arrays, **ch)().sectors == ()  # no sector anywhere: fine
+    ch["associations.sector"] = np.array([-1, 0], np.int32)
+    err = refused(npz(tmp_path, arrays, **ch), ("association", "b", "sector"))
+    assert len(err.issues) == 1
+
+
+# ----------------------------------------------------------------------------- availability
+
+
+def test_windows_of_an_employee_marked_always_available_refused(tmp_path, arrays):
+    """JSON has no way to say both (no ``available``: always available): the windows were ignored, then lost."""
+    ch = {"employees.always_available": np.array([True, True])}  # e1 has a window
+    err = refused(npz(tmp_path, arrays, **ch), ("employee", "e1", "available"))
+    assert len(err.issues) == 1 and "always" in str(err)
+
+
+def test_no_window_and_not_always_available_still_loads(tmp_path, arrays):
+    """``available: []`` in JSON (never available) is the same arrays."""
+    p = npz(tmp_path, arrays, **{"employees.always_available": np.array([False, False])})()
+    assert problem_to_dict(p)["employees"][1]["available"] == []
+
+
+def test_window_ending_before_it_starts_named_by_employee(tmp_path, arrays):
+    start, end = arrays["employees.avail_start"], arrays["employees.avail_end"]
+    err = refused(npz(tmp_path, arrays, **{"employees.avail_start": end, "employees.avail_end": start}),
+                  ("employee", "e1", "available"))
+    assert "2027-03-31/2027-03-01 ends before it starts" in str(err), str(err)
+
+
+def test_unsorted_or_overlapping_windows_named_by_employee(tmp_path, arrays):
+    d = parse_day
+    for start, end in (([d("2027-05-01"), d("2027-03-01")], [d("2027-05-02"), d("2027-03-02")]),  # unsorted
+                       ([d("2027-03-01"), d("2027-03-03")], [d("2027-03-05"), d("2027-03-09")]),  # overlap
+                       ([d("2027-03-01"), d("2027-03-03")], [d("2027-03-02"), d("2027-03-09")])):  # adjacent
+        ch = {"employees.avail_ptr": np.array([0, 2, 2], np.int64),
+              "employees.avail_start": np.array(start, np.int32), "employees.avail_end": np.array(end, np.int32)}
+        err = refused(npz(tmp_path, arrays, **ch), ("employee", "e1", "available"))
+        assert "sorted" in str(err) and len(err.issues) == 1
+
+
+def test_availability_problems_of_many_employees_each_named(tmp_path):
+    """Vectorised over every employee: each bad one named (the first 20), the rest counted."""
+    p = km.synth.city(employees=200, seed=3)
+    path = tmp_path / "c.npz"
+    km.dump(p, path)
+    with np.load(path, allow_pickle=False) as data:
+        a = {k: data[k] for k in data.files}
+    ptr = a["employees.avail_ptr"]
+    bad = [i for i in range(200) if ptr[i + 1] > ptr[i]][:25]
+    assert len(bad) == 25
+    end = a["employees.avail_end"].copy()
+    end[ptr[bad]] = a["employees.avail_start"][ptr[bad]] - 1
+    a["employees.avail_end"] = end
+    np.savez(path, **a)
+    err = refused(lambda: km.load(path), *[("employee", str(p.employees.ids[i]), "available") for i in bad[:20]])
+    assert len(err.issues) == 21 and err.issues[-1].message == "... and 5 more"
+
+
+# ----------------------------------------------------------------------------- skills
+
+
+def test_skill_level_out_of_range_named_by_employee(tmp_path, arrays):
+    level = arrays["employees.skill_level"].copy()
+    level[1, 0] = 7
+    err = refused(npz(tmp_path, arrays, **{"employees.skill_level": level}), ("employee", "e2", "skills"))
+    assert len(err.issues) == 1 and "'law'" in str(err) and "7" in str(err) and "matrix" not in str(err), str(err)
+
+
+def test_required_level_and_skill_out_of_range_named_by_mission(tmp_path, arrays):
+    ch = {"missions.req_level": np.array([4], np.uint8)}
+    err = refused(npz(tmp_path, arrays, **ch), ("mission", "m1", "skills"))
+    assert "'law'" in str(err) and "1, 2 or 3" in str(err), str(err)
+    err = refused(npz(tmp_path, arrays, **{"missions.req_level": np.array([0], np.uint8)}), ("mission", "m1", "skills"))
+    ch = {"missions.req_skill": np.array([3], np.int32)}
+    err = refused(npz(tmp_path, arrays, **ch), ("mission", "m1", "skills"))
+    assert "skill index 3" in str(err), str(err)
+
+
+def test_skill_or_sector_given_twice_in_one_record_refused(tmp_path, arrays):
+    """A JSON object or a Parquet map cannot hold a key twice; the round trip would keep one."""
+    ch = {"missions.req_ptr": np.array([0, 2, 2], np.int64), "missions.req_skill": np.array([0, 0], np.int32),
+          "missions.req_level": np.array([1, 2], np.uint8),
+          "employees.pref_ptr": np.array([0, 2, 2], np.int64), "employees.pref_sector": np.array([0, 0], np.int32),
+          "employees.pref_weight": np.array([1.0, 2.0])}
+    err = refused(npz(tmp_path, arrays, **ch), ("mission", "m1", "skills"), ("employee", "e1", "prefers"))
+    assert "'law' given twice" in str(err) and "'social' given twice" in str(err), str(err)
+
+
+def test_every_new_problem_at_once(tmp_path, arrays):
+    level = arrays["employees.skill_level"].copy()
+    level[0, 0] = 9
+    ch = {"sectors": np.array(["social", "social"]), "employees.always_available": np.array([True, False]),
+          "employees.skill_level": level, "missions.req_level": np.array([5], np.uint8)}
+    err = refused(npz(tmp_path, arrays, **ch), ("sectors", "social", "name"), ("employee", "e1", "available"),
+                  ("employee", "e1", "skills"), ("mission", "m1", "skills"))
+    assert len(err.issues) == 4
+
+
+# ----------------------------------------------------------------------------- paths
+
+
+@pytest.mark.parametrize("make, what", [(lambda p: None, "No such file"), (lambda p: p.mkdir(), "folder")])
+def test_missing_path_or_folder_is_a_clear_error(tmp_path, make, what):
+    path = tmp_path / "x.npz"
+    make(path)
+    err = refused(lambda: km.load(path), ("file", "", ""))
+    message = err.issues[0].message
+    assert len(err.issues) == 1 and message.startswith(str(path)) and what in message[len(str(path)):], message
