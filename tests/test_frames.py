@@ -320,6 +320,20 @@ def test_parquet_solution_file_checked(tmp_path):
     assert km.load(tmp_path / "ok.parquet").assignments == [("e", "m")]
 
 
+@pytest.mark.parametrize("objective, says", [
+    ("1" + "0" * 400, "field 'objective': expected a number within the float range"),  # was an OverflowError
+    ("1" + "0" * 5000, "holds unreadable solution metadata: Exceeds the limit"),  # was a bare ValueError
+])
+def test_parquet_solution_metadata_with_a_huge_integer_named(tmp_path, objective, says):
+    body = '{"format": "koeeo-match-solution/1", "status": "feasible", "objective": ' + objective + "}"
+    meta = {b"format": b"koeeo-match-solution/1", b"koeeo-match-solution": body.encode()}
+    table = pa.table({"employee": ["e"], "mission": ["m"]})
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "s.parquet")
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.load(tmp_path / "s.parquet")
+    assert len(err.value.issues) == 1 and says in str(err.value)
+
+
 def _strategy():
     from test_properties import problems
     return problems()

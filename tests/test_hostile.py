@@ -394,6 +394,20 @@ def test_duplicate_json_key_in_a_solution_file_with_its_other_problems(tmp_path)
     assert len(err.issues) == 4
 
 
+@pytest.mark.parametrize("what", ["problem", "solution"])
+def test_an_integer_too_long_for_python_is_a_file_issue(tmp_path, what):
+    """An integer literal of more digits than Python converts (4,300 by default) was a bare ValueError."""
+    d = doc() if what == "problem" else {"format": "koeeo-match-solution/1", "status": "feasible",
+                                           "objective": 14, "bound": None, "assignments": []}
+    key = "hours" if what == "problem" else "objective"
+    text = json.dumps(d).replace(f'"{key}": 14', f'"{key}": 1' + "0" * 5000, 1)
+    assert "0" * 5000 in text
+    err = refused(_json_file(tmp_path, text), ("file", "", ""))
+    assert len(err.issues) == 1
+    assert err.issues[0].message.startswith(f"{tmp_path / 'p.json'} holds a number too long to read")
+    assert "5001 digits" in str(err)
+
+
 # ----------------------------------------------------------------------------- the fuzzer
 
 _VALUES = st.one_of(

@@ -357,7 +357,9 @@ def test_solution_round_trip(tmp_path):
 
 
 @pytest.mark.parametrize("change", [{"format": "x"}, {"status": "great"}, {"assignments": {"e1": "m1"}},
-                                    {"assignments": [{"employee": "e1"}]}, {"objective": "7"}])
+                                    {"assignments": [{"employee": "e1"}]}, {"objective": "7"},
+                                    # integers no float holds (an OverflowError, or read as they were)
+                                    {"objective": 10**400}, {"bound": -(10**400)}, {"metrics": {"gap": [1, 10**309]}}])
 def test_bad_solution_document(change):
     d = {"format": "koeeo-match-solution/1", "status": "optimal", "objective": 7, "bound": 7,
          "assignments": [{"employee": "e1", "mission": "m1"}], "metrics": {}}

@@ -156,6 +156,20 @@ def test_unknown_key_in_solution_refused(files, capsys):
     assert "field 'colour': unknown key" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("changes, field", [({"objective": 10**400}, "objective"), ({"bound": -(10**400)}, "bound"),
+                                           ({"metrics": {"bound": 10**309}}, "metrics")])
+def test_an_integer_beyond_the_float_range_is_named(files, capsys, changes, field):
+    """1e400 written out as an integer (401 digits) was an OverflowError traceback from check, report and
+    explain."""
+    tmp, problem, sol = files
+    path = _edited(tmp, sol, "huge.json", **changes)
+    for argv in (["check", problem, path], ["report", problem, path], ["explain", problem, path, "x"]):
+        capsys.readouterr()
+        assert main([str(a) for a in argv]) == 2
+        err = capsys.readouterr().err
+        assert f"file, field {field!r}: " in err and "expected a number within the float range" in err
+
+
 def test_wrong_solution_format_says_not_a_solution(files):
     tmp, problem, sol = files
     doc = json.loads(sol.read_text())

@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import InvalidProblemError, Issue
 from .explain import explain
+from .model import show_value
 from .policy import TERMS, Policy
 from .status import Status, Termination
 
@@ -270,6 +271,11 @@ class Solution:
             v = doc.get(key)
             if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
                 issues.append(Issue("file", "", key, f"expected a number or null, got {_short.repr(v)}"))
+            elif _beyond_float(v):
+                issues.append(Issue("file", "", key, f"{_BEYOND_FLOAT}, got {show_value(v)}"))
+        if isinstance(doc.get("metrics"), Mapping):
+            issues += [Issue("file", "", "metrics", f"{where}: {_BEYOND_FLOAT}, got {show_value(v)}")
+                       for where, v in _numbers(doc["metrics"], "metrics") if _beyond_float(v)]
         policy, why = _policy_of(doc.get("policy"))
         if why:
             issues.append(Issue("file", "", "policy", why))
@@ -309,6 +315,36 @@ class Solution:
         from .explain.table import solution_frame
 
         return solution_frame(self, problem, policy)
+
+
+#: Why an integer too large for a float (beyond about 1.8e308) is refused: no figure can hold it.
+_BEYOND_FLOAT = "expected a number within the float range (|x| < 1.8e308)"
+
+
+def _beyond_float(v: Any) -> bool:
+    """``v`` is an integer that no float holds (``float(v)`` would raise ``OverflowError``)."""
+    if not isinstance(v, int) or isinstance(v, bool):
+        return False
+    try:
+        float(v)
+    except OverflowError:
+        return True
+    return False
+
+
+def _numbers(doc: Any, where: str) -> list[tuple[str, Any]]:
+    """The values inside ``doc`` (its objects and lists walked, without recursion), each with where it
+    is: ``metrics['bound']``, ``metrics['by_departement']['69']``."""
+    out, todo = [], [(where, doc)]
+    while todo:
+        w, v = todo.pop()
+        if isinstance(v, Mapping):
+            todo += [(f"{w}[{k!r}]", x) for k, x in list(v.items())[::-1]]
+        elif isinstance(v, list):
+            todo += [(f"{w}[{i}]", x) for i, x in list(enumerate(v))[::-1]]
+        else:
+            out.append((w, v))
+    return out
 
 
 def _plain(v: Any) -> Any:

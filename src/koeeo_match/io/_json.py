@@ -208,6 +208,9 @@ def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is not valid JSON: {err}")]) from None
     except RecursionError:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
+    except ValueError as err:  # an integer literal longer than Python reads (sys.set_int_max_str_digits)
+        raise InvalidProblemError([Issue("file", "", "", f"{name} holds a number too long to read: "
+                                                         f"{str(err).split(';')[0]}")]) from None
     return doc, _duplicate_issues(doc, duplicates) if duplicates else []
 
 

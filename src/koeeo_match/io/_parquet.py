@@ -169,8 +169,8 @@ def _load_solution(path: str | os.PathLike[str]) -> Solution:
         raise _file_issue(path, f"has columns {table.column_names}; expected ['employee', 'mission']")
     try:
         doc = json.loads(meta[_SOLUTION_KEY].decode("utf-8"), parse_constant=float)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
-        raise _file_issue(path, f"holds unreadable solution metadata: {err}") from None
+    except (ValueError, RecursionError) as err:  # not UTF-8, not JSON, nested too deeply, an int too long
+        raise _file_issue(path, f"holds unreadable solution metadata: {str(err).split(';')[0]}") from None
     if not isinstance(doc, dict) or "assignments" in doc:
         raise _file_issue(path, "holds solution metadata that is not an object without assignments")
     doc["assignments"] = table.to_pylist()
