@@ -23,11 +23,14 @@ from koeeo_match.cli import main
 VIOLATION_KEYS = {"rule", "employee", "mission", "message"}
 
 
-def run(*args: str, stdin: str | None = None, cwd=None) -> subprocess.CompletedProcess:
-    # the package under test, whatever the working directory
-    env = {**os.environ, "PYTHONPATH": str(Path(km.__file__).resolve().parents[1])}
+def run(*args: str, stdin: str | None = None, cwd=None, **env: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "koeeo_match", *args], input=stdin, capture_output=True,
-                          text=True, timeout=300, cwd=cwd, env=env)
+                          text=True, timeout=300, cwd=cwd, env=_env(**env))
+
+
+def _env(**env: str) -> dict[str, str]:
+    """This environment, ``env`` and the package under test (whatever the working directory)."""
+    return {**os.environ, **env, "PYTHONPATH": str(Path(km.__file__).resolve().parents[1])}
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +78,44 @@ def test_generate_to_stdout_is_a_json_problem(tmp_path):
     assert r.returncode == 0, r.stderr
     assert km.io.problem_from_dict(json.loads(r.stdout)).n_employees == 30
     assert "generated" in r.stderr and not (tmp_path / "-").exists()
+
+
+def test_a_closed_stdout_is_one_message(files):
+    """``koeeo-match solve p.json -o - >&-`` was an AttributeError traceback (``sys.stdout`` is None); a
+    command printing to it ended 0 with its output lost."""
+    _, problem, sol = files
+    for args in (["-q", "solve", str(problem), "-o", "-", "--method", "greedy"], ["report", str(problem), str(sol)]):
+        r = subprocess.run([sys.executable, "-m", "koeeo_match", *args], stderr=subprocess.PIPE, text=True,
+                           timeout=300, env=_env(), preexec_fn=lambda: os.close(1))  # started with stdout closed
+        assert r.returncode == 2
+        assert r.stderr == "koeeo-match: error: [Errno 9] standard output is closed: nowhere to write the output\n"
+    r = subprocess.run([sys.executable, "-m", "koeeo_match", "solve", str(problem), "-o", "-", "--method", "greedy"],
+                       capture_output=True, text=True, timeout=300, env=_env(),
+                       preexec_fn=lambda: os.close(2))  # stderr closed: its progress lines went into the output
+    assert r.returncode == 0 and r.stdout == sol.read_text()
+
+
+def test_a_reader_gone_early_ends_the_command_quietly(files):
+    """``koeeo-match ... | head``: the reader closes the pipe; the command stops with no traceback."""
+    _, problem, sol = files
+    for args in (["solve", str(problem), "-o", "-", "--method", "greedy"], ["report", str(problem), str(sol)]):
+        proc = subprocess.Popen([sys.executable, "-m", "koeeo_match", *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, env=_env())
+        proc.stdout.close()  # before the command writes anything
+        err = proc.stderr.read().decode()
+        assert proc.wait(timeout=300) == 2 and "Traceback" not in err and "Exception" not in err
+
+
+def test_a_terminal_that_is_not_utf8_gets_escapes(files):
+    """Labels (département) and ids that the output's encoding lacks are written as escapes; they were a
+    UnicodeEncodeError (report and pipeline stopped half-way, --help and an error message a traceback)."""
+    _, problem, sol = files
+    r = run("report", str(problem), str(sol), PYTHONIOENCODING="ascii")
+    assert r.returncode == 0 and "worst-decile d\\xe9partement coverage" in r.stdout, r.stderr
+    r = run("explain", str(problem), str(sol), "café", PYTHONIOENCODING="ascii")
+    assert r.returncode == 2 and "caf\\xe9" in r.stderr and "Traceback" not in r.stderr
+    r = run("generate", "-h", PYTHONIOENCODING="ascii")
+    assert r.returncode == 0 and "d\\xe9partement" in r.stdout and not r.stderr
 
 
 def test_solution_to_npz_refused_before_any_work(tmp_path, capsys):

@@ -8,12 +8,15 @@ shown unless the application configures logging, or the CLI is given ``-v``.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import io
 import logging
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
-__all__ = ["HelpFormatter", "to_stderr"]
+__all__ = ["HelpFormatter", "console", "to_stderr"]
 
 
 def to_stderr(verbose: int) -> Callable[[], None]:
@@ -52,6 +55,62 @@ def to_stderr(verbose: int) -> Callable[[], None]:
         warnings.showwarning = shown
 
     return undo
+
+
+class _Closed(io.TextIOBase):
+    """Standard output when the command was started without one (``>&-``): writing to it is an error."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed: nowhere to write the output")
+
+
+class _Dropped(io.TextIOBase):
+    """Standard error when the command was started without one (``2>&-``): what it is told goes nowhere
+    (``print(file=None)`` would put it on standard output, into the output)."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+
+@contextlib.contextmanager
+def console() -> Iterator[None]:
+    """Standard output and error that no character and no closed stream turns into a traceback.
+
+    Each stream writes the characters its encoding lacks as escapes (``\\xe9`` for an ``é`` on an
+    ASCII terminal), from now on: the command line is the process.  Inside the ``with``, a closed
+    standard output (None) is a stream whose writing raises ``OSError`` (the command line prints it
+    as one message), and a closed standard error one that drops what it is given.
+
+    Examples
+    --------
+    >>> saved, sys.stdout = sys.stdout, None  # as a command started with ``>&-`` has it
+    >>> try:
+    ...     with console():
+    ...         print("a result")
+    ... finally:
+    ...     sys.stdout = saved
+    Traceback (most recent call last):
+    OSError: [Errno 9] standard output is closed: nowhere to write the output
+    """
+    for stream in (sys.stdout, sys.stderr):
+        if callable(getattr(stream, "reconfigure", None)):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+    stand_ins = {"stdout": _Closed(), "stderr": _Dropped()}
+    replaced = [name for name in stand_ins if getattr(sys, name) is None]
+    for name in replaced:
+        setattr(sys, name, stand_ins[name])
+    try:
+        yield
+    finally:
+        for name in replaced:
+            if getattr(sys, name) is stand_ins[name]:
+                setattr(sys, name, None)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -25,7 +25,7 @@ from ._cli_opts import check_writable
 from ._cli_opts import finite as _finite
 from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
-from ._log import HelpFormatter, to_stderr
+from ._log import HelpFormatter, console, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -557,6 +557,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    with console():  # first: the parser's help and errors print too
+        return _main(argv)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     from .errors import InvalidProblemError, KoeeoMatchError
 
     global _QUIET
