@@ -443,6 +443,20 @@ def test_parse_day_refuses_with_a_value_error(text, says):
         parse_day(text)
 
 
+@pytest.mark.parametrize("item, says", [
+    ("03/01/2027", "got '03' in '03/01/2027'"), ("2027/03/01", "got '2027' in '2027/03/01'"),
+    ("2027-02-30/2027-03-01", "not a valid calendar date: '2027-02-30' in '2027-02-30/2027-03-01'"),
+    ("2027-03-01/soon", "got 'soon' in '2027-03-01/soon'")])
+def test_an_available_item_with_a_slash_is_shown_whole(item, says):
+    """A slash makes an item a range, whose halves are parsed: the message shows the item as written
+    (``"03/01/2027"`` was reported as got '03')."""
+    with pytest.raises(km.InvalidProblemError) as err:
+        problem_from_dict(doc(employees=[{**doc()["employees"][0], "available": [item]}]))
+    (issue,) = err.value.issues
+    assert (issue.kind, issue.id, issue.field) == ("employee", "e1", "available")
+    assert says in issue.message and "a range is 'YYYY-MM-DD/YYYY-MM-DD'" in issue.message
+
+
 def test_a_json_file_too_large_for_the_memory_available_is_refused_before_it_is_read(tmp_path, monkeypatch):
     import koeeo_match.io._json as js
 

@@ -132,7 +132,10 @@ def _available(v: Any) -> list[tuple[int, int]]:
     for item in v:
         if isinstance(item, str) and "/" in item:
             a, _, b = item.partition("/")
-            s, e = parse_day(a), parse_day(b)
+            try:
+                s, e = parse_day(a), parse_day(b)
+            except FieldError as err:  # the whole item shown: "03/01/2027" is no range of '03' and '01/2027'
+                raise FieldError(f"{err} in {_show(item)} (a range is 'YYYY-MM-DD/YYYY-MM-DD')") from None
             if e < s:
                 raise FieldError(f"range {_show(item)} ends before it starts")
             out.append((s, e))
