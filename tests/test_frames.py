@@ -125,6 +125,31 @@ def test_from_frames_reports_every_problem_at_once():
     assert "given twice" in str(err.value) and "10:00" in str(err.value)
 
 
+def test_from_frames_refuses_a_column_given_twice():
+    """Two ``hours`` columns: neither is chosen; the issue names the table and the column (with every other)."""
+    employees = pd.concat([pd.DataFrame({"id": ["e"], "lat": [45.0], "lon": [5.0], "hours": [7.0]}),
+                           pd.DataFrame({"hours": [100.0]})], axis=1)
+    skills = pd.DataFrame([["law", "law"]], columns=["name", "name"])
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.Problem.from_frames(**_small(employees=employees, missions=pd.DataFrame({"id": ["m"]})), skills=skills)
+    assert issues(err) == {("employee", "", "hours"), ("skills", "", "name"), ("mission", "m", "association")}
+    assert "the employees table has 2 columns named 'hours'" in str(err.value)
+    with pytest.raises(km.InvalidProblemError, match="the frame has 2 columns named 'hours'"):
+        km.io.records_from_frame(employees)
+
+
+@pytest.mark.parametrize("na", [np.nan, pd.NA, None])
+def test_from_frames_names_a_missing_value_in_a_required_field(na):
+    """A NaN latitude is "not a finite number", not "missing"; None still means not given."""
+    employees = pd.DataFrame({"id": ["e"], "lat": pd.Series([na], dtype=object), "lon": [5.0]})
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.Problem.from_frames(**_small(employees=employees))
+    (issue,) = err.value.issues
+    assert (issue.kind, issue.id, issue.field) == ("employee", "e", "lat")
+    assert issue.message == ("required field is missing" if na is None else f"expected a number, got {na!r}"
+                             if na is pd.NA else "expected a finite number, got nan")
+
+
 def test_from_frames_checks_the_vocabularies():
     employees = pd.DataFrame({"id": ["e"], "lat": [45.0], "lon": [5.0], "skills": [{"law": 2, "art": 1}]})
     skills = pd.DataFrame({"name": ["law", "law", "x"]})

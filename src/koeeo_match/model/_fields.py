@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
 from ._tables import _EPOCH
 
-__all__ = ["LISTS", "FieldError", "parse_day", "parse_records", "record_name", "show_value"]
+__all__ = ["LISTS", "FieldError", "parse_day", "parse_records", "record_name", "required", "show_value"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1
@@ -257,6 +257,15 @@ def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str
     if "employee" in spec:
         return f"#{pos} ({_show(rec.get('employee'))}, {_show(rec.get('mission'))})"
     return f"#{pos}"
+
+
+def required(kind: str, field: str) -> bool:
+    """Whether records of ``kind`` must give ``field`` (an unknown kind or field: False).
+
+    >>> required("employee", "lat"), required("mission", "lat"), required("record", "id")
+    (True, False, False)
+    """
+    return _SPEC.get(kind, {}).get(field, (None, False))[1]
 
 
 def record_name(kind: str, pos: int, rec: Mapping[str, Any]) -> str:

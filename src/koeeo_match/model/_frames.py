@@ -5,7 +5,9 @@ One frame per record kind, one row per record, one column per field of
 ``skills`` and ``prefers`` a dict (or a list of ``(key, value)`` pairs, as
 pandas gives a Parquet map column), ``available`` and
 ``excluded_associations`` a list (or a 1-d numpy array).  A missing cell
-(``None``, NaN, ``pd.NA``, ``NaT``) means "field not given".  Mission ``date``
+(``None``, NaN, ``pd.NA``, ``NaT``) means "field not given"; in a required
+field (an employee's ``lat``) a NaN, ``pd.NA`` or ``NaT`` is reported as
+what it is, not as a missing field.  A column name given twice is refused.  Mission ``date``
 and ``posted`` and employee ``joined`` cells may be ``YYYY-MM-DD`` strings, dates, pandas Timestamps or
 ``numpy.datetime64`` at midnight, and so may the items of ``available``;
 numpy scalars are accepted wherever a number is.
@@ -24,14 +26,15 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue
-from ._fields import LISTS
+from ._fields import LISTS, required
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import NO_DATE
 
@@ -39,8 +42,8 @@ if TYPE_CHECKING:
     from ._problem import Problem
 
 __all__ = [
-    "VOCABULARIES", "problem_columns", "problem_frames", "records_from_frame", "rows_of_frame", "tables_from_rows",
-    "vocabulary_issues",
+    "VOCABULARIES", "frame_issues", "problem_columns", "problem_frames", "records_from_frame", "repeated_columns",
+    "rows_of_frame", "tables_from_rows", "vocabulary_issues",
 ]
 
 #: The optional vocabulary tables: their order is the order of the problem's ``skills`` / ``sectors``.
@@ -100,8 +103,8 @@ def _normalise(kind: str, pos: int, rec: dict[str, Any], issues: list[Issue]) ->
     """One row as a record: missing cells left out, values in the plain forms validation reads."""
     out: dict[str, Any] = {}
     for key, v in rec.items():
-        if _missing(v):
-            continue
+        if _missing(v) and (v is None or not required(kind, str(key))):
+            continue  # a required field's NaN (NaT, pd.NA) is kept: validation says what it is, not "missing"
         v = _plain(v)
         if key in _DAYS:
             v = _day(v)
@@ -141,12 +144,24 @@ def records_from_frame(frame: Any) -> list[dict[str, Any]]:
     [{'id': 'e1', 'max_km': 10.0}, {'id': 'e2'}]
     """
     cols = [str(c) for c in frame.columns]
-    issues: list[Issue] = []
+    issues = repeated_columns("record", "the frame", cols)  # with every other issue, as from_frames does
     out = [_normalise("record", i, dict(zip(cols, row)), issues)
            for i, row in enumerate(frame.itertuples(index=False, name=None))]
     if issues:
         raise InvalidProblemError(issues)
     return out
+
+
+def repeated_columns(kind: str, table: str, columns: Iterable[Any]) -> list[Issue]:
+    """An issue per column name (as text) that ``table`` (its words: "the employees table") holds more than
+    once: refused, not one chosen.
+
+    >>> [str(i) for i in repeated_columns("employee", "the employees table", ["id", "hours", "hours"])]
+    ["employee, field 'hours': the employees table has 2 columns named 'hours': refused rather than choose one"]
+    """
+    counts = Counter(str(c) for c in columns)
+    return [Issue(kind, "", c, f"{table} has {n} columns named {c!r}: refused rather than choose one")
+            for c, n in counts.items() if n > 1]
 
 
 def _vocabulary(name: str, rows: Any, used: tuple[str, ...], issues: list[Issue]) -> list[str] | None:
@@ -216,7 +231,7 @@ def _with_vocabularies(t: dict[str, Any], skills: list[str] | None, sectors: lis
     return t
 
 
-def tables_from_rows(tables: Mapping[str, Any]) -> dict[str, Any]:
+def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = ()) -> dict[str, Any]:
     """Validate tables given as lists of row dicts (frames' or Parquet's rows) into a problem's tables.
 
     Parameters
@@ -226,6 +241,9 @@ def tables_from_rows(tables: Mapping[str, Any]) -> dict[str, Any]:
         ``forced``, ``forbidden``, ``affinities`` (lists of row dicts, missing
         cells as None or NaN) and the optional vocabularies ``skills`` and
         ``sectors`` (rows ``{"name": ...}``).
+    found : iterable of Issue, optional
+        Issues the caller found in the tables' form (a column given twice): reported first,
+        with every other one.
 
     Returns
     -------
@@ -246,7 +264,7 @@ def tables_from_rows(tables: Mapping[str, Any]) -> dict[str, Any]:
     >>> t["skills"], t["employees"].skill_level.tolist(), int(t["missions"].date[0])
     (('art', 'law'), [[0, 2]], 20889)
     """
-    issues: list[Issue] = []
+    issues: list[Issue] = list(found)
     doc: dict[str, Any] = {"format": PROBLEM_FORMAT}
     for name, rows in tables.items():
         if name in VOCABULARIES:
@@ -399,8 +417,17 @@ def problem_frames(problem: Problem) -> dict[str, Any]:
 
 
 def rows_of_frame(frame: Any) -> Any:
-    """The rows of a DataFrame as dicts (cells as they are); anything else as it is."""
+    """The rows of a DataFrame as dicts (cells as they are); anything else as it is.
+
+    A column name given twice keeps one of them here: :func:`frame_issues` reports it first.
+    """
     if not (hasattr(frame, "columns") and hasattr(frame, "itertuples")):
         return frame  # reported, with every other problem, by tables_from_rows
     cols = [str(c) for c in frame.columns]
     return [dict(zip(cols, row)) for row in frame.itertuples(index=False, name=None)]
+
+
+def frame_issues(frames: Mapping[str, Any]) -> list[Issue]:
+    """The issues of the frames' form: each column that a frame holds more than once."""
+    return [i for name, frame in frames.items() if hasattr(frame, "columns")
+            for i in repeated_columns(LISTS.get(name, name), f"the {name} table", frame.columns)]

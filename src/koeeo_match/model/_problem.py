@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._frames import problem_frames, rows_of_frame, tables_from_rows
+from ._frames import frame_issues, problem_frames, rows_of_frame, tables_from_rows
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import Associations, Employees, Employers, Missions, Pairs
 from ._taken import Taken
@@ -126,7 +126,7 @@ class Problem:
         Raises
         ------
         InvalidProblemError
-            Listing every problem in the frames (an unknown frame name included).
+            Listing every problem in the frames (an unknown frame name, a column given twice included).
 
         Examples
         --------
@@ -138,7 +138,8 @@ class Problem:
         ...                            "date": pd.to_datetime(["2027-03-12"])})).n_employees
         2
         """
-        return cls(**tables_from_rows({k: rows_of_frame(v) for k, v in frames.items()}))
+        rows = {k: rows_of_frame(v) for k, v in frames.items()}
+        return cls(**tables_from_rows(rows, found=frame_issues(frames)))
 
     def to_frames(self) -> dict[str, Any]:
         """The problem as pandas DataFrames, one per table, that :meth:`from_frames` reads back.
