@@ -143,6 +143,25 @@ def test_a_problem_without_any_day_is_refused():
         km.simulate(p)
 
 
+def test_a_first_mission_on_the_calendars_first_day_is_named(tmp_path, capsys):
+    """Without joined or posted, the year starts the day before the first mission: on 0001-01-01
+    there is none, an InvalidProblemError names the mission and its date (was: 'ordinal must be >= 1')."""
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m0", "date": "0001-01-01"}, {"id": "m", "date": "2027-03-02"}])
+    assert km.solve(p, method="greedy").assignments  # the snapshot is fine
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.simulate(p, method="greedy", batch="monthly")
+    assert [(i.kind, i.id, i.field) for i in err.value.issues] == [("mission", "m0", "date")]
+    prob = tmp_path / "p.json"
+    km.dump(p, str(prob))
+    assert cli.main(["simulate", str(prob), "-o", str(tmp_path / "s.json")]) == 2
+    assert "mission 'm0', field 'date'" in capsys.readouterr().err
+    # with a day known from the start, the year starts then: m0 is never open, the rest is allocated
+    q = make(employees=[{"id": "e", "joined": "0001-01-01"}], missions=[{"id": "m0", "date": "0001-01-01"},
+                                                                       {"id": "m", "date": "0001-01-09"}])
+    year = km.simulate(q, method="greedy", batch="weekly")
+    assert [b.date for b in year.batches] == ["0001-01-01", "0001-01-08"] and year.solution.assignments == [("e", "m")]
+
+
 # ----------------------------------------------------------------------------- brute force per batch
 DAYS0 = ["2027-02-27", "2027-02-28", "2027-03-01", "2027-03-02", "2027-03-03"]
 

@@ -419,6 +419,8 @@ def simulate(
         A parameter out of range (the message names it).
     ValueError
         The problem has no day at all (no ``joined``, ``posted`` or mission date).
+    InvalidProblemError
+        Forced pairs that break a rule alone; a first mission on 0001-01-01 with no day before it.
 
     Examples
     --------
