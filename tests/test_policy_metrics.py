@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -32,6 +34,21 @@ def test_policy_errors_are_the_library_s_and_still_value_errors():
         with pytest.raises(km.InvalidParameterError) as err:
             call()
         assert isinstance(err.value, ValueError) and isinstance(err.value, km.KoeeoMatchError)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: km.Policy(nope=1), r"The 'nope' parameter of Policy is unknown; parameters are hours, seats, .*, primary"),
+    (lambda: km.Policy(hour=1), r"The 'hour' parameter of Policy is unknown \(did you mean 'hours'\?\)"),
+    (lambda: km.Policy(*range(12)), r"Policy takes at most 11 positional arguments"),
+    (lambda: km.Policy(1, hours=2), r"The 'hours' parameter of Policy is given twice"),
+])
+def test_policy_names_an_unknown_parameter(call, message):
+    """Was a bare TypeError from the dataclass; still a TypeError (InvalidParameterError is one)."""
+    with pytest.raises(km.InvalidParameterError, match=message) as err:
+        call()
+    assert isinstance(err.value, TypeError)
+    p = km.Policy(1, 2, primary="hours")  # positional weights, replace, pickle still work
+    assert dataclasses.replace(p, seats=3).seats == 3 and pickle.loads(pickle.dumps(p)) == p
 
 
 def test_policy_accepts_numpy_and_other_real_weights():

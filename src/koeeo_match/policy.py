@@ -69,7 +69,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from numbers import Real
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -109,7 +109,8 @@ class Policy:
     ------
     koeeo_match.InvalidParameterError
         (a ``ValueError`` and a ``TypeError``) a weight that is not a real number in
-        [0, ``MAX_WEIGHT``], or ``primary`` naming an unknown, zero-weight, cost or repeated term;
+        [0, ``MAX_WEIGHT``], an unknown parameter (the message lists them), or ``primary``
+        naming an unknown, zero-weight, cost or repeated term;
         :meth:`preset` and :meth:`parse` raise it too.
 
     Examples
@@ -155,6 +156,20 @@ class Policy:
             hours=1.0, priority=1.0, small_association=1.0, rural=1.0, travel_km=0.005, primary=("hours",)
         ),
     }
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Policy:
+        """Refuse an unknown keyword or too many positional arguments, naming the parameters."""
+        names = (*TERMS, "primary")
+        for key in kwargs:
+            if key not in names:
+                raise param_error("Policy", key, f"is unknown{_near(key, names)}; parameters are {', '.join(names)}.")
+        if len(args) > len(names):
+            raise InvalidParameterError(f"Policy takes at most {len(names)} positional arguments ({', '.join(names)}). "
+                                        f"Got {len(args)} instead.")
+        for key in names[:len(args)]:
+            if key in kwargs:
+                raise param_error("Policy", key, "is given twice, by position and by name.")
+        return super().__new__(cls)
 
     def __post_init__(self) -> None:
         for name in TERMS:
