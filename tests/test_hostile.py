@@ -552,3 +552,53 @@ def test_check_refuses_what_is_not_a_solution_by_name(bad):
 def test_dump_refuses_what_is_neither_problem_nor_solution(tmp_path):
     with pytest.raises(km.InvalidParameterError, match="'obj' parameter of dump"):
         km.dump(5, tmp_path / "x.json")
+
+
+@pytest.mark.parametrize("args", [(None, "s"), ("s", "p")])
+def test_check_refuses_what_is_not_a_problem_by_name(args):
+    """``km.check(None, s)`` and the arguments swapped: named, not an AttributeError."""
+    p = km.synth.city(employees=30, seed=0)
+    s = km.solve(p, method="greedy")
+    values = {"s": s, "p": p, None: None}
+    with pytest.raises(km.InvalidParameterError, match="The 'problem' parameter of check must be a Problem"):
+        km.check(*(values[a] for a in args))
+
+
+@pytest.mark.parametrize("bad", [None, "e1", {}, {"id": "e", "lat": 45.0, "lon": 5.0}, 5])
+@pytest.mark.parametrize("name", ["employees", "missions", "affinities"])
+def test_from_records_names_a_list_that_is_not_one(name, bad):
+    """None, a str or one dict where a list of records is expected: named (None was a TypeError,
+    a dict silently its keys)."""
+    lists = {"employees": [], "missions": [], name: bad}
+    with pytest.raises(km.InvalidParameterError,
+                       match=f"The '{name}' parameter of Problem.from_records must be a list of records"):
+        km.Problem.from_records(**lists)
+    gen = ({"id": f"e{i}", "lat": 45.0, "lon": 5.0} for i in range(2))  # any iterable of records still does
+    assert km.Problem.from_records(employees=gen, missions=[]).n_employees == 2
+
+
+@pytest.mark.parametrize("fn, kw, name", [
+    ("city", dict(employees=-1), "employees"), ("city", dict(employees="x"), "employees"),
+    ("city", dict(employees=2.5), "employees"), ("city", dict(employees=True), "employees"),
+    ("city", dict(employees=40_000_000), "employees"), ("city", dict(seed=-1), "seed"),
+    ("city", dict(rules="nope"), "rules"), ("city", dict(year=1), "year"),
+    ("city", dict(departement=""), "departement"), ("city", dict(departement=None), "departement"),
+    ("city", dict(departement="zz"), "departement"),
+    ("region", dict(name=None), "name"), ("region", dict(name=""), "name"), ("region", dict(name="Nope"), "name"),
+    ("region", dict(employees=2.5), "employees"), ("region", dict(employees=0), "employees"),
+    ("france", dict(region="Nope"), "region"), ("france", dict(departement=""), "departement"),
+    ("france", dict(region="Bretagne", departement="35"), "departement"), ("france", dict(seed=-1), "seed"),
+    ("france", dict(hours=1e30), "hours"), ("france", dict(multi_day_share=2), "multi_day_share"),
+])
+def test_synth_names_a_bad_parameter(fn, kw, name):
+    """city, region and france as synth.france did: InvalidParameterError naming the parameter (they
+    were raw ValueError, TypeError, a silent int(2.5), and region(None) all of France)."""
+    base = {"city": dict(employees=20), "region": dict(employees=20), "france": dict(hours=7000)}[fn]
+    with pytest.raises(km.InvalidParameterError, match=f"The '{name}' parameter of {fn} must"):
+        getattr(km.synth, fn)(**{**base, **kw})
+
+
+def test_synth_still_takes_what_it_took():
+    assert km.synth.city(employees=20, departement=69).n_employees == 20  # an int code: str(69)
+    assert km.synth.region("bretagne", employees=np.int64(20)).n_employees == 20  # any case, numpy ints
+    assert km.synth.city(employees=20, departement="2A", seed=np.int64(3), rules="flow", year=True).n_employees == 20

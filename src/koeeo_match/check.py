@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._arrays import index_of
-from ._params import param_error
+from ._params import InstanceOf, param_error, validate
 from .model import NO_DATE, SMALL_ASSOCIATION_MAX_STAFF, Problem
 from .policy import CO2_KG_PER_KM, COSTS, TERMS
 from .territory import departements
@@ -535,6 +535,12 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     :class:`~koeeo_match.Solution` records about itself (``recorded_*``, see
     the module's docstring).
 
+    Raises
+    ------
+    InvalidParameterError
+        ``problem`` is not a :class:`~koeeo_match.Problem` (the arguments swapped, say), or
+        ``solution`` neither a Solution nor an iterable of pairs.
+
     Examples
     --------
     >>> import koeeo_match as km
@@ -545,6 +551,7 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     >>> [v.rule for v in km.check(p, [("e", "m")])]
     ['skill']
     """
+    validate("check", {"problem": [InstanceOf(Problem, "a Problem")]}, {"problem": problem})
     out: list[Violation] = []
     fast = _trusted_indices(problem, solution)
     if fast is not None:

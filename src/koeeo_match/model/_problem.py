@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._params import Satisfies, validate
 from ._frames import frame_issues, problem_frames, rows_of_frame, tables_from_rows
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import Associations, Employees, Employers, Missions, Pairs
 from ._taken import Taken
 
 __all__ = ["Problem", "problem_from_dict"]
+
+#: What each list of :meth:`Problem.from_records` must be: records one by one, not a str nor one dict.
+_RECORDS = [Satisfies(lambda v: isinstance(v, Iterable) and not isinstance(v, (str, bytes, Mapping)),
+                      "a list of records (dicts)")]
 
 
 @dataclass(frozen=True, eq=False)
@@ -95,7 +100,12 @@ class Problem:
         ------
         InvalidProblemError
             Listing every problem in the records.
+        InvalidParameterError
+            An argument that is not a list (an iterable) of records: None, a str, one dict.
         """
+        lists = dict(employees=employees, missions=missions, associations=associations, employers=employers,
+                     forced=forced, forbidden=forbidden, affinities=affinities)
+        validate("Problem.from_records", dict.fromkeys(lists, _RECORDS), lists)
         return problem_from_dict(
             {
                 "format": PROBLEM_FORMAT,

@@ -54,13 +54,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from numbers import Real
+from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
 
 from .._arrays import csr_ptr
 from .._geo import EARTH_RADIUS_KM
-from .._params import Interval, validate
+from .._params import Constraint, InstanceOf, Interval, Options, Satisfies, param_error, validate
 from ..model import (
     NO_DATE,
     Associations,
@@ -90,19 +91,51 @@ YEAR_START = 20819  # 2027-01-01 as days since 1970-01-01
 MAX_EMPLOYEES = 30_000_000
 
 
+_CODES = "a département code (01..95, 2A, 2B, 971..976)"
+
+
+def _is_code(v: Any) -> bool:
+    """A known département code (an int too, as ``69``: it always was read as ``str(v)``)."""
+    ok = isinstance(v, str) or (isinstance(v, Integral) and not isinstance(v, bool))
+    return ok and bool((departements().code == str(v)).any())
+
+
+def _is_region(v: Any) -> bool:
+    return isinstance(v, str) and v.casefold() in {r.casefold() for r in departements().regions()}
+
+
+def _region_text() -> str:
+    return f"a region name ({', '.join(departements().regions())})"
+
+
+#: The parameters every generator shares: how many volunteers, the seed, the rules, the year.
+_COMMON: dict[str, list[Constraint | None]] = {
+    "employees": [Interval(Integral, 1, None, closed="left")],
+    "seed": [Interval(Integral, 0, None, closed="left")],
+    "rules": [Options(("all", "flow"))],
+    "year": [InstanceOf(bool, "a bool")],
+}
+
+
+def _check_size(fn: str, name: str, employees: int, given: Any) -> None:
+    """Refuse, before any allocation, more employees than :data:`MAX_EMPLOYEES` (about 1 KiB each with
+    their missions: the national instance's 2,857,143 employees peak at 2.93 GiB generated,
+    benchmarks/results/logs/national-priced-2026-12-04.log)."""
+    if employees > MAX_EMPLOYEES:
+        gib = employees * 1024 / 2**30
+        raise param_error(fn, name, f"must give at most {MAX_EMPLOYEES:,} employees (ten times the national "
+                                    f"instance; about {gib:,.0f} GiB asked). Got {given!r} instead.")
+
+
 def _select(region: str | None = None, departement: str | None = None) -> np.ndarray:
+    """The indices of the départements of a region or of one département (names checked by the caller);
+    neither: all of France."""
     d = departements()
     if departement is not None:
-        hit = np.flatnonzero(d.code == str(departement))
-        if hit.size == 0:
-            raise ValueError(f"Unknown département code {departement!r}; codes are 01..95, 2A, 2B, 971..976.")
-        return hit
+        return np.flatnonzero(d.code == str(departement))
     if region is not None:
         key = region.casefold()
-        hit = np.flatnonzero(np.array([r.casefold() == key for r in d.region.tolist()]))
-        if hit.size == 0:
-            raise ValueError(f"Unknown region {region!r}; regions are: {', '.join(d.regions())}.")
-        return hit
+        return np.flatnonzero(np.array([r.casefold() == key for r in d.region.tolist()]))
     return np.arange(len(d))
 
 
@@ -351,15 +384,12 @@ def generate(
     >>> bool((q.missions.date == p.missions.date).all()), bool((q.missions.posted != NO_DATE).all())
     (True, True)
     """
-    if rules not in ("all", "flow"):
-        raise ValueError(f"rules must be 'all' or 'flow', got {rules!r}")
-    if employees < 1:
-        raise ValueError(f"employees must be >= 1, got {employees!r}")
-    # refused before any allocation: about 1 KiB per employee with its missions (the national instance's
-    # 2,857,143 employees peak at 2.93 GiB generated, benchmarks/results/logs/national-priced-2026-12-04.log)
-    if employees > MAX_EMPLOYEES:
-        raise ValueError(f"employees must be <= {MAX_EMPLOYEES:,} (ten times the national instance; about "
-                         f"{employees * 1024 / 2**30:,.0f} GiB asked), got {employees!r}")
+    share = [Interval(Real, 0, 1)]
+    validate("generate", {**_COMMON, "demand_ratio": [Interval(Real, 0, None, finite=True)],
+                          "multi_day_share": share},
+             dict(employees=employees, seed=seed, rules=rules, year=year, demand_ratio=demand_ratio,
+                  multi_day_share=multi_day_share))
+    _check_size("generate", "employees", employees, employees)
     rng = np.random.default_rng(seed)
     deps = np.asarray(deps)
     pop = departements().population[deps].astype(np.float64)
@@ -400,6 +430,9 @@ def city(
     >>> km.synth.city(employees=100, seed=0).n_employees
     100
     """
+    validate("city", {**_COMMON, "departement": [Satisfies(_is_code, _CODES)]},
+             dict(employees=employees, seed=seed, rules=rules, year=year, departement=departement))
+    _check_size("city", "employees", employees, employees)
     return generate(_select(departement=departement), employees, seed, rules=rules, year=year)
 
 
@@ -414,6 +447,9 @@ def region(
     >>> km.synth.region("Bretagne", employees=300, seed=0).n_employees
     300
     """
+    validate("region", {**_COMMON, "name": [Satisfies(_is_region, _region_text())]},
+             dict(employees=employees, seed=seed, rules=rules, year=year, name=name))
+    _check_size("region", "employees", employees, employees)
     return generate(_select(region=name), employees, seed, rules=rules, year=year)
 
 
@@ -440,9 +476,18 @@ def france(
     1000
     """
     positive = [Interval(Real, 0, None, closed="neither", finite=True)]
-    validate("france", {"hours": positive, "scale": positive}, {"hours": hours, "scale": scale})
+    validate("france", {"hours": positive, "scale": positive, "seed": _COMMON["seed"], "rules": _COMMON["rules"],
+                        "year": _COMMON["year"], "multi_day_share": [Interval(Real, 0, 1)],
+                        "region": [Satisfies(_is_region, _region_text()), None],
+                        "departement": [Satisfies(_is_code, _CODES), None]},
+             dict(hours=hours, scale=scale, seed=seed, rules=rules, year=year, multi_day_share=multi_day_share,
+                  region=region, departement=departement))
+    if region is not None and departement is not None:
+        raise param_error("france", "departement", f"must be None when region is given (one slice or the other). "
+                                                   f"Got {departement!r} with region={region!r} instead.")
     deps = _select(region=region, departement=departement)
     d = departements()
     share = d.population[deps].sum() / d.population.sum()
     employees = max(1, int(round(hours / 7.0 * share * scale)))
+    _check_size("france", "hours", employees, hours)
     return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share, year=year)
