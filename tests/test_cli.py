@@ -131,6 +131,27 @@ def test_generate_sizes_a_region_by_hours_or_by_employees_never_ignoring_one(tmp
     assert "--national" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("argv", [
+    ["generate", "--departement", ""], ["generate", "--departement", " "], ["generate", "--region", ""],
+    ["generate", "--region", "", "--hours", "7000"], ["pipeline", "--departement", ""], ["demo", "--region", ""],
+])
+def test_an_empty_region_or_departement_is_refused(tmp_path, capsys, argv):
+    """``--departement ""`` generated all of France: now one message naming the option, exit 2."""
+    path = tmp_path / "p.json"
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "-o", str(path)] if argv[0] == "generate" else argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and "got an empty value" in err and "Traceback" not in err
+    assert f"argument {argv[1]}" in err and not path.exists()
+
+
+def test_generate_names_an_unknown_region_or_departement(tmp_path, capsys):
+    for where, name in (("--departement", "zz"), ("--region", "Nowhere")):
+        assert main(["generate", where, name, "-o", str(tmp_path / "p.json")]) == 2
+        err = capsys.readouterr().err
+        assert repr(name) in err and "Traceback" not in err and not (tmp_path / "p.json").exists()
+
+
 def test_demo_small_shows_the_optimiser_ahead(capsys):
     assert main(["demo", "--employees", "300", "--time-limit", "20"]) == 0
     out = capsys.readouterr().out

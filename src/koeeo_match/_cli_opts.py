@@ -9,7 +9,8 @@ from typing import Any
 
 from ._log import HelpFormatter
 
-__all__ = ["add_subcommand", "add_verbosity", "add_year_options", "check_writable", "finite", "float_opt", "int_opt"]
+__all__ = ["add_subcommand", "add_verbosity", "add_year_options", "check_writable", "finite", "float_opt", "int_opt",
+           "text_opt"]
 
 
 def int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
@@ -41,6 +42,23 @@ def float_opt(lo: float, hi: float = math.inf, *, lo_open: bool = False,
         if math.isnan(v) or (math.isinf(v) and not inf_ok) or v < lo or (lo_open and v == lo) or v > hi:
             raise argparse.ArgumentTypeError(f"must be {want}{' (inf allowed)' if inf_ok else ''}, got {text}")
         return v
+
+    return parse
+
+
+def text_opt(what: str) -> Callable[[str], str]:
+    """An argparse ``type``: a value that is not empty (nor blank); ``what`` names the value expected.
+
+    >>> text_opt("a region name")(" ")
+    Traceback (most recent call last):
+    ...
+    argparse.ArgumentTypeError: must be a region name, got an empty value
+    """
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"must be {what}, got an empty value")
+        return text
 
     return parse
 

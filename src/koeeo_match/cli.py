@@ -25,6 +25,7 @@ from ._cli_opts import check_writable
 from ._cli_opts import finite as _finite
 from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
+from ._cli_opts import text_opt as _text_opt
 from ._log import HelpFormatter, console, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
@@ -76,6 +77,7 @@ def _out(text: str = "") -> None:
 
 
 _SEED = _int_opt(0, MAX_SEED)
+_REGION, _DEPARTEMENT = _text_opt("a French region, e.g. Bretagne"), _text_opt("a département code, e.g. 69")
 
 
 def _load(path: str, kind: str) -> Any:
@@ -216,7 +218,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         problem = km.synth.france(hours=args.hours or 20_000_000, seed=args.seed, scale=args.scale or 1.0,
                                   region=args.region, departement=args.departement, rules=rules,
                                   multi_day_share=args.multi_day_share, year=args.year)
-    elif args.departement:
+    elif args.departement is not None:
         problem = km.synth.city(employees=n, seed=args.seed, departement=args.departement, rules=rules, year=args.year)
     else:
         problem = km.synth.region(args.region, employees=n, seed=args.seed, rules=rules, year=args.year)
@@ -470,8 +472,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = _add(sub, "generate", "write a seeded synthetic instance",
              "koeeo-match generate --region Bretagne --employees 2000 --seed 0 -o p.json")
     where = g.add_mutually_exclusive_group(required=True)
-    where.add_argument("--region", help="a French region, e.g. Bretagne")
-    where.add_argument("--departement", help="a département code, e.g. 69")
+    where.add_argument("--region", type=_REGION, help="a French region, e.g. Bretagne")
+    where.add_argument("--departement", type=_DEPARTEMENT, help="a département code, e.g. 69")
     where.add_argument("--national", action="store_true", help="all of France")
     g.add_argument("--employees", type=_int_opt(1), help="volunteers of a region or département (default: 2000)")
     g.add_argument("--hours", type=_float_opt(0, lo_open=True), help="national hours of supply (default: 20,000,000)"
@@ -511,8 +513,8 @@ def build_parser() -> argparse.ArgumentParser:
              "koeeo-match pipeline --region Bretagne --method flow --json timings.json")
     where = q.add_mutually_exclusive_group(required=True)
     where.add_argument("--national", action="store_true", help="all of France")
-    where.add_argument("--region", help="a French region, e.g. Bretagne")
-    where.add_argument("--departement", help="a département code, e.g. 69")
+    where.add_argument("--region", type=_REGION, help="a French region, e.g. Bretagne")
+    where.add_argument("--departement", type=_DEPARTEMENT, help="a département code, e.g. 69")
     q.add_argument("--hours", type=_float_opt(0, lo_open=True), default=20_000_000, help="national hours of supply")
     q.add_argument("--scale", type=_float_opt(0, lo_open=True), default=1.0, help="size multiplier (national)")
     q.add_argument("--rules", choices=["all", "flow"], default=None, help="rules to generate (default: flow)")
@@ -547,7 +549,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = _add(sub, "demo", "generate a region, compare the optimiser with first-come-first-served",
              "koeeo-match demo --region Occitanie --employees 1500 --time-limit 10")
-    d.add_argument("--region", default="Bretagne", help="a French region")
+    d.add_argument("--region", type=_REGION, default="Bretagne", help="a French region")
     d.add_argument("--employees", type=_int_opt(1), default=1200, help="volunteers")
     d.add_argument("--time-limit", type=_float_opt(0, lo_open=True, inf_ok=True), default=30.0,
                    help="seconds for the optimiser")
