@@ -491,3 +491,43 @@ def test_the_design_example_loads_and_an_unknown_exclusion_excludes_nothing():
     assert p.employers.excl_assoc.size == 0
     s = km.solve(p)
     assert s.assignments == [("e1", "m1")] and km.check(p, s) == []
+
+
+@pytest.mark.parametrize("ext", [".json", ".npz", ".parquet"])
+def test_load_a_path_that_cannot_be_read_is_one_error_in_every_format(tmp_path, ext):
+    """A missing file or a folder (a file for a .parquet problem): an InvalidProblemError of kind 'file' naming
+    it, as .npz gave (.json and .parquet raised FileNotFoundError and IsADirectoryError)."""
+    if ext == ".parquet":
+        pytest.importorskip("pyarrow")
+    missing, folder = tmp_path / f"missing{ext}", tmp_path / f"folder{ext}"
+    folder.mkdir()
+    for path, why in ((missing, "No such file or directory"), (folder, "Is a directory")):
+        if ext == ".parquet" and path == folder:
+            continue  # a folder is a Parquet problem
+        with pytest.raises(km.InvalidProblemError) as err:
+            km.load(path)
+        (issue,) = err.value.issues
+        assert (issue.kind, issue.message) == ("file", f"{path} cannot be read: {why}")
+
+
+@pytest.mark.parametrize("ext", [".json", ".npz", ".parquet"])
+def test_dump_to_a_path_that_cannot_be_written_names_the_path(tmp_path, ext):
+    """A missing folder, or a folder where a file goes: an InvalidParameterError naming 'path' in every format
+    (they were FileNotFoundError or IsADirectoryError); None is named too (was a TypeError)."""
+    if ext == ".parquet":
+        pytest.importorskip("pyarrow")
+    p = make(employees=[{"id": "e"}], missions=[{"id": "m"}])
+    s = km.solve(p, method="greedy")
+    (tmp_path / f"folder{ext}").mkdir()
+    (tmp_path / "file.parquet").write_text("x")
+    missing, folder = tmp_path / "no" / f"x{ext}", tmp_path / f"folder{ext}"
+    cases = {".json": [(p, missing), (p, folder), (s, missing), (s, folder)],
+             ".npz": [(p, missing), (p, folder)],  # a solution has no .npz (refused as such)
+             # a Parquet problem is a folder, made with its parents: only a file in its place is refused
+             ".parquet": [(p, tmp_path / "file.parquet"), (s, missing), (s, folder)]}[ext]
+    for obj, path in cases:
+        with pytest.raises(km.InvalidParameterError, match="The 'path' parameter of dump must be"):
+            km.dump(obj, path)
+    for fn in (lambda: km.dump(p, None), lambda: km.load(None), lambda: km.load(42)):
+        with pytest.raises(km.InvalidParameterError, match="The 'path' parameter of (dump|load) must be a path"):
+            fn()

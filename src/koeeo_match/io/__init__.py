@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .._params import param_error
+from .._params import InstanceOf, param_error, validate
 from ..errors import InvalidParameterError, InvalidProblemError, Issue
 from ..model import (
     PROBLEM_FORMAT,
@@ -54,6 +54,14 @@ __all__ = [
 
 
 _FORMATS = (".json", ".npz", ".parquet")
+_PATH = {"path": [InstanceOf((str, os.PathLike), "a path (str or os.PathLike)")]}
+#: The errors that say a path cannot be opened as asked (not a full disk, not a closed pipe).
+_PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
+def _unreadable(path: str | os.PathLike[str], why: str) -> InvalidProblemError:
+    """The one error of every format for a file that cannot be read (as the ``.npz`` reader words it)."""
+    return InvalidProblemError([Issue("file", "", "", f"{os.fspath(path)} cannot be read: {why}")])
 
 
 def _format(path: str | os.PathLike[str]) -> str:
@@ -86,7 +94,10 @@ def load(path: str | os.PathLike[str]) -> Any:
     Raises
     ------
     InvalidProblemError
-        Listing every problem in the file (an unknown extension included).
+        Listing every problem in the file (an unknown extension included); a file that cannot be
+        read (missing, a folder, not allowed) is one issue of kind ``"file"``, in every format.
+    InvalidParameterError
+        ``path`` is not a str or an ``os.PathLike``.
 
     Examples
     --------
@@ -97,12 +108,18 @@ def load(path: str | os.PathLike[str]) -> Any:
     >>> km.load(path).n_employees
     20
     """
+    validate("load", _PATH, {"path": path})
     ext = _format(path)
-    if ext == ".npz":
-        return load_npz(path)
-    if ext == ".parquet":
-        return load_parquet(path)
-    doc, repeated = read_json(path)
+    if os.fspath(path) != "-" and not os.path.exists(path):
+        raise _unreadable(path, "No such file or directory")
+    try:
+        if ext == ".npz":
+            return load_npz(path)
+        if ext == ".parquet":
+            return load_parquet(path)
+        doc, repeated = read_json(path)
+    except OSError as err:  # a folder, a file not allowed: named as the .npz reader names it
+        raise _unreadable(path, _why(err)) from None
     try:
         if isinstance(doc, Mapping) and (doc.get("format") == SOLUTION_FORMAT or "assignments" in doc):
             obj: Problem | Solution = Solution.from_dict(doc)  # a solution file, even with a wrong format
@@ -136,9 +153,10 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     Raises
     ------
     InvalidParameterError
-        For an ``obj`` that is neither, an extension that does not hold ``obj`` (an unknown one,
-        or a solution to ``.npz``), or a reduced problem (``Problem.taken``, see
-        :mod:`koeeo_match.pinned`).
+        For an ``obj`` that is neither, a ``path`` that is no path or cannot be written (its folder
+        missing, a folder in its place, not allowed: in every format), an extension that does not
+        hold ``obj`` (an unknown one, or a solution to ``.npz``), or a reduced problem
+        (``Problem.taken``, see :mod:`koeeo_match.pinned`).
 
     Examples
     --------
@@ -151,6 +169,7 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     """
     if not isinstance(obj, (Problem, Solution)):
         raise param_error("dump", "obj", f"must be a Problem or a Solution. Got {type(obj).__name__} instead.")
+    validate("dump", _PATH, {"path": path})
     try:
         ext = _format(path)
     except InvalidProblemError as err:
@@ -161,16 +180,30 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
         raise InvalidParameterError("a reduced problem (what pinned assignments leave, Problem.taken) has no file "
                                     "format: write the whole problem and pass the pinned pairs as "
                                     "km.solve(..., fixed=...)")
+    if isinstance(obj, Problem) and ext == ".parquet" and os.path.exists(path) and not os.path.isdir(path):
+        raise param_error("dump", "path", f"must be a folder (a problem in Parquet is a folder of tables), or not "
+                                          f"exist yet. Got {os.fspath(path)!r} instead, an existing file.")
+    if isinstance(obj, Solution) and ext == ".npz":
+        raise InvalidParameterError(f"{os.fspath(path)}: a solution is written as .json or .parquet, not .npz")
+    try:
+        _write(obj, path, ext, timings)
+    except _PATH_ERRORS as err:  # the path, not the disk: one error in every format
+        raise param_error("dump", "path", f"must be a file that can be written. Got {os.fspath(path)!r} instead "
+                                          f"({_why(err)}).") from None
+
+
+def _why(err: OSError) -> str:
+    """An OS error in words (pyarrow's carry only an errno)."""
+    return err.strerror or (os.strerror(err.errno) if err.errno else str(err))
+
+
+def _write(obj: Problem | Solution, path: str | os.PathLike[str], ext: str, timings: bool) -> None:
     if ext == ".parquet":
         dump_parquet(obj, path, timings=timings)
-        return
-    if isinstance(obj, Problem):
+    elif isinstance(obj, Problem):
         if ext == ".npz":
             dump_npz(obj, path)
-            return
-        doc = problem_to_dict(obj)
+        else:
+            write_json(problem_to_dict(obj), path)
     else:
-        if ext == ".npz":
-            raise InvalidParameterError(f"{os.fspath(path)}: a solution is written as .json or .parquet, not .npz")
-        doc = obj.to_dict(timings=timings)
-    write_json(doc, path)
+        write_json(obj.to_dict(timings=timings), path)
