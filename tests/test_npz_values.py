@@ -164,15 +164,3 @@ def test_every_new_problem_at_once(tmp_path, arrays):
     err = refused(npz(tmp_path, arrays, **ch), ("sectors", "social", "name"), ("employee", "e1", "available"),
                   ("employee", "e1", "skills"), ("mission", "m1", "skills"))
     assert len(err.issues) == 4
-
-
-# ----------------------------------------------------------------------------- paths
-
-
-@pytest.mark.parametrize("make, what", [(lambda p: None, "No such file"), (lambda p: p.mkdir(), "folder")])
-def test_missing_path_or_folder_is_a_clear_error(tmp_path, make, what):
-    path = tmp_path / "x.npz"
-    make(path)
-    err = refused(lambda: km.load(path), ("file", "", ""))
-    message = err.issues[0].message
-    assert len(err.issues) == 1 and message.startswith(str(path)) and what in message[len(str(path)):], message

@@ -354,8 +354,6 @@ def _open(path: str | os.PathLike[str]) -> Any:
     described here, in words of this format, and a pickle is never loaded.
     """
     name = os.fspath(path)
-    if os.path.isdir(name):
-        raise InvalidProblemError([Issue("file", "", "", f"{name} is a folder, not an .npz file")])
     try:
         with open(path, "rb") as fh:
             head = fh.read(8)
