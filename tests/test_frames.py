@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import filecmp
 import os
+import sys
 
 import numpy as np
 import pytest
@@ -347,7 +348,9 @@ def test_parquet_solution_file_checked(tmp_path):
 
 @pytest.mark.parametrize("objective, says", [
     ("1" + "0" * 400, "field 'objective': expected a number within the float range"),  # was an OverflowError
-    ("1" + "0" * 5000, "holds unreadable solution metadata: Exceeds the limit"),  # was a bare ValueError
+    pytest.param("1" + "0" * 5000, "holds unreadable solution metadata: Exceeds the limit",  # was a bare ValueError
+                 marks=pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"),
+                                          reason="no limit on integer digits before 3.10.7")),
 ])
 def test_parquet_solution_metadata_with_a_huge_integer_named(tmp_path, objective, says):
     body = '{"format": "koeeo-match-solution/1", "status": "feasible", "objective": ' + objective + "}"

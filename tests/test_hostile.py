@@ -12,6 +12,7 @@ import os
 import pathlib
 import pickle
 import struct
+import sys
 import zipfile
 
 import numpy as np
@@ -394,6 +395,7 @@ def test_duplicate_json_key_in_a_solution_file_with_its_other_problems(tmp_path)
     assert len(err.issues) == 4
 
 
+@pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"), reason="no limit on integer digits before 3.10.7")
 @pytest.mark.parametrize("what", ["problem", "solution"])
 def test_an_integer_too_long_for_python_is_a_file_issue(tmp_path, what):
     """An integer literal of more digits than Python converts (4,300 by default) was a bare ValueError."""

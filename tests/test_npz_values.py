@@ -164,3 +164,16 @@ def test_every_new_problem_at_once(tmp_path, arrays):
     err = refused(npz(tmp_path, arrays, **ch), ("sectors", "social", "name"), ("employee", "e1", "available"),
                   ("employee", "e1", "skills"), ("mission", "m1", "skills"))
     assert len(err.issues) == 4
+
+
+def test_many_duplicate_ids_are_counted_past_the_named(tmp_path):
+    """30 ids given twice: 20 named, then '... and 10 more' (the rest were dropped without a count)."""
+    path = tmp_path / "p.npz"
+    dump_npz(km.synth.city(employees=60, seed=0), path)
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {k: data[k] for k in data.files}
+    ids = arrays["employees.ids"].copy()
+    ids[30:] = ids[:30]
+    err = refused(npz(tmp_path, arrays, **{"employees.ids": ids}), ("employee", ids[0], "id"))
+    named = [i for i in err.issues if i.kind == "employee" and i.field == "id"]
+    assert len(named) == 21 and named[-1].message == "... and 10 more", named[-1]

@@ -160,6 +160,11 @@ def test_a_first_mission_on_the_calendars_first_day_is_named(tmp_path, capsys):
                                                                        {"id": "m", "date": "0001-01-09"}])
     year = km.simulate(q, method="greedy", batch="weekly")
     assert [b.date for b in year.batches] == ["0001-01-01", "0001-01-08"] and year.solution.assignments == [("e", "m")]
+    # a problem built in Python may hold a day before the calendar's: named too (was an error listing nothing)
+    early = dataclasses.replace(p, missions=dataclasses.replace(p.missions, date=p.missions.date - np.array([5, 0])))
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.simulate(early, method="greedy", batch="monthly")
+    assert [(i.kind, i.id, i.field) for i in err.value.issues] == [("mission", "m0", "date")]
 
 
 # ----------------------------------------------------------------------------- brute force per batch

@@ -95,6 +95,15 @@ def test_a_closed_stdout_is_one_message(files):
     assert r.returncode == 0 and r.stdout == sol.read_text()
 
 
+def test_a_closed_stdin_is_one_message(files):
+    """``koeeo-match check - s.json <&-`` was an AttributeError traceback (``sys.stdin`` is None)."""
+    _, _, sol = files
+    r = subprocess.run([sys.executable, "-m", "koeeo_match", "check", "-", str(sol)], capture_output=True, text=True,
+                       timeout=300, env=_env(), preexec_fn=lambda: os.close(0))  # started with stdin closed
+    assert r.returncode == 2, r.stderr
+    assert "standard input is closed" in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
 def test_a_reader_gone_early_ends_the_command_quietly(files):
     """``koeeo-match ... | head``: the reader closes the pipe; the command stops with no traceback."""
     _, problem, sol = files

@@ -17,7 +17,7 @@ import numpy as np
 from ._params import InstanceOf, Options, param_error, validate
 from .check import check
 from .errors import InvalidProblemError, Issue
-from .model import NO_DATE, Employees, Problem, format_day, parse_day, restrict
+from .model import FIRST_DAY, NO_DATE, Employees, Problem, format_day, restrict
 from .pinned import reduce
 
 __all__ = ["BATCHES", "OpenProblem", "batch_dates", "batch_known", "due", "expiring", "open_problem", "span",
@@ -57,9 +57,6 @@ def refuse_forced(problem: Problem) -> None:
                                          "pairs alone break it, so no year holds them") for v in broken])
 
 
-_FIRST_DAY = parse_day("0001-01-01")
-
-
 def _given(days: np.ndarray) -> np.ndarray:
     return days[days != NO_DATE].astype(np.int64)
 
@@ -78,10 +75,10 @@ def span(problem: Problem, fn: str = "simulate") -> tuple[int, int]:
         raise param_error(fn, "problem", "needs days: it has no 'joined', 'posted' or mission 'date'; a problem "
                                          "without days is one snapshot, for km.solve.")
     first = int(known.min()) if known.size else int(dates.min()) - 1
-    if first < _FIRST_DAY:
-        ids = problem.missions.ids[problem.missions.date == _FIRST_DAY].tolist()
-        raise InvalidProblemError([Issue("mission", i, "date", "0001-01-01, the calendar's first day: with no "
-                                         "'joined' or 'posted' given, the year starts the day before the first "
+    if first < FIRST_DAY:
+        ids = problem.missions.ids[problem.missions.date == dates.min()].tolist()
+        raise InvalidProblemError([Issue("mission", i, "date", "0001-01-01, the calendar's first day (or before): "
+                                         "with no 'joined' or 'posted' given, the year starts the day before the first "
                                          "mission, and there is no such day (a 'joined' or 'posted' day would start "
                                          "the year instead)") for i in ids])
     last = int(np.concatenate([known, dates]).max())

@@ -190,6 +190,8 @@ def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
     stream = os.fspath(path) == STREAM
     name = "standard input" if stream else os.fspath(path)
     if stream:
+        if sys.stdin is None:  # a command started with ``<&-``
+            raise InvalidProblemError([Issue("file", "", "", "standard input is closed: nothing to read")])
         raw = sys.stdin.buffer.read()
     else:
         _check_size(name, os.path.getsize(path))
@@ -209,8 +211,8 @@ def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
     except RecursionError:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
     except ValueError as err:  # an integer literal longer than Python reads (sys.set_int_max_str_digits)
-        raise InvalidProblemError([Issue("file", "", "", f"{name} holds a number too long to read: "
-                                                         f"{str(err).split(';')[0]}")]) from None
+        what = "holds a number too long to read" if "digits" in str(err) else "cannot be read"
+        raise InvalidProblemError([Issue("file", "", "", f"{name} {what}: {str(err).split(';')[0]}")]) from None
     return doc, _duplicate_issues(doc, duplicates) if duplicates else []
 
 

@@ -10,20 +10,18 @@ then counts the others.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, InvalidProblemError, Issue
-from ..model import NO_DATE, Pairs, Problem, format_day, vocabulary_issues
+from ..model import FIRST_DAY, LAST_DAY, NO_DATE, Pairs, Problem, format_day, vocabulary_issues
 
 __all__ = ["bad_rows", "validate"]
 
 _NAMED = 20  # records named per rule; the others are counted
-_DAY_MIN = _dt.date.min.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 0001-01-01
-_DAY_MAX = _dt.date.max.toordinal() - _dt.date(1970, 1, 1).toordinal()  # 9999-12-31
+_DAY_MIN, _DAY_MAX = FIRST_DAY, LAST_DAY
 _DAY_RANGE = "day out of the supported range 0001-01-01 to 9999-12-31"
 
 
@@ -46,10 +44,8 @@ def bad_rows(
     message, or a function from a row to its message (called for the rows named only).
     """
     rows = np.flatnonzero(mask)
-    for i in rows[:_NAMED].tolist():
-        issues.append(Issue(kind, ids(i) if callable(ids) else str(ids[i]), field, msg(i) if callable(msg) else msg))
-    if rows.size > _NAMED:
-        issues.append(Issue(kind, "", field, f"... and {rows.size - _NAMED} more"))
+    _capped(issues, [Issue(kind, ids(i) if callable(ids) else str(ids[i]), field, msg(i) if callable(msg) else msg)
+                     for i in rows[:_NAMED].tolist()], rows.size, kind, field)
 
 
 def _owner(ptr: np.ndarray) -> np.ndarray:
@@ -90,18 +86,24 @@ def _check_ids(p: Problem) -> list[Issue]:
         ids = t.ids.astype(str)
         bad_rows(issues, kind, lambda i: f"#{i}", ids == "", "id", "expected a non-empty id")
         uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
-        for j in np.flatnonzero(counts > 1)[:_NAMED].tolist():
-            issues.append(Issue(kind, str(uniq[j]), "id", f"duplicate id ({counts[j]} records, first #{first[j]})"))
+        twice = np.flatnonzero(counts > 1)
+        _capped(issues, [Issue(kind, str(uniq[j]), "id", f"duplicate id ({counts[j]} records, first #{first[j]})")
+                         for j in twice[:_NAMED].tolist()], twice.size, kind, "id")
     return issues
+
+
+def _capped(issues: list[Issue], named: list[Issue], total: int, kind: str, field: str) -> None:
+    """The first :data:`_NAMED` of ``named`` (``total`` issues in all), then a count of the others."""
+    issues += named[:_NAMED]
+    if total > _NAMED:
+        issues.append(Issue(kind, "", field, f"... and {total - _NAMED} more"))
 
 
 def _check_vocabularies(p: Problem, issues: list[Issue]) -> None:
     """Skill and sector names non-empty, each listed once (the Parquet and DataFrame readers' rule)."""
     for name in ("skills", "sectors"):
         found = vocabulary_issues(name, getattr(p, name))
-        issues += found[:_NAMED]
-        if len(found) > _NAMED:
-            issues.append(Issue(name, "", "name", f"... and {len(found) - _NAMED} more"))
+        _capped(issues, found, len(found), name, "name")
 
 
 def _check_people(p: Problem, issues: list[Issue]) -> None:

@@ -31,6 +31,8 @@ from ._frames import problem_columns, records_from_frame, tables_from_rows, voca
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
 from ._tables import (
+    FIRST_DAY,
+    LAST_DAY,
     NO_DATE,
     SMALL_ASSOCIATION_MAX_STAFF,
     Associations,
@@ -43,6 +45,8 @@ from ._tables import (
 from ._taken import Taken, restrict
 
 __all__ = [
+    "FIRST_DAY",
+    "LAST_DAY",
     "LISTS",
     "record_name",
     "show_value",

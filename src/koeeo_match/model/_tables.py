@@ -30,6 +30,8 @@ __all__ = [
     "Employers",
     "Missions",
     "Pairs",
+    "FIRST_DAY",
+    "LAST_DAY",
     "format_day",
 ]
 
@@ -37,6 +39,9 @@ __all__ = [
 #: ``joined`` / ``posted`` day not given (the record is known from the start).
 NO_DATE = np.int32(np.iinfo(np.int32).min)
 _EPOCH = 719163  # date(1970, 1, 1).toordinal()
+#: The calendar's first and last days (0001-01-01 and 9999-12-31) in the model's unit, days since 1970-01-01.
+FIRST_DAY = 1 - _EPOCH
+LAST_DAY = 3652059 - _EPOCH  # date(9999, 12, 31).toordinal()
 
 
 def format_day(day: int) -> str:
