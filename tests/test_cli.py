@@ -214,3 +214,11 @@ def test_an_output_in_a_missing_directory_is_refused_before_any_work(files, caps
     monkeypatch.setattr(km.synth, "region", lambda *a, **k: pytest.fail("the generator ran"))
     assert main([a.format(bad=bad, problem=problem) for a in argv]) == 2
     assert f": {bad}: directory '{tmp / 'missing'}' does not exist" in capsys.readouterr().err
+
+
+def test_generate_refuses_a_size_of_no_employee(tmp_path, capsys):
+    """``--scale 1e-300`` (or ``--hours 1``) made one employee, silently rounded up."""
+    for args in (["--scale", "1e-300"], ["--hours", "1"]):
+        assert main(["generate", "--national", *args, "-o", str(tmp_path / "p.json")]) == 2
+        assert "must leave at least one employee" in capsys.readouterr().err
+    assert not (tmp_path / "p.json").exists()

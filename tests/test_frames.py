@@ -331,6 +331,8 @@ def test_parquet_solution_file_checked(tmp_path):
     fmt, key = b"koeeo-match-solution/1", b"koeeo-match-solution"
     bad = {
         "json": {b"format": fmt, key: b"{not json"},
+        "twice": {b"format": fmt, key: b'{"format": "koeeo-match-solution/1", "status": "feasible", '
+                                       b'"method": "first", "method": "auto:mip"}'},  # was read: the last won
         "assignments": {b"format": fmt, key: b'{"assignments": []}'},
         "status": {b"format": fmt, key: b'{"format": "koeeo-match-solution/1", "status": "great"}'},
     }
@@ -348,7 +350,8 @@ def test_parquet_solution_file_checked(tmp_path):
 
 @pytest.mark.parametrize("objective, says", [
     ("1" + "0" * 400, "field 'objective': expected a number within the float range"),  # was an OverflowError
-    pytest.param("1" + "0" * 5000, "holds unreadable solution metadata: Exceeds the limit",  # was a bare ValueError
+    pytest.param("1" + "0" * 5000,  # was a bare ValueError
+                 "(its solution metadata) holds a number too long to read: Exceeds the limit",
                  marks=pytest.mark.skipif(not hasattr(sys, "get_int_max_str_digits"),
                                           reason="no limit on integer digits before 3.10.7")),
 ])

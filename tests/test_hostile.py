@@ -604,3 +604,48 @@ def test_synth_still_takes_what_it_took():
     assert km.synth.city(employees=20, departement=69).n_employees == 20  # an int code: str(69)
     assert km.synth.region("bretagne", employees=np.int64(20)).n_employees == 20  # any case, numpy ints
     assert km.synth.city(employees=20, departement="2A", seed=np.int64(3), rules="flow", year=True).n_employees == 20
+
+
+# ----------------------------------------------------------------------------- lone surrogates
+
+
+def test_a_lone_surrogate_in_a_json_string_is_refused_by_name(tmp_path):
+    """JSON's "\\ud800" decodes to no character: it was accepted, and writing the problem or its
+    solution then failed (a truncated file in place of the old one)."""
+    d = doc()
+    d["employees"][1]["id"] = "e\ud800"
+    d["employees"][0]["skills"] = {"law": 2, "l\udc00": 1}
+    d["associations"][1]["sector"] = "so\ud800"
+    text = json.dumps(d)  # ASCII escapes, as a hostile file has them
+    assert "\\ud800" in text
+    refused(_json_file(tmp_path, text), ("employee", "#1", "id"), ("employee", "e1", "skills"),
+            ("association", "b", "sector"))
+
+
+def test_a_failed_json_write_leaves_the_old_file(tmp_path):
+    from koeeo_match.io._json import write_json
+
+    path = tmp_path / "s.json"
+    path.write_text('{"old": 1}\n')
+    with pytest.raises(UnicodeEncodeError):
+        write_json({"id": "e\ud800"}, path)
+    assert path.read_text() == '{"old": 1}\n' and [p.name for p in tmp_path.iterdir()] == ["s.json"]
+    link = tmp_path / "link.json"
+    link.symlink_to(path)
+    write_json({"new": 2}, link)  # a link is written through, not replaced by a file
+    assert link.is_symlink() and json.loads(path.read_text()) == {"new": 2}
+
+
+def test_pipeline_names_a_make_problem_that_returns_no_problem():
+    """``km.pipeline.run(lambda: None)`` was an AttributeError; sweep already named the same mistake."""
+    with pytest.raises(km.InvalidParameterError, match="The 'make_problem' parameter of pipeline.run must return a "
+                                                       "Problem. Got NoneType instead"):
+        km.pipeline.run(lambda: None, progress=None)
+
+
+@pytest.mark.parametrize("timings", ["yes", 2.5, 0, [], None])
+def test_dump_timings_must_be_a_bool(tmp_path, timings):
+    s = km.solve(km.synth.city(employees=20, seed=1), method="greedy")
+    with pytest.raises(km.InvalidParameterError, match="The 'timings' parameter of dump must be a bool"):
+        km.dump(s, tmp_path / "s.json", timings=timings)
+    assert not (tmp_path / "s.json").exists()

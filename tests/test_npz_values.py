@@ -177,3 +177,12 @@ def test_many_duplicate_ids_are_counted_past_the_named(tmp_path):
     err = refused(npz(tmp_path, arrays, **{"employees.ids": ids}), ("employee", ids[0], "id"))
     named = [i for i in err.issues if i.kind == "employee" and i.field == "id"]
     assert len(named) == 21 and named[-1].message == "... and 10 more", named[-1]
+
+
+def test_an_id_or_name_with_a_lone_surrogate_is_refused(tmp_path, arrays):
+    """numpy strings hold any code point; no UTF-8 file (JSON, Parquet) could hold these."""
+    ids = arrays["employees.ids"].astype("U8")
+    ids[0] = "e\ud800"
+    err = refused(npz(tmp_path, arrays, **{"employees.ids": ids}, sectors=np.array(["so\udc00"])),
+                  ("employee", "#0", "id"), ("sectors", "#0", "name"))
+    assert "lone surrogate" in str(err)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from . import metrics as _metrics
-from ._params import InstanceOf, Satisfies, validate
+from ._params import InstanceOf, Satisfies, param_error, validate
 from .check import check
 from .engine import (
     START_K,
@@ -146,6 +146,9 @@ def run(
 
     problem = whole = stage("generate",
                             make_problem if not isinstance(make_problem, Problem) else (lambda: make_problem))
+    if not isinstance(problem, Problem):
+        raise param_error("pipeline.run", "make_problem", f"must return a Problem. Got {type(problem).__name__} "
+                                                          "instead.")
     say(f"  {problem!r}")
     reduced = None
     if fixed is not None:  # pinned pairs: the stages below solve what they leave (as km.solve does)

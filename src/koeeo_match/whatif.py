@@ -51,13 +51,15 @@ def _employer_mask(problem: Problem, employers: Sequence[str] | None, fn: str) -
         return np.ones(len(ids), bool)
     if isinstance(employers, str):
         employers = [employers]
+    if isinstance(employers, np.ndarray):
+        employers = employers.tolist()
     if not isinstance(employers, Sequence) or not all(isinstance(e, str) for e in employers):
         raise param_error(fn, "employers", f"must be an employer id or a sequence of them. Got {employers!r} instead.")
     wanted = np.asarray(list(employers), dtype=object)
     known = set(ids.tolist())
     unknown = [e for e in wanted.tolist() if e not in known]
     if unknown:
-        raise param_error(fn, "employers", f"names unknown employer id {unknown[0]!r}.")
+        raise param_error(fn, "employers", f"names unknown employer id(s) {', '.join(map(repr, unknown))}.")
     return np.isin(ids, wanted)
 
 

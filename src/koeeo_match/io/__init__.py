@@ -169,7 +169,7 @@ def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> No
     """
     if not isinstance(obj, (Problem, Solution)):
         raise param_error("dump", "obj", f"must be a Problem or a Solution. Got {type(obj).__name__} instead.")
-    validate("dump", _PATH, {"path": path})
+    validate("dump", {**_PATH, "timings": [InstanceOf(bool, "a bool")]}, {"path": path, "timings": timings})
     try:
         ext = _format(path)
     except InvalidProblemError as err:

@@ -19,7 +19,7 @@ from ..errors import InsufficientMemoryError, InvalidProblemError, Issue
 from ..memory import available_memory
 from ..model import LISTS, NO_DATE, PROBLEM_FORMAT, Problem, format_day, record_name, show_value
 
-__all__ = ["STREAM", "problem_to_dict", "read_json", "write_json"]
+__all__ = ["STREAM", "parse_json", "problem_to_dict", "read_json", "write_json"]
 
 #: The path that names a stream: standard input (read) or standard output (write).
 STREAM = "-"
@@ -197,6 +197,16 @@ def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
         _check_size(name, os.path.getsize(path))
         with open(path, "rb") as fh:
             raw = fh.read()
+    return parse_json(raw, name)
+
+
+def parse_json(raw: bytes, name: str) -> tuple[Any, list[Issue]]:
+    """:func:`read_json` of bytes already read (``name``: where they come from, for the messages);
+    also the reader of the JSON a Parquet solution file holds in its metadata.
+
+    >>> parse_json(b'{"a": 1, "a": 2}', "x")[1][0].field
+    'a'
+    """
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:4]):
         raise InvalidProblemError([Issue("file", "", "", f"{name} is UTF-16 or UTF-32 text; save it as UTF-8")])
     try:
@@ -290,6 +300,11 @@ def _duplicate_issues(doc: Any, duplicates: list[_Duplicate]) -> list[Issue]:
 def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
     """Write ``doc`` as deterministic JSON (UTF-8, indent 1, no NaN, final newline); ``"-"``: standard output.
 
+    A regular file is written whole or not at all: the text is encoded first, written beside the
+    path (``<path>.part-<pid>``) and moved over it, so that a failure (a character UTF-8 cannot
+    hold, a full disk) leaves what the path held before.  A link, a device or a pipe is written
+    through.
+
     Examples
     --------
     >>> import tempfile, os
@@ -298,16 +313,25 @@ def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
     >>> open(path).read()
     '{\\n "a": [\\n  1\\n ]\\n}\\n'
     """
+    data = (json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n").encode("utf-8")
     if os.fspath(path) == STREAM:
-        text = json.dumps(doc, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
         out = sys.stdout
         if hasattr(out, "buffer"):  # the same UTF-8 bytes as a file, whatever the terminal's encoding
             out.flush()
-            out.buffer.write(text.encode("utf-8"))
+            out.buffer.write(data)
             out.buffer.flush()
         else:
-            out.write(text)
+            out.write(data.decode("utf-8"))
         return
-    with open(path, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, ensure_ascii=False, indent=1, allow_nan=False)
-        fh.write("\n")
+    if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
+        with open(path, "wb") as fh:  # a link, a device, a pipe: written through, never replaced
+            fh.write(data)
+        return
+    part = f"{os.fspath(path)}.part-{os.getpid()}"
+    try:
+        with open(part, "wb") as fh:
+            fh.write(data)
+        os.replace(part, path)
+    finally:
+        if os.path.exists(part):
+            os.unlink(part)

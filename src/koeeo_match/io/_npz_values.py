@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, InvalidProblemError, Issue
-from ..model import FIRST_DAY, LAST_DAY, NO_DATE, Pairs, Problem, format_day, vocabulary_issues
+from ..model import FIRST_DAY, LAST_DAY, NO_DATE, NOT_TEXT, Pairs, Problem, format_day, vocabulary_issues
 
 __all__ = ["bad_rows", "validate"]
 
@@ -78,13 +78,22 @@ def _name(vocabulary: tuple[str, ...], index: Any) -> str:
     return repr(vocabulary[index]) if 0 <= index < len(vocabulary) else f"index {int(index)}"
 
 
+def _not_text(s: np.ndarray) -> np.ndarray:
+    """Mask of the strings (a numpy ``str_`` array, UTF-32) holding a lone surrogate: no UTF-8 file can hold them."""
+    if s.size == 0 or s.dtype.itemsize == 0:
+        return np.zeros(s.size, bool)
+    code = np.ascontiguousarray(s).view(np.uint32).reshape(s.size, -1)
+    return np.asarray(((code >= 0xD800) & (code <= 0xDFFF)).any(axis=1))
+
+
 def _check_ids(p: Problem) -> list[Issue]:
-    """Ids of the four tables: non-empty and distinct (each repeat named)."""
+    """Ids of the four tables: non-empty text, distinct (each repeat named)."""
     issues: list[Issue] = []
     for kind, t in (("employer", p.employers), ("association", p.associations), ("employee", p.employees),
                     ("mission", p.missions)):
         ids = t.ids.astype(str)
         bad_rows(issues, kind, lambda i: f"#{i}", ids == "", "id", "expected a non-empty id")
+        bad_rows(issues, kind, lambda i: f"#{i}", _not_text(ids), "id", NOT_TEXT)
         uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
         twice = np.flatnonzero(counts > 1)
         _capped(issues, [Issue(kind, str(uniq[j]), "id", f"duplicate id ({counts[j]} records, first #{first[j]})")

@@ -30,6 +30,7 @@ import numpy as np
 from ..errors import InvalidProblemError, Issue, KoeeoMatchError
 from ..model import Problem, problem_columns, tables_from_rows
 from ..solution import SOLUTION_FORMAT, Solution
+from ._json import parse_json
 
 __all__ = ["PARQUET_FORMAT", "MissingExtraError", "dump_parquet", "load_parquet"]
 
@@ -167,10 +168,10 @@ def _load_solution(path: str | os.PathLike[str]) -> Solution:
         raise _file_issue(path, f"is not a {SOLUTION_FORMAT} Parquet file (no such format in its metadata)")
     if table.column_names != ["employee", "mission"]:
         raise _file_issue(path, f"has columns {table.column_names}; expected ['employee', 'mission']")
-    try:
-        doc = json.loads(meta[_SOLUTION_KEY].decode("utf-8"), parse_constant=float)
-    except (ValueError, RecursionError) as err:  # not UTF-8, not JSON, nested too deeply, an int too long
-        raise _file_issue(path, f"holds unreadable solution metadata: {str(err).split(';')[0]}") from None
+    # the JSON reader's rules (UTF-8, nesting, long integers, a key given twice), the file named
+    doc, repeated = parse_json(meta[_SOLUTION_KEY], f"{os.fspath(path)} (its solution metadata)")
+    if repeated:
+        raise InvalidProblemError(repeated)
     if not isinstance(doc, dict) or "assignments" in doc:
         raise _file_issue(path, "holds solution metadata that is not an object without assignments")
     doc["assignments"] = table.to_pylist()

@@ -18,7 +18,8 @@ import numpy as np
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
 from ._tables import _EPOCH
 
-__all__ = ["LISTS", "FieldError", "parse_day", "parse_records", "record_name", "required", "show_value"]
+__all__ = ["LISTS", "NOT_TEXT", "FieldError", "is_text", "parse_day", "parse_records", "record_name", "required",
+           "show_value"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1
@@ -47,10 +48,29 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
 
 
+#: What a string holding a lone surrogate (JSON's ``"\\ud800"``, which no UTF-8 file can hold) is told.
+NOT_TEXT = "holds a lone surrogate (\\ud800-\\udfff), which is no character: no UTF-8 file could hold it"
+
+
+def is_text(s: str) -> bool:
+    """Whether ``s`` can be written as UTF-8 (no lone surrogate).
+
+    >>> is_text("Lyon"), is_text("e\\ud800")
+    (True, False)
+    """
+    try:
+        s.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _str(v: Any) -> str:
     v = _plain(v)
     if not isinstance(v, str) or not v:
         raise FieldError(f"expected a non-empty string, got {_show(v)}")
+    if not is_text(v):
+        raise FieldError(f"{_show(v)} {NOT_TEXT}")
     return str(v)
 
 
@@ -151,8 +171,8 @@ def _skills(v: Any) -> dict[str, int]:
     out = {}
     for k, lvl in v.items():
         k, lvl = _plain(k), _plain(lvl)
-        if not isinstance(k, str) or not k:
-            raise FieldError(f"skill names must be non-empty strings, got {_show(k)}")
+        if not isinstance(k, str) or not k or not is_text(k):
+            raise FieldError(f"skill names must be non-empty strings of text, got {_show(k)}")
         if isinstance(lvl, bool) or not isinstance(lvl, int) or not 1 <= lvl <= 3:
             raise FieldError(f"level of skill {_show(k)} must be 1, 2 or 3, got {_show(lvl)}")
         out[str(k)] = lvl
@@ -166,8 +186,8 @@ def _weights(v: Any) -> dict[str, float]:
     out = {}
     for k, w in v.items():
         k = _plain(k)
-        if not isinstance(k, str) or not k:
-            raise FieldError(f"sector names must be non-empty strings, got {_show(k)}")
+        if not isinstance(k, str) or not k or not is_text(k):
+            raise FieldError(f"sector names must be non-empty strings of text, got {_show(k)}")
         try:
             out[str(k)] = num(w)
         except FieldError as b:
@@ -252,7 +272,7 @@ _PLURAL = {v: k for k, v in LISTS.items()}
 
 def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str:
     """How issues name a record: its id, else its position (and its pair, for pair lists)."""
-    if isinstance(rec.get("id"), str) and rec.get("id"):
+    if isinstance(rec.get("id"), str) and rec.get("id") and is_text(rec["id"]):
         return rec["id"]
     if "employee" in spec:
         return f"#{pos} ({_show(rec.get('employee'))}, {_show(rec.get('mission'))})"

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue
-from ._fields import LISTS, required
+from ._fields import LISTS, NOT_TEXT, is_text, required, show_value
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import NO_DATE
 
@@ -191,16 +191,18 @@ def vocabulary_issues(name: str, names: Sequence[str]) -> list[Issue]:
     its position, each repeat by the name.
 
     >>> [str(i) for i in vocabulary_issues("skills", ["law", "", "law"])]
-    ["skills '#1', field 'name': expected a non-empty string", "skills 'law', field 'name': listed twice"]
+    ["skills '#1', field 'name': expected a non-empty string", "skills 'law', field 'name': listed twice (#0 and #2)"]
     """
     issues: list[Issue] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i, v in enumerate(names):
         if not v:
             issues.append(Issue(name, f"#{i}", "name", "expected a non-empty string"))
+        elif not is_text(v):
+            issues.append(Issue(name, f"#{i}", "name", f"{show_value(v)} {NOT_TEXT}"))
         elif v in seen:
-            issues.append(Issue(name, v, "name", "listed twice"))
-        seen.add(v)
+            issues.append(Issue(name, v, "name", f"listed twice (#{seen[v]} and #{i})"))
+        seen.setdefault(v, i)
     return issues
 
 

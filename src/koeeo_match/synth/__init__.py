@@ -488,6 +488,10 @@ def france(
     deps = _select(region=region, departement=departement)
     d = departements()
     share = d.population[deps].sum() / d.population.sum()
-    employees = max(1, int(round(hours / 7.0 * share * scale)))
+    employees = int(round(hours / 7.0 * share * scale))
+    if employees < 1:
+        raise param_error("france", "scale", f"must leave at least one employee: hours / 7 x scale x the slice's "
+                                             f"share of the population is {hours / 7.0 * share * scale:.3g} "
+                                             f"(hours={hours!r}, scale={scale!r}).")
     _check_size("france", "hours", employees, hours)
     return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share, year=year)
