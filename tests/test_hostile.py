@@ -334,8 +334,12 @@ def test_explain_an_id_both_employee_and_mission_needs_kind():
         km.explain(p, s, "x")
     assert km.explain(p, s, "x", kind="employee").kind == "employee"
     assert km.explain(p, s, "x", kind="mission").kind == "mission"
-    with pytest.raises(KeyError, match="not the id of a mission"):
+    with pytest.raises(KeyError, match="must be the id of a mission of this problem. Got 'nobody'"):
         km.explain(p, s, "nobody", kind="mission")
+    for bad in ("nobody", None, 42):  # a KeyError (as before) and a parameter error naming 'id' (was KeyError only)
+        with pytest.raises(km.InvalidParameterError, match="The 'id' parameter of explain must be the id of an "
+                                                           "employee or a mission"):
+            km.explain(p, s, bad)
     with pytest.raises(km.InvalidParameterError, match="kind.*must be .employee. or .mission."):
         km.explain(p, s, "x", kind="association")
 

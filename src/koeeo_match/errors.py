@@ -25,6 +25,7 @@ __all__ = [
     "KoeeoMatchError",
     "KoeeoMatchWarning",
     "SolverError",
+    "UnknownIdError",
     "UnsupportedError",
 ]
 
@@ -97,6 +98,24 @@ class InvalidParameterError(KoeeoMatchError, ValueError, TypeError):
     Both a ``ValueError`` and a ``TypeError`` (as scikit-learn's), so that callers catching
     either keep working whatever the check found.
     """
+
+
+class UnknownIdError(InvalidParameterError, KeyError):
+    """An id asked for (``km.explain``'s ``id``) that the problem does not hold, or holds twice over.
+
+    An :class:`InvalidParameterError` naming the parameter, and a ``KeyError`` (what a lookup by an
+    unknown key raises), so that callers catching either keep working.  Its message reads as
+    written (a ``KeyError`` would show it quoted).
+
+    Examples
+    --------
+    >>> err = UnknownIdError("The 'id' parameter of explain must be ... Got 'x' instead.")
+    >>> isinstance(err, KeyError), isinstance(err, ValueError), str(err)[:20]
+    (True, True, "The 'id' parameter o")
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class UnsupportedError(KoeeoMatchError):

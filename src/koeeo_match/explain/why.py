@@ -19,6 +19,7 @@ from .._arrays import csr_ptr
 from .._geo import haversine_km
 from .._params import Hidden, Options, validate
 from ..candidates import arc_terms, filter_eligible
+from ..errors import UnknownIdError
 from ..model import NO_DATE, Problem, format_day
 from ..policy import TERMS, Policy
 from ._pairs import assigned_pairs, checked
@@ -175,9 +176,10 @@ def explain(
 
     Raises
     ------
-    KeyError
+    koeeo_match.errors.UnknownIdError
         ``id`` is neither an employee nor a mission of ``problem`` (nor of ``kind``), or it
-        is both and ``kind`` is not given.
+        is both and ``kind`` is not given: an ``InvalidParameterError`` naming ``id``, and a
+        ``KeyError``.
     InvalidParameterError
         ``kind`` is neither ``"employee"`` nor ``"mission"``; a problem, solution or policy of
         the wrong kind.
@@ -205,11 +207,13 @@ def explain(
     e = _position(E.ids, id) if kind in (None, "employee") else -1
     m = _position(M.ids, id) if kind in (None, "mission") else -1
     if e < 0 and m < 0:
-        raise KeyError(f"{id!r} is neither an employee nor a mission of this problem" if kind is None
-                       else f"{id!r} is not the id of a {kind} of this problem")
+        raise UnknownIdError(f"The 'id' parameter of explain must be the id of an employee or a mission of this "
+                             f"problem. Got {id!r} instead, which is neither." if kind is None else
+                             f"The 'id' parameter of explain must be the id of a {kind} of this problem. "
+                             f"Got {id!r} instead.")
     if e >= 0 and m >= 0:
-        raise KeyError(f"{id!r} is both an employee and a mission of this problem; "
-                       "say which with kind='employee' or kind='mission'")
+        raise UnknownIdError(f"The 'id' parameter of explain is {id!r}, both an employee and a mission of this "
+                             "problem; say which with kind='employee' or kind='mission'.")
     if e >= 0:
         return _explain_employee(problem, policy, se, sm, e)
     return _explain_mission(problem, policy, se, sm, m)
