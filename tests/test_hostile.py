@@ -640,6 +640,27 @@ def test_a_failed_json_write_leaves_the_old_file(tmp_path):
     assert link.is_symlink() and json.loads(path.read_text()) == {"new": 2}
 
 
+def test_a_json_write_where_no_file_can_be_added_writes_in_place(tmp_path, monkeypatch):
+    """A folder that takes no new file (the file itself writable): written in place, as before."""
+    import builtins
+
+    from koeeo_match.io._json import write_json
+
+    real = builtins.open
+
+    def no_new_file(file, mode="r", *args, **kwargs):
+        if "x" in mode:
+            raise PermissionError(13, "Permission denied")
+        return real(file, mode, *args, **kwargs)
+
+    path = tmp_path / "s.json"
+    path.write_text("{}\n")
+    monkeypatch.setattr(builtins, "open", no_new_file)
+    write_json({"a": 1}, path)
+    monkeypatch.undo()
+    assert json.loads(path.read_text()) == {"a": 1} and [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
 def test_pipeline_names_a_make_problem_that_returns_no_problem():
     """``km.pipeline.run(lambda: None)`` was an AttributeError; sweep already named the same mistake."""
     with pytest.raises(km.InvalidParameterError, match="The 'make_problem' parameter of pipeline.run must return a "

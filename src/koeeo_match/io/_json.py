@@ -303,7 +303,7 @@ def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
     A regular file is written whole or not at all: the text is encoded first, written beside the
     path (``<path>.part-<pid>``) and moved over it, so that a failure (a character UTF-8 cannot
     hold, a full disk) leaves what the path held before.  A link, a device or a pipe is written
-    through.
+    through, as is a file in a folder that takes no new file.
 
     Examples
     --------
@@ -323,13 +323,19 @@ def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
         else:
             out.write(data.decode("utf-8"))
         return
-    if os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)):
-        with open(path, "wb") as fh:  # a link, a device, a pipe: written through, never replaced
-            fh.write(data)
-        return
     part = f"{os.fspath(path)}.part-{os.getpid()}"
+    beside = not (os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)))
+    if beside:  # not a link, a device or a pipe, which are written through, never replaced
+        try:
+            fh = open(part, "xb")
+        except OSError:  # a folder that takes no new file (a file in it may still be writable)
+            beside = False
+    if not beside:
+        with open(path, "wb") as out:
+            out.write(data)
+        return
     try:
-        with open(part, "wb") as fh:
+        with fh:
             fh.write(data)
         os.replace(part, path)
     finally:
