@@ -56,7 +56,9 @@ def _owner(ptr: np.ndarray) -> np.ndarray:
 def _rows_bad(ptr: np.ndarray, bad_values: np.ndarray) -> np.ndarray:
     """Per row of a CSR pair: does any of its values fail (``bad_values``, one per value)?"""
     out = np.zeros(len(ptr) - 1, bool)
-    out[_owner(ptr)[bad_values]] = True
+    pos = np.flatnonzero(bad_values)
+    if pos.size:  # the row holding value i: the last row starting at or before i (empty rows skipped)
+        out[np.searchsorted(ptr, pos, side="right") - 1] = True
     return out
 
 
