@@ -316,6 +316,16 @@ def test_pareto_front_matches_brute_force(rows, crit):
     assert got_frame.index.tolist() == [f"r{i}" for i in want]
 
 
+def test_pareto_front_treats_float_noise_as_a_tie():
+    """Two equal allocations whose CO2 totals differ in the last bit (summed in another order): both
+    kept (one was dropped as dominated).  A real difference, however small against the values,
+    still counts."""
+    co2 = 11651.113312977275
+    rows = [{"h": 47229.0, "co2": np.nextafter(co2, np.inf)}, {"h": 47229.0, "co2": co2},
+            {"h": 47229.0, "co2": co2 * (1 + 1e-6)}]
+    assert km.pareto_front(rows, maximize=["h"], minimize=["co2"]) == rows[:2]
+
+
 def test_pareto_front_of_many_rows_matches_brute_force():
     """1,500 rows (several chunks of the bounded-memory comparison), ties and missing values
     included, against an all-pairs dominance test written here."""

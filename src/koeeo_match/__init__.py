@@ -61,7 +61,7 @@ _LAZY: dict[str, str] = {
     "synth": "",
     "sweep": "sweep",
     "simulate": "simulate",
-    "pareto_front": "sweep",
+    "pareto_front": "pareto",
     "policy_grid": "sweep",
     "whatif": "",
     "plot": "",
@@ -125,12 +125,13 @@ if TYPE_CHECKING:  # the names as the type checker sees them; at run time __geta
     from .explain import breakdown, diff, explain, shortfall
     from .io import dump, load
     from .model import Problem
+    from .pareto import pareto_front
     from .policy import TERMS, Policy
     from .simulate import simulate
     from .solution import Solution
     from .stability import blocking_pairs
     from .status import Status, Termination
-    from .sweep import pareto_front, policy_grid, sweep
+    from .sweep import policy_grid, sweep
 
 
 def __getattr__(name: str) -> Any:

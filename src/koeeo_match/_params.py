@@ -27,11 +27,12 @@ Got 0 instead.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import inspect
 import math
 import reprlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any, TypeVar, cast
@@ -278,3 +279,13 @@ def validate_params(table: Mapping[str, Sequence[Constraint | None]],
         return wrapper  # type: ignore[return-value]
 
     return deco
+
+
+def did_you_mean(word: object, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the known word closest to a misspelt ``word``, or ``""``.
+
+    >>> did_you_mean("travle_km", ["hours", "travel_km"]), did_you_mean("speed", ["hours"])
+    (" (did you mean 'travel_km'?)", '')
+    """
+    near = difflib.get_close_matches(word, list(known), n=1) if isinstance(word, str) else []
+    return f" (did you mean {near[0]!r}?)" if near else ""

@@ -35,8 +35,8 @@ from ._params import InstanceOf, Interval, Options, Satisfies, param_error, vali
 from .explain import assigned_pairs
 from .metrics import by_departement, gini
 from .model import Problem
+from .pareto import numeric_column, pareto_front
 from .solution import Solution
-from .sweep import numeric_column, pareto_front
 from .territory import departements
 
 __all__ = ["map_departements", "departement_values", "lorenz", "lorenz_curve", "frontier", "compare_bars",

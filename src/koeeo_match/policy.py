@@ -64,7 +64,6 @@ equal: it never happens silently.
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -73,7 +72,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from ._params import Interval, param_error
+from ._params import Interval, did_you_mean, param_error
 from .errors import InvalidParameterError, SolverError
 
 __all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "IntegerScores", "integer_scores"]
@@ -162,7 +161,8 @@ class Policy:
         names = (*TERMS, "primary")
         for key in kwargs:
             if key not in names:
-                raise param_error("Policy", key, f"is unknown{_near(key, names)}; parameters are {', '.join(names)}.")
+                raise param_error("Policy", key,
+                                  f"is unknown{did_you_mean(key, names)}; parameters are {', '.join(names)}.")
         if len(args) > len(names):
             raise InvalidParameterError(f"Policy takes at most {len(names)} positional arguments ({', '.join(names)}). "
                                         f"Got {len(args)} instead.")
@@ -188,7 +188,7 @@ class Policy:
                                         f"Got {self.primary!r} instead.")
         for i, name in enumerate(prim):
             if name not in TERMS:
-                raise InvalidParameterError(f"Policy.primary names unknown term {name!r}{_near(name, TERMS)}; "
+                raise InvalidParameterError(f"Policy.primary names unknown term {name!r}{did_you_mean(name, TERMS)}; "
                                             f"terms are {', '.join(TERMS)}.")
             if getattr(self, name) == 0:
                 raise InvalidParameterError(f"Policy.primary names {name!r}, whose weight is 0.")
@@ -212,7 +212,7 @@ class Policy:
         """One of the named presets: ``max_hours``, ``max_coverage``,
         ``territorial_equity``, ``min_travel``, ``balanced``, ``hours_then_equity``."""
         if not isinstance(name, str) or name not in cls.PRESETS:
-            raise InvalidParameterError(f"Unknown policy preset {name!r}{_near(name, cls.PRESETS)}; "
+            raise InvalidParameterError(f"Unknown policy preset {name!r}{did_you_mean(name, cls.PRESETS)}; "
                                         f"presets are {', '.join(cls.PRESETS)}.")
         return cls(**cls.PRESETS[name])  # type: ignore[arg-type]
 
@@ -251,7 +251,7 @@ class Policy:
                 kw["primary"] = tuple(v for v in val.split("+") if v)
                 continue
             if key not in TERMS:
-                raise InvalidParameterError(f"Unknown policy term {key!r}{_near(key, TERMS)}; "
+                raise InvalidParameterError(f"Unknown policy term {key!r}{did_you_mean(key, TERMS)}; "
                                             f"terms are {', '.join(TERMS)}.")
             try:
                 kw[key] = float(val)
@@ -308,14 +308,6 @@ def as_policy(value: Policy | str, param: str, func: str) -> Policy:
     return value
 
 
-def _near(word: object, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the known word closest to a misspelt ``word``, or ``""``.
-
-    >>> _near("travle_km", TERMS), _near("speed", TERMS)
-    (" (did you mean 'travel_km'?)", '')
-    """
-    near = difflib.get_close_matches(word, list(known), n=1) if isinstance(word, str) else []
-    return f" (did you mean {near[0]!r}?)" if near else ""
 
 
 #: Factors tried, in order, to make values exact integers.

@@ -2,7 +2,7 @@
 
 :func:`sweep` solves every combination of a problem variant, a policy and a
 method and returns one row per run with every figure of the solution;
-:func:`pareto_front` keeps the rows that no other row beats on every chosen
+:func:`~koeeo_match.pareto.pareto_front` keeps the rows that no other row beats on every chosen
 figure.  The table is a pandas ``DataFrame`` when pandas is installed, else
 a list of dicts (one per row, same keys in every row).
 
@@ -55,7 +55,6 @@ to build (or rescore) the graph the row used, shared by the methods of one
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import logging
 import sys
@@ -66,7 +65,7 @@ from typing import Any
 
 import numpy as np
 
-from ._params import METHODS, InstanceOf, Options, param_error, validate
+from ._params import METHODS, InstanceOf, Options, did_you_mean, param_error, validate
 from .candidates import CandidateGraph, build_candidates, rescore
 from .engine import SOLVE_PARAMS, check_memory, check_solve_params, resolve_policies, solve_graph
 from .errors import InvalidParameterError, UnsupportedError
@@ -78,7 +77,7 @@ from .status import Termination
 
 _LOG = logging.getLogger(__name__)
 
-__all__ = ["sweep", "pareto_front", "policy_grid", "policy_label", "numeric_column"]
+__all__ = ["sweep", "policy_grid", "policy_label"]
 
 PolicySpec = Any  # str | Policy | Sequence[str | Policy] | Mapping[str, ...]
 Variant = Problem | Callable[[Problem], Problem] | None
@@ -168,9 +167,8 @@ def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dic
 
 
 def _near(word: Any, known: Iterable[str] = (*TERMS, "primary")) -> str:
-    """`` (did you mean 'x'?)`` for the known name closest to a misspelt ``word``, or ``""``."""
-    near = difflib.get_close_matches(word, list(known), n=1) if isinstance(word, str) else []
-    return f" (did you mean {near[0]!r}?)" if near else ""
+    """:func:`~koeeo_match._params.did_you_mean`, among the policy terms by default."""
+    return did_you_mean(word, known)
 
 
 def _policies(spec: PolicySpec) -> list[tuple[str, Policy]]:
@@ -518,83 +516,3 @@ def _table(rows: list[dict[str, Any]]) -> Any:
         if c not in _TEXT and all(r[c] is None for r in rows):
             frame[c] = frame[c].astype(np.float64)
     return frame
-
-
-def numeric_column(table: Any, name: str) -> np.ndarray:
-    """Column ``name`` of a table (DataFrame or list of dicts) as float64, None read as NaN.
-
-    >>> numeric_column([{"h": 1}, {"h": None}], "h").tolist()
-    [1.0, nan]
-    """
-    try:
-        if hasattr(table, "columns"):
-            col = table[name].to_numpy()
-        else:
-            col = [r[name] for r in table]
-    except KeyError:
-        known = [str(c) for c in (table.columns if hasattr(table, "columns") else table[0] if len(table) else ())]
-        raise InvalidParameterError(f"pareto_front: the table has no column {name!r}{_near(name, known)}.") from None
-    try:
-        return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"pareto_front: column {name!r} is not numeric.") from None
-
-
-def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[str] = ()) -> Any:
-    """The rows that no other row dominates on the given columns.
-
-    Row *j* dominates row *i* when it is at least as good on every column
-    (larger on ``maximize``, smaller on ``minimize``) and strictly better on
-    one.  Rows equal on every column do not dominate each other (all are
-    kept).  A row with a missing value (None / NaN) in a chosen column is
-    never on the front and dominates nothing.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame or list of dict
-        For example the result of :func:`sweep`.
-    maximize, minimize : sequence of str
-        Column names.
-
-    Returns
-    -------
-    Same type as ``table``
-        The non-dominated rows, in their original order (a DataFrame keeps
-        its index).
-
-    Examples
-    --------
-    >>> rows = [{"h": 10, "km": 5}, {"h": 8, "km": 2}, {"h": 7, "km": 3}, {"h": 10, "km": 6}]
-    >>> pareto_front(rows, maximize=["h"], minimize=["km"])
-    [{'h': 10, 'km': 5}, {'h': 8, 'km': 2}]
-    """
-    if any(isinstance(c, str) or not isinstance(c, Iterable) for c in (maximize, minimize)):
-        raise InvalidParameterError("pareto_front: 'maximize' and 'minimize' are lists of column names, "
-                                    f"e.g. maximize=['assigned_hours']. Got {maximize!r} and {minimize!r}.")
-    maximize, minimize = list(maximize), list(minimize)
-    if not maximize and not minimize:
-        raise InvalidParameterError("pareto_front needs at least one column in 'maximize' or 'minimize'.")
-    both = set(maximize) & set(minimize)
-    if both:
-        raise InvalidParameterError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
-    n = len(table)
-    cols = [numeric_column(table, c) for c in maximize] + [-numeric_column(table, c) for c in minimize]
-    X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
-    keep = _non_dominated(X)
-    if hasattr(table, "iloc"):
-        return table.iloc[np.flatnonzero(keep)]
-    return [r for r, k in zip(table, keep) if k]
-
-
-def _non_dominated(X: np.ndarray, chunk: int = 512) -> np.ndarray:
-    """Mask of rows of ``X`` (larger is better in every column) that no row dominates."""
-    valid = ~np.isnan(X).any(axis=1)
-    keep = valid.copy()
-    V = X[valid]
-    idx = np.flatnonzero(valid)
-    for s in range(0, V.shape[0], chunk):  # bounded memory: chunk x n x k booleans
-        a = V[s : s + chunk, None, :]
-        ge = (V[None, :, :] >= a).all(axis=2)
-        gt = (V[None, :, :] > a).any(axis=2)
-        keep[idx[s : s + chunk]] = ~(ge & gt).any(axis=1)
-    return keep

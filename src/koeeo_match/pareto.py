@@ -1,0 +1,104 @@
+"""Pareto fronts of a table of results (a :func:`koeeo_match.sweep` table, or any list of rows).
+
+:func:`pareto_front` keeps the rows that no other row dominates on the columns given, comparing
+within a relative :data:`RTOL`; :func:`numeric_column` reads one column as floats.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ._params import did_you_mean
+from .errors import InvalidParameterError
+
+__all__ = ["RTOL", "numeric_column", "pareto_front"]
+
+#: Relative differences below this are float noise to :func:`pareto_front`: they neither make a row
+#: better nor worse (a CO2 total summed in another order differs in its last bit).
+RTOL = 1e-9
+
+
+def numeric_column(table: Any, name: str) -> np.ndarray:
+    """Column ``name`` of a table (DataFrame or list of dicts) as float64, None read as NaN.
+
+    >>> numeric_column([{"h": 1}, {"h": None}], "h").tolist()
+    [1.0, nan]
+    """
+    try:
+        if hasattr(table, "columns"):
+            col = table[name].to_numpy()
+        else:
+            col = [r[name] for r in table]
+    except KeyError:
+        known = [str(c) for c in (table.columns if hasattr(table, "columns") else table[0] if len(table) else ())]
+        raise InvalidParameterError(f"pareto_front: the table has no column {name!r}"
+                                    f"{did_you_mean(name, known)}.") from None
+    try:
+        return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterError(f"pareto_front: column {name!r} is not numeric.") from None
+
+
+def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[str] = ()) -> Any:
+    """The rows that no other row dominates on the given columns.
+
+    Row *j* dominates row *i* when it is at least as good on every column
+    (larger on ``maximize``, smaller on ``minimize``) and strictly better on
+    one, by more than a relative :data:`RTOL` (float noise, such as a total
+    summed in another order, decides nothing).  Rows equal on every column
+    do not dominate each other (all are kept).  A row with a missing value (None / NaN) in a chosen column is
+    never on the front and dominates nothing.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or list of dict
+        For example the result of :func:`sweep`.
+    maximize, minimize : sequence of str
+        Column names.
+
+    Returns
+    -------
+    Same type as ``table``
+        The non-dominated rows, in their original order (a DataFrame keeps
+        its index).
+
+    Examples
+    --------
+    >>> rows = [{"h": 10, "km": 5}, {"h": 8, "km": 2}, {"h": 7, "km": 3}, {"h": 10, "km": 6}]
+    >>> pareto_front(rows, maximize=["h"], minimize=["km"])
+    [{'h': 10, 'km': 5}, {'h': 8, 'km': 2}]
+    """
+    if any(isinstance(c, str) or not isinstance(c, Iterable) for c in (maximize, minimize)):
+        raise InvalidParameterError("pareto_front: 'maximize' and 'minimize' are lists of column names, "
+                                    f"e.g. maximize=['assigned_hours']. Got {maximize!r} and {minimize!r}.")
+    maximize, minimize = list(maximize), list(minimize)
+    if not maximize and not minimize:
+        raise InvalidParameterError("pareto_front needs at least one column in 'maximize' or 'minimize'.")
+    both = set(maximize) & set(minimize)
+    if both:
+        raise InvalidParameterError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
+    n = len(table)
+    cols = [numeric_column(table, c) for c in maximize] + [-numeric_column(table, c) for c in minimize]
+    X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
+    keep = _non_dominated(X)
+    if hasattr(table, "iloc"):
+        return table.iloc[np.flatnonzero(keep)]
+    return [r for r, k in zip(table, keep) if k]
+
+
+def _non_dominated(X: np.ndarray, chunk: int = 512) -> np.ndarray:
+    """Mask of rows of ``X`` (larger is better in every column) that no row dominates."""
+    valid = ~np.isnan(X).any(axis=1)
+    keep = valid.copy()
+    V = X[valid]
+    idx = np.flatnonzero(valid)
+    for s in range(0, V.shape[0], chunk):  # bounded memory: chunk x n x k booleans
+        a = V[s : s + chunk, None, :]
+        tol = RTOL * np.maximum(np.abs(a), np.abs(V[None, :, :]))
+        ge = (V[None, :, :] >= a - tol).all(axis=2)
+        gt = (V[None, :, :] > a + tol).any(axis=2)
+        keep[idx[s : s + chunk]] = ~(ge & gt).any(axis=1)
+    return keep
