@@ -324,6 +324,9 @@ def test_pareto_front_treats_float_noise_as_a_tie():
     rows = [{"h": 47229.0, "co2": np.nextafter(co2, np.inf)}, {"h": 47229.0, "co2": co2},
             {"h": 47229.0, "co2": co2 * (1 + 1e-6)}]
     assert km.pareto_front(rows, maximize=["h"], minimize=["co2"]) == rows[:2]
+    inf = [{"h": math.inf, "co2": 1.0}, {"h": 5.0, "co2": 1.0}, {"h": math.inf, "co2": 2.0},
+           {"h": -math.inf, "co2": 0.0}]
+    assert km.pareto_front(inf, maximize=["h"], minimize=["co2"]) == [inf[0], inf[3]]  # infinities compare exactly
 
 
 def test_pareto_front_of_many_rows_matches_brute_force():

@@ -98,6 +98,7 @@ def _non_dominated(X: np.ndarray, chunk: int = 512) -> np.ndarray:
     for s in range(0, V.shape[0], chunk):  # bounded memory: chunk x n x k booleans
         a = V[s : s + chunk, None, :]
         tol = RTOL * np.maximum(np.abs(a), np.abs(V[None, :, :]))
+        tol[~np.isfinite(tol)] = 0.0  # an infinite value compares exactly
         ge = (V[None, :, :] >= a - tol).all(axis=2)
         gt = (V[None, :, :] > a + tol).any(axis=2)
         keep[idx[s : s + chunk]] = ~(ge & gt).any(axis=1)
