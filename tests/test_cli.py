@@ -220,5 +220,6 @@ def test_generate_refuses_a_size_of_no_employee(tmp_path, capsys):
     """``--scale 1e-300`` (or ``--hours 1``) made one employee, silently rounded up."""
     for args in (["--scale", "1e-300"], ["--hours", "1"]):
         assert main(["generate", "--national", *args, "-o", str(tmp_path / "p.json")]) == 2
-        assert "must leave at least one employee" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "must leave at least one employee" in err and f"'{args[0][2:]}' parameter" in err  # the one given
     assert not (tmp_path / "p.json").exists()

@@ -391,3 +391,15 @@ def test_dump_refusals_are_parameter_errors(full, solved, tmp_path):
     with pytest.raises(km.InvalidParameterError, match="not .npz"):
         km.dump(s, tmp_path / "s.npz")
     assert not any(tmp_path.iterdir())
+
+
+def test_parquet_solution_metadata_key_given_twice_names_the_file(tmp_path):
+    meta = {b"format": b"koeeo-match-solution/1",
+            b"koeeo-match-solution": b'{"format": "koeeo-match-solution/1", "status": "feasible", '
+                                     b'"method": "first", "method": "auto:mip"}'}
+    table = pa.table({"employee": ["e"], "mission": ["m"]})
+    pq.write_table(table.replace_schema_metadata(meta), tmp_path / "d.parquet")
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.load(tmp_path / "d.parquet")
+    (issue,) = err.value.issues
+    assert issue.field == "method" and "d.parquet (its solution metadata)" in issue.id, issue

@@ -327,6 +327,10 @@ def test_pareto_front_treats_float_noise_as_a_tie():
     inf = [{"h": math.inf, "co2": 1.0}, {"h": 5.0, "co2": 1.0}, {"h": math.inf, "co2": 2.0},
            {"h": -math.inf, "co2": 0.0}]
     assert km.pareto_front(inf, maximize=["h"], minimize=["co2"]) == [inf[0], inf[3]]  # infinities compare exactly
+    d = 1e-9  # differences of the size a tolerance would blur: dominance stays transitive, the front never empty
+    cycle = [{"x": 1.0, "y": 1 - 0.6 * d, "z": 1 - 1.2 * d}, {"x": 1 - 1.2 * d, "y": 1.0, "z": 1 - 0.6 * d},
+             {"x": 1 - 0.6 * d, "y": 1 - 1.2 * d, "z": 1.0}]
+    assert km.pareto_front(cycle, maximize=["x", "y", "z"])
 
 
 def test_pareto_front_of_many_rows_matches_brute_force():
@@ -433,8 +437,9 @@ def test_budget_and_entitlement_variants(small_all):
     (lambda p: km.whatif.travel_cap(p, math.nan), "'km' parameter of travel_cap"),
     (lambda p: km.whatif.travel_cap(p, "30"), "'km' parameter of travel_cap"),
     (lambda p: km.whatif.employer_daily_cap(p, 1.5), "'cap' parameter of employer_daily_cap must be an integer"),
-    (lambda p: km.whatif.employer_daily_cap(p, 2, employers=np.array(["nobody", "zz"])),
-     "unknown employer id(s) 'nobody', 'zz'"),
+    (lambda p: km.whatif.employer_daily_cap(p, 2, employers=np.array(["nobody", "zz", "nobody"])),
+     "unknown employer id(s) 'nobody', 'zz'."),
+    (lambda p: km.whatif.employer_daily_cap(p, 2, employers=[f"x{i}" for i in range(25)]), "'x19' and 5 more."),
     (lambda p: km.whatif.employer_hours_budget(p, -7), "'hours' parameter of employer_hours_budget"),
     (lambda p: km.whatif.entitlement(p, True), "'hours' parameter of entitlement"),
 ])

@@ -1,7 +1,7 @@
 """Pareto fronts of a table of results (a :func:`koeeo_match.sweep` table, or any list of rows).
 
 :func:`pareto_front` keeps the rows that no other row dominates on the columns given, comparing
-within a relative :data:`RTOL`; :func:`numeric_column` reads one column as floats.
+values rounded to :data:`DIGITS` significant digits; :func:`numeric_column` reads one column as floats.
 """
 
 from __future__ import annotations
@@ -14,11 +14,12 @@ import numpy as np
 from ._params import did_you_mean
 from .errors import InvalidParameterError
 
-__all__ = ["RTOL", "numeric_column", "pareto_front"]
+__all__ = ["DIGITS", "numeric_column", "pareto_front"]
 
-#: Relative differences below this are float noise to :func:`pareto_front`: they neither make a row
-#: better nor worse (a CO2 total summed in another order differs in its last bit).
-RTOL = 1e-9
+#: :func:`pareto_front` compares values rounded to this many significant digits: float noise (a CO2
+#: total summed in another order differs in its last bit) makes no row better or worse.  Rounding
+#: (not a tolerance) keeps dominance transitive, so the front of a non-empty table is never empty.
+DIGITS = 12
 
 
 def numeric_column(table: Any, name: str) -> np.ndarray:
@@ -47,8 +48,9 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
 
     Row *j* dominates row *i* when it is at least as good on every column
     (larger on ``maximize``, smaller on ``minimize``) and strictly better on
-    one, by more than a relative :data:`RTOL` (float noise, such as a total
-    summed in another order, decides nothing).  Rows equal on every column
+    one, comparing values rounded to :data:`DIGITS` significant digits (float
+    noise, such as a total summed in another order, decides nothing; a value
+    next to 0 keeps its own digits).  Rows equal on every column
     do not dominate each other (all are kept).  A row with a missing value (None / NaN) in a chosen column is
     never on the front and dominates nothing.
 
@@ -93,13 +95,24 @@ def _non_dominated(X: np.ndarray, chunk: int = 512) -> np.ndarray:
     """Mask of rows of ``X`` (larger is better in every column) that no row dominates."""
     valid = ~np.isnan(X).any(axis=1)
     keep = valid.copy()
-    V = X[valid]
+    V: np.ndarray = _rounded(X[valid])
     idx = np.flatnonzero(valid)
     for s in range(0, V.shape[0], chunk):  # bounded memory: chunk x n x k booleans
         a = V[s : s + chunk, None, :]
-        tol = RTOL * np.maximum(np.abs(a), np.abs(V[None, :, :]))
-        tol[~np.isfinite(tol)] = 0.0  # an infinite value compares exactly
-        ge = (V[None, :, :] >= a - tol).all(axis=2)
-        gt = (V[None, :, :] > a + tol).any(axis=2)
-        keep[idx[s : s + chunk]] = ~(ge & gt).any(axis=1)
+        ge = np.all(V[None, :, :] >= a, axis=2)
+        gt = np.any(V[None, :, :] > a, axis=2)
+        keep[idx[s : s + chunk]] = ~np.any(ge & gt, axis=1)
     return keep
+
+
+def _rounded(X: np.ndarray) -> np.ndarray:
+    """``X`` with each finite, non-zero value rounded to :data:`DIGITS` significant digits.
+
+    >>> _rounded(np.array([11651.113312977277, 11651.113312977275, 0.0, np.inf])).tolist()
+    [11651.113313, 11651.113313, 0.0, inf]
+    """
+    out: np.ndarray = np.array(X, dtype=np.float64)
+    on = np.isfinite(out) & (out != 0)
+    step = 10.0 ** (np.floor(np.log10(np.abs(out[on]))) - (DIGITS - 1))
+    out[on] = np.round(out[on] / step) * step
+    return out

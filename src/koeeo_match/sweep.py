@@ -71,6 +71,7 @@ from .engine import SOLVE_PARAMS, check_memory, check_solve_params, resolve_poli
 from .errors import InvalidParameterError, UnsupportedError
 from .model import Problem
 from .parallel import Remote, run_parts
+from .pareto import numeric_column, pareto_front  # noqa: F401  (their home until 2026-12-06: still importable here)
 from .policy import TERMS, Policy, as_policy
 from .solvers import SolveOptions
 from .status import Termination

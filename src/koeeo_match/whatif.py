@@ -57,9 +57,10 @@ def _employer_mask(problem: Problem, employers: Sequence[str] | None, fn: str) -
         raise param_error(fn, "employers", f"must be an employer id or a sequence of them. Got {employers!r} instead.")
     wanted = np.asarray(list(employers), dtype=object)
     known = set(ids.tolist())
-    unknown = [e for e in wanted.tolist() if e not in known]
+    unknown = list(dict.fromkeys(e for e in wanted.tolist() if e not in known))  # each once, in order
     if unknown:
-        raise param_error(fn, "employers", f"names unknown employer id(s) {', '.join(map(repr, unknown))}.")
+        more = f" and {len(unknown) - 20} more" if len(unknown) > 20 else ""
+        raise param_error(fn, "employers", f"names unknown employer id(s) {', '.join(map(repr, unknown[:20]))}{more}.")
     return np.isin(ids, wanted)
 
 

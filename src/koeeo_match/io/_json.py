@@ -300,10 +300,9 @@ def _duplicate_issues(doc: Any, duplicates: list[_Duplicate]) -> list[Issue]:
 def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
     """Write ``doc`` as deterministic JSON (UTF-8, indent 1, no NaN, final newline); ``"-"``: standard output.
 
-    A regular file is written whole or not at all: the text is encoded first, written beside the
-    path (``<path>.part-<pid>``) and moved over it, so that a failure (a character UTF-8 cannot
-    hold, a full disk) leaves what the path held before.  A link, a device or a pipe is written
-    through, as is a file in a folder that takes no new file.
+    The text is encoded before the file is opened, so that a document UTF-8 cannot hold (a lone
+    surrogate) leaves what the path held.  The file is then written in place (its mode, owner and
+    links kept; a full disk can still leave it short).
 
     Examples
     --------
@@ -323,21 +322,5 @@ def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
         else:
             out.write(data.decode("utf-8"))
         return
-    part = f"{os.fspath(path)}.part-{os.getpid()}"
-    beside = not (os.path.lexists(path) and (os.path.islink(path) or not os.path.isfile(path)))
-    if beside:  # not a link, a device or a pipe, which are written through, never replaced
-        try:
-            fh = open(part, "xb")
-        except OSError:  # a folder that takes no new file (a file in it may still be writable)
-            beside = False
-    if not beside:
-        with open(path, "wb") as out:
-            out.write(data)
-        return
-    try:
-        with fh:
-            fh.write(data)
-        os.replace(part, path)
-    finally:
-        if os.path.exists(part):
-            os.unlink(part)
+    with open(path, "wb") as fh:  # encoded above: a text UTF-8 cannot hold never reaches the file
+        fh.write(data)

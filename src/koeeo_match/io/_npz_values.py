@@ -84,7 +84,7 @@ def _not_text(s: np.ndarray) -> np.ndarray:
     """Mask of the strings (a numpy ``str_`` array, UTF-32) holding a lone surrogate: no UTF-8 file can hold them."""
     if s.size == 0 or s.dtype.itemsize == 0:
         return np.zeros(s.size, bool)
-    code = np.ascontiguousarray(s).view(np.uint32).reshape(s.size, -1)
+    code = np.ascontiguousarray(s, dtype=s.dtype.newbyteorder("=")).view(np.uint32).reshape(s.size, -1)
     return np.asarray(((code >= 0xD800) & (code <= 0xDFFF)).any(axis=1))
 
 

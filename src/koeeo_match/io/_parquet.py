@@ -169,9 +169,10 @@ def _load_solution(path: str | os.PathLike[str]) -> Solution:
     if table.column_names != ["employee", "mission"]:
         raise _file_issue(path, f"has columns {table.column_names}; expected ['employee', 'mission']")
     # the JSON reader's rules (UTF-8, nesting, long integers, a key given twice), the file named
-    doc, repeated = parse_json(meta[_SOLUTION_KEY], f"{os.fspath(path)} (its solution metadata)")
-    if repeated:
-        raise InvalidProblemError(repeated)
+    where = f"{os.fspath(path)} (its solution metadata)"
+    doc, repeated = parse_json(meta[_SOLUTION_KEY], where)
+    if repeated:  # named by the file they are in
+        raise InvalidProblemError([i._replace(id=i.id or where) for i in repeated])
     if not isinstance(doc, dict) or "assignments" in doc:
         raise _file_issue(path, "holds solution metadata that is not an object without assignments")
     doc["assignments"] = table.to_pylist()

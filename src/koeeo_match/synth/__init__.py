@@ -490,8 +490,8 @@ def france(
     share = d.population[deps].sum() / d.population.sum()
     employees = int(round(hours / 7.0 * share * scale))
     if employees < 1:
-        raise param_error("france", "scale", f"must leave at least one employee: hours / 7 x scale x the slice's "
-                                             f"share of the population is {hours / 7.0 * share * scale:.3g} "
-                                             f"(hours={hours!r}, scale={scale!r}).")
+        raise param_error("france", "scale" if scale != 1 else "hours",
+                          f"must leave at least one employee: hours / 7 x scale x the slice's share of the "
+                          f"population is {hours / 7.0 * share * scale:.3g} (hours={hours!r}, scale={scale!r}).")
     _check_size("france", "hours", employees, hours)
     return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share, year=year)
