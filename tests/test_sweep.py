@@ -440,6 +440,7 @@ def test_budget_and_entitlement_variants(small_all):
     (lambda p: km.whatif.employer_daily_cap(p, 2, employers=np.array(["nobody", "zz", "nobody"])),
      "unknown employer id(s) 'nobody', 'zz'."),
     (lambda p: km.whatif.employer_daily_cap(p, 2, employers=[f"x{i}" for i in range(25)]), "'x19' and 5 more."),
+    (lambda p: km.whatif.employer_hours_budget(p, 7, employers=[]), "must name at least one employer"),
     (lambda p: km.whatif.employer_hours_budget(p, -7), "'hours' parameter of employer_hours_budget"),
     (lambda p: km.whatif.entitlement(p, True), "'hours' parameter of entitlement"),
 ])

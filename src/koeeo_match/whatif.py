@@ -56,6 +56,8 @@ def _employer_mask(problem: Problem, employers: Sequence[str] | None, fn: str) -
     if not isinstance(employers, Sequence) or not all(isinstance(e, str) for e in employers):
         raise param_error(fn, "employers", f"must be an employer id or a sequence of them. Got {employers!r} instead.")
     wanted = np.asarray(list(employers), dtype=object)
+    if not wanted.size:  # a list that names no one changes no one: surely not what was meant
+        raise param_error(fn, "employers", "must name at least one employer (None: every employer). Got [] instead.")
     known = set(ids.tolist())
     unknown = list(dict.fromkeys(e for e in wanted.tolist() if e not in known))  # each once, in order
     if unknown:
