@@ -33,7 +33,7 @@ from ..model import (
     records_from_frame,
 )
 from ..solution import SOLUTION_FORMAT, Solution
-from ._json import problem_to_dict, read_json, write_json
+from ._json import STREAM, problem_to_dict, read_json, write_json
 from ._npz import NPZ_FORMAT, dump_npz, load_npz
 from ._parquet import PARQUET_FORMAT, MissingExtraError, dump_parquet, load_parquet
 
@@ -110,7 +110,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     """
     validate("load", _PATH, {"path": path})
     ext = _format(path)
-    if os.fspath(path) != "-" and not os.path.exists(path):
+    if os.fspath(path) != STREAM and not os.path.exists(path):
         raise _unreadable(path, "No such file or directory")
     try:
         if ext == ".npz":

@@ -21,18 +21,17 @@ from ..model import FIRST_DAY, LAST_DAY, NO_DATE, NOT_TEXT, Pairs, Problem, form
 __all__ = ["bad_rows", "validate"]
 
 _NAMED = 20  # records named per rule; the others are counted
-_DAY_MIN, _DAY_MAX = FIRST_DAY, LAST_DAY
 _DAY_RANGE = "day out of the supported range 0001-01-01 to 9999-12-31"
 
 
 def _day_out(day: np.ndarray) -> np.ndarray:
     """Mask of the days given (not :data:`NO_DATE`) outside 0001-01-01..9999-12-31."""
-    return (day != NO_DATE) & ((day < _DAY_MIN) | (day > _DAY_MAX))
+    return (day != NO_DATE) & ((day < FIRST_DAY) | (day > LAST_DAY))
 
 
 def _show_day(day: Any) -> str:
     """A day as a date when it is one, else as its number (a message never fails on a bad day)."""
-    return format_day(day) if _DAY_MIN <= day <= _DAY_MAX else f"day {int(day)}"
+    return format_day(day) if FIRST_DAY <= day <= LAST_DAY else f"day {int(day)}"
 
 
 def bad_rows(
@@ -190,7 +189,7 @@ def _check_availability(p: Problem, issues: list[Issue]) -> None:
     def bad(mask: np.ndarray, msg: str | Callable[[int], str]) -> None:
         bad_rows(issues, "employee", e.ids, mask, "available", msg)
 
-    out = (start < _DAY_MIN) | (start > _DAY_MAX) | (end < _DAY_MIN) | (end > _DAY_MAX)
+    out = (start < FIRST_DAY) | (start > LAST_DAY) | (end < FIRST_DAY) | (end > LAST_DAY)
     bad(_rows_bad(ptr, out), _DAY_RANGE)
     count = np.diff(ptr)
     bad(e.always_available & (count > 0),
