@@ -656,3 +656,28 @@ def test_dump_timings_must_be_a_bool(tmp_path, timings):
     with pytest.raises(km.InvalidParameterError, match="The 'timings' parameter of dump must be a bool"):
         km.dump(s, tmp_path / "s.json", timings=timings)
     assert not (tmp_path / "s.json").exists()
+
+
+# ----------------------------------------------------------------------------- NUL characters
+
+
+def test_a_nul_in_an_id_or_name_is_refused_by_name(tmp_path):
+    """"e\\x00" was accepted beside "e": numpy's fixed-width strings drop a final NUL, so the two met
+    (km.check then called a pair a duplicate, fixed= pinned the other employee, the npz file lost
+    the NUL and refused itself)."""
+    d = doc()
+    d["employees"][1]["id"] = "e1\x00"
+    d["missions"][1]["id"] = "m\x00x"
+    d["employees"][0]["skills"] = {"law": 2, "l\x00": 1}
+    d["associations"][1]["sector"] = "social\x00"
+    d["forced"] = []
+    refused(lambda: problem_from_dict(d), ("employee", "#1", "id"), ("mission", "#1", "id"),
+            ("employee", "e1", "skills"), ("association", "b", "sector"))
+    refused(_json_file(tmp_path, json.dumps(d)), ("employee", "#1", "id"))
+
+
+def test_a_nul_in_a_frame_id_is_refused():
+    pytest.importorskip("pandas")
+    frames = problem_from_dict(doc()).to_frames()
+    frames["employees"].loc[1, "id"] = "e1\x00"
+    refused(lambda: km.Problem.from_frames(**frames), ("employee", "#1", "id"))

@@ -186,3 +186,11 @@ def test_an_id_or_name_with_a_lone_surrogate_is_refused(tmp_path, arrays):
     err = refused(npz(tmp_path, arrays, **{"employees.ids": ids}, sectors=np.array(["so\udc00"])),
                   ("employee", "#0", "id"), ("sectors", "#0", "name"))
     assert "lone surrogate" in str(err)
+
+
+def test_an_id_with_a_nul_inside_is_refused(tmp_path, arrays):
+    """A final NUL is padding in numpy strings (dropped); one inside an id is refused as elsewhere."""
+    ids = arrays["employees.ids"].astype("U8")
+    ids[0] = "e\x00x"
+    err = refused(npz(tmp_path, arrays, **{"employees.ids": ids}), ("employee", "#0", "id"))
+    assert "NUL" in str(err)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, InvalidProblemError, Issue
-from ..model import FIRST_DAY, LAST_DAY, NO_DATE, NOT_TEXT, Pairs, Problem, format_day, vocabulary_issues
+from ..model import FIRST_DAY, LAST_DAY, NO_DATE, NOT_TEXT, NUL_TEXT, Pairs, Problem, format_day, vocabulary_issues
 
 __all__ = ["bad_rows", "validate"]
 
@@ -79,12 +79,21 @@ def _name(vocabulary: tuple[str, ...], index: Any) -> str:
     return repr(vocabulary[index]) if 0 <= index < len(vocabulary) else f"index {int(index)}"
 
 
-def _not_text(s: np.ndarray) -> np.ndarray:
-    """Mask of the strings (a numpy ``str_`` array, UTF-32) holding a lone surrogate: no UTF-8 file can hold them."""
+def _not_text(s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Masks of the strings (a numpy ``str_`` array, UTF-32) holding a NUL before their last
+    character (a final NUL is padding there, already dropped; :data:`~koeeo_match.model.NUL_TEXT`),
+    and of those holding a lone surrogate (:data:`~koeeo_match.model.NOT_TEXT`).
+
+    >>> [m.tolist() for m in _not_text(np.array(["ab", "a\\x00b", "a\\ud800"]))]
+    [[False, True, False], [False, False, True]]
+    """
     if s.size == 0 or s.dtype.itemsize == 0:
-        return np.zeros(s.size, bool)
+        return np.zeros(s.size, bool), np.zeros(s.size, bool)
     code = np.ascontiguousarray(s, dtype=s.dtype.newbyteorder("=")).view(np.uint32).reshape(s.size, -1)
-    return np.asarray(((code >= 0xD800) & (code <= 0xDFFF)).any(axis=1))
+    nz = code != 0
+    length = code.shape[1] - np.argmax(nz[:, ::-1], axis=1)  # past the last character
+    nul = nz.sum(axis=1) < np.where(nz.any(axis=1), length, 0)
+    return np.asarray(nul), np.asarray(((code >= 0xD800) & (code <= 0xDFFF)).any(axis=1))
 
 
 def _check_ids(p: Problem) -> list[Issue]:
@@ -94,7 +103,9 @@ def _check_ids(p: Problem) -> list[Issue]:
                     ("mission", p.missions)):
         ids = t.ids.astype(str)
         bad_rows(issues, kind, lambda i: f"#{i}", ids == "", "id", "expected a non-empty id")
-        bad_rows(issues, kind, lambda i: f"#{i}", _not_text(ids), "id", NOT_TEXT)
+        nul, lone = _not_text(ids)
+        bad_rows(issues, kind, lambda i: f"#{i}", nul, "id", NUL_TEXT)
+        bad_rows(issues, kind, lambda i: f"#{i}", lone, "id", NOT_TEXT)
         uniq, first, counts = np.unique(ids, return_index=True, return_counts=True)
         twice = np.flatnonzero(counts > 1)
         _capped(issues, [Issue(kind, str(uniq[j]), "id", f"duplicate id ({counts[j]} records, first #{first[j]})")

@@ -26,7 +26,7 @@ tables of a document), ``_frames`` (records from DataFrames and rows, a problem'
 
 from __future__ import annotations
 
-from ._fields import LISTS, NOT_TEXT, is_text, parse_day, record_name, show_value
+from ._fields import LISTS, NOT_TEXT, NUL_TEXT, is_text, parse_day, record_name, show_value
 from ._frames import problem_columns, records_from_frame, tables_from_rows, vocabulary_issues
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
@@ -48,6 +48,7 @@ __all__ = [
     "FIRST_DAY",
     "LAST_DAY",
     "NOT_TEXT",
+    "NUL_TEXT",
     "LISTS",
     "record_name",
     "show_value",

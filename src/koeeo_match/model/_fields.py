@@ -18,8 +18,8 @@ import numpy as np
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
 from ._tables import _EPOCH
 
-__all__ = ["LISTS", "NOT_TEXT", "FieldError", "is_text", "parse_day", "parse_records", "record_name", "required",
-           "show_value"]
+__all__ = ["LISTS", "NOT_TEXT", "NUL_TEXT", "FieldError", "is_text", "parse_day", "parse_records", "record_name",
+           "required", "show_value", "text_issue"]
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_MAX = 2**31 - 1
@@ -48,29 +48,44 @@ def _num(x: float) -> str:
     return f"{x:,.0f}" if float(x).is_integer() else f"{x:,g}"
 
 
-#: What a string holding a lone surrogate (JSON's ``"\\ud800"``, which no UTF-8 file can hold) is told.
+#: What a string holding a lone surrogate (JSON's ``"\\ud800"``) is told.
 NOT_TEXT = "holds a lone surrogate (\\ud800-\\udfff), which is no character: no UTF-8 file could hold it"
+#: What a string holding a NUL character is told: numpy's fixed-width strings drop a final NUL
+#: (``"e\\x00"`` would become ``"e"`` in an npz file, and meet employee ``"e"``).
+NUL_TEXT = "holds a NUL character (\\x00), which no id or name may hold (string arrays drop a final NUL)"
 
 
-def is_text(s: str) -> bool:
-    """Whether ``s`` can be written as UTF-8 (no lone surrogate).
+def text_issue(s: str) -> str | None:
+    """Why ``s`` cannot be an id or a name (:data:`NUL_TEXT`, :data:`NOT_TEXT`), or None.
 
-    >>> is_text("Lyon"), is_text("e\\ud800")
-    (True, False)
+    >>> text_issue("Lyon") is None, text_issue("e\\x00") == NUL_TEXT, text_issue("e\\ud800") == NOT_TEXT
+    (True, True, True)
     """
+    if "\x00" in s:
+        return NUL_TEXT
     try:
         s.encode("utf-8")
     except UnicodeEncodeError:
-        return False
-    return True
+        return NOT_TEXT
+    return None
+
+
+def is_text(s: str) -> bool:
+    """Whether ``s`` can be an id or a name: no NUL, no lone surrogate (:func:`text_issue`).
+
+    >>> is_text("Lyon"), is_text("e\\ud800"), is_text("e\\x00")
+    (True, False, False)
+    """
+    return text_issue(s) is None
 
 
 def _str(v: Any) -> str:
     v = _plain(v)
     if not isinstance(v, str) or not v:
         raise FieldError(f"expected a non-empty string, got {_show(v)}")
-    if not is_text(v):
-        raise FieldError(f"{_show(v)} {NOT_TEXT}")
+    why = text_issue(v)
+    if why is not None:
+        raise FieldError(f"{_show(v)} {why}")
     return str(v)
 
 

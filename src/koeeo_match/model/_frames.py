@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue
-from ._fields import LISTS, NOT_TEXT, is_text, required, show_value
+from ._fields import LISTS, required, show_value, text_issue
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import NO_DATE
 
@@ -198,8 +198,8 @@ def vocabulary_issues(name: str, names: Sequence[str]) -> list[Issue]:
     for i, v in enumerate(names):
         if not v:
             issues.append(Issue(name, f"#{i}", "name", "expected a non-empty string"))
-        elif not is_text(v):
-            issues.append(Issue(name, f"#{i}", "name", f"{show_value(v)} {NOT_TEXT}"))
+        elif text_issue(v) is not None:
+            issues.append(Issue(name, f"#{i}", "name", f"{show_value(v)} {text_issue(v)}"))
         elif v in seen:
             issues.append(Issue(name, v, "name", f"listed twice (#{seen[v]} and #{i})"))
         seen.setdefault(v, i)
