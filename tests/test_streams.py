@@ -115,6 +115,18 @@ def test_a_reader_gone_early_ends_the_command_quietly(files):
         assert proc.wait(timeout=300) == 2 and "Traceback" not in err and "Exception" not in err
 
 
+def test_a_reader_gone_after_a_part_is_not_a_success():
+    """``generate -o - | head -c 10`` exited 0: the first write into the pipe took 64 KiB of the
+    output and returned; the rest was lost without an error (a truncated output reported as done)."""
+    proc = subprocess.Popen([sys.executable, "-m", "koeeo_match", "generate", "--region", "Bretagne",
+                             "--employees", "3000", "-o", "-"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=_env())
+    assert proc.stdout.read(10) == b'{\n "format'  # a part of an output far over a pipe's buffer
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 2 and "Traceback" not in err, err
+
+
 def test_a_terminal_that_is_not_utf8_gets_escapes(files):
     """Labels (département) and ids that the output's encoding lacks are written as escapes; they were a
     UnicodeEncodeError (report and pipeline stopped half-way, --help and an error message a traceback)."""
@@ -266,6 +278,27 @@ def test_recorded_figures_checked(files, capsys, changes, rule, text):
     assert main(["report", str(problem), str(path)]) == 1
     out = capsys.readouterr().out
     assert "contradicted" in out and f"[{rule}]" in out
+
+
+@pytest.mark.parametrize("metrics", [3, [1], True, "x", 0, [], False, ""])
+def test_metrics_of_another_type_are_refused(files, capsys, metrics):
+    """A falsy ``metrics`` (0, [], false, "") was read as no metrics; the others were already refused."""
+    tmp, problem, sol = files
+    path = _edited(tmp, sol, "metrics.json", metrics=metrics)
+    capsys.readouterr()
+    assert main(["check", str(problem), str(path)]) == 2
+    assert "field 'metrics': expected an object" in capsys.readouterr().err
+    assert main(["check", str(problem), str(_edited(tmp, sol, "none.json", metrics=None))]) == 0  # null: none
+
+
+def test_a_bound_not_recorded_is_not_called_nan(files, capsys):
+    tmp, problem, sol = files
+    doc = json.loads(sol.read_text())
+    path = _edited(tmp, sol, "nobound.json", status="optimal", bound=None, metrics={**doc["metrics"], "bound": 1.0})
+    capsys.readouterr()
+    assert main(["check", str(problem), str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "the solution's bound is not recorded" in out and "nan" not in out
 
 
 @settings(max_examples=25, deadline=None)

@@ -408,8 +408,9 @@ def _recorded_gap(status: str, obj: float, bound: float, metrics: Any, out: list
     if "bound" in metrics:
         rec = _real(metrics["bound"])
         if math.isfinite(rec) != math.isfinite(bound) or (math.isfinite(rec) and not _close(rec, bound)):
+            shown = "not recorded" if math.isnan(bound) else f"{bound:g}"
             out.append(Violation("recorded_bound", (), f"metrics['bound'] is {metrics['bound']!r}, but the solution's "
-                                                       f"bound is {bound:g}"))
+                                                       f"bound is {shown}"))
     if "gap" not in metrics or not math.isfinite(obj):
         return
     if status == "optimal":

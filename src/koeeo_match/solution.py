@@ -236,7 +236,7 @@ class Solution:
         for key in ("method", "message"):
             if not isinstance(doc.get(key, ""), str):
                 issues.append(Issue("file", "", key, f"expected a string, got {_short.repr(doc[key])}"))
-        if not isinstance(doc.get("metrics") or {}, Mapping):
+        if doc.get("metrics") is not None and not isinstance(doc["metrics"], Mapping):  # 0, [], "" too
             issues.append(Issue("file", "", "metrics", f"expected an object, got {_short.repr(doc['metrics'])}"))
         try:
             status = Status(doc.get("status"))

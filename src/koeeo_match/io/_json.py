@@ -7,6 +7,7 @@ writing.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
 import os
@@ -317,7 +318,12 @@ def write_json(doc: Any, path: str | os.PathLike[str]) -> None:
         out = sys.stdout
         if hasattr(out, "buffer"):  # the same UTF-8 bytes as a file, whatever the terminal's encoding
             out.flush()
-            out.buffer.write(data)
+            view = memoryview(data)
+            while view:  # a pipe's reader gone after a part: that part is returned, the next write raises
+                n = out.buffer.write(view)
+                if not n:
+                    raise BrokenPipeError(errno.EPIPE, "standard output took no more bytes")
+                view = view[n:]
             out.buffer.flush()
         else:
             out.write(data.decode("utf-8"))
