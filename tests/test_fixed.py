@@ -576,3 +576,33 @@ def test_every_rule_at_scale_takes_pinned_pairs_and_started_teams():
     assert km.check(p, whole) == [] and set(F) <= set(whole.assignments)
     exact = km.solve(p, method="auto", fixed=F)
     assert whole.bound is not None and whole.bound >= exact.objective - 1e-9 >= whole.objective - 1e-9
+
+
+def _odd_hours(entitlement: float, mission: float = 7.0, **employee) -> km.Problem:
+    return km.Problem.from_records(
+        associations=[{"id": "a", "lat": 48.85, "lon": 2.35}],
+        employees=[{"id": "e1", "lat": 48.85, "lon": 2.35, "hours": entitlement, **employee},
+                   {"id": "e2", "lat": 48.85, "lon": 2.35}],
+        missions=[{"id": "m1", "association": "a", "hours": mission}, {"id": "m2", "association": "a", "hours": 7}])
+
+
+@pytest.mark.parametrize("method", km.METHODS)
+def test_pinning_never_rounds_hours_left_up(method):
+    """With an unrelated pair pinned, the reduced problem rounded the 6.9999999 h entitlement of e1 to
+    6 decimals (7 h): every method then gave it a 7 h mission, and km.check refused the result
+    (without fixed=, the same hours are refused as not comparable exactly)."""
+    p = _odd_hours(6.9999999)
+    with pytest.raises(km.SolverError, match="multiples of 1/1,000,000 h"):
+        km.solve(p, method=method, fixed=[("e2", "m2")])
+    p = _odd_hours(14, mission=3.3)  # on the grid: hours left in its unit, no float noise
+    s = km.solve(p, method=method, fixed=[("e1", "m1")])
+    assert km.check(p, s) == [] and ("e1", "m1") in s.assignments
+
+
+@pytest.mark.parametrize("method", km.METHODS)
+def test_hours_a_few_billionths_apart_are_not_equal(method):
+    """1000.33333334 h was read as 3,001 thirds of an hour, like an entitlement of 1000.3333333333 h:
+    every method assigned the mission, 6.7e-9 h over the entitlement (km.check's tolerance is 1e-9 h)."""
+    p = _odd_hours(1000.3333333333, mission=1000.33333334)
+    with pytest.raises(km.SolverError, match="multiples of 1/1,000,000 h"):
+        km.solve(p, method=method)

@@ -510,6 +510,11 @@ def solve(
         message gives the estimate and a route that fits, e.g. ``top_k=5``).
     ValueError, TypeError
         A parameter out of :data:`SOLVE_PARAMS` (the message names it).
+    SolverError
+        Values the solvers cannot compare exactly: hours (of missions,
+        entitlements, budgets) with no common unit among 1/1,000,000 h and
+        the factors of :data:`~koeeo_match.policy.EXACT_FACTORS` (6.9999999 h,
+        1/7 h), or a policy's primary terms likewise; the message says which.
 
     Examples
     --------

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import UnsupportedError
 from ..model import NO_DATE, Employees, Pairs, Problem, Taken, restrict
+from ..policy import hours_factor
 
 __all__ = ["Reduced", "cut_days", "reduce"]
 
@@ -139,6 +140,20 @@ def _pair_keys(e: np.ndarray, m: np.ndarray, n_missions: int) -> np.ndarray:
     return e.astype(np.int64) * max(n_missions, 1) + m.astype(np.int64)
 
 
+def _left(total: np.ndarray, used: np.ndarray, unit: int | None) -> np.ndarray:
+    """Hours left of ``total`` once ``used`` is spent (at least 0): counted in the problem's hour
+    ``unit`` when it has one (so that float noise does not leave 6.999999999 of 7 h), else the
+    plain difference, which the solvers refuse as they refuse the problem's own hours (never
+    rounded to a value the problem does not give: 6.9999999 h left is not 7 h).
+
+    >>> _left(np.array([7.0, 14.0]), np.array([0.0, 3.5 + 3.3]), 10).tolist()
+    [7.0, 7.2]
+    """
+    if unit is None:
+        return np.maximum(total - used, 0.0)
+    return np.maximum(np.round(total * unit) - np.round(used * unit), 0.0) / unit
+
+
 def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
            forbid: tuple[np.ndarray, np.ndarray] | None = None, *, available: Employees | None = None,
            within: tuple[np.ndarray, np.ndarray] | None = None) -> Reduced:
@@ -175,7 +190,8 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     e = np.asarray(employee, np.int64)
     m = np.asarray(mission, np.int64)
     h = M.hours[m]
-    hours = np.round(np.maximum(E.hours - np.bincount(e, weights=h, minlength=len(E)), 0.0), 6)
+    unit = hours_factor(np.concatenate([M.hours, E.hours, ER.hours_budget[np.isfinite(ER.hours_budget)]]))
+    hours = _left(E.hours, np.bincount(e, weights=h, minlength=len(E)), unit)
     cut = cut_days(E, e, M.date[m]) if available is None else available
     employees = dataclasses.replace(cut, hours=hours)
 
@@ -190,7 +206,7 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
     has = emp >= 0
     spent = np.bincount(emp[has], weights=h[has], minlength=len(ER))
     fin = np.isfinite(ER.hours_budget)
-    budget = np.where(fin, np.round(np.maximum(np.where(fin, ER.hours_budget, 0.0) - spent, 0.0), 6), np.inf)
+    budget = np.where(fin, _left(np.where(fin, ER.hours_budget, 0.0), spent, unit), np.inf)
     employers = dataclasses.replace(ER, hours_budget=budget)
 
     mc = has & (M.max_per_employer[m] >= 0)

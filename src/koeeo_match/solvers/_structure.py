@@ -18,14 +18,15 @@ from .._arrays import find_sorted
 from ..candidates import CandidateGraph
 from ..errors import SolverError
 from ..model import NO_DATE, Problem
-from ..policy import exact_factor
+from ..policy import hours_factor
 
 __all__ = ["Structure", "structure", "group_ids", "hours_unit", "useful_arcs"]
 
 
 def hours_unit(hours: np.ndarray) -> int:
-    """Smallest factor making every duration an integer (hours are compared exactly)."""
-    f = exact_factor(hours)
+    """Smallest factor making every duration an integer (hours are compared exactly;
+    :func:`~koeeo_match.policy.hours_factor`)."""
+    f = hours_factor(hours)
     if f is None:
         raise SolverError(
             "Hours (of missions, entitlements or budgets) must be multiples of 1/1,000,000 h to be "
