@@ -294,7 +294,7 @@ def _employee_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[V
     E, M = problem.employees, problem.missions
     used = np.bincount(e, weights=M.hours[m], minlength=len(E))
     for i in np.flatnonzero(used > E.hours + _TOL_H).tolist():
-        out.append(Violation("employee_hours", (E.ids[i],), f"{used[i]:g} h assigned, entitlement {E.hours[i]:g} h"))
+        out.append(Violation("employee_hours", (E.ids[i],), f"{_pair(used[i], E.hours[i], 'assigned, entitlement')} h"))
     d = M.date[m]
     dd = d != NO_DATE
     if dd.any():
@@ -340,7 +340,7 @@ def _employer_limits(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[V
         spent = np.bincount(emp[emp >= 0], weights=h[emp >= 0], minlength=len(er))
         for ci in np.flatnonzero(spent > er.hours_budget + _TOL_H).tolist():
             out.append(Violation("hours_budget", (er.ids[ci],),
-                                 f"{spent[ci]:g} h donated, budget {er.hours_budget[ci]:g} h"))
+                                 f"{_pair(spent[ci], er.hours_budget[ci], 'donated, budget')} h"))
 
 
 def _forced(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
@@ -563,3 +563,16 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
         rule(problem, e, m, out)
     _recorded(problem, solution, e, m, out)
     return out
+
+
+def _pair(used: float, limit: float, words: str) -> str:
+    """``"<used> h <words> <limit>"``, with as many digits as tell the two apart.
+
+    >>> _pair(7.0, 6.5, "assigned, entitlement"), _pair(1000.33333334, 1000.3333333333, "over")
+    ('7 h assigned, entitlement 6.5', '1000.33333334 h over 1000.33333333')
+    """
+    for digits in (6, 9, 12, 17):
+        a, b = f"{used:.{digits}g}", f"{limit:.{digits}g}"
+        if a != b:
+            break
+    return f"{a} h {words} {b}"
