@@ -88,7 +88,7 @@ import numpy as np
 from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
 from .batching import BATCHES, OpenProblem, batch_dates, batch_known, due, expiring, open_problem, refuse_forced, span
 from .candidates import in_sorted, pair_keys
-from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
+from .engine import METHODS, candidate_graph, resolve_policies, solve_graph
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
@@ -97,6 +97,7 @@ from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
 from .status import Status, Termination
+from .warmstart import WarmStart
 
 __all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "expiring",
            "open_problem"]
@@ -330,7 +331,7 @@ class _Replay:
 
 
 def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_limit: float | None,
-                executor: Any, arrival_key: np.ndarray) -> tuple[np.ndarray, np.ndarray, Status]:
+                executor: Any, arrival_key: np.ndarray, warm: WarmStart) -> tuple[np.ndarray, np.ndarray, Status]:
     """Allocate an open problem; the new pairs as indices into the whole problem, and the status."""
     p = op.problem
     if method == "fcfs":
@@ -338,7 +339,7 @@ def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_li
         graph, t_cand = candidate_graph(p, policy)
         sol = solve_graph(p, graph, "fcfs", SolveOptions(seed=seed, arrival=order), candidate_seconds=t_cand)
     else:
-        sol = solve(p, method=method, policy=policy, time_limit=time_limit, seed=seed, executor=executor)
+        sol = warm.solve(op, method, policy, seed, time_limit, executor)
     if sol.termination == Termination.INTERRUPTED:  # Ctrl-C ends the replay, not only this batch
         raise KeyboardInterrupt
     if sol.status not in (Status.OPTIMAL, Status.FEASIBLE) or sol.employee is None or sol.mission is None:
@@ -490,6 +491,7 @@ def simulate(
     next_batch = [None if online or i == reports.size else int(reports[i]) for i in later.tolist()]
     tie = np.random.default_rng(seed).permutation(len(E))
     arrival_key = joined * max(len(E), 1) + tie  # by day joined, ties in a seeded order
+    warm = WarmStart(problem.n_employees, problem.n_missions)  # priced batches start from the last one's arcs
     state = _Replay(problem, seed, float(cancel_rate), last)
     f_listed = np.zeros(fe.size, bool)
     if fe.size:
@@ -549,7 +551,7 @@ def simulate(
         if op.problem.n_employees and op.problem.n_missions:
             try:
                 ne, nm, status = _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor,
-                                             arrival_key)
+                                             arrival_key, warm)
             except UnsupportedError:
                 if not filling:
                     raise
