@@ -434,7 +434,7 @@ def test_a_generated_year_stays_below_the_hindsight_optimum(rules, methods):
 
 
 def test_teammates_released_with_a_short_team_may_rejoin_it():
-    from koeeo_match.simulate import _Replay
+    from koeeo_match.batching import Replay as _Replay
 
     here = {"lat": 45.0, "lon": 5.0}
     p = km.Problem.from_records(

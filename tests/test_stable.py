@@ -38,8 +38,9 @@ def instances(draw, one_to_one: bool = False, explicit: bool | None = None):
     skills = ["law", "it"]
     employees = []
     for i in range(n_e):
+        # 0.35 degrees is 39 km: a 7 h mission scores below 0 under min_travel (unacceptable)
         r = {"id": f"e{i}", "hours": 7.0 if one_to_one else draw(st.sampled_from([7.0, 14.0, 21.0])),
-             "lat": 45.0 + draw(st.sampled_from([0.0, 0.05, 0.1])),
+             "lat": 45.0 + draw(st.sampled_from([0.0, 0.05, 0.1, 0.35])), "max_km": 60,
              "skills": draw(st.dictionaries(st.sampled_from(skills), st.integers(1, 3), max_size=2))}
         if draw(st.sampled_from([False, False, True])):
             r["available"] = [draw(st.sampled_from(DAYS))]
@@ -73,10 +74,11 @@ def ranking(p, policy, prefs):
     """Per employee and per mission: {partner index: rank}, only acceptable partners.
 
     Written independently of koeeo_match.stability: eligibility from conftest, scores from
-    conftest.pair_value, ties by index; an agent listed in ``prefs`` accepts its list only.
+    conftest.pair_value, ties by index; an agent listed in ``prefs`` accepts its list only, and
+    a pair of score <= 0 is acceptable to no one (docs/policies.md: never assigned).
     """
     policy = km.Policy.parse(policy) if isinstance(policy, str) else policy
-    arcs = eligible_pairs(p)
+    arcs = [(e, m) for e, m in eligible_pairs(p) if pair_value(p, policy, e, m) > (0.0, 0.0)]
     ei = {k: i for i, k in enumerate(p.employees.ids.tolist())}
     mi = {k: i for i, k in enumerate(p.missions.ids.tolist())}
     emp, mis = {}, {}
@@ -252,6 +254,36 @@ def test_policy_preferences_rank_by_score():
              [{"id": "m1", "skills": {"law": 1}}])
     assert km.solve(p, method="stable").assignments == [("e1", "m1")]
     assert km.blocking_pairs(p, [("e2", "m1")]) == [("e1", "m1")]
+
+
+def test_pairs_of_score_at_most_zero_are_unacceptable():
+    # 39 km away: under min_travel the 7 h mission scores 7 - 0.1 * 2 * 39 < 0 (greedy and auto leave
+    # it); under affinity alone, with no affinity listed, every pair scores 0.  Stable assigned both.
+    p = make([{"id": "e", "lat": 45.35, "max_km": 60}], [{"id": "m"}])
+    for policy in (km.Policy.preset("min_travel"), km.Policy(affinity=1)):
+        assert km.solve(p, method="greedy", policy=policy).assignments == []
+        for side in SIDES:
+            s = km.solve(p, method="stable", policy=policy, proposing=side)
+            assert s.assignments == [] and s.objective == 0
+            # listing the pair on both sides does not make it acceptable
+            prefs = {"employees": {"e": ["m"]}, "missions": {"m": ["e"]}}
+            assert stable_solve(p, prefs, side, policy).assignments == []
+        assert km.blocking_pairs(p, [], policy) == []
+    # a near employee is worth taking, the far one is ranked after it and not taken
+    q = make([{"id": "far", "lat": 45.35, "max_km": 60}, {"id": "near"}], [{"id": "m", "seats": 2}])
+    for side in SIDES:
+        assert stable_solve(q, None, side, "min_travel").assignments == [("near", "m")]
+
+
+@settings(**SETTINGS)
+@given(instances(explicit=False), st.sampled_from(["max_hours", "balanced", "min_travel"]))
+def test_with_the_policy_on_both_sides_stable_is_what_greedy_finds(inst, policy):
+    # docs/solvers.md: with the policy's ranking on both sides the stable assignment is unique,
+    # and is what greedy finds (greedy takes arcs of score > 0 only)
+    p, _ = inst
+    greedy = km.solve(p, method="greedy", policy=policy).assignments
+    for side in SIDES:
+        assert stable_solve(p, None, side, policy).assignments == greedy
 
 
 # ----------------------------------------------------------------------------- (e) refusals

@@ -5,7 +5,10 @@ candidate employees, best first.  By default both rankings come from the
 policy's integer arc score (higher is better); ties are broken by index
 (an employee prefers the lower mission index, a mission the lower employee
 index), so every ranking is strict and deterministic.  Explicit rankings
-override them (see :func:`arc_ranks`).  Only candidate arcs can ever match.
+override them (see :func:`arc_ranks`).  Only candidate arcs can ever match,
+and only those of positive integer score: an arc whose score is <= 0 never
+raises the objective, so no method but CP-SAT (for a team minimum) assigns
+it (docs/policies.md), and it is acceptable to neither side.
 
 The ``stable`` solver proposes along these rankings and
 :func:`koeeo_match.stability.blocking_pairs` judges its output against them;
@@ -27,6 +30,7 @@ __all__ = ["arc_ranks"]
 
 _SIDES = ("employees", "missions")
 _UNLISTED = 2**40  # rank offset of a listed agent's unlisted arcs (after every listed one)
+_WORTHLESS = 2**41  # rank offset of an arc of score <= 0 (after every acceptable one)
 
 
 def _rank_within(owner: np.ndarray, key: np.ndarray, tie: np.ndarray) -> np.ndarray:
@@ -133,7 +137,9 @@ def arc_ranks(problem: Problem, graph: CandidateGraph,
         {mission id: [employee id, ...]}}``, best first; either key may be
         left out.  A listed agent accepts only the partners it lists (pairs
         that are not candidate arcs are ineligible and ignored); an agent
-        not listed ranks all its candidate arcs by score.
+        not listed ranks all its candidate arcs by score.  Either way an arc
+        whose integer score is <= 0 is acceptable to neither side, listed
+        or not, as no other method assigns it.
 
     Returns
     -------
@@ -141,7 +147,9 @@ def arc_ranks(problem: Problem, graph: CandidateGraph,
         Smaller is better; only comparable between arcs of the same
         employee (``erank``) or the same mission (``mrank``).
     acceptable : ndarray of bool
-        Acceptable to both sides.
+        Acceptable to both sides: of positive score, and listed by each side
+        that lists its partners.  An unacceptable arc ranks after every
+        acceptable one of its owner, on both sides.
 
     Raises
     ------
@@ -166,7 +174,7 @@ def arc_ranks(problem: Problem, graph: CandidateGraph,
     neg = -graph.score
     erank = _rank_within(ea, neg, ma)
     mrank = _rank_within(ma, neg, ea)
-    ok = np.ones(ea.size, bool)
+    ok = graph.score > 0  # a pair of score <= 0 is never assigned (docs/policies.md)
     if preferences is None:
         return erank, mrank, ok
     if not isinstance(preferences, Mapping):
@@ -185,4 +193,7 @@ def arc_ranks(problem: Problem, graph: CandidateGraph,
         ok_m = np.ones(ea.size, bool)
         _explicit("missions", preferences["missions"], M, E, ma, ea, len(E), mrank, ok_m)
         ok &= ok_m
+    worthless = graph.score <= 0  # ranked last on both sides, even where a list names them
+    erank[worthless] += _WORTHLESS
+    mrank[worthless] += _WORTHLESS
     return erank, mrank, ok

@@ -71,7 +71,10 @@ are released too (their seats and hours return) and the mission is open
 again to a full team.  One drawn after the last batch still happens.
 
 **Forced pairs** on individual missions hold their capacity from the first day
-and are listed the day both ends are known; none is cancelled (docs/year.md).
+and are listed the day both ends are known; those on teams are held until a
+step staffs the team around them (:class:`~koeeo_match.batching.ForcedTeams`);
+none is cancelled.  A forced pair no year at the frequency can place is refused
+up front; one the year still loses makes its status ``unknown`` (docs/year.md).
 """
 
 from __future__ import annotations
@@ -86,13 +89,25 @@ from typing import Any, cast
 import numpy as np
 
 from ._params import InstanceOf, Interval, Options, Satisfies, param_error, validate
-from .batching import BATCHES, OpenProblem, batch_dates, batch_known, due, expiring, open_problem, refuse_forced, span
-from .candidates import in_sorted, pair_keys
+from .batching import (
+    BATCHES,
+    OpenProblem,
+    Replay,
+    allocate,
+    batch_dates,
+    batch_known,
+    due,
+    expiring,
+    open_problem,
+    refuse_forced,
+    refuse_forced_teams,
+    span,
+)
 from .engine import METHODS, candidate_graph, resolve_policies, solve_graph
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
-from .pinned import cut_days, pairs_solution, pairs_value
+from .pinned import pairs_solution, pairs_value
 from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
@@ -103,8 +118,6 @@ __all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known",
            "open_problem"]
 
 log = logging.getLogger(__name__)
-
-_NEVER = np.iinfo(np.int64).max
 
 
 _PARAMS: dict[str, list] = {
@@ -199,7 +212,8 @@ class Year:
     solution : Solution
         Every participation standing at the end (status ``feasible``: allocated
         batch by batch, not the hindsight optimum); ``km.check(problem,
-        year.solution) == []``.
+        year.solution) == []``.  Status ``unknown``, with no assignments, when
+        the year could not place a forced pair (named in its message).
     batches : list of Batch
         One record per batch, in date order.
     batch, method : str
@@ -263,71 +277,8 @@ class Year:
 
 
 _RANK = {Status.OPTIMAL: 0, Status.FEASIBLE: 1, Status.UNKNOWN: 2, Status.INFEASIBLE: 3}
-
-
-class _Replay:
-    """The state of a replay: the pinned pairs, their cancellation days, the pairs cancelled."""
-
-    def __init__(self, problem: Problem, seed: int, cancel_rate: float, last: int):
-        self.problem, self.cancel_rate, self.last = problem, cancel_rate, last
-        self.e = np.zeros(0, np.int64)
-        self.m = np.zeros(0, np.int64)
-        self.cancel_day = np.zeros(0, np.int64)
-        self.forced = np.zeros(0, bool)  # a forced pair: never cancelled, nor called off with its team
-        F = problem.forced
-        self.forced_keys = np.sort(pair_keys(F.employee, F.mission, len(problem.missions)))
-        self.ce = np.zeros(0, np.int64)
-        self.cm = np.zeros(0, np.int64)
-        self.rng = np.random.default_rng([seed, 16])  # cancellations: a stream of their own
-        self.available = problem.employees  # with the pinned pairs' dates cut out, pair by pair (cut_days)
-
-    def pin(self, e: np.ndarray, m: np.ndarray, day: int, forced: bool = False) -> None:
-        """Pin new pairs made on ``day``, drawing their cancellations (``forced`` pairs: none)."""
-        when = np.full(e.size, _NEVER, np.int64)
-        if forced:
-            kept = np.ones(e.size, bool)
-        else:  # a forced pair a batch made is kept too
-            date = self.problem.missions.date[m].astype(np.int64)
-            latest = np.where(date == NO_DATE, self.last, date - 1)
-            u, v = self.rng.random(e.size), self.rng.random(e.size)
-            room = latest - day  # days in [day + 1, latest]
-            kept = in_sorted(pair_keys(e, m, len(self.problem.missions)), self.forced_keys)
-            drawn = (u < self.cancel_rate) & (room > 0) & ~kept
-            when[drawn] = day + 1 + np.floor(v[drawn] * room[drawn]).astype(np.int64)
-        self.e, self.m = np.concatenate([self.e, e]), np.concatenate([self.m, m])
-        self.cancel_day = np.concatenate([self.cancel_day, when])
-        self.forced = np.concatenate([self.forced, kept])
-        self.available = cut_days(self.available, e, self.problem.missions.date[m])
-
-    def pending(self) -> int | None:
-        """The day of the last cancellation still to come, None if none is."""
-        later = self.cancel_day[self.cancel_day < _NEVER]
-        return int(later.max()) if later.size else None
-
-    def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
-        cancelled = self.cancel_day <= day
-        if not cancelled.any():
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        M = self.problem.missions
-        left = np.bincount(self.m[~cancelled], minlength=len(M))
-        short = (left > 0) & (left < M.min_seats)
-        # a team holding a forced pair is never called off: a cancellation that would leave it short does not happen
-        locked = np.zeros(len(M), bool)
-        locked[self.m[self.forced]] = True
-        spared = cancelled & (short & locked)[self.m]
-        self.cancel_day[spared] = _NEVER
-        cancelled &= ~spared
-        short &= ~locked  # nor called off when short since its start (its mission not posted yet)
-        gone = cancelled | short[self.m]
-        ge, gm = self.e[gone], self.m[gone]
-        # only a cancelled pair is never offered again: teammates released with their team may rejoin it
-        self.ce = np.concatenate([self.ce, self.e[cancelled]])
-        self.cm = np.concatenate([self.cm, self.m[cancelled]])
-        self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
-        self.forced = self.forced[~gone]
-        self.available = cut_days(self.problem.employees, self.e, M.date[self.m])  # the days given back
-        return ge, gm
+_SOLVED = (Status.OPTIMAL, Status.FEASIBLE)
+_NONE = np.zeros(0, np.int64)
 
 
 def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_limit: float | None,
@@ -342,8 +293,8 @@ def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_li
         sol = warm.solve(op, method, policy, seed, time_limit, executor)
     if sol.termination == Termination.INTERRUPTED:  # Ctrl-C ends the replay, not only this batch
         raise KeyboardInterrupt
-    if sol.status not in (Status.OPTIMAL, Status.FEASIBLE) or sol.employee is None or sol.mission is None:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), sol.status
+    if sol.status not in _SOLVED or sol.employee is None or sol.mission is None:
+        return _NONE, _NONE, sol.status
     return op.employees[np.asarray(sol.employee, np.int64)], op.missions[np.asarray(sol.mission, np.int64)], sol.status
 
 
@@ -421,7 +372,9 @@ def simulate(
     ValueError
         The problem has no day at all (no ``joined``, ``posted`` or mission date).
     InvalidProblemError
-        Forced pairs that break a rule alone; a first mission on 0001-01-01 with no day before it.
+        Forced pairs that break a rule alone, or on a team that no step before its date can staff
+        (:func:`~koeeo_match.batching.refuse_forced_teams`); a first mission on 0001-01-01 with no
+        day before it.
 
     Examples
     --------
@@ -469,11 +422,12 @@ def simulate(
                                               "already serves every day). Got True instead.")
     pol, _ = resolve_policies(policy, None, "simulate")
     refuse_forced(problem)
+    online = method == "fcfs"
+    fills = fill and not online
+    teams = refuse_forced_teams(problem, batch, online or fills)  # the forced pairs on teams, until placed
     t_start = time.perf_counter()
     first, last = span(problem)
     reports = batch_dates(problem, batch)
-    online = method == "fcfs"
-    fills = fill and not online
     E, M = problem.employees, problem.missions
     joined = np.where(E.joined == NO_DATE, first, E.joined).astype(np.int64)
     # forced pairs hold their capacity from the first day; each is listed on the day both its ends are known
@@ -492,7 +446,7 @@ def simulate(
     tie = np.random.default_rng(seed).permutation(len(E))
     arrival_key = joined * max(len(E), 1) + tie  # by day joined, ties in a seeded order
     warm = WarmStart(problem.n_employees, problem.n_missions)  # priced batches start from the last one's arcs
-    state = _Replay(problem, seed, float(cancel_rate), last)
+    state = Replay(problem, seed, float(cancel_rate), last)
     f_listed = np.zeros(fe.size, bool)
     if fe.size:
         state.pin(fe, fm, int(steps[0]), forced=True)
@@ -540,24 +494,28 @@ def simulate(
             made_e, made_m, gone_e, gone_m = [], [], [], []
             seconds, worst, open_at_start, tentative = 0.0, None, None, 0
             continue
-        op = open_problem(problem, day, state.e, state.m, (state.ce, state.cm), available=state.available)
         filling = fills and not report
         if not filling:
             proposed = np.zeros(0, np.int64)
-        if filling:  # between batches: first come first served on what expires before the next batch
-            op = expiring(op, M.date, next_day, held=proposed)
-        if open_at_start is None:
-            open_at_start = op.problem.n_missions
-        if op.problem.n_employees and op.problem.n_missions:
+
+        def solve_open(op: OpenProblem, filling: bool = filling,
+                       day: int = day) -> tuple[np.ndarray, np.ndarray, Status]:
             try:
-                ne, nm, status = _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor,
-                                             arrival_key, warm)
+                return _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor, arrival_key,
+                                   warm)
             except UnsupportedError:
                 if not filling:
                     raise
                 # a team started by a cancellation: left to the batch methods that complete it
                 log.debug("simulate %s: fill skipped, a started team needs cpsat or auto", format_day(day))
-                ne, nm, status = np.zeros(0, np.int64), np.zeros(0, np.int64), Status.UNKNOWN
+                return _NONE, _NONE, Status.UNKNOWN
+
+        next_step = (day + 1 if day < last else None) if online or fills else next_day
+        n_open, ne, nm, status = allocate(problem, day, state, teams, (filling, next_day, proposed), next_step,
+                                           solve_open)
+        if open_at_start is None:
+            open_at_start = n_open
+        if status is not None:
             if commit_days is not None and not filling:
                 due_now = due(M.date[nm], day, next_day, commit_days, last)
                 if not hold_undated:
@@ -586,12 +544,18 @@ def simulate(
         batches.append(record(after, "cancelled"))
     total = time.perf_counter() - t_start
     n_fill = sum(b.kind == "fill" for b in batches)
-    objective = pairs_value(problem, pol, state.e, state.m)
-    sol = pairs_solution(problem, state.e, state.m, pol, status=Status.FEASIBLE, objective=objective, bound=None,
-                         method=f"simulate:{batch}:{method}",
-                         message=f"{sum(b.kind == 'batch' for b in batches)} {batch} batches"
-                                 + (f" and {n_fill} fill days" if n_fill else "")
-                                 + "; allocated batch by batch, not the hindsight optimum",
-                         seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
+    head = f"{sum(b.kind == 'batch' for b in batches)} {batch} batches" + (f" and {n_fill} fill days" if n_fill else "")
+    missing = teams.missing(state.e, state.m)
+    if missing:  # the pairs pinned are no solution without the forced pairs: none is returned (as km.solve)
+        log.warning("simulate: %s", missing)
+        sol = pairs_solution(problem, _NONE, _NONE, pol, status=Status.UNKNOWN, objective=0.0, bound=None,
+                             method=f"simulate:{batch}:{method}", message=f"{head}; {missing}", seconds=total,
+                             extra={"batches": len(batches), "cancelled": int(state.ce.size)})
+    else:
+        sol = pairs_solution(problem, state.e, state.m, pol, status=Status.FEASIBLE,
+                             objective=pairs_value(problem, pol, state.e, state.m), bound=None,
+                             method=f"simulate:{batch}:{method}",
+                             message=f"{head}; allocated batch by batch, not the hindsight optimum",
+                             seconds=total, extra={"batches": len(batches), "cancelled": int(state.ce.size)})
     return Year(solution=sol, batches=batches, batch=batch, method=method, commit_days=commit_days, fill=fills)
 

@@ -2,7 +2,10 @@
 
 Each employee ranks its candidate missions, each mission its candidate
 employees (:func:`koeeo_match.preferences.arc_ranks`: the policy's arc score
-by default, ties by index, or explicit lists).  A mission holds up to
+by default, ties by index, or explicit lists).  An arc whose integer score is
+<= 0 is acceptable to neither side, as for every method but CP-SAT: with the
+policy on both sides, the stable assignment is then the one ``greedy`` finds
+on these rules.  A mission holds up to
 ``seats`` employees; an employee holds up to ``k_e`` missions, at most one
 per date, where ``k_e`` is how many of its candidate missions fit its hours
 entitlement.  ``k_e`` is a plain count only when *any* ``k_e`` of its
