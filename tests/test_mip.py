@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 import koeeo_match as km
 import koeeo_match.solvers._auto_mip as auto_mip
 import koeeo_match.solvers.auto as auto
+import koeeo_match.solvers.mip as mip_mod
 from koeeo_match.solvers import RawResult, SolveOptions
 from koeeo_match.solvers.cpsat import solve_cpsat
 from koeeo_match.solvers.mip import mip_model, solve_mip
@@ -32,7 +33,7 @@ def total(g, res: RawResult) -> int:
 
 
 # ----------------------------------------------------------------------------- the MIP alone
-@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+@pytest.mark.parametrize("policy", ["max_hours", "balanced", "territorial_equity"])
 @settings(max_examples=40, **SETTINGS)
 @given(records=problems())
 def test_mip_optimum_is_cpsat_and_brute_force_optimum(records, policy):
@@ -129,7 +130,83 @@ def test_mip_keeps_a_hint_it_cannot_improve_in_time():
     assert res.status == km.Status.OPTIMAL and total(g, res) >= total(g, start)
 
 
+def far_and_near() -> km.Problem:
+    """Two volunteers whose employer's hours budget allows only one of them on the mission: under
+    'territorial_equity' the priority 1e6 (the top of its documented range) makes each arc score
+    about 7e6, and the nearer volunteer is worth 0.127 more (5 units of 2.8e8 in the integer
+    scores)."""
+    return km.Problem.from_records(
+        employers=[{"id": "c0", "hours_budget": 10.5}],
+        associations=[{"id": "a0", "lat": 48.96087, "lon": 2.48999, "priority": 1e6}],
+        employees=[{"id": "e6", "lat": 48.94436, "lon": 2.18169, "employer": "c0"},   # ~22.6 km away
+                   {"id": "e7", "lat": 48.88741, "lon": 2.56655, "employer": "c0"}],  # ~10.1 km away
+        missions=[{"id": "m5", "association": "a0"}])
+
+
+def test_mip_proves_to_one_unit_of_a_large_weighted_score():
+    """HiGHS got the scores divided by the largest, and stops where no node can gain more than its
+    tolerance (1e-6) in those units: it proved the farther volunteer optimal, 5 units short."""
+    p = far_and_near()
+    g = km.build_candidates(p, "territorial_equity")
+    res = solve_mip(p, g, SolveOptions())
+    ref = solve_cpsat(p, g, SolveOptions())
+    assert ref.status == res.status == km.Status.OPTIMAL
+    assert total(g, res) == total(g, ref) == res.bound == int(g.score.max())
+    assert pairs_of(p, g, res.selected) == [("e7", "m5")]
+
+
+def test_mip_does_not_keep_a_proof_its_start_refutes(monkeypatch):
+    """HiGHS (here made to) call a solution optimal that its own start beats: the start is kept,
+    and neither the proof nor HiGHS' dual bound is."""
+    p = far_and_near()
+    g = km.build_candidates(p, "territorial_equity")
+    worse, better = np.argsort(g.score)
+    real_run = mip_mod._run
+
+    def short(model, c, *args, **kw):
+        a = real_run(model, c, *args, **kw)
+        v = np.zeros(model.n, bool)
+        v[np.searchsorted(model.keep, worse)] = True
+        return mip_mod._Answer(v, a.reason, float(c[v].sum()), a.seconds)
+
+    monkeypatch.setattr(mip_mod, "_run", short)
+    res = solve_mip(p, g, SolveOptions(hint=np.array([better])))
+    assert res.status == km.Status.FEASIBLE and res.bound is None and not res.stats["mip_primary_proven"]
+    assert res.selected.tolist() == [better]
+
+
 # ----------------------------------------------------------------------------- auto's MIP route
+def test_auto_mip_optimum_is_the_optimum_at_a_large_weighted_score():
+    """The fuzzer's case: auto (its MIP route) said optimal with bound == objective 7000003.274 where
+    cpsat and greedy place the nearer volunteer, 7000003.401."""
+    p = far_and_near()
+    ref = km.solve(p, method="cpsat", policy="territorial_equity")
+    sol = km.solve(p, method="auto", policy="territorial_equity")
+    assert ref.status == km.Status.OPTIMAL and ref.assignments == [("e7", "m5")]
+    assert sol.method == "auto:mip" and km.check(p, sol) == []
+    assert sol.objective >= ref.objective
+    if sol.status == km.Status.OPTIMAL:
+        assert sol.bound == ref.bound and sol.objective == ref.objective
+
+
+def test_auto_does_not_report_a_mip_proof_the_greedy_solution_refutes(monkeypatch):
+    """HiGHS (here made to) call the farther volunteer optimal, bound included: the greedy solution
+    scores more, so the proof is dropped and CP-SAT proves the true optimum."""
+    p = far_and_near()
+    g = km.build_candidates(p, "territorial_equity")
+    worse = int(np.argmin(g.score))
+
+    def wrong(problem, sub, options, **kw):
+        return RawResult(np.array([worse]), km.Status.OPTIMAL, int(g.score[worse]), "",
+                         {"mip_primary_proven": True}, termination=km.Termination.OPTIMAL)
+
+    monkeypatch.setattr(auto_mip, "solve_mip", wrong)
+    sol = km.solve(p, method="auto", policy="territorial_equity")
+    ref = km.solve(p, method="cpsat", policy="territorial_equity")
+    assert sol.method == "auto:mip+cpsat" and sol.status == km.Status.OPTIMAL, sol
+    assert sol.assignments == ref.assignments == [("e7", "m5")] and sol.bound == ref.bound
+
+
 def test_auto_takes_the_mip_route_on_small_instances():
     p = km.synth.region("Bretagne", employees=300, seed=0)
     sol = km.solve(p, method="auto")

@@ -21,13 +21,19 @@ it has exported a ``Model``); the solution is read back as arrays too.
 lexicographic policy in two stages, as the scores intend: first the primary
 objective alone (small integers, proven exactly), then, with the primary
 total held at its optimum, the secondary one, from the first stage's
-solution.  A weighted policy is one stage.  A proof (status ``optimal``) is
-HiGHS' within its tolerances, with gap tolerances of zero; the tests compare
-its optima with CP-SAT's exact ones.
+solution.  A weighted policy is one stage.  HiGHS gets each stage's integer
+scores shifted down by a power of two (exact; :func:`_objective_shift`), with
+a relative gap of zero and an absolute gap of half a unit, so that a proof
+(status ``optimal``) is exact to one unit of the integer scores: HiGHS prunes
+what cannot gain more than its feasibility tolerance (1e-6) in the units it
+is given, and scores divided by the largest (until 2026-12) let it "prove" a
+solution 5 units of 2.8e8 short.  A proof that HiGHS' own start beats is not
+kept (:func:`_kept`); the tests compare its optima with CP-SAT's exact ones.
 
 **Bound.**  An upper bound on the total integer score: the optimum when
 proven; otherwise HiGHS' dual bound, raised by a margin for its tolerances and
-rounded down (the score total is an integer); for a lexicographic policy
+rounded down (the score total is an integer), or none if its start refuted
+its proof; for a lexicographic policy
 whose first stage did not finish, that bound on the primary total times the
 multiplier plus a bound on any secondary total
 (:func:`~koeeo_match.solvers.lp.secondary_max`).
@@ -85,6 +91,15 @@ SOLVER = parameters_pb2.SOLVER_TYPE_HIGHS
 TIE_PRESOLVE_ARCS = 1_000
 #: Relative margin added to HiGHS' dual bound before rounding it down (its tolerances are 1e-6 to 1e-9).
 _MARGIN = 1e-6
+#: HiGHS gets the integer scores, shifted down by a power of two (exact) to at most 2**_COEF_BITS.
+#: It stops searching where no node can beat its incumbent by more than its feasibility tolerance
+#: (1e-6) in the objective's own units, or, the coefficients being integers, by one unit: so one
+#: integer unit must stay well above 1e-6 (_MAX_SHIFT: 2**-16 = 1.5e-5).  Scores divided by the
+#: largest (until 2026-12) let it stop 5 units short of 2.8e8 (tests/test_mip.py).  Unshifted,
+#: coefficients near 2**30 made its LPs slow: the tie-breaks of Bretagne 2,000 took 17.4 s to prove
+#: instead of 1.8 s (shifted by 5 to 16 bits: 1.8-1.9 s).
+_COEF_BITS = 20
+_MAX_SHIFT = 16
 _R = result_pb2
 #: HiGHS overruns its time limit (presolve, a long LP): past limit + max(_GRACE, _GRACE_SHARE x limit)
 #: seconds, the solve stops waiting for it and keeps what it had.
@@ -247,42 +262,44 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
     sc = graph.scale
     lex = bool(sc.lexicographic and sc.multiplier > 1)
     primary = sc.primary(score) if lex else score
-    unit = 1.0 if lex else float(max(np.abs(score).max(initial=0), 1))  # stage 1 in units of `unit`
     hint = None if options.hint is None else model.columns(graph, options.hint)
     hint = hint if hint is not None and model.feasible(hint) else None
+    zeros_y = np.zeros(model.n_y, np.int64)
     stats: dict = {"mip_seconds": []}
     with _Watch(stop) as watch:
-        a1 = _run(model, model.proto(np.concatenate([primary / unit, np.zeros(model.n_y)])),
-                  _share(_left(deadline), shares[0]), options.seed, hint, 0.5 if lex else 0.0, watch, until=deadline)
+        c1 = np.concatenate([primary, zeros_y])
+        a1 = _run(model, c1, None, _share(_left(deadline), shares[0]), options.seed, hint, watch, until=deadline)
         stats["mip_seconds"].append(round(a1.seconds, 4))
-        stats["mip_primary_proven"] = a1.proven
-        v = a1.v if a1.v is not None else hint
+        v, proven = _kept(a1, hint, c1)
+        stats["mip_primary_proven"] = proven
         if v is None:
             return _no_solution(a1, stats)
         value = int(score[v[:K]].sum())
         p_val = int(primary[v[:K]].sum())
         stats["mip_primary"] = p_val
-        bound = value if a1.proven else _floor_bound(a1.dual, unit)
+        # HiGHS' proof refuted by its start: its dual bound is not trusted either
+        bound = value if proven else None if a1.proven else _floor_bound(a1.dual)
         if lex:
             sec = score - primary * sc.multiplier
             sec_max = secondary_max(graph, st, model.keep, sec)
-            bound = None if bound is None else (p_val if a1.proven else bound) * sc.multiplier + sec_max
+            bound = None if bound is None else (p_val if proven else bound) * sc.multiplier + sec_max
             left = _share(_left(deadline), shares[1])
-            if a1.proven and not np.any(sec):
+            if proven and not np.any(sec):
                 bound = value
-            elif a1.proven and (left is None or left > 0.05) and shares[1] > 0 and not watch.hit():
+            elif proven and (left is None or left > 0.05) and shares[1] > 0 and not watch.hit():
                 # the tie-breaks, the primary total held at its optimum
-                s_unit = float(np.abs(sec).max())
-                at_least = (np.concatenate([primary, np.zeros(model.n_y)]).astype(np.float64), p_val - 0.5)
-                a2 = _run(model, model.proto(np.concatenate([sec / s_unit, np.zeros(model.n_y)]), at_least), left,
-                          options.seed, v, 0.0, watch, presolve=K <= TIE_PRESOLVE_ARCS, until=deadline)
+                at_least = (c1.astype(np.float64), p_val - 0.5)
+                a2 = _run(model, np.concatenate([sec, zeros_y]), at_least, left, options.seed, v, watch,
+                          presolve=K <= TIE_PRESOLVE_ARCS, until=deadline)
                 stats["mip_seconds"].append(round(a2.seconds, 4))
-                if a2.v is not None and int(score[a2.v[:K]].sum()) > value:
-                    v, value = a2.v, int(score[a2.v[:K]].sum())
-                sec_bound = _floor_bound(a2.dual, s_unit)
-                if a2.proven:
+                # compared on the whole score: a solution below the primary optimum is not kept
+                kept, proven2 = _kept(a2, v, np.concatenate([score, zeros_y]))
+                v = v if kept is None else kept  # (never None: v is the start)
+                value = int(score[v[:K]].sum())
+                sec_bound = _floor_bound(a2.dual)
+                if proven2:
                     bound = value
-                elif bound is not None and sec_bound is not None:
+                elif not a2.proven and bound is not None and sec_bound is not None:
                     bound = min(bound, p_val * sc.multiplier + sec_bound)
         interrupted = watch.hit()
     if bound is not None and bound < value:  # HiGHS' tolerances; the solution itself is checked exactly
@@ -308,13 +325,37 @@ def _left(deadline: float | None) -> float | None:
     return None if deadline is None else max(deadline - time.monotonic(), 0.0)
 
 
-def _floor_bound(dual: float, unit: float) -> int | None:
-    """An integer upper bound from HiGHS' dual bound (in units of ``unit``), with a margin for its
-    tolerances; ``None`` if it has none."""
+def _floor_bound(dual: float) -> int | None:
+    """An integer upper bound from HiGHS' dual bound (in integer score units), with a margin for
+    its tolerances; ``None`` if it has none."""
     if not math.isfinite(dual):
         return None
-    x = dual * unit
-    return math.floor(x + _MARGIN * max(abs(x), 1.0))
+    return math.floor(dual + _MARGIN * max(abs(dual), 1.0))
+
+
+def _kept(a: _Answer, start: np.ndarray | None, c: np.ndarray) -> tuple[np.ndarray | None, bool]:
+    """(The better for the integer objective ``c`` of HiGHS' solution and its ``start`` (HiGHS' on
+    a tie), whether HiGHS' proof stands.)  A proof that its own start refutes (the start scores
+    more) is HiGHS' tolerances at work: not kept."""
+    if a.v is None:
+        return start, False
+    if start is None or int(c[a.v].sum()) >= int(c[start].sum()):
+        return a.v, a.proven
+    if a.proven:
+        log.warning("mip: HiGHS proved %d optimal, but its start scores %d: proof not kept",
+                    int(c[a.v].sum()), int(c[start].sum()))
+    return start, False
+
+
+def _objective_shift(c: np.ndarray) -> int:
+    """``k`` such that HiGHS gets the integer objective ``c`` times ``2**-k`` (exact in floating
+    point): its largest coefficient below ``2**_COEF_BITS``, ``k`` at most :data:`_MAX_SHIFT`.
+
+    >>> _objective_shift(np.array([3, -7])), _objective_shift(np.array([2**30])), _objective_shift(np.array([2**60]))
+    (0, 11, 16)
+    """
+    top = int(np.abs(c).max(initial=0))
+    return min(max(top.bit_length() - _COEF_BITS, 0), _MAX_SHIFT)
 
 
 def _no_solution(a: _Answer, stats: dict) -> RawResult:
@@ -344,18 +385,23 @@ class _Watch(SigintFlag):
 _NO_LIMIT = 1e9
 
 
-def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, seed: int, hint: np.ndarray | None,
-         abs_gap: float, watch: _Watch, presolve: bool = True, until: float | None = None) -> _Answer:
-    """One HiGHS solve of ``proto`` (a model of ``model``'s rows) in a helper thread; the calling
-    thread stops waiting for it on ``watch``, past its ``seconds`` and a grace, or past ``until``
-    (``time.monotonic()``, the whole solve's limit) and :data:`_HARD_GRACE`.  The solution is
-    rounded and checked against ``model``'s rows."""
+def _run(model: MipModel, c: np.ndarray, at_least: tuple[np.ndarray, float] | None, seconds: float | None,
+         seed: int, hint: np.ndarray | None, watch: _Watch, presolve: bool = True,
+         until: float | None = None) -> _Answer:
+    """One HiGHS solve of ``model`` maximising the integer objective ``c`` (one coefficient per
+    column; ``at_least`` as :meth:`MipModel.proto`), proven to one unit of ``c`` (gap tolerances
+    of :func:`_objective_shift`), in a helper thread; the calling thread stops waiting for it on
+    ``watch``, past its ``seconds`` and a grace, or past ``until`` (``time.monotonic()``, the
+    whole solve's limit) and :data:`_HARD_GRACE`.  The solution is rounded and checked against
+    ``model``'s rows; the dual bound is in units of ``c``."""
+    shift = _objective_shift(c)
+    proto = model.proto(np.ldexp(c.astype(np.float64), -shift), at_least)
     params = parameters_pb2.SolveParametersProto()
     if seconds is not None and float(seconds) < _NO_LIMIT:  # beyond it (inf included): HiGHS runs unlimited
         params.time_limit.FromTimedelta(datetime.timedelta(seconds=max(float(seconds), 0.01)))
     params.random_seed = int(seed)
     params.relative_gap_tolerance = 0.0
-    params.absolute_gap_tolerance = float(abs_gap)
+    params.absolute_gap_tolerance = math.ldexp(0.5, -shift)  # half a unit of c
     if not presolve:
         params.presolve = parameters_pb2.EMPHASIS_OFF
     model_params = model_parameters_pb2.ModelSolveParametersProto()
@@ -404,4 +450,5 @@ def _run(model: MipModel, proto: model_pb2.ModelProto, seconds: float | None, se
             if not model.feasible(v):  # HiGHS' tolerances let it through: not ours to return
                 log.warning("mip: HiGHS' solution breaks a rule once rounded; ignored")
                 v = None
-    return _Answer(v, int(res.termination.reason), float(res.termination.objective_bounds.dual_bound), seconds_used)
+    dual = math.ldexp(float(res.termination.objective_bounds.dual_bound), shift)
+    return _Answer(v, int(res.termination.reason), dual, seconds_used)
