@@ -33,7 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("io",),  # files
     ("result",),  # a solver's raw result as a Solution
     ("pinned", "engine"),  # pinned assignments (the reduced problem); the one solve path
-    ("pipeline", "sweep", "whatif", "plot", "simulate", "batching", "warmstart"),  # built on solve; the year
+    ("pipeline", "sweep", "whatif", "plot", "simulate", "batching"),  # built on solve; the year and its batches
     ("cli", "__main__", "__init__"),
 ]
 RANK = {room: i for i, rooms in enumerate(LAYERS) for room in rooms}

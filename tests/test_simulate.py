@@ -511,7 +511,7 @@ def test_ctrl_c_in_a_batch_ends_the_replay(monkeypatch):
     import dataclasses
     import sys
 
-    sim = sys.modules["koeeo_match.warmstart"]  # where a batch calls solve
+    sim = sys.modules["koeeo_match.simulate"]  # the module (km.simulate is the function)
     solve = sim.solve
 
     def interrupted(*args, **kw):
@@ -644,43 +644,3 @@ def test_the_text_table_shows_the_kind_of_records_that_are_not_batches():
     table = km.simulate(p, batch="monthly", method="greedy").format_table()
     assert " kind " in table.splitlines()[0] and "forced" in table
     assert "kind" not in km.simulate(p, batch="daily", method="greedy").format_table().splitlines()[0]
-
-
-def test_priced_batches_start_from_the_last_batchs_arcs_and_stay_exact(monkeypatch):
-    """On the priced route a batch starts from the arcs the last priced batch held, not from a start
-    graph (koeeo_match.warmstart): each batch is still its open problem's certified optimum, the
-    value a cold km.solve of the same open problem gives, and the year passes km.check."""
-    from koeeo_match import engine, warmstart
-
-    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)  # every batch it can take on the priced route
-    p = km.synth.city(employees=400, seed=2, rules="flow", year=True)
-    starts: list = []
-    run = warmstart.priced_run
-
-    def priced_run(problem, policy, method, options, start=None, **kw):
-        starts.append(start)
-        sol, graph = run(problem, policy, method, options, start, **kw)
-        assert sol.status.value == "optimal" and sol.objective == km.solve(problem, policy=policy).objective
-        return sol, graph
-
-    monkeypatch.setattr(warmstart, "priced_run", priced_run)
-    y = km.simulate(p, batch="monthly")
-    assert km.check(p, y.solution) == []
-    assert len(starts) > 2 and all(s is not None for s in starts)  # never the start graph
-
-
-def test_a_warm_start_maps_the_arcs_held_to_the_next_open_problem():
-    from koeeo_match.batching import open_problem
-    from koeeo_match.warmstart import WarmStart
-
-    p = km.synth.city(employees=60, seed=0, rules="flow")
-    none = np.zeros(0, np.int64)
-    warm = WarmStart(p.n_employees, p.n_missions)
-    assert [a.size for a in warm.start(open_problem(p, 0, none, none))] == [0, 0]
-    warm.employee, warm.mission = np.array([0, 1, 5, 7]), np.array([3, 2, 3, 4])  # held last, whole problem
-    op = open_problem(p, 0, np.array([1]), np.array([2]))  # e1 pinned to m2 (a one-seat mission: full)
-    e, m = warm.start(op)
-    kept = [(int(op.employees[i]), int(op.missions[j])) for i, j in zip(e, m)]
-    gone = {i for i in (0, 1, 5, 7) if i not in set(op.employees.tolist())}
-    assert kept == [(i, j) for i, j in ((0, 3), (5, 3), (7, 4)) if i not in gone and j in set(op.missions.tolist())]
-    assert (1, 2) not in kept

@@ -57,8 +57,8 @@ from .status import Status, Termination
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
-           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_run",
-           "priced_solution", "start_pairs", "solve_graph", "to_solution", "method_label"]
+           "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_solution",
+           "start_pairs", "solve_graph", "to_solution", "method_label"]
 
 _POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
 
@@ -179,14 +179,6 @@ def priced_solution(problem: Problem, policy: Policy, method: str, options: Solv
     ``memory_limit`` (GiB; None: what the machine has available now) bounds what pricing may
     hold: a round adds no more arcs than the next solve can fit, and pricing stops, with the
     flow of the arcs held and no proof, when none fits."""
-    return priced_run(problem, policy, method, options, start, candidate_seconds, compute_metrics, memory_limit)[0]
-
-
-def priced_run(problem: Problem, policy: Policy, method: str, options: SolveOptions,
-               start: tuple[np.ndarray, ...] | None = None, candidate_seconds: float = 0.0,
-               compute_metrics: bool = True, memory_limit: float | None = None) -> tuple[Solution, CandidateGraph]:
-    """:func:`priced_solution` and the arcs the pricing held (every arc it materialised): a good
-    start for a problem that differs little (the next batch of a year, :mod:`koeeo_match.warmstart`)."""
     t0 = time.perf_counter()
     graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=memory_budget(memory_limit))
     sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
@@ -194,7 +186,7 @@ def priced_run(problem: Problem, policy: Policy, method: str, options: SolveOpti
     met = dict(sol.metrics)
     met["pricing"] = raw.stats["pricing"]
     met["pricing_round_seconds"] = raw.stats["pricing_round_seconds"]
-    return dataclasses.replace(sol, metrics=met), graph
+    return dataclasses.replace(sol, metrics=met)
 
 
 def memory_budget(memory_limit: float | None) -> float | None:

@@ -103,7 +103,7 @@ from .batching import (
     refuse_forced_teams,
     span,
 )
-from .engine import METHODS, candidate_graph, resolve_policies, solve_graph
+from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
@@ -112,7 +112,6 @@ from .policy import Policy
 from .solution import Solution
 from .solvers import SolveOptions
 from .status import Status, Termination
-from .warmstart import WarmStart
 
 __all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "expiring",
            "open_problem"]
@@ -282,7 +281,7 @@ _NONE = np.zeros(0, np.int64)
 
 
 def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_limit: float | None,
-                executor: Any, arrival_key: np.ndarray, warm: WarmStart) -> tuple[np.ndarray, np.ndarray, Status]:
+                executor: Any, arrival_key: np.ndarray) -> tuple[np.ndarray, np.ndarray, Status]:
     """Allocate an open problem; the new pairs as indices into the whole problem, and the status."""
     p = op.problem
     if method == "fcfs":
@@ -290,7 +289,7 @@ def _solve_open(op: OpenProblem, method: str, policy: Policy, seed: int, time_li
         graph, t_cand = candidate_graph(p, policy)
         sol = solve_graph(p, graph, "fcfs", SolveOptions(seed=seed, arrival=order), candidate_seconds=t_cand)
     else:
-        sol = warm.solve(op, method, policy, seed, time_limit, executor)
+        sol = solve(p, method=method, policy=policy, time_limit=time_limit, seed=seed, executor=executor)
     if sol.termination == Termination.INTERRUPTED:  # Ctrl-C ends the replay, not only this batch
         raise KeyboardInterrupt
     if sol.status not in _SOLVED or sol.employee is None or sol.mission is None:
@@ -445,7 +444,6 @@ def simulate(
     next_batch = [None if online or i == reports.size else int(reports[i]) for i in later.tolist()]
     tie = np.random.default_rng(seed).permutation(len(E))
     arrival_key = joined * max(len(E), 1) + tie  # by day joined, ties in a seeded order
-    warm = WarmStart(problem.n_employees, problem.n_missions)  # priced batches start from the last one's arcs
     state = Replay(problem, seed, float(cancel_rate), last)
     f_listed = np.zeros(fe.size, bool)
     if fe.size:
@@ -501,8 +499,7 @@ def simulate(
         def solve_open(op: OpenProblem, filling: bool = filling,
                        day: int = day) -> tuple[np.ndarray, np.ndarray, Status]:
             try:
-                return _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor, arrival_key,
-                                   warm)
+                return _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor, arrival_key)
             except UnsupportedError:
                 if not filling:
                     raise
