@@ -198,8 +198,8 @@ def vocabulary_issues(name: str, names: Sequence[str]) -> list[Issue]:
     for i, v in enumerate(names):
         if not v:
             issues.append(Issue(name, f"#{i}", "name", "expected a non-empty string"))
-        elif text_issue(v) is not None:
-            issues.append(Issue(name, f"#{i}", "name", f"{show_value(v)} {text_issue(v)}"))
+        elif (why := text_issue(v)) is not None:
+            issues.append(Issue(name, f"#{i}", "name", f"{show_value(v)} {why}"))
         elif v in seen:
             issues.append(Issue(name, v, "name", f"listed twice (#{seen[v]} and #{i})"))
         seen.setdefault(v, i)
