@@ -127,6 +127,35 @@ def test_a_reader_gone_after_a_part_is_not_a_success():
     assert proc.wait(timeout=300) == 2 and "Traceback" not in err, err
 
 
+_NOISY = """
+import os, sys, threading, time
+import koeeo_match as km
+from koeeo_match import cli
+real = km.solve
+def solve(*a, **k):
+    os.write(1, b"native solver chatter\\n")  # a C++ library writing on file descriptor 1
+    if os.environ.get("LEAVE_THREAD"):  # a HiGHS run left to end at its own limit, not a daemon here
+        threading.Thread(target=time.sleep, args=(120,), name="highs-mip").start()
+    return real(*a, **k)
+km.solve = solve
+sys.argv = ["koeeo-match", *sys.argv[1:]]
+cli.script()
+"""
+
+
+@pytest.mark.parametrize("leave", ["", "1"])
+def test_native_output_and_left_solver_threads_stay_out_of_the_result(files, leave):
+    """What native code writes on file descriptor 1 during a solve goes to stderr, not into a
+    solution written on standard output; a solver thread left running (HiGHS abandoned at its limit)
+    neither holds the process nor kills it after the output is written."""
+    _, problem, sol = files
+    r = subprocess.run([sys.executable, "-c", _NOISY, "solve", str(problem), "-o", "-", "--method", "greedy", "-q"],
+                       capture_output=True, text=True, timeout=60, env=_env(LEAVE_THREAD=leave))
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == sol.read_text()
+    assert "native solver chatter" in r.stderr
+
+
 def test_a_terminal_that_is_not_utf8_gets_escapes(files):
     """Labels (département) and ids that the output's encoding lacks are written as escapes; they were a
     UnicodeEncodeError (report and pipeline stopped half-way, --help and an error message a traceback)."""

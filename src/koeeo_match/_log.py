@@ -12,11 +12,14 @@ import contextlib
 import errno
 import io
 import logging
+import os
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Iterator
+from typing import NoReturn
 
-__all__ = ["HelpFormatter", "console", "to_stderr"]
+__all__ = ["HelpFormatter", "console", "to_stderr", "native_output_to_stderr", "exit_now"]
 
 
 def to_stderr(verbose: int) -> Callable[[], None]:
@@ -111,6 +114,76 @@ def console() -> Iterator[None]:
         for name in replaced:
             if getattr(sys, name) is stand_ins[name]:
                 setattr(sys, name, None)
+
+
+@contextlib.contextmanager
+def native_output_to_stderr() -> Iterator[None]:
+    """Inside, what native code (a solver library's C++) writes on file descriptor 1 goes to
+    standard error, while ``sys.stdout`` still writes to the real standard output: a result written
+    on standard output (``-o -``) is never interleaved with a library's own messages.
+
+    Nothing changes when ``sys.stdout`` is not file descriptor 1 (a test's capture, a closed stream).
+
+    Examples
+    --------
+    >>> with native_output_to_stderr():
+    ...     print("a result")
+    a result
+    """
+    try:
+        sys.stdout.flush()
+        fd = sys.stdout.fileno()
+        err = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = err = -1
+    if fd != 1 or err < 0:
+        yield
+        return
+    old = sys.stdout
+    real = os.dup(1)
+    os.dup2(err, 1)
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(real, "w", closefd=True)), encoding=old.encoding,
+                                  errors="backslashreplace", line_buffering=bool(getattr(old, "line_buffering", False)))
+    try:
+        yield
+    finally:
+        mine, sys.stdout = sys.stdout, old
+        try:
+            mine.flush()
+        except (OSError, ValueError):  # the reader gone (| head): what is left goes nowhere
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, real)
+            os.close(null)
+            raise
+        finally:
+            os.dup2(real, 1)
+            with contextlib.suppress(OSError, ValueError):
+                mine.close()
+
+
+#: Threads a solver leaves running when it stops waiting for them (a HiGHS run past its limit, on
+#: Ctrl-C): :func:`exit_now` does not let the interpreter's shutdown meet them.
+SOLVER_THREADS = ("highs-", "cpsat-")
+
+
+def exit_now(code: int) -> NoReturn:
+    """End the command-line process with ``code``.
+
+    When a solver thread is still running in native code (HiGHS abandoned at its limit or on
+    Ctrl-C, :data:`SOLVER_THREADS`), the streams are flushed and the process ends at once
+    (``os._exit``): the interpreter's shutdown would otherwise wait for a non-daemon thread, or
+    end a daemon one inside its C++ code, which can abort the process (exit 134) after the
+    output was written.  Otherwise ``sys.exit(code)``.
+    """
+    left = [t for t in threading.enumerate() if t.is_alive() and t.name.startswith(SOLVER_THREADS)]
+    if not left:
+        sys.exit(code)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    os._exit(code)
 
 
 class HelpFormatter(argparse.RawDescriptionHelpFormatter):

@@ -1,16 +1,16 @@
 """Command line: koeeo-match (also python -m koeeo_match).
 
-Commands: ``solve``, ``check``, ``generate``, ``report``, ``explain``,
-``pipeline``, ``simulate``, ``demo``.  Errors go
-to stderr as one clear message with exit code 2; ``check`` exits 1 when the
-solution breaks a rule.  A file argument ``-`` is standard input (PROBLEM or
-SOLUTION, as JSON) or standard output (``-o -``, JSON); any other output
+Commands: ``solve``, ``check``, ``generate``, ``report``, ``explain``, ``pipeline``, ``simulate``,
+``demo``.  Errors go to stderr as one clear message with exit code 2; ``check`` exits 1 when the
+solution breaks a rule.  A file argument ``-`` is standard input (PROBLEM or SOLUTION, as JSON)
+or standard output (``-o -``, JSON; native solvers' own output goes to stderr); any other output
 format follows the file's extension, checked before any work.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +26,7 @@ from ._cli_opts import finite as _finite
 from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
 from ._cli_opts import text_opt as _text_opt
-from ._log import HelpFormatter, console, to_stderr
+from ._log import HelpFormatter, console, exit_now, native_output_to_stderr, to_stderr
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -121,7 +121,6 @@ def _check_output(path: str, kind: str) -> None:
     if path == STREAM:
         return
     check_writable(path, "-o/--output")
-    import os
     import tempfile
 
     import numpy as np
@@ -563,8 +562,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _main(argv)
 
 
+def script() -> None:
+    """The ``koeeo-match`` program: :func:`main` on ``sys.argv``, then the process ends (:func:`._log.exit_now`)."""
+    exit_now(main())
+
+
 def _main(argv: Sequence[str] | None) -> int:
-    from .errors import InvalidProblemError, KoeeoMatchError
+    from .errors import KoeeoMatchError
 
     global _QUIET
     parser = build_parser()
@@ -574,16 +578,13 @@ def _main(argv: Sequence[str] | None) -> int:
     _QUIET = bool(args.quiet)
     undo = to_stderr(args.verbose)
     try:
-        return int(args.func(args) or 0)
-    except InvalidProblemError as err:
-        _err(str(err))
-    except (KoeeoMatchError, ValueError) as err:
+        with native_output_to_stderr():
+            return int(args.func(args) or 0)
+    except (KoeeoMatchError, ValueError) as err:  # InvalidProblemError among them
         _err(str(err))
     except RecursionError:
         _err("the input is nested too deeply to be read")
     except BrokenPipeError:  # the reader of standard output stopped early (| head): nothing more to say
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except OSError as err:
         _err(f"{err.strerror or err}: {err.filename}" if err.filename else str(err))
@@ -596,4 +597,4 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    script()
