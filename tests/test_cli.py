@@ -181,6 +181,19 @@ def test_explain_an_id_that_is_both_an_employee_and_a_mission(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("mission 'x': filled")
 
 
+def test_explain_names_every_unknown_id_before_any_output(tmp_path, capsys):
+    prob, sol = tmp_path / "p.json", tmp_path / "s.json"
+    assert main(["generate", "--departement", "35", "--employees", "30", "-o", str(prob), "-q"]) == 0
+    assert main(["solve", str(prob), "-o", str(sol), "--method", "greedy", "-q"]) == 0
+    known = json.loads(prob.read_text())["employees"][0]["id"]
+    capsys.readouterr()
+    assert main(["explain", str(prob), str(sol), "nope1", known, "nope2"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines()[0] == "koeeo-match: error: 2 ids:"
+    assert "'nope1'" in err.splitlines()[1] and "'nope2'" in err.splitlines()[2]
+
+
 def test_a_warning_is_one_line_of_the_command_even_with_quiet(tmp_path, capsys):
     """A load that warns (DESIGN §4's own example excludes an association it does not define)
     says so in one line, not Python's file, line and source."""

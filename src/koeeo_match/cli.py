@@ -41,9 +41,7 @@ def _err(msg: str) -> None:
     print(f"koeeo-match: error: {msg}", file=sys.stderr)
 
 
-#: set by main from -q: the progress lines on stderr are hidden (results and errors still print)
-_QUIET = False
-
+_QUIET = False  # set by main from -q: the progress lines on stderr are hidden (results and errors still print)
 #: Policy.PRESETS' names, listed here so that ``--help`` does not import numpy (a test keeps them equal)
 POLICY_PRESETS = ("max_hours", "max_coverage", "territorial_equity", "min_travel", "balanced", "hours_then_equity")
 _POLICY_HELP = f"preset ({', '.join(POLICY_PRESETS)}) or weights, e.g. 'affinity=1,travel_km=0.01'"
@@ -314,14 +312,16 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
     problem, sol = _load_pair(args)
     policy = _policy(args.policy)
+    found, bad = [], []  # every id that cannot be explained is named before any output
     for ident in args.ids:
         try:
-            ex = km.explain(problem, sol, ident, policy, kind=args.kind)
+            found.append(km.explain(problem, sol, ident, policy, kind=args.kind))
         except KeyError as err:
-            msg = str(err.args[0]).replace("with kind='employee' or kind='mission'",
-                                           "with --kind employee or --kind mission")
-            raise km.KoeeoMatchError(_esc(msg)) from None
-        # one line each, escaped: an id cannot forge a line (str(ex) joins the same pieces)
+            bad.append(_esc(str(err.args[0]).replace("with kind='employee' or kind='mission'",
+                                                     "with --kind employee or --kind mission")))
+    if bad:
+        raise km.KoeeoMatchError(bad[0] if len(bad) == 1 else "\n  ".join([f"{len(bad)} ids:", *bad]))
+    for ex in found:  # one line each, escaped: an id cannot forge a line (str(ex) joins the same pieces)
         for line in [f"{ex.kind} {ex.id!r}: {ex.verdict}", *("  " + x for x in ex.lines)]:
             _out(line)
     return 0
