@@ -368,6 +368,28 @@ def test_pareto_front_errors(kwargs, exc, message):
         assert isinstance(err.value, exc)  # as before
 
 
+@pytest.mark.parametrize("table, message", [
+    ([{"h": 10**400}], r"row 0: h = 1000.* is too large for a float"),
+    ([{"h": [1, 2]}], r"row 0: h = \[1, 2\] is not a number"),
+    ([{"h": 1}, {"x": 2}, {"h": "y"}], r"row 1 has no column 'h'; row 2: h = 'y' is not a number\.$"),
+    ([[1, 2]], "row 0 is not a dict of columns"),
+    (None, "a pandas DataFrame or a list of dicts .* got a NoneType"),
+    ("hh", "got a str"),
+])
+def test_pareto_front_names_every_bad_row(table, message):
+    """A value no float holds, a list, a row without the column or a table of another kind: one error
+    naming each row (the first two were an OverflowError and a silent 2-D column)."""
+    with pytest.raises(km.InvalidParameterError, match=message):
+        km.pareto_front(table, maximize=["h"])
+
+
+def test_pareto_front_reads_missing_values_and_any_iterable():
+    rows = [{"h": 1}, {"h": None}, {"h": 3}]
+    assert km.pareto_front(iter(rows), maximize=["h"]) == [{"h": 3}]
+    frame = pd.DataFrame({"h": pd.array([1, None, 3], dtype="Int64")})
+    assert km.pareto_front(frame, maximize=["h"]).index.tolist() == [2]
+
+
 # ----------------------------------------------------------------------------- what-if
 
 

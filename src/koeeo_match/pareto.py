@@ -6,7 +6,8 @@ values rounded to :data:`DIGITS` significant digits; :func:`numeric_column` read
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import numbers
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,22 +26,63 @@ DIGITS = 12
 def numeric_column(table: Any, name: str) -> np.ndarray:
     """Column ``name`` of a table (DataFrame or list of dicts) as float64, None read as NaN.
 
+    Raises :class:`~koeeo_match.errors.InvalidParameterError` naming every row whose value is
+    not a real number (or too large for a float), or that has no such column.
+
     >>> numeric_column([{"h": 1}, {"h": None}], "h").tolist()
     [1.0, nan]
     """
-    try:
-        if hasattr(table, "columns"):
-            col = table[name].to_numpy()
+    if hasattr(table, "columns"):
+        if name not in table.columns:
+            raise InvalidParameterError(f"pareto_front: the table has no column {name!r}"
+                                        f"{did_you_mean(name, [str(c) for c in table.columns])}.")
+        labels, values = [str(i) for i in table.index], list(table[name].to_numpy())
+    else:
+        rows = _rows(table)
+        labels = [str(i) for i in range(len(rows))]
+        dicts = [r for r in rows if isinstance(r, Mapping)]
+        if dicts and not any(name in r for r in dicts):
+            raise InvalidParameterError(f"pareto_front: the table has no column {name!r}"
+                                        f"{did_you_mean(name, [str(c) for c in dicts[0]])}.")
+        values = [r.get(name, _MISSING) if isinstance(r, Mapping) else _NOT_A_ROW for r in rows]
+    out = np.full(len(values), np.nan)
+    problems = []
+    for i, (label, v) in enumerate(zip(labels, values)):
+        if v is _MISSING:
+            problems.append(f"row {label} has no column {name!r}")
+        elif v is _NOT_A_ROW:
+            problems.append(f"row {label} is not a dict of columns")
+        elif v is None or type(v).__name__ in ("NAType", "NaTType"):  # pandas' missing values too
+            continue
+        elif not isinstance(v, numbers.Real):
+            problems.append(f"row {label}: {name} = {_short(v)} is not a number")
         else:
-            col = [r[name] for r in table]
-    except KeyError:
-        known = [str(c) for c in (table.columns if hasattr(table, "columns") else table[0] if len(table) else ())]
-        raise InvalidParameterError(f"pareto_front: the table has no column {name!r}"
-                                    f"{did_you_mean(name, known)}.") from None
-    try:
-        return np.asarray([np.nan if v is None else v for v in col], dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InvalidParameterError(f"pareto_front: column {name!r} is not numeric.") from None
+            try:
+                out[i] = float(v)
+            except OverflowError:
+                problems.append(f"row {label}: {name} = {_short(v)} is too large for a float")
+    if problems:
+        more = f"; and {len(problems) - 10} more" if len(problems) > 10 else ""
+        raise InvalidParameterError(f"pareto_front: column {name!r} is not numeric: "
+                                    + "; ".join(problems[:10]) + more + ".")
+    return out
+
+
+_MISSING, _NOT_A_ROW = object(), object()
+
+
+def _rows(table: Any) -> list:
+    """The rows of a table given as an iterable of dicts (an error if it is not one)."""
+    if isinstance(table, (str, bytes, Mapping)) or not isinstance(table, Iterable):
+        raise InvalidParameterError("pareto_front: the table is a pandas DataFrame or a list of dicts (one per "
+                                    f"row); got a {type(table).__name__}.")
+    return list(table)
+
+
+def _short(v: Any) -> str:
+    """``repr(v)``, cut at 40 characters."""
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[str] = ()) -> Any:
@@ -82,6 +124,8 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     both = set(maximize) & set(minimize)
     if both:
         raise InvalidParameterError(f"pareto_front: column {sorted(both)[0]!r} is both maximised and minimised.")
+    if not hasattr(table, "columns"):
+        table = _rows(table)
     n = len(table)
     cols = [numeric_column(table, c) for c in maximize] + [-numeric_column(table, c) for c in minimize]
     X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
