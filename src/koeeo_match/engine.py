@@ -70,7 +70,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
     "seed": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit seed: one seed, one run
     "top_k": [Interval(Integral, 1, None, closed="left"), None],
-    "workers": [Interval(Integral, 0, None, closed="left")],
+    "workers": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit count of workers
     "progress": [Satisfies(callable, "a callable"), None],
     "proposing": [Options(PROPOSING), Hidden(None)],  # None: the default, "employees"
     "preferences": [InstanceOf(Mapping, "a dict"), None],
