@@ -340,6 +340,36 @@ def test_explicit_preferences_are_validated(prefs, exc, text):
         km.blocking_pairs(p, [], preferences=prefs)
 
 
+def test_every_preferences_problem_named_at_once_as_a_parameter_error():
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    prefs = {"employees": {"e9": ["m1"], "e1": ["m7", "m1", "m1"], "e2": "m1", 3: []}, "missions": None, "x": {}}
+    for fn, call in (("solve", lambda: km.solve(p, method="stable", preferences=prefs)),
+                     ("blocking_pairs", lambda: km.blocking_pairs(p, [], preferences=prefs))):
+        with pytest.raises(km.InvalidParameterError) as err:
+            call()
+        lines = str(err.value).splitlines()
+        assert lines[0] == f"The 'preferences' parameter of {fn} has 7 problems:"
+        assert [line.strip() for line in lines[1:]] == [
+            "unknown key(s) ['x']; expected 'employees' and/or 'missions'",
+            "preferences['employees']: keys must be employee ids (str), not 3",
+            "preferences['employees']: unknown employee id 'e9'",
+            "preferences['employees']['e1']: unknown mission id 'm7'",
+            "preferences['employees']['e1']: mission id 'm1' is listed twice",
+            "preferences['employees']['e2'] must be a list of mission ids, best first, not 'm1'",
+            "preferences['missions'] must be a dict of mission id -> list of employee ids, not NoneType"]
+
+
+def test_preferences_may_name_what_fixed_pairs_take():
+    # e1 is pinned to m1 (its whole day): the solve of what is left has no e1 and no m1, and
+    # the preferences naming them still hold for the rest (e2 accepts m1 or m2, m1 being taken)
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    prefs = {"employees": {"e1": ["m1", "m2"], "e2": ["m1", "m2"]}, "missions": {"m1": ["e2", "e1"]}}
+    s = km.solve(p, method="stable", fixed=[("e1", "m1")], preferences=prefs)
+    assert s.assignments == [("e1", "m1"), ("e2", "m2")] and km.check(p, s) == []
+    with pytest.raises(km.InvalidParameterError, match="unknown employee id 'e9'"):  # the whole problem's ids
+        km.solve(p, method="stable", fixed=[("e1", "m1")], preferences={"employees": {"e9": []}})
+
+
 def test_ineligible_listed_pairs_are_ignored_and_unlisted_are_unacceptable():
     p = make([{"id": "e1", "skills": {}}, {"id": "e2"}], [{"id": "m1", "skills": {"law": 1}}, {"id": "m2"}])
     # e1 lists m1 (ineligible: no law) then nothing else: e1 accepts nobody it can do

@@ -196,7 +196,7 @@ def blocking_pairs(problem: Problem, solution: Any, policy: Policy | str | None 
     elif isinstance(policy, str):
         policy = Policy.parse(policy)
     graph = build_candidates(problem, policy, k=top_k)
-    erank, mrank, ok = arc_ranks(problem, graph, preferences)
+    erank, mrank, ok = arc_ranks(problem, graph, preferences, "blocking_pairs")
     sel = _assigned_arcs(problem, graph, solution)
     ea, ma = graph.employee.astype(np.int64), graph.mission.astype(np.int64)
     if ea.size == 0:
