@@ -370,6 +370,40 @@ def test_preferences_may_name_what_fixed_pairs_take():
         km.solve(p, method="stable", fixed=[("e1", "m1")], preferences={"employees": {"e9": []}})
 
 
+@pytest.mark.parametrize("solution, text", [
+    (None, "'solution' parameter of blocking_pairs must be a Solution or an iterable of (employee id, mission id) "
+           "pairs. Got NoneType instead."),
+    ("e1", "Got str instead."),
+    (3, "Got int instead."),
+    ({"e1": "m1"}, "Got dict instead."),
+    ([("e1",), ("e1", "m1", "x")], "item(s) #0, #1 are not, e.g. ('e1',)."),
+    ([("e9", "m1"), ("e1", "m8")], "names 2 id(s) the problem does not hold: unknown employee id 'e9', "
+                                   "unknown mission id 'm8'."),
+    ([("e1", "m1"), ("e1", "m1")], "assigns 1 pair(s) more than once: ('e1', 'm1')"),
+])
+def test_blocking_pairs_names_a_solution_that_is_no_list_of_pairs(solution, text):
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    with pytest.raises(km.InvalidParameterError) as err:
+        km.blocking_pairs(p, solution)
+    assert text in str(err.value)
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    ({"top_k": 0}, "'top_k' parameter of blocking_pairs must be an integer >= 1 or None. Got 0 instead."),
+    ({"top_k": 1.5}, "'top_k' parameter of blocking_pairs must be an integer >= 1 or None. Got 1.5 instead."),
+    ({"top_k": "2"}, "'top_k' parameter of blocking_pairs must be an integer >= 1 or None. Got '2' instead."),
+    ({"policy": 3}, "'policy' parameter of blocking_pairs must be a Policy, a preset name or weights or None."),
+    ({"policy": "max_hourz"}, "'policy' parameter of blocking_pairs is not a valid policy"),
+])
+def test_blocking_pairs_names_a_bad_parameter(kwargs, text):
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    with pytest.raises(km.InvalidParameterError) as err:
+        km.blocking_pairs(p, [], **kwargs)
+    assert text in str(err.value)
+    with pytest.raises(km.InvalidParameterError, match="'problem' parameter of blocking_pairs must be a Problem"):
+        km.blocking_pairs([], p)
+
+
 def test_ineligible_listed_pairs_are_ignored_and_unlisted_are_unacceptable():
     p = make([{"id": "e1", "skills": {}}, {"id": "e2"}], [{"id": "m1", "skills": {"law": 1}}, {"id": "m2"}])
     # e1 lists m1 (ineligible: no law) then nothing else: e1 accepts nobody it can do
