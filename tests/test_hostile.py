@@ -560,6 +560,17 @@ def test_dump_refuses_what_is_neither_problem_nor_solution(tmp_path):
         km.dump(5, tmp_path / "x.json")
 
 
+@pytest.mark.parametrize("ext", [".json", ".npz", ".parquet"])
+def test_a_nul_in_a_path_is_a_parameter_error(tmp_path, ext):
+    """dump raised the bare ValueError of open ('embedded null byte'); load said the file was missing."""
+    p = km.synth.city(employees=10, seed=0)
+    for path in (str(tmp_path / f"a\0b{ext}"), tmp_path / f"a\0b{ext}"):
+        for fn, call, args in (("dump", km.dump, (p, path)), ("load", km.load, (path,))):
+            with pytest.raises(km.InvalidParameterError, match=f"The 'path' parameter of {fn} must be a path "
+                                                               r"\(str or os.PathLike, without a NUL character\)"):
+                call(*args)
+
+
 @pytest.mark.parametrize("args", [(None, "s"), ("s", "p")])
 def test_check_refuses_what_is_not_a_problem_by_name(args):
     """``km.check(None, s)`` and the arguments swapped: named, not an AttributeError."""
