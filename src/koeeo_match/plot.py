@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -160,7 +160,7 @@ def _aligned(values: Any) -> np.ndarray:
                 raise param_error("map_departements", "values", f"has an unknown département code {code!r}; "
                                   "codes are 01..95, 2A, 2B, 971..976.")
             if v is not None and (isinstance(v, bool) or not isinstance(v, Real)
-                                  or not isinstance(v, float) and abs(v) >= _BIG):
+                                  or not isinstance(v, float) and abs(cast(float, v)) >= _BIG):
                 raise wrong(f"{v!r:.40} for {code!r}")
             out[codes[str(code)]] = np.nan if v is None else float(v)
         return out
