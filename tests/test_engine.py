@@ -73,7 +73,13 @@ def test_every_entry_checks_the_method(city, fn, call):
     ({"seed": 2**31}, ValueError, "in the range [0, 2147483647]. Got 2147483648 instead."),  # CP-SAT: 32 bits
     ({"seed": -1}, ValueError, "in the range [0, 2147483647]. Got -1 instead."),
     ({"top_k": 0}, ValueError, "'top_k' parameter of solve must be an integer >= 1 or None"),
-    ({"workers": -1}, ValueError, "'workers' parameter of solve must be an integer >= 0"),
+    ({"workers": -1}, ValueError, "'workers' parameter of solve must be an integer in the range [0, 2147483647]"),
+    ({"workers": 2**31, "method": "cpsat"}, ValueError, "Got 2147483648 instead."),  # CP-SAT: 32 bits
+    ({"time_limit": 10**400}, ValueError, "'time_limit' parameter of solve must be > 0 seconds or None. Got "
+                                          "100000000000000000...0000000000000000000 (too large for a float) instead."),
+    ({"memory_limit": 10**400}, ValueError, "(too large for a float)"),
+    ({"top_k": 10**400}, ValueError, "'top_k' parameter of solve must be an integer >= 1 or None"),
+    ({"seed": 10**400}, ValueError, "'seed' parameter of solve must be an integer in the range"),
     ({"progress": "yes"}, TypeError, "'progress' parameter of solve must be a callable or None"),
     ({"policy": 3}, TypeError, "'policy' parameter of solve must be a Policy, a preset name or None. Got 3"),
     ({"rank": "max_hours"}, ValueError, "'rank' parameter of solve applies only with top_k"),

@@ -560,6 +560,17 @@ def test_dump_refuses_what_is_neither_problem_nor_solution(tmp_path):
         km.dump(5, tmp_path / "x.json")
 
 
+@pytest.mark.parametrize("ext", [".json", ".npz", ".parquet"])
+def test_a_nul_in_a_path_is_a_parameter_error(tmp_path, ext):
+    """dump raised the bare ValueError of open ('embedded null byte'); load said the file was missing."""
+    p = km.synth.city(employees=10, seed=0)
+    for path in (str(tmp_path / f"a\0b{ext}"), tmp_path / f"a\0b{ext}"):
+        for fn, call, args in (("dump", km.dump, (p, path)), ("load", km.load, (path,))):
+            with pytest.raises(km.InvalidParameterError, match=f"The 'path' parameter of {fn} must be a path "
+                                                               r"\(str or os.PathLike, without a NUL character\)"):
+                call(*args)
+
+
 @pytest.mark.parametrize("args", [(None, "s"), ("s", "p")])
 def test_check_refuses_what_is_not_a_problem_by_name(args):
     """``km.check(None, s)`` and the arguments swapped: named, not an AttributeError."""
@@ -595,13 +606,40 @@ def test_from_records_names_a_list_that_is_not_one(name, bad):
     ("france", dict(region="Nope"), "region"), ("france", dict(departement=""), "departement"),
     ("france", dict(region="Bretagne", departement="35"), "departement"), ("france", dict(seed=-1), "seed"),
     ("france", dict(hours=1e30), "hours"), ("france", dict(multi_day_share=2), "multi_day_share"),
+    ("france", dict(hours=1e308, scale=1e308), "scale"),  # hours x scale beyond the float range: an OverflowError
+    ("france", dict(hours=7000, scale=1e30), "scale"),  # the parameter that asks too much
+    ("generate", dict(demand_ratio=1e308), "demand_ratio"),  # too many missions: an OverflowError
+    ("generate", dict(demand_ratio=1e9), "demand_ratio"),  # 10^10 missions, before any was allocated
+    ("generate", dict(deps=np.array([999])), "deps"), ("generate", dict(deps=np.array([-1])), "deps"),  # -1: the last
+    ("generate", dict(deps=np.array([], np.int64)), "deps"), ("generate", dict(deps="35"), "deps"),
+    ("generate", dict(deps=np.array([0.5])), "deps"), ("generate", dict(deps=np.array([[0]])), "deps"),
 ])
 def test_synth_names_a_bad_parameter(fn, kw, name):
     """city, region and france as synth.france did: InvalidParameterError naming the parameter (they
     were raw ValueError, TypeError, a silent int(2.5), and region(None) all of France)."""
-    base = {"city": dict(employees=20), "region": dict(employees=20), "france": dict(hours=7000)}[fn]
+    base = {"city": dict(employees=20), "region": dict(employees=20), "france": dict(hours=7000),
+            "generate": dict(deps=np.array([0]), employees=10)}[fn]
     with pytest.raises(km.InvalidParameterError, match=f"The '{name}' parameter of {fn} must"):
         getattr(km.synth, fn)(**{**base, **kw})
+
+
+@pytest.mark.parametrize("args, name, text", [
+    ((48.0, 2.0), "lat", "must be a 1-D array of numbers (degrees). Got 48.0 instead."),
+    (("x", "y"), "lat", "must be a 1-D array of numbers"),
+    ((np.array([148.0]), np.array([2.0])), "lat", "in the range [-90, 90] degrees; item #0 is 148.0 (1 such)."),
+    ((np.array([48.0]), np.array([np.nan])), "lon", "in the range [-180, 180] degrees; item #0 is nan"),
+    ((np.array([48.0, 45.0]), np.array([2.0])), "lon", "must have as many items as lat (2). Got 1 instead."),
+    ((np.array([48.0]), np.array([2.0]), float("nan")), "max_km", "must be a finite number >= 0 km. Got nan"),
+    ((np.array([48.0]), np.array([2.0]), -1), "max_km", "must be a finite number >= 0 km. Got -1"),
+])
+def test_departement_of_names_a_bad_parameter(args, name, text):
+    """A scalar or a string was a raw TypeError, lengths that differ broadcast silently, a
+    latitude out of range or a NaN max_km gave an answer."""
+    with pytest.raises(km.InvalidParameterError) as err:
+        km.synth.departement_of(*args)
+    assert str(err.value).startswith(f"The '{name}' parameter of departement_of ") and text in str(err.value)
+    at = km.synth.departement_of([48.11], [-1.68])  # a list still does (Rennes)
+    assert km.synth.departements().code[at].tolist() == ["35"]
 
 
 def test_synth_still_takes_what_it_took():

@@ -41,6 +41,44 @@ def test_estimate_is_exact_on_small_problems_and_capped_by_k():
     assert km.estimate_arcs(km.Problem.from_records(employees=[], missions=[])) == 0
 
 
+def test_a_numpy_integer_top_k_counts_as_the_same_python_integer():
+    # np.int64(2**62) * (employees + missions) wrapped around to a negative cap: the refusal was
+    # skipped, the estimate negative, and the capped graph's KD-tree query a raw ValueError
+    p = km.synth.city(employees=40, seed=0)
+    big = np.int64(2**62)
+    assert km.estimate_arcs(p, k=big) == km.estimate_arcs(p, k=2**62) == km.estimate_arcs(p)
+    assert len(km.build_candidates(p, "max_hours", k=big)) == len(km.build_candidates(p, "max_hours"))
+    for k in (2**62, big):
+        with pytest.raises(km.InsufficientMemoryError):
+            km.solve(p, method="cpsat", top_k=k, memory_limit=1e-7)
+    assert km.solve(p, method="flow", top_k=big).assignments == km.solve(p, method="flow").assignments
+
+
+@pytest.mark.parametrize("call, text", [
+    (lambda p: km.estimate_arcs(p, k=0), "'k' parameter of estimate_arcs must be an integer >= 1 or None. Got 0"),
+    (lambda p: km.estimate_arcs(p, k="3"), "'k' parameter of estimate_arcs must be an integer >= 1 or None. Got '3'"),
+    (lambda p: km.estimate_arcs(p, sample=float("nan")), "'sample' parameter of estimate_arcs must be an integer >= 1"),
+    (lambda p: km.estimate_arcs(p, sample=True), "'sample' parameter of estimate_arcs must be an integer >= 1"),
+    (lambda p: km.estimate_arcs(p, sample=[1]), "'sample' parameter of estimate_arcs must be an integer >= 1"),
+    (lambda p: km.estimate_arcs("p.json"), "'problem' parameter of estimate_arcs must be a Problem"),
+    (lambda p: arc_estimate(p, sample=0), "'sample' parameter of arc_estimate must be an integer >= 1. Got 0"),
+    (lambda p: km.build_candidates(p, "max_hours", k=0), "'k' parameter of build_candidates must be an integer >= 1"),
+    (lambda p: km.build_candidates(p, "max_hours", k=1.5), "'k' parameter of build_candidates must be an integer"),
+    (lambda p: km.build_candidates(p, "max_hours", k=False), "'k' parameter of build_candidates must be an integer"),
+    (lambda p: km.build_candidates(p, "max_hours", k=float("nan")), "'k' parameter of build_candidates must be"),
+    (lambda p: km.build_candidates(p, "max_hours", stop=True), "'stop' parameter of build_candidates must be a "
+                                                                "callable or None. Got True instead."),
+    (lambda p: km.build_candidates(p, "max_hours", rank="max_hours"), "'rank' parameter of build_candidates "
+                                                                      "applies only with k"),
+    (lambda p: km.build_candidates(None, "max_hours"), "'problem' parameter of build_candidates must be a Problem"),
+])
+def test_graph_functions_name_a_bad_parameter(call, text):
+    p = km.synth.city(employees=20, seed=0)
+    with pytest.raises(km.InvalidParameterError) as err:
+        call(p)
+    assert text in str(err.value)
+
+
 def test_refusal_names_the_estimate_and_a_route():
     p = km.synth.france(departement="35", scale=0.05, seed=0)  # ~35 arcs per employee
     est = arc_estimate(p)

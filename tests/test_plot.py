@@ -282,6 +282,13 @@ ONE_PAIR = {"x": [("2027-01-04", 7.0)]}
     (lambda s: plot.map_departements(["a"] * 101), "'values' parameter of map_departements"),
     (lambda s: plot.map_departements(np.ones(101), cmap="viridiss"), "'cmap' parameter of map_departements"),
     (lambda s: plot.map_departements(np.ones(101), colorbar="no"), "'colorbar' parameter of map_departements"),
+    # an integer beyond the float range was an OverflowError
+    (lambda s: plot.map_departements([10**400] * 101), "'values' parameter of map_departements .* Got a list of "
+                                                       "numbers beyond the float range instead"),
+    (lambda s: plot.map_departements({"35": 10**400}), "'values' parameter of map_departements .* Got 1000000"),
+    (lambda s: plot.lorenz_curve([1, 10**400]), "'values' parameter of lorenz_curve must hold finite values >= 0. "
+                                                "Got a list of numbers beyond the float range instead"),
+    (lambda s: plot.lorenz({"a": [1, 10**400]}), "'data' parameter of lorenz must hold finite values"),
 ])
 def test_bad_inputs_are_parameter_errors(call, name):
     s = km.solve(km.synth.city(employees=30, seed=0), method="greedy")

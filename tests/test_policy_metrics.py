@@ -293,7 +293,10 @@ def test_gini_function():
                                            (np.array([1.0, math.nan]), "Got nan at position 1"),
                                            (np.array([math.inf, 1.0]), "Got inf at position 0"),
                                            (["a"], "array of non-negative numbers"),
-                                           (None, "array of non-negative numbers")])
+                                           (None, "array of non-negative numbers"),
+                                           pytest.param([1, 10**400], "array of non-negative numbers",
+                                                        id="huge-int-in-list"),  # was an OverflowError
+                                           pytest.param(10**400, "array of non-negative numbers", id="huge-int")])
 def test_gini_refuses_negative_and_non_finite_values(values, shown):
     """A Gini coefficient needs non-negative values: a negative one used to give a silent 0."""
     with pytest.raises(km.InvalidParameterError, match="The 'values' parameter of gini must") as err:
@@ -327,6 +330,9 @@ def test_compute_and_by_departement_take_index_lists_and_refuse_a_non_problem():
         metrics.compute(None, [0], [0])  # type: ignore[arg-type]
     with pytest.raises(km.InvalidParameterError, match="The 'problem' parameter of by_departement"):
         metrics.by_departement("p.json", [0])  # type: ignore[arg-type]
+    with pytest.raises(km.InvalidParameterError, match="The 'problem' parameter of employer_size_class must be a "
+                                                       "Problem. Got None instead."):  # was an AttributeError
+        metrics.employer_size_class(None)  # type: ignore[arg-type]
 
 
 def test_by_departement_refuses_an_index_out_of_range():

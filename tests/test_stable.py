@@ -340,6 +340,70 @@ def test_explicit_preferences_are_validated(prefs, exc, text):
         km.blocking_pairs(p, [], preferences=prefs)
 
 
+def test_every_preferences_problem_named_at_once_as_a_parameter_error():
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    prefs = {"employees": {"e9": ["m1"], "e1": ["m7", "m1", "m1"], "e2": "m1", 3: []}, "missions": None, "x": {}}
+    for fn, call in (("solve", lambda: km.solve(p, method="stable", preferences=prefs)),
+                     ("blocking_pairs", lambda: km.blocking_pairs(p, [], preferences=prefs))):
+        with pytest.raises(km.InvalidParameterError) as err:
+            call()
+        lines = str(err.value).splitlines()
+        assert lines[0] == f"The 'preferences' parameter of {fn} has 7 problems:"
+        assert [line.strip() for line in lines[1:]] == [
+            "unknown key(s) ['x']; expected 'employees' and/or 'missions'",
+            "preferences['employees']: keys must be employee ids (str), not 3",
+            "preferences['employees']: unknown employee id 'e9'",
+            "preferences['employees']['e1']: unknown mission id 'm7'",
+            "preferences['employees']['e1']: mission id 'm1' is listed twice",
+            "preferences['employees']['e2'] must be a list of mission ids, best first, not 'm1'",
+            "preferences['missions'] must be a dict of mission id -> list of employee ids, not NoneType"]
+
+
+def test_preferences_may_name_what_fixed_pairs_take():
+    # e1 is pinned to m1 (its whole day): the solve of what is left has no e1 and no m1, and
+    # the preferences naming them still hold for the rest (e2 accepts m1 or m2, m1 being taken)
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    prefs = {"employees": {"e1": ["m1", "m2"], "e2": ["m1", "m2"]}, "missions": {"m1": ["e2", "e1"]}}
+    s = km.solve(p, method="stable", fixed=[("e1", "m1")], preferences=prefs)
+    assert s.assignments == [("e1", "m1"), ("e2", "m2")] and km.check(p, s) == []
+    with pytest.raises(km.InvalidParameterError, match="unknown employee id 'e9'"):  # the whole problem's ids
+        km.solve(p, method="stable", fixed=[("e1", "m1")], preferences={"employees": {"e9": []}})
+
+
+@pytest.mark.parametrize("solution, text", [
+    (None, "'solution' parameter of blocking_pairs must be a Solution or an iterable of (employee id, mission id) "
+           "pairs. Got NoneType instead."),
+    ("e1", "Got str instead."),
+    (3, "Got int instead."),
+    ({"e1": "m1"}, "Got dict instead."),
+    ([("e1",), ("e1", "m1", "x")], "item(s) #0, #1 are not, e.g. ('e1',)."),
+    ([("e9", "m1"), ("e1", "m8")], "names 2 id(s) the problem does not hold: unknown employee id 'e9', "
+                                   "unknown mission id 'm8'."),
+    ([("e1", "m1"), ("e1", "m1")], "assigns 1 pair(s) more than once: ('e1', 'm1')"),
+])
+def test_blocking_pairs_names_a_solution_that_is_no_list_of_pairs(solution, text):
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    with pytest.raises(km.InvalidParameterError) as err:
+        km.blocking_pairs(p, solution)
+    assert text in str(err.value)
+
+
+@pytest.mark.parametrize("kwargs, text", [
+    ({"top_k": 0}, "'top_k' parameter of blocking_pairs must be an integer >= 1 or None. Got 0 instead."),
+    ({"top_k": 1.5}, "'top_k' parameter of blocking_pairs must be an integer >= 1 or None. Got 1.5 instead."),
+    ({"top_k": "2"}, "'top_k' parameter of blocking_pairs must be an integer >= 1 or None. Got '2' instead."),
+    ({"policy": 3}, "'policy' parameter of blocking_pairs must be a Policy, a preset name or weights or None."),
+    ({"policy": "max_hourz"}, "'policy' parameter of blocking_pairs is not a valid policy"),
+])
+def test_blocking_pairs_names_a_bad_parameter(kwargs, text):
+    p = make([{"id": "e1"}, {"id": "e2"}], [{"id": "m1"}, {"id": "m2"}])
+    with pytest.raises(km.InvalidParameterError) as err:
+        km.blocking_pairs(p, [], **kwargs)
+    assert text in str(err.value)
+    with pytest.raises(km.InvalidParameterError, match="'problem' parameter of blocking_pairs must be a Problem"):
+        km.blocking_pairs([], p)
+
+
 def test_ineligible_listed_pairs_are_ignored_and_unlisted_are_unacceptable():
     p = make([{"id": "e1", "skills": {}}, {"id": "e2"}], [{"id": "m1", "skills": {"law": 1}}, {"id": "m2"}])
     # e1 lists m1 (ineligible: no law) then nothing else: e1 accepts nobody it can do

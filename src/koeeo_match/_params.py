@@ -34,7 +34,7 @@ import math
 import reprlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Any, TypeVar, cast
 
 from .errors import InvalidParameterError
@@ -83,9 +83,10 @@ class Interval(Constraint):
     """A number of ``kind`` (``numbers.Integral`` or ``numbers.Real``; never a bool) between bounds.
 
     ``closed`` says which bounds belong to the interval (``"left"``, ``"right"``, ``"both"``,
-    ``"neither"``); ``finite`` refuses infinities (NaN is always refused); ``whole`` asks a whole
-    number of any real type (``2.0`` counts).  ``noun`` opens the description (default: "an
-    integer", or "a number", "a finite number" when ``finite``), ``unit`` closes it.
+    ``"neither"``); ``finite`` refuses infinities (NaN, and a number beyond the float range such as
+    ``10**400``, are always refused); ``whole`` asks a whole number of any real type (``2.0``
+    counts).  ``noun`` opens the description (default: "an integer", or "a number", "a finite
+    number" when ``finite``), ``unit`` closes it.
     """
 
     kind: type
@@ -100,7 +101,10 @@ class Interval(Constraint):
     def holds(self, value: Any) -> bool:
         if isinstance(value, bool) or not isinstance(value, self.kind):
             return False
-        v = float(cast(float, value))
+        try:
+            v = float(cast(float, value))
+        except OverflowError:  # an integer (or fraction) beyond the float range, such as 10**400
+            return False
         if math.isnan(v) or (self.finite and math.isinf(v)) or (self.whole and not v.is_integer()):
             return False
         lo_in = self.closed in ("left", "both")
@@ -197,6 +201,20 @@ def _shown(value: Any) -> str:
     return _REPR.repr(value)
 
 
+def _too_large(value: Any) -> str:
+    """`` (too large for a float)`` for a number beyond the float range (such as ``10**400``), else ``""``.
+
+    >>> _too_large(10**400), _too_large(2**63), _too_large("x")
+    (' (too large for a float)', '', '')
+    """
+    if isinstance(value, Real) and not isinstance(value, bool):
+        try:
+            float(value)
+        except OverflowError:
+            return " (too large for a float)"
+    return ""
+
+
 def _describe(constraints: Sequence[Constraint | None]) -> str:
     parts = [str(c) for c in constraints if c is not None and not isinstance(c, Hidden)]
     parts += ["None"] if None in constraints else []
@@ -245,7 +263,8 @@ def validate(fn: str, table: Mapping[str, Sequence[Constraint | None]], values: 
         if value is None and None in accepted:
             continue
         if not any(c is not None and c.holds(value) for c in accepted):
-            raise param_error(fn, name, f"must be {_describe(accepted)}. Got {_shown(value)} instead.")
+            raise param_error(fn, name, f"must be {_describe(accepted)}. Got {_shown(value)}{_too_large(value)} "
+                                        "instead.")
     for name, rule in (rules or {}).items():
         if values.get(name) is not None and not rule.test(values.get(rule.other)):
             got = f" Got {rule.other}={_shown(values.get(rule.other))}." if rule.show else ""

@@ -46,6 +46,7 @@ from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import is_pairs, merge, pin
 from .policy import Policy, as_policy
+from .preferences import check_preferences, restrict_preferences
 from .result import to_solution
 from .solution import Solution, relative_gap
 from .solvers import INTERRUPTED, REGISTRY, RULES, CtrlC, RawResult, SolveOptions, problem_rules
@@ -70,7 +71,7 @@ SOLVE_PARAMS: dict[str, list] = {
     "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
     "seed": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit seed: one seed, one run
     "top_k": [Interval(Integral, 1, None, closed="left"), None],
-    "workers": [Interval(Integral, 0, None, closed="left")],
+    "workers": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit count of workers
     "progress": [Satisfies(callable, "a callable"), None],
     "proposing": [Options(PROPOSING), Hidden(None)],  # None: the default, "employees"
     "preferences": [InstanceOf(Mapping, "a dict"), None],
@@ -538,9 +539,14 @@ def solve(
         return None if time_limit is None else max(time_limit - (time.monotonic() - t_entry), 1e-3)
 
     policy, rank = resolve_policies(policy, rank, "solve")
+    if preferences is not None:  # every problem at once, before any graph; ids of the whole problem
+        check_preferences(problem, preferences, "solve")
     if fixed is not None:
         t0 = time.perf_counter()
         reduced = pin(problem, fixed, method)
+        if preferences is not None:  # the agents and partners the pinned pairs leave
+            preferences = restrict_preferences(preferences, reduced.problem.employees.ids,
+                                               reduced.problem.missions.ids)
         inner = solve(reduced.problem, method, policy, left(), seed, top_k=top_k, workers=workers,
                       progress=progress, proposing=proposing, preferences=preferences, rank=rank,
                       memory_limit=memory_limit, executor=executor)

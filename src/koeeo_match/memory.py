@@ -189,6 +189,7 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     >>> check_memory(p, "cpsat", memory_limit=0.001, time_limit=1e-4)  # too short to build 487 arcs' model
     """
     limit = available_memory() if memory_limit is None else memory_limit * _GIB
+    top_k = None if top_k is None else int(top_k)  # a numpy integer would wrap around in top_k * nodes
     if limit is None or math.isinf(limit):
         return
     n, n_m, bpa = problem.n_employees, problem.n_missions, bytes_per_arc(problem, method, top_k)

@@ -70,6 +70,7 @@ def employer_size_class(problem: Problem) -> np.ndarray:
     >>> [EMPLOYER_SIZE_CLASSES[c][0] for c in employer_size_class(p)]
     ['large', 'micro']
     """
+    _problem("employer_size_class", problem)
     er = problem.employers
     counted = np.bincount(problem.employees.employer[problem.employees.employer >= 0], minlength=len(er))
     size = np.where(er.size >= 0, er.size, counted)
@@ -124,7 +125,7 @@ def gini(values: np.ndarray) -> float:
     """
     try:
         v = np.asarray(values, np.float64).reshape(-1) if values is not None else None
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer beyond the float range
         v = None
     if v is None:
         raise param_error("gini", "values", f"must be an array of non-negative numbers. Got {reprlib.repr(values)} "

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -87,13 +87,16 @@ def _mission_index(problem: Any, solution: Solution) -> np.ndarray:
     return assigned_pairs(problem, solution)[1]
 
 
+_NOT_FLOAT, _BIG = ("non-numbers", "numbers beyond the float range"), 2**1024  # _BIG: the first int beyond it
+
+
 def _nonneg(values: Any, fn: str, name: str) -> np.ndarray:
     """``values`` as a float64 array of finite values >= 0, else a parameter error of ``fn``."""
     try:
         arr = np.asarray(values, dtype=np.float64).ravel()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError) as exc:  # OverflowError: an integer beyond the float range
         raise param_error(fn, name, f"must hold finite values >= 0. Got a {type(values).__name__} of "
-                          "non-numbers instead.") from None
+                          f"{_NOT_FLOAT[type(exc) is OverflowError]} instead.") from None
     bad = ~np.isfinite(arr) | (arr < 0)
     if values is None or bad.any():
         raise param_error(fn, name, f"must hold finite values >= 0. Got {'None' if values is None else arr[bad][0]}"
@@ -156,14 +159,15 @@ def _aligned(values: Any) -> np.ndarray:
             if str(code) not in codes:
                 raise param_error("map_departements", "values", f"has an unknown département code {code!r}; "
                                   "codes are 01..95, 2A, 2B, 971..976.")
-            if v is not None and (isinstance(v, bool) or not isinstance(v, Real)):
-                raise wrong(f"{v!r} for {code!r}")
+            if v is not None and (isinstance(v, bool) or not isinstance(v, Real)
+                                  or not isinstance(v, float) and abs(cast(float, v)) >= _BIG):
+                raise wrong(f"{v!r:.40} for {code!r}")
             out[codes[str(code)]] = np.nan if v is None else float(v)
         return out
     try:
         arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise wrong(f"a {type(values).__name__} of non-numbers") from None
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise wrong(f"a {type(values).__name__} of {_NOT_FLOAT[type(exc) is OverflowError]}") from None
     if values is None or arr.shape != (len(D),):
         raise wrong("None" if values is None else f"shape {arr.shape}")
     return arr

@@ -23,14 +23,16 @@ from typing import Any
 import numpy as np
 
 from ._arrays import find_sorted
+from ._params import param_error
 from .candidates import CandidateGraph
 from .model import Problem
 
-__all__ = ["arc_ranks"]
+__all__ = ["arc_ranks", "check_preferences", "restrict_preferences"]
 
 _SIDES = ("employees", "missions")
 _UNLISTED = 2**40  # rank offset of a listed agent's unlisted arcs (after every listed one)
 _WORTHLESS = 2**41  # rank offset of an arc of score <= 0 (after every acceptable one)
+_SHOW, _LINES = 5, 20  # unknown ids named per list, problems listed per error at most
 
 
 def _rank_within(owner: np.ndarray, key: np.ndarray, tie: np.ndarray) -> np.ndarray:
@@ -51,57 +53,136 @@ class _Sorted:
     def __init__(self, ids: np.ndarray) -> None:
         self.ids, self.sorted, self.pos = ids, np.sort(ids), np.argsort(ids)
 
-    def index(self, ids: list, side: str, what: str, where: str) -> np.ndarray:
-        """Positions of ``ids`` (ValueError naming the first unknown one)."""
+    def index(self, ids: list, where: str, what: str, problems: list[str]) -> np.ndarray:
+        """Position of each of ``ids``, -1 if unknown; a line in ``problems`` naming the unknown ones
+        (their first few)."""
         arr = np.asarray([str(x) for x in ids]) if ids else np.zeros(0, self.ids.dtype)
         at = find_sorted(self.sorted, arr)
         hit = at >= 0
         if not np.all(hit):
-            bad = str(arr[~hit][0])
-            raise ValueError(f"preferences[{side!r}]{where}: unknown {what} id {bad!r}.")
-        return self.pos[at].astype(np.int64)
+            bad = [str(x) for x in arr[~hit][:_SHOW]]
+            more = f" (+{int((~hit).sum()) - len(bad)} more)" if (~hit).sum() > len(bad) else ""
+            problems.append(f"{where}: unknown {what} id{'s' if len(bad) > 1 else ''} "
+                            f"{', '.join(map(repr, bad))}{more}")
+        out = np.full(arr.size, -1, np.int64)
+        out[hit] = self.pos[at[hit]]
+        return out
 
 
-def _listed(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray
+def _listed(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray, problems: list[str]
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The agents of ``given`` and their lists, checked: (listed agents, then for each listed
-    partner: its agent, the partner, its position in the list)."""
+    """The agents of ``given`` and their lists: (listed agents, then for each listed partner: its
+    agent, the partner, its position in the list); a line in ``problems`` for each thing wrong."""
     kind, other_kind = side[:-1], ("mission" if side == "employees" else "employee")
+    empty = np.zeros(0, np.int64)
     if not isinstance(given, Mapping):
-        raise TypeError(f"preferences[{side!r}] must be a dict of {kind} id -> list of {other_kind} ids. "
-                        f"Got {type(given).__name__} instead.")
+        problems.append(f"preferences[{side!r}] must be a dict of {kind} id -> list of {other_kind} ids, "
+                        f"not {type(given).__name__}")
+        return empty, empty, empty, empty
     own, other = _Sorted(own_ids), _Sorted(other_ids)
-    agents = list(given.keys())
-    for a in agents:
-        if not isinstance(a, str):
-            raise TypeError(f"preferences[{side!r}]: keys must be {kind} ids (str). Got {a!r} instead.")
-    idx = own.index(agents, side, kind, "")
+    agents = []
+    for a in given.keys():
+        if isinstance(a, str):
+            agents.append(a)
+        else:
+            problems.append(f"preferences[{side!r}]: keys must be {kind} ids (str), not {a!r}")
+    idx = own.index(agents, f"preferences[{side!r}]", kind, problems)
     own_l: list[np.ndarray] = []
     oth_l: list[np.ndarray] = []
     pos_l: list[np.ndarray] = []
     for a, i in zip(agents, idx.tolist()):
         lst = given[a]
         if isinstance(lst, (str, bytes)) or not isinstance(lst, Sequence):
-            raise TypeError(f"preferences[{side!r}][{a!r}] must be a list of {other_kind} ids, best first. "
-                            f"Got {lst!r} instead.")
-        j = other.index(list(lst), side, other_kind, f"[{a!r}]")
-        if np.unique(j).size != j.size:
-            u, c = np.unique(j, return_counts=True)
-            raise ValueError(f"preferences[{side!r}][{a!r}]: {other_kind} id {str(other_ids[u[c > 1][0]])!r} "
-                             "is listed twice.")
+            problems.append(f"preferences[{side!r}][{a!r}] must be a list of {other_kind} ids, best first, "
+                            f"not {lst!r}")
+            continue
+        n_bad = len(problems)
+        j = other.index(list(lst), f"preferences[{side!r}][{a!r}]", other_kind, problems)
+        u, c = np.unique(j[j >= 0], return_counts=True)
+        if (c > 1).any():
+            problems.append(f"preferences[{side!r}][{a!r}]: {other_kind} id {str(other_ids[u[c > 1][0]])!r} "
+                            "is listed twice")
+        if len(problems) > n_bad or i < 0:
+            continue
         own_l.append(np.full(j.size, i, np.int64))
         oth_l.append(j)
         pos_l.append(np.arange(j.size))
+    known = idx[idx >= 0]
     if not own_l:
-        return idx, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64)
-    return idx, np.concatenate(own_l), np.concatenate(oth_l), np.concatenate(pos_l)
+        return known, empty, empty, empty
+    return known, np.concatenate(own_l), np.concatenate(oth_l), np.concatenate(pos_l)
 
 
-def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,
+def _parsed(problem: Problem, preferences: Any, fn: str
+            ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Each side's :func:`_listed`; :class:`InvalidParameterError` listing every problem at once."""
+    if not isinstance(preferences, Mapping):
+        raise param_error(fn, "preferences", "must be a dict with keys 'employees' and/or 'missions'. "
+                                             f"Got {type(preferences).__name__} instead.")
+    problems: list[str] = []
+    unknown = set(preferences) - set(_SIDES)
+    if unknown:
+        problems.append(f"unknown key(s) {sorted(map(str, unknown))}; expected 'employees' and/or 'missions'")
+    ids = {"employees": problem.employees.ids, "missions": problem.missions.ids}
+    out = {side: _listed(side, preferences[side], ids[side], ids[_SIDES[1 - _SIDES.index(side)]], problems)
+           for side in _SIDES if side in preferences}
+    if problems:
+        n = len(problems)
+        shown = problems[:_LINES] + ([f"(+{n - _LINES} more)"] if n > _LINES else [])
+        raise param_error(fn, "preferences", f"has {n} problem{'s' if n > 1 else ''}:\n  " + "\n  ".join(shown))
+    return out
+
+
+def check_preferences(problem: Problem, preferences: Any, fn: str = "solve") -> None:
+    """Check explicit rankings (see :func:`arc_ranks`) against ``problem``'s ids.
+
+    Raises
+    ------
+    InvalidParameterError
+        ``The 'preferences' parameter of {fn} has N problems:``, then every one: a value of
+        a wrong type, an unknown key or id, a partner listed twice.
+
+    Examples
+    --------
+    >>> import koeeo_match as km
+    >>> p = km.Problem.from_records(associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+    ...                             employees=[{"id": "e1", "lat": 45.0, "lon": 5.0}],
+    ...                             missions=[{"id": "m1", "association": "a"}])
+    >>> check_preferences(p, {"employees": {"e1": ["m1"]}})
+    >>> check_preferences(p, {"employees": {"e1": ["m2", "m1", "m1"], "e9": []}, "mission": {}})
+    Traceback (most recent call last):
+    ...
+    koeeo_match.errors.InvalidParameterError: The 'preferences' parameter of solve has 4 problems:
+      unknown key(s) ['mission']; expected 'employees' and/or 'missions'
+      preferences['employees']: unknown employee id 'e9'
+      preferences['employees']['e1']: unknown mission id 'm2'
+      preferences['employees']['e1']: mission id 'm1' is listed twice
+    """
+    _parsed(problem, preferences, fn)
+
+
+def restrict_preferences(preferences: Mapping[str, Any], employee_ids: np.ndarray, mission_ids: np.ndarray
+                         ) -> dict[str, dict[str, list[str]]]:
+    """Checked ``preferences`` (:func:`check_preferences`) without the agents and partners that are
+    not among ``employee_ids`` and ``mission_ids`` (what pinned pairs leave), each list's order kept.
+
+    >>> restrict_preferences({"employees": {"e1": ["m1", "m2"], "e2": ["m2"]}}, np.array(["e1"]), np.array(["m2"]))
+    {'employees': {'e1': ['m2']}}
+    """
+    kept = {"employees": set(np.asarray(employee_ids).astype(str).tolist()),
+            "missions": set(np.asarray(mission_ids).astype(str).tolist())}
+    out: dict[str, dict[str, list[str]]] = {}
+    for side, given in preferences.items():
+        own, other = kept[side], kept[_SIDES[1 - _SIDES.index(side)]]
+        out[side] = {a: [str(x) for x in lst if str(x) in other] for a, lst in given.items() if a in own}
+    return out
+
+
+def _explicit(given: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], own_ids: np.ndarray,
               own_arc: np.ndarray, other_arc: np.ndarray, n_other: int,
               rank: np.ndarray, ok: np.ndarray) -> None:
-    """Overwrite ``rank`` / ``ok`` of the agents listed in ``given`` (in place)."""
-    idx, own_v, oth_v, pos_v = _listed(side, given, own_ids, other_ids)
+    """Overwrite ``rank`` / ``ok`` of the agents listed in ``given`` (:func:`_listed`'s, in place)."""
+    idx, own_v, oth_v, pos_v = given
     listed = np.zeros(own_ids.size, bool)
     listed[idx] = True
     # arcs of listed agents are unacceptable unless listed, and rank after every listed one
@@ -123,7 +204,7 @@ def _explicit(side: str, given: Any, own_ids: np.ndarray, other_ids: np.ndarray,
 
 
 def arc_ranks(problem: Problem, graph: CandidateGraph,
-              preferences: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+              preferences: Mapping[str, Mapping[str, Sequence[str]]] | None = None, fn: str = "solve"
               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each arc's rank for its employee and for its mission (0 = best), and whether it is acceptable.
 
@@ -151,12 +232,14 @@ def arc_ranks(problem: Problem, graph: CandidateGraph,
         that lists its partners.  An unacceptable arc ranks after every
         acceptable one of its owner, on both sides.
 
+    fn : str, default "solve"
+        The public function whose parameter ``preferences`` is, as a message names it.
+
     Raises
     ------
-    ValueError
-        An unknown id (named), a partner listed twice, or an unknown key.
-    TypeError
-        A malformed ``preferences`` value.
+    InvalidParameterError
+        Every unknown id (named), partner listed twice, unknown key or malformed value at once
+        (:func:`check_preferences`); a ``ValueError`` and a ``TypeError``.
 
     Examples
     --------
@@ -177,21 +260,15 @@ def arc_ranks(problem: Problem, graph: CandidateGraph,
     ok = graph.score > 0  # a pair of score <= 0 is never assigned (docs/policies.md)
     if preferences is None:
         return erank, mrank, ok
-    if not isinstance(preferences, Mapping):
-        raise TypeError(f"The 'preferences' parameter must be a dict with keys 'employees' and/or 'missions'. "
-                        f"Got {type(preferences).__name__} instead.")
-    unknown = set(preferences) - set(_SIDES)
-    if unknown:
-        raise ValueError(f"The 'preferences' parameter has unknown key(s) {sorted(map(str, unknown))}; "
-                         "expected 'employees' and/or 'missions'.")
+    parsed = _parsed(problem, preferences, fn)
     E, M = problem.employees.ids, problem.missions.ids
-    if "employees" in preferences:
+    if "employees" in parsed:
         ok_e = np.ones(ea.size, bool)
-        _explicit("employees", preferences["employees"], E, M, ea, ma, len(M), erank, ok_e)
+        _explicit(parsed["employees"], E, ea, ma, len(M), erank, ok_e)
         ok &= ok_e
-    if "missions" in preferences:
+    if "missions" in parsed:
         ok_m = np.ones(ea.size, bool)
-        _explicit("missions", preferences["missions"], M, E, ma, ea, len(E), mrank, ok_m)
+        _explicit(parsed["missions"], M, ma, ea, len(E), mrank, ok_m)
         ok &= ok_m
     worthless = graph.score <= 0  # ranked last on both sides, even where a list names them
     erank[worthless] += _WORTHLESS

@@ -28,32 +28,59 @@ its output.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from numbers import Integral
 from typing import Any
 
 import numpy as np
 
 from ._arrays import find_sorted, index_of
+from ._params import Constraint, InstanceOf, Interval, param_error, validate
 from .candidates import CandidateGraph, build_candidates
 from .model import NO_DATE, Problem
-from .policy import Policy
+from .policy import Policy, as_policy
 from .preferences import arc_ranks
 
 __all__ = ["blocking_pairs"]
 
+_PARAMS: dict[str, list[Constraint | None]] = {
+    "problem": [InstanceOf(Problem, "a Problem")],
+    "policy": [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name or weights"), None],
+    "top_k": [Interval(Integral, 1, None, closed="left"), None],  # as solve's
+}
+
+
+_WHAT = "must be a Solution or an iterable of (employee id, mission id) pairs"
+_SHOW = 5  # pairs named in one message at most
+
+
+def _shown(pairs: list[tuple[str, str]]) -> str:
+    head = ", ".join(f"({e!r}, {m!r})" for e, m in pairs[:_SHOW])
+    return head + (f" (+{len(pairs) - _SHOW} more)" if len(pairs) > _SHOW else "")
+
 
 def _named_pairs(solution: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The (employee ids, mission ids) of a solution or of an iterable of pairs, as strings."""
+    """The (employee ids, mission ids) of a solution or of an iterable of pairs, as strings
+    (:class:`InvalidParameterError` naming every item that is no pair)."""
     if hasattr(solution, "employee_ids") and hasattr(solution, "mission_ids"):
         return np.asarray(solution.employee_ids).astype(str), np.asarray(solution.mission_ids).astype(str)
-    pairs = list(getattr(solution, "assignments", solution))
+    given = getattr(solution, "assignments", solution)
+    if isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable):
+        raise param_error("blocking_pairs", "solution", f"{_WHAT}. Got {type(solution).__name__} instead.")
+    pairs = list(given)
+    bad = [k for k, x in enumerate(pairs) if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != 2]
+    if bad:
+        items = ", ".join(f"#{k}" for k in bad[:10])
+        verb = "are" if len(bad) > 1 else "is"
+        raise param_error("blocking_pairs", "solution", f"{_WHAT}; item(s) {items} {verb} not, e.g. {pairs[bad[0]]!r}.")
     eids = np.asarray([str(a) for a, _ in pairs]) if pairs else np.zeros(0, str)
     mids = np.asarray([str(b) for _, b in pairs]) if pairs else np.zeros(0, str)
     return eids, mids
 
 
 def _assigned_arcs(problem: Problem, graph: CandidateGraph, solution: Any) -> np.ndarray:
-    """Arc index of each assigned pair (ValueError naming a pair that is no candidate arc)."""
+    """Arc index of each assigned pair (:class:`InvalidParameterError` naming every pair with an
+    unknown id, that is no candidate arc, or that is listed twice)."""
     E, M = problem.employees.ids, problem.missions.ids
     e_idx = getattr(solution, "employee", None)
     m_idx = getattr(solution, "mission", None)
@@ -62,20 +89,28 @@ def _assigned_arcs(problem: Problem, graph: CandidateGraph, solution: Any) -> np
     else:
         eids, mids = _named_pairs(solution)
         e_idx, m_idx = index_of(E, eids), index_of(M, mids)
-        for kind, q, at in (("employee", eids, e_idx), ("mission", mids, m_idx)):
-            if (at < 0).any():
-                raise ValueError(f"The solution names an unknown {kind} id {str(q[at < 0][0])!r}.")
+        what = [f"unknown {kind} id {x!r}" for e, m, ei, mi in zip(eids.tolist(), mids.tolist(), e_idx.tolist(),
+                                                                    m_idx.tolist())
+                for kind, x, i in (("employee", e, ei), ("mission", m, mi)) if i < 0]
+        if what:
+            more = f" (+{len(what) - _SHOW} more)" if len(what) > _SHOW else ""
+            raise param_error("blocking_pairs", "solution", f"names {len(what)} id(s) the problem does not hold: "
+                                                            f"{', '.join(what[:_SHOW])}{more}.")
     key = graph.employee.astype(np.int64) * len(M) + graph.mission
     q = e_idx * len(M) + m_idx
     at = find_sorted(key, q)
     hit = at >= 0
     if not hit.all():
-        i = int(np.flatnonzero(~hit)[0])
-        raise ValueError(f"The solution assigns ({str(E[e_idx[i]])!r}, {str(M[m_idx[i]])!r}), which is not an eligible "
-                         "pair; check it with km.check first.")
+        named = list(dict.fromkeys(zip(E[e_idx[~hit]].tolist(), M[m_idx[~hit]].tolist())))
+        which = "which is not an eligible pair" if len(named) == 1 else f"which are {len(named)} pairs not eligible"
+        raise param_error("blocking_pairs", "solution", f"assigns {_shown(named)}, {which} (or not candidate arcs "
+                                                        "with top_k); check it with km.check first.")
     arcs = at.astype(np.int64)
-    if np.unique(arcs).size != arcs.size:
-        raise ValueError("The solution assigns the same pair twice; check it with km.check first.")
+    u, c = np.unique(arcs, return_counts=True)
+    if (c > 1).any():
+        named = list(zip(E[graph.employee[u[c > 1]]].tolist(), M[graph.mission[u[c > 1]]].tolist()))
+        raise param_error("blocking_pairs", "solution", f"assigns {len(named)} pair(s) more than once: "
+                                                        f"{_shown(named)}; check it with km.check first.")
     return arcs
 
 
@@ -177,6 +212,12 @@ def blocking_pairs(problem: Problem, solution: Any, policy: Policy | str | None 
     -------
     list of (employee id, mission id)
 
+    Raises
+    ------
+    InvalidParameterError
+        A parameter of a wrong type or value, named; a ``solution`` with items that are no
+        pairs, unknown ids, pairs that are no candidate arcs or pairs listed twice (each named).
+
     Examples
     --------
     >>> import koeeo_match as km
@@ -191,12 +232,12 @@ def blocking_pairs(problem: Problem, solution: Any, policy: Policy | str | None 
     >>> blocking_pairs(p, [("e2", "m1"), ("e1", "m2")], preferences=prefs)
     []
     """
+    validate("blocking_pairs", _PARAMS, {"problem": problem, "policy": policy, "top_k": top_k})
     if policy is None:
         policy = getattr(solution, "policy", None) or Policy.preset("max_hours")
-    elif isinstance(policy, str):
-        policy = Policy.parse(policy)
+    policy = as_policy(policy, "policy", "blocking_pairs")
     graph = build_candidates(problem, policy, k=top_k)
-    erank, mrank, ok = arc_ranks(problem, graph, preferences)
+    erank, mrank, ok = arc_ranks(problem, graph, preferences, "blocking_pairs")
     sel = _assigned_arcs(problem, graph, solution)
     ea, ma = graph.employee.astype(np.int64), graph.mission.astype(np.int64)
     if ea.size == 0:

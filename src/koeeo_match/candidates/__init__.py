@@ -34,10 +34,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from numbers import Integral
 
 import numpy as np
 
 from .._arrays import csr_ptr
+from .._params import Constraint, InstanceOf, Interval, Satisfies, param_error, validate
 from ..model import Problem
 from ..policy import Policy, as_policy
 from ._bounds import MISSION_TERMS, ScoreBounds, problem_scale, score_bounds
@@ -79,6 +81,13 @@ __all__ = [
     "trip_km",
 ]
 
+#: The checked parameters of :func:`build_candidates` (``k`` as solve's ``top_k``).
+_PARAMS: dict[str, list[Constraint | None]] = {
+    "problem": [InstanceOf(Problem, "a Problem")],
+    "k": [Interval(Integral, 1, None, closed="left"), None],
+    "stop": [Satisfies(callable, "a callable"), None],
+}
+
 
 def build_candidates(
     problem: Problem, policy: Policy | str, *, k: int | None = None, rank: Policy | str | None = None,
@@ -113,8 +122,8 @@ def build_candidates(
 
     Raises
     ------
-    ValueError
-        ``rank`` is given without ``k``.
+    InvalidParameterError
+        A parameter of a wrong type or value (named), or ``rank`` given without ``k``.
 
     Examples
     --------
@@ -124,10 +133,12 @@ def build_candidates(
     >>> bool((g.employee[:-1] <= g.employee[1:]).all())
     True
     """
+    validate("build_candidates", _PARAMS, {"problem": problem, "k": k, "stop": stop})
+    k = None if k is None else int(k)  # a numpy integer would wrap around in k * pool sizes
     policy = as_policy(policy, "policy", "build_candidates")
     rank = None if rank is None else as_policy(rank, "rank", "build_candidates")
     if rank is not None and k is None:
-        raise ValueError("The 'rank' parameter of build_candidates applies only with k (a capped graph).")
+        raise param_error("build_candidates", "rank", "applies only with k (a capped graph).")
     left_out: list[bool] = []  # every pairs (one process): a True answer of stop always left some out
 
     def asked() -> bool:

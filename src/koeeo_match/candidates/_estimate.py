@@ -9,10 +9,12 @@ unbiased; its standard error follows from the spread of the sampled employees' c
 
 from __future__ import annotations
 
+from numbers import Integral
 from typing import NamedTuple
 
 import numpy as np
 
+from .._params import Constraint, InstanceOf, Interval, validate
 from ..model import Problem
 from ._pairs import _group_pairs
 
@@ -22,6 +24,12 @@ __all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs"]
 SAMPLE = 2048
 #: The sample's own seed, independent of any solve's ``seed``: one problem, one estimate.
 SAMPLE_SEED = 15
+#: The checked parameters of :func:`arc_estimate` and :func:`estimate_arcs` (``k`` as solve's ``top_k``).
+_PARAMS: dict[str, list[Constraint | None]] = {
+    "problem": [InstanceOf(Problem, "a Problem")],
+    "k": [Interval(Integral, 1, None, closed="left"), None],
+    "sample": [Interval(Integral, 1, None, closed="left")],
+}
 
 
 class ArcEstimate(NamedTuple):
@@ -76,8 +84,8 @@ def arc_estimate(problem: Problem, *, k: int | None = None, sample: int = SAMPLE
     >>> arc_estimate(p, sample=50).exact
     False
     """
-    if sample < 1:
-        raise ValueError(f"The 'sample' parameter of arc_estimate must be >= 1. Got {sample!r} instead.")
+    validate("arc_estimate", _PARAMS, {"problem": problem, "k": k, "sample": sample})
+    k, sample = None if k is None else int(k), int(sample)  # a numpy integer would wrap around in k * nodes
     n, n_m = problem.n_employees, problem.n_missions
     if n == 0 or n_m == 0:
         return ArcEstimate(0, 0.0, True)
@@ -125,4 +133,5 @@ def estimate_arcs(problem: Problem, *, k: int | None = None, sample: int = SAMPL
     >>> estimate_arcs(p, k=1) <= 1 * (p.n_employees + p.n_missions)
     True
     """
+    validate("estimate_arcs", _PARAMS, {"problem": problem, "k": k, "sample": sample})
     return arc_estimate(problem, k=k, sample=sample).arcs

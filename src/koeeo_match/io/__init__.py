@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .._params import InstanceOf, param_error, validate
+from .._params import InstanceOf, Satisfies, param_error, validate
 from ..errors import InvalidParameterError, InvalidProblemError, Issue
 from ..model import (
     PROBLEM_FORMAT,
@@ -54,7 +54,16 @@ __all__ = [
 
 
 _FORMATS = (".json", ".npz", ".parquet")
-_PATH = {"path": [InstanceOf((str, os.PathLike), "a path (str or os.PathLike)")]}
+def _is_path(value: Any) -> bool:
+    """A str or ``os.PathLike`` naming a str path without a NUL (which no file name holds: ``open`` would
+    raise a bare ValueError)."""
+    if not isinstance(value, (str, os.PathLike)):
+        return False
+    name = os.fspath(value)
+    return isinstance(name, str) and "\0" not in name
+
+
+_PATH = {"path": [Satisfies(_is_path, "a path (str or os.PathLike, without a NUL character)")]}
 #: The errors that say a path cannot be opened as asked (not a full disk, not a closed pipe).
 _PATH_ERRORS = (FileNotFoundError, IsADirectoryError, NotADirectoryError, PermissionError)
 

@@ -117,7 +117,7 @@ _COMMON: dict[str, list[Constraint | None]] = {
 }
 
 
-def _check_size(fn: str, name: str, employees: int, given: Any) -> None:
+def _check_size(fn: str, name: str, employees: float, given: Any) -> None:
     """Refuse, before any allocation, more employees than :data:`MAX_EMPLOYEES` (about 1 KiB each with
     their missions: the national instance's 2,857,143 employees peak at 2.93 GiB generated,
     benchmarks/results/logs/national-priced-2026-12-04.log)."""
@@ -302,7 +302,12 @@ def _mission_count(rules: str, demand_ratio: float, supply_hours: float) -> int:
     mean_seat_hours = _FORMAT_P @ np.array([3.5 * 2, 7 * 7.5, 7 * 1.5, 3.5 * 1])
     if rules == "flow":
         mean_seat_hours = _FORMAT_P @ np.array([7 * 2, 7 * 7.5, 7 * 1.5, 7 * 1])
-    return max(1, int(round(demand_ratio * supply_hours / mean_seat_hours)))
+    count = demand_ratio * supply_hours / mean_seat_hours
+    if count > MAX_EMPLOYEES:  # refused before any allocation, as too many employees are (about as much memory each)
+        raise param_error("generate", "demand_ratio", f"must ask at most {MAX_EMPLOYEES:,} missions: "
+                                                      f"{demand_ratio!r} x {supply_hours:,.0f} hours supplied asks "
+                                                      f"{count:,.3g}.")
+    return max(1, int(round(count)))
 
 
 def _draw_missions(rng: np.random.Generator, M: int, associations: dict[str, np.ndarray], rules: str) -> Missions:
@@ -338,6 +343,17 @@ def _draw_staff(rng: np.random.Generator, n_as: int) -> np.ndarray:
     employs = rng.random(n_as) < EMPLOYER_ASSOCIATION_SHARE
     as_size = np.rint(np.exp(rng.normal(STAFF_LOG_MEAN, STAFF_LOG_SD, n_as))).clip(1, STAFF_MAX)
     return np.where(employs, as_size, 0).astype(np.int32)
+
+
+def _indices(deps: Any) -> np.ndarray:
+    """``deps`` as a non-empty 1-D array of indices into :func:`departements`; else an
+    :class:`~koeeo_match.InvalidParameterError` naming ``deps``."""
+    n = len(departements())
+    arr = np.zeros(0, np.int64) if isinstance(deps, (str, bytes)) else np.asarray(deps)
+    if arr.ndim != 1 or arr.size == 0 or arr.dtype.kind not in "iu" or bool(((arr < 0) | (arr >= n)).any()):
+        raise param_error("generate", "deps", f"must be a non-empty 1-D array of indices into departements() "
+                                              f"(integers in [0, {n - 1}]). Got {deps!r:.80} instead.")
+    return arr
 
 
 def generate(
@@ -390,8 +406,8 @@ def generate(
              dict(employees=employees, seed=seed, rules=rules, year=year, demand_ratio=demand_ratio,
                   multi_day_share=multi_day_share))
     _check_size("generate", "employees", employees, employees)
+    deps = _indices(deps)
     rng = np.random.default_rng(seed)
-    deps = np.asarray(deps)
     pop = departements().population[deps].astype(np.float64)
     E = int(employees)
     # the draws happen in this order (employees, employers, associations, missions, staff): an instance
@@ -488,10 +504,11 @@ def france(
     deps = _select(region=region, departement=departement)
     d = departements()
     share = d.population[deps].sum() / d.population.sum()
-    employees = int(round(hours / 7.0 * share * scale))
+    wanted = hours / 7.0 * float(share) * scale  # inf when hours x scale is beyond the float range
+    _check_size("france", "hours" if scale == 1 else "scale", wanted, hours if scale == 1 else scale)
+    employees = int(round(wanted))
     if employees < 1:
         raise param_error("france", "scale" if scale != 1 else "hours",
                           f"must leave at least one employee: hours / 7 x scale x the slice's share of the "
-                          f"population is {hours / 7.0 * share * scale:.3g} (hours={hours!r}, scale={scale!r}).")
-    _check_size("france", "hours", employees, hours)
+                          f"population is {wanted:.3g} (hours={hours!r}, scale={scale!r}).")
     return generate(deps, employees, seed, rules=rules, multi_day_share=multi_day_share, year=year)
