@@ -559,3 +559,21 @@ def test_explanations_take_a_policy_by_name_and_refuse_what_is_not_a_problem_or_
                        (lambda: km.explain({"employees": []}, s, "e1"), "'problem' parameter of explain")):
         with pytest.raises(km.InvalidParameterError, match=name):
             call()  # type: ignore[no-untyped-call]
+
+
+def test_explain_never_presents_an_ineligible_pair_as_a_plain_assignment():
+    """A solution of another problem (or edited) can hold a pair this problem does not allow: explain
+    says which rule it breaks, on the employee's line and the mission's (km.check reports it too)."""
+    p = km.Problem.from_records(
+        associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+        employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "skills": {"law": 1}},
+                   {"id": "e2", "lat": 45.0, "lon": 5.0, "skills": {"law": 2}}],
+        missions=[{"id": "m1", "association": "a", "skills": {"law": 2}, "seats": 2}])
+    sol = km.Solution.from_dict({"format": "koeeo-match-solution/1", "status": "feasible",
+                                 "assignments": [{"employee": "e1", "mission": "m1"},
+                                                 {"employee": "e2", "mission": "m1"}]})
+    rule = "breaks a rule, not eligible: level: needs law level 2, the employee has level 1"
+    assert km.explain(p, sol, "e1").lines[0].endswith(rule)
+    assert "breaks a rule" not in str(km.explain(p, sol, "e2"))
+    assert km.explain(p, sol, "m1").lines[1:] == [f"'e1' holds a seat; {rule}"]
+    assert [(v.rule, v.ids) for v in km.check(p, sol) if v.ids] == [("skill", ("e1", "m1"))]  # check's own word

@@ -109,6 +109,13 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
     return None
 
 
+def _broken(problem: Problem, e: int, m: int) -> str:
+    """``""`` for an eligible pair; otherwise the rule it breaks, as the end of a line (a solution
+    of another problem, or edited: :func:`koeeo_match.check` reports it too)."""
+    why = why_not(problem, e, m)
+    return "" if why is None else f"; breaks a rule, not eligible: {why}"
+
+
 def _too_late(joined: int, posted: int, d: int) -> str | None:
     """The ``known_in_time`` sentence when the employee joined, or the mission was posted, on or
     after the mission's date ``d``; None when both were known before it (or it has no date)."""
@@ -246,7 +253,7 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
     if mine.size:
         sc, terms = _score(problem, policy, np.full(mine.size, e), mine)
         lines = [f"assigned to {M.ids[m]!r}: score {sc[i]:.4g} ({_fmt_terms(terms, i, policy)})"
-                 for i, m in enumerate(mine.tolist())]
+                 + _broken(problem, e, m) for i, m in enumerate(mine.tolist())]
         used = float(M.hours[mine].sum())
         lines.append(f"{used:g} h of {E.hours[e]:g} h used")
         return Explanation("employee", eid, "assigned", lines, {"missions": M.ids[mine].tolist()})
@@ -318,12 +325,14 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
     mid = M.ids[m]
     holders = se[sm == m]
     seats = int(M.seats[m])
+    broken = [f"{E.ids[e]!r} holds a seat{_broken(problem, e, m)}" for e in holders.tolist() if why_not(problem, e, m)]
     if holders.size >= seats:
         return Explanation("mission", mid, "filled", [f"all {seats} seat(s) taken by "
-                           + ", ".join(repr(x) for x in E.ids[holders].tolist())], {"holders": E.ids[holders].tolist()})
+                           + ", ".join(repr(x) for x in E.ids[holders].tolist()), *broken],
+                           {"holders": E.ids[holders].tolist()})
     cand = filter_eligible(problem, np.arange(len(E), dtype=np.int32), np.full(len(E), m, np.int32))[0]
     team = f" (team minimum {int(M.min_seats[m])})" if M.min_seats[m] > 1 else ""
-    lines = [f"{holders.size} of {seats} seat(s) taken" + team]
+    lines = [f"{holders.size} of {seats} seat(s) taken" + team, *broken]
     if cand.size == 0:
         lines.append("no employee is eligible; the nearest ones:")
         near = _nearby_employees(problem, m)
