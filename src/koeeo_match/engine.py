@@ -55,6 +55,7 @@ from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_pr
 from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
 from .status import Status, Termination
+from .streamed import streamed_route, streamed_solution
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
@@ -563,6 +564,8 @@ def solve(
     if relaxed_route(problem, method, top_k, memory_limit):
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
+    if streamed_route(problem, method, top_k, memory_limit):  # fcfs on every eligible arc, without the graph
+        return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
     check_memory(problem, method, top_k, memory_limit, time_limit)
     refuse_rules(problem, method, top_k)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
