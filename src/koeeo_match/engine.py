@@ -40,8 +40,8 @@ from .candidates import (
     pair_keys,
     scored,
 )
-from .errors import InsufficientMemoryError, SolverError, UnsupportedError
-from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
+from .errors import SolverError, UnsupportedError
+from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory, full_graph_fits
 from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import is_pairs, merge, pin
@@ -210,11 +210,7 @@ def relaxed_route(problem: Problem, method: str, top_k: int | None, memory_limit
     """
     if top_k is not None or method != "auto" or not priced_obstacles(problem):
         return False
-    try:
-        check_memory(problem, method, None, memory_limit)
-    except InsufficientMemoryError:
-        return True
-    return False
+    return not full_graph_fits(problem, method, memory_limit)
 
 
 def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,

@@ -23,7 +23,7 @@ from .solvers.cpsat import SEARCH_BYTES_PER_ARC
 from .solvers.priced import priced_obstacles
 
 __all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "CPSAT_BUILD_SECONDS_PER_ARC",
-           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory"]
+           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory", "full_graph_fits"]
 
 
 def rss_bytes() -> int:
@@ -224,3 +224,19 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
         f"bytes per arc, and {_gib(limit)} are available ({where}). {timed}{fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
         arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)
+
+
+def full_graph_fits(problem: Problem, method: str, memory_limit: float | None = None) -> bool:
+    """Whether ``method`` on ``problem``'s full candidate graph fits in memory (:func:`check_memory`
+    with no ``top_k`` refuses nothing).
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=50, seed=0)
+    >>> full_graph_fits(p, "fcfs"), full_graph_fits(p, "fcfs", memory_limit=1e-6)
+    (True, False)
+    """
+    try:
+        check_memory(problem, method, None, memory_limit)
+    except InsufficientMemoryError:
+        return False
+    return True

@@ -47,8 +47,8 @@ from .candidates import (
     problem_scale,
     score_bounds,
 )
-from .errors import InsufficientMemoryError, UnsupportedError
-from .memory import check_memory
+from .errors import UnsupportedError
+from .memory import full_graph_fits
 from .model import Problem
 from .pinned import pairs_solution, pairs_value, reduce
 from .policy import IntegerScores, Policy
@@ -242,11 +242,7 @@ def streamed_route(problem: Problem, method: str, top_k: int | None, memory_limi
     """
     if top_k is not None or method != "fcfs" or priced_obstacles(problem):
         return False
-    try:
-        check_memory(problem, method, None, memory_limit)
-    except InsufficientMemoryError:
-        return True
-    return False
+    return not full_graph_fits(problem, method, memory_limit)
 
 
 def streamed_solution(problem: Problem, policy: Policy, options: SolveOptions) -> Solution:
