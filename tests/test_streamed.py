@@ -89,3 +89,43 @@ def test_a_time_limit_stops_between_blocks_with_the_sign_ups_made():
     assert raw.termination == km.Termination.TIME_LIMIT and e.size == 0 and "stopped" in raw.message
     e, m, raw = solve_fcfs_streamed(p, pol, SolveOptions(seed=0), scale, block=50)
     assert raw.termination == km.Termination.COMPLETED and len(want) == e.size
+
+
+def test_ctrl_c_while_lists_are_drawn_stops_with_the_blocks_done(monkeypatch):
+    """Ctrl-C (the flag its handler sets) while the second block's lists are drawn: the run stops,
+    says interrupted, and keeps the first block's sign-ups, those of fcfs on the full graph. (The
+    fcfs of each block has a Ctrl-C handler of its own, which clears the flag: it was lost.)"""
+    import koeeo_match.streamed as streamed
+    from koeeo_match.solvers import INTERRUPTED
+
+    p = km.synth.region("Bretagne", employees=400, seed=5, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    g = km.build_candidates(p, pol)
+    drawn = []
+    real = streamed._lists
+
+    def lists(*a, **k):
+        drawn.append(1)
+        if len(drawn) == 2:
+            INTERRUPTED.set()
+        return real(*a, **k)
+
+    monkeypatch.setattr(streamed, "_lists", lists)
+    e, m, raw = solve_fcfs_streamed(p, pol, SolveOptions(seed=1), g.scale, block=100)
+    assert raw.termination == km.Termination.INTERRUPTED and len(drawn) == 2
+    first = set(np.random.default_rng(1).permutation(p.n_employees)[:100].tolist())
+    assert e.size and set(e.tolist()) <= first
+    whole = np.asarray(solve_fcfs(p, g, SolveOptions(seed=1)).selected, np.int64)
+    mine = np.isin(g.employee[whole], list(first))
+    assert sorted(zip(e.tolist(), m.tolist())) == sorted(zip(g.employee[whole][mine].tolist(),
+                                                             g.mission[whole][mine].tolist()))
+
+
+def test_fixed_pairs_do_not_take_the_streamed_route():
+    """fixed= reduces the problem first; the streamed route starts from no sign-up, so it refuses
+    (a request that fits nowhere is then refused up front, as before the route existed)."""
+    p = km.synth.city(employees=200, seed=2, rules="flow")
+    pinned = km.solve(p, method="fcfs").assignments[:1]
+    with pytest.raises(km.InsufficientMemoryError):
+        km.solve(p, method="fcfs", fixed=pinned, memory_limit=1e-6)
+    assert km.check(p, km.solve(p, method="fcfs", fixed=pinned)) == []

@@ -134,6 +134,8 @@ from koeeo_match import cli
 real = km.solve
 def solve(*a, **k):
     os.write(1, b"native solver chatter\\n")  # a C++ library writing on file descriptor 1
+    import ctypes
+    ctypes.CDLL(None).printf(b"buffered C chatter\\n")  # through the C library's own buffer (a pipe: not flushed)
     if os.environ.get("LEAVE_THREAD"):  # a HiGHS run left to end at its own limit, not a daemon here
         threading.Thread(target=time.sleep, args=(120,), name="highs-mip").start()
     return real(*a, **k)
@@ -150,10 +152,11 @@ def test_native_output_and_left_solver_threads_stay_out_of_the_result(files, lea
     neither holds the process nor kills it after the output is written."""
     _, problem, sol = files
     r = subprocess.run([sys.executable, "-c", _NOISY, "solve", str(problem), "-o", "-", "--method", "greedy", "-q"],
-                       capture_output=True, text=True, timeout=60, env=_env(LEAVE_THREAD=leave))
+                       capture_output=True, text=True, timeout=60,
+                       env={k: v for k, v in _env(LEAVE_THREAD=leave).items() if k != "PYTHONUNBUFFERED"})
     assert r.returncode == 0, r.stderr
     assert r.stdout == sol.read_text()
-    assert "native solver chatter" in r.stderr
+    assert "native solver chatter" in r.stderr and "buffered C chatter" in r.stderr
 
 
 def test_a_terminal_that_is_not_utf8_gets_escapes(files):

@@ -141,13 +141,20 @@ def native_output_to_stderr() -> Iterator[None]:
         return
     old = sys.stdout
     real = os.dup(1)
+    try:
+        mine = io.TextIOWrapper(io.BufferedWriter(io.FileIO(real, "w", closefd=True)),
+                                encoding=getattr(old, "encoding", None) or "utf-8", errors="backslashreplace",
+                                line_buffering=bool(getattr(old, "line_buffering", False)))
+    except BaseException:
+        os.close(real)
+        raise
     os.dup2(err, 1)
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(io.FileIO(real, "w", closefd=True)), encoding=old.encoding,
-                                  errors="backslashreplace", line_buffering=bool(getattr(old, "line_buffering", False)))
+    sys.stdout = mine
     try:
         yield
     finally:
-        mine, sys.stdout = sys.stdout, old
+        sys.stdout = old
+        _flush_native()  # what C code wrote through its own buffer goes where fd 1 pointed: stderr
         try:
             mine.flush()
         except (OSError, ValueError):  # the reader gone (| head): what is left goes nowhere
@@ -159,6 +166,14 @@ def native_output_to_stderr() -> Iterator[None]:
             os.dup2(real, 1)
             with contextlib.suppress(OSError, ValueError):
                 mine.close()
+
+
+def _flush_native() -> None:
+    """Flush the C library's output buffers (``fflush(NULL)``), where it can be reached."""
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
 
 
 #: Threads a solver leaves running when it stops waiting for them (a HiGHS run past its limit, on

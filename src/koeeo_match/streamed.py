@@ -18,10 +18,12 @@ employee needs only its best open arcs, in score order, and only until it is ful
 3. :func:`~.fcfs.solve_fcfs` runs the block on those lists, every rule kept by its ledger.
 
 An employee that ends a block with room left and a list cut at its threshold might have signed
-up for an arc below it: the block's sign-ups are kept up to the employee before it, and the block
-starts again from that employee (alone, with every arc of positive score, when it is first).
+up for an arc below it, and those after it might then choose otherwise: every such employee gets
+its whole list (every arc of positive score) and the block runs again, until no cut list runs out.
 So the sign-ups are those of :func:`~.fcfs.solve_fcfs` on the full graph, arc for arc, when the
-scores are on the same scale (``scale``; a test checks it).
+scores are on the same scale (``scale``; a test checks it).  A time limit or Ctrl-C stops the
+drawing of a block's lists (the block is then dropped) or its sign-ups (those who came before the
+first list that ran out keep theirs).
 
 The route applies to problems whose only rules between employees are seats and
 ``max_per_employer`` (:func:`~.priced.priced_obstacles` empty: no team minimum, whose
@@ -33,6 +35,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 
 import numpy as np
 
@@ -68,13 +71,15 @@ BLOCK = 16_384
 TOP = 8
 
 
-def _lists(problem: Problem, policy: Policy, scale: IntegerScores, top: int,
-           workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _lists(problem: Problem, policy: Policy, scale: IntegerScores, top: int, workers: int,
+           stop: Callable[[], bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """Every employee's list (step 2): its eligible arcs whose score beats a threshold, as
-    (employee, mission, km, score), and whether each list was cut at a threshold above 0."""
+    (employee, mission, km, score), whether each list was cut at a threshold above 0, and the arcs
+    drawn.  ``stop`` answering True leaves the lists short (the caller asks it again and drops them)."""
     E = problem.n_employees
     weighted = [t for t, w in policy.weights().items() if w]
-    ea, ma, km = eligible_pairs(problem, k=top, policy=policy, workers=workers)
+    ea, ma, km = eligible_pairs(problem, k=top, policy=policy, workers=workers, stop=stop)
+    near = ea.size
     sc = scale.apply(policy, arc_terms(problem, ea, ma, km, weighted))
     order = np.lexsort((-sc, ea))
     ea_s, sc_s = ea[order], sc[order]
@@ -83,18 +88,18 @@ def _lists(problem: Problem, policy: Policy, scale: IntegerScores, top: int,
     y = np.zeros(E, np.int64)
     # the threshold: the score of the top-th best arc drawn; every arc at or above it is wanted
     y[full] = np.maximum(sc_s[ptr[:-1][full] + top - 1] - 1, 0)
-    ea, ma, km, sc = _above(problem, policy, scale, y, np.ones(E, bool), workers)
-    return ea, ma, km, sc, y > 0
+    ea, ma, km, sc = _above(problem, policy, scale, y, np.ones(E, bool), workers, stop)
+    return ea, ma, km, sc, y > 0, near + ea.size
 
 
 def _above(problem: Problem, policy: Policy, scale: IntegerScores, y: np.ndarray, scan: np.ndarray,
-           workers: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every eligible arc of the employees ``scan`` whose score exceeds ``max(y[e], 0)`` (the pricing
-    scan, every mission priced at 0)."""
+           workers: int, stop: Callable[[], bool]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Every eligible arc of the employees ``scan`` whose score exceeds ``y[e]`` (>= 0): the pricing
+    scan, every mission priced at 0."""
     bounds = score_bounds(problem, policy, scale)
     v = np.zeros(problem.n_missions, np.int64)
-    ea, ma, km, sc, _ = priced_pairs(problem, policy, scale, bounds, np.maximum(y, 0), v, scan,
-                                     np.zeros(problem.n_missions, bool), workers=workers)
+    ea, ma, km, sc, _ = priced_pairs(problem, policy, scale, bounds, y, v, scan,
+                                     np.zeros(problem.n_missions, bool), workers=workers, stop=stop)
     keep = sc > 0
     return ea[keep], ma[keep], km[keep], sc[keep]
 
@@ -121,8 +126,9 @@ def solve_fcfs_streamed(problem: Problem, policy: Policy, options: SolveOptions,
         Ranks each employee's missions (the best open one first).
     options : SolveOptions
         ``seed`` or ``arrival`` (the order employees come in, as :func:`~.fcfs.solve_fcfs`),
-        ``time_limit`` and ``workers``.  The limit and Ctrl-C stop between blocks and inside a
-        block's sign-ups: those who came keep their sign-ups.
+        ``time_limit`` and ``workers``.  The limit and Ctrl-C stop the drawing of a block's lists
+        (the block is dropped) or its sign-ups (those who came before the first list that ran out
+        keep theirs).
     scale : IntegerScores
         The integer scale arcs are ranked on (:func:`~koeeo_match.candidates.problem_scale`).
     block, top : int
@@ -159,20 +165,29 @@ def solve_fcfs_streamed(problem: Problem, policy: Policy, options: SolveOptions,
         raise UnsupportedError("First-come-first-served without its full graph cannot keep these rules across "
                                "blocks of arrivals: " + "; ".join(obstacles) + ". Use top_k (a capped graph).")
     E = problem.n_employees
+    if problem.taken is not None:
+        raise UnsupportedError("First-come-first-served without its full graph starts from no sign-up: "
+                               "fixed= is not supported on this route. Use top_k (a capped graph).")
     arrival = (np.asarray(options.arrival, np.int64) if options.arrival is not None
                else np.random.default_rng(options.seed).permutation(E))
+    if np.unique(arrival).size != arrival.size:
+        raise ValueError("solve_fcfs_streamed: an employee arrives twice in options.arrival.")
     arrival = arrival[capacity(problem)[arrival] > 0]
     t0 = time.monotonic()
     deadline = None if options.time_limit is None else t0 + options.time_limit
+
+    def halt() -> bool:  # Ctrl-C (this route's handler, or the one of the block's fcfs) or the deadline
+        return INTERRUPTED.is_set() or interrupted or (deadline is not None and time.monotonic() > deadline)
+
     every_m = np.ones(problem.n_missions, bool)
     fe: list[np.ndarray] = []
     fm: list[np.ndarray] = []
     blocks = restarts = drawn = 0
-    stopped = False
-    with CtrlC() as ctrl_c:
+    stopped = interrupted = False
+    with CtrlC():
         for pos in range(0, arrival.size, block):
-            if INTERRUPTED.is_set() or (deadline is not None and time.monotonic() > deadline):
-                stopped = True
+            if halt():
+                stopped, interrupted = True, interrupted or INTERRUPTED.is_set()
                 break
             come = arrival[pos: pos + block]
             within = np.zeros(E, bool)
@@ -186,12 +201,17 @@ def solve_fcfs_streamed(problem: Problem, policy: Policy, options: SolveOptions,
             local[red.employees] = np.arange(red.employees.size)
             order = local[come]  # every employee who came is there: none signed up before
             k = capacity(sub)
-            ea, ma, km, sc, cut = _lists(sub, policy, scale, top, options.workers)
+            ea, ma, km, sc, cut, n_drawn = _lists(sub, policy, scale, top, options.workers, halt)
+            drawn += n_drawn
             blocks += 1
             while True:
+                if halt():  # lists drawn in part, or about to be: the block is dropped
+                    stopped, interrupted = True, interrupted or INTERRUPTED.is_set()
+                    break
                 graph = _graph(sub, policy, scale, ea, ma, km, sc)
                 left = None if deadline is None else max(deadline - time.monotonic(), 1e-3)
                 raw = solve_fcfs(sub, graph, SolveOptions(time_limit=left, arrival=order, workers=options.workers))
+                interrupted = interrupted or raw.termination == Termination.INTERRUPTED  # its own handler's
                 sel = np.asarray(raw.selected, np.int64)
                 short = cut & (np.bincount(graph.employee[sel], minlength=sub.n_employees) < k)
                 if raw.stats.get("stopped") or not short.any():
@@ -200,11 +220,13 @@ def solve_fcfs_streamed(problem: Problem, policy: Policy, options: SolveOptions,
                 # signed up below it, and those after may then choose otherwise; its whole list, and again
                 restarts += 1
                 xe, xm, xkm, xsc = _above(sub, policy, scale, np.zeros(sub.n_employees, np.int64), short,
-                                          options.workers)
+                                          options.workers, halt)
+                drawn += xe.size
                 other = ~short[ea]
                 ea, ma, km, sc = (np.concatenate([x[other], z]) for x, z in ((ea, xe), (ma, xm), (km, xkm), (sc, xsc)))
                 cut &= ~short
-            drawn += ea.size
+            if stopped:
+                break
             if raw.stats.get("stopped"):  # those who came before the first short list keep their sign-ups
                 stopped = True
                 first = np.flatnonzero(short[order])
@@ -224,7 +246,7 @@ def solve_fcfs_streamed(problem: Problem, policy: Policy, options: SolveOptions,
     m = np.concatenate(fm) if fm else np.zeros(0, np.int64)
     stats = {"fcfs_streamed": {"blocks": blocks, "restarts": restarts, "arcs_drawn": drawn, "block": block,
                                "top": top}}
-    end = Termination.INTERRUPTED if ctrl_c.happened else Termination.TIME_LIMIT if stopped else None
+    end = Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT if stopped else None
     msg = "fcfs stopped before every employee arrived (time limit or Ctrl-C): the sign-ups of those who came" \
         if stopped else ""
     return e, m, RawResult(np.zeros(0, np.int64), Status.FEASIBLE, None, msg, stats, termination=end)
@@ -240,7 +262,7 @@ def streamed_route(problem: Problem, method: str, top_k: int | None, memory_limi
     >>> streamed_route(p, "fcfs", None, None), streamed_route(p, "fcfs", None, 1e-6)
     (False, True)
     """
-    if top_k is not None or method != "fcfs" or priced_obstacles(problem):
+    if top_k is not None or method != "fcfs" or problem.taken is not None or priced_obstacles(problem):
         return False
     return not full_graph_fits(problem, method, memory_limit)
 

@@ -325,7 +325,7 @@ def _explain_mission(problem: Problem, policy: Policy, se, sm, m: int) -> Explan
     mid = M.ids[m]
     holders = se[sm == m]
     seats = int(M.seats[m])
-    broken = [f"{E.ids[e]!r} holds a seat{_broken(problem, e, m)}" for e in holders.tolist() if why_not(problem, e, m)]
+    broken = [f"{E.ids[e]!r} holds a seat{b}" for b, e in ((_broken(problem, e, m), e) for e in holders.tolist()) if b]
     if holders.size >= seats:
         return Explanation("mission", mid, "filled", [f"all {seats} seat(s) taken by "
                            + ", ".join(repr(x) for x in E.ids[holders].tolist()), *broken],
