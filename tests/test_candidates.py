@@ -95,3 +95,16 @@ def test_capped_graph_is_deterministic(bretagne):
     b = km.build_candidates(km.synth.region("Bretagne", employees=2500, seed=1, rules="flow"), "balanced", k=4)
     for f in ("employee", "mission", "km", "score"):
         assert np.array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_score_bounds_of_a_problem_without_missions():
+    """A mission-level term on a problem with no mission (a reduced problem whose seats are all taken)
+    was a KeyError."""
+    from koeeo_match.candidates import problem_scale, score_bounds
+
+    p = km.Problem.from_records(associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+                                employees=[{"id": "e", "lat": 45.0, "lon": 5.0}], missions=[])
+    for name in ("max_hours", "territorial_equity", "balanced"):
+        pol = km.Policy.preset(name)
+        b = score_bounds(p, pol, problem_scale(p, pol, max_arcs=10))
+        assert b.mission.size == 0 and b.employee.size == 1

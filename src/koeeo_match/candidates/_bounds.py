@@ -82,7 +82,7 @@ def problem_scale(problem: Problem, policy: Policy, max_arcs: int) -> IntegerSco
     weighted = [t for t, w in policy.weights().items() if w]
     mission = [t for t in weighted if t in MISSION_TERMS]
     M, E = problem.n_missions, problem.n_employees
-    per_m = _mission_terms(problem, mission) if mission and M else {}
+    per_m = _mission_terms(problem, mission) if mission and M else {t: np.zeros(0) for t in mission}
     ranges = _pair_ranges(problem)
     nr = np.unique(n_req(problem))
     exact = {  # every value an exact employee-dependent term takes (its exact factor holds for all)
@@ -147,7 +147,7 @@ def score_bounds(problem: Problem, policy: Policy, scale: IntegerScores) -> Scor
     w = policy.weights()
     M = problem.n_missions
     mission_terms = [t for t in MISSION_TERMS if w[t]]
-    per_m = _mission_terms(problem, mission_terms) if mission_terms and M else {}
+    per_m = _mission_terms(problem, mission_terms) if mission_terms and M else {t: np.zeros(0) for t in mission_terms}
     prim = set(policy.primary) if scale.lexicographic else set()
     a_p, a_s = np.zeros(M), np.zeros(M)
     per_km = 0.0
