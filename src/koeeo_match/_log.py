@@ -190,8 +190,7 @@ def exit_now(code: int) -> NoReturn:
     end a daemon one inside its C++ code, which can abort the process (exit 134) after the
     output was written.  Otherwise ``sys.exit(code)``.
     """
-    left = [t for t in threading.enumerate() if t.is_alive() and t.name.startswith(SOLVER_THREADS)]
-    if not left:
+    if not any(t.is_alive() and t.name.startswith(SOLVER_THREADS) for t in threading.enumerate()):
         sys.exit(code)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):

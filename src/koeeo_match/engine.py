@@ -40,7 +40,7 @@ from .candidates import (
     pair_keys,
     scored,
 )
-from .errors import SolverError, UnsupportedError
+from .errors import InsufficientMemoryError, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory, full_graph_fits
 from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
@@ -55,7 +55,7 @@ from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_pr
 from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
 from .status import Status, Termination
-from .streamed import streamed_route, streamed_solution
+from .streamed import streamable, streamed_solution
 
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
@@ -560,9 +560,13 @@ def solve(
     if relaxed_route(problem, method, top_k, memory_limit):
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
-    if streamed_route(problem, method, top_k, memory_limit):  # fcfs on every eligible arc, without the graph
+    try:
+        check_memory(problem, method, top_k, memory_limit, time_limit)
+    except InsufficientMemoryError:
+        if not streamable(problem, method, top_k):
+            raise
+        # fcfs on every eligible arc, without the graph (the arcs estimated once, by the check)
         return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
-    check_memory(problem, method, top_k, memory_limit, time_limit)
     refuse_rules(problem, method, top_k)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
     # runs on the arcs built (a partial graph, which proves nothing about the problem)

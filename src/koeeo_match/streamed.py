@@ -61,7 +61,7 @@ from .solvers.fcfs import solve_fcfs
 from .solvers.priced import MAX_ARCS, capacity, priced_obstacles
 from .status import Status, Termination
 
-__all__ = ["solve_fcfs_streamed", "streamed_route", "streamed_solution", "BLOCK", "TOP"]
+__all__ = ["solve_fcfs_streamed", "streamable", "streamed_route", "streamed_solution", "BLOCK", "TOP"]
 
 log = logging.getLogger(__name__)
 
@@ -262,9 +262,19 @@ def streamed_route(problem: Problem, method: str, top_k: int | None, memory_limi
     >>> streamed_route(p, "fcfs", None, None), streamed_route(p, "fcfs", None, 1e-6)
     (False, True)
     """
-    if top_k is not None or method != "fcfs" or problem.taken is not None or priced_obstacles(problem):
-        return False
-    return not full_graph_fits(problem, method, memory_limit)
+    return streamable(problem, method, top_k) and not full_graph_fits(problem, method, memory_limit)
+
+
+def streamable(problem: Problem, method: str, top_k: int | None) -> bool:
+    """The rules half of :func:`streamed_route`: ``fcfs`` without ``top_k`` or pinned pairs, on a
+    problem :func:`~.solvers.priced.priced_obstacles` accepts (:func:`koeeo_match.solve` asks it
+    once its memory check has refused the full graph, so that the arcs are estimated once).
+
+    >>> import koeeo_match as km
+    >>> streamable(km.synth.city(employees=50, seed=0, rules="flow"), "fcfs", None)
+    True
+    """
+    return top_k is None and method == "fcfs" and problem.taken is None and not priced_obstacles(problem)
 
 
 def streamed_solution(problem: Problem, policy: Policy, options: SolveOptions) -> Solution:
