@@ -408,3 +408,77 @@ def test_a_part_of_a_reduced_problem_travels_with_its_pinned_caps():
 
     here = relax_part(ctx, part)
     assert local[0] == here[0]
+
+
+# ------------------------------------------------------------- a native solve that cannot be interrupted
+
+
+@needs_fork
+def test_run_stoppable_kills_its_process_and_leaves_nothing_running():
+    """HiGHS honours no interrupt: it runs in a forked process that ``stop`` kills (nothing left
+    running, in this process or another), and answers what ``fn`` gives when not stopped."""
+    import multiprocessing
+    import threading
+    import time
+
+    from koeeo_match.parallel import run_stoppable
+
+    before = {c.pid for c in multiprocessing.active_children()}  # other tests' (a Dask cluster's)
+    t0 = time.monotonic()
+    assert run_stoppable(time.sleep, (600.0,), lambda: time.monotonic() - t0 > 0.3, "sleeper") == (False, None)
+    assert time.monotonic() - t0 < 30
+    assert {c.pid for c in multiprocessing.active_children()} <= before
+    assert not any(t.name == "sleeper" for t in threading.enumerate())
+    assert run_stoppable(_sleep_then_square, (0.0, 7), lambda: False, "square") == (True, 49)
+    with pytest.raises(ZeroDivisionError):
+        run_stoppable(divmod, (1, 0), lambda: False, "divide")
+
+
+@needs_fork
+def test_run_stoppable_names_a_process_that_died():
+    with pytest.raises(SolverError, match=r"^The process running a test solve died \(killed, or out of memory\)"):
+        run_stoppable_die = __import__("koeeo_match.parallel", fromlist=["run_stoppable"]).run_stoppable
+        run_stoppable_die(_die_on, (3, 3), lambda: False, "a test solve")
+
+
+def test_run_stoppable_inside_a_job_abandons_a_thread():
+    """Inside a job (no fork there) the solve runs in a thread of that name, abandoned when stopped."""
+    import threading
+    import time
+
+    from koeeo_match.parallel import _JOB, run_stoppable
+
+    release = threading.Event()
+    _JOB.active = True
+    try:
+        t0 = time.monotonic()
+        assert run_stoppable(release.wait, (60.0,), lambda: time.monotonic() - t0 > 0.2, "waiter") == (False, None)
+        assert any(t.name == "waiter" for t in threading.enumerate())
+        assert run_stoppable(pow, (3, 2), lambda: False, "power") == (True, 9)
+    finally:
+        _JOB.active = False
+        release.set()
+
+
+@needs_fork
+def test_ctrl_c_in_a_mip_leaves_no_highs_running():
+    """Ctrl-C (auto's flag) while HiGHS runs the MIP: the solve answers, and HiGHS' process is gone."""
+    import multiprocessing
+    import threading
+
+    from koeeo_match.solvers import mip
+    from koeeo_match.solvers._auto_clock import INTERRUPTED
+
+    p = km.synth.region("Bretagne", employees=2000, seed=0, rules="all")
+    g = km.build_candidates(p, "max_hours")
+    before = {c.pid for c in multiprocessing.active_children()}  # other tests' (a Dask cluster's)
+    timer = threading.Timer(0.5, INTERRUPTED.set)
+    timer.start()
+    try:
+        res = mip.solve_mip(p, g, km.solvers.SolveOptions(), stop=INTERRUPTED)
+    finally:
+        timer.cancel()
+        INTERRUPTED.clear()
+    assert res.termination == km.Termination.INTERRUPTED, res
+    assert {c.pid for c in multiprocessing.active_children()} <= before
+    assert not any(t.name.startswith("highs-") for t in threading.enumerate())

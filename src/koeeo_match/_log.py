@@ -176,8 +176,9 @@ def _flush_native() -> None:
         ctypes.CDLL(None).fflush(None)
 
 
-#: Threads a solver leaves running when it stops waiting for them (a HiGHS run past its limit, on
-#: Ctrl-C): :func:`exit_now` does not let the interpreter's shutdown meet them.
+#: Threads a solver leaves running when it stops waiting for them (a HiGHS run past its limit, or on
+#: Ctrl-C, where it could not run in a process of its own: ``parallel.run_stoppable``):
+#: :func:`exit_now` does not let the interpreter's shutdown meet them.
 SOLVER_THREADS = ("highs-", "cpsat-")
 
 
@@ -185,7 +186,7 @@ def exit_now(code: int) -> NoReturn:
     """End the command-line process with ``code``.
 
     When a solver thread is still running in native code (HiGHS abandoned at its limit or on
-    Ctrl-C, :data:`SOLVER_THREADS`), the streams are flushed and the process ends at once
+    Ctrl-C where it ran in a thread, :data:`SOLVER_THREADS`), the streams are flushed and the process ends at once
     (``os._exit``): the interpreter's shutdown would otherwise wait for a non-daemon thread, or
     end a daemon one inside its C++ code, which can abort the process (exit 134) after the
     output was written.  Otherwise ``sys.exit(code)``.

@@ -48,8 +48,8 @@ from typing import Any
 
 from .errors import InvalidParameterError, KoeeoMatchError, SolverError
 
-__all__ = ["run_parts", "default_workers", "Remote", "is_executor", "EXECUTOR_TEXT", "IN_FLIGHT", "PartsStopped",
-           "POLL_SECONDS"]
+__all__ = ["run_parts", "run_stoppable", "default_workers", "Remote", "is_executor", "EXECUTOR_TEXT", "IN_FLIGHT",
+           "PartsStopped", "POLL_SECONDS"]
 
 _LOG = logging.getLogger(__name__)
 
@@ -182,6 +182,60 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
         _INHERITED = None
 
 
+def run_stoppable(fn: Callable[..., Any], args: tuple, stop: Callable[[], bool], name: str, *,
+                  fork: bool = True) -> tuple[bool, Any]:
+    """``(True, fn(*args))``, or ``(False, None)`` as soon as ``stop`` answers True (asked every
+    :data:`POLL_SECONDS`): for a native solve that nothing interrupts where it runs (HiGHS).
+
+    ``fn`` runs in a forked process (it inherits ``args``: only the result is pickled, on the way
+    back), which ``stop`` kills: nothing is left running.  Where no process can be forked (inside a
+    job, a pool worker, or without ``fork``), or with ``fork=False`` (a run too short to be worth
+    a process: a fork costs 10 ms and more, with the memory of this process), it runs in a daemon
+    thread named ``name``, which ``stop`` abandons: that thread ends by itself (a solver at its own
+    limit).  An error raised by ``fn`` is raised here.
+
+    Raises
+    ------
+    SolverError
+        The process died (killed, out of memory).
+
+    Examples
+    --------
+    >>> run_stoppable(pow, (2, 10), lambda: False, "power")
+    (True, 1024)
+    """
+    global _INHERITED
+    if fork and "fork" in mp.get_all_start_methods() and not _inside_job() and _INHERITED is None:
+        _INHERITED = (fn, [args])
+        try:
+            out, lost = _fork_pool([0], 1, stop)
+        except PartsStopped:
+            return False, None
+        finally:
+            _INHERITED = None
+        if lost:
+            raise SolverError(f"The process running {name} died (killed, or out of memory); free memory, or "
+                              "give the solve a smaller problem or another method.")
+        return True, out[0]
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["result"] = fn(*args)
+        except BaseException as exc:  # re-raised below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name=name, daemon=True)
+    worker.start()
+    while worker.is_alive():
+        worker.join(POLL_SECONDS)
+        if worker.is_alive() and stop():
+            return False, None
+    if "error" in box:
+        raise box["error"]
+    return True, box["result"]
+
+
 # what the pool's workers run: set by run_parts before the fork, never pickled
 _INHERITED: tuple[Callable[..., Any], Sequence[tuple]] | None = None
 # set in a thread that runs a job: nested run_parts stay in that thread
@@ -236,6 +290,8 @@ def _kill(ex: ProcessPoolExecutor) -> None:
     else:
         for proc in list((getattr(ex, "_processes", None) or {}).values()):
             proc.kill()
+    for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        proc.join(1.0)  # reaped: gone, not a zombie (SIGKILL ends a process at once)
     ex.shutdown(wait=False, cancel_futures=True)
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from .._arrays import dense, first_of
 from ..candidates import CandidateGraph
 from ..decompose import cut
 from ..model import Problem
+from ..parallel import run_stoppable
 from ._auto_clock import INTERRUPTED, LP_SETUP_SECONDS_PER_ARC, estimate, left
 from ._structure import Structure, group_ids, structure, useful_arcs
 from .flow import employee_capacity
@@ -57,9 +57,11 @@ LP_PART_ARCS = 250_000
 #: only when at least twice its setup is left, HiGHS getting the rest (:func:`lp_within`).
 LP_SMALL_SETUP = 0.02
 LP_SMALL_HIGHS = 0.2
-#: SciPy's HiGHS runs in a helper thread; past its time limit plus max(LP_GRACE, LP_GRACE_SHARE x
-#: limit) seconds, or on Ctrl-C, the LP stops waiting for it (no bound) and the thread is abandoned.
+#: SciPy's HiGHS runs in a process of its own (an LP of at least LP_PROCESS_COLUMNS columns; a smaller
+#: one, a fraction of a second, in a thread); past its time limit plus max(LP_GRACE, LP_GRACE_SHARE x
+#: limit) seconds, or on Ctrl-C, the LP is stopped (no bound): its process killed, or its thread abandoned.
 LP_GRACE, LP_GRACE_SHARE = 0.25, 0.1
+LP_PROCESS_COLUMNS = 50_000
 
 
 def lp_relaxation(problem: Problem, graph: CandidateGraph, st: Structure | None = None,
@@ -395,31 +397,20 @@ def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: S
     return Y
 
 
-def _stoppable(run: Callable[[], Any], time_limit: float | None) -> Any:
-    """``run()`` (SciPy's HiGHS, which nothing can interrupt) in a helper thread, while this thread
-    watches Ctrl-C (:data:`~._auto_clock.INTERRUPTED`) and the time: past ``time_limit`` and a grace
+def _stoppable(run: Callable[[], Any], time_limit: float | None, fork: bool = True) -> Any:
+    """``run()`` (SciPy's HiGHS, which nothing can interrupt) where it can be stopped
+    (:func:`~koeeo_match.parallel.run_stoppable`: a forked process, killed; with ``fork=False`` or
+    where none can be forked, a thread, abandoned), while this thread watches Ctrl-C
+    (:data:`~._auto_clock.INTERRUPTED`) and the time: past ``time_limit`` and a grace
     (:data:`LP_GRACE`, :data:`LP_GRACE_SHARE`: HiGHS' presolve overruns its limit) or on Ctrl-C,
-    ``None`` at once; the abandoned thread ends at HiGHS' own limit (without one, at its end)."""
-    box: dict[str, Any] = {}
-
-    def work() -> None:
-        try:
-            box["result"] = run()
-        except BaseException as exc:  # pragma: no cover - re-raised below
-            box["error"] = exc
-
+    ``None`` at once."""
     give_up = None if time_limit is None else time.monotonic() + time_limit + max(LP_GRACE, LP_GRACE_SHARE * time_limit)
-    worker = threading.Thread(target=work, name="highs-lp", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.05)
-        if worker.is_alive() and (INTERRUPTED.is_set() or (give_up is not None and time.monotonic() > give_up)):
-            log.info("lp: HiGHS %s; its thread is left to end at its time limit",
-                     "interrupted" if INTERRUPTED.is_set() else f"past its {time_limit:.1f} s limit")
-            return None
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    ended, res = run_stoppable(run, (), lambda: INTERRUPTED.is_set() or give_up is not None
+                               and time.monotonic() > give_up, "highs-lp", fork=fork)
+    if not ended:
+        log.info("lp: HiGHS stopped (%s)", "interrupted" if INTERRUPTED.is_set() else "past its time limit")
+        return None
+    return res
 
 
 def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
@@ -436,7 +427,7 @@ def _solve(obj: np.ndarray, A: sp.csr_matrix, b: np.ndarray, lo: np.ndarray,
         options["time_limit"] = max(float(time_limit), 0.01)
     res = _stoppable(lambda: linprog(-obj, A_ub=A if n_rows else None, b_ub=b if n_rows else None,
                                      bounds=np.stack([lo, np.ones(obj.size)], 1), method="highs-ds",
-                                     options=options), time_limit)
+                                     options=options), time_limit, obj.size >= LP_PROCESS_COLUMNS)
     if res is None or res.status != 0 or res.x is None:
         return None, math.nan, np.zeros(0)
     lam = np.maximum(-res.ineqlin.marginals, 0.0) if n_rows else np.zeros(0)

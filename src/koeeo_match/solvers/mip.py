@@ -41,11 +41,14 @@ multiplier plus a bound on any secondary total
 **Time and Ctrl-C.**  The time limit is HiGHS' own.  MathOpt's HiGHS (OR-Tools
 9.15) honours neither MathOpt's interrupter nor its callbacks (measured: an
 interrupt after 1.5 s of a 5.8 s solve, and callbacks on MIP events, were
-ignored), and it overruns its limit in long presolves or LPs.  So the search
-runs in a helper thread while the calling thread watches a ``stop`` event,
-Ctrl-C (in the main thread) and the deadline (plus a grace), and then stops
-waiting: the solve keeps what it had before that HiGHS run (the first stage's
-solution, or the hint), and the abandoned thread ends at HiGHS' own limit.
+ignored), and it overruns its limit in long presolves or LPs.  So each HiGHS
+run is a forked process of its own (:func:`~koeeo_match.parallel.run_stoppable`;
+about 10 ms to start) while the calling thread watches a ``stop`` event,
+Ctrl-C (in the main thread) and the deadline (plus a grace), and then kills it:
+the solve keeps what it had before that HiGHS run (the first stage's solution,
+or the hint), and nothing is left running.  (Where no process can be forked, in
+a job of the caller's executor or a pool worker, HiGHS runs in a thread that is
+abandoned instead, and ends at its own limit.)
 Same input, same seed, no time limit reached: same answer.
 """
 
@@ -72,6 +75,7 @@ from ortools.math_opt.core.python import solver as mathopt_core
 
 from ..candidates import CandidateGraph
 from ..model import Problem
+from ..parallel import run_stoppable
 from ..status import Status, Termination
 from ._auto_clock import SigintFlag
 from ._base import RawResult, SolveOptions
@@ -206,8 +210,8 @@ class _Answer:
     reason: int
     dual: float
     seconds: float
-    stopped: bool = False  # abandoned: Ctrl-C, the stop event or far past its time limit
-    interrupted: bool = False  # abandoned for Ctrl-C or the stop event
+    stopped: bool = False  # stopped: Ctrl-C, the stop event or far past its time limit
+    interrupted: bool = False  # stopped for Ctrl-C or the stop event
 
     @property
     def proven(self) -> bool:
@@ -385,14 +389,24 @@ class _Watch(SigintFlag):
 _NO_LIMIT = 1e9
 
 
+def _highs(proto: model_pb2.ModelProto, params: parameters_pb2.SolveParametersProto,
+           model_params: model_parameters_pb2.ModelSolveParametersProto) -> bytes:
+    """One HiGHS solve, its ``SolveResultProto`` serialised: what ``mathopt.solve`` calls once it
+    has exported its model (no message callback, no callback, no interrupter: MathOpt's HiGHS
+    honours neither, measured with OR-Tools 9.15)."""
+    res = mathopt_core.solve(proto, SOLVER, parameters_pb2.SolverInitializerProto(), params, model_params,
+                             None, callback_pb2.CallbackRegistrationProto(), None, None)
+    return bytes(res.SerializeToString())
+
+
 def _run(model: MipModel, c: np.ndarray, at_least: tuple[np.ndarray, float] | None, seconds: float | None,
          seed: int, hint: np.ndarray | None, watch: _Watch, presolve: bool = True,
          until: float | None = None) -> _Answer:
     """One HiGHS solve of ``model`` maximising the integer objective ``c`` (one coefficient per
     column; ``at_least`` as :meth:`MipModel.proto`), proven to one unit of ``c`` (gap tolerances
-    of :func:`_objective_shift`), in a helper thread; the calling thread stops waiting for it on
-    ``watch``, past its ``seconds`` and a grace, or past ``until`` (``time.monotonic()``, the
-    whole solve's limit) and :data:`_HARD_GRACE`.  The solution is rounded and checked against
+    of :func:`_objective_shift`), in a process of its own (:func:`~koeeo_match.parallel.run_stoppable`),
+    stopped on ``watch``, past its ``seconds`` and a grace, or past ``until`` (``time.monotonic()``,
+    the whole solve's limit) and :data:`_HARD_GRACE`.  The solution is rounded and checked against
     ``model``'s rows; the dual bound is in units of ``c``."""
     shift = _objective_shift(c)
     proto = model.proto(np.ldexp(c.astype(np.float64), -shift), at_least)
@@ -409,37 +423,18 @@ def _run(model: MipModel, c: np.ndarray, at_least: tuple[np.ndarray, float] | No
         h = model_params.solution_hints.add()
         h.variable_values.ids.extend(range(hint.size))
         h.variable_values.values.extend(hint.astype(np.float64).tolist())
-    box: dict = {}
-
-    def work() -> None:
-        try:
-            # what mathopt.solve calls once it has exported its Model (no message callback, no
-            # callback, no interrupter: MathOpt's HiGHS honours neither, measured with OR-Tools 9.15)
-            box["result"] = mathopt_core.solve(
-                proto, SOLVER, parameters_pb2.SolverInitializerProto(), params, model_params,
-                None, callback_pb2.CallbackRegistrationProto(), None, None)
-        except BaseException as exc:  # pragma: no cover - re-raised below
-            box["error"] = exc
-
     t0 = time.monotonic()
     give_up = None if seconds is None else t0 + seconds + max(_GRACE, _GRACE_SHARE * seconds)
     if until is not None:
         give_up = until + _HARD_GRACE if give_up is None else min(give_up, until + _HARD_GRACE)
-    worker = threading.Thread(target=work, name="highs-mip", daemon=True)
-    worker.start()
-    while worker.is_alive():
-        worker.join(0.05)
-        late = give_up is not None and time.monotonic() > give_up
-        if watch.hit() or late:
-            # HiGHS cannot be stopped through MathOpt: stop waiting; its thread ends at its own limit
-            log.info("mip: HiGHS %s; its thread is left to end at its time limit",
-                     "interrupted" if watch.hit() else f"past its {seconds:.1f} s limit")
-            return _Answer(None, _R.TERMINATION_REASON_NO_SOLUTION_FOUND, math.inf, time.monotonic() - t0, True,
-                           watch.hit())
+    ended, raw = run_stoppable(_highs, (proto, params, model_params),
+                               lambda: watch.hit() or give_up is not None and time.monotonic() > give_up, "highs-mip")
+    if not ended:  # HiGHS cannot be stopped through MathOpt: its process is killed (or its thread left)
+        log.info("mip: HiGHS stopped (%s)", "interrupted" if watch.hit() else "past its time limit")
+        return _Answer(None, _R.TERMINATION_REASON_NO_SOLUTION_FOUND, math.inf, time.monotonic() - t0, True,
+                       watch.hit())
     seconds_used = time.monotonic() - t0
-    if "error" in box:
-        raise box["error"]
-    res = box["result"]
+    res = result_pb2.SolveResultProto.FromString(raw)
     v = None
     if res.solutions and res.solutions[0].HasField("primal_solution"):
         ps = res.solutions[0].primal_solution
