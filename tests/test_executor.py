@@ -482,3 +482,38 @@ def test_ctrl_c_in_a_mip_leaves_no_highs_running():
     assert res.termination == km.Termination.INTERRUPTED, res
     assert {c.pid for c in multiprocessing.active_children()} <= before
     assert not any(t.name.startswith("highs-") for t in threading.enumerate())
+
+
+def _tagged(tag: str, seconds: float, x: int) -> tuple[str, int, int]:
+    import time
+
+    time.sleep(seconds)
+    return tag, x, os.getpid()
+
+
+def _nested(x: int) -> tuple[int, set[int]]:
+    """Parts nested in a pool's worker run in that worker (its pid), never in a pool of their own."""
+    return os.getpid(), {pid for _, _, pid in run_parts(_tagged, [("n", 0.0, i) for i in range(3)], workers=2)}
+
+
+@needs_fork
+def test_parts_of_calls_from_several_threads_each_run_their_own_tasks_in_processes():
+    """A back end solving from several threads at once: each call's pool runs that call's tasks
+    (none runs another's), each in forked processes (none falls back to running here)."""
+    import threading
+
+    out: dict[str, list] = {}
+
+    def call(tag: str) -> None:
+        out[tag] = run_parts(_tagged, [(tag, 0.3, x) for x in range(4)], workers=2)
+
+    threads = [threading.Thread(target=call, args=(tag,)) for tag in ("a", "b", "c")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for tag, rows in out.items():
+        assert [(t, x) for t, x, _ in rows] == [(tag, x) for x in range(4)]
+        assert all(pid != os.getpid() for _, _, pid in rows), rows
+    for worker, nested in run_parts(_nested, [(0,), (1,)], workers=2):
+        assert nested == {worker}

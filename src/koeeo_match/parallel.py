@@ -31,18 +31,23 @@ Lost workers
 
 Inside a job (on a thread, a process of the caller's executor or a Dask
 worker), nested calls of :func:`run_parts` run their tasks in that thread:
-forking from a thread, or from a daemonic Dask worker, is unsafe or refused.
+forking from a thread, or from a daemonic Dask worker, is unsafe or refused;
+so do calls nested in a worker of the local pool.  Calls from several threads
+of the caller's own app (a back end solving several problems at once) each
+fork their own pool, which runs that call's tasks only.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing as mp
 import os
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, CancelledError, Executor, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -167,19 +172,15 @@ def run_parts(fn: Callable[..., Any], tasks: Sequence[tuple], workers: int = 0,
         return _on_executor(fn, tasks, executor, remote)
     workers = workers or default_workers()
     dominated = sizes is not None and len(sizes) > 0 and max(sizes) > 0.8 * sum(sizes)
-    global _INHERITED
-    forkable = "fork" in mp.get_all_start_methods() and not _inside_job() and _INHERITED is None
+    forkable = _can_fork()
     if stop is not None and forkable and tasks:  # in processes that can be killed, however few the tasks
         workers = 1 if dominated else min(workers, len(tasks))
     elif workers <= 1 or len(tasks) <= 1 or dominated or not forkable:  # (a pool inside a pool worker: here)
         return [fn(*t) for t in tasks]
     # the workers are forked at the first submit and inherit (fn, tasks): only an index is pickled
-    _INHERITED = (fn, tasks)
-    try:
-        out, lost = _fork_pool(range(len(tasks)), workers, stop)
-        return _rerun_lost(out, lost, workers, len(tasks), "part")
-    finally:
-        _INHERITED = None
+    with _inherited(fn, tasks) as token:
+        out, lost = _fork_pool(token, range(len(tasks)), workers, stop)
+        return _rerun_lost(token, out, lost, workers, len(tasks), "part")
 
 
 def run_stoppable(fn: Callable[..., Any], args: tuple, stop: Callable[[], bool], name: str, *,
@@ -204,15 +205,12 @@ def run_stoppable(fn: Callable[..., Any], args: tuple, stop: Callable[[], bool],
     >>> run_stoppable(pow, (2, 10), lambda: False, "power")
     (True, 1024)
     """
-    global _INHERITED
-    if fork and "fork" in mp.get_all_start_methods() and not _inside_job() and _INHERITED is None:
-        _INHERITED = (fn, [args])
-        try:
-            out, lost = _fork_pool([0], 1, stop)
-        except PartsStopped:
-            return False, None
-        finally:
-            _INHERITED = None
+    if fork and _can_fork():
+        with _inherited(fn, [args]) as token:
+            try:
+                out, lost = _fork_pool(token, [0], 1, stop)
+            except PartsStopped:
+                return False, None
         if lost:
             raise SolverError(f"The process running {name} died (killed, or out of memory); free memory, or "
                               "give the solve a smaller problem or another method.")
@@ -236,8 +234,12 @@ def run_stoppable(fn: Callable[..., Any], args: tuple, stop: Callable[[], bool],
     return True, box["result"]
 
 
-# what the pool's workers run: set by run_parts before the fork, never pickled
-_INHERITED: tuple[Callable[..., Any], Sequence[tuple]] | None = None
+# what the pools' workers run, by call: set before a pool forks, never pickled (each call has its own
+# token, so that calls from several threads of the caller's app never run one another's tasks)
+_INHERITED: dict[int, tuple[Callable[..., Any], Sequence[tuple]]] = {}
+_TOKENS = itertools.count()
+# True in a pool's worker (its initializer): parts nested there run in it, never in a pool of their own
+_IN_WORKER = False
 # set in a thread that runs a job: nested run_parts stay in that thread
 _JOB = threading.local()
 
@@ -246,20 +248,42 @@ def _inside_job() -> bool:
     return bool(getattr(_JOB, "active", False))
 
 
-def _run_inherited(i: int) -> Any:
-    fn, tasks = _INHERITED  # type: ignore[misc]
+def _can_fork() -> bool:
+    """Whether a pool may be forked here: not inside a job (a thread, a Dask worker) nor a pool's worker."""
+    return "fork" in mp.get_all_start_methods() and not _inside_job() and not _IN_WORKER
+
+
+@contextmanager
+def _inherited(fn: Callable[..., Any], tasks: Sequence[tuple]) -> Iterator[int]:
+    """A token under which the workers forked while it is held find ``(fn, tasks)``."""
+    token = next(_TOKENS)
+    _INHERITED[token] = (fn, tasks)
+    try:
+        yield token
+    finally:
+        del _INHERITED[token]
+
+
+def _mark_worker() -> None:
+    global _IN_WORKER
+    _IN_WORKER = True
+
+
+def _run_inherited(token: int, i: int) -> Any:
+    fn, tasks = _INHERITED[token]
     return fn(*tasks[i])
 
 
-def _fork_pool(indices: Sequence[int] | range, workers: int,
+def _fork_pool(token: int, indices: Sequence[int] | range, workers: int,
                stop: Callable[[], bool] | None = None) -> tuple[dict[int, Any], list[int]]:
     """Run the inherited tasks ``indices`` on a fresh fork pool: (results by index, indices lost
     with a dead worker).  An error raised by a task itself is raised; ``stop`` answering True
     (asked every :data:`POLL_SECONDS`) kills the workers and raises :class:`PartsStopped`."""
     out: dict[int, Any] = {}
     lost: list[int] = []
-    with ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=mp.get_context("fork")) as ex:
-        futures = [(i, ex.submit(_run_inherited, i)) for i in indices]
+    with ProcessPoolExecutor(max_workers=min(workers, len(indices)), mp_context=mp.get_context("fork"),
+                             initializer=_mark_worker) as ex:
+        futures = [(i, ex.submit(_run_inherited, token, i)) for i in indices]
         if stop is not None:
             pending = {f for _, f in futures}
             while pending:
@@ -295,8 +319,9 @@ def _kill(ex: ProcessPoolExecutor) -> None:
     ex.shutdown(wait=False, cancel_futures=True)
 
 
-def _rerun_lost(out: dict[int, Any], lost: list[int], workers: int, n: int, label: str) -> list[Any]:
-    """The results in task order, once the parts ``lost`` are run again (``_INHERITED`` set).
+def _rerun_lost(token: int, out: dict[int, Any], lost: list[int], workers: int, n: int, label: str) -> list[Any]:
+    """The results in task order, once the parts ``lost`` (of the tasks inherited under ``token``) are
+    run again.
 
     A dead worker breaks its whole pool, so the parts lost with it were not all its cause: they
     run again in a fresh pool; those lost again run once more, each alone in a fresh process
@@ -305,12 +330,12 @@ def _rerun_lost(out: dict[int, Any], lost: list[int], workers: int, n: int, labe
         return [out[i] for i in range(n)]
     _LOG.warning("%s lost with a worker process (killed or out of memory); running again in a fresh local pool",
                  _names(lost, label, n).capitalize())
-    again, lost = _fork_pool(lost, workers)
+    again, lost = _fork_pool(token, lost, workers)
     out.update(again)
     if lost:
         _LOG.warning("%s lost again; running each alone", _names(lost, label, n).capitalize())
     for i in lost:
-        alone, dead = _fork_pool([i], 1)
+        alone, dead = _fork_pool(token, [i], 1)
         if dead:
             raise SolverError(f"{_names([i], label, n).capitalize()} was lost with its worker process three times, "
                               "the last time alone in a fresh process: the process died (killed, or out of "
@@ -380,15 +405,11 @@ def _on_executor(fn: Callable[..., Any], tasks: Sequence[tuple], executor: Any,
     if not lost:
         return [out[i] for i in range(n)]
     # the caller's concurrent.futures executor broke: the parts it lost run in a fresh local pool
-    global _INHERITED
-    if _INHERITED is not None or "fork" not in mp.get_all_start_methods():  # pragma: no cover
+    if not _can_fork():  # pragma: no cover
         raise SolverError(f"{_names(lost, label, n).capitalize()} lost: the executor's worker died (killed, or out "
                           "of memory); no partial result is returned.")
-    _INHERITED = (fn, tasks)
-    try:
-        return _rerun_lost(out, sorted(lost), default_workers(), n, label)
-    finally:
-        _INHERITED = None
+    with _inherited(fn, tasks) as key:
+        return _rerun_lost(key, out, sorted(lost), default_workers(), n, label)
 
 
 def _first_done(futures: list[Any], dask: bool) -> set[Any]:
