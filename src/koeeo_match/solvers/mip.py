@@ -42,13 +42,13 @@ multiplier plus a bound on any secondary total
 9.15) honours neither MathOpt's interrupter nor its callbacks (measured: an
 interrupt after 1.5 s of a 5.8 s solve, and callbacks on MIP events, were
 ignored), and it overruns its limit in long presolves or LPs.  So each HiGHS
-run is a forked process of its own (:func:`~koeeo_match.parallel.run_stoppable`;
-about 10 ms to start) while the calling thread watches a ``stop`` event,
+run of :data:`MIP_PROCESS_COLUMNS` columns or more is a forked process of its own
+(:func:`~koeeo_match.parallel.run_stoppable`; 10 to 50 ms to start) while the calling thread watches a ``stop`` event,
 Ctrl-C (in the main thread) and the deadline (plus a grace), and then kills it:
 the solve keeps what it had before that HiGHS run (the first stage's solution,
-or the hint), and nothing is left running.  (Where no process can be forked, in
-a job of the caller's executor or a pool worker, HiGHS runs in a thread that is
-abandoned instead, and ends at its own limit.)
+or the hint), and nothing is left running.  (A smaller model, and any model where
+no process can be forked, in a job of the caller's executor or a pool worker, runs
+in a thread that is abandoned instead, and ends at its own limit.)
 Same input, same seed, no time limit reached: same answer.
 """
 
@@ -110,6 +110,11 @@ _R = result_pb2
 _GRACE, _GRACE_SHARE = 1.0, 0.1
 #: ... but never past the solve's own time limit plus _HARD_GRACE seconds.
 _HARD_GRACE = 0.1
+#: A model of at least MIP_PROCESS_COLUMNS columns is solved in a forked process of its own (killed when
+#: stopped); a smaller one in a thread (abandoned when stopped): a fork costs 10 to 50 ms, more than such a
+#: model's whole solve (a year of small batches solves hundreds of them: 330 of at most 337 columns, each
+#: under 0.07 s, in tests/test_year_bench.py's teams year).
+MIP_PROCESS_COLUMNS = 5_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -428,7 +433,8 @@ def _run(model: MipModel, c: np.ndarray, at_least: tuple[np.ndarray, float] | No
     if until is not None:
         give_up = until + _HARD_GRACE if give_up is None else min(give_up, until + _HARD_GRACE)
     ended, raw = run_stoppable(_highs, (proto, params, model_params),
-                               lambda: watch.hit() or give_up is not None and time.monotonic() > give_up, "highs-mip")
+                               lambda: watch.hit() or give_up is not None and time.monotonic() > give_up, "highs-mip",
+                               fork=model.n >= MIP_PROCESS_COLUMNS)
     if not ended:  # HiGHS cannot be stopped through MathOpt: its process is killed (or its thread left)
         log.info("mip: HiGHS stopped (%s)", "interrupted" if watch.hit() else "past its time limit")
         return _Answer(None, _R.TERMINATION_REASON_NO_SOLUTION_FOUND, math.inf, time.monotonic() - t0, True,
