@@ -6,6 +6,7 @@ import json
 import math
 from collections import Counter
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -337,6 +338,25 @@ def test_npz_round_trip(tmp_path, which):
     km.dump(problem, tmp_path / "p.npz")
     # loading also proves km.dump writes no array the reader does not know (it would be refused)
     assert problem_to_dict(km.load(tmp_path / "p.npz")) == problem_to_dict(problem)
+
+
+def test_an_npz_that_fails_while_it_is_built_leaves_the_file_as_it_was(tmp_path, monkeypatch):
+    """Ctrl-C (or any error) while the archive is compressed, the long part of writing it: the path
+    still holds the last problem written there, whole."""
+    path = tmp_path / "p.npz"
+    first = km.synth.city(employees=30, seed=1)
+    km.dump(first, path)
+    before = path.read_bytes()
+
+    def interrupted(file, **arrays):
+        file.write(b"PK\x03\x04 half an archive")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(np, "savez_compressed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        km.dump(km.synth.city(employees=60, seed=2), path)
+    assert path.read_bytes() == before
+    assert km.load(path).n_employees == 30
 
 
 def test_solution_round_trip(tmp_path):

@@ -12,6 +12,7 @@ reporting every problem at once.
 from __future__ import annotations
 
 import difflib
+import io
 import math
 import os
 import zipfile
@@ -58,6 +59,9 @@ def _to_disk(a: np.ndarray) -> np.ndarray:
 def dump_npz(problem: Problem, path: str | os.PathLike[str]) -> None:
     """Write every array of ``problem`` to a compressed ``.npz`` file (``koeeo-match/1+npz``).
 
+    The archive is built in memory before the file is opened: a failure while it is built
+    leaves the file as it was.
+
     Examples
     --------
     >>> import koeeo_match as km, tempfile, os
@@ -73,8 +77,12 @@ def dump_npz(problem: Problem, path: str | os.PathLike[str]) -> None:
             arrays[f"{name}.{f.name}"] = _to_disk(getattr(table, f.name))
     arrays["skills"] = np.array(problem.skills, dtype=str) if problem.skills else np.zeros(0, "U1")
     arrays["sectors"] = np.array(problem.sectors, dtype=str) if problem.sectors else np.zeros(0, "U1")
+    # compressed in memory first, as a JSON document is encoded first: an error or Ctrl-C while it
+    # compresses (the long part) leaves what the path held; the file is then written in place
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # the stub reads **arrays as its own keywords
     with open(path, "wb") as fh:
-        np.savez_compressed(fh, **arrays)  # type: ignore[arg-type]  # the stub reads **arrays as its own keywords
+        fh.write(buf.getbuffer())
 
 
 # The arrays of each table: field -> (dtype, shape).  Shape "row": one value per record (a
