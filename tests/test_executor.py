@@ -436,9 +436,10 @@ def test_run_stoppable_kills_its_process_and_leaves_nothing_running():
 
 @needs_fork
 def test_run_stoppable_names_a_process_that_died():
+    from koeeo_match.parallel import run_stoppable
+
     with pytest.raises(SolverError, match=r"^The process running a test solve died \(killed, or out of memory\)"):
-        run_stoppable_die = __import__("koeeo_match.parallel", fromlist=["run_stoppable"]).run_stoppable
-        run_stoppable_die(_die_on, (3, 3), lambda: False, "a test solve")
+        run_stoppable(_die_on, (3, 3), lambda: False, "a test solve")
 
 
 def test_run_stoppable_inside_a_job_abandons_a_thread():

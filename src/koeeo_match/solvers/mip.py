@@ -409,8 +409,9 @@ def _run(model: MipModel, c: np.ndarray, at_least: tuple[np.ndarray, float] | No
          until: float | None = None) -> _Answer:
     """One HiGHS solve of ``model`` maximising the integer objective ``c`` (one coefficient per
     column; ``at_least`` as :meth:`MipModel.proto`), proven to one unit of ``c`` (gap tolerances
-    of :func:`_objective_shift`), in a process of its own (:func:`~koeeo_match.parallel.run_stoppable`),
-    stopped on ``watch``, past its ``seconds`` and a grace, or past ``until`` (``time.monotonic()``,
+    of :func:`_objective_shift`), in a process of its own (:func:`~koeeo_match.parallel.run_stoppable`;
+    under :data:`MIP_PROCESS_COLUMNS` columns, a thread), stopped on ``watch``, past its
+    ``seconds`` and a grace, or past ``until`` (``time.monotonic()``,
     the whole solve's limit) and :data:`_HARD_GRACE`.  The solution is rounded and checked against
     ``model``'s rows; the dual bound is in units of ``c``."""
     shift = _objective_shift(c)
