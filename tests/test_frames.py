@@ -250,6 +250,35 @@ def test_parquet_rewrite_removes_stale_tables(full, tmp_path):
     assert differences(city, km.load(tmp_path / "p.parquet")) == []
 
 
+def test_parquet_that_fails_while_it_is_encoded_leaves_the_files_as_they_were(full, tmp_path, monkeypatch):
+    """Ctrl-C (or any error) while a table is encoded: the folder, or the solution's file, still holds
+    the last one written there, whole (every table is encoded in memory before a file is opened)."""
+    km.dump(full, tmp_path / "p.parquet")
+    sol = km.solve(full, method="greedy")
+    km.dump(sol, tmp_path / "s.parquet")
+    before = {f: (tmp_path / "p.parquet" / f).read_bytes() for f in os.listdir(tmp_path / "p.parquet")}
+    before_sol = (tmp_path / "s.parquet").read_bytes()
+    write_table = pq.write_table
+    calls = []
+
+    def interrupted(table, where, **kwargs):
+        calls.append(table.schema.metadata.get(b"table"))
+        if len(calls) == 3:  # the third table: two are encoded by then
+            raise KeyboardInterrupt
+        write_table(table, where, **kwargs)
+
+    monkeypatch.setattr(pq, "write_table", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        km.dump(km.synth.city(employees=20, seed=1), tmp_path / "p.parquet")
+    calls[:] = [None, None]
+    with pytest.raises(KeyboardInterrupt):
+        km.dump(km.solve(km.synth.city(employees=20, seed=1), method="greedy"), tmp_path / "s.parquet")
+    monkeypatch.undo()
+    assert {f: (tmp_path / "p.parquet" / f).read_bytes() for f in os.listdir(tmp_path / "p.parquet")} == before
+    assert (tmp_path / "s.parquet").read_bytes() == before_sol
+    assert differences(full, km.load(tmp_path / "p.parquet")) == []
+
+
 def test_acceptance_frames_and_parquet_solve_byte_identically(tmp_path):
     """Issue 17: a generated region, its frames and its Parquet folder solve to the same bytes."""
     p = km.synth.region("Bretagne", employees=300, seed=0)

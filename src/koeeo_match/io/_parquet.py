@@ -14,6 +14,10 @@ per assignment, and the rest of its ``koeeo-match-solution/1`` document
 (status, objective, bound, metrics, ...) as JSON in the schema metadata
 (key ``koeeo-match-solution``).
 
+Writing encodes every table in memory before a file is opened (as JSON and npz
+are), so an error or Ctrl-C while they are built leaves the files as they were;
+the files are then written in place.
+
 Reading goes through the model's record validation (every problem at once)
 and :meth:`Solution.from_dict`; it never executes code (pyarrow >= 14 refuses
 pickled extension types).
@@ -76,22 +80,39 @@ def _arrow(pa: Any, name: str, v: Any) -> Any:
     return pa.array(v)
 
 
+def _encoded(pa: Any, pq: Any, table: Any) -> bytes:
+    """``table`` as the bytes of a Parquet file, built in memory (a failure leaves every file as it was)."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink)
+    return bytes(sink.getvalue())
+
+
+def _write_bytes(target: str, data: bytes) -> None:
+    with open(target, "wb") as fh:  # in place, as JSON and npz are (mode, owner and links kept)
+        fh.write(data)
+
+
 def _dump_problem(problem: Problem, path: str | os.PathLike[str]) -> None:
     pa, pq = _pyarrow()
     if os.path.exists(path) and not os.path.isdir(path):
         raise _file_issue(path, "exists and is not a folder: a problem in Parquet is a folder of tables")
-    os.makedirs(path, exist_ok=True)
     columns = problem_columns(problem)
-    for name in _TABLES:
-        target = os.path.join(path, f"{name}.parquet")
+    files: dict[str, bytes | None] = {}
+    for name in _TABLES:  # every table encoded before the folder is touched
         if name not in columns:
-            if os.path.exists(target):  # a table of an earlier problem written here
-                os.remove(target)
+            files[name] = None
             continue
         cols = columns[name]
         table = pa.table({c: _arrow(pa, c, v) for c, v in cols.items()})
         table = table.replace_schema_metadata({b"format": PARQUET_FORMAT.encode(), b"table": name.encode()})
-        pq.write_table(table, target)
+        files[name] = _encoded(pa, pq, table)
+    os.makedirs(path, exist_ok=True)
+    for name, data in files.items():
+        target = os.path.join(path, f"{name}.parquet")
+        if data is not None:
+            _write_bytes(target, data)
+        elif os.path.exists(target):  # a table of an earlier problem written here
+            os.remove(target)
 
 
 def _dump_solution(solution: Solution, path: str | os.PathLike[str], timings: bool) -> None:
@@ -101,8 +122,8 @@ def _dump_solution(solution: Solution, path: str | os.PathLike[str], timings: bo
     table = pa.table({"employee": pa.array([r["employee"] for r in rows], pa.string()),
                       "mission": pa.array([r["mission"] for r in rows], pa.string())})
     meta = json.dumps(doc, ensure_ascii=False, sort_keys=False, allow_nan=False)
-    pq.write_table(table.replace_schema_metadata({b"format": SOLUTION_FORMAT.encode(),
-                                                  _SOLUTION_KEY: meta.encode()}), path)
+    _write_bytes(os.fspath(path), _encoded(pa, pq, table.replace_schema_metadata(
+        {b"format": SOLUTION_FORMAT.encode(), _SOLUTION_KEY: meta.encode()})))
 
 
 def dump_parquet(obj: Problem | Solution, path: str | os.PathLike[str], *, timings: bool = False) -> None:
