@@ -470,6 +470,11 @@ def solve(
         GiB the solve may use; a request whose estimated peak exceeds it is
         refused up front (:func:`check_memory`).  ``None`` (default): the
         memory the machine has available now; ``float("inf")``: never refuse.
+        It also chooses two routes: ``fcfs``, and ``auto`` on a problem
+        with rules a flow cannot honour, leave the full graph for their
+        at-scale routes when it would not fit (the streamed fcfs, whose
+        ties may fall otherwise; every rule at scale), so on such a
+        problem, pass ``memory_limit`` for the same output on every machine.
     fixed : Solution, DataFrame or iterable of (str, str), optional
         Pinned assignments (confirmed participations): the ``(employee id,
         mission id)`` pairs (a DataFrame: its ``employee`` and ``mission``
