@@ -311,9 +311,16 @@ def test_records_and_table(year_flow):
     b = year.batches[0]
     assert {"date", "assignments", "hours", "seconds", "employees_waiting", "missions_open",
             "cumulative_hours", "cancelled", "status"} <= {f.name for f in dataclasses.fields(b)}
+    assert b["date"] == b.date and b["assignments"] == b.assignments and dict(b)["hours"] == b.hours
+    with pytest.raises(KeyError):
+        b["nope"]
     frame = year.table()
     assert list(frame.columns) == list(sim.COLUMNS) and len(frame) == len(year.batches)
-    assert frame["assignments"].tolist() == [len(x.assignments) for x in year.batches]
+    # the records as DESIGN.md §8 has them: the pairs themselves, and their counts beside them
+    assert frame["assignments"].tolist() == [x.assignments for x in year.batches]
+    assert frame["n_assignments"].tolist() == [len(x.assignments) for x in year.batches]
+    assert frame["cancelled"].tolist() == [x.cancelled for x in year.batches]
+    assert frame["hours"].tolist() == [x.hours for x in year.batches]
     assert frame["cumulative_hours"].iloc[-1] == pytest.approx(year.solution.objective)
     assert str(frame["date"].dtype).startswith("datetime64")
 
@@ -366,6 +373,8 @@ def test_cli_simulate_end_to_end(tmp_path, capsys, year_flow):
     with open(table, encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["date"] for r in rows] == [b.date for b in year.batches]
+    assert list(rows[0]) == list(sim.CSV_COLUMNS)
+    assert [int(r["n_assignments"]) for r in rows] == [len(b.assignments) for b in year.batches]
     assert cli.main(["check", str(prob), str(out)]) == 0
 
 

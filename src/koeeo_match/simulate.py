@@ -82,7 +82,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from typing import Any, cast
 
@@ -182,14 +182,32 @@ class Batch:
     tentative: int = 0
     kind: str = "batch"
 
+    def __getitem__(self, name: str) -> Any:
+        """A field by name, as in a mapping: ``batch["date"]`` is ``batch.date``.
 
-#: Columns of :meth:`Year.table` and :meth:`Year.to_csv`.
-COLUMNS = ("date", "assignments", "hours", "cumulative_hours", "employees_waiting", "missions_open", "cancelled",
-           "tentative", "kind", "status", "seconds")
+        >>> Batch("2027-01-04", (("e1", "m1"),), 7.0, 0.1, 0, 1, 7.0)["assignments"]
+        (('e1', 'm1'),)
+        """
+        if not isinstance(name, str) or name not in _FIELDS:
+            raise KeyError(name)
+        return getattr(self, name)
+
+    def keys(self) -> tuple[str, ...]:
+        """The field names, in order (``dict(batch)`` is the record as a dict)."""
+        return _FIELDS
+
+
+_FIELDS = tuple(f.name for f in fields(Batch))
+#: Columns of :meth:`Year.table`: the records' fields (``assignments`` and ``cancelled`` hold their
+#: pairs, as the records do), with their counts ``n_assignments`` and ``n_cancelled``.
+COLUMNS = ("date", "assignments", "n_assignments", "hours", "cumulative_hours", "employees_waiting",
+           "missions_open", "cancelled", "n_cancelled", "tentative", "kind", "status", "seconds")
+#: Columns of :meth:`Year.to_csv`: those of :meth:`Year.table` but the pairs (counted in ``n_*``).
+CSV_COLUMNS = tuple(c for c in COLUMNS if c not in ("assignments", "cancelled"))
 #: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
-_TEXT_COLUMNS = (("date", "date", "{}"), ("new", "assignments", "{:d}"), ("hours", "hours", "{:g}"),
+_TEXT_COLUMNS = (("date", "date", "{}"), ("new", "n_assignments", "{:d}"), ("hours", "hours", "{:g}"),
                  ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
-                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "cancelled", "{:d}"),
+                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "n_cancelled", "{:d}"),
                  ("seconds", "seconds", "{:.2f}"))
 #: The column :meth:`Year.format_table` adds for a year with deferred commitment (before ``seconds``).
 _TENTATIVE_COLUMN = ("tentative", "tentative", "{:d}")
@@ -198,8 +216,8 @@ _KIND_COLUMN = ("kind", "kind", "{}")
 
 
 def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
-    """A batch's values in ``columns``; a tuple of pairs counts them."""
-    return [len(v) if isinstance(v, tuple) else v for v in (getattr(b, c) for c in columns)]
+    """A batch's values in ``columns``: ``n_x`` counts the pairs of ``x``."""
+    return [len(getattr(b, c[2:])) if c.startswith("n_") else getattr(b, c) for c in columns]
 
 
 @dataclass(frozen=True, eq=False)
@@ -232,8 +250,10 @@ class Year:
     fill: bool = False
 
     def table(self) -> Any:
-        """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`;
-        ``assignments`` and ``cancelled`` count pairs, ``date`` is a datetime64).
+        """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`:
+        every field of :class:`Batch`, ``assignments`` and ``cancelled`` holding the tuples of
+        pairs as the records do, ``n_assignments`` and ``n_cancelled`` counting them; ``date`` is a
+        datetime64).
 
         Raises
         ------
@@ -249,14 +269,15 @@ class Year:
         return frame
 
     def to_csv(self, path: str) -> None:
-        """Write the batches as CSV, one row per batch (columns :data:`COLUMNS`, as :meth:`table`);
-        needs no pandas."""
+        """Write the batches as CSV, one row per batch (columns :data:`CSV_COLUMNS`: those of
+        :meth:`table` but the pairs, counted in ``n_assignments`` and ``n_cancelled``); needs no
+        pandas."""
         import csv
 
         with open(path, "w", encoding="utf-8", newline="") as fh:
             w = csv.writer(fh)
-            w.writerow(COLUMNS)
-            w.writerows(_cells(b, COLUMNS) for b in self.batches)
+            w.writerow(CSV_COLUMNS)
+            w.writerows(_cells(b, CSV_COLUMNS) for b in self.batches)
 
     def format_table(self) -> str:
         """The batches as an aligned text table (what ``koeeo-match simulate`` prints); a year with
