@@ -145,6 +145,19 @@ def test_an_empty_region_or_departement_is_refused(tmp_path, capsys, argv):
     assert f"argument {argv[1]}" in err and not path.exists()
 
 
+@pytest.mark.parametrize("argv", [
+    ["solve", "p.json", "-o", "s.json", "--time-limit", "-1"], ["solve", "p.json"], ["frob"], [],
+    ["simulate", "p.json", "-o", "s.json", "--batch", "yearly"], ["-q", "-v", "demo"],
+])
+def test_a_usage_error_is_one_line(capsys, argv):
+    """DESIGN.md §5: an error is one clear message on stderr, exit 2: no usage block before it."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.count("\n") == 1 and "usage:" not in err
+    assert err.startswith("koeeo-match") and ": error: " in err and "--help` lists the options" in err
+
+
 def test_generate_names_an_unknown_region_or_departement(tmp_path, capsys):
     for where, name in (("--departement", "zz"), ("--region", "Nowhere")):
         assert main(["generate", where, name, "-o", str(tmp_path / "p.json")]) == 2

@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import koeeo_match
 
@@ -430,8 +430,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a usage error as one line on stderr (exit 2), as every other error is: the
+    usage block that argparse prints first is left to ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="koeeo-match", description=__doc__.splitlines()[0],
+    p = _Parser(prog="koeeo-match", description=__doc__.splitlines()[0],
                                 formatter_class=HelpFormatter,
                                 epilog="example:\n  koeeo-match generate --region Bretagne -o p.json\n"
                                        "  koeeo-match solve p.json -o s.json && koeeo-match report p.json s.json\n"
