@@ -299,6 +299,9 @@ def test_solution_given_as_problem(files, capsys):
     ({"metrics": {"bound": 1.0e6}}, "recorded_bound", "metrics['bound'] is 1000000.0, but the solution's bound"),
     ({"metrics": {"gap": 0.5}}, "recorded_bound", "metrics['gap'] is 0.5, but the bound and the objective"),
     ({"status": "optimal", "bound": None}, "recorded_status", "status optimal, but no bound is recorded"),
+    # no forced pair: leaving everyone unassigned is feasible, so "infeasible" is a false claim
+    ({"status": "infeasible", "assignments": [], "objective": None, "bound": None, "metrics": {}},
+     "recorded_status", "status infeasible, but the problem has no forced pair"),
 ])
 def test_recorded_figures_checked(files, capsys, changes, rule, text):
     tmp, problem, sol = files

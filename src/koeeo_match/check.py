@@ -12,7 +12,8 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 For a :class:`~koeeo_match.Solution` (a file says what it achieved), what it
 records is checked against its assignments too: ``recorded_status`` (an
 ``optimal`` status whose bound differs from its objective or is missing; an ``infeasible``
-or ``unknown`` status with assignments), ``recorded_bound`` (a bound below
+or ``unknown`` status with assignments; ``infeasible`` on a problem without forced pairs,
+where leaving everyone unassigned is feasible), ``recorded_bound`` (a bound below
 the objective; a ``metrics`` bound or gap that the bound and objective
 contradict), ``recorded_metric`` (``assigned_hours`` or
 ``assignments`` that the assignments do not give) and ``recorded_objective``
@@ -380,6 +381,9 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if status in ("infeasible", "unknown") and len(solution.employee_ids):
         out.append(Violation("recorded_status", (), f"status {status} with {len(solution.employee_ids)} "
                                                     "assignments (it means no solution)"))
+    if status == "infeasible" and not len(solution.employee_ids) and not len(problem.forced.employee):
+        out.append(Violation("recorded_status", (), "status infeasible, but the problem has no forced pair: "
+                                                    "leaving everyone unassigned breaks no rule"))
     if finite and bound < obj and not _close(bound, obj):
         out.append(Violation("recorded_bound", (), f"bound {bound:g} is below the objective {obj:g}; a bound "
                                                    "is an upper limit on the objective"))
@@ -434,8 +438,9 @@ def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: A
     obj = _real(raw_obj)
     if not math.isfinite(obj):
         if status in ("optimal", "feasible"):
+            shown = "null" if raw_obj is None or (isinstance(raw_obj, float) and math.isnan(raw_obj)) else repr(raw_obj)
             out.append(Violation("recorded_objective", (), f"status {status}, but no finite objective is recorded "
-                                                           f"({raw_obj!r})"))
+                                                           f"({shown})"))
         return
     if e.size == 0 and obj != 0.0:
         out.append(Violation("recorded_objective", (), f"objective {obj:g} with no assignment (it can only be 0)"))
