@@ -92,6 +92,17 @@ def test_every_rule_at_scale_reports_the_tighter_lp_bound(seed):
     assert full.status == km.Status.OPTIMAL and m["lp_bound"] >= full.objective
 
 
+def test_every_rule_at_scale_answers_a_tiny_limit_with_the_greedy_start():
+    """A limit too short for the relaxation's start graph (its share of a third of the limit) used
+    to leave auto no arc at all: an empty answer where greedy places hours.  The start graph now
+    gets GRAPH_MIN_SECONDS at least, as every method's graph does."""
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    s = relaxed_solution(p, km.Policy.preset("max_hours"), SolveOptions(time_limit=1e-3))
+    assert km.check(p, s) == [] and s.status == km.Status.FEASIBLE
+    greedy = km.solve(p, method="greedy")
+    assert s.objective >= 0.5 * greedy.objective > 0 and s.bound >= s.objective
+
+
 def test_a_pair_given_twice_is_one_column():
     # a forced pair also held by the flow relaxation reaches lp_bound twice: two LP columns would
     # let the employee take the mission twice (14 h of a 7 h mission)

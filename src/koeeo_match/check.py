@@ -13,7 +13,8 @@ For a :class:`~koeeo_match.Solution` (a file says what it achieved), what it
 records is checked against its assignments too: ``recorded_status`` (an
 ``optimal`` status whose bound differs from its objective or is missing; an ``infeasible``
 or ``unknown`` status with assignments; ``infeasible`` on a problem without forced pairs,
-where leaving everyone unassigned is feasible), ``recorded_bound`` (a bound below
+where leaving everyone unassigned is feasible, unless ``metrics["fixed"]`` says it was
+solved given pinned pairs), ``recorded_bound`` (a bound below
 the objective; a ``metrics`` bound or gap that the bound and objective
 contradict), ``recorded_metric`` (``assigned_hours`` or
 ``assignments`` that the assignments do not give) and ``recorded_objective``
@@ -381,7 +382,8 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if status in ("infeasible", "unknown") and len(solution.employee_ids):
         out.append(Violation("recorded_status", (), f"status {status} with {len(solution.employee_ids)} "
                                                     "assignments (it means no solution)"))
-    if status == "infeasible" and not len(solution.employee_ids) and not len(problem.forced.employee):
+    pinned = _real((getattr(solution, "metrics", None) or {}).get("fixed")) > 0  # a status given pinned pairs
+    if status == "infeasible" and not len(solution.employee_ids) and not len(problem.forced.employee) and not pinned:
         out.append(Violation("recorded_status", (), "status infeasible, but the problem has no forced pair: "
                                                     "leaving everyone unassigned breaks no rule"))
     if finite and bound < obj and not _close(bound, obj):

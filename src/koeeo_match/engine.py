@@ -51,7 +51,7 @@ from .result import to_solution
 from .solution import Solution, relative_gap
 from .solvers import INTERRUPTED, REGISTRY, RULES, CtrlC, RawResult, SolveOptions, problem_rules
 from .solvers.flow import certain_obstacles
-from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
+from .solvers.priced import START_K, START_SHARE, flow_relaxation, priced_obstacles, solve_priced, start_pairs
 from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
 from .status import Status, Termination
@@ -230,7 +230,9 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
 
     The solution is ``optimal`` when it reaches the bound, else ``feasible`` with that bound and
     its gap.  A third of the time limit goes to step 1, half of what is left to step 2 (unspent
-    time carries over); ``metrics`` give both bounds (``relaxation_bound``, ``lp_bound``).
+    time carries over); ``metrics`` give both bounds (``relaxation_bound``, ``lp_bound``).  Step 1's
+    start graph is drawn for :data:`GRAPH_MIN_SECONDS` at least, as every method's graph is, so
+    that however short the limit, step 3 has arcs for its greedy answer.
 
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=300, seed=0, rules="all")
@@ -240,9 +242,17 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     """
     t0 = time.perf_counter()
     budget = options.time_limit
-    first = dataclasses.replace(options, time_limit=None if budget is None else budget / 3)
+    start = None
+    if budget is not None:  # the start graph by its share of step 1, but GRAPH_MIN_SECONDS at least (as a
+        # graph is drawn for every method): a short limit then still gets auto's greedy answer on its arcs
+        start_end = time.monotonic() + max(START_SHARE * budget / 3, GRAPH_MIN_SECONDS)
+        start = start_pairs(problem, policy, START_K, options.workers,
+                            stop=lambda: INTERRUPTED.is_set() or time.monotonic() > start_end,
+                            interrupt=INTERRUPTED.is_set)
+    first = dataclasses.replace(options, time_limit=None if budget is None
+                                else max(budget / 3 - (time.perf_counter() - t0), 0.0))
     relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=memory_budget(memory_limit),
-                                  relax=True)
+                                  relax=True, start=start)
     # certified: the relaxation's optimum; stopped: a bound from the prices of its last complete scan
     flow_bound = relaxed.scale.primary_bound(float(raw_r.bound)) if raw_r.bound is not None else None
     # the arcs held by pricing, and the forced pairs: the LP relaxation of every rule is priced from them
