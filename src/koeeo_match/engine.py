@@ -139,9 +139,14 @@ def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
 #: building it: the same optimum, proven for the whole problem, for a fraction of the time and memory.
 PRICED_MIN_ARCS = 2_000_000
 #: Under a time limit, the candidate graph of a method that builds it whole (``cpsat``, ``greedy``,
-#: ``fcfs``, ``stable``, ``flow`` and ``auto`` off the priced routes) stops at this share of the limit;
-#: the solve runs on the arcs built (a partial graph: status ``feasible``, no bound for the problem).
-GRAPH_SHARE = 0.5
+#: ``fcfs``, ``stable``, ``flow`` and ``auto`` off the priced routes) stops drawing pairs at this share
+#: of the limit; the solve runs on the arcs built (a partial graph: status ``feasible``, no bound for
+#: the problem).  What follows the drawing grows with the arcs drawn: their scores, then the method's
+#: set-up, which no answer skips (greedy's order of 4-5 M arcs: about 2 s).  At half the limit, on
+#: 142,857 employees (``km.synth.france(seed=0, scale=0.05)``) with 5 s, ``greedy``, ``fcfs`` and
+#: ``cpsat`` answered in 5.5-6.4 s with 17,000-31,000 h, their set-up ending at the deadline; at 35 %,
+#: in 5.1-5.2 s with 161,000-174,000 h (docs/solvers.md, "Time limits").
+GRAPH_SHARE = 0.35
 #: ... but never before this many seconds of drawing: a graph that takes less (every instance of a few
 #: thousand employees) is built whole however small the limit, so that a tiny limit still gets the
 #: quickest answer of the method on the whole problem (the greedy start of ``auto`` and ``cpsat``).
