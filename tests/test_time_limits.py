@@ -90,6 +90,22 @@ def test_cpsat_model_not_built_in_time_returns_the_greedy_start(region):
     assert res.bound is not None and res.bound >= int(g.score[res.selected].sum())
 
 
+def test_cpsat_does_not_start_a_search_that_cannot_answer_in_time(region, monkeypatch):
+    """A big model whose workers' first propagation (which nothing stops) would not end in the time
+    left: the greedy start, said so, with a bound; with the time it needs, CP-SAT searches."""
+    g = km.build_candidates(region, "max_hours")
+    monkeypatch.setattr(cpsat, "_BIG_MODEL", 100)  # this region's model counts as big
+    monkeypatch.setattr(cpsat, "SECONDS_PER_VAR", 1.0)  # and each variable as a second
+    res = cpsat.solve_cpsat(region, g, SolveOptions(time_limit=60))
+    assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.TIME_LIMIT, res
+    assert "first propagation alone takes about" in res.message and "greedy" in res.message, res.message
+    assert np.array_equal(np.sort(res.selected), np.sort(greedy_from(region, g).selected))
+    assert res.bound is not None and res.bound >= int(g.score[res.selected].sum())
+    monkeypatch.setattr(cpsat, "SECONDS_PER_VAR", 1e-9)
+    searched = cpsat.solve_cpsat(region, g, SolveOptions(time_limit=2))
+    assert "first propagation" not in searched.message and searched.stats.get("cpsat_searched") is not False
+
+
 def test_cpsat_ctrl_c_during_model_building_reads_sensibly(region):
     """Ctrl-C (auto's flag, which cpsat's model building checks) before the model is built: the
     greedy start, termination ``interrupted``, and a message that says what happened."""

@@ -47,7 +47,7 @@ from ._structure import Structure, structure, useful_arcs
 from .greedy import greedy_from
 from .lp import quick_bound
 
-__all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC"]
+__all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC", "SECONDS_PER_VAR"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,13 @@ _STOP_GRACE = 0.2
 #: 0.6 s past a 1 s limit at 57,093 arcs (Bretagne 5,000, load 4.5).  So it is given what is left
 #: less this share of it, at most _END_MAX seconds.
 _END_SHARE, _END_MAX = 0.25, 0.5
+#: CP-SAT cannot be stopped before every worker has loaded the model and run its first propagation
+#: (no ``stop_search`` or time limit is seen until then): 17.96 s of wall time for a model of 504,425
+#: variables given 9.0 s (``km.synth.france(seed=0, scale=0.01, rules="all")``, ``cpsat``,
+#: ``time_limit=15``, load 2.1-2.4), 36 us a variable.  A model above :data:`_BIG_MODEL` arcs is
+#: searched only when that many seconds per variable fit in the time left; otherwise the answer is
+#: the greedy start (the search could not have ended in time, nor improved it before).
+SECONDS_PER_VAR = 3.6e-5
 #: Peak bytes per arc of a CP-SAT search (2 workers), the graph's included: the lowest figure measured
 #: (docs/solvers.md, "Memory: refused up front"; ``memory.BYTES_PER_ARC["cpsat"]``).  A model built
 #: whose search would need more than ``SolveOptions.memory_bytes`` is not searched.
@@ -149,8 +156,11 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
                 and need > GUARD_MARGIN * options.memory_bytes):
             # the memory check up front let it through, counting on a time limit too short to build it
             return _unsearched(problem, graph, st, start, need, options.memory_bytes)
-        solver = cp_model.CpSolver()
         rest = None if deadline is None else deadline - time.monotonic()
+        if rest is not None and start is not None and keep.size > _BIG_MODEL and not lns_only \
+                and rest < SECONDS_PER_VAR * keep.size:
+            return _too_slow(problem, graph, st, start, keep.size, rest)
+        solver = cp_model.CpSolver()
         _set_parameters(solver.parameters, options, keep.size, lns_only, rest)
         if options.progress:
             solver.parameters.log_search_progress = True
@@ -217,6 +227,17 @@ def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: R
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
                      f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
                      termination=Termination.COMPLETED)
+
+
+def _too_slow(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult, n_vars: int,
+              rest: float) -> RawResult:
+    """The answer when the model was built but CP-SAT could not answer within the time left (its
+    first propagation, :data:`SECONDS_PER_VAR`): the greedy start, with the one-pass bound."""
+    what = (f"CP-SAT's model of {n_vars:,} variables was built, but its workers' first propagation alone "
+            f"takes about {SECONDS_PER_VAR * n_vars:.1f} s and {max(rest, 0.0):.1f} s of the time limit were left")
+    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
+                     f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
+                     termination=Termination.TIME_LIMIT)
 
 
 def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
