@@ -279,6 +279,31 @@ def test_parquet_that_fails_while_it_is_encoded_leaves_the_files_as_they_were(fu
     assert differences(full, km.load(tmp_path / "p.parquet")) == []
 
 
+def test_parquet_days_python_cannot_hold_are_named_not_a_traceback(tmp_path):
+    """A date32 past 9999-12-31 (or far before year 1) made pyarrow's to_pylist raise OverflowError
+    out of km.load; now each is an issue naming the record and the column, all at once."""
+    p = km.Problem.from_records(
+        associations=[{"id": "a", "lat": 45, "lon": 5}],
+        employees=[{"id": "e", "lat": 45, "lon": 5, "joined": "2027-01-01"},
+                   {"id": "f", "lat": 45, "lon": 5, "joined": "2027-01-01"}],
+        missions=[{"id": "m", "association": "a", "date": "2027-03-12"}])
+    km.dump(p, tmp_path / "r.parquet")
+    f = tmp_path / "r.parquet" / "employees.parquet"
+    t = pq.read_table(f)
+    bad = t.set_column(t.column_names.index("joined"), "joined", pa.array([2932897, -2147483638], pa.date32()))
+    pq.write_table(bad.replace_schema_metadata(t.schema.metadata), f)
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.load(tmp_path / "r.parquet")
+    assert {(i.kind, i.id, i.field) for i in err.value.issues} == {("employee", "e", "joined"),
+                                                                   ("employee", "f", "joined")}
+    km.dump(km.solve(p, method="greedy"), tmp_path / "s.parquet")
+    t = pq.read_table(tmp_path / "s.parquet")
+    pq.write_table(t.set_column(0, "employee", pa.array([2932897] * len(t), pa.date32()))
+                   .replace_schema_metadata(t.schema.metadata), tmp_path / "s.parquet")
+    with pytest.raises(km.InvalidProblemError, match="assignment '#0', field 'employee'"):
+        km.load(tmp_path / "s.parquet")
+
+
 def test_acceptance_frames_and_parquet_solve_byte_identically(tmp_path):
     """Issue 17: a generated region, its frames and its Parquet folder solve to the same bytes."""
     p = km.synth.region("Bretagne", employees=300, seed=0)

@@ -45,8 +45,9 @@ class Issue(NamedTuple):
     ----------
     kind : str
         Record kind: ``"employee"``, ``"mission"``, ``"association"``,
-        ``"employer"``, ``"forced"``, ``"forbidden"``, ``"affinity"`` or
-        ``"file"`` for the top level.
+        ``"employer"``, ``"forced"``, ``"forbidden"``, ``"affinity"``,
+        ``"assignment"`` (a row of a solution's table) or ``"file"`` for the
+        top level.
     id : str
         The record's id (or its position, ``"#3"``, when it has no usable id).
     field : str

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue, KoeeoMatchError
-from ..model import Problem, problem_columns, tables_from_rows
+from ..model import LISTS, Problem, problem_columns, tables_from_rows
 from ..solution import SOLUTION_FORMAT, Solution
 from ._json import parse_json
 
@@ -151,6 +151,36 @@ def _read(pq: Any, path: str) -> Any:
         raise _file_issue(path, f"is not a readable Parquet file: {err}") from None
 
 
+def _pylist(table: Any, kind: str) -> tuple[list[dict[str, Any]], list[Issue]]:
+    """The table's rows as Python values, and an issue for each value Python cannot hold (a date
+    past 9999-12-31 or before 0001-01-01 in a ``date32``/``date64`` or timestamp column), naming the
+    record (its ``id``, else its row) and the column."""
+    try:
+        return table.to_pylist(), []
+    except (OverflowError, ValueError):
+        pass
+    try:
+        ids = table.column("id").to_pylist() if "id" in table.column_names else None
+    except (OverflowError, ValueError):
+        ids = None
+    issues = []
+    for name in table.column_names:
+        col = table.column(name)
+        try:
+            col.to_pylist()
+            continue
+        except (OverflowError, ValueError):
+            pass
+        for i in range(len(col)):  # only on this error path: which rows
+            try:
+                col[i].as_py()
+            except (OverflowError, ValueError) as err:
+                rid = ids[i] if ids is not None and isinstance(ids[i], str) and ids[i] else f"#{i}"
+                issues.append(Issue(kind, rid, name, f"a value outside the days Python holds (0001-01-01 to "
+                                                    f"9999-12-31) or an invalid one: {err}"))
+    return [], issues
+
+
 def _meta(table: Any) -> dict[bytes, bytes]:
     return dict(table.schema.metadata or {})
 
@@ -173,7 +203,8 @@ def _load_problem(path: str | os.PathLike[str]) -> Problem:
             says = f"format {meta.get(b'format')!r}, table {meta.get(b'table')!r}"
             issues.append(Issue("file", "", entry, f"not a table of a {PARQUET_FORMAT} folder (metadata: {says})"))
             continue
-        rows[name] = table.to_pylist()
+        rows[name], bad = _pylist(table, LISTS.get(name, "file"))
+        issues += bad
     if issues:
         raise InvalidProblemError(issues)
     return Problem(**tables_from_rows(rows))
@@ -196,7 +227,9 @@ def _load_solution(path: str | os.PathLike[str]) -> Solution:
         raise InvalidProblemError([i._replace(id=i.id or where) for i in repeated])
     if not isinstance(doc, dict) or "assignments" in doc:
         raise _file_issue(path, "holds solution metadata that is not an object without assignments")
-    doc["assignments"] = table.to_pylist()
+    doc["assignments"], bad = _pylist(table, "assignment")
+    if bad:
+        raise InvalidProblemError(bad)
     return Solution.from_dict(doc)
 
 
