@@ -194,3 +194,36 @@ def test_an_id_with_a_nul_inside_is_refused(tmp_path, arrays):
     ids[0] = "e\x00x"
     err = refused(npz(tmp_path, arrays, **{"employees.ids": ids}), ("employee", "#0", "id"))
     assert "NUL" in str(err)
+
+
+# ----------------------------------------------------------------------------- hours compared exactly
+def test_hours_no_unit_makes_whole_are_refused_by_every_reader(tmp_path, arrays):
+    """0.1234567 h loaded, then every solve failed with a SolverError naming no record; 1e-320 h
+    (above 0, 0 in any unit) was accepted.  Now each reader names the record and the field."""
+    d = doc()
+    d["missions"][0]["hours"] = 0.1234567
+    d["missions"][1]["hours"] = 1e-320
+    d["employers"][0]["hours_budget"] = 10.00000001
+    d["employees"][0]["hours"] = 7 / 3  # thirds are exact (twelfths of an hour)
+    expected = [("mission", "m1", "hours"), ("mission", "m2", "hours"), ("employer", "c", "hours_budget")]
+    err = refused(lambda: problem_from_dict(d), *expected)
+    assert len(err.issues) == 3 and "whole millionths of an hour" in str(err)
+    hours = arrays["missions.hours"].copy()
+    hours[0] = 0.1234567
+    refused(npz(tmp_path, arrays, **{"missions.hours": hours}), ("mission", "m1", "hours"))
+
+
+def test_hours_with_no_common_unit_are_refused(tmp_path, arrays):
+    """Each exact in its own unit (a third, a millionth), together in none: one issue naming both."""
+    d = doc()
+    d["missions"][0]["hours"] = 1 / 3
+    d["employees"][1]["hours"] = 0.000001
+    err = refused(lambda: problem_from_dict(d), ("file", "", "hours"))
+    assert "'m1'" in str(err) and "'e2'" in str(err) and "no common exact unit" in str(err)
+    hours = arrays["missions.hours"].copy()
+    hours[0] = 1 / 3
+    emp = arrays["employees.hours"].copy()
+    emp[1] = 0.000001
+    refused(npz(tmp_path, arrays, **{"missions.hours": hours, "employees.hours": emp}), ("file", "", "hours"))
+    d["employees"][1]["hours"] = 7
+    assert problem_from_dict(d).missions.hours[0] == pytest.approx(1 / 3)  # a third alone is fine

@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from ._log import HelpFormatter
 
-__all__ = ["add_subcommand", "add_verbosity", "add_year_options", "check_writable", "finite", "float_opt", "int_opt",
-           "text_opt"]
+__all__ = ["Parser", "add_subcommand", "add_verbosity", "add_year_options", "check_writable", "finite", "float_opt",
+           "int_opt", "text_opt"]
 
 
 def int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
@@ -121,6 +121,14 @@ def check_writable(path: str, option: str) -> None:
     else:
         return
     raise KoeeoMatchError(f"argument {option}: {path}: {reason}")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with a usage error as one line on stderr (exit 2), as every other error is: the
+    usage block that argparse prints first is left to ``--help``."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
 
 
 def add_verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:

@@ -14,14 +14,14 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn
+from typing import Any
 
 import koeeo_match
 
+from ._cli_opts import Parser, check_writable
 from ._cli_opts import add_subcommand as _add
 from ._cli_opts import add_verbosity as _verbosity
 from ._cli_opts import add_year_options as _add_year_options
-from ._cli_opts import check_writable
 from ._cli_opts import finite as _finite
 from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
@@ -430,16 +430,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with a usage error as one line on stderr (exit 2), as every other error is: the
-    usage block that argparse prints first is left to ``--help``."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="koeeo-match", description=__doc__.splitlines()[0],
+    p = Parser(prog="koeeo-match", description=__doc__.splitlines()[0],
                                 formatter_class=HelpFormatter,
                                 epilog="example:\n  koeeo-match generate --region Bretagne -o p.json\n"
                                        "  koeeo-match solve p.json -o s.json && koeeo-match report p.json s.json\n"

@@ -141,11 +141,8 @@ PRICED_MIN_ARCS = 2_000_000
 #: Under a time limit, the candidate graph of a method that builds it whole (``cpsat``, ``greedy``,
 #: ``fcfs``, ``stable``, ``flow`` and ``auto`` off the priced routes) stops drawing pairs at this share
 #: of the limit; the solve runs on the arcs built (a partial graph: status ``feasible``, no bound for
-#: the problem).  What follows the drawing grows with the arcs drawn: their scores, then the method's
-#: set-up, which no answer skips (greedy's order of 4-5 M arcs: about 2 s).  At half the limit, on
-#: 142,857 employees (``km.synth.france(seed=0, scale=0.05)``) with 5 s, ``greedy``, ``fcfs`` and
-#: ``cpsat`` answered in 5.5-6.4 s with 17,000-31,000 h, their set-up ending at the deadline; at 35 %,
-#: in 5.1-5.2 s with 161,000-174,000 h (docs/solvers.md, "Time limits").
+#: the problem).  What follows grows with the arcs drawn (their scores, the method's set-up): at half
+#: the limit the set-up could end at the deadline (docs/solvers.md, "Time limits", "Why 35 %").
 GRAPH_SHARE = 0.35
 #: ... but never before this many seconds of drawing: a graph that takes less (every instance of a few
 #: thousand employees) is built whole however small the limit, so that a tiny limit still gets the
@@ -485,11 +482,9 @@ def solve(
         GiB the solve may use; a request whose estimated peak exceeds it is
         refused up front (:func:`check_memory`).  ``None`` (default): the
         memory the machine has available now; ``float("inf")``: never refuse.
-        It also chooses two routes: ``fcfs``, and ``auto`` on a problem
-        with rules a flow cannot honour, leave the full graph for their
-        at-scale routes when it would not fit (the streamed fcfs, whose
-        ties may fall otherwise; every rule at scale), so on such a
-        problem, pass ``memory_limit`` for the same output on every machine.
+        It also decides when ``fcfs`` and every-rule ``auto`` leave the full
+        graph for their at-scale routes: pass it for the same output on
+        every machine.
     fixed : Solution, DataFrame or iterable of (str, str), optional
         Pinned assignments (confirmed participations): the ``(employee id,
         mission id)`` pairs (a DataFrame: its ``employee`` and ``mission``
@@ -529,10 +524,10 @@ def solve(
     ValueError, TypeError
         A parameter out of :data:`SOLVE_PARAMS` (the message names it).
     SolverError
-        Values the solvers cannot compare exactly: hours (of missions,
-        entitlements, budgets) with no common unit among 1/1,000,000 h and
-        the factors of :data:`~koeeo_match.policy.EXACT_FACTORS` (6.9999999 h,
-        1/7 h), or a policy's primary terms likewise; the message says which.
+        Values the solvers cannot compare exactly: a policy's primary terms
+        with no unit among :data:`~koeeo_match.policy.EXACT_FACTORS`, or
+        hours likewise in a Problem built from arrays (the readers refuse
+        them, naming the record: docs/model.md).
 
     Examples
     --------

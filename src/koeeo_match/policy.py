@@ -74,8 +74,10 @@ import numpy as np
 
 from ._params import Interval, did_you_mean, param_error
 from .errors import InvalidParameterError, SolverError
+from .model import HOURS_FACTORS, hours_factor
 
-__all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "IntegerScores", "integer_scores"]
+__all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "EXACT_FACTORS", "IntegerScores", "hours_factor",
+           "integer_scores"]
 
 #: Names of the objective terms, in display order.
 TERMS: tuple[str, ...] = (
@@ -310,8 +312,8 @@ def as_policy(value: Policy | str, param: str, func: str) -> Policy:
 
 
 
-#: Factors tried, in order, to make values exact integers.
-EXACT_FACTORS = (1, 2, 4, 8, 10, 12, 20, 24, 40, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
+#: Factors tried, in order, to make values exact integers (those of hours, :data:`~koeeo_match.model.HOURS_FACTORS`).
+EXACT_FACTORS = HOURS_FACTORS
 
 
 @dataclass(frozen=True)
@@ -369,26 +371,6 @@ class IntegerScores:
 
 _LEVELS = 2**30  # finest resolution of non-exact scores: ~1e-9 of the largest
 _WARN_RESOLUTION = 1e-4  # warn when the solver's range forces a coarser resolution than this
-
-
-def hours_factor(v: np.ndarray) -> int | None:
-    """Smallest factor of ``EXACT_FACTORS`` making every value of ``v`` (hours) an integer to within
-    4 units in the last place, or None: hours are then compared exactly in those units.
-
-    Unlike :func:`exact_factor` (scores, relative 1e-9), the test is at float resolution: two
-    durations the units call equal differ by less than the checker's 1e-9 h, so that 1000.33333334 h
-    and 1000.3333333333 h are not both read as 3,001 thirds of an hour.
-
-    >>> hours_factor(np.array([7.0, 3.5, 7 / 3])), hours_factor(np.array([6.9999999])), hours_factor(np.array([1 / 7]))
-    (12, None, None)
-    """
-    if v.size == 0:
-        return 1
-    for f in EXACT_FACTORS:
-        x = v * f
-        if np.all(np.abs(x - np.round(x)) <= 4 * np.spacing(np.maximum(np.abs(x), 1.0))):
-            return f
-    return None
 
 
 def exact_factor(v: np.ndarray) -> int | None:

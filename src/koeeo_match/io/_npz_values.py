@@ -16,7 +16,20 @@ from typing import Any
 import numpy as np
 
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, InvalidProblemError, Issue
-from ..model import FIRST_DAY, LAST_DAY, NO_DATE, NOT_TEXT, NUL_TEXT, Pairs, Problem, format_day, vocabulary_issues
+from ..model import (
+    FIRST_DAY,
+    INEXACT_HOURS,
+    LAST_DAY,
+    NO_DATE,
+    NOT_TEXT,
+    NUL_TEXT,
+    Pairs,
+    Problem,
+    format_day,
+    hours_unit_issue,
+    inexact_hours,
+    vocabulary_issues,
+)
 
 __all__ = ["bad_rows", "validate"]
 
@@ -138,8 +151,11 @@ def _check_people(p: Problem, issues: list[Issue]) -> None:
              "refers to an unknown employer")
     bad_rows(issues, "employee", e.ids, ~np.isfinite(e.max_km) | (e.max_km < 0), "max_km",
              "expected a finite number >= 0")
-    bad_rows(issues, "employee", e.ids, ~np.isfinite(e.hours) | (e.hours < 0) | (e.hours > HOURS_MAX), "hours",
+    out = ~np.isfinite(e.hours) | (e.hours < 0) | (e.hours > HOURS_MAX)
+    bad_rows(issues, "employee", e.ids, out, "hours",
              f"expected a finite number in [0, {HOURS_MAX:,.0f}] (the supported range)")
+    bad_rows(issues, "employee", e.ids, ~out & inexact_hours(e.hours), "hours",
+             lambda i: f"{INEXACT_HOURS}, got {float(e.hours[i])!r}")
     bad_rows(issues, "employee", e.ids, _rows_bad(e.pref_ptr, _weights_bad(e.pref_weight)), "prefers",
              f"weights must be finite numbers in [0, {WEIGHT_MAX:,.0f}] (the supported range)")
     unknown = (e.pref_sector < 0) | (e.pref_sector >= len(p.sectors))
@@ -169,8 +185,9 @@ def _check_missions(p: Problem, issues: list[Issue]) -> None:
     bad((m.association < 0) | (m.association >= A), "association", "refers to an unknown association")
     bad(m.seats < 1, "seats", "expected a whole number >= 1")
     bad((m.min_seats < 1) | (m.min_seats > m.seats), "min_seats", "expected 1 <= min_seats <= seats")
-    bad(~np.isfinite(m.hours) | (m.hours <= 0) | (m.hours > HOURS_MAX), "hours",
-        f"expected a finite number in (0, {HOURS_MAX:,.0f}] (the supported range)")
+    out = ~np.isfinite(m.hours) | (m.hours <= 0) | (m.hours > HOURS_MAX)
+    bad(out, "hours", f"expected a finite number in (0, {HOURS_MAX:,.0f}] (the supported range)")
+    bad(~out & inexact_hours(m.hours), "hours", lambda i: f"{INEXACT_HOURS}, got {float(m.hours[i])!r}")
     bad(_day_out(m.date), "date", _DAY_RANGE)
     bad(_day_out(m.posted), "posted", _DAY_RANGE)
     bad((m.posted != NO_DATE) & (m.date != NO_DATE) & (m.posted > m.date), "posted",
@@ -239,8 +256,11 @@ def _check_organisations(p: Problem, issues: list[Issue]) -> None:
     bad_rows(issues, "employer", c.ids, c.daily_cap < -1, "daily_cap", "expected a whole number >= 0")
     budget = c.hours_budget
     over = (budget > HOURS_BUDGET_MAX) & (budget != np.inf)
-    bad_rows(issues, "employer", c.ids, np.isnan(budget) | (budget < 0) | over, "hours_budget",
+    out = np.isnan(budget) | (budget < 0) | over
+    bad_rows(issues, "employer", c.ids, out, "hours_budget",
              f"expected a number in [0, {HOURS_BUDGET_MAX:,.0f}] (the supported range), or inf: none")
+    bad_rows(issues, "employer", c.ids, ~out & np.isfinite(budget) & inexact_hours(budget), "hours_budget",
+             lambda i: f"{INEXACT_HOURS}, got {float(budget[i])!r}")
     excl = (c.excl_assoc < 0) | (c.excl_assoc >= len(a))
     bad_rows(issues, "employer", c.ids, _rows_bad(c.excl_ptr, excl), "excluded_associations",
              "refers to an unknown association")
@@ -288,5 +308,10 @@ def validate(p: Problem, issues: list[Issue]) -> None:
     _check_availability(p, issues)
     _check_organisations(p, issues)
     _check_pairs(p, issues)
+    if not issues:
+        joint = hours_unit_issue([("mission", p.missions.ids, p.missions.hours),
+                                  ("employee", p.employees.ids, p.employees.hours),
+                                  ("employer", p.employers.ids, p.employers.hours_budget)])
+        issues += [] if joint is None else [joint]
     if issues:
         raise InvalidProblemError(issues)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from ._fields import LISTS, NOT_TEXT, NUL_TEXT, is_text, parse_day, record_name, show_value
 from ._frames import problem_columns, records_from_frame, tables_from_rows, vocabulary_issues
+from ._hours import HOURS_FACTORS, INEXACT_HOURS, hours_factor, hours_unit_issue, inexact_hours
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
 from ._tables import (
@@ -45,6 +46,11 @@ from ._tables import (
 from ._taken import Taken, restrict
 
 __all__ = [
+    "HOURS_FACTORS",
+    "INEXACT_HOURS",
+    "hours_factor",
+    "hours_unit_issue",
+    "inexact_hours",
     "FIRST_DAY",
     "LAST_DAY",
     "NOT_TEXT",

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
+from ._hours import INEXACT_HOURS, inexact_hours
 from ._tables import _EPOCH
 
 __all__ = ["LISTS", "NOT_TEXT", "NUL_TEXT", "FieldError", "is_text", "parse_day", "parse_records", "record_name",
@@ -129,6 +130,19 @@ def _number(
     return parse
 
 
+def _hours(*, strict: bool = False, high: float) -> Callable[[Any], float]:
+    """A parser of hours: :func:`_number`'s, then a unit that makes it whole (:mod:`._hours`)."""
+    number = _number(strict=strict, high=high)
+
+    def parse(v: Any) -> float:
+        x = number(v)
+        if inexact_hours(np.array([x]))[0]:
+            raise FieldError(f"{INEXACT_HOURS}, got {_show(v)}")
+        return x
+
+    return parse
+
+
 def parse_day(text: Any) -> int:
     """Parse ``YYYY-MM-DD`` into days since 1970-01-01 (the model's date unit).
 
@@ -224,7 +238,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
     "employer": {
         "id": (_str, True),
         "daily_cap": (_number(integer=True), False),
-        "hours_budget": (_number(high=HOURS_BUDGET_MAX), False),
+        "hours_budget": (_hours(high=HOURS_BUDGET_MAX), False),
         "excluded_associations": (_str_list, False),
         "size": (_number(integer=True, low=1), False),
     },
@@ -243,7 +257,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "lon": (_LON, True),
         "max_km": (_number(), False),
         "remote_ok": (_bool, False),
-        "hours": (_number(high=HOURS_MAX), False),
+        "hours": (_hours(high=HOURS_MAX), False),
         "skills": (_skills, False),
         "available": (_available, False),
         "prefers": (_weights, False),
@@ -255,7 +269,7 @@ _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "skills": (_skills, False),
         "seats": (_number(integer=True, low=1), False),
         "min_seats": (_number(integer=True, low=1), False),
-        "hours": (_number(strict=True, high=HOURS_MAX), False),
+        "hours": (_hours(strict=True, high=HOURS_MAX), False),
         "date": (parse_day, False),
         "remote": (_bool, False),
         "max_per_employer": (_number(integer=True, low=1), False),
