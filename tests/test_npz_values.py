@@ -227,3 +227,33 @@ def test_hours_with_no_common_unit_are_refused(tmp_path, arrays):
     refused(npz(tmp_path, arrays, **{"missions.hours": hours, "employees.hours": emp}), ("file", "", "hours"))
     d["employees"][1]["hours"] = 7
     assert problem_from_dict(d).missions.hours[0] == pytest.approx(1 / 3)  # a third alone is fine
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+def test_an_array_given_twice_in_the_archive_is_refused(tmp_path, arrays):
+    """A zip may hold one name twice; numpy read the last silently (JSON refuses a key given twice)."""
+    import io
+    import zipfile
+
+    path = tmp_path / "twice.npz"
+    with zipfile.ZipFile(path, "w") as z:
+        for k, a in {**arrays, "employees.hours": arrays["employees.hours"]}.items():
+            buf = io.BytesIO()
+            np.save(buf, a)
+            z.writestr(k + ".npy", buf.getvalue())
+        buf = io.BytesIO()
+        np.save(buf, arrays["employees.hours"] * 2)
+        z.writestr("employees.hours.npy", buf.getvalue())
+    err = refused(lambda: load_npz(path), ("file", "", "employees.hours"))
+    assert "given twice" in str(err)
+
+
+@pytest.mark.parametrize("table", ["forced", "forbidden"])
+def test_a_score_on_a_forced_or_forbidden_pair_is_refused(tmp_path, arrays, table):
+    """Their score column is never used (km.dump writes 0): NaN, inf or 1e300 there went unnoticed."""
+    for value in (np.nan, np.inf, 1e300, 2.0):
+        score = arrays[f"{table}.score"].astype(np.float64).copy()
+        score[0] = value
+        pair = "#0 ('e2', 'm2')" if table == "forced" else "#0 ('e1', 'm2')"
+        err = refused(npz(tmp_path, arrays, **{f"{table}.score": score}), (table, pair, "score"))
+        assert "has no score" in str(err)

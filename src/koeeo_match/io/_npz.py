@@ -175,6 +175,11 @@ class _Members:
         self.data, self.issues = data, issues
         self.files: list[str] = list(data.files)
         self.unreadable: set[str] = set()
+        # a zip may hold a name twice, of which numpy reads one: refused, as a JSON key given twice
+        names = [n.removesuffix(".npy") for n in data.zip.namelist()]
+        for key in sorted({n for n in names if names.count(n) > 1}):
+            self.unreadable.add(key)
+            issues.append(Issue("file", "", key, "array given twice in the archive; refused rather than one chosen"))
 
     def get(self, key: str) -> np.ndarray | None:
         """The array ``key``; None when the file has no such array or it cannot be read."""
