@@ -318,3 +318,9 @@ def test_cli_simulate_undated_now(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["2027-03-01", "1"]
     assert cli.main(["simulate", str(prob), "-o", str(out), "--method", "flow", "--commit-days", "0"]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[:2] == ["2027-03-01", "0"]
+    # without --commit-days the option is named, not km.simulate's parameter
+    (tmp_path / "s2.json").unlink(missing_ok=True)
+    assert cli.main(["simulate", str(prob), "-o", str(tmp_path / "s2.json"), "--undated-now"]) == 2
+    err = capsys.readouterr().err
+    assert "argument --undated-now: applies only with --commit-days" in err and "hold_undated" not in err
+    assert not (tmp_path / "s2.json").exists()

@@ -9,8 +9,8 @@ from typing import Any, NoReturn
 
 from ._log import HelpFormatter
 
-__all__ = ["Parser", "add_subcommand", "add_verbosity", "add_year_options", "check_writable", "finite", "float_opt",
-           "int_opt", "text_opt"]
+__all__ = ["Parser", "add_subcommand", "add_verbosity", "add_year_options", "check_writable", "check_year_options",
+           "finite", "float_opt", "int_opt", "text_opt"]
 
 
 def int_opt(lo: int, hi: int | None = None) -> Callable[[str], int]:
@@ -129,6 +129,25 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (`{self.prog} --help` lists the options)\n")
+
+
+def check_year_options(args: argparse.Namespace) -> None:
+    """``simulate``'s options that depend on each other or on the file system, before the problem is read.
+
+    >>> check_year_options(argparse.Namespace(undated_now=True, commit_days=None, batches=None))
+    Traceback (most recent call last):
+    ...
+    koeeo_match.errors.KoeeoMatchError: argument --undated-now: applies only with --commit-days ...
+    """
+    from .errors import KoeeoMatchError
+
+    if args.undated_now and args.commit_days is None:
+        raise KoeeoMatchError("argument --undated-now: applies only with --commit-days (without it every pair is "
+                              "pinned at once already)")
+    if args.batches is not None:
+        if not args.batches.lower().endswith(".csv"):
+            raise KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
+        check_writable(args.batches, "--batches")
 
 
 def add_verbosity(p: argparse.ArgumentParser, *, sub: bool) -> None:

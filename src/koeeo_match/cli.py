@@ -18,7 +18,7 @@ from typing import Any
 
 import koeeo_match
 
-from ._cli_opts import Parser, check_writable
+from ._cli_opts import Parser, check_writable, check_year_options
 from ._cli_opts import add_subcommand as _add
 from ._cli_opts import add_verbosity as _verbosity
 from ._cli_opts import add_year_options as _add_year_options
@@ -377,10 +377,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     policy = _policy(args.policy)  # a typo fails before a long load
     _check_output(args.output, "solution")
-    if args.batches is not None:
-        if not args.batches.lower().endswith(".csv"):
-            raise km.KoeeoMatchError(f"argument --batches: {args.batches}: the per-batch table is written as .csv")
-        check_writable(args.batches, "--batches")
+    check_year_options(args)
     problem = _load(args.problem, "problem")
     year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,
                        cancel_rate=args.cancel_rate, time_limit=args.time_limit, progress=_log,

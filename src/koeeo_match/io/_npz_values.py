@@ -295,8 +295,10 @@ def _check_pairs(p: Problem, issues: list[Issue]) -> None:
             bad_rows(issues, kind, label, ~np.isfinite(pr.score) | (np.abs(pr.score) > WEIGHT_MAX), "score",
                      f"expected a finite number in [-{WEIGHT_MAX:,.0f}, {WEIGHT_MAX:,.0f}] (the supported range)")
         else:  # a forced or forbidden pair has no score: the column km.dump writes holds 0
-            bad_rows(issues, kind, label, pr.score != 0, "score",
-                     lambda i, pr=pr, kind=kind: f"a {kind} pair has no score: expected 0, got {float(pr.score[i])!r}")
+            def scored(i: int, pr: Pairs = pr, kind: str = kind) -> str:
+                return f"a {kind} pair has no score: expected 0, got {float(pr.score[i])!r}"
+
+            bad_rows(issues, kind, label, pr.score != 0, "score", scored)
         keys[kind] = (key, label)
     both = np.isin(keys["forced"][0], keys["forbidden"][0])
     bad_rows(issues, "forced", keys["forced"][1], both, "", "the same pair is also forbidden")
