@@ -653,3 +653,14 @@ def test_the_text_table_shows_the_kind_of_records_that_are_not_batches():
     table = km.simulate(p, batch="monthly", method="greedy").format_table()
     assert " kind " in table.splitlines()[0] and "forced" in table
     assert "kind" not in km.simulate(p, batch="daily", method="greedy").format_table().splitlines()[0]
+
+
+@pytest.mark.parametrize("batch, method", [("weekly", "greedy"), ("monthly", "fcfs")])
+def test_a_span_of_millennia_is_refused_up_front(batch, method):
+    """Days in year 1 and year 9999 beside 2027: a weekly replay made 521,723 empty batches (167 s),
+    a daily one never ended.  Refused at once, with the span and the count."""
+    p = make(employees=[{"id": "e"}],
+             missions=[{"id": "a", "date": "0001-01-02"}, {"id": "b", "date": "2027-03-01"},
+                       {"id": "c", "date": "9999-12-31"}])
+    with pytest.raises(km.InvalidParameterError, match=r"spans 0001-01-01 to 9999-12-31: [\d,]+ .* than the 100,000"):
+        km.simulate(p, batch=batch, method=method)

@@ -198,6 +198,9 @@ class Batch:
 
 
 _FIELDS = tuple(f.name for f in fields(Batch))
+#: The most steps (batch dates; days with ``method="fcfs"`` or the fill) a replay takes: 273 years
+#: of days.  Beyond, a day far from the others (0001-01-02 beside 2027) is almost surely an error.
+MAX_STEPS = 100_000
 #: Columns of :meth:`Year.table`: the records' fields (``assignments`` and ``cancelled`` hold their
 #: pairs, as the records do), with their counts ``n_assignments`` and ``n_cancelled``.
 COLUMNS = ("date", "assignments", "n_assignments", "hours", "cumulative_hours", "employees_waiting",
@@ -455,6 +458,11 @@ def simulate(
     fe, fm = fe[M.min_seats[fm] <= 1], fm[M.min_seats[fm] <= 1]  # on a team: forced by the batch that staffs it
     f_known = np.maximum(joined[fe], np.where(M.posted[fm] == NO_DATE, first, M.posted[fm]).astype(np.int64))
     steps = np.arange(first, last + 1, dtype=np.int64) if online or fills else reports
+    if steps.size > MAX_STEPS:  # a day far from the others (year 1, year 9999) would replay millennia
+        what = "days (served every day)" if online or fills else f"{batch} batch dates"
+        raise param_error("simulate", "problem", f"spans {format_day(first)} to {format_day(last)}: {steps.size:,} "
+                          f"{what}, each a step and a record, more than the {MAX_STEPS:,} a replay takes. Check "
+                          "the earliest and latest 'joined', 'posted' and mission 'date', or batch less often.")
     if online and reports[-1] != last:
         reports = np.append(reports[reports <= last], last)
     forced_days = np.setdiff1d(f_known, steps)  # days between batches that only list forced pairs
