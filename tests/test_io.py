@@ -359,6 +359,26 @@ def test_an_npz_that_fails_while_it_is_built_leaves_the_file_as_it_was(tmp_path,
     assert km.load(path).n_employees == 30
 
 
+def test_an_npz_of_one_very_long_id_is_refused_naming_it(tmp_path, monkeypatch):
+    """numpy stores strings at the longest one's width: one id of 10^6 characters among 30,000
+    asked numpy for 112 GiB (its own out-of-memory error).  Refused, naming the column and the id,
+    above a width (lowered here); nothing is written."""
+    from koeeo_match.io import _npz
+
+    monkeypatch.setattr(_npz, "_WIDTH_BYTES", 10_000)
+    emps = [{"id": f"e{i}", "lat": 45, "lon": 5} for i in range(30)]
+    emps[3]["id"] = "x" * 5_000
+    p = km.Problem.from_records(associations=[{"id": "a", "lat": 45, "lon": 5}], employees=emps,
+                                missions=[{"id": "m", "association": "a"}])
+    with pytest.raises(km.InvalidParameterError, match=r"employees.ids: .* longest, 5,000 characters \('xxx"):
+        km.dump(p, tmp_path / "p.npz")
+    assert not (tmp_path / "p.npz").exists()
+    km.dump(p, tmp_path / "p.json")  # JSON stores each at its own length
+    monkeypatch.setattr(_npz, "_WIDTH_BYTES", 2**28)
+    km.dump(p, tmp_path / "p.npz")  # under the real width: written
+    assert km.load(tmp_path / "p.npz").employees.ids[3] == "x" * 5_000
+
+
 def test_solution_round_trip(tmp_path):
     problem = make(**FULL)
     sol = km.solve(problem, method="cpsat")

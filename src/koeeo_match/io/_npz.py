@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidProblemError, Issue
+from ..errors import InvalidParameterError, InvalidProblemError, Issue
 from ..model import NO_DATE, Associations, Employees, Employers, Missions, Pairs, Problem
 from ._npz_values import bad_rows, validate
 
@@ -50,9 +50,25 @@ _ADDED = {
 }
 
 
-def _to_disk(a: np.ndarray) -> np.ndarray:
+#: numpy stores strings at the length of the longest, 4 bytes a character: a column whose fixed width
+#: would need more than this (and more than ``_WIDTH_RATIO`` times its text) is refused, naming the
+#: longest string, rather than allocated (one id of 10^6 characters among 30,000: 112 GiB).
+_WIDTH_BYTES, _WIDTH_RATIO = 2**28, 16
+
+
+def _to_disk(a: np.ndarray, name: str = "") -> np.ndarray:
     if a.dtype == object:
-        return a.astype(str) if a.size else np.zeros(0, "U1")
+        if not a.size:
+            return np.zeros(0, "U1")
+        lengths = np.fromiter((len(x) for x in a.tolist()), np.int64, a.size)
+        need = 4 * int(lengths.max()) * a.size
+        if need > _WIDTH_BYTES and need > _WIDTH_RATIO * 4 * int(lengths.sum()):
+            longest = str(a[int(np.argmax(lengths))])
+            raise InvalidParameterError(
+                f"{name}: an .npz stores these strings at the length of the longest, {int(lengths.max()):,} "
+                f"characters ({longest[:20]!r}...): {need / 2**30:,.1f} GiB for {a.size:,} of them. Write the "
+                "problem as .json or .parquet, which store each at its own length, or shorten it.")
+        return a.astype(str)
     return a
 
 
@@ -74,7 +90,7 @@ def dump_npz(problem: Problem, path: str | os.PathLike[str]) -> None:
     for name in _TABLES:
         table = getattr(problem, name)
         for f in fields(table):
-            arrays[f"{name}.{f.name}"] = _to_disk(getattr(table, f.name))
+            arrays[f"{name}.{f.name}"] = _to_disk(getattr(table, f.name), f"{name}.{f.name}")
     arrays["skills"] = np.array(problem.skills, dtype=str) if problem.skills else np.zeros(0, "U1")
     arrays["sectors"] = np.array(problem.sectors, dtype=str) if problem.sectors else np.zeros(0, "U1")
     # compressed in memory first, as a JSON document is encoded first: an error or Ctrl-C while it
