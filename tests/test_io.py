@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections import Counter
 
 import numpy as np
@@ -377,6 +378,18 @@ def test_an_npz_of_one_very_long_id_is_refused_naming_it(tmp_path, monkeypatch):
     monkeypatch.setattr(_npz, "_WIDTH_BYTES", 2**28)
     km.dump(p, tmp_path / "p.npz")  # under the real width: written
     assert km.load(tmp_path / "p.npz").employees.ids[3] == "x" * 5_000
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_a_json_path_without_a_size_is_read_capped(tmp_path, monkeypatch):
+    """A device (or a pipe, or standard input) has no size to check before reading: a link to
+    /dev/zero was read without end.  Now reading stops, refused, once it would not fit."""
+    from koeeo_match.io import _json
+
+    monkeypatch.setattr(_json, "available_memory", lambda: 64 * 2**20)
+    (tmp_path / "z.json").symlink_to("/dev/zero")
+    with pytest.raises(km.InsufficientMemoryError, match="holds at least .* GiB of JSON"):
+        km.load(tmp_path / "z.json")
 
 
 def test_solution_round_trip(tmp_path):

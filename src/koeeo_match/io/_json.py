@@ -193,12 +193,26 @@ def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
     if stream:
         if sys.stdin is None:  # a command started with ``<&-``
             raise InvalidProblemError([Issue("file", "", "", "standard input is closed: nothing to read")])
-        raw = sys.stdin.buffer.read()
+        raw = _read_capped(sys.stdin.buffer, name)
     else:
         _check_size(name, os.path.getsize(path))
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        with open(path, "rb") as fh:  # a device or a pipe has no size: capped as it is read
+            raw = _read_capped(fh, name)
     return parse_json(raw, name)
+
+
+def _read_capped(fh: Any, name: str, chunk: int = 1 << 24) -> bytes:
+    """All of ``fh``, refused (:func:`_check_size`) once what was read would not fit in memory as
+    JSON: standard input, a pipe or a device (``/dev/zero``) has no size to check first."""
+    avail = available_memory()
+    cap = None if avail is None else int(avail // JSON_BYTES_PER_BYTE)
+    parts, total = [], 0
+    while data := fh.read(chunk):
+        parts.append(data)
+        total += len(data)
+        if cap is not None and total > cap:
+            _check_size(name, total, at_least=True)
+    return b"".join(parts)
 
 
 def parse_json(raw: bytes, name: str) -> tuple[Any, list[Issue]]:
@@ -227,14 +241,16 @@ def parse_json(raw: bytes, name: str) -> tuple[Any, list[Issue]]:
     return doc, _duplicate_issues(doc, duplicates) if duplicates else []
 
 
-def _check_size(name: str, size: int) -> None:
-    """Refuse a JSON file whose reading would not fit in the memory available now."""
+def _check_size(name: str, size: int, at_least: bool = False) -> None:
+    """Refuse a JSON file whose reading would not fit in the memory available now (``at_least``: a
+    stream of which ``size`` bytes were read so far)."""
     need, avail = size * JSON_BYTES_PER_BYTE, available_memory()
     if avail is None or need <= avail:
         return
     gib = 2.0**30
     raise InsufficientMemoryError(
-        f"{name} holds {size / gib:.2f} GiB of JSON: reading it would take about {need / gib:.1f} GiB "
+        f"{name} holds {'at least ' if at_least else ''}{size / gib:.2f} GiB of JSON: "
+        f"reading it would take about {need / gib:.1f} GiB "
         f"({JSON_BYTES_PER_BYTE} bytes per byte of JSON) and {avail / gib:.1f} GiB are available. Write the "
         "problem as npz (km.dump(problem, 'problem.npz')) or Parquet ('problem.parquet', pip install "
         "'koeeo-match[parquet]') where it is built: both load as arrays, without JSON's overhead.",
