@@ -417,14 +417,20 @@ def test_no_eligible_pair(method):
 def test_hours_never_rounded_silently(method):
     """Durations that are not multiples of 1e-6 h: an exact answer or a clear refusal."""
     # 2 x 1.0000002 h = 2.0000004 h > 2.0000003 h: at most one mission fits.
-    problem = make(employees=[{"id": "e", "hours": 2.0000003}],
+    records = dict(employees=[{"id": "e", "hours": 2.0000003}],
                    missions=[{"id": "m1", "hours": 1.0000002}, {"id": "m2", "hours": 1.0000002}])
+    with pytest.raises(km.InvalidProblemError) as err:  # the readers refuse them, naming each record
+        make(**records)
+    assert {(i.kind, i.id, i.field) for i in err.value.issues} == {
+        ("employee", "e", "hours"), ("mission", "m1", "hours"), ("mission", "m2", "hours")}
+    records["employees"][0]["hours"] = 2.000003  # on the grid of millionths: an exact answer
+    records["missions"] = [{"id": "m1", "hours": 1.000002}, {"id": "m2", "hours": 1.000002}]
+    problem = make(**records)
     try:
         sol = km.solve(problem, method=method, policy=km.Policy(hours=1, travel_km=0.01))
     except km.KoeeoMatchError:
         return  # refusing clearly is fine too
-    assert km.check(problem, sol) == []
-
+    assert km.check(problem, sol) == [] and len(sol.assignments) == 1
 
 
 
