@@ -345,6 +345,10 @@ def test_started_teams_that_compete_for_one_employee_are_infeasible_with_no_assi
         assert sol.status == km.Status.INFEASIBLE and sol.assignments == [], method
         assert sol.message.startswith("no solution holds the 2 fixed pair(s)"), sol.message
         assert km.check(p, sol) == []
+    # the reduced problem itself (its teams started by the pins): infeasible is no false claim there
+    q = pinned.reduce(p, *pinned.fixed_pairs(p, [("a", "t1"), ("b", "t2")])).problem
+    sol = km.solve(q, method="cpsat")
+    assert sol.status == km.Status.INFEASIBLE and km.check(q, sol) == []
 
 
 @settings(max_examples=60, **SETTINGS)

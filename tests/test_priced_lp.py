@@ -103,6 +103,28 @@ def test_every_rule_at_scale_answers_a_tiny_limit_with_the_greedy_start():
     assert s.objective >= 0.5 * greedy.objective > 0 and s.bound >= s.objective
 
 
+def test_every_rule_at_scale_answers_ctrl_c_while_its_start_graph_is_drawn(monkeypatch):
+    """The start graph is drawn inside the pricing's Ctrl-C guard: a SIGINT then is an answer marked
+    interrupted, never a KeyboardInterrupt out of km.solve."""
+    import os
+    import signal
+    import time
+
+    from koeeo_match.solvers import priced
+
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    draw = priced.start_pairs
+
+    def ctrl_c_then_draw(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        return draw(*args, **kwargs)
+
+    monkeypatch.setattr(priced, "start_pairs", ctrl_c_then_draw)
+    s = relaxed_solution(p, km.Policy.preset("max_hours"), SolveOptions(time_limit=5))
+    assert s.termination == km.Termination.INTERRUPTED and km.check(p, s) == []
+
+
 def test_a_pair_given_twice_is_one_column():
     # a forced pair also held by the flow relaxation reaches lp_bound twice: two LP columns would
     # let the employee take the mission twice (14 h of a 7 h mission)

@@ -312,6 +312,8 @@ def test_records_and_table(year_flow):
     assert {"date", "assignments", "hours", "seconds", "employees_waiting", "missions_open",
             "cumulative_hours", "cancelled", "status"} <= {f.name for f in dataclasses.fields(b)}
     assert b["date"] == b.date and b["assignments"] == b.assignments and dict(b)["hours"] == b.hours
+    assert "date" in b and "nope" not in b and len(b) == len(list(b))
+    assert list(b) == [f.name for f in dataclasses.fields(b)]
     with pytest.raises(KeyError):
         b["nope"]
     frame = year.table()

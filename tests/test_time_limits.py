@@ -94,7 +94,7 @@ def test_cpsat_does_not_start_a_search_that_cannot_answer_in_time(region, monkey
     """A big model whose workers' first propagation (which nothing stops) would not end in the time
     left: the greedy start, said so, with a bound; with the time it needs, CP-SAT searches."""
     g = km.build_candidates(region, "max_hours")
-    monkeypatch.setattr(cpsat, "_BIG_MODEL", 100)  # this region's model counts as big
+    monkeypatch.setattr(cpsat, "GUARD_VARS", 100)  # this region's model counts as big
     monkeypatch.setattr(cpsat, "SECONDS_PER_VAR", 1.0)  # and each variable as a second
     res = cpsat.solve_cpsat(region, g, SolveOptions(time_limit=60))
     assert res.status == km.Status.FEASIBLE and res.termination == km.Termination.TIME_LIMIT, res

@@ -41,3 +41,13 @@ def test_largest_accepted_values_keep_the_rules_as_they_are(city):
     r = km.whatif.entitlement(city, 1e6)
     assert set(r.employees.hours.tolist()) == {1e6}
     assert km.check(r, km.solve(r, time_limit=20)) == []
+
+
+@pytest.mark.parametrize("fn, hours", [("entitlement", 0.1234567), ("employer_hours_budget", 1 / 3 + 1e-6)])
+def test_hours_no_unit_makes_whole_are_refused_naming_the_parameter(fn, hours):
+    """As the readers refuse them in files: every solve of the result used to fail with a
+    SolverError naming nothing."""
+    p = km.synth.city(employees=60, seed=0)
+    with pytest.raises(km.InvalidParameterError, match=f"'hours' parameter of {fn} must be in whole millionths"):
+        getattr(km.whatif, fn)(p, hours)
+    assert getattr(km.whatif, fn)(p, 7 / 3) is not None  # thirds of an hour are exact

@@ -382,7 +382,9 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if status in ("infeasible", "unknown") and len(solution.employee_ids):
         out.append(Violation("recorded_status", (), f"status {status} with {len(solution.employee_ids)} "
                                                     "assignments (it means no solution)"))
-    pinned = _real((getattr(solution, "metrics", None) or {}).get("fixed")) > 0  # a status given pinned pairs
+    # a status given pinned pairs: solved with fixed= (metrics), or a reduced problem's teams they started
+    pinned = _real((getattr(solution, "metrics", None) or {}).get("fixed")) > 0 or (
+        problem.taken is not None and bool(problem.taken.staffed.any()))
     if status == "infeasible" and not len(solution.employee_ids) and not len(problem.forced.employee) and not pinned:
         out.append(Violation("recorded_status", (), "status infeasible, but the problem has no forced pair: "
                                                     "leaving everyone unassigned breaks no rule"))

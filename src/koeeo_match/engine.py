@@ -51,7 +51,7 @@ from .result import to_solution
 from .solution import Solution, relative_gap
 from .solvers import INTERRUPTED, REGISTRY, RULES, CtrlC, RawResult, SolveOptions, problem_rules
 from .solvers.flow import certain_obstacles
-from .solvers.priced import START_K, START_SHARE, flow_relaxation, priced_obstacles, solve_priced, start_pairs
+from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
 from .solvers.priced_lp import LPBound, lp_bound
 from .solvers.stable import PROPOSING
 from .status import Status, Termination
@@ -244,17 +244,11 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     """
     t0 = time.perf_counter()
     budget = options.time_limit
-    start = None
-    if budget is not None:  # the start graph by its share of step 1, but GRAPH_MIN_SECONDS at least (as a
-        # graph is drawn for every method): a short limit then still gets auto's greedy answer on its arcs
-        start_end = time.monotonic() + max(START_SHARE * budget / 3, GRAPH_MIN_SECONDS)
-        start = start_pairs(problem, policy, START_K, options.workers,
-                            stop=lambda: INTERRUPTED.is_set() or time.monotonic() > start_end,
-                            interrupt=INTERRUPTED.is_set)
-    first = dataclasses.replace(options, time_limit=None if budget is None
-                                else max(budget / 3 - (time.perf_counter() - t0), 0.0))
+    first = dataclasses.replace(options, time_limit=None if budget is None else budget / 3)
+    # the start graph for GRAPH_MIN_SECONDS at least, as every method's graph: a short limit then still
+    # gets auto's greedy answer on its arcs
     relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=memory_budget(memory_limit),
-                                  relax=True, start=start)
+                                  relax=True, start_seconds=GRAPH_MIN_SECONDS)
     # certified: the relaxation's optimum; stopped: a bound from the prices of its last complete scan
     flow_bound = relaxed.scale.primary_bound(float(raw_r.bound)) if raw_r.bound is not None else None
     # the arcs held by pricing, and the forced pairs: the LP relaxation of every rule is priced from them

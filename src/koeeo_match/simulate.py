@@ -81,7 +81,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from numbers import Integral, Real
 from typing import Any, cast
@@ -195,6 +195,15 @@ class Batch:
     def keys(self) -> tuple[str, ...]:
         """The field names, in order (``dict(batch)`` is the record as a dict)."""
         return _FIELDS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_FIELDS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in _FIELDS
 
 
 _FIELDS = tuple(f.name for f in fields(Batch))
@@ -462,7 +471,8 @@ def simulate(
         what = "days (served every day)" if online or fills else f"{batch} batch dates"
         raise param_error("simulate", "problem", f"spans {format_day(first)} to {format_day(last)}: {steps.size:,} "
                           f"{what}, each a step and a record, more than the {MAX_STEPS:,} a replay takes. Check "
-                          "the earliest and latest 'joined', 'posted' and mission 'date', or batch less often.")
+                          "the earliest and latest 'joined', 'posted' and mission 'date'"
+                          + ("." if online or fills else ", or batch less often."))
     if online and reports[-1] != last:
         reports = np.append(reports[reports <= last], last)
     forced_days = np.setdiff1d(f_known, steps)  # days between batches that only list forced pairs

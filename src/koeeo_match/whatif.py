@@ -26,7 +26,7 @@ import numpy as np
 
 from ._params import InstanceOf, Interval, param_error, validate
 from .errors import HOURS_BUDGET_MAX, HOURS_MAX
-from .model import Problem
+from .model import Problem, hours_unit_issue, inexact_hours
 
 __all__ = ["travel_cap", "employer_daily_cap", "employer_hours_budget", "entitlement"]
 
@@ -43,6 +43,20 @@ _HOURS = [Interval(Real, 0, HOURS_MAX, unit="hours")]
 def _number(fn: str, problem: Problem, name: str, value: float, accepted: list) -> float:
     validate(fn, {"problem": _PROBLEM, name: accepted}, {"problem": problem, name: value})
     return float(value)
+
+
+def _exact(fn: str, new: Problem, hours: float) -> Problem:
+    """``new`` (the problem with ``hours`` set), unless ``hours`` has no exact unit, alone or with the
+    problem's other hours (:mod:`koeeo_match.model`: the readers refuse those in files too)."""
+    if inexact_hours(np.array([hours]))[0]:
+        raise param_error(fn, "hours", f"must be in whole millionths of an hour (or thirds, sixtieths, ...: hours "
+                                       f"are compared exactly). Got {hours!r} instead.")
+    m, e, er = new.missions, new.employees, new.employers
+    joint = hours_unit_issue([("mission", m.ids, m.hours), ("employee", e.ids, e.hours),
+                              ("employer", er.ids, er.hours_budget)])
+    if joint is not None:
+        raise param_error(fn, "hours", f"has no common exact unit with the problem's other hours: {joint.message}")
+    return new
 
 
 def _employer_mask(problem: Problem, employers: Sequence[str] | None, fn: str) -> np.ndarray:
@@ -123,7 +137,8 @@ def employer_hours_budget(problem: Problem, hours: float, *, employers: Sequence
     er = problem.employers
     mask = _employer_mask(problem, employers, "employer_hours_budget")
     new = np.where(mask, np.minimum(er.hours_budget, h), er.hours_budget)
-    return dataclasses.replace(problem, employers=dataclasses.replace(er, hours_budget=new))
+    return _exact("employer_hours_budget", dataclasses.replace(problem, employers=dataclasses.replace(
+        er, hours_budget=new)), h)
 
 
 def entitlement(problem: Problem, hours: float) -> Problem:
@@ -141,4 +156,5 @@ def entitlement(problem: Problem, hours: float) -> Problem:
     """
     h = _number("entitlement", problem, "hours", hours, _HOURS)
     e = problem.employees
-    return dataclasses.replace(problem, employees=dataclasses.replace(e, hours=np.full(len(e), h)))
+    return _exact("entitlement", dataclasses.replace(problem, employees=dataclasses.replace(
+        e, hours=np.full(len(e), h))), h)

@@ -178,6 +178,11 @@ def _pylist(table: Any, kind: str) -> tuple[list[dict[str, Any]], list[Issue]]:
                 rid = ids[i] if ids is not None and isinstance(ids[i], str) and ids[i] else f"#{i}"
                 issues.append(Issue(kind, rid, name, f"a value outside the days Python holds (0001-01-01 to "
                                                     f"9999-12-31) or an invalid one: {err}"))
+    if not issues:  # the table failed as a whole and no column alone: never an empty table instead
+        try:
+            table.to_pylist()
+        except (OverflowError, ValueError) as err:
+            issues.append(Issue(kind, "", "", f"a value Python cannot hold: {err}"))
     return [], issues
 
 

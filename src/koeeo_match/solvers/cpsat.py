@@ -47,7 +47,7 @@ from ._structure import Structure, structure, useful_arcs
 from .greedy import greedy_from
 from .lp import quick_bound
 
-__all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC", "SECONDS_PER_VAR"]
+__all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC", "SECONDS_PER_VAR", "GUARD_VARS"]
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,13 @@ _END_SHARE, _END_MAX = 0.25, 0.5
 #: CP-SAT cannot be stopped before every worker has loaded the model and run its first propagation
 #: (no ``stop_search`` or time limit is seen until then): 17.96 s of wall time for a model of 504,425
 #: variables given 9.0 s (``km.synth.france(seed=0, scale=0.01, rules="all")``, ``cpsat``,
-#: ``time_limit=15``, load 2.1-2.4), 36 us a variable.  A model above :data:`_BIG_MODEL` arcs is
-#: searched only when that many seconds per variable fit in the time left; otherwise the answer is
-#: the greedy start (the search could not have ended in time, nor improved it before).
+#: ``time_limit=15``, load 2.1-2.4), 36 us a variable.  A model above :data:`GUARD_VARS` variables
+#: is searched only when that many seconds per variable fit in the time left; otherwise the answer is
+#: the greedy start (the search could not have ended in time, nor improved it before).  Smaller
+#: models are not held to it: at 57,093 arcs a whole run took 1.6 s (load 4.5), less than the rate
+#: says, and the rate was measured at 504,425 variables only.
 SECONDS_PER_VAR = 3.6e-5
+GUARD_VARS = 200_000
 #: Peak bytes per arc of a CP-SAT search (2 workers), the graph's included: the lowest figure measured
 #: (docs/solvers.md, "Memory: refused up front"; ``memory.BYTES_PER_ARC["cpsat"]``).  A model built
 #: whose search would need more than ``SolveOptions.memory_bytes`` is not searched.
@@ -157,7 +160,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
             # the memory check up front let it through, counting on a time limit too short to build it
             return _unsearched(problem, graph, st, start, need, options.memory_bytes)
         rest = None if deadline is None else deadline - time.monotonic()
-        if rest is not None and start is not None and keep.size > _BIG_MODEL and not lns_only \
+        if rest is not None and start is not None and keep.size > GUARD_VARS and not lns_only \
                 and rest < SECONDS_PER_VAR * keep.size:
             return _too_slow(problem, graph, st, start, keep.size, rest)
         solver = cp_model.CpSolver()

@@ -296,7 +296,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                  start: tuple[np.ndarray, ...] | None = None,
                  add_per_node: int = ADD_PER_NODE, partial_k: int = 0,
                  remote_cap: int | None = REMOTE_CAP,
-                 memory_bytes: float | None = None, relax: bool = False) -> tuple[CandidateGraph, RawResult]:
+                 memory_bytes: float | None = None, relax: bool = False,
+                 start_seconds: float = 0.0) -> tuple[CandidateGraph, RawResult]:
     """The exact min-cost flow optimum of ``problem`` by pricing over its implicit graph.
 
     Parameters
@@ -308,7 +309,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         ``time_limit`` (seconds; checked between rounds and between the groups of a scan),
         ``workers`` and ``progress``.
     start_k : int
-        The start graph keeps each employee's and each mission's ``start_k`` best arcs.
+        The start graph keeps each employee's and each mission's ``start_k`` best arcs; under a
+        time limit it is drawn until ``START_SHARE`` of it, or ``start_seconds`` if longer.
     start : tuple of ndarray, optional
         Start from these (employee, mission) pairs instead (those not eligible are dropped), or
         from the (employee, mission, km) eligible arcs of :func:`start_pairs`.
@@ -385,7 +387,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         halt = functools.partial(_auto_clock.stopped, deadline)
         if start is None:  # by START_SHARE of the limit, so that a greedy answer has time if it comes to that
             halt_start = functools.partial(_auto_clock.stopped, None if deadline is None
-                                           else t_start + START_SHARE * (deadline - t_start))
+                                           else t_start + max(START_SHARE * (deadline - t_start), start_seconds))
             ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt_start,
                                      interrupt=INTERRUPTED.is_set)
             partial_start = halt_start()
