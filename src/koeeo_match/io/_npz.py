@@ -335,8 +335,8 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
         the error lists every problem found, each naming the array (``"missions.seats"``)
         or the record and field, as the JSON reader does: first each array the format
         does not know, and the structure: every missing or unreadable array (arrays of
-        Python objects are never loaded), wrong dtype, dimension or length, and CSR
-        pointer.  When the structure is sound, the values, all at once (after the unknown
+        Python objects are never loaded; an array given twice in the zip), wrong dtype,
+        dimension or length, and CSR pointer.  When the structure is sound, the values, all at once (after the unknown
         arrays, which do not stop them): whole numbers stored as fractions, ranges (the
         supported ranges of docs/model.md, dates within 0001-01-01..9999-12-31),
         references, ids empty or repeated, skill and sector names empty or listed twice
@@ -344,7 +344,8 @@ def load_npz(path: str | os.PathLike[str]) -> Problem:
         given twice in one record, availability windows (none for an employee marked always
         available, each ending no earlier than it starts, sorted and merged), and the pair
         rules of JSON (an unknown employee or mission, a pair listed twice, a pair both
-        forced and forbidden).
+        forced and forbidden, a forced or forbidden pair with a score other than 0), and
+        hours that no unit makes whole (docs/model.md).
 
     Examples
     --------
