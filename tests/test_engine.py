@@ -6,6 +6,7 @@ import copy
 import dataclasses
 import json
 import pickle
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -347,3 +348,15 @@ def test_validate_rules_and_decorator():
     with pytest.raises(ValueError, match="'n' parameter of repeat must be an integer >= 1. Got 0 instead."):
         repeat("ab", 0)
     assert str(param_error("g", "x", "is odd.")) == "The 'x' parameter of g is odd."
+
+
+def test_a_policy_weighing_everything_zero_is_warned_of():
+    """Legal, and surely not meant: every assignment scores 0, so the empty answer is optimal."""
+    p = km.synth.city(employees=30, seed=0)
+    with pytest.warns(km.KoeeoMatchWarning, match="gives every term weight 0") as record:
+        s = km.solve(p, policy=km.Policy(hours=0))
+    assert len(record) == 1 and record[0].filename == __file__  # once, at the caller
+    assert s.assignments == [] and km.check(p, s) == []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", km.KoeeoMatchWarning)
+        km.solve(p, policy="max_hours")  # a real policy: no warning

@@ -45,7 +45,7 @@ from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory
 from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import is_pairs, merge, pin
-from .policy import Policy, as_policy
+from .policy import Policy, as_policy, warn_if_zero
 from .preferences import check_preferences, restrict_preferences
 from .result import to_solution
 from .solution import Solution, relative_gap
@@ -117,6 +117,7 @@ def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn:
     True
     """
     pol = Policy.preset("max_hours") if policy is None else as_policy(policy, "policy", fn)
+    warn_if_zero(pol, "policy", fn)
     return pol, (None if rank is None else as_policy(rank, "rank", fn))
 
 
@@ -245,8 +246,6 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     t0 = time.perf_counter()
     budget = options.time_limit
     first = dataclasses.replace(options, time_limit=None if budget is None else budget / 3)
-    # the start graph for GRAPH_MIN_SECONDS at least, as every method's graph: a short limit then still
-    # gets auto's greedy answer on its arcs
     relaxed, raw_r = solve_priced(flow_relaxation(problem), policy, first, memory_bytes=memory_budget(memory_limit),
                                   relax=True, start_seconds=GRAPH_MIN_SECONDS)
     # certified: the relaxation's optimum; stopped: a bound from the prices of its last complete scan

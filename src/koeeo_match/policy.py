@@ -65,6 +65,7 @@ equal: it never happens silently.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from numbers import Real
@@ -73,11 +74,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ._params import Interval, did_you_mean, param_error
-from .errors import InvalidParameterError, SolverError
+from .errors import InvalidParameterError, KoeeoMatchWarning, SolverError
 from .model import HOURS_FACTORS, hours_factor
 
 __all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "EXACT_FACTORS", "IntegerScores", "hours_factor",
-           "integer_scores"]
+           "integer_scores", "warn_if_zero"]
 
 #: Names of the objective terms, in display order.
 TERMS: tuple[str, ...] = (
@@ -309,6 +310,14 @@ def as_policy(value: Policy | str, param: str, func: str) -> Policy:
         raise param_error(func, param, f"must be a Policy or a preset name. Got {value!r} instead.")
     return value
 
+
+def warn_if_zero(policy: Policy, param: str, func: str) -> None:
+    """A :class:`~koeeo_match.KoeeoMatchWarning` when ``policy`` weighs every term 0 (legal, and surely
+    not meant: every assignment scores 0, so leaving everyone unassigned is optimal)."""
+    if not any(policy.weights().values()):
+        warnings.warn(f"The {param!r} of {func} gives every term weight 0: every assignment scores 0, so "
+                      "leaving everyone unassigned is optimal (give a weight, e.g. Policy(hours=1)).",
+                      KoeeoMatchWarning, stacklevel=4)
 
 
 
