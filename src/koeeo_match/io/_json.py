@@ -197,7 +197,7 @@ def read_json(path: str | os.PathLike[str]) -> tuple[Any, list[Issue]]:
     else:
         _check_size(name, os.path.getsize(path))
         with open(path, "rb") as fh:  # a device or a pipe has no size: capped as it is read
-            raw = _read_capped(fh, name)
+            raw = fh.read() if os.path.isfile(path) else _read_capped(fh, name)
     return parse_json(raw, name)
 
 
