@@ -106,6 +106,28 @@ def test_cpsat_does_not_start_a_search_that_cannot_answer_in_time(region, monkey
     assert "first propagation" not in searched.message and searched.stats.get("cpsat_searched") is not False
 
 
+def test_auto_kills_parts_that_run_past_the_limit(region, monkeypatch):
+    """A part whose step cannot be stopped (a flow, a repair) ran seconds past the limit on a loaded
+    machine, and auto waited for it: forked parts are now killed at the limit, and the answer is the
+    greedy one of the whole, said so, with the parts' bound."""
+    import time
+
+    def stuck(*args, **kwargs):  # a part that would end long after the limit
+        time.sleep(60)
+
+    monkeypatch.setattr(auto, "MIP_ARCS", 10)  # the parts route, in processes, on this small region
+    monkeypatch.setattr(auto, "PARALLEL_ARCS", 10)
+    monkeypatch.setattr(auto, "SPLIT_ARCS", 500)  # two parts (one alone runs in this process)
+    monkeypatch.setattr(auto, "PART_ARCS", 500)
+    monkeypatch.setattr(auto, "solve_part", stuck)
+    t0 = time.monotonic()
+    sol = km.solve(region, method="auto", time_limit=3)
+    assert time.monotonic() - t0 < 3 + 1.5, "auto waited for its parts"
+    assert sol.status == km.Status.FEASIBLE and sol.termination == km.Termination.TIME_LIMIT, sol
+    assert "while the parts were searched" in sol.message and "greedy" in sol.message, sol.message
+    assert km.check(region, sol) == [] and sol.bound is not None and sol.bound >= sol.objective
+
+
 def test_cpsat_ctrl_c_during_model_building_reads_sensibly(region):
     """Ctrl-C (auto's flag, which cpsat's model building checks) before the model is built: the
     greedy start, termination ``interrupted``, and a message that says what happened."""

@@ -58,7 +58,7 @@ import numpy as np
 from ..candidates import CandidateGraph
 from ..decompose import Part
 from ..model import Problem
-from ..parallel import default_workers, run_parts
+from ..parallel import PartsStopped, default_workers, run_parts
 from ..status import Status, Termination
 from . import _auto_remote, _auto_split
 from ._auto_clock import INTERRUPTED, CtrlC, shares, stopped
@@ -161,22 +161,40 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
             bounds = [b for b, _ in relaxed]
             bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds if b is not None)
             return _as_fallback(graph, fallback, bound, INTERRUPTED.is_set(), time.perf_counter() - t0, len(parts))
-        # phase 2: a feasible solution per part
-        results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc, executor=options.executor,
-                            remote=_auto_remote.SOLVE)
+        # phase 2: a feasible solution per part.  A step inside a part that cannot be stopped (a flow, a
+        # repair) may run past the parts' deadline on a loaded machine: forked parts are killed at the
+        # limit itself, and the answer is then the greedy one (a part's share of shared caps makes a
+        # mix of parts and greedy unsafe)
+        hard = None if deadline is None or n_proc <= 1 else start + float(options.time_limit or 0.0)
+        try:
+            results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc,
+                                executor=options.executor, remote=_auto_remote.SOLVE,
+                                stop=None if hard is None else lambda: time.monotonic() > hard)
+        except PartsStopped:
+            if fallback.status != Status.FEASIBLE:  # no greedy answer to fall back on (forced pairs)
+                return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "time limit reached while the parts "
+                                 "were searched, and no feasible start is known", {"method": "auto"},
+                                 termination=Termination.TIME_LIMIT)
+            bounds = [b for b, _ in relaxed]
+            bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds if b is not None)
+            return _as_fallback(graph, fallback, bound, INTERRUPTED.is_set(), time.perf_counter() - t0, len(parts),
+                                killed=True)
     out_of_time = deadline is not None and time.monotonic() >= deadline
     res = _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
     return _better(graph, res, fallback)
 
 
 def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, interrupted: bool,
-                 seconds: float, n_parts: int) -> RawResult:
-    """The greedy solution of the whole as ``auto``'s answer, with the parts' bounds (phase 1)."""
+                 seconds: float, n_parts: int, killed: bool = False) -> RawResult:
+    """The greedy solution of the whole as ``auto``'s answer, with the parts' bounds (phase 1);
+    ``killed``: the parts' searches ran to the limit and were stopped there."""
     why = "interrupted (Ctrl-C)" if interrupted else "time limit reached"
+    when = ("while the parts were searched (their processes stopped at the limit)" if killed
+            else "before the parts were searched")
     cut = ("" if not fallback.stats.get("stopped") else ", stopped before it tried every arc"
            if fallback.stats.get("scan_cut") else ", stopped before retrying the teams it left short")
     res = RawResult(fallback.selected, Status.FEASIBLE, None,
-                    f"{why} before the parts were searched: best solution found so far, the greedy one{cut}",
+                    f"{why} {when}: best solution found so far, the greedy one{cut}",
                     {"method": "auto", "parts": n_parts, "how": {"greedy": 1}, "seconds": seconds},
                     termination=Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT)
     return with_bound(graph, res, bound)
