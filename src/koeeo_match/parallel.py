@@ -308,14 +308,17 @@ def _fork_pool(token: int, indices: Sequence[int] | range, workers: int,
 def _kill(ex: ProcessPoolExecutor) -> None:
     """Kill a fork pool's workers now (Python 3.14 has ``ProcessPoolExecutor.kill_workers``; before
     it, the pool's own table of processes), and let it shut down without waiting for them."""
+    # the table read once: the pool's own thread may clear it as soon as it sees a worker die, and the
+    # processes must still be reaped here (a test saw one left, unjoined, after the call returned)
+    procs = list((getattr(ex, "_processes", None) or {}).values())
     kill = getattr(ex, "kill_workers", None)
     if kill is not None:  # pragma: no cover - Python >= 3.14
         kill()
     else:
-        for proc in list((getattr(ex, "_processes", None) or {}).values()):
+        for proc in procs:
             proc.kill()
-    for proc in list((getattr(ex, "_processes", None) or {}).values()):
-        proc.join(1.0)  # reaped: gone, not a zombie (SIGKILL ends a process at once)
+    for proc in procs:
+        proc.join(5.0)  # reaped: gone, not a zombie (SIGKILL ends a process at once)
     ex.shutdown(wait=False, cancel_futures=True)
 
 
