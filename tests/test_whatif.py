@@ -51,3 +51,13 @@ def test_hours_no_unit_makes_whole_are_refused_naming_the_parameter(fn, hours):
     with pytest.raises(km.InvalidParameterError, match=f"'hours' parameter of {fn} must be in whole millionths"):
         getattr(km.whatif, fn)(p, hours)
     assert getattr(km.whatif, fn)(p, 7 / 3) is not None  # thirds of an hour are exact
+
+
+def test_hours_exact_alone_but_with_no_common_unit_are_refused():
+    """A millionth of an hour is exact alone, but not beside a mission of a third of an hour."""
+    p = km.Problem.from_records(associations=[{"id": "a", "lat": 45, "lon": 5}],
+                                employees=[{"id": "e", "lat": 45, "lon": 5}],
+                                missions=[{"id": "m", "association": "a", "hours": 1 / 3}])
+    with pytest.raises(km.InvalidParameterError, match="no common exact unit .* mission 'm'"):
+        km.whatif.entitlement(p, 0.000001)
+    assert km.whatif.entitlement(p, 0.5).employees.hours[0] == 0.5

@@ -75,10 +75,10 @@ import numpy as np
 
 from ._params import Interval, did_you_mean, param_error
 from .errors import InvalidParameterError, KoeeoMatchWarning, SolverError
-from .model import HOURS_FACTORS, hours_factor
+from .model import HOURS_FACTORS
 
-__all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "EXACT_FACTORS", "IntegerScores", "hours_factor",
-           "integer_scores", "warn_if_zero"]
+__all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "EXACT_FACTORS", "IntegerScores", "integer_scores",
+           "warn_if_zero"]
 
 #: Names of the objective terms, in display order.
 TERMS: tuple[str, ...] = (

@@ -26,7 +26,7 @@ import numpy as np
 
 from ._params import InstanceOf, Interval, param_error, validate
 from .errors import HOURS_BUDGET_MAX, HOURS_MAX
-from .model import Problem, hours_unit_issue, inexact_hours
+from .model import HOURS_UNITS, Problem, inexact_hour, problem_hours_issue
 
 __all__ = ["travel_cap", "employer_daily_cap", "employer_hours_budget", "entitlement"]
 
@@ -48,12 +48,9 @@ def _number(fn: str, problem: Problem, name: str, value: float, accepted: list) 
 def _exact(fn: str, new: Problem, hours: float) -> Problem:
     """``new`` (the problem with ``hours`` set), unless ``hours`` has no exact unit, alone or with the
     problem's other hours (:mod:`koeeo_match.model`: the readers refuse those in files too)."""
-    if inexact_hours(np.array([hours]))[0]:
-        raise param_error(fn, "hours", f"must be in whole millionths of an hour (or thirds, sixtieths, ...: hours "
-                                       f"are compared exactly). Got {hours!r} instead.")
-    m, e, er = new.missions, new.employees, new.employers
-    joint = hours_unit_issue([("mission", m.ids, m.hours), ("employee", e.ids, e.hours),
-                              ("employer", er.ids, er.hours_budget)])
+    if inexact_hour(hours):
+        raise param_error(fn, "hours", f"must be in {HOURS_UNITS}. Got {hours!r} instead.")
+    joint = problem_hours_issue(new.missions, new.employees, new.employers)
     if joint is not None:
         raise param_error(fn, "hours", f"has no common exact unit with the problem's other hours: {joint.message}")
     return new

@@ -26,8 +26,8 @@ from ..model import (
     Pairs,
     Problem,
     format_day,
-    hours_unit_issue,
     inexact_hours,
+    problem_hours_issue,
     vocabulary_issues,
 )
 
@@ -314,9 +314,7 @@ def validate(p: Problem, issues: list[Issue]) -> None:
     _check_organisations(p, issues)
     _check_pairs(p, issues)
     if not issues:
-        joint = hours_unit_issue([("mission", p.missions.ids, p.missions.hours),
-                                  ("employee", p.employees.ids, p.employees.hours),
-                                  ("employer", p.employers.ids, p.employers.hours_budget)])
+        joint = problem_hours_issue(p.missions, p.employees, p.employers)
         issues += [] if joint is None else [joint]
     if issues:
         raise InvalidProblemError(issues)

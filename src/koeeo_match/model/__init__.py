@@ -28,7 +28,16 @@ from __future__ import annotations
 
 from ._fields import LISTS, NOT_TEXT, NUL_TEXT, is_text, parse_day, record_name, show_value
 from ._frames import problem_columns, records_from_frame, tables_from_rows, vocabulary_issues
-from ._hours import HOURS_FACTORS, INEXACT_HOURS, hours_factor, hours_unit_issue, inexact_hours
+from ._hours import (
+    HOURS_FACTORS,
+    HOURS_UNITS,
+    INEXACT_HOURS,
+    hours_factor,
+    hours_unit_issue,
+    inexact_hour,
+    inexact_hours,
+    problem_hours_issue,
+)
 from ._problem import Problem, problem_from_dict
 from ._records import DEFAULT_HOURS, DEFAULT_MAX_KM, PROBLEM_FORMAT
 from ._tables import (
@@ -47,10 +56,13 @@ from ._taken import Taken, restrict
 
 __all__ = [
     "HOURS_FACTORS",
+    "HOURS_UNITS",
     "INEXACT_HOURS",
     "hours_factor",
     "hours_unit_issue",
+    "inexact_hour",
     "inexact_hours",
+    "problem_hours_issue",
     "FIRST_DAY",
     "LAST_DAY",
     "NOT_TEXT",

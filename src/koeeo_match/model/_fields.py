@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import HOURS_BUDGET_MAX, HOURS_MAX, WEIGHT_MAX, Issue
-from ._hours import INEXACT_HOURS, inexact_hours
+from ._hours import INEXACT_HOURS, inexact_hour
 from ._tables import _EPOCH
 
 __all__ = ["LISTS", "NOT_TEXT", "NUL_TEXT", "FieldError", "is_text", "parse_day", "parse_records", "record_name",
@@ -136,7 +136,7 @@ def _hours(*, strict: bool = False, high: float) -> Callable[[Any], float]:
 
     def parse(v: Any) -> float:
         x = number(v)
-        if inexact_hours(np.array([x]))[0]:
+        if inexact_hour(x):
             raise FieldError(f"{INEXACT_HOURS}, got {_show(v)}")
         return x
 

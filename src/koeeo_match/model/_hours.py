@@ -8,17 +8,22 @@ problem whose values have no common unit (a third of an hour beside a millionth)
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import numpy as np
 
 from ..errors import Issue
 
-__all__ = ["HOURS_FACTORS", "hours_factor", "inexact_hours", "hours_unit_issue", "INEXACT_HOURS"]
+__all__ = ["HOURS_FACTORS", "hours_factor", "inexact_hour", "inexact_hours", "hours_unit_issue",
+           "problem_hours_issue", "INEXACT_HOURS", "HOURS_UNITS"]
 
 #: Units per hour tried, in order, to make hours exact integers.
 HOURS_FACTORS = (1, 2, 4, 8, 10, 12, 20, 24, 40, 60, 100, 120, 1000, 3600, 10_000, 100_000, 1_000_000)
+#: What makes hours exact, in words (the readers' and whatif's messages).
+HOURS_UNITS = "whole millionths of an hour (or thirds, sixtieths, ...: hours are compared exactly)"
 #: The readers' message for a value that no unit makes whole.
-INEXACT_HOURS = ("expected hours in whole millionths of an hour (or thirds, sixtieths, ...: hours are compared "
-                 "exactly)")
+INEXACT_HOURS = f"expected hours in {HOURS_UNITS}"
 
 
 def _whole(x: np.ndarray) -> np.ndarray:
@@ -55,11 +60,26 @@ def inexact_hours(v: np.ndarray) -> np.ndarray:
     """
     v = np.asarray(v, np.float64)
     bad = np.ones(v.shape, bool)
-    finite = np.isfinite(v)
-    with np.errstate(invalid="ignore", over="ignore"):
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN and inf are never whole
         for f in HOURS_FACTORS:
-            bad &= ~(_whole(v * f) & finite)
-    return bad | (~finite)
+            bad &= ~_whole(v * f)
+    return bad
+
+
+def inexact_hour(x: float) -> bool:
+    """:func:`inexact_hours` of one value, without numpy (a record reader calls it per record).
+
+    >>> [inexact_hour(x) for x in (7.0, 7 / 3, 0.1234567, 1e-320, float("nan"))]
+    [False, False, True, True, True]
+    """
+    if not math.isfinite(x):
+        return True
+    for f in HOURS_FACTORS:
+        y = x * f
+        r = round(y)
+        if abs(y - r) <= 4 * math.ulp(max(abs(y), 1.0)) and (r != 0 or y == 0):
+            return False
+    return True
 
 
 def _factor_of(v: np.ndarray) -> np.ndarray:
@@ -97,3 +117,10 @@ def hours_unit_issue(named: list[tuple[str, np.ndarray, np.ndarray]]) -> Issue |
     return Issue("file", "", "hours",
                  f"no common exact unit for the hours: {kinds[a]} {all_ids[a]!r} ({v[a]:.10g} h) needs 1/{per[a]:,} h, "
                  f"which does not hold {kinds[b]} {all_ids[b]!r} ({v[b]:.10g} h); round them to millionths of an hour")
+
+
+def problem_hours_issue(missions: Any, employees: Any, employers: Any) -> Issue | None:
+    """:func:`hours_unit_issue` of a problem's tables: missions' and employees' ``hours`` and employers'
+    ``hours_budget``."""
+    return hours_unit_issue([("mission", missions.ids, missions.hours), ("employee", employees.ids, employees.hours),
+                             ("employer", employers.ids, employers.hours_budget)])

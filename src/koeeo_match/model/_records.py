@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InvalidProblemError, Issue, KoeeoMatchWarning
 from ._fields import LISTS, _show, parse_records
-from ._hours import hours_unit_issue
+from ._hours import problem_hours_issue
 from ._tables import NO_DATE, Associations, Employees, Employers, Missions, Pairs, format_day
 
 __all__ = ["DEFAULT_HOURS", "DEFAULT_MAX_KM", "PROBLEM_FORMAT", "tables_from_dict"]
@@ -312,9 +312,7 @@ def tables_from_dict(doc: Any) -> dict[str, Any]:
     missions = _missions(recs["mission"], refs, skills, associations)
     pairs = _pairs(recs, refs)
     if not issues:
-        joint = hours_unit_issue([("mission", missions.ids, missions.hours),
-                                  ("employee", employees.ids, employees.hours),
-                                  ("employer", employers.ids, employers.hours_budget)])
+        joint = problem_hours_issue(missions, employees, employers)
         issues += [] if joint is None else [joint]
     if issues:
         raise InvalidProblemError(issues)

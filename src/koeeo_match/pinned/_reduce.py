@@ -8,8 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import UnsupportedError
-from ..model import NO_DATE, Employees, Pairs, Problem, Taken, restrict
-from ..policy import hours_factor
+from ..model import NO_DATE, Employees, Pairs, Problem, Taken, hours_factor, restrict
 
 __all__ = ["Reduced", "cut_days", "reduce"]
 

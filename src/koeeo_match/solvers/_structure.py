@@ -17,15 +17,14 @@ import numpy as np
 from .._arrays import find_sorted
 from ..candidates import CandidateGraph
 from ..errors import SolverError
-from ..model import NO_DATE, Problem
-from ..policy import hours_factor
+from ..model import NO_DATE, Problem, hours_factor
 
 __all__ = ["Structure", "structure", "group_ids", "hours_unit", "useful_arcs"]
 
 
 def hours_unit(hours: np.ndarray) -> int:
     """Smallest factor making every duration an integer (hours are compared exactly;
-    :func:`~koeeo_match.policy.hours_factor`)."""
+    :func:`~koeeo_match.model.hours_factor`)."""
     f = hours_factor(hours)
     if f is None:
         raise SolverError(
