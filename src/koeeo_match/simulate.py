@@ -188,7 +188,7 @@ class Batch:
         >>> Batch("2027-01-04", (("e1", "m1"),), 7.0, 0.1, 0, 1, 7.0)["assignments"]
         (('e1', 'm1'),)
         """
-        if not isinstance(name, str) or name not in _FIELDS:
+        if name not in _FIELDS:
             raise KeyError(name)
         return getattr(self, name)
 

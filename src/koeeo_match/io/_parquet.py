@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue, KoeeoMatchError
-from ..model import LISTS, Problem, problem_columns, tables_from_rows
+from ..model import LISTS, Problem, problem_columns, record_name, tables_from_rows
 from ..solution import SOLUTION_FORMAT, Solution
 from ._json import parse_json
 
@@ -154,36 +154,40 @@ def _read(pq: Any, path: str) -> Any:
 def _pylist(table: Any, kind: str) -> tuple[list[dict[str, Any]], list[Issue]]:
     """The table's rows as Python values, and an issue for each value Python cannot hold (a date
     past 9999-12-31 or before 0001-01-01 in a ``date32``/``date64`` or timestamp column), naming the
-    record (its ``id``, else its row) and the column."""
+    record (:func:`~koeeo_match.model.record_name`: its ``id``, else its row) and the column."""
     try:
         return table.to_pylist(), []
-    except (OverflowError, ValueError):
-        pass
-    try:
-        ids = table.column("id").to_pylist() if "id" in table.column_names else None
-    except (OverflowError, ValueError):
-        ids = None
+    except (OverflowError, ValueError) as err:
+        whole = err
+    good = [c for c in table.column_names if _converts(table.column(c))]
+    rows = table.select(good).to_pylist()  # the record names, from the columns that convert
     issues = []
-    for name in table.column_names:
+    for name in (c for c in table.column_names if c not in good):
         col = table.column(name)
-        try:
-            col.to_pylist()
-            continue
-        except (OverflowError, ValueError):
-            pass
-        for i in range(len(col)):  # only on this error path: which rows
-            try:
-                col[i].as_py()
-            except (OverflowError, ValueError) as err:
-                rid = ids[i] if ids is not None and isinstance(ids[i], str) and ids[i] else f"#{i}"
-                issues.append(Issue(kind, rid, name, f"a value outside the days Python holds (0001-01-01 to "
-                                                    f"9999-12-31) or an invalid one: {err}"))
+        for lo in range(0, len(col), _SLICE):  # row by row only in the slices that fail
+            if _converts(col.slice(lo, _SLICE)):
+                continue
+            for i in range(lo, min(lo + _SLICE, len(col))):
+                try:
+                    col[i].as_py()
+                except (OverflowError, ValueError) as err:
+                    issues.append(Issue(kind, record_name(kind, i, rows[i]), name,
+                                        f"a value outside the days Python holds (0001-01-01 to 9999-12-31) or "
+                                        f"an invalid one: {err}"))
     if not issues:  # the table failed as a whole and no column alone: never an empty table instead
-        try:
-            table.to_pylist()
-        except (OverflowError, ValueError) as err:
-            issues.append(Issue(kind, "", "", f"a value Python cannot hold: {err}"))
+        issues.append(Issue(kind, "", "", f"a value Python cannot hold: {whole}"))
     return [], issues
+
+
+_SLICE = 1024
+
+
+def _converts(values: Any) -> bool:
+    try:
+        values.to_pylist()
+    except (OverflowError, ValueError):
+        return False
+    return True
 
 
 def _meta(table: Any) -> dict[bytes, bytes]:

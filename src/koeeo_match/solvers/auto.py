@@ -158,14 +158,13 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
         if options.progress:
             options.progress(f"auto: LP bounds in {time.monotonic() - start:.1f} s; repairing and improving the parts")
         if stopped(deadline) and fallback.status == Status.FEASIBLE:  # no time for the parts: the greedy one
-            bounds = [b for b, _ in relaxed]
-            bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds if b is not None)
-            return _as_fallback(graph, fallback, bound, INTERRUPTED.is_set(), time.perf_counter() - t0, len(parts))
+            return _as_fallback(graph, fallback, _parts_bound(relaxed), INTERRUPTED.is_set(),
+                                time.perf_counter() - t0, len(parts))
         # phase 2: a feasible solution per part.  A step inside a part that cannot be stopped (a flow, a
         # repair) may run past the parts' deadline on a loaded machine: forked parts are killed at the
         # limit itself, and the answer is then the greedy one (a part's share of shared caps makes a
         # mix of parts and greedy unsafe)
-        hard = None if deadline is None or n_proc <= 1 else start + float(options.time_limit or 0.0)
+        hard = None if options.time_limit is None or n_proc <= 1 else start + float(options.time_limit)
         try:
             results = run_parts(solve_part, _solve_tasks(ctx, parts, relaxed, n_proc), n_proc,
                                 executor=options.executor, remote=_auto_remote.SOLVE,
@@ -175,13 +174,17 @@ def solve_auto(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
                 return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "time limit reached while the parts "
                                  "were searched, and no feasible start is known", {"method": "auto"},
                                  termination=Termination.TIME_LIMIT)
-            bounds = [b for b, _ in relaxed]
-            bound = None if any(b is None for b in bounds) else sum(int(b) for b in bounds if b is not None)
-            return _as_fallback(graph, fallback, bound, INTERRUPTED.is_set(), time.perf_counter() - t0, len(parts),
-                                killed=True)
+            return _as_fallback(graph, fallback, _parts_bound(relaxed), INTERRUPTED.is_set(),
+                                time.perf_counter() - t0, len(parts), killed=True)
     out_of_time = deadline is not None and time.monotonic() >= deadline
     res = _joined(parts, results, ctrl_c.happened, time.perf_counter() - t0, out_of_time=out_of_time)
     return _better(graph, res, fallback)
+
+
+def _parts_bound(relaxed: list[tuple]) -> int | None:
+    """The whole's bound from phase 1: the sum of the parts' bounds (None if one has none)."""
+    bounds = [b for b, _ in relaxed]
+    return None if any(b is None for b in bounds) else sum(int(b) for b in bounds)
 
 
 def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, interrupted: bool,

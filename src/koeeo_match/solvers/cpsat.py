@@ -158,11 +158,17 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
         if (options.memory_bytes is not None and options.time_limit is not None
                 and need > GUARD_MARGIN * options.memory_bytes):
             # the memory check up front let it through, counting on a time limit too short to build it
-            return _unsearched(problem, graph, st, start, need, options.memory_bytes)
+            return _unsearched(problem, graph, st, start, f"CP-SAT's model of {len(graph):,} arcs was built, but "
+                               f"its search would need about {need / 2**30:.3g} GiB and "
+                               f"{options.memory_bytes / 2**30:.3g} GiB may be used (memory_limit)",
+                               Termination.COMPLETED)
         rest = None if deadline is None else deadline - time.monotonic()
         if rest is not None and start is not None and keep.size > GUARD_VARS and not lns_only \
                 and rest < SECONDS_PER_VAR * keep.size:
-            return _too_slow(problem, graph, st, start, keep.size, rest)
+            return _unsearched(problem, graph, st, start, f"CP-SAT's model of {keep.size:,} variables was built, "
+                               f"but its workers' first propagation alone takes about "
+                               f"{SECONDS_PER_VAR * keep.size:.1f} s and {max(rest, 0.0):.1f} s of the time limit "
+                               "were left", Termination.TIME_LIMIT)
         solver = cp_model.CpSolver()
         _set_parameters(solver.parameters, options, keep.size, lns_only, rest)
         if options.progress:
@@ -218,29 +224,17 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
                      termination=ended)
 
 
-def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, need: float,
-                have: float) -> RawResult:
-    """The answer when the model was built but its search would not fit in memory: the greedy
-    start, with the one-pass bound."""
-    what = (f"CP-SAT's model of {len(graph):,} arcs was built, but its search would need about "
-            f"{need / 2**30:.3g} GiB and {have / 2**30:.3g} GiB may be used (memory_limit)")
+def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, what: str,
+                termination: Termination) -> RawResult:
+    """The answer when the model was built but not searched (``what`` says why: its search would not
+    fit in memory, or could not answer in the time left, :data:`SECONDS_PER_VAR`): the greedy start,
+    with the one-pass bound."""
     if start is None:
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
-                         termination=Termination.COMPLETED)
+                         termination=termination)
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
                      f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
-                     termination=Termination.COMPLETED)
-
-
-def _too_slow(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult, n_vars: int,
-              rest: float) -> RawResult:
-    """The answer when the model was built but CP-SAT could not answer within the time left (its
-    first propagation, :data:`SECONDS_PER_VAR`): the greedy start, with the one-pass bound."""
-    what = (f"CP-SAT's model of {n_vars:,} variables was built, but its workers' first propagation alone "
-            f"takes about {SECONDS_PER_VAR * n_vars:.1f} s and {max(rest, 0.0):.1f} s of the time limit were left")
-    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                     f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
-                     termination=Termination.TIME_LIMIT)
+                     termination=termination)
 
 
 def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawResult,
