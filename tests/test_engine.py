@@ -360,3 +360,14 @@ def test_a_policy_weighing_everything_zero_is_warned_of():
     with warnings.catch_warnings():
         warnings.simplefilter("error", km.KoeeoMatchWarning)
         km.solve(p, policy="max_hours")  # a real policy: no warning
+
+
+def test_a_zero_policy_is_warned_of_once_by_simulate():
+    """simulate's batches call solve: the warning used to come again from inside the library, naming
+    solve; it is now attributed to the caller's line, so Python's default filter shows it once."""
+    p = km.synth.city(employees=40, seed=0, year=True)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("default")
+        km.simulate(p, policy=km.Policy(hours=0), batch="monthly")
+    assert [(str(w.message)[:40], w.filename) for w in record] == [
+        ("The policy gives every term weight 0: ev", __file__)]

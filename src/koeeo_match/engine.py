@@ -117,7 +117,7 @@ def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn:
     True
     """
     pol = Policy.preset("max_hours") if policy is None else as_policy(policy, "policy", fn)
-    warn_if_zero(pol, "policy", fn)
+    warn_if_zero(pol)
     return pol, (None if rank is None else as_policy(rank, "rank", fn))
 
 

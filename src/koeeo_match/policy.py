@@ -65,10 +65,13 @@ equal: it never happens silently.
 from __future__ import annotations
 
 import math
+import os
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from numbers import Real
+from types import FrameType
 from typing import Any, ClassVar
 
 import numpy as np
@@ -311,13 +314,22 @@ def as_policy(value: Policy | str, param: str, func: str) -> Policy:
     return value
 
 
-def warn_if_zero(policy: Policy, param: str, func: str) -> None:
+def warn_if_zero(policy: Policy) -> None:
     """A :class:`~koeeo_match.KoeeoMatchWarning` when ``policy`` weighs every term 0 (legal, and surely
-    not meant: every assignment scores 0, so leaving everyone unassigned is optimal)."""
+    not meant: every assignment scores 0, so leaving everyone unassigned is optimal), attributed to
+    the first frame outside the package: a ``simulate`` whose batches call ``solve`` warns once, at
+    the caller's line (Python's default filter shows a message once per line)."""
     if not any(policy.weights().values()):
-        warnings.warn(f"The {param!r} of {func} gives every term weight 0: every assignment scores 0, so "
-                      "leaving everyone unassigned is optimal (give a weight, e.g. Policy(hours=1)).",
-                      KoeeoMatchWarning, stacklevel=4)
+        frame: FrameType | None = sys._getframe(1)
+        level = 2
+        while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+            frame, level = frame.f_back, level + 1
+        warnings.warn("The policy gives every term weight 0: every assignment scores 0, so leaving everyone "
+                      "unassigned is optimal (give a weight, e.g. Policy(hours=1)).", KoeeoMatchWarning,
+                      stacklevel=level)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
 
