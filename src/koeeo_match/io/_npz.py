@@ -60,7 +60,7 @@ def _to_disk(a: np.ndarray, name: str = "") -> np.ndarray:
     if a.dtype == object:
         if not a.size:
             return np.zeros(0, "U1")
-        lengths = np.fromiter((len(str(x)) for x in a.tolist()), np.int64, a.size)
+        lengths = np.fromiter(map(len, map(str, a.tolist())), np.int64, a.size)
         need = 4 * int(lengths.max()) * a.size
         if need > _WIDTH_BYTES and need > _WIDTH_RATIO * 4 * int(lengths.sum()):
             longest = str(a[int(np.argmax(lengths))])
