@@ -377,3 +377,31 @@ def test_no_solution_on_a_part_of_the_graph_is_unknown_not_feasible(method, monk
     assert s.metrics["graph_partial"] is True
     assert s.status in (km.Status.UNKNOWN, km.Status.INFEASIBLE) and s.status != km.Status.FEASIBLE
     assert s.assignments == [] and s.bound is None
+
+
+def test_a_full_graph_the_limit_would_cut_gives_way_to_the_capped_graph(monkeypatch):
+    """A full graph cut short by the limit holds every arc of the employees drawn first and none of the
+    others (Ille-et-Vilaine, greedy at T=5: 37,537.5 h); when the full graph would be late
+    (``full_graph_late``), each employee's and mission's START_K best arcs are drawn instead: a part
+    of the problem all the same (feasible, no bound, graph_partial), forced pairs included."""
+    from koeeo_match.candidates import _estimate
+
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    g = km.build_candidates(p, "max_hours")
+    i = len(g) // 3
+    p = dataclasses.replace(p, forced=km.model.Pairs(g.employee[i:i + 1], g.mission[i:i + 1], np.zeros(1)))
+    assert _estimate.full_graph_late(p, 1e-9, engine.START_K) is None  # not 10x the capped graph: drawn whole
+    monkeypatch.setattr(_estimate, "CAP_RATIO", 0.01)
+    assert _estimate.full_graph_late(p, 1e9, engine.START_K) is None  # drawn in time: the full graph
+    monkeypatch.setattr(_estimate, "DRAW_SECONDS_PER_ARC", 1e3)  # it would not be
+    assert _estimate.full_graph_late(p, 60, engine.START_K).arcs > 0
+    capped = km.build_candidates(p, "max_hours", k=engine.START_K)
+    for method in ("greedy", "cpsat", "fcfs"):
+        s = km.solve(p, method=method, time_limit=60)
+        assert km.check(p, s) == [] and s.status == km.Status.FEASIBLE and s.bound is None
+        assert s.metrics["top_k"] == engine.START_K and s.metrics["candidate_arcs"] == len(capped)
+        assert s.metrics["graph_partial"] is True and s.termination == km.Termination.TIME_LIMIT
+        assert f"capped at top_k={engine.START_K}" in s.message
+        assert (p.employees.ids[g.employee[i]], p.missions.ids[g.mission[i]]) in s.assignments
+    whole = km.solve(p, method="greedy")  # no limit: the full graph, as before
+    assert whole.metrics["top_k"] is None and whole.metrics["graph_partial"] is False

@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 from collections.abc import Callable, Mapping
 from numbers import Integral, Real
@@ -37,11 +36,12 @@ from .candidates import (
     arc_terms,
     build_candidates,
     filter_eligible,
+    full_graph_late,
     pair_keys,
     scored,
 )
 from .errors import InsufficientMemoryError, SolverError, UnsupportedError
-from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory, full_graph_fits
+from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory, full_graph_fits, memory_budget
 from .model import Problem
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import is_pairs, merge, pin
@@ -149,6 +149,10 @@ GRAPH_SHARE = 0.35
 #: thousand employees) is built whole however small the limit, so that a tiny limit still gets the
 #: quickest answer of the method on the whole problem (the greedy start of ``auto`` and ``cpsat``).
 GRAPH_MIN_SECONDS = 0.25
+#: ... and at this share of the limit when it draws each employee's and mission's START_K best arcs
+#: instead of a full graph the limit would cut short (``full_graph_late``): what follows grows with
+#: the arcs, and such a graph holds a fifth of the arcs a full one does per second of drawing.
+CAPPED_GRAPH_SHARE = 0.6
 #: Employees x missions beyond which the priced route is taken without estimating the arcs (a tenth
 #: of the national instance has 3.8e10 pairs; Bretagne's 30,000 employees, 4.1e8).
 PRICED_SURE_PAIRS = 10**10
@@ -192,13 +196,6 @@ def priced_solution(problem: Problem, policy: Policy, method: str, options: Solv
     met["pricing"] = raw.stats["pricing"]
     met["pricing_round_seconds"] = raw.stats["pricing_round_seconds"]
     return dataclasses.replace(sol, metrics=met)
-
-
-def memory_budget(memory_limit: float | None) -> float | None:
-    """Bytes a priced solve may hold: ``memory_limit`` GiB, or what the machine has available now."""
-    if memory_limit is None:
-        return available_memory()
-    return None if math.isinf(memory_limit) else memory_limit * 2**30
 
 
 def relaxed_route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None) -> bool:
@@ -578,12 +575,18 @@ def solve(
     refuse_rules(problem, method, top_k)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
     # runs on the arcs built (a partial graph, which proves nothing about the problem)
-    graph_end = None if time_limit is None else max(t_entry + GRAPH_SHARE * time_limit,
-                                                    time.monotonic() + GRAPH_MIN_SECONDS)
+    # a full graph that the limit would cut short leaves out every arc of the employees not reached: draw
+    # each employee's and mission's START_K best instead (a part of the problem all the same)
+    late = bool(top_k is None and time_limit is not None
+                and full_graph_late(problem, t_entry + GRAPH_SHARE * time_limit - time.monotonic(), START_K))
+    graph_end = None if time_limit is None else max(
+        t_entry + (CAPPED_GRAPH_SHARE if late else GRAPH_SHARE) * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
     with CtrlC() as ctrl_c:
-        graph, t_cand = candidate_graph(problem, policy, top_k, rank,
+        graph, t_cand = candidate_graph(problem, policy, START_K if late else top_k, rank,
                                         stop=lambda: INTERRUPTED.is_set() or (graph_end is not None
                                                                               and time.monotonic() > graph_end))
+    if late:
+        graph = dataclasses.replace(graph, partial=True)
     if ctrl_c.happened:  # answered at once: the solvers' quickest answer on the arcs built
         sol = solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=1e-3),
                           candidate_seconds=t_cand)

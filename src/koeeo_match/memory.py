@@ -23,7 +23,8 @@ from .solvers.cpsat import SEARCH_BYTES_PER_ARC
 from .solvers.priced import priced_obstacles
 
 __all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "CPSAT_BUILD_SECONDS_PER_ARC",
-           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory", "full_graph_fits"]
+           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory", "full_graph_fits",
+           "memory_budget"]
 
 
 def rss_bytes() -> int:
@@ -224,6 +225,18 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
         f"bytes per arc, and {_gib(limit)} are available ({where}). {timed}{fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
         arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)
+
+
+def memory_budget(memory_limit: float | None) -> float | None:
+    """Bytes a solve may hold: ``memory_limit`` GiB, or what the machine has available now (None:
+    no limit).
+
+    >>> memory_budget(1.0), memory_budget(float("inf"))
+    (1073741824.0, None)
+    """
+    if memory_limit is None:
+        return available_memory()
+    return None if math.isinf(memory_limit) else memory_limit * 2**30
 
 
 def full_graph_fits(problem: Problem, method: str, memory_limit: float | None = None) -> bool:

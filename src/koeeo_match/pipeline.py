@@ -24,7 +24,6 @@ from .engine import (
     check_memory,
     check_solve_params,
     dispatch,
-    memory_budget,
     method_label,
     priced_route,
     priced_solution,
@@ -34,7 +33,7 @@ from .engine import (
     start_pairs,
     to_solution,
 )
-from .memory import PeakSampler, rss_bytes
+from .memory import PeakSampler, memory_budget, rss_bytes
 from .model import Problem
 from .pinned import merge, pin
 from .policy import Policy

@@ -37,7 +37,9 @@ def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[Ra
         raw = RawResult(raw.selected if found else np.zeros(0, np.int64), Status.FEASIBLE if found else Status.UNKNOWN,
                         None,
                         f"{raw.status.value} on the {len(graph):,} arcs built before the time limit (or Ctrl-C) "
-                        "stopped the candidate graph; no bound for the full problem"
+                        "stopped the candidate graph" + (f" (capped at top_k={graph.k}: each employee's and "
+                                                         f"mission's {graph.k} best arcs at most)" if graph.k else "")
+                        + "; no bound for the full problem"
                         + (f"; {raw.message}" if raw.message else ""), raw.stats,
                         termination=Termination.TIME_LIMIT if raw.termination in
                         (Termination.COMPLETED, Termination.OPTIMAL, Termination.INFEASIBLE) else raw.termination)

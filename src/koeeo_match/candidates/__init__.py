@@ -44,7 +44,7 @@ from ..model import Problem
 from ..policy import Policy, as_policy
 from ._bounds import MISSION_TERMS, ScoreBounds, problem_scale, score_bounds
 from ._cap import top_k
-from ._estimate import ArcEstimate, arc_estimate, estimate_arcs
+from ._estimate import ArcEstimate, arc_estimate, estimate_arcs, full_graph_late
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
 from ._partial import FreeStats, free_pairs
@@ -67,6 +67,7 @@ __all__ = [
     "score_bounds",
     "top_k",
     "ArcEstimate",
+    "full_graph_late",
     "ArcTerms",
     "arc_estimate",
     "CandidateGraph",

@@ -18,7 +18,7 @@ from .._params import Constraint, InstanceOf, Interval, validate
 from ..model import Problem
 from ._pairs import _group_pairs
 
-__all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs"]
+__all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs", "full_graph_late"]
 
 #: Employees drawn by default (all of them below this size: the count is then exact).
 SAMPLE = 2048
@@ -135,3 +135,38 @@ def estimate_arcs(problem: Problem, *, k: int | None = None, sample: int = SAMPL
     """
     validate("estimate_arcs", _PARAMS, {"problem": problem, "k": k, "sample": sample})
     return arc_estimate(problem, k=k, sample=sample).arcs
+
+
+#: Seconds to draw one arc of a full candidate graph (pairs, eligibility, scores): 13,019,904 arcs
+#: of ``km.synth.france(seed=0, departement="35")`` in about 13 s on the 2-core machine.
+DRAW_SECONDS_PER_ARC = 1.0e-6
+#: A time-limited solve draws its ``k``-capped graph instead of the full one only when the full one is
+#: this many times larger: a capped graph is drawn by nearest-neighbour queries per key-skill group,
+#: whose overhead makes it no quicker to draw than a full graph a few times its size.
+CAP_RATIO = 10
+#: Employees sampled to decide (about 0.05 s on Ille-et-Vilaine, 0.16 s on Bretagne).
+DECIDE_SAMPLE = 256
+
+
+def full_graph_late(problem: Problem, seconds: float, k: int) -> ArcEstimate | None:
+    """Whether a solve with ``seconds`` to draw its candidate graph should draw the graph capped
+    at ``k`` arcs per employee and per mission instead of the full one: the full graph's
+    estimated arcs (returned; None: draw it) would take longer than ``seconds`` to draw
+    (:data:`DRAW_SECONDS_PER_ARC`) and outnumber the capped graph's :data:`CAP_RATIO` times.
+
+    A full graph cut short by the deadline holds every arc of the employees drawn first and
+    none of the others; the capped graph holds the best arcs of all, a much better part of
+    the problem (docs/solvers.md, "Time limits").
+
+    >>> import koeeo_match as km
+    >>> full_graph_late(km.synth.city(employees=50, seed=0), 0.01, 5) is None
+    True
+    """
+    n, m = problem.n_employees, problem.n_missions
+    capped = k * (n + m)
+    if n * m <= CAP_RATIO * capped or n * m * DRAW_SECONDS_PER_ARC <= seconds:
+        return None
+    est = arc_estimate(problem, sample=DECIDE_SAMPLE)
+    if est.arcs <= CAP_RATIO * capped or est.arcs * DRAW_SECONDS_PER_ARC <= seconds:
+        return None
+    return est

@@ -24,6 +24,11 @@ Pairs = tuple[np.ndarray, np.ndarray]
 
 _CHUNK = 200_000  # employees (or missions) per KD-tree query
 STOP_CHUNK = 1_024  # employees per query when a build may be stopped (a deadline): about 0.1 s of pairs
+#: A KD-tree query of fewer points than this runs in the calling thread: starting and joining threads
+#: costs more than it saves.  The capped graph (``top_k=5``) of ``france(seed=0, scale=0.01)`` makes
+#: 9,348 queries, most of a few points: 12.9 s with threads for each, 3.4 s without (2026-12-06, the
+#: 2-core machine at load 6; 7.7 s of the 12.9 waited on thread locks).
+THREAD_MIN_POINTS = 2_048
 _MAX_CHUNK_PAIRS = 5_000_000  # pairs per chunk of a cross product
 
 
@@ -102,7 +107,9 @@ def nearest_pairs(problem: Problem, emps: np.ndarray, mis: np.ndarray, kq: int, 
         tree = cKDTree(other)
         k = min(kk, other.shape[0])
         for start in range(0, pts.shape[0], _CHUNK):
-            _, idx = tree.query(pts[start : start + _CHUNK], k=k, distance_upper_bound=rmax, workers=threads)
+            q = pts[start : start + _CHUNK]
+            _, idx = tree.query(q, k=k, distance_upper_bound=rmax,
+                                workers=threads if q.shape[0] >= THREAD_MIN_POINTS else 1)
             idx = idx.reshape(idx.shape[0], -1)
             ok = idx < other.shape[0]
             r = np.repeat(rows[start : start + _CHUNK], k).reshape(-1, k)[ok]
