@@ -111,7 +111,10 @@ def run(
     ``km.solve``) adds a ``fixed`` stage after ``generate``: the pairs are
     checked and the reduced problem built (:mod:`koeeo_match.pinned`); the
     ``candidates`` and ``solve`` stages work on it, ``check`` and ``metrics``
-    on the whole problem and the merged solution.
+    on the whole problem and the merged solution.  ``time_limit`` bounds the
+    ``solve`` stage only: unlike ``km.solve``, the ``candidates`` stage draws
+    its graph whole (or the priced routes' start graph), so that the stages
+    are timed apart.
 
     Examples
     --------
