@@ -299,6 +299,14 @@ def test_solution_given_as_problem(files, capsys):
     ({"metrics": {"bound": 1.0e6}}, "recorded_bound", "metrics['bound'] is 1000000.0, but the solution's bound"),
     ({"metrics": {"gap": 0.5}}, "recorded_bound", "metrics['gap'] is 0.5, but the bound and the objective"),
     ({"status": "optimal", "bound": None}, "recorded_status", "status optimal, but no bound is recorded"),
+    # a bound that is no number (JSON's Infinity and NaN, which Python's reader takes) used to pass
+    ({"bound": float("inf")}, "recorded_bound", "bound inf is not a finite number"),
+    ({"status": "optimal", "bound": float("nan")}, "recorded_bound", "bound nan is not a finite number"),
+    ({"bound": float("-inf")}, "recorded_bound", "bound -inf is not a finite number"),
+    # a termination that contradicts the status (an audit's: it used to pass)
+    ({"termination": "infeasible"}, "recorded_status", "but termination infeasible"),
+    ({"status": "unknown", "assignments": [], "objective": None, "bound": None, "metrics": {},
+      "termination": "optimal"}, "recorded_status", "status unknown, but termination optimal"),
     # no forced pair: leaving everyone unassigned is feasible, so "infeasible" is a false claim
     ({"status": "infeasible", "assignments": [], "objective": None, "bound": None, "metrics": {}},
      "recorded_status", "status infeasible, but the problem has no forced pair"),
@@ -324,6 +332,23 @@ def test_metrics_of_another_type_are_refused(files, capsys, metrics):
     assert main(["check", str(problem), str(path)]) == 2
     assert "field 'metrics': expected an object" in capsys.readouterr().err
     assert main(["check", str(problem), str(_edited(tmp, sol, "none.json", metrics=None))]) == 0  # null: none
+
+
+def test_an_id_with_a_nul_is_unknown(files):
+    """numpy's strings drop a final NUL: ('e\\0', 'm') used to be checked as ('e', 'm'), and pass."""
+    _, problem, sol = files
+    p, s = km.load(problem), km.load(sol)
+    e, m = s.assignments[0]
+    assert [v.rule for v in km.check(p, [(e + "\0", m)])] == ["unknown_id"]
+    assert [v.rule for v in km.check(p, [(e, m + "\0\0"), (e, m)])] == ["unknown_id"]
+
+
+def test_the_recorded_figures_tolerance_sees_one_assignment_in_millions():
+    """The tolerance was 1e-6 of the figure: 7 h missing from 11,000,007 h passed unseen."""
+    from koeeo_match.check import _close
+
+    assert not _close(11_000_007.0, 11_000_000.0) and not _close(14_335_027.0, 14_335_026.5)
+    assert _close(14_335_027.0, 14_335_027.0 + 1e-3) and _close(0.1 + 0.2, 0.3) and _close(1e-7, 0.0)
 
 
 def test_a_bound_not_recorded_is_not_called_nan(files, capsys):

@@ -10,11 +10,11 @@ Violation rules: ``unknown_id``, ``duplicate``, ``skill``, ``availability``,
 ``daily_cap``, ``hours_budget``, ``forced``.
 
 For a :class:`~koeeo_match.Solution` (a file says what it achieved), what it
-records is checked against its assignments too: ``recorded_status`` (an
-``optimal`` status whose bound differs from its objective or is missing; an ``infeasible``
-or ``unknown`` status with assignments; ``infeasible`` on a problem without forced pairs,
-where leaving everyone unassigned is feasible, unless ``metrics["fixed"]`` says it was
-solved given pinned pairs), ``recorded_bound`` (a bound below
+records is checked against its assignments too: ``recorded_status`` (an ``optimal`` status whose
+bound differs from its objective or is missing; an ``infeasible`` or ``unknown`` status with
+assignments, or a termination that contradicts the status; ``infeasible`` on a problem without forced
+pairs, where leaving everyone unassigned is feasible, unless ``metrics["fixed"]`` says it was
+solved given pinned pairs), ``recorded_bound`` (a bound that is not finite or is below
 the objective; a ``metrics`` bound or gap that the bound and objective
 contradict), ``recorded_metric`` (``assigned_hours`` or
 ``assignments`` that the assignments do not give) and ``recorded_objective``
@@ -160,8 +160,9 @@ def _named(solution: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _lookup(ids: np.ndarray, query: np.ndarray) -> np.ndarray:
-    """Position of each query id among the problem's ids (strings), -1 if absent or not a string."""
-    is_str = np.frompyfunc(lambda x: isinstance(x, str), 1, 1)(query).astype(bool)
+    """Position of each query id among the problem's ids (strings), -1 if absent or not a string.
+    An id with a NUL is absent (no problem has one): numpy's strings would drop a final NUL."""
+    is_str = np.frompyfunc(lambda x: isinstance(x, str) and "\0" not in x, 1, 1)(query).astype(bool)
     at = np.full(query.size, -1, np.int64)
     # fixed-width strings sort without a Python comparison per step
     at[is_str] = index_of(np.asarray(ids).astype(str), query[is_str].astype(str))
@@ -363,8 +364,10 @@ def _real(x: Any) -> float:
 
 
 def _close(a: float, b: float) -> bool:
-    """``a`` and ``b`` equal up to what a file's 9 decimals and float sums lose."""
-    return abs(a - b) <= 1e-6 * max(1.0, abs(a), abs(b))
+    """``a`` and ``b`` equal up to what a file's 9 decimals (5e-10) and float sums (about 1e-12 of
+    the sum) lose: 1e-9 of the larger and 1e-6 at least, so that a 0.5 h assignment left out of a
+    national objective of 14 M h is seen."""
+    return abs(a - b) <= 1e-6 + 1e-9 * max(abs(a), abs(b))
 
 
 def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out: list[Violation]) -> None:
@@ -391,6 +394,14 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if finite and bound < obj and not _close(bound, obj):
         out.append(Violation("recorded_bound", (), f"bound {bound:g} is below the objective {obj:g}; a bound "
                                                    "is an upper limit on the objective"))
+    if raw_bound is not None and not math.isfinite(bound):
+        out.append(Violation("recorded_bound", (), f"bound {raw_bound!r} is not a finite number"))
+    term = getattr(getattr(solution, "termination", None), "value", None)
+    if (term == "infeasible" and status in ("optimal", "feasible")) or (
+            term == "optimal" and status in ("infeasible", "unknown")):
+        out.append(Violation("recorded_status", (), f"status {status}, but termination {term} (a proof that "
+                                                    f"{'no solution' if term == 'infeasible' else 'a solution'} "
+                                                    "exists)"))
     if status == "optimal" and raw_bound is None:
         out.append(Violation("recorded_status", (), "status optimal, but no bound is recorded (a proven optimum "
                                                     "is its own bound)"))
@@ -404,7 +415,8 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
         rec = metrics.get(key)
         if rec is None:
             continue
-        if not math.isfinite(_real(rec)) or not _close(_real(rec), value):
+        r = _real(rec)
+        if not math.isfinite(r) or not (r == value if key == "assignments" else _close(r, value)):
             out.append(Violation("recorded_metric", (), f"metrics[{key!r}] is {rec!r}, the assignments give "
                                                         f"{value:g}"))
 
