@@ -35,6 +35,7 @@ from .candidates import (
     arc_estimate,
     arc_terms,
     build_candidates,
+    capped_k,
     filter_eligible,
     full_graph_late,
     pair_keys,
@@ -576,13 +577,14 @@ def solve(
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
     # runs on the arcs built (a partial graph, which proves nothing about the problem)
     with CtrlC() as ctrl_c:
-        # a full graph that the limit would cut short leaves out every arc of the employees not reached:
-        # draw each employee's and mission's START_K best instead (a part of the problem all the same)
+        # a full graph that the limit would cut short leaves out every arc of the employees not reached: draw
+        # each employee's and mission's k best instead (START_K at least: a part of the problem all the same)
         late = bool(top_k is None and time_limit is not None
                     and full_graph_late(problem, t_entry + GRAPH_SHARE * time_limit - time.monotonic(), START_K))
         graph_end = None if time_limit is None else max(t_entry + (CAPPED_GRAPH_SHARE if late else GRAPH_SHARE)
                                                         * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
-        graph, t_cand = candidate_graph(problem, policy, START_K if late else top_k, rank,
+        k = capped_k(problem, graph_end - time.monotonic(), START_K) if late and graph_end is not None else top_k
+        graph, t_cand = candidate_graph(problem, policy, k, rank,
                                         stop=lambda: INTERRUPTED.is_set() or (graph_end is not None
                                                                               and time.monotonic() > graph_end))
     if late:

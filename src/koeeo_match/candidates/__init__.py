@@ -44,7 +44,7 @@ from ..model import Problem
 from ..policy import Policy, as_policy
 from ._bounds import MISSION_TERMS, ScoreBounds, problem_scale, score_bounds
 from ._cap import top_k
-from ._estimate import ArcEstimate, arc_estimate, estimate_arcs, full_graph_late
+from ._estimate import ArcEstimate, arc_estimate, capped_k, estimate_arcs, full_graph_late
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
 from ._partial import FreeStats, free_pairs
@@ -68,6 +68,7 @@ __all__ = [
     "top_k",
     "ArcEstimate",
     "full_graph_late",
+    "capped_k",
     "ArcTerms",
     "arc_estimate",
     "CandidateGraph",

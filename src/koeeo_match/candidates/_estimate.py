@@ -18,7 +18,7 @@ from .._params import Constraint, InstanceOf, Interval, validate
 from ..model import Problem
 from ._pairs import _group_pairs
 
-__all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs", "full_graph_late"]
+__all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs", "full_graph_late", "capped_k"]
 
 #: Employees drawn by default (all of them below this size: the count is then exact).
 SAMPLE = 2048
@@ -170,3 +170,26 @@ def full_graph_late(problem: Problem, seconds: float, k: int) -> ArcEstimate | N
     if est.arcs <= CAP_RATIO * capped or est.arcs * DRAW_SECONDS_PER_ARC <= seconds:
         return None
     return est
+
+
+#: Seconds to draw a capped graph, per node (employee or mission) and per arc of its cap: 3.5-3.8 us
+#: on Ille-et-Vilaine every rule at k = 5, 10 and 20 (1.36, 2.75 and 4.98 s), 0.5-1.6 us on
+#: ``france(seed=0, scale=0.05)`` (2026-12-07, the 2-core machine, idle).
+DRAW_SECONDS_PER_CAPPED = 4.0e-6
+#: The larger caps a time-limited solve may draw instead of a full graph, largest first: the
+#: ``top_k`` experiment (docs/benchmarks.md) keeps 88 % of the optimum at k = 5, 97-98 % at 20.
+CAPS = (20, 10)
+
+
+def capped_k(problem: Problem, seconds: float, k_min: int) -> int:
+    """The cap of the graph a time-limited solve draws instead of a full one
+    (:func:`full_graph_late`): the largest of :data:`CAPS` whose graph would be drawn within
+    ``seconds`` (:data:`DRAW_SECONDS_PER_CAPPED`), else ``k_min``.
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=50, seed=0)
+    >>> capped_k(p, 10.0, 5), capped_k(p, 1e-6, 5)
+    (20, 5)
+    """
+    nodes = problem.n_employees + problem.n_missions
+    return next((k for k in CAPS if k > k_min and k * nodes * DRAW_SECONDS_PER_CAPPED <= seconds), k_min)

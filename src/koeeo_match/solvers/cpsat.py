@@ -147,6 +147,9 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
             start = None  # forced pairs the greedy could not place: CP-SAT alone
         hint = options.hint if start is None else start.selected
 
+        if _unsearchable(keep.size, start, lns_only, deadline):  # the search would not start: nor does the build
+            return _unsearched(problem, graph, st, start, _too_late(keep.size, deadline, built=False),
+                               Termination.TIME_LIMIT, built=False)
         try:
             model, runs = _build(problem, graph, st, keep, min_primary, check)
             if hint is not None:
@@ -163,12 +166,9 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
                                f"{options.memory_bytes / 2**30:.3g} GiB may be used (memory_limit)",
                                Termination.COMPLETED)
         rest = None if deadline is None else deadline - time.monotonic()
-        if rest is not None and start is not None and keep.size > GUARD_VARS and not lns_only \
-                and rest < SECONDS_PER_VAR * keep.size:
-            return _unsearched(problem, graph, st, start, f"CP-SAT's model of {keep.size:,} variables was built, "
-                               f"but its workers' first propagation alone takes about "
-                               f"{SECONDS_PER_VAR * keep.size:.1f} s and {max(rest, 0.0):.1f} s of the time limit "
-                               "were left", Termination.TIME_LIMIT)
+        if _unsearchable(keep.size, start, lns_only, deadline):
+            return _unsearched(problem, graph, st, start, _too_late(keep.size, deadline, built=True),
+                               Termination.TIME_LIMIT)
         solver = cp_model.CpSolver()
         _set_parameters(solver.parameters, options, keep.size, lns_only, rest)
         if options.progress:
@@ -224,16 +224,32 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
                      termination=ended)
 
 
+def _unsearchable(n_vars: int, start: RawResult | None, lns_only: bool, deadline: float | None) -> bool:
+    """Whether a model of ``n_vars`` variables is too big to search before ``deadline``: its
+    workers' first propagation, which nothing stops, would outlast it (:data:`SECONDS_PER_VAR`,
+    above :data:`GUARD_VARS`), and a greedy ``start`` answers instead."""
+    return (deadline is not None and start is not None and n_vars > GUARD_VARS and not lns_only
+            and deadline - time.monotonic() < SECONDS_PER_VAR * n_vars)
+
+
+def _too_late(n_vars: int, deadline: float | None, built: bool) -> str:
+    """What :func:`_unsearched` says of a model :func:`_unsearchable` found too big."""
+    rest = 0.0 if deadline is None else max(deadline - time.monotonic(), 0.0)
+    return (f"CP-SAT's model of {n_vars:,} variables was {'built, but' if built else 'not built:'} its workers' "
+            f"first propagation alone takes about {SECONDS_PER_VAR * n_vars:.1f} s and {rest:.1f} s of the time "
+            "limit were left")
+
+
 def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, what: str,
-                termination: Termination) -> RawResult:
-    """The answer when the model was built but not searched (``what`` says why: its search would not
-    fit in memory, or could not answer in the time left, :data:`SECONDS_PER_VAR`): the greedy start,
-    with the one-pass bound."""
+                termination: Termination, built: bool = True) -> RawResult:
+    """The answer when the model was not searched (``what`` says why: its search would not fit in
+    memory, or could not answer in the time left, :data:`SECONDS_PER_VAR`, in which case it is not
+    built either unless the time was lost building it): the greedy start, with the one-pass bound."""
     if start is None:
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
                          termination=termination)
     return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                     f"{what}: the greedy solution", {"cpsat_built": True, "cpsat_searched": False},
+                     f"{what}: the greedy solution", {"cpsat_built": built, "cpsat_searched": False},
                      termination=termination)
 
 
