@@ -481,7 +481,9 @@ def test_ctrl_c_in_a_mip_leaves_no_highs_running():
         timer.cancel()
         INTERRUPTED.clear()
     assert res.termination == km.Termination.INTERRUPTED, res
-    assert {c.pid for c in multiprocessing.active_children()} <= before
+    # a Dask nanny of another test's cluster may restart a worker meanwhile (a CI run saw it): not ours
+    after = {c.pid for c in multiprocessing.active_children() if "Dask" not in c.name}
+    assert after <= before
     assert not any(t.name.startswith("highs-") for t in threading.enumerate())
 
 
