@@ -426,7 +426,9 @@ def solve(
     time_limit : float, optional
         Seconds from the call: the candidate graph (its build stops at
         :data:`GRAPH_SHARE` of the limit, never before
-        :data:`GRAPH_MIN_SECONDS`, and the solve then runs on the arcs built:
+        :data:`GRAPH_MIN_SECONDS`; a full graph it would cut short gives way
+        to each node's best arcs, drawn until :data:`CAPPED_GRAPH_SHARE`,
+        :func:`~koeeo_match.candidates.full_graph_late`; the solve then runs on the arcs built:
         status ``feasible``, no bound for the problem,
         ``metrics["graph_partial"]``; the priced routes build theirs inside
         their own shares), the reduction of pinned pairs (``fixed``), model
