@@ -26,8 +26,8 @@ _CHUNK = 200_000  # employees (or missions) per KD-tree query
 STOP_CHUNK = 1_024  # employees per query when a build may be stopped (a deadline): about 0.1 s of pairs
 #: A KD-tree query of fewer points than this runs in the calling thread: starting and joining threads
 #: costs more than it saves.  The capped graph (``top_k=5``) of ``france(seed=0, scale=0.01)`` makes
-#: 9,348 queries, most of a few points: 12.9 s with threads for each, 3.4 s without (2026-12-06, the
-#: 2-core machine at load 6; 7.7 s of the 12.9 waited on thread locks).
+#: 9,348 queries, most of a few points: 2.75 s with threads for each, 1.0 s without (2026-12-07, the
+#: 2-core machine idle; at load 6, 12.9 s against 3.4 s, 7.7 s of the 12.9 waiting on thread locks).
 THREAD_MIN_POINTS = 2_048
 _MAX_CHUNK_PAIRS = 5_000_000  # pairs per chunk of a cross product
 
