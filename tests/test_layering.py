@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("synth", "candidates"),  # generated problems; the candidate graph
     ("preferences",),  # rankings over the candidate graph (stable matching)
     ("solvers",),  # one file per method
-    ("metrics", "check", "stability", "explain", "memory", "pareto"),  # reading a result; what a solve would need
+    ("metrics", "check", "_check_figures", "stability", "explain", "memory", "pareto"),  # a result; a solve's needs
     ("solution",),  # the result
     ("io",),  # files
     ("result",),  # a solver's raw result as a Solution

@@ -303,6 +303,15 @@ def test_solution_given_as_problem(files, capsys):
     ({"bound": float("inf")}, "recorded_bound", "bound inf is not a finite number"),
     ({"status": "optimal", "bound": float("nan")}, "recorded_bound", "bound nan is not a finite number"),
     ({"bound": float("-inf")}, "recorded_bound", "bound -inf is not a finite number"),
+    # the other figures of DESIGN §6 a file records (an audit's: shares at 1.0 and km at 0 passed)
+    ({"metrics": {"employees_assigned_share": 1.5}}, "recorded_metric", "metrics['employees_assigned_share'] is 1.5"),
+    ({"metrics": {"missions_filled_share": 1.5}}, "recorded_metric", "metrics['missions_filled_share'] is 1.5"),
+    ({"metrics": {"missions_started_share": 1.5}}, "recorded_metric", "metrics['missions_started_share'] is 1.5"),
+    ({"metrics": {"associations_served_share": 1.5}}, "recorded_metric", "metrics['associations_served_share']"),
+    ({"metrics": {"mean_km": 1e6}}, "recorded_metric", "metrics['mean_km'] is 1000000.0"),
+    ({"metrics": {"p95_km": 1e6}}, "recorded_metric", "metrics['p95_km'] is 1000000.0"),
+    ({"metrics": {"co2_kg": -1.0}}, "recorded_metric", "metrics['co2_kg'] is -1.0"),
+    ({"metrics": {"gini_hours_by_association": 1.5}}, "recorded_metric", "metrics['gini_hours_by_association']"),
     # a termination that contradicts the status (an audit's: it used to pass)
     ({"termination": "infeasible"}, "recorded_status", "but termination infeasible"),
     ({"status": "unknown", "assignments": [], "objective": None, "bound": None, "metrics": {},
@@ -527,3 +536,22 @@ def test_a_numpy_objective_is_a_number_to_check():
     assert km.check(p, dataclasses.replace(twice, policy=km.Policy(hours=2.0, primary=("hours",)))) == []
     bad = dataclasses.replace(s, objective=np.int64(s.objective + 1))
     assert [v.rule for v in km.check(p, bad)] == ["recorded_objective"] * 2
+
+
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 30), n=st.integers(20, 120), method=st.sampled_from(["greedy", "fcfs", "auto", "stable"]),
+       rules=st.sampled_from(["flow", "all"]))
+def test_check_recomputes_the_metrics_by_its_own_code(seed, n, method, rules):
+    """The §6 figures ``check`` recomputes (koeeo_match._check_figures, no code of metrics.py) equal
+    what a solve records: a recorded figure that they contradict is a real contradiction."""
+    from koeeo_match._check_figures import figures
+
+    p = km.synth.city(employees=n, seed=seed, rules=rules)
+    try:
+        s = km.solve(p, method=method)
+    except km.UnsupportedError:  # stable refuses some every-rule instances
+        return
+    mine = figures(p, s.employee, s.mission)
+    for key, value in mine.items():
+        assert value == pytest.approx(s.metrics[key], rel=1e-9, abs=1e-9), key
+    assert km.check(p, s) == []

@@ -16,8 +16,9 @@ assignments, or a termination that contradicts the status; ``infeasible`` on a p
 pairs, where leaving everyone unassigned is feasible, unless ``metrics["fixed"]`` says it was
 solved given pinned pairs), ``recorded_bound`` (a bound that is not finite or is below
 the objective; a ``metrics`` bound or gap that the bound and objective
-contradict), ``recorded_metric`` (``assigned_hours`` or
-``assignments`` that the assignments do not give) and ``recorded_objective``
+contradict), ``recorded_metric`` (``assigned_hours``, ``assignments`` or another
+figure of DESIGN.md §6 that the assignments do not give: the shares, ``mean_km``, ``p95_km``,
+``co2_kg``, ``gini_hours_by_association``, recomputed by :mod:`._check_figures`) and ``recorded_objective``
 (an objective that its assignments contradict: none with assignments, other
 than 0 without any, other than its own ``metrics["objective"]``, or, when the
 solution records its policy, as solution files do, other than the
@@ -34,6 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._arrays import index_of
+from ._check_figures import figures, great_circle_km
 from ._params import InstanceOf, param_error, validate
 from .model import NO_DATE, SMALL_ASSOCIATION_MAX_STAFF, Problem
 from .policy import CO2_KG_PER_KM, COSTS, TERMS
@@ -41,7 +43,6 @@ from .territory import departements
 
 __all__ = ["Violation", "check"]
 
-_R = 6371.0088
 _TOL_KM = 1e-6
 _TOL_H = 1e-9
 
@@ -93,15 +94,6 @@ _ROLES: dict[str, tuple[str, ...]] = {
     "daily_cap": ("employer",), "hours_budget": ("employer",),
     "recorded_status": (), "recorded_bound": (), "recorded_metric": (), "recorded_objective": (),
 }
-
-
-def _km(lat1, lon1, lat2, lon2):
-    # spherical law of haversines, written out independently of _geo
-    r = math.pi / 180.0
-    s1 = np.sin((lat2 - lat1) * r / 2)
-    s2 = np.sin((lon2 - lon1) * r / 2)
-    h = s1 * s1 + np.cos(lat1 * r) * np.cos(lat2 * r) * s2 * s2
-    return 2 * _R * np.arcsin(np.sqrt(np.minimum(h, 1.0)))
 
 
 def _day(d: int) -> str:
@@ -266,7 +258,7 @@ def _reach(problem: Problem, e: np.ndarray, m: np.ndarray, out: list[Violation])
     remote_ok employee."""
     E, M = problem.employees, problem.missions
     rem = M.remote[m]
-    dist = _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
+    dist = great_circle_km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
     far = dist > E.max_km[e] + _TOL_KM
     _each(out, problem, e, m, rem & ~E.remote_ok[e] & far, "remote",
           lambda k: f"remote mission, the employee is not remote_ok and {dist[k]:.3f} km beyond "
@@ -410,7 +402,8 @@ def _recorded(problem: Problem, solution: Any, e: np.ndarray, m: np.ndarray, out
     if any(v.rule in ("unknown_id", "duplicate") for v in out):
         return  # the pairs are not what the file lists: those violations say so
     _recorded_objective(problem, solution, status, raw_obj, e, m, out)
-    given = {"assignments": float(e.size), "assigned_hours": float(problem.missions.hours[m].sum())}
+    given = {"assignments": float(e.size), "assigned_hours": float(problem.missions.hours[m].sum()),
+             **figures(problem, e, m)}
     for key, value in given.items():
         rec = metrics.get(key)
         if rec is None:
@@ -506,7 +499,8 @@ def _policy_value(problem: Problem, policy: Any, e: np.ndarray, m: np.ndarray) -
             v = A.priority[a] * h
         elif t in ("travel_km", "co2_kg"):
             # a remote mission is done from home by a remote_ok employee, in person by the others
-            v = np.where(M.remote[m] & E.remote_ok[e], 0.0, 2.0 * _km(E.lat[e], E.lon[e], M.lat[m], M.lon[m]))
+            trip = 2.0 * great_circle_km(E.lat[e], E.lon[e], M.lat[m], M.lon[m])
+            v = np.where(M.remote[m] & E.remote_ok[e], 0.0, trip)
             v = v * CO2_KG_PER_KM if t == "co2_kg" else v
         elif t == "affinity":
             af, nm = problem.affinities, max(len(M), 1)
@@ -536,7 +530,7 @@ def _rural(problem: Problem, assoc: np.ndarray) -> np.ndarray:
     out = np.zeros(assoc.size, bool)
     for lo in range(0, assoc.size, 20_000):
         part = assoc[lo:lo + 20_000]
-        d = _km(A.lat[part, None], A.lon[part, None], D.lat[None, :], D.lon[None, :])
+        d = great_circle_km(A.lat[part, None], A.lon[part, None], D.lat[None, :], D.lon[None, :])
         near = d.argmin(axis=1)
         out[lo:lo + part.size] = (d[np.arange(near.size), near] <= 120.0) & (D.density_class[near] == "rural")
     return out
