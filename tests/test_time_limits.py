@@ -391,7 +391,13 @@ def test_a_full_graph_the_limit_would_cut_gives_way_to_the_capped_graph(monkeypa
 
     p = km.synth.city(employees=300, seed=2, rules="flow")
     g = km.build_candidates(p, "max_hours")
-    i = len(g) // 3
+    # forced: the worst arc of an employee and a mission with more than 6 arcs each, outside their 5 best
+    # (a capped graph used to leave it out: greedy's answer was then 'unknown', nothing assigned)
+    n_e, n_m = np.bincount(g.employee, minlength=p.n_employees), np.bincount(g.mission, minlength=p.n_missions)
+    many = np.flatnonzero((n_e[g.employee] > 6) & (n_m[g.mission] > 6))
+    i = int(many[np.argmin(g.score[many])])
+    five = km.build_candidates(p, "max_hours", k=engine.START_K)
+    assert not ((five.employee == g.employee[i]) & (five.mission == g.mission[i])).any()
     p = dataclasses.replace(p, forced=km.model.Pairs(g.employee[i:i + 1], g.mission[i:i + 1], np.zeros(1)))
     assert _estimate.full_graph_late(p, 1e-9, engine.START_K) is None  # not 10x the capped graph: drawn whole
     monkeypatch.setattr(_estimate, "CAP_RATIO", 0.01)
@@ -406,7 +412,9 @@ def test_a_full_graph_the_limit_would_cut_gives_way_to_the_capped_graph(monkeypa
         assert km.check(p, s) == [] and s.status == km.Status.FEASIBLE and s.bound is None
         assert s.metrics["top_k"] == k and s.metrics["candidate_arcs"] == len(capped)
         assert s.metrics["graph_partial"] is True and s.termination == km.Termination.TIME_LIMIT
-        assert f"capped at top_k={k}" in s.message
+        assert f"capped at top_k={k}" in s.message and "a part of the candidate graph" in s.message
         assert (p.employees.ids[g.employee[i]], p.missions.ids[g.mission[i]]) in s.assignments
     whole = km.solve(p, method="greedy")  # no limit: the full graph, as before
     assert whole.metrics["top_k"] is None and whole.metrics["graph_partial"] is False
+    capped = km.solve(p, method="greedy", top_k=engine.START_K)  # a user's cap holds the forced pair too
+    assert km.check(p, capped) == [] and capped.status == km.Status.FEASIBLE

@@ -122,9 +122,10 @@ def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn:
     return pol, (None if rank is None else as_policy(rank, "rank", fn))
 
 
-def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
-                    rank: Policy | None = None, stop: Callable[[], bool] | None = None) -> tuple[CandidateGraph, float]:
-    """The candidate graph and the seconds it took to build (``stop``: see :func:`build_candidates`).
+def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None, rank: Policy | None = None,
+                    stop: Callable[[], bool] | None = None,
+                    interrupt: Callable[[], bool] | None = None) -> tuple[CandidateGraph, float]:
+    """The candidate graph and the seconds it took to build (``stop``, ``interrupt``: see :func:`build_candidates`).
 
     >>> import koeeo_match as km
     >>> graph, seconds = candidate_graph(km.synth.city(employees=30, seed=0), Policy.preset("max_hours"), top_k=2)
@@ -132,7 +133,7 @@ def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None,
     (2, True)
     """
     t0 = time.perf_counter()
-    graph = build_candidates(problem, policy, k=top_k, rank=rank, stop=stop)
+    graph = build_candidates(problem, policy, k=top_k, rank=rank, stop=stop, interrupt=interrupt)
     return graph, time.perf_counter() - t0
 
 
@@ -150,9 +151,8 @@ GRAPH_SHARE = 0.35
 #: thousand employees) is built whole however small the limit, so that a tiny limit still gets the
 #: quickest answer of the method on the whole problem (the greedy start of ``auto`` and ``cpsat``).
 GRAPH_MIN_SECONDS = 0.25
-#: ... and at this share of the limit when it draws each employee's and mission's START_K best arcs
-#: instead of a full graph the limit would cut short (``full_graph_late``): what follows grows with
-#: the arcs, and such a graph holds a fifth of the arcs a full one does per second of drawing.
+#: ... and at this share when it draws each node's k best arcs instead of a full graph the limit would
+#: cut short (``full_graph_late``, ``capped_k``): such a graph holds a fifth of the arcs per second.
 CAPPED_GRAPH_SHARE = 0.6
 #: Employees x missions beyond which the priced route is taken without estimating the arcs (a tenth
 #: of the national instance has 3.8e10 pairs; Bretagne's 30,000 employees, 4.1e8).
@@ -576,8 +576,8 @@ def solve(
         # fcfs on every eligible arc, without the graph (the arcs estimated once, by the check)
         return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
     refuse_rules(problem, method, top_k)  # before a graph that may take minutes
-    # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C), the solve then
-    # runs on the arcs built (a partial graph, which proves nothing about the problem)
+    # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C); the solve runs on it
+    t0 = time.perf_counter()
     with CtrlC() as ctrl_c:
         # a full graph that the limit would cut short leaves out every arc of the employees not reached: draw
         # each employee's and mission's k best instead (START_K at least: a part of the problem all the same)
@@ -586,11 +586,12 @@ def solve(
         graph_end = None if time_limit is None else max(t_entry + (CAPPED_GRAPH_SHARE if late else GRAPH_SHARE)
                                                         * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
         k = capped_k(problem, graph_end - time.monotonic(), START_K) if late and graph_end is not None else top_k
-        graph, t_cand = candidate_graph(problem, policy, k, rank,
-                                        stop=lambda: INTERRUPTED.is_set() or (graph_end is not None
-                                                                              and time.monotonic() > graph_end))
-    if late:
-        graph = dataclasses.replace(graph, partial=True)
+
+        def stop() -> bool:
+            return INTERRUPTED.is_set() or (graph_end is not None and time.monotonic() > graph_end)
+        graph, _ = candidate_graph(problem, policy, k, rank, stop, INTERRUPTED.is_set)
+    t_cand = time.perf_counter() - t0  # the estimate that chose the graph included
+    graph = dataclasses.replace(graph, partial=True) if late else graph
     if ctrl_c.happened:  # answered at once: the solvers' quickest answer on the arcs built
         sol = solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=1e-3),
                           candidate_seconds=t_cand)

@@ -88,12 +88,13 @@ _PARAMS: dict[str, list[Constraint | None]] = {
     "problem": [InstanceOf(Problem, "a Problem")],
     "k": [Interval(Integral, 1, None, closed="left"), None],
     "stop": [Satisfies(callable, "a callable"), None],
+    "interrupt": [Satisfies(callable, "a callable"), None],
 }
 
 
 def build_candidates(
     problem: Problem, policy: Policy | str, *, k: int | None = None, rank: Policy | str | None = None,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None, interrupt: Callable[[], bool] | None = None,
 ) -> CandidateGraph:
     """Build the candidate graph of ``problem`` with integer scores from ``policy``.
 
@@ -117,6 +118,10 @@ def build_candidates(
         answers True (and it must keep answering True), the pairs not drawn yet are left out
         and the graph is marked ``partial``: a part of the graph asked for (the forced pairs
         always in it), which proves nothing about the problem.
+    interrupt : callable, optional
+        Asked by this process while a capped graph's blocks are drawn by a pool of processes
+        (which ask their own copy of ``stop``): True kills them, the blocks they finished are
+        kept (a Ctrl-C that reaches this process alone, as a notebook's interrupt does).
 
     Returns
     -------
@@ -135,7 +140,7 @@ def build_candidates(
     >>> bool((g.employee[:-1] <= g.employee[1:]).all())
     True
     """
-    validate("build_candidates", _PARAMS, {"problem": problem, "k": k, "stop": stop})
+    validate("build_candidates", _PARAMS, {"problem": problem, "k": k, "stop": stop, "interrupt": interrupt})
     k = None if k is None else int(k)  # a numpy integer would wrap around in k * pool sizes
     policy = as_policy(policy, "policy", "build_candidates")
     rank = None if rank is None else as_policy(rank, "rank", "build_candidates")
@@ -149,10 +154,13 @@ def build_candidates(
             return True
         return False
 
-    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy, stop=None if stop is None else asked)
+    ea, ma, km = eligible_pairs(problem, k=k, policy=rank or policy, stop=None if stop is None else asked,
+                                interrupt=interrupt)
     # capped (forked workers ask their own copy): stop must keep answering True once it has
     partial = bool(left_out) if k is None else stop is not None and stop()
-    if partial and problem.forced.employee.size:  # a part still holds every forced pair (they are eligible)
+    # a part, or a capped graph (a forced pair need not be among its k best), holds every forced pair that is
+    # eligible: its solution must keep them, and a forced pair missing is then one that is not eligible
+    if (partial or k is not None) and problem.forced.employee.size:
         fe, fm, fkm = filter_eligible(problem, problem.forced.employee.astype(np.int32),
                                       problem.forced.mission.astype(np.int32))
         ea, ma, km = (np.concatenate(x) for x in ((ea, fe), (ma, fm), (km, fkm)))
