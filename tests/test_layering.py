@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("solution",),  # the result
     ("io",),  # files
     ("result",),  # a solver's raw result as a Solution
-    ("pinned", "streamed", "engine"),  # pinned assignments; fcfs without its graph; the one solve path
+    ("pinned", "streamed", "solve_params", "engine"),  # pinned assignments; fcfs without its graph; the one solve path
     ("pipeline", "sweep", "whatif", "plot", "simulate", "batching"),  # built on solve; the year and its batches
     ("cli", "__main__", "__init__"),
 ]

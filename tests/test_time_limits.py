@@ -418,3 +418,27 @@ def test_a_full_graph_the_limit_would_cut_gives_way_to_the_capped_graph(monkeypa
     assert whole.metrics["top_k"] is None and whole.metrics["graph_partial"] is False
     capped = km.solve(p, method="greedy", top_k=engine.START_K)  # a user's cap holds the forced pair too
     assert km.check(p, capped) == [] and capped.status == km.Status.FEASIBLE
+
+
+def test_a_full_graph_too_big_for_memory_and_too_slow_for_the_limit_gives_way_to_the_capped_graph(monkeypatch):
+    """Under a time limit, a full graph that would fit neither in memory nor in the time used to be
+    refused (InsufficientMemoryError: greedy on france(scale=0.2) at T=1, "at least 40.5 GiB", a
+    review's finding) where the capped graph fits: it is drawn instead.  Without a limit, the refusal."""
+    from koeeo_match.candidates import _estimate
+    from koeeo_match.memory import bytes_per_arc
+
+    same = {"lat": 45.0, "lon": 5.0}
+    p = km.Problem.from_records(associations=[{"id": "a", **same}],
+                                employees=[{"id": f"e{i}", **same} for i in range(200)],
+                                missions=[{"id": f"m{j}", "association": "a", "seats": 2} for j in range(50)])
+    full, capped = 200 * 50, engine.START_K * 250
+    between = (full * bytes_per_arc(p, "greedy", None) + capped * bytes_per_arc(p, "greedy", engine.START_K)) / 2
+    with pytest.raises(km.InsufficientMemoryError):
+        km.solve(p, method="greedy", memory_limit=between / 2**30)
+    monkeypatch.setattr(_estimate, "CAP_RATIO", 1)
+    monkeypatch.setattr(_estimate, "DRAW_SECONDS_PER_ARC", 1e3)  # the full graph would not be drawn in time
+    s = km.solve(p, method="greedy", memory_limit=between / 2**30, time_limit=60)
+    assert km.check(p, s) == [] and s.status == km.Status.FEASIBLE and s.bound is None
+    assert s.metrics["top_k"] == engine.START_K and s.metrics["graph_partial"] is True and len(s) > 0
+    with pytest.raises(km.InsufficientMemoryError):  # nor the capped graph: refused
+        km.solve(p, method="greedy", memory_limit=1e-9, time_limit=60)

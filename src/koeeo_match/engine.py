@@ -22,13 +22,12 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Mapping
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from ._arrays import csr_ptr
-from ._params import METHODS, Hidden, InstanceOf, Interval, Options, Requires, Satisfies, validate
+from ._params import METHODS
 from .candidates import (
     ArcTerms,
     CandidateGraph,
@@ -44,17 +43,16 @@ from .candidates import (
 from .errors import InsufficientMemoryError, SolverError, UnsupportedError
 from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory, full_graph_fits, memory_budget
 from .model import Problem
-from .parallel import EXECUTOR_TEXT, is_executor
-from .pinned import is_pairs, merge, pin
-from .policy import Policy, as_policy, warn_if_zero
+from .pinned import merge, pin
+from .policy import Policy
 from .preferences import check_preferences, restrict_preferences
 from .result import to_solution
 from .solution import Solution, relative_gap
+from .solve_params import SOLVE_PARAMS, SOLVE_RULES, check_solve_params, resolve_policies
 from .solvers import INTERRUPTED, REGISTRY, RULES, CtrlC, RawResult, SolveOptions, problem_rules
 from .solvers.flow import certain_obstacles
 from .solvers.priced import START_K, flow_relaxation, priced_obstacles, solve_priced, start_pairs
 from .solvers.priced_lp import LPBound, lp_bound
-from .solvers.stable import PROPOSING
 from .status import Status, Termination
 from .streamed import streamable, streamed_solution
 
@@ -62,65 +60,6 @@ __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_param
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
            "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_solution",
            "start_pairs", "solve_graph", "to_solution", "method_label"]
-
-_POLICY = [InstanceOf(Policy, "a Policy"), InstanceOf(str, "a preset name"), None]
-
-#: The accepted forms of solve's parameters (shared by ``pipeline.run`` and ``sweep``).
-SOLVE_PARAMS: dict[str, list] = {
-    "problem": [InstanceOf(Problem, "a Problem")],
-    "method": [Options(METHODS)],
-    "policy": _POLICY,
-    "time_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="seconds"), None],
-    "seed": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit seed: one seed, one run
-    "top_k": [Interval(Integral, 1, None, closed="left"), None],
-    "workers": [Interval(Integral, 0, 2**31 - 1)],  # CP-SAT takes a 32-bit count of workers
-    "progress": [Satisfies(callable, "a callable"), None],
-    "proposing": [Options(PROPOSING), Hidden(None)],  # None: the default, "employees"
-    "preferences": [InstanceOf(Mapping, "a dict"), None],
-    "rank": _POLICY,
-    "memory_limit": [Interval(Real, 0, None, closed="neither", noun="", unit="GiB"), None],
-    "fixed": [Satisfies(is_pairs, "a Solution, a DataFrame with columns employee and mission, or an iterable "
-                                  "of (employee id, mission id) pairs"), None],
-    "executor": [Satisfies(is_executor, EXECUTOR_TEXT), None],
-}
-
-#: Parameters that apply only with another.
-SOLVE_RULES: dict[str, Requires] = {
-    "rank": Requires("top_k", lambda k: k is not None, "applies only with top_k (it chooses the kept arcs)."),
-    "proposing": Requires("method", lambda m: m == "stable", "applies to method='stable' only.", show=True),
-    "preferences": Requires("method", lambda m: m == "stable", "applies to method='stable' only.", show=True),
-}
-
-
-def check_solve_params(fn: str, **values: Any) -> None:
-    """Validate solve's parameters given to ``fn`` (:data:`SOLVE_PARAMS`, :data:`SOLVE_RULES`).
-
-    Raises
-    ------
-    koeeo_match.errors.InvalidParameterError
-        A ``ValueError`` and a ``TypeError``: ``The 'x' parameter of fn must be ... Got ... instead.``
-
-    Examples
-    --------
-    >>> check_solve_params("solve", method="simplex")
-    Traceback (most recent call last):
-    ...
-    koeeo_match.errors.InvalidParameterError: The 'method' parameter of solve must be one of auto, flow, cpsat,
-    greedy, fcfs, stable. Got 'simplex' instead.
-    """
-    validate(fn, SOLVE_PARAMS, values, {k: r for k, r in SOLVE_RULES.items() if k in values})
-
-
-def resolve_policies(policy: Policy | str | None, rank: Policy | str | None, fn: str) -> tuple[Policy, Policy | None]:
-    """``policy`` (default ``max_hours``) and ``rank`` as Policy objects (preset names and weights parsed).
-
-    >>> resolve_policies(None, "min_travel", "solve")[1] == Policy.preset("min_travel")
-    True
-    """
-    pol = Policy.preset("max_hours") if policy is None else as_policy(policy, "policy", fn)
-    warn_if_zero(pol)
-    return pol, (None if rank is None else as_policy(rank, "rank", fn))
-
 
 def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None, rank: Policy | None = None,
                     stop: Callable[[], bool] | None = None,
@@ -568,24 +507,32 @@ def solve(
     if relaxed_route(problem, method, top_k, memory_limit):
         check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
         return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
+    t0 = time.perf_counter()
+
+    def too_late() -> bool:  # a full graph the limit would cut short (full_graph_late)
+        return bool(top_k is None and time_limit is not None
+                    and full_graph_late(problem, t_entry + GRAPH_SHARE * time_limit - time.monotonic(), START_K))
+    tight = False  # a full graph that would not fit in memory, nor be drawn in time: a capped one is drawn
     try:
         check_memory(problem, method, top_k, memory_limit, time_limit)
     except InsufficientMemoryError:
-        if not streamable(problem, method, top_k):
+        if streamable(problem, method, top_k):
+            # fcfs on every eligible arc, without the graph (the arcs estimated once, by the check)
+            return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
+        if not too_late():
             raise
-        # fcfs on every eligible arc, without the graph (the arcs estimated once, by the check)
-        return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
+        check_memory(problem, method, START_K, memory_limit, time_limit)  # the capped graph must fit
+        tight = True
     refuse_rules(problem, method, top_k)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C); the solve runs on it
-    t0 = time.perf_counter()
     with CtrlC() as ctrl_c:
         # a full graph that the limit would cut short leaves out every arc of the employees not reached: draw
         # each employee's and mission's k best instead (START_K at least: a part of the problem all the same)
-        late = bool(top_k is None and time_limit is not None
-                    and full_graph_late(problem, t_entry + GRAPH_SHARE * time_limit - time.monotonic(), START_K))
+        late = tight or too_late()
         graph_end = None if time_limit is None else max(t_entry + (CAPPED_GRAPH_SHARE if late else GRAPH_SHARE)
                                                         * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
-        k = capped_k(problem, graph_end - time.monotonic(), START_K) if late and graph_end is not None else top_k
+        k = (START_K if tight else capped_k(problem, graph_end - time.monotonic(), START_K)) \
+            if late and graph_end is not None else top_k
 
         def stop() -> bool:
             return INTERRUPTED.is_set() or (graph_end is not None and time.monotonic() > graph_end)

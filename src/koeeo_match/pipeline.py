@@ -22,14 +22,12 @@ from .engine import (
     START_K,
     candidate_graph,
     check_memory,
-    check_solve_params,
     dispatch,
     method_label,
     priced_route,
     priced_solution,
     relaxed_route,
     relaxed_solution,
-    resolve_policies,
     start_pairs,
     to_solution,
 )
@@ -38,6 +36,7 @@ from .model import Problem
 from .pinned import merge, pin
 from .policy import Policy
 from .solution import Solution
+from .solve_params import check_solve_params, resolve_policies
 from .solvers import SolveOptions
 
 __all__ = ["Stage", "PipelineResult", "PeakSampler", "run", "rss_bytes"]
@@ -101,7 +100,7 @@ def run(
     """Run every stage, timing each and recording its peak memory.
 
     The parameters are those of :func:`koeeo_match.solve`, checked the same
-    way (:func:`koeeo_match.engine.check_solve_params`), and a request that
+    way (:func:`koeeo_match.solve_params.check_solve_params`), and a request that
     would not fit in memory is refused the same way, once the problem exists
     (:func:`koeeo_match.memory.check_memory`); ``make_problem`` is a Problem
     or a function that makes one (timed as the ``generate`` stage).

@@ -103,13 +103,14 @@ from .batching import (
     refuse_forced_teams,
     span,
 )
-from .engine import METHODS, candidate_graph, resolve_policies, solve, solve_graph
+from .engine import METHODS, candidate_graph, solve, solve_graph
 from .errors import UnsupportedError
 from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import pairs_solution, pairs_value
 from .policy import Policy
 from .solution import Solution
+from .solve_params import resolve_policies
 from .solvers import SolveOptions
 from .status import Status, Termination
 

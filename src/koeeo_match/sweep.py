@@ -67,12 +67,13 @@ import numpy as np
 
 from ._params import METHODS, InstanceOf, Options, did_you_mean, param_error, validate
 from .candidates import CandidateGraph, build_candidates, rescore
-from .engine import SOLVE_PARAMS, check_memory, check_solve_params, resolve_policies, solve_graph
+from .engine import check_memory, solve_graph
 from .errors import InvalidParameterError, UnsupportedError
 from .model import Problem
 from .parallel import Remote, run_parts
 from .pareto import numeric_column, pareto_front  # noqa: F401  (their home until 2026-12-06: still importable here)
 from .policy import TERMS, Policy, as_policy
+from .solve_params import SOLVE_PARAMS, check_solve_params, resolve_policies
 from .solvers import SolveOptions
 from .status import Termination
 
@@ -84,7 +85,7 @@ PolicySpec = Any  # str | Policy | Sequence[str | Policy] | Mapping[str, ...]
 Variant = Problem | Callable[[Problem], Problem] | None
 
 _BOOL = [InstanceOf(bool, "a bool")]
-#: sweep's own parameters (solve's are checked by :func:`koeeo_match.engine.check_solve_params`).
+#: sweep's own parameters (solve's are checked by :func:`koeeo_match.solve_params.check_solve_params`).
 _PARAMS: dict[str, list] = {"problem": SOLVE_PARAMS["problem"], "errors": [Options(("raise", "record"))],
                             "variants": [InstanceOf(Mapping, "a dict"), None], "base": _BOOL, "progress": _BOOL}
 #: Collections without an order of their own: refused where the order makes the table's rows.
@@ -368,7 +369,7 @@ def sweep(
 
 
 def _plan(problem: Problem, policies: PolicySpec, methods: str | Sequence[str], **kw: Any) -> _Plan:
-    """Check sweep's parameters (solve's through :func:`koeeo_match.engine.check_solve_params`)."""
+    """Check sweep's parameters (solve's through :func:`koeeo_match.solve_params.check_solve_params`)."""
     validate("sweep", _PARAMS, {"problem": problem, **{k: kw[k] for k in _PARAMS if k != "problem"}})
     meths = _methods(methods)
     check_solve_params("sweep", time_limit=kw["time_limit"], seed=kw["seed"], top_k=kw["top_k"], rank=kw["rank"],
