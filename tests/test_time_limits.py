@@ -442,3 +442,22 @@ def test_a_full_graph_too_big_for_memory_and_too_slow_for_the_limit_gives_way_to
     assert s.metrics["top_k"] == engine.START_K and s.metrics["graph_partial"] is True and len(s) > 0
     with pytest.raises(km.InsufficientMemoryError):  # nor the capped graph: refused
         km.solve(p, method="greedy", memory_limit=1e-9, time_limit=60)
+
+
+@pytest.mark.parametrize("method", ["greedy", "cpsat", "fcfs", "auto"])
+def test_a_forced_pair_not_eligible_is_infeasible_on_a_part_too(method, monkeypatch):
+    """A part of the graph holds every eligible forced pair, so one missing is not eligible: the
+    problem is infeasible, proven, as on the full graph (it used to read 'unknown' on a part, a
+    review's finding)."""
+    from koeeo_match.candidates import _estimate
+
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    g = km.build_candidates(p, "max_hours")
+    has = set(g.mission[g.employee == 0].tolist())
+    m = next(j for j in range(p.n_missions) if j not in has)
+    p = dataclasses.replace(p, forced=km.model.Pairs(np.array([0]), np.array([m]), np.zeros(1)))
+    monkeypatch.setattr(_estimate, "CAP_RATIO", 0.01)
+    monkeypatch.setattr(_estimate, "DRAW_SECONDS_PER_ARC", 1e3)  # the capped route
+    s = km.solve(p, method=method, time_limit=60)
+    assert s.metrics["top_k"] is not None and s.metrics["graph_partial"] is True
+    assert s.status == km.Status.INFEASIBLE and s.assignments == [] and "not eligible" in s.message

@@ -31,7 +31,9 @@ def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[Ra
     else:
         graph_bound = None
     graph_gap = None if graph_bound is None else max(graph_bound - objective, 0.0) / max(abs(graph_bound), 1.0)
-    if graph.partial:  # the time limit or Ctrl-C stopped the graph: its arcs are a part of the problem's
+    # a forced pair missing from a part is not eligible (a part holds every eligible one): a proof for the problem
+    if graph.partial and not (raw.status == Status.INFEASIBLE and raw.stats.get("forced_ineligible")):
+        # the time limit or Ctrl-C stopped the graph (or capped it): its arcs are a part of the problem's
         # a solution on a part is one of the problem (feasible at best); no solution on a part says nothing
         found = raw.status in (Status.OPTIMAL, Status.FEASIBLE)
         raw = RawResult(raw.selected if found else np.zeros(0, np.int64), Status.FEASIBLE if found else Status.UNKNOWN,

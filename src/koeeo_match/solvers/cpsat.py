@@ -290,6 +290,7 @@ def _ineligible(problem: Problem, st: Structure) -> RawResult | None:
         None,
         f"{missing.size} forced pair(s) are not eligible, e.g. employee {problem.employees.ids[fz.employee[i]]!r} "
         f"and mission {problem.missions.ids[fz.mission[i]]!r} (see explain() for the rule that excludes it)",
+        {"forced_ineligible": True},
     )
 
 

@@ -31,7 +31,8 @@ _MAX_ROUNDS = 100
 def settle_forced(ledger: Ledger, forced_arc: np.ndarray) -> RawResult | None:
     """Take the forced arcs first (in their order); a RawResult when they cannot all be taken."""
     if (forced_arc < 0).any():
-        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "a forced pair is not eligible")
+        return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None, "a forced pair is not eligible",
+                         {"forced_ineligible": True})
     once = np.unique(forced_arc).size == forced_arc.size  # a repeated pair cannot be taken twice
     if not once or ledger.take(forced_arc).size < forced_arc.size:
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, "the heuristic could not place every forced pair")

@@ -264,7 +264,7 @@ def solve_mip(problem: Problem, graph: CandidateGraph, options: SolveOptions, *,
     if missing.size:
         return RawResult(np.zeros(0, np.int64), Status.INFEASIBLE, None,
                          f"{missing.size} forced pair(s) are not eligible (see explain() for the rule that "
-                         "excludes each)")
+                         "excludes each)", {"forced_ineligible": True})
     model = mip_model(problem, graph, st)
     K = model.keep.size
     score = graph.score[model.keep]
