@@ -69,3 +69,24 @@ def test_ctrl_c_to_this_process_alone_stops_a_capped_graph_drawn_by_a_pool(monke
     k = s.metrics["top_k"]
     assert k is not None and s.metrics["candidate_arcs"] < len(km.build_candidates(big, "max_hours", k=k))
     assert km.check(big, s) == []
+
+
+@pytest.mark.parametrize("where, method", [("check_memory", "greedy"), ("priced_route", "auto")])
+def test_ctrl_c_while_the_route_is_chosen_answers_at_once(where, method, monkeypatch):
+    """The routing's estimates (the memory check's, the priced route's: 2.3 s at national scale) ran
+    before any Ctrl-C guard: a SIGINT then raised KeyboardInterrupt out of km.solve.  It is now an
+    answer at once, on nothing drawn (the forced pairs at most), marked interrupted."""
+    from koeeo_match import engine
+
+    real = getattr(engine, where)
+
+    def ctrl_c_then(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(engine, where, ctrl_c_then)
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    s = km.solve(p, method=method, time_limit=60)
+    assert s.termination == km.Termination.INTERRUPTED and s.metrics["graph_partial"] is True
+    assert km.check(p, s) == [] and s.bound is None

@@ -331,6 +331,30 @@ def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: S
                        total_seconds=candidate_seconds + time.perf_counter() - t0)
 
 
+def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None, time_limit: float | None,
+           too_late: Callable[[], bool]) -> str:
+    """The route of :func:`solve`, once the memory each needs is checked: ``priced``, ``relaxed``,
+    ``streamed`` (fcfs without its graph), ``graph``, or ``tight`` (a capped graph: a full one would
+    fit neither in memory nor in the time, ``too_late``).  Raises
+    :class:`~koeeo_match.errors.InsufficientMemoryError` when none fits."""
+    if priced_route(problem, method, top_k):
+        check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
+        return "priced"
+    if relaxed_route(problem, method, top_k, memory_limit):
+        check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
+        return "relaxed"
+    try:
+        check_memory(problem, method, top_k, memory_limit, time_limit)
+    except InsufficientMemoryError:
+        if streamable(problem, method, top_k):
+            return "streamed"  # the arcs estimated once, by the check
+        if not too_late():
+            raise
+        check_memory(problem, method, START_K, memory_limit, time_limit)  # the capped graph must fit
+        return "tight"
+    return "graph"
+
+
 def solve(
     problem: Problem,
     method: str = "auto",
@@ -498,48 +522,39 @@ def solve(
     options = SolveOptions(time_limit=time_limit, seed=int(seed), workers=workers, progress=progress,
                            proposing=proposing or "employees", preferences=preferences, executor=executor,
                            memory_bytes=memory_budget(memory_limit) if method == "cpsat" else None)
-    # the priced routes build their graph inside the limit: the routing (an estimate of the arcs, 2.3 s at
-    # national scale) counts too
-    if priced_route(problem, method, top_k):
-        check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
-        return priced_solution(problem, policy, method, dataclasses.replace(options, time_limit=left()),
-                               memory_limit=memory_limit, candidate_seconds=time.monotonic() - t_entry)
-    if relaxed_route(problem, method, top_k, memory_limit):
-        check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
-        return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
     t0 = time.perf_counter()
 
     def too_late() -> bool:  # a full graph the limit would cut short (full_graph_late)
         return bool(top_k is None and time_limit is not None
                     and full_graph_late(problem, t_entry + GRAPH_SHARE * time_limit - time.monotonic(), START_K))
-    tight = False  # a full graph that would not fit in memory, nor be drawn in time: a capped one is drawn
-    try:
-        check_memory(problem, method, top_k, memory_limit, time_limit)
-    except InsufficientMemoryError:
-        if streamable(problem, method, top_k):
-            # fcfs on every eligible arc, without the graph (the arcs estimated once, by the check)
-            return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
-        if not too_late():
-            raise
-        check_memory(problem, method, START_K, memory_limit, time_limit)  # the capped graph must fit
-        tight = True
+    # the routing's estimates (2.3 s at national scale) count in the limit; a Ctrl-C then answers at once
+    with CtrlC() as early:
+        route = _route(problem, method, top_k, memory_limit, time_limit, too_late)
+    if route == "priced" and not early.happened:
+        return priced_solution(problem, policy, method, dataclasses.replace(options, time_limit=left()),
+                               memory_limit=memory_limit, candidate_seconds=time.monotonic() - t_entry)
+    if route == "relaxed" and not early.happened:
+        return relaxed_solution(problem, policy, dataclasses.replace(options, time_limit=left()), memory_limit)
+    if route == "streamed" and not early.happened:  # fcfs on every eligible arc, without the graph
+        return streamed_solution(problem, policy, dataclasses.replace(options, time_limit=left()))
+    tight = route == "tight"  # a full graph that fits neither in memory nor in the time: a capped one
     refuse_rules(problem, method, top_k)  # before a graph that may take minutes
     # the graph counts in the limit: its build stops at GRAPH_SHARE of it (or on Ctrl-C); the solve runs on it
     with CtrlC() as ctrl_c:
         # a full graph that the limit would cut short leaves out every arc of the employees not reached: draw
         # each employee's and mission's k best instead (START_K at least: a part of the problem all the same)
-        late = tight or too_late()
+        late = tight or (not early.happened and too_late())
         graph_end = None if time_limit is None else max(t_entry + (CAPPED_GRAPH_SHARE if late else GRAPH_SHARE)
                                                         * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
         k = (START_K if tight else capped_k(problem, graph_end - time.monotonic(), START_K)) \
             if late and graph_end is not None else top_k
 
         def stop() -> bool:
-            return INTERRUPTED.is_set() or (graph_end is not None and time.monotonic() > graph_end)
+            return early.happened or INTERRUPTED.is_set() or (graph_end is not None and time.monotonic() > graph_end)
         graph, _ = candidate_graph(problem, policy, k, rank, stop, INTERRUPTED.is_set)
     t_cand = time.perf_counter() - t0  # the estimate that chose the graph included
     graph = dataclasses.replace(graph, partial=True) if late else graph
-    if ctrl_c.happened:  # answered at once: the solvers' quickest answer on the arcs built
+    if ctrl_c.happened or early.happened:  # answered at once: the solvers' quickest answer on the arcs built
         sol = solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=1e-3),
                           candidate_seconds=t_cand)
         return dataclasses.replace(sol, termination=Termination.INTERRUPTED)
