@@ -439,8 +439,9 @@ def solve(
         refused up front (:func:`check_memory`).  ``None`` (default): the
         memory the machine has available now; ``float("inf")``: never refuse.
         It also decides when ``fcfs`` and every-rule ``auto`` leave the full
-        graph for their at-scale routes: pass it for the same output on
-        every machine.
+        graph for their at-scale routes, and, under a time limit, when a
+        capped graph replaces a full one that would fit neither in it nor
+        in the time: pass it for the same output on every machine.
     fixed : Solution, DataFrame or iterable of (str, str), optional
         Pinned assignments (confirmed participations): the ``(employee id,
         mission id)`` pairs (a DataFrame: its ``employee`` and ``mission``

@@ -20,6 +20,15 @@ from .status import Status, Termination
 __all__ = ["to_solution"]
 
 
+def _part(graph: CandidateGraph) -> str:
+    """What part of the problem's graph a partial ``graph`` is, in words."""
+    if not graph.k:
+        return f"the {len(graph):,} arcs built before the time limit (or Ctrl-C) stopped the candidate graph"
+    return (f"a part of the candidate graph, {len(graph):,} arcs capped at top_k={graph.k} (each employee's and "
+            f"mission's {graph.k} best at most): the time limit (or Ctrl-C) stopped its drawing, or capped it "
+            "where a full graph would not be drawn in time")
+
+
 def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[RawResult, dict[str, Any]]:
     """The result as it holds for the problem (capped graphs prove nothing for it), and the bound and
     gap on the candidate graph itself (the problem's own when it is not capped)."""
@@ -38,12 +47,7 @@ def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[Ra
         found = raw.status in (Status.OPTIMAL, Status.FEASIBLE)
         raw = RawResult(raw.selected if found else np.zeros(0, np.int64), Status.FEASIBLE if found else Status.UNKNOWN,
                         None,
-                        (f"{raw.status.value} on the {len(graph):,} arcs built before the time limit (or Ctrl-C) "
-                         "stopped the candidate graph" if not graph.k else
-                         f"{raw.status.value} on a part of the candidate graph, {len(graph):,} arcs capped at "
-                         f"top_k={graph.k} (each employee's and mission's {graph.k} best at most): the time limit "
-                         "(or Ctrl-C) stopped its drawing, or capped it where a full graph would not be drawn in "
-                         "time") + "; no bound for the full problem"
+                        f"{raw.status.value} on {_part(graph)}; no bound for the full problem"
                         + (f"; {raw.message}" if raw.message else ""), raw.stats,
                         termination=Termination.TIME_LIMIT if raw.termination in
                         (Termination.COMPLETED, Termination.OPTIMAL, Termination.INFEASIBLE) else raw.termination)
