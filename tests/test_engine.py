@@ -239,6 +239,32 @@ def test_a_capped_graph_is_optimal_on_the_graph_only(city):
     assert (s.status, s.termination, s.metrics["graph_optimal"]) == (km.Status.FEASIBLE, km.Termination.OPTIMAL, True)
 
 
+@pytest.mark.parametrize("method", ["cpsat", "auto"])
+def test_rules_that_fail_on_a_capped_graph_only_prove_nothing_for_the_problem(method):
+    """A forced pair's team of three needs arcs that top_k=1 leaves out (each employee's best is its own
+    nearby mission): the capped graph is infeasible, the problem is not (28 h).  This used to read
+    ``infeasible``, a proof for the whole problem; now ``unknown``, termination ``infeasible``, saying why."""
+    emps = [{"id": f"e{i}", "lat": 45.0 + 0.01 * i, "lon": 5.0} for i in range(4)]
+    mis = [{"id": "m0", "association": "a", "seats": 4, "min_seats": 3}] + [
+        {"id": f"n{i}", "association": f"b{i}", "seats": 1} for i in range(4)]
+    assoc = [{"id": "a", "lat": 45.2, "lon": 5.0}] + [{"id": f"b{i}", "lat": 45.0 + 0.01 * i, "lon": 5.0}
+                                                       for i in range(4)]
+    p = km.Problem.from_records(associations=assoc, employees=emps, missions=mis,
+                                forced=[{"employee": "e0", "mission": "m0"}])
+    assert km.solve(p, method=method).status == km.Status.OPTIMAL
+    s = km.solve(p, method=method, top_k=1)
+    assert (s.status, s.termination, s.bound, len(s.assignments)) == (
+        km.Status.UNKNOWN, km.Termination.INFEASIBLE, None, 0)
+    assert "infeasible on the candidate graph capped at top_k=1" in s.message
+    assert [v.rule for v in km.check(p, s)] == ["forced"]  # nothing assigned; the status contradicts nothing
+    # a forced pair that is not eligible at all stays a proof, capped or not
+    far = km.Problem.from_records(associations=assoc + [{"id": "z", "lat": 49.0, "lon": 5.0}], employees=emps,
+                                  missions=mis + [{"id": "mz", "association": "z", "seats": 1}],
+                                  forced=[{"employee": "e0", "mission": "mz"}])
+    s = km.solve(far, method=method, top_k=1)
+    assert (s.status, s.termination) == (km.Status.INFEASIBLE, km.Termination.INFEASIBLE), s.message
+
+
 def test_termination_of_parts():
     T = km.Termination
     assert T.of_parts([]) == T.OPTIMAL

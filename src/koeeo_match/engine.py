@@ -410,7 +410,9 @@ def solve(
         that capped graph at best, so its status is ``feasible``
         (``metrics["graph_optimal"]`` says whether the capped graph was solved
         to optimality, ``graph_bound`` / ``graph_gap`` give the bound and gap
-        on that graph).  ``None`` (default): the whole problem, exact.  With
+        on that graph); rules that cannot all hold on the capped graph give
+        ``unknown`` (termination ``infeasible``), not a proof for the problem.
+        ``None`` (default): the whole problem, exact.  With
         ``method="auto"`` or ``"flow"``, a problem whose full graph would
         exceed :data:`PRICED_MIN_ARCS` arcs and whose rules a flow honours
         (:func:`~koeeo_match.solvers.priced.priced_obstacles`) is then solved

@@ -51,6 +51,13 @@ def _bounds(graph: CandidateGraph, raw: RawResult, objective: float) -> tuple[Ra
                         + (f"; {raw.message}" if raw.message else ""), raw.stats,
                         termination=Termination.TIME_LIMIT if raw.termination in
                         (Termination.COMPLETED, Termination.OPTIMAL, Termination.INFEASIBLE) else raw.termination)
+    elif graph.k is not None and raw.status == Status.INFEASIBLE and not raw.stats.get("forced_ineligible"):
+        # the rules cannot all hold on the capped graph: the full graph's other arcs may let them
+        raw = RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
+                        f"infeasible on the candidate graph capped at top_k={graph.k} arcs per employee and per "
+                        "mission, which proves nothing for the full problem (a team may need arcs the cap left out: "
+                        "solve without top_k)" + (f"; {raw.message}" if raw.message else ""), raw.stats,
+                        termination=raw.termination)
     elif graph.k is not None and raw.status == Status.OPTIMAL:
         raw = RawResult(raw.selected, Status.FEASIBLE, None,
                         f"optimal on the candidate graph capped at top_k={graph.k} arcs per employee and per mission; "

@@ -35,7 +35,8 @@ class Termination(str, Enum):
 
     ``optimal``: it proved its answer optimal on the graph it searched (with
     ``top_k``, the capped graph: the status then says ``feasible``).
-    ``infeasible``: it proved that the hard rules cannot all hold.
+    ``infeasible``: it proved that the hard rules cannot all hold (with ``top_k``, on the capped
+    graph: the status then says ``unknown``, unless a forced pair is not eligible at all).
     ``time_limit``: the time given ran out.  ``interrupted``: Ctrl-C (SIGINT).
     ``completed``: the method ran to its end without a proof either way: a
     heuristic's pass (``greedy``, ``fcfs``), deferred acceptance (``stable``),
