@@ -151,6 +151,29 @@ def test_from_frames_names_a_missing_value_in_a_required_field(na):
                              if na is pd.NA else "expected a finite number, got nan")
 
 
+def test_from_frames_names_days_python_cannot_hold_and_a_nat_in_a_list():
+    """A day beyond Python's years 1-9999 (pandas holds them at second resolution) and a NaT among the
+    ``available`` days used to raise pandas' own NotImplementedError / ValueError out of from_frames
+    (a helper's audit): each is now an issue naming its record and field."""
+    fr = km.synth.city(employees=20, seed=0).to_frames()
+    e = fr["employees"].copy()
+    e["joined"] = np.array(["10000-01-01"] * len(e), dtype="datetime64[D]")
+    m = fr["missions"].copy()
+    m["date"] = np.array(["0000-06-01"] * len(m), dtype="datetime64[D]")
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.Problem.from_frames(**{**fr, "employees": e, "missions": m})
+    got = {(i.kind, i.field) for i in err.value.issues}
+    assert got == {("employee", "joined"), ("mission", "date")}
+    assert len(err.value.issues) == len(e) + len(m)  # every record, at once
+    e = fr["employees"].copy()
+    e["available"] = [[pd.NaT]] + [None] * (len(e) - 1)
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.Problem.from_frames(**{**fr, "employees": e})
+    (issue,) = err.value.issues
+    assert (issue.kind, issue.id, issue.field) == ("employee", e["id"][0], "available")
+    assert "NaT" in issue.message
+
+
 def test_from_frames_checks_the_vocabularies():
     employees = pd.DataFrame({"id": ["e"], "lat": [45.0], "lon": [5.0], "skills": [{"law": 2, "art": 1}]})
     skills = pd.DataFrame({"name": ["law", "law", "x"]})
@@ -338,6 +361,27 @@ def test_parquet_records_are_validated(full, tmp_path):
     with pytest.raises(km.InvalidProblemError) as err:
         km.load(tmp_path / "p.parquet")
     assert issues(err) == {("employee", "e1", "lat")}
+
+
+def test_parquet_nan_is_a_value_refused_not_a_missing_field(full, tmp_path):
+    """Parquet keeps null ("not given") apart from NaN: a NaN ``hours`` or ``max_km`` used to be read as not
+    given, the default applied (e2's 14 h became 7 h; a helper's audit); it is refused by name, as JSON and
+    npz refuse it.  A null is still "not given"."""
+    km.dump(full, tmp_path / "p.parquet")
+    path = tmp_path / "p.parquet" / "employees.parquet"
+    table = pq.read_table(path)
+    for col in ("hours", "max_km"):
+        table = table.set_column(table.column_names.index(col), col, pa.array([float("nan")] * len(table)))
+    pq.write_table(table, path)
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.load(tmp_path / "p.parquet")
+    ids = full.employees.ids.tolist()
+    assert issues(err) == {("employee", e, f) for e in ids for f in ("hours", "max_km")}
+    assert all("expected a finite number, got nan" in i.message for i in err.value.issues)
+    table = table.set_column(table.column_names.index("hours"), "hours", pa.array([None] * len(table), pa.float64()))
+    table = table.set_column(table.column_names.index("max_km"), "max_km", pa.array([None] * len(table), pa.float64()))
+    pq.write_table(table, path)
+    assert km.load(tmp_path / "p.parquet").n_employees == len(ids)  # nulls: the defaults
 
 
 def test_parquet_foreign_files_refused(full, tmp_path):

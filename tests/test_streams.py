@@ -290,6 +290,11 @@ def test_solution_given_as_problem(files, capsys):
     ({"objective": 1.0e6, "bound": None, "status": "feasible"}, "recorded_objective",
      "under the policy the solution records"),
     ({"metrics": {"objective": 3.0}}, "recorded_objective", "but metrics['objective'] is 3"),
+    # a metrics objective that is no number passed unseen (a helper's audit)
+    ({"metrics": {"objective": float("nan")}}, "recorded_objective", "metrics['objective'] is nan, not a finite"),
+    ({"metrics": {"objective": float("inf")}}, "recorded_objective", "metrics['objective'] is inf, not a finite"),
+    ({"metrics": {"objective": "x"}}, "recorded_objective", "metrics['objective'] is 'x', not a finite"),
+    ({"metrics": {"objective": True}}, "recorded_objective", "metrics['objective'] is True, not a finite"),
     ({"objective": None, "bound": None, "status": "feasible"}, "recorded_objective",
      "status feasible, but no finite objective is recorded"),
     ({"assignments": [], "metrics": {}, "bound": None, "status": "feasible", "objective": 50},

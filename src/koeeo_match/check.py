@@ -455,7 +455,10 @@ def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: A
         out.append(Violation("recorded_objective", (), f"objective {obj:g} with no assignment (it can only be 0)"))
         return
     rec = (getattr(solution, "metrics", None) or {}).get("objective")
-    if math.isfinite(_real(rec)) and not _close(_real(rec), obj):
+    if rec is not None and not math.isfinite(_real(rec)):
+        out.append(Violation("recorded_objective", (), f"objective {obj:g}, but metrics['objective'] is {rec!r}, "
+                                                       "not a finite number"))
+    elif rec is not None and not _close(_real(rec), obj):
         out.append(Violation("recorded_objective", (), f"objective {obj:g}, but metrics['objective'] is {rec:g}"))
     policy = getattr(solution, "policy", None)
     if policy is not None and all(hasattr(policy, t) for t in TERMS):

@@ -216,7 +216,7 @@ def _load_problem(path: str | os.PathLike[str]) -> Problem:
         issues += bad
     if issues:
         raise InvalidProblemError(issues)
-    return Problem(**tables_from_rows(rows))
+    return Problem(**tables_from_rows(rows, nan_missing=False))  # Parquet's null is 'not given', a NaN a value
 
 
 def _load_solution(path: str | os.PathLike[str]) -> Solution:

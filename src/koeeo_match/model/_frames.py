@@ -64,12 +64,17 @@ def _missing(v: Any) -> bool:
 
 def _day(v: Any) -> Any:
     """A date-like value at midnight as ``YYYY-MM-DD``; anything else unchanged (validation names it)."""
+    if _missing(v):  # NaT (in a list, or a required field): validation says what it is
+        return v
     if isinstance(v, np.datetime64):
         d = v.astype("datetime64[D]")
         return str(d) if d == v else v
     if isinstance(v, _dt.datetime):
-        midnight = v.tzinfo is None and v.time() == _dt.time() and getattr(v, "nanosecond", 0) == 0
-        return v.date().isoformat() if midnight else v
+        try:
+            midnight = v.tzinfo is None and v.time() == _dt.time() and getattr(v, "nanosecond", 0) == 0
+            return v.date().isoformat() if midnight else v
+        except (ValueError, OverflowError, NotImplementedError):  # a Timestamp beyond Python's years 1-9999
+            return str(v)
     if isinstance(v, _dt.date):
         return v.isoformat()
     return v
@@ -99,11 +104,14 @@ def _as_map(v: Any) -> Any:
     return v
 
 
-def _normalise(kind: str, pos: int, rec: dict[str, Any], issues: list[Issue]) -> dict[str, Any]:
-    """One row as a record: missing cells left out, values in the plain forms validation reads."""
+def _normalise(kind: str, pos: int, rec: dict[str, Any], issues: list[Issue],
+               nan_missing: bool = True) -> dict[str, Any]:
+    """One row as a record: missing cells left out, values in the plain forms validation reads.
+    ``nan_missing``: NaN, ``pd.NA`` and ``NaT`` mean "not given" as None does (a frame's cells);
+    False: only None does (Parquet's null), and a NaN is a value validation refuses."""
     out: dict[str, Any] = {}
     for key, v in rec.items():
-        if _missing(v) and (v is None or not required(kind, str(key))):
+        if (_missing(v) if nan_missing else v is None) and (v is None or not required(kind, str(key))):
             continue  # a required field's NaN (NaT, pd.NA) is kept: validation says what it is, not "missing"
         v = _plain(v)
         if key in _DAYS:
@@ -233,7 +241,8 @@ def _with_vocabularies(t: dict[str, Any], skills: list[str] | None, sectors: lis
     return t
 
 
-def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = ()) -> dict[str, Any]:
+def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = (), *,
+                     nan_missing: bool = True) -> dict[str, Any]:
     """Validate tables given as lists of row dicts (frames' or Parquet's rows) into a problem's tables.
 
     Parameters
@@ -246,6 +255,9 @@ def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = ()) -> 
     found : iterable of Issue, optional
         Issues the caller found in the tables' form (a column given twice): reported first,
         with every other one.
+    nan_missing : bool, default True
+        Whether a NaN (``pd.NA``, ``NaT``) cell means "not given", as in a DataFrame; Parquet
+        keeps null apart from NaN, so its reader passes False: a NaN there is refused by name.
 
     Returns
     -------
@@ -278,7 +290,7 @@ def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = ()) -> 
             issues.append(Issue("file", "", name, f"expected a pandas DataFrame, got {type(rows).__name__}"))
             doc[name] = []  # reported once, here
             continue
-        doc[name] = [_normalise(LISTS[name], i, dict(r), issues) if isinstance(r, Mapping) else r
+        doc[name] = [_normalise(LISTS[name], i, dict(r), issues, nan_missing) if isinstance(r, Mapping) else r
                      for i, r in enumerate(rows)]
     t: dict[str, Any] = {}
     try:
