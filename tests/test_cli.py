@@ -242,6 +242,22 @@ def test_an_output_in_a_missing_directory_is_refused_before_any_work(files, caps
     assert f": {bad}: directory '{tmp / 'missing'}' does not exist" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["solve", "simulate"])
+def test_an_output_that_is_the_input_is_refused_before_any_work(files, capsys, monkeypatch, command):
+    """``solve p.json -o p.json`` wrote the solution over its problem, exit 0 (a helper's audit): the problem
+    was lost.  The same file through a link too."""
+    tmp, problem = files
+    link = tmp / "link.json"
+    link.symlink_to(problem)
+    before = open(problem).read()
+    monkeypatch.setattr(km, "solve", lambda *a, **k: pytest.fail("the solve ran"))
+    monkeypatch.setattr(km, "simulate", lambda *a, **k: pytest.fail("the replay ran"))
+    for out in (problem, link):
+        assert main([command, str(problem), "-o", str(out)]) == 2
+        assert f": {out}: is an input of the command too" in capsys.readouterr().err
+    assert open(problem).read() == before
+
+
 def test_generate_refuses_a_size_of_no_employee(tmp_path, capsys):
     """``--scale 1e-300`` (or ``--hours 1``) made one employee, silently rounded up."""
     for args in (["--scale", "1e-300"], ["--hours", "1"]):
@@ -249,3 +265,16 @@ def test_generate_refuses_a_size_of_no_employee(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "must leave at least one employee" in err and f"'{args[0][2:]}' parameter" in err  # the one given
     assert not (tmp_path / "p.json").exists()
+
+
+def test_generate_rewrites_a_parquet_problem_folder_as_dump_does(tmp_path, capsys):
+    """``km.dump`` rewrites a Parquet problem folder; ``generate -o`` refused it as "a directory" (a helper's
+    audit).  Any other directory is still refused, and a solution is never written over a folder."""
+    out = tmp_path / "p.parquet"
+    for n in (5, 7):
+        assert main(["-q", "generate", "--region", "Bretagne", "--employees", str(n), "-o", str(out)]) == 0
+        assert km.load(out).n_employees == n
+    (tmp_path / "d.json").mkdir()
+    assert main(["-q", "generate", "--region", "Bretagne", "--employees", "5", "-o", str(tmp_path / "d.json")]) == 2
+    assert main(["-q", "solve", str(out), "-o", str(out)]) == 2
+    assert "is a directory" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import networkx as nx
+import numpy as np
 import pytest
 from hypothesis import given, settings
 
@@ -72,16 +73,18 @@ def check_all_explanations(p: km.Problem, sol: km.Solution, *, optimal_max_hours
         if x.verdict == "no_candidate":
             check_reasons(p, x.details["reasons"], employee=e)
             continue
-        assert x.verdict in ("outscored", "capacity", "team_minimum")
+        assert x.verdict in ("outscored", "capacity", "not_chosen", "team_minimum")
         assert x.details["candidates"] == mine
         for mid, info in x.details["outscored"].items():
             assert mid in mine
             holders = by_m.get(mid, [])
             assert len(holders) == int(M.seats[list(M.ids).index(mid)]), (mid, holders)
             assert sorted(info["holders"]) == sorted(holders)
-        if optimal_max_hours and x.verdict == "outscored":
-            # max_hours optimum, no capacity or team reason given: every candidate must be full
+        if x.verdict == "outscored":  # any solution: "outscored" says every candidate is full
             assert set(x.details["outscored"]) == set(mine), (eid, str(x))
+        if x.verdict == "not_chosen":  # a candidate has room and nothing blocks it
+            assert set(x.details["outscored"]) < set(mine), (eid, str(x))
+            assert not optimal_max_hours, (eid, str(x))  # a max_hours optimum would have taken it
     for m, mid in enumerate(M.ids.tolist()):
         x = km.explain(p, sol, mid)
         assert x.kind == "mission" and x.id == mid
@@ -456,7 +459,7 @@ def test_solution_explain_and_errors(tmp_path):
     km.dump(sol, tmp_path / "s.json")
     loaded = km.load(tmp_path / "s.json")
     assert isinstance(loaded, km.Solution) and loaded.assignments == sol.assignments
-    with pytest.raises(ValueError):
+    with pytest.raises(km.InvalidParameterError, match="loaded from a file"):  # a ValueError too
         loaded.explain("e1")
     assert km.explain(p, loaded, "e1").details == x.details  # explain by ids works on a loaded solution
     with pytest.raises(KeyError):
@@ -577,3 +580,39 @@ def test_explain_never_presents_an_ineligible_pair_as_a_plain_assignment():
     assert "breaks a rule" not in str(km.explain(p, sol, "e2"))
     assert km.explain(p, sol, "m1").lines[1:] == [f"'e1' holds a seat; {rule}"]
     assert [(v.rule, v.ids) for v in km.check(p, sol) if v.ids] == [("skill", ("e1", "m1"))]  # check's own word
+
+
+def test_an_employee_left_out_of_a_mission_with_room_is_not_chosen_not_outscored():
+    """Nothing assigned, the one candidate has room: the verdict said "outscored" and "the optimiser
+    preferred" (a helper's audit).  ``not_chosen``, and a score of 0 or less is said."""
+    p = km.Problem.from_records(associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+                                employees=[{"id": "e1", "lat": 45.05, "lon": 5.0}],
+                                missions=[{"id": "m1", "association": "a"}])
+    s = km.solve(p, policy="hours=1,travel_km=1")
+    assert s.assignments == []
+    x = km.explain(p, s, "e1")
+    assert x.verdict == "not_chosen" and x.details["outscored"] == {}
+    assert x.lines == ["'m1' has room: taking it scores -4.12, which would not raise the objective"]
+
+
+def test_why_not_refuses_what_is_no_index_by_name():
+    """A negative index wrapped around to the last record; ids, floats and a Solution gave numpy's
+    errors (a helper's audit)."""
+    from koeeo_match.explain import why_not
+
+    p = km.synth.city(employees=20, seed=0)
+    for args, name in (((p, -1, 0), "'e'"), ((p, 0, p.n_missions), "'m'"), ((p, "e000000", 0), "'e'"),
+                       ((p, 0.0, 0), "'e'"), ((p, True, 0), "'e'"), ((km.solve(p), 0, 0), "'problem'")):
+        with pytest.raises(km.InvalidParameterError, match=f"The {name} parameter of why_not"):
+            why_not(*args)
+    assert why_not(p, np.int64(0), 0) == why_not(p, 0, 0)
+
+
+def test_solution_explain_takes_the_kind():
+    here = {"lat": 45.0, "lon": 5.0}
+    p = km.Problem.from_records(associations=[{"id": "a", **here}], employees=[{"id": "x", **here}],
+                                missions=[{"id": "x", "association": "a"}])
+    s = km.solve(p)
+    with pytest.raises(km.InvalidParameterError, match="kind="):
+        s.explain("x")
+    assert s.explain("x", kind="employee").kind == "employee" and s.explain("x", kind="mission").kind == "mission"

@@ -13,6 +13,7 @@ import pathlib
 import pickle
 import struct
 import sys
+import warnings
 import zipfile
 
 import numpy as np
@@ -548,7 +549,11 @@ def test_fuzz_json_file_problem_or_invalid_problem_error(tmp_path_factory, data)
     assert isinstance(p, km.Problem)
 
 
-@pytest.mark.parametrize("bad", [5, {"e000000": "m000000"}, [("a", "b", "c")], ["ab"], None])
+@pytest.mark.parametrize("bad", [5, {"e000000": "m000000"}, [("a", "b", "c")], ["ab"], None,
+                                 # a solution file's own rows, and ids that are no strings (a helper's audit:
+                                 # the dict read as the pair ('employee', 'mission'), (1, 'm') as an unknown '1')
+                                 [{"employee": "e000000", "mission": "m000000"}], [(0, "m000000")],
+                                 [(b"e000000", b"m000000")], [{"e000000", "m000000"}]])
 def test_check_refuses_what_is_not_a_solution_by_name(bad):
     p = km.synth.city(employees=30, seed=0)
     with pytest.raises(km.InvalidParameterError, match="'solution' parameter of check"):
@@ -719,3 +724,34 @@ def test_a_nul_in_a_frame_id_is_refused():
     frames = problem_from_dict(doc()).to_frames()
     frames["employees"].loc[1, "id"] = "e1\x00"
     refused(lambda: km.Problem.from_frames(**frames), ("employee", "#1", "id"))
+
+
+def test_a_mission_place_half_given_is_named_once():
+    """A NaN ``lat`` beside a ``lon`` was reported twice: as not finite, and as "give both lat and lon"
+    though both were given (a helper's audit).  A ``lat`` alone still gets the second message."""
+    here = {"lat": 45.0, "lon": 5.0}
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.Problem.from_records(associations=[{"id": "a", **here}], employees=[],
+                                missions=[{"id": "m", "association": "a", "lat": float("nan"), "lon": 2.35},
+                                          {"id": "m2", "association": "a", "lat": 45.0}])
+    assert [(i.id, i.field, i.message) for i in err.value.issues] == [
+        ("m", "lat", "expected a finite number, got nan"), ("m2", "lon", "give both lat and lon, or neither")]
+
+
+def test_weights_so_far_apart_that_arcs_vanish_are_said_not_silent():
+    """Under ``affinity=1e12, hours=1e-12`` an arc the affinity does not lift is worth 7e-12, below half a
+    unit of the solvers' integer scale: they prove an optimum of nothing (the helper's audit found it
+    silent).  Now a KoeeoMatchWarning and the message say so; the presets never do."""
+    here = {"lat": 45.0, "lon": 5.0}
+    p = km.Problem.from_records(
+        associations=[{"id": "a", **here}],
+        employees=[{"id": "e1", **here, "hours": 7}, {"id": "e2", **here, "hours": 7}],
+        missions=[{"id": "m1", "association": "a", "hours": 14}, {"id": "m2", "association": "a", "hours": 7}],
+        affinities=[{"employee": "e1", "mission": "m1", "score": 1.0}])
+    with pytest.warns(km.KoeeoMatchWarning, match=r"3 arc\(s\) with a positive score \(the smallest 7e-12\) round"):
+        s = km.solve(p, policy=km.Policy(affinity=1e12, hours=1e-12))
+    assert "keep them within about 1e9 of each other" in s.message
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for preset in km.Policy.PRESETS:
+            assert "round to 0" not in km.solve(p, policy=preset).message

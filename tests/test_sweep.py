@@ -553,3 +553,35 @@ def test_dict_valued_metrics_are_flattened_with_a_prefix(city, monkeypatch):
     for size, hours in sizes.items():
         v = row[f"hours_by_employer_size.{size}"]
         assert v == hours and (v is None or type(v) is float), size
+
+
+def test_pareto_front_leaves_out_runs_without_a_solution():
+    """An infeasible run of a sweep reads 0 h and 0 kg: it used to sit on the front, unbeatable on CO2
+    (a helper's audit).  Runs whose status is not optimal or feasible are no point of the front."""
+    p = km.Problem.from_records(associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+                                employees=[{"id": "e1", "lat": 45.05, "lon": 5.0}],
+                                missions=[{"id": "m1", "association": "a"}],
+                                forced=[{"employee": "e1", "mission": "m1"}])
+    t = km.sweep(p, "max_hours", ["auto"], variants={"cap1": lambda q: km.whatif.travel_cap(q, 1)})
+    assert sorted(t["status"]) == ["infeasible", "optimal"]
+    front = km.pareto_front(t, maximize=["assigned_hours"], minimize=["co2_kg"])
+    assert list(front["status"]) == ["optimal"]
+    rows = [{"h": 1.0, "status": "feasible"}, {"h": 5.0, "status": "unknown"}, {"h": 0.5, "status": "optimal"}]
+    assert km.pareto_front(rows, maximize=["h"]) == rows[:1]
+
+
+def test_pareto_front_compares_values_next_to_zero():
+    """A value below about 1e-300 made its rounding step underflow to 0 and read as NaN: neither
+    dominated nor dominating (a helper's audit)."""
+    assert km.pareto_front([{"h": 1e-320}, {"h": 0.0}], maximize=["h"]) == [{"h": 1e-320}]
+
+
+def test_grid_labels_read_back_and_keep_close_weights_apart():
+    """Labels wrote weights with 6 digits: two weights agreeing to 6 digits collapsed into one run, and
+    ``travel_km=1/3`` read back as another policy (a helper's audit).  A 0-d array is a number."""
+    q = km.synth.city(employees=40, seed=0, rules="flow")
+    assert len(km.sweep(q, {"hours": 1, "travel_km": [0.1234561, 0.1234564]})) == 2
+    grid = km.policy_grid(hours=1, travel_km=[1 / 3, 0.05])
+    assert list(grid) == ["hours=1,travel_km=0.3333333333333333", "hours=1,travel_km=0.05"]
+    assert all(km.Policy.parse(label) == pol for label, pol in grid.items())
+    assert list(km.policy_grid(hours=np.array(2.0))) == ["hours=2"]

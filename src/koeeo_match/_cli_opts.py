@@ -90,11 +90,14 @@ def add_year_options(parser: argparse.ArgumentParser) -> None:
                              "before the next batch")
 
 
-def check_writable(path: str, option: str) -> None:
+def check_writable(path: str, option: str, inputs: tuple[str, ...] = (), may_be_folder: bool = False) -> None:
     """Refuse, before any work, an output ``path`` that cannot be written (``-`` is standard output).
 
     The directory must exist and be writable, and ``path`` must not be a directory nor a file that
-    cannot be overwritten: a long run never ends on a path that was wrong from the start.
+    cannot be overwritten, nor the same file as one of ``inputs`` (through a link too: writing the
+    solution over its problem would lose the problem): a long run never ends on a path that was wrong
+    from the start.  ``may_be_folder``: ``path`` may be an existing directory (a Parquet problem folder, which
+    :func:`km.dump` rewrites).
 
     >>> check_writable("-", "-o/--output")
     >>> try:
@@ -110,14 +113,16 @@ def check_writable(path: str, option: str) -> None:
     if path == "-":
         return
     folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
+    if os.path.isdir(path) and not may_be_folder:
         reason = "is a directory"
     elif not os.path.isdir(folder):
         reason = f"directory {folder!r} does not exist"
     elif not os.access(folder, os.W_OK | os.X_OK):
         reason = f"directory {folder!r} is not writable"
-    elif os.path.exists(path) and not os.access(path, os.W_OK):
+    elif os.path.exists(path) and not os.access(path, os.W_OK | (os.X_OK if may_be_folder else 0)):
         reason = "exists and is not writable"
+    elif any(i != "-" and os.path.exists(i) and os.path.exists(path) and os.path.samefile(i, path) for i in inputs):
+        reason = "is an input of the command too: writing it would overwrite what is read (give another path)"
     else:
         return
     raise KoeeoMatchError(f"argument {option}: {path}: {reason}")

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -139,12 +139,15 @@ def _named(solution: Any) -> tuple[np.ndarray, np.ndarray]:
         e, m = np.asarray(solution.employee_ids), np.asarray(solution.mission_ids)
         e, m = e[:m.size], m[:e.size]  # as zip pairs them
         return (e if e.dtype == object else _objects(e.tolist())), (m if m.dtype == object else _objects(m.tolist()))
-    what = "must be a Solution or an iterable of (employee id, mission id) pairs"
+    what = "must be a Solution or an iterable of (employee id, mission id) pairs of strings"
     try:
         pairs = list(solution.assignments if hasattr(solution, "assignments") else solution)
     except TypeError:
         raise param_error("check", "solution", f"{what}. Got {type(solution).__name__} instead.") from None
-    bad = [k for k, x in enumerate(pairs) if isinstance(x, (str, bytes)) or not hasattr(x, "__len__") or len(x) != 2]
+    # a dict row (a solution file's {"employee": ..., "mission": ...}) or a set is no pair, and an id is a
+    # string: (1, "m") used to read as the unknown id '1' even where the problem has an employee '1'
+    bad = [k for k, x in enumerate(pairs) if isinstance(x, (str, bytes, Mapping, set, frozenset))
+           or not hasattr(x, "__len__") or len(x) != 2 or not all(isinstance(y, str) for y in x)]
     if bad:
         raise param_error("check", "solution", f"{what}; item(s) {', '.join(f'#{k}' for k in bad[:10])} "
                                                f"{'are' if len(bad) > 1 else 'is'} not, e.g. {pairs[bad[0]]!r}.")
@@ -558,7 +561,8 @@ def check(problem: Problem, solution: Any) -> list[Violation]:
     ------
     InvalidParameterError
         ``problem`` is not a :class:`~koeeo_match.Problem` (the arguments swapped, say), or
-        ``solution`` neither a Solution nor an iterable of pairs.
+        ``solution`` neither a Solution nor an iterable of (employee id, mission id) pairs of
+        strings (a dict row, a set or an id that is no string is refused by position).
 
     Examples
     --------

@@ -109,7 +109,7 @@ def _load_pair(args: argparse.Namespace) -> tuple[Any, Any]:
     return _load(args.problem, "problem"), _load(args.solution, "solution")
 
 
-def _check_output(path: str, kind: str) -> None:
+def _check_output(path: str, kind: str, inputs: tuple[str, ...] = ()) -> None:
     """Refuse, before any work, an output path whose extension km.dump cannot write back as a ``kind``.
 
     ``-`` (standard output) is JSON.  Otherwise an empty ``kind`` is written by
@@ -118,7 +118,7 @@ def _check_output(path: str, kind: str) -> None:
     """
     if path == STREAM:
         return
-    check_writable(path, "-o/--output")
+    check_writable(path, "-o/--output", inputs, kind == "problem" and path.lower().endswith(".parquet"))
     import tempfile
 
     import numpy as np
@@ -162,7 +162,7 @@ def cmd_solve(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
     policy = _policy(args.policy)  # a typo fails before a long load
-    _check_output(args.output, "solution")
+    _check_output(args.output, "solution", (args.problem,))
     t0 = time.perf_counter()
     problem = _load(args.problem, "problem")
     if not args.quiet:
@@ -376,7 +376,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
     policy = _policy(args.policy)  # a typo fails before a long load
-    _check_output(args.output, "solution")
+    _check_output(args.output, "solution", (args.problem,))
     check_year_options(args)
     problem = _load(args.problem, "problem")
     year = km.simulate(problem, batch=args.batch, method=args.method, policy=policy, seed=args.seed,

@@ -94,7 +94,9 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     noise, such as a total summed in another order, decides nothing; a value
     next to 0 keeps its own digits).  Rows equal on every column
     do not dominate each other (all are kept).  A row with a missing value (None / NaN) in a chosen column is
-    never on the front and dominates nothing.
+    never on the front and dominates nothing; nor is a row whose ``status`` (a :func:`sweep` column) is
+    other than ``optimal`` or ``feasible``: a run that found no solution (its figures read 0 h and 0 kg)
+    is no allocation to trade off against.
 
     Parameters
     ----------
@@ -129,10 +131,22 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     n = len(table)
     cols = [numeric_column(table, c) for c in maximize] + [-numeric_column(table, c) for c in minimize]
     X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
+    status = _statuses(table, n)
+    if status is not None:  # a run without a solution (infeasible, unknown, error) is no point of the front
+        X[~np.isin(status, ("optimal", "feasible"))] = np.nan
     keep = _non_dominated(X)
     if hasattr(table, "iloc"):
         return table.iloc[np.flatnonzero(keep)]
     return [r for r, k in zip(table, keep) if k]
+
+
+def _statuses(table: Any, n: int) -> np.ndarray | None:
+    """The ``status`` column as strings (a sweep's), None when the table has none."""
+    if hasattr(table, "columns"):
+        return np.array([str(x) for x in table["status"]], dtype=object) if "status" in table.columns else None
+    if not any(isinstance(r, Mapping) and "status" in r for r in table):
+        return None
+    return np.array([str(r.get("status")) if isinstance(r, Mapping) else "" for r in table], dtype=object)
 
 
 def _non_dominated(X: np.ndarray, chunk: int = 512) -> np.ndarray:
@@ -156,7 +170,9 @@ def _rounded(X: np.ndarray) -> np.ndarray:
     [11651.113313, 11651.113313, 0.0, inf]
     """
     out: np.ndarray = np.array(X, dtype=np.float64)
-    on = np.isfinite(out) & (out != 0)
-    step = 10.0 ** (np.floor(np.log10(np.abs(out[on]))) - (DIGITS - 1))
-    out[on] = np.round(out[on] / step) * step
+    flat = out.reshape(-1)  # a view: out is a fresh contiguous array
+    at = np.flatnonzero(np.isfinite(flat) & (flat != 0))
+    step = 10.0 ** (np.floor(np.log10(np.abs(flat[at]))) - (DIGITS - 1))
+    fine = step > 0  # a value so small that its step underflows to 0 (below about 1e-300) keeps its own value
+    flat[at[fine]] = np.round(flat[at[fine]] / step[fine]) * step[fine]
     return out

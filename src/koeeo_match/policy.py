@@ -459,9 +459,30 @@ def integer_scores(
         return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
-    note = _collapsed(sc, s_int, "objective")
+    # an arc's gains alone (its costs left out): below half a unit, the solvers cannot see what it is worth
+    gains = sc + sum((getattr(policy, c) * terms[c] for c in COSTS if getattr(policy, c)), np.zeros(sc.size))
+    note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"), _vanished(sc, gains * s_scale, s_scale)) if x)
     # each arc is rounded by at most 1/2 unit
     return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note)
+
+
+def _vanished(v: np.ndarray, gains: np.ndarray, scale: float) -> str:
+    """A message when arcs worth something (``v > 0``) have gains (their score without its costs,
+    scaled) below half a unit of the solvers' integer scale: weights so far apart that the solvers
+    cannot tell those arcs from worthless ones and may prove an optimum that leaves them out; ""
+    otherwise.  (An arc whose gains its costs all but cancel is near worthless whatever the scale.)
+
+    >>> msg = _vanished(np.array([1e12, 1e-5]), np.array([2.0**30, 1e-5 * 2.0**-10]), 2.0**-10)
+    >>> print(msg.split(' (one unit')[0], 'about 1e+17 apart' in msg)
+    1 arc(s) with a positive score (the smallest 1e-05) round to 0 on the solvers' integer scale True
+    """
+    lost = (v > 0) & (gains < 0.5)
+    if not lost.any():
+        return ""
+    top, low = float(np.abs(v).max()), float(v[lost].min())
+    return (f"{int(lost.sum())} arc(s) with a positive score (the smallest {low:.3g}) round to 0 on the solvers' "
+            f"integer scale (one unit is {1 / scale:.3g}, the largest score {top:.3g}): weights about "
+            f"{top / low:.3g} apart cannot all be resolved; keep them within about 1e9 of each other")
 
 
 def _collapsed(v: np.ndarray, q: np.ndarray, what: str) -> str:

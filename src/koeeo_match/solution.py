@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InvalidProblemError, Issue
+from .errors import InvalidParameterError, InvalidProblemError, Issue
 from .explain import explain
 from .model import show_value
 from .policy import TERMS, Policy
@@ -154,11 +154,13 @@ class Solution:
         # rebuilt through __init__, so that an unpickled or copied solution is read-only too
         return (type(self), tuple(getattr(self, f.name) for f in fields(self)))
 
-    def explain(self, id: str) -> Any:
-        """Why employee or mission ``id`` got what it got (see :func:`koeeo_match.explain.explain`)."""
+    def explain(self, id: str, *, kind: str | None = None) -> Any:
+        """Why employee or mission ``id`` got what it got (see :func:`koeeo_match.explain.explain`;
+        ``kind``: ``"employee"`` or ``"mission"``, for an id that names both)."""
         if self.problem is None:
-            raise ValueError("This solution was loaded from a file: use km.explain(problem, solution, id).")
-        return explain(self.problem, self, id, self.policy)
+            raise InvalidParameterError("This solution was loaded from a file: use km.explain(problem, solution, "
+                                        "id).")
+        return explain(self.problem, self, id, self.policy, kind=kind)
 
     @property
     def gap(self) -> float | None:

@@ -103,10 +103,20 @@ def policy_label(policy: Policy) -> str:
     for name in Policy.PRESETS:
         if Policy.preset(name) == policy:
             return name
-    parts = [f"{n}={getattr(policy, n):g}" for n in TERMS if getattr(policy, n) != 0]
+    parts = [f"{n}={_weight(getattr(policy, n))}" for n in TERMS if getattr(policy, n) != 0]
     if policy.primary:
         parts.append("primary=" + "+".join(policy.primary))
     return ",".join(parts) or "zero"
+
+
+def _weight(w: float) -> str:
+    """A weight as short as reads back to the same float: ``0.05``, ``1``, ``0.3333333333333333``.
+
+    >>> _weight(1.0), _weight(0.05), _weight(1 / 3), _weight(0.1234564)
+    ('1', '0.05', '0.3333333333333333', '0.1234564')
+    """
+    short = f"{w:g}"
+    return short if float(short) == w else repr(float(w))
 
 
 def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dict[str, Policy]:
@@ -146,7 +156,9 @@ def policy_grid(**weights: float | Sequence[float] | str | Sequence[str]) -> dic
         if name not in TERMS:
             raise InvalidParameterError(f"Unknown policy term {name!r} in the weight grid{_near(name)}; terms are "
                                         f"{', '.join(TERMS)} (and 'primary').")
-        if np.isscalar(vals):
+        if isinstance(vals, np.ndarray) and vals.ndim == 0:  # np.array(1.0): its number
+            seq: list[Any] = [vals.item()]
+        elif np.isscalar(vals):
             seq = [vals]
         elif isinstance(vals, Iterable) and not isinstance(vals, _UNORDERED):
             seq = list(vals)

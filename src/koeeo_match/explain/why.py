@@ -17,7 +17,7 @@ import numpy as np
 
 from .._arrays import csr_ptr
 from .._geo import haversine_km
-from .._params import Hidden, Options, validate
+from .._params import Hidden, Options, param_error, validate
 from ..candidates import arc_terms, filter_eligible
 from ..errors import UnknownIdError
 from ..model import NO_DATE, Problem, format_day
@@ -43,8 +43,10 @@ class Explanation:
     id : str
         The employee's or mission's id.
     verdict : str
-        An employee is ``assigned``, ``no_candidate``, ``outscored``, ``capacity`` or
-        ``team_minimum``; a mission is ``filled``, ``partly_filled``, ``unfilled`` or ``team_minimum``.
+        An employee is ``assigned``, ``no_candidate``, ``outscored`` (every candidate is full),
+        ``capacity``, ``not_chosen`` (a candidate has room and no rule blocks it: the solution left
+        it out) or ``team_minimum``; a mission is ``filled``, ``partly_filled``, ``unfilled``,
+        ``no_candidate`` or ``team_minimum``.
     lines : list of str
         The explanation as sentences (``str(explanation)`` prints them).
     details : dict
@@ -53,7 +55,7 @@ class Explanation:
 
     kind: str  # "employee" | "mission"
     id: str
-    verdict: str  # assigned | no_candidate | outscored | capacity | team_minimum | filled | unfilled | partly_filled
+    verdict: str  # assigned, no_candidate, outscored, capacity, not_chosen, team_minimum, (partly_)filled, unfilled
     lines: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
 
@@ -78,6 +80,13 @@ def why_not(problem: Problem, e: int, m: int) -> str | None:
     >>> why_not(p, 0, 0)
     'level: needs law level 2, the employee has level 1'
     """
+    if not isinstance(problem, Problem):
+        raise param_error("why_not", "problem", f"must be a Problem. Got {type(problem).__name__} instead.")
+    for name, v, n, what in (("e", e, problem.n_employees, "an employee"), ("m", m, problem.n_missions, "a mission")):
+        # an index, not an id: a negative one would wrap around to the last record
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not 0 <= int(v) < n:
+            raise param_error("why_not", name, f"must be {what}'s index, an integer from 0 to {n - 1} (ids: "
+                                               f"km.explain). Got {v!r} instead.")
     E, M, er, A = problem.employees, problem.missions, problem.employers, problem.associations
     sl = slice(M.req_ptr[m], M.req_ptr[m + 1])
     for s, lv in zip(M.req_skill[sl].tolist(), M.req_level[sl].tolist()):
@@ -216,7 +225,8 @@ def explain(
     if e < 0 and m < 0:
         raise UnknownIdError(f"The 'id' parameter of explain must be the id of an employee or a mission of this "
                              f"problem. Got {id!r} instead, which is neither." if kind is None else
-                             f"The 'id' parameter of explain must be the id of a {kind} of this problem. "
+                             f"The 'id' parameter of explain must be the id of "
+                             f"{'an' if kind == 'employee' else 'a'} {kind} of this problem. "
                              f"Got {id!r} instead.")
     if e >= 0 and m >= 0:
         raise UnknownIdError(f"The 'id' parameter of explain is {id!r}, both an employee and a mission of this "
@@ -294,9 +304,12 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
             elif M.min_seats[m] > 1 and count[m] == 0:
                 verdict = "team_minimum"
                 lines.append(f"{M.ids[m]!r} is a team mission (at least {int(M.min_seats[m])}) that did not run")
-            else:
-                lines.append(f"{M.ids[m]!r} has room: taking it scores {mine_score:.4g}, but the optimiser preferred "
-                             "a solution without it (it would displace better assignments elsewhere)")
+            else:  # nothing blocks it: the solution left it out (the verdict said "outscored", a helper's audit)
+                verdict = verdict if verdict == "team_minimum" else "not_chosen"
+                lines.append(f"{M.ids[m]!r} has room: taking it scores {mine_score:.4g}, "
+                             + ("which would not raise the objective" if mine_score <= 0 else
+                                "but the solution leaves it out (an optimum: taking it would displace better "
+                                "assignments elsewhere, or its rules the employee's other options)"))
     return Explanation("employee", eid, verdict, lines, {"candidates": M.ids[cand].tolist(), "outscored": outscored})
 
 

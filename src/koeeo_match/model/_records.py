@@ -202,7 +202,7 @@ def _mission_issues(r: Record, issues: list[Issue]) -> None:
     if seats_valid and "min_seats" in r and mins > seats:
         default = "" if "seats" in r else " (the default)"
         issues.append(Issue("mission", r["_rid"], "min_seats", f"min_seats {mins} exceeds seats {seats}{default}"))
-    if ("lat" in r) != ("lon" in r):
+    if ("lat" in r) != ("lon" in r) and not {"lat", "lon"} <= set(r["_given"]):  # not when one was refused
         issues.append(Issue("mission", r["_rid"], "lon" if "lat" in r else "lat", "give both lat and lon, or neither"))
     if "posted" in r and "date" in r and r["posted"] > r["date"]:
         issues.append(Issue("mission", r["_rid"], "posted",

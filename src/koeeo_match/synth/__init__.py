@@ -123,8 +123,9 @@ def _check_size(fn: str, name: str, employees: float, given: Any) -> None:
     benchmarks/results/logs/national-priced-2026-12-04.log)."""
     if employees > MAX_EMPLOYEES:
         gib = employees * 1024 / 2**30
+        asked = f"{gib:,.0f}" if gib < 1e9 else f"{gib:.3g}"  # never a 300-digit figure (--hours 1e300)
         raise param_error(fn, name, f"must give at most {MAX_EMPLOYEES:,} employees (ten times the national "
-                                    f"instance; about {gib:,.0f} GiB asked). Got {given!r} instead.")
+                                    f"instance; about {asked} GiB asked). Got {given!r} instead.")
 
 
 def _select(region: str | None = None, departement: str | None = None) -> np.ndarray:
