@@ -236,7 +236,8 @@ def render(doc: dict[str, Any], images: dict[str, str], results_rel: str,
       "not `remote_ok`, within `max_km`) as 0 km, in `mean_km`, `co2_kg` and the travel terms of the policies; "
       "since then it counts its km (DESIGN.md §4). Hours and the rest are unchanged by it; those figures are "
       "1 to 9 % lower than a re-run would give (9 % on `mean_km` of the 3,000-volunteer row, 4–8 % on "
-      "Ille-et-Vilaine's `pipeline` and the 300-volunteer Bretagne example, docs/cli.md).")
+      "Ille-et-Vilaine's `pipeline` and the 300-volunteer Bretagne example, docs/cli.md; measured by hand "
+      "when the change landed, not recorded in a results file).")
     w("")
     w("## Machine")
     w("")
