@@ -33,7 +33,8 @@ LAYERS: list[tuple[str, ...]] = [
     ("io",),  # files
     ("result",),  # a solver's raw result as a Solution
     ("pinned", "streamed", "solve_params", "engine"),  # pinned assignments; fcfs without its graph; the one solve path
-    ("pipeline", "sweep", "whatif", "plot", "simulate", "batching"),  # built on solve; the year and its batches
+    ("pipeline", "sweep", "whatif", "plot", "simulate", "batching", "year_records"),  # built on solve; the year,
+    # its batches and their records
     ("cli", "__main__", "__init__"),
 ]
 RANK = {room: i for i, rooms in enumerate(LAYERS) for room in rooms}

@@ -456,8 +456,9 @@ def test_teammates_released_with_a_short_team_may_rejoin_it():
     r = _Replay(p, seed=0, cancel_rate=0.0, last=int(p.missions.date[0]))
     r.pin(np.array([0, 1]), np.array([0, 0]), day)
     r.cancel_day[0] = day + 1  # a cancels; b is released with the team
-    ge, gm = r.cancel(day + 1)
+    ge, gm, released = r.cancel(day + 1)
     assert sorted(ge.tolist()) == [0, 1] and r.e.size == 0
+    assert ge[released].tolist() == [1]  # b was released, a cancelled
     assert r.ce.tolist() == [0] and r.cm.tolist() == [0]  # only a is never offered the mission again
 
 
@@ -666,3 +667,28 @@ def test_a_span_of_millennia_is_refused_up_front(batch, method):
                        {"id": "c", "date": "9999-12-31"}])
     with pytest.raises(km.InvalidParameterError, match=r"spans 0001-01-01 to 9999-12-31: [\d,]+ .* than the 100,000"):
         km.simulate(p, batch=batch, method=method)
+
+
+def test_records_tell_released_teammates_from_cancellations():
+    """``cancelled`` mixed a participant who cancelled with teammates released when their team fell short
+    (only the latter may rejoin); a helper's audit could not check the rule from the records.  ``released``
+    names the latter: each has a teammate on the same mission that cancelled in the same record, and a pair
+    that cancelled itself is never made again."""
+    p = km.synth.region("Bretagne", employees=600, seed=3, year=True)
+    assert (p.missions.min_seats > 1).any()
+    year = km.simulate(p, batch="weekly", method="greedy", cancel_rate=0.5, seed=1)
+    last_made: dict[tuple[str, str], int] = {}
+    cancelled_at: dict[tuple[str, str], int] = {}
+    for i, b in enumerate(year.batches):
+        for pair in b.assignments:
+            last_made[pair] = i
+        assert set(b.released) <= set(b.cancelled)
+        own = set(b.cancelled) - set(b.released)
+        for e, m in b.released:
+            assert any(mm == m and ee != e for ee, mm in own), (b.date, e, m)
+        cancelled_at.update({pair: i for pair in own})
+    assert any(b.released for b in year.batches)  # the instance exercises the rule
+    for pair, i in cancelled_at.items():  # a pair that cancelled itself is never made again
+        assert last_made[pair] <= i, pair
+    frame = year.table()
+    assert frame["n_released"].tolist() == [len(b.released) for b in year.batches]

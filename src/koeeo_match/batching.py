@@ -504,11 +504,12 @@ class Replay:
         later = self.cancel_day[self.cancel_day < _NEVER]
         return int(later.max()) if later.size else None
 
-    def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Remove the participations cancelled by ``day`` (and the teams they leave short)."""
+    def cancel(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Remove the participations cancelled by ``day`` (and the teams they leave short): (employees,
+        missions, and a mask of those released with their team rather than cancelled themselves)."""
         cancelled = self.cancel_day <= day
         if not cancelled.any():
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+            return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, bool)
         M = self.problem.missions
         left = np.bincount(self.m[~cancelled], minlength=len(M))
         short = (left > 0) & (left < M.min_seats)
@@ -520,14 +521,14 @@ class Replay:
         cancelled &= ~spared
         short &= ~locked  # nor called off when short since its start (its mission not posted yet)
         gone = cancelled | short[self.m]
-        ge, gm = self.e[gone], self.m[gone]
+        ge, gm, released = self.e[gone], self.m[gone], ~cancelled[gone]
         # only a cancelled pair is never offered again: teammates released with their team may rejoin it
         self.ce = np.concatenate([self.ce, self.e[cancelled]])
         self.cm = np.concatenate([self.cm, self.m[cancelled]])
         self.e, self.m, self.cancel_day = self.e[~gone], self.m[~gone], self.cancel_day[~gone]
         self.forced = self.forced[~gone]
         self.available = cut_days(self.problem.employees, self.e, M.date[self.m])  # the days given back
-        return ge, gm
+        return ge, gm, released
 
 
 def allocate(problem: Problem, day: int, state: Replay, teams: ForcedTeams, fill: tuple[bool, int | None, np.ndarray],

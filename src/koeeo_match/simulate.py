@@ -81,8 +81,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
 from numbers import Integral, Real
 from typing import Any, cast
 
@@ -109,13 +108,13 @@ from .model import NO_DATE, Problem, format_day
 from .parallel import EXECUTOR_TEXT, is_executor
 from .pinned import pairs_solution, pairs_value
 from .policy import Policy
-from .solution import Solution
 from .solve_params import resolve_policies
 from .solvers import SolveOptions
 from .status import Status, Termination
+from .year_records import COLUMNS, CSV_COLUMNS, Batch, Year
 
-__all__ = ["BATCHES", "Batch", "Year", "simulate", "batch_dates", "batch_known", "due", "expiring",
-           "open_problem"]
+__all__ = ["BATCHES", "Batch", "Year", "COLUMNS", "CSV_COLUMNS", "simulate", "batch_dates", "batch_known", "due",
+           "expiring", "open_problem"]
 
 log = logging.getLogger(__name__)
 
@@ -136,177 +135,9 @@ _PARAMS: dict[str, list] = {
 }
 
 
-@dataclass(frozen=True)
-class Batch:
-    """What one batch did.
-
-    Attributes
-    ----------
-    date : str
-        The batch date (ISO); with ``method="fcfs"``, the last day of the days it groups.
-    assignments : tuple of (str, str)
-        The ``(employee id, mission id)`` pairs made in this batch, pinned from then on.
-    hours : float
-        Their hours.
-    seconds : float
-        Wall-clock seconds of the batch (reduction and solve).
-    employees_waiting : int
-        Employees known by ``date`` with no participation yet, after the batch.
-    missions_open : int
-        Missions posted, still ahead and with seats left, before the batch allocated.
-    cumulative_hours : float
-        Hours of every participation standing after the batch (cancellations deducted).
-    cancelled : tuple of (str, str)
-        Participations cancelled (or called off with their team) since the previous batch.
-    status : str
-        The status of the batch's solve(s): ``optimal``, ``feasible``, ``infeasible`` or
-        ``unknown`` (the worst of the days grouped); ``""`` when nothing was open.
-    tentative : int
-        With deferred commitment (``commit_days``), the pairs the batch's solve made but did not
-        pin: proposed, re-optimised by the next batch; 0 otherwise.
-    kind : str
-        ``"batch"``; ``"fill"`` for a day between batches on which the online fill
-        (``fill=True``) pinned participations; ``"forced"`` for a day between batches on which
-        forced pairs became known (both their ends), listed that day; ``"cancelled"`` for the day
-        of the last cancellation, when it comes after the last batch.
-    """
-
-    date: str
-    assignments: tuple[tuple[str, str], ...]
-    hours: float
-    seconds: float
-    employees_waiting: int
-    missions_open: int
-    cumulative_hours: float
-    cancelled: tuple[tuple[str, str], ...] = ()
-    status: str = ""
-    tentative: int = 0
-    kind: str = "batch"
-
-    def __getitem__(self, name: str) -> Any:
-        """A field by name, as in a mapping: ``batch["date"]`` is ``batch.date``.
-
-        >>> Batch("2027-01-04", (("e1", "m1"),), 7.0, 0.1, 0, 1, 7.0)["assignments"]
-        (('e1', 'm1'),)
-        """
-        if name not in _FIELDS:
-            raise KeyError(name)
-        return getattr(self, name)
-
-    def keys(self) -> tuple[str, ...]:
-        """The field names, in order (``dict(batch)`` is the record as a dict)."""
-        return _FIELDS
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_FIELDS)
-
-    def __len__(self) -> int:
-        return len(_FIELDS)
-
-    def __contains__(self, name: object) -> bool:
-        return name in _FIELDS
-
-
-_FIELDS = tuple(f.name for f in fields(Batch))
 #: The most steps (batch dates; days with ``method="fcfs"`` or the fill) a replay takes: 273 years
 #: of days.  Beyond, a day far from the others (0001-01-02 beside 2027) is almost surely an error.
 MAX_STEPS = 100_000
-#: Columns of :meth:`Year.table`: the records' fields (``assignments`` and ``cancelled`` hold their
-#: pairs, as the records do), with their counts ``n_assignments`` and ``n_cancelled``.
-COLUMNS = ("date", "assignments", "n_assignments", "hours", "cumulative_hours", "employees_waiting",
-           "missions_open", "cancelled", "n_cancelled", "tentative", "kind", "status", "seconds")
-#: Columns of :meth:`Year.to_csv`: those of :meth:`Year.table` but the pairs (counted in ``n_*``).
-CSV_COLUMNS = tuple(c for c in COLUMNS if c not in ("assignments", "cancelled"))
-#: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).
-_TEXT_COLUMNS = (("date", "date", "{}"), ("new", "n_assignments", "{:d}"), ("hours", "hours", "{:g}"),
-                 ("total h", "cumulative_hours", "{:g}"), ("open", "missions_open", "{:d}"),
-                 ("waiting", "employees_waiting", "{:d}"), ("cancelled", "n_cancelled", "{:d}"),
-                 ("seconds", "seconds", "{:.2f}"))
-#: The column :meth:`Year.format_table` adds for a year with deferred commitment (before ``seconds``).
-_TENTATIVE_COLUMN = ("tentative", "tentative", "{:d}")
-#: The column :meth:`Year.format_table` adds for a year with the online fill (after ``date``).
-_KIND_COLUMN = ("kind", "kind", "{}")
-
-
-def _cells(b: Batch, columns: tuple[str, ...]) -> list[Any]:
-    """A batch's values in ``columns``: ``n_x`` counts the pairs of ``x``."""
-    return [len(getattr(b, c[2:])) if c.startswith("n_") else getattr(b, c) for c in columns]
-
-
-@dataclass(frozen=True, eq=False)
-class Year:
-    """A simulated year: its solution over the whole problem and its batches.
-
-    Attributes
-    ----------
-    solution : Solution
-        Every participation standing at the end (status ``feasible``: allocated
-        batch by batch, not the hindsight optimum); ``km.check(problem,
-        year.solution) == []``.  Status ``unknown``, with no assignments, when
-        the year could not place a forced pair (named in its message).
-    batches : list of Batch
-        One record per batch, in date order.
-    batch, method : str
-        How the year was allocated.
-    commit_days : int or None
-        The deferred-commitment horizon the year was allocated with (``None``: every pair pinned
-        by the batch that made it).
-    fill : bool
-        Whether the online fill ran between batches (records of kind ``"fill"``).
-    """
-
-    solution: Solution
-    batches: list[Batch] = field(default_factory=list)
-    batch: str = "weekly"
-    method: str = "auto"
-    commit_days: int | None = None
-    fill: bool = False
-
-    def table(self) -> Any:
-        """The batches as a pandas DataFrame, one row per batch (columns :data:`COLUMNS`:
-        every field of :class:`Batch`, ``assignments`` and ``cancelled`` holding the tuples of
-        pairs as the records do, ``n_assignments`` and ``n_cancelled`` counting them; ``date`` is a
-        datetime64).
-
-        Raises
-        ------
-        ImportError
-            pandas is not installed (``pip install 'koeeo-match[pandas]'``).
-        """
-        try:
-            import pandas as pd
-        except ImportError:
-            raise ImportError("Year.table needs pandas: pip install 'koeeo-match[pandas]'") from None
-        frame = pd.DataFrame([_cells(b, COLUMNS) for b in self.batches], columns=list(COLUMNS))
-        frame["date"] = pd.to_datetime(frame["date"])
-        return frame
-
-    def to_csv(self, path: str) -> None:
-        """Write the batches as CSV, one row per batch (columns :data:`CSV_COLUMNS`: those of
-        :meth:`table` but the pairs, counted in ``n_assignments`` and ``n_cancelled``); needs no
-        pandas."""
-        import csv
-
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(CSV_COLUMNS)
-            w.writerows(_cells(b, CSV_COLUMNS) for b in self.batches)
-
-    def format_table(self) -> str:
-        """The batches as an aligned text table (what ``koeeo-match simulate`` prints); a year with
-        deferred commitment has a ``tentative`` column too, one with records other than batches (the
-        online fill, forced pairs, late cancellations) a ``kind`` column."""
-        cols: tuple[tuple[str, str, str], ...] = _TEXT_COLUMNS
-        if self.commit_days is not None:
-            cols = cols[:-1] + (_TENTATIVE_COLUMN, cols[-1])
-        if self.fill or any(b.kind != "batch" for b in self.batches):
-            cols = cols[:1] + (_KIND_COLUMN,) + cols[1:]
-        rows = [[h for h, _, _ in cols]]
-        for b in self.batches:
-            values = _cells(b, tuple(a for _, a, _ in cols))
-            rows.append([fmt.format(v) for (_, _, fmt), v in zip(cols, values)])
-        widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
-        return "\n".join("  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in rows)
 
 
 _RANK = {Status.OPTIMAL: 0, Status.FEASIBLE: 1, Status.UNKNOWN: 2, Status.INFEASIBLE: 3}
@@ -489,7 +320,7 @@ def simulate(
     if fe.size:
         state.pin(fe, fm, int(steps[0]), forced=True)
     batches: list[Batch] = []
-    made_e, made_m, gone_e, gone_m = cast("tuple[list[np.ndarray], ...]", ([], [], [], []))
+    made_e, made_m, gone_e, gone_m, gone_r = cast("tuple[list[np.ndarray], ...]", ([], [], [], [], []))
     seconds, worst, open_at_start, tentative = 0.0, None, None, 0
     proposed = np.zeros(0, np.int64)  # employees the last batch proposed (tentatively) for a team
 
@@ -497,13 +328,15 @@ def simulate(
         be, bm = (np.concatenate(made_e) if made_e else np.zeros(0, np.int64),
                   np.concatenate(made_m) if made_m else np.zeros(0, np.int64))
         ce, cm = (np.concatenate(gone_e), np.concatenate(gone_m)) if gone_e else (np.zeros(0, np.int64),) * 2
+        rel = np.concatenate(gone_r) if gone_r else np.zeros(0, bool)
         known = (E.joined == NO_DATE) | (E.joined <= day)
         placed = np.bincount(state.e, minlength=len(E)) > np.bincount(fe[~f_listed], minlength=len(E))
         standing = float(M.hours[state.m].sum()) - float(M.hours[fm[~f_listed]].sum())  # forced: once listed
         rec = Batch(date=format_day(day), assignments=_ids(problem, be, bm), hours=float(M.hours[bm].sum()),
                     seconds=seconds, employees_waiting=int((known & ~placed).sum()),
                     missions_open=int(open_at_start or 0), cumulative_hours=standing,
-                    cancelled=_ids(problem, ce, cm), status="" if worst is None else worst.value,
+                    cancelled=_ids(problem, ce, cm), released=_ids(problem, ce[rel], cm[rel]),
+                    status="" if worst is None else worst.value,
                     tentative=tentative, kind=kind)
         line = (f"simulate {rec.date}{'' if kind == 'batch' else f' ({kind})'}: {len(rec.assignments)} new, "
                 f"{rec.hours:g} h (total {rec.cumulative_hours:g} h), "
@@ -518,9 +351,10 @@ def simulate(
     for day, report, forced_only, next_day in zip(steps.tolist(), is_report.tolist(), only_forced.tolist(),
                                                   next_batch):
         t0 = time.perf_counter()
-        ge, gm = state.cancel(day)
+        ge, gm, gr = state.cancel(day)
         gone_e.append(ge)
         gone_m.append(gm)
+        gone_r.append(gr)
         now = ~f_listed & (f_known <= day)
         if now.any():
             made_e.append(fe[now])
@@ -529,7 +363,7 @@ def simulate(
         if forced_only:  # no batch today: the forced pairs known today are listed
             seconds += time.perf_counter() - t0
             batches.append(record(day, "forced"))
-            made_e, made_m, gone_e, gone_m = [], [], [], []
+            made_e, made_m, gone_e, gone_m, gone_r = [], [], [], [], []
             seconds, worst, open_at_start, tentative = 0.0, None, None, 0
             continue
         filling = fills and not report
@@ -572,12 +406,12 @@ def simulate(
         if not report:
             continue
         batches.append(record(day, "fill" if filling else "batch"))
-        made_e, made_m, gone_e, gone_m = [], [], [], []
+        made_e, made_m, gone_e, gone_m, gone_r = [], [], [], [], []
         seconds, worst, open_at_start, tentative = 0.0, None, None, 0
     after = state.pending()
     if after is not None:  # cancellations drawn for days after the last batch: they happen, in a record of their own
-        ge, gm = state.cancel(after)
-        gone_e, gone_m, open_at_start = [ge], [gm], 0
+        ge, gm, gr = state.cancel(after)
+        gone_e, gone_m, gone_r, open_at_start = [ge], [gm], [gr], 0
         batches.append(record(after, "cancelled"))
     total = time.perf_counter() - t_start
     n_fill = sum(b.kind == "fill" for b in batches)
