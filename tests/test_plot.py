@@ -309,3 +309,17 @@ def test_map_departements_refuses_a_bad_colour_range(vmin, vmax, name):
         plot.map_departements(np.ones(101), vmin=vmin, vmax=vmax)
     ax = plot.map_departements(np.arange(101.0), vmin=1.0, vmax=1.0)  # a single value is a range
     assert ax.collections[0].norm.vmin == 1.0
+
+
+def test_plots_refuse_an_infinite_value_and_negative_cumulative_hours():
+    """An infinite value had no colour on the map and was drawn anyway; a year's cumulative hours below 0
+    were drawn too (a helper's audit)."""
+    D = km.synth.departements()
+    v = np.ones(len(D))
+    v[3] = np.inf
+    for values, code in ((v, D.code[3]), ({"35": float("inf")}, "35")):
+        with pytest.raises(km.InvalidParameterError, match=f"Got inf for '{code}' instead"):
+            plot.map_departements(values)
+    with pytest.raises(km.InvalidParameterError, match="cumulative hours >= 0"):
+        plot.year({"weekly": [("2027-01-04", -7.0)]})
+    plt.close("all")

@@ -163,13 +163,16 @@ def _aligned(values: Any) -> np.ndarray:
                                   or not isinstance(v, float) and abs(cast(float, v)) >= _BIG):
                 raise wrong(f"{v!r:.40} for {code!r}")
             out[codes[str(code)]] = np.nan if v is None else float(v)
-        return out
-    try:
-        arr = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise wrong(f"a {type(values).__name__} of {_NOT_FLOAT[type(exc) is OverflowError]}") from None
-    if values is None or arr.shape != (len(D),):
-        raise wrong("None" if values is None else f"shape {arr.shape}")
+        arr = out
+    else:
+        try:
+            arr = np.asarray(values, dtype=np.float64)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise wrong(f"a {type(values).__name__} of {_NOT_FLOAT[type(exc) is OverflowError]}") from None
+        if values is None or arr.shape != (len(D),):
+            raise wrong("None" if values is None else f"shape {arr.shape}")
+    if np.isinf(arr).any():  # NaN is "no data" (grey); an infinite value has no colour
+        raise wrong(f"{arr[np.isinf(arr)][0]} for {D.code[np.flatnonzero(np.isinf(arr))[0]]!r}")
     return arr
 
 
@@ -535,11 +538,11 @@ def _year_series(item: Any, name: str) -> tuple[np.ndarray, np.ndarray]:
         pairs = [(b.date, b.cumulative_hours) for b in batches] if batches is not None else list(item)
         dates = np.array([d for d, _ in pairs], dtype="datetime64[D]")
         hours = np.array([h for _, h in pairs], dtype=np.float64)
-        if not np.isfinite(hours).all() or isinstance(item, str):
+        if not np.isfinite(hours).all() or (hours < 0).any() or isinstance(item, str):  # cumulative: >= 0
             raise ValueError
     except (TypeError, ValueError):
         raise param_error("year", "years", f"must map each label to a Year (km.simulate) or (ISO date, cumulative "
-                          f"hours) pairs. Got {item!r:.60} for {name!r} instead.") from None
+                          f"hours >= 0) pairs. Got {item!r:.60} for {name!r} instead.") from None
     if not len(pairs):
         raise param_error("year", "years", f"maps {name!r} to no batch.")
     return dates, hours
