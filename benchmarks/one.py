@@ -114,7 +114,8 @@ def run_peer(method: str, make, k: int | None, time_limit: float | None) -> dict
 
     def solution(s: np.ndarray, status: Status) -> Solution:
         e, m = graph.employee[s], graph.mission[s]
-        return Solution(status=status, objective=objective(s), bound=None,
+        # a proven optimum is its own bound (km.check flags an optimal status without one)
+        return Solution(status=status, objective=objective(s), bound=objective(s) if status == Status.OPTIMAL else None,
                         employee_ids=problem.employees.ids[e], mission_ids=problem.missions.ids[m],
                         method=method, employee=e, mission=m)
 

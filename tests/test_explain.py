@@ -616,3 +616,16 @@ def test_solution_explain_takes_the_kind():
     with pytest.raises(km.InvalidParameterError, match="kind="):
         s.explain("x")
     assert s.explain("x", kind="employee").kind == "employee" and s.explain("x", kind="mission").kind == "mission"
+
+
+def test_not_chosen_claims_an_optimum_only_for_a_proven_one():
+    """The not_chosen line said "an optimum" for any solution (the review's finding): a feasible solution
+    with nothing assigned leaves a worthwhile candidate out without any such claim."""
+    p = km.Problem.from_records(associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+                                employees=[{"id": "e1", "lat": 45.05, "lon": 5.0}],
+                                missions=[{"id": "m1", "association": "a"}])
+    empty = km.Solution.from_dict({"format": "koeeo-match-solution/1", "status": "feasible", "objective": 0.0,
+                                   "assignments": []})
+    x = km.explain(p, empty, "e1")
+    assert x.verdict == "not_chosen"
+    assert x.lines[0].endswith("but the solution leaves it out") and "optimum" not in x.lines[0]

@@ -692,3 +692,8 @@ def test_records_tell_released_teammates_from_cancellations():
         assert last_made[pair] <= i, pair
     frame = year.table()
     assert frame["n_released"].tolist() == [len(b.released) for b in year.batches]
+    # the new field comes last: a record built by position as before keeps its status and kind
+    from koeeo_match.simulate import Batch
+
+    old = Batch("2027-01-04", (), 0.0, 0.1, 0, 1, 0.0, (), "optimal", 0, "batch")
+    assert (old.status, old.kind, old.released) == ("optimal", "batch", ())

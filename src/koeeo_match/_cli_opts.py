@@ -119,7 +119,7 @@ def check_writable(path: str, option: str, inputs: tuple[str, ...] = (), may_be_
         reason = f"directory {folder!r} does not exist"
     elif not os.access(folder, os.W_OK | os.X_OK):
         reason = f"directory {folder!r} is not writable"
-    elif os.path.exists(path) and not os.access(path, os.W_OK | (os.X_OK if may_be_folder else 0)):
+    elif os.path.exists(path) and not os.access(path, os.W_OK | (os.X_OK if os.path.isdir(path) else 0)):
         reason = "exists and is not writable"
     elif any(i != "-" and os.path.exists(i) and os.path.exists(path) and os.path.samefile(i, path) for i in inputs):
         reason = "is an input of the command too: writing it would overwrite what is read (give another path)"

@@ -95,8 +95,8 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     next to 0 keeps its own digits).  Rows equal on every column
     do not dominate each other (all are kept).  A row with a missing value (None / NaN) in a chosen column is
     never on the front and dominates nothing; nor is a row whose ``status`` (a :func:`sweep` column) is
-    other than ``optimal`` or ``feasible``: a run that found no solution (its figures read 0 h and 0 kg)
-    is no allocation to trade off against.
+    ``infeasible``, ``unknown``, ``unsupported`` or ``error``: a run that found no solution (its figures read 0 h and
+    0 kg) is no allocation to trade off against.  Other statuses, and rows without one, are kept.
 
     Parameters
     ----------
@@ -133,11 +133,15 @@ def pareto_front(table: Any, maximize: Sequence[str] = (), minimize: Sequence[st
     X = np.stack(cols, axis=1) if n else np.zeros((0, len(cols)))
     status = _statuses(table, n)
     if status is not None:  # a run without a solution (infeasible, unknown, error) is no point of the front
-        X[~np.isin(status, ("optimal", "feasible"))] = np.nan
+        X[np.isin(status, _NO_SOLUTION)] = np.nan
     keep = _non_dominated(X)
     if hasattr(table, "iloc"):
         return table.iloc[np.flatnonzero(keep)]
     return [r for r, k in zip(table, keep) if k]
+
+
+#: The statuses of a sweep's rows that hold no solution (:func:`pareto_front` leaves them out).
+_NO_SOLUTION = ("infeasible", "unknown", "unsupported", "error")
 
 
 def _statuses(table: Any, n: int) -> np.ndarray | None:

@@ -411,6 +411,7 @@ def integer_scores(
     *,
     max_assignments: int,
     limit: int,
+    arcs: bool = True,
 ) -> IntegerScores:
     """Scale float scores to int64 for the solvers (see module docstring).
 
@@ -420,6 +421,10 @@ def integer_scores(
         An upper bound on the number of arcs any solution selects.
     limit : int
         The largest |arc cost| the solver accepts.
+    arcs : bool, default True
+        Whether ``terms`` are real arcs' (a candidate graph's), whose gains below half a unit the
+        scale reports (:func:`_vanished`); False for stand-in rows that bound the terms of arcs not
+        drawn (:func:`~koeeo_match.candidates.problem_scale`), where a lone small term is no arc.
     """
     n = max(int(max_assignments), 1)
     if policy.primary:
@@ -461,7 +466,8 @@ def integer_scores(
     s_int = np.round(sc * s_scale).astype(np.int64)
     # an arc's gains alone (its costs left out): below half a unit, the solvers cannot see what it is worth
     gains = sc + sum((getattr(policy, c) * terms[c] for c in COSTS if getattr(policy, c)), np.zeros(sc.size))
-    note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"), _vanished(sc, gains * s_scale, s_scale)) if x)
+    note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"),
+                                 _vanished(sc, gains * s_scale, s_scale) if arcs else "") if x)
     # each arc is rounded by at most 1/2 unit
     return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note)
 

@@ -34,9 +34,6 @@ class Batch:
         Hours of every participation standing after the batch (cancellations deducted).
     cancelled : tuple of (str, str)
         Participations cancelled (or called off with their team) since the previous batch.
-    released : tuple of (str, str)
-        Those of ``cancelled`` called off with their team (a teammate cancelled and left it short):
-        they may be offered the mission again, where a pair that cancelled itself never is.
     status : str
         The status of the batch's solve(s): ``optimal``, ``feasible``, ``infeasible`` or
         ``unknown`` (the worst of the days grouped); ``""`` when nothing was open.
@@ -48,6 +45,9 @@ class Batch:
         (``fill=True``) pinned participations; ``"forced"`` for a day between batches on which
         forced pairs became known (both their ends), listed that day; ``"cancelled"`` for the day
         of the last cancellation, when it comes after the last batch.
+    released : tuple of (str, str)
+        Those of ``cancelled`` called off with their team (a teammate cancelled and left it short):
+        they may be offered the mission again, where a pair that cancelled itself never is.
     """
 
     date: str
@@ -58,10 +58,10 @@ class Batch:
     missions_open: int
     cumulative_hours: float
     cancelled: tuple[tuple[str, str], ...] = ()
-    released: tuple[tuple[str, str], ...] = ()
     status: str = ""
     tentative: int = 0
     kind: str = "batch"
+    released: tuple[tuple[str, str], ...] = ()  # last: positional records of before still read
 
     def __getitem__(self, name: str) -> Any:
         """A field by name, as in a mapping: ``batch["date"]`` is ``batch.date``.
@@ -91,8 +91,8 @@ _FIELDS = tuple(f.name for f in fields(Batch))
 #: Columns of :meth:`Year.table`: the records' fields (``assignments``, ``cancelled`` and ``released``
 #: hold their pairs, as the records do), with their counts ``n_assignments``, ``n_cancelled`` and ``n_released``.
 COLUMNS = ("date", "assignments", "n_assignments", "hours", "cumulative_hours", "employees_waiting",
-           "missions_open", "cancelled", "n_cancelled", "released", "n_released", "tentative", "kind", "status",
-           "seconds")
+           "missions_open", "cancelled", "n_cancelled", "tentative", "kind", "status", "seconds", "released",
+           "n_released")
 #: Columns of :meth:`Year.to_csv`: those of :meth:`Year.table` but the pairs (counted in ``n_*``).
 CSV_COLUMNS = tuple(c for c in COLUMNS if c not in ("assignments", "cancelled", "released"))
 #: Columns of :meth:`Year.format_table`: (header, Batch attribute, format).

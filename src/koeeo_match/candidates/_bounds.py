@@ -108,7 +108,7 @@ def problem_scale(problem: Problem, policy: Policy, max_arcs: int) -> IntegerSco
     seats = int(problem.missions.seats.sum())
     n_max = max(1, min(seats, max_arcs) if max_arcs else seats)
     n_nodes = E + M + 2 * max_arcs + 4
-    return integer_scores(policy, rows, max_assignments=n_max, limit=(2**61) // n_nodes)
+    return integer_scores(policy, rows, max_assignments=n_max, limit=(2**61) // n_nodes, arcs=False)
 
 
 @dataclass(frozen=True)

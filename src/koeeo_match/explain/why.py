@@ -232,7 +232,8 @@ def explain(
         raise UnknownIdError(f"The 'id' parameter of explain is {id!r}, both an employee and a mission of this "
                              "problem; say which with kind='employee' or kind='mission'.")
     if e >= 0:
-        return _explain_employee(problem, policy, se, sm, e)
+        proven = getattr(getattr(solution, "status", None), "value", None) == "optimal"
+        return _explain_employee(problem, policy, se, sm, e, proven)
     return _explain_mission(problem, policy, se, sm, m)
 
 
@@ -256,7 +257,13 @@ def _by(owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return np.argsort(owner, kind="stable"), csr_ptr(owner, n)
 
 
-def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Explanation:
+#: Why a proven optimum leaves out a candidate with room that no rule blocks.
+_OPTIMUM_LEAVES_IT = " (a proven optimum: taking it would displace better assignments elsewhere)"
+
+
+def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int, proven: bool = False) -> Explanation:
+    """An employee's explanation; ``proven``: the solution is a proven optimum (a candidate left out with
+    room is then one the optimum does without)."""
     E, M = problem.employees, problem.missions
     eid = E.ids[e]
     mine = sm[se == e]
@@ -308,8 +315,7 @@ def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int) -> Expla
                 verdict = verdict if verdict == "team_minimum" else "not_chosen"
                 lines.append(f"{M.ids[m]!r} has room: taking it scores {mine_score:.4g}, "
                              + ("which would not raise the objective" if mine_score <= 0 else
-                                "but the solution leaves it out (an optimum: taking it would displace better "
-                                "assignments elsewhere, or its rules the employee's other options)"))
+                                "but the solution leaves it out" + (_OPTIMUM_LEAVES_IT if proven else "")))
     return Explanation("employee", eid, verdict, lines, {"candidates": M.ids[cand].tolist(), "outscored": outscored})
 
 
