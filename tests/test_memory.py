@@ -185,3 +185,15 @@ def test_cpsat_does_not_search_a_model_built_that_would_not_fit():
     searched = cpsat.solve_cpsat(p, g, SolveOptions(time_limit=60, memory_bytes=need * 2))
     assert searched.status == km.Status.OPTIMAL, searched  # it fits: searched (and proven)
     assert memory.BYTES_PER_ARC["cpsat"] == cpsat.SEARCH_BYTES_PER_ARC
+
+
+def test_a_pricing_route_refused_names_the_method_asked_for():
+    """``auto`` on an every-rule problem under a tiny memory_limit was refused as "method='flow' on the
+    candidate graph capped at top_k=5", a method and cap the user never asked for (a helper's run of the docs).
+    The refusal names ``auto`` and its route."""
+    p = km.synth.region("Bretagne", employees=300, seed=0)
+    with pytest.raises(km.InsufficientMemoryError) as err:
+        km.solve(p, memory_limit=1e-6)
+    msg = str(err.value)
+    assert msg.startswith("method='auto' (its relaxed route, whose start graph keeps each node's 5 best arcs)")
+    assert "method='flow'" not in msg and err.value.arcs > 0

@@ -331,6 +331,20 @@ def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: S
                        total_seconds=candidate_seconds + time.perf_counter() - t0)
 
 
+def _start_fits(problem: Problem, method: str, priced_as: str, memory_limit: float | None, route: str) -> None:
+    """Refuse a pricing route whose start graph (``START_K`` arcs per node, solved as ``priced_as``)
+    would not fit, naming the method asked for and the route, not the start graph's own method
+    (``method='flow'`` on an every-rule problem read as a route the user never asked for)."""
+    try:
+        check_memory(problem, priced_as, START_K, memory_limit)
+    except InsufficientMemoryError as err:
+        said = f"method={priced_as!r} on the candidate graph capped at top_k={START_K}"
+        raise InsufficientMemoryError(str(err).replace(said, f"method={method!r} (its {route} route, whose start "
+                                                             f"graph keeps each node's {START_K} best arcs)", 1),
+                                      arcs=err.arcs, needed=err.needed, available=err.available,
+                                      route=err.route) from None
+
+
 def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None, time_limit: float | None,
            too_late: Callable[[], bool]) -> str:
     """The route of :func:`solve`, once the memory each needs is checked: ``priced``, ``relaxed``,
@@ -338,10 +352,10 @@ def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float
     fit neither in memory nor in the time, ``too_late``).  Raises
     :class:`~koeeo_match.errors.InsufficientMemoryError` when none fits."""
     if priced_route(problem, method, top_k):
-        check_memory(problem, method, START_K, memory_limit)  # the start graph: its top_k=5 arcs
+        _start_fits(problem, method, method, memory_limit, "priced")  # the start graph: its top_k=5 arcs
         return "priced"
     if relaxed_route(problem, method, top_k, memory_limit):
-        check_memory(problem, "flow", START_K, memory_limit)  # the start graph of the relaxation's pricing
+        _start_fits(problem, method, "flow", memory_limit, "relaxed")  # the start graph of the relaxation's pricing
         return "relaxed"
     try:
         check_memory(problem, method, top_k, memory_limit, time_limit)
