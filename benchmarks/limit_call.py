@@ -3,7 +3,9 @@
 The problem is loaded first (``km.load``) and the solvers imported by a solve of a tiny instance,
 so that the time printed is the call's alone: what ``time_limit`` promises (docs/solvers.md,
 "Time limits").  Prints one line: seconds, candidate arcs (and their cap), the graph's seconds,
-the hours placed, ``km.check``'s violations and the load average at the start.
+the hours placed, ``km.check``'s violations and the load average at the start; and records the run,
+with the machine, in ``benchmarks/results/limit_call.json`` (``--out`` elsewhere), in place of an
+earlier run of the same file name, method and limit.
 """
 
 from __future__ import annotations
@@ -14,9 +16,21 @@ import time
 
 import koeeo_match as km
 
+from . import machine
+from .common import record_run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "results", "limit_call.json")
+
 
 def main(argv: list[str] | None = None) -> int:
-    path, method, limit = (argv if argv is not None else sys.argv[1:])[:3]
+    args = list(argv if argv is not None else sys.argv[1:])
+    out = OUT
+    if "--out" in args:
+        i = args.index("--out")
+        out = args[i + 1]
+        del args[i:i + 2]
+    path, method, limit = args[:3]
     p = km.load(path)
     km.solve(km.synth.city(employees=30, seed=0), method=method)  # imports the solvers
     load = os.getloadavg()[0]
@@ -24,9 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     s = km.solve(p, method=method, time_limit=float(limit))
     seconds = time.perf_counter() - t
     m = s.metrics
+    violations = len(km.check(p, s))
     print(f"{os.path.basename(path)} {method} T={float(limit):g}: {seconds:.2f} s, {m['candidate_arcs']:,} arcs "
           f"(top_k={m['top_k']}), graph {m['candidate_seconds']:.2f} s, {s.objective:,} h, "
-          f"violations {len(km.check(p, s))}, load {load:.1f}")
+          f"violations {violations}, load {load:.1f}")
+    record_run(out, {"file": os.path.basename(path), "method": method, "time_limit": float(limit),
+                     "seconds": seconds, "candidate_arcs": m["candidate_arcs"], "top_k": m["top_k"],
+                     "candidate_seconds": m["candidate_seconds"], "objective": s.objective, "status": s.status.value,
+                     "termination": s.termination.value, "violations": violations, "load_average": load,
+                     "command": "python -m benchmarks.limit_call " + " ".join(args[:3]),
+                     "machine": machine.describe()}, ("file", "method", "time_limit"))
     return 0
 
 
