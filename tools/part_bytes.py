@@ -17,15 +17,24 @@ it held the problem) and the seconds the solve took.  Every number printed is me
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
+import sys
 import time
 from collections import defaultdict
 from concurrent.futures import Executor, Future
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 import koeeo_match as km
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for `benchmarks`
+from benchmarks import machine  # noqa: E402
+from benchmarks.common import record_run  # noqa: E402
+
+OUT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "part_bytes.json"
 
 
 class Recorder(Executor):
@@ -64,8 +73,9 @@ def _arcs(packed: tuple) -> int:
     return 0
 
 
-def report(rec: Recorder, problem: km.Problem, seconds: float) -> None:
-    """Print the table (arcs*: a FlowJob's network arcs, a PartJob's or a sweep point's candidate arcs)."""
+def report(rec: Recorder, problem: km.Problem, seconds: float) -> dict[str, Any]:
+    """Print the table (arcs*: a FlowJob's network arcs, a PartJob's or a sweep point's candidate arcs),
+    and return it as a dict (the figures the results file keeps)."""
     whole = len(pickle.dumps(problem, protocol=5))
     print(f"problem: {problem}; pickled whole: {whole / 1e6:.2f} MB; solve: {seconds:.1f} s")
     by: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -73,6 +83,7 @@ def report(rec: Recorder, problem: km.Problem, seconds: float) -> None:
         by[j["kind"]].append(j)
     print(f"{'part kind':<12} {'parts':>6} {'arcs* (median, max)':>20} {'sent/part median':>17} {'max':>10} "
           f"{'total':>10} {'bytes/arc':>9} {'back total':>11} {'s/part median':>13}")
+    rows = []
     for kind, jobs in by.items():
         arcs = np.array([j["arcs"] for j in jobs])
         sent = np.array([j["sent"] for j in jobs])
@@ -82,6 +93,12 @@ def report(rec: Recorder, problem: km.Problem, seconds: float) -> None:
         print(f"{kind:<12} {len(jobs):>6} {int(np.median(arcs)):>10,} {int(arcs.max()):>9,} "
               f"{_mb(np.median(sent)):>17} {_mb(sent.max()):>10} {_mb(sent.sum()):>10} {per_arc:>9.1f} "
               f"{_mb(back.sum()):>11} {np.median(secs):>13.3f}")
+        rows.append({"kind": kind, "parts": len(jobs), "arcs_median": float(np.median(arcs)),
+                     "arcs_max": int(arcs.max()), "sent_median_bytes": float(np.median(sent)),
+                     "sent_max_bytes": int(sent.max()), "sent_total_bytes": int(sent.sum()),
+                     "bytes_per_arc": float(per_arc), "back_total_bytes": int(back.sum()),
+                     "seconds_per_part_median": float(np.median(secs))})
+    return {"problem": repr(problem), "whole_pickled_bytes": whole, "seconds": seconds, "parts": rows}
 
 
 def _mb(n: float) -> str:
@@ -97,17 +114,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--method", default="auto")
     ap.add_argument("--time-limit", type=float, default=None)
     ap.add_argument("--sweep", default=None, help="comma-separated policies: measure a sweep's points instead")
+    ap.add_argument("--out", default=str(OUT), help="the results file the run is recorded in (with the machine)")
     args = ap.parse_args(argv)
     region = None if args.national else args.region
     problem = km.synth.france(region=region, scale=args.scale, rules=args.rules, seed=0)
     rec = Recorder()
     t0 = time.perf_counter()
+    used: dict[str, Any] = {}
     if args.sweep:
         km.sweep(problem, args.sweep.split(","), [args.method], executor=rec, time_limit=args.time_limit)
     else:
         sol = km.solve(problem, method=args.method, executor=rec, time_limit=args.time_limit)
         print(f"method used: {sol.method}, status {sol.status.value}, arcs {sol.metrics['candidate_arcs']:,}")
-    report(rec, problem, time.perf_counter() - t0)
+        used = {"method_used": sol.method, "status": sol.status.value, "candidate_arcs": sol.metrics["candidate_arcs"]}
+    run = report(rec, problem, time.perf_counter() - t0)
+    command = "python tools/part_bytes.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    record_run(args.out, {"command": command, **used, **run, "machine": machine.describe(),
+                          "load_average": os.getloadavg()[0]}, ("command",))
 
 
 if __name__ == "__main__":
