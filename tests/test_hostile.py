@@ -762,3 +762,15 @@ def test_weights_so_far_apart_that_arcs_vanish_are_said_not_silent():
     city = km.synth.city(employees=60, seed=0)
     for pol in (km.Policy(hours=1, skill_fit=1e-9, travel_km=0.01), km.Policy(hours=1, preference=1e-10)):
         assert problem_scale(city, pol, max_arcs=10**6).collapsed == ""
+    # ... but the arcs such a route holds are checked (the second review: silent on the priced route again)
+    from koeeo_match.engine import priced_solution
+    from koeeo_match.solvers import SolveOptions
+
+    flat = km.Problem.from_records(
+        associations=[{"id": "a", **here}],
+        employees=[{"id": "e1", **here, "hours": 7}, {"id": "e2", **here, "hours": 7}],
+        missions=[{"id": "m1", "association": "a", "hours": 7}, {"id": "m2", "association": "a", "hours": 7}],
+        affinities=[{"employee": "e1", "mission": "m1", "score": 1.0}])
+    with pytest.warns(km.KoeeoMatchWarning, match=r"arc\(s\) with a positive score \(the smallest 7e-12\) round"):
+        s = priced_solution(flat, km.Policy(affinity=1e12, hours=1e-12), "flow", SolveOptions())
+    assert "pricing" in s.metrics and "round to 0" in s.message

@@ -354,6 +354,7 @@ class IntegerScores:
     secondary_slack: int  # |sum of secondary| over any feasible set is < this
     lexicographic: bool
     collapsed: str = ""  # why distinct scores became equal, if they did (see integer_scores)
+    arcs: bool = True  # scaled on real arcs; False: on stand-in rows (problem_scale), checked on the arcs later
 
     def primary(self, score: np.ndarray) -> np.ndarray:
         """The primary part of integer scores (of arcs or of totals): ``score`` is
@@ -464,12 +465,26 @@ def integer_scores(
         return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
-    # an arc's gains alone (its costs left out): below half a unit, the solvers cannot see what it is worth
-    gains = sc + sum((getattr(policy, c) * terms[c] for c in COSTS if getattr(policy, c)), np.zeros(sc.size))
     note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"),
-                                 _vanished(sc, gains * s_scale, s_scale) if arcs else "") if x)
+                                 vanished_note(policy, terms, s_scale) if arcs else "") if x)
     # each arc is rounded by at most 1/2 unit
-    return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note)
+    return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note, arcs)
+
+
+def vanished_note(policy: Policy, terms: Mapping[str, np.ndarray], scale: float) -> str:
+    """The message of :func:`_vanished` for arcs with these ``terms`` on an integer scale of
+    ``scale`` units per policy unit: an arc's gains alone (its costs left out) below half a unit
+    are worth nothing to the solvers.  Used by :func:`integer_scores` on a graph's arcs, and on
+    the arcs a priced or streamed route held (their scale comes from stand-in rows).
+
+    >>> pol = Policy(affinity=1e12, hours=1e-12)
+    >>> t = {"affinity": np.array([1.0, 0.0]), "hours": np.array([0.0, 7.0])}
+    >>> vanished_note(pol, t, 2.0**-10).startswith("1 arc(s) with a positive score (the smallest 7e-12)")
+    True
+    """
+    sc = policy.score(terms)
+    gains = sc + sum((getattr(policy, c) * terms[c] for c in COSTS if getattr(policy, c)), np.zeros(sc.size))
+    return _vanished(sc, gains * scale, scale)
 
 
 def _vanished(v: np.ndarray, gains: np.ndarray, scale: float) -> str:

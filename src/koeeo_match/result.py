@@ -13,6 +13,7 @@ from . import metrics as _metrics
 from .candidates import CandidateGraph
 from .errors import KoeeoMatchWarning
 from .model import Problem
+from .policy import vanished_note
 from .solution import Solution, relative_gap
 from .solvers import RawResult
 from .status import Status, Termination
@@ -97,10 +98,16 @@ def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method:
         bound = max(graph.scale.primary_bound(raw.bound), objective)
     else:
         bound = None
-    message = raw.message
-    if graph.scale.collapsed and not raw.stats.get("fine_secondary"):
-        warnings.warn(graph.scale.collapsed, KoeeoMatchWarning, stacklevel=4)
-        message = "; ".join(x for x in (message, graph.scale.collapsed) if x)
+    message, note = raw.message, graph.scale.collapsed
+    more = raw.stats.get("vanished")  # the priced route checks its start arcs (those it drops included)
+    if more is None and not graph.scale.arcs and not graph.scale.lexicographic and len(graph):
+        # a scale of stand-in rows: the arcs held are checked for gains the solvers could not see
+        more = vanished_note(policy, {k: graph.terms[k] for k, w in policy.weights().items() if w},
+                             graph.scale.secondary_scale)
+    note = "; ".join(x for x in (note, more) if x)
+    if note and not raw.stats.get("fine_secondary"):
+        warnings.warn(note, KoeeoMatchWarning, stacklevel=4)
+        message = "; ".join(x for x in (message, note) if x)
     gap = relative_gap(raw.status, objective, bound)
     met = _metrics.compute(problem, e, m) if compute_metrics else {}
     met.update(objective=objective, bound=bound, gap=gap, solve_seconds=total_seconds,

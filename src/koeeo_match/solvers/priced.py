@@ -56,7 +56,7 @@ from ..candidates import (
 from ..errors import UnsupportedError
 from ..model import Pairs, Problem
 from ..parallel import PartsStopped
-from ..policy import IntegerScores, Policy
+from ..policy import IntegerScores, Policy, vanished_note
 from ..status import Status, Termination
 from . import _auto_clock
 from ._auto_clock import INTERRUPTED, CtrlC
@@ -397,7 +397,10 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         else:
             ea, ma, km = filter_eligible(problem, np.asarray(start[0]), np.asarray(start[1]))
             partial_start = False
-        score = scale.apply(policy, arc_terms(problem, ea, ma, km, weighted))
+        terms = arc_terms(problem, ea, ma, km, weighted)
+        score = scale.apply(policy, terms)
+        # start arcs whose worth the integer scale cannot see (weights far apart): said, as on a whole graph
+        vanished = "" if scale.lexicographic else vanished_note(policy, terms, scale.secondary_scale)
         useful = (score > 0) & (k[ea] > 0) & (seats[ma] > 0)
         held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
         never_e, never_m = k <= 0, seats <= 0
@@ -546,6 +549,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     timing = ("solve_seconds", "scan_seconds")
     stats = {
         "method": "priced",
+        "vanished": vanished,
         "pricing": {
             "rounds": len(rounds),
             "certified": certified,
