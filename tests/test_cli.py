@@ -278,3 +278,19 @@ def test_generate_rewrites_a_parquet_problem_folder_as_dump_does(tmp_path, capsy
     assert main(["-q", "generate", "--region", "Bretagne", "--employees", "5", "-o", str(tmp_path / "d.json")]) == 2
     assert main(["-q", "solve", str(out), "-o", str(out)]) == 2
     assert "is a directory" in capsys.readouterr().err
+
+
+def test_explain_reads_the_policy_the_solution_file_records(tmp_path, capsys):
+    """``explain`` defaulted to ``--policy max_hours`` whatever the file recorded, and scored candidates
+    under the wrong policy (the second review: +7.755 where the solution's own policy gives -0.3354)."""
+    p = km.synth.city(employees=200, seed=0, rules="flow")
+    km.dump(p, tmp_path / "c.json")
+    assert main(["-q", "solve", str(tmp_path / "c.json"), "-o", str(tmp_path / "s.json"), "--method", "flow",
+                 "--policy", "hours=1,travel_km=0.3"]) == 0
+    sol = km.load(tmp_path / "s.json")
+    idle = next(e for e in p.employees.ids if e not in {a for a, _ in sol.assignments}
+                and km.explain(p, sol, e).verdict == "not_chosen")
+    capsys.readouterr()
+    assert main(["explain", str(tmp_path / "c.json"), str(tmp_path / "s.json"), idle]) == 0
+    assert capsys.readouterr().out == str(km.explain(p, sol, idle)) + "\n"  # the file's policy
+    assert "which would not raise the objective" in str(km.explain(p, sol, idle))

@@ -311,7 +311,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
     import koeeo_match as km
 
     problem, sol = _load_pair(args)
-    policy = _policy(args.policy)
+    policy = None if args.policy is None else _policy(args.policy)  # None: the one the file records
     found, bad = [], []  # every id that cannot be explained is named before any output
     for ident in args.ids:
         try:
@@ -500,7 +500,8 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("problem", help="problem file, or - for standard input")
     x.add_argument("solution", help="solution file, or - for standard input")
     x.add_argument("ids", nargs="+", metavar="ID", help="employee or mission id(s)")
-    x.add_argument("--policy", default="max_hours", help="the policy the solution optimised: " + _POLICY_HELP)
+    x.add_argument("--policy", help="the policy the solution optimised (default: its file's, else max_hours): "
+                   + _POLICY_HELP)
     x.add_argument("--kind", choices=("employee", "mission"), default=None,
                    help="what the ids name, when an id is both an employee and a mission (default: either)")
     x.set_defaults(func=cmd_explain)

@@ -258,7 +258,8 @@ def _by(owner: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 #: Why a proven optimum leaves out a candidate with room that no rule blocks.
-_OPTIMUM_LEAVES_IT = " (a proven optimum: taking it would displace better assignments elsewhere)"
+_OPTIMUM_LEAVES_IT = (" (the solution is a proven optimum: under the policy it was optimised for, taking it is "
+                      "not worth it; explain with that policy)")
 
 
 def _explain_employee(problem: Problem, policy: Policy, se, sm, e: int, proven: bool = False) -> Explanation:
