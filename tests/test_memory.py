@@ -197,3 +197,15 @@ def test_a_pricing_route_refused_names_the_method_asked_for():
     msg = str(err.value)
     assert msg.startswith("method='auto' (its relaxed route, whose start graph keeps each node's 5 best arcs)")
     assert "method='flow'" not in msg and err.value.arcs > 0
+    with pytest.raises(km.InsufficientMemoryError, match=r"^method='auto' \(its relaxed route"):
+        km.pipeline.run(p, memory_limit=1e-6, progress=None)  # the pipeline's own routing said it too
+
+
+def test_a_priced_route_refused_names_its_route(monkeypatch):
+    import koeeo_match.engine as engine
+
+    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)  # a small instance on the priced route
+    p = km.synth.city(employees=200, seed=0, rules="flow")
+    for call in (lambda: km.solve(p, memory_limit=1e-7), lambda: km.pipeline.run(p, memory_limit=1e-7, progress=None)):
+        with pytest.raises(km.InsufficientMemoryError, match=r"^method='auto' \(its priced route, whose start graph"):
+            call()

@@ -59,7 +59,7 @@ from .streamed import streamable, streamed_solution
 __all__ = ["solve", "METHODS", "SOLVE_PARAMS", "SOLVE_RULES", "check_solve_params", "resolve_policies",
            "BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory",
            "candidate_graph", "dispatch", "PRICED_MIN_ARCS", "START_K", "priced_route", "priced_solution",
-           "start_pairs", "solve_graph", "to_solution", "method_label"]
+           "start_pairs", "start_fits", "solve_graph", "to_solution", "method_label"]
 
 def candidate_graph(problem: Problem, policy: Policy, top_k: int | None = None, rank: Policy | None = None,
                     stop: Callable[[], bool] | None = None,
@@ -331,7 +331,7 @@ def solve_graph(problem: Problem, graph: CandidateGraph, method: str, options: S
                        total_seconds=candidate_seconds + time.perf_counter() - t0)
 
 
-def _start_fits(problem: Problem, method: str, priced_as: str, memory_limit: float | None, route: str) -> None:
+def start_fits(problem: Problem, method: str, priced_as: str, memory_limit: float | None, route: str) -> None:
     """Refuse a pricing route whose start graph (``START_K`` arcs per node, solved as ``priced_as``)
     would not fit, naming the method asked for and the route, not the start graph's own method
     (``method='flow'`` on an every-rule problem read as a route the user never asked for)."""
@@ -352,10 +352,10 @@ def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float
     fit neither in memory nor in the time, ``too_late``).  Raises
     :class:`~koeeo_match.errors.InsufficientMemoryError` when none fits."""
     if priced_route(problem, method, top_k):
-        _start_fits(problem, method, method, memory_limit, "priced")  # the start graph: its top_k=5 arcs
+        start_fits(problem, method, method, memory_limit, "priced")  # the start graph: its top_k=5 arcs
         return "priced"
     if relaxed_route(problem, method, top_k, memory_limit):
-        _start_fits(problem, method, "flow", memory_limit, "relaxed")  # the start graph of the relaxation's pricing
+        start_fits(problem, method, "flow", memory_limit, "relaxed")  # the start graph of the relaxation's pricing
         return "relaxed"
     try:
         check_memory(problem, method, top_k, memory_limit, time_limit)

@@ -19,7 +19,6 @@ from . import metrics as _metrics
 from ._params import InstanceOf, Satisfies, param_error, validate
 from .check import check
 from .engine import (
-    START_K,
     candidate_graph,
     check_memory,
     dispatch,
@@ -28,6 +27,7 @@ from .engine import (
     priced_solution,
     relaxed_route,
     relaxed_solution,
+    start_fits,
     start_pairs,
     to_solution,
 )
@@ -160,7 +160,7 @@ def run(
                            progress=(lambda s: say("  " + s)) if progress else None,
                            memory_bytes=memory_budget(memory_limit) if method == "cpsat" else None)
     if priced_route(problem, method, top_k):  # the start graph, then pricing (as km.solve does)
-        check_memory(problem, method, START_K, memory_limit)
+        start_fits(problem, method, method, memory_limit, "priced")
         start = stage("candidates", lambda: start_pairs(problem, pol, workers=workers))
         say(f"  start graph: {start[0].size:,} arcs; pricing the implicit full graph")
         sol = stage("solve", lambda: priced_solution(problem, pol, method, options, start,
@@ -168,7 +168,7 @@ def run(
                                                      memory_limit=memory_limit))
         used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
     elif relaxed_route(problem, method, top_k, memory_limit):  # every rule at scale (as km.solve does)
-        check_memory(problem, "flow", START_K, memory_limit)
+        start_fits(problem, method, "flow", memory_limit, "relaxed")
         say("  every rule at scale: pricing the flow relaxation for a bound, then every rule on its arcs")
         sol = stage("solve", lambda: relaxed_solution(problem, pol, options, memory_limit, compute_metrics=False))
         used, n_arcs = sol.method, int(sol.metrics["candidate_arcs"])
