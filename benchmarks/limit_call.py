@@ -17,7 +17,7 @@ import time
 import koeeo_match as km
 
 from . import machine
-from .common import record_run
+from .common import record_run, repo_root
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "limit_call.json")
@@ -28,6 +28,8 @@ def main(argv: list[str] | None = None) -> int:
     out = OUT
     if "--out" in args:
         i = args.index("--out")
+        if i + 1 >= len(args):
+            raise SystemExit("limit_call: --out needs a path")
         out = args[i + 1]
         del args[i:i + 2]
     path, method, limit = args[:3]
@@ -47,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
                      "candidate_seconds": m["candidate_seconds"], "objective": s.objective, "status": s.status.value,
                      "termination": s.termination.value, "violations": violations, "load_average": load,
                      "command": "python -m benchmarks.limit_call " + " ".join(args[:3]),
-                     "machine": machine.describe()}, ("file", "method", "time_limit"))
+                     "machine": machine.describe(repo_root())}, ("file", "method", "time_limit"))
     return 0
 
 

@@ -119,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
     region = None if args.national else args.region
     problem = km.synth.france(region=region, scale=args.scale, rules=args.rules, seed=0)
     rec = Recorder()
+    load = os.getloadavg()[0]  # at the start, as limit_call records it
     t0 = time.perf_counter()
     used: dict[str, Any] = {}
     if args.sweep:
@@ -129,8 +130,9 @@ def main(argv: list[str] | None = None) -> None:
         used = {"method_used": sol.method, "status": sol.status.value, "candidate_arcs": sol.metrics["candidate_arcs"]}
     run = report(rec, problem, time.perf_counter() - t0)
     command = "python tools/part_bytes.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    record_run(args.out, {"command": command, **used, **run, "machine": machine.describe(),
-                          "load_average": os.getloadavg()[0]}, ("command",))
+    root = str(Path(__file__).resolve().parents[1])
+    record_run(args.out, {"command": command, **used, **run, "machine": machine.describe(root),
+                          "load_average": load}, ("command",))
 
 
 if __name__ == "__main__":
