@@ -10,8 +10,8 @@ earlier run of the same file name, method and limit.
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 
 import koeeo_match as km
@@ -24,31 +24,29 @@ OUT = os.path.join(HERE, "results", "limit_call.json")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(argv if argv is not None else sys.argv[1:])
-    out = OUT
-    if "--out" in args:
-        i = args.index("--out")
-        if i + 1 >= len(args):
-            raise SystemExit("limit_call: --out needs a path")
-        out = args[i + 1]
-        del args[i:i + 2]
-    path, method, limit = args[:3]
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.limit_call", description=__doc__.split("\n\n")[0])
+    ap.add_argument("file", help="a problem file (km.load)")
+    ap.add_argument("method")
+    ap.add_argument("limit", type=float, help="time_limit, seconds")
+    ap.add_argument("--out", default=OUT, help="the results file the run is recorded in")
+    a = ap.parse_args(argv)
+    path, method, limit, out = a.file, a.method, a.limit, a.out
     p = km.load(path)
     km.solve(km.synth.city(employees=30, seed=0), method=method)  # imports the solvers
     load = os.getloadavg()[0]
     t = time.perf_counter()
-    s = km.solve(p, method=method, time_limit=float(limit))
+    s = km.solve(p, method=method, time_limit=limit)
     seconds = time.perf_counter() - t
     m = s.metrics
     violations = len(km.check(p, s))
-    print(f"{os.path.basename(path)} {method} T={float(limit):g}: {seconds:.2f} s, {m['candidate_arcs']:,} arcs "
+    print(f"{os.path.basename(path)} {method} T={limit:g}: {seconds:.2f} s, {m['candidate_arcs']:,} arcs "
           f"(top_k={m['top_k']}), graph {m['candidate_seconds']:.2f} s, {s.objective:,} h, "
           f"violations {violations}, load {load:.1f}")
-    record_run(out, {"file": os.path.basename(path), "method": method, "time_limit": float(limit),
+    record_run(out, {"file": os.path.basename(path), "method": method, "time_limit": limit,
                      "seconds": seconds, "candidate_arcs": m["candidate_arcs"], "top_k": m["top_k"],
                      "candidate_seconds": m["candidate_seconds"], "objective": s.objective, "status": s.status.value,
                      "termination": s.termination.value, "violations": violations, "load_average": load,
-                     "command": "python -m benchmarks.limit_call " + " ".join(args[:3]),
+                     "command": f"python -m benchmarks.limit_call {os.path.basename(path)} {method} {limit:g}",
                      "machine": machine.describe(repo_root())}, ("file", "method", "time_limit"))
     return 0
 

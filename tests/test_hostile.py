@@ -738,16 +738,21 @@ def test_a_mission_place_half_given_is_named_once():
         ("m", "lat", "expected a finite number, got nan"), ("m2", "lon", "give both lat and lon, or neither")]
 
 
+def _affinity_pair(m1_hours: float) -> km.Problem:
+    """Two employees of 7 h, missions m1 (``m1_hours``) and m2 (7 h); e1 has an affinity for m1."""
+    here = {"lat": 45.0, "lon": 5.0}
+    return km.Problem.from_records(
+        associations=[{"id": "a", **here}],
+        employees=[{"id": "e1", **here, "hours": 7}, {"id": "e2", **here, "hours": 7}],
+        missions=[{"id": "m1", "association": "a", "hours": m1_hours}, {"id": "m2", "association": "a", "hours": 7}],
+        affinities=[{"employee": "e1", "mission": "m1", "score": 1.0}])
+
+
 def test_weights_so_far_apart_that_arcs_vanish_are_said_not_silent():
     """Under ``affinity=1e12, hours=1e-12`` an arc the affinity does not lift is worth 7e-12, below half a
     unit of the solvers' integer scale: they prove an optimum of nothing (the helper's audit found it
     silent).  Now a KoeeoMatchWarning and the message say so; the presets never do."""
-    here = {"lat": 45.0, "lon": 5.0}
-    p = km.Problem.from_records(
-        associations=[{"id": "a", **here}],
-        employees=[{"id": "e1", **here, "hours": 7}, {"id": "e2", **here, "hours": 7}],
-        missions=[{"id": "m1", "association": "a", "hours": 14}, {"id": "m2", "association": "a", "hours": 7}],
-        affinities=[{"employee": "e1", "mission": "m1", "score": 1.0}])
+    p = _affinity_pair(14)
     with pytest.warns(km.KoeeoMatchWarning, match=r"3 arc\(s\) with a positive score \(the smallest 7e-12\) round"):
         s = km.solve(p, policy=km.Policy(affinity=1e12, hours=1e-12))
     assert "keep them within about 1e9 of each other" in s.message
@@ -766,11 +771,7 @@ def test_weights_so_far_apart_that_arcs_vanish_are_said_not_silent():
     from koeeo_match.engine import priced_solution
     from koeeo_match.solvers import SolveOptions
 
-    flat = km.Problem.from_records(
-        associations=[{"id": "a", **here}],
-        employees=[{"id": "e1", **here, "hours": 7}, {"id": "e2", **here, "hours": 7}],
-        missions=[{"id": "m1", "association": "a", "hours": 7}, {"id": "m2", "association": "a", "hours": 7}],
-        affinities=[{"employee": "e1", "mission": "m1", "score": 1.0}])
+    flat = _affinity_pair(7)  # one duration: a flow, on the priced route
     with pytest.warns(km.KoeeoMatchWarning, match=r"arc\(s\) with a positive score \(the smallest 7e-12\) round"):
         s = priced_solution(flat, km.Policy(affinity=1e12, hours=1e-12), "flow", SolveOptions())
     assert "pricing" in s.metrics and "round to 0" in s.message

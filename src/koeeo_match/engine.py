@@ -335,14 +335,8 @@ def start_fits(problem: Problem, method: str, priced_as: str, memory_limit: floa
     """Refuse a pricing route whose start graph (``START_K`` arcs per node, solved as ``priced_as``)
     would not fit, naming the method asked for and the route, not the start graph's own method
     (``method='flow'`` on an every-rule problem read as a route the user never asked for)."""
-    try:
-        check_memory(problem, priced_as, START_K, memory_limit)
-    except InsufficientMemoryError as err:
-        said = f"method={priced_as!r} on the candidate graph capped at top_k={START_K}"
-        raise InsufficientMemoryError(str(err).replace(said, f"method={method!r} (its {route} route, whose start "
-                                                             f"graph keeps each node's {START_K} best arcs)", 1),
-                                      arcs=err.arcs, needed=err.needed, available=err.available,
-                                      route=err.route) from None
+    asked = f"method={method!r} (its {route} route, whose start graph keeps each node's {START_K} best arcs)"
+    check_memory(problem, priced_as, START_K, memory_limit, request=asked)
 
 
 def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None, time_limit: float | None,

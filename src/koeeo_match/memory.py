@@ -148,7 +148,8 @@ def _fitting_route(problem: Problem, method: str, top_k: int | None, full: ArcEs
 
 
 def check_memory(problem: Problem, method: str, top_k: int | None = None,
-                 memory_limit: float | None = None, time_limit: float | None = None) -> None:
+                 memory_limit: float | None = None, time_limit: float | None = None, *,
+                 request: str | None = None) -> None:
     """Refuse, before anything is built, a solve whose graph and solver would not fit in memory.
 
     The need is the graph's estimated arcs (:func:`koeeo_match.candidates.arc_estimate`,
@@ -171,6 +172,9 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
         ``inf``: never refuse.
     time_limit : float, optional
         The solve's time limit (seconds), if any.
+    request : str, optional
+        What the refusal names as asked for (default ``method=... on the ... graph``): a
+        pricing route checks its start graph, solved as a flow, for a user who asked ``auto``.
 
     Raises
     ------
@@ -220,8 +224,9 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
         timed = (f"Within time_limit={time_limit:g} s its model could be built (from {build:.2g} s, at "
                  f"{CPSAT_BUILD_SECONDS_PER_ARC * 1e6:g} us per arc) and searched; a limit below that answers "
                  "with the greedy start. ")
+    asked = request or f"method={method!r} on the {graph}"
     raise InsufficientMemoryError(
-        f"method={method!r} on the {graph} would need at least {_gib(low * bpa)}: about {count} x {bpa:,} "
+        f"{asked} would need at least {_gib(low * bpa)}: about {count} x {bpa:,} "
         f"bytes per arc, and {_gib(limit)} are available ({where}). {timed}{fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
         arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)

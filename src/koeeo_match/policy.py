@@ -466,7 +466,7 @@ def integer_scores(
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
     note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"),
-                                 vanished_note(policy, terms, s_scale) if arcs else "") if x)
+                                 _vanished(sc, _gains(policy, terms, sc) * s_scale, s_scale) if arcs else "") if x)
     # each arc is rounded by at most 1/2 unit
     return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note, arcs)
 
@@ -483,8 +483,12 @@ def vanished_note(policy: Policy, terms: Mapping[str, np.ndarray], scale: float)
     True
     """
     sc = policy.score(terms)
-    gains = sc + sum((getattr(policy, c) * terms[c] for c in COSTS if getattr(policy, c)), np.zeros(sc.size))
-    return _vanished(sc, gains * scale, scale)
+    return _vanished(sc, _gains(policy, terms, sc) * scale, scale)
+
+
+def _gains(policy: Policy, terms: Mapping[str, np.ndarray], score: np.ndarray) -> np.ndarray:
+    """Each arc's gains alone: its ``score`` with the weighted costs (travel, CO2) added back."""
+    return score + sum((getattr(policy, c) * terms[c] for c in COSTS if getattr(policy, c)), np.zeros(score.size))
 
 
 def _vanished(v: np.ndarray, gains: np.ndarray, scale: float) -> str:
