@@ -214,14 +214,10 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
     ended = Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT
     what = (f"CP-SAT was interrupted (Ctrl-C) while building its model of {len(graph):,} arcs" if interrupted
             else f"CP-SAT's model of {len(graph):,} arcs could not be built within the time limit ({seconds:.1f} s)")
-    if start is None:
-        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
-                         termination=ended)
-    cut = ("" if not start.stats.get("stopped") else ", stopped before it tried every arc"
+    cut = ("" if start is None or not start.stats.get("stopped") else ", stopped before it tried every arc"
            if start.stats.get("scan_cut") else ", stopped before retrying the teams it left short")
-    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                     f"{what}: best solution found so far, the greedy one{cut}", {"cpsat_built": False},
-                     termination=ended)
+    return _greedy_answer(problem, graph, st, start, what, ended, {"cpsat_built": False},
+                          f"best solution found so far, the greedy one{cut}")
 
 
 def _unsearchable(n_vars: int, start: RawResult | None, lns_only: bool, deadline: float | None) -> bool:
@@ -245,11 +241,18 @@ def _unsearched(problem: Problem, graph: CandidateGraph, st: Structure, start: R
     """The answer when the model was not searched (``what`` says why: its search would not fit in
     memory, or could not answer in the time left, :data:`SECONDS_PER_VAR`, in which case it is not
     built either unless the time was lost building it): the greedy start, with the one-pass bound."""
+    return _greedy_answer(problem, graph, st, start, what, termination, {"cpsat_built": built, "cpsat_searched": False},
+                          "the greedy solution")
+
+
+def _greedy_answer(problem: Problem, graph: CandidateGraph, st: Structure, start: RawResult | None, what: str,
+                   termination: Termination | None, stats: dict, which: str) -> RawResult:
+    """The greedy ``start`` as the answer (``what`` says why CP-SAT's is not, ``which`` names the
+    start), with the one-pass bound; none known: status unknown."""
     if start is None:
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None, f"{what}, and no feasible start is known",
                          termination=termination)
-    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                     f"{what}: the greedy solution", {"cpsat_built": built, "cpsat_searched": False},
+    return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st), f"{what}: {which}", stats,
                      termination=termination)
 
 
@@ -264,9 +267,8 @@ def _or_start(problem: Problem, graph: CandidateGraph, st: Structure, res: RawRe
     if res.status == Status.UNKNOWN:
         why = "interrupted (Ctrl-C) before it found a solution" if res.termination == Termination.INTERRUPTED \
             else "found no solution within the time limit"
-        return RawResult(start.selected, Status.FEASIBLE, quick_bound(problem, graph, st),
-                         f"CP-SAT {why}: best solution found so far, the greedy one", res.stats,
-                         termination=res.termination)
+        return _greedy_answer(problem, graph, st, start, f"CP-SAT {why}", res.termination, res.stats,
+                              "best solution found so far, the greedy one")
     # CP-SAT's bound before its LP has run can be far looser than the one-pass bound (Bretagne 5,000,
     # 2 s: 288,457.5 h against 24,433.5 h): the tighter of the two
     qb = quick_bound(problem, graph, st)
