@@ -90,3 +90,28 @@ def test_ctrl_c_while_the_route_is_chosen_answers_at_once(where, method, monkeyp
     s = km.solve(p, method=method, time_limit=60)
     assert s.termination == km.Termination.INTERRUPTED and s.metrics["graph_partial"] is True
     assert km.check(p, s) == [] and s.bound is None
+
+
+@pytest.mark.parametrize("method", ["auto", "cpsat"])
+def test_ctrl_c_after_the_graph_is_built_is_said_to_be_one(method, monkeypatch):
+    """A Ctrl-C during the graph's build is answered at once, by the solver's quickest answer on
+    the arcs built.  That answer used to be asked for as a time limit of a millisecond, and said
+    "time limit reached" (or "could not be built within the time limit") under termination
+    ``interrupted``: its message now says Ctrl-C came."""
+    from koeeo_match import engine
+
+    real = engine.candidate_graph
+
+    def built_then_ctrl_c(*args, **kwargs):
+        out = real(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        return out
+
+    monkeypatch.setattr(engine, "candidate_graph", built_then_ctrl_c)
+    p = km.synth.city(employees=300, seed=2, rules="all")
+    s = km.solve(p, method=method, time_limit=60)
+    assert s.termination == km.Termination.INTERRUPTED and s.status == km.Status.FEASIBLE
+    assert "interrupted (Ctrl-C)" in s.message and "within the time limit" not in s.message, s.message
+    assert "time limit reached" not in s.message, s.message
+    assert km.check(p, s) == [] and len(s.assignments) > 0

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -339,6 +340,15 @@ def start_fits(problem: Problem, method: str, priced_as: str, memory_limit: floa
     check_memory(problem, priced_as, START_K, memory_limit, request=asked)
 
 
+def _fits(problem: Problem, method: str, memory_limit: float | None, time_limit: float | None, k: int) -> bool:
+    """Whether a solve by ``method`` on the graph capped at ``k`` fits in memory (:func:`check_memory`)."""
+    try:
+        check_memory(problem, method, k, memory_limit, time_limit)
+    except InsufficientMemoryError:
+        return False
+    return True
+
+
 def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None, time_limit: float | None,
            too_late: Callable[[], bool]) -> str:
     """The route of :func:`solve`, once the memory each needs is checked: ``priced``, ``relaxed``,
@@ -557,7 +567,9 @@ def solve(
         late = tight or (not early.happened and too_late())
         graph_end = None if time_limit is None else max(t_entry + (CAPPED_GRAPH_SHARE if late else GRAPH_SHARE)
                                                         * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
-        k = (START_K if tight else capped_k(problem, graph_end - time.monotonic(), START_K)) \
+        # the largest cap drawn in time; on the tight route, the largest whose solve fits in memory too
+        k = capped_k(problem, graph_end - time.monotonic(), START_K,
+                     functools.partial(_fits, problem, method, memory_limit, time_limit) if tight else None) \
             if late and graph_end is not None else top_k
 
         def stop() -> bool:
@@ -566,8 +578,10 @@ def solve(
     t_cand = time.perf_counter() - t0  # the estimate that chose the graph included
     graph = dataclasses.replace(graph, partial=True) if late else graph
     if ctrl_c.happened or early.happened:  # answered at once: the solvers' quickest answer on the arcs built
-        sol = solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=1e-3),
-                          candidate_seconds=t_cand)
+        with CtrlC():  # the Ctrl-C stays caught while they answer, and their messages say it came
+            INTERRUPTED.set()
+            sol = solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=1e-3),
+                              candidate_seconds=t_cand)
         return dataclasses.replace(sol, termination=Termination.INTERRUPTED)
     rest = None if time_limit is None else max(time_limit - (time.monotonic() - t_entry), 1e-9)
     return solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=rest), candidate_seconds=t_cand)

@@ -9,6 +9,7 @@ unbiased; its standard error follows from the spread of the sampled employees' c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Integral
 from typing import NamedTuple
 
@@ -181,10 +182,11 @@ DRAW_SECONDS_PER_CAPPED = 4.0e-6
 CAPS = (20, 10)
 
 
-def capped_k(problem: Problem, seconds: float, k_min: int) -> int:
+def capped_k(problem: Problem, seconds: float, k_min: int, fits: Callable[[int], bool] | None = None) -> int:
     """The cap of the graph a time-limited solve draws instead of a full one
     (:func:`full_graph_late`): the largest of :data:`CAPS` whose graph would be drawn within
-    ``seconds`` (:data:`DRAW_SECONDS_PER_CAPPED`), else ``k_min``.
+    ``seconds`` (:data:`DRAW_SECONDS_PER_CAPPED`) and, with ``fits``, for which ``fits(k)``
+    answers True (its solve fits in memory), else ``k_min``.
 
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=50, seed=0)
@@ -192,4 +194,5 @@ def capped_k(problem: Problem, seconds: float, k_min: int) -> int:
     (20, 5)
     """
     nodes = problem.n_employees + problem.n_missions
-    return next((k for k in CAPS if k > k_min and k * nodes * DRAW_SECONDS_PER_CAPPED <= seconds), k_min)
+    return next((k for k in CAPS if k > k_min and k * nodes * DRAW_SECONDS_PER_CAPPED <= seconds
+                 and (fits is None or fits(k))), k_min)

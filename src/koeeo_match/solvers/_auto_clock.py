@@ -50,8 +50,13 @@ def _on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
 
 class CtrlC:
     """A context in which Ctrl-C sets :data:`INTERRUPTED` instead of raising (main thread only);
-    ``happened`` tells, on exit, whether it did.  The flag is cleared on entry and on exit (for
-    later direct calls of the search steps)."""
+    ``happened`` tells, on exit, whether it did.  The outermost such context clears the flag on
+    entry and on exit (for later direct calls of the search steps); a context inside another
+    keeps it, so that a Ctrl-C the outer one caught still stops what runs inside (the answer
+    at once of ``km.solve`` after a Ctrl-C during its graph's build)."""
+
+    _depth = 0  # the contexts open, in every thread
+    _lock = threading.Lock()
 
     def __init__(self) -> None:
         self.happened = False
@@ -59,7 +64,10 @@ class CtrlC:
         self._old: Callable[[int, FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> CtrlC:
-        INTERRUPTED.clear()
+        with CtrlC._lock:
+            if CtrlC._depth == 0:
+                INTERRUPTED.clear()
+            CtrlC._depth += 1
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGINT, _on_sigint)
         return self
@@ -69,7 +77,10 @@ class CtrlC:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
         self.happened = INTERRUPTED.is_set()
-        INTERRUPTED.clear()
+        with CtrlC._lock:
+            CtrlC._depth -= 1
+            if CtrlC._depth == 0:
+                INTERRUPTED.clear()
 
 
 _Flag = TypeVar("_Flag", bound="SigintFlag")

@@ -177,6 +177,7 @@ def rule_rows(problem: Problem, graph: CandidateGraph, st: Structure, keep: np.n
     """
     rows = _Rows()
     n_y = _add_constraints(rows, problem, graph, st, keep)
+    assert n_y is not None  # no stop: every row
     A, b = rows.matrix(keep.size + n_y)
     A = A.tocsr()
     A.sum_duplicates()
@@ -225,10 +226,15 @@ def _solve_kept(problem: Problem, graph: CandidateGraph, st: Structure, keep: np
     """The LP of the kept arcs solved: (x, rigorous dual bound, multipliers, the rows, the unit of
     the costs, the bound on secondary totals or None: :func:`_objective`), or None when HiGHS does
     not finish or finds it infeasible."""
+    # Ctrl-C is asked between the set-up's steps (each about a second at 5 M arcs), none of which stops
     c, unit, sec_max = _objective(graph, st, keep)
     rows = _Rows()
-    n_y = _add_constraints(rows, problem, graph, st, keep)
+    n_y = None if INTERRUPTED.is_set() else _add_constraints(rows, problem, graph, st, keep, INTERRUPTED.is_set)
+    if n_y is None:
+        return None
     A, b = rows.matrix(keep.size + n_y)
+    if INTERRUPTED.is_set():
+        return None
     lo = np.zeros(keep.size + n_y)
     lo[np.searchsorted(keep, st.forced_arc[st.forced_arc >= 0])] = 1.0  # forced arcs: x = 1
     x, dual, lam = _solve(np.concatenate([c, np.zeros(n_y)]), A, b, lo, time_limit)
@@ -364,21 +370,29 @@ class _Rows:
         return A, np.concatenate(self.rhs)
 
 
-def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray) -> int:
+def _add_constraints(rows: _Rows, problem: Problem, graph: CandidateGraph, st: Structure, keep: np.ndarray,
+                     stop: Callable[[], bool] | None = None) -> int | None:
     """Every rule's rows over the kept arcs (columns ``0 .. K - 1``) and one team variable per team
-    mission (columns from ``K``); returns the number of team variables."""
+    mission (columns from ``K``); returns the number of team variables, or None when ``stop``
+    (asked between groups of rows) answered True: ``rows`` is then incomplete."""
     m = problem.missions
     ea, ma = graph.employee, graph.mission
     K = keep.size
     h = st.arc_hours[keep].astype(np.float64)
     team = st.team[ma[keep]]
-    rows.cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h, tag="hours")
-    rows.cap(st.ed[keep], lambda g: np.ones(g.size))
-    rows.cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi], tag="seats")
-    # max_per_employer: on a team mission, linked to its y below (at most cap x y)
-    rows.cap(np.where(team, -1, st.mc[keep]), lambda g: st.mc_cap[g])
-    rows.cap(st.cd[keep], lambda g: st.cd_cap[g])
-    rows.cap(st.budget_emp[keep], lambda b: st.budget[b], h)
+    caps = [
+        lambda: rows.cap(ea[keep].astype(np.int64), lambda e: st.emp_hours[e], h, tag="hours"),
+        lambda: rows.cap(st.ed[keep], lambda g: np.ones(g.size)),
+        lambda: rows.cap(np.where(team, -1, ma[keep].astype(np.int64)), lambda mi: m.seats[mi], tag="seats"),
+        # max_per_employer: on a team mission, linked to its y below (at most cap x y)
+        lambda: rows.cap(np.where(team, -1, st.mc[keep]), lambda g: st.mc_cap[g]),
+        lambda: rows.cap(st.cd[keep], lambda g: st.cd_cap[g]),
+        lambda: rows.cap(st.budget_emp[keep], lambda b: st.budget[b], h),
+    ]
+    for add in caps:
+        if stop is not None and stop():
+            return None
+        add()
     # team missions: one y each, x_a <= y, min_seats y <= sum x <= seats y
     ta = np.flatnonzero(team)
     tm, yi = dense(ma[keep][ta], graph.n_missions)
