@@ -96,6 +96,10 @@ class Solution:
     Attributes
     ----------
     status : Status
+        ``optimal``: proven best for the whole policy, tie-breaking terms
+        included.  A ``feasible`` solution whose ``objective`` equals its
+        ``bound`` (gap 0) is proven best on the primary terms (the hours of
+        ``max_hours``) only: its ties were not settled within the limit.
     objective : float
         Policy value of the assignments (for a lexicographic policy, the
         value of its primary terms, e.g. total hours for ``max_hours``).
