@@ -66,7 +66,7 @@ def solve_fcfs(problem: Problem, graph: CandidateGraph, options: SolveOptions) -
     del order
     short = ledger.short_teams()
     ledger.release_missions(short[~forced_m[short]])
-    res = finish(ledger, forced_m, "fcfs")
+    res = finish(ledger, forced_m, "fcfs", st.staffed)
     if ledger.stopped and res.status == Status.FEASIBLE:
         res.stats["stopped"] = True
         res.message = ("fcfs stopped before every employee arrived (time limit or Ctrl-C): the sign-ups of those "

@@ -46,11 +46,16 @@ def forced_missions(graph: CandidateGraph, forced_arc: np.ndarray) -> np.ndarray
     return mark
 
 
-def finish(ledger: Ledger, forced_m: np.ndarray, method: str) -> RawResult:
-    """The ledger's arcs, unless a team holding a forced pair is short (``forced_m``: bool per mission)."""
+def finish(ledger: Ledger, forced_m: np.ndarray, method: str, staffed: np.ndarray | None = None) -> RawResult:
+    """The ledger's arcs, unless a team holding a forced pair is short (``forced_m``: bool per mission)
+    or a team that pinned pairs started (``staffed``: bool per mission, :class:`~._structure.Structure`)
+    did not get the volunteers it still needs, none included (0 is no option for it)."""
     if forced_m[ledger.short_teams()].any():
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
                          f"{method} could not complete a team that holds a forced pair")
+    if staffed is not None and (staffed & (ledger.seats.used < ledger.min_seats)).any():
+        return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
+                         f"{method} could not complete a team that fixed pairs started")
     return RawResult(ledger.selected(), Status.FEASIBLE)
 
 
@@ -153,7 +158,7 @@ def greedy_from(problem: Problem, graph: CandidateGraph, first: np.ndarray | Non
     if cut:  # stopped: the short teams cancelled, no retry
         short = ledger.short_teams()
         ledger.release_missions(short[~forced_m[short]])
-    res = finish(ledger, forced_m, "greedy")
+    res = finish(ledger, forced_m, "greedy", st.staffed)
     if cut and res.status == Status.FEASIBLE:
         res.stats["stopped"] = True
         res.stats["scan_cut"] = ledger.stopped  # False: a complete pass, only the retries skipped
