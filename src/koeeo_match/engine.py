@@ -36,14 +36,23 @@ from .candidates import (
     arc_terms,
     build_candidates,
     capped_k,
+    eligible_pairs,
     filter_eligible,
     full_graph_late,
     pair_keys,
     scored,
 )
 from .errors import InsufficientMemoryError, SolverError, UnsupportedError
-from .memory import BYTES_PER_ARC, available_memory, bytes_per_arc, check_memory, full_graph_fits, memory_budget
-from .model import Problem
+from .memory import (
+    BYTES_PER_ARC,
+    available_memory,
+    bytes_per_arc,
+    capped_fits,
+    check_memory,
+    full_graph_fits,
+    memory_budget,
+)
+from .model import Problem, restrict
 from .pinned import merge, pin
 from .policy import Policy
 from .preferences import check_preferences, restrict_preferences
@@ -204,8 +213,9 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     bounds = [b for b in (flow_bound, lp.bound) if b is not None]
     bound = min(bounds) if bounds else None
     M = problem.n_missions
-    ea = np.concatenate([lp.pairs[0], problem.forced.employee]).astype(np.int64)
-    ma = np.concatenate([lp.pairs[1], problem.forced.mission]).astype(np.int64)
+    se, sm = _started_team_pairs(problem)
+    ea = np.concatenate([lp.pairs[0], problem.forced.employee, se]).astype(np.int64)
+    ma = np.concatenate([lp.pairs[1], problem.forced.mission, sm]).astype(np.int64)
     keys, first_of = np.unique(pair_keys(ea, ma, M), return_index=True)
     ea, ma, km = filter_eligible(problem, ea[first_of], ma[first_of])
     weighed = [t for t, w in policy.weights().items() if w]
@@ -219,9 +229,9 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     sol = to_solution(problem, graph, raw, "auto:relaxed+" + method_label("auto", raw)[len("auto:"):],
                       candidate_seconds=0.0, total_seconds=time.perf_counter() - t0, compute_metrics=compute_metrics)
     obj = sol.objective
-    if bound is not None and obj > bound + 1e-9 * max(abs(bound), 1.0):
+    feasible = sol.status in (Status.OPTIMAL, Status.FEASIBLE)  # an infeasible answer's 0 is no solution's value
+    if feasible and bound is not None and obj > bound + 1e-9 * max(abs(bound), 1.0):
         raise SolverError(f"the relaxation's bound {bound} is below a feasible solution's {obj} (internal error).")
-    feasible = sol.status in (Status.OPTIMAL, Status.FEASIBLE)
     reached = feasible and bound is not None and obj >= bound - 1e-9 * max(abs(bound), 1.0)
     status = Status.OPTIMAL if reached else sol.status
     if lp.bound is not None and lp.bound == bound:
@@ -238,7 +248,10 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     arcs = f"every rule solved on the {len(graph):,} arcs that pricing the relaxations brought in"
     message = (f"{arcs}; bound: {why}" if bound is not None
                else f"{arcs}; no bound for the whole problem: {raw_r.message}; LP: {lp.message}")
+    if not feasible and sol.message:  # why there is no solution comes first (a forced pair not eligible, ...)
+        message = f"{sol.message}; {message}"
     met = dict(sol.metrics)
+    bound = None if status == Status.INFEASIBLE else bound  # no solution: nothing to bound
     met.update(bound=obj if reached else bound, gap=relative_gap(status, obj, bound), top_k=None,
                relaxation_bound=flow_bound, lp_bound=lp.bound, pricing=raw_r.stats["pricing"],
                pricing_round_seconds=raw_r.stats["pricing_round_seconds"],
@@ -249,6 +262,15 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
                    else Termination.TIME_LIMIT if Termination.TIME_LIMIT in ends else sol.termination)
     return dataclasses.replace(sol, status=status, bound=met["bound"], metrics=met, message=message,
                                termination=termination)
+
+
+def _started_team_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+    """Every eligible pair of the teams that fixed pairs started below their minimum (few): the
+    relaxed route's arcs must hold what completes them, which pricing may never bring in (an arc
+    of score 0 prices out of no relaxation)."""
+    started = np.zeros(0, np.int64) if problem.taken is None else np.flatnonzero(problem.taken.staffed)
+    ea, ma, _ = eligible_pairs(restrict(problem, np.arange(problem.n_employees), started))
+    return ea.astype(np.int64), started[ma]
 
 
 def method_label(method: str, raw: RawResult) -> str:
@@ -338,15 +360,6 @@ def start_fits(problem: Problem, method: str, priced_as: str, memory_limit: floa
     (``method='flow'`` on an every-rule problem read as a route the user never asked for)."""
     asked = f"method={method!r} (its {route} route, whose start graph keeps each node's {START_K} best arcs)"
     check_memory(problem, priced_as, START_K, memory_limit, request=asked)
-
-
-def _fits(problem: Problem, method: str, memory_limit: float | None, time_limit: float | None, k: int) -> bool:
-    """Whether a solve by ``method`` on the graph capped at ``k`` fits in memory (:func:`check_memory`)."""
-    try:
-        check_memory(problem, method, k, memory_limit, time_limit)
-    except InsufficientMemoryError:
-        return False
-    return True
 
 
 def _route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None, time_limit: float | None,
@@ -569,7 +582,7 @@ def solve(
                                                         * time_limit, time.monotonic() + GRAPH_MIN_SECONDS)
         # the largest cap drawn in time; on the tight route, the largest whose solve fits in memory too
         k = capped_k(problem, graph_end - time.monotonic(), START_K,
-                     functools.partial(_fits, problem, method, memory_limit, time_limit) if tight else None) \
+                     functools.partial(capped_fits, problem, method, memory_limit, time_limit) if tight else None) \
             if late and graph_end is not None else top_k
 
         def stop() -> bool:

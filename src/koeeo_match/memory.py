@@ -23,8 +23,8 @@ from .solvers.cpsat import SEARCH_BYTES_PER_ARC
 from .solvers.priced import priced_obstacles
 
 __all__ = ["rss_bytes", "PeakSampler", "BYTES_PER_ARC", "AUTO_EVERY_RULE_BYTES_PER_ARC", "CPSAT_BUILD_SECONDS_PER_ARC",
-           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "check_memory", "full_graph_fits",
-           "memory_budget"]
+           "CPSAT_UNBUILT_BYTES_PER_ARC", "available_memory", "bytes_per_arc", "capped_fits", "check_memory",
+           "full_graph_fits", "memory_budget"]
 
 
 def rss_bytes() -> int:
@@ -230,6 +230,21 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
         f"bytes per arc, and {_gib(limit)} are available ({where}). {timed}{fits}"
         "To try anyway, pass memory_limit= (GiB; float('inf') never refuses).",
         arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)
+
+
+def capped_fits(problem: Problem, method: str, memory_limit: float | None, time_limit: float | None, k: int) -> bool:
+    """Whether a solve by ``method`` on the graph capped at ``k`` fits in memory (:func:`check_memory`).
+
+    >>> import koeeo_match as km
+    >>> p = km.synth.city(employees=300, seed=0, rules="flow")
+    >>> capped_fits(p, "greedy", None, None, 5), capped_fits(p, "cpsat", 1e-9, None, 5)
+    (True, False)
+    """
+    try:
+        check_memory(problem, method, k, memory_limit, time_limit)
+    except InsufficientMemoryError:
+        return False
+    return True
 
 
 def memory_budget(memory_limit: float | None) -> float | None:
