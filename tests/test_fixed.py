@@ -640,3 +640,21 @@ def test_a_team_fixed_pairs_started_is_never_answered_short_under_a_time_limit(m
     s = km.solve(p, method=method, policy="min_travel", time_limit=1e-4, fixed=[("e0", "team")])
     assert km.check(p, s) == []
     assert s.status == km.Status.UNKNOWN and s.assignments == [], (s.status, s.assignments, s.message)
+
+
+def test_cpsats_time_guard_holds_with_a_started_team_and_no_start(monkeypatch):
+    """A review's finding: the guard that answers at once when CP-SAT's first propagation would
+    outlast the limit acted only with a greedy start; a started team that greedy leaves short
+    leaves none, and the search ran past the limit.  It now answers at once: unknown, nothing
+    assigned (here the model is made to count as too big)."""
+    from koeeo_match.solvers import cpsat
+
+    monkeypatch.setattr(cpsat, "GUARD_VARS", 0)
+    monkeypatch.setattr(cpsat, "SECONDS_PER_VAR", 1e3)
+    p = km.Problem.from_records(
+        associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
+        employees=[{"id": "e0", "lat": 45.0, "lon": 5.0}, {"id": "e1", "lat": 45.0, "lon": 5.5, "max_km": 60}],
+        missions=[{"id": "team", "association": "a", "seats": 2, "min_seats": 2}])
+    s = km.solve(p, method="cpsat", policy="min_travel", time_limit=30, fixed=[("e0", "team")])
+    assert s.status == km.Status.UNKNOWN and s.assignments == [] and "first propagation" in s.message, s.message
+    assert s.metrics.get("cpsat_searched") is False or "not built" in s.message

@@ -115,3 +115,30 @@ def test_ctrl_c_after_the_graph_is_built_is_said_to_be_one(method, monkeypatch):
     assert "interrupted (Ctrl-C)" in s.message and "within the time limit" not in s.message, s.message
     assert "time limit reached" not in s.message, s.message
     assert km.check(p, s) == [] and len(s.assignments) > 0
+
+
+def test_ctrl_c_contexts_count_in_their_own_thread():
+    """A review's finding: CtrlC contexts counted across threads, so a solve running in another
+    thread kept a Ctrl-C caught in this one set after its solve ended, and every later solve here
+    stopped at once with nothing assigned."""
+    from koeeo_match.solvers._auto_clock import INTERRUPTED, CtrlC
+
+    inside, release = threading.Event(), threading.Event()
+
+    def background() -> None:
+        with CtrlC():
+            inside.set()
+            release.wait(10)
+
+    t = threading.Thread(target=background)
+    t.start()
+    try:
+        assert inside.wait(10)
+        with CtrlC() as c:
+            INTERRUPTED.set()  # what the handler does on SIGINT
+        assert c.happened and not INTERRUPTED.is_set()
+        p = km.synth.city(employees=100, seed=2, rules="flow")
+        assert km.solve(p, method="greedy").termination == km.Termination.COMPLETED
+    finally:
+        release.set()
+        t.join()

@@ -461,11 +461,12 @@ def integer_scores(
     if smax_f == 0:
         return IntegerScores(np.zeros(sc.size, np.int64), 1, 1.0, 1.0, 0, False)
     f = exact_factor(sc)
-    if f is not None and smax_f * f <= min(limit, _LEVELS):
-        # exact on these scores; stand-in rows' factor may not be the arcs' (a distance is any float): each
-        # arc then rounds by at most 1/2 unit, which the slack covers
-        return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0 if arcs else (n + 1) // 2 + 1,
-                             False)
+    # a distance is any float: a factor that happens to fit stand-in rows' distances (2026-12-07: 40,000 km
+    # over sqrt(2) at 1e6) is no factor of the arcs', whose rounding the slack below must then cover
+    weights = policy.weights()
+    continuous = not arcs and any(weights.get(t) for t in COSTS)
+    if f is not None and not continuous and smax_f * f <= min(limit, _LEVELS):
+        return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
     note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"),

@@ -50,13 +50,12 @@ def _on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
 
 class CtrlC:
     """A context in which Ctrl-C sets :data:`INTERRUPTED` instead of raising (main thread only);
-    ``happened`` tells, on exit, whether it did.  The outermost such context clears the flag on
-    entry and on exit (for later direct calls of the search steps); a context inside another
-    keeps it, so that a Ctrl-C the outer one caught still stops what runs inside (the answer
-    at once of ``km.solve`` after a Ctrl-C during its graph's build)."""
+    ``happened`` tells, on exit, whether it did.  A thread's outermost such context clears the flag
+    on entry and on exit (for later direct calls of the search steps); a context inside another
+    of the same thread keeps it, so that a Ctrl-C the outer one caught still stops what runs inside
+    (the answer at once of ``km.solve`` after a Ctrl-C during its graph's build)."""
 
-    _depth = 0  # the contexts open, in every thread
-    _lock = threading.Lock()
+    _depth = threading.local()  # the contexts open in this thread
 
     def __init__(self) -> None:
         self.happened = False
@@ -64,23 +63,23 @@ class CtrlC:
         self._old: Callable[[int, FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> CtrlC:
-        with CtrlC._lock:
-            if CtrlC._depth == 0:
-                INTERRUPTED.clear()
-            CtrlC._depth += 1
+        depth = getattr(CtrlC._depth, "n", 0)
+        if depth == 0:
+            INTERRUPTED.clear()
+        CtrlC._depth.n = depth + 1
         if threading.current_thread() is threading.main_thread():
             self._old = signal.signal(signal.SIGINT, _on_sigint)
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        # counted down while Ctrl-C still only sets the flag: a second Ctrl-C cannot skip it
+        self.happened = INTERRUPTED.is_set()
+        CtrlC._depth.n -= 1
+        if CtrlC._depth.n == 0:
+            INTERRUPTED.clear()
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
-        self.happened = INTERRUPTED.is_set()
-        with CtrlC._lock:
-            CtrlC._depth -= 1
-            if CtrlC._depth == 0:
-                INTERRUPTED.clear()
 
 
 _Flag = TypeVar("_Flag", bound="SigintFlag")

@@ -147,7 +147,8 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
             start = None  # forced pairs the greedy could not place: CP-SAT alone
         hint = options.hint if start is None else start.selected
 
-        if _unsearchable(keep.size, start, lns_only, deadline):  # the search would not start: nor does the build
+        # the search would not start: nor does the build
+        if _unsearchable(keep.size, options.hint is not None, lns_only, deadline):
             return _unsearched(problem, graph, st, start, _too_late(keep.size, deadline, built=False),
                                Termination.TIME_LIMIT, built=False)
         try:
@@ -166,7 +167,7 @@ def solve_cpsat(problem: Problem, graph: CandidateGraph, options: SolveOptions, 
                                f"{options.memory_bytes / 2**30:.3g} GiB may be used (memory_limit)",
                                Termination.COMPLETED)
         rest = None if deadline is None else deadline - time.monotonic()
-        if _unsearchable(keep.size, start, lns_only, deadline):
+        if _unsearchable(keep.size, options.hint is not None, lns_only, deadline):
             return _unsearched(problem, graph, st, start, _too_late(keep.size, deadline, built=True),
                                Termination.TIME_LIMIT)
         solver = cp_model.CpSolver()
@@ -220,11 +221,13 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
                           f"best solution found so far, the greedy one{cut}")
 
 
-def _unsearchable(n_vars: int, start: RawResult | None, lns_only: bool, deadline: float | None) -> bool:
+def _unsearchable(n_vars: int, hinted: bool, lns_only: bool, deadline: float | None) -> bool:
     """Whether a model of ``n_vars`` variables is too big to search before ``deadline``: its
     workers' first propagation, which nothing stops, would outlast it (:data:`SECONDS_PER_VAR`,
-    above :data:`GUARD_VARS`), and a greedy ``start`` answers instead."""
-    return (deadline is not None and start is not None and n_vars > GUARD_VARS and not lns_only
+    above :data:`GUARD_VARS`); the greedy start answers instead, or, with none (forced pairs or a
+    started team it could not complete), nothing: the limit is kept.  A caller's hint
+    (``hinted``: a part of ``auto``, whose own start stands behind it) is searched from."""
+    return (deadline is not None and not hinted and n_vars > GUARD_VARS and not lns_only
             and deadline - time.monotonic() < SECONDS_PER_VAR * n_vars)
 
 
