@@ -697,3 +697,11 @@ def test_records_tell_released_teammates_from_cancellations():
 
     old = Batch("2027-01-04", (), 0.0, 0.1, 0, 1, 0.0, (), "optimal", 0, "batch")
     assert (old.status, old.kind, old.released) == ("optimal", "batch", ())
+
+
+def test_a_batch_method_that_meets_a_rule_it_cannot_honour_names_the_batch():
+    """``stable`` refuses a max_per_employer that binds, which only a batch meets: the refusal
+    (raised after the batches before it ran) now names that batch's date (an audit's finding)."""
+    p = km.synth.city(employees=3000, seed=0, rules="flow", year=True)
+    with pytest.raises(km.UnsupportedError, match=r"^the batch of \d{4}-\d\d-\d\d: method='stable' cannot honour"):
+        km.simulate(p, method="stable")

@@ -374,9 +374,9 @@ def simulate(
                        day: int = day) -> tuple[np.ndarray, np.ndarray, Status]:
             try:
                 return _solve_open(op, "fcfs" if filling else method, pol, seed, time_limit, executor, arrival_key)
-            except UnsupportedError:
-                if not filling:
-                    raise
+            except UnsupportedError as exc:
+                if not filling:  # the batch that met the rule is named (a refusal up front would need the year)
+                    raise UnsupportedError(f"the batch of {format_day(day)}: {exc}") from exc
                 # a team started by a cancellation: left to the batch methods that complete it
                 log.debug("simulate %s: fill skipped, a started team needs cpsat or auto", format_day(day))
                 return _NONE, _NONE, Status.UNKNOWN
