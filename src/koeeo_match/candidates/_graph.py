@@ -78,6 +78,26 @@ class CandidateGraph:
         """Number of arcs of each mission."""
         return np.bincount(self.mission, minlength=self.n_missions)
 
+    def best(self, n: int, pairs: tuple[np.ndarray, np.ndarray] | None = None) -> CandidateGraph:
+        """The ``n`` best-scored arcs and those of ``pairs`` (employee and mission indices, e.g. the
+        forced pairs), as :meth:`subset`; the graph itself when it holds no more than ``n``.
+
+        >>> import koeeo_match as km
+        >>> g = km.build_candidates(km.synth.city(employees=40, seed=1), "max_hours")
+        >>> b = g.best(10, (g.employee[:1], g.mission[:1]))
+        >>> len(b) in (10, 11), int(b.score.min()) >= int(np.sort(g.score)[-10]) or b.employee[0] == g.employee[0]
+        (True, True)
+        """
+        if len(self) <= n:
+            return self
+        top = np.argpartition(-self.score, n - 1)[:n]
+        if pairs is not None and pairs[0].size:
+            key = self.employee.astype(np.int64) * self.n_missions + self.mission
+            want = np.sort(pairs[0].astype(np.int64) * self.n_missions + pairs[1])
+            pos = np.minimum(np.searchsorted(want, key), want.size - 1)
+            top = np.union1d(top, np.flatnonzero(want[pos] == key))
+        return self.subset(top)
+
     def subset(self, arcs: np.ndarray) -> CandidateGraph:
         """The graph restricted to the given arc indices (same node numbering and scale)."""
         arcs = np.sort(np.asarray(arcs, np.int64))

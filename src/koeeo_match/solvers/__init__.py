@@ -12,6 +12,7 @@ against that declaration, runs the solver and builds the
 from . import auto, cpsat, fcfs, flow, greedy, stable  # noqa: F401  (registration)
 from ._auto_clock import INTERRUPTED, CtrlC
 from ._base import ALL_BUT_STAFFED, REGISTRY, RULES, RawResult, SolveOptions, Solver, problem_rules, register
+from ._priced_rounds import GREEDY_FLOOR_ARCS
 
 __all__ = ["ALL_BUT_STAFFED", "REGISTRY", "RULES", "RawResult", "SolveOptions", "Solver", "problem_rules", "register",
-           "CtrlC", "INTERRUPTED"]
+           "CtrlC", "INTERRUPTED", "GREEDY_FLOOR_ARCS"]
