@@ -167,7 +167,10 @@ def test_ctrl_c_during_the_build_answers_on_the_best_arcs_and_the_forced_pairs(m
 
     monkeypatch.setattr(engine, "candidate_graph", built_then_ctrl_c)
     monkeypatch.setattr(engine, "GREEDY_FLOOR_ARCS", 50)
-    s = km.solve(p, method="greedy", time_limit=60)
-    assert s.termination == km.Termination.INTERRUPTED and s.metrics["candidate_arcs"] == 51
-    assert (p.employees.ids[g.employee[worst]], p.missions.ids[g.mission[worst]]) in s.assignments
-    assert km.check(p, s) == []
+    for method in ("greedy", "auto"):
+        s = km.solve(p, method=method, time_limit=60)
+        assert s.termination == km.Termination.INTERRUPTED and s.metrics["candidate_arcs"] == 51
+        assert (p.employees.ids[g.employee[worst]], p.missions.ids[g.mission[worst]]) in s.assignments
+        assert km.check(p, s) == []
+        # the graph was built whole, its best arcs are a part of it: no optimum, no bound for the problem
+        assert s.status == km.Status.FEASIBLE and s.bound is None and s.metrics["graph_partial"] is True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -80,7 +81,8 @@ class CandidateGraph:
 
     def best(self, n: int, pairs: tuple[np.ndarray, np.ndarray] | None = None) -> CandidateGraph:
         """The ``n`` best-scored arcs and those of ``pairs`` (employee and mission indices, e.g. the
-        forced pairs), as :meth:`subset`; the graph itself when it holds no more than ``n``.
+        forced pairs), as :meth:`subset`, marked ``partial`` (an answer on it proves nothing for the
+        problem); the graph itself when it holds no more than ``n``.
 
         >>> import koeeo_match as km
         >>> g = km.build_candidates(km.synth.city(employees=40, seed=1), "max_hours")
@@ -96,7 +98,7 @@ class CandidateGraph:
             want = np.sort(pairs[0].astype(np.int64) * self.n_missions + pairs[1])
             pos = np.minimum(np.searchsorted(want, key), want.size - 1)
             top = np.union1d(top, np.flatnonzero(want[pos] == key))
-        return self.subset(top)
+        return dataclasses.replace(self.subset(top), partial=True)
 
     def subset(self, arcs: np.ndarray) -> CandidateGraph:
         """The graph restricted to the given arc indices (same node numbering and scale)."""
