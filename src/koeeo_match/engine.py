@@ -591,10 +591,10 @@ def solve(
     t_cand = time.perf_counter() - t0  # the estimate that chose the graph included
     graph = dataclasses.replace(graph, partial=True) if late else graph
     if ctrl_c.happened or early.happened:  # answered at once: the solvers' quickest answer on the arcs built
-        with CtrlC():  # the Ctrl-C stays caught while they answer (on the best arcs: set-ups cannot be stopped)
+        with CtrlC():  # the Ctrl-C stays caught while they answer, on the best arcs (set-ups cannot be stopped)
             INTERRUPTED.set()
-            sol = solve_graph(problem, graph.best(GREEDY_FLOOR_ARCS, (problem.forced.employee, problem.forced.mission)),
-                              method, dataclasses.replace(options, time_limit=1e-3), candidate_seconds=t_cand)
+            sol = solve_graph(problem, graph.best(GREEDY_FLOOR_ARCS, problem), method,
+                              dataclasses.replace(options, time_limit=1e-3), candidate_seconds=t_cand)
         return dataclasses.replace(sol, termination=Termination.INTERRUPTED)
     rest = None if time_limit is None else max(time_limit - (time.monotonic() - t_entry), 1e-9)
     return solve_graph(problem, graph, method, dataclasses.replace(options, time_limit=rest), candidate_seconds=t_cand)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._arrays import csr_ptr
+from ..model import Problem
 from ..policy import IntegerScores, Policy
 from ._terms import ArcTerms
 
@@ -79,26 +80,23 @@ class CandidateGraph:
         """Number of arcs of each mission."""
         return np.bincount(self.mission, minlength=self.n_missions)
 
-    def best(self, n: int, pairs: tuple[np.ndarray, np.ndarray] | None = None) -> CandidateGraph:
-        """The ``n`` best-scored arcs and those of ``pairs`` (employee and mission indices, e.g. the
-        forced pairs), as :meth:`subset`, marked ``partial`` (an answer on it proves nothing for the
-        problem); the graph itself when it holds no more than ``n``.
+    def best(self, n: int, problem: Problem | None = None) -> CandidateGraph:
+        """The ``n`` best-scored arcs, as :meth:`subset` but marked ``partial`` (an answer on them
+        proves nothing for the problem) and not a part (an employee may have arcs left out); the
+        graph itself when it holds no more than ``n``, or when ``problem`` (its own) has forced
+        pairs or teams started by pinned pairs (their teammates' arcs would be left out).
 
         >>> import koeeo_match as km
         >>> g = km.build_candidates(km.synth.city(employees=40, seed=1), "max_hours")
-        >>> b = g.best(10, (g.employee[:1], g.mission[:1]))
-        >>> len(b) in (10, 11), int(b.score.min()) >= int(np.sort(g.score)[-10]) or b.employee[0] == g.employee[0]
-        (True, True)
+        >>> b = g.best(10)
+        >>> len(b), int(b.score.min()) >= int(np.sort(g.score)[-10]), b.partial
+        (10, True, True)
         """
-        if len(self) <= n:
+        held = problem is not None and (len(problem.forced) > 0 or problem.taken is not None
+                                         and bool(problem.taken.staffed.any()))
+        if len(self) <= n or held:
             return self
-        top = np.argpartition(-self.score, n - 1)[:n]
-        if pairs is not None and pairs[0].size:
-            key = self.employee.astype(np.int64) * self.n_missions + self.mission
-            want = np.sort(pairs[0].astype(np.int64) * self.n_missions + pairs[1])
-            pos = np.minimum(np.searchsorted(want, key), want.size - 1)
-            top = np.union1d(top, np.flatnonzero(want[pos] == key))
-        return dataclasses.replace(self.subset(top), partial=True)
+        return dataclasses.replace(self.subset(np.argpartition(-self.score, n - 1)[:n]), partial=True, is_part=False)
 
     def subset(self, arcs: np.ndarray) -> CandidateGraph:
         """The graph restricted to the given arc indices (same node numbering and scale)."""

@@ -50,10 +50,11 @@ def _on_sigint(signum, frame):  # pragma: no cover - exercised by hand (Ctrl-C)
 
 class CtrlC:
     """A context in which Ctrl-C sets :data:`INTERRUPTED` instead of raising (main thread only);
-    ``happened`` tells, on exit, whether it did.  A thread's outermost such context clears the flag
-    on entry and on exit (for later direct calls of the search steps); a context inside another
-    of the same thread keeps it, so that a Ctrl-C the outer one caught still stops what runs inside
-    (the answer at once of ``km.solve`` after a Ctrl-C during its graph's build)."""
+    ``happened`` tells, on exit, whether it did.  The main thread's outermost such context clears
+    the flag on entry and on exit (for later direct calls of the search steps); another thread's
+    never does (Ctrl-C reaches the main thread only), and a context inside another keeps it, so
+    that a Ctrl-C the outer one caught still stops what runs inside (the answer at once of
+    ``km.solve`` after a Ctrl-C during its graph's build)."""
 
     _depth = threading.local()  # the contexts open in this thread
 
@@ -63,11 +64,12 @@ class CtrlC:
         self._old: Callable[[int, FrameType | None], Any] | int | None = None
 
     def __enter__(self) -> CtrlC:
+        main = threading.current_thread() is threading.main_thread()
         depth = getattr(CtrlC._depth, "n", 0)
-        if depth == 0:
+        if depth == 0 and main:  # only the main thread catches Ctrl-C: another's context leaves the flag be
             INTERRUPTED.clear()
         CtrlC._depth.n = depth + 1
-        if threading.current_thread() is threading.main_thread():
+        if main:
             self._old = signal.signal(signal.SIGINT, _on_sigint)
         return self
 
@@ -76,7 +78,7 @@ class CtrlC:
         # counted down while Ctrl-C still only sets the flag: a second Ctrl-C cannot skip it
         self.happened = INTERRUPTED.is_set()
         CtrlC._depth.n -= 1
-        if CtrlC._depth.n == 0:
+        if CtrlC._depth.n == 0 and threading.current_thread() is threading.main_thread():
             INTERRUPTED.clear()
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
