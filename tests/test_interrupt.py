@@ -94,12 +94,8 @@ def test_ctrl_c_while_the_route_is_chosen_answers_at_once(where, method, monkeyp
     assert km.check(p, s) == [] and s.bound is None
 
 
-@pytest.mark.parametrize("method", ["auto", "cpsat"])
-def test_ctrl_c_after_the_graph_is_built_is_said_to_be_one(method, monkeypatch):
-    """A Ctrl-C during the graph's build is answered at once, by the solver's quickest answer on
-    the arcs built.  That answer used to be asked for as a time limit of a millisecond, and said
-    "time limit reached" (or "could not be built within the time limit") under termination
-    ``interrupted``: its message now says Ctrl-C came."""
+def _ctrl_c_once_built(monkeypatch) -> None:
+    """km.solve's graph is built whole, then Ctrl-C comes (while its guard still holds)."""
     from koeeo_match import engine
 
     real = engine.candidate_graph
@@ -111,6 +107,16 @@ def test_ctrl_c_after_the_graph_is_built_is_said_to_be_one(method, monkeypatch):
         return out
 
     monkeypatch.setattr(engine, "candidate_graph", built_then_ctrl_c)
+
+
+@pytest.mark.parametrize("method", ["auto", "cpsat"])
+def test_ctrl_c_after_the_graph_is_built_is_said_to_be_one(method, monkeypatch):
+    """A Ctrl-C during the graph's build is answered at once, by the solver's quickest answer on
+    the arcs built.  That answer used to be asked for as a time limit of a millisecond, and said
+    "time limit reached" (or "could not be built within the time limit") under termination
+    ``interrupted``: its message now says Ctrl-C came."""
+
+    _ctrl_c_once_built(monkeypatch)
     p = km.synth.city(employees=300, seed=2, rules="all")
     s = km.solve(p, method=method, time_limit=60)
     assert s.termination == km.Termination.INTERRUPTED and s.status == km.Status.FEASIBLE
@@ -156,15 +162,7 @@ def test_ctrl_c_during_the_build_answers_on_the_best_arcs(monkeypatch):
 
     p = km.synth.city(employees=300, seed=2, rules="flow")
     g = km.build_candidates(p, "max_hours")
-    real = engine.candidate_graph
-
-    def built_then_ctrl_c(*args, **kwargs):
-        out = real(*args, **kwargs)
-        os.kill(os.getpid(), signal.SIGINT)
-        time.sleep(0.05)
-        return out
-
-    monkeypatch.setattr(engine, "candidate_graph", built_then_ctrl_c)
+    _ctrl_c_once_built(monkeypatch)
     monkeypatch.setattr(engine, "GREEDY_FLOOR_ARCS", 50)
     for method in ("greedy", "flow"):
         s = km.solve(p, method=method, time_limit=60)
