@@ -24,8 +24,8 @@ __all__ = ["to_solution"]
 def _part(graph: CandidateGraph) -> str:
     """What part of the problem's graph a partial ``graph`` is, in words."""
     if not graph.k:
-        return (f"{len(graph):,} arcs of the candidate graph (those built before the time limit or Ctrl-C stopped "
-                "it, their best after a Ctrl-C)")
+        return (f"the {len(graph):,} arcs built before the time limit (or Ctrl-C) stopped the candidate graph "
+                "(the best of them after a Ctrl-C)")
     return (f"a part of the candidate graph, {len(graph):,} arcs capped at top_k={graph.k} (each employee's and "
             f"mission's {graph.k} best at most): the time limit (or Ctrl-C) stopped its drawing, or capped it "
             "where a full graph would not be drawn in time")
