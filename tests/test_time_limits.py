@@ -466,3 +466,15 @@ def test_a_forced_pair_not_eligible_is_infeasible_on_a_part_too(method, monkeypa
     s = km.solve(p, method=method, time_limit=60)
     assert s.metrics["top_k"] is not None and s.metrics["graph_partial"] is True
     assert s.status == km.Status.INFEASIBLE and s.assignments == [] and "not eligible" in s.message
+
+
+def test_the_priced_routes_start_graph_gets_its_floor_of_drawing(monkeypatch):
+    """Every other route draws its graph for ``GRAPH_MIN_SECONDS`` at least, so that a tiny limit
+    still gets an answer; the priced route drew its start graph for 60 % of the limit only, and
+    Ille-et-Vilaine at T = 0.3 got no arc and no assignment (an audit's finding at T = 0.5 under
+    load).  It now has the same floor."""
+    monkeypatch.setattr(engine, "PRICED_MIN_ARCS", 0)  # price even this instance
+    p = km.synth.city(employees=3000, seed=0, rules="flow")
+    s = km.solve(p, time_limit=1e-3)
+    assert s.method == "auto:priced" and km.check(p, s) == []
+    assert s.status == km.Status.FEASIBLE and len(s.assignments) > 0, s.message

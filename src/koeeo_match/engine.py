@@ -139,13 +139,13 @@ def priced_solution(problem: Problem, policy: Policy, method: str, options: Solv
     hold: a round adds no more arcs than the next solve can fit, and pricing stops, with the
     flow of the arcs held and no proof, when none fits."""
     t0 = time.perf_counter()
-    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=memory_budget(memory_limit))
+    # the start graph is drawn for GRAPH_MIN_SECONDS at least, as every route's graph is: arcs for an answer
+    graph, raw = solve_priced(problem, policy, options, start=start, memory_bytes=memory_budget(memory_limit),
+                              start_seconds=GRAPH_MIN_SECONDS)
     sol = to_solution(problem, graph, raw, method_label(method, raw), candidate_seconds=candidate_seconds,
                       total_seconds=candidate_seconds + time.perf_counter() - t0, compute_metrics=compute_metrics)
-    met = dict(sol.metrics)
-    met["pricing"] = raw.stats["pricing"]
-    met["pricing_round_seconds"] = raw.stats["pricing_round_seconds"]
-    return dataclasses.replace(sol, metrics=met)
+    return dataclasses.replace(sol, metrics={**sol.metrics, "pricing": raw.stats["pricing"],
+                                             "pricing_round_seconds": raw.stats["pricing_round_seconds"]})
 
 
 def relaxed_route(problem: Problem, method: str, top_k: int | None, memory_limit: float | None) -> bool:
