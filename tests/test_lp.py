@@ -3,8 +3,10 @@ force), never looser than the hours-flow bound, and tighter on team missions."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import koeeo_match as km
 from koeeo_match.solvers.flow import hours_relaxation_bound
@@ -98,3 +100,52 @@ def test_ctrl_c_during_the_lp_set_up_stops_it_before_highs(step, monkeypatch):
     monkeypatch.setattr(lp, "linprog", never)
     with CtrlC():
         assert lp.lp_relaxation(p, g) == (None, None)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(1, 6)), min_size=1, max_size=40),
+       st.lists(st.integers(0, 10), min_size=6, max_size=6), st.booleans())
+def test_each_employees_best_values_summed_by_rounds_or_by_a_sort(items, caps, shuffled):
+    """``_top_sum`` takes each employee's k best by segment maxima (ties included) when the values
+    come in employee order and k is small, by a sort otherwise: both are the brute force's sum."""
+    from koeeo_match.solvers import lp
+
+    if not shuffled:
+        items = sorted(items, key=lambda t: t[0])
+    e = np.array([i for i, _ in items])
+    v = np.array([x for _, x in items], np.int64)
+    k = np.array(caps)
+    want = sum(sum(sorted((x for i, x in items if i == j), reverse=True)[: k[j]]) for j in set(e.tolist()))
+    assert lp._top_sum(e, v, k) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 9)), min_size=1, max_size=30),
+       st.lists(st.integers(0, 25), min_size=5, max_size=5), st.booleans())
+def test_how_many_items_fit_by_classes_or_by_a_sort(items, budgets, by_sort):
+    """``fitting_counts`` (each employee's missions that fit its hours, shortest first and longest
+    first: the flow's capacities) counts by size class, or sorts when the classes are many: both
+    are the brute force's counts."""
+    from koeeo_match import _arrays
+
+    g = np.array([i for i, _ in items])
+    size = np.array([x for _, x in items], np.int64)
+    budget = np.array(budgets, np.int64)
+
+    def brute(desc: bool) -> list[int]:
+        out = []
+        for j in range(budget.size):
+            used = n = 0
+            for x in sorted((x for i, x in items if i == j), reverse=desc):
+                used += x
+                n += used <= budget[j]
+            out.append(n)
+        return out
+
+    old = _arrays.SIZE_CLASSES
+    _arrays.SIZE_CLASSES = -1 if by_sort else old
+    try:
+        small, large = _arrays.fitting_counts(g, size, budget)
+    finally:
+        _arrays.SIZE_CLASSES = old
+    assert small.tolist() == brute(False) and large.tolist() == brute(True)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.graph.python import min_cost_flow
 
-from .._arrays import dense, first_of, present, unique_sorted
+from .._arrays import dense, first_of, fitting_counts, present, unique_sorted
 from ..candidates import CandidateGraph, eligible_pairs
 from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
@@ -88,19 +88,10 @@ def _capacities(graph: CandidateGraph, st: Structure) -> tuple[np.ndarray, np.nd
             is_mixed = np.zeros(E, bool)
             is_mixed[mixed] = True
             arcs = np.flatnonzero(is_mixed[ea])  # a lookup, not np.isin (a hash of 2 M arcs)
-            sub_e, sub_h = ea[arcs], h[arcs]
-
-            def fits(order: np.ndarray) -> np.ndarray:
-                o_e = sub_e[order]
-                cs = np.cumsum(sub_h[order])
-                start = np.ones(o_e.size, bool)
-                start[1:] = o_e[1:] != o_e[:-1]
-                base = np.where(start, cs - sub_h[order], 0)
-                seg = cs - np.maximum.accumulate(base)
-                return np.bincount(o_e, weights=seg <= st.emp_hours[o_e], minlength=E).astype(np.int64)
-
-            k_small = fits(np.lexsort((sub_h, sub_e)))
-            k_large = fits(np.lexsort((-sub_h, sub_e)))
+            local = np.zeros(E, np.int64)
+            local[mixed] = np.arange(mixed.size)
+            k_small, k_large = np.zeros(E, np.int64), np.zeros(E, np.int64)
+            k_small[mixed], k_large[mixed] = fitting_counts(local[ea[arcs]], h[arcs], st.emp_hours[mixed])
             k[mixed] = k_small[mixed]
             exact[mixed] = (k_small == k_large)[mixed]
             safe = k.copy()

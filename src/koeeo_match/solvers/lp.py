@@ -190,14 +190,39 @@ def secondary_max(graph: CandidateGraph, st: Structure, keep: np.ndarray, sec: n
     return _secondary_max(graph, st, keep, sec)
 
 
+#: :func:`_secondary_max` takes each employee's best arcs a round at a time up to this many, sorts beyond.
+_TOP_ROUNDS = 8
+
+
 def _secondary_max(graph: CandidateGraph, st: Structure, keep: np.ndarray, sec: np.ndarray) -> int:
     """No solution's secondary scores sum to more: per employee, its ``k`` best positive ones
     (``k``: the most missions its hours fit, :func:`~koeeo_match.solvers.flow.employee_capacity`)."""
     pos = sec > 0
     if not pos.any():
         return 0
-    k = employee_capacity(graph, st)[0]
-    e, v = graph.employee[keep][pos], sec[pos]
+    return _top_sum(graph.employee[keep][pos], sec[pos], employee_capacity(graph, st)[0])
+
+
+def _top_sum(e: np.ndarray, v: np.ndarray, k: np.ndarray) -> int:
+    """The sum over employees of their ``k[e]`` largest values ``v`` (all positive; ``e[i]`` the
+    employee of ``v[i]``).
+
+    >>> _top_sum(np.array([0, 0, 0, 1]), np.array([5, 9, 9, 4]), np.array([2, 1]))
+    22
+    """
+    new = np.r_[True, e[1:] != e[:-1]]
+    starts = np.flatnonzero(new)
+    ke = k[e[starts]]
+    if (e[1:] >= e[:-1]).all() and int(ke.max()) <= _TOP_ROUNDS:  # the graph's order: by employee
+        # each employee's k best, a segment maximum at a time (a sort of 5 M arcs took 2 s, these 0.3 s)
+        seg, w, total = np.cumsum(new) - 1, v.copy(), 0
+        for r in range(int(ke.max())):
+            best = np.maximum.reduceat(w, starts)
+            live = (r < ke) & (best > 0)
+            total += int(best[live].sum())
+            first = np.minimum.reduceat(np.where((w == best[seg]) & live[seg], np.arange(w.size), w.size), starts)
+            w[first[first < w.size]] = 0  # taken (every score left is positive)
+        return total
     order = np.lexsort((-v, e))
     e, v = e[order], v[order]
     rank = np.arange(e.size) - np.searchsorted(e, e, side="left")
