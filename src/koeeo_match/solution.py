@@ -99,12 +99,15 @@ class Solution:
         ``optimal``: proven best for the whole policy, tie-breaking terms
         included.  A ``feasible`` solution whose ``objective`` equals its
         ``bound`` (gap 0) is proven best on the primary terms (the hours of
-        ``max_hours``) only: its ties were not settled within the limit.
+        ``max_hours``) only: its ties were not settled within the limit.  A solve
+        with ``fixed=`` speaks of the problem with those pairs kept
+        (``metrics["fixed"]`` counts them): the problem without them may do better.
     objective : float
         Policy value of the assignments (for a lexicographic policy, the
         value of its primary terms, e.g. total hours for ``max_hours``).
     bound : float or None
-        Proven upper bound on ``objective`` where the method gives one.
+        Proven upper bound on ``objective`` where the method gives one (with
+        ``fixed=``: given the pinned pairs, as ``status``).
     employee_ids, mission_ids : ndarray of str
         The assigned pairs, in a stable order (employee input order, then
         mission input order).
