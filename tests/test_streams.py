@@ -560,3 +560,21 @@ def test_check_recomputes_the_metrics_by_its_own_code(seed, n, method, rules):
     for key, value in mine.items():
         assert value == pytest.approx(s.metrics[key], rel=1e-9, abs=1e-9), key
     assert km.check(p, s) == []
+
+
+def test_report_shows_the_solve_seconds_a_file_records(files, capsys):
+    """``solve_seconds`` (a metric of DESIGN.md §6) was in no report (a contract audit's finding):
+    ``report`` now shows it where the file records it (``km.dump(..., timings=True)``), null where
+    it does not (the default, for the same bytes on every run)."""
+    tmp, problem, sol = files
+    timed = tmp / "timed.json"
+    p = km.load(problem)
+    km.dump(km.solve(p, method="greedy"), timed, timings=True)
+    capsys.readouterr()
+    assert main(["report", str(problem), str(timed), "--json"]) == 0
+    seconds = json.loads(capsys.readouterr().out)["solution"]["solve_seconds"]
+    assert isinstance(seconds, float) and seconds >= 0
+    assert main(["report", str(problem), str(timed)]) == 0
+    assert " s\n" in capsys.readouterr().out.split("check   :")[0]
+    assert main(["report", str(problem), str(sol), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["solution"]["solve_seconds"] is None

@@ -264,7 +264,8 @@ def _report_doc(args: argparse.Namespace, problem: Any, sol: Any, violations: li
         "solution": {"status": sol.status.value,
                      "termination": None if sol.termination is None else sol.termination.value,
                      "method": sol.method, "objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
-                     "assignments": len(sol), "recorded_consistent": not recorded},
+                     "assignments": len(sol), "recorded_consistent": not recorded,
+                     "solve_seconds": sol.metrics.get("solve_seconds")},
         "feasible": not rules, "violations": len(rules),
         "recorded_flags": [v.to_dict() for v in recorded], "metrics": None, "shortfall": None,
     }
@@ -289,8 +290,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         return 0 if not violations else EXIT_INFEASIBLE
     flagged = " (recorded in the file, contradicted: see below)" if doc["recorded_flags"] else ""
     print(f"problem : {problem!r}")
+    secs = doc["solution"]["solve_seconds"]
     _out(f"solution: {sol.status.value}, method {sol.method or '?'}, objective {_fmt(sol.objective)}, "
-         f"bound {_fmt(sol.bound)}, gap {_fmt(sol.gap)}{flagged}")
+         f"bound {_fmt(sol.bound)}, gap {_fmt(sol.gap)}{'' if secs is None else f', {_fmt(secs)} s'}{flagged}")
     for flag in doc["recorded_flags"]:
         _out(f"  [{flag['rule']}] {flag['message']}")
     n = doc["violations"]
