@@ -36,7 +36,6 @@ from .candidates import (
     arc_terms,
     build_candidates,
     capped_k,
-    eligible_pairs,
     filter_eligible,
     full_graph_late,
     pair_keys,
@@ -52,8 +51,8 @@ from .memory import (
     full_graph_fits,
     memory_budget,
 )
-from .model import Problem, restrict
-from .pinned import merge, pin
+from .model import Problem
+from .pinned import merge, pin, started_team_pairs
 from .policy import Policy
 from .preferences import check_preferences, restrict_preferences
 from .result import to_solution
@@ -213,7 +212,7 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
     bounds = [b for b in (flow_bound, lp.bound) if b is not None]
     bound = min(bounds) if bounds else None
     M = problem.n_missions
-    se, sm = _started_team_pairs(problem)
+    se, sm = started_team_pairs(problem)
     ea = np.concatenate([lp.pairs[0], problem.forced.employee, se]).astype(np.int64)
     ma = np.concatenate([lp.pairs[1], problem.forced.mission, sm]).astype(np.int64)
     keys, first_of = np.unique(pair_keys(ea, ma, M), return_index=True)
@@ -262,15 +261,6 @@ def relaxed_solution(problem: Problem, policy: Policy, options: SolveOptions,
                    else Termination.TIME_LIMIT if Termination.TIME_LIMIT in ends else sol.termination)
     return dataclasses.replace(sol, status=status, bound=met["bound"], metrics=met, message=message,
                                termination=termination)
-
-
-def _started_team_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-    """Every eligible pair of the teams that fixed pairs started below their minimum (few): the
-    relaxed route's arcs must hold what completes them, which pricing may never bring in (an arc
-    of score 0 prices out of no relaxation)."""
-    started = np.zeros(0, np.int64) if problem.taken is None else np.flatnonzero(problem.taken.staffed)
-    ea, ma, _ = eligible_pairs(restrict(problem, np.arange(problem.n_employees), started))
-    return ea.astype(np.int64), started[ma]
 
 
 def method_label(method: str, raw: RawResult) -> str:

@@ -35,11 +35,11 @@ from typing import Any
 
 from ..model import Problem
 from ._merge import merge, pairs_solution, pairs_value
-from ._reduce import Reduced, cut_days, reduce
+from ._reduce import Reduced, cut_days, reduce, started_team_pairs
 from ._validate import fixed_pairs, is_pairs, refuse_short_teams, refuse_unsupported
 
 __all__ = ["Reduced", "cut_days", "fixed_pairs", "is_pairs", "merge", "pairs_solution", "pairs_value", "pin", "reduce",
-           "refuse_short_teams", "refuse_unsupported"]
+           "refuse_short_teams", "refuse_unsupported", "started_team_pairs"]
 
 
 def pin(problem: Problem, fixed: Any, method: str) -> Reduced:
