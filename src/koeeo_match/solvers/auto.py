@@ -69,7 +69,7 @@ from ._base import RawResult, SolveOptions, register
 from ._structure import structure
 from .cpsat import solve_cpsat
 from .flow import defeats_flow, solve_flow
-from .greedy import greedy_from
+from .greedy import cut_note, greedy_from
 from .lp import lp_within, quick_bound
 
 __all__ = ["solve_auto", "split", "apportion", "CPSAT_MAX_ARCS", "MIP_ARCS", "MIP_PART_ARCS"]
@@ -194,8 +194,7 @@ def _as_fallback(graph: CandidateGraph, fallback: RawResult, bound: int | None, 
     why = "interrupted (Ctrl-C)" if interrupted else "time limit reached"
     when = ("while the parts were searched (their processes stopped at the limit)" if killed
             else "before the parts were searched")
-    cut = ("" if not fallback.stats.get("stopped") else ", stopped before it tried every arc"
-           if fallback.stats.get("scan_cut") else ", stopped before retrying the teams it left short")
+    cut = cut_note(fallback)
     res = RawResult(fallback.selected, Status.FEASIBLE, None,
                     f"{why} {when}: best solution found so far, the greedy one{cut}",
                     {"method": "auto", "parts": n_parts, "how": {"greedy": 1}, "seconds": seconds},

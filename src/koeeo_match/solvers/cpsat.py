@@ -44,7 +44,7 @@ from ..status import Status, Termination
 from ._auto_clock import INTERRUPTED, SigintFlag
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, structure, useful_arcs
-from .greedy import greedy_from
+from .greedy import cut_note, greedy_from
 from .lp import quick_bound
 
 __all__ = ["solve_cpsat", "SEARCH_BYTES_PER_ARC", "SECONDS_PER_VAR", "GUARD_VARS"]
@@ -215,8 +215,7 @@ def _unbuilt(problem: Problem, graph: CandidateGraph, st: Structure, start: RawR
     ended = Termination.INTERRUPTED if interrupted else Termination.TIME_LIMIT
     what = (f"CP-SAT was interrupted (Ctrl-C) while building its model of {len(graph):,} arcs" if interrupted
             else f"CP-SAT's model of {len(graph):,} arcs could not be built within the time limit ({seconds:.1f} s)")
-    cut = ("" if start is None or not start.stats.get("stopped") else ", stopped before it tried every arc"
-           if start.stats.get("scan_cut") else ", stopped before retrying the teams it left short")
+    cut = "" if start is None else cut_note(start)
     return _greedy_answer(problem, graph, st, start, what, ended, {"cpsat_built": False},
                           f"best solution found so far, the greedy one{cut}")
 

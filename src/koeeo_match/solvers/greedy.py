@@ -23,7 +23,7 @@ from ._base import ALL_BUT_STAFFED, RawResult, SolveOptions, register
 from ._ledger import Ledger, csr_rows, stable_order
 from ._structure import structure
 
-__all__ = ["ended", "finish", "forced_missions", "greedy_from", "settle_forced", "solve_greedy"]
+__all__ = ["cut_note", "ended", "finish", "forced_missions", "greedy_from", "settle_forced", "solve_greedy"]
 
 _MAX_ROUNDS = 100
 
@@ -46,14 +46,14 @@ def forced_missions(graph: CandidateGraph, forced_arc: np.ndarray) -> np.ndarray
     return mark
 
 
-def finish(ledger: Ledger, forced_m: np.ndarray, method: str, staffed: np.ndarray | None = None) -> RawResult:
+def finish(ledger: Ledger, forced_m: np.ndarray, method: str, staffed: np.ndarray) -> RawResult:
     """The ledger's arcs, unless a team holding a forced pair is short (``forced_m``: bool per mission)
     or a team that pinned pairs started (``staffed``: bool per mission, :class:`~._structure.Structure`)
     did not get the volunteers it still needs, none included (0 is no option for it)."""
     if forced_m[ledger.short_teams()].any():
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
                          f"{method} could not complete a team that holds a forced pair")
-    if staffed is not None and (staffed & (ledger.seats.used < ledger.min_seats)).any():
+    if (staffed & (ledger.seats.used < ledger.min_seats)).any():
         return RawResult(np.zeros(0, np.int64), Status.UNKNOWN, None,
                          f"{method} could not complete a team that fixed pairs started")
     return RawResult(ledger.selected(), Status.FEASIBLE)
@@ -69,6 +69,14 @@ def solve_greedy(problem: Problem, graph: CandidateGraph, options: SolveOptions)
     with CtrlC() as ctrl_c:
         res = greedy_from(problem, graph, stop=functools.partial(stopped, deadline))
     return ended(res, ctrl_c)
+
+
+def cut_note(res: RawResult) -> str:
+    """How a stopped greedy answer ``res`` was cut short, for a message ("" when it was not)."""
+    if not res.stats.get("stopped"):
+        return ""
+    return (", stopped before it tried every arc" if res.stats.get("scan_cut")
+            else ", stopped before retrying the teams it left short")
 
 
 def ended(res: RawResult, ctrl_c: CtrlC) -> RawResult:
