@@ -232,8 +232,10 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
         arcs=arcs, needed=low * bpa / _GIB, available=limit / _GIB, route=route)
 
 
-def capped_fits(problem: Problem, method: str, memory_limit: float | None, time_limit: float | None, k: int) -> bool:
-    """Whether a solve by ``method`` on the graph capped at ``k`` fits in memory (:func:`check_memory`).
+def capped_fits(problem: Problem, method: str, memory_limit: float | None, time_limit: float | None,
+                k: int | None) -> bool:
+    """Whether a solve by ``method`` on the graph capped at ``k`` (None: the full graph) fits in memory
+    (:func:`check_memory` refuses nothing).
 
     >>> import koeeo_match as km
     >>> p = km.synth.city(employees=300, seed=0, rules="flow")
@@ -268,8 +270,4 @@ def full_graph_fits(problem: Problem, method: str, memory_limit: float | None = 
     >>> full_graph_fits(p, "fcfs"), full_graph_fits(p, "fcfs", memory_limit=1e-6)
     (True, False)
     """
-    try:
-        check_memory(problem, method, None, memory_limit)
-    except InsufficientMemoryError:
-        return False
-    return True
+    return capped_fits(problem, method, memory_limit, None, None)
