@@ -216,3 +216,16 @@ def test_the_relaxed_route_proves_an_optimum_without_distances_in_the_policy():
                                             np.zeros(1)))
     s = relaxed_solution(q, pol, SolveOptions())
     assert s.status == km.Status.OPTIMAL and s.objective == s.bound == opt.objective
+
+
+def test_the_relaxed_route_completes_a_team_that_holds_a_forced_pair():
+    """As a team that fixed pairs started: a forced pair in a team of two whose other arc scores 0
+    was answered unknown, nothing assigned, under a short limit (a review's finding)."""
+    p = km.Problem.from_records(
+        associations=[{"id": "a0", "lat": 44.47, "lon": 3.5059}],
+        employees=[{"id": "e2", "lat": 44.53, "lon": 3.5046}, {"id": "e3", "lat": 44.52, "lon": 3.5}],
+        missions=[{"id": "m2", "association": "a0"},
+                  {"id": "m3", "association": "a0", "seats": 2, "min_seats": 2, "lat": 44.47, "lon": 3.5239}],
+        forced=[{"employee": "e3", "mission": "m3"}])
+    s = relaxed_solution(p, km.Policy(affinity=1), SolveOptions(time_limit=1e-3))
+    assert km.check(p, s) == [] and sorted(s.assignments) == [("e2", "m3"), ("e3", "m3")]

@@ -239,15 +239,17 @@ def reduce(problem: Problem, employee: np.ndarray, mission: np.ndarray,
 
 def started_team_pairs(problem: Problem) -> tuple[np.ndarray, np.ndarray]:
     """Every eligible (employee, mission) pair of the teams that pinned pairs started below their
-    minimum (``problem.taken.staffed``; few): the arcs a route that draws only some arcs (the
-    every-rule route at scale) must hold to complete them, whatever they score (an arc of score 0
-    prices out of no relaxation).
+    minimum (``problem.taken.staffed``) or that hold a forced pair (few): the arcs a route that
+    draws only some arcs (the every-rule route at scale) must hold to complete them, whatever they
+    score (an arc of score 0 prices out of no relaxation).
 
     >>> import koeeo_match as km
     >>> started_team_pairs(km.synth.city(employees=30, seed=0))
     (array([], dtype=int64), array([], dtype=int64))
     """
     started = np.zeros(0, np.int64) if problem.taken is None else np.flatnonzero(problem.taken.staffed)
+    forced = problem.forced.mission.astype(np.int64)
+    started = np.union1d(started, forced[problem.missions.min_seats[forced] > 1])
     if not started.size:  # none: no sub-problem of every employee (0.4 s at national scale)
         return started, started
     ea, ma, _ = eligible_pairs(restrict(problem, np.arange(problem.n_employees), started))
