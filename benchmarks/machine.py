@@ -77,6 +77,7 @@ def describe(root: str | None = None) -> dict[str, Any]:
         "numpy": _version("numpy"),
         "scipy": _version("scipy"),
         "ortools": _version("ortools"),
+        "pylmcf": _version("pylmcf"),
         "networkx": _version("networkx"),
         "matplotlib": _version("matplotlib"),
         "koeeo_match": _version("koeeo-match"),

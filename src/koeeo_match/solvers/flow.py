@@ -1,4 +1,4 @@
-"""Exact min-cost flow (OR-Tools ``SimpleMinCostFlow``) on flow-expressible problems.
+"""Exact min-cost flow on flow-expressible problems (the network built here, solved by :mod:`._mcf`).
 
 The network, built with vectorised array calls::
 
@@ -32,6 +32,7 @@ from ..errors import SolverError, UnsupportedError
 from ..model import Problem, restrict
 from ..parallel import Remote, default_workers, run_parts
 from ..status import Status
+from . import _mcf
 from ._base import RawResult, SolveOptions, register
 from ._structure import Structure, group_ids, structure
 
@@ -40,7 +41,7 @@ __all__ = ["solve_flow", "flow_relaxation", "hours_relaxation_bound", "flow_obst
            "FlowJob", "run_flow_job"]
 
 
-# Components are solved apart, never merged beyond this many arcs: OR-Tools' cost scaling is
+# Components are solved apart, never merged beyond this many arcs: both flow solvers (._mcf) are
 # superlinear in the network size, and small parts balance the pool.
 PART_ARCS = 250_000
 
@@ -273,7 +274,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     selected = keep[sel_pos]
     total = int(graph.score[selected].sum())
     if total_cost != int(cost[sel_pos].sum()):  # cost is -score, or -secondary by max flow
-        raise SolverError("OR-Tools min-cost flow: the optimal cost and the selected arcs disagree.")
+        raise SolverError("min-cost flow: the optimal cost and the selected arcs disagree.")
     return RawResult(selected, Status.OPTIMAL, total, "",
                      {"arcs": int(n_net), "parts": len(parts), "components": int(n_comp),
                       "fine_secondary": by_max_flow})
@@ -410,8 +411,8 @@ def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
     """Build and solve the network of one part (of the kept arcs): (part-local positions of the
     arcs with flow, optimal cost).
 
-    A zero-cost source -> sink bypass makes assigning optional, or, ``by_max_flow``, OR-Tools'
-    max flow of min cost is used.
+    A zero-cost source -> sink bypass makes assigning optional, or, ``by_max_flow``, the network
+    is solved as a maximum flow of least cost.
     """
     net = network(ctx, part)
     f, optimal_cost = _min_cost_flow(net.tail, net.head, net.capacity, net.cost, net.supply, ctx[-1],
@@ -422,7 +423,7 @@ def _solve_part(ctx: tuple, part: Part) -> tuple[np.ndarray, int]:
 @dataclass(frozen=True)
 class FlowJob:
     """One part's network as it travels to an executor (:mod:`koeeo_match.parallel`): only what
-    OR-Tools needs, nodes numbered within the part (``int32``), no index of the whole problem.
+    the flow solver needs, nodes numbered within the part (``int32``), no index of the whole problem.
     :func:`run_flow_job` solves it to the flow on arcs ``first .. first + n - 1`` and the
     optimal cost, as :func:`_min_cost_flow` does here.
 
@@ -473,18 +474,12 @@ _REMOTE = Remote(_solved_positions, _pack_part, "flow part")
 def _min_cost_flow(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int, by_max_flow: bool,
                    first: int, n: int) -> tuple[np.ndarray, int]:
     """Solve the network (arcs ``t -> h``, capacities ``c``, costs ``w``; ``supply`` from node 0 to
-    node 1): (flow on arcs ``first .. first + n - 1``, optimal cost)."""
-    flow = min_cost_flow.SimpleMinCostFlow()
-    if by_max_flow:
-        flow.add_arcs_with_capacity_and_unit_cost(t, h, c, w)
-    else:
-        flow.add_arcs_with_capacity_and_unit_cost(np.append(t, 0), np.append(h, 1), np.append(c, supply),
-                                                  np.append(w, 0))
-    flow.set_nodes_supplies(np.array([0, 1], np.int64), np.array([supply, -supply], np.int64))
-    status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
-    if status != flow.OPTIMAL:
-        raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
-    return flow.flows(np.arange(first, first + n, dtype=np.int64)), int(flow.optimal_cost())
+    node 1; :func:`._mcf.min_cost_flow`): (flow on arcs ``first .. first + n - 1``, optimal cost).
+    Unless ``by_max_flow``, arc ``t.size`` is the bypass."""
+    f, cost = _mcf.min_cost_flow(t, h, c, w, supply, by_max_flow)
+    if first + n > f.size:  # the bypass: what the arcs into the sink do not carry
+        f = np.append(f, supply - int(f[h == 1].sum()))
+    return f[first : first + n], cost
 
 
 def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structure | None = None) -> int | None:

@@ -1,0 +1,122 @@
+"""One min-cost flow, by the faster of the solvers installed for its size.
+
+Every exact flow of the library (:mod:`.flow`, the rounds of the priced route) is solved by
+:func:`min_cost_flow`: node 0 ships ``supply`` units to node 1 over arcs ``t -> h`` with
+capacities and integer unit costs, through a zero-cost bypass ``0 -> 1`` (assigning is
+optional), or, ``by_max_flow``, as a maximum flow of least cost.
+
+Two solvers can do it, both exact:
+
+- OR-Tools' cost-scaling push-relabel (``SimpleMinCostFlow``, a core dependency);
+- LEMON's network simplex, through the ``pylmcf`` package (the optional extra ``fast``:
+  ``pip install 'koeeo-match[fast]'``), with the candidate-list pivot rule.
+
+On the networks of the priced route, LEMON took a third of OR-Tools' time at 0.3 M arcs and
+about half at 1.3 to 1.5 M, but 1.3 times its time at 6.5 M (docs/solvers.md, "The flow
+solver"): a network goes to LEMON when ``pylmcf`` is installed and it has at most
+:data:`LEMON_MAX_ARCS` arcs, to OR-Tools otherwise.  At ties the two may return different
+optimal flows of the same cost: a solve's output depends on whether the extra is installed
+(and is deterministic given that).
+
+LEMON's network simplex needs non-negative costs: the costs are made reduced costs by
+potentials that keep every arc non-negative (:func:`._potentials.potentials`; the networks
+are acyclic), which adds the same constant to every source-to-sink path and so keeps the
+optimal flows.  A maximum flow of least cost ships exactly the maximum flow (OR-Tools'
+``SimpleMaxFlow``) without a bypass.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+from ortools.graph.python import max_flow
+from ortools.graph.python import min_cost_flow as ortools_mcf
+
+from ..errors import SolverError
+from ._potentials import potentials
+
+__all__ = ["min_cost_flow", "solver_for", "LEMON_MAX_ARCS", "HAS_LEMON"]
+
+#: Networks of at most this many arcs go to LEMON's network simplex when ``pylmcf`` is installed.
+LEMON_MAX_ARCS = 3_000_000
+#: Whether ``pylmcf`` (LEMON) can be imported; tests set it False to use OR-Tools alone.
+HAS_LEMON = importlib.util.find_spec("pylmcf") is not None
+
+
+def solver_for(n_arcs: int) -> str:
+    """The solver :func:`min_cost_flow` uses on a network of ``n_arcs`` arcs: ``"lemon"`` or
+    ``"ortools"``.
+
+    >>> solver_for(LEMON_MAX_ARCS + 1)
+    'ortools'
+    """
+    return "lemon" if HAS_LEMON and n_arcs <= LEMON_MAX_ARCS else "ortools"
+
+
+def min_cost_flow(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int,
+                  by_max_flow: bool) -> tuple[np.ndarray, int]:
+    """(flow on every arc, optimal cost) of the network: ``supply`` units from node 0 to
+    node 1 over arcs ``t -> h`` (capacities ``c``, costs ``w``, int64), optionally (a zero-cost
+    bypass), or as a maximum flow of least cost (``by_max_flow``).
+
+    >>> f, cost = min_cost_flow(np.array([0, 0, 2, 3]), np.array([2, 3, 1, 1]), np.array([1, 1, 1, 1]),
+    ...                         np.array([-5, 2, 0, 0]), 2, False)
+    >>> f.tolist(), cost
+    ([1, 0, 1, 0], -5)
+    """
+    t, h, c, w = (np.ascontiguousarray(x, dtype=np.int64) for x in (t, h, c, w))
+    if solver_for(t.size) == "lemon":
+        return _lemon(t, h, c, w, supply, by_max_flow)
+    return _ortools(t, h, c, w, supply, by_max_flow)
+
+
+def _ortools(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int,
+             by_max_flow: bool) -> tuple[np.ndarray, int]:
+    flow = ortools_mcf.SimpleMinCostFlow()
+    if by_max_flow:
+        flow.add_arcs_with_capacity_and_unit_cost(t, h, c, w)
+    else:
+        flow.add_arcs_with_capacity_and_unit_cost(np.append(t, 0), np.append(h, 1), np.append(c, supply),
+                                                  np.append(w, 0))
+    flow.set_nodes_supplies(np.array([0, 1], np.int64), np.array([supply, -supply], np.int64))
+    status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
+    if status != flow.OPTIMAL:
+        raise SolverError(f"OR-Tools min-cost flow returned status {status!r} (expected OPTIMAL).")
+    return flow.flows(np.arange(t.size, dtype=np.int64)), int(flow.optimal_cost())
+
+
+def _lemon(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int,
+           by_max_flow: bool) -> tuple[np.ndarray, int]:
+    import pylmcf
+
+    n = t.size
+    if by_max_flow:  # ship exactly the maximum flow, without a bypass
+        mf = max_flow.SimpleMaxFlow()
+        mf.add_arcs_with_capacity(t, h, c)
+        status = mf.solve(0, 1)
+        if status != mf.OPTIMAL:
+            raise SolverError(f"OR-Tools max flow returned status {status!r} (expected OPTIMAL).")
+        ship = int(mf.optimal_flow())
+    else:
+        t, h, c, w = np.append(t, 0), np.append(h, 1), np.append(c, supply), np.append(w, 0)
+        ship = int(supply)
+    n_nodes = int(max(t.max(initial=1), h.max(initial=1))) + 1
+    pi = potentials(n_nodes, t, h, w)  # the networks are acyclic: reduced costs w + pi[t] - pi[h] >= 0
+    assert pi is not None  # (None only with max_passes)
+    order = np.argsort(t * n_nodes + h, kind="stable")  # pylmcf takes arcs sorted by (tail, head)
+    g = pylmcf.Graph(n_nodes, t[order], h[order])
+    sup = np.zeros(n_nodes, np.int64)
+    sup[0], sup[1] = ship, -ship
+    g.set_node_supply(sup)
+    g.set_edge_costs(np.ascontiguousarray((w + pi[t] - pi[h])[order]))
+    g.set_edge_capacities(np.ascontiguousarray(c[order]))
+    g.set_pivot_rule("candidate_list")
+    try:
+        g.solve()
+    except RuntimeError as exc:  # INFEASIBLE: not a network of this library
+        raise SolverError(f"LEMON network simplex: {exc}") from None
+    f = np.empty(t.size, np.int64)
+    f[order] = g.result()
+    f = f[:n]
+    return f, int((f * w[:n]).sum())

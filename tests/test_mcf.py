@@ -1,0 +1,106 @@
+"""The min-cost flow solvers (:mod:`koeeo_match.solvers._mcf`): LEMON's network simplex and
+OR-Tools' cost scaling give flows of the same optimal cost, checked here independently
+(conservation, capacities, cost) and against each other, and a whole solve does not depend on
+which one ran."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import koeeo_match as km
+from koeeo_match.solvers import _mcf
+
+lemon = pytest.mark.skipif(not _mcf.HAS_LEMON, reason="pylmcf (the 'fast' extra) is not installed")
+
+
+def _network(seed: int, n_left: int, n_right: int, n_arcs: int, with_layer: bool):
+    """A layered network as koeeo_match builds them: source 0 -> left nodes (capacity 1-3)
+    [-> a layer node] -> right nodes (arcs of capacity 1, costs of either sign, ties on purpose)
+    -> sink 1 (seats 1-3)."""
+    rng = np.random.default_rng(seed)
+    L = 2 + np.arange(n_left)
+    R = 2 + n_left + np.arange(n_right)
+    t = [np.zeros(n_left, np.int64)]
+    h = [L]
+    c = [rng.integers(1, 4, n_left)]
+    w = [np.zeros(n_left, np.int64)]
+    left = rng.choice(L, n_arcs)
+    if with_layer:  # an [employee, date]-like node in front of half the left nodes
+        lay = 2 + n_left + n_right + np.arange(n_left)
+        t.append(L)
+        h.append(lay)
+        c.append(np.ones(n_left, np.int64))
+        w.append(np.zeros(n_left, np.int64))
+        use = rng.random(n_arcs) < 0.5
+        left = np.where(use, lay[left - 2], left)
+    t.append(left)
+    h.append(rng.choice(R, n_arcs))
+    c.append(np.ones(n_arcs, np.int64))
+    w.append(rng.integers(-6, 3, n_arcs) * 1000)  # few distinct values: ties
+    t.append(R)
+    h.append(np.ones(n_right, np.int64))
+    c.append(rng.integers(1, 4, n_right))
+    w.append(np.zeros(n_right, np.int64))
+    t, h, c, w = (np.concatenate(x).astype(np.int64) for x in (t, h, c, w))
+    return t, h, c, w, int(c[:n_left].sum())
+
+
+def _check_flow(t, h, c, w, supply, f, cost, by_max_flow):
+    """Independent checks of a returned flow: bounds, conservation, its cost, the flow value."""
+    assert f.shape == t.shape and (f >= 0).all() and (f <= c).all()
+    n = int(max(t.max(), h.max())) + 1
+    net = np.bincount(t, weights=f, minlength=n) - np.bincount(h, weights=f, minlength=n)
+    shipped = net[0]
+    assert (net[2:] == 0).all() and 0 <= shipped <= supply and net[1] == -shipped
+    assert int((f * w).sum()) == cost
+    return int(shipped)
+
+
+@lemon
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10**6), n_left=st.integers(1, 12), n_right=st.integers(1, 12),
+       n_arcs=st.integers(1, 60), with_layer=st.booleans(), by_max_flow=st.booleans())
+def test_lemon_and_ortools_agree(seed, n_left, n_right, n_arcs, with_layer, by_max_flow):
+    t, h, c, w, supply = _network(seed, n_left, n_right, n_arcs, with_layer)
+    f_l, cost_l = _mcf._lemon(t, h, c, w, supply, by_max_flow)
+    f_o, cost_o = _mcf._ortools(t, h, c, w, supply, by_max_flow)
+    assert cost_l == cost_o
+    shipped_l = _check_flow(t, h, c, w, supply, f_l, cost_l, by_max_flow)
+    shipped_o = _check_flow(t, h, c, w, supply, f_o, cost_o, by_max_flow)
+    if by_max_flow:  # a maximum flow, then its least cost
+        assert shipped_l == shipped_o
+
+
+def test_small_networks_go_to_lemon_large_ones_to_ortools(monkeypatch):
+    monkeypatch.setattr(_mcf, "HAS_LEMON", True)
+    assert _mcf.solver_for(10) == "lemon"
+    assert _mcf.solver_for(_mcf.LEMON_MAX_ARCS + 1) == "ortools"
+    monkeypatch.setattr(_mcf, "HAS_LEMON", False)
+    assert _mcf.solver_for(10) == "ortools"
+
+
+@lemon
+@pytest.mark.parametrize("policy", ["max_hours", "balanced"])
+def test_a_solve_has_the_same_optimum_whichever_solver_ran(policy, monkeypatch):
+    p = km.synth.france(scale=0.002, seed=3, rules="flow", multi_day_share=0.3)
+    calls = []
+    real = _mcf._lemon
+
+    def counted(*a):
+        calls.append(1)
+        return real(*a)
+
+    monkeypatch.setattr(_mcf, "_lemon", counted)
+    with_lemon = {m: km.solve(p, method=m, policy=policy) for m in ("flow", "auto")}
+    assert calls  # LEMON ran
+    monkeypatch.setattr(_mcf, "HAS_LEMON", False)
+    n = len(calls)
+    without = {m: km.solve(p, method=m, policy=policy) for m in ("flow", "auto")}
+    assert len(calls) == n  # and now it did not
+    for m in with_lemon:
+        assert with_lemon[m].objective == pytest.approx(without[m].objective)
+        assert with_lemon[m].status == without[m].status == km.Status.OPTIMAL
+        assert km.check(p, with_lemon[m]) == []
