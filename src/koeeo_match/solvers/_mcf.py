@@ -11,10 +11,11 @@ Two solvers can do it, both exact:
 - LEMON's network simplex, through the ``pylmcf`` package (the optional extra ``fast``:
   ``pip install 'koeeo-match[fast]'``), with the candidate-list pivot rule.
 
-On the networks of the priced route, LEMON took a third of OR-Tools' time at 0.3 M arcs and
-about half at 1.3 to 1.5 M, but 1.3 times its time at 6.5 M (docs/solvers.md, "The flow
-solver"): a network goes to LEMON when ``pylmcf`` is installed and it has at most
-:data:`LEMON_MAX_ARCS` arcs, to OR-Tools otherwise.  At ties the two may return different
+On the networks of the priced route, LEMON took 0.3 to 0.5 times OR-Tools' time at 0.3 to
+0.5 M arcs and 0.56 to 0.69 times at 1.3 to 1.5 M, but 1.7 and 2.2 times at 6.5 and 5.2 M
+(``benchmarks/results/flow_solvers.json``; docs/solvers.md, "The flow solver"): a network goes
+to LEMON when ``pylmcf`` is installed and it has at most :data:`LEMON_MAX_ARCS` arcs, to
+OR-Tools otherwise.  At ties the two may return different
 optimal flows of the same cost: a solve's output depends on whether the extra is installed
 (and is deterministic given that).
 
@@ -39,7 +40,7 @@ from ._potentials import potentials
 __all__ = ["min_cost_flow", "solver_for", "LEMON_MAX_ARCS", "HAS_LEMON"]
 
 #: Networks of at most this many arcs go to LEMON's network simplex when ``pylmcf`` is installed.
-LEMON_MAX_ARCS = 3_000_000
+LEMON_MAX_ARCS = 1_500_000
 #: Whether ``pylmcf`` (LEMON) can be imported; tests set it False to use OR-Tools alone.
 HAS_LEMON = importlib.util.find_spec("pylmcf") is not None
 
