@@ -43,6 +43,7 @@ _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remo
 _POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
 _TOL = 1e-12  # float margin of a bound comparison, relative to the bounds' magnitude
 _CUT = 4  # with a cap, only the remote missions whose pairs would be over _CUT times the cap are cut short
+_BATCH = 200_000  # pairs scored and tested at once (pieces of the bands and chunks joined)
 _BANDS = np.array([0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, np.inf])
 
 
@@ -205,6 +206,29 @@ def _remote(problem: Problem, policy: Policy, scale: IntegerScores, emps: np.nda
         yield from _by_price(es, ms, se, slack_m[ms], cap, cut)
 
 
+def _joined(parts: list[Triples]) -> Triples:
+    a, b, c = zip(*parts)
+    return np.concatenate(a), np.concatenate(b), np.concatenate(c)
+
+
+def _batched(src: Iterator[Triples]) -> Iterator[Triples]:
+    """The triples of ``src`` joined into batches of at least ``_BATCH`` pairs (the last may be
+    smaller): the KD-tree bands and chunks yield many small pieces, and scoring and testing
+    them one by one costs more in calls than in work."""
+    held: list[Triples] = []
+    n = 0
+    for t in src:
+        if t[0].size == 0:
+            continue
+        held.append(t)
+        n += t[0].size
+        if n >= _BATCH:
+            yield _joined(held)
+            held, n = [], 0
+    if held:
+        yield _joined(held)
+
+
 def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | None, ScanStats]:
     """The arcs of one key-skill group's missions (``grp``) that beat the prices, and the work."""
     problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop, cap = ctx
@@ -243,7 +267,7 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
             _remote(problem, policy, scale, emps[r_ok], mis[rem], y, slack_m, cap, cut),
         ]
         for src in sources:
-            for a, b, km in src:
+            for a, b, km in _batched(src):
                 # a group of the national instance can take minutes: the deadline is asked per chunk too
                 if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
                     stats.complete = False
