@@ -62,6 +62,9 @@ def _commit(root: str) -> str | None:
 
 
 def describe(root: str | None = None) -> dict[str, Any]:
+    """The machine, the versions of the libraries, and the commit of ``root`` (default: the
+    checkout these benchmarks are in; None outside a git checkout)."""
+    root = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover
@@ -81,6 +84,6 @@ def describe(root: str | None = None) -> dict[str, Any]:
         "networkx": _version("networkx"),
         "matplotlib": _version("matplotlib"),
         "koeeo_match": _version("koeeo-match"),
-        "koeeo_match_commit": _commit(root) if root else None,
+        "koeeo_match_commit": _commit(root),
         "date_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
