@@ -104,3 +104,17 @@ def test_a_solve_has_the_same_optimum_whichever_solver_ran(policy, monkeypatch):
         assert with_lemon[m].objective == pytest.approx(without[m].objective)
         assert with_lemon[m].status == without[m].status == km.Status.OPTIMAL
         assert km.check(p, with_lemon[m]) == []
+
+
+@pytest.mark.parametrize("by_max_flow", [True, False])
+@pytest.mark.parametrize("solver", ["_lemon", "_ortools"])
+def test_networks_that_ship_nothing(solver, by_max_flow):
+    if solver == "_lemon" and not _mcf.HAS_LEMON:
+        pytest.skip("pylmcf is not installed")
+    fn = getattr(_mcf, solver)
+    e = np.zeros(0, np.int64)
+    f, cost = fn(e, e, e, e, 3, by_max_flow)
+    assert f.size == 0 and cost == 0
+    # a dead end: the source reaches node 2, which reaches nothing
+    f, cost = fn(np.array([0]), np.array([2]), np.array([1]), np.array([-3]), 1, by_max_flow)
+    assert f.tolist() == [0] and cost == 0
