@@ -108,3 +108,22 @@ def test_score_bounds_of_a_problem_without_missions():
         pol = km.Policy.preset(name)
         b = score_bounds(p, pol, problem_scale(p, pol, max_arcs=10))
         assert b.mission.size == 0 and b.employee.size == 1
+
+
+def test_scan_batches_join_pieces_and_yield_at_once_when_halted(monkeypatch):
+    from koeeo_match.candidates import _scan
+
+    monkeypatch.setattr(_scan, "_BATCH", 5)
+    piece = (np.arange(2), np.arange(2), np.zeros(2))
+    empty = (np.zeros(0, int), np.zeros(0, int), np.zeros(0))
+    got = list(_scan._batched(iter([piece, empty, piece, piece, piece]), lambda: False))
+    assert [g[0].size for g in got] == [6, 2]  # joined up to the batch, the rest at the end
+    asked = []
+
+    def halted():
+        asked.append(1)
+        return len(asked) >= 2
+
+    gen = _scan._batched(iter([empty, empty, piece, piece]), halted)
+    first = next(gen)
+    assert first[0].size == 0 and len(asked) == 2  # the second (empty) piece: yielded at once

@@ -45,10 +45,11 @@ def _network(seed: int, n_left: int, n_right: int, n_arcs: int, with_layer: bool
     c.append(rng.integers(1, 4, n_right))
     w.append(np.zeros(n_right, np.int64))
     t, h, c, w = (np.concatenate(x).astype(np.int64) for x in (t, h, c, w))
-    return t, h, c, w, int(c[:n_left].sum())
+    total = int(c[:n_left].sum())  # what koeeo_match ships; less, at times, to test the contract
+    return t, h, c, w, total if rng.random() < 0.7 else int(rng.integers(0, total + 1))
 
 
-def _check_flow(t, h, c, w, supply, f, cost, by_max_flow):
+def _check_flow(t, h, c, w, supply, f, cost):
     """Independent checks of a returned flow: bounds, conservation, its cost, the flow value."""
     assert f.shape == t.shape and (f >= 0).all() and (f <= c).all()
     n = int(max(t.max(), h.max())) + 1
@@ -68,18 +69,32 @@ def test_lemon_and_ortools_agree(seed, n_left, n_right, n_arcs, with_layer, by_m
     f_l, cost_l = _mcf._lemon(t, h, c, w, supply, by_max_flow)
     f_o, cost_o = _mcf._ortools(t, h, c, w, supply, by_max_flow)
     assert cost_l == cost_o
-    shipped_l = _check_flow(t, h, c, w, supply, f_l, cost_l, by_max_flow)
-    shipped_o = _check_flow(t, h, c, w, supply, f_o, cost_o, by_max_flow)
+    shipped_l = _check_flow(t, h, c, w, supply, f_l, cost_l)
+    shipped_o = _check_flow(t, h, c, w, supply, f_o, cost_o)
     if by_max_flow:  # a maximum flow, then its least cost
         assert shipped_l == shipped_o
 
 
-def test_small_networks_go_to_lemon_large_ones_to_ortools(monkeypatch):
-    monkeypatch.setattr(_mcf, "HAS_LEMON", True)
-    assert _mcf.solver_for(10) == "lemon"
-    assert _mcf.solver_for(_mcf.LEMON_MAX_ARCS + 1) == "ortools"
-    monkeypatch.setattr(_mcf, "HAS_LEMON", False)
-    assert _mcf.solver_for(10) == "ortools"
+@lemon
+def test_large_networks_and_costs_that_could_overflow_go_to_ortools(monkeypatch):
+    t, h, c, w, supply = _network(0, 5, 5, 20, True)
+    calls = []
+    real = _mcf._ortools
+
+    def counted(*a):
+        calls.append(1)
+        return real(*a)
+
+    monkeypatch.setattr(_mcf, "_ortools", counted)
+    _mcf.min_cost_flow(t, h, c, w, supply, True)
+    assert not calls  # small, cheap: LEMON
+    monkeypatch.setattr(_mcf, "_COST_LIMIT", 1.0)  # as if the total cost could overflow int64
+    f, cost = _mcf.min_cost_flow(t, h, c, w, supply, True)
+    assert len(calls) == 1 and cost == real(t, h, c, w, supply, True)[1]
+    monkeypatch.setattr(_mcf, "_COST_LIMIT", 2.0**62)
+    monkeypatch.setattr(_mcf, "LEMON_MAX_ARCS", t.size - 1)
+    _mcf.min_cost_flow(t, h, c, w, supply, True)
+    assert len(calls) == 2
 
 
 @lemon

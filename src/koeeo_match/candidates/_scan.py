@@ -211,19 +211,20 @@ def _joined(parts: list[Triples]) -> Triples:
     return np.concatenate(a), np.concatenate(b), np.concatenate(c)
 
 
-def _batched(src: Iterator[Triples]) -> Iterator[Triples]:
+def _batched(src: Iterator[Triples], halted: Callable[[], bool]) -> Iterator[Triples]:
     """The triples of ``src`` joined into batches of at least ``_BATCH`` pairs (the last may be
     smaller): the KD-tree bands and chunks yield many small pieces, and scoring and testing
-    them one by one costs more in calls than in work."""
+    them one by one costs more in calls than in work.  ``halted`` (a deadline, Ctrl-C) is asked
+    after each piece, empty ones included: once it answers True, what is held is yielded at once
+    (empty, if nothing is), so that the caller sees it without waiting for a whole batch."""
     held: list[Triples] = []
     n = 0
     for t in src:
-        if t[0].size == 0:
-            continue
-        held.append(t)
-        n += t[0].size
-        if n >= _BATCH:
-            yield _joined(held)
+        if t[0].size:
+            held.append(t)
+            n += t[0].size
+        if n >= _BATCH or halted():
+            yield _joined(held) if held else t
             held, n = [], 0
     if held:
         yield _joined(held)
@@ -234,7 +235,11 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
     problem, policy, scale, bounds, y, v, scan_e, scan_m, deadline, stop, cap = ctx
     e, m = problem.employees, problem.missions
     stats = ScanStats()
-    if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
+
+    def halted() -> bool:
+        return (deadline is not None and time.monotonic() > deadline) or (stop is not None and bool(stop()))
+
+    if halted():
         stats.complete = False
         return None, stats
     # a float margin (the bounds are float64): a pair is skipped only if it is surely beaten
@@ -267,9 +272,9 @@ def _scan_group(ctx: tuple, grp: np.ndarray) -> tuple[tuple[np.ndarray, ...] | N
             _remote(problem, policy, scale, emps[r_ok], mis[rem], y, slack_m, cap, cut),
         ]
         for src in sources:
-            for a, b, km in _batched(src):
-                # a group of the national instance can take minutes: the deadline is asked per chunk too
-                if (deadline is not None and time.monotonic() > deadline) or (stop is not None and stop()):
+            for a, b, km in _batched(src, halted):
+                # a group of the national instance can take minutes: the deadline is asked per piece too
+                if halted():
                     stats.complete = False
                     return None, stats
                 if a.size == 0:

@@ -6,7 +6,7 @@ budgets follow what the earlier tasks really used.  Ctrl-C (SIGINT) during
 ``auto`` sets :data:`INTERRUPTED`, which every search step checks: the search
 stops and returns the best feasible solution found.
 
-Steps that cannot be stopped once started (an OR-Tools min-cost flow, SciPy's
+Steps that cannot be stopped once started (a min-cost flow, SciPy's
 HiGHS building and reading back an LP, the greedy) start under a time limit
 only when their estimate, a measured rate times their size (:func:`estimate`),
 fits in what is left (:func:`fits`); docs/solvers.md, "Time limits".

@@ -19,16 +19,15 @@ OR-Tools otherwise.  At ties the two may return different
 optimal flows of the same cost: a solve's output depends on whether the extra is installed
 (and is deterministic given that).
 
-LEMON's network simplex needs non-negative costs: the costs are made reduced costs by
+pylmcf takes only non-negative costs: the costs are made reduced costs by
 potentials that keep every arc non-negative (:func:`._potentials.potentials`; the networks
 are acyclic), which adds the same constant to every source-to-sink path and so keeps the
 optimal flows.  A maximum flow of least cost ships exactly the maximum flow (OR-Tools'
-``SimpleMaxFlow``) without a bypass.
+``SimpleMaxFlow``; at most ``supply``) without a bypass.  LEMON does not check its int64
+arithmetic: a network whose total cost could overflow it goes to OR-Tools, which does.
 """
 
 from __future__ import annotations
-
-import importlib.util
 
 import numpy as np
 from ortools.graph.python import max_flow
@@ -41,8 +40,15 @@ __all__ = ["min_cost_flow", "solver_for", "LEMON_MAX_ARCS", "HAS_LEMON"]
 
 #: Networks of at most this many arcs go to LEMON's network simplex when ``pylmcf`` is installed.
 LEMON_MAX_ARCS = 1_500_000
-#: Whether ``pylmcf`` (LEMON) can be imported; tests set it False to use OR-Tools alone.
-HAS_LEMON = importlib.util.find_spec("pylmcf") is not None
+try:  # a pylmcf that is installed but cannot load is as good as none: OR-Tools then solves every flow
+    import pylmcf as _pylmcf
+except Exception:  # ImportError, or its extension's own errors
+    _pylmcf = None
+#: Whether ``pylmcf`` (LEMON) is there; tests set it False to use OR-Tools alone.
+HAS_LEMON = _pylmcf is not None
+#: LEMON does not check its arithmetic: a network whose costs times capacities could reach this total
+#: goes to OR-Tools (which does).
+_COST_LIMIT = 2.0**62
 
 
 def solver_for(n_arcs: int) -> str:
@@ -87,30 +93,41 @@ def _ortools(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply:
     return flow.flows(np.arange(t.size, dtype=np.int64)), int(flow.optimal_cost())
 
 
+def _total(w: np.ndarray, c: np.ndarray) -> float:
+    """An upper bound on the magnitude of any flow's cost (in floats: it may exceed int64)."""
+    return float(np.abs(w).astype(np.float64) @ c.astype(np.float64))
+
+
 def _lemon(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int,
            by_max_flow: bool) -> tuple[np.ndarray, int]:
-    import pylmcf
-
+    """LEMON's network simplex, or OR-Tools where LEMON's unchecked int64 arithmetic could overflow."""
+    t0, h0, c0, w0 = t, h, c, w
     n = t.size
-    if by_max_flow:  # ship exactly the maximum flow, without a bypass
+    if by_max_flow:  # ship exactly the maximum flow (at most ``supply``), without a bypass
         mf = max_flow.SimpleMaxFlow()
         mf.add_arcs_with_capacity(t, h, c)
         status = mf.solve(0, 1)
         if status != mf.OPTIMAL:
             raise SolverError(f"OR-Tools max flow returned status {status!r} (expected OPTIMAL).")
-        ship = int(mf.optimal_flow())
+        ship = min(int(mf.optimal_flow()), int(supply))
     else:
         t, h, c, w = np.append(t, 0), np.append(h, 1), np.append(c, supply), np.append(w, 0)
         ship = int(supply)
     n_nodes = int(max(t.max(initial=1), h.max(initial=1))) + 1
-    pi = potentials(n_nodes, t, h, w)  # the networks are acyclic: reduced costs w + pi[t] - pi[h] >= 0
-    assert pi is not None  # (None only with max_passes)
+    # reduced costs w + pi[t] - pi[h] >= 0 (pylmcf takes no negative cost); the networks are acyclic
+    pi = potentials(n_nodes, t, h, w)
+    if pi is None:  # (only with max_passes, not given)
+        raise SolverError("min-cost flow: no potentials for the network (internal error).")
+    reduced = w + pi[t] - pi[h]
+    if max(_total(reduced, c), _total(w, c)) >= _COST_LIMIT:
+        return _ortools(t0, h0, c0, w0, supply, by_max_flow)
+    assert _pylmcf is not None
     order = np.argsort(t * n_nodes + h, kind="stable")  # pylmcf takes arcs sorted by (tail, head)
-    g = pylmcf.Graph(n_nodes, t[order], h[order])
+    g = _pylmcf.Graph(n_nodes, t[order], h[order])
     sup = np.zeros(n_nodes, np.int64)
     sup[0], sup[1] = ship, -ship
     g.set_node_supply(sup)
-    g.set_edge_costs(np.ascontiguousarray((w + pi[t] - pi[h])[order]))
+    g.set_edge_costs(np.ascontiguousarray(reduced[order]))
     g.set_edge_capacities(np.ascontiguousarray(c[order]))
     g.set_pivot_rule("candidate_list")
     try:

@@ -5,7 +5,7 @@
 potentials that certify it (:mod:`._potentials`).  Nodes are keyed by what they stand for
 (an employee, an [employee, date], a mission, a [mission, employer]), so that a round starts
 from the last round's flow and potentials: when the arcs added only move the prices, that flow
-is kept (:func:`_still_optimal`); otherwise OR-Tools solves the flow again.  Either way the
+is kept (:func:`_still_optimal`); otherwise the flow is solved again (:mod:`._mcf`).  Either way the
 potentials are computed afresh, and certify it.
 """
 
@@ -167,7 +167,7 @@ def _merged(problem: Problem, graph: CandidateGraph, built: _Built) -> _Net:
 
 def _solve(built: _Built, workers: int, executor: Any = None,
            stop: Callable[[], bool] | None = None) -> np.ndarray:
-    """The optimal flow of every arc of ``_merged(..., built)``: its parts solved apart by OR-Tools, on a
+    """The optimal flow of every arc of ``_merged(..., built)``: its parts solved apart (:mod:`._mcf`), on a
     process pool when large.  ``executor``: where the parts are solved
     (:func:`~koeeo_match.parallel.run_parts`; each sent with only its own arrays).  ``stop``: on
     a graph of over :data:`STOP_ARCS` arcs, the parts are solved in forked processes (which
@@ -282,7 +282,7 @@ def _prices(problem: Problem, net: _Net, d: np.ndarray) -> tuple[np.ndarray, np.
 
 class PricedFlow:
     """The flow of the arcs solved, kept from round to round: the first round, and any round
-    whose arcs added change the assignment, is solved by OR-Tools from scratch; a later round
+    whose arcs added change the assignment, is solved from scratch (:mod:`._mcf`); a later round
     keeps the last optimal flow when its potentials show it still optimal
     (:func:`_still_optimal`).  Every round's flow is certified."""
 

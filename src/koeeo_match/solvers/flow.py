@@ -23,7 +23,6 @@ import weakref
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from .._arrays import dense, first_of, fitting_counts, present, unique_sorted
 from ..candidates import CandidateGraph, eligible_pairs
@@ -534,19 +533,16 @@ def hours_relaxation_bound(problem: Problem, graph: CandidateGraph, st: Structur
     mc_first = first_of(mc_ids, n_mc)
     hours_m = np.round(problem.missions.hours * st.unit).astype(np.int64)
     supply = int(st.emp_hours[emps].sum())
-    tails = np.concatenate([np.full(emps.size, S), e0 + ka[dated][ed_first], left, mc0 + np.arange(n_mc),
-                            m0 + mis, [S]])
-    heads = np.concatenate([e0 + emps, ed0 + np.arange(n_ed), right, m0 + kmis[has][mc_first],
-                            np.full(mis.size, T), [T]])
+    tails = np.concatenate([np.full(emps.size, S), e0 + ka[dated][ed_first], left, mc0 + np.arange(n_mc), m0 + mis])
+    heads = np.concatenate([e0 + emps, ed0 + np.arange(n_ed), right, m0 + kmis[has][mc_first], np.full(mis.size, T)])
     caps = np.concatenate([st.emp_hours[emps], ed_cap, h, st.mc_cap[mc[has][mc_first]] * hours_m[kmis[has][mc_first]],
-                           problem.missions.seats[mis].astype(np.int64) * hours_m[mis], [supply]])
-    costs = np.concatenate([np.zeros(emps.size + n_ed, np.int64), -per_hour, np.zeros(n_mc + mis.size + 1, np.int64)])
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps.astype(np.int64), costs)
-    flow.set_nodes_supplies(np.array([S, T], np.int64), np.array([supply, -supply], np.int64))
-    if flow.solve() != flow.OPTIMAL:
+                           problem.missions.seats[mis].astype(np.int64) * hours_m[mis]])
+    costs = np.concatenate([np.zeros(emps.size + n_ed, np.int64), -per_hour, np.zeros(n_mc + mis.size, np.int64)])
+    try:  # the bypass S -> T is the flow solver's (assigning is optional)
+        _, cost = _mcf.min_cost_flow(tails, heads, caps.astype(np.int64), costs, supply, False)
+    except SolverError:
         return None
-    return -((int(flow.optimal_cost()) * D) // L)  # ceil(-cost * D / L)
+    return -((cost * D) // L)  # ceil(-cost * D / L)
 
 
 def _per_hour(score: np.ndarray, q: np.ndarray, n_nodes: int) -> tuple[np.ndarray, int]:

@@ -372,7 +372,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     E, M = problem.n_employees, problem.n_missions
     k = capacity(problem)
     seats = problem.missions.seats.astype(np.int64)
-    # with one primary value for all arcs, OR-Tools sees secondary scores alone (see PricedFlow):
+    # with one primary value for all arcs, the flow solver sees secondary scores alone (see PricedFlow):
     # the full scores need only fit int64 totals, not OR-Tools' cost range over the whole network
     flat = _uniform_primary(problem, policy, None) is not None
     scale = problem_scale(problem, policy, max_arcs=0 if flat else int(min(MAX_ARCS, max(E * M, 1))))
