@@ -93,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         todo = [(f"{label} (remote_cap={a.remote_cap.lower()})", kw) for label, kw in todo]
     for label, kw in todo:
         t0 = time.time()
+        where = machine.describe()  # before the run: the commit whose code it runs
         r = run(label, lambda kw=kw: km.synth.france(seed=0, rules="flow", **kw))
         if a.full:
             import multiprocessing as mp
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as ex:
                 r["full_graph"] = ex.submit(full_graph, kw).result()
         r.update(command="python -m benchmarks.priced " + shlex.join(argv if argv is not None else sys.argv[1:]),
-                 machine=machine.describe(), wall_seconds=time.time() - t0, load_average=os.getloadavg()[0])
+                 machine=where, wall_seconds=time.time() - t0, load_average=os.getloadavg()[0])
         record_run(a.out, r, ("instance",))
         print(f"{label}: {r['status']} {r['objective']:,.0f} h, {r['seconds_after_generate']:.1f} s after generation, "
               f"peak {r['peak_rss_bytes'] / 2**30:.2f} GiB, {r['violations']} violation(s)", flush=True)
