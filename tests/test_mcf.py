@@ -75,17 +75,24 @@ def test_lemon_and_ortools_agree(seed, n_left, n_right, n_arcs, with_layer, by_m
         assert shipped_l == shipped_o
 
 
-@lemon
-def test_large_networks_and_costs_that_could_overflow_go_to_ortools(monkeypatch):
-    t, h, c, w, supply = _network(0, 5, 5, 20, True)
-    calls = []
-    real = _mcf._ortools
+def _counted(monkeypatch, name: str) -> list:
+    """Count the calls of ``_mcf.<name>`` (in this process) in the list returned."""
+    calls: list = []
+    real = getattr(_mcf, name)
 
     def counted(*a):
         calls.append(1)
         return real(*a)
 
-    monkeypatch.setattr(_mcf, "_ortools", counted)
+    monkeypatch.setattr(_mcf, name, counted)
+    return calls
+
+
+@lemon
+def test_large_networks_and_costs_that_could_overflow_go_to_ortools(monkeypatch):
+    t, h, c, w, supply = _network(0, 5, 5, 20, True)
+    real = _mcf._ortools
+    calls = _counted(monkeypatch, "_ortools")
     _mcf.min_cost_flow(t, h, c, w, supply, True)
     assert not calls  # small, cheap: LEMON
     monkeypatch.setattr(_mcf, "_COST_LIMIT", 1.0)  # as if the total cost could overflow int64
@@ -101,14 +108,7 @@ def test_large_networks_and_costs_that_could_overflow_go_to_ortools(monkeypatch)
 @pytest.mark.parametrize("policy", ["max_hours", "balanced"])
 def test_a_solve_has_the_same_optimum_whichever_solver_ran(policy, monkeypatch):
     p = km.synth.france(scale=0.002, seed=3, rules="flow", multi_day_share=0.3)
-    calls = []
-    real = _mcf._lemon
-
-    def counted(*a):
-        calls.append(1)
-        return real(*a)
-
-    monkeypatch.setattr(_mcf, "_lemon", counted)
+    calls = _counted(monkeypatch, "_lemon")
     with_lemon = {m: km.solve(p, method=m, policy=policy) for m in ("flow", "auto")}
     assert calls  # LEMON ran
     monkeypatch.setattr(_mcf, "HAS_LEMON", False)
