@@ -36,7 +36,7 @@ class _Enough(Exception):
     """The networks asked for are kept: the priced solve need not go on."""
 
 
-def networks(kw: dict, rounds: int) -> list[tuple]:
+def networks(kw: dict, rounds: int, policy: str = "max_hours") -> list[tuple]:
     """The largest network of each of the priced route's first ``rounds`` flows solved from scratch."""
     p = km.synth.france(seed=0, rules="flow", **kw)
     kept: list[tuple] = []
@@ -53,7 +53,7 @@ def networks(kw: dict, rounds: int) -> list[tuple]:
 
     pf._solve = spy
     try:
-        solve_priced(p, km.Policy.preset("max_hours"), SolveOptions())
+        solve_priced(p, km.Policy.preset(policy), SolveOptions())
     except _Enough:
         pass
     finally:
@@ -67,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--region", action="append", default=[])
     ap.add_argument("--scale", action="append", default=[], type=float)
     ap.add_argument("--rounds", type=int, default=3, help="networks per instance (the first rounds' largest)")
+    ap.add_argument("--policy", default="max_hours",
+                    help="a preset (max_hours: maximum flows of least cost; balanced: flows with a bypass)")
     ap.add_argument("--out", default=OUT)
     a = ap.parse_args(argv)
     if not _mcf.HAS_LEMON:
@@ -75,10 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
     todo += [(f"region {r}", dict(region=r)) for r in a.region]
     todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
+    if a.policy != "max_hours":
+        todo = [(f"{label}, {a.policy}", kw) for label, kw in todo]
     same = True
     for label, kw in todo:
         rows = []
-        for i, (t, h, c, w, supply, bmf) in enumerate(networks(kw, a.rounds)):
+        for i, (t, h, c, w, supply, bmf) in enumerate(networks(kw, a.rounds, a.policy)):
             row: dict = {"round": i + 1, "arcs": int(t.size), "nodes": int(max(t.max(), h.max())) + 1,
                          "by_max_flow": bmf}
             for name, fn in (("ortools", _mcf._ortools), ("lemon", _mcf._lemon)):
