@@ -47,16 +47,14 @@ REPAIR_STALL = 10
 
 
 def _job(net: Network, by_max_flow: bool) -> FlowJob:
-    """The :class:`~.flow.FlowJob` of ``net``, reading back every arc's flow (and the bypass's)."""
-    return FlowJob.of(net, by_max_flow, 0, net.tail.size + (0 if by_max_flow else 1))
+    """The :class:`~.flow.FlowJob` of ``net``, reading back every arc's flow."""
+    return FlowJob.of(net, by_max_flow, 0, net.tail.size)
 
 
 def _flows(job: FlowJob) -> np.ndarray:
     """The optimal flow on every arc of a job's network, the bypass last."""
     f, _ = run_flow_job(job)
-    if job.by_max_flow:
-        f = np.append(f, job.supply - int(f[job.head == 1].sum()))  # the arcs into the sink: mission -> sink
-    return f
+    return np.append(f, job.supply - int(f[job.head == 1].sum()))  # the bypass: what the sink does not take
 
 
 _KIND_SHIFT = 58  # node keys: kind << 58 | value (1 employee, 2 [employee, date], 3 mission, 4 [mission, employer])

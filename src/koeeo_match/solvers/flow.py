@@ -473,11 +473,8 @@ _REMOTE = Remote(_solved_positions, _pack_part, "flow part")
 def _min_cost_flow(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int, by_max_flow: bool,
                    first: int, n: int) -> tuple[np.ndarray, int]:
     """Solve the network (arcs ``t -> h``, capacities ``c``, costs ``w``; ``supply`` from node 0 to
-    node 1; :func:`._mcf.min_cost_flow`): (flow on arcs ``first .. first + n - 1``, optimal cost).
-    Unless ``by_max_flow``, arc ``t.size`` is the bypass."""
+    node 1; :func:`._mcf.min_cost_flow`): (flow on arcs ``first .. first + n - 1``, optimal cost)."""
     f, cost = _mcf.min_cost_flow(t, h, c, w, supply, by_max_flow)
-    if first + n > f.size:  # the bypass: what the arcs into the sink do not carry
-        f = np.append(f, supply - int(f[h == 1].sum()))
     return f[first : first + n], cost
 
 
