@@ -81,7 +81,8 @@ def test_waiting_counts_from_joining_or_the_first_batch_date():
         employees=[{"id": "e1", "lat": 45.0, "lon": 5.0},
                    {"id": "e2", "lat": 45.0, "lon": 5.0, "joined": "2027-03-10"}],
         missions=[{"id": "m1", "association": "a", "date": "2027-03-05", "posted": "2027-03-01"},
-                  {"id": "m2", "association": "a", "date": "2027-03-20", "posted": "2027-03-01"}])
+                  {"id": "m2", "association": "a", "date": "2027-03-20", "posted": "2027-03-01",
+                   "lat": 45.05, "lon": 5.0}])  # farther: e1 takes m1, no tie for a solver to break
     y = km.simulate(p, batch="weekly", method="flow")
     assert [(b.date, b.assignments) for b in y.batches][::2] == [("2027-03-01", (("e1", "m1"),)),
                                                                   ("2027-03-15", (("e2", "m2"),))]

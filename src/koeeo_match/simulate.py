@@ -242,13 +242,16 @@ def simulate(
 
     Examples
     --------
+    ``e1`` takes the nearer mission on the 1st; ``e2``, who joins on the 10th, the other:
+
     >>> import koeeo_match as km
     >>> p = km.Problem.from_records(
     ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
     ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0},
     ...                {"id": "e2", "lat": 45.0, "lon": 5.0, "joined": "2027-03-10"}],
     ...     missions=[{"id": "m1", "association": "a", "date": "2027-03-05", "posted": "2027-03-01"},
-    ...               {"id": "m2", "association": "a", "date": "2027-03-20", "posted": "2027-03-01"}])
+    ...               {"id": "m2", "association": "a", "date": "2027-03-20", "posted": "2027-03-01",
+    ...                "lat": 45.05, "lon": 5.0}])
     >>> year = km.simulate(p, batch="weekly", method="flow")
     >>> [(b.date, b.assignments) for b in year.batches]
     [('2027-03-01', (('e1', 'm1'),)), ('2027-03-08', ()), ('2027-03-15', (('e2', 'm2'),))]

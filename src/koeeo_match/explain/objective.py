@@ -147,7 +147,7 @@ def diff(problem: Problem, a: Solution, b: Solution, policy: Policy | str | None
     >>> p = km.Problem.from_records(
     ...     associations=[{"id": "a", "lat": 45.0, "lon": 5.0}],
     ...     employees=[{"id": "e1", "lat": 45.0, "lon": 5.0, "hours": 7}],
-    ...     missions=[{"id": "m1", "association": "a", "hours": 7}, {"id": "m2", "association": "a", "hours": 7}])
+    ...     missions=[{"id": "m1", "association": "a", "hours": 7}, {"id": "m2", "association": "a", "hours": 3.5}])
     >>> s = km.solve(p, method="flow")
     >>> km.diff(p, s, km.Solution.from_dict({**s.to_dict(), "assignments": []}))["moved"]
     [{'employee': 'e1', 'from': ['m1'], 'to': []}]

@@ -22,15 +22,15 @@ optimal flows of the same cost: a solve's output depends on whether the extra is
 pylmcf takes only non-negative costs: the costs are made reduced costs by
 potentials that keep every arc non-negative (:func:`._potentials.potentials`; the networks
 are acyclic), which adds the same constant to every source-to-sink path and so keeps the
-optimal flows.  A maximum flow of least cost ships exactly the maximum flow (OR-Tools'
-``SimpleMaxFlow``; at most ``supply``) without a bypass.  LEMON does not check its int64
+optimal flows.  A maximum flow of least cost gets a bypass dearer than any augmenting path (whose
+reduced cost is at most ``(nodes - 1) * max(reduced cost)``): a flow of least cost then ships
+exactly the maximum flow (at most ``supply``), with no maximum flow solved first.  LEMON does not check its int64
 arithmetic: a network whose total cost could overflow it goes to OR-Tools, which does.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from ortools.graph.python import max_flow
 from ortools.graph.python import min_cost_flow as ortools_mcf
 
 from ..errors import SolverError
@@ -103,24 +103,24 @@ def _lemon(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: i
     """LEMON's network simplex, or OR-Tools where LEMON's unchecked int64 arithmetic could overflow."""
     t0, h0, c0, w0 = t, h, c, w
     n = t.size
-    if by_max_flow:  # ship exactly the maximum flow (at most ``supply``), without a bypass
-        mf = max_flow.SimpleMaxFlow()
-        mf.add_arcs_with_capacity(t, h, c)
-        status = mf.solve(0, 1)
-        if status != mf.OPTIMAL:
-            raise SolverError(f"OR-Tools max flow returned status {status!r} (expected OPTIMAL).")
-        ship = min(int(mf.optimal_flow()), int(supply))
-    else:
+    if not by_max_flow:  # the bypass: a unit of ``supply`` that no employee takes costs nothing
         t, h, c, w = np.append(t, 0), np.append(h, 1), np.append(c, supply), np.append(w, 0)
-        ship = int(supply)
     n_nodes = int(max(t.max(initial=1), h.max(initial=1))) + 1
     # reduced costs w + pi[t] - pi[h] >= 0 (pylmcf takes no negative cost); the networks are acyclic
     pi = potentials(n_nodes, t, h, w)
     if pi is None:  # (only with max_passes, not given)
         raise SolverError("min-cost flow: no potentials for the network (internal error).")
     reduced = w + pi[t] - pi[h]
+    if by_max_flow:
+        # a maximum flow of least cost: a bypass dearer than any augmenting path can be (a simple
+        # path's reduced cost is at most its forward arcs', so at most (n_nodes - 1) * max(reduced));
+        # a flow of least cost then leaves no augmenting path unused and ships exactly
+        # min(max flow, supply), with no max flow solved first
+        t, h, c, w = np.append(t, 0), np.append(h, 1), np.append(c, supply), np.append(w, 0)
+        reduced = np.append(reduced, (n_nodes - 1) * int(reduced.max(initial=0)) + 1)
     if max(_total(reduced, c), _total(w, c)) >= _COST_LIMIT:
         return _ortools(t0, h0, c0, w0, supply, by_max_flow)
+    ship = int(supply)
     assert _pylmcf is not None
     order = np.argsort(t * n_nodes + h, kind="stable")  # pylmcf takes arcs sorted by (tail, head)
     g = _pylmcf.Graph(n_nodes, t[order], h[order])
