@@ -16,10 +16,12 @@ from koeeo_match.solvers import _mcf
 lemon = pytest.mark.skipif(not _mcf.HAS_LEMON, reason="pylmcf (the 'fast' extra) is not installed")
 
 
-def _network(seed: int, n_left: int, n_right: int, n_arcs: int, with_layer: bool):
+def _network(seed: int, n_left: int, n_right: int, n_arcs: int, with_layer: bool, costs: str = "ties"):
     """A layered network as koeeo_match builds them: source 0 -> left nodes (capacity 1-3)
     [-> a layer node] -> right nodes (arcs of capacity 1, costs of either sign, ties on purpose)
-    -> sink 1 (seats 1-3)."""
+    -> sink 1 (seats 1-3).  ``costs``: ``"ties"`` (few distinct values), ``"small"`` (-1 to 1)
+    or ``"zero"`` (every path costs the same: a bypass that is not dearer than every augmenting
+    path would be used)."""
     rng = np.random.default_rng(seed)
     L = 2 + np.arange(n_left)
     R = 2 + n_left + np.arange(n_right)
@@ -39,7 +41,8 @@ def _network(seed: int, n_left: int, n_right: int, n_arcs: int, with_layer: bool
     t.append(left)
     h.append(rng.choice(R, n_arcs))
     c.append(np.ones(n_arcs, np.int64))
-    w.append(rng.integers(-6, 3, n_arcs) * 1000)  # few distinct values: ties
+    w.append({"ties": rng.integers(-6, 3, n_arcs) * 1000, "small": rng.integers(-1, 2, n_arcs),
+              "zero": np.zeros(n_arcs, np.int64)}[costs])
     t.append(R)
     h.append(np.ones(n_right, np.int64))
     c.append(rng.integers(1, 4, n_right))
@@ -63,9 +66,10 @@ def _check_flow(t, h, c, w, supply, f, cost):
 @lemon
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10**6), n_left=st.integers(1, 12), n_right=st.integers(1, 12),
-       n_arcs=st.integers(1, 60), with_layer=st.booleans(), by_max_flow=st.booleans())
-def test_lemon_and_ortools_agree(seed, n_left, n_right, n_arcs, with_layer, by_max_flow):
-    t, h, c, w, supply = _network(seed, n_left, n_right, n_arcs, with_layer)
+       n_arcs=st.integers(1, 60), with_layer=st.booleans(), by_max_flow=st.booleans(),
+       costs=st.sampled_from(["ties", "small", "zero"]))
+def test_lemon_and_ortools_agree(seed, n_left, n_right, n_arcs, with_layer, by_max_flow, costs):
+    t, h, c, w, supply = _network(seed, n_left, n_right, n_arcs, with_layer, costs)
     f_l, cost_l = _mcf._lemon(t, h, c, w, supply, by_max_flow)
     f_o, cost_o = _mcf._ortools(t, h, c, w, supply, by_max_flow)
     assert cost_l == cost_o

@@ -11,8 +11,9 @@ Two solvers can do it, both exact:
 - LEMON's network simplex, through the ``pylmcf`` package (the optional extra ``fast``:
   ``pip install 'koeeo-match[fast]'``), with the candidate-list pivot rule.
 
-On the networks of the priced route, LEMON took 0.23 to 0.38 times OR-Tools' time at 0.3 to
-0.5 M arcs and 0.50 to 0.57 times at 1.3 to 1.5 M, but 1.7 to 2.2 times at 4.9 to 6.5 M
+On the maximum flows of the priced route, LEMON took 0.23 to 0.38 times OR-Tools' time at 0.3 to
+0.5 M arcs and 0.50 to 0.57 times at 1.3 to 1.5 M (re-measured at commit 8ee1793), but 1.7 to 2.2
+times at 4.9 to 6.5 M (commit f31fd81)
 (``benchmarks/results/flow_solvers.json``; docs/solvers.md, "The flow solver"): a network goes
 to LEMON when ``pylmcf`` is installed and it has at most :data:`LEMON_MAX_ARCS` arcs, to
 OR-Tools otherwise.  At ties the two may return different
