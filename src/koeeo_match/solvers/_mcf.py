@@ -116,9 +116,10 @@ def _lemon(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: i
         # a maximum flow of least cost: a bypass dearer than any augmenting path can be (a simple
         # path's reduced cost is at most its forward arcs', so at most (n_nodes - 1) * max(reduced));
         # a flow of least cost then leaves no augmenting path unused and ships exactly
-        # min(max flow, supply), with no max flow solved first
+        # min(max flow, supply), with no max flow solved first (an arc without capacity is on no path)
+        top = int(reduced[c > 0].max(initial=0))
         t, h, c, w = np.append(t, 0), np.append(h, 1), np.append(c, supply), np.append(w, 0)
-        reduced = np.append(reduced, (n_nodes - 1) * int(reduced.max(initial=0)) + 1)
+        reduced = np.append(reduced, (n_nodes - 1) * top + 1)
     if max(_total(reduced, c), _total(w, c)) >= _COST_LIMIT:
         return _ortools(t0, h0, c0, w0, supply, by_max_flow)
     ship = int(supply)
