@@ -67,7 +67,9 @@ def child(setting: str, arm: str, kw: dict) -> dict:
 
 def _run_arm(setting: str, arm: str, kw: dict) -> dict:
     out = subprocess.run([sys.executable, "-m", "benchmarks.ab", "--child", setting, arm, json.dumps(kw)],
-                         cwd=repo_root(), capture_output=True, text=True, check=True)
+                         cwd=repo_root(), capture_output=True, text=True)
+    if out.returncode != 0:  # the child's own error, not only its exit status
+        raise RuntimeError(f"arm {arm} of {setting} on {kw} exited with {out.returncode}:\n{out.stderr[-4000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
