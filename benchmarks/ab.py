@@ -33,7 +33,7 @@ import sys
 import time
 
 from . import machine
-from .common import record_run, repo_root
+from .common import add_instance_args, instances, record_run, repo_root
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "ab.json")
@@ -76,9 +76,7 @@ def _run_arm(setting: str, arm: str, kw: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--setting", choices=SETTINGS)
-    ap.add_argument("--departement", action="append", default=[])
-    ap.add_argument("--region", action="append", default=[])
-    ap.add_argument("--scale", action="append", default=[], type=float)
+    add_instance_args(ap)
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--out", default=OUT)
     ap.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -95,9 +93,7 @@ def main(argv: list[str] | None = None) -> int:
             print("pylmcf is not installed (pip install 'koeeo-match[fast]'): arm A would be arm B",
                   file=sys.stderr)
             return 2
-    todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
-    todo += [(f"region {r}", dict(region=r)) for r in a.region]
-    todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
+    todo = instances(a)
     ok = True
     for label, kw in todo:
         load = os.getloadavg()[0]

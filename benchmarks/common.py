@@ -80,6 +80,31 @@ CAP_INSTANCES = {
 }
 
 
+def add_instance_args(ap) -> None:
+    """``--departement``, ``--region`` and ``--scale`` (each repeatable): the instances of
+    ``km.synth.france(seed=0, ..., rules="flow")`` a benchmark runs on (:func:`instances`)."""
+    ap.add_argument("--departement", action="append", default=[], help="a département code (repeatable)")
+    ap.add_argument("--region", action="append", default=[], help="a region name (repeatable)")
+    ap.add_argument("--scale", action="append", default=[], type=float,
+                    help="the national instance at this share of its size (repeatable)")
+
+
+def instances(a) -> list[tuple[str, dict]]:
+    """(label, keyword arguments of ``km.synth.france``) of each instance asked by
+    :func:`add_instance_args`' options, in the order départements, regions, scales; the label keys
+    the results files.
+
+    >>> import argparse
+    >>> ap = argparse.ArgumentParser(); add_instance_args(ap)
+    >>> instances(ap.parse_args(["--scale", "0.1", "--departement", "35"]))
+    [('département 35', {'departement': '35'}), ('national x 0.1', {'scale': 0.1})]
+    """
+    todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
+    todo += [(f"region {r}", dict(region=r)) for r in a.region]
+    todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
+    return todo
+
+
 def size_label(n: int) -> str:
     if n == NATIONAL:
         return "national"

@@ -26,7 +26,7 @@ from koeeo_match.solvers._base import SolveOptions
 from koeeo_match.solvers.priced import solve_priced
 
 from . import machine
-from .common import record_run, repo_root
+from .common import add_instance_args, instances, record_run, repo_root
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "flow_solvers.json")
@@ -63,9 +63,7 @@ def networks(kw: dict, rounds: int, policy: str = "max_hours") -> list[tuple]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--departement", action="append", default=[])
-    ap.add_argument("--region", action="append", default=[])
-    ap.add_argument("--scale", action="append", default=[], type=float)
+    add_instance_args(ap)
     ap.add_argument("--rounds", type=int, default=3, help="networks per instance (the first rounds' largest)")
     ap.add_argument("--policy", default="max_hours",
                     help="a preset (max_hours: maximum flows of least cost; balanced: flows with a bypass)")
@@ -74,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     if not _mcf.HAS_LEMON:
         print("pylmcf is not installed (pip install 'koeeo-match[fast]')", file=sys.stderr)
         return 2
-    todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
-    todo += [(f"region {r}", dict(region=r)) for r in a.region]
-    todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
+    todo = instances(a)
     if a.policy != "max_hours":
         todo = [(f"{label}, {a.policy}", kw) for label, kw in todo]
     same = True

@@ -21,7 +21,7 @@ import koeeo_match as km
 from koeeo_match.candidates import arc_estimate
 
 from . import machine
-from .common import record_run
+from .common import add_instance_args, instances, record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "priced.json")
@@ -66,10 +66,7 @@ def full_graph(kw: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--national", action="store_true", help="km.synth.france(seed=0): 2,857,143 employees")
-    ap.add_argument("--departement", action="append", default=[], help="a département code (repeatable)")
-    ap.add_argument("--region", action="append", default=[], help="a region name (repeatable)")
-    ap.add_argument("--scale", action="append", default=[], type=float,
-                    help="the national instance at this share of its size (repeatable)")
+    add_instance_args(ap)
     ap.add_argument("--full", action="store_true",
                     help="also solve each instance on its full graph built whole, in a process of its own")
     ap.add_argument("--remote-cap", default=None,
@@ -84,9 +81,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cap = None if a.remote_cap.lower() == "none" else int(a.remote_cap)
         engine.solve_priced = functools.partial(engine.solve_priced, remote_cap=cap)  # type: ignore[assignment]
-    todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
-    todo += [(f"region {r}", dict(region=r)) for r in a.region]
-    todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
+    todo = instances(a)
     if a.national:
         todo.append(("national", {}))
     if a.remote_cap is not None:

@@ -26,7 +26,7 @@ from koeeo_match.solvers import priced as P
 from koeeo_match.solvers._priced_flow import NEVER, PricedFlow
 
 from . import machine
-from .common import record_run
+from .common import add_instance_args, instances, record_run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "results", "priced_round1.json")
@@ -83,14 +83,10 @@ def first_round(label: str, problem: km.Problem) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--departement", action="append", default=[])
-    ap.add_argument("--region", action="append", default=[])
-    ap.add_argument("--scale", action="append", default=[], type=float)
+    add_instance_args(ap)
     ap.add_argument("--out", default=OUT)
     a = ap.parse_args(argv)
-    todo = [(f"département {d}", dict(departement=d)) for d in a.departement]
-    todo += [(f"region {r}", dict(region=r)) for r in a.region]
-    todo += [(f"national x {x:g}", dict(scale=x)) for x in a.scale]
+    todo = instances(a)
     for label, kw in todo:
         r = first_round(label, km.synth.france(seed=0, rules="flow", **kw))
         r.update(command="python -m benchmarks.priced_round1 " + shlex.join(argv if argv is not None else sys.argv[1:]),

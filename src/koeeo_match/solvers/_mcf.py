@@ -117,17 +117,18 @@ def _lemon(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: i
         # path's reduced cost is at most its forward arcs', so at most (n_nodes - 1) * max(reduced));
         # a flow of least cost then leaves no augmenting path unused and ships exactly
         # min(max flow, supply), with no max flow solved first (an arc without capacity is on no path)
-        top = int(reduced[c > 0].max(initial=0))
+        by_cost = (n_nodes - 1) * int(reduced[c > 0].max(initial=0)) + 1
+        if by_cost >= _COST_LIMIT:  # (a Python int: it may not fit int64)
+            return _ortools(t0, h0, c0, w0, supply, by_max_flow)
         t, h, c, w = np.append(t, 0), np.append(h, 1), np.append(c, supply), np.append(w, 0)
-        reduced = np.append(reduced, (n_nodes - 1) * top + 1)
+        reduced = np.append(reduced, by_cost)
     if max(_total(reduced, c), _total(w, c)) >= _COST_LIMIT:
         return _ortools(t0, h0, c0, w0, supply, by_max_flow)
-    ship = int(supply)
     assert _pylmcf is not None
     order = np.argsort(t * n_nodes + h, kind="stable")  # pylmcf takes arcs sorted by (tail, head)
     g = _pylmcf.Graph(n_nodes, t[order], h[order])
     sup = np.zeros(n_nodes, np.int64)
-    sup[0], sup[1] = ship, -ship
+    sup[0], sup[1] = supply, -supply
     g.set_node_supply(sup)
     g.set_edge_costs(np.ascontiguousarray(reduced[order]))
     g.set_edge_capacities(np.ascontiguousarray(c[order]))
