@@ -413,6 +413,24 @@ def test_a_part_of_a_reduced_problem_travels_with_its_pinned_caps():
 # ------------------------------------------------------------- a native solve that cannot be interrupted
 
 
+def _children_left(before: set[int]) -> list[tuple[str, int | None, int | None]]:
+    """This process's children started since ``before`` and still there: (name, pid, exit code).
+
+    A Dask nanny of another test's cluster may restart a worker meanwhile (CI runs saw it, in both
+    tests that use this): not ours, and named so.  A killed process is reaped by
+    ``active_children()`` once it has exited: a moment's grace for that."""
+    import multiprocessing
+    import time
+
+    left: list = []
+    for _ in range(40):
+        left = [c for c in multiprocessing.active_children() if c.pid not in before and "Dask" not in c.name]
+        if not left:
+            break
+        time.sleep(0.05)
+    return [(c.name, c.pid, c.exitcode) for c in left]
+
+
 @needs_fork
 def test_run_stoppable_kills_its_process_and_leaves_nothing_running():
     """HiGHS honours no interrupt: it runs in a forked process that ``stop`` kills (nothing left
@@ -427,7 +445,7 @@ def test_run_stoppable_kills_its_process_and_leaves_nothing_running():
     t0 = time.monotonic()
     assert run_stoppable(time.sleep, (600.0,), lambda: time.monotonic() - t0 > 0.3, "sleeper") == (False, None)
     assert time.monotonic() - t0 < 30
-    assert {c.pid for c in multiprocessing.active_children()} <= before
+    assert not _children_left(before)
     assert not any(t.name == "sleeper" for t in threading.enumerate())
     assert run_stoppable(_sleep_then_square, (0.0, 7), lambda: False, "square") == (True, 49)
     with pytest.raises(ZeroDivisionError):
@@ -481,16 +499,7 @@ def test_ctrl_c_in_a_mip_leaves_no_highs_running():
         timer.cancel()
         INTERRUPTED.clear()
     assert res.termination == km.Termination.INTERRUPTED, res
-    # a Dask nanny of another test's cluster may restart a worker meanwhile (a CI run saw it): not ours;
-    # a killed process is reaped by active_children() once it has exited: a moment's grace for that
-    import time
-
-    for _ in range(40):
-        left = [c for c in multiprocessing.active_children() if c.pid not in before and "Dask" not in c.name]
-        if not left:
-            break
-        time.sleep(0.05)
-    assert not left, [(c.name, c.pid, c.exitcode) for c in left]
+    assert not _children_left(before)
     assert not any(t.name.startswith("highs-") for t in threading.enumerate())
 
 
