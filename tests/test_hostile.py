@@ -765,8 +765,11 @@ def test_weights_so_far_apart_that_arcs_vanish_are_said_not_silent():
     from koeeo_match.candidates import problem_scale
 
     city = km.synth.city(employees=60, seed=0)
-    for pol in (km.Policy(hours=1, skill_fit=1e-9, travel_km=0.01), km.Policy(hours=1, preference=1e-10)):
-        assert problem_scale(city, pol, max_arcs=10**6).collapsed == ""
+    for pol, term in ((km.Policy(hours=1, skill_fit=1e-9, travel_km=0.01), "skill_fit"),
+                      (km.Policy(hours=1, preference=1e-10), "preference")):
+        note = problem_scale(city, pol, max_arcs=10**6).collapsed
+        # ... though such a term is itself below the scale's resolution on every arc, and said so (below)
+        assert "round to 0" not in note and note.startswith(f"the term {term!r}")
     # ... but the arcs such a route holds are checked (the second review: silent on the priced route again)
     from koeeo_match.engine import priced_solution
     from koeeo_match.solvers import SolveOptions
@@ -775,3 +778,32 @@ def test_weights_so_far_apart_that_arcs_vanish_are_said_not_silent():
     with pytest.warns(km.KoeeoMatchWarning, match=r"arc\(s\) with a positive score \(the smallest 7e-12\) round"):
         s = priced_solution(flat, km.Policy(affinity=1e12, hours=1e-12), "flow", SolveOptions())
     assert "pricing" in s.metrics and "round to 0" in s.message
+
+
+def test_a_term_the_integer_scale_cannot_see_is_said_and_no_exact_factor_swallows_it():
+    """The helper's audit: under ``Policy(hours=1e6, affinity=1)`` an affinity of 1e-6 lifts an arc from
+    7,000,000 to 7,000,000.000001; the exact-factor test (1e-9 relative) read that as the integer
+    7,000,000, and every exact method proved an "optimum" that greedy beat, silently.  Now no factor
+    is taken for it, and the solve says that the term is below the scale (warning and message)."""
+    from koeeo_match.policy import exact_factor
+
+    assert exact_factor(np.array([7e6 + 1e-7])) is None and exact_factor(np.array([0.1 * 7 + 0.2, 3.5, 7e6])) == 10
+    here = {"lat": 45.0, "lon": 5.0}
+    p = km.Problem.from_records(
+        associations=[{"id": "a", **here}],
+        employees=[{"id": "e0", **here, "hours": 14}, {"id": "e1", **here, "hours": 14}],
+        missions=[{"id": "m1", "association": "a"}, {"id": "m2", "association": "a"}],
+        affinities=[{"employee": "e0", "mission": "m1", "score": 1e-6}])
+    pol = km.Policy(hours=1e6, affinity=1)
+    with pytest.warns(km.KoeeoMatchWarning, match="the solvers cannot see it"):
+        greedy = km.solve(p, policy=pol, method="greedy")
+    assert greedy.objective > 14e6  # e0 on m1, its affinity
+    for method in ("auto", "flow", "cpsat"):
+        with pytest.warns(km.KoeeoMatchWarning, match=r"the term 'affinity' \(weight 1, at most 1e-06 on an arc\) is "
+                                                      r"below half a unit of the solvers' integer scale"):
+            s = km.solve(p, policy=pol, method=method)
+        assert "the solvers cannot see it" in s.message, method
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the presets and ordinary weights: nothing to say
+        for pol in (*km.Policy.PRESETS, km.Policy(hours=1, travel_km=0.01), km.Policy(hours=1, affinity=0.5)):
+            assert "cannot see" not in km.solve(p, policy=pol).message

@@ -396,14 +396,48 @@ _WARN_RESOLUTION = 1e-4  # warn when the solver's range forces a coarser resolut
 
 
 def exact_factor(v: np.ndarray) -> int | None:
-    """Smallest factor of ``EXACT_FACTORS`` making every value an integer, or None."""
+    """Smallest factor of ``EXACT_FACTORS`` making every value an integer, or None.
+
+    Whole to within 64 units in the last place (the rounding of a sum of a few weighted terms):
+    a score of 7,000,000.0000001 is not read as 7,000,000, which would drop the 1e-7 silently.
+
+    >>> exact_factor(np.array([0.1 * 7 + 0.2, 3.5])), exact_factor(np.array([7e6 + 1e-7]))
+    (10, None)
+    """
     if v.size == 0:
         return 1
     for f in EXACT_FACTORS:
         x = v * f
-        if np.all(np.abs(x - np.round(x)) <= 1e-9 * np.maximum(1.0, np.abs(x))):
+        if np.all(np.abs(x - np.round(x)) <= 64 * np.spacing(np.maximum(1.0, np.abs(x)))):
             return f
     return None
+
+
+def _unseen_terms(policy: Policy, terms: Mapping[str, np.ndarray], names: Iterable[str], scale: float) -> str:
+    """A message naming the terms of ``names`` that are worth less than half a unit of an integer
+    scale of ``scale`` units per policy unit on every arc (and not 0 on all): weights so far apart
+    that the solvers cannot see these terms at all, so that an optimum they prove may leave out
+    what the terms would add; "" when there is none.
+
+    >>> pol = Policy(hours=1e6, affinity=1)
+    >>> t = {"hours": np.array([7.0, 7.0]), "affinity": np.array([1e-6, 0.0])}
+    >>> _unseen_terms(pol, t, ["hours", "affinity"], 1.0).split(":")[0]
+    "the term 'affinity' (weight 1, at most 1e-06 on an arc) is below half a unit of the solvers' integer scale"
+    """
+    weights = policy.weights()
+    out = []
+    for name in names:
+        w = float(weights.get(name) or 0.0)
+        if not w or name not in terms:
+            continue
+        top = float(np.abs(np.asarray(terms[name], np.float64)).max(initial=0.0)) * abs(w)
+        if 0 < top and top * scale < 0.5:
+            out.append(f"the term {name!r} (weight {w:.3g}, at most {top:.3g} on an arc) is below half a unit of "
+                       f"the solvers' integer scale (one unit is {1 / scale:.3g})")
+    if not out:
+        return ""
+    return ("; ".join(out) + ": the solvers cannot see it, and an optimum they prove may leave out what it adds; "
+            "keep a policy's weights within about 1e9 of each other")
 
 
 def integer_scores(
@@ -452,7 +486,9 @@ def integer_scores(
             )
         s_scale = 2.0 ** math.floor(math.log2(smax_int / smax_f))
         s_int = np.round(sec * s_scale).astype(np.int64)
-        note = _collapsed(sec, s_int, "secondary")
+        secondary = [t for t in policy.weights() if t not in policy.primary]
+        note = "; ".join(x for x in (_collapsed(sec, s_int, "secondary"),
+                                     _unseen_terms(policy, terms, secondary, s_scale)) if x)
         smax = int(np.abs(s_int).max())
         mult = 2 * n * smax + 1
         return IntegerScores(p_int * mult + s_int, mult, float(f), s_scale, n * smax + 1, True, note)
@@ -466,11 +502,13 @@ def integer_scores(
     weights = policy.weights()
     continuous = not arcs and any(weights.get(t) for t in COSTS)
     if f is not None and not continuous and smax_f * f <= min(limit, _LEVELS):
-        return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False)
+        return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False,
+                             _unseen_terms(policy, terms, weights, float(f)))
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
     note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"),
-                                 _vanished(sc, _gains(policy, terms, sc) * s_scale, s_scale) if arcs else "") if x)
+                                 _vanished(sc, _gains(policy, terms, sc) * s_scale, s_scale) if arcs else "",
+                                 _unseen_terms(policy, terms, weights, s_scale)) if x)
     # each arc is rounded by at most 1/2 unit
     return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note, arcs)
 

@@ -276,7 +276,8 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
         raise SolverError("min-cost flow: the optimal cost and the selected arcs disagree.")
     return RawResult(selected, Status.OPTIMAL, total, "",
                      {"arcs": int(n_net), "parts": len(parts), "components": int(n_comp),
-                      "fine_secondary": by_max_flow})
+                      # a weighted policy's scores are not recomputed finer (all equal: cost 0)
+                      "fine_secondary": by_max_flow and graph.scale.lexicographic})
 
 
 def _layers(st: Structure, k: np.ndarray, keep: np.ndarray, ka: np.ndarray,
