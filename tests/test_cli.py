@@ -64,6 +64,21 @@ def test_check_exit_1_lists_violations(files, capsys):
     assert out.startswith("infeasible") and "[unknown_id]" in out
 
 
+def test_a_solution_argument_without_a_format_is_told_against_the_solution_format(files, capsys):
+    """``check PROBLEM {}``: the helper's audit saw the second file's problems told as a problem file's
+    (no 'employees', no 'missions'); it is read as the solution it stands for."""
+    tmp, problem = files
+    empty = tmp / "empty.json"
+    empty.write_text("{}")
+    assert main(["check", str(problem), str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert "expected 'koeeo-match-solution/1'" in err and "'assignments'" in err and "'employees'" not in err
+    assert main(["check", str(empty), str(problem)]) == 2  # the problem argument: a problem's fields
+    err = capsys.readouterr().err
+    assert "'employees': required list is missing" in err
+    assert isinstance(km.load(problem, kind="solution"), km.Problem)  # its format says what it is
+
+
 def test_bad_input_exit_2_lists_every_problem(tmp_path):
     doc = {
         "format": "koeeo-match/1",

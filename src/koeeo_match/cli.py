@@ -89,7 +89,7 @@ def _load(path: str, kind: str) -> Any:
 
     name = "standard input" if path == STREAM else path
     try:
-        obj = km.load(path)
+        obj = km.load(path, kind=kind)
     except RecursionError:
         raise InvalidProblemError([Issue("file", "", "", f"{name} is nested too deeply to be read")]) from None
     want, other = (km.Problem, "solution") if kind == "problem" else (km.Solution, "problem")

@@ -22,7 +22,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .._params import InstanceOf, Satisfies, param_error, validate
+from .._params import InstanceOf, Options, Satisfies, param_error, validate
 from ..errors import InvalidParameterError, InvalidProblemError, Issue
 from ..model import (
     PROBLEM_FORMAT,
@@ -84,7 +84,7 @@ def _format(path: str | os.PathLike[str]) -> str:
     return ext
 
 
-def load(path: str | os.PathLike[str]) -> Any:
+def load(path: str | os.PathLike[str], *, kind: str | None = None) -> Any:
     """Load a problem or a solution; the extension decides the format.
 
     Parameters
@@ -95,6 +95,11 @@ def load(path: str | os.PathLike[str]) -> Any:
         folder of tables (a problem) or one file (a solution), see
         :mod:`koeeo_match.io._parquet` (needs ``pip install koeeo-match[parquet]``).
         Any other extension is refused.
+    kind : {"problem", "solution"}, optional
+        What the caller expects a JSON file to be: its problems are then told against that format
+        when the file does not say its own (``{}`` read as a solution lacks a status and
+        assignments, not employees).  A file whose ``format`` names the other kind is still read
+        as that kind.
 
     Returns
     -------
@@ -117,7 +122,7 @@ def load(path: str | os.PathLike[str]) -> Any:
     >>> km.load(path).n_employees
     20
     """
-    validate("load", _PATH, {"path": path})
+    validate("load", {**_PATH, "kind": [Options(("problem", "solution")), None]}, {"path": path, "kind": kind})
     ext = _format(path)
     if os.fspath(path) != STREAM and not os.path.exists(path):
         raise _unreadable(path, "No such file or directory")
@@ -130,7 +135,10 @@ def load(path: str | os.PathLike[str]) -> Any:
     except OSError as err:  # a folder, a file not allowed: named as the .npz reader names it
         raise _unreadable(path, _why(err)) from None
     try:
-        if isinstance(doc, Mapping) and (doc.get("format") == SOLUTION_FORMAT or "assignments" in doc):
+        said = doc.get("format") if isinstance(doc, Mapping) else None
+        as_solution = said == SOLUTION_FORMAT or (said != PROBLEM_FORMAT and (kind == "solution" or (
+            kind is None and "assignments" in doc)))
+        if isinstance(doc, Mapping) and as_solution:
             obj: Problem | Solution = Solution.from_dict(doc)  # a solution file, even with a wrong format
         else:
             obj = problem_from_dict(doc)
