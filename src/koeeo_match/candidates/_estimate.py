@@ -18,6 +18,7 @@ import numpy as np
 from .._params import Constraint, InstanceOf, Interval, validate
 from ..model import Problem
 from ._pairs import _group_pairs
+from ._tables import per_problem
 
 __all__ = ["ArcEstimate", "arc_estimate", "estimate_arcs", "full_graph_late", "capped_k"]
 
@@ -87,6 +88,11 @@ def arc_estimate(problem: Problem, *, k: int | None = None, sample: int = SAMPLE
     """
     validate("arc_estimate", _PARAMS, {"problem": problem, "k": k, "sample": sample})
     k, sample = None if k is None else int(k), int(sample)  # a numpy integer would wrap around in k * nodes
+    # kept with the problem: a solve asks it for its memory check and again for its route
+    return per_problem(problem, f"arc_estimate:{k}:{sample}", lambda p: _arc_estimate(p, k, sample))
+
+
+def _arc_estimate(problem: Problem, k: int | None, sample: int) -> ArcEstimate:
     n, n_m = problem.n_employees, problem.n_missions
     if n == 0 or n_m == 0:
         return ArcEstimate(0, 0.0, True)
