@@ -421,8 +421,8 @@ def _unseen_terms(policy: Policy, terms: Mapping[str, np.ndarray], names: Iterab
 
     >>> pol = Policy(hours=1e6, affinity=1)
     >>> t = {"hours": np.array([7.0, 7.0]), "affinity": np.array([1e-6, 0.0])}
-    >>> _unseen_terms(pol, t, ["hours", "affinity"], 1.0).split(":")[0]
-    "the term 'affinity' (weight 1, at most 1e-06 on an arc) is below half a unit of the solvers' integer scale"
+    >>> _unseen_terms(pol, t, ["hours", "affinity"], 1.0).split(" is below")[0]
+    "the term 'affinity' (weight 1, at most 1e-06 on an arc)"
     """
     weights = policy.weights()
     out = []
