@@ -468,8 +468,9 @@ def integer_scores(
         f = exact_factor(prim)
         if f is None:
             raise SolverError(
-                "The primary objective terms are not multiples of 1/1_000_000; "
-                "they cannot be represented exactly as integers. Round them or use a weighted (non-primary) policy."
+                "The primary objective terms are not multiples of 1/1,000,000 (hours: multiples of 1/1,000,000 h, to "
+                "within float rounding); they cannot be represented exactly as integers. Round them or use a weighted "
+                "(non-primary) policy."
             )
         p_int = np.round(prim * f).astype(np.int64)
         pmax = int(np.abs(p_int).max()) if p_int.size else 0
