@@ -37,7 +37,10 @@ __all__ = ["ScanStats", "priced_pairs"]
 
 Triples = tuple[np.ndarray, np.ndarray, np.ndarray]
 
-_CHUNK = 100_000  # employees per KD-tree query
+_CHUNK = 100_000  # employees per KD-tree query, at most
+_QUERY_PAIRS = 4_000_000  # pairs a KD-tree query may draw, about (fewer employees per query where dense)
+_MIN_CHUNK = 256
+_SAMPLE = 256  # employees of a band whose neighbours are counted to size its queries
 _MAX_PAIRS = 4_000_000  # pairs per chunk of a price-ordered cross product (remote missions)
 # radius bands (km): each KD-tree query covers the employees of one band, with the band's largest radius
 _POOL_MIN_PAIRS = 2 * 10**8  # employees x missions from which groups are scanned on a process pool
@@ -82,13 +85,30 @@ def _band_pairs(xyz_e: np.ndarray, emps: np.ndarray, radius: np.ndarray, tree: c
     emps, radius, band = emps[order], radius[order], band[order]
     cuts = np.flatnonzero(np.diff(band)) + 1
     for lo, hi in zip(np.r_[0, cuts], np.r_[cuts, emps.size]):
-        for start in range(int(lo), int(hi), _CHUNK):
-            stop = min(int(hi), start + _CHUNK)
+        lo, hi = int(lo), int(hi)
+        if hi <= lo:  # no employee reaches anything
+            continue
+        step = _chunk(xyz_e, emps[lo:hi], float(chord_of_km(radius[lo:hi].max())), tree)
+        for start in range(lo, hi, step):
+            stop = min(hi, start + step)
             ch = emps[start:stop]
             rmax = float(chord_of_km(radius[start:stop].max())) * (1 + 1e-9) + 1e-12
             sub = cKDTree(xyz_e[ch])
             p = sub.sparse_distance_matrix(tree, rmax, output_type="ndarray")
             yield ch[p["i"]], mis[p["j"]], p["v"]
+
+
+def _chunk(xyz_e: np.ndarray, emps: np.ndarray, chord: float, tree: cKDTree) -> int:
+    """Employees per KD-tree query of a radius band: :data:`_CHUNK`, or fewer where a query of
+    that many would draw over :data:`_QUERY_PAIRS` pairs (their mean count, on an even sample of
+    the band, within its largest radius): a dense band (a city, a wide radius) is queried in
+    smaller pieces, so that a scan's memory does not follow the density (a national scan drew
+    several gigabytes in one query)."""
+    if emps.size <= 1:
+        return max(int(emps.size), 1)
+    sample = emps[np.linspace(0, emps.size - 1, min(emps.size, _SAMPLE)).astype(np.int64)]
+    mean = float(tree.query_ball_point(xyz_e[sample], chord * (1 + 1e-9) + 1e-12, return_length=True).mean())
+    return int(min(_CHUNK, max(_MIN_CHUNK, _QUERY_PAIRS // max(mean, 1.0))))
 
 
 def _spatial(problem: Problem, xyz: tuple[np.ndarray, np.ndarray], emps: np.ndarray, mis: np.ndarray,

@@ -22,17 +22,33 @@ __all__ = ["residual", "potentials", "reduced_costs_ok"]
 
 
 def residual(tail: np.ndarray, head: np.ndarray, cap: np.ndarray, cost: np.ndarray,
-             flow: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+             flow: np.ndarray, extra: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+             by_tail: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The residual arcs ``(tail, head, cost)`` of a flow: forward where it is below capacity,
-    backward (cost negated) where it is positive.
+    backward (cost negated) where it is positive; then the residual arcs ``extra``, if given.
+    ``by_tail``: sorted by tail (stable), as :func:`potentials` reads them, one array at a time
+    (a national network's residual is gigabytes: no second copy of all three at once).
 
     >>> residual(np.array([0]), np.array([1]), np.array([2]), np.array([5]), np.array([1]))
     (array([0, 1]), array([1, 0]), array([ 5, -5]))
+    >>> residual(np.array([1]), np.array([2]), np.array([2]), np.array([5]), np.array([1]),
+    ...          extra=(np.array([0]), np.array([1]), np.array([7])), by_tail=True)
+    (array([0, 1, 2]), array([1, 2, 1]), array([ 7,  5, -5]))
     """
     fwd = flow < cap
     bwd = flow > 0
-    return (np.concatenate([tail[fwd], head[bwd]]), np.concatenate([head[fwd], tail[bwd]]),
-            np.concatenate([cost[fwd], -cost[bwd]]))
+    ex: tuple[np.ndarray, ...] = extra if extra is not None else (np.zeros(0, tail.dtype),) * 3
+    rt = np.concatenate([tail[fwd], head[bwd], ex[0]])
+    order = np.argsort(rt, kind="stable") if by_tail else None
+    if order is not None:
+        rt = rt[order]
+    rh = np.concatenate([head[fwd], tail[bwd], ex[1]])
+    if order is not None:
+        rh = rh[order]
+    rw = np.concatenate([cost[fwd], -cost[bwd], ex[2]])
+    if order is not None:
+        rw = rw[order]
+    return rt, rh, rw
 
 
 def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarray, *,
@@ -56,8 +72,11 @@ def potentials(n_nodes: int, tail: np.ndarray, head: np.ndarray, cost: np.ndarra
     d = np.zeros(n_nodes, np.int64) if d0 is None else d0.astype(np.int64, copy=True)
     if tail.size == 0:
         return d
-    order = np.argsort(tail, kind="stable")
-    t, h, w = tail[order], head[order], cost[order].astype(np.int64)
+    if bool((tail[1:] >= tail[:-1]).all()):  # sorted already (residual(..., by_tail=True)): no copies
+        t, h, w = tail, head, cost.astype(np.int64, copy=False)
+    else:
+        order = np.argsort(tail, kind="stable")
+        t, h, w = tail[order], head[order], cost[order].astype(np.int64)
     ptr = csr_ptr(t, n_nodes)
     mark = np.zeros(n_nodes, bool)  # the nodes improved in a pass, when many: a mask, no sort or hash
     active = _distinct(t[w + d[t] - d[h] < 0], mark)  # only arcs of negative reduced cost improve anything

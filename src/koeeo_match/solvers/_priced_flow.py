@@ -208,13 +208,13 @@ def _residual(net: _Net, f: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     """Residual arcs (tail, head, cost) of the flow ``f`` on ``net``
     (:func:`._potentials.residual`), the merged bypass included: it carries every unit of
     capacity not assigned, at ``net.bypass_cost``."""
-    rt, rh, rw = residual(net.tail, net.head, net.cap, net.cost, f)
     by_flow = net.supply - int(f[net.kind == 4].sum())
     bypass = [(0, 1, net.bypass_cost)] if by_flow < net.supply else []  # forward, then backward
     if by_flow > 0:
         bypass.append((1, 0, -net.bypass_cost))
     bt, bh, bw = (np.array(x, np.int64) for x in zip(*bypass)) if bypass else (np.zeros(0, np.int64),) * 3
-    return np.concatenate([rt, bt]), np.concatenate([rh, bh]), np.concatenate([rw, bw])
+    # sorted by tail, as the potentials read them (one copy at a time: the peak of a national round)
+    return residual(net.tail, net.head, net.cap, net.cost, f, extra=(bt, bh, bw), by_tail=True)
 
 
 def _raise_idle(net: _Net, f: np.ndarray, d: np.ndarray) -> None:
@@ -308,6 +308,7 @@ class PricedFlow:
             net = _merged(self.problem, graph, built)
             f = _flows_of(net, chosen)
             if _still_optimal(net, f, _mapped(net, self._keys, self._d), self.stop):
+                built = None
                 d = _certify(net, f)
             log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
                       "is not optimal", len(graph), time.perf_counter() - t_w)
@@ -317,6 +318,7 @@ class PricedFlow:
             f = _solve(built, self.workers, self.executor, self.stop)
             if net is None:
                 net = _merged(self.problem, graph, built)
+            built = None  # the parts' networks, merged: freed before the residual network is built
             d = _certify(net, f)
             self.full_solves += 1
             self.last_kept = False

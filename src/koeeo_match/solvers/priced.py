@@ -439,6 +439,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             selected = act[sel_act]
             sel_keys = held.keys[selected]
             value = int(graph.score[sel_act].sum())
+            n_solved = len(graph)
+            del graph  # its arrays are the held arcs' copies: freed before the scan (gigabytes nationally)
             y[never_e], v[never_m] = NEVER, NEVER
             # the arcs held but left out of the solve are priced here, in memory
             gain = held.score - y[held.ea] - v[held.ma]
@@ -514,7 +516,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             else:
                 added = 0
             kind = "free" if free is not None else "capped" if cut else "full"
-            rounds.append(PricingRound(len(graph), n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
+            rounds.append(PricingRound(n_solved, n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
                                        t_solve, t_scan, kind, flow.last_kept))
             if free is not None:
                 what = (f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
@@ -524,7 +526,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                         f"{scanned:,} eligible arcs")
                 what += f" ({cut:,} remote missions cut short)" if cut else ""
             how = "flow kept on" if flow.last_kept else "arcs solved"
-            msg = (f"pricing round {len(rounds)}: {len(graph):,} {how} ({held.ea.size:,} held) in "
+            msg = (f"pricing round {len(rounds)}: {n_solved:,} {how} ({held.ea.size:,} held) in "
                    f"{t_solve:.1f} s; {what}, {priced_out:,} price out, {added:,} added, "
                    f"{int(back.sum()):,} held arcs back ({t_scan:.1f} s)")
             log.info(msg)
