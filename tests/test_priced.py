@@ -145,6 +145,38 @@ def test_scan_returns_exactly_the_arcs_beating_the_prices(records, policy, data)
     assert {b for _, b in left} <= set(cst.cut.tolist()) <= set(np.flatnonzero(problem.missions.remote).tolist())
 
 
+def test_scan_queries_sized_by_density_draw_the_same_arcs(monkeypatch):
+    """A national scan drew several gigabytes in one KD-tree query (100,000 employees, whatever they
+    reached): a band's queries are now sized to about ``_QUERY_PAIRS`` pairs.  Sized down, the scan
+    makes more and smaller queries and finds exactly the same arcs (at zero prices: every arc)."""
+    from koeeo_match.candidates import _scan
+
+    p = km.synth.city(employees=600, seed=2, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    scale = problem_scale(p, pol, max_arcs=10**6)
+    E, M = p.n_employees, p.n_missions
+    args = (p, pol, scale, score_bounds(p, pol, scale), np.zeros(E, np.int64), np.zeros(M, np.int64),
+            np.ones(E, bool), np.ones(M, bool))
+    queries: list[int] = []
+
+    class Counted(_scan.cKDTree):  # the pairs each query draws, counted
+        def sparse_distance_matrix(self, *a, **k):
+            out = super().sparse_distance_matrix(*a, **k)
+            queries.append(out.size)
+            return out
+
+    monkeypatch.setattr(_scan, "cKDTree", Counted)
+    whole = priced_pairs(*args)
+    default, queries[:] = list(queries), []
+    monkeypatch.setattr(_scan, "_QUERY_PAIRS", 20)
+    monkeypatch.setattr(_scan, "_MIN_CHUNK", 1)
+    small = priced_pairs(*args)
+    assert len(whole[0]) == len(km.build_candidates(p, pol)) > 0
+    for a, b in zip(whole[:4], small[:4]):
+        assert np.array_equal(a, b)
+    assert len(queries) > 2 * len(default) and max(queries) < max(default) / 2, (len(default), max(default))
+
+
 @st.composite
 def policies(draw):
     terms = ["hours", "seats", "skill_fit", "preference", "priority", "travel_km", "co2_kg", "small_association",
