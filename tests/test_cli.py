@@ -77,6 +77,11 @@ def test_a_solution_argument_without_a_format_is_told_against_the_solution_forma
     err = capsys.readouterr().err
     assert "'employees': required list is missing" in err
     assert isinstance(km.load(problem, kind="solution"), km.Problem)  # its format says what it is
+    scalar = tmp / "five.json"
+    scalar.write_text("5")  # not an object: said so, whatever kind is expected (the review: a TypeError)
+    for kind in (None, "problem", "solution"):
+        with pytest.raises(km.InvalidProblemError, match="expected a JSON object, got int"):
+            km.load(scalar, kind=kind)
 
 
 def test_bad_input_exit_2_lists_every_problem(tmp_path):

@@ -807,3 +807,33 @@ def test_a_term_the_integer_scale_cannot_see_is_said_and_no_exact_factor_swallow
         warnings.simplefilter("error")  # the presets and ordinary weights: nothing to say
         for pol in (*km.Policy.PRESETS, km.Policy(hours=1, travel_km=0.01), km.Policy(hours=1, affinity=0.5)):
             assert "cannot see" not in km.solve(p, policy=pol).message
+
+
+def test_the_flow_fast_path_resolves_secondary_terms_as_the_graph_does():
+    """The review's finding: with one primary value on every arc, ``flow`` solves a maximum flow of
+    least secondary cost, on a scale of its own: 2**20 levels, coarser than the graph's 2**30, so that
+    an affinity of 1e-7 beside one of 1 was lost, silently (``cpsat`` took it); and its flag hid the
+    note of a term below any scale.  Its scale is now the graph's resolution, and what it cannot see is
+    said."""
+    here = {"lat": 45.0, "lon": 5.0}
+
+    def problem(affinities: list[dict], order: tuple[str, ...] = ("e1", "e0", "e2")) -> km.Problem:
+        return km.Problem.from_records(
+            associations=[{"id": "a", **here, "priority": 1}],
+            employees=[{"id": i, **here, "hours": 7} for i in order],
+            missions=[{"id": "m1", "association": "a", "hours": 7}, {"id": "m2", "association": "a", "hours": 7}],
+            affinities=affinities)
+
+    pol = km.Policy(hours=1, affinity=1, primary=("hours",))
+    for order in (("e0", "e1", "e2"), ("e1", "e0", "e2")):  # a tie the solver breaks either way, were it one
+        fine = problem([{"employee": "e0", "mission": "m1", "score": 1e-7},
+                        {"employee": "e2", "mission": "m2", "score": 1.0}], order)
+        for method in ("flow", "auto", "cpsat"):
+            got = sorted(km.solve(fine, policy=pol, method=method).assignments)
+            assert got == [("e0", "m1"), ("e2", "m2")], (method, order)
+    tiny = problem([{"employee": "e0", "mission": "m1", "score": 1.0}])
+    pol = km.Policy(hours=1, priority=1, affinity=1e-10, primary=("hours",))
+    for method in ("flow", "auto"):
+        with pytest.warns(km.KoeeoMatchWarning, match="the term 'affinity'"):
+            s = km.solve(tiny, policy=pol, method=method)
+        assert "the solvers cannot see it" in s.message

@@ -79,7 +79,7 @@ _REGION, _DEPARTEMENT = _text_opt("a French region, e.g. Bretagne"), _text_opt("
 
 
 def _load(path: str, kind: str) -> Any:
-    """``km.load(path)`` (``-``: standard input), which must give a ``kind`` (``"problem"`` or ``"solution"``).
+    """``km.load(path, kind=kind)`` (``-``: standard input), which must give a ``kind`` (problem or solution).
 
     A file nested too deeply for the parser is an :class:`InvalidProblemError` naming it.
     """

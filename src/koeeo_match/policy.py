@@ -81,7 +81,7 @@ from .errors import InvalidParameterError, KoeeoMatchWarning, SolverError
 from .model import HOURS_FACTORS
 
 __all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "EXACT_FACTORS", "IntegerScores", "integer_scores",
-           "warn_if_zero"]
+           "warn_if_zero", "unseen_terms"]
 
 #: Names of the objective terms, in display order.
 TERMS: tuple[str, ...] = (
@@ -413,7 +413,7 @@ def exact_factor(v: np.ndarray) -> int | None:
     return None
 
 
-def _unseen_terms(policy: Policy, terms: Mapping[str, np.ndarray], names: Iterable[str], scale: float) -> str:
+def unseen_terms(policy: Policy, terms: Mapping[str, np.ndarray], names: Iterable[str], scale: float) -> str:
     """A message naming the terms of ``names`` that are worth less than half a unit of an integer
     scale of ``scale`` units per policy unit on every arc (and not 0 on all): weights so far apart
     that the solvers cannot see these terms at all, so that an optimum they prove may leave out
@@ -421,7 +421,7 @@ def _unseen_terms(policy: Policy, terms: Mapping[str, np.ndarray], names: Iterab
 
     >>> pol = Policy(hours=1e6, affinity=1)
     >>> t = {"hours": np.array([7.0, 7.0]), "affinity": np.array([1e-6, 0.0])}
-    >>> _unseen_terms(pol, t, ["hours", "affinity"], 1.0).split(" is below")[0]
+    >>> unseen_terms(pol, t, ["hours", "affinity"], 1.0).split(" is below")[0]
     "the term 'affinity' (weight 1, at most 1e-06 on an arc)"
     """
     weights = policy.weights()
@@ -489,7 +489,7 @@ def integer_scores(
         s_int = np.round(sec * s_scale).astype(np.int64)
         secondary = [t for t in policy.weights() if t not in policy.primary]
         note = "; ".join(x for x in (_collapsed(sec, s_int, "secondary"),
-                                     _unseen_terms(policy, terms, secondary, s_scale)) if x)
+                                     unseen_terms(policy, terms, secondary, s_scale)) if x)
         smax = int(np.abs(s_int).max())
         mult = 2 * n * smax + 1
         return IntegerScores(p_int * mult + s_int, mult, float(f), s_scale, n * smax + 1, True, note)
@@ -504,12 +504,12 @@ def integer_scores(
     continuous = not arcs and any(weights.get(t) for t in COSTS)
     if f is not None and not continuous and smax_f * f <= min(limit, _LEVELS):
         return IntegerScores(np.round(sc * f).astype(np.int64), 1, 1.0, float(f), 0, False,
-                             _unseen_terms(policy, terms, weights, float(f)))
+                             unseen_terms(policy, terms, weights, float(f)))
     s_scale = 2.0 ** math.floor(math.log2(min(limit, _LEVELS) / smax_f))
     s_int = np.round(sc * s_scale).astype(np.int64)
     note = "; ".join(x for x in (_collapsed(sc, s_int, "objective"),
                                  _vanished(sc, _gains(policy, terms, sc) * s_scale, s_scale) if arcs else "",
-                                 _unseen_terms(policy, terms, weights, s_scale)) if x)
+                                 unseen_terms(policy, terms, weights, s_scale)) if x)
     # each arc is rounded by at most 1/2 unit
     return IntegerScores(s_int, 1, 1.0, s_scale, (n + 1) // 2 + 1, False, note, arcs)
 

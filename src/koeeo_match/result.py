@@ -106,7 +106,9 @@ def to_solution(problem: Problem, graph: CandidateGraph, raw: RawResult, method:
         more = vanished_note(policy, {k: graph.terms[k] for k, w in policy.weights().items() if w},
                              graph.scale.secondary_scale)
     note = "; ".join(x for x in (note, more) if x)
-    if note and not raw.stats.get("fine_secondary"):
+    if raw.stats.get("fine_secondary"):  # the flow scored the secondary terms on its own scale: its own note
+        note = raw.stats.get("secondary_note") or ""
+    if note:
         warnings.warn(note, KoeeoMatchWarning, stacklevel=4)
         message = "; ".join(x for x in (message, note) if x)
     gap = relative_gap(raw.status, objective, bound)

@@ -104,7 +104,7 @@ def _chunk(xyz_e: np.ndarray, emps: np.ndarray, chord: float, tree: cKDTree) -> 
     the band, within its largest radius): a dense band (a city, a wide radius) is queried in
     smaller pieces, so that a scan's memory does not follow the density (a national scan drew
     several gigabytes in one query)."""
-    if emps.size <= 1:
+    if emps.size * tree.n <= _QUERY_PAIRS:  # one query, whatever each reaches: nothing to count
         return max(int(emps.size), 1)
     sample = emps[np.linspace(0, emps.size - 1, min(emps.size, _SAMPLE)).astype(np.int64)]
     mean = float(tree.query_ball_point(xyz_e[sample], chord * (1 + 1e-9) + 1e-12, return_length=True).mean())

@@ -135,10 +135,7 @@ def load(path: str | os.PathLike[str], *, kind: str | None = None) -> Any:
     except OSError as err:  # a folder, a file not allowed: named as the .npz reader names it
         raise _unreadable(path, _why(err)) from None
     try:
-        said = doc.get("format") if isinstance(doc, Mapping) else None
-        as_solution = said == SOLUTION_FORMAT or (said != PROBLEM_FORMAT and (kind == "solution" or (
-            kind is None and "assignments" in doc)))
-        if isinstance(doc, Mapping) and as_solution:
+        if isinstance(doc, Mapping) and _is_solution(doc, kind):
             obj: Problem | Solution = Solution.from_dict(doc)  # a solution file, even with a wrong format
         else:
             obj = problem_from_dict(doc)
@@ -149,6 +146,24 @@ def load(path: str | os.PathLike[str], *, kind: str | None = None) -> Any:
     if repeated:
         raise InvalidProblemError(repeated)
     return obj
+
+
+def _is_solution(doc: Mapping[str, Any], kind: str | None) -> bool:
+    """Whether a JSON object is read as a solution: its ``format`` says so; without one, its keys
+    (``assignments``; ``employees`` or ``missions``: a problem); with neither, ``kind`` (a problem
+    by default), so that its problems are told against the format the caller expects.
+
+    >>> _is_solution({}, "solution"), _is_solution({"assignments": []}, "problem"), _is_solution({}, None)
+    (True, True, False)
+    """
+    said = doc.get("format")
+    if said in (SOLUTION_FORMAT, PROBLEM_FORMAT):
+        return bool(said == SOLUTION_FORMAT)
+    if "assignments" in doc:  # a solution file, even with a wrong format
+        return True
+    if "employees" in doc or "missions" in doc:
+        return False
+    return kind == "solution"
 
 
 def dump(obj: Any, path: str | os.PathLike[str], *, timings: bool = False) -> None:

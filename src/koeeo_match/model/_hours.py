@@ -36,8 +36,8 @@ def hours_factor(v: np.ndarray) -> int | None:
     """Smallest factor of :data:`HOURS_FACTORS` making every value of ``v`` (hours) an integer to
     within 4 units in the last place, or None: hours are then compared exactly in those units.
 
-    Unlike :func:`~koeeo_match.policy.exact_factor` (scores, relative 1e-9), the test is at float
-    resolution: two durations the units call equal differ by less than the checker's 1e-9 h, so
+    Like :func:`~koeeo_match.policy.exact_factor` (scores, 64 units in the last place), the test is
+    at float resolution: two durations the units call equal differ by less than the checker's 1e-9 h, so
     that 1000.33333334 h and 1000.3333333333 h are not both read as 3,001 thirds of an hour.
 
     >>> hours_factor(np.array([7.0, 3.5, 7 / 3])), hours_factor(np.array([6.9999999])), hours_factor(np.array([1 / 7]))

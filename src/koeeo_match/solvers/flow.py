@@ -30,6 +30,7 @@ from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
 from ..model import Problem, restrict
 from ..parallel import Remote, default_workers, run_parts
+from ..policy import unseen_terms
 from ..status import Status
 from . import _mcf
 from ._base import RawResult, SolveOptions, register
@@ -255,7 +256,7 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
     km_ = graph.mission if whole else graph.mission[keep]
     k = employee_capacity(graph, st)[0] if capacity is None else capacity
     ed_grp, mc_grp = _layers(st, k, keep, ka, whole)
-    cost, by_max_flow = _costs(graph, keep, whole)
+    cost, by_max_flow, own_note = _costs(graph, keep, whole)
 
     # independent parts: connected components of the kept arcs, packed into parts of at most
     # PART_ARCS arcs (positions in ``keep``); each part's network is built and solved by a pool worker
@@ -276,8 +277,8 @@ def _flow_network(problem: Problem, graph: CandidateGraph, options: SolveOptions
         raise SolverError("min-cost flow: the optimal cost and the selected arcs disagree.")
     return RawResult(selected, Status.OPTIMAL, total, "",
                      {"arcs": int(n_net), "parts": len(parts), "components": int(n_comp),
-                      # a weighted policy's scores are not recomputed finer (all equal: cost 0)
-                      "fine_secondary": by_max_flow and graph.scale.lexicographic})
+                      # the secondary scores on the flow's own scale: its note replaces the graph's
+                      "fine_secondary": by_max_flow and graph.scale.lexicographic, "secondary_note": own_note})
 
 
 def _layers(st: Structure, k: np.ndarray, keep: np.ndarray, ka: np.ndarray,
@@ -300,8 +301,9 @@ def _layers(st: Structure, k: np.ndarray, keep: np.ndarray, ka: np.ndarray,
     return ed_grp, mc_grp
 
 
-def _costs(graph: CandidateGraph, keep: np.ndarray, whole: bool) -> tuple[np.ndarray, bool]:
-    """(cost of each kept arc, whether the network is solved as a max flow of min cost).
+def _costs(graph: CandidateGraph, keep: np.ndarray, whole: bool) -> tuple[np.ndarray, bool, str]:
+    """(cost of each kept arc, whether the network is solved as a max flow of min cost, and what
+    that flow's own scale of the secondary scores cannot see: :func:`~koeeo_match.policy.unseen_terms`).
 
     Exact fast path: when every kept arc carries the same primary value (e.g. max_hours with
     missions of one duration), the primary objective is proportional to the flow value, so
@@ -313,14 +315,18 @@ def _costs(graph: CandidateGraph, keep: np.ndarray, whole: bool) -> tuple[np.nda
     prim = sc.primary(score) if sc.lexicographic else score
     by_max_flow = bool(prim.size) and prim.min() == prim.max() and prim[0] > 0
     if not by_max_flow:
-        return -score, False
+        return -score, False, ""
+    if not sc.lexicographic:  # one score for all arcs: any maximum flow (the graph's scale says what it lost)
+        return np.zeros(keep.size, np.int64), True, ""
     w = graph.policy.weights()
-    sec = graph.policy.score({t: (graph.terms[t] if whole else graph.terms[t][keep]) for t, wt in w.items() if wt},
-                             "secondary")
+    terms = {t: (graph.terms[t] if whole else graph.terms[t][keep]) for t, wt in w.items() if wt}
+    sec = graph.policy.score(terms, "secondary")
     smax = float(np.abs(sec).max()) if sec.size else 0.0
-    sec_scale = 2.0 ** np.floor(np.log2(2**20 / smax)) if smax > 0 else 1.0
-    cost = -np.round(sec * sec_scale).astype(np.int64) if sc.lexicographic else np.zeros(keep.size, np.int64)
-    return cost, True
+    # the resolution of integer_scores (docs/policies.md, "Integer costs"): within 2**30 and the network's cost limit
+    top = min(2**30, 2**61 // (graph.n_employees + graph.n_missions + 2 * keep.size + 4))
+    sec_scale = float(2.0 ** np.floor(np.log2(top / smax))) if smax > 0 else 1.0
+    note = unseen_terms(graph.policy, terms, [t for t in terms if t not in graph.policy.primary], sec_scale)
+    return -np.round(sec * sec_scale).astype(np.int64), True, note
 
 
 @dataclass(frozen=True)
