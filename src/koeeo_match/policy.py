@@ -81,7 +81,7 @@ from .errors import InvalidParameterError, KoeeoMatchWarning, SolverError
 from .model import HOURS_FACTORS
 
 __all__ = ["Policy", "TERMS", "COSTS", "CO2_KG_PER_KM", "EXACT_FACTORS", "IntegerScores", "integer_scores",
-           "warn_if_zero", "unseen_terms"]
+           "warn_if_zero", "unseen_terms", "cost_limit"]
 
 #: Names of the objective terms, in display order.
 TERMS: tuple[str, ...] = (
@@ -393,6 +393,17 @@ class IntegerScores:
 
 _LEVELS = 2**30  # finest resolution of non-exact scores: ~1e-9 of the largest
 _WARN_RESOLUTION = 1e-4  # warn when the solver's range forces a coarser resolution than this
+
+
+def cost_limit(n_employees: int, n_missions: int, n_arcs: int) -> int:
+    """The largest |arc cost| of a flow network over these: ⌊2^61 / (E + M + 2·arcs + 4)⌋, the node
+    count of the network bounding it, so that costs summed over the network stay within int64
+    (docs/policies.md, "Integer costs").
+
+    >>> cost_limit(0, 0, 0) == 2**59
+    True
+    """
+    return (2**61) // (int(n_employees) + int(n_missions) + 2 * int(n_arcs) + 4)
 
 
 def exact_factor(v: np.ndarray) -> int | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..model import Problem
-from ..policy import CO2_KG_PER_KM, COSTS, IntegerScores, Policy, integer_scores
+from ..policy import CO2_KG_PER_KM, COSTS, IntegerScores, Policy, cost_limit, integer_scores
 from ._tables import n_req, per_problem
 from ._terms import arc_terms
 
@@ -107,8 +107,7 @@ def problem_scale(problem: Problem, policy: Policy, max_arcs: int) -> IntegerSco
             for t in weighted}
     seats = int(problem.missions.seats.sum())
     n_max = max(1, min(seats, max_arcs) if max_arcs else seats)
-    n_nodes = E + M + 2 * max_arcs + 4
-    return integer_scores(policy, rows, max_assignments=n_max, limit=(2**61) // n_nodes, arcs=False)
+    return integer_scores(policy, rows, max_assignments=n_max, limit=cost_limit(E, M, max_arcs), arcs=False)
 
 
 @dataclass(frozen=True)

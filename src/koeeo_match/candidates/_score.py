@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..model import Problem
-from ..policy import Policy, integer_scores
+from ..policy import Policy, cost_limit, integer_scores
 from ._graph import CandidateGraph
 
 __all__ = ["rescore", "scored"]
@@ -18,8 +18,8 @@ def scored(problem: Problem, policy: Policy, ea: np.ndarray, ma: np.ndarray, ptr
     """The graph of the arcs ``(ea, ma)`` (CSR order, ``ptr``) with integer scores from ``policy``,
     scaled so that no total of a flow over them overflows an int64."""
     n_max = int(min(ea.size, int(problem.missions.seats.sum())))
-    n_nodes = problem.n_employees + problem.n_missions + 2 * ea.size + 4
-    scale = integer_scores(policy, terms, max_assignments=n_max, limit=(2**61) // n_nodes)
+    scale = integer_scores(policy, terms, max_assignments=n_max,
+                           limit=cost_limit(problem.n_employees, problem.n_missions, ea.size))
     return CandidateGraph(
         n_employees=problem.n_employees,
         n_missions=problem.n_missions,

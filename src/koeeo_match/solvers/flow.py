@@ -30,7 +30,7 @@ from ..decompose import Part, components, cut
 from ..errors import SolverError, UnsupportedError
 from ..model import Problem, restrict
 from ..parallel import Remote, default_workers, run_parts
-from ..policy import unseen_terms
+from ..policy import cost_limit, unseen_terms
 from ..status import Status
 from . import _mcf
 from ._base import RawResult, SolveOptions, register
@@ -323,7 +323,7 @@ def _costs(graph: CandidateGraph, keep: np.ndarray, whole: bool) -> tuple[np.nda
     sec = graph.policy.score(terms, "secondary")
     smax = float(np.abs(sec).max()) if sec.size else 0.0
     # the resolution of integer_scores (docs/policies.md, "Integer costs"): within 2**30 and the network's cost limit
-    top = min(2**30, 2**61 // (graph.n_employees + graph.n_missions + 2 * keep.size + 4))
+    top = min(2**30, cost_limit(graph.n_employees, graph.n_missions, keep.size))
     sec_scale = float(2.0 ** np.floor(np.log2(top / smax))) if smax > 0 else 1.0
     note = unseen_terms(graph.policy, terms, [t for t in terms if t not in graph.policy.primary], sec_scale)
     return -np.round(sec * sec_scale).astype(np.int64), True, note
