@@ -127,3 +127,19 @@ def test_scan_batches_join_pieces_and_yield_at_once_when_halted(monkeypatch):
     gen = _scan._batched(iter([empty, empty, piece, piece]), halted)
     first = next(gen)
     assert first[0].size == 0 and len(asked) == 2  # the second (empty) piece: yielded at once
+
+
+def test_a_policy_of_zero_weights_caps_and_prices_without_error(bretagne):
+    """Every weight 0 is legal (a warning): the capped graph keeps arcs (all tied), and a solve on
+    it, or by pricing, is the empty assignment (it was a ValueError in the cap's ranking)."""
+    zero = km.Policy()
+    cap = km.build_candidates(bretagne, zero, k=2)
+    assert len(cap) > 0
+    with pytest.warns(km.KoeeoMatchWarning, match="weight 0"):
+        sol = km.solve(bretagne, policy=zero, top_k=2)
+    assert sol.objective == 0 and not sol.assignments
+    from koeeo_match.solvers._base import SolveOptions
+    from koeeo_match.solvers.priced import solve_priced
+
+    _, res = solve_priced(bretagne, zero, SolveOptions(), start_k=1)
+    assert res.status.value == "optimal" and res.selected.size == 0

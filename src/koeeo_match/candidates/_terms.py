@@ -109,7 +109,9 @@ def arc_terms(
     km : ndarray of float
         One-way distance of each arc.
     names : collection of str, optional
-        The terms wanted (default: every term of :data:`koeeo_match.TERMS`).
+        The terms wanted (default: every term of :data:`koeeo_match.TERMS`).  None wanted (a
+        policy whose weights are all 0) gives the ``seats`` term alone, so that a score of the
+        terms (:meth:`~koeeo_match.Policy.score`) still has one value per arc.
 
     Examples
     --------
@@ -120,7 +122,7 @@ def arc_terms(
     (['seats', 'travel_km'], [1.0])
     """
     m, a = problem.missions, problem.associations
-    want = set(TERMS if names is None else names)
+    want = set(TERMS if names is None else names) or {"seats"}
     out: dict[str, np.ndarray] = {}
     hours = m.hours[ma]
     if "hours" in want:
