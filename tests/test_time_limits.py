@@ -478,3 +478,26 @@ def test_the_priced_routes_start_graph_gets_its_floor_of_drawing(monkeypatch):
     s = km.solve(p, time_limit=1e-3)
     assert s.method == "auto:priced" and km.check(p, s) == []
     assert s.status == km.Status.FEASIBLE and len(s.assignments) > 0, s.message
+
+
+def test_the_mip_route_answers_with_its_greedy_start_when_highs_has_no_time(monkeypatch):
+    """Under a limit the MIP route computes the greedy solution first; with less time left than
+    HiGHS needs to start (its model's export and process), HiGHS is not started and the greedy
+    solution is the answer, before the limit (a 30,000-employee city at T = 0.5 answered after
+    0.65-0.75 s: HiGHS started with no time, was killed past the limit, then the greedy ran)."""
+    import koeeo_match.solvers._auto_mip as auto_mip
+
+    monkeypatch.setattr(auto_mip, "MIP_SETUP_SECONDS", 1e9)  # never time enough
+
+    def no_highs(*args, **kwargs):
+        raise AssertionError("HiGHS started without the time to")
+
+    monkeypatch.setattr(auto_mip, "solve_mip", no_highs)
+    p = km.synth.city(employees=300, seed=0, rules="all")
+    s = km.solve(p, time_limit=30)
+    assert s.method == "auto:greedy" and s.status == km.Status.FEASIBLE and km.check(p, s) == []
+    assert s.termination == km.Termination.TIME_LIMIT and "before HiGHS could start" in s.message
+    assert len(s.assignments) > 0 and s.bound is not None and s.bound >= s.objective
+    # without a limit HiGHS always runs (and proves)
+    monkeypatch.undo()
+    assert km.solve(p).status == km.Status.OPTIMAL

@@ -15,7 +15,7 @@ import resource
 import threading
 from typing import Any
 
-from .candidates import ArcEstimate, arc_estimate
+from .candidates import DECIDE_SAMPLE, ArcEstimate, arc_estimate
 from .errors import InsufficientMemoryError
 from .model import Problem
 from .solvers import REGISTRY, problem_rules
@@ -153,7 +153,9 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     """Refuse, before anything is built, a solve whose graph and solver would not fit in memory.
 
     The need is the graph's estimated arcs (:func:`koeeo_match.candidates.arc_estimate`,
-    taken at its lower 3-standard-error bound so that sampling never refuses what fits)
+    taken at its lower 3-standard-error bound so that sampling never refuses what fits; a
+    graph that fits at the upper bound of a small sample, :data:`~koeeo_match.candidates.DECIDE_SAMPLE`
+    employees, is not sampled further)
     times the method's bytes per arc (:func:`bytes_per_arc`).  Two cheap upper bounds come first (every
     employee with every mission; ``top_k`` arcs per employee and per mission): a problem
     they fit is never sampled.  ``cpsat`` with a ``time_limit`` shorter than its model's
@@ -200,6 +202,11 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     n, n_m, bpa = problem.n_employees, problem.n_missions, bytes_per_arc(problem, method, top_k)
     cap = n * n_m if top_k is None else min(n * n_m, top_k * (n + n_m))
     if cap * bpa <= limit:
+        return
+    # a small sample first (0.05 s on Ille-et-Vilaine; the route's choice reuses it): a graph that
+    # clearly fits, at its upper 3-standard-error bound, is not sampled further (0.2 s at 2,048
+    # employees of a 30,000-employee city, most of a 0.3 s time limit)
+    if min(arc_estimate(problem, sample=DECIDE_SAMPLE).high(), cap) * bpa <= limit:
         return
     full = arc_estimate(problem)
     arcs, low = min(full.arcs, cap), min(full.low(), cap)

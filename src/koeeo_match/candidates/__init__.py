@@ -44,7 +44,7 @@ from ..model import Problem
 from ..policy import Policy, as_policy
 from ._bounds import MISSION_TERMS, ScoreBounds, problem_scale, score_bounds
 from ._cap import top_k
-from ._estimate import ArcEstimate, arc_estimate, capped_k, estimate_arcs, full_graph_late
+from ._estimate import DECIDE_SAMPLE, ArcEstimate, arc_estimate, capped_k, estimate_arcs, full_graph_late
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
 from ._partial import FreeStats, free_pairs
@@ -55,6 +55,7 @@ from ._terms import ArcTerms, arc_terms, rural_associations, trip_km
 from .eligibility import filter_eligible
 
 __all__ = [
+    "DECIDE_SAMPLE",
     "MISSION_TERMS",
     "FreeStats",
     "free_pairs",

@@ -9,6 +9,7 @@ unbiased; its standard error follows from the spread of the sampled employees' c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from numbers import Integral
 from typing import NamedTuple
@@ -54,6 +55,10 @@ class ArcEstimate(NamedTuple):
     def low(self, z: float = 3.0) -> int:
         """A lower confidence bound, ``arcs - z * stderr`` (at least 0)."""
         return max(0, int(self.arcs - z * self.stderr))
+
+    def high(self, z: float = 3.0) -> int:
+        """An upper confidence bound, ``arcs + z * stderr``."""
+        return int(math.ceil(self.arcs + z * self.stderr))
 
 
 def _sample(n: int, size: int) -> np.ndarray:

@@ -36,7 +36,7 @@ from .cpsat import solve_cpsat
 from .greedy import greedy_from
 from .mip import solve_mip
 
-__all__ = ["mip_search", "FIRST_SHARE", "TIE_SHARE", "TIE_MIP_ARCS"]
+__all__ = ["mip_search", "FIRST_SHARE", "TIE_SHARE", "TIE_MIP_ARCS", "MIP_SETUP_SECONDS", "MIP_SETUP_SECONDS_PER_ARC"]
 
 log = logging.getLogger(__name__)
 
@@ -51,13 +51,23 @@ TIE_SHARE = 0.5
 TIE_MIP_ARCS = 25_000
 #: CP-SAT runs after the MIP only with at least this many seconds left.
 MIN_CPSAT = 0.2
+#: HiGHS starts only with at least MIP_SETUP_SECONDS + MIP_SETUP_SECONDS_PER_ARC x arcs left: its
+#: model's export (0.07 s at 71,027 arcs) and its process's start (10 to 50 ms), rounded up;
+#: with less, the greedy solution computed first is the answer (a 0.5 s limit on a 30,000-employee
+#: city: its graph's drawing takes 0.36 s of it).
+MIP_SETUP_SECONDS = 0.05
+MIP_SETUP_SECONDS_PER_ARC = 2.0e-6
 
 
 def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_end: float | None,
-               hint: np.ndarray | None = None, bound: int | None = None) -> tuple[RawResult, str]:
+               hint: np.ndarray | None = None, bound: int | None = None,
+               greedy: RawResult | None = None) -> tuple[RawResult, str]:
     """(The best solution of ``sub`` found by ``t_end`` (``time.monotonic()``; ``None``: until
-    proven), how: ``mip`` or ``mip+cpsat``).  ``hint``: arcs of a feasible solution;
+    proven), how: ``mip``, ``mip+cpsat`` or ``greedy``).  ``hint``: arcs of a feasible solution;
     ``bound``: a bound already known (the LP's).  CP-SAT runs with ``options.workers``.
+    ``greedy``: ``greedy_from(problem, sub, hint)`` when the caller computed it first (under a
+    time limit): the answer when too little time is left for HiGHS to start
+    (:data:`MIP_SETUP_SECONDS`), and the solution it is compared with, not computed again.
 
     >>> import koeeo_match as km
     >>> p = km.synth.region("Bretagne", employees=300, seed=0)
@@ -67,27 +77,34 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     ('optimal', 'mip')
     """
     left = None if t_end is None else max(t_end - time.monotonic(), 0.0)
+    if (greedy is not None and greedy.status == Status.FEASIBLE and left is not None
+            and left < MIP_SETUP_SECONDS + MIP_SETUP_SECONDS_PER_ARC * len(sub)):
+        why = "interrupted (Ctrl-C)" if INTERRUPTED.is_set() else "time limit reached"
+        return RawResult(greedy.selected, Status.FEASIBLE, bound,
+                         f"{why} before HiGHS could start: best solution found so far, the greedy one",
+                         dict(greedy.stats), termination=Termination.INTERRUPTED if INTERRUPTED.is_set()
+                         else Termination.TIME_LIMIT), "greedy"
     res = solve_mip(problem, sub, SolveOptions(left, options.seed, hint=hint), stop=INTERRUPTED,
                     shares=(FIRST_SHARE, TIE_SHARE if len(sub) <= TIE_MIP_ARCS else 0.0))
     res = _tightened(sub, res, bound)
     if res.status == Status.OPTIMAL:
-        res = _verified(problem, sub, res, hint, bound)
+        res = _verified(problem, sub, res, hint, bound, greedy)
     rest = None if t_end is None else t_end - time.monotonic()
     if res.status in (Status.OPTIMAL, Status.INFEASIBLE):
         return res, "mip"
     if INTERRUPTED.is_set() or (rest is not None and rest < MIN_CPSAT):
-        return _or_greedy(problem, sub, res, hint), "mip"
+        return _or_greedy(problem, sub, res, hint, greedy), "mip"
     found = res.status == Status.FEASIBLE
     lex = sub.scale.lexicographic and sub.scale.multiplier > 1
     held = res.stats.get("mip_primary") if found and lex and res.stats.get("mip_primary_proven") else None
     if found:  # HiGHS' incumbent under a limit can be far below the greedy solution: CP-SAT starts from the better
-        res = _or_greedy(problem, sub, res, hint)
+        res = _or_greedy(problem, sub, res, hint, greedy)
     start = res.selected if found else hint
     cp = solve_cpsat(problem, sub, SolveOptions(rest, options.seed, options.workers, None, start), min_primary=held)
     if cp.status == Status.INFEASIBLE:
         return (res if found else cp), "mip+cpsat"
     if cp.status == Status.UNKNOWN:
-        return _or_greedy(problem, sub, res, hint), "mip+cpsat"
+        return _or_greedy(problem, sub, res, hint, greedy), "mip+cpsat"
     best = cp if not found or _value(sub, cp) > _value(sub, res) else res
     if cp.status == Status.OPTIMAL:  # CP-SAT's proof (its float bound may have lost units above 2**53)
         return RawResult(cp.selected, Status.OPTIMAL, _value(sub, cp), "", {**res.stats, **cp.stats},
@@ -102,14 +119,15 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
                      termination=cp.termination), "mip+cpsat"
 
 
-def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None) -> RawResult:
+def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None,
+               greedy: RawResult | None = None) -> RawResult:
     """``res``, or the greedy solution from ``hint`` when ``res`` holds none (HiGHS stopped by Ctrl-C
     or its time: MathOpt's HiGHS cannot be interrupted, so its incumbent is out of reach) or a
     feasible one that scores less (this route runs on at most 100,000 arcs: the greedy solution
-    costs a few hundredths of a second)."""
+    costs a few hundredths of a second; ``greedy``: that solution, computed already)."""
     if res.status not in (Status.UNKNOWN, Status.FEASIBLE):
         return res
-    start = greedy_from(problem, sub, hint)
+    start = greedy if greedy is not None else greedy_from(problem, sub, hint)
     if start.status != Status.FEASIBLE or (res.status == Status.FEASIBLE and _value(sub, start) <= _value(sub, res)):
         return res
     return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
@@ -117,11 +135,12 @@ def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.n
 
 
 def _verified(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None,
-              bound: int | None) -> RawResult:
+              bound: int | None, greedy: RawResult | None = None) -> RawResult:
     """``res`` (proven optimal by HiGHS), or, if the greedy solution from ``hint`` scores more, that
     solution, ``feasible``, with the caller's ``bound``: HiGHS' proof rests on its tolerances, and
-    this check costs a few milliseconds (6 ms on the demo's 3,394 arcs)."""
-    start = greedy_from(problem, sub, hint)
+    this check costs a few milliseconds (6 ms on the demo's 3,394 arcs); ``greedy``: that
+    solution, computed already."""
+    start = greedy if greedy is not None else greedy_from(problem, sub, hint)
     if start.status != Status.FEASIBLE or _value(sub, start) <= _value(sub, res):
         return res
     log.warning("auto: HiGHS proved %d optimal, but the greedy solution scores %d: CP-SAT continues",
