@@ -82,11 +82,9 @@ def min_cost_flow(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, su
 def _ortools(t: np.ndarray, h: np.ndarray, c: np.ndarray, w: np.ndarray, supply: int,
              by_max_flow: bool) -> tuple[np.ndarray, int]:
     flow = ortools_mcf.SimpleMinCostFlow()
-    if by_max_flow:
-        flow.add_arcs_with_capacity_and_unit_cost(t, h, c, w)
-    else:
-        flow.add_arcs_with_capacity_and_unit_cost(np.append(t, 0), np.append(h, 1), np.append(c, supply),
-                                                  np.append(w, 0))
+    flow.add_arcs_with_capacity_and_unit_cost(t, h, c, w)
+    if not by_max_flow:  # the bypass, arc t.size (added alone: no copy of the arrays, 0.9 GB at national scale)
+        flow.add_arc_with_capacity_and_unit_cost(0, 1, supply, 0)
     flow.set_nodes_supplies(np.array([0, 1], np.int64), np.array([supply, -supply], np.int64))
     status = flow.solve_max_flow_with_min_cost() if by_max_flow else flow.solve()
     if status != flow.OPTIMAL:

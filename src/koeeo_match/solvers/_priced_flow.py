@@ -11,14 +11,16 @@ potentials are computed afresh, and certify it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .._malloc import release_memory
 from ..candidates import CandidateGraph
 from ..decompose import Part, components, cut
 from ..errors import SolverError
@@ -46,17 +48,13 @@ REPAIR_SHARE = 0.1
 REPAIR_STALL = 10
 
 
-def _job(net: Network, by_max_flow: bool) -> FlowJob:
-    """The :class:`~.flow.FlowJob` of ``net``, reading back every arc's flow."""
-    return FlowJob.of(net, by_max_flow, 0, net.tail.size)
-
-
 def _flows(job: FlowJob) -> np.ndarray:
     """The optimal flow on every arc of a job's network, the bypass last."""
     f, _ = run_flow_job(job)
     return np.append(f, job.supply - int(f[job.head == 1].sum()))  # the bypass: what the sink does not take
 
 
+_EMPTY = np.zeros(0, np.int64)
 _KIND_SHIFT = 58  # node keys: kind << 58 | value (1 employee, 2 [employee, date], 3 mission, 4 [mission, employer])
 
 
@@ -75,6 +73,8 @@ class _Net:
     key: np.ndarray
     supply: int  # every employee's capacity, not only those of the network's arcs
     bypass_cost: int
+    # each part's arcs (start, end), the shift of its nodes above the sink, and its candidate arcs
+    parts: list[tuple[int, int, int, int]] = field(default_factory=list)
 
 
 def _node_keys(problem: Problem, graph: CandidateGraph, ed_grp: np.ndarray | None, mc_grp: np.ndarray | None,
@@ -111,7 +111,6 @@ class _Built:
 
     parts: list[Part]
     nets: list[Network]
-    by_max_flow: bool
     ed_grp: np.ndarray | None
     mc_grp: np.ndarray | None
     supply: int  # every employee's capacity, not only those of the network's arcs
@@ -131,54 +130,96 @@ def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int 
     _, label = components(E, M, ka, kmis)
     parts = cut(ka, kmis, E, M, PART_ARCS, label=label[ka]) if len(graph) else []
     nets = [network(ctx, p) for p in parts]
-    return _Built(parts, nets, uniform is not None, ed_grp, mc_grp, int(k[k > 0].sum()), offset)
+    return _Built(parts, nets, ed_grp, mc_grp, int(k[k > 0].sum()), offset)
 
 
 def _merged(problem: Problem, graph: CandidateGraph, built: _Built) -> _Net:
     """The parts' networks of ``built`` as one (:class:`_Net`): made after their flow is solved,
-    so that the solve's processes do not run beside it."""
-    cols: dict[str, list[np.ndarray]] = {n: [] for n in ("t", "h", "c", "w", "kind", "arc", "key")}
-    base = 2
-    for part, net in zip(built.parts, built.nets):
-        n_local = int(max(net.tail.max(), net.head.max())) + 1
-        glob = np.concatenate([[0, 1], base + np.arange(n_local - 2)])
-        cols["t"].append(glob[net.tail])
-        cols["h"].append(glob[net.head])
-        cols["c"].append(net.capacity)
-        cols["w"].append(net.cost)
-        cols["kind"].append(net.kind)
-        arc = np.full(net.tail.size, -1, np.int64)
-        arc[net.first : net.first + net.n_candidates] = part.arcs
-        cols["arc"].append(arc)
-        cols["key"].append(_node_keys(problem, graph, built.ed_grp, built.mc_grp, net, part)[2:])
-        base += n_local - 2
+    so that the solve's processes do not run beside it.  ``built.nets`` is consumed column by
+    column (each part's column freed once copied): the merge holds about one network, not three
+    (a national round's peak, 2 GiB above the flow's)."""
+    nets = built.nets
+    n_local = [int(max(net.tail.max(), net.head.max())) + 1 for net in nets]
+    shift = np.cumsum([0] + [n - 2 for n in n_local])[:-1]  # part-local node v >= 2 is 2 + shift + (v - 2)
+    keys = [_node_keys(problem, graph, built.ed_grp, built.mc_grp, net, part)[2:]
+            for part, net in zip(built.parts, nets)]
+    for i, net in enumerate(nets):
+        nets[i] = dataclasses.replace(net, employee=_EMPTY, mission=_EMPTY)  # read by the keys only
+    sizes = [net.tail.size for net in nets]
+    total = int(sum(sizes))
+    starts = np.cumsum([0] + sizes)
 
-    def cat(x: list[np.ndarray], dt: type) -> np.ndarray:
-        return np.concatenate(x).astype(dt, copy=False) if x else np.zeros(0, dt)
+    def column(name: str | None, dt: type, fill: Callable[[int, Network, np.ndarray], None]) -> np.ndarray:
+        out: np.ndarray = np.empty(total, dt)
+        for i, net in enumerate(nets):
+            fill(i, net, out[starts[i]:starts[i + 1]])
+            if name is not None:
+                nets[i] = dataclasses.replace(net, **{name: _EMPTY})  # type: ignore[arg-type]  # freed
+        return out
 
+    def nodes(name: str) -> Callable[[int, Network, np.ndarray], None]:
+        def fill(i: int, net: Network, out: np.ndarray) -> None:
+            v = getattr(net, name)
+            np.add(v, shift[i], out=out)
+            hub = v < 2  # the source and the sink, shared
+            out[hub] = v[hub]
+        return fill
+
+    def arcs(i: int, net: Network, out: np.ndarray) -> None:
+        out.fill(-1)
+        out[net.first : net.first + net.n_candidates] = built.parts[i].arcs
+
+    def same(name: str) -> Callable[[int, Network, np.ndarray], None]:
+        return lambda i, net, out: np.copyto(out, getattr(net, name), casting="unsafe")
+
+    arc = column(None, np.int64, arcs)
+    t, h = column("tail", np.int64, nodes("tail")), column("head", np.int64, nodes("head"))
+    c, w = column("capacity", np.int64, same("capacity")), column("cost", np.int64, same("cost"))
+    kind = column("kind", np.int8, same("kind"))
+    key = np.concatenate([np.array([0, 1], np.int64)] + [k.astype(np.int64, copy=False) for k in keys])
+    built.nets = []
+    parts = [(int(starts[i]), int(starts[i + 1]), int(shift[i]), len(part)) for i, part in enumerate(built.parts)]
     # the bypass carries every employee's unused capacity, those without an arc here included:
     # its flow sets the prices of the employees and missions outside the network
-    return _Net(cat(cols["t"], np.int64), cat(cols["h"], np.int64), cat(cols["c"], np.int64),
-                cat(cols["w"], np.int64), cat(cols["kind"], np.int8), cat(cols["arc"], np.int64),
-                np.concatenate([[0, 1], cat(cols["key"], np.int64)]), built.supply, built.offset)
+    return _Net(t, h, c, w, kind, arc, key, built.supply, built.offset, parts)
 
 
-def _solve(built: _Built, workers: int, executor: Any = None,
+def _part_job(net: _Net, i: int, by_max_flow: bool, compact: bool = False) -> FlowJob:
+    """The :class:`~.flow.FlowJob` of part ``i`` of ``net``, its nodes numbered as in the part's
+    own network: views of ``net``'s arrays for the first part (the largest), copies for others;
+    ``compact``: nodes as ``int32``, for an executor (what travels)."""
+    s, e, shift, _ = net.parts[i]
+    t, h, c, kind = net.tail[s:e], net.head[s:e], net.cap[s:e], net.kind[s:e]
+    if shift:
+        t, h = np.where(t < 2, t, t - shift), np.where(h < 2, h, h - shift)
+    if compact:
+        t, h = t.astype(np.int32), h.astype(np.int32)
+    return FlowJob(t, h, c, net.cost[s:e], int(c[kind == 0].sum()), by_max_flow, 0, e - s)
+
+
+def _part_flows(net: _Net, i: int, by_max_flow: bool) -> np.ndarray:
+    """:func:`_flows` of part ``i`` of ``net`` (its job made where it runs: a forked process
+    reads ``net`` without a copy)."""
+    return _flows(_part_job(net, i, by_max_flow))
+
+
+def _solve(net: _Net, by_max_flow: bool, workers: int, executor: Any = None,
            stop: Callable[[], bool] | None = None) -> np.ndarray:
-    """The optimal flow of every arc of ``_merged(..., built)``: its parts solved apart (:mod:`._mcf`), on a
+    """The optimal flow of every arc of ``net``: its parts solved apart (:mod:`._mcf`), on a
     process pool when large.  ``executor``: where the parts are solved
     (:func:`~koeeo_match.parallel.run_parts`; each sent with only its own arrays).  ``stop``: on
     a graph of over :data:`STOP_ARCS` arcs, the parts are solved in forked processes (which
-    inherit the networks built here, so that only the flows come back) that ``stop`` answering
-    True kills (:class:`~koeeo_match.parallel.PartsStopped`)."""
-    sizes = [len(p) for p in built.parts]
-    jobs = [(_job(net, built.by_max_flow),) for net in built.nets]
+    inherit the network, so that only the flows come back) that ``stop`` answering True kills
+    (:class:`~koeeo_match.parallel.PartsStopped`)."""
+    sizes = [p[3] for p in net.parts]
     if executor is not None:
+        jobs = [(_part_job(net, i, by_max_flow, compact=True),) for i in range(len(sizes))]
         flows = run_parts(_flows, jobs, executor=executor, remote=Remote(_flows, lambda job: (job,), "flow part"))
     else:
         n_arcs = sum(sizes)
         n_proc = (workers or default_workers()) if n_arcs > 300_000 else 1
-        flows = run_parts(_flows, jobs, n_proc, sizes, stop=stop if n_arcs > STOP_ARCS else None)
+        flows = run_parts(_part_flows, [(net, i, by_max_flow) for i in range(len(sizes))], n_proc, sizes,
+                          stop=stop if n_arcs > STOP_ARCS else None)
     return np.concatenate([f[:-1] for f in flows]).astype(np.int64, copy=False) if flows else np.zeros(0, np.int64)
 
 
@@ -300,25 +341,21 @@ class PricedFlow:
         """(selected arcs of ``graph``, prices y, v).  ``chosen``: the arcs of ``graph`` the last
         optimal flow used (None: solve from scratch); ``added``: how many of its arcs the last
         flow did not have (when few, that flow may still be optimal: :func:`_still_optimal`)."""
-        built = net = d = None
+        # the parts' networks, built once per round, merged (the merge consumes them): the check and
+        # the flow both read the merged network, the flow each part's slice of it
+        net = _merged(self.problem, graph, _build(self.problem, graph, self.k, self.uniform))
+        d = None
         if (chosen is not None and self._keys is not None and self._d is not None
                 and added <= REPAIR_SHARE * len(graph)):
             t_w = time.perf_counter()
-            built = _build(self.problem, graph, self.k, self.uniform)
-            net = _merged(self.problem, graph, built)
             f = _flows_of(net, chosen)
             if _still_optimal(net, f, _mapped(net, self._keys, self._d), self.stop):
-                built = None
                 d = _certify(net, f)
             log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
                       "is not optimal", len(graph), time.perf_counter() - t_w)
-        if d is None:  # solved from scratch (on the networks the check built, if it ran)
-            if built is None:
-                built = _build(self.problem, graph, self.k, self.uniform)
-            f = _solve(built, self.workers, self.executor, self.stop)
-            if net is None:
-                net = _merged(self.problem, graph, built)
-            built = None  # the parts' networks, merged: freed before the residual network is built
+        if d is None:  # solved from scratch
+            release_memory()  # the heap freed since the last round, before the flow's processes fork
+            f = _solve(net, self.uniform is not None, self.workers, self.executor, self.stop)
             d = _certify(net, f)
             self.full_solves += 1
             self.last_kept = False

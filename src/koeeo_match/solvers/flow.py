@@ -458,8 +458,8 @@ class FlowJob:
 
 def run_flow_job(job: FlowJob) -> tuple[np.ndarray, int]:
     """(flow on the job's arcs ``first .. first + n - 1``, optimal cost)."""
-    return _min_cost_flow(job.tail.astype(np.int64), job.head.astype(np.int64), job.capacity, job.cost, job.supply,
-                          job.by_max_flow, job.first, job.n)
+    return _min_cost_flow(job.tail.astype(np.int64, copy=False), job.head.astype(np.int64, copy=False), job.capacity,
+                          job.cost, job.supply, job.by_max_flow, job.first, job.n)
 
 
 def _pack_part(ctx: tuple, part: Part) -> tuple[FlowJob]:
