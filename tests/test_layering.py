@@ -21,7 +21,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "koeeo_match"
 
 #: Lowest first.  A room imports only from its own layer or below.
 LAYERS: list[tuple[str, ...]] = [
-    ("errors", "_arrays", "_geo", "_log", "_params", "_cli_opts", "status", "parallel"),  # helpers
+    ("errors", "_arrays", "_geo", "_log", "_malloc", "_params", "_cli_opts", "status", "parallel"),  # helpers
     ("territory",),  # reference data (départements)
     ("model",),  # the tables, built from records and frames
     ("policy", "decompose"),  # scores; parts of a graph

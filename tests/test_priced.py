@@ -680,3 +680,30 @@ def test_a_flow_no_longer_optimal_is_solved_on_the_networks_the_check_built(monk
     assert flow.full_solves == 2 and flow.kept_flows == 0 and not flow.last_kept
     assert int(full.score[again].sum()) == int(full.score[best].sum())
     assert sorted(built) == parts
+
+
+def test_each_parts_flow_job_is_its_slice_of_the_merged_network(monkeypatch):
+    """The merge consumes the parts' networks (one copy held, not three); each part's flow job is
+    then read back from its slice of the merged network, its nodes renumbered as in its own
+    network.  With parts of 60 arcs, every job equals the one of the part's network built apart,
+    and the priced optimum is the full graph's."""
+    from koeeo_match.solvers import _priced_flow as PF
+    from koeeo_match.solvers.flow import FlowJob
+    from koeeo_match.solvers.priced import capacity
+
+    monkeypatch.setattr(PF, "PART_ARCS", 60)
+    p = km.synth.region("Bretagne", employees=600, seed=5, rules="flow")
+    full = km.build_candidates(p, "max_hours", k=1)  # each node's best arc: many components
+    k = capacity(p)
+    fresh = PF._build(p, full, k, None)
+    assert len(fresh.parts) > 3
+    net = PF._merged(p, full, PF._build(p, full, k, None))
+    assert [s for s, *_ in net.parts][1:] == np.cumsum([n.tail.size for n in fresh.nets])[:-1].tolist()
+    for i, own in enumerate(fresh.nets):
+        a, b = PF._part_job(net, i, False), FlowJob.of(own, False, 0, own.tail.size)
+        for x, y in ((a.tail, b.tail), (a.head, b.head), (a.capacity, b.capacity), (a.cost, b.cost)):
+            assert np.array_equal(x, y)
+        assert a.supply == own.supply and a.n == own.tail.size
+    sel, _, _ = PF.PricedFlow(p, k, None, 1).solve(full, None)  # solved part by part, each from its slice
+    on_graph = km.solve(p, method="flow", top_k=1)
+    assert float(full.terms["hours"][sel].sum()) == on_graph.metrics["graph_bound"]
