@@ -228,3 +228,10 @@ def test_a_graph_that_clearly_fits_is_checked_on_a_small_sample(monkeypatch):
     with pytest.raises(km.InsufficientMemoryError):
         memory.check_memory(p, "flow", memory_limit=1e-6)
     assert asked == [DECIDE_SAMPLE, _estimate.SAMPLE]
+    # a small sample without arcs proves nothing (a rare skill's arcs can all be missed): sampled further
+    asked.clear()
+    q = km.synth.city(employees=5000, seed=4, rules="flow")
+    monkeypatch.setattr(_estimate, "_arc_estimate", lambda p, k, sample: asked.append(sample) or (
+        _estimate.ArcEstimate(0, 0.0, False) if sample == DECIDE_SAMPLE else real(p, k, sample)))
+    memory.check_memory(q, "flow", memory_limit=limit)
+    assert asked == [DECIDE_SAMPLE, _estimate.SAMPLE]

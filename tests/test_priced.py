@@ -7,6 +7,8 @@ potentials certify a flow only when it is optimal."""
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -697,7 +699,10 @@ def test_each_parts_flow_job_is_its_slice_of_the_merged_network(monkeypatch):
     k = capacity(p)
     fresh = PF._build(p, full, k, None)
     assert len(fresh.parts) > 3
-    net = PF._merged(p, full, PF._build(p, full, k, None))
+    built = PF._build(p, full, k, None)
+    refs = [weakref.ref(getattr(n, col)) for n in built.nets for col in ("tail", "head", "cost", "employee")]
+    net = PF._merged(p, full, built)
+    assert built.nets == [] and all(r() is None for r in refs)  # every part's arrays freed by the merge
     assert [s for s, *_ in net.parts][1:] == np.cumsum([n.tail.size for n in fresh.nets])[:-1].tolist()
     for i, own in enumerate(fresh.nets):
         a, b = PF._part_job(net, i, False), FlowJob.of(own, False, 0, own.tail.size)

@@ -11,30 +11,27 @@ national priced solve held 1.0-1.7 GiB of such free heap between its rounds (gli
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
-import logging
 import sys
 from collections.abc import Callable
 
 __all__ = ["release_memory"]
 
-log = logging.getLogger(__name__)
+_TRIM: list[Callable[[int], int] | None] = []  # glibc's malloc_trim, looked up at the first call
 
 
 def _trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where there is none."""
-    if not sys.platform.startswith("linux"):
-        return None
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
-        return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim  # type: ignore[no-any-return]
-
-
-_TRIM = _trim()
+    """glibc's ``malloc_trim``, or None where there is none (the symbols of the running process:
+    no library search, no subprocess)."""
+    if not _TRIM:
+        trim = None
+        if sys.platform.startswith("linux"):
+            try:
+                trim = ctypes.CDLL(None).malloc_trim
+                trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
+            except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
+                trim = None
+        _TRIM.append(trim)
+    return _TRIM[0]
 
 
 def release_memory() -> bool:
@@ -45,7 +42,8 @@ def release_memory() -> bool:
     >>> isinstance(release_memory(), bool)
     True
     """
-    if _TRIM is None:
+    trim = _trim()
+    if trim is None:
         return False
-    _TRIM(0)
+    trim(0)
     return True

@@ -15,7 +15,7 @@ import resource
 import threading
 from typing import Any
 
-from .candidates import DECIDE_SAMPLE, ArcEstimate, arc_estimate
+from .candidates import DECIDE_SAMPLE, SAMPLE, ArcEstimate, arc_estimate
 from .errors import InsufficientMemoryError
 from .model import Problem
 from .solvers import REGISTRY, problem_rules
@@ -154,8 +154,8 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
 
     The need is the graph's estimated arcs (:func:`koeeo_match.candidates.arc_estimate`,
     taken at its lower 3-standard-error bound so that sampling never refuses what fits; a
-    graph that fits at the upper bound of a small sample, :data:`~koeeo_match.candidates.DECIDE_SAMPLE`
-    employees, is not sampled further)
+    graph that fits at twice the upper bound of a small sample with arcs,
+    :data:`~koeeo_match.candidates.DECIDE_SAMPLE` employees, is not sampled further)
     times the method's bytes per arc (:func:`bytes_per_arc`).  Two cheap upper bounds come first (every
     employee with every mission; ``top_k`` arcs per employee and per mission): a problem
     they fit is never sampled.  ``cpsat`` with a ``time_limit`` shorter than its model's
@@ -204,10 +204,13 @@ def check_memory(problem: Problem, method: str, top_k: int | None = None,
     if cap * bpa <= limit:
         return
     # a small sample first (0.05 s on Ille-et-Vilaine; the route's choice reuses it): a graph that
-    # clearly fits, at its upper 3-standard-error bound, is not sampled further (0.2 s at 2,048
-    # employees of a 30,000-employee city, most of a 0.3 s time limit)
-    if min(arc_estimate(problem, sample=DECIDE_SAMPLE).high(), cap) * bpa <= limit:
-        return
+    # clearly fits, twice its upper 3-standard-error bound, is not sampled further (0.2 s at 2,048
+    # employees of a 30,000-employee city, most of a 0.3 s time limit).  Not where 2,048 employees are
+    # every one (an exact count), nor on a sample without arcs (a rare skill's arcs can all be missed)
+    if n > SAMPLE:
+        quick = arc_estimate(problem, sample=DECIDE_SAMPLE)
+        if quick.arcs > 0 and min(2 * quick.high(), cap) * bpa <= limit:
+            return
     full = arc_estimate(problem)
     arcs, low = min(full.arcs, cap), min(full.low(), cap)
     if low * bpa <= limit:

@@ -44,7 +44,7 @@ from ..model import Problem
 from ..policy import Policy, as_policy
 from ._bounds import MISSION_TERMS, ScoreBounds, problem_scale, score_bounds
 from ._cap import top_k
-from ._estimate import DECIDE_SAMPLE, ArcEstimate, arc_estimate, capped_k, estimate_arcs, full_graph_late
+from ._estimate import DECIDE_SAMPLE, SAMPLE, ArcEstimate, arc_estimate, capped_k, estimate_arcs, full_graph_late
 from ._graph import CandidateGraph
 from ._pairs import eligible_pairs
 from ._partial import FreeStats, free_pairs
@@ -56,6 +56,7 @@ from .eligibility import filter_eligible
 
 __all__ = [
     "DECIDE_SAMPLE",
+    "SAMPLE",
     "MISSION_TERMS",
     "FreeStats",
     "free_pairs",

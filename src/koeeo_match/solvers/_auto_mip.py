@@ -66,8 +66,9 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     proven), how: ``mip``, ``mip+cpsat`` or ``greedy``).  ``hint``: arcs of a feasible solution;
     ``bound``: a bound already known (the LP's).  CP-SAT runs with ``options.workers``.
     ``greedy``: ``greedy_from(problem, sub, hint)`` when the caller computed it first (under a
-    time limit): the answer when too little time is left for HiGHS to start
-    (:data:`MIP_SETUP_SECONDS`), and the solution it is compared with, not computed again.
+    time limit; stopped by it or by Ctrl-C, what it took): the answer when too little time is
+    left for HiGHS to start (:data:`MIP_SETUP_SECONDS`) or after Ctrl-C, and the solution
+    HiGHS' is compared with, not computed again.
 
     >>> import koeeo_match as km
     >>> p = km.synth.region("Bretagne", employees=300, seed=0)
@@ -77,8 +78,9 @@ def mip_search(problem: Problem, sub: CandidateGraph, options: SolveOptions, t_e
     ('optimal', 'mip')
     """
     left = None if t_end is None else max(t_end - time.monotonic(), 0.0)
-    if (greedy is not None and greedy.status == Status.FEASIBLE and left is not None
-            and left < MIP_SETUP_SECONDS + MIP_SETUP_SECONDS_PER_ARC * len(sub)):
+    if (greedy is not None and greedy.status == Status.FEASIBLE
+            and (INTERRUPTED.is_set() or left is not None
+                 and left < MIP_SETUP_SECONDS + MIP_SETUP_SECONDS_PER_ARC * len(sub))):
         why = "interrupted (Ctrl-C)" if INTERRUPTED.is_set() else "time limit reached"
         return RawResult(greedy.selected, Status.FEASIBLE, bound,
                          f"{why} before HiGHS could start: best solution found so far, the greedy one",
@@ -127,7 +129,8 @@ def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.n
     costs a few hundredths of a second; ``greedy``: that solution, computed already)."""
     if res.status not in (Status.UNKNOWN, Status.FEASIBLE):
         return res
-    start = greedy if greedy is not None else greedy_from(problem, sub, hint)
+    # (a greedy stopped with a forced team short holds no solution: the whole greedy then)
+    start = greedy if greedy is not None and greedy.status == Status.FEASIBLE else greedy_from(problem, sub, hint)
     if start.status != Status.FEASIBLE or (res.status == Status.FEASIBLE and _value(sub, start) <= _value(sub, res)):
         return res
     return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
@@ -140,7 +143,8 @@ def _verified(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.nd
     solution, ``feasible``, with the caller's ``bound``: HiGHS' proof rests on its tolerances, and
     this check costs a few milliseconds (6 ms on the demo's 3,394 arcs); ``greedy``: that
     solution, computed already."""
-    start = greedy if greedy is not None else greedy_from(problem, sub, hint)
+    # (a greedy stopped with a forced team short holds no solution: the whole greedy then)
+    start = greedy if greedy is not None and greedy.status == Status.FEASIBLE else greedy_from(problem, sub, hint)
     if start.status != Status.FEASIBLE or _value(sub, start) <= _value(sub, res):
         return res
     log.warning("auto: HiGHS proved %d optimal, but the greedy solution scores %d: CP-SAT continues",

@@ -143,8 +143,8 @@ def _merged(problem: Problem, graph: CandidateGraph, built: _Built) -> _Net:
     shift = np.cumsum([0] + [n - 2 for n in n_local])[:-1]  # part-local node v >= 2 is 2 + shift + (v - 2)
     keys = [_node_keys(problem, graph, built.ed_grp, built.mc_grp, net, part)[2:]
             for part, net in zip(built.parts, nets)]
-    for i, net in enumerate(nets):
-        nets[i] = dataclasses.replace(net, employee=_EMPTY, mission=_EMPTY)  # read by the keys only
+    # (a comprehension: no loop variable left holding the last part's network during the merge)
+    nets[:] = [dataclasses.replace(net, employee=_EMPTY, mission=_EMPTY) for net in nets]  # read by the keys only
     sizes = [net.tail.size for net in nets]
     total = int(sum(sizes))
     starts = np.cumsum([0] + sizes)
@@ -351,6 +351,8 @@ class PricedFlow:
             f = _flows_of(net, chosen)
             if _still_optimal(net, f, _mapped(net, self._keys, self._d), self.stop):
                 d = _certify(net, f)
+            else:
+                del f  # not beside the flow's processes
             log.debug("pricing: the last flow %s on %d arcs (%.2f s)", "stays optimal" if d is not None else
                       "is not optimal", len(graph), time.perf_counter() - t_w)
         if d is None:  # solved from scratch
