@@ -4,7 +4,8 @@ The library's default exact route (``top_k=None``: pricing over the implicit ful
 ``koeeo_match.solvers.priced``) through ``km.pipeline.run`` on ``km.synth.france(seed=0, ...,
 rules="flow")``: every stage timed with its peak RSS, the certificate, the rounds, the arcs
 materialised against the full graph's estimated size (``km.estimate_arcs``, from a sample), and
-``km.check``'s violations.  Each instance runs in this process, one after the other; the result
+``km.check``'s violations.  Each instance runs after the other, in a process of its own when several
+are asked (its peaks then its own: a process's peak of its children never falls); the result
 of each is appended to ``benchmarks/results/priced.json`` (with the machine), which
 ``python -m benchmarks.report`` renders in docs/benchmarks.md.
 """
@@ -74,34 +75,48 @@ def main(argv: list[str] | None = None) -> int:
                     "every one, as before partial pricing); the instance's label then says so")
     ap.add_argument("--out", default=OUT)
     a = ap.parse_args(argv)
-    if a.remote_cap is not None:  # the priced route as the engine calls it, with this cap
-        import functools
-
-        import koeeo_match.engine as engine
-
-        cap = None if a.remote_cap.lower() == "none" else int(a.remote_cap)
-        engine.solve_priced = functools.partial(engine.solve_priced, remote_cap=cap)  # type: ignore[assignment]
     todo = instances(a)
     if a.national:
         todo.append(("national", {}))
     if a.remote_cap is not None:
         todo = [(f"{label} (remote_cap={a.remote_cap.lower()})", kw) for label, kw in todo]
-    for label, kw in todo:
-        t0 = time.time()
-        where = machine.describe()  # before the run: the commit whose code it runs
-        r = run(label, lambda kw=kw: km.synth.france(seed=0, rules="flow", **kw))
-        if a.full:
-            import multiprocessing as mp
-            from concurrent.futures import ProcessPoolExecutor
+    command = "python -m benchmarks.priced " + shlex.join(argv if argv is not None else sys.argv[1:])
+    if len(todo) == 1:
+        print(_one(*todo[0], a.full, a.remote_cap, command, a.out), flush=True)
+        return 0
+    # each instance in a fresh process: a process's peak of its children (RUSAGE_CHILDREN, which the
+    # stages' peaks read) never falls, so a later instance would report an earlier one's --full peak
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
 
-            with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as ex:
-                r["full_graph"] = ex.submit(full_graph, kw).result()
-        r.update(command="python -m benchmarks.priced " + shlex.join(argv if argv is not None else sys.argv[1:]),
-                 machine=where, wall_seconds=time.time() - t0, load_average=os.getloadavg()[0])
-        record_run(a.out, r, ("instance",))
-        print(f"{label}: {r['status']} {r['objective']:,.0f} h, {r['seconds_after_generate']:.1f} s after generation, "
-              f"peak {r['peak_rss_bytes'] / 2**30:.2f} GiB, {r['violations']} violation(s)", flush=True)
+    for label, kw in todo:
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as ex:
+            print(ex.submit(_one, label, kw, a.full, a.remote_cap, command, a.out).result(), flush=True)
     return 0
+
+
+def _one(label: str, kw: dict, full: bool, remote_cap: str | None, command: str, out: str) -> str:
+    """Run one instance (and its full graph, ``full``), record it in ``out``; the line to print."""
+    if remote_cap is not None:  # the priced route as the engine calls it, with this cap
+        import functools
+
+        import koeeo_match.engine as engine
+
+        cap = None if remote_cap.lower() == "none" else int(remote_cap)
+        engine.solve_priced = functools.partial(engine.solve_priced, remote_cap=cap)  # type: ignore[assignment]
+    t0 = time.time()
+    where = machine.describe()  # before the run: the commit whose code it runs
+    r = run(label, lambda kw=kw: km.synth.france(seed=0, rules="flow", **kw))
+    if full:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(1, mp_context=mp.get_context("fork")) as ex:
+            r["full_graph"] = ex.submit(full_graph, kw).result()
+    r.update(command=command, machine=where, wall_seconds=time.time() - t0, load_average=os.getloadavg()[0])
+    record_run(out, r, ("instance",))
+    return (f"{label}: {r['status']} {r['objective']:,.0f} h, {r['seconds_after_generate']:.1f} s after generation, "
+            f"peak {r['peak_rss_bytes'] / 2**30:.2f} GiB, {r['violations']} violation(s)")
 
 
 if __name__ == "__main__":
