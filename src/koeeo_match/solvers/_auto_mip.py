@@ -129,12 +129,17 @@ def _or_greedy(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.n
     costs a few hundredths of a second; ``greedy``: that solution, computed already)."""
     if res.status not in (Status.UNKNOWN, Status.FEASIBLE):
         return res
-    # (a greedy stopped with a forced team short holds no solution: the whole greedy then)
-    start = greedy if greedy is not None and greedy.status == Status.FEASIBLE else greedy_from(problem, sub, hint)
+    start = _greedy(problem, sub, hint, greedy)
     if start.status != Status.FEASIBLE or (res.status == Status.FEASIBLE and _value(sub, start) <= _value(sub, res)):
         return res
     return RawResult(start.selected, Status.FEASIBLE, res.bound, "best solution found so far: greedy",
                      res.stats, termination=res.termination)
+
+
+def _greedy(problem: Problem, sub: CandidateGraph, hint: np.ndarray | None, greedy: RawResult | None) -> RawResult:
+    """``greedy`` (computed first by the caller), or ``greedy_from(problem, sub, hint)`` when there is
+    none or it holds no solution (stopped with a forced team short)."""
+    return greedy if greedy is not None and greedy.status == Status.FEASIBLE else greedy_from(problem, sub, hint)
 
 
 def _verified(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.ndarray | None,
@@ -143,8 +148,7 @@ def _verified(problem: Problem, sub: CandidateGraph, res: RawResult, hint: np.nd
     solution, ``feasible``, with the caller's ``bound``: HiGHS' proof rests on its tolerances, and
     this check costs a few milliseconds (6 ms on the demo's 3,394 arcs); ``greedy``: that
     solution, computed already."""
-    # (a greedy stopped with a forced team short holds no solution: the whole greedy then)
-    start = greedy if greedy is not None and greedy.status == Status.FEASIBLE else greedy_from(problem, sub, hint)
+    start = _greedy(problem, sub, hint, greedy)
     if start.status != Status.FEASIBLE or _value(sub, start) <= _value(sub, res):
         return res
     log.warning("auto: HiGHS proved %d optimal, but the greedy solution scores %d: CP-SAT continues",

@@ -134,8 +134,8 @@ def _build(problem: Problem, graph: CandidateGraph, k: np.ndarray, uniform: int 
 
 
 def _merged(problem: Problem, graph: CandidateGraph, built: _Built) -> _Net:
-    """The parts' networks of ``built`` as one (:class:`_Net`): made after their flow is solved,
-    so that the solve's processes do not run beside it.  ``built.nets`` is consumed column by
+    """The parts' networks of ``built`` as one (:class:`_Net`), each part's arcs a slice of it
+    (``parts``: what :func:`_solve` sends to each part's flow).  ``built.nets`` is consumed column by
     column (each part's column freed once copied): the merge holds about one network, not three
     (a national round's peak, 2 GiB above the flow's)."""
     nets = built.nets
