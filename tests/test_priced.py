@@ -712,3 +712,30 @@ def test_each_parts_flow_job_is_its_slice_of_the_merged_network(monkeypatch):
     sel, _, _ = PF.PricedFlow(p, k, None, 1).solve(full, None)  # solved part by part, each from its slice
     on_graph = km.solve(p, method="flow", top_k=1)
     assert float(full.terms["hours"][sel].sum()) == on_graph.metrics["graph_bound"]
+
+
+def test_the_scan_runs_on_the_pool_while_the_arcs_held_leave_room(monkeypatch):
+    """The scan's workers are forked after the round's network is freed: whether they run is decided
+    by the arcs held alone, not by the solve's memory (which kept every national scan on one core)."""
+    from koeeo_match.solvers import _priced_rounds
+    from koeeo_match.solvers import priced as P
+
+    p = km.synth.city(employees=400, seed=3, rules="flow")
+    seen: list[int] = []
+    real = _priced_rounds.scan_round
+
+    def spy(*args, **kw):
+        seen.append(args[-1])  # workers, the last positional argument
+        return real(*args, **kw)
+
+    monkeypatch.setattr(P, "scan_round", spy)
+    start = P.start_pairs(p, km.Policy.preset("max_hours"), 1)
+    held = P.BYTES_PER_HELD_ARC * start[0].size
+    # room for the arcs held on the pool, not for them and their solve
+    memory = 1.5 * held / P.SCAN_POOL_SHARE
+    assert P._need(start[0].size, start[0].size) >= P.SCAN_POOL_SHARE * memory
+    solve_priced(p, km.Policy.preset("max_hours"), SolveOptions(workers=2), start_k=1, memory_bytes=memory)
+    assert seen and seen[0] == 2
+    seen.clear()
+    solve_priced(p, km.Policy.preset("max_hours"), SolveOptions(workers=2), start_k=1, memory_bytes=0.5 * held)
+    assert seen == [] or seen[0] == 1

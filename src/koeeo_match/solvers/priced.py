@@ -86,7 +86,8 @@ BYTES_PER_SOLVED_ARC = 480
 BYTES_PER_HELD_ARC = 64
 #: Share of the memory available that the arcs held and solved may take (the rest: the scan).
 MEMORY_SHARE = 0.7
-#: The scan runs on a process pool only while the arcs held take less than this share of it.
+#: The scan runs on a process pool only while the arcs held take less than this share of it (the solve's
+#: network is freed by then: what the workers are forked with is the arcs held and the problem).
 SCAN_POOL_SHARE = 0.3
 #: The scale of a priced graph is valid for at most this many arcs (its integer range depends on it).
 MAX_ARCS = 200_000_000
@@ -461,8 +462,9 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                 stopped = True
                 break
             # the scan's workers are forked with what this process holds and build their own pairs: on
-            # a process pool only while the arcs held leave room for them
-            busy = _need(held.ea.size, act.size)
+            # a process pool only while the arcs held leave room for them (the solve's network, which
+            # _need counts, is freed by now: counting it kept every national scan on one core)
+            busy = BYTES_PER_HELD_ARC * held.ea.size
             scan_workers = options.workers if memory_bytes is None or busy < SCAN_POOL_SHARE * memory_bytes else 1
             # partial pricing: while free employees and free missions (priced at 0) can still be paired,
             # a round adds some of those pairs (each free node's few best among its nearest free
