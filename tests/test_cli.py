@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -260,6 +261,37 @@ def test_an_output_in_a_missing_directory_is_refused_before_any_work(files, caps
     monkeypatch.setattr(km.synth, "region", lambda *a, **k: pytest.fail("the generator ran"))
     assert main([a.format(bad=bad, problem=problem) for a in argv]) == 2
     assert f": {bad}: directory '{tmp / 'missing'}' does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+@pytest.mark.parametrize("argv", [
+    ["pipeline", "--region", "Bretagne", "--hours", "2000", "--json", "/proc/out.json"],
+    ["solve", "{problem}", "-o", "/proc/out.json"],
+    ["generate", "--region", "Bretagne", "--employees", "50", "-o", "/proc/out.parquet"],
+    ["simulate", "{problem}", "-o", "{tmp}/y.json", "--batches", "/proc/b.csv"],
+])
+def test_an_output_the_system_refuses_is_refused_before_any_work(files, capsys, monkeypatch, argv):
+    """Permission bits let root write anywhere, yet not in /proc: ``solve p.json -o /proc/o.json`` solved for
+    the whole time limit, then failed to write (a helper's audit).  The path is tried before any work."""
+    tmp, problem = files
+    monkeypatch.setattr(km.pipeline, "run", lambda *a, **k: pytest.fail("the pipeline ran"))
+    monkeypatch.setattr(km, "solve", lambda *a, **k: pytest.fail("the solve ran"))
+    monkeypatch.setattr(km, "simulate", lambda *a, **k: pytest.fail("the replay ran"))
+    monkeypatch.setattr(km.synth, "region", lambda *a, **k: pytest.fail("the generator ran"))
+    assert main([a.format(problem=problem, tmp=tmp) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert ": cannot be written (" in err and err.count("\n") == 1
+    assert not os.path.exists(tmp / "y.json")
+
+
+def test_trying_an_output_leaves_no_trace(tmp_path):
+    from koeeo_match._cli_opts import check_writable
+
+    check_writable(str(tmp_path / "new.json"), "-o/--output")
+    check_writable(str(tmp_path / "new.parquet"), "-o/--output", may_be_folder=True)
+    (tmp_path / "old.json").write_text("kept")
+    check_writable(str(tmp_path / "old.json"), "-o/--output")
+    assert sorted(os.listdir(tmp_path)) == ["old.json"] and (tmp_path / "old.json").read_text() == "kept"
 
 
 @pytest.mark.parametrize("command", ["solve", "simulate"])

@@ -124,8 +124,47 @@ def check_writable(path: str, option: str, inputs: tuple[str, ...] = (), may_be_
     elif any(i != "-" and os.path.exists(i) and os.path.exists(path) and os.path.samefile(i, path) for i in inputs):
         reason = "is an input of the command too: writing it would overwrite what is read (give another path)"
     else:
-        return
+        why = _try_writing(path, may_be_folder)
+        if why is None:
+            return
+        reason = f"cannot be written ({why})"
     raise KoeeoMatchError(f"argument {option}: {path}: {reason}")
+
+
+def _try_writing(path: str, may_be_folder: bool) -> str | None:
+    """Why ``path`` cannot be written, found by trying (None: it can): what the command will write is
+    created and removed (a file, or a folder with ``may_be_folder``; in an existing folder, a file),
+    an existing file opened for appending, unchanged.  Permission bits alone do not tell: root may
+    write anywhere by them, and yet not in ``/proc`` or ``/sys``.  A path that exists and is neither
+    a regular file nor a folder (``/dev/null``, a pipe, whose opening would wait for a reader) is
+    left to the write.
+
+    >>> _try_writing("/proc/s.json", False) is not None
+    True
+    """
+    import os
+    import stat
+    import tempfile
+
+    try:
+        if os.path.isdir(path):
+            fd, tmp = tempfile.mkstemp(dir=path, prefix=".koeeo-match-")
+            os.close(fd)
+            os.remove(tmp)
+        elif os.path.exists(path):
+            if stat.S_ISREG(os.stat(path).st_mode):
+                with open(path, "ab"):
+                    pass
+        elif may_be_folder:
+            os.mkdir(path)
+            os.rmdir(path)
+        else:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            os.close(fd)
+            os.remove(path)
+    except OSError as err:
+        return err.strerror or str(err)
+    return None
 
 
 class Parser(argparse.ArgumentParser):
