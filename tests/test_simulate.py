@@ -316,6 +316,11 @@ def test_records_and_table(year_flow):
     assert list(b) == [f.name for f in dataclasses.fields(b)]
     with pytest.raises(KeyError):
         b["nope"]
+    # a read-only mapping, as a record is read (a helper's audit: .get, .items and json failed)
+    from collections.abc import Mapping
+    assert isinstance(b, Mapping) and b.get("nope") is None and b.get("hours") == b.hours
+    assert dict(b.items()) == dict(b) and list(b.values()) == [b[k] for k in b]
+    assert json.loads(json.dumps(dict(b)))["date"] == b.date
     frame = year.table()
     assert list(frame.columns) == list(sim.COLUMNS) and len(frame) == len(year.batches)
     # the records as DESIGN.md §8 has them: the pairs themselves, and their counts beside them

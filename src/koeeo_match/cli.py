@@ -441,7 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = _add(sub, "solve", "solve a problem file, write a solution file",
              "koeeo-match solve p.json -o s.json --method auto --policy max_hours --time-limit 30")
-    s.add_argument("problem", help="problem file (.json, .npz), or - for standard input (JSON)")
+    s.add_argument("problem", help="problem file (.json, .npz, .parquet), or - for standard input (JSON)")
     s.add_argument("-o", "--output", required=True, help="solution file (the extension decides the format), "
                    "or - for standard output (JSON)")
     s.add_argument("--method", default="auto", choices=METHODS, help="solver (see docs/solvers.md)")
@@ -530,7 +530,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     y = _add(sub, "simulate", "replay a year batch by batch (pinned participations never move), write its solution",
              "koeeo-match simulate year.json -o s.json --batch weekly --method auto --batches batches.csv")
-    y.add_argument("problem", help="problem file with joined / posted days (.json, .npz), or - for standard input")
+    y.add_argument("problem", help="problem file with joined / posted days (.json, .npz, .parquet), or - for stdin")
     y.add_argument("-o", "--output", required=True, help="the year's solution file, or - for standard output (JSON)")
     y.add_argument("--batch", default="weekly", choices=["daily", "weekly", "monthly"], help="how often to allocate")
     y.add_argument("--method", default="auto", choices=METHODS,

@@ -3,7 +3,7 @@ the :class:`Year` that holds them with its solution, as a table, CSV or text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -86,8 +86,26 @@ class Batch:
     def __contains__(self, name: object) -> bool:
         return name in _FIELDS
 
+    def get(self, name: str, default: Any = None) -> Any:
+        """A field by name, or ``default`` when there is none, as ``dict.get``.
+
+        >>> b = Batch("2027-01-04", (("e1", "m1"),), 7.0, 0.1, 0, 1, 7.0)
+        >>> b.get("hours"), b.get("nope", 0), sorted(dict(b.items())) == sorted(b.keys())
+        (7.0, 0, True)
+        """
+        return getattr(self, name) if name in _FIELDS else default
+
+    def items(self) -> Iterator[tuple[str, Any]]:
+        """(name, value) of each field, in order."""
+        return ((n, getattr(self, n)) for n in _FIELDS)
+
+    def values(self) -> Iterator[Any]:
+        """Each field's value, in order."""
+        return (getattr(self, n) for n in _FIELDS)
+
 
 _FIELDS = tuple(f.name for f in fields(Batch))
+Mapping.register(Batch)  # a record as DESIGN §8 calls it: read-only mapping of its fields
 #: Columns of :meth:`Year.table`: the records' fields (``assignments``, ``cancelled`` and ``released``
 #: hold their pairs, as the records do), with their counts ``n_assignments``, ``n_cancelled`` and ``n_released``.
 COLUMNS = ("date", "assignments", "n_assignments", "hours", "cumulative_hours", "employees_waiting",
