@@ -13,8 +13,9 @@ __all__ = ["Batch", "Year", "COLUMNS", "CSV_COLUMNS"]
 
 
 @dataclass(frozen=True)
-class Batch:
-    """What one batch did.
+class Batch(Mapping[str, Any]):
+    """What one batch did: a record, read as a mapping of its fields too (``batch["date"]``,
+    ``dict(batch)``, ``batch.get``, ``batch.items()``: :class:`~collections.abc.Mapping`'s own methods).
 
     Attributes
     ----------
@@ -73,39 +74,14 @@ class Batch:
             raise KeyError(name)
         return getattr(self, name)
 
-    def keys(self) -> tuple[str, ...]:
-        """The field names, in order (``dict(batch)`` is the record as a dict)."""
-        return _FIELDS
-
     def __iter__(self) -> Iterator[str]:
         return iter(_FIELDS)
 
     def __len__(self) -> int:
         return len(_FIELDS)
 
-    def __contains__(self, name: object) -> bool:
-        return name in _FIELDS
-
-    def get(self, name: str, default: Any = None) -> Any:
-        """A field by name, or ``default`` when there is none, as ``dict.get``.
-
-        >>> b = Batch("2027-01-04", (("e1", "m1"),), 7.0, 0.1, 0, 1, 7.0)
-        >>> b.get("hours"), b.get("nope", 0), sorted(dict(b.items())) == sorted(b.keys())
-        (7.0, 0, True)
-        """
-        return getattr(self, name) if name in _FIELDS else default
-
-    def items(self) -> Iterator[tuple[str, Any]]:
-        """(name, value) of each field, in order."""
-        return ((n, getattr(self, n)) for n in _FIELDS)
-
-    def values(self) -> Iterator[Any]:
-        """Each field's value, in order."""
-        return (getattr(self, n) for n in _FIELDS)
-
 
 _FIELDS = tuple(f.name for f in fields(Batch))
-Mapping.register(Batch)  # a record as DESIGN §8 calls it: read-only mapping of its fields
 #: Columns of :meth:`Year.table`: the records' fields (``assignments``, ``cancelled`` and ``released``
 #: hold their pairs, as the records do), with their counts ``n_assignments``, ``n_cancelled`` and ``n_released``.
 COLUMNS = ("date", "assignments", "n_assignments", "hours", "cumulative_hours", "employees_waiting",
