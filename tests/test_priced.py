@@ -108,6 +108,19 @@ def test_priced_equals_the_full_graph_flow_on_mid_instances(seed):
     assert res.stats["pricing"]["arcs_materialised"] <= len(km.build_candidates(p, "max_hours"))
 
 
+def test_a_start_graph_in_a_list_is_taken_out_of_it():
+    # the pipeline hands its start graph over in a list, so as not to hold it while pricing runs
+    p = km.synth.city(employees=300, seed=2, rules="flow")
+    pol = km.Policy.preset("max_hours")
+    start = engine.start_pairs(p, pol, k=2)
+    box = [start]
+    g, res = solve_priced(p, pol, SolveOptions(), start=box)
+    assert box == []
+    g0, res0 = solve_priced(p, pol, SolveOptions(), start=start)
+    assert res.status == res0.status == km.Status.OPTIMAL
+    assert objective(g, res) == objective(g0, res0)
+
+
 # ----------------------------------------------------------------------------- the pieces
 @pytest.mark.parametrize("policy", POLICIES)
 @settings(max_examples=40, **SETTINGS)

@@ -128,8 +128,9 @@ def priced_route(problem: Problem, method: str, top_k: int | None) -> bool:
 
 
 def priced_solution(problem: Problem, policy: Policy, method: str, options: SolveOptions,
-                    start: tuple[np.ndarray, ...] | None = None, candidate_seconds: float = 0.0,
-                    compute_metrics: bool = True, memory_limit: float | None = None) -> Solution:
+                    start: tuple[np.ndarray, ...] | list[tuple[np.ndarray, ...]] | None = None,
+                    candidate_seconds: float = 0.0, compute_metrics: bool = True,
+                    memory_limit: float | None = None) -> Solution:
     """The priced route of :func:`solve` (:func:`~koeeo_match.solvers.priced.solve_priced`), as a
     Solution whose metrics record the pricing (``metrics["pricing"]``: rounds, arcs scanned and
     materialised, per round) and whose ``candidate_arcs`` are the arcs materialised.

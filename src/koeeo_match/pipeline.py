@@ -161,8 +161,9 @@ def run(
                            memory_bytes=memory_budget(memory_limit) if method == "cpsat" else None)
     if priced_route(problem, method, top_k):  # the start graph, then pricing (as km.solve does)
         start_fits(problem, method, method, memory_limit, "priced")
-        start = stage("candidates", lambda: start_pairs(problem, pol, workers=workers))
-        say(f"  start graph: {start[0].size:,} arcs; pricing the implicit full graph")
+        # in a list that pricing empties: the start graph is not held here while pricing runs
+        start = [stage("candidates", lambda: start_pairs(problem, pol, workers=workers))]
+        say(f"  start graph: {start[0][0].size:,} arcs; pricing the implicit full graph")
         sol = stage("solve", lambda: priced_solution(problem, pol, method, options, start,
                                                      candidate_seconds=out.seconds("candidates"), compute_metrics=False,
                                                      memory_limit=memory_limit))

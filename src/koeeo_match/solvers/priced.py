@@ -294,7 +294,7 @@ def start_pairs(problem: Problem, policy: Policy, k: int = START_K, workers: int
 
 
 def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, start_k: int = START_K,
-                 start: tuple[np.ndarray, ...] | None = None,
+                 start: tuple[np.ndarray, ...] | list[tuple[np.ndarray, ...]] | None = None,
                  add_per_node: int = ADD_PER_NODE, partial_k: int = 0,
                  remote_cap: int | None = REMOTE_CAP,
                  memory_bytes: float | None = None, relax: bool = False,
@@ -312,9 +312,11 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     start_k : int
         The start graph keeps each employee's and each mission's ``start_k`` best arcs; under a
         time limit it is drawn until ``START_SHARE`` of it, or ``start_seconds`` if longer.
-    start : tuple of ndarray, optional
+    start : tuple of ndarray, or a list holding one, optional
         Start from these (employee, mission) pairs instead (those not eligible are dropped), or
-        from the (employee, mission, km) eligible arcs of :func:`start_pairs`.
+        from the (employee, mission, km) eligible arcs of :func:`start_pairs`.  A list is
+        emptied as it is read: the caller then holds no copy of the start graph while pricing
+        runs (a gigabyte nationally, in every round's forked flow process too).
     add_per_node : int
         Per round, each node's best arcs that price out are added, up to this many (and in all
         at most as many as the arcs solved, or ``MIN_ADD``).
@@ -386,6 +388,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     certified, stopped, out_of_memory, fallback = False, False, False, ""
     with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between the groups of a scan or start
         halt = functools.partial(_auto_clock.stopped, deadline)
+        if isinstance(start, list):
+            start = start.pop() if start else None
         if start is None:  # by START_SHARE of the limit, so that a greedy answer has time if it comes to that
             halt_start = functools.partial(_auto_clock.stopped, None if deadline is None
                                            else t_start + max(START_SHARE * (deadline - t_start), start_seconds))
@@ -404,6 +408,8 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         vanished = "" if scale.lexicographic else vanished_note(policy, terms, scale.secondary_scale)
         useful = (score > 0) & (k[ea] > 0) & (seats[ma] > 0)
         held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
+        start = None  # held has its own sorted copies of the start graph (a gigabyte nationally)
+        del ea, ma, km, terms, score, useful
         never_e, never_m = k <= 0, seats <= 0
         pending_e, pending_m = ~never_e, ~never_m
         # the certified prices start at 0, NEVER for nodes that can take nothing: the scan never meets those
@@ -477,6 +483,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                     t_free, free, try_free = free.seconds, None, False
             if free is not None:
                 nea, nma, nkm, nsc, py, pv = fea, fma, fkm, fsc, y, v
+                del fea, fma, fkm, fsc
                 n_e, n_m, tested, scanned, priced_out, complete, t_scan = (
                     free.employees, free.missions, 0, free.arcs_drawn, free.arcs_priced, True, free.seconds)
             else:
@@ -497,6 +504,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                     best_bound = min(best_bound, price_bound(
                         value, k, seats, np.concatenate([nea, held.ea[back]]), np.concatenate([nma, held.ma[back]]),
                         np.concatenate([nsc - Yc[nea] - Vc[nma], gain[back]])))
+                del found
             if nea.size:
                 ngain = (nsc - py[nea] - pv[nma]).astype(np.float64)
                 keep = top_k(nea, ngain, add_per_node) | top_k(nma, ngain, add_per_node)
@@ -515,10 +523,15 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
                     pending_m[nma[~keep]] = True
                 held.add(nea[keep], nma[keep], nkm[keep], nsc[keep])
                 added = int(keep.sum())
+                del ngain, keep
             else:
                 added = 0
             kind = "free" if free is not None else "capped" if cut else "full"
-            rounds.append(PricingRound(n_solved, n_e, n_m, tested, scanned, priced_out, added + int(back.sum()),
+            n_back = int(back.sum())
+            # what the scan found and the gains are not kept into the next round's solve, whose process is
+            # forked with this one's memory (2 GiB after the first national scan)
+            del nea, nma, nkm, nsc, gain, back
+            rounds.append(PricingRound(n_solved, n_e, n_m, tested, scanned, priced_out, added + n_back,
                                        t_solve, t_scan, kind, flow.last_kept))
             if free is not None:
                 what = (f"partial pricing of {n_e:,} free employees / {n_m:,} free missions drew "
@@ -530,7 +543,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             how = "flow kept on" if flow.last_kept else "arcs solved"
             msg = (f"pricing round {len(rounds)}: {n_solved:,} {how} ({held.ea.size:,} held) in "
                    f"{t_solve:.1f} s; {what}, {priced_out:,} price out, {added:,} added, "
-                   f"{int(back.sum()):,} held arcs back ({t_scan:.1f} s)")
+                   f"{n_back:,} held arcs back ({t_scan:.1f} s)")
             log.info(msg)
             if options.progress:
                 options.progress(msg)
@@ -541,7 +554,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
             if not complete:
                 stopped = True
                 break
-            if added == 0 and not back.any() and not pending_e.any() and not pending_m.any():
+            if added == 0 and not n_back and not pending_e.any() and not pending_m.any():
                 certified = True
                 break
             if out_of_memory:
