@@ -6,8 +6,11 @@ hypothesis fuzzer that mutates valid documents (types, ranges, structure).
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
 import json
+import math
 import os
 import pathlib
 import pickle
@@ -122,6 +125,17 @@ def test_values_at_the_supported_bound_are_accepted():
     d["affinities"][0]["score"] = -1e6
     d["employers"][0]["hours_budget"] = 1e9
     assert problem_from_dict(d).employees.hours[0] == 1e6
+
+
+@pytest.mark.parametrize("field, hint", [("hours_budget", "no budget"), ("daily_cap", "no cap")])
+def test_an_infinite_limit_is_refused_saying_how_to_give_none(field, hint):
+    # JSON has no infinity (Python's reader takes the literal Infinity): no limit is the field left out
+    d = doc()
+    d["employers"][0][field] = math.inf
+    err = refused(lambda: problem_from_dict(d), ("employer", "c", field))
+    assert f"leave the field out for {hint}" in str(err)
+    del d["employers"][0][field]
+    assert problem_from_dict(d).n_employees == len(d["employees"])
 
 
 def test_huge_int_where_no_bound_is_refused_without_overflow():
@@ -353,6 +367,15 @@ def test_utf16_file_refused_naming_the_encoding(tmp_path):
     path.write_text(json.dumps(doc()), encoding="utf-16")
     err = refused(lambda: km.load(path), ("file", "", ""))
     assert "UTF-16" in str(err)
+
+
+@pytest.mark.parametrize("pack, said", [(gzip.compress, "gzip-compressed"), (bz2.compress, "bzip2-compressed")])
+def test_a_compressed_json_file_is_said_compressed(tmp_path, pack, said):
+    # a gzip header has zero bytes among its first four: it was taken for UTF-16 text
+    path = tmp_path / "p.json"
+    path.write_bytes(pack(json.dumps(doc()).encode()))
+    err = refused(lambda: km.load(path), ("file", "", ""))
+    assert said in str(err) and "decompress it first" in str(err) and "UTF" not in str(err)
 
 
 def _json_file(tmp_path, text):

@@ -215,6 +215,15 @@ def _read_capped(fh: Any, name: str, chunk: int = 1 << 24) -> bytes:
     return b"".join(parts)
 
 
+#: Files that are not text, by their first bytes: said as such rather than as text in a wrong encoding.
+_BINARY = ((b"\x1f\x8b", "gzip-compressed", "decompress it first"),
+           (b"PK\x03\x04", "a zip archive", "an .npz problem is read from a file named .npz"),
+           (b"PAR1", "a Parquet file", "a Parquet problem is read from a folder or file named .parquet"),
+           (b"BZh", "bzip2-compressed", "decompress it first"),
+           (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first"),
+           (b"\x28\xb5\x2f\xfd", "zstd-compressed", "decompress it first"))
+
+
 def parse_json(raw: bytes, name: str) -> tuple[Any, list[Issue]]:
     """:func:`read_json` of bytes already read (``name``: where they come from, for the messages);
     also the reader of the JSON a Parquet solution file holds in its metadata.
@@ -222,6 +231,9 @@ def parse_json(raw: bytes, name: str) -> tuple[Any, list[Issue]]:
     >>> parse_json(b'{"a": 1, "a": 2}', "x")[1][0].field
     'a'
     """
+    for magic, kind, hint in _BINARY:  # before the UTF-16 guess, which a gzip header's zero bytes would meet
+        if raw.startswith(magic):
+            raise InvalidProblemError([Issue("file", "", "", f"{name} is {kind}, not JSON text: {hint}")])
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(raw) > 1 and b"\x00" in raw[:4]):
         raise InvalidProblemError([Issue("file", "", "", f"{name} is UTF-16 or UTF-32 text; save it as UTF-8")])
     try:

@@ -98,9 +98,11 @@ def _bool(v: Any) -> bool:
 
 
 def _number(
-    *, integer: bool = False, low: float | None = 0.0, strict: bool = False, high: float | None = None
+    *, integer: bool = False, low: float | None = 0.0, strict: bool = False, high: float | None = None,
+    unbounded: str = "",
 ) -> Callable[[Any], float]:
     """A parser of finite numbers in ``[low, high]`` (``(low, high]`` when ``strict``).
+    ``unbounded``: how to say "no limit" instead, told to a value that is not finite.
 
     ``high`` (and ``low`` when it is negative) is the supported range: a value beyond it is
     refused with that range in the message.  Numpy scalars are read as Python numbers.
@@ -113,7 +115,7 @@ def _number(
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FieldError(f"expected a number, got {_show(v)}")
         if isinstance(v, float) and not math.isfinite(v):
-            raise FieldError(f"expected a finite number, got {_show(v)}")
+            raise FieldError(f"expected a finite number{unbounded}, got {_show(v)}")
         if integer and isinstance(v, float) and not v.is_integer():
             raise FieldError(f"expected a whole number, got {_show(v)}")
         if high is not None and (v > high or (low is not None and low < 0 and v < low)):
@@ -130,9 +132,9 @@ def _number(
     return parse
 
 
-def _hours(*, strict: bool = False, high: float) -> Callable[[Any], float]:
+def _hours(*, strict: bool = False, high: float, unbounded: str = "") -> Callable[[Any], float]:
     """A parser of hours: :func:`_number`'s, then a unit that makes it whole (:mod:`._hours`)."""
-    number = _number(strict=strict, high=high)
+    number = _number(strict=strict, high=high, unbounded=unbounded)
 
     def parse(v: Any) -> float:
         x = number(v)
@@ -237,8 +239,8 @@ _LON = _number(low=-180.0, high=180.0)
 _SPEC: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
     "employer": {
         "id": (_str, True),
-        "daily_cap": (_number(integer=True), False),
-        "hours_budget": (_hours(high=HOURS_BUDGET_MAX), False),
+        "daily_cap": (_number(integer=True, unbounded=" (leave the field out for no cap)"), False),
+        "hours_budget": (_hours(high=HOURS_BUDGET_MAX, unbounded=" (leave the field out for no budget)"), False),
         "excluded_associations": (_str_list, False),
         "size": (_number(integer=True, low=1), False),
     },
