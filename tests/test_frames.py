@@ -139,6 +139,26 @@ def test_from_frames_refuses_a_column_given_twice():
         km.io.records_from_frame(employees)
 
 
+def test_a_column_the_format_does_not_know_is_one_issue_for_its_table(tmp_path):
+    """An extra column was one issue per row (a million for a national table): now one, naming the
+    table and the column, beside every other issue; the same from a Parquet problem."""
+    p = km.synth.city(employees=40, seed=0)
+    frames = p.to_frames()
+    frames["employees"]["bogus"] = 1
+    frames["employees"].loc[3, "hours"] = -1.0
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.Problem.from_frames(**frames)
+    assert issues(err) == {("employee", "", "bogus"), ("employee", p.employees.ids[3], "hours")}
+    assert "the employees table has a column the format does not know" in str(err.value)
+    folder = tmp_path / "p.parquet"
+    km.dump(p, folder)
+    table = pq.read_table(folder / "missions.parquet")
+    pq.write_table(table.append_column("colour", pa.array(["red"] * table.num_rows)), folder / "missions.parquet")
+    with pytest.raises(km.InvalidProblemError) as err:
+        km.load(folder)
+    assert issues(err) == {("mission", "", "colour")}
+
+
 @pytest.mark.parametrize("na", [np.nan, pd.NA, None])
 def test_from_frames_names_a_missing_value_in_a_required_field(na):
     """A NaN latitude is "not a finite number", not "missing"; None still means not given."""

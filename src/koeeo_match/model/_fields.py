@@ -310,6 +310,15 @@ def _record_id(pos: int, rec: Mapping[str, Any], spec: Mapping[str, Any]) -> str
     return f"#{pos}"
 
 
+def fields(kind: str) -> tuple[str, ...]:
+    """The fields a record of ``kind`` may have.
+
+    >>> fields("employer")
+    ('id', 'daily_cap', 'hours_budget', 'excluded_associations', 'size')
+    """
+    return tuple(_SPEC[kind])
+
+
 def required(kind: str, field: str) -> bool:
     """Whether records of ``kind`` must give ``field`` (an unknown kind or field: False).
 

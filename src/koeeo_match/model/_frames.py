@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..errors import InvalidProblemError, Issue
-from ._fields import LISTS, required, show_value, text_issue
+from ._fields import LISTS, fields, required, show_value, text_issue
 from ._records import PROBLEM_FORMAT, tables_from_dict
 from ._tables import NO_DATE
 
@@ -290,8 +290,14 @@ def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = (), *,
             issues.append(Issue("file", "", name, f"expected a pandas DataFrame, got {type(rows).__name__}"))
             doc[name] = []  # reported once, here
             continue
-        doc[name] = [_normalise(LISTS[name], i, dict(r), issues, nan_missing) if isinstance(r, Mapping) else r
-                     for i, r in enumerate(rows)]
+        kind = LISTS[name]
+        # a column the format does not have: said once for the table, not once per row (a million rows)
+        known = fields(kind)
+        unknown = sorted({str(c) for r in rows if isinstance(r, Mapping) for c in r} - set(known))
+        issues += [Issue(kind, "", c, f"the {name} table has a column the format does not know; expected columns "
+                         f"among {', '.join(known)}") for c in unknown]
+        doc[name] = [_normalise(kind, i, {k: v for k, v in r.items() if str(k) not in unknown}, issues, nan_missing)
+                     if isinstance(r, Mapping) else r for i, r in enumerate(rows)]
     t: dict[str, Any] = {}
     try:
         t = tables_from_dict(doc)
