@@ -42,6 +42,9 @@ def test_help_imports_no_numpy(argv):
 def test_lazy_names_all_resolve_and_dir_is_complete():
     assert set(km.__all__) == set(km._LAZY) and len(km.__all__) == len(set(km.__all__))
     assert set(km.__all__) <= set(dir(km))
+    # the package's own imports are not offered as part of the library (tab completion reads dir)
+    assert not {"sys", "logging", "importlib", "types", "Any", "TYPE_CHECKING", "annotations"} & set(dir(km))
+    assert "__version__" in dir(km)
     for name in km.__all__:
         assert getattr(km, name) is not None
     with pytest.raises(AttributeError, match="no attribute 'nope'"):

@@ -147,7 +147,11 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # the public names, the dunders and the submodules imported so far: not this file's own imports
+    # (sys, logging, Any...), which tab completion would otherwise offer as part of the library
+    mine = {n for n, v in globals().items() if n.startswith("__")
+            or isinstance(v, types.ModuleType) and v.__name__.startswith(__name__ + ".")}
+    return sorted(mine | set(__all__))
 
 
 #: functions named after the submodule that defines them (``km.check`` is the function, not the module)
