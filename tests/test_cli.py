@@ -43,6 +43,24 @@ def test_solve_check_report_round_trip(files, capsys):
     assert "hours assigned" in out and "feasible" in out
 
 
+def test_check_says_when_it_could_not_recompute_the_objective(files, capsys):
+    """Without the policy it optimised, a solution's objective cannot be recomputed from its
+    assignments: ``check`` says so rather than let "break no rule" stand for the objective too."""
+    tmp, problem = files
+    sol = tmp / "s.json"
+    assert main(["solve", str(problem), "-o", str(sol), "--method", "greedy", "-q"]) == 0
+    doc = json.loads(sol.read_text())
+    bare = tmp / "bare.json"
+    bare.write_text(json.dumps({k: v for k, v in doc.items() if k != "policy"}))
+    capsys.readouterr()
+    for path, recomputed in ((sol, True), (bare, False)):
+        assert main(["check", str(problem), str(path)]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith("feasible") and ("objective not recomputed" in out) != recomputed
+        assert main(["check", str(problem), str(path), "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["objective_recomputed"] is recomputed
+
+
 def test_same_seed_same_bytes(files):
     tmp, problem = files
     a, b = tmp / "a.json", tmp / "b.json"

@@ -19,7 +19,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from typing import NoReturn
 
-__all__ = ["HelpFormatter", "console", "to_stderr", "native_output_to_stderr", "exit_now"]
+__all__ = ["HelpFormatter", "console", "to_stderr", "native_output_to_stderr", "exit_now", "escaped"]
 
 
 def to_stderr(verbose: int) -> Callable[[], None]:
@@ -210,3 +210,19 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter):
         if "default" in text or unset or not action.option_strings:
             return text
         return text + (" " if text else "") + "(default: %(default)s)"
+
+
+def escaped(text: str) -> str:
+    """``text`` with its non-printable characters escaped as ``repr`` does (``\\n``, ``\\x1b``, ``\\u2028``).
+
+    A plain text is returned unchanged, so a record id cannot forge an extra
+    line or a terminal escape in the output.
+
+    Examples
+    --------
+    >>> escaped("e1"), escaped("e1\\n[seats] x")
+    ('e1', 'e1\\\\n[seats] x')
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)

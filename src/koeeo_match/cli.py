@@ -27,6 +27,7 @@ from ._cli_opts import float_opt as _float_opt
 from ._cli_opts import int_opt as _int_opt
 from ._cli_opts import text_opt as _text_opt
 from ._log import HelpFormatter, console, exit_now, native_output_to_stderr, to_stderr
+from ._log import escaped as _esc
 from ._params import METHODS  # a constant module: the parser is built without importing numpy
 
 EXIT_INFEASIBLE = 1
@@ -51,22 +52,6 @@ def _log(msg: str) -> None:
     """A progress line on stderr, unless ``-q``."""
     if not _QUIET:
         print(msg, file=sys.stderr, flush=True)
-
-
-def _esc(text: str) -> str:
-    """``text`` with its non-printable characters escaped as ``repr`` does (``\\n``, ``\\x1b``, ``\\u2028``).
-
-    A plain text is returned unchanged, so a record id cannot forge an extra
-    line or a terminal escape in the output.
-
-    Examples
-    --------
-    >>> _esc("e1"), _esc("e1\\n[seats] x")
-    ('e1', 'e1\\\\n[seats] x')
-    """
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
 
 
 def _out(text: str = "") -> None:
@@ -183,10 +168,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     problem, sol = _load_pair(args)
     violations = km.check(problem, sol)
+    valued = getattr(sol, "policy", None) is not None  # the objective is recomputed under the policy recorded
     if args.json:
-        _print_json({"feasible": not violations, "violations": [v.to_dict() for v in violations]})
+        _print_json({"feasible": not violations, "violations": [v.to_dict() for v in violations],
+                     "objective_recomputed": valued})
     elif not violations:
-        print(f"feasible: {len(sol)} assignments break no rule")
+        print(f"feasible: {len(sol)} assignments break no rule"
+              + ("" if valued else "; objective not recomputed (the solution records no policy)"))
     else:
         print(f"infeasible: {len(violations)} violation(s)")
         for v in violations:
