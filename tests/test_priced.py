@@ -751,4 +751,4 @@ def test_the_scan_runs_on_the_pool_while_the_arcs_held_leave_room(monkeypatch):
     assert seen and seen[0] == 2
     seen.clear()
     solve_priced(p, km.Policy.preset("max_hours"), SolveOptions(workers=2), start_k=1, memory_bytes=0.5 * held)
-    assert seen == [] or seen[0] == 1
+    assert seen and seen[0] == 1  # the scan runs, on one core
