@@ -57,8 +57,14 @@ def test_check_says_when_it_could_not_recompute_the_objective(files, capsys):
         assert main(["check", str(problem), str(path)]) == 0
         out = capsys.readouterr().out
         assert out.startswith("feasible") and ("objective not recomputed" in out) != recomputed
-        assert main(["check", str(problem), str(path), "--json"]) == 0
-        assert json.loads(capsys.readouterr().out)["objective_recomputed"] is recomputed
+        assert main(["check", str(problem), str(path), "--json"]) == 0  # DESIGN's object, unchanged
+        assert set(json.loads(capsys.readouterr().out)) == {"feasible", "violations"}
+    # a solution with a policy but no objective (status unknown, no pair): nothing to recompute, said so
+    empty = tmp / "empty.json"
+    empty.write_text(json.dumps({**doc, "status": "unknown", "termination": "time_limit", "objective": None,
+                                 "bound": None, "assignments": [], "metrics": {}}))
+    assert main(["check", str(problem), str(empty)]) == 0
+    assert "objective not recomputed (the solution records no objective)" in capsys.readouterr().out
 
 
 def test_same_seed_same_bytes(files):

@@ -119,6 +119,9 @@ def test_a_start_graph_in_a_list_is_taken_out_of_it():
     g0, res0 = solve_priced(p, pol, SolveOptions(), start=start)
     assert res.status == res0.status == km.Status.OPTIMAL
     assert objective(g, res) == objective(g0, res0)
+    arrays = list(start)  # a list of the three arrays is the start graph itself, as a tuple is
+    g1, res1 = solve_priced(p, pol, SolveOptions(), start=arrays)
+    assert len(arrays) == 3 and objective(g1, res1) == objective(g0, res0)
 
 
 # ----------------------------------------------------------------------------- the pieces

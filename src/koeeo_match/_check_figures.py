@@ -1,7 +1,8 @@
 """The figures of DESIGN.md §6 that a solution records about its assignments, recomputed for
 :func:`koeeo_match.check` from the problem's arrays alone: none of :mod:`koeeo_match.metrics`'
 code (nor of the solvers'), its own distance formula, its own Gini.  The checker compares what a
-solution file records with these (``recorded_metric``)."""
+solution file records with these (``recorded_metric``), and its objective with the assignments' value
+under the policy it records, when it records one (:func:`recorded_policy`, :func:`objective_recomputed`)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from typing import Any
 import numpy as np
 
 from .model import Problem
-from .policy import CO2_KG_PER_KM
+from .policy import CO2_KG_PER_KM, TERMS
 
-__all__ = ["figures", "great_circle_km"]
+__all__ = ["figures", "great_circle_km", "recorded_policy", "objective_recomputed"]
 
 _R = 6371.0088  # mean Earth radius, km
 
@@ -80,3 +81,28 @@ def figures(problem: Problem, e: np.ndarray, m: np.ndarray) -> dict[str, float]:
         "co2_kg": float(km.sum()) * 2 * CO2_KG_PER_KM,
         "gini_hours_by_association": _gini(hours[posting]),
     }
+
+
+def recorded_policy(solution: Any) -> Any:
+    """The policy ``solution`` records, when it has every term (the objective is then recomputed
+    under it), else None."""
+    policy = getattr(solution, "policy", None)
+    return policy if policy is not None and all(hasattr(policy, t) for t in TERMS) else None
+
+
+def objective_recomputed(solution: Any, violations: Any) -> bool:
+    """Whether :func:`koeeo_match.check` recomputed ``solution``'s objective from its assignments
+    (``violations``: what it returned): a solution with a status, a finite objective, assignments
+    unless the objective is 0, its policy recorded, and pairs that are what it lists (no
+    ``unknown_id`` nor ``duplicate``).
+
+    >>> objective_recomputed([("e", "m")], [])
+    False
+    """
+    try:
+        obj = float(getattr(solution, "objective", None))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return (getattr(solution, "status", None) is not None and recorded_policy(solution) is not None
+            and math.isfinite(obj) and (obj == 0 or len(getattr(solution, "employee_ids", ())) > 0)
+            and not any(v.rule in ("unknown_id", "duplicate") for v in violations))

@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._arrays import index_of
-from ._check_figures import figures, great_circle_km
+from ._check_figures import figures, great_circle_km, recorded_policy
 from ._params import InstanceOf, param_error, validate
 from .model import NO_DATE, SMALL_ASSOCIATION_MAX_STAFF, Problem
 from .policy import CO2_KG_PER_KM, COSTS, TERMS
@@ -463,8 +463,8 @@ def _recorded_objective(problem: Problem, solution: Any, status: str, raw_obj: A
                                                        "not a finite number"))
     elif rec is not None and not _close(_real(rec), obj):
         out.append(Violation("recorded_objective", (), f"objective {obj:g}, but metrics['objective'] is {rec:g}"))
-    policy = getattr(solution, "policy", None)
-    if policy is not None and all(hasattr(policy, t) for t in TERMS):
+    policy = recorded_policy(solution)  # (objective_recomputed says when this runs)
+    if policy is not None:
         value = _policy_value(problem, policy, e, m)
         if not _close(value, obj):
             out.append(Violation("recorded_objective", (), f"objective {obj:g}, but the assignments are worth "

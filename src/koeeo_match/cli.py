@@ -168,13 +168,15 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     problem, sol = _load_pair(args)
     violations = km.check(problem, sol)
-    valued = getattr(sol, "policy", None) is not None  # the objective is recomputed under the policy recorded
+    from ._check_figures import objective_recomputed
+
+    valued = objective_recomputed(sol, violations)  # under the policy the solution records
     if args.json:
-        _print_json({"feasible": not violations, "violations": [v.to_dict() for v in violations],
-                     "objective_recomputed": valued})
+        _print_json({"feasible": not violations, "violations": [v.to_dict() for v in violations]})
     elif not violations:
+        why = "no policy" if getattr(sol, "policy", None) is None else "no objective"
         print(f"feasible: {len(sol)} assignments break no rule"
-              + ("" if valued else "; objective not recomputed (the solution records no policy)"))
+              + ("" if valued else f"; objective not recomputed (the solution records {why})"))
     else:
         print(f"infeasible: {len(violations)} violation(s)")
         for v in violations:

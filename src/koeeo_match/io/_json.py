@@ -217,7 +217,7 @@ def _read_capped(fh: Any, name: str, chunk: int = 1 << 24) -> bytes:
 
 #: Files that are not text, by their first bytes: said as such rather than as text in a wrong encoding.
 _BINARY = ((b"\x1f\x8b", "gzip-compressed", "decompress it first"),
-           (b"PK\x03\x04", "a zip archive", "an .npz problem is read from a file named .npz"),
+           (b"PK\x03\x04", "a zip archive", "unzip it first (an .npz problem is read from a file named .npz)"),
            (b"PAR1", "a Parquet file", "a Parquet problem is read from a folder or file named .parquet"),
            (b"BZh", "bzip2-compressed", "decompress it first"),
            (b"\xfd7zXZ\x00", "xz-compressed", "decompress it first"),

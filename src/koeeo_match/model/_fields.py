@@ -115,7 +115,7 @@ def _number(
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise FieldError(f"expected a number, got {_show(v)}")
         if isinstance(v, float) and not math.isfinite(v):
-            raise FieldError(f"expected a finite number{unbounded}, got {_show(v)}")
+            raise FieldError(f"expected a finite number{unbounded if v == math.inf else ''}, got {_show(v)}")
         if integer and isinstance(v, float) and not v.is_integer():
             raise FieldError(f"expected a whole number, got {_show(v)}")
         if high is not None and (v > high or (low is not None and low < 0 and v < low)):

@@ -293,10 +293,11 @@ def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = (), *,
         kind = LISTS[name]
         # a column the format does not have: said once for the table, not once per row (a million rows)
         known = fields(kind)
-        unknown = sorted({str(c) for r in rows if isinstance(r, Mapping) for c in r} - set(known))
+        unknown = set({str(c) for r in rows if isinstance(r, Mapping) for c in r}) - set(known)
         issues += [Issue(kind, "", c, f"the {name} table has a column the format does not know; expected columns "
-                         f"among {', '.join(known)}") for c in unknown]
-        doc[name] = [_normalise(kind, i, {k: v for k, v in r.items() if str(k) not in unknown}, issues, nan_missing)
+                         f"among {', '.join(known)}") for c in sorted(unknown)]
+        doc[name] = [_normalise(kind, i, {k: v for k, v in r.items() if str(k) not in unknown} if unknown else dict(r),
+                                issues, nan_missing)
                      if isinstance(r, Mapping) else r for i, r in enumerate(rows)]
     t: dict[str, Any] = {}
     try:

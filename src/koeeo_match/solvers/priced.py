@@ -36,6 +36,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from typing import cast
 
 import numpy as np
 
@@ -388,19 +389,20 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
     certified, stopped, out_of_memory, fallback = False, False, False, ""
     with CtrlC() as ctrl_c:  # Ctrl-C ends pricing between rounds, or between the groups of a scan or start
         halt = functools.partial(_auto_clock.stopped, deadline)
-        if isinstance(start, list):
-            start = start.pop() if start else None
-        if start is None:  # by START_SHARE of the limit, so that a greedy answer has time if it comes to that
+        if isinstance(start, list) and len(start) == 1 and isinstance(start[0], tuple):
+            start = start.pop()  # a box the caller handed its start graph over in: emptied
+        given = cast("tuple[np.ndarray, ...] | None", start)  # (a list holds one tuple: taken out above)
+        if given is None:  # by START_SHARE of the limit, so that a greedy answer has time if it comes to that
             halt_start = functools.partial(_auto_clock.stopped, None if deadline is None
                                            else t_start + max(START_SHARE * (deadline - t_start), start_seconds))
             ea, ma, km = start_pairs(problem, policy, start_k, options.workers, stop=halt_start,
                                      interrupt=INTERRUPTED.is_set)
             partial_start = halt_start()
-        elif len(start) == 3:
-            ea, ma, km = start
+        elif len(given) == 3:
+            ea, ma, km = given
             partial_start = False
         else:
-            ea, ma, km = filter_eligible(problem, np.asarray(start[0]), np.asarray(start[1]))
+            ea, ma, km = filter_eligible(problem, np.asarray(given[0]), np.asarray(given[1]))
             partial_start = False
         terms = arc_terms(problem, ea, ma, km, weighted)
         score = scale.apply(policy, terms)
@@ -408,7 +410,7 @@ def solve_priced(problem: Problem, policy: Policy, options: SolveOptions, *, sta
         vanished = "" if scale.lexicographic else vanished_note(policy, terms, scale.secondary_scale)
         useful = (score > 0) & (k[ea] > 0) & (seats[ma] > 0)
         held = _Graph(problem, ea[useful], ma[useful], km[useful], score[useful])
-        start = None  # held has its own sorted copies of the start graph (a gigabyte nationally)
+        start = given = None  # held has its own sorted copies of the start graph (a gigabyte nationally)
         del ea, ma, km, terms, score, useful
         never_e, never_m = k <= 0, seats <= 0
         pending_e, pending_m = ~never_e, ~never_m
