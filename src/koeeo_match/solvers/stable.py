@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+from collections.abc import Callable
 
 import numpy as np
 
@@ -133,7 +134,9 @@ def solve_stable(problem: Problem, graph: CandidateGraph, options: SolveOptions)
                             "stopped": cut}), ctrl_c)
 
 
-def _employees_propose(ea, ma, ed, n_ed, k, seats, e_list, e_ptr, m_list, m_ptr, mpos, halt):
+def _employees_propose(ea: np.ndarray, ma: np.ndarray, ed: np.ndarray, n_ed: int, k: np.ndarray, seats: np.ndarray,
+                       e_list: np.ndarray, e_ptr: np.ndarray, m_list: np.ndarray, m_ptr: np.ndarray,
+                       mpos: np.ndarray, halt: Callable[[], bool]) -> tuple[np.ndarray, int, bool]:
     """Employee-proposing deferred acceptance; (held arcs, number of proposals, stopped).  ``halt``
     is asked every ``_CHECK_EVERY`` employees taken from the stack: the arcs held are feasible at
     any of those moments."""
@@ -197,7 +200,9 @@ def _employees_propose(ea, ma, ed, n_ed, k, seats, e_list, e_ptr, m_list, m_ptr,
     return np.flatnonzero(np.frombuffer(bytes(held), np.uint8)).astype(np.int64), proposals, cut
 
 
-def _missions_propose(ea, ma, ed, n_ed, k, seats, m_list, m_ptr, epos, halt):
+def _missions_propose(ea: np.ndarray, ma: np.ndarray, ed: np.ndarray, n_ed: int, k: np.ndarray, seats: np.ndarray,
+                      m_list: np.ndarray, m_ptr: np.ndarray, epos: np.ndarray,
+                      halt: Callable[[], bool]) -> tuple[np.ndarray, int, bool]:
     """Mission-proposing deferred acceptance; (held arcs, number of proposals, stopped), ``halt``
     asked as in :func:`_employees_propose`."""
     ea_l, ma_l, ed_l, epos_l = ea.tolist(), ma.tolist(), ed.tolist(), epos.tolist()
