@@ -168,13 +168,13 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     problem, sol = _load_pair(args)
     violations = km.check(problem, sol)
-    from ._check_figures import objective_recomputed
+    from ._check_figures import objective_recomputed, recorded_policy
 
     valued = objective_recomputed(sol, violations)  # under the policy the solution records
     if args.json:
         _print_json({"feasible": not violations, "violations": [v.to_dict() for v in violations]})
     elif not violations:
-        why = "no policy" if getattr(sol, "policy", None) is None else "no objective"
+        why = "no policy" if recorded_policy(sol) is None else "no objective"
         print(f"feasible: {len(sol)} assignments break no rule"
               + ("" if valued else f"; objective not recomputed (the solution records {why})"))
     else:

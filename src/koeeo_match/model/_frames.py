@@ -293,7 +293,8 @@ def tables_from_rows(tables: Mapping[str, Any], found: Iterable[Issue] = (), *,
         kind = LISTS[name]
         # a column the format does not have: said once for the table, not once per row (a million rows)
         known = fields(kind)
-        unknown = set({str(c) for r in rows if isinstance(r, Mapping) for c in r}) - set(known)
+        keys = set().union(*(r for r in rows if isinstance(r, Mapping)))  # every row's keys, unioned in C
+        unknown = {str(c) for c in keys} - set(known)
         issues += [Issue(kind, "", c, f"the {name} table has a column the format does not know; expected columns "
                          f"among {', '.join(known)}") for c in sorted(unknown)]
         doc[name] = [_normalise(kind, i, {k: v for k, v in r.items() if str(k) not in unknown} if unknown else dict(r),
